@@ -1,0 +1,100 @@
+#include "cli/options.h"
+
+#include <stdexcept>
+
+#include "mlspeed/core/errors.h"
+#include "mlspeed/core/lists.h"
+#include "mlspeed/core/precision.h"
+#include "mlspeed/core/text.h"
+#include "mlspeed/results/printers.h"
+#include "mlspeed/workloads/workload.h"
+
+namespace mlspeed::cli {
+namespace {
+
+std::vector<std::string> precision_names() {
+  std::vector<std::string> names;
+  for (Precision p : kAllPrecisions) names.emplace_back(name(p));
+  return names;
+}
+
+std::vector<OptionSpec> make_table() {
+  return {
+      {"-w,--workloads", "LIST", "workloads to time (see `mlspeed workloads`), or all", "all",
+       [](RunOptions& o, const std::string& t) {
+         o.workloads = t == "all" ? workload_names() : parse_choices(t, "--workloads", workload_names());
+       }},
+      {"-d,--devices", "LIST", "devices: cpu, cuda:N, cuda (every GPU), mps, or all", "all",
+       [](RunOptions& o, const std::string& t) { o.devices = split_list(t, "--devices"); }},
+      {"-t,--dtypes", "LIST", "fp32, tf32, fp16, bf16 (training in fp16/bf16 uses autocast)", "fp32",
+       [](RunOptions& o, const std::string& t) { o.dtypes = parse_choices(t, "--dtypes", precision_names()); }},
+      {"--sizes", "LIST", "workload sizes: tiny (seconds on any CPU) or full (the published model)", "full",
+       [](RunOptions& o, const std::string& t) { o.sizes = parse_choices(t, "--sizes", {"tiny", "full"}); }},
+      {"-b,--batch", "LIST", "batch sizes", "each workload's own",
+       [](RunOptions& o, const std::string& t) {
+         o.batches = t == "each workload's own" ? std::vector<int64_t>{} : parse_positive_ints(t, "--batch");
+       }},
+      {"-s,--seq", "LIST", "sequence lengths, for workloads that have one", "each workload's own",
+       [](RunOptions& o, const std::string& t) {
+         o.seqs = t == "each workload's own" ? std::vector<int64_t>{} : parse_positive_ints(t, "--seq");
+       }},
+      {"-r,--repetitions", "N", "times each configuration is measured, each one a row", "1",
+       [](RunOptions& o, const std::string& t) { o.repetitions = parse_positive_int(t, "--repetitions"); }},
+      {"--warmup", "N", "untimed iterations before timing", "1",
+       [](RunOptions& o, const std::string& t) { o.warmup = parse_nonnegative_int(t, "--warmup"); }},
+      {"-n,--iterations", "N", "timed iterations (instead of --min-time)", "until --min-time",
+       [](RunOptions& o, const std::string& t) {
+         if (t == "until --min-time") o.iterations.reset();
+         else o.iterations = parse_positive_int(t, "--iterations");
+       }},
+      {"--min-time", "SECONDS", "time each configuration for at least this long (and 3 iterations)", "2",
+       [](RunOptions& o, const std::string& t) { o.min_time = parse_positive_seconds(t, "--min-time"); }},
+      {"-o,--format", "FORMAT", "output: md, json, jsonl, csv", "md",
+       [](RunOptions& o, const std::string& t) {
+         if (!parse_format(t))
+           throw UsageError("--format: unknown format '" + t + "'; choose from: " + join(format_names(), ", "));
+         o.format = t;
+       }},
+      {"--db", "PATH", "results database file", "$MLSPEED_DB or ~/.local/share/mlspeed/results.db",
+       [](RunOptions& o, const std::string& t) {
+         if (t.empty()) throw UsageError("--db: the path is empty");
+         if (t.rfind("$MLSPEED_DB", 0) != 0) o.db = t;
+       }},
+      {"--no-db", "", "do not store this run", "",
+       [](RunOptions& o, const std::string&) { o.no_db = true; }},
+      {"--seed", "N", "seed for weights and synthetic data", "0",
+       [](RunOptions& o, const std::string& t) {
+         o.seed = static_cast<uint64_t>(parse_nonnegative_int(t, "--seed"));
+       }},
+  };
+}
+
+}  // namespace
+
+std::string OptionSpec::long_name() const {
+  const auto dashes = flags.rfind("--");
+  return flags.substr(dashes + 2);
+}
+
+const std::vector<OptionSpec>& run_option_table() {
+  static const std::vector<OptionSpec> table = make_table();
+  return table;
+}
+
+const OptionSpec& run_option(const std::string& long_name) {
+  for (const auto& spec : run_option_table())
+    if (spec.long_name() == long_name) return spec;
+  throw std::logic_error("no option --" + long_name);
+}
+
+RunOptions parse_run_options(const std::map<std::string, std::string>& given) {
+  RunOptions options;
+  for (const auto& spec : run_option_table()) {
+    auto it = given.find(spec.long_name());
+    if (it != given.end()) spec.apply(options, it->second);
+    else if (!spec.value_name.empty()) spec.apply(options, spec.default_text);
+  }
+  return options;
+}
+
+}  // namespace mlspeed::cli

@@ -1,0 +1,46 @@
+// The options of `mlspeed run` (and the ones `show` shares), each declared once in one table
+// with its help text and default. Parsing a value validates it; bad input is a UsageError.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mlspeed::cli {
+
+struct RunOptions {
+  std::vector<std::string> workloads;
+  std::vector<std::string> devices;  // ids as typed; checked against the machine later
+  std::vector<std::string> dtypes;
+  std::vector<std::string> sizes;
+  std::vector<int64_t> batches;  // empty: each workload's defaults
+  std::vector<int64_t> seqs;     // empty: each workload's defaults
+  int64_t repetitions = 1;
+  int64_t warmup = 1;
+  std::optional<int64_t> iterations;  // empty: time for min_time seconds instead
+  double min_time = 2.0;
+  std::string format;  // md, json, jsonl, csv
+  std::string db;      // empty: the default path
+  bool no_db = false;
+  uint64_t seed = 0;
+};
+
+struct OptionSpec {
+  std::string flags;       // CLI11 form: "-w,--workloads"
+  std::string value_name;  // "LIST"; empty for a flag without a value
+  std::string help;
+  std::string default_text;  // applied when the option is not given; shown in --help
+  void (*apply)(RunOptions& options, const std::string& text);
+
+  std::string long_name() const;  // "workloads"
+};
+
+const std::vector<OptionSpec>& run_option_table();
+const OptionSpec& run_option(const std::string& long_name);
+
+// `given` maps long names to the text typed; every other option takes its default.
+RunOptions parse_run_options(const std::map<std::string, std::string>& given);
+
+}  // namespace mlspeed::cli

@@ -1,0 +1,128 @@
+// The one place where LibTorch versions differ. mlspeed builds against Debian's LibTorch 1.13
+// (CPU) and LibTorch 2.x (CUDA, MPS); every version test lives in this header and nowhere else.
+#pragma once
+
+#include <ATen/ATen.h>
+#include <ATen/autocast_mode.h>
+#include <torch/version.h>
+
+#include <tuple>
+#include <vector>
+
+#define MLSPEED_TORCH_AT_LEAST(major, minor) \
+  (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
+
+#if MLSPEED_TORCH_AT_LEAST(2, 1)
+#include <torch/mps.h>
+#endif
+
+namespace mlspeed::compat {
+
+// Scaled dot-product attention on (batch, heads, seq, head_dim) tensors. LibTorch 2.x picks a
+// fused kernel (flash / memory-efficient / cuDNN); 1.13 only has the private composite version.
+inline at::Tensor sdpa(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, bool is_causal,
+                       double dropout_p) {
+#if MLSPEED_TORCH_AT_LEAST(2, 0)
+  return at::scaled_dot_product_attention(q, k, v, /*attn_mask=*/{}, dropout_p, is_causal);
+#else
+  return std::get<0>(at::_scaled_dot_product_attention(q, k, v, /*attn_mask=*/{}, dropout_p,
+                                                       /*need_attn_weights=*/false, is_causal));
+#endif
+}
+
+// Whether autocast can run this device type in this dtype at all.
+inline bool autocast_supports(c10::DeviceType device, at::ScalarType dtype) {
+  if (device == c10::DeviceType::CUDA) return dtype == at::kHalf || dtype == at::kBFloat16;
+  if (device == c10::DeviceType::CPU) {
+#if MLSPEED_TORCH_AT_LEAST(2, 4)
+    return dtype == at::kHalf || dtype == at::kBFloat16;
+#else
+    return dtype == at::kBFloat16;  // 1.13's CPU autocast knows bfloat16 only
+#endif
+  }
+#if MLSPEED_TORCH_AT_LEAST(2, 5)
+  if (device == c10::DeviceType::MPS) return dtype == at::kHalf || dtype == at::kBFloat16;
+#endif
+  return false;
+}
+
+// Turns autocast on or off for one device type; returns whether it was on before.
+inline bool set_autocast(c10::DeviceType device, bool enabled, at::ScalarType dtype) {
+#if MLSPEED_TORCH_AT_LEAST(2, 4)
+  const bool before = at::autocast::is_autocast_enabled(device);
+  at::autocast::set_autocast_dtype(device, dtype);
+  at::autocast::set_autocast_enabled(device, enabled);
+  return before;
+#else
+  if (device == c10::DeviceType::CUDA) {
+    const bool before = at::autocast::is_enabled();
+    at::autocast::set_autocast_gpu_dtype(dtype);
+    at::autocast::set_enabled(enabled);
+    return before;
+  }
+  const bool before = at::autocast::is_cpu_enabled();
+  at::autocast::set_autocast_cpu_dtype(dtype);
+  at::autocast::set_cpu_enabled(enabled);
+  return before;
+#endif
+}
+
+// TF32 for float32 matrix products and convolutions on NVIDIA GPUs.
+inline void set_tf32(bool enabled) {
+  at::globalContext().setAllowTF32CuBLAS(enabled);
+  at::globalContext().setAllowTF32CuDNN(enabled);
+}
+inline bool tf32_matmul_enabled() { return at::globalContext().allowTF32CuBLAS(); }
+
+inline bool mps_available() {
+#if MLSPEED_TORCH_AT_LEAST(2, 1)
+  return torch::mps::is_available();
+#else
+  return false;  // no C++ MPS API before 2.1
+#endif
+}
+inline void mps_synchronize() {
+#if MLSPEED_TORCH_AT_LEAST(2, 1)
+  torch::mps::synchronize();
+#endif
+}
+
+// The single-kernel AdamW (decoupled weight decay). CUDA since 2.0, CPU since 2.4.
+inline bool fused_adamw_available(c10::DeviceType device) {
+#if MLSPEED_TORCH_AT_LEAST(2, 4)
+  return device == c10::DeviceType::CUDA || device == c10::DeviceType::CPU;
+#elif MLSPEED_TORCH_AT_LEAST(2, 0)
+  return device == c10::DeviceType::CUDA;
+#else
+  (void)device;
+  return false;
+#endif
+}
+
+// Precondition: fused_adamw_available(). `steps` are float32 scalars already incremented;
+// when `found_inf` is non-zero the kernel leaves every tensor untouched.
+inline void fused_adamw(at::TensorList params, at::TensorList grads, at::TensorList exp_avgs,
+                        at::TensorList exp_avg_sqs, at::TensorList steps, double lr, double beta1,
+                        double beta2, double weight_decay, double eps,
+                        const c10::optional<at::Tensor>& found_inf) {
+#if MLSPEED_TORCH_AT_LEAST(2, 0)
+  at::_fused_adamw_(params, grads, exp_avgs, exp_avg_sqs, /*max_exp_avg_sqs=*/{}, steps, lr, beta1,
+                    beta2, weight_decay, eps, /*amsgrad=*/false, /*maximize=*/false,
+                    /*grad_scale=*/c10::nullopt, found_inf);
+#else
+  (void)params, (void)grads, (void)exp_avgs, (void)exp_avg_sqs, (void)steps, (void)lr, (void)beta1,
+      (void)beta2, (void)weight_decay, (void)eps, (void)found_inf;
+  TORCH_CHECK(false, "[compat] fused AdamW needs LibTorch 2.0 or newer");
+#endif
+}
+
+// tensors[i] *= scale, with `scale` a 0-d tensor (no host synchronisation).
+inline void foreach_mul_(at::TensorList tensors, const at::Tensor& scale) {
+#if MLSPEED_TORCH_AT_LEAST(2, 1)
+  at::_foreach_mul_(tensors, scale);
+#else
+  for (const auto& t : tensors) t.mul_(scale);  // in-place ops are const on at::Tensor
+#endif
+}
+
+}  // namespace mlspeed::compat

@@ -1,0 +1,25 @@
+// Comma lists, the shape of every sweep option: "-b 1,4,16" or "-w nanogpt-shakespeare-char,bert-base-infer".
+// Each parser names the option and the bad item in its UsageError.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mlspeed {
+
+// Splits on commas; rejects empty items ("1,,4", "4,") and items listed twice.
+std::vector<std::string> split_list(std::string_view text, std::string_view option);
+
+// Whole numbers >= 1, e.g. batch sizes.
+std::vector<int64_t> parse_positive_ints(std::string_view text, std::string_view option);
+int64_t parse_positive_int(std::string_view text, std::string_view option);
+int64_t parse_nonnegative_int(std::string_view text, std::string_view option);
+double parse_positive_seconds(std::string_view text, std::string_view option);
+
+// Each item must be one of `choices`; the error lists them.
+std::vector<std::string> parse_choices(std::string_view text, std::string_view option,
+                                       const std::vector<std::string>& choices);
+
+}  // namespace mlspeed

@@ -1,0 +1,24 @@
+// The CUDA backend of a LibTorch built without CUDA: no devices, and nothing to call.
+#include <stdexcept>
+
+#include "mlspeed/device/cuda.h"
+
+namespace mlspeed::cuda {
+namespace {
+[[noreturn]] void unavailable() {
+  throw std::logic_error("[cuda] this LibTorch was built without CUDA");
+}
+}  // namespace
+
+bool built() { return false; }
+int device_count() { return 0; }
+DeviceFacts facts(int) { unavailable(); }
+std::string runtime_version() { return ""; }
+std::string cudnn_version() { return ""; }
+void synchronize(int) { unavailable(); }
+std::unique_ptr<Timer> make_event_timer(int) { unavailable(); }
+void reset_peak_memory(int) { unavailable(); }
+int64_t peak_memory(int) { unavailable(); }
+void release_cached_memory() {}
+
+}  // namespace mlspeed::cuda

@@ -1,0 +1,36 @@
+// The context of a run: host, build and every device timed, plus the precision flags. Printed
+// before results, stored with the run, and copied into every row.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "mlspeed/device/device.h"
+#include "mlspeed/device/host.h"
+
+namespace mlspeed {
+
+struct RunContext {
+  std::string started_at;  // ISO 8601 UTC
+  std::string command;     // the command line as typed
+  HostFacts host;
+  std::vector<DeviceFacts> devices;
+  // Process-wide flags as found at start (rows record what was in force for them).
+  bool tf32_default = false;
+  bool deterministic = false;
+  bool cudnn_benchmark = false;
+};
+
+void to_json(nlohmann::json& j, const HostFacts& host);
+void from_json(const nlohmann::json& j, HostFacts& host);
+void to_json(nlohmann::json& j, const DeviceFacts& device);
+void from_json(const nlohmann::json& j, DeviceFacts& device);
+void to_json(nlohmann::json& j, const RunContext& context);
+void from_json(const nlohmann::json& j, RunContext& context);
+
+// Human-readable block (markdown-friendly lines) describing host, build and devices.
+std::string describe_context(const RunContext& context);
+
+}  // namespace mlspeed

@@ -1,0 +1,60 @@
+// The results database: an embedded SQLite file (no server) holding every run with its context
+// and one row per configuration with its raw samples. The results table's columns are the
+// fields of fields.h; columns added by later versions are added to old files on open.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mlspeed/results/context.h"
+#include "mlspeed/results/result.h"
+
+struct sqlite3;
+
+namespace mlspeed {
+
+struct StoredRun {
+  int64_t id = 0;
+  std::string started_at;
+  std::string finished_at;  // empty while running or if the process died
+  std::string status;       // "running", "complete", "interrupted"
+  std::string command;
+  int64_t result_count = 0;
+  RunContext context;
+};
+
+class Database {
+ public:
+  // Opens or creates the file (and its folder). Throws UsageError, leaving any existing file
+  // untouched, when the path cannot be written, is not an SQLite file, is damaged, or is some
+  // other program's database.
+  explicit Database(const std::string& path);
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  const std::string& path() const { return path_; }
+
+  int64_t begin_run(const RunContext& context);
+  // Stores one row in its own transaction, so everything completed survives an interruption;
+  // sets result.run_id.
+  void add_result(int64_t run_id, Result& result);
+  void finish_run(int64_t run_id, std::string_view status);
+
+  std::vector<StoredRun> runs() const;  // newest first
+  std::optional<StoredRun> run(int64_t id) const;
+  std::vector<Result> results(int64_t run_id) const;  // in the order they were stored
+
+  // $MLSPEED_DB, else $XDG_DATA_HOME/mlspeed/results.db, else ~/.local/share/mlspeed/results.db
+  // (~/Library/Application Support/mlspeed/results.db on macOS).
+  static std::string default_path();
+
+ private:
+  sqlite3* db_ = nullptr;
+  std::string path_;
+};
+
+}  // namespace mlspeed

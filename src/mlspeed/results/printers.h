@@ -1,0 +1,39 @@
+// Output formats, one interface (after llama-bench): header, one call per row as it completes,
+// footer. All of them print the fields of fields.h.
+#pragma once
+
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mlspeed/results/context.h"
+#include "mlspeed/results/result.h"
+
+namespace mlspeed {
+
+enum class Format { md, json, jsonl, csv };
+std::optional<Format> parse_format(std::string_view text);
+std::vector<std::string> format_names();  // md, json, jsonl, csv
+
+class Printer {
+ public:
+  virtual ~Printer() = default;
+  virtual void header(const RunContext& context) = 0;
+  virtual void row(const Result& result) = 0;
+  // Always called, also after an interruption, so JSON output stays well-formed.
+  virtual void footer() = 0;
+};
+
+// md: the context block, then one table at the footer (columns that matter, failures explained
+// underneath). json: an array of row objects. jsonl: one object per line. csv: RFC 4180 with a
+// header line. The machine formats stream each row as it arrives.
+std::unique_ptr<Printer> make_printer(Format format, std::ostream& out);
+
+// Reads json, jsonl or csv output back into rows (md is for people and cannot be read back).
+// Throws std::invalid_argument naming the line or field that does not parse.
+std::vector<Result> parse_results(Format format, std::string_view text);
+
+}  // namespace mlspeed

@@ -1,0 +1,72 @@
+// One result row: a configuration, its outcome and raw samples, the figures derived from them,
+// and the full context it was measured in. Every output format and the database carry exactly
+// the fields listed in fields.h.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mlspeed/bench/stats.h"
+#include "mlspeed/core/precision.h"
+#include "mlspeed/device/device.h"
+#include "mlspeed/device/host.h"
+#include "mlspeed/workloads/job.h"
+
+namespace mlspeed {
+
+// Failures are rows, never crashes: `oom` (out of memory), `unsupported` (the device cannot run
+// this dtype or op, with the reason), `error` (anything else, with its message).
+enum class Status { ok, oom, unsupported, error };
+std::string_view name(Status status);
+std::optional<Status> parse_status(std::string_view text);
+
+struct Result {
+  int64_t run_id = 0;     // 0 until stored
+  std::string timestamp;  // when the row was measured, ISO 8601 UTC
+
+  // The configuration.
+  std::string workload;
+  std::string size;
+  Job job = Job::train;
+  std::string device;  // "cuda:0"
+  Precision precision = Precision::fp32;
+  int64_t batch = 0;
+  int64_t seq_len = 0;  // 0 when the workload has none
+  int repetition = 0;
+
+  // The outcome.
+  Status status = Status::ok;
+  std::string message;
+  int warmup = 0;
+  std::vector<double> samples_ms;  // one per timed iteration
+  Summary summary;                 // of samples_ms
+
+  // What the workload does per step.
+  int64_t parameters = 0;
+  std::string item_unit;  // "tokens" / "samples"
+  double items_per_step = 0;
+  double flops_per_item = 0;
+
+  // Derived; empty when unknown or when the row failed.
+  std::optional<double> items_per_s;
+  std::optional<double> tflops;       // achieved model TFLOP/s
+  std::optional<double> peak_tflops;  // the device's peak for this precision
+  std::optional<double> mfu;          // model FLOP utilisation, 0..1
+  std::optional<int64_t> peak_memory_bytes;
+
+  // Context: the device and host this was measured on, and the precision flags in force.
+  DeviceFacts device_facts;  // peak_flops is not stored per row; peak_tflops is
+  HostFacts host;
+  bool tf32 = false;
+  bool autocast = false;
+  bool deterministic = false;
+  bool cudnn_benchmark = false;
+};
+
+// Fills summary and the derived figures from samples_ms and the facts above.
+void derive_figures(Result& result);
+
+}  // namespace mlspeed

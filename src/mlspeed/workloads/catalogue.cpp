@@ -1,0 +1,45 @@
+#include <algorithm>
+
+#include "mlspeed/workloads/workload.h"
+
+namespace mlspeed {
+
+// Each workload file defines its factory; the list is explicit so that no registration can be
+// dropped by the linker.
+std::unique_ptr<Workload> make_nanogpt_shakespeare_char();
+std::unique_ptr<Workload> make_bert_base_infer();
+
+const std::vector<const Workload*>& workload_catalogue() {
+  static const auto owned = [] {
+    std::vector<std::unique_ptr<Workload>> w;
+    w.push_back(make_nanogpt_shakespeare_char());
+    w.push_back(make_bert_base_infer());
+    return w;
+  }();
+  static const auto catalogue = [] {
+    std::vector<const Workload*> v;
+    for (const auto& w : owned) v.push_back(w.get());
+    return v;
+  }();
+  return catalogue;
+}
+
+const Workload* find_workload(std::string_view name) {
+  for (const Workload* w : workload_catalogue())
+    if (w->name() == name) return w;
+  return nullptr;
+}
+
+const WorkloadSize* find_size(const Workload& workload, std::string_view size) {
+  const auto& sizes = workload.sizes();
+  auto it = std::find_if(sizes.begin(), sizes.end(), [&](const WorkloadSize& s) { return s.name == size; });
+  return it == sizes.end() ? nullptr : &*it;
+}
+
+std::vector<std::string> workload_names() {
+  std::vector<std::string> names;
+  for (const Workload* w : workload_catalogue()) names.push_back(w->name());
+  return names;
+}
+
+}  // namespace mlspeed

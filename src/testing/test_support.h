@@ -1,0 +1,56 @@
+// Helpers for tests that drive the built `mlspeed` program as a user would: real arguments,
+// real exit status, stdout and stderr captured separately, signals delivered.
+#pragma once
+
+#include <sys/types.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace mlspeed::testing {
+
+struct CliResult {
+  int exit_code = -1;  // 128 + signal number if it was killed
+  std::string out;
+  std::string err;
+};
+
+// Path of the program under test (CTest sets MLSPEED_EXE).
+std::string mlspeed_exe();
+
+// A running `mlspeed` process.
+class Child {
+ public:
+  // `env` entries are added to (or replace) the test's environment.
+  Child(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {});
+  ~Child();
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+  void signal(int signo);
+  CliResult wait();  // reads both streams to the end, then reaps
+
+ private:
+  pid_t pid_ = -1;
+  int out_fd_ = -1;
+  int err_fd_ = -1;
+};
+
+CliResult run_cli(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {});
+
+// A fresh directory removed with everything in it at the end of the test.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+std::string read_file(const std::string& path);
+void write_file(const std::string& path, const std::string& content);
+
+}  // namespace mlspeed::testing
