@@ -1,1 +1,13 @@
-int main() { return 0; }  // replaced by the CLI (in progress)
+#include <exception>
+#include <iostream>
+
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  try {
+    return mlspeed::cli::run_app(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "mlspeed: " << e.what() << "\n";
+    return 1;
+  }
+}

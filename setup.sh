@@ -1,0 +1,25 @@
+#!/bin/sh
+# Installs what mlspeed needs on Debian/Ubuntu (only what is missing), builds it, and runs the
+# default quick suite on every device. Extra arguments go to `mlspeed run`.
+set -eu
+cd "$(dirname "$0")"
+
+# OpenBLAS matters: without it LibTorch's CPU matrix products fall back to the reference BLAS,
+# about 50x slower.
+packages="cmake ninja-build g++ libtorch-dev libopenblas0-pthread libsqlite3-dev libcli11-dev
+          nlohmann-json3-dev libgtest-dev"
+missing=""
+for p in $packages; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "installing:$missing"
+  $sudo apt-get update -q
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
+fi
+
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
+cmake --build build
+build/mlspeed run "$@"

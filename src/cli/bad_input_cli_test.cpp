@@ -1,0 +1,91 @@
+// Every kind of bad input: one clear message naming the bad value and the choices, exit status
+// 2, and nothing written to the results database.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "testing/test_support.h"
+
+namespace mlspeed {
+namespace {
+
+using testing::run_cli;
+using testing::TempDir;
+
+struct Case {
+  std::vector<std::string> args;
+  std::string expected;  // in the message
+};
+
+class BadInput : public ::testing::TestWithParam<Case> {};
+
+TEST_P(BadInput, ExitsWithStatus2AndACleanMessageAndStoresNothing) {
+  TempDir dir;
+  const std::string db = dir.file("results.db");
+  std::vector<std::string> args = {"run", "--sizes", "tiny", "-n", "1", "--db", db};
+  args.insert(args.end(), GetParam().args.begin(), GetParam().args.end());
+  const auto r = run_cli(args, {{"MLSPEED_DB", dir.file("default.db")}});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find(GetParam().expected), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "one line: " << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  EXPECT_FALSE(std::filesystem::exists(db));
+  EXPECT_FALSE(std::filesystem::exists(dir.file("default.db")));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cli, BadInput,
+    ::testing::Values(
+        Case{{"-w", "resnet9"}, "--workloads: unknown value 'resnet9'; choose from: nanogpt-shakespeare-char, bert-base-infer"},
+        Case{{"-d", "cuda:3"}, "--devices: no device 'cuda:3' on this machine; devices here: cpu"},
+        Case{{"-d", "tpu"}, "no device 'tpu'"},
+        Case{{"-t", "fp8"}, "--dtypes: unknown value 'fp8'; choose from: fp32, tf32, fp16, bf16"},
+        Case{{"-o", "xml"}, "--format: unknown format 'xml'; choose from: md, json, jsonl, csv"},
+        Case{{"--sizes", "huge"}, "--sizes: unknown value 'huge'; choose from: tiny, full"},
+        Case{{"-b", "1,,4"}, "--batch: '1,,4' has an empty item"},
+        Case{{"-b", "4,"}, "--batch: '4,' has an empty item"},
+        Case{{"-b", "two"}, "--batch: 'two' is not a whole number"},
+        Case{{"-b", "0"}, "--batch: '0' is out of range"},
+        Case{{"-b", "-4"}, "--batch: '-4' is out of range"},
+        Case{{"-s", "100000"}, "--seq: 100000 exceeds the longest sequence"},
+        Case{{"-n", "0"}, "--iterations: '0' is out of range"},
+        Case{{"-r", "0"}, "--repetitions: '0' is out of range"},
+        Case{{"--warmup", "-1"}, "--warmup: '-1' is out of range"},
+        Case{{"--min-time", "0"}, "--min-time: '0' must be greater than 0"},
+        Case{{"--seed", "x"}, "--seed: 'x' is not a whole number"},
+        Case{{"--bogus"}, "--bogus"}));
+
+TEST(BadDatabase, ACorruptFileIsRefusedAndLeftUntouched) {
+  TempDir dir;
+  const std::string db = dir.file("results.db");
+  const std::string garbage = "this is not a database, it is a shopping list: eggs, flour\n";
+  testing::write_file(db, garbage);
+  const auto r = run_cli({"run", "-w", "bert-base-infer", "--sizes", "tiny", "-d", "cpu", "-n", "1", "--db", db});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find(db), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--no-db"), std::string::npos) << r.err;
+  EXPECT_EQ(testing::read_file(db), garbage);
+  EXPECT_TRUE(r.out.empty());
+}
+
+TEST(BadDatabase, AnUnwritablePathIsRefusedBeforeAnythingRuns) {
+  TempDir dir;
+  testing::write_file(dir.file("a-file"), "x");
+  const std::string db = dir.file("a-file") + "/results.db";  // a path under a regular file
+  const auto r = run_cli({"run", "-w", "bert-base-infer", "--sizes", "tiny", "-d", "cpu", "-n", "1", "--db", db});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find(db), std::string::npos) << r.err;
+  EXPECT_TRUE(r.out.empty());
+  EXPECT_EQ(testing::read_file(dir.file("a-file")), "x");
+}
+
+TEST(BadDatabase, ShowWithoutADatabaseSaysHowToMakeOne) {
+  TempDir dir;
+  const auto r = run_cli({"show", "--db", dir.file("none.db")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("mlspeed run"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("none.db")));
+}
+
+}  // namespace
+}  // namespace mlspeed

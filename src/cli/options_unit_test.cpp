@@ -1,0 +1,86 @@
+#include "cli/options.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "mlspeed/core/errors.h"
+#include "mlspeed/workloads/workload.h"
+
+namespace mlspeed::cli {
+namespace {
+
+std::string usage_error(const std::map<std::string, std::string>& given) {
+  try {
+    parse_run_options(given);
+  } catch (const UsageError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+TEST(RunOptions, DefaultsComeFromTheTable) {
+  const RunOptions o = parse_run_options({});
+  EXPECT_EQ(o.workloads, workload_names());
+  EXPECT_EQ(o.devices, (std::vector<std::string>{"all"}));
+  EXPECT_EQ(o.dtypes, (std::vector<std::string>{"fp32"}));
+  EXPECT_EQ(o.sizes, (std::vector<std::string>{"full"}));
+  EXPECT_TRUE(o.batches.empty());
+  EXPECT_TRUE(o.seqs.empty());
+  EXPECT_EQ(o.repetitions, 1);
+  EXPECT_EQ(o.warmup, 1);
+  EXPECT_FALSE(o.iterations.has_value());
+  EXPECT_DOUBLE_EQ(o.min_time, 2.0);
+  EXPECT_EQ(o.format, "md");
+  EXPECT_TRUE(o.db.empty());
+  EXPECT_FALSE(o.no_db);
+}
+
+TEST(RunOptions, EveryOptionIsDeclaredOnceWithHelpAndDefault) {
+  std::set<std::string> names;
+  for (const auto& spec : run_option_table()) {
+    EXPECT_TRUE(names.insert(spec.long_name()).second) << spec.long_name();
+    EXPECT_FALSE(spec.help.empty()) << spec.long_name();
+    if (!spec.value_name.empty()) EXPECT_FALSE(spec.default_text.empty()) << spec.long_name();
+  }
+}
+
+TEST(RunOptions, ParsesGivenValues) {
+  const RunOptions o = parse_run_options({{"workloads", "bert-base-infer"}, {"devices", "cpu,cuda:0"},
+                                          {"dtypes", "fp32,bf16"}, {"sizes", "tiny"}, {"batch", "1,4"},
+                                          {"seq", "128,512"}, {"repetitions", "3"}, {"warmup", "0"},
+                                          {"iterations", "7"}, {"format", "csv"}, {"db", "/tmp/x.db"},
+                                          {"no-db", ""}, {"seed", "42"}});
+  EXPECT_EQ(o.workloads, (std::vector<std::string>{"bert-base-infer"}));
+  EXPECT_EQ(o.devices, (std::vector<std::string>{"cpu", "cuda:0"}));
+  EXPECT_EQ(o.dtypes, (std::vector<std::string>{"fp32", "bf16"}));
+  EXPECT_EQ(o.batches, (std::vector<int64_t>{1, 4}));
+  EXPECT_EQ(o.seqs, (std::vector<int64_t>{128, 512}));
+  EXPECT_EQ(o.repetitions, 3);
+  EXPECT_EQ(o.warmup, 0);
+  EXPECT_EQ(o.iterations, 7);
+  EXPECT_EQ(o.format, "csv");
+  EXPECT_EQ(o.db, "/tmp/x.db");
+  EXPECT_TRUE(o.no_db);
+  EXPECT_EQ(o.seed, 42u);
+}
+
+TEST(RunOptions, BadValuesNameTheOptionTheValueAndTheChoices) {
+  EXPECT_NE(usage_error({{"workloads", "resnet"}}).find("--workloads: unknown value 'resnet'; choose from: nanogpt-shakespeare-char"),
+            std::string::npos);
+  EXPECT_NE(usage_error({{"dtypes", "fp8"}}).find("--dtypes: unknown value 'fp8'; choose from: fp32, tf32, fp16, bf16"),
+            std::string::npos);
+  EXPECT_NE(usage_error({{"format", "xml"}}).find("--format: unknown format 'xml'; choose from: md, json, jsonl, csv"),
+            std::string::npos);
+  EXPECT_NE(usage_error({{"sizes", "huge"}}).find("--sizes: unknown value 'huge'"), std::string::npos);
+  EXPECT_NE(usage_error({{"batch", "1,,4"}}).find("--batch"), std::string::npos);
+  EXPECT_NE(usage_error({{"batch", "0"}}).find("--batch: '0' is out of range"), std::string::npos);
+  EXPECT_NE(usage_error({{"iterations", "0"}}).find("--iterations"), std::string::npos);
+  EXPECT_NE(usage_error({{"repetitions", "-2"}}).find("--repetitions"), std::string::npos);
+  EXPECT_NE(usage_error({{"min-time", "0"}}).find("--min-time"), std::string::npos);
+  EXPECT_NE(usage_error({{"devices", "cpu,"}}).find("--devices"), std::string::npos);
+  EXPECT_NE(usage_error({{"db", ""}}).find("--db"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace mlspeed::cli

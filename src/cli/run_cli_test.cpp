@@ -1,0 +1,208 @@
+// `mlspeed run` and `mlspeed show` end to end on the CPU at the tiny size: every output format
+// read back, the database holding the same rows, failures as rows, Ctrl-C.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sqlite3.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "mlspeed/results/fields.h"
+#include "mlspeed/results/printers.h"
+#include "testing/test_support.h"
+
+namespace mlspeed {
+namespace {
+
+using testing::run_cli;
+using testing::TempDir;
+
+const std::vector<std::string> kTinyBoth = {"run", "-w", "nanogpt-shakespeare-char,bert-base-infer", "-d", "cpu",
+                                            "--sizes", "tiny", "-n", "2", "--warmup", "1"};
+
+std::vector<std::string> with(std::vector<std::string> args, const std::vector<std::string>& more) {
+  args.insert(args.end(), more.begin(), more.end());
+  return args;
+}
+
+// Rows equal field by field (timestamps and samples included).
+void expect_same_rows(const std::vector<Result>& a, const std::vector<Result>& b) {
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i)
+    for (const auto& f : result_fields())
+      EXPECT_EQ(value_to_text(f.get(a[i])), value_to_text(f.get(b[i]))) << "row " << i << " field " << f.name;
+}
+
+int64_t count_rows(const std::string& db) {
+  sqlite3* handle = nullptr;
+  if (sqlite3_open_v2(db.c_str(), &handle, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    sqlite3_close(handle);
+    return -1;
+  }
+  sqlite3_stmt* stmt = nullptr;
+  int64_t n = -1;
+  if (sqlite3_prepare_v2(handle, "SELECT count(*) FROM results", -1, &stmt, nullptr) == SQLITE_OK &&
+      sqlite3_step(stmt) == SQLITE_ROW)
+    n = sqlite3_column_int64(stmt, 0);
+  sqlite3_finalize(stmt);
+  sqlite3_close(handle);
+  return n;
+}
+
+TEST(Run, BothWorkloadsAtTinySizeOnTheCpuAndTheDatabaseGivesTheSameRowsBack) {
+  TempDir dir;
+  const std::string db = dir.file("results.db");
+  const auto r = run_cli(with(kTinyBoth, {"-o", "jsonl", "--db", db}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto rows = parse_results(Format::jsonl, r.out);
+  ASSERT_EQ(rows.size(), 1u + 4u);  // nanoGPT tiny: b4 x s32; BERT tiny: b{1,2} x s{16,32}
+  for (const auto& row : rows) {
+    EXPECT_EQ(row.status, Status::ok) << row.workload << ": " << row.message;
+    EXPECT_EQ(row.samples_ms.size(), 2u);
+    EXPECT_GT(row.summary.median, 0);
+    EXPECT_GT(row.run_id, 0);
+    ASSERT_TRUE(row.items_per_s && row.tflops && row.mfu) << row.workload;
+    EXPECT_GT(*row.mfu, 0);
+    EXPECT_LT(*row.mfu, 1.5);  // measured peak is a fast matmul; a model rarely beats it
+    EXPECT_EQ(row.device, "cpu");
+    EXPECT_FALSE(row.host.cpu_model.empty());
+    EXPECT_FALSE(row.host.torch_version.empty());
+  }
+  EXPECT_EQ(rows[0].workload, "nanogpt-shakespeare-char");
+  EXPECT_EQ(rows[0].item_unit, "tokens");
+  EXPECT_EQ(rows[0].items_per_step, 4 * 32);
+  EXPECT_EQ(rows[1].workload, "bert-base-infer");
+  EXPECT_NE(r.err.find("stored run"), std::string::npos);
+  EXPECT_EQ(r.err.find('\r'), std::string::npos) << "no progress line when stderr is not a terminal";
+
+  for (const char* format : {"jsonl", "json", "csv"}) {
+    const auto shown = run_cli({"show", "--db", db, "-o", format});
+    ASSERT_EQ(shown.exit_code, 0) << shown.err;
+    expect_same_rows(rows, parse_results(*parse_format(format), shown.out));
+  }
+  const auto md = run_cli({"show", "--db", db});
+  ASSERT_EQ(md.exit_code, 0) << md.err;
+  EXPECT_NE(md.out.find("| nanogpt-shakespeare-char"), std::string::npos) << md.out;
+  EXPECT_NE(md.out.find("tokens/s"), std::string::npos) << md.out;
+}
+
+TEST(Run, EveryOutputFormatReadsBack) {
+  TempDir dir;
+  for (const char* format : {"json", "csv", "jsonl"}) {
+    const auto r = run_cli({"run", "-w", "bert-base-infer", "-d", "cpu", "--sizes", "tiny", "-b", "2", "-s", "16",
+                            "-n", "3", "-o", format, "--no-db"},
+                           {{"MLSPEED_DB", dir.file("unused.db")}});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto rows = parse_results(*parse_format(format), r.out);
+    ASSERT_EQ(rows.size(), 1u) << format;
+    EXPECT_EQ(rows[0].batch, 2);
+    EXPECT_EQ(rows[0].seq_len, 16);
+    EXPECT_EQ(rows[0].samples_ms.size(), 3u);
+    EXPECT_EQ(rows[0].run_id, 0);  // --no-db: not stored
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir.file("unused.db")));
+}
+
+TEST(Run, MarkdownShowsTheContextBeforeTheTable) {
+  TempDir dir;
+  const auto r = run_cli({"run", "-w", "bert-base-infer", "-d", "cpu", "--sizes", "tiny", "-b", "1", "-s", "16",
+                          "-n", "1", "--db", dir.file("r.db")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto context_at = r.out.find("LibTorch");
+  const auto table_at = r.out.find("| bert-base-infer");
+  ASSERT_NE(context_at, std::string::npos) << r.out;
+  ASSERT_NE(table_at, std::string::npos) << r.out;
+  EXPECT_LT(context_at, table_at);
+}
+
+TEST(Run, DefaultDatabaseComesFromTheEnvironment) {
+  TempDir dir;
+  const std::string db = dir.file("sub/dir/results.db");
+  const auto r = run_cli({"run", "-w", "bert-base-infer", "-d", "cpu", "--sizes", "tiny", "-b", "1", "-s", "16",
+                          "-n", "1", "-o", "csv"},
+                         {{"MLSPEED_DB", db}});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(count_rows(db), 1);
+}
+
+TEST(Run, OutOfMemoryIsARowAndTheSweepGoesOn) {
+  TempDir dir;
+  // 10^12 sequences of 16 tokens: no machine can allocate the inputs.
+  const auto r = run_cli({"run", "-w", "bert-base-infer", "-d", "cpu", "--sizes", "tiny", "-s", "16", "-b",
+                          "1000000000000,2", "-n", "1", "-o", "jsonl", "--db", dir.file("r.db")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto rows = parse_results(Format::jsonl, r.out);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].status, Status::oom) << rows[0].message;
+  EXPECT_FALSE(rows[0].message.empty());
+  EXPECT_EQ(rows[1].status, Status::ok);
+  EXPECT_EQ(count_rows(dir.file("r.db")), 2);
+}
+
+TEST(Run, ADtypeTheDeviceCannotRunIsAnUnsupportedRowWithTheReason) {
+  TempDir dir;
+  const auto r = run_cli({"run", "-w", "bert-base-infer", "-d", "cpu", "--sizes", "tiny", "-b", "1", "-s", "16",
+                          "-t", "tf32,fp32", "-n", "1", "-o", "jsonl", "--db", dir.file("r.db")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto rows = parse_results(Format::jsonl, r.out);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].status, Status::unsupported);
+  EXPECT_NE(rows[0].message.find("tensor-core"), std::string::npos) << rows[0].message;
+  EXPECT_EQ(rows[1].status, Status::ok);
+}
+
+TEST(Run, TrainingInBf16UsesAutocastOnTheCpu) {
+  TempDir dir;
+  const auto r = run_cli({"run", "-w", "nanogpt-shakespeare-char", "-d", "cpu", "--sizes", "tiny", "-t", "bf16",
+                          "-n", "2", "-o", "jsonl", "--no-db"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto rows = parse_results(Format::jsonl, r.out);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].status, Status::ok) << rows[0].message;
+  EXPECT_TRUE(rows[0].autocast);
+  EXPECT_EQ(rows[0].precision, Precision::bf16);
+}
+
+TEST(Run, CtrlCKeepsTheCompletedRowsAndSaysHowMany) {
+  TempDir dir;
+  const std::string db = dir.file("r.db");
+  testing::Child child({"run", "-w", "bert-base-infer", "-d", "cpu", "--sizes", "tiny", "-s", "16", "-b",
+                        "1,2,3,4,5,6,7,8", "--min-time", "0.5", "-o", "jsonl", "--db", db});
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (count_rows(db) < 1 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_GE(count_rows(db), 1) << "no row was stored within a minute";
+  child.signal(SIGINT);
+  const auto r = child.wait();
+  EXPECT_EQ(r.exit_code, 130) << r.err;
+  const auto printed = parse_results(Format::jsonl, r.out);
+  ASSERT_GE(printed.size(), 1u);
+  ASSERT_LT(printed.size(), 8u);
+  EXPECT_EQ(count_rows(db), static_cast<int64_t>(printed.size()));
+  EXPECT_NE(r.err.find("interrupted after " + std::to_string(printed.size()) + " of 8 configurations; kept " +
+                       std::to_string(printed.size()) + " results in " + db),
+            std::string::npos)
+      << r.err;
+  const auto shown = run_cli({"show", "--db", db, "-o", "jsonl"});
+  ASSERT_EQ(shown.exit_code, 0);
+  expect_same_rows(printed, parse_results(Format::jsonl, shown.out));
+  EXPECT_NE(shown.err.find("interrupted"), std::string::npos) << shown.err;
+}
+
+TEST(Run, JsonStaysWellFormedWhenInterrupted) {
+  TempDir dir;
+  const std::string db = dir.file("r.db");
+  testing::Child child({"run", "-w", "bert-base-infer", "-d", "cpu", "--sizes", "tiny", "-s", "16", "-b",
+                        "1,2,3,4,5,6", "--min-time", "0.5", "-o", "json", "--db", db});
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (count_rows(db) < 1 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  child.signal(SIGINT);
+  const auto r = child.wait();
+  EXPECT_EQ(r.exit_code, 130);
+  EXPECT_NO_THROW(parse_results(Format::json, r.out)) << r.out;
+}
+
+}  // namespace
+}  // namespace mlspeed

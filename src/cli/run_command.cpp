@@ -1,0 +1,137 @@
+// `mlspeed run`: parse -> expand -> run -> print and store, as llama-bench does.
+#include <signal.h>
+#include <unistd.h>
+
+#include <ATen/Context.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <iostream>
+#include <memory>
+
+#include "cli/commands.h"
+#include "mlspeed/bench/plan.h"
+#include "mlspeed/bench/progress.h"
+#include "mlspeed/bench/runner.h"
+#include "mlspeed/compat/torch_compat.h"
+#include "mlspeed/core/errors.h"
+#include "mlspeed/core/text.h"
+#include "mlspeed/device/peak.h"
+#include "mlspeed/results/database.h"
+#include "mlspeed/results/printers.h"
+
+namespace mlspeed::cli {
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+// First Ctrl-C: finish the current iteration, keep what is done. Second: the default (quit now;
+// rows already stored stay, each was committed on its own).
+void on_interrupt(int) {
+  g_stop = true;
+  const char msg[] = "\nmlspeed: stopping after the current iteration (Ctrl-C again to quit now)\n";
+  (void)!write(STDERR_FILENO, msg, sizeof msg - 1);
+  signal(SIGINT, SIG_DFL);
+}
+
+SweepRequest make_request(const RunOptions& o, const std::vector<DeviceFacts>& devices) {
+  SweepRequest request;
+  for (const auto& name : o.workloads) request.workloads.push_back(find_workload(name));
+  request.sizes = o.sizes;
+  request.devices = devices;
+  for (const auto& name : o.dtypes) request.precisions.push_back(*parse_precision(name));
+  request.batches = o.batches;
+  request.seqs = o.seqs;
+  request.repetitions = static_cast<int>(o.repetitions);
+  return request;
+}
+
+TimingPolicy make_policy(const RunOptions& o) {
+  TimingPolicy policy;
+  policy.warmup = static_cast<int>(o.warmup);
+  if (o.iterations) policy.iterations = static_cast<int>(*o.iterations);
+  policy.min_time_s = o.min_time;
+  return policy;
+}
+
+// Devices named by -d, with the CPU's peak measured only if the CPU is among them.
+std::vector<DeviceFacts> chosen_devices(const RunOptions& o) {
+  auto devices = select_devices(o.devices, discover_devices(/*measure_cpu_peak=*/false));
+  for (auto& d : devices) {
+    if (d.kind != "cpu") continue;
+    Peak peak = measure_cpu_peak();
+    d.peak_flops = peak.flops;
+    d.peak_source = peak.source;
+  }
+  return devices;
+}
+
+}  // namespace
+
+int run_command(const RunOptions& options, const std::string& command_line) {
+  // Everything a user can get wrong is checked before anything runs or is stored.
+  const Format format = *parse_format(options.format);
+  const std::vector<DeviceFacts> devices = chosen_devices(options);
+  const std::vector<Configuration> plan = expand(make_request(options, devices));
+  std::unique_ptr<Database> db;
+  if (!options.no_db) db = std::make_unique<Database>(options.db.empty() ? Database::default_path() : options.db);
+
+  RunContext context;
+  context.started_at = now_iso8601();
+  context.command = command_line;
+  context.host = collect_host_facts();
+  context.devices = devices;
+  context.tf32_default = compat::tf32_matmul_enabled();
+  context.deterministic = at::globalContext().deterministicAlgorithms();
+  context.cudnn_benchmark = at::globalContext().benchmarkCuDNN();
+  for (const auto& warning : measurement_warnings(context.host)) std::cerr << "warning: " << warning << "\n";
+
+  auto printer = make_printer(format, std::cout);
+  printer->header(context);
+  std::cout.flush();
+
+  const int64_t run_id = db ? db->begin_run(context) : 0;
+  int done = 0, stored = 0, errors = 0;
+  std::string store_failure;
+  auto on_result = [&](Result& r) {
+    ++done;
+    if (r.status == Status::error) ++errors;
+    if (db && store_failure.empty()) {
+      try {
+        db->add_result(run_id, r);
+        ++stored;
+      } catch (const std::exception& e) {
+        store_failure = e.what();  // keep timing and printing; say so at the end
+      }
+    }
+    printer->row(r);
+    std::cout.flush();
+  };
+
+  g_stop = false;
+  signal(SIGINT, on_interrupt);
+  const auto progress = make_progress(isatty(STDERR_FILENO));
+  Runner runner(make_policy(options), options.seed, context, *progress, g_stop);
+  const bool completed = runner.run(plan, on_result);
+  signal(SIGINT, SIG_DFL);
+
+  if (db) db->finish_run(run_id, completed ? "complete" : "interrupted");
+  printer->footer();
+  std::cout.flush();
+
+  if (!store_failure.empty())
+    std::cerr << "mlspeed run: storing results in " << db->path() << " failed after " << stored
+              << " rows: " << store_failure << "\n";
+  if (!completed) {
+    std::cerr << "mlspeed run: interrupted after " << done << " of " << plan.size() << " configurations; ";
+    if (db) std::cerr << "kept " << stored << " results in " << db->path() << " (run " << run_id << ")\n";
+    else std::cerr << "the " << done << " completed results are printed above (--no-db: not stored)\n";
+    return 130;
+  }
+  if (db && store_failure.empty())
+    std::cerr << "mlspeed run: stored run " << run_id << " (" << stored << " results) in " << db->path() << "\n";
+  return errors > 0 || !store_failure.empty() ? 1 : 0;
+}
+
+}  // namespace mlspeed::cli

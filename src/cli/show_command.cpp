@@ -1,0 +1,42 @@
+// `mlspeed show`: a stored run, printed in any output format from the results database.
+#include <filesystem>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "mlspeed/core/errors.h"
+#include "mlspeed/core/lists.h"
+#include "mlspeed/core/text.h"
+#include "mlspeed/results/database.h"
+#include "mlspeed/results/printers.h"
+
+namespace mlspeed::cli {
+
+int show_command(const std::string& run, const std::string& format_name, const std::string& db_path) {
+  const auto format = parse_format(format_name);
+  if (!format)
+    throw UsageError("--format: unknown format '" + format_name + "'; choose from: " + join(format_names(), ", "));
+  const std::string path = db_path.empty() ? Database::default_path() : db_path;
+  if (!std::filesystem::exists(path))
+    throw UsageError("no results database at " + path + " yet; `mlspeed run` creates it (or pass --db PATH)");
+  Database db(path);
+
+  std::optional<StoredRun> stored;
+  if (run == "last") {
+    const auto runs = db.runs();
+    if (runs.empty()) throw UsageError(path + " holds no runs yet; `mlspeed run` adds one");
+    stored = runs.front();
+  } else {
+    stored = db.run(parse_positive_int(run, "run"));
+    if (!stored) throw UsageError("run: no run " + run + " in " + path);
+  }
+
+  auto printer = make_printer(*format, std::cout);
+  printer->header(stored->context);
+  for (const auto& r : db.results(stored->id)) printer->row(r);
+  printer->footer();
+  std::cerr << "run " << stored->id << " (" << stored->status << ", started " << stored->started_at
+            << "): " << stored->command << "\n";
+  return 0;
+}
+
+}  // namespace mlspeed::cli

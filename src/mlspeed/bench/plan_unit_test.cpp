@@ -1,0 +1,91 @@
+#include "mlspeed/bench/plan.h"
+
+#include <gtest/gtest.h>
+
+#include "mlspeed/core/errors.h"
+#include "testing/fake_workload.h"
+
+namespace mlspeed {
+namespace {
+
+DeviceFacts device(const std::string& id) {
+  DeviceFacts d;
+  d.id = id;
+  d.kind = id.substr(0, id.find(':'));
+  return d;
+}
+
+TEST(Plan, IsTheCartesianProductWithOneModelPerWorkloadSizeDeviceAndDtype) {
+  testing::FakeWorkload a("a"), b("b");
+  SweepRequest r;
+  r.workloads = {&a, &b};
+  r.sizes = {"full"};
+  r.devices = {device("cpu"), device("cuda:0")};
+  r.precisions = {Precision::fp32, Precision::bf16};
+  r.batches = {1, 4, 16};
+  r.seqs = {16, 32};
+  r.repetitions = 2;
+  const auto plan = expand(r);
+  ASSERT_EQ(plan.size(), 2u * 2 * 2 * 3 * 2 * 2);
+  // Configurations sharing a model are adjacent, so each model is built exactly once.
+  int models = 1;
+  for (size_t i = 1; i < plan.size(); ++i) models += !same_model(plan[i - 1], plan[i]);
+  EXPECT_EQ(models, 2 * 2 * 2);
+  // Inside one model: sequence, then batch, then repetition.
+  EXPECT_EQ(plan[0].shape.seq, 16);
+  EXPECT_EQ(plan[0].shape.batch, 1);
+  EXPECT_EQ(plan[0].repetition, 0);
+  EXPECT_EQ(plan[1].repetition, 1);
+  EXPECT_EQ(plan[2].shape.batch, 4);
+  EXPECT_EQ(plan[6].shape.seq, 32);
+}
+
+TEST(Plan, UsesEachSizesDefaultsWhenNoListIsGiven) {
+  testing::FakeWorkload w;
+  SweepRequest r;
+  r.workloads = {&w};
+  r.sizes = {"tiny", "full"};
+  r.devices = {device("cpu")};
+  r.precisions = {Precision::fp32};
+  const auto plan = expand(r);
+  // tiny: batches {1,2} x seqs {8}; full: batch {4} x seqs {16,32}.
+  ASSERT_EQ(plan.size(), 4u);
+  EXPECT_EQ(plan[0].size, "tiny");
+  EXPECT_EQ(plan[1].shape.batch, 2);
+  EXPECT_EQ(plan[2].size, "full");
+  EXPECT_EQ(plan[3].shape.seq, 32);
+}
+
+TEST(Plan, WorkloadsWithoutASequenceIgnoreSeqLengths) {
+  testing::FakeWorkload w("noseq", /*has_seq=*/false);
+  SweepRequest r;
+  r.workloads = {&w};
+  r.sizes = {"full"};
+  r.devices = {device("cpu")};
+  r.precisions = {Precision::fp32};
+  r.seqs = {128, 512};
+  const auto plan = expand(r);
+  ASSERT_EQ(plan.size(), 1u);
+  EXPECT_EQ(plan[0].shape.seq, 0);
+}
+
+TEST(Plan, RejectsSequencesLongerThanTheModelTakes) {
+  testing::FakeWorkload w;
+  SweepRequest r;
+  r.workloads = {&w};
+  r.sizes = {"full"};
+  r.devices = {device("cpu")};
+  r.precisions = {Precision::fp32};
+  r.seqs = {32, 100};
+  try {
+    expand(r);
+    FAIL() << "expected a UsageError";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("--seq: 100 exceeds the longest sequence fake (full) takes, 64"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace mlspeed

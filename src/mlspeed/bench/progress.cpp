@@ -1,0 +1,69 @@
+#include "mlspeed/bench/progress.h"
+
+#include <chrono>
+#include <cstdio>
+
+#include "mlspeed/core/text.h"
+
+namespace mlspeed {
+namespace {
+
+class NoProgress : public Progress {
+ public:
+  void begin(const Configuration&, int, int) override {}
+  void phase(const std::string&) override {}
+  void iteration(int, int, double, double) override {}
+  void end(const Result&) override {}
+};
+
+class TerminalProgress : public Progress {
+ public:
+  void begin(const Configuration& config, int index, int total) override {
+    prefix_ = printf_string("[%d/%d] %s", index + 1, total, describe(config).c_str());
+    show(prefix_, true);
+  }
+  void phase(const std::string& what) override { show(prefix_ + " · " + what, true); }
+  void iteration(int done, int planned, double last_ms, double seconds_left) override {
+    const std::string count = planned > 0 ? printf_string("%d/%d", done, planned) : std::to_string(done);
+    show(prefix_ + " · iter " + count + " · " + format_duration(last_ms / 1e3) + " · ~" +
+             format_duration(seconds_left) + " left",
+         false);
+  }
+  void end(const Result& r) override {
+    std::string outcome = r.status == Status::ok
+                              ? format_duration(r.summary.median / 1e3) + "/iter"
+                              : std::string(name(r.status)) + ": " + r.message.substr(0, 80);
+    std::fprintf(stderr, "\r\033[K%s · %s\n", prefix_.c_str(), outcome.c_str());
+    std::fflush(stderr);
+  }
+
+ private:
+  // Redraws at most ten times a second, unless forced.
+  void show(const std::string& line, bool force) {
+    const auto now = std::chrono::steady_clock::now();
+    if (!force && now - last_ < std::chrono::milliseconds(100)) return;
+    last_ = now;
+    std::fprintf(stderr, "\r\033[K%s", line.c_str());
+    std::fflush(stderr);
+  }
+
+  std::string prefix_;
+  std::chrono::steady_clock::time_point last_{};
+};
+
+}  // namespace
+
+std::unique_ptr<Progress> make_progress(bool terminal) {
+  if (terminal) return std::make_unique<TerminalProgress>();
+  return std::make_unique<NoProgress>();
+}
+
+std::string describe(const Configuration& c) {
+  std::string s = c.workload->name() + " " + c.size + " " + c.device.id + " " + std::string(name(c.precision)) +
+                  " b=" + std::to_string(c.shape.batch);
+  if (c.shape.seq > 0) s += " s=" + std::to_string(c.shape.seq);
+  if (c.repetition > 0) s += " rep " + std::to_string(c.repetition);
+  return s;
+}
+
+}  // namespace mlspeed

@@ -1,0 +1,166 @@
+#include "mlspeed/bench/runner.h"
+
+#include <ATen/Context.h>
+#include <c10/core/Device.h>
+
+#include <chrono>
+#include <memory>
+
+#include "mlspeed/bench/failure.h"
+#include "mlspeed/compat/torch_compat.h"
+#include "mlspeed/core/text.h"
+#include "mlspeed/device/timer.h"
+
+namespace mlspeed {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// The model a run currently holds, with the failure to build it if it could not be built.
+struct OpenModel {
+  const Configuration* config = nullptr;
+  std::unique_ptr<Session> session;
+  std::optional<Failure> failure;
+};
+
+}  // namespace
+
+Runner::Runner(TimingPolicy policy, uint64_t seed, const RunContext& context, Progress& progress,
+               const std::atomic<bool>& stop)
+    : policy_(policy), seed_(seed), context_(context), progress_(progress), stop_(stop) {}
+
+Result Runner::blank_result(const Configuration& c) const {
+  Result r;
+  r.workload = c.workload->name();
+  r.size = c.size;
+  r.job = c.workload->job();
+  r.device = c.device.id;
+  r.precision = c.precision;
+  r.batch = c.shape.batch;
+  r.seq_len = c.shape.seq;
+  r.repetition = c.repetition;
+  r.warmup = policy_.warmup;
+  if (const WorkloadSize* size = find_size(*c.workload, c.size)) r.parameters = size->parameters;
+  r.item_unit = c.workload->item_unit();
+  r.items_per_step = c.workload->items_per_step(c.shape);
+  r.flops_per_item = c.workload->flops_per_item(c.size, c.shape);
+  auto peak = c.device.peak_flops.find(c.precision);
+  if (peak != c.device.peak_flops.end()) r.peak_tflops = peak->second / 1e12;
+  r.device_facts = c.device;
+  r.device_facts.peak_flops.clear();
+  r.host = context_.host;
+  return r;
+}
+
+bool Runner::run(const std::vector<Configuration>& plan, const std::function<void(Result&)>& on_result) {
+  OpenModel model;
+  for (size_t i = 0; i < plan.size(); ++i) {
+    if (stop_) return false;
+    const Configuration& config = plan[i];
+    current_index_ = static_cast<int>(i);
+    total_ = static_cast<int>(plan.size());
+    current_start_ = Clock::now();
+    const c10::Device device = torch_device(config.device);
+    progress_.begin(config, static_cast<int>(i), static_cast<int>(plan.size()));
+    Result result = blank_result(config);
+
+    if (auto reason = unsupported_reason(config.device, config.precision, config.workload->job())) {
+      result.status = Status::unsupported;
+      result.message = *reason;
+    } else {
+      // TF32 is process-wide state: on for the tf32 rows only, so fp32 means full fp32.
+      compat::set_tf32(config.precision == Precision::tf32);
+      if (!model.config || !same_model(*model.config, config)) {
+        model = OpenModel{};  // free the previous model before building the next one
+        release_cached_memory(device);
+        model.config = &config;
+        progress_.phase("building model");
+        try {
+          model.session = config.workload->open(config.size, device, config.precision, seed_);
+        } catch (...) {
+          model.failure = classify_failure(std::current_exception());
+        }
+      }
+      if (model.failure) {
+        result.status = model.failure->status;
+        result.message = "building the model failed: " + model.failure->message;
+      } else {
+        try {
+          if (!measure(config, *model.session, result)) return false;
+        } catch (...) {
+          const Failure f = classify_failure(std::current_exception());
+          result.status = f.status;
+          result.message = f.message;
+          result.samples_ms.clear();
+          release_cached_memory(device);  // after an OOM, give the next (smaller) shape a chance
+        }
+      }
+    }
+    result.tf32 = compat::tf32_matmul_enabled();
+    result.autocast = config.workload->job() == Job::train &&
+                      (config.precision == Precision::fp16 || config.precision == Precision::bf16);
+    result.deterministic = at::globalContext().deterministicAlgorithms();
+    result.cudnn_benchmark = at::globalContext().benchmarkCuDNN();
+    result.timestamp = now_iso8601();
+    derive_figures(result);
+    progress_.end(result);
+    finished_seconds_ += seconds_since(current_start_);
+    ++finished_count_;
+    on_result(result);
+  }
+  return true;
+}
+
+bool Runner::measure(const Configuration& config, Session& session, Result& result) {
+  const c10::Device device = torch_device(config.device);
+  session.prepare(config.shape);
+  for (int w = 0; w < policy_.warmup; ++w) {
+    progress_.phase(printf_string("warm-up %d/%d", w + 1, policy_.warmup));
+    session.step();
+    synchronize(device);
+    if (stop_) return false;
+  }
+  reset_peak_memory(device);
+  auto timer = make_timer(device);
+  const int planned = policy_.iterations.value_or(0);
+  double measured_ms = 0;
+  while (true) {
+    timer->start();
+    session.step();
+    const double ms = timer->stop_ms();
+    result.samples_ms.push_back(ms);
+    measured_ms += ms;
+    if (stop_) return false;
+
+    const int done = static_cast<int>(result.samples_ms.size());
+    const double mean_ms = measured_ms / done;
+    double left_here;
+    bool finished;
+    if (policy_.iterations) {
+      finished = done >= *policy_.iterations;
+      left_here = (*policy_.iterations - done) * mean_ms / 1e3;
+    } else {
+      const int more = std::max(policy_.min_iterations - done, 0);
+      left_here = std::max(policy_.min_time_s - measured_ms / 1e3, more * mean_ms / 1e3);
+      finished = (measured_ms / 1e3 >= policy_.min_time_s && done >= policy_.min_iterations) ||
+                 done >= policy_.max_iterations;
+    }
+    progress_.iteration(done, planned, ms, seconds_left(left_here));
+    if (finished) break;
+  }
+  result.peak_memory_bytes = peak_memory(device);
+  return true;
+}
+
+double Runner::seconds_left(double current_left) const {
+  const int remaining = total_ - current_index_ - 1;
+  const double per_config = finished_count_ > 0 ? finished_seconds_ / finished_count_
+                                                : seconds_since(current_start_) + current_left;
+  return current_left + remaining * per_config;
+}
+
+}  // namespace mlspeed

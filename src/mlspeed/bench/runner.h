@@ -1,0 +1,56 @@
+// Runs a sweep: builds each model once, times every configuration, and turns every failure
+// into a result row so the sweep goes on.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <vector>
+
+#include "mlspeed/bench/plan.h"
+#include "mlspeed/bench/progress.h"
+#include "mlspeed/results/context.h"
+#include "mlspeed/results/result.h"
+
+namespace mlspeed {
+
+struct TimingPolicy {
+  int warmup = 1;
+  std::optional<int> iterations;  // exactly this many timed iterations, if set
+  double min_time_s = 2.0;        // otherwise, time until this much has been measured...
+  int min_iterations = 3;         // ...and at least this many iterations
+  int max_iterations = 10000;
+};
+
+class Runner {
+ public:
+  // `stop` is polled between iterations (set by Ctrl-C).
+  Runner(TimingPolicy policy, uint64_t seed, const RunContext& context, Progress& progress,
+         const std::atomic<bool>& stop);
+
+  // Calls `on_result` with each completed row, in plan order. Returns false if stopped before
+  // the end; the configuration in progress is then dropped, completed rows are not.
+  bool run(const std::vector<Configuration>& plan, const std::function<void(Result&)>& on_result);
+
+ private:
+  Result blank_result(const Configuration& config) const;
+  // Times one configuration; returns false if stopped part-way.
+  bool measure(const Configuration& config, class Session& session, Result& result);
+  // Whole-sweep estimate: what is left of this configuration, plus the remaining ones at the
+  // average wall time of those completed so far.
+  double seconds_left(double current_left) const;
+
+  TimingPolicy policy_;
+  uint64_t seed_;
+  const RunContext& context_;
+  Progress& progress_;
+  const std::atomic<bool>& stop_;
+  int current_index_ = 0;
+  int total_ = 0;
+  std::chrono::steady_clock::time_point current_start_;
+  double finished_seconds_ = 0;  // wall time of completed configurations
+  int finished_count_ = 0;
+};
+
+}  // namespace mlspeed

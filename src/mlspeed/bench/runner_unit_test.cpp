@@ -1,0 +1,184 @@
+// The runner with a fake workload on the CPU: timing policy, failures as rows, models built
+// once, interruption.
+#include "mlspeed/bench/runner.h"
+
+#include <gtest/gtest.h>
+
+#include "testing/fake_workload.h"
+
+namespace mlspeed {
+namespace {
+
+class RunnerTest : public ::testing::Test {
+ protected:
+  RunnerTest() {
+    cpu.id = "cpu";
+    cpu.kind = "cpu";
+    cpu.peak_flops[Precision::fp32] = 1e12;
+    progress = make_progress(false);
+  }
+
+  std::vector<Result> run(const std::vector<Configuration>& plan, TimingPolicy policy, bool* completed = nullptr) {
+    std::vector<Result> rows;
+    Runner runner(policy, 0, context, *progress, stop);
+    const bool done = runner.run(plan, [&](Result& r) { rows.push_back(r); });
+    if (completed) *completed = done;
+    return rows;
+  }
+
+  std::vector<Configuration> plan(std::vector<int64_t> batches, Precision p = Precision::fp32) {
+    SweepRequest r;
+    r.workloads = {&fake};
+    r.sizes = {"tiny"};
+    r.devices = {cpu};
+    r.precisions = {p};
+    r.batches = std::move(batches);
+    return expand(r);
+  }
+
+  testing::FakeWorkload fake;
+  DeviceFacts cpu;
+  RunContext context;
+  std::unique_ptr<Progress> progress;
+  std::atomic<bool> stop{false};
+};
+
+TEST_F(RunnerTest, TimesExactlyTheRequestedIterationsAfterWarmUp) {
+  TimingPolicy policy;
+  policy.warmup = 2;
+  policy.iterations = 5;
+  const auto rows = run(plan({1}), policy);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].status, Status::ok);
+  EXPECT_EQ(rows[0].samples_ms.size(), 5u);
+  EXPECT_EQ(fake.steps, 7);
+  for (double ms : rows[0].samples_ms) EXPECT_GE(ms, 1.0);  // each step sleeps 1 ms
+  EXPECT_EQ(rows[0].summary.n, 5);
+  EXPECT_EQ(rows[0].warmup, 2);
+  // Derived figures: 1 sample/step at the median time, 1 GFLOP per sample, 1 TFLOP/s peak.
+  ASSERT_TRUE(rows[0].items_per_s && rows[0].tflops && rows[0].mfu);
+  EXPECT_NEAR(*rows[0].items_per_s, 1e3 / rows[0].summary.median, 1e-9);
+  EXPECT_NEAR(*rows[0].tflops, *rows[0].items_per_s * 1e9 / 1e12, 1e-12);
+  EXPECT_NEAR(*rows[0].mfu, *rows[0].tflops / 1.0, 1e-12);
+  EXPECT_TRUE(rows[0].peak_memory_bytes.has_value());
+}
+
+TEST_F(RunnerTest, MinimumTimeRunsUntilBothTimeAndMinimumIterationsAreReached) {
+  TimingPolicy policy;
+  policy.warmup = 0;
+  policy.min_time_s = 0.05;
+  fake.step_ms = 5;
+  const auto rows = run(plan({1}), policy);
+  ASSERT_EQ(rows[0].status, Status::ok);
+  double total = 0;
+  for (double ms : rows[0].samples_ms) total += ms;
+  EXPECT_GE(total, 50.0);
+  EXPECT_GE(rows[0].samples_ms.size(), 3u);
+
+  fake.step_ms = 30;  // 3 iterations take longer than the minimum time
+  const auto slow = run(plan({1}), policy);
+  EXPECT_EQ(slow[0].samples_ms.size(), 3u);
+}
+
+TEST_F(RunnerTest, OutOfMemoryIsARowAndTheSweepGoesOn) {
+  fake.on_step = [](int64_t batch) {
+    if (batch == 2) TORCH_CHECK_WITH(OutOfMemoryError, false, "CUDA out of memory. Tried to allocate 20.00 GiB");
+  };
+  TimingPolicy policy;
+  policy.iterations = 2;
+  const auto rows = run(plan({2, 1}), policy);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].status, Status::oom);
+  EXPECT_NE(rows[0].message.find("out of memory"), std::string::npos);
+  EXPECT_TRUE(rows[0].samples_ms.empty());
+  EXPECT_FALSE(rows[0].items_per_s.has_value());
+  EXPECT_EQ(rows[1].status, Status::ok);
+  EXPECT_EQ(fake.opens, 1);
+}
+
+TEST_F(RunnerTest, CpuAllocationFailureFromARealTensorIsOom) {
+  fake.on_step = [](int64_t batch) {
+    if (batch == 2) at::empty({int64_t{1} << 45, 16}, at::kLong);  // 2^52 bytes: no machine has this
+  };
+  TimingPolicy policy;
+  policy.iterations = 1;
+  const auto rows = run(plan({2, 1}), policy);
+  EXPECT_EQ(rows[0].status, Status::oom) << rows[0].message;
+  EXPECT_EQ(rows[1].status, Status::ok);
+}
+
+TEST_F(RunnerTest, UnimplementedDtypeIsUnsupportedAndOtherErrorsAreErrors) {
+  fake.on_step = [](int64_t batch) {
+    if (batch == 2) TORCH_CHECK_NOT_IMPLEMENTED(false, "\"addmm_impl_cpu_\" not implemented for 'Half'");
+    if (batch == 3) throw std::runtime_error("shape mismatch in layer 3");
+  };
+  TimingPolicy policy;
+  policy.iterations = 1;
+  const auto rows = run(plan({2, 3, 1}), policy);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].status, Status::unsupported);
+  EXPECT_NE(rows[0].message.find("not implemented for 'Half'"), std::string::npos);
+  EXPECT_EQ(rows[1].status, Status::error);
+  EXPECT_EQ(rows[1].message, "shape mismatch in layer 3");
+  EXPECT_EQ(rows[2].status, Status::ok);
+}
+
+TEST_F(RunnerTest, ADtypeTheDeviceCannotRunIsUnsupportedWithoutBuildingTheModel) {
+  const auto rows = run(plan({1}, Precision::tf32), TimingPolicy{});
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].status, Status::unsupported);
+  EXPECT_NE(rows[0].message.find("tf32"), std::string::npos);
+  EXPECT_EQ(fake.opens, 0);
+}
+
+TEST_F(RunnerTest, AModelThatCannotBeBuiltFailsEachOfItsRowsOnce) {
+  fake.open_throws = [] { throw std::runtime_error("weights file missing"); };
+  TimingPolicy policy;
+  policy.iterations = 1;
+  const auto rows = run(plan({1, 2}), policy);
+  ASSERT_EQ(rows.size(), 2u);
+  for (const auto& r : rows) {
+    EXPECT_EQ(r.status, Status::error);
+    EXPECT_EQ(r.message, "building the model failed: weights file missing");
+  }
+  EXPECT_EQ(fake.opens, 1);
+}
+
+TEST_F(RunnerTest, StoppingKeepsCompletedRowsAndDropsThePartialOne) {
+  int steps = 0;
+  fake.on_step = [&](int64_t) {
+    if (++steps == 5) stop = true;  // during the third configuration's timing
+  };
+  TimingPolicy policy;
+  policy.warmup = 0;
+  policy.iterations = 2;
+  bool completed = true;
+  const auto rows = run(plan({1, 2, 3, 4}), policy, &completed);
+  EXPECT_FALSE(completed);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[1].batch, 2);
+}
+
+TEST_F(RunnerTest, RowsCarryTheirConfigurationAndContext) {
+  context.host.cpu_model = "Test CPU";
+  TimingPolicy policy;
+  policy.iterations = 1;
+  const auto rows = run(plan({2}), policy);
+  const Result& r = rows[0];
+  EXPECT_EQ(r.workload, "fake");
+  EXPECT_EQ(r.size, "tiny");
+  EXPECT_EQ(r.device, "cpu");
+  EXPECT_EQ(r.batch, 2);
+  EXPECT_EQ(r.seq_len, 8);
+  EXPECT_EQ(r.parameters, 10);
+  EXPECT_EQ(r.items_per_step, 2);
+  EXPECT_EQ(r.host.cpu_model, "Test CPU");
+  EXPECT_EQ(r.device_facts.id, "cpu");
+  EXPECT_FALSE(r.tf32);
+  EXPECT_FALSE(r.timestamp.empty());
+  ASSERT_TRUE(r.peak_tflops.has_value());
+  EXPECT_DOUBLE_EQ(*r.peak_tflops, 1.0);
+}
+
+}  // namespace
+}  // namespace mlspeed
