@@ -1,0 +1,161 @@
+#include "mlspeed/results/context.h"
+
+#include <nlohmann/json.hpp>
+
+#include "mlspeed/core/text.h"
+
+namespace mlspeed {
+namespace {
+
+using nlohmann::json;
+
+// Reading is lenient about absent keys: a context stored by an older mlspeed lacks the facts
+// added since, and those keep their defaults. A present key of the wrong type still throws.
+template <class T> void read_key(const json& j, const char* key, T& out) {
+  const auto it = j.find(key);
+  if (it != j.end() && !it->is_null()) it->get_to(out);
+}
+
+std::string on_off(bool flag) { return flag ? "on" : "off"; }
+
+std::string or_unknown(const std::string& text) { return text.empty() ? "unknown" : text; }
+
+std::string describe_peaks(const DeviceFacts& device) {
+  if (device.peak_flops.empty()) return "peak unknown";
+  std::vector<std::string> peaks;
+  for (const auto& [precision, flops] : device.peak_flops)
+    peaks.push_back(std::string(name(precision)) + " " + format_flops(flops));
+  std::string out = "peak " + join(peaks, ", ");
+  if (!device.peak_source.empty()) out += " (source: " + device.peak_source + ")";
+  return out;
+}
+
+std::string describe_device(const DeviceFacts& device) {
+  std::vector<std::string> parts = {"`" + device.id + "` " + or_unknown(device.name)};
+  if (device.memory_bytes > 0) parts.push_back(format_bytes(static_cast<double>(device.memory_bytes)));
+  if (!device.compute_capability.empty()) parts.push_back("compute " + device.compute_capability);
+  if (device.multiprocessors > 0) parts.push_back(std::to_string(device.multiprocessors) + " SMs");
+  if (!device.driver.empty()) parts.push_back("driver " + device.driver);
+  parts.push_back(describe_peaks(device));
+  return "  - " + join(parts, ", ") + "\n";
+}
+
+std::string describe_software(const HostFacts& h) {
+  std::string out = "- LibTorch " + or_unknown(h.torch_version);
+  out += h.cuda_version.empty() ? ", no CUDA" : ", CUDA " + h.cuda_version;
+  if (!h.cudnn_version.empty()) out += ", cuDNN " + h.cudnn_version;
+  out += "; BLAS: " + or_unknown(h.blas) + "; " + std::to_string(h.torch_threads) + " LibTorch threads\n";
+  out += "- mlspeed " + or_unknown(h.mlspeed_version) + ", " + or_unknown(h.build_type) + " build, " +
+         or_unknown(h.compiler) + (h.sanitized ? ", sanitized" : "") + "\n";
+  return out;
+}
+
+}  // namespace
+
+void to_json(json& j, const HostFacts& h) {
+  j = json{{"hostname", h.hostname},
+           {"os", h.os},
+           {"cpu_model", h.cpu_model},
+           {"logical_cpus", h.logical_cpus},
+           {"physical_cores", h.physical_cores},
+           {"ram_bytes", h.ram_bytes},
+           {"torch_threads", h.torch_threads},
+           {"torch_version", h.torch_version},
+           {"cuda_version", h.cuda_version},
+           {"cudnn_version", h.cudnn_version},
+           {"blas", h.blas},
+           {"mlspeed_version", h.mlspeed_version},
+           {"build_type", h.build_type},
+           {"compiler", h.compiler},
+           {"sanitized", h.sanitized}};
+}
+
+void from_json(const json& j, HostFacts& h) {
+  read_key(j, "hostname", h.hostname);
+  read_key(j, "os", h.os);
+  read_key(j, "cpu_model", h.cpu_model);
+  read_key(j, "logical_cpus", h.logical_cpus);
+  read_key(j, "physical_cores", h.physical_cores);
+  read_key(j, "ram_bytes", h.ram_bytes);
+  read_key(j, "torch_threads", h.torch_threads);
+  read_key(j, "torch_version", h.torch_version);
+  read_key(j, "cuda_version", h.cuda_version);
+  read_key(j, "cudnn_version", h.cudnn_version);
+  read_key(j, "blas", h.blas);
+  read_key(j, "mlspeed_version", h.mlspeed_version);
+  read_key(j, "build_type", h.build_type);
+  read_key(j, "compiler", h.compiler);
+  read_key(j, "sanitized", h.sanitized);
+}
+
+void to_json(json& j, const DeviceFacts& d) {
+  json peaks = json::object();
+  for (const auto& [precision, flops] : d.peak_flops) peaks[std::string(name(precision))] = flops;
+  j = json{{"id", d.id},
+           {"kind", d.kind},
+           {"index", d.index},
+           {"name", d.name},
+           {"memory_bytes", d.memory_bytes},
+           {"compute_capability", d.compute_capability},
+           {"multiprocessors", d.multiprocessors},
+           {"driver", d.driver},
+           {"peak_flops", peaks},
+           {"peak_source", d.peak_source}};
+}
+
+void from_json(const json& j, DeviceFacts& d) {
+  read_key(j, "id", d.id);
+  read_key(j, "kind", d.kind);
+  read_key(j, "index", d.index);
+  read_key(j, "name", d.name);
+  read_key(j, "memory_bytes", d.memory_bytes);
+  read_key(j, "compute_capability", d.compute_capability);
+  read_key(j, "multiprocessors", d.multiprocessors);
+  read_key(j, "driver", d.driver);
+  read_key(j, "peak_source", d.peak_source);
+  d.peak_flops.clear();
+  const auto peaks = j.find("peak_flops");
+  if (peaks == j.end() || peaks->is_null()) return;
+  for (const auto& [key, flops] : peaks->items()) {
+    // A newer mlspeed may time dtypes this one does not know; their peaks are of no use here.
+    if (const auto precision = parse_precision(key)) d.peak_flops[*precision] = flops.get<double>();
+  }
+}
+
+void to_json(json& j, const RunContext& c) {
+  j = json{{"started_at", c.started_at},
+           {"command", c.command},
+           {"host", c.host},
+           {"devices", c.devices},
+           {"tf32_default", c.tf32_default},
+           {"deterministic", c.deterministic},
+           {"cudnn_benchmark", c.cudnn_benchmark}};
+}
+
+void from_json(const json& j, RunContext& c) {
+  read_key(j, "started_at", c.started_at);
+  read_key(j, "command", c.command);
+  read_key(j, "host", c.host);
+  read_key(j, "devices", c.devices);
+  read_key(j, "tf32_default", c.tf32_default);
+  read_key(j, "deterministic", c.deterministic);
+  read_key(j, "cudnn_benchmark", c.cudnn_benchmark);
+}
+
+std::string describe_context(const RunContext& c) {
+  const HostFacts& h = c.host;
+  std::string out;
+  if (!c.started_at.empty()) out += "- run started " + c.started_at + "\n";
+  out += "- host " + or_unknown(h.hostname) + ", " + or_unknown(h.os) + "\n";
+  out += "- CPU " + or_unknown(h.cpu_model) + ", " + std::to_string(h.logical_cpus) + " logical CPUs / " +
+         std::to_string(h.physical_cores) + " physical cores, " +
+         format_bytes(static_cast<double>(h.ram_bytes)) + " RAM\n";
+  out += describe_software(h);
+  out += "- precision flags: TF32 by default " + on_off(c.tf32_default) + ", deterministic " +
+         on_off(c.deterministic) + ", cuDNN benchmark " + on_off(c.cudnn_benchmark) + "\n";
+  out += c.devices.empty() ? "- devices: none\n" : "- devices:\n";
+  for (const DeviceFacts& device : c.devices) out += describe_device(device);
+  return out;
+}
+
+}  // namespace mlspeed

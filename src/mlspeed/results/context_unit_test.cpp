@@ -1,0 +1,70 @@
+#include "mlspeed/results/context.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "mlspeed/results/results_test_rows.h"
+
+namespace mlspeed {
+namespace {
+
+using nlohmann::json;
+using testing::expect_same_context;
+using testing::sample_context;
+
+TEST(Context, JsonRoundTripKeepsEveryFact) {
+  RunContext original = sample_context();
+  original.deterministic = true;
+  original.tf32_default = false;
+  const RunContext back = json::parse(json(original).dump()).get<RunContext>();
+  expect_same_context(original, back);
+}
+
+TEST(Context, PeakFlopsAreKeyedByPrecisionName) {
+  const json j = sample_context();
+  const json& peaks = j.at("devices").at(1).at("peak_flops");
+  EXPECT_DOUBLE_EQ(peaks.at("bf16").get<double>(), 989.4e12);
+  EXPECT_DOUBLE_EQ(peaks.at("tf32").get<double>(), 494.7e12);
+  EXPECT_FALSE(peaks.contains("fp16"));
+}
+
+TEST(Context, OlderAndNewerJsonStillReads) {
+  // Absent facts keep their defaults; peaks for dtypes this build does not know are skipped.
+  const json j = {{"command", "mlspeed run"},
+                  {"devices", {{{"id", "cuda:0"}, {"peak_flops", {{"fp8", 2e15}, {"fp16", 9e14}}}}}}};
+  const RunContext c = j.get<RunContext>();
+  EXPECT_EQ(c.command, "mlspeed run");
+  EXPECT_EQ(c.host.hostname, "");
+  ASSERT_EQ(c.devices.size(), 1u);
+  EXPECT_EQ(c.devices[0].id, "cuda:0");
+  ASSERT_EQ(c.devices[0].peak_flops.size(), 1u);
+  EXPECT_DOUBLE_EQ(c.devices[0].peak_flops.at(Precision::fp16), 9e14);
+}
+
+TEST(Context, WrongTypesAreRejected) {
+  const json j = {{"host", {{"logical_cpus", "many"}}}};
+  EXPECT_THROW(j.get<RunContext>(), json::exception);
+}
+
+TEST(Context, DescriptionNamesHostBuildFlagsAndEachDevice) {
+  const std::string text = describe_context(sample_context());
+  for (const char* expected :
+       {"bench-01", "Linux 6.1.0 x86_64", "AMD EPYC 9654 96-Core Processor", "192 logical CPUs / 96 physical cores",
+        "1.5 TiB RAM", "LibTorch 1.13.1", "CUDA 11.7", "cuDNN 8.5.0", "OpenBLAS 0.3.21", "94 LibTorch threads",
+        "mlspeed 0.1.0", "RelWithDebInfo build", "GCC 12.2.0", "sanitized", "TF32 by default on",
+        "deterministic off", "cuDNN benchmark on", "`cpu`", "`cuda:1` NVIDIA H100 80GB HBM3", "79.6 GiB",
+        "compute 9.0", "132 SMs", "driver 580.159.04", "bf16 989 TFLOP/s", "tf32 495 TFLOP/s",
+        "fp32 1.25 TFLOP/s", "(source: NVIDIA datasheet, dense)", "(source: measured (fp32 matmul))"})
+    EXPECT_NE(text.find(expected), std::string::npos) << "missing '" << expected << "' in:\n" << text;
+}
+
+TEST(Context, DescriptionOfABareContextSaysWhatIsUnknown) {
+  const std::string text = describe_context(RunContext{});
+  EXPECT_NE(text.find("no CUDA"), std::string::npos) << text;
+  EXPECT_NE(text.find("devices: none"), std::string::npos) << text;
+  EXPECT_EQ(text.find("sanitized"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace mlspeed

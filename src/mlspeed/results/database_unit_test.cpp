@@ -1,0 +1,333 @@
+#include "mlspeed/results/database.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <optional>
+#include <set>
+
+#include "mlspeed/core/errors.h"
+#include "mlspeed/results/results_test_rows.h"
+#include "testing/test_support.h"
+
+namespace mlspeed {
+namespace {
+
+using testing::expect_same_context;
+using testing::expect_same_fields;
+using testing::failed_row;
+using testing::full_row;
+using testing::read_file;
+using testing::sample_context;
+using testing::TempDir;
+using testing::write_file;
+
+// Runs SQL on a file directly, as another program (or an older mlspeed) would.
+void raw_sql(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  char* error = nullptr;
+  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+  EXPECT_EQ(rc, SQLITE_OK) << (error ? error : "") << " in: " << sql;
+  sqlite3_free(error);
+  sqlite3_close(db);
+}
+
+std::set<std::string> result_columns(const std::string& path) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* s = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(db, "PRAGMA table_info(results)", -1, &s, nullptr), SQLITE_OK);
+  std::set<std::string> names;
+  while (sqlite3_step(s) == SQLITE_ROW) names.insert(reinterpret_cast<const char*>(sqlite3_column_text(s, 1)));
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  return names;
+}
+
+// A stored run with the two test rows; returns the run id.
+int64_t store_sample_run(const std::string& path) {
+  Database db(path);
+  const int64_t run = db.begin_run(sample_context());
+  Result a = full_row(), b = failed_row();
+  db.add_result(run, a);
+  db.add_result(run, b);
+  return run;
+}
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+// Opening must fail with a UsageError that names the path, says `what`, tells the user what to
+// do, and leaves the file exactly as it was.
+void expect_refused(const std::string& path, const std::string& what) {
+  const std::optional<std::string> before =
+      access(path.c_str(), F_OK) == 0 ? std::optional(read_file(path)) : std::nullopt;
+  try {
+    Database db(path);
+    ADD_FAILURE() << path << " was opened; expected it refused as '" << what << "'";
+  } catch (const UsageError& e) {
+    const std::string message = e.what();
+    EXPECT_TRUE(contains(message, "'" + path + "'")) << message;
+    EXPECT_TRUE(contains(message, what)) << message;
+    EXPECT_TRUE(contains(message, "pass --db with another path, or --no-db")) << message;
+  }
+  if (before) EXPECT_EQ(read_file(path), *before) << "the refused file was modified";
+}
+
+TEST(Database, StoresARunAndReadsItBackEqual) {
+  TempDir dir;
+  const std::string path = dir.file("results.db");
+  const int64_t run_id = store_sample_run(path);
+
+  Database db(path);  // a fresh connection: nothing comes from memory
+  const auto run = db.run(run_id);
+  ASSERT_TRUE(run);
+  EXPECT_EQ(run->id, run_id);
+  EXPECT_EQ(run->status, "running");
+  EXPECT_EQ(run->started_at, sample_context().started_at);
+  EXPECT_EQ(run->command, sample_context().command);
+  EXPECT_EQ(run->result_count, 2);
+  expect_same_context(sample_context(), run->context);
+
+  const auto rows = db.results(run_id);
+  ASSERT_EQ(rows.size(), 2u);
+  Result a = full_row(), b = failed_row();
+  a.run_id = b.run_id = run_id;
+  expect_same_fields(a, rows[0], "first row");
+  expect_same_fields(b, rows[1], "second row");
+  EXPECT_FALSE(db.run(run_id + 100));
+  EXPECT_TRUE(db.results(run_id + 100).empty());
+}
+
+TEST(Database, AddResultSetsTheRunIdAndRejectsUnknownRuns) {
+  TempDir dir;
+  Database db(dir.file("results.db"));
+  const int64_t run = db.begin_run(sample_context());
+  Result row = full_row();
+  db.add_result(run, row);
+  EXPECT_EQ(row.run_id, run);
+  Result orphan = full_row();
+  EXPECT_THROW(db.add_result(run + 1, orphan), std::runtime_error);
+}
+
+TEST(Database, RunsAreListedNewestFirstWithTheirCounts) {
+  TempDir dir;
+  Database db(dir.file("results.db"));
+  std::vector<int64_t> ids;
+  for (int rows : {2, 0, 1}) {
+    ids.push_back(db.begin_run(sample_context()));
+    for (int i = 0; i < rows; ++i) {
+      Result r = full_row();
+      db.add_result(ids.back(), r);
+    }
+  }
+  const auto runs = db.runs();
+  ASSERT_EQ(runs.size(), 3u);
+  EXPECT_EQ(runs[0].id, ids[2]);
+  EXPECT_EQ(runs[1].id, ids[1]);
+  EXPECT_EQ(runs[2].id, ids[0]);
+  EXPECT_EQ(runs[0].result_count, 1);
+  EXPECT_EQ(runs[1].result_count, 0);
+  EXPECT_EQ(runs[2].result_count, 2);
+  EXPECT_EQ(runs[0].context.host.hostname, "bench-01");
+}
+
+TEST(Database, FinishRunRecordsStatusAndTime) {
+  TempDir dir;
+  Database db(dir.file("results.db"));
+  const int64_t run = db.begin_run(sample_context());
+  EXPECT_EQ(db.run(run)->finished_at, "");
+  db.finish_run(run, "complete");
+  EXPECT_EQ(db.run(run)->status, "complete");
+  EXPECT_FALSE(db.run(run)->finished_at.empty());
+  EXPECT_THROW(db.finish_run(run + 1, "complete"), std::invalid_argument);
+}
+
+// The process dies (SIGKILL: no destructor, no cleanup) after two rows: both rows stay, and the
+// run stays "running" with no finish time.
+TEST(Database, RowsOfAKilledRunSurvive) {
+  TempDir dir;
+  const std::string path = dir.file("results.db");
+  { Database create(path); }
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    try {
+      Database db(path);
+      const int64_t run = db.begin_run(sample_context());
+      Result a = full_row(), b = failed_row();
+      db.add_result(run, a);
+      db.add_result(run, b);
+      raise(SIGKILL);
+    } catch (...) {
+    }
+    _exit(2);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "the child did not get to the kill";
+
+  Database db(path);
+  const auto runs = db.runs();
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].status, "running");
+  EXPECT_EQ(runs[0].finished_at, "");
+  EXPECT_EQ(runs[0].result_count, 2);
+  const auto rows = db.results(runs[0].id);
+  ASSERT_EQ(rows.size(), 2u);
+  Result b = failed_row();
+  b.run_id = runs[0].id;
+  expect_same_fields(b, rows[1], "second row");
+}
+
+TEST(Database, CreatesMissingFoldersAndMarksTheFileAsOurs) {
+  TempDir dir;
+  const std::string path = dir.file("a/b/results.db");
+  { Database db(path); }
+  EXPECT_EQ(read_file(path).substr(0, 16), std::string("SQLite format 3\0", 16));
+  const std::string file = read_file(path);
+  EXPECT_EQ(file.substr(60, 4), std::string("\0\0\0\1", 4));  // user_version, big-endian
+  EXPECT_EQ(file.substr(68, 4), "MLSP");                         // application_id
+}
+
+TEST(Database, AnEmptyFileBecomesADatabase) {
+  TempDir dir;
+  const std::string path = dir.file("empty.db");
+  write_file(path, "");
+  Database db(path);
+  EXPECT_TRUE(db.runs().empty());
+}
+
+TEST(Database, AddsColumnsMissingFromOlderFiles) {
+  TempDir dir;
+  const std::string path = dir.file("old.db");
+  const int64_t run = store_sample_run(path);
+  // What a file from before these fields existed looks like.
+  raw_sql(path, "ALTER TABLE results DROP COLUMN mfu; ALTER TABLE results DROP COLUMN cudnn_benchmark;");
+  ASSERT_FALSE(result_columns(path).count("mfu"));
+
+  Database db(path);
+  const auto columns = result_columns(path);
+  for (const Field& f : result_fields()) EXPECT_TRUE(columns.count(f.name)) << f.name;
+  const auto rows = db.results(run);
+  ASSERT_EQ(rows.size(), 2u);
+  Result expected = full_row();
+  expected.run_id = run;
+  expected.mfu.reset();                // unknown in the old file
+  expected.cudnn_benchmark = false;  // the default
+  expect_same_fields(expected, rows[0], "old row");
+  Result added = full_row();
+  db.add_result(run, added);  // and new rows fill the new columns
+  expect_same_fields(added, db.results(run).back(), "new row");
+}
+
+TEST(Database, RefusesAFileThatIsNotSqlite) {
+  TempDir dir;
+  const std::string path = dir.file("notes.csv");
+  write_file(path, "name,value\nspeed,12\n");
+  expect_refused(path, "is not an SQLite database");
+}
+
+TEST(Database, RefusesADamagedFile) {
+  TempDir dir;
+  const std::string path = dir.file("damaged.db");
+  store_sample_run(path);
+  std::string bytes = read_file(path);
+  const size_t page = 4096;
+  ASSERT_GT(bytes.size(), 2 * page);
+  for (size_t i = page; i < bytes.size(); ++i) bytes[i] = static_cast<char>(0xA5 ^ (i * 7));
+  write_file(path, bytes);
+  expect_refused(path, "is damaged");
+}
+
+TEST(Database, RefusesAnotherProgramsDatabase) {
+  TempDir dir;
+  const std::string with_tables = dir.file("browser.sqlite");
+  raw_sql(with_tables, "CREATE TABLE bookmarks (url TEXT); INSERT INTO bookmarks VALUES ('https://example.org');");
+  expect_refused(with_tables, "belongs to another program");
+
+  const std::string marked = dir.file("marked.sqlite");
+  raw_sql(marked, "PRAGMA application_id = 1234;");
+  expect_refused(marked, "belongs to another program");
+}
+
+TEST(Database, RefusesAFileFromANewerMlspeed) {
+  TempDir dir;
+  const std::string path = dir.file("newer.db");
+  store_sample_run(path);
+  raw_sql(path, "PRAGMA user_version = 2;");
+  expect_refused(path, "newer mlspeed");
+}
+
+TEST(Database, RefusesAPathThatCannotBeCreated) {
+  TempDir dir;
+  const std::string plain = dir.file("plain.txt");
+  write_file(plain, "a regular file, not a folder\n");
+  expect_refused(plain + "/sub/results.db", "cannot be created");
+  EXPECT_EQ(read_file(plain), "a regular file, not a folder\n");
+  expect_refused(dir.path(), "is a folder");
+}
+
+TEST(Database, RefusesAReadOnlyFile) {
+  if (geteuid() == 0) GTEST_SKIP() << "root can write a read-only file";
+  TempDir dir;
+  const std::string path = dir.file("readonly.db");
+  store_sample_run(path);
+  ASSERT_EQ(chmod(path.c_str(), 0444), 0);
+  expect_refused(path, "read-only");
+}
+
+// SQLite writes its journal beside the file: a folder that cannot be written must be found at
+// open, not when the first row is stored.
+TEST(Database, RefusesAFileInAReadOnlyFolder) {
+  if (geteuid() == 0) GTEST_SKIP() << "root can write into a read-only folder";
+  TempDir dir;
+  const std::string folder = dir.file("locked");
+  const std::string path = folder + "/results.db";
+  store_sample_run(path);
+  ASSERT_EQ(chmod(folder.c_str(), 0555), 0);
+  expect_refused(path, "cannot be written");
+  chmod(folder.c_str(), 0755);  // so TempDir can remove it
+}
+
+// Sets an environment variable for one scope, restoring what was there.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    value ? setenv(name, value, 1) : unsetenv(name);
+  }
+  ~ScopedEnv() { old_ ? setenv(name_, old_->c_str(), 1) : unsetenv(name_); }
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+TEST(Database, DefaultPathFollowsTheEnvironment) {
+  ScopedEnv home("HOME", "/home/ada");
+  {
+    ScopedEnv db("MLSPEED_DB", "/data/mine.db");
+    ScopedEnv xdg("XDG_DATA_HOME", "/xdg");
+    EXPECT_EQ(Database::default_path(), "/data/mine.db");
+  }
+  ScopedEnv db("MLSPEED_DB", nullptr);
+#ifdef __APPLE__
+  EXPECT_EQ(Database::default_path(), "/home/ada/Library/Application Support/mlspeed/results.db");
+#else
+  {
+    ScopedEnv xdg("XDG_DATA_HOME", "/xdg");
+    EXPECT_EQ(Database::default_path(), "/xdg/mlspeed/results.db");
+  }
+  ScopedEnv xdg("XDG_DATA_HOME", nullptr);
+  EXPECT_EQ(Database::default_path(), "/home/ada/.local/share/mlspeed/results.db");
+#endif
+}
+
+}  // namespace
+}  // namespace mlspeed

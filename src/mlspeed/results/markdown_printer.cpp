@@ -1,0 +1,217 @@
+// The md table shows a person's view of the rows: the configuration, the outcome and the figures
+// worth comparing, formatted with units. Every cell is read through the field list (by field
+// name), so "unknown" means the same here as a JSON null or an empty CSV cell.
+#include "mlspeed/results/markdown_printer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <ostream>
+#include <stdexcept>
+
+#include "mlspeed/core/text.h"
+#include "mlspeed/results/fields.h"
+
+namespace mlspeed {
+namespace {
+
+constexpr const char* kUnknown = "-";
+
+Value value(const Result& r, std::string_view field) {
+  const Field* f = find_field(field);
+  if (!f) throw std::logic_error("md printer: no result field named '" + std::string(field) + "'");
+  return f->get(r);
+}
+
+std::optional<double> number(const Value& v) {
+  if (const auto* i = std::get_if<int64_t>(&v)) return static_cast<double>(*i);
+  if (const auto* d = std::get_if<double>(&v)) return *d;
+  return std::nullopt;
+}
+
+std::string text(const Value& v) {
+  const auto* s = std::get_if<std::string>(&v);
+  return s && !s->empty() ? *s : kUnknown;
+}
+
+std::string whole(const Value& v) {
+  const auto x = number(v);
+  return x ? printf_string("%.0f", *x) : kUnknown;
+}
+
+// Three significant digits without an exponent: "1234", "12.3", "0.0123".
+int decimals_for(double x) {
+  if (x == 0 || !std::isfinite(x)) return 2;
+  const int magnitude = static_cast<int>(std::floor(std::log10(std::fabs(x))));
+  return std::clamp(2 - magnitude, 0, 6);
+}
+
+std::string significant(const Value& v) {
+  const auto x = number(v);
+  return x ? printf_string("%.*f", decimals_for(*x), *x) : kUnknown;
+}
+
+std::string ms_per_iteration(const Result& r) {
+  const auto n = number(value(r, "iterations"));
+  const auto median = number(value(r, "median_ms"));
+  if (!n || *n < 1 || !median) return kUnknown;
+  const int decimals = decimals_for(*median);
+  std::string out = printf_string("%.*f", decimals, *median);
+  const auto spread = number(value(r, "stddev_ms"));
+  if (*n >= 2 && spread) out += printf_string(" ± %.*f", decimals, *spread);
+  return out;
+}
+
+std::string throughput(const Result& r) {
+  const auto per_s = number(value(r, "items_per_s"));
+  if (!per_s) return kUnknown;
+  const std::string unit = text(value(r, "item_unit"));
+  return format_count(*per_s) + " " + (unit == kUnknown ? "items" : unit) + "/s";
+}
+
+std::string mfu(const Result& r) {
+  const auto x = number(value(r, "mfu"));
+  return x ? printf_string("%.1f%%", *x * 100) : kUnknown;
+}
+
+std::string peak_memory(const Result& r) {
+  const auto bytes = number(value(r, "peak_memory_bytes"));
+  return bytes ? format_bytes(*bytes) : kUnknown;
+}
+
+std::string sequence(const Result& r) {
+  const auto seq = number(value(r, "seq_len"));
+  return seq && *seq == 0 ? "" : whole(value(r, "seq_len"));
+}
+
+struct Column {
+  std::string title;
+  bool numeric;        // right-aligned
+  bool configuration;  // names the configuration in failure lines
+  std::function<std::string(const Result&)> cell;
+  // Whether the column carries information for these rows; nullptr = always.
+  std::function<bool(const std::vector<Result>&)> shown;
+};
+
+std::function<std::string(const Result&)> field_text(std::string field) {
+  return [field](const Result& r) { return text(value(r, field)); };
+}
+
+bool any_size_not_full(const std::vector<Result>& rows) {
+  return std::any_of(rows.begin(), rows.end(), [](const Result& r) { return text(value(r, "size")) != "full"; });
+}
+
+bool any_repetition(const std::vector<Result>& rows) {
+  return std::any_of(rows.begin(), rows.end(),
+                     [](const Result& r) { return number(value(r, "repetition")).value_or(0) > 0; });
+}
+
+const std::vector<Column>& columns() {
+  static const std::vector<Column> table = {
+      {"workload", false, true, field_text("workload"), nullptr},
+      {"size", false, true, field_text("size"), any_size_not_full},
+      {"device", false, true, field_text("device"), nullptr},
+      {"dtype", false, true, field_text("dtype"), nullptr},
+      {"batch", true, true, [](const Result& r) { return whole(value(r, "batch")); }, nullptr},
+      {"seq", true, true, sequence, nullptr},
+      {"rep", true, true, [](const Result& r) { return whole(value(r, "repetition")); }, any_repetition},
+      {"status", false, false, field_text("status"), nullptr},
+      {"ms/iter", true, false, ms_per_iteration, nullptr},
+      {"throughput", true, false, throughput, nullptr},
+      {"TFLOP/s", true, false, [](const Result& r) { return significant(value(r, "tflops")); }, nullptr},
+      {"MFU", true, false, mfu, nullptr},
+      {"peak memory", true, false, peak_memory, nullptr},
+  };
+  return table;
+}
+
+// Display width: UTF-8 continuation bytes take no column ("±" is two bytes, one column).
+size_t width(const std::string& s) {
+  return static_cast<size_t>(std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+}
+
+std::string pad(const std::string& s, size_t w, bool right) {
+  const std::string fill(w > width(s) ? w - width(s) : 0, ' ');
+  return right ? fill + s : s + fill;
+}
+
+// A '|' in a cell would end it; line breaks would end the row.
+std::string one_line(std::string s, bool in_table) {
+  std::string out;
+  for (char c : s) {
+    if (c == '\n' || c == '\r') out += ' ';
+    else if (c == '|' && in_table) out += "\\|";
+    else out += c;
+  }
+  return out;
+}
+
+std::string table_line(const std::vector<std::string>& cells, const std::vector<const Column*>& shown,
+                       const std::vector<size_t>& widths) {
+  std::string line = "|";
+  for (size_t c = 0; c < cells.size(); ++c) line += " " + pad(cells[c], widths[c], shown[c]->numeric) + " |";
+  return line + "\n";
+}
+
+std::string failure_line(const Result& r, const std::vector<const Column*>& shown) {
+  std::vector<std::string> config;
+  for (const Column* column : shown) {
+    const std::string cell = column->cell(r);
+    if (column->configuration && !cell.empty()) config.push_back(column->title + " " + cell);
+  }
+  const std::string message = one_line(text(value(r, "message")), false);
+  return "- " + join(config, ", ") + ": " + text(value(r, "status")) +
+         (message == kUnknown ? "" : " — " + message) + "\n";
+}
+
+std::string render(const std::vector<Result>& rows) {
+  if (rows.empty()) return "no results\n";
+  std::vector<const Column*> shown;
+  for (const Column& column : columns())
+    if (!column.shown || column.shown(rows)) shown.push_back(&column);
+
+  std::vector<std::vector<std::string>> cells;
+  std::vector<size_t> widths;
+  for (const Column* column : shown) widths.push_back(std::max<size_t>(width(column->title), 3));
+  for (const Result& r : rows) {
+    cells.emplace_back();
+    for (size_t c = 0; c < shown.size(); ++c) {
+      cells.back().push_back(one_line(shown[c]->cell(r), true));
+      widths[c] = std::max(widths[c], width(cells.back().back()));
+    }
+  }
+
+  std::vector<std::string> titles, rules;
+  for (size_t c = 0; c < shown.size(); ++c) {
+    titles.push_back(shown[c]->title);
+    const std::string dashes(widths[c] - 1, '-');
+    rules.push_back(shown[c]->numeric ? dashes + ":" : ":" + dashes);
+  }
+  std::string out = table_line(titles, shown, widths) + table_line(rules, shown, widths);
+  for (const auto& line : cells) out += table_line(line, shown, widths);
+
+  std::string failures;
+  for (const Result& r : rows)
+    if (text(value(r, "status")) != "ok") failures += failure_line(r, shown);
+  if (!failures.empty()) out += "\nFailed:\n" + failures;
+  return out;
+}
+
+class MarkdownPrinter : public Printer {
+ public:
+  explicit MarkdownPrinter(std::ostream& out) : out_(out) {}
+  void header(const RunContext& context) override { out_ << describe_context(context) << "\n" << std::flush; }
+  // The table is printed once at the end, when every column's width is known.
+  void row(const Result& result) override { rows_.push_back(result); }
+  void footer() override { out_ << render(rows_) << std::flush; }
+
+ private:
+  std::ostream& out_;
+  std::vector<Result> rows_;
+};
+
+}  // namespace
+
+std::unique_ptr<Printer> make_markdown_printer(std::ostream& out) { return std::make_unique<MarkdownPrinter>(out); }
+
+}  // namespace mlspeed

@@ -1,0 +1,17 @@
+// The md format: for people, not for reading back. Internal to printers.cpp; users go through
+// make_printer(Format::md, out).
+#pragma once
+
+#include <iosfwd>
+#include <memory>
+
+#include "mlspeed/results/printers.h"
+
+namespace mlspeed {
+
+// Prints describe_context() at the header, keeps the rows, and at the footer prints one table
+// with the columns a person compares (hiding those that never vary from their usual value),
+// then one line per failed row with its message.
+std::unique_ptr<Printer> make_markdown_printer(std::ostream& out);
+
+}  // namespace mlspeed

@@ -1,0 +1,232 @@
+#include "mlspeed/results/printers.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "mlspeed/core/text.h"
+#include "mlspeed/results/fields.h"
+#include "mlspeed/results/results_test_rows.h"
+
+namespace mlspeed {
+namespace {
+
+using testing::expect_same_fields;
+using testing::failed_row;
+using testing::full_row;
+using testing::sample_context;
+
+std::string print(Format format, const std::vector<Result>& rows) {
+  std::ostringstream out;
+  auto printer = make_printer(format, out);
+  printer->header(sample_context());
+  for (const Result& r : rows) printer->row(r);
+  printer->footer();
+  return out.str();
+}
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+// An ok row as a timed configuration would produce: figures known, no failure.
+Result ok_row() {
+  Result r = full_row();
+  r.status = Status::ok;
+  r.message.clear();
+  r.size = "full";
+  r.repetition = 0;
+  return r;
+}
+
+TEST(Formats, NamesParseBack) {
+  EXPECT_EQ(format_names(), (std::vector<std::string>{"md", "json", "jsonl", "csv"}));
+  for (const std::string& name : format_names()) EXPECT_TRUE(parse_format(name)) << name;
+  EXPECT_FALSE(parse_format("xml"));
+  EXPECT_FALSE(parse_format(""));
+}
+
+class MachineFormat : public ::testing::TestWithParam<Format> {};
+
+}  // namespace
+
+// Names the format in test output instead of its bytes.
+void PrintTo(Format format, std::ostream* os) { *os << format_names()[static_cast<size_t>(format)]; }
+
+namespace {
+
+TEST_P(MachineFormat, RowsReadBackEqualFieldByField) {
+  const std::vector<Result> rows = {full_row(), failed_row(), ok_row()};
+  const std::string text = print(GetParam(), rows);
+  const std::vector<Result> back = parse_results(GetParam(), text);
+  ASSERT_EQ(back.size(), rows.size()) << text;
+  for (size_t i = 0; i < rows.size(); ++i) expect_same_fields(rows[i], back[i], "row " + std::to_string(i));
+}
+
+TEST_P(MachineFormat, NoRowsReadsBackAsNoRows) {
+  EXPECT_TRUE(parse_results(GetParam(), print(GetParam(), {})).empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(Results, MachineFormat, ::testing::Values(Format::json, Format::jsonl, Format::csv),
+                         [](const auto& info) { return format_names()[static_cast<size_t>(info.param)]; });
+
+TEST(JsonFormat, IsAValidArrayWithZeroRowsAndEvenWithoutAHeader) {
+  EXPECT_EQ(nlohmann::json::parse(print(Format::json, {})), nlohmann::json::array());
+  std::ostringstream out;
+  make_printer(Format::json, out)->footer();  // interrupted before the header was printed
+  EXPECT_EQ(nlohmann::json::parse(out.str()), nlohmann::json::array());
+}
+
+TEST(JsonFormat, OneKeyPerFieldInFieldOrderWithNativeTypes) {
+  const auto array = nlohmann::ordered_json::parse(print(Format::json, {failed_row()}));
+  ASSERT_EQ(array.size(), 1u);
+  const auto& row = array[0];
+  std::vector<std::string> keys;
+  for (const auto& item : row.items()) keys.push_back(item.key());
+  std::vector<std::string> names;
+  for (const Field& f : result_fields()) names.push_back(f.name);
+  EXPECT_EQ(keys, names);
+  EXPECT_TRUE(row.at("tf32").is_boolean());
+  EXPECT_TRUE(row.at("batch").is_number_integer());
+  EXPECT_TRUE(row.at("samples_ms").is_array());
+  EXPECT_TRUE(row.at("mfu").is_null());  // unknown
+  EXPECT_EQ(row.at("status"), "oom");
+}
+
+TEST(JsonFormat, StreamsEachRowAsItArrives) {
+  std::ostringstream out;
+  auto printer = make_printer(Format::json, out);
+  printer->header(sample_context());
+  printer->row(full_row());
+  EXPECT_TRUE(contains(out.str(), "\"gpt2-train\"")) << out.str();
+}
+
+TEST(JsonlFormat, OneObjectPerLine) {
+  const std::string text = print(Format::jsonl, {full_row(), failed_row()});
+  std::istringstream lines(text);
+  std::string line;
+  int count = 0;
+  while (std::getline(lines, line)) {
+    EXPECT_TRUE(nlohmann::json::parse(line).is_object()) << line;
+    ++count;
+  }
+  EXPECT_EQ(count, 2);
+}
+
+TEST(CsvFormat, HeaderIsTheFieldListAndCellsAreQuotedWhereNeeded) {
+  const std::string text = print(Format::csv, {failed_row(), full_row()});
+  std::vector<std::string> names;
+  for (const Field& f : result_fields()) names.push_back(f.name);
+  EXPECT_EQ(text.substr(0, text.find('\n')), join(names, ","));
+  EXPECT_TRUE(contains(text, "\"CUDA out of memory, tried to allocate \"\"2.5 GiB\"\"\nfree: 1.1 GiB\""));
+  EXPECT_TRUE(contains(text, ",1.5 0.30000000000000004 0.33333333333333331 1e-300,"));
+  EXPECT_TRUE(contains(text, ",oom,"));
+  EXPECT_TRUE(contains(text, ",,,")) << "unknown values are empty cells";
+}
+
+TEST(CsvFormat, AcceptsCrLfLineEndings) {
+  std::string text = print(Format::csv, {full_row()});
+  std::string crlf;
+  for (char c : text) crlf += c == '\n' ? std::string("\r\n") : std::string(1, c);
+  const auto back = parse_results(Format::csv, crlf);
+  ASSERT_EQ(back.size(), 1u);
+  expect_same_fields(full_row(), back[0], "crlf");
+}
+
+TEST(ParseResults, ErrorsNameTheLineAndField) {
+  const std::string header = "workload,batch\n";
+  try {
+    parse_results(Format::csv, header + "gpt2,8\nbert,eight\n");
+    ADD_FAILURE() << "a bad batch was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_TRUE(contains(e.what(), "line 3")) << e.what();
+    EXPECT_TRUE(contains(e.what(), "batch")) << e.what();
+  }
+  try {
+    parse_results(Format::jsonl, "{\"batch\": 8}\n{\"batch\": \n");
+    ADD_FAILURE() << "broken JSON was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_TRUE(contains(e.what(), "line 2")) << e.what();
+  }
+  try {
+    parse_results(Format::json, "[{\"dtype\": \"fp32\"}, {\"dtype\": \"fp64\"}]");
+    ADD_FAILURE() << "an unknown dtype was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_TRUE(contains(e.what(), "row 2")) << e.what();
+    EXPECT_TRUE(contains(e.what(), "dtype")) << e.what();
+  }
+  EXPECT_THROW(parse_results(Format::csv, header + "gpt2,8,extra\n"), std::invalid_argument);
+  EXPECT_THROW(parse_results(Format::csv, header + "\"gpt2,8\n"), std::invalid_argument);
+  EXPECT_THROW(parse_results(Format::json, "{\"batch\": 8}"), std::invalid_argument);
+  EXPECT_THROW(parse_results(Format::md, "| a |"), std::invalid_argument);
+}
+
+TEST(ParseResults, UnknownColumnsAreSkippedSoNewerOutputStillReads) {
+  const auto rows = parse_results(Format::csv, "workload,added_later,batch\ngpt2,x,8\n");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].workload, "gpt2");
+  EXPECT_EQ(rows[0].batch, 8);
+}
+
+TEST(MarkdownFormat, PrintsContextTableAndFailures) {
+  Result failed = failed_row();
+  failed.repetition = 0;
+  const std::string text = print(Format::md, {ok_row(), failed});
+  EXPECT_TRUE(contains(text, "bench-01")) << text;                       // context block
+  EXPECT_TRUE(contains(text, "AMD EPYC 9654 96-Core Processor")) << text;
+  EXPECT_TRUE(contains(text, "| workload ")) << text;
+  EXPECT_TRUE(contains(text, "gpt2-train")) << text;
+  EXPECT_TRUE(contains(text, "sd15-unet-infer")) << text;
+  EXPECT_TRUE(contains(text, "cuda:1")) << text;
+  EXPECT_TRUE(contains(text, "bf16")) << text;
+  EXPECT_TRUE(contains(text, " 345 |")) << text;                         // seq
+  EXPECT_TRUE(contains(text, "0.333 ± 0.123")) << text;                  // median ± stddev
+  EXPECT_TRUE(contains(text, "24.6k tokens/s")) << text;
+  EXPECT_TRUE(contains(text, "18.3")) << text;                           // TFLOP/s
+  EXPECT_TRUE(contains(text, "1.9%")) << text;                           // MFU
+  EXPECT_TRUE(contains(text, "3.0 GiB")) << text;                        // peak memory
+  EXPECT_TRUE(contains(text, "| oom ")) << text;
+  EXPECT_TRUE(contains(text, " - |")) << "unknowns show as -:\n" << text;
+  // The failure line names the configuration and gives the message on one line.
+  EXPECT_TRUE(contains(text, "- workload sd15-unet-infer, device cuda:1, dtype bf16, batch 12, seq 345: oom — "
+                             "CUDA out of memory, tried to allocate \"2.5 GiB\" free: 1.1 GiB"))
+      << text;
+  EXPECT_FALSE(contains(text, "| size")) << "every row is full size:\n" << text;
+  EXPECT_FALSE(contains(text, "| rep")) << "no row repeats:\n" << text;
+}
+
+TEST(MarkdownFormat, ShowsSizeAndRepetitionOnlyWhenTheyVary) {
+  Result tiny = ok_row();
+  tiny.size = "tiny";
+  tiny.repetition = 1;
+  const std::string text = print(Format::md, {ok_row(), tiny});
+  EXPECT_TRUE(contains(text, "| size")) << text;
+  EXPECT_TRUE(contains(text, "| rep")) << text;
+  EXPECT_TRUE(contains(text, "| tiny ")) << text;
+}
+
+TEST(MarkdownFormat, TableLinesLineUpAndNumbersAlignRight) {
+  const std::string text = print(Format::md, {ok_row(), failed_row()});
+  const std::string table = text.substr(text.find("| workload"));
+  std::istringstream lines(table);
+  std::string line, first;
+  std::getline(lines, first);
+  std::string rule;
+  std::getline(lines, rule);
+  EXPECT_TRUE(contains(rule, "| :-------")) << rule;  // text left
+  EXPECT_TRUE(contains(rule, "-: |")) << rule;        // numbers right
+  auto columns = [](const std::string& l) {
+    size_t n = 0;
+    for (char c : l) n += (c & 0xC0) != 0x80;  // display width
+    return n;
+  };
+  for (int i = 0; i < 2 && std::getline(lines, line); ++i) EXPECT_EQ(columns(line), columns(first)) << line;
+}
+
+TEST(MarkdownFormat, SaysSoWhenThereAreNoRows) {
+  const std::string text = print(Format::md, {});
+  EXPECT_TRUE(contains(text, "no results")) << text;
+  EXPECT_TRUE(contains(text, "bench-01")) << text;
+}
+
+}  // namespace
+}  // namespace mlspeed
