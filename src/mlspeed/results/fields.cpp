@@ -190,7 +190,8 @@ double parse_double(std::string_view text) {
   char* end = nullptr;
   errno = 0;
   const double d = std::strtod(s.c_str(), &end);
-  if (s.empty() || end != s.c_str() + s.size() || errno == ERANGE)
+  // ERANGE also flags underflow to a subnormal, which is a fine value; only overflow is not.
+  if (s.empty() || end != s.c_str() + s.size() || (errno == ERANGE && std::isinf(d)))
     throw std::invalid_argument("'" + s + "' is not a number");
   return d;
 }

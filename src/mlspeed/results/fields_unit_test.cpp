@@ -63,6 +63,7 @@ TEST(Fields, TextRoundTripForEveryType) {
       {FieldType::real, 0.1 + 0.2},
       {FieldType::real, -2.5e300},
       {FieldType::real, 1e-300},
+      {FieldType::real, 4e-320},  // subnormal: strtod sets ERANGE, but the value is exact
       {FieldType::text, std::string("a, \"b\"\nc")},
       {FieldType::text, std::string()},
       {FieldType::real_list, std::vector<double>{0.1, 2, 1e-10, 1.0 / 3}},
@@ -82,6 +83,7 @@ TEST(Fields, MalformedTextIsRejected) {
   EXPECT_THROW(value_from_text(FieldType::boolean, "yes"), std::invalid_argument);
   EXPECT_THROW(value_from_text(FieldType::integer, "12x"), std::invalid_argument);
   EXPECT_THROW(value_from_text(FieldType::real, "fast"), std::invalid_argument);
+  EXPECT_THROW(value_from_text(FieldType::real, "1e999"), std::invalid_argument);  // overflow
   EXPECT_THROW(value_from_text(FieldType::real_list, "1 two 3"), std::invalid_argument);
 }
 
