@@ -20,12 +20,15 @@ namespace mlspeed::compat {
 
 // Scaled dot-product attention on (batch, heads, seq, head_dim) tensors. LibTorch 2.x picks a
 // fused kernel (flash / memory-efficient / cuDNN); 1.13 only has the private composite version.
+// `attn_mask` is additive (float, broadcastable to (batch, heads, q_len, k_len)): both versions
+// add it to the scores; boolean masks are left out because 1.13 and 2.x read them differently
+// at the edges. 1.13 refuses a mask together with is_causal.
 inline at::Tensor sdpa(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, bool is_causal,
-                       double dropout_p) {
+                       double dropout_p, const c10::optional<at::Tensor>& attn_mask = c10::nullopt) {
 #if MLSPEED_TORCH_AT_LEAST(2, 0)
-  return at::scaled_dot_product_attention(q, k, v, /*attn_mask=*/{}, dropout_p, is_causal);
+  return at::scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, is_causal);
 #else
-  return std::get<0>(at::_scaled_dot_product_attention(q, k, v, /*attn_mask=*/{}, dropout_p,
+  return std::get<0>(at::_scaled_dot_product_attention(q, k, v, attn_mask, dropout_p,
                                                        /*need_attn_weights=*/false, is_causal));
 #endif
 }
@@ -64,6 +67,24 @@ inline bool set_autocast(c10::DeviceType device, bool enabled, at::ScalarType dt
   at::autocast::set_autocast_cpu_dtype(dtype);
   at::autocast::set_cpu_enabled(enabled);
   return before;
+#endif
+}
+
+// Whether autocast is on for one device type, and the dtype it casts to (the state that
+// set_autocast changes, so that a guard can restore it).
+inline bool autocast_enabled(c10::DeviceType device) {
+#if MLSPEED_TORCH_AT_LEAST(2, 4)
+  return at::autocast::is_autocast_enabled(device);
+#else
+  return device == c10::DeviceType::CUDA ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled();
+#endif
+}
+inline at::ScalarType autocast_dtype(c10::DeviceType device) {
+#if MLSPEED_TORCH_AT_LEAST(2, 4)
+  return at::autocast::get_autocast_dtype(device);
+#else
+  return device == c10::DeviceType::CUDA ? at::autocast::get_autocast_gpu_dtype()
+                                         : at::autocast::get_autocast_cpu_dtype();
 #endif
 }
 

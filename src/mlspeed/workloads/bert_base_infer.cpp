@@ -1,0 +1,118 @@
+#include "mlspeed/workloads/bert_base_infer.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <c10/core/InferenceMode.h>
+#include <torch/utils.h>
+
+#include <stdexcept>
+#include <utility>
+
+namespace mlspeed {
+namespace bert {
+namespace {
+
+constexpr const char* kName = "bert-base-infer";
+
+BertModel build_model(const BertConfig& config, uint64_t seed) {
+  torch::manual_seed(seed);
+  return BertModel(config);  // on the CPU: identical weights on every device
+}
+
+}  // namespace
+
+BertConfig base_infer_config(const std::string& size) {
+  if (size == "full") return BertConfig{};  // bert-base-uncased
+  if (size == "tiny") {
+    BertConfig c;
+    c.vocab_size = 1000;
+    c.hidden_size = 32;
+    c.num_hidden_layers = 2;
+    c.num_attention_heads = 2;
+    c.intermediate_size = 64;
+    c.max_position_embeddings = 64;
+    return c;
+  }
+  throw std::invalid_argument(std::string("[") + kName + "] unknown size '" + size + "'");
+}
+
+InferenceSession::InferenceSession(const BertConfig& config, const c10::Device& device, Precision precision,
+                                   uint64_t seed)
+    : device_(device), seed_(seed), model_(build_model(config, seed)) {
+  model_->eval();
+  if (precision == Precision::fp16)
+    model_->to(device, at::kHalf);
+  else if (precision == Precision::bf16)
+    model_->to(device, at::kBFloat16);
+  else
+    model_->to(device);
+}
+
+void InferenceSession::prepare(const Shape& shape) {
+  const BertConfig& config = model_->config();
+  TORCH_CHECK(shape.batch >= 1 && shape.seq >= 1 && shape.seq <= config.max_position_embeddings, "[", kName,
+              "] needs batch >= 1 and 1 <= seq <= ", config.max_position_embeddings, ", got batch ",
+              shape.batch, " seq ", shape.seq);
+  auto generator = at::make_generator<at::CPUGeneratorImpl>(seed_);
+  input_ids_ = at::randint(config.vocab_size, {shape.batch, shape.seq}, generator, at::kLong).to(device_);
+  output_ = {};
+}
+
+void InferenceSession::step() {
+  TORCH_CHECK(input_ids_.defined(), "[", kName, "] step() before prepare()");
+  c10::InferenceMode inference;
+  output_ = model_->forward(input_ids_);
+}
+
+}  // namespace bert
+
+namespace {
+
+using bert::BertConfig;
+
+class BertBaseInfer : public Workload {
+ public:
+  BertBaseInfer() {
+    for (const char* size : {"tiny", "full"}) {
+      const BertConfig c = bert::base_infer_config(size);
+      WorkloadSize s;
+      s.name = size;
+      s.summary = std::to_string(c.num_hidden_layers) + " layers, " + std::to_string(c.num_attention_heads) +
+                  " heads, " + std::to_string(c.hidden_size) + " wide, ffn " +
+                  std::to_string(c.intermediate_size) + ", vocab " + std::to_string(c.vocab_size);
+      s.parameters = bert::count_params(c);  // every parameter, pooler included
+      const bool full = s.name == "full";
+      s.batches = full ? std::vector<int64_t>{1, 4} : std::vector<int64_t>{1, 2};
+      s.seqs = full ? std::vector<int64_t>{128, 512} : std::vector<int64_t>{16, 32};  // seed 004's table
+      s.max_seq = c.max_position_embeddings;
+      sizes_.push_back(std::move(s));
+    }
+  }
+
+  std::string name() const override { return bert::kName; }
+  std::string description() const override {
+    return "BERT-base-uncased encoder + pooler: one inference forward (seed 004)";
+  }
+  Job job() const override { return Job::infer; }
+  std::string item_unit() const override { return "samples"; }
+  const std::vector<WorkloadSize>& sizes() const override { return sizes_; }
+  double items_per_step(const Shape& shape) const override { return double(shape.batch); }
+
+  // Per sequence: T * L * (2 (4h^2 + 2hI) + 4Th) + 2h^2 (see models/bert.cpp for what is counted).
+  double flops_per_item(const std::string& size, const Shape& shape) const override {
+    return bert::inference_flops_per_sequence(bert::base_infer_config(size), shape.seq);
+  }
+
+  std::unique_ptr<Session> open(const std::string& size, const c10::Device& device, Precision precision,
+                                uint64_t seed) const override {
+    return std::make_unique<bert::InferenceSession>(bert::base_infer_config(size), device, precision, seed);
+  }
+
+ private:
+  std::vector<WorkloadSize> sizes_;
+};
+
+}  // namespace
+
+std::unique_ptr<Workload> make_bert_base_infer() { return std::make_unique<BertBaseInfer>(); }
+
+}  // namespace mlspeed

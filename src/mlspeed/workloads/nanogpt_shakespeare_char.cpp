@@ -1,0 +1,152 @@
+#include "mlspeed/workloads/nanogpt_shakespeare_char.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/utils.h>
+
+#include <stdexcept>
+#include <utility>
+
+#include "mlspeed/compat/torch_compat.h"
+#include "mlspeed/train/autocast.h"
+
+namespace mlspeed {
+namespace nanogpt {
+namespace {
+
+constexpr const char* kName = "nanogpt-shakespeare-char";
+
+// The dtype the forward autocasts to, if any; refuses what this LibTorch cannot autocast (1.13 has
+// no float16 autocast on the CPU) before anything is built.
+std::optional<at::ScalarType> autocast_dtype(Precision precision, const c10::Device& device) {
+  if (precision != Precision::fp16 && precision != Precision::bf16) return std::nullopt;
+  const at::ScalarType dtype = precision == Precision::fp16 ? at::kHalf : at::kBFloat16;
+  TORCH_CHECK(compat::autocast_supports(device.type(), dtype), "[", kName,
+              "] this LibTorch cannot autocast to ", dtype, " on ", device);
+  return dtype;
+}
+
+GPT build_model(const GPTConfig& config, uint64_t seed) {
+  torch::manual_seed(seed);
+  return GPT(config);  // on the CPU: identical weights on every device
+}
+
+}  // namespace
+
+GPTConfig shakespeare_char_config(const std::string& size) {
+  // config/train_shakespeare_char.py: a baby GPT; 65 characters in the vocabulary.
+  if (size == "full") return GPTConfig{65, 256, 6, 6, 384, 0.2, false};
+  // The same code paths (dropout, no bias) at a size a 2-core CPU trains in milliseconds.
+  if (size == "tiny") return GPTConfig{65, 32, 2, 2, 32, 0.2, false};
+  throw std::invalid_argument(std::string("[") + kName + "] unknown size '" + size + "'");
+}
+
+TrainingSession::TrainingSession(const GPTConfig& config, const c10::Device& device, Precision precision,
+                                 uint64_t seed)
+    : device_(device),
+      seed_(seed),
+      autocast_dtype_(autocast_dtype(precision, device)),
+      model_(build_model(config, seed)) {
+  model_->to(device);
+  model_->train();
+  params_ = model_->parameters();
+  // The optimiser path follows the device: the fused AdamW kernel on CUDA (LibTorch >= 2.0) and
+  // on the CPU (>= 2.4), the _foreach_ implementation elsewhere (LibTorch 1.13, MPS).
+  optimizer_ = std::make_unique<train::AdamW>(train::weight_decay_groups(params_, kWeightDecay),
+                                              train::AdamWOptions{kLearningRate, kBeta1, kBeta2, kEps});
+  if (precision == Precision::fp16) scaler_.emplace(device);
+}
+
+void TrainingSession::prepare(const Shape& shape) {
+  const GPTConfig& config = model_->config();
+  TORCH_CHECK(shape.batch >= 1 && shape.seq >= 1 && shape.seq <= config.block_size, "[", kName,
+              "] needs batch >= 1 and 1 <= seq <= ", config.block_size, ", got batch ", shape.batch, " seq ",
+              shape.seq);
+  auto generator = at::make_generator<at::CPUGeneratorImpl>(seed_);
+  const at::Tensor stream =
+      at::randint(config.vocab_size, {shape.batch, shape.seq + 1}, generator, at::kLong);
+  x_ = stream.narrow(1, 0, shape.seq).contiguous().to(device_);
+  y_ = stream.narrow(1, 1, shape.seq).contiguous().to(device_);
+}
+
+at::Tensor TrainingSession::forward_loss() {
+  // Only the forward runs under autocast; backward follows the dtypes it recorded (train.py).
+  std::optional<train::AutocastGuard> autocast;
+  if (autocast_dtype_) autocast.emplace(device_.type(), *autocast_dtype_);
+  const at::Tensor logits = model_->forward(x_);
+  return at::cross_entropy_loss(logits.view({-1, logits.size(-1)}), y_.view(-1));
+}
+
+void TrainingSession::step() {
+  TORCH_CHECK(x_.defined(), "[", kName, "] step() before prepare()");
+  optimizer_->zero_grad();
+  const at::Tensor loss = forward_loss();
+  if (scaler_) {
+    scaler_->scale(loss).backward();
+    scaler_->unscale_(params_);  // clip the true gradients, not the scaled ones
+    train::clip_grad_norm_(params_, kGradClip);
+    scaler_->step(*optimizer_);
+    scaler_->update();
+  } else {
+    loss.backward();
+    train::clip_grad_norm_(params_, kGradClip);
+    optimizer_->step();
+  }
+  last_loss_ = loss.detach();
+}
+
+}  // namespace nanogpt
+
+namespace {
+
+using nanogpt::GPTConfig;
+
+class NanoGptShakespeareChar : public Workload {
+ public:
+  NanoGptShakespeareChar() {
+    for (const char* size : {"tiny", "full"}) {
+      const GPTConfig c = nanogpt::shakespeare_char_config(size);
+      WorkloadSize s;
+      s.name = size;
+      s.summary = std::to_string(c.n_layer) + " layers, " + std::to_string(c.n_head) + " heads, " +
+                  std::to_string(c.n_embd) + " wide, vocab " + std::to_string(c.vocab_size) + ", block " +
+                  std::to_string(c.block_size);
+      s.parameters = nanogpt::count_params(c, /*non_embedding=*/true);  // nanoGPT's convention
+      s.batches = {s.name == "full" ? int64_t{64} : int64_t{4}};
+      s.seqs = {c.block_size};
+      s.max_seq = c.block_size;
+      sizes_.push_back(std::move(s));
+    }
+  }
+
+  std::string name() const override { return nanogpt::kName; }
+  std::string description() const override {
+    return "nanoGPT, character-level Shakespeare: one AdamW training step (seed 001)";
+  }
+  Job job() const override { return Job::train; }
+  std::string item_unit() const override { return "tokens"; }
+  const std::vector<WorkloadSize>& sizes() const override { return sizes_; }
+  double items_per_step(const Shape& shape) const override { return double(shape.batch) * double(shape.seq); }
+
+  // nanoGPT's estimate_mfu: 6N + 12 L H Q T per trained token (N without the position embedding).
+  double flops_per_item(const std::string& size, const Shape& shape) const override {
+    const GPTConfig c = nanogpt::shakespeare_char_config(size);
+    return nanogpt::training_flops_per_token(c, nanogpt::count_params(c, true), shape.seq);
+  }
+
+  std::unique_ptr<Session> open(const std::string& size, const c10::Device& device, Precision precision,
+                                uint64_t seed) const override {
+    return std::make_unique<nanogpt::TrainingSession>(nanogpt::shakespeare_char_config(size), device,
+                                                      precision, seed);
+  }
+
+ private:
+  std::vector<WorkloadSize> sizes_;
+};
+
+}  // namespace
+
+std::unique_ptr<Workload> make_nanogpt_shakespeare_char() {
+  return std::make_unique<NanoGptShakespeareChar>();
+}
+
+}  // namespace mlspeed
