@@ -23,10 +23,20 @@ void add_run_options(CLI::App& run, std::map<std::string, std::string>& given) {
     if (spec.value_name.empty()) {
       run.add_flag_callback(spec.flags, [&given, key] { given[key] = ""; }, spec.help);
     } else {
-      run.add_option_function<std::string>(
-             spec.flags, [&given, key](const std::string& v) { given[key] = v; },
+      // Taken as a list so that a repeated option gets our message, not CLI11's.
+      run.add_option_function<std::vector<std::string>>(
+             spec.flags,
+             [&given, key](const std::vector<std::string>& values) {
+               if (values.size() > 1)
+                 throw UsageError("--" + key + " was given " + std::to_string(values.size()) +
+                                  " times; give it once, with a comma list (e.g. --" + key + " " +
+                                  values[0] + "," + values[1] + ")");
+               given[key] = values.front();
+             },
              spec.help + " [default: " + spec.default_text + "]")
-          ->type_name(spec.value_name);
+          ->type_name(spec.value_name)
+          ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+          ->expected(1);
     }
   }
 }
@@ -67,6 +77,9 @@ int run_app(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::cerr << "mlspeed: " << e.what() << " (see 'mlspeed --help' or 'mlspeed <command> --help')\n";
+    return 2;
+  } catch (const UsageError& e) {  // thrown by our own option callbacks during parsing
+    std::cerr << "mlspeed: " << e.what() << "\n";
     return 2;
   }
 

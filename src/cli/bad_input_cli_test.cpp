@@ -2,6 +2,8 @@
 // 2, and nothing written to the results database.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 
 #include "testing/test_support.h"
@@ -22,8 +24,13 @@ class BadInput : public ::testing::TestWithParam<Case> {};
 TEST_P(BadInput, ExitsWithStatus2AndACleanMessageAndStoresNothing) {
   TempDir dir;
   const std::string db = dir.file("results.db");
-  std::vector<std::string> args = {"run", "--sizes", "tiny", "-n", "1", "--db", db};
-  args.insert(args.end(), GetParam().args.begin(), GetParam().args.end());
+  // Tiny and short, in case a bad input were not caught; unless the case is about those options.
+  const auto& extra = GetParam().args;
+  auto has = [&](const char* option) { return std::find(extra.begin(), extra.end(), option) != extra.end(); };
+  std::vector<std::string> args = {"run", "--db", db};
+  if (!has("--sizes")) args.insert(args.end(), {"--sizes", "tiny"});
+  if (!has("-n")) args.insert(args.end(), {"-n", "1"});
+  args.insert(args.end(), extra.begin(), extra.end());
   const auto r = run_cli(args, {{"MLSPEED_DB", dir.file("default.db")}});
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find(GetParam().expected), std::string::npos) << r.err;
@@ -53,7 +60,14 @@ INSTANTIATE_TEST_SUITE_P(
         Case{{"--warmup", "-1"}, "--warmup: '-1' is out of range"},
         Case{{"--min-time", "0"}, "--min-time: '0' must be greater than 0"},
         Case{{"--seed", "x"}, "--seed: 'x' is not a whole number"},
-        Case{{"--bogus"}, "--bogus"}));
+        Case{{"--bogus"}, "--bogus"},
+        Case{{"-b", "1", "-b", "4"}, "--batch was given 2 times; give it once, with a comma list (e.g. --batch 1,4)"}),
+    [](const ::testing::TestParamInfo<Case>& info) {
+      std::string name = std::to_string(info.index);
+      for (const auto& a : info.param.args)
+        for (char c : a) name += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+      return name;
+    });
 
 TEST(BadDatabase, ACorruptFileIsRefusedAndLeftUntouched) {
   TempDir dir;

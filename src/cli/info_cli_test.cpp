@@ -76,7 +76,7 @@ TEST(Help, RunListsEveryOptionWithItsDefault) {
   const auto r = run_cli({"run", "--help"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   for (const char* option : {"--workloads", "--devices", "--dtypes", "--sizes", "--batch", "--seq", "--repetitions",
-                             "--warmup", "--iterations", "--min-time", "--format", "--db", "--no-db", "--seed"})
+                             "--warmup", "--iterations", "--min-time", "--format", "--db", "--no-db", "--seed", "--threads"})
     EXPECT_NE(r.out.find(option), std::string::npos) << option;
   EXPECT_NE(r.out.find("[default: fp32]"), std::string::npos);
 }

@@ -1,11 +1,14 @@
 #include "cli/options.h"
 
+#include <ATen/Parallel.h>
+
 #include <stdexcept>
 
 #include "mlspeed/core/errors.h"
 #include "mlspeed/core/lists.h"
 #include "mlspeed/core/precision.h"
 #include "mlspeed/core/text.h"
+#include "mlspeed/device/host.h"
 #include "mlspeed/results/printers.h"
 #include "mlspeed/workloads/workload.h"
 
@@ -62,6 +65,11 @@ std::vector<OptionSpec> make_table() {
        }},
       {"--no-db", "", "do not store this run", "",
        [](RunOptions& o, const std::string&) { o.no_db = true; }},
+      {"--threads", "N", "LibTorch intra-op threads for CPU work", "one per physical core",
+       [](RunOptions& o, const std::string& t) {
+         if (t == "one per physical core") o.threads.reset();
+         else o.threads = parse_positive_int(t, "--threads");
+       }},
       {"--seed", "N", "seed for weights and synthetic data", "0",
        [](RunOptions& o, const std::string& t) {
          o.seed = static_cast<uint64_t>(parse_nonnegative_int(t, "--seed"));
@@ -95,6 +103,11 @@ RunOptions parse_run_options(const std::map<std::string, std::string>& given) {
     else if (!spec.value_name.empty()) spec.apply(options, spec.default_text);
   }
   return options;
+}
+
+void apply_threads(const std::optional<int64_t>& threads) {
+  const int n = threads ? static_cast<int>(*threads) : collect_host_facts().physical_cores;
+  if (n > 0) at::set_num_threads(n);
 }
 
 }  // namespace mlspeed::cli

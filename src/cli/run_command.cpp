@@ -72,6 +72,7 @@ std::vector<DeviceFacts> chosen_devices(const RunOptions& o) {
 int run_command(const RunOptions& options, const std::string& command_line) {
   // Everything a user can get wrong is checked before anything runs or is stored.
   const Format format = *parse_format(options.format);
+  apply_threads(options.threads);  // before the CPU's peak is measured
   const std::vector<DeviceFacts> devices = chosen_devices(options);
   const std::vector<Configuration> plan = expand(make_request(options, devices));
   std::unique_ptr<Database> db;

@@ -44,7 +44,7 @@ std::string describe_software(const HostFacts& h) {
   std::string out = "- LibTorch " + or_unknown(h.torch_version);
   out += h.cuda_version.empty() ? ", no CUDA" : ", CUDA " + h.cuda_version;
   if (!h.cudnn_version.empty()) out += ", cuDNN " + h.cudnn_version;
-  out += "; BLAS: " + or_unknown(h.blas) + "; " + std::to_string(h.torch_threads) + " LibTorch threads\n";
+  out += "; BLAS: " + or_unknown(h.blas) + "; LibTorch threads: " + std::to_string(h.torch_threads) + "\n";
   out += "- mlspeed " + or_unknown(h.mlspeed_version) + ", " + or_unknown(h.build_type) + " build, " +
          or_unknown(h.compiler) + (h.sanitized ? ", sanitized" : "") + "\n";
   return out;

@@ -153,15 +153,33 @@ std::string table_line(const std::vector<std::string>& cells, const std::vector<
   return line + "\n";
 }
 
-std::string failure_line(const Result& r, const std::vector<const Column*>& shown) {
+std::string configuration(const Result& r, const std::vector<const Column*>& shown) {
   std::vector<std::string> config;
   for (const Column* column : shown) {
     const std::string cell = column->cell(r);
     if (column->configuration && !cell.empty()) config.push_back(column->title + " " + cell);
   }
-  const std::string message = one_line(text(value(r, "message")), false);
-  return "- " + join(config, ", ") + ": " + text(value(r, "status")) +
-         (message == kUnknown ? "" : " — " + message) + "\n";
+  return join(config, ", ");
+}
+
+// Rows that were not measured, one line per outcome and reason: a dtype a device lacks is
+// usually one reason shared by many rows.
+std::string notes(const std::vector<Result>& rows, const std::vector<const Column*>& shown) {
+  std::vector<std::pair<std::string, std::vector<std::string>>> groups;  // in first-seen order
+  for (const Result& r : rows) {
+    const std::string status = text(value(r, "status"));
+    if (status == "ok") continue;
+    const std::string message = one_line(text(value(r, "message")), false);
+    const std::string key = status + (message == kUnknown ? "" : " — " + message);
+    auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == key; });
+    if (it == groups.end()) it = groups.insert(groups.end(), {key, {}});
+    it->second.push_back(configuration(r, shown));
+  }
+  std::string out;
+  for (const auto& [key, configs] : groups)
+    out += "- " + key + "\n  (" + (configs.size() == 1 ? "" : std::to_string(configs.size()) + " rows: ") +
+           join(configs, "; ") + ")\n";
+  return out.empty() ? "" : "\nNot measured:\n" + out;
 }
 
 std::string render(const std::vector<Result>& rows) {
@@ -190,11 +208,7 @@ std::string render(const std::vector<Result>& rows) {
   std::string out = table_line(titles, shown, widths) + table_line(rules, shown, widths);
   for (const auto& line : cells) out += table_line(line, shown, widths);
 
-  std::string failures;
-  for (const Result& r : rows)
-    if (text(value(r, "status")) != "ok") failures += failure_line(r, shown);
-  if (!failures.empty()) out += "\nFailed:\n" + failures;
-  return out;
+  return out + notes(rows, shown);
 }
 
 class MarkdownPrinter : public Printer {

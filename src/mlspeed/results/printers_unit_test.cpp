@@ -186,12 +186,26 @@ TEST(MarkdownFormat, PrintsContextTableAndFailures) {
   EXPECT_TRUE(contains(text, "3.0 GiB")) << text;                        // peak memory
   EXPECT_TRUE(contains(text, "| oom ")) << text;
   EXPECT_TRUE(contains(text, " - |")) << "unknowns show as -:\n" << text;
-  // The failure line names the configuration and gives the message on one line.
-  EXPECT_TRUE(contains(text, "- workload sd15-unet-infer, device cuda:1, dtype bf16, batch 12, seq 345: oom — "
-                             "CUDA out of memory, tried to allocate \"2.5 GiB\" free: 1.1 GiB"))
+  // The note gives the outcome and message on one line, then the configuration.
+  EXPECT_TRUE(contains(text, "Not measured:\n- oom — CUDA out of memory, tried to allocate \"2.5 GiB\" free: 1.1 GiB\n"
+                             "  (workload sd15-unet-infer, device cuda:1, dtype bf16, batch 12, seq 345)"))
       << text;
   EXPECT_FALSE(contains(text, "| size")) << "every row is full size:\n" << text;
   EXPECT_FALSE(contains(text, "| rep")) << "no row repeats:\n" << text;
+}
+
+TEST(MarkdownFormat, RowsNotMeasuredForOneReasonShareOneNote) {
+  Result a = failed_row(), b = failed_row(), c = failed_row();
+  a.status = b.status = Status::unsupported;
+  a.message = b.message = "tf32 needs a GPU";
+  a.batch = 1;
+  b.batch = 2;
+  const std::string text = print(Format::md, {a, ok_row(), b, c});
+  EXPECT_TRUE(contains(text, "- unsupported — tf32 needs a GPU\n  (2 rows: ")) << text;
+  EXPECT_TRUE(contains(text, "batch 1")) << text;
+  EXPECT_TRUE(contains(text, "; workload")) << text;
+  EXPECT_TRUE(contains(text, "- oom — ")) << text;
+  EXPECT_EQ(text.find("tf32 needs a GPU"), text.rfind("tf32 needs a GPU")) << "once:\n" << text;
 }
 
 TEST(MarkdownFormat, ShowsSizeAndRepetitionOnlyWhenTheyVary) {
