@@ -13,7 +13,6 @@
 namespace mlspeed::cli {
 
 int devices_command(bool json) {
-  apply_threads(std::nullopt);  // what `mlspeed run` uses by default
   RunContext context;
   context.host = collect_host_facts();
   context.devices = discover_devices(/*measure_cpu_peak=*/true);

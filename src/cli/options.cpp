@@ -8,7 +8,6 @@
 #include "mlspeed/core/lists.h"
 #include "mlspeed/core/precision.h"
 #include "mlspeed/core/text.h"
-#include "mlspeed/device/host.h"
 #include "mlspeed/results/printers.h"
 #include "mlspeed/workloads/workload.h"
 
@@ -65,9 +64,9 @@ std::vector<OptionSpec> make_table() {
        }},
       {"--no-db", "", "do not store this run", "",
        [](RunOptions& o, const std::string&) { o.no_db = true; }},
-      {"--threads", "N", "LibTorch intra-op threads for CPU work", "one per physical core",
+      {"--threads", "N", "LibTorch intra-op threads for CPU work", "LibTorch's default",
        [](RunOptions& o, const std::string& t) {
-         if (t == "one per physical core") o.threads.reset();
+         if (t == "LibTorch's default") o.threads.reset();
          else o.threads = parse_positive_int(t, "--threads");
        }},
       {"--seed", "N", "seed for weights and synthetic data", "0",
@@ -106,8 +105,7 @@ RunOptions parse_run_options(const std::map<std::string, std::string>& given) {
 }
 
 void apply_threads(const std::optional<int64_t>& threads) {
-  const int n = threads ? static_cast<int>(*threads) : collect_host_facts().physical_cores;
-  if (n > 0) at::set_num_threads(n);
+  if (threads) at::set_num_threads(static_cast<int>(*threads));
 }
 
 }  // namespace mlspeed::cli

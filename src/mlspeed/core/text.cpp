@@ -53,7 +53,7 @@ std::string format_count(double value) {
   const char* suffix[] = {"", "k", "M", "G", "T", "P"};
   int s = 0;
   while (std::fabs(value) >= 1000 && s < 5) value /= 1000, ++s;
-  return s == 0 ? printf_string("%.0f", value) : printf_string("%.1f%s", value, suffix[s]);
+  return s == 0 ? printf_string("%.3g", value) : printf_string("%.1f%s", value, suffix[s]);
 }
 
 std::string now_iso8601() {

@@ -12,7 +12,7 @@ std::string printf_string(const char* format, ...) __attribute__((format(printf,
 std::string format_bytes(double bytes);          // "80.0 GiB"
 std::string format_duration(double seconds);     // "850 ms", "12.3 s", "4m05s"
 std::string format_flops(double flops_per_second);  // "989 TFLOP/s"
-std::string format_count(double value);          // "124.4M", "10.6M", "65"
+std::string format_count(double value);          // "124.4M", "10.6M", "65", "1.11"
 std::string now_iso8601();                       // UTC, "2026-11-23T01:47:52Z"
 
 }  // namespace mlspeed

@@ -1,6 +1,9 @@
 #include "mlspeed/device/device.h"
 
 #include <unistd.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include <c10/core/Device.h>
 #include <torch/version.h>
@@ -135,6 +138,7 @@ void reset_peak_memory(const c10::Device& device) {
   if (device.is_cuda()) {
     cuda::reset_peak_memory(device.index());
   } else if (device.is_cpu()) {
+    release_cached_memory(device);  // else heap kept from an earlier model counts as this one's
     std::ofstream clear("/proc/self/clear_refs");
     clear << "5";  // Linux: reset the peak resident set size (VmHWM)
   }
@@ -148,6 +152,9 @@ std::optional<int64_t> peak_memory(const c10::Device& device) {
 
 void release_cached_memory(const c10::Device& device) {
   if (device.is_cuda()) cuda::release_cached_memory();
+#if defined(__GLIBC__)
+  if (device.is_cpu()) malloc_trim(0);  // hand freed heap back, so the resident set is live memory
+#endif
 }
 
 }  // namespace mlspeed

@@ -51,7 +51,7 @@ TEST(Context, DescriptionNamesHostBuildFlagsAndEachDevice) {
   const std::string text = describe_context(sample_context());
   for (const char* expected :
        {"bench-01", "Linux 6.1.0 x86_64", "AMD EPYC 9654 96-Core Processor", "192 logical CPUs / 96 physical cores",
-        "1.5 TiB RAM", "LibTorch 1.13.1", "CUDA 11.7", "cuDNN 8.5.0", "OpenBLAS 0.3.21", "94 LibTorch threads",
+        "1.5 TiB RAM", "LibTorch 1.13.1", "CUDA 11.7", "cuDNN 8.5.0", "OpenBLAS 0.3.21", "LibTorch threads: 94",
         "mlspeed 0.1.0", "RelWithDebInfo build", "GCC 12.2.0", "sanitized", "TF32 by default on",
         "deterministic off", "cuDNN benchmark on", "`cpu`", "`cuda:1` NVIDIA H100 80GB HBM3", "79.6 GiB",
         "compute 9.0", "132 SMs", "driver 580.159.04", "bf16 989 TFLOP/s", "tf32 495 TFLOP/s",
