@@ -12,7 +12,7 @@ mkdir -p "$OUT"
 BUILD=build-gpu
 step() { echo; echo "=== $* ==="; }
 
-step "environment" | tee "$OUT/env.txt"
+step "environment"
 { nvidia-smi; python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, "cudnn", torch.backends.cudnn.version())'; cmake --version | head -1; g++ --version | head -1; date -u; } 2>&1 | tee -a "$OUT/env.txt"
 
 step "configure and build"
@@ -24,8 +24,8 @@ if [ -n "${SQLITE_INCLUDE:-}" ]; then
 fi
 start=$(date +%s)
 cmake -S . -B $BUILD -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$TORCH_PREFIX" "${sqlite_args[@]}" \
-  > "$OUT/configure.log" 2>&1 || { tail -40 "$OUT/configure.log"; exit 1; }
-cmake --build $BUILD > "$OUT/build.log" 2>&1 || { grep -E "error|Error" -A5 "$OUT/build.log" | head -80; exit 1; }
+  > "$OUT/build.log" 2>&1 || { tail -40 "$OUT/build.log"; exit 1; }
+cmake --build $BUILD >> "$OUT/build.log" 2>&1 || { grep -E "error|Error" -A5 "$OUT/build.log" | head -80; exit 1; }
 echo "built in $(( $(date +%s) - start )) s"
 
 step "tests"
@@ -34,7 +34,7 @@ echo "ctest exit status $?"
 grep -E "tests passed|tests failed|Failed|\*\*\*|Label Time|^(unit|cpu|cli|gpu) " "$OUT/ctest.log" | tail -30
 
 step "devices"
-$BUILD/mlspeed devices | tee "$OUT/devices.md"
+$BUILD/mlspeed devices | tee -a "$OUT/env.txt"
 
 step "benchmark: both workloads, full size, cpu and cuda:0, fp32 and bf16"
 DB="$OUT/results.db"
@@ -43,8 +43,11 @@ $BUILD/mlspeed run -w nanogpt-shakespeare-char,bert-base-infer -d cpu,cuda:0 -t 
 echo "run exit status ${PIPESTATUS[0]}"
 
 step "the same results from the database"
-for f in json jsonl csv; do $BUILD/mlspeed show --db "$DB" -o $f > "$OUT/run.$f"; done
-$BUILD/mlspeed show --db "$DB" > "$OUT/show.md"
-diff <(sed -n '/^| workload/,$p' "$OUT/run.md") <(sed -n '/^| workload/,$p' "$OUT/show.md") \
+$BUILD/mlspeed show --db "$DB" -o json > "$OUT/run.json"
+$BUILD/mlspeed show --db "$DB" -o csv > "$OUT/run.csv"
+diff <(sed -n '/^| workload/,$p' "$OUT/run.md") <($BUILD/mlspeed show --db "$DB" | sed -n '/^| workload/,$p') \
   && echo "show prints the same table as run"
+
+step "yardstick: the same configurations in PyTorch eager"
+PYTHONUNBUFFERED=1 python3 scripts/pytorch_reference.py 2>&1 | tee "$OUT/pytorch-eager.md"
 ls -la "$OUT"

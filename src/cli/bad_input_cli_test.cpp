@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <cctype>
-#include <filesystem>
 
+#include "mlspeed/core/files.h"
 #include "testing/test_support.h"
 
 namespace mlspeed {
@@ -36,8 +36,8 @@ TEST_P(BadInput, ExitsWithStatus2AndACleanMessageAndStoresNothing) {
   EXPECT_NE(r.err.find(GetParam().expected), std::string::npos) << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "one line: " << r.err;
   EXPECT_TRUE(r.out.empty()) << r.out;
-  EXPECT_FALSE(std::filesystem::exists(db));
-  EXPECT_FALSE(std::filesystem::exists(dir.file("default.db")));
+  EXPECT_FALSE(path_exists(db));
+  EXPECT_FALSE(path_exists(dir.file("default.db")));
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -98,7 +98,7 @@ TEST(BadDatabase, ShowWithoutADatabaseSaysHowToMakeOne) {
   const auto r = run_cli({"show", "--db", dir.file("none.db")});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("mlspeed run"), std::string::npos) << r.err;
-  EXPECT_FALSE(std::filesystem::exists(dir.file("none.db")));
+  EXPECT_FALSE(path_exists(dir.file("none.db")));
 }
 
 }  // namespace

@@ -5,11 +5,11 @@
 #include <sqlite3.h>
 
 #include <chrono>
-#include <filesystem>
 #include <thread>
 
 #include "mlspeed/results/fields.h"
 #include "mlspeed/results/printers.h"
+#include "mlspeed/core/files.h"
 #include "testing/test_support.h"
 
 namespace mlspeed {
@@ -101,7 +101,7 @@ TEST(Run, EveryOutputFormatReadsBack) {
     EXPECT_EQ(rows[0].samples_ms.size(), 3u);
     EXPECT_EQ(rows[0].run_id, 0);  // --no-db: not stored
   }
-  EXPECT_FALSE(std::filesystem::exists(dir.file("unused.db")));
+  EXPECT_FALSE(path_exists(dir.file("unused.db")));
 }
 
 TEST(Run, MarkdownShowsTheContextBeforeTheTable) {

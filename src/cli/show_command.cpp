@@ -1,9 +1,9 @@
 // `mlspeed show`: a stored run, printed in any output format from the results database.
-#include <filesystem>
 #include <iostream>
 
 #include "cli/commands.h"
 #include "mlspeed/core/errors.h"
+#include "mlspeed/core/files.h"
 #include "mlspeed/core/lists.h"
 #include "mlspeed/core/text.h"
 #include "mlspeed/results/database.h"
@@ -16,7 +16,7 @@ int show_command(const std::string& run, const std::string& format_name, const s
   if (!format)
     throw UsageError("--format: unknown format '" + format_name + "'; choose from: " + join(format_names(), ", "));
   const std::string path = db_path.empty() ? Database::default_path() : db_path;
-  if (!std::filesystem::exists(path))
+  if (!path_exists(path))
     throw UsageError("no results database at " + path + " yet; `mlspeed run` creates it (or pass --db PATH)");
   Database db(path);
 

@@ -1,5 +1,7 @@
 #include "testing/test_support.h"
 
+#include <sys/stat.h>
+
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -8,10 +10,11 @@
 
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+
+#include "mlspeed/core/files.h"
 
 extern char** environ;
 
@@ -106,16 +109,15 @@ CliResult run_cli(const std::vector<std::string>& args, const std::map<std::stri
 }
 
 TempDir::TempDir() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "mlspeed-test-XXXXXX").string();
+  const char* tmp = std::getenv("TMPDIR");
+  std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/mlspeed-test-XXXXXX";
   if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
   path_ = pattern;
 }
 
 TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::permissions(path_, std::filesystem::perms::owner_all,
-                               std::filesystem::perm_options::add, ec);
-  std::filesystem::remove_all(path_, ec);
+  ::chmod(path_.c_str(), 0700);  // a test may have made it read-only
+  remove_tree(path_);
 }
 
 std::string read_file(const std::string& path) {

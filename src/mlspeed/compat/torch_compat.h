@@ -108,6 +108,16 @@ inline void mps_synchronize() {
 #endif
 }
 
+// Initialises CUDA (and its caching allocator) in this process, as Python's torch.cuda does on
+// first use; allocator statistics are unavailable before.
+inline void lazy_init_cuda() {
+#if MLSPEED_TORCH_AT_LEAST(2, 6)
+  at::globalContext().lazyInitDevice(c10::DeviceType::CUDA);
+#else
+  at::globalContext().lazyInitCUDA();
+#endif
+}
+
 // The single-kernel AdamW (decoupled weight decay). CUDA since 2.0, CPU since 2.4.
 inline bool fused_adamw_available(c10::DeviceType device) {
 #if MLSPEED_TORCH_AT_LEAST(2, 4)

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <regex>
 
+#include "mlspeed/compat/torch_compat.h"
 #include "mlspeed/core/text.h"
 #include "mlspeed/device/peak.h"
 
@@ -104,14 +105,19 @@ void synchronize(int index) {
 std::unique_ptr<Timer> make_event_timer(int index) { return std::make_unique<EventTimer>(index); }
 
 void reset_peak_memory(int index) {
+  compat::lazy_init_cuda();
   c10::cuda::CUDACachingAllocator::resetPeakStats(static_cast<c10::DeviceIndex>(index));
 }
 
 int64_t peak_memory(int index) {
+  compat::lazy_init_cuda();
   const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(static_cast<c10::DeviceIndex>(index));
   return stats.allocated_bytes[0].peak;  // index 0 is StatType::AGGREGATE in every version
 }
 
-void release_cached_memory() { c10::cuda::CUDACachingAllocator::emptyCache(); }
+void release_cached_memory() {
+  compat::lazy_init_cuda();
+  c10::cuda::CUDACachingAllocator::emptyCache();
+}
 
 }  // namespace mlspeed::cuda

@@ -11,7 +11,6 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <set>
@@ -20,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mlspeed/core/errors.h"
+#include "mlspeed/core/files.h"
 #include "mlspeed/core/text.h"
 #include "mlspeed/results/fields.h"
 
@@ -169,13 +169,10 @@ bool check_existing_file(const std::string& path) {
 }
 
 void create_parent_folder(const std::string& path) {
-  const std::filesystem::path folder = std::filesystem::path(path).parent_path();
+  const std::string folder = parent_directory(path);
   if (folder.empty()) return;
-  std::error_code ec;
-  std::filesystem::create_directories(folder, ec);
-  if (ec) refuse(path, "cannot be created: its folder '" + folder.string() + "' cannot be made (" + ec.message() + ")");
-  if (!std::filesystem::is_directory(folder, ec))
-    refuse(path, "cannot be created: '" + folder.string() + "' is not a folder");
+  const std::string why = make_directories(folder);
+  if (!why.empty()) refuse(path, "cannot be created: its folder '" + folder + "' cannot be made (" + why + ")");
 }
 
 // Read-only checks on a file that already exists: undamaged, and ours or empty.

@@ -1,0 +1,51 @@
+#include "mlspeed/core/files.h"
+
+#include <ftw.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+namespace mlspeed {
+
+bool path_exists(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+bool is_directory(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+std::string parent_directory(const std::string& path) {
+  const auto slash = path.find_last_of('/');
+  if (slash == std::string::npos) return "";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+std::string make_directories(const std::string& path) {
+  if (path.empty() || is_directory(path)) return "";
+  if (path_exists(path)) return "'" + path + "' exists and is not a folder";
+  const std::string parent = parent_directory(path);
+  if (!parent.empty() && parent != path) {
+    std::string why = make_directories(parent);
+    if (!why.empty()) return why;
+  }
+  if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) return std::strerror(errno);
+  return "";
+}
+
+void remove_tree(const std::string& path) {
+  ::nftw(
+      path.c_str(),
+      [](const char* file, const struct stat*, int, struct FTW*) {
+        std::remove(file);
+        return 0;
+      },
+      16, FTW_DEPTH | FTW_PHYS);
+}
+
+}  // namespace mlspeed

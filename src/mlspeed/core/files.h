@@ -1,0 +1,20 @@
+// The few file-system operations mlspeed needs, on POSIX calls. Not <filesystem>: PyTorch's
+// pip wheels export statically linked libstdc++ std::filesystem symbols that interpose on ours
+// and crash (pytorch#133437; PyTorch itself dropped <filesystem> on Linux for it, PR 134494).
+#pragma once
+
+#include <string>
+
+namespace mlspeed {
+
+bool path_exists(const std::string& path);
+bool is_directory(const std::string& path);
+std::string parent_directory(const std::string& path);  // "" for a bare file name
+
+// Like `mkdir -p`; returns an empty string on success, else why it failed.
+std::string make_directories(const std::string& path);
+
+// Like `rm -rf`; errors are ignored (used to clean up temporary folders).
+void remove_tree(const std::string& path);
+
+}  // namespace mlspeed
