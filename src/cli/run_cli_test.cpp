@@ -81,7 +81,9 @@ TEST(Run, BothWorkloadsAtTinySizeOnTheCpuAndTheDatabaseGivesTheSameRowsBack) {
     ASSERT_EQ(shown.exit_code, 0) << shown.err;
     expect_same_rows(rows, parse_results(*parse_format(format), shown.out));
   }
+  const std::string stored = testing::read_file(db);
   const auto md = run_cli({"show", "--db", db});
+  EXPECT_EQ(testing::read_file(db), stored) << "show must not change the database";
   ASSERT_EQ(md.exit_code, 0) << md.err;
   EXPECT_NE(md.out.find("| nanogpt-shakespeare-char"), std::string::npos) << md.out;
   EXPECT_NE(md.out.find("tokens/s"), std::string::npos) << md.out;

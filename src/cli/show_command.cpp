@@ -18,7 +18,7 @@ int show_command(const std::string& run, const std::string& format_name, const s
   const std::string path = db_path.empty() ? Database::default_path() : db_path;
   if (!path_exists(path))
     throw UsageError("no results database at " + path + " yet; `mlspeed run` creates it (or pass --db PATH)");
-  Database db(path);
+  const Database db(path, Database::Access::read_only);  // showing never changes the file
 
   std::optional<StoredRun> stored;
   if (run == "last") {

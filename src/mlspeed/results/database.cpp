@@ -128,6 +128,23 @@ std::string column_list() {
   return out;
 }
 
+std::set<std::string> result_columns(sqlite3* db) {
+  std::set<std::string> present;
+  Statement info(db, "PRAGMA table_info(results)");
+  while (info.step()) present.insert(info.text(1));
+  return present;
+}
+
+// Every field in field-list order; a column the file lacks (written by an older version and
+// opened read-only, so not migrated) reads as NULL, i.e. unknown.
+std::string select_list(sqlite3* db) {
+  const std::set<std::string> present = result_columns(db);
+  std::string out;
+  for (const Field& f : result_fields())
+    out += (out.empty() ? "" : ", ") + (present.count(f.name) ? quoted(f.name) : "NULL");
+  return out;
+}
+
 void create_tables(sqlite3* db) {
   exec(db,
        "CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY, started_at TEXT NOT NULL, finished_at TEXT, "
@@ -140,9 +157,7 @@ void create_tables(sqlite3* db) {
 
 // Files written before a field existed lack its column; their rows read it as unknown.
 void add_missing_columns(sqlite3* db) {
-  std::set<std::string> present;
-  Statement info(db, "PRAGMA table_info(results)");
-  while (info.step()) present.insert(info.text(1));
+  const std::set<std::string> present = result_columns(db);
   for (const Field& f : result_fields())
     if (!present.count(f.name)) exec(db, "ALTER TABLE results ADD COLUMN " + quoted(f.name) + " " + column_type(f.type));
 }
@@ -233,12 +248,13 @@ void initialise(sqlite3* db) {
   }
 }
 
-void open_and_prepare(sqlite3* db, const std::string& path, bool existed) {
+void open_and_prepare(sqlite3* db, const std::string& path, bool existed, bool read_only) {
   try {
     check(db, sqlite3_extended_result_codes(db, 1));
     check(db, sqlite3_busy_timeout(db, kBusyTimeoutMs));
-    if (sqlite3_db_readonly(db, "main") == 1) refuse(path, "is read-only (no write permission)");
     if (existed) check_identity(db, path);
+    if (read_only) return;
+    if (sqlite3_db_readonly(db, "main") == 1) refuse(path, "is read-only (no write permission)");
     initialise(db);
     exec(db, "PRAGMA foreign_keys = ON");  // a row for a run that does not exist is a bug
   } catch (const SqliteError& e) {
@@ -325,16 +341,18 @@ StoredRun read_run(const Statement& s, const std::string& path) {
 
 }  // namespace
 
-Database::Database(const std::string& path) : path_(path) {
+Database::Database(const std::string& path, Access access) : path_(path) {
   if (path.empty()) throw UsageError(std::string("the results database path is empty; ") + kWhatToDo);
+  const bool read_only = access == Access::read_only;
   const bool existed = check_existing_file(path);
+  if (!existed && read_only) refuse(path, "does not exist");
   if (!existed) create_parent_folder(path);
   // Without SQLITE_OPEN_CREATE an existing file is opened as it is, never replaced.
-  const int flags = SQLITE_OPEN_READWRITE | (existed ? 0 : SQLITE_OPEN_CREATE);
+  const int flags = read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | (existed ? 0 : SQLITE_OPEN_CREATE);
   const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
   try {
     if (rc != SQLITE_OK) throw SqliteError(db_, rc);
-    open_and_prepare(db_, path, existed);
+    open_and_prepare(db_, path, existed, read_only);
   } catch (const SqliteError& e) {
     sqlite3_close(db_);
     if (!existed) std::remove(path.c_str());
@@ -405,7 +423,7 @@ std::optional<StoredRun> Database::run(int64_t id) const {
 
 std::vector<Result> Database::results(int64_t run_id) const {
   return guarded(path_, "cannot read results", [&] {
-    Statement s(db_, "SELECT id, " + column_list() + " FROM results WHERE run_id = ? ORDER BY id");
+    Statement s(db_, "SELECT id, " + select_list(db_) + " FROM results WHERE run_id = ? ORDER BY id");
     s.bind(1, run_id);
     std::vector<Result> out;
     while (s.step()) out.push_back(read_result(s, path_));

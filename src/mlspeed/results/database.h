@@ -28,10 +28,13 @@ struct StoredRun {
 
 class Database {
  public:
-  // Opens or creates the file (and its folder). Throws UsageError, leaving any existing file
-  // untouched, when the path cannot be written, is not an SQLite file, is damaged, or is some
-  // other program's database.
-  explicit Database(const std::string& path);
+  enum class Access { read_write, read_only };
+
+  // read_write opens or creates the file (and its folder); read_only opens an existing file and
+  // never writes to it. Throws UsageError, leaving any existing file untouched, when the path
+  // cannot be written (read_write) or read, is not an SQLite file, is damaged, or is some other
+  // program's database.
+  explicit Database(const std::string& path, Access access = Access::read_write);
   ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;

@@ -12,6 +12,7 @@
 #include <set>
 
 #include "mlspeed/core/errors.h"
+#include "mlspeed/core/files.h"
 #include "mlspeed/results/results_test_rows.h"
 #include "testing/test_support.h"
 
@@ -224,6 +225,40 @@ TEST(Database, AddsColumnsMissingFromOlderFiles) {
   Result added = full_row();
   db.add_result(run, added);  // and new rows fill the new columns
   expect_same_fields(added, db.results(run).back(), "new row");
+}
+
+TEST(Database, ReadOnlyLeavesTheFileByteForByteAndReadsOldFilesWithoutMigrating) {
+  TempDir dir;
+  const std::string path = dir.file("old.db");
+  const int64_t run = store_sample_run(path);
+  raw_sql(path, "ALTER TABLE results DROP COLUMN mfu;");
+  const std::string before = read_file(path);
+
+  const Database db(path, Database::Access::read_only);
+  ASSERT_EQ(db.runs().size(), 1u);
+  const auto rows = db.results(run);
+  ASSERT_EQ(rows.size(), 2u);
+  Result expected = full_row();
+  expected.run_id = run;
+  expected.mfu.reset();  // the column is missing: unknown
+  expect_same_fields(expected, rows[0], "old row");
+  EXPECT_FALSE(result_columns(path).count("mfu")) << "read-only must not migrate";
+  EXPECT_EQ(read_file(path), before);
+}
+
+TEST(Database, ReadOnlyRefusesWritesAndMissingFiles) {
+  TempDir dir;
+  const std::string path = dir.file("r.db");
+  store_sample_run(path);
+  Database db(path, Database::Access::read_only);
+  EXPECT_ANY_THROW(db.begin_run(RunContext{}));
+  try {
+    Database missing(dir.file("none.db"), Database::Access::read_only);
+    FAIL() << "opened a file that does not exist";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("does not exist"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(path_exists(dir.file("none.db")));
 }
 
 TEST(Database, RefusesAFileThatIsNotSqlite) {
