@@ -1,10 +1,12 @@
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <iostream>
 #include <map>
 
 #include "cli/commands.h"
 #include "mlspeed/core/errors.h"
+#include "mlspeed/core/text.h"
 #include "mlspeed/device/host.h"
 
 namespace mlspeed::cli {
@@ -67,6 +69,15 @@ int run_app(int argc, char** argv) {
   show->add_option("-o,--format", show_format, "output: md, json, jsonl, csv [default: md]");
   show->add_option("--db", show_db, "results database file [default: " + run_option("db").default_text + "]");
 
+  // CLI11 would call an unknown command "an extra argument"; name it and the commands instead.
+  if (argc >= 2 && argv[1][0] != '-') {
+    std::vector<std::string> names;
+    for (const CLI::App* sub : {devices, workloads, run, show}) names.push_back(sub->get_name());
+    if (std::find(names.begin(), names.end(), argv[1]) == names.end()) {
+      std::cerr << "mlspeed: unknown command '" << argv[1] << "'; commands: " << join(names, ", ") << "\n";
+      return 2;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -93,6 +93,17 @@ TEST(BadDatabase, AnUnwritablePathIsRefusedBeforeAnythingRuns) {
   EXPECT_EQ(testing::read_file(dir.file("a-file")), "x");
 }
 
+TEST(BadDatabase, ShowRefusesAFileThatIsNotOursWithAdviceForReading) {
+  TempDir dir;
+  const std::string db = dir.file("notes.txt");
+  testing::write_file(db, "not a database\n");
+  const auto r = run_cli({"show", "--db", db});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("pass --db with the path of an mlspeed results database"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("--no-db"), std::string::npos) << r.err;
+  EXPECT_EQ(testing::read_file(db), "not a database\n");
+}
+
 TEST(BadDatabase, ShowWithoutADatabaseSaysHowToMakeOne) {
   TempDir dir;
   const auto r = run_cli({"show", "--db", dir.file("none.db")});

@@ -81,6 +81,12 @@ TEST(Help, RunListsEveryOptionWithItsDefault) {
   EXPECT_NE(r.out.find("[default: fp32]"), std::string::npos);
 }
 
+TEST(Help, AnUnknownCommandIsNamedWithTheCommandsThereAre) {
+  const auto r = run_cli({"benchmark"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "mlspeed: unknown command 'benchmark'; commands: devices, workloads, run, show\n");
+}
+
 TEST(Help, NoCommandIsBadInput) {
   const auto r = run_cli({});
   EXPECT_EQ(r.exit_code, 2);

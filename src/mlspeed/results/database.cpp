@@ -30,9 +30,15 @@ constexpr int kApplicationId = 0x4D4C5350;  // "MLSP": marks the file as ours
 constexpr int kSchemaVersion = 1;
 constexpr int kBusyTimeoutMs = 5000;  // another mlspeed may be storing a row at the same moment
 constexpr const char* kWhatToDo = "pass --db with another path, or --no-db to not store results";
+constexpr const char* kWhatToDoReading = "pass --db with the path of an mlspeed results database";
+
+// What is wrong with the file; the constructor adds what to do, which depends on the access.
+struct Refusal : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
 
 [[noreturn]] void refuse(const std::string& path, const std::string& what) {
-  throw UsageError("results database '" + path + "' " + what + "; " + kWhatToDo);
+  throw Refusal("results database '" + path + "' " + what);
 }
 
 // An sqlite3 call that failed: the primary result code and sqlite3_errmsg's text.
@@ -341,8 +347,8 @@ StoredRun read_run(const Statement& s, const std::string& path) {
 
 }  // namespace
 
-Database::Database(const std::string& path, Access access) : path_(path) {
-  if (path.empty()) throw UsageError(std::string("the results database path is empty; ") + kWhatToDo);
+Database::Database(const std::string& path, Access access) try : path_(path) {
+  if (path.empty()) refuse(path, "has an empty path");
   const bool read_only = access == Access::read_only;
   const bool existed = check_existing_file(path);
   if (!existed && read_only) refuse(path, "does not exist");
@@ -362,6 +368,8 @@ Database::Database(const std::string& path, Access access) : path_(path) {
     if (!existed) std::remove(path.c_str());  // only a file this call created
     throw;
   }
+} catch (const Refusal& e) {
+  throw UsageError(std::string(e.what()) + "; " + (access == Access::read_only ? kWhatToDoReading : kWhatToDo));
 }
 
 Database::~Database() { sqlite3_close(db_); }
