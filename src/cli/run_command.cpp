@@ -17,7 +17,6 @@
 #include "mlspeed/compat/torch_compat.h"
 #include "mlspeed/core/errors.h"
 #include "mlspeed/core/text.h"
-#include "mlspeed/device/peak.h"
 #include "mlspeed/results/database.h"
 #include "mlspeed/results/printers.h"
 
@@ -58,12 +57,8 @@ TimingPolicy make_policy(const RunOptions& o) {
 // Devices named by -d, with the CPU's peak measured only if the CPU is among them.
 std::vector<DeviceFacts> chosen_devices(const RunOptions& o) {
   auto devices = select_devices(o.devices, discover_devices(/*measure_cpu_peak=*/false));
-  for (auto& d : devices) {
-    if (d.kind != "cpu") continue;
-    Peak peak = measure_cpu_peak();
-    d.peak_flops = peak.flops;
-    d.peak_source = peak.source;
-  }
+  for (auto& d : devices)
+    if (d.kind == "cpu") measure_peak(d);
   return devices;
 }
 

@@ -38,21 +38,7 @@ void print_table() {
                       list(s.seqs), s.summary});
     }
   }
-  std::vector<size_t> width(head.size());
-  for (size_t c = 0; c < head.size(); ++c) {
-    width[c] = head[c].size();
-    for (const auto& r : rows) width[c] = std::max(width[c], r[c].size());
-  }
-  auto print_row = [&](const std::vector<std::string>& cells) {
-    std::cout << "|";
-    for (size_t c = 0; c < cells.size(); ++c) std::cout << " " << cells[c] << std::string(width[c] - cells[c].size(), ' ') << " |";
-    std::cout << "\n";
-  };
-  print_row(head);
-  std::cout << "|";
-  for (size_t c = 0; c < head.size(); ++c) std::cout << std::string(width[c] + 2, '-') << "|";
-  std::cout << "\n";
-  for (const auto& r : rows) print_row(r);
+  std::cout << markdown_table(head, {false, false, false, true, true, true, true, false}, rows);
   for (const Workload* w : workload_catalogue()) std::cout << "\n" << w->name() << ": " << w->description();
   std::cout << "\n";
 }

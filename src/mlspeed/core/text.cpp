@@ -1,5 +1,6 @@
 #include "mlspeed/core/text.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdarg>
 #include <cstdio>
@@ -54,6 +55,54 @@ std::string format_count(double value) {
   int s = 0;
   while (std::fabs(value) >= 1000 && s < 5) value /= 1000, ++s;
   return s == 0 ? printf_string("%.3g", value) : printf_string("%.1f%s", value, suffix[s]);
+}
+
+namespace {
+
+size_t display_width(const std::string& s) {  // UTF-8 continuation bytes take no column
+  return static_cast<size_t>(std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+}
+
+std::string table_cell(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '\n' || c == '\r') out += ' ';
+    else if (c == '|') out += "\\|";
+    else out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string markdown_table(const std::vector<std::string>& titles, const std::vector<bool>& right_aligned,
+                           const std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::vector<std::string>> cells;
+  std::vector<size_t> widths;
+  for (const auto& title : titles) widths.push_back(std::max<size_t>(display_width(title), 3));
+  for (const auto& row : rows) {
+    cells.emplace_back();
+    for (size_t c = 0; c < titles.size(); ++c) {
+      cells.back().push_back(table_cell(c < row.size() ? row[c] : ""));
+      widths[c] = std::max(widths[c], display_width(cells.back().back()));
+    }
+  }
+  auto line = [&](const std::vector<std::string>& row) {
+    std::string out = "|";
+    for (size_t c = 0; c < row.size(); ++c) {
+      const std::string fill(widths[c] - std::min(widths[c], display_width(row[c])), ' ');
+      out += " " + (right_aligned[c] ? fill + row[c] : row[c] + fill) + " |";
+    }
+    return out + "\n";
+  };
+  std::vector<std::string> rules;
+  for (size_t c = 0; c < titles.size(); ++c) {
+    const std::string dashes(widths[c] - 1, '-');
+    rules.push_back(right_aligned[c] ? dashes + ":" : ":" + dashes);
+  }
+  std::string out = line(titles) + line(rules);
+  for (const auto& row : cells) out += line(row);
+  return out;
 }
 
 std::string now_iso8601() {

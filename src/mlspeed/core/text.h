@@ -15,4 +15,10 @@ std::string format_flops(double flops_per_second);  // "989 TFLOP/s"
 std::string format_count(double value);          // "124.4M", "10.6M", "65", "1.11"
 std::string now_iso8601();                       // UTC, "2026-11-23T01:47:52Z"
 
+// A markdown table, every column padded to one width (UTF-8 aware: "±" is one column); columns
+// whose `right_aligned` entry is true are right-aligned. Cells are kept on one line and their '|'
+// escaped, so no text can break the table.
+std::string markdown_table(const std::vector<std::string>& titles, const std::vector<bool>& right_aligned,
+                           const std::vector<std::vector<std::string>>& rows);
+
 }  // namespace mlspeed

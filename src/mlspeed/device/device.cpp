@@ -28,13 +28,8 @@ DeviceFacts cpu_facts(const HostFacts& host, bool measure_peak) {
   d.kind = "cpu";
   d.name = host.cpu_model;
   d.memory_bytes = host.ram_bytes;
-  if (measure_peak) {
-    Peak peak = measure_cpu_peak();
-    d.peak_flops = std::move(peak.flops);
-    d.peak_source = std::move(peak.source);
-  } else {
-    d.peak_source = "not measured";
-  }
+  if (measure_peak) mlspeed::measure_peak(d);
+  else d.peak_source = "not measured";
   return d;
 }
 
@@ -74,6 +69,12 @@ std::vector<DeviceFacts> discover_devices(bool measure_cpu_peak) {
   for (int i = 0; i < cuda::device_count(); ++i) devices.push_back(cuda::facts(i));
   if (compat::mps_available()) devices.push_back(mps_facts(host));
   return devices;
+}
+
+void measure_peak(DeviceFacts& cpu) {
+  Peak peak = measure_cpu_peak();
+  cpu.peak_flops = std::move(peak.flops);
+  cpu.peak_source = std::move(peak.source);
 }
 
 std::vector<DeviceFacts> select_devices(const std::vector<std::string>& ids,

@@ -33,6 +33,9 @@ struct DeviceFacts {
 // Every device LibTorch can reach, CPU first. Measuring the CPU's peak takes about a second.
 std::vector<DeviceFacts> discover_devices(bool measure_cpu_peak = true);
 
+// Fills a CPU's peak_flops and peak_source by measuring (see measure_cpu_peak in peak.h).
+void measure_peak(DeviceFacts& cpu);
+
 // Device ids (cpu, cuda:0, ...) for -d: "all" and "cuda" expand to every such device. Throws
 // UsageError naming the bad id and the devices this machine has.
 std::vector<DeviceFacts> select_devices(const std::vector<std::string>& ids,

@@ -125,32 +125,11 @@ const std::vector<Column>& columns() {
   return table;
 }
 
-// Display width: UTF-8 continuation bytes take no column ("±" is two bytes, one column).
-size_t width(const std::string& s) {
-  return static_cast<size_t>(std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
-}
-
-std::string pad(const std::string& s, size_t w, bool right) {
-  const std::string fill(w > width(s) ? w - width(s) : 0, ' ');
-  return right ? fill + s : s + fill;
-}
-
-// A '|' in a cell would end it; line breaks would end the row.
-std::string one_line(std::string s, bool in_table) {
-  std::string out;
-  for (char c : s) {
-    if (c == '\n' || c == '\r') out += ' ';
-    else if (c == '|' && in_table) out += "\\|";
-    else out += c;
-  }
-  return out;
-}
-
-std::string table_line(const std::vector<std::string>& cells, const std::vector<const Column*>& shown,
-                       const std::vector<size_t>& widths) {
-  std::string line = "|";
-  for (size_t c = 0; c < cells.size(); ++c) line += " " + pad(cells[c], widths[c], shown[c]->numeric) + " |";
-  return line + "\n";
+// A line break in a message would end its note.
+std::string one_line(std::string s) {
+  std::replace(s.begin(), s.end(), '\n', ' ');
+  std::replace(s.begin(), s.end(), '\r', ' ');
+  return s;
 }
 
 std::string configuration(const Result& r, const std::vector<const Column*>& shown) {
@@ -169,7 +148,7 @@ std::string notes(const std::vector<Result>& rows, const std::vector<const Colum
   for (const Result& r : rows) {
     const std::string status = text(value(r, "status"));
     if (status == "ok") continue;
-    const std::string message = one_line(text(value(r, "message")), false);
+    const std::string message = one_line(text(value(r, "message")));
     const std::string key = status + (message == kUnknown ? "" : " — " + message);
     auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == key; });
     if (it == groups.end()) it = groups.insert(groups.end(), {key, {}});
@@ -188,26 +167,18 @@ std::string render(const std::vector<Result>& rows) {
   for (const Column& column : columns())
     if (!column.shown || column.shown(rows)) shown.push_back(&column);
 
+  std::vector<std::string> titles;
+  std::vector<bool> right_aligned;
+  for (const Column* column : shown) {
+    titles.push_back(column->title);
+    right_aligned.push_back(column->numeric);
+  }
   std::vector<std::vector<std::string>> cells;
-  std::vector<size_t> widths;
-  for (const Column* column : shown) widths.push_back(std::max<size_t>(width(column->title), 3));
   for (const Result& r : rows) {
     cells.emplace_back();
-    for (size_t c = 0; c < shown.size(); ++c) {
-      cells.back().push_back(one_line(shown[c]->cell(r), true));
-      widths[c] = std::max(widths[c], width(cells.back().back()));
-    }
+    for (const Column* column : shown) cells.back().push_back(column->cell(r));
   }
-
-  std::vector<std::string> titles, rules;
-  for (size_t c = 0; c < shown.size(); ++c) {
-    titles.push_back(shown[c]->title);
-    const std::string dashes(widths[c] - 1, '-');
-    rules.push_back(shown[c]->numeric ? dashes + ":" : ":" + dashes);
-  }
-  std::string out = table_line(titles, shown, widths) + table_line(rules, shown, widths);
-  for (const auto& line : cells) out += table_line(line, shown, widths);
-
+  const std::string out = markdown_table(titles, right_aligned, cells);
   return out + notes(rows, shown);
 }
 
