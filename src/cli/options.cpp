@@ -2,9 +2,11 @@
 
 #include <ATen/Parallel.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "mlspeed/core/errors.h"
+#include "mlspeed/core/files.h"
 #include "mlspeed/core/lists.h"
 #include "mlspeed/core/precision.h"
 #include "mlspeed/core/text.h"
@@ -20,6 +22,21 @@ std::vector<std::string> precision_names() {
   return names;
 }
 
+// Every size any workload has, in catalogue order.
+std::vector<std::string> size_names() {
+  std::vector<std::string> names;
+  for (const Workload* w : workload_catalogue())
+    for (const WorkloadSize& s : w->sizes())
+      if (std::find(names.begin(), names.end(), s.name) == names.end()) names.push_back(s.name);
+  return names;
+}
+
+std::string existing_file(const std::string& text, const char* option) {
+  if (text.empty()) throw UsageError(std::string(option) + ": the path is empty");
+  if (!path_exists(text)) throw UsageError(std::string(option) + ": " + text + " does not exist");
+  return text;
+}
+
 std::vector<OptionSpec> make_table() {
   return {
       {"-w,--workloads", "LIST", "workloads to time (see `mlspeed workloads`), or all", "all",
@@ -30,8 +47,10 @@ std::vector<OptionSpec> make_table() {
        [](RunOptions& o, const std::string& t) { o.devices = split_list(t, "--devices"); }},
       {"-t,--dtypes", "LIST", "fp32, tf32, fp16, bf16 (training in fp16/bf16 uses autocast)", "fp32",
        [](RunOptions& o, const std::string& t) { o.dtypes = parse_choices(t, "--dtypes", precision_names()); }},
-      {"--sizes", "LIST", "workload sizes: tiny (seconds on any CPU) or full (the published model)", "full",
-       [](RunOptions& o, const std::string& t) { o.sizes = parse_choices(t, "--sizes", {"tiny", "full"}); }},
+      {"--sizes", "LIST",
+       "workload sizes: tiny (seconds on any CPU), full (the published model), and between them the "
+       "sizes `mlspeed workloads` lists; a workload without a size skips it",
+       "full", [](RunOptions& o, const std::string& t) { o.sizes = parse_choices(t, "--sizes", size_names()); }},
       {"-b,--batch", "LIST", "batch sizes", "each workload's own",
        [](RunOptions& o, const std::string& t) {
          o.batches = t == "each workload's own" ? std::vector<int64_t>{} : parse_positive_ints(t, "--batch");
@@ -39,6 +58,12 @@ std::vector<OptionSpec> make_table() {
       {"-s,--seq", "LIST", "sequence lengths, for workloads that have one", "each workload's own",
        [](RunOptions& o, const std::string& t) {
          o.seqs = t == "each workload's own" ? std::vector<int64_t>{} : parse_positive_ints(t, "--seq");
+       }},
+      {"-g,--new-tokens", "LIST", "tokens to generate, for generation workloads (llama-bench's -n)",
+       "each workload's own",
+       [](RunOptions& o, const std::string& t) {
+         o.new_tokens =
+             t == "each workload's own" ? std::vector<int64_t>{} : parse_positive_ints(t, "--new-tokens");
        }},
       {"-r,--repetitions", "N", "times each configuration is measured, each one a row", "1",
        [](RunOptions& o, const std::string& t) { o.repetitions = parse_positive_int(t, "--repetitions"); }},
@@ -69,6 +94,11 @@ std::vector<OptionSpec> make_table() {
          if (t == "LibTorch's default") o.threads.reset();
          else o.threads = parse_positive_int(t, "--threads");
        }},
+      {"--weights", "FILE",
+       "real weights from a .safetensors file with the public checkpoint's tensor names (one workload)",
+       "random", [](RunOptions& o, const std::string& t) { o.weights = t == "random" ? "" : existing_file(t, "--weights"); }},
+      {"--data", "PATH", "a real data set for the workloads that read one (see `mlspeed workloads`)",
+       "synthetic", [](RunOptions& o, const std::string& t) { o.data = t == "synthetic" ? "" : existing_file(t, "--data"); }},
       {"--seed", "N", "seed for weights and synthetic data", "0",
        [](RunOptions& o, const std::string& t) {
          o.seed = static_cast<uint64_t>(parse_nonnegative_int(t, "--seed"));

@@ -17,6 +17,7 @@ struct RunOptions {
   std::vector<std::string> sizes;
   std::vector<int64_t> batches;  // empty: each workload's defaults
   std::vector<int64_t> seqs;     // empty: each workload's defaults
+  std::vector<int64_t> new_tokens;  // empty: each workload's defaults
   int64_t repetitions = 1;
   int64_t warmup = 1;
   std::optional<int64_t> iterations;  // empty: time for min_time seconds instead
@@ -26,6 +27,8 @@ struct RunOptions {
   bool no_db = false;
   uint64_t seed = 0;
   std::optional<int64_t> threads;  // empty: LibTorch's own default
+  std::string weights;             // empty: random weights
+  std::string data;                // empty: synthetic data
 };
 
 struct OptionSpec {

@@ -40,9 +40,9 @@ SweepRequest make_request(const RunOptions& o, const std::vector<DeviceFacts>& d
   request.sizes = o.sizes;
   request.devices = devices;
   for (const auto& name : o.dtypes) request.precisions.push_back(*parse_precision(name));
-  request.batches = o.batches;
-  request.seqs = o.seqs;
+  request.shapes = ShapeRequest{o.batches, o.seqs, o.new_tokens};
   request.repetitions = static_cast<int>(o.repetitions);
+  request.open = OpenOptions{o.seed, o.weights, o.data};
   return request;
 }
 
@@ -108,8 +108,21 @@ int run_command(const RunOptions& options, const std::string& command_line) {
   g_stop = false;
   signal(SIGINT, on_interrupt);
   const auto progress = make_progress(isatty(STDERR_FILENO));
-  Runner runner(make_policy(options), options.seed, context, *progress, g_stop);
-  const bool completed = runner.run(plan, on_result);
+  const SweepRequest request = make_request(options, devices);
+  Runner runner(make_policy(options), request.open, context, *progress, g_stop);
+  bool completed = false;
+  try {
+    completed = runner.run(plan, on_result);
+  } catch (const InputFileError& e) {
+    // A bad --weights or --data file: every configuration would fail the same way.
+    signal(SIGINT, SIG_DFL);
+    if (db) db->finish_run(run_id, "stopped");
+    printer->footer();
+    std::cout.flush();
+    std::cerr << "mlspeed run: " << e.what() << "\n";
+    if (db) std::cerr << "mlspeed run: kept the " << stored << " results completed before it in " << db->path() << "\n";
+    return 2;
+  }
   signal(SIGINT, SIG_DFL);
 
   if (db) db->finish_run(run_id, completed ? "complete" : "interrupted");

@@ -17,9 +17,9 @@ struct SweepRequest {
   std::vector<std::string> sizes;
   std::vector<DeviceFacts> devices;
   std::vector<Precision> precisions;
-  std::vector<int64_t> batches;  // empty: each workload size's defaults
-  std::vector<int64_t> seqs;     // empty: each workload size's defaults; ignored without a seq
+  ShapeRequest shapes;  // empty lists: each workload size's defaults
   int repetitions = 1;
+  OpenOptions open;  // seed, weights, data: the same for every configuration
 };
 
 struct Configuration {
@@ -31,8 +31,10 @@ struct Configuration {
   int repetition = 0;
 };
 
-// Order: workload, size, device, precision (one model each), then sequence length, batch and
-// repetition. Throws UsageError when a sequence length exceeds a workload's maximum.
+// Order: workload, size, device, precision (one model each), then the workload's shapes (see
+// Workload::shapes) and repetition. A size a workload does not have is skipped for it. Throws
+// UsageError for a size no chosen workload has, a shape longer than a workload takes, --weights
+// with more than one workload, or --data for a workload that reads no data set.
 std::vector<Configuration> expand(const SweepRequest& request);
 
 // Whether two configurations share one built model.

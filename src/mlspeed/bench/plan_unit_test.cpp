@@ -22,8 +22,8 @@ TEST(Plan, IsTheCartesianProductWithOneModelPerWorkloadSizeDeviceAndDtype) {
   r.sizes = {"full"};
   r.devices = {device("cpu"), device("cuda:0")};
   r.precisions = {Precision::fp32, Precision::bf16};
-  r.batches = {1, 4, 16};
-  r.seqs = {16, 32};
+  r.shapes.batches = {1, 4, 16};
+  r.shapes.seqs = {16, 32};
   r.repetitions = 2;
   const auto plan = expand(r);
   ASSERT_EQ(plan.size(), 2u * 2 * 2 * 3 * 2 * 2);
@@ -63,7 +63,7 @@ TEST(Plan, WorkloadsWithoutASequenceIgnoreSeqLengths) {
   r.sizes = {"full"};
   r.devices = {device("cpu")};
   r.precisions = {Precision::fp32};
-  r.seqs = {128, 512};
+  r.shapes.seqs = {128, 512};
   const auto plan = expand(r);
   ASSERT_EQ(plan.size(), 1u);
   EXPECT_EQ(plan[0].shape.seq, 0);
@@ -76,7 +76,7 @@ TEST(Plan, RejectsSequencesLongerThanTheModelTakes) {
   r.sizes = {"full"};
   r.devices = {device("cpu")};
   r.precisions = {Precision::fp32};
-  r.seqs = {32, 100};
+  r.shapes.seqs = {32, 100};
   try {
     expand(r);
     FAIL() << "expected a UsageError";
@@ -84,6 +84,79 @@ TEST(Plan, RejectsSequencesLongerThanTheModelTakes) {
     EXPECT_NE(std::string(e.what()).find("--seq: 100 exceeds the longest sequence fake (full) takes, 64"),
               std::string::npos)
         << e.what();
+  }
+}
+
+class SmallOnly : public testing::FakeWorkload {
+ public:
+  SmallOnly() : FakeWorkload("small-only") { sizes_small_ = {{"small", "fake small", 5, {3}, {8}, {}, 16}}; }
+  const std::vector<WorkloadSize>& sizes() const override { return sizes_small_; }
+
+ private:
+  std::vector<WorkloadSize> sizes_small_;
+};
+
+TEST(Plan, SkipsASizeAWorkloadLacksButRejectsOneNoWorkloadHas) {
+  testing::FakeWorkload w;
+  SmallOnly s;
+  SweepRequest r;
+  r.workloads = {&w, &s};
+  r.sizes = {"tiny", "small"};
+  r.devices = {device("cpu")};
+  r.precisions = {Precision::fp32};
+  const auto plan = expand(r);
+  ASSERT_EQ(plan.size(), 3u);  // fake tiny: batches 1, 2; small-only small: batch 3
+  EXPECT_EQ(plan[2].size, "small");
+  EXPECT_EQ(plan[2].shape.batch, 3);
+  r.sizes = {"small", "huge"};
+  EXPECT_THROW(expand(r), UsageError);
+}
+
+TEST(Plan, WeightsFitOneWorkloadAndDataOnlyWorkloadsThatReadIt) {
+  testing::FakeWorkload a("a"), b("b");
+  SweepRequest r;
+  r.workloads = {&a, &b};
+  r.sizes = {"tiny"};
+  r.devices = {device("cpu")};
+  r.precisions = {Precision::fp32};
+  r.open.weights = "model.safetensors";
+  EXPECT_THROW(expand(r), UsageError);
+  r.workloads = {&a};
+  EXPECT_EQ(expand(r).size(), 2u);
+
+  r.open.data = "train.bin";
+  try {
+    expand(r);
+    FAIL() << "expected a UsageError";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("--data: a reads no data set"), std::string::npos) << e.what();
+  }
+  a.data_format_text = "CIFAR-100 binary";
+  EXPECT_EQ(expand(r).size(), 2u);
+}
+
+TEST(Plan, GenerationLengthsCountAgainstTheLongestSequence) {
+  struct Gen : testing::FakeWorkload {
+    std::vector<Shape> shapes(const WorkloadSize&, const ShapeRequest& q) const override {
+      std::vector<Shape> out;
+      for (int64_t n : q.new_tokens) out.push_back(Shape{1, 0, n});
+      return out;
+    }
+  } g;
+  SweepRequest r;
+  r.workloads = {&g};
+  r.sizes = {"full"};
+  r.devices = {device("cpu")};
+  r.precisions = {Precision::fp32};
+  r.shapes.new_tokens = {64};
+  ASSERT_EQ(expand(r).size(), 1u);
+  EXPECT_EQ(expand(r)[0].shape.new_tokens, 64);
+  r.shapes.new_tokens = {65};
+  try {
+    expand(r);
+    FAIL() << "expected a UsageError";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("--seq + --new-tokens: 65 exceeds"), std::string::npos) << e.what();
   }
 }
 

@@ -5,9 +5,11 @@
 
 #include <chrono>
 #include <memory>
+#include <utility>
 
 #include "mlspeed/bench/failure.h"
 #include "mlspeed/compat/torch_compat.h"
+#include "mlspeed/core/errors.h"
 #include "mlspeed/core/text.h"
 #include "mlspeed/device/timer.h"
 
@@ -29,9 +31,9 @@ struct OpenModel {
 
 }  // namespace
 
-Runner::Runner(TimingPolicy policy, uint64_t seed, const RunContext& context, Progress& progress,
+Runner::Runner(TimingPolicy policy, OpenOptions open, const RunContext& context, Progress& progress,
                const std::atomic<bool>& stop)
-    : policy_(policy), seed_(seed), context_(context), progress_(progress), stop_(stop) {}
+    : policy_(policy), open_(std::move(open)), context_(context), progress_(progress), stop_(stop) {}
 
 Result Runner::blank_result(const Configuration& c) const {
   Result r;
@@ -42,7 +44,11 @@ Result Runner::blank_result(const Configuration& c) const {
   r.precision = c.precision;
   r.batch = c.shape.batch;
   r.seq_len = c.shape.seq;
+  r.new_tokens = c.shape.new_tokens;
   r.repetition = c.repetition;
+  if (!open_.weights.empty()) r.weights = open_.weights;
+  if (!open_.data.empty()) r.data = open_.data;
+  r.steps_per_job = c.workload->steps_per_job();
   r.warmup = policy_.warmup;
   if (const WorkloadSize* size = find_size(*c.workload, c.size)) r.parameters = size->parameters;
   r.item_unit = c.workload->item_unit();
@@ -54,6 +60,18 @@ Result Runner::blank_result(const Configuration& c) const {
   r.device_facts.peak_flops.clear();
   r.host = context_.host;
   return r;
+}
+
+std::optional<std::string> Runner::too_large(const Configuration& c, bool model_open) const {
+  const auto estimate = c.workload->memory_estimate(c.size, c.shape, c.precision);
+  if (!estimate) return std::nullopt;
+  const auto free = free_memory(torch_device(c.device));
+  if (!free) return std::nullopt;
+  const int64_t needed = model_open ? estimate->per_step : estimate->total();
+  if (needed <= *free) return std::nullopt;
+  return "needs at least " + format_bytes(needed) + " (model " + format_bytes(estimate->model) + ", step " +
+         format_bytes(estimate->per_step) + (model_open ? ", model already loaded" : "") + ") but " +
+         c.device.id + " has " + format_bytes(*free) + " free; try a smaller size, batch or dtype";
 }
 
 bool Runner::run(const std::vector<Configuration>& plan, const std::function<void(Result&)>& on_result) {
@@ -74,28 +92,42 @@ bool Runner::run(const std::vector<Configuration>& plan, const std::function<voi
     } else {
       // TF32 is process-wide state: on for the tf32 rows only, so fp32 means full fp32.
       compat::set_tf32(config.precision == Precision::tf32);
-      if (!model.config || !same_model(*model.config, config)) {
+      const bool reuse = model.config && same_model(*model.config, config);
+      if (!reuse) {
         model = OpenModel{};  // free the previous model before building the next one
         release_cached_memory(device);
+      }
+      std::optional<std::string> refusal = too_large(config, reuse && model.session);
+      if (refusal) {
+        result.status = Status::too_large;
+        result.message = *refusal;
+      } else if (!reuse) {
         model.config = &config;
         progress_.phase("building model");
         try {
-          model.session = config.workload->open(config.size, device, config.precision, seed_);
+          model.session = config.workload->open(config.size, device, config.precision, open_);
+        } catch (const InputFileError&) {
+          throw;  // every configuration would read the same file: stop the sweep
         } catch (...) {
           model.failure = classify_failure(std::current_exception());
         }
       }
-      if (model.failure) {
+      if (refusal) {
+        // refused before anything was allocated
+      } else if (model.failure) {
         result.status = model.failure->status;
         result.message = "building the model failed: " + model.failure->message;
       } else {
         try {
           if (!measure(config, *model.session, result)) return false;
+        } catch (const InputFileError&) {
+          throw;
         } catch (...) {
           const Failure f = classify_failure(std::current_exception());
           result.status = f.status;
           result.message = f.message;
           result.samples_ms.clear();
+          result.first_token_samples_ms.clear();
           release_cached_memory(device);  // after an OOM, give the next (smaller) shape a chance
         }
       }
@@ -118,6 +150,7 @@ bool Runner::run(const std::vector<Configuration>& plan, const std::function<voi
 bool Runner::measure(const Configuration& config, Session& session, Result& result) {
   const c10::Device device = torch_device(config.device);
   session.prepare(config.shape);
+  if (!open_.data.empty()) result.data = session.data_description();
   for (int w = 0; w < policy_.warmup; ++w) {
     progress_.phase(printf_string("warm-up %d/%d", w + 1, policy_.warmup));
     session.step();
@@ -133,6 +166,7 @@ bool Runner::measure(const Configuration& config, Session& session, Result& resu
     session.step();
     const double ms = timer->stop_ms();
     result.samples_ms.push_back(ms);
+    if (auto first = session.last_first_token_ms()) result.first_token_samples_ms.push_back(*first);
     measured_ms += ms;
     if (stop_) return false;
 

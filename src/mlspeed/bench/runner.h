@@ -25,16 +25,22 @@ struct TimingPolicy {
 
 class Runner {
  public:
-  // `stop` is polled between iterations (set by Ctrl-C).
-  Runner(TimingPolicy policy, uint64_t seed, const RunContext& context, Progress& progress,
+  // `stop` is polled between iterations (set by Ctrl-C). `open` (seed, weights, data) opens
+  // every model.
+  Runner(TimingPolicy policy, OpenOptions open, const RunContext& context, Progress& progress,
          const std::atomic<bool>& stop);
 
   // Calls `on_result` with each completed row, in plan order. Returns false if stopped before
-  // the end; the configuration in progress is then dropped, completed rows are not.
+  // the end; the configuration in progress is then dropped, completed rows are not. An
+  // InputFileError (a bad weights or data file) ends the sweep: it propagates, after the rows
+  // already completed.
   bool run(const std::vector<Configuration>& plan, const std::function<void(Result&)>& on_result);
 
  private:
   Result blank_result(const Configuration& config) const;
+  // The refusal of a configuration whose memory estimate exceeds the device's free memory;
+  // `model_open` when its model is already built (only the step's share is then needed).
+  std::optional<std::string> too_large(const Configuration& config, bool model_open) const;
   // Times one configuration; returns false if stopped part-way.
   bool measure(const Configuration& config, class Session& session, Result& result);
   // Whole-sweep estimate: what is left of this configuration, plus the remaining ones at the
@@ -42,7 +48,7 @@ class Runner {
   double seconds_left(double current_left) const;
 
   TimingPolicy policy_;
-  uint64_t seed_;
+  OpenOptions open_;
   const RunContext& context_;
   Progress& progress_;
   const std::atomic<bool>& stop_;

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "mlspeed/core/errors.h"
 #include "testing/fake_workload.h"
 
 namespace mlspeed {
@@ -20,7 +21,7 @@ class RunnerTest : public ::testing::Test {
 
   std::vector<Result> run(const std::vector<Configuration>& plan, TimingPolicy policy, bool* completed = nullptr) {
     std::vector<Result> rows;
-    Runner runner(policy, 0, context, *progress, stop);
+    Runner runner(policy, OpenOptions{}, context, *progress, stop);
     const bool done = runner.run(plan, [&](Result& r) { rows.push_back(r); });
     if (completed) *completed = done;
     return rows;
@@ -32,7 +33,7 @@ class RunnerTest : public ::testing::Test {
     r.sizes = {"tiny"};
     r.devices = {cpu};
     r.precisions = {p};
-    r.batches = std::move(batches);
+    r.shapes.batches = std::move(batches);
     return expand(r);
   }
 
@@ -178,6 +179,64 @@ TEST_F(RunnerTest, RowsCarryTheirConfigurationAndContext) {
   EXPECT_FALSE(r.timestamp.empty());
   ASSERT_TRUE(r.peak_tflops.has_value());
   EXPECT_DOUBLE_EQ(*r.peak_tflops, 1.0);
+}
+
+TEST_F(RunnerTest, RefusesAConfigurationWhoseEstimateExceedsFreeMemoryBeforeBuildingIt) {
+  TimingPolicy policy;
+  policy.warmup = 0;
+  policy.iterations = 1;
+  const int64_t free = *free_memory(c10::Device(c10::kCPU));
+  // The model fits; one sample's step takes a third of free memory, so batch 1 fits and batch 4
+  // cannot.
+  fake.estimate = MemoryEstimate{1 << 20, free / 3};
+  const auto rows = run(plan({1, 4}), policy);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].status, Status::ok);
+  EXPECT_EQ(rows[1].status, Status::too_large);
+  EXPECT_NE(rows[1].message.find("but cpu has"), std::string::npos) << rows[1].message;
+  EXPECT_NE(rows[1].message.find("model already loaded"), std::string::npos) << rows[1].message;
+  EXPECT_EQ(fake.steps, 1);  // batch 4 never ran
+  EXPECT_TRUE(rows[1].samples_ms.empty());
+
+  // A model that cannot fit at all is never built.
+  fake.opens = 0;
+  fake.estimate = MemoryEstimate{free * 2, 0};
+  const auto refused = run(plan({1}), policy);
+  EXPECT_EQ(refused[0].status, Status::too_large);
+  EXPECT_EQ(fake.opens, 0);
+}
+
+TEST_F(RunnerTest, ABadInputFileStopsTheSweepAfterTheRowsAlreadyDone) {
+  TimingPolicy policy;
+  policy.warmup = 0;
+  policy.iterations = 1;
+  SweepRequest r;
+  r.workloads = {&fake};
+  r.sizes = {"tiny", "full"};
+  r.devices = {cpu};
+  r.precisions = {Precision::fp32};
+  const auto configs = expand(r);
+  std::vector<Result> rows;
+  fake.open_throws = [&] {
+    if (fake.opens == 2) throw InputFileError("weights.safetensors: truncated at byte 8");
+  };
+  Runner runner(policy, OpenOptions{}, context, *progress, stop);
+  EXPECT_THROW(runner.run(configs, [&](Result& row) { rows.push_back(row); }), InputFileError);
+  EXPECT_EQ(rows.size(), 2u);  // tiny's two batches; full never ran
+}
+
+TEST_F(RunnerTest, PassesTheOpenOptionsAndRecordsThemInEveryRow) {
+  TimingPolicy policy;
+  policy.warmup = 0;
+  policy.iterations = 1;
+  std::vector<Result> rows;
+  Runner runner(policy, OpenOptions{7, "w.safetensors", "data/train.bin"}, context, *progress, stop);
+  runner.run(plan({1}), [&](Result& row) { rows.push_back(row); });
+  EXPECT_EQ(fake.last_open.seed, 7u);
+  EXPECT_EQ(fake.last_open.weights, "w.safetensors");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].weights, "w.safetensors");
+  EXPECT_EQ(rows[0].data, "synthetic");  // what the session says it read
 }
 
 }  // namespace

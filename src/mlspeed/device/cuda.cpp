@@ -9,6 +9,7 @@
 #include <c10/cuda/CUDAGuard.h>
 #include <cuda_runtime_api.h>
 
+#include <algorithm>
 #include <fstream>
 #include <regex>
 
@@ -118,6 +119,16 @@ int64_t peak_memory(int index) {
 void release_cached_memory() {
   compat::lazy_init_cuda();
   c10::cuda::CUDACachingAllocator::emptyCache();
+}
+
+int64_t free_memory(int index) {
+  compat::lazy_init_cuda();
+  c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(index));
+  size_t free = 0, total = 0;
+  C10_CUDA_CHECK(cudaMemGetInfo(&free, &total));
+  const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(static_cast<c10::DeviceIndex>(index));
+  const int64_t cached_unused = stats.reserved_bytes[0].current - stats.allocated_bytes[0].current;
+  return static_cast<int64_t>(free) + std::max<int64_t>(cached_unused, 0);
 }
 
 }  // namespace mlspeed::cuda

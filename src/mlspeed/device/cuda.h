@@ -21,5 +21,8 @@ std::unique_ptr<Timer> make_event_timer(int index);
 void reset_peak_memory(int index);
 int64_t peak_memory(int index);  // bytes allocated at peak since the last reset
 void release_cached_memory();
+// Memory a new allocation could get: the driver's free memory plus what the caching allocator
+// holds without using.
+int64_t free_memory(int index);
 
 }  // namespace mlspeed::cuda

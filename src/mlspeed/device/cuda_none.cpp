@@ -20,5 +20,6 @@ std::unique_ptr<Timer> make_event_timer(int) { unavailable(); }
 void reset_peak_memory(int) { unavailable(); }
 int64_t peak_memory(int) { unavailable(); }
 void release_cached_memory() {}
+int64_t free_memory(int) { unavailable(); }
 
 }  // namespace mlspeed::cuda

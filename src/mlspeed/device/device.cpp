@@ -158,4 +158,14 @@ void release_cached_memory(const c10::Device& device) {
 #endif
 }
 
+std::optional<int64_t> free_memory(const c10::Device& device) {
+  if (device.is_cuda()) return cuda::free_memory(device.index());
+  if (device.is_cpu()) {
+    std::ifstream in("/proc/meminfo");  // Linux: what can be allocated without swapping
+    for (std::string line; std::getline(in, line);)
+      if (line.rfind("MemAvailable:", 0) == 0) return std::stoll(line.substr(13)) * 1024;
+  }
+  return std::nullopt;
+}
+
 }  // namespace mlspeed

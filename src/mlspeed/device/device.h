@@ -51,5 +51,8 @@ void synchronize(const c10::Device& device);
 void reset_peak_memory(const c10::Device& device);
 std::optional<int64_t> peak_memory(const c10::Device& device);
 void release_cached_memory(const c10::Device& device);
+// Memory a new allocation on the device could get now: CUDA's free memory plus the caching
+// allocator's unused blocks; the CPU's MemAvailable. Empty where unknown (MPS).
+std::optional<int64_t> free_memory(const c10::Device& device);
 
 }  // namespace mlspeed

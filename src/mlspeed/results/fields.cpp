@@ -65,7 +65,7 @@ void from_value(const Value& v, Precision& out) {
 }
 void from_value(const Value& v, Status& out) {
   auto s = parse_status(get_as<std::string>(v, "a status"));
-  if (!s) mismatch("one of ok, oom, unsupported, error");
+  if (!s) mismatch("one of ok, oom, too-large, unsupported, error");
   out = *s;
 }
 void from_value(const Value& v, Job& out) {
@@ -104,8 +104,11 @@ std::vector<Field> make_fields() {
       field("dtype", "fp32, tf32, fp16 or bf16", MEMBER(precision)),
       field("batch", "batch size", MEMBER(batch)),
       field("seq_len", "sequence length (0 if none)", MEMBER(seq_len)),
+      field("new_tokens", "tokens generated one at a time (0 unless the step generates)", MEMBER(new_tokens)),
       field("repetition", "repetition index, from 0", MEMBER(repetition)),
-      field("status", "ok, oom, unsupported or error", MEMBER(status)),
+      field("weights", "random, or the safetensors file loaded", MEMBER(weights)),
+      field("data", "synthetic, or the data set each step loaded", MEMBER(data)),
+      field("status", "ok, oom, too-large, unsupported or error", MEMBER(status)),
       field("message", "why the row failed, or a note", MEMBER(message)),
       field("warmup", "untimed iterations before timing", MEMBER(warmup)),
       field("iterations", "timed iterations", MEMBER(summary.n)),
@@ -123,8 +126,14 @@ std::vector<Field> make_fields() {
       field("peak_tflops", "device peak TFLOP/s for this dtype", MEMBER(peak_tflops)),
       field("mfu", "model FLOP utilisation (tflops / peak_tflops)", MEMBER(mfu)),
       field("peak_memory_bytes", "peak device memory (CPU: peak resident set)", MEMBER(peak_memory_bytes)),
+      field("first_token_ms", "generation: median time to the first new token", MEMBER(first_token_ms)),
+      field("ms_per_token", "generation: median time per token after the first", MEMBER(ms_per_token)),
+      field("steps_per_job", "steps in the job a user waits for (1: the step is the job)", MEMBER(steps_per_job)),
+      field("job_s", "median step time x steps_per_job (when more than 1)", MEMBER(job_s)),
       field("parameters", "model parameters", MEMBER(parameters)),
       field("samples_ms", "raw time of every timed iteration", MEMBER(samples_ms)),
+      field("first_token_samples_ms", "generation: raw time to the first token of every iteration",
+            MEMBER(first_token_samples_ms)),
       field("device_name", "device model", MEMBER(device_facts.name)),
       field("device_memory_bytes", "device memory", MEMBER(device_facts.memory_bytes)),
       field("compute_capability", "CUDA compute capability", MEMBER(device_facts.compute_capability)),

@@ -17,9 +17,10 @@
 
 namespace mlspeed {
 
-// Failures are rows, never crashes: `oom` (out of memory), `unsupported` (the device cannot run
-// this dtype or op, with the reason), `error` (anything else, with its message).
-enum class Status { ok, oom, unsupported, error };
+// Failures are rows, never crashes: `oom` (out of memory), `too-large` (refused before anything
+// was allocated: the memory estimate exceeds the device's free memory), `unsupported` (the
+// device cannot run this dtype or op, with the reason), `error` (anything else, with its message).
+enum class Status { ok, oom, too_large, unsupported, error };
 std::string_view name(Status status);
 std::optional<Status> parse_status(std::string_view text);
 
@@ -34,8 +35,11 @@ struct Result {
   std::string device;  // "cuda:0"
   Precision precision = Precision::fp32;
   int64_t batch = 0;
-  int64_t seq_len = 0;  // 0 when the workload has none
+  int64_t seq_len = 0;     // 0 when the workload has none; the prompt length of a generation
+  int64_t new_tokens = 0;  // tokens generated one at a time (0 unless the step generates)
   int repetition = 0;
+  std::string weights = "random";  // "random" or the safetensors file loaded
+  std::string data = "synthetic";  // "synthetic" or the data set read (the step includes loading)
 
   // The outcome.
   Status status = Status::ok;
@@ -56,6 +60,11 @@ struct Result {
   std::optional<double> peak_tflops;  // the device's peak for this precision
   std::optional<double> mfu;          // model FLOP utilisation, 0..1
   std::optional<int64_t> peak_memory_bytes;
+  std::optional<double> first_token_ms;  // generation: median time to the first new token
+  std::optional<double> ms_per_token;    // generation: median time per token after the first
+  int64_t steps_per_job = 1;             // steps in the job a user waits for (SD: 50 denoising steps)
+  std::optional<double> job_s;           // the median step times steps_per_job, when more than 1
+  std::vector<double> first_token_samples_ms;  // one per timed iteration (generation only)
 
   // Context: the device and host this was measured on, and the precision flags in force.
   DeviceFacts device_facts;  // peak_flops is not stored per row; peak_tflops is

@@ -78,7 +78,10 @@ inline Result full_row() {
   r.precision = Precision::bf16;
   r.batch = 12;
   r.seq_len = 345;
+  r.new_tokens = 16;
   r.repetition = 2;
+  r.weights = "/models/gpt2, \"small\"/model.safetensors";
+  r.data = "IMDB aclImdb/train (25000 reviews)";
   r.status = Status::unsupported;
   r.message = "note: fused AdamW unavailable";
   r.warmup = 3;
@@ -93,6 +96,11 @@ inline Result full_row() {
   r.peak_tflops = 989.4;
   r.mfu = 0.018545583;
   r.peak_memory_bytes = 3221225472;
+  r.first_token_ms = 0.25;
+  r.ms_per_token = 0.0625;
+  r.steps_per_job = 50;
+  r.job_s = 0.0166666;
+  r.first_token_samples_ms = {0.25, 0.5};
   r.device_facts = sample_gpu();
   r.host = sample_host();
   r.tf32 = true;
@@ -117,6 +125,10 @@ inline Result failed_row() {
   r.peak_tflops.reset();
   r.mfu.reset();
   r.peak_memory_bytes.reset();
+  r.first_token_ms.reset();
+  r.ms_per_token.reset();
+  r.job_s.reset();
+  r.first_token_samples_ms.clear();
   return r;
 }
 

@@ -7,6 +7,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include "mlspeed/io/weights.h"
+
 namespace mlspeed {
 namespace bert {
 namespace {
@@ -103,8 +105,14 @@ class BertBaseInfer : public Workload {
   }
 
   std::unique_ptr<Session> open(const std::string& size, const c10::Device& device, Precision precision,
-                                uint64_t seed) const override {
-    return std::make_unique<bert::InferenceSession>(bert::base_infer_config(size), device, precision, seed);
+                                const OpenOptions& options) const override {
+    auto session =
+        std::make_unique<bert::InferenceSession>(bert::base_infer_config(size), device, precision, options.seed);
+    // bert-base-uncased's model.safetensors is BertForPreTraining's: "bert." before every name,
+    // and the pre-training heads ("cls.*"), which the encoder does not use.
+    if (!options.weights.empty())
+      load_weights(session->model(), options.weights, WeightsOptions{{}, {}, "bert.", {"cls."}});
+    return session;
   }
 
  private:

@@ -38,8 +38,11 @@ class InferenceSession : public Session {
   // One forward under c10::InferenceMode; no synchronisation.
   void step() override;
 
-  const BertModelOutput& last_output() const { return output_; }
-  BertModel& model() { return model_; }
+  const BertModelOutput& last_bert_output() const { return output_; }
+  BertModel& bert_model() { return model_; }
+  torch::nn::Module& model() override { return *model_; }
+  // The sequence output (batch, seq, hidden).
+  at::Tensor last_output() const override { return output_.sequence_output; }
   const at::Tensor& input_ids() const { return input_ids_; }
 
  private:

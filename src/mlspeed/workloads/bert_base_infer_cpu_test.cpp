@@ -32,8 +32,8 @@ TEST(BertBaseInfer, DescribesItself) {
 
 TEST(BertBaseInfer, EverySizeCountsItsBuiltModel) {
   for (const WorkloadSize& size : workload().sizes()) {
-    auto session = workload().open(size.name, c10::Device(c10::kCPU), Precision::fp32, 1);
-    EXPECT_EQ(bert::num_params(*as_inference(*session).model()), size.parameters) << size.name;
+    auto session = workload().open(size.name, c10::Device(c10::kCPU), Precision::fp32, {1});
+    EXPECT_EQ(bert::num_params(*as_inference(*session).bert_model()), size.parameters) << size.name;
   }
 }
 
@@ -47,13 +47,13 @@ TEST(BertBaseInfer, FlopsPerSequenceOfFullSize) {
 
 TEST(BertBaseInfer, StepsAtTinySizeInFloat32AndBFloat16) {
   for (Precision precision : {Precision::fp32, Precision::tf32, Precision::bf16}) {
-    auto session = workload().open("tiny", c10::Device(c10::kCPU), precision, 1);
+    auto session = workload().open("tiny", c10::Device(c10::kCPU), precision, {1});
     auto& inference = as_inference(*session);
-    EXPECT_FALSE(inference.model()->is_training());
+    EXPECT_FALSE(inference.bert_model()->is_training());
     for (const Shape& shape : {Shape{1, 16}, Shape{2, 32}}) {
       session->prepare(shape);
       session->step();
-      const auto& out = inference.last_output();
+      const auto& out = inference.last_bert_output();
       EXPECT_EQ(out.sequence_output.sizes(), (std::vector<int64_t>{shape.batch, shape.seq, 32}))
           << name(precision);
       EXPECT_EQ(out.pooled_output.sizes(), (std::vector<int64_t>{shape.batch, 32})) << name(precision);
@@ -66,17 +66,17 @@ TEST(BertBaseInfer, StepsAtTinySizeInFloat32AndBFloat16) {
 TEST(BertBaseInfer, SameSeedSameOutputsAcrossSessions) {
   std::vector<at::Tensor> pooled;
   for (uint64_t seed : {9, 9, 10}) {
-    auto session = workload().open("tiny", c10::Device(c10::kCPU), Precision::fp32, seed);
+    auto session = workload().open("tiny", c10::Device(c10::kCPU), Precision::fp32, {seed});
     session->prepare(Shape{2, 16});
     session->step();
-    pooled.push_back(as_inference(*session).last_output().pooled_output);
+    pooled.push_back(as_inference(*session).last_bert_output().pooled_output);
   }
   EXPECT_TRUE(pooled[0].equal(pooled[1]));
   EXPECT_FALSE(pooled[0].equal(pooled[2]));
 }
 
 TEST(BertBaseInfer, RefusesSequencesPastMaxPosition) {
-  auto session = workload().open("tiny", c10::Device(c10::kCPU), Precision::fp32, 1);
+  auto session = workload().open("tiny", c10::Device(c10::kCPU), Precision::fp32, {1});
   EXPECT_THROW(session->prepare(Shape{1, 65}), c10::Error);
   EXPECT_THROW(workload().flops_per_item("huge", Shape{1, 16}), std::invalid_argument);
 }

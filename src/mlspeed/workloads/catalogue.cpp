@@ -24,6 +24,16 @@ const std::vector<const Workload*>& workload_catalogue() {
   return catalogue;
 }
 
+std::vector<Shape> Workload::shapes(const WorkloadSize& size, const ShapeRequest& request) const {
+  const auto& batches = request.batches.empty() ? size.batches : request.batches;
+  const bool has_seq = !size.seqs.empty();
+  const auto& seqs = !has_seq ? std::vector<int64_t>{0} : request.seqs.empty() ? size.seqs : request.seqs;
+  std::vector<Shape> shapes;
+  for (int64_t seq : seqs)
+    for (int64_t batch : batches) shapes.push_back(Shape{batch, seq, 0});
+  return shapes;
+}
+
 const Workload* find_workload(std::string_view name) {
   for (const Workload* w : workload_catalogue())
     if (w->name() == name) return w;

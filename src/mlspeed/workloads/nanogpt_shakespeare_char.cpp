@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "mlspeed/compat/torch_compat.h"
+#include "mlspeed/io/weights.h"
 #include "mlspeed/train/autocast.h"
 
 namespace mlspeed {
@@ -134,9 +135,14 @@ class NanoGptShakespeareChar : public Workload {
   }
 
   std::unique_ptr<Session> open(const std::string& size, const c10::Device& device, Precision precision,
-                                uint64_t seed) const override {
-    return std::make_unique<nanogpt::TrainingSession>(nanogpt::shakespeare_char_config(size), device,
-                                                      precision, seed);
+                                const OpenOptions& options) const override {
+    auto session = std::make_unique<nanogpt::TrainingSession>(nanogpt::shakespeare_char_config(size), device,
+                                                              precision, options.seed);
+    // nanoGPT's state dict lists the tied head as lm_head.weight too.
+    if (!options.weights.empty())
+      load_weights(session->model(), options.weights,
+                   WeightsOptions{{}, {{"lm_head.weight", "transformer.wte.weight"}}, "", {}});
+    return session;
   }
 
  private:

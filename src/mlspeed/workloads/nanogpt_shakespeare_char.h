@@ -58,7 +58,9 @@ class TrainingSession : public Session {
   void step() override;
 
   const at::Tensor& last_loss() const { return last_loss_; }  // of the last step, detached, on the device
-  GPT& model() { return model_; }
+  GPT& gpt() { return model_; }
+  torch::nn::Module& model() override { return *model_; }
+  at::Tensor last_output() const override { return last_loss_; }
   const train::AdamW& optimizer() const { return *optimizer_; }
 
  private:

@@ -40,8 +40,8 @@ TEST(NanoGptShakespeareChar, DescribesItself) {
 
 TEST(NanoGptShakespeareChar, EverySizeCountsItsBuiltModel) {
   for (const WorkloadSize& size : workload().sizes()) {
-    auto session = workload().open(size.name, c10::Device(c10::kCPU), Precision::fp32, 1);
-    EXPECT_EQ(nanogpt::num_params(*as_training(*session).model(), /*non_embedding=*/true), size.parameters)
+    auto session = workload().open(size.name, c10::Device(c10::kCPU), Precision::fp32, {1});
+    EXPECT_EQ(nanogpt::num_params(*as_training(*session).gpt(), /*non_embedding=*/true), size.parameters)
         << size.name;
   }
 }
@@ -54,8 +54,8 @@ TEST(NanoGptShakespeareChar, FlopsPerTokenOfFullSize) {
 }
 
 TEST(NanoGptShakespeareChar, UnknownSizeAndBadShapesAreRefused) {
-  EXPECT_THROW(workload().open("huge", c10::Device(c10::kCPU), Precision::fp32, 1), std::invalid_argument);
-  auto session = workload().open("tiny", c10::Device(c10::kCPU), Precision::fp32, 1);
+  EXPECT_THROW(workload().open("huge", c10::Device(c10::kCPU), Precision::fp32, {1}), std::invalid_argument);
+  auto session = workload().open("tiny", c10::Device(c10::kCPU), Precision::fp32, {1});
   EXPECT_THROW(session->prepare(Shape{4, 33}), c10::Error);  // longer than block 32
   EXPECT_THROW(session->step(), c10::Error);                 // not prepared
 }
@@ -63,9 +63,9 @@ TEST(NanoGptShakespeareChar, UnknownSizeAndBadShapesAreRefused) {
 TEST(NanoGptShakespeareChar, SameSeedSameFirstLoss) {
   std::vector<float> losses;
   for (uint64_t seed : {5, 5, 6}) {
-    auto session = workload().open("tiny", c10::Device(c10::kCPU), Precision::fp32, seed);
+    auto session = workload().open("tiny", c10::Device(c10::kCPU), Precision::fp32, {seed});
     session->prepare(Shape{4, 32});
-    as_training(*session).model()->eval();  // no dropout: the loss depends on weights and data only
+    as_training(*session).gpt()->eval();  // no dropout: the loss depends on weights and data only
     session->step();
     losses.push_back(as_training(*session).last_loss().item<float>());
   }
@@ -76,7 +76,7 @@ TEST(NanoGptShakespeareChar, SameSeedSameFirstLoss) {
 // The overfit-one-batch check: the whole step (autocast, loss, backward, clip, AdamW) has to
 // drive the loss on one fixed batch from chance (ln 65 = 4.17) to well below 1.
 void expect_overfits_one_batch(Precision precision) {
-  auto session = workload().open("tiny", c10::Device(c10::kCPU), precision, 3);
+  auto session = workload().open("tiny", c10::Device(c10::kCPU), precision, {3});
   session->prepare(Shape{4, 32});
   auto& training = as_training(*session);
   session->step();
@@ -103,20 +103,20 @@ TEST(NanoGptShakespeareChar, SessionStepsInEveryCpuPrecision) {
     const bool autocast = precision == Precision::fp16 || precision == Precision::bf16;
     const at::ScalarType dtype = precision == Precision::fp16 ? at::kHalf : at::kBFloat16;
     if (autocast && !compat::autocast_supports(c10::DeviceType::CPU, dtype)) {
-      EXPECT_THROW(workload().open("tiny", c10::Device(c10::kCPU), precision, 1), c10::Error)
+      EXPECT_THROW(workload().open("tiny", c10::Device(c10::kCPU), precision, {1}), c10::Error)
           << name(precision);
       continue;
     }
-    auto session = workload().open("tiny", c10::Device(c10::kCPU), precision, 1);
+    auto session = workload().open("tiny", c10::Device(c10::kCPU), precision, {1});
     auto& training = as_training(*session);
     session->prepare(Shape{2, 16});  // any shape within the block
-    const at::Tensor before = training.model()->wte->weight.detach().clone();
+    const at::Tensor before = training.gpt()->wte->weight.detach().clone();
     session->step();
     session->step();
     EXPECT_TRUE(std::isfinite(training.last_loss().item<float>())) << name(precision);
-    EXPECT_FALSE(training.model()->wte->weight.equal(before)) << name(precision);
+    EXPECT_FALSE(training.gpt()->wte->weight.equal(before)) << name(precision);
     // Weights stay float32 under autocast.
-    EXPECT_EQ(training.model()->wte->weight.scalar_type(), at::kFloat) << name(precision);
+    EXPECT_EQ(training.gpt()->wte->weight.scalar_type(), at::kFloat) << name(precision);
   }
 }
 

@@ -1,10 +1,11 @@
-// A workload is a model plus the job timed on it (a training step, an inference forward). The
-// catalogue lists them; the runner opens a Session per (workload, size, device, precision) and
-// times Session::step() for each shape.
+// A workload is a model plus the job timed on it (a training step, an inference forward, a
+// generation). The catalogue lists them; the runner opens a Session per (workload, size,
+// device, precision) and times Session::step() for each shape.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,35 +13,90 @@
 #include "mlspeed/core/precision.h"
 #include "mlspeed/workloads/job.h"
 
+namespace at {
+class Tensor;
+}
 namespace c10 {
 struct Device;
+}
+namespace torch::nn {
+class Module;
 }
 
 namespace mlspeed {
 
+class Generator;
+
+// What one timed step works on. `seq` is the sequence (or prompt) length, `new_tokens` the
+// tokens a generation step produces one at a time with a KV cache (0 for every other job).
+// llama-bench's tests are shapes: pp512 is {batch 1, seq 512, new_tokens 0}, tg128 is
+// {batch 1, seq 0, new_tokens 128}.
 struct Shape {
   int64_t batch = 1;
-  int64_t seq = 0;  // 0 when the workload has no sequence length
+  int64_t seq = 0;         // 0 when the workload has no sequence length
+  int64_t new_tokens = 0;  // 0 unless the step generates
 };
 
 struct WorkloadSize {
-  std::string name;      // "tiny", "full"
+  std::string name;      // "tiny", "full", ...
   std::string summary;   // "6 layers, 6 heads, 384 wide, vocab 65, block 256"
-  int64_t parameters = 0;        // counted as the public reference counts them (see each workload)
-  std::vector<int64_t> batches;  // default sweep
-  std::vector<int64_t> seqs;     // default sweep; empty when the workload has no sequence length
-  int64_t max_seq = 0;
+  int64_t parameters = 0;          // counted as the public reference counts them (see each workload)
+  std::vector<int64_t> batches;    // default sweep
+  std::vector<int64_t> seqs;       // default sweep; empty when the workload has no sequence length
+  std::vector<int64_t> new_tokens; // default sweep of generated tokens; empty unless it generates
+  int64_t max_seq = 0;             // the longest seq + new_tokens the model takes (0: no limit)
+};
+
+// The user's sweep lists for the shape dimensions; an empty list means the size's defaults.
+struct ShapeRequest {
+  std::vector<int64_t> batches;
+  std::vector<int64_t> seqs;
+  std::vector<int64_t> new_tokens;
+};
+
+// How a session is opened: the seed of random weights and synthetic data, and optionally real
+// weights (a .safetensors file) and a real data set (a path in the format the workload reads).
+struct OpenOptions {
+  uint64_t seed = 0;
+  std::string weights;  // empty: random weights from `seed`
+  std::string data;     // empty: synthetic data from `seed`
+};
+
+// A lower bound on the device memory a configuration needs, computed without allocating:
+// `model` is what stays resident while the model is open (weights, gradients, optimizer state),
+// `per_step` what one step of the shape adds on top (activations kept for backward, KV cache,
+// inputs). The runner refuses a configuration whose bound exceeds the device's free memory
+// (status too-large) before building anything.
+struct MemoryEstimate {
+  int64_t model = 0;
+  int64_t per_step = 0;
+  int64_t total() const { return model + per_step; }
 };
 
 // A model built on a device with its optimizer state, ready to be timed.
 class Session {
  public:
   virtual ~Session() = default;
-  // Makes synthetic inputs for `shape` from a fixed seed; called before each configuration.
+  // Makes the inputs for `shape` (synthetic from the seed, or the first batch of the data set);
+  // called before each configuration.
   virtual void prepare(const Shape& shape) = 0;
-  // One timed iteration: a whole training step, or one inference forward. It does not
-  // synchronise; the timer does.
+  // One timed iteration: a whole training step, one inference forward, or one generation. It
+  // does not synchronise at its end; the timer does. With a real data set, it loads the next
+  // batch and copies it to the device itself.
   virtual void step() = 0;
+  // What the steps read: "synthetic", or the data set and how much of it was loaded.
+  virtual std::string data_description() const { return "synthetic"; }
+  // For a generation step: the time from the step's start to its first new token, measured in
+  // the last step() (ms); empty for every other job.
+  virtual std::optional<double> last_first_token_ms() const { return std::nullopt; }
+  // Greedy generation for `mlspeed generate` and verification; null unless the model generates.
+  virtual Generator* generator() { return nullptr; }
+  // The model, for loading and saving weights and for verification.
+  virtual torch::nn::Module& model() = 0;
+  // What the last step() produced, detached, on the device: the loss of a training step, the
+  // output of an inference forward (logits, hidden states, the predicted noise), the new tokens
+  // of a generation. Undefined before the first step.
+  virtual at::Tensor last_output() const = 0;
 };
 
 class Workload {
@@ -49,14 +105,33 @@ class Workload {
   virtual std::string name() const = 0;
   virtual std::string description() const = 0;
   virtual Job job() const = 0;
-  virtual std::string item_unit() const = 0;  // what throughput counts: "tokens" or "samples"
+  virtual std::string item_unit() const = 0;  // what throughput counts: "tokens", "samples", "images"
   virtual const std::vector<WorkloadSize>& sizes() const = 0;
   virtual double items_per_step(const Shape& shape) const = 0;
   // Model FLOPs per item, counted analytically (documented beside each model).
   virtual double flops_per_item(const std::string& size, const Shape& shape) const = 0;
-  // Builds the model on the CPU from `seed` (identical weights on every device), then moves it.
-  virtual std::unique_ptr<Session> open(const std::string& size, const c10::Device& device,
-                                        Precision precision, uint64_t seed) const = 0;
+  // Builds the model (random weights from options.seed, identical on every device, or the
+  // weights file), then moves it to `device`. Throws InputFileError for a bad weights or data
+  // file, c10::Error or std::exception for anything else.
+  virtual std::unique_ptr<Session> open(const std::string& size, const c10::Device& device, Precision precision,
+                                        const OpenOptions& options) const = 0;
+
+  // The shapes to time, in order. The default is every seq x batch (new_tokens 0); generation
+  // workloads override it (llama-bench's pp and tg tests are separate shapes).
+  virtual std::vector<Shape> shapes(const WorkloadSize& size, const ShapeRequest& request) const;
+  // A lower bound on the memory of a configuration (see MemoryEstimate); empty when unknown,
+  // which skips the check.
+  virtual std::optional<MemoryEstimate> memory_estimate(const std::string& size, const Shape& shape,
+                                                        Precision precision) const {
+    (void)size, (void)shape, (void)precision;
+    return std::nullopt;
+  }
+  // The data set `--data` takes, in words ("CIFAR-100 binary: the cifar-100-binary folder or its
+  // train.bin"); empty when the workload reads no data set.
+  virtual std::string data_format() const { return {}; }
+  // How many steps make the job a user waits for (Stable Diffusion: 50 denoising steps); each
+  // row then also reports the time of the whole job. 1 for every workload whose step is the job.
+  virtual int64_t steps_per_job() const { return 1; }
 };
 
 // The catalogue, in the order `mlspeed workloads` lists it.

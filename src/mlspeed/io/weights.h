@@ -1,0 +1,43 @@
+// Real weights for any model: a .safetensors file whose tensor names are the public
+// checkpoint's (torchvision, Hugging Face transformers, diffusers, the Hugging Face Llama format)
+// loaded into a LibTorch module whose parameters and buffers carry the same names.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace torch::nn {
+class Module;
+}
+
+namespace mlspeed {
+
+// How a checkpoint's names relate to a module's, for the few places they legitimately differ.
+struct WeightsOptions {
+  // Checkpoint entries that are not weights and are skipped, by name suffix (Hugging Face GPT-2's
+  // ".attn.bias" causal masks, old Llama checkpoints' "rotary_emb.inv_freq").
+  std::vector<std::string> ignore_suffixes;
+  // Checkpoint names loaded into another module name (a tied output head: "lm_head.weight" into
+  // "wte.weight"); optional in the file, checked for shape when present.
+  std::vector<std::pair<std::string, std::string>> aliases;
+  // A prefix the checkpoint's names may carry that the module's do not (GPT-2 saved from
+  // GPT2LMHeadModel: "transformer."), stripped when present.
+  std::string strip_prefix;
+  // Checkpoint entries the model does not use, by name prefix (BERT's pre-training heads
+  // "cls."): skipped, where any other unknown name is an error.
+  std::vector<std::string> ignore_prefixes;
+};
+
+// Copies every parameter and buffer of `module` from the file, converting dtype and device to
+// the module's own. All-or-nothing: first checks that every module tensor has a checkpoint
+// tensor of the same shape and that the checkpoint has nothing unexpected, and if not throws
+// one InputFileError that lists, by name, every missing, unexpected and wrongly shaped tensor
+// (with both shapes). Nothing is silently skipped or left random.
+void load_weights(torch::nn::Module& module, const std::string& path, const WeightsOptions& options = {});
+
+// Writes every parameter and buffer of `module` to `path` under its module name (for tests, and
+// to hand a model to another tool).
+void save_weights(const torch::nn::Module& module, const std::string& path);
+
+}  // namespace mlspeed
