@@ -42,7 +42,7 @@ GPTConfig shakespeare_char_config(const std::string& size) {
 }
 
 TrainingSession::TrainingSession(const GPTConfig& config, const c10::Device& device, Precision precision,
-                                 uint64_t seed)
+                                 uint64_t seed, const std::string& data)
     : device_(device),
       seed_(seed),
       autocast_dtype_(autocast_dtype(precision, device)),
@@ -55,6 +55,25 @@ TrainingSession::TrainingSession(const GPTConfig& config, const c10::Device& dev
   optimizer_ = std::make_unique<train::AdamW>(train::weight_decay_groups(params_, kWeightDecay),
                                               train::AdamWOptions{kLearningRate, kBeta1, kBeta2, kEps});
   if (precision == Precision::fp16) scaler_.emplace(device);
+  if (!data.empty()) text_ = data::read_char_text(data, config.vocab_size, config.block_size + 1);
+}
+
+std::string TrainingSession::data_description() const {
+  if (!text_) return "synthetic";
+  return "text " + text_->path + ": " + std::to_string(text_->characters) + " characters, " +
+         std::to_string(text_->vocabulary.size()) + " distinct, " + std::to_string(text_->train.size(0)) +
+         " in the training split";
+}
+
+void TrainingSession::load_batch() {
+  auto [x, y] = data::char_batch(*text_, shape_.batch, shape_.seq, *batches_);
+  if (device_.is_cuda()) {
+    x_ = x.pin_memory().to(device_, /*non_blocking=*/true);
+    y_ = y.pin_memory().to(device_, /*non_blocking=*/true);
+  } else {
+    x_ = x.to(device_);
+    y_ = y.to(device_);
+  }
 }
 
 void TrainingSession::prepare(const Shape& shape) {
@@ -62,6 +81,12 @@ void TrainingSession::prepare(const Shape& shape) {
   TORCH_CHECK(shape.batch >= 1 && shape.seq >= 1 && shape.seq <= config.block_size, "[", kName,
               "] needs batch >= 1 and 1 <= seq <= ", config.block_size, ", got batch ", shape.batch, " seq ",
               shape.seq);
+  shape_ = shape;
+  if (text_) {
+    batches_ = at::make_generator<at::CPUGeneratorImpl>(seed_);
+    load_batch();
+    return;
+  }
   auto generator = at::make_generator<at::CPUGeneratorImpl>(seed_);
   const at::Tensor stream =
       at::randint(config.vocab_size, {shape.batch, shape.seq + 1}, generator, at::kLong);
@@ -79,6 +104,7 @@ at::Tensor TrainingSession::forward_loss() {
 
 void TrainingSession::step() {
   TORCH_CHECK(x_.defined(), "[", kName, "] step() before prepare()");
+  if (text_) load_batch();
   optimizer_->zero_grad();
   const at::Tensor loss = forward_loss();
   if (scaler_) {
@@ -124,6 +150,10 @@ class NanoGptShakespeareChar : public Workload {
     return "nanoGPT, character-level Shakespeare: one AdamW training step (seed 001)";
   }
   Job job() const override { return Job::train; }
+  std::string data_format() const override {
+    return "a plain text file (tiny Shakespeare's input.txt): characters -> ids as nanoGPT's prepare.py, "
+           "batches as train.py's get_batch";
+  }
   std::string item_unit() const override { return "tokens"; }
   const std::vector<WorkloadSize>& sizes() const override { return sizes_; }
   double items_per_step(const Shape& shape) const override { return double(shape.batch) * double(shape.seq); }
@@ -137,7 +167,7 @@ class NanoGptShakespeareChar : public Workload {
   std::unique_ptr<Session> open(const std::string& size, const c10::Device& device, Precision precision,
                                 const OpenOptions& options) const override {
     auto session = std::make_unique<nanogpt::TrainingSession>(nanogpt::shakespeare_char_config(size), device,
-                                                              precision, options.seed);
+                                                              precision, options.seed, options.data);
     // nanoGPT's state dict lists the tied head as lm_head.weight too.
     if (!options.weights.empty())
       load_weights(session->model(), options.weights,

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "mlspeed/core/precision.h"
+#include "mlspeed/data/char_text.h"
 #include "mlspeed/models/gpt.h"
 #include "mlspeed/train/adamw.h"
 #include "mlspeed/train/grad_scaler.h"
@@ -46,16 +47,20 @@ class TrainingSession : public Session {
   // device), then moves it. fp16/bf16 train under autocast with float32 weights (fp16 with a
   // GradScaler); fp32 and tf32 are both plain float32 here (the runner switches TF32).
   // Throws if this LibTorch cannot autocast the device to that dtype.
-  TrainingSession(const GPTConfig& config, const c10::Device& device, Precision precision, uint64_t seed);
+  // With `data` (a text file), every step first loads a batch from it as train.py's get_batch.
+  TrainingSession(const GPTConfig& config, const c10::Device& device, Precision precision, uint64_t seed,
+                  const std::string& data = {});
 
   // Batch (shape.batch, shape.seq) of token ids, uniform in [0, vocab), drawn on the CPU from
   // the seed as a stream of seq + 1 tokens per row; targets are the inputs shifted by one, as
   // train.py's get_batch. Moved to the device here, never in step().
+  // With a data file: the first batch of a batch generator seeded from the seed.
   void prepare(const Shape& shape) override;
   // zero_grad(set_to_none) -> forward + cross-entropy (autocast) -> backward (scaled for fp16)
   // -> clip_grad_norm_(1.0) -> AdamW. No host synchronisation, except the foreach optimiser's
   // fp16 skip check (see train/adamw.h).
   void step() override;
+  std::string data_description() const override;
 
   const at::Tensor& last_loss() const { return last_loss_; }  // of the last step, detached, on the device
   GPT& gpt() { return model_; }
@@ -65,6 +70,7 @@ class TrainingSession : public Session {
 
  private:
   at::Tensor forward_loss();
+  void load_batch();  // from text_, as train.py's get_batch (pinned, non-blocking copy on CUDA)
 
   c10::Device device_;
   uint64_t seed_;
@@ -73,6 +79,9 @@ class TrainingSession : public Session {
   std::vector<at::Tensor> params_;
   std::unique_ptr<train::AdamW> optimizer_;
   std::optional<train::GradScaler> scaler_;  // fp16 only
+  std::optional<data::CharText> text_;
+  std::optional<at::Generator> batches_;
+  Shape shape_;
   at::Tensor x_, y_;
   at::Tensor last_loss_;
 };
