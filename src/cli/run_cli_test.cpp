@@ -128,16 +128,18 @@ TEST(Run, DefaultDatabaseComesFromTheEnvironment) {
   EXPECT_EQ(count_rows(db), 1);
 }
 
-TEST(Run, OutOfMemoryIsARowAndTheSweepGoesOn) {
+TEST(Run, AConfigurationThatCannotFitIsRefusedBeforeAllocatingAndTheSweepGoesOn) {
   TempDir dir;
-  // 10^12 sequences of 16 tokens: no machine can allocate the inputs.
+  // 10^12 sequences of 16 tokens: no machine has the memory; the estimate says so up front.
   const auto r = run_cli({"run", "-w", "bert-base-infer", "-d", "cpu", "--sizes", "tiny", "-s", "16", "-b",
                           "1000000000000,2", "-n", "1", "-o", "jsonl", "--db", dir.file("r.db")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto rows = parse_results(Format::jsonl, r.out);
   ASSERT_EQ(rows.size(), 2u);
-  EXPECT_EQ(rows[0].status, Status::oom) << rows[0].message;
-  EXPECT_FALSE(rows[0].message.empty());
+  EXPECT_EQ(rows[0].status, Status::too_large) << rows[0].message;
+  EXPECT_NE(rows[0].message.find("needs at least"), std::string::npos) << rows[0].message;
+  EXPECT_NE(rows[0].message.find("free"), std::string::npos) << rows[0].message;
+  EXPECT_FALSE(rows[0].peak_memory_bytes.has_value());
   EXPECT_EQ(rows[1].status, Status::ok);
   EXPECT_EQ(count_rows(dir.file("r.db")), 2);
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,5 +19,7 @@ inline constexpr std::array<Precision, 4> kAllPrecisions = {Precision::fp32, Pre
 std::string_view name(Precision p);
 std::optional<Precision> parse_precision(std::string_view text);
 std::string precision_choices();  // "fp32, tf32, fp16, bf16"
+// Bytes per element of the tensors computed in this precision: 2 for fp16/bf16, else 4.
+inline int64_t compute_bytes(Precision p) { return p == Precision::fp16 || p == Precision::bf16 ? 2 : 4; }
 
 }  // namespace mlspeed

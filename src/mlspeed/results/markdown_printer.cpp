@@ -8,6 +8,7 @@
 #include <functional>
 #include <ostream>
 #include <stdexcept>
+#include <tuple>
 
 #include "mlspeed/core/text.h"
 #include "mlspeed/results/fields.h"
@@ -101,6 +102,30 @@ bool any_size_not_full(const std::vector<Result>& rows) {
   return std::any_of(rows.begin(), rows.end(), [](const Result& r) { return text(value(r, "size")) != "full"; });
 }
 
+// Whether any row has a value (not null, not zero) in `field`.
+std::function<bool(const std::vector<Result>&)> any_value(std::string field) {
+  return [field](const std::vector<Result>& rows) {
+    return std::any_of(rows.begin(), rows.end(), [&](const Result& r) { return number(value(r, field)).value_or(0) != 0; });
+  };
+}
+
+std::string new_tokens(const Result& r) {
+  const auto n = number(value(r, "new_tokens"));
+  return n && *n == 0 ? "" : whole(value(r, "new_tokens"));
+}
+
+std::string ms(const Value& v) {
+  const auto x = number(v);
+  return x ? printf_string("%.*f", decimals_for(*x), *x) : kUnknown;
+}
+
+// "21.4 s / 50 steps"
+std::string job_time(const Result& r) {
+  const auto s = number(value(r, "job_s"));
+  if (!s) return kUnknown;
+  return printf_string("%.*f s / %s steps", decimals_for(*s), *s, whole(value(r, "steps_per_job")).c_str());
+}
+
 bool any_repetition(const std::vector<Result>& rows) {
   return std::any_of(rows.begin(), rows.end(),
                      [](const Result& r) { return number(value(r, "repetition")).value_or(0) > 0; });
@@ -114,12 +139,17 @@ const std::vector<Column>& columns() {
       {"dtype", false, true, field_text("dtype"), nullptr},
       {"batch", true, true, [](const Result& r) { return whole(value(r, "batch")); }, nullptr},
       {"seq", true, true, sequence, nullptr},
+      {"gen", true, true, new_tokens, any_value("new_tokens")},
       {"rep", true, true, [](const Result& r) { return whole(value(r, "repetition")); }, any_repetition},
       {"status", false, false, field_text("status"), nullptr},
       {"ms/iter", true, false, ms_per_iteration, nullptr},
       {"throughput", true, false, throughput, nullptr},
       {"TFLOP/s", true, false, [](const Result& r) { return significant(value(r, "tflops")); }, nullptr},
       {"MFU", true, false, mfu, nullptr},
+      {"first token ms", true, false, [](const Result& r) { return ms(value(r, "first_token_ms")); },
+       any_value("first_token_ms")},
+      {"ms/token", true, false, [](const Result& r) { return ms(value(r, "ms_per_token")); }, any_value("ms_per_token")},
+      {"job", true, false, job_time, any_value("job_s")},
       {"peak memory", true, false, peak_memory, nullptr},
   };
   return table;
@@ -161,6 +191,22 @@ std::string notes(const std::vector<Result>& rows, const std::vector<const Colum
   return out.empty() ? "" : "\nNot measured:\n" + out;
 }
 
+// The real weights and data sets the rows used, each named once (random weights and synthetic
+// data, the defaults, go unsaid).
+std::string inputs(const std::vector<Result>& rows) {
+  std::string out;
+  for (const auto& [field, title, fallback] : {std::tuple<const char*, const char*, const char*>{"weights", "Weights", "random"},
+                                               {"data", "Data", "synthetic"}}) {
+    std::vector<std::string> seen;
+    for (const Result& r : rows) {
+      const std::string v = one_line(text(value(r, field)));
+      if (v != fallback && v != kUnknown && std::find(seen.begin(), seen.end(), v) == seen.end()) seen.push_back(v);
+    }
+    for (const auto& v : seen) out += std::string(title) + ": " + v + "\n";
+  }
+  return out.empty() ? "" : "\n" + out;
+}
+
 std::string render(const std::vector<Result>& rows) {
   if (rows.empty()) return "no results\n";
   std::vector<const Column*> shown;
@@ -179,7 +225,7 @@ std::string render(const std::vector<Result>& rows) {
     for (const Column* column : shown) cells.back().push_back(column->cell(r));
   }
   const std::string out = markdown_table(titles, right_aligned, cells);
-  return out + notes(rows, shown);
+  return out + inputs(rows) + notes(rows, shown);
 }
 
 class MarkdownPrinter : public Printer {

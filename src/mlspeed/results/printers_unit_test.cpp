@@ -188,7 +188,7 @@ TEST(MarkdownFormat, PrintsContextTableAndFailures) {
   EXPECT_TRUE(contains(text, " - |")) << "unknowns show as -:\n" << text;
   // The note gives the outcome and message on one line, then the configuration.
   EXPECT_TRUE(contains(text, "Not measured:\n- oom — CUDA out of memory, tried to allocate \"2.5 GiB\" free: 1.1 GiB\n"
-                             "  (workload sd15-unet-infer, device cuda:1, dtype bf16, batch 12, seq 345)"))
+                             "  (workload sd15-unet-infer, device cuda:1, dtype bf16, batch 12, seq 345, gen 16)"))
       << text;
   EXPECT_FALSE(contains(text, "| size")) << "every row is full size:\n" << text;
   EXPECT_FALSE(contains(text, "| rep")) << "no row repeats:\n" << text;
@@ -234,6 +234,29 @@ TEST(MarkdownFormat, TableLinesLineUpAndNumbersAlignRight) {
     return n;
   };
   for (int i = 0; i < 2 && std::getline(lines, line); ++i) EXPECT_EQ(columns(line), columns(first)) << line;
+}
+
+TEST(MarkdownFormat, GenerationAndJobColumnsAndInputsAppearOnlyWhenUsed) {
+  Result plain = ok_row();
+  plain.new_tokens = 0;
+  plain.first_token_ms.reset();
+  plain.ms_per_token.reset();
+  plain.job_s.reset();
+  plain.weights = "random";
+  plain.data = "synthetic";
+  const std::string bare = print(Format::md, {plain});
+  for (const char* title : {"| gen", "first token ms", "ms/token", " job |", "Weights:", "Data:"})
+    EXPECT_FALSE(contains(bare, title)) << title << " in:\n" << bare;
+
+  Result generated = ok_row();  // new_tokens 16, first token 0.25 ms, 0.0625 ms/token
+  Result unet = plain;
+  unet.steps_per_job = 50;
+  unet.job_s = 21.5;
+  unet.data = "IMDB aclImdb/train (25000 reviews)";
+  const std::string text = print(Format::md, {generated, unet});
+  for (const char* part : {"| gen", "| first token ms", "| ms/token", " job |", "21.5 s / 50 steps", "0.250", "0.0625",
+                           "Weights: /models/gpt2, \"small\"/model.safetensors", "Data: IMDB aclImdb/train (25000 reviews)"})
+    EXPECT_TRUE(contains(text, part)) << part << " not in:\n" << text;
 }
 
 TEST(MarkdownFormat, SaysSoWhenThereAreNoRows) {

@@ -104,6 +104,16 @@ class BertBaseInfer : public Workload {
     return bert::inference_flops_per_sequence(bert::base_infer_config(size), shape.seq);
   }
 
+  // Resident: the weights in the inference dtype. A forward holds at least the input and output of
+  // a layer and its FFN activation at once (2h + I values per token), no attention matrix (fused).
+  std::optional<MemoryEstimate> memory_estimate(const std::string& size, const Shape& shape,
+                                                Precision precision) const override {
+    const BertConfig c = bert::base_infer_config(size);
+    const int64_t tokens = shape.batch * shape.seq;
+    return MemoryEstimate{bert::count_params(c) * compute_bytes(precision),
+                          tokens * (2 * c.hidden_size + c.intermediate_size) * compute_bytes(precision)};
+  }
+
   std::unique_ptr<Session> open(const std::string& size, const c10::Device& device, Precision precision,
                                 const OpenOptions& options) const override {
     auto session =

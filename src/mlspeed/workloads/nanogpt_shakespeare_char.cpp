@@ -164,6 +164,19 @@ class NanoGptShakespeareChar : public Workload {
     return nanogpt::training_flops_per_token(c, nanogpt::count_params(c, true), shape.seq);
   }
 
+  // Resident: float32 weights, gradients and AdamW's two moments (16 bytes a parameter, every
+  // parameter counted). A step keeps at least, per layer, the block's input, the two LayerNorm
+  // outputs, q/k/v, the attention output and the 4x MLP activation for backward (13 B*T*C values in
+  // the autocast dtype), plus the logits and their gradient in float32 (cross-entropy upcasts).
+  std::optional<MemoryEstimate> memory_estimate(const std::string& size, const Shape& shape,
+                                                Precision precision) const override {
+    const GPTConfig c = nanogpt::shakespeare_char_config(size);
+    const int64_t params = nanogpt::count_params(c, /*non_embedding=*/false);
+    const int64_t tokens = shape.batch * shape.seq;
+    return MemoryEstimate{16 * params,
+                          13 * c.n_layer * tokens * c.n_embd * compute_bytes(precision) + 2 * 4 * tokens * c.vocab_size};
+  }
+
   std::unique_ptr<Session> open(const std::string& size, const c10::Device& device, Precision precision,
                                 const OpenOptions& options) const override {
     auto session = std::make_unique<nanogpt::TrainingSession>(nanogpt::shakespeare_char_config(size), device,
