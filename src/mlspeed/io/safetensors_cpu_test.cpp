@@ -239,6 +239,23 @@ TEST(Weights, PrefixesAliasesAndIgnoredEntries) {
   expect_contains(e, "6 in the file but not in the model");
 }
 
+TEST(Weights, OptionalTensorsMayBeAbsentAndKeepTheirValue) {
+  TempDir dir;
+  torch::manual_seed(5);
+  Small src;
+  const std::string path = dir.file("no-bias.safetensors");
+  safetensors::save(path, {{"fc.weight", src.fc->weight}, {"fc.bias", src.fc->bias}, {"norm.weight", src.norm->weight}});
+  Small m;
+  const at::Tensor bias = m.norm->bias.detach().clone();
+  WeightsOptions options;
+  options.optional_suffixes = {"norm.bias"};
+  load_weights(m, path, options);
+  EXPECT_TRUE(m.fc->weight.equal(src.fc->weight));
+  EXPECT_TRUE(m.norm->bias.equal(bias));
+  Small strict;
+  EXPECT_NE(load_error(strict, path).find("1 missing from the file:\n    norm.bias"), std::string::npos);
+}
+
 TEST(Weights, ABadFileIsAnInputFileErrorNamingIt) {
   TempDir dir;
   write_file(dir.file("x.safetensors"), "not a safetensors file at all");

@@ -78,7 +78,11 @@ void load_weights(torch::nn::Module& module, const std::string& path, const Weig
   std::vector<std::string> missing;
   for (const auto& [name, tensor] : targets) {
     auto it = source.find(name);
-    if (it == source.end()) {
+    const bool optional = std::any_of(options.optional_suffixes.begin(), options.optional_suffixes.end(),
+                                      [&](const std::string& s) { return ends_with(name, s); });
+    if (it == source.end() && optional) {
+      continue;
+    } else if (it == source.end()) {
       missing.push_back(name + " " + shape_text(tensor.sizes()));
     } else if (c10::IntArrayRef(it->second->shape) != tensor.sizes()) {
       mismatched.push_back(name + ": " + shape_text(it->second->shape) + " in the file (" + it->second->name +
@@ -101,9 +105,9 @@ void load_weights(torch::nn::Module& module, const std::string& path, const Weig
   }
 
   at::NoGradGuard no_grad;
-  for (const auto& [name, tensor] : targets) {
-    at::Tensor target = tensor;
-    target.copy_(file.tensor(source.at(name)->name));  // converts dtype and device
+  for (const auto& [name, info] : source) {
+    at::Tensor target = targets.at(name);
+    target.copy_(file.tensor(info->name));  // converts dtype and device
   }
 }
 

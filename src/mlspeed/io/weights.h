@@ -27,6 +27,10 @@ struct WeightsOptions {
   // Checkpoint entries the model does not use, by name prefix (BERT's pre-training heads
   // "cls."): skipped, where any other unknown name is an error.
   std::vector<std::string> ignore_prefixes;
+  // Module tensors the file may lack, by name suffix, left as they are when it does (BatchNorm's
+  // ".num_batches_tracked", absent from checkpoints older than PyTorch 0.4.1; PyTorch too keeps its
+  // own value then).
+  std::vector<std::string> optional_suffixes;
 };
 
 // Copies every parameter and buffer of `module` from the file, converting dtype and device to

@@ -186,7 +186,9 @@ class ResNet50Training : public Workload {
     auto session = std::make_unique<resnet::TrainingSession>(task_.name, config(size), task_.image_side, device,
                                                              precision, options.seed, std::move(data));
     // torchvision's state dict names, as they are.
-    if (!options.weights.empty()) load_weights(session->model(), options.weights);
+    // Checkpoints saved before PyTorch 0.4.1 have no BatchNorm step counters.
+    if (!options.weights.empty())
+      load_weights(session->model(), options.weights, WeightsOptions{{}, {}, "", {}, {".num_batches_tracked"}});
     return session;
   }
 
