@@ -5,10 +5,41 @@
 
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include "mlspeed/compat/torch_compat.h"
 
 namespace mlspeed::llama {
+namespace {
+
+// The weights stacked by rows into one new tensor, each weight's tensor (the registered
+// parameter) made a view of its rows: values, names and shapes stay, the storage is shared.
+at::Tensor fuse_rows(const std::vector<at::Tensor>& weights) {
+  torch::NoGradGuard no_grad;
+  c10::InferenceMode normal_tensors(false);
+  const at::Tensor fused = at::cat(weights, 0);
+  int64_t row = 0;
+  for (const at::Tensor& w : weights) {
+    const int64_t rows = w.size(0);
+    w.set_data(fused.narrow(0, row, rows));  // the parameter itself (a shared TensorImpl)
+    row += rows;
+  }
+  return fused;
+}
+
+// Whether `weights` are still the consecutive row blocks of `fused` (moving or casting a module
+// gives its parameters new storage).
+bool are_rows_of(const at::Tensor& fused, const std::vector<at::Tensor>& weights) {
+  if (!fused.defined()) return false;
+  int64_t offset = fused.storage_offset();
+  for (const at::Tensor& w : weights) {
+    if (!w.is_alias_of(fused) || w.storage_offset() != offset || w.scalar_type() != fused.scalar_type()) return false;
+    offset += w.numel();
+  }
+  return true;
+}
+
+}  // namespace
 
 LinearImpl::LinearImpl(int64_t in, int64_t out, const at::TensorOptions& options) {
   weight = register_parameter("weight", at::empty({out, in}, options));
@@ -72,14 +103,32 @@ LlamaAttentionImpl::LlamaAttentionImpl(const LlamaConfig& c, const at::TensorOpt
       kv_heads_(c.num_key_value_heads),
       head_dim_(c.head_dim()) {}
 
+void LlamaAttentionImpl::fuse() {
+  qkv_weight_ = fuse_rows({q_proj->weight, k_proj->weight, v_proj->weight});
+}
+
+bool LlamaAttentionImpl::fused() const {
+  return are_rows_of(qkv_weight_, {q_proj->weight, k_proj->weight, v_proj->weight});
+}
+
 at::Tensor LlamaAttentionImpl::forward(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
                                        KVCache* cache, int64_t layer) {
   const int64_t B = x.size(0), T = x.size(1);
-  // (B, T, n * head_dim) -> (B, n, T, head_dim)
-  const auto split = [&](const at::Tensor& t, int64_t n) { return t.view({B, T, n, head_dim_}).transpose(1, 2); };
-  const at::Tensor q = apply_rotary(split(q_proj(x), heads_), cos, sin);
-  at::Tensor k = apply_rotary(split(k_proj(x), kv_heads_), cos, sin);
-  at::Tensor v = split(v_proj(x), kv_heads_);
+  at::Tensor q, k, v;
+  if (fused()) {
+    // One product for q, k and v; the rotary embedding of q and k in one go.
+    const at::Tensor qkv = at::linear(x, qkv_weight_).view({B, T, heads_ + 2 * kv_heads_, head_dim_});
+    const at::Tensor qk = apply_rotary(qkv.narrow(2, 0, heads_ + kv_heads_).transpose(1, 2), cos, sin);
+    q = qk.narrow(1, 0, heads_);
+    k = qk.narrow(1, heads_, kv_heads_);
+    v = qkv.narrow(2, heads_ + kv_heads_, kv_heads_).transpose(1, 2);
+  } else {
+    // (B, T, n * head_dim) -> (B, n, T, head_dim)
+    const auto split = [&](const at::Tensor& t, int64_t n) { return t.view({B, T, n, head_dim_}).transpose(1, 2); };
+    q = apply_rotary(split(q_proj(x), heads_), cos, sin);
+    k = apply_rotary(split(k_proj(x), kv_heads_), cos, sin);
+    v = split(v_proj(x), kv_heads_);
+  }
   int64_t past = 0;
   if (cache) {
     past = cache->length();
@@ -93,6 +142,17 @@ LlamaMLPImpl::LlamaMLPImpl(const LlamaConfig& c, const at::TensorOptions& option
     : gate_proj(register_module("gate_proj", Linear(c.hidden_size, c.intermediate_size, options))),
       up_proj(register_module("up_proj", Linear(c.hidden_size, c.intermediate_size, options))),
       down_proj(register_module("down_proj", Linear(c.intermediate_size, c.hidden_size, options))) {}
+
+void LlamaMLPImpl::fuse() { gate_up_weight_ = fuse_rows({gate_proj->weight, up_proj->weight}); }
+
+bool LlamaMLPImpl::fused() const { return are_rows_of(gate_up_weight_, {gate_proj->weight, up_proj->weight}); }
+
+at::Tensor LlamaMLPImpl::forward(const at::Tensor& x) {
+  if (!fused()) return down_proj(at::silu(gate_proj(x)) * up_proj(x));
+  const at::Tensor gate_up = at::linear(x, gate_up_weight_);
+  const int64_t ffn = gate_up.size(-1) / 2;
+  return down_proj(at::silu(gate_up.narrow(-1, 0, ffn)) * gate_up.narrow(-1, ffn, ffn));
+}
 
 LlamaDecoderLayerImpl::LlamaDecoderLayerImpl(const LlamaConfig& c, const at::TensorOptions& options)
     : self_attn(register_module("self_attn", LlamaAttention(c, options))),
@@ -171,6 +231,13 @@ at::Tensor LlamaForCausalLMImpl::forward(const at::Tensor& ids, KVCache* cache, 
   if (cache) cache->advance(T);
   if (last_only) x = x.narrow(1, T - 1, 1);
   return lm_head(model->norm(x));
+}
+
+void LlamaForCausalLMImpl::fuse_projections() {
+  for (auto& layer : model->typed_layers) {
+    layer->self_attn->fuse();
+    layer->mlp->fuse();
+  }
 }
 
 KVCache LlamaForCausalLMImpl::make_cache(int64_t batch, int64_t max_len) const {

@@ -116,19 +116,30 @@ class LlamaAttentionImpl : public torch::nn::Module {
   at::Tensor forward(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin, KVCache* cache,
                      int64_t layer);
 
+  // Puts q, k and v's weights side by side in one tensor, the parameters becoming views of
+  // it, so that one matrix product makes all three (see LlamaForCausalLMImpl::fuse_projections).
+  void fuse();
+  bool fused() const;
+
   Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
 
  private:
   int64_t heads_, kv_heads_, head_dim_;
+  at::Tensor qkv_weight_;  // (heads + 2 kv_heads) * head_dim x hidden, when fused
 };
 TORCH_MODULE(LlamaAttention);
 
 class LlamaMLPImpl : public torch::nn::Module {
  public:
   LlamaMLPImpl(const LlamaConfig& config, const at::TensorOptions& options);
-  at::Tensor forward(const at::Tensor& x) { return down_proj(at::silu(gate_proj(x)) * up_proj(x)); }
+  at::Tensor forward(const at::Tensor& x);
+  void fuse();  // gate and up in one tensor, as q, k, v above
+  bool fused() const;
 
   Linear gate_proj{nullptr}, up_proj{nullptr}, down_proj{nullptr};
+
+ private:
+  at::Tensor gate_up_weight_;  // 2 ffn x hidden, when fused
 };
 TORCH_MODULE(LlamaMLP);
 
@@ -172,6 +183,14 @@ class LlamaForCausalLMImpl : public torch::nn::Module {
   // advanced by T. `last_only`: logits of the last position only, (B, 1, vocab), as generation
   // needs (the final norm and lm_head skip the others); otherwise (B, T, vocab).
   at::Tensor forward(const at::Tensor& ids, KVCache* cache = nullptr, bool last_only = false);
+
+  // Fuses the projections that read the same input (q, k, v; gate, up) into one matrix
+  // product each: the parameters become views of one tensor per layer, with their names,
+  // shapes and values unchanged (weights load into them in place). Moving or casting the model
+  // afterwards (to()) gives the parameters separate storage again; the layers notice and use
+  // the separate products until fuse_projections() is called again. Decoding one token is
+  // bound by kernel launches as much as by memory: this saves 3 of about 40 per layer.
+  void fuse_projections();
 
   // A cache of `max_len` positions for `batch` sequences, in the dtype and on the device of
   // the parameters (kv heads only).

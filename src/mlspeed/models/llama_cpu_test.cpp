@@ -173,9 +173,13 @@ TEST(Llama, IsCausal) {
 // logits of one forward over the whole sequence, with grouped-query and with plain attention,
 // and so does a prompt chunk followed by further chunks (the masked path).
 TEST(Llama, CachedDecodingEqualsFullForward) {
+  for (bool fuse : {false, true})
   for (int64_t kv : {4, 2, 1}) {
+    SCOPED_TRACE(fuse ? "fused projections" : "separate projections");
     const LlamaConfig c = small_config(4, kv);
     LlamaForCausalLM model = random_model(c, 2);
+    if (fuse) model->fuse_projections();
+    ASSERT_EQ(model->model->typed_layers[1]->self_attn->fused(), fuse);
     c10::InferenceMode inference;
     const at::Tensor ids = random_ids(c, 2, 12, 8);
     const at::Tensor full = model->forward(ids);
@@ -239,6 +243,55 @@ TEST(Llama, GroupedDecodeFoldEqualsRepeatedHeads) {
   const at::Tensor expected =
       compat::sdpa(q, k.repeat_interleave(2, 1), v.repeat_interleave(2, 1), /*is_causal=*/false, 0.0);
   expect_close(grouped_cached_attention(q, k, v, /*past=*/4), expected, 1e-6, "one new token");
+}
+
+TEST(Llama, FusedProjectionsKeepNamesValuesAndOutputs) {
+  const LlamaConfig c = small_config(4, 2);
+  LlamaForCausalLM model = random_model(c, 4);
+  std::vector<std::pair<std::string, at::Tensor>> before;
+  for (const auto& item : model->named_parameters()) before.emplace_back(item.key(), item.value().clone());
+  const at::Tensor ids = random_ids(c, 2, 6, 9);
+  at::Tensor separate;
+  {
+    c10::InferenceMode inference;
+    separate = model->forward(ids);
+  }
+  model->fuse_projections();
+  const auto after = model->named_parameters();
+  ASSERT_EQ(after.size(), before.size());
+  for (const auto& [name, value] : before) {
+    EXPECT_TRUE(after[name].equal(value)) << name;
+    EXPECT_TRUE(after[name].requires_grad()) << name;
+  }
+  for (const auto& layer : model->model->typed_layers) {
+    EXPECT_TRUE(layer->self_attn->fused());
+    EXPECT_TRUE(layer->mlp->fused());
+    EXPECT_TRUE(layer->self_attn->k_proj->weight.is_alias_of(layer->self_attn->v_proj->weight));
+  }
+  {
+    c10::InferenceMode inference;
+    expect_close(model->forward(ids), separate, 1e-5, "fused");
+  }
+  {
+    torch::NoGradGuard no_grad;  // a weight written in place (as loading does) is seen by the fused product
+    after["model.layers.0.self_attn.v_proj.weight"].mul_(2);
+    after["model.layers.1.mlp.up_proj.weight"].mul_(-1);
+  }
+  at::Tensor fused_changed;
+  {
+    c10::InferenceMode inference;
+    fused_changed = model->forward(ids);
+  }
+  // Moving or casting gives the parameters their own storage again: the separate path is used.
+  model->to(at::kDouble);
+  EXPECT_FALSE(model->model->typed_layers[0]->self_attn->fused());
+  EXPECT_FALSE(model->model->typed_layers[0]->mlp->fused());
+  c10::InferenceMode inference;
+  expect_close(model->forward(ids.clone()), fused_changed, 1e-5, "after the cast");
+  EXPECT_FALSE(fused_changed.allclose(separate, 1e-3, 1e-3));
+  model->fuse_projections();
+  EXPECT_TRUE(model->model->typed_layers[0]->self_attn->fused());
+  expect_close(model->forward(ids), fused_changed, 1e-5, "fused again in float64");
 }
 
 TEST(Llama, SameGeneratorSeedSameWeights) {

@@ -122,6 +122,7 @@ GenerateSession::GenerateSession(const LlamaConfig& config, const c10::Device& d
                               " has no float16 CPU kernels for this model's ops (matrix products); "
                               "use bf16 or fp32 on the CPU");
   model_ = build_model(config, device, dtype_, seed, init_on_device, random_init);
+  model_->fuse_projections();  // after the move: weights loaded later are copied into place
   model_->eval();
 }
 

@@ -262,6 +262,8 @@ TEST(Llama2Generate, WeightsRoundTripAndHuggingFaceExtras) {
   const Generation expected = source->generator()->greedy(prompt, 6);
 
   auto loaded = open_tiny(Precision::fp32, 2, path);
+  for (const auto& layer : as_generate(*loaded).llama_model()->model->typed_layers)
+    EXPECT_TRUE(layer->self_attn->fused() && layer->mlp->fused()) << "weights are loaded into the fused tensors";
   EXPECT_TRUE(logits(*loaded).equal(logits(*source)));
   EXPECT_EQ(loaded->generator()->greedy(prompt, 6).tokens, expected.tokens);
   auto unloaded = open_tiny(Precision::fp32, 2);
