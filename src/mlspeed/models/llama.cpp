@@ -1,0 +1,266 @@
+#include "mlspeed/models/llama.h"
+
+#include <c10/core/InferenceMode.h>
+#include <torch/utils.h>
+
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "mlspeed/compat/torch_compat.h"
+
+namespace mlspeed::llama {
+namespace {
+
+// The weights stacked by rows into one new tensor, each weight's tensor (the registered
+// parameter) made a view of its rows: values, names and shapes stay, the storage is shared.
+at::Tensor fuse_rows(const std::vector<at::Tensor>& weights) {
+  torch::NoGradGuard no_grad;
+  c10::InferenceMode normal_tensors(false);
+  const at::Tensor fused = at::cat(weights, 0);
+  int64_t row = 0;
+  for (const at::Tensor& w : weights) {
+    const int64_t rows = w.size(0);
+    w.set_data(fused.narrow(0, row, rows));  // the parameter itself (a shared TensorImpl)
+    row += rows;
+  }
+  return fused;
+}
+
+// Whether `weights` are still the consecutive row blocks of `fused` (moving or casting a module
+// gives its parameters new storage).
+bool are_rows_of(const at::Tensor& fused, const std::vector<at::Tensor>& weights) {
+  if (!fused.defined()) return false;
+  int64_t offset = fused.storage_offset();
+  for (const at::Tensor& w : weights) {
+    if (!w.is_alias_of(fused) || w.storage_offset() != offset || w.scalar_type() != fused.scalar_type()) return false;
+    offset += w.numel();
+  }
+  return true;
+}
+
+}  // namespace
+
+LinearImpl::LinearImpl(int64_t in, int64_t out, const at::TensorOptions& options) {
+  weight = register_parameter("weight", at::empty({out, in}, options));
+}
+
+EmbeddingImpl::EmbeddingImpl(int64_t count, int64_t dim, const at::TensorOptions& options) {
+  weight = register_parameter("weight", at::empty({count, dim}, options));
+}
+
+RMSNormImpl::RMSNormImpl(int64_t dim, double eps, const at::TensorOptions& options) : eps_(eps) {
+  weight = register_parameter("weight", at::ones({dim}, options));
+}
+
+at::Tensor RMSNormImpl::forward(const at::Tensor& x) {
+  at::Tensor h = x.to(at::kFloat);
+  h = h * at::rsqrt(h.pow(2).mean(-1, /*keepdim=*/true) + eps_);
+  return weight * h.to(x.scalar_type());
+}
+
+at::Tensor rotate_half(const at::Tensor& x) {
+  const int64_t half = x.size(-1) / 2;
+  return at::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, -1);
+}
+
+at::Tensor apply_rotary(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {
+  return x * cos + rotate_half(x) * sin;
+}
+
+std::pair<at::Tensor, at::Tensor> rotary_tables(int64_t positions, int64_t head_dim, double theta) {
+  const at::Tensor exponents = at::arange(0, head_dim, 2, at::kLong).to(at::kFloat) / double(head_dim);
+  const at::Tensor inv_freq = 1.0 / at::pow(theta, exponents);                     // (head_dim / 2)
+  const at::Tensor angles = at::outer(at::arange(positions, at::kLong).to(at::kFloat), inv_freq);
+  const at::Tensor both = at::cat({angles, angles}, -1);                            // (positions, head_dim)
+  return {both.cos(), both.sin()};
+}
+
+at::Tensor grouped_cached_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, int64_t past) {
+  const int64_t heads = q.size(1), kv_heads = k.size(1);
+  if (heads == kv_heads) return cached_attention(q, k, v, past);
+  TORCH_CHECK(kv_heads > 0 && heads % kv_heads == 0, "[Llama] ", heads, " query heads cannot share ", kv_heads,
+              " key/value heads");
+  const int64_t group = heads / kv_heads, B = q.size(0), T = q.size(2), D = q.size(3);
+  if (T == 1) {
+    // One new token sees every cached key: the `group` query heads of a kv head become `group`
+    // queries of it, with no mask, and k and v are read in place.
+    const at::Tensor grouped = q.reshape({B, kv_heads, group, D});
+    return compat::sdpa(grouped, k, v, /*is_causal=*/false, 0.0).reshape({B, heads, 1, D});
+  }
+  const auto repeat = [&](const at::Tensor& t) {  // HF's repeat_kv
+    return t.unsqueeze(2).expand({B, kv_heads, group, t.size(2), D}).reshape({B, heads, t.size(2), D});
+  };
+  return cached_attention(q, repeat(k), repeat(v), past);
+}
+
+LlamaAttentionImpl::LlamaAttentionImpl(const LlamaConfig& c, const at::TensorOptions& options)
+    : q_proj(register_module("q_proj", Linear(c.hidden_size, c.num_attention_heads * c.head_dim(), options))),
+      k_proj(register_module("k_proj", Linear(c.hidden_size, c.num_key_value_heads * c.head_dim(), options))),
+      v_proj(register_module("v_proj", Linear(c.hidden_size, c.num_key_value_heads * c.head_dim(), options))),
+      o_proj(register_module("o_proj", Linear(c.num_attention_heads * c.head_dim(), c.hidden_size, options))),
+      heads_(c.num_attention_heads),
+      kv_heads_(c.num_key_value_heads),
+      head_dim_(c.head_dim()) {}
+
+void LlamaAttentionImpl::fuse() {
+  qkv_weight_ = fuse_rows({q_proj->weight, k_proj->weight, v_proj->weight});
+}
+
+bool LlamaAttentionImpl::fused() const {
+  return are_rows_of(qkv_weight_, {q_proj->weight, k_proj->weight, v_proj->weight});
+}
+
+at::Tensor LlamaAttentionImpl::forward(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
+                                       KVCache* cache, int64_t layer) {
+  const int64_t B = x.size(0), T = x.size(1);
+  at::Tensor q, k, v;
+  if (fused()) {
+    // One product for q, k and v; the rotary embedding of q and k in one go.
+    const at::Tensor qkv = at::linear(x, qkv_weight_).view({B, T, heads_ + 2 * kv_heads_, head_dim_});
+    const at::Tensor qk = apply_rotary(qkv.narrow(2, 0, heads_ + kv_heads_).transpose(1, 2), cos, sin);
+    q = qk.narrow(1, 0, heads_);
+    k = qk.narrow(1, heads_, kv_heads_);
+    v = qkv.narrow(2, heads_ + kv_heads_, kv_heads_).transpose(1, 2);
+  } else {
+    // (B, T, n * head_dim) -> (B, n, T, head_dim)
+    const auto split = [&](const at::Tensor& t, int64_t n) { return t.view({B, T, n, head_dim_}).transpose(1, 2); };
+    q = apply_rotary(split(q_proj(x), heads_), cos, sin);
+    k = apply_rotary(split(k_proj(x), kv_heads_), cos, sin);
+    v = split(v_proj(x), kv_heads_);
+  }
+  int64_t past = 0;
+  if (cache) {
+    past = cache->length();
+    std::tie(k, v) = cache->append(layer, k, v);
+  }
+  const at::Tensor y = grouped_cached_attention(q, k, v, past);
+  return o_proj(y.transpose(1, 2).reshape({B, T, heads_ * head_dim_}));
+}
+
+LlamaMLPImpl::LlamaMLPImpl(const LlamaConfig& c, const at::TensorOptions& options)
+    : gate_proj(register_module("gate_proj", Linear(c.hidden_size, c.intermediate_size, options))),
+      up_proj(register_module("up_proj", Linear(c.hidden_size, c.intermediate_size, options))),
+      down_proj(register_module("down_proj", Linear(c.intermediate_size, c.hidden_size, options))) {}
+
+void LlamaMLPImpl::fuse() { gate_up_weight_ = fuse_rows({gate_proj->weight, up_proj->weight}); }
+
+bool LlamaMLPImpl::fused() const { return are_rows_of(gate_up_weight_, {gate_proj->weight, up_proj->weight}); }
+
+at::Tensor LlamaMLPImpl::forward(const at::Tensor& x) {
+  if (!fused()) return down_proj(at::silu(gate_proj(x)) * up_proj(x));
+  const at::Tensor gate_up = at::linear(x, gate_up_weight_);
+  const int64_t ffn = gate_up.size(-1) / 2;
+  return down_proj(at::silu(gate_up.narrow(-1, 0, ffn)) * gate_up.narrow(-1, ffn, ffn));
+}
+
+LlamaDecoderLayerImpl::LlamaDecoderLayerImpl(const LlamaConfig& c, const at::TensorOptions& options)
+    : self_attn(register_module("self_attn", LlamaAttention(c, options))),
+      mlp(register_module("mlp", LlamaMLP(c, options))),
+      input_layernorm(register_module("input_layernorm", RMSNorm(c.hidden_size, c.rms_norm_eps, options))),
+      post_attention_layernorm(
+          register_module("post_attention_layernorm", RMSNorm(c.hidden_size, c.rms_norm_eps, options))) {}
+
+at::Tensor LlamaDecoderLayerImpl::forward(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
+                                          KVCache* cache, int64_t layer) {
+  const at::Tensor h = x + self_attn(input_layernorm(x), cos, sin, cache, layer);
+  return h + mlp(post_attention_layernorm(h));
+}
+
+LlamaModelImpl::LlamaModelImpl(const LlamaConfig& c, const at::TensorOptions& options)
+    : embed_tokens(register_module("embed_tokens", Embedding(c.vocab_size, c.hidden_size, options))),
+      layers(register_module("layers", torch::nn::ModuleList())),
+      norm(register_module("norm", RMSNorm(c.hidden_size, c.rms_norm_eps, options))) {
+  for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
+    typed_layers.emplace_back(c, options);
+    layers->push_back(typed_layers.back());
+  }
+}
+
+LlamaForCausalLMImpl::LlamaForCausalLMImpl(const LlamaConfig& config, const at::TensorOptions& options)
+    : config_(config) {
+  TORCH_CHECK(config.vocab_size > 0 && config.hidden_size > 0 && config.num_hidden_layers > 0 &&
+                  config.intermediate_size > 0 && config.max_position_embeddings > 0,
+              "[Llama] sizes must be positive");
+  TORCH_CHECK(config.num_attention_heads > 0 && config.hidden_size % config.num_attention_heads == 0,
+              "[Llama] hidden_size ", config.hidden_size, " is not a multiple of num_attention_heads ",
+              config.num_attention_heads);
+  TORCH_CHECK(config.head_dim() % 2 == 0, "[Llama] rotary embeddings need an even head_dim, got ", config.head_dim());
+  TORCH_CHECK(config.num_key_value_heads > 0 && config.num_attention_heads % config.num_key_value_heads == 0,
+              "[Llama] num_key_value_heads ", config.num_key_value_heads, " does not divide num_attention_heads ",
+              config.num_attention_heads);
+  model = register_module("model", LlamaModel(config, options));
+  lm_head = register_module("lm_head", Linear(config.hidden_size, config.vocab_size, options));
+  rotary_float_ = rotary_tables(config.max_position_embeddings, config.head_dim(), config.rope_theta);
+}
+
+void LlamaForCausalLMImpl::init_weights(at::Generator generator) {
+  torch::NoGradGuard no_grad;
+  for (const auto& module : modules(/*include_self=*/false)) {
+    if (auto* linear = module->as<Linear>())
+      linear->weight.normal_(0.0, 0.02, generator);
+    else if (auto* embedding = module->as<Embedding>())
+      embedding->weight.normal_(0.0, 0.02, generator);
+    else if (auto* norm = module->as<RMSNorm>())
+      norm->weight.fill_(1.0);
+  }
+}
+
+const std::pair<at::Tensor, at::Tensor>& LlamaForCausalLMImpl::rotary_for(const at::Tensor& like) {
+  if (!rotary_.first.defined() || rotary_.first.device() != like.device() ||
+      rotary_.first.scalar_type() != like.scalar_type()) {
+    c10::InferenceMode normal_tensors(false);  // usable outside InferenceMode too
+    rotary_ = {rotary_float_.first.to(like.device(), like.scalar_type()),
+               rotary_float_.second.to(like.device(), like.scalar_type())};
+  }
+  return rotary_;
+}
+
+at::Tensor LlamaForCausalLMImpl::forward(const at::Tensor& ids, KVCache* cache, bool last_only) {
+  TORCH_CHECK(ids.dim() == 2 && ids.size(1) > 0, "[Llama] expects token ids (batch, T) with T > 0, got ",
+              ids.sizes());
+  const int64_t T = ids.size(1);
+  const int64_t past = cache ? cache->length() : 0;
+  TORCH_CHECK(past + T <= config_.max_position_embeddings, "[Llama] positions ", past, " + ", T,
+              " exceed max_position_embeddings ", config_.max_position_embeddings);
+  at::Tensor x = model->embed_tokens(ids);
+  const auto& tables = rotary_for(x);
+  const at::Tensor cos = tables.first.narrow(0, past, T), sin = tables.second.narrow(0, past, T);
+  for (size_t i = 0; i < model->typed_layers.size(); ++i)
+    x = model->typed_layers[i](x, cos, sin, cache, static_cast<int64_t>(i));
+  if (cache) cache->advance(T);
+  if (last_only) x = x.narrow(1, T - 1, 1);
+  return lm_head(model->norm(x));
+}
+
+void LlamaForCausalLMImpl::fuse_projections() {
+  for (auto& layer : model->typed_layers) {
+    layer->self_attn->fuse();
+    layer->mlp->fuse();
+  }
+}
+
+KVCache LlamaForCausalLMImpl::make_cache(int64_t batch, int64_t max_len) const {
+  const at::Tensor& w = lm_head->weight;
+  return KVCache(config_.num_hidden_layers, batch, config_.num_key_value_heads, max_len, config_.head_dim(),
+                 at::TensorOptions().dtype(w.scalar_type()).device(w.device()));
+}
+
+int64_t count_body_params(const LlamaConfig& c) {
+  const int64_t h = c.hidden_size, kv = c.num_key_value_heads * c.head_dim();
+  const int64_t per_layer = 2 * h * h + 2 * h * kv + 3 * h * c.intermediate_size + 2 * h;
+  return c.num_hidden_layers * per_layer + h;  // + the final norm
+}
+
+int64_t count_params(const LlamaConfig& c) { return count_body_params(c) + 2 * c.vocab_size * c.hidden_size; }
+
+double inference_flops_per_token(const LlamaConfig& c, int64_t prompt, int64_t new_tokens) {
+  TORCH_CHECK((prompt > 0) != (new_tokens > 0), "[Llama] a step processes a prompt or generates tokens, not both");
+  const double body = 2.0 * double(count_body_params(c));
+  const double head = 2.0 * double(c.vocab_size) * double(c.hidden_size);
+  const double attention = 4.0 * double(c.num_hidden_layers) * double(c.hidden_size);
+  if (prompt > 0) return body + head / double(prompt) + attention * double(prompt + 1) / 2.0;
+  return body + head + attention * double(new_tokens + 1) / 2.0;
+}
+
+}  // namespace mlspeed::llama

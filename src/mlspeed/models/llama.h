@@ -1,0 +1,233 @@
+// Llama (Touvron et al. 2023) as Hugging Face's LlamaForCausalLM, read top to bottom:
+//
+//   input_ids (B,T) -> embed_tokens
+//     -> num_hidden_layers x LlamaDecoderLayer (pre-norm):
+//          x = x + o_proj(attention(rope(q_proj(h)), rope(k_proj(h)), v_proj(h))),  h = input_layernorm(x)
+//          x = x + down_proj(silu(gate_proj(h)) * up_proj(h)),          h = post_attention_layernorm(x)
+//     -> norm -> lm_head (untied) -> logits (B,T,vocab)
+//
+// Parameter names are exactly Hugging Face's, so a Llama-2 or TinyLlama model.safetensors loads
+// by name:
+//   model.embed_tokens.weight,
+//   model.layers.N.self_attn.{q_proj,k_proj,v_proj,o_proj}.weight (no biases),
+//   model.layers.N.mlp.{gate_proj,up_proj,down_proj}.weight,
+//   model.layers.N.input_layernorm.weight, model.layers.N.post_attention_layernorm.weight,
+//   model.norm.weight, lm_head.weight
+// The rotary tables are no parameters or buffers (HF's inv_freq is non-persistent; old
+// checkpoints that saved "rotary_emb.inv_freq" are loaded with that suffix ignored).
+//
+// Details that decide whether real weights give real text:
+//   * RMSNorm, eps 1e-5, computed in float32 and cast back before the gain, as HF does.
+//   * Rotary embeddings with theta 10000 in HF's rotate_half convention (the two halves of a
+//     head are the pairs), not Meta's interleaved one: HF checkpoints are permuted for it.
+//     cos/sin are computed in float32 and cast to the activations' dtype, as HF does.
+//   * Grouped-query attention (num_key_value_heads < num_attention_heads, TinyLlama): query
+//     head h reads key/value head h / (heads / kv_heads), HF's repeat_kv. The KV cache holds
+//     only the kv heads.
+//
+// The parameters are created directly with the TensorOptions given (device and dtype), so that
+// a 7B model is never materialised in float32 on the host; init_weights fills them from a
+// generator (HF's init: normal(0, 0.02) for every matrix, ones for the norm gains).
+//
+// FLOPs per token (inference, counted as the 2N convention with attention added):
+//   2 * N_body + 2 * vocab * hidden (lm_head, only for the positions whose logits are computed)
+//     + 4 * L * hidden * context
+// where N_body = every parameter except embed_tokens (a lookup, no FLOPs) and lm_head, i.e.
+// the layers and the final norm (norm gains counted at 2 FLOPs each, as the convention does;
+// they are 0.001% of it), and `context` the number of keys the token attends to: QK^T is
+// 2 * head_dim * context per head and AV as much, over heads * head_dim = hidden (also with
+// GQA: every query head does the work). See inference_flops_per_token for pp and tg.
+#pragma once
+
+#include <ATen/ATen.h>
+#include <torch/nn/module.h>
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/pimpl.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "mlspeed/models/kv_cache.h"
+
+namespace mlspeed::llama {
+
+// Defaults are Llama-2-7B's config.json (meta-llama/Llama-2-7b-hf).
+struct LlamaConfig {
+  int64_t vocab_size = 32000;
+  int64_t hidden_size = 4096;
+  int64_t intermediate_size = 11008;
+  int64_t num_hidden_layers = 32;
+  int64_t num_attention_heads = 32;
+  int64_t num_key_value_heads = 32;
+  int64_t max_position_embeddings = 4096;
+  double rms_norm_eps = 1e-5;
+  double rope_theta = 10000.0;
+
+  int64_t head_dim() const { return hidden_size / num_attention_heads; }
+};
+
+// A Linear without bias whose weight (out, in) is created with the given options.
+class LinearImpl : public torch::nn::Module {
+ public:
+  LinearImpl(int64_t in, int64_t out, const at::TensorOptions& options);
+  at::Tensor forward(const at::Tensor& x) { return at::linear(x, weight); }
+  at::Tensor weight;
+};
+TORCH_MODULE(Linear);
+
+class EmbeddingImpl : public torch::nn::Module {
+ public:
+  EmbeddingImpl(int64_t count, int64_t dim, const at::TensorOptions& options);
+  at::Tensor forward(const at::Tensor& ids) { return at::embedding(weight, ids); }
+  at::Tensor weight;
+};
+TORCH_MODULE(Embedding);
+
+// HF's LlamaRMSNorm: weight * (x / sqrt(mean(x^2) + eps)), the normalisation in float32.
+class RMSNormImpl : public torch::nn::Module {
+ public:
+  RMSNormImpl(int64_t dim, double eps, const at::TensorOptions& options);
+  at::Tensor forward(const at::Tensor& x);
+  at::Tensor weight;
+
+ private:
+  double eps_;
+};
+TORCH_MODULE(RMSNorm);
+
+// HF's rotate_half: (x1, x2) -> (-x2, x1), x1 and x2 the halves of the last dimension.
+at::Tensor rotate_half(const at::Tensor& x);
+// x * cos + rotate_half(x) * sin, with cos/sin (T, head_dim) broadcast over (B, heads, T, head_dim).
+at::Tensor apply_rotary(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin);
+// The float32 tables (positions, head_dim) of HF's LlamaRotaryEmbedding: angle p * theta^(-2i/d)
+// for i < d/2, the same angles repeated for the second half.
+std::pair<at::Tensor, at::Tensor> rotary_tables(int64_t positions, int64_t head_dim, double theta);
+
+// Causal attention of q (B, heads, T, D) over the cached k, v (B, kv_heads, past + T, D), with
+// kv_heads dividing heads (query head h reads kv head h / (heads / kv_heads)). One new token
+// (decoding) folds the query heads of a group into the query axis instead of copying k and v.
+at::Tensor grouped_cached_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, int64_t past);
+
+class LlamaAttentionImpl : public torch::nn::Module {
+ public:
+  LlamaAttentionImpl(const LlamaConfig& config, const at::TensorOptions& options);
+  // x (B, T, hidden) at positions [past, past + T) with cos/sin for those positions; `cache`
+  // (may be null) holds the past positions of this layer and receives the new ones.
+  at::Tensor forward(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin, KVCache* cache,
+                     int64_t layer);
+
+  // Puts q, k and v's weights side by side in one tensor, the parameters becoming views of
+  // it, so that one matrix product makes all three (see LlamaForCausalLMImpl::fuse_projections).
+  void fuse();
+  bool fused() const;
+
+  Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
+
+ private:
+  int64_t heads_, kv_heads_, head_dim_;
+  at::Tensor qkv_weight_;  // (heads + 2 kv_heads) * head_dim x hidden, when fused
+};
+TORCH_MODULE(LlamaAttention);
+
+class LlamaMLPImpl : public torch::nn::Module {
+ public:
+  LlamaMLPImpl(const LlamaConfig& config, const at::TensorOptions& options);
+  at::Tensor forward(const at::Tensor& x);
+  void fuse();  // gate and up in one tensor, as q, k, v above
+  bool fused() const;
+
+  Linear gate_proj{nullptr}, up_proj{nullptr}, down_proj{nullptr};
+
+ private:
+  at::Tensor gate_up_weight_;  // 2 ffn x hidden, when fused
+};
+TORCH_MODULE(LlamaMLP);
+
+class LlamaDecoderLayerImpl : public torch::nn::Module {
+ public:
+  LlamaDecoderLayerImpl(const LlamaConfig& config, const at::TensorOptions& options);
+  at::Tensor forward(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin, KVCache* cache,
+                     int64_t layer);
+
+  LlamaAttention self_attn{nullptr};
+  LlamaMLP mlp{nullptr};
+  RMSNorm input_layernorm{nullptr}, post_attention_layernorm{nullptr};
+};
+TORCH_MODULE(LlamaDecoderLayer);
+
+// HF's LlamaModel: the embedding, the layers and the final norm (the "model." of the names).
+class LlamaModelImpl : public torch::nn::Module {
+ public:
+  LlamaModelImpl(const LlamaConfig& config, const at::TensorOptions& options);
+
+  Embedding embed_tokens{nullptr};
+  torch::nn::ModuleList layers{nullptr};
+  RMSNorm norm{nullptr};
+  std::vector<LlamaDecoderLayer> typed_layers;  // the modules of `layers`, typed
+};
+TORCH_MODULE(LlamaModel);
+
+class LlamaForCausalLMImpl : public torch::nn::Module {
+ public:
+  // Creates the parameters, uninitialised, with `options` (device and dtype); call
+  // init_weights (random) or load weights before use.
+  explicit LlamaForCausalLMImpl(const LlamaConfig& config,
+                                const at::TensorOptions& options = at::TensorOptions(at::kFloat));
+
+  // HF's init: normal(0, 0.02) from `generator` for every matrix (embedding and lm_head
+  // included), ones for the RMSNorm gains. The generator's device must be the parameters'.
+  void init_weights(at::Generator generator);
+
+  // ids: int64 (B, T). Without a cache the positions are 0..T-1; with one, past = its length:
+  // the positions are past..past+T-1, the new keys and values are appended and the cache is
+  // advanced by T. `last_only`: logits of the last position only, (B, 1, vocab), as generation
+  // needs (the final norm and lm_head skip the others); otherwise (B, T, vocab).
+  at::Tensor forward(const at::Tensor& ids, KVCache* cache = nullptr, bool last_only = false);
+
+  // Fuses the projections that read the same input (q, k, v; gate, up) into one matrix
+  // product each: the parameters become views of one tensor per layer, with their names,
+  // shapes and values unchanged (weights load into them in place). Moving or casting the model
+  // afterwards (to()) gives the parameters separate storage again; the layers notice and use
+  // the separate products until fuse_projections() is called again. Decoding one token is
+  // bound by kernel launches as much as by memory: this saves 3 of about 40 per layer.
+  void fuse_projections();
+
+  // A cache of `max_len` positions for `batch` sequences, in the dtype and on the device of
+  // the parameters (kv heads only).
+  KVCache make_cache(int64_t batch, int64_t max_len) const;
+
+  const LlamaConfig& config() const { return config_; }
+
+  LlamaModel model{nullptr};
+  Linear lm_head{nullptr};
+
+ private:
+  // cos/sin tables in the dtype and on the device of `like`, for every position; made on
+  // first use and again after the model moved (plain members, not buffers).
+  const std::pair<at::Tensor, at::Tensor>& rotary_for(const at::Tensor& like);
+
+  LlamaConfig config_;
+  std::pair<at::Tensor, at::Tensor> rotary_float_;  // float32, CPU
+  std::pair<at::Tensor, at::Tensor> rotary_;        // cast and moved
+};
+TORCH_MODULE(LlamaForCausalLM);
+
+// Every parameter, counted from the configuration without building the model: per layer
+// 2 h^2 + 2 h kv (q, o; k, v with kv = kv_heads * head_dim) + 3 h ffn + 2 h (norms); plus the
+// embedding and lm_head (vocab * h each) and the final norm (h). Llama-2-7B: 6,738,415,616.
+int64_t count_params(const LlamaConfig& config);
+// The same, less embed_tokens and lm_head: N_body of the FLOPs formula above.
+int64_t count_body_params(const LlamaConfig& config);
+
+// Inference FLOPs per processed token of one step (see the formula at the top):
+//  * prompt processing of `prompt` tokens into an empty cache, logits of the last position only:
+//    2 N_body + 2 vocab h / prompt + 4 L h (prompt + 1) / 2
+//    (token i, from 0, attends to i + 1 keys: the mean context is (prompt + 1) / 2; lm_head runs
+//    once per sequence, shared by its prompt tokens);
+//  * generation of `new_tokens` tokens one at a time from an empty cache (llama-bench's tg):
+//    2 N_body + 2 vocab h + 4 L h (new_tokens + 1) / 2
+//    (decode step j, from 0, attends to the j cached keys and its own: j + 1).
+// Exactly one of prompt and new_tokens is positive.
+double inference_flops_per_token(const LlamaConfig& config, int64_t prompt, int64_t new_tokens);
+
+}  // namespace mlspeed::llama

@@ -1,0 +1,319 @@
+#include "mlspeed/workloads/llama2_generate.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Context.h>
+#include <c10/core/InferenceMode.h>
+#include <torch/version.h>
+
+#include <algorithm>
+#include <mutex>
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
+#include "mlspeed/device/timer.h"
+#include "mlspeed/io/weights.h"
+
+namespace mlspeed {
+namespace llama {
+namespace {
+
+constexpr const char* kName = "llama2-7b-generate";
+
+at::ScalarType inference_dtype(Precision precision) {
+  if (precision == Precision::fp16) return at::kHalf;
+  if (precision == Precision::bf16) return at::kBFloat16;
+  return at::kFloat;  // fp32, and tf32 (float32 storage; the runner sets TF32)
+}
+
+// The device's default generator, cloned and seeded: the device's own random stream, without
+// touching the global one.
+at::Generator seeded_device_generator(const c10::Device& device, uint64_t seed) {
+  at::Generator global = at::globalContext().defaultGenerator(device);  // shares the impl
+  at::Generator generator;
+  {
+    std::lock_guard<std::mutex> lock(global.mutex());
+    generator = global.clone();
+  }
+  std::lock_guard<std::mutex> lock(generator.mutex());
+  generator.set_current_seed(seed);
+  return generator;
+}
+
+LlamaForCausalLM build_model(const LlamaConfig& config, const c10::Device& device, at::ScalarType dtype,
+                             uint64_t seed, bool init_on_device, bool random_init) {
+  if (init_on_device) {
+    LlamaForCausalLM model(config, at::TensorOptions().device(device).dtype(dtype));
+    if (random_init) model->init_weights(seeded_device_generator(device, seed));
+    return model;
+  }
+  LlamaForCausalLM model(config, at::TensorOptions(at::kFloat));
+  if (random_init) model->init_weights(at::make_generator<at::CPUGeneratorImpl>(seed));
+  model->to(device, dtype);
+  return model;
+}
+
+}  // namespace
+
+LlamaConfig generate_config(const std::string& size) {
+  LlamaConfig c;  // full: Llama-2-7B
+  if (size == "full") return c;
+  if (size == "medium") {  // TinyLlama-1.1B (TinyLlama/TinyLlama-1.1B-intermediate-step-1431k-3T)
+    c.hidden_size = 2048;
+    c.intermediate_size = 5632;
+    c.num_hidden_layers = 22;
+    c.num_attention_heads = 32;
+    c.num_key_value_heads = 4;
+    return c;  // max_position_embeddings 4096 (TinyLlama trained at 2048; the shape is the same)
+  }
+  if (size == "small") {
+    c.hidden_size = 768;
+    c.intermediate_size = 2048;
+    c.num_hidden_layers = 12;
+    c.num_attention_heads = 12;
+    c.num_key_value_heads = 12;
+    c.max_position_embeddings = 2048;
+    return c;
+  }
+  if (size == "tiny") {  // grouped-query attention (2 kv heads for 4) so that tests cover it
+    c.vocab_size = 256;
+    c.hidden_size = 32;
+    c.intermediate_size = 64;
+    c.num_hidden_layers = 2;
+    c.num_attention_heads = 4;
+    c.num_key_value_heads = 2;
+    c.max_position_embeddings = 64;
+    return c;
+  }
+  throw std::invalid_argument(std::string("[") + kName + "] unknown size '" + size + "'");
+}
+
+bool cpu_runs_float16() {
+  static const bool runs = [] {
+    try {
+      LlamaConfig c;
+      c.vocab_size = 16;
+      c.hidden_size = 8;
+      c.intermediate_size = 16;
+      c.num_hidden_layers = 1;
+      c.num_attention_heads = 2;
+      c.num_key_value_heads = 1;
+      c.max_position_embeddings = 8;
+      LlamaForCausalLM model(c, at::TensorOptions(at::kHalf));
+      model->init_weights(at::make_generator<at::CPUGeneratorImpl>(0));
+      c10::InferenceMode inference;
+      KVCache cache = model->make_cache(1, 4);
+      const at::Tensor ids = at::zeros({1, 3}, at::kLong);
+      model->forward(ids, &cache, true).argmax(-1);
+      model->forward(ids.narrow(1, 0, 1), &cache, true).argmax(-1);
+      return true;
+    } catch (const c10::Error&) {
+      return false;
+    }
+  }();
+  return runs;
+}
+
+GenerateSession::GenerateSession(const LlamaConfig& config, const c10::Device& device, Precision precision,
+                                 uint64_t seed, bool init_on_device, bool random_init)
+    : device_(device), dtype_(inference_dtype(precision)), seed_(seed) {
+  TORCH_CHECK_NOT_IMPLEMENTED(!(device.is_cpu() && dtype_ == at::kHalf) || cpu_runs_float16(), "[", kName,
+                              "] fp16 on the CPU: LibTorch " TORCH_VERSION
+                              " has no float16 CPU kernels for this model's ops (matrix products); "
+                              "use bf16 or fp32 on the CPU");
+  model_ = build_model(config, device, dtype_, seed, init_on_device, random_init);
+  model_->fuse_projections();  // after the move: weights loaded later are copied into place
+  model_->eval();
+}
+
+void GenerateSession::prepare(const Shape& shape) {
+  const LlamaConfig& c = model_->config();
+  TORCH_CHECK(shape.batch >= 1 && shape.seq >= 0 && shape.new_tokens >= 0 &&
+                  (shape.seq > 0) != (shape.new_tokens > 0),
+              "[", kName, "] a step is prompt processing (seq > 0, new_tokens 0) or generation (seq 0, ",
+              "new_tokens > 0) of batch >= 1; got batch ", shape.batch, " seq ", shape.seq, " new_tokens ",
+              shape.new_tokens);
+  const int64_t length = shape.seq + shape.new_tokens;
+  TORCH_CHECK(length <= c.max_position_embeddings, "[", kName, "] ", length, " positions exceed the model's ",
+              c.max_position_embeddings);
+  cache_ = KVCache();  // free the previous shape's cache before allocating this one
+  prompt_ = start_ = output_ = at::Tensor();
+  auto generator = at::make_generator<at::CPUGeneratorImpl>(seed_);
+  if (shape.seq > 0)
+    prompt_ = at::randint(c.vocab_size, {shape.batch, shape.seq}, generator, at::kLong).to(device_);
+  else
+    start_ = at::randint(c.vocab_size, {shape.batch, 1}, generator, at::kLong).to(device_);
+  cache_ = model_->make_cache(shape.batch, length);
+  shape_ = shape;
+}
+
+void GenerateSession::step() {
+  TORCH_CHECK(cache_.defined(), "[", kName, "] step() before prepare()");
+  c10::InferenceMode inference;
+  cache_.reset();
+  if (shape_.seq > 0) {
+    output_ = model_->forward(prompt_, &cache_, /*last_only=*/true).squeeze(1);
+    return;
+  }
+  std::vector<at::Tensor> tokens;
+  tokens.reserve(static_cast<size_t>(shape_.new_tokens));
+  at::Tensor token = start_;
+  for (int64_t i = 0; i < shape_.new_tokens; ++i) {
+    token = model_->forward(token, &cache_, /*last_only=*/true).argmax(-1);  // (batch, 1), on the device
+    tokens.push_back(token);
+  }
+  output_ = at::cat(tokens, 1);
+}
+
+Generation GenerateSession::greedy(const std::vector<int64_t>& prompt, int64_t new_tokens) {
+  const int64_t vocab = vocab_size();
+  if (prompt.empty()) throw std::invalid_argument(std::string("[") + kName + "] the prompt is empty");
+  for (int64_t id : prompt)
+    if (id < 0 || id >= vocab)
+      throw std::invalid_argument(std::string("[") + kName + "] token id " + std::to_string(id) +
+                                  " is outside the vocabulary [0, " + std::to_string(vocab) + ")");
+  if (new_tokens < 0) throw std::invalid_argument(std::string("[") + kName + "] new_tokens is negative");
+  const int64_t length = static_cast<int64_t>(prompt.size()) + new_tokens;
+  if (length > max_positions())
+    throw std::invalid_argument(std::string("[") + kName + "] a prompt of " + std::to_string(prompt.size()) +
+                                " tokens + " + std::to_string(new_tokens) + " new tokens exceed the " +
+                                std::to_string(max_positions()) + " positions the model takes");
+
+  c10::InferenceMode inference;
+  KVCache cache = model_->make_cache(1, length);
+  const at::Tensor ids =
+      at::tensor(prompt, at::kLong).view({1, static_cast<int64_t>(prompt.size())}).to(device_);
+  std::vector<at::Tensor> tokens, margins;
+  // The next token (1, 1) from logits (1, 1, vocab), and its top-1 minus top-2 logit in float32.
+  const auto pick = [&](const at::Tensor& logits) {
+    const at::Tensor row = logits.reshape({vocab}).to(at::kFloat);
+    const at::Tensor top = std::get<0>(row.topk(2));
+    margins.push_back(top[0] - top[1]);
+    tokens.push_back(row.argmax().view({1, 1}));
+    return tokens.back();
+  };
+
+  Generation result;
+  auto total = make_timer(device_), first = make_timer(device_);
+  total->start();
+  first->start();
+  const at::Tensor prompt_logits = model_->forward(ids, &cache, /*last_only=*/true);
+  if (new_tokens == 0) {
+    result.first_token_ms = first->stop_ms();
+    result.total_ms = total->stop_ms();
+    return result;
+  }
+  at::Tensor token = pick(prompt_logits);
+  result.first_token_ms = first->stop_ms();
+  for (int64_t i = 1; i < new_tokens; ++i) token = pick(model_->forward(token, &cache, /*last_only=*/true));
+  const at::Tensor all_tokens = at::cat(tokens, 1).reshape({new_tokens}).cpu();
+  const at::Tensor all_margins = at::stack(margins).to(at::kDouble).cpu();
+  result.total_ms = total->stop_ms();
+  const int64_t* t = all_tokens.data_ptr<int64_t>();
+  const double* m = all_margins.data_ptr<double>();
+  result.tokens.assign(t, t + new_tokens);
+  result.top2_margins.assign(m, m + new_tokens);
+  return result;
+}
+
+}  // namespace llama
+
+namespace {
+
+using llama::LlamaConfig;
+
+std::string summary_of(const LlamaConfig& c) {
+  std::string s = std::to_string(c.num_hidden_layers) + " layers, " + std::to_string(c.num_attention_heads) +
+                  " heads";
+  if (c.num_key_value_heads != c.num_attention_heads) s += " (" + std::to_string(c.num_key_value_heads) + " kv)";
+  return s + ", " + std::to_string(c.hidden_size) + " wide, ffn " + std::to_string(c.intermediate_size) +
+         ", vocab " + std::to_string(c.vocab_size);
+}
+
+class Llama2Generate : public Workload {
+ public:
+  Llama2Generate() {
+    for (const char* size : {"tiny", "small", "medium", "full"}) {
+      const LlamaConfig c = llama::generate_config(size);
+      WorkloadSize s;
+      s.name = size;
+      s.summary = summary_of(c);
+      s.parameters = llama::count_params(c);  // every parameter, embedding and lm_head included
+      s.batches = {1};
+      const bool tiny = s.name == "tiny";
+      s.seqs = {tiny ? 16 : 512};         // llama-bench's pp512
+      s.new_tokens = {tiny ? 8 : 128};    // llama-bench's tg128
+      s.max_seq = c.max_position_embeddings;
+      sizes_.push_back(std::move(s));
+    }
+  }
+
+  std::string name() const override { return llama::kName; }
+  std::string description() const override {
+    return "Llama-2-7B architecture as llama-bench times it: prompt processing (pp: the prompt into an empty "
+           "KV cache) and text generation (tg: greedy, one token at a time) as separate rows (seed 003)";
+  }
+  Job job() const override { return Job::infer; }
+  std::string item_unit() const override { return "tokens"; }
+  const std::vector<WorkloadSize>& sizes() const override { return sizes_; }
+  double items_per_step(const Shape& shape) const override {
+    return double(shape.batch) * double(shape.seq + shape.new_tokens);
+  }
+
+  // See models/llama.h: 2 N_body + lm_head where logits are computed + 4 L h context.
+  double flops_per_item(const std::string& size, const Shape& shape) const override {
+    if ((shape.seq > 0) == (shape.new_tokens > 0)) return 0;  // neither pp nor tg
+    return llama::inference_flops_per_token(llama::generate_config(size), shape.seq, shape.new_tokens);
+  }
+
+  // llama-bench's tests: one pp row per prompt length, one tg row per generation length.
+  std::vector<Shape> shapes(const WorkloadSize& size, const ShapeRequest& request) const override {
+    const auto& batches = request.batches.empty() ? size.batches : request.batches;
+    const auto& prompts = request.seqs.empty() ? size.seqs : request.seqs;
+    const auto& generations = request.new_tokens.empty() ? size.new_tokens : request.new_tokens;
+    std::vector<Shape> shapes;
+    for (int64_t p : prompts)
+      for (int64_t batch : batches) shapes.push_back(Shape{batch, p, 0});
+    for (int64_t n : generations)
+      for (int64_t batch : batches) shapes.push_back(Shape{batch, 0, n});
+    return shapes;
+  }
+
+  // Weights exactly; the KV cache of the step (2 L batch kv_heads head_dim (seq + new_tokens));
+  // activations roughly and low: the residual stream and its normed copy, the MLP's gate and up
+  // of the positions in flight, and the logits of the last position.
+  std::optional<MemoryEstimate> memory_estimate(const std::string& size, const Shape& shape,
+                                                Precision precision) const override {
+    const LlamaConfig c = llama::generate_config(size);
+    const int64_t bytes = precision == Precision::fp16 || precision == Precision::bf16 ? 2 : 4;
+    const int64_t length = shape.seq + shape.new_tokens;
+    const int64_t in_flight = shape.batch * std::max<int64_t>(shape.seq, 1);
+    MemoryEstimate m;
+    m.model = llama::count_params(c) * bytes;
+    m.per_step = 2 * c.num_hidden_layers * shape.batch * c.num_key_value_heads * c.head_dim() * length * bytes +
+                 in_flight * (2 * c.hidden_size + 2 * c.intermediate_size) * bytes +
+                 shape.batch * c.vocab_size * bytes;
+    return m;
+  }
+
+  std::unique_ptr<Session> open(const std::string& size, const c10::Device& device, Precision precision,
+                                const OpenOptions& options) const override {
+    const bool on_device = size == "medium" || size == "full";  // too big to build on the host first
+    const bool random = options.weights.empty();
+    auto session = std::make_unique<llama::GenerateSession>(llama::generate_config(size), device, precision,
+                                                            options.seed, on_device, random);
+    // Hugging Face Llama checkpoints (Llama-2-*-hf, TinyLlama) load by name; older ones also
+    // saved each layer's rotary inv_freq, which is computed here.
+    if (!random) load_weights(session->model(), options.weights, WeightsOptions{{"rotary_emb.inv_freq"}, {}, "", {}});
+    return session;
+  }
+
+ private:
+  std::vector<WorkloadSize> sizes_;
+};
+
+}  // namespace
+
+std::unique_ptr<Workload> make_llama2_generate() { return std::make_unique<Llama2Generate>(); }
+
+}  // namespace mlspeed
