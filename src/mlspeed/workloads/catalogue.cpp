@@ -8,12 +8,14 @@ namespace mlspeed {
 // dropped by the linker.
 std::unique_ptr<Workload> make_nanogpt_shakespeare_char();
 std::unique_ptr<Workload> make_bert_base_infer();
+std::unique_ptr<Workload> make_sd15_unet_infer();
 
 const std::vector<const Workload*>& workload_catalogue() {
   static const auto owned = [] {
     std::vector<std::unique_ptr<Workload>> w;
     w.push_back(make_nanogpt_shakespeare_char());
     w.push_back(make_bert_base_infer());
+    w.push_back(make_sd15_unet_infer());
     return w;
   }();
   static const auto catalogue = [] {
