@@ -10,6 +10,7 @@ std::unique_ptr<Workload> make_resnet50_cifar100();
 std::unique_ptr<Workload> make_resnet50_food101();
 std::unique_ptr<Workload> make_nanogpt_shakespeare_char();
 std::unique_ptr<Workload> make_bert_base_infer();
+std::unique_ptr<Workload> make_sd15_unet_infer();
 std::unique_ptr<Workload> make_llama2_generate();
 
 const std::vector<const Workload*>& workload_catalogue() {
@@ -19,6 +20,7 @@ const std::vector<const Workload*>& workload_catalogue() {
     w.push_back(make_resnet50_food101());
     w.push_back(make_nanogpt_shakespeare_char());
     w.push_back(make_bert_base_infer());
+    w.push_back(make_sd15_unet_infer());
     w.push_back(make_llama2_generate());
     return w;
   }();
