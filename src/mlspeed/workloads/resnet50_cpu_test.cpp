@@ -172,12 +172,18 @@ TEST(ResNet50Workloads, SessionStepsInEveryCpuPrecision) {
     auto& training = as_training(*session);
     session->prepare(Shape{4});
     const at::Tensor before = training.net()->fc->weight.detach().clone();
-    session->step();
-    session->step();
+    // fp16's loss scale starts at 2^16 and halves after each step whose gradients overflow, and
+    // such steps change no weight (GradScaler): allow it to back off first.
+    int steps = 0;
+    do {
+      session->step();
+      ++steps;
+    } while (precision == Precision::fp16 && steps < 30 && training.net()->fc->weight.equal(before));
+    if (precision != Precision::fp16) EXPECT_EQ(steps, 1);
     EXPECT_TRUE(std::isfinite(training.last_loss().item<float>())) << name(precision);
     EXPECT_FALSE(training.net()->fc->weight.equal(before)) << name(precision);
     EXPECT_EQ(training.net()->fc->weight.scalar_type(), at::kFloat) << name(precision);  // autocast keeps fp32
-    EXPECT_EQ(training.net()->bn1->num_batches_tracked.item<int64_t>(), 2) << name(precision);
+    EXPECT_EQ(training.net()->bn1->num_batches_tracked.item<int64_t>(), steps) << name(precision);
   }
 }
 
