@@ -19,7 +19,8 @@ std::string list(const std::vector<int64_t>& xs) {
 std::vector<std::pair<int64_t, double>> flops_at_defaults(const Workload& w, const WorkloadSize& s) {
   std::vector<std::pair<int64_t, double>> out;
   const std::vector<int64_t> seqs = s.seqs.empty() ? std::vector<int64_t>{0} : s.seqs;
-  for (int64_t seq : seqs) out.emplace_back(seq, w.flops_per_item(s.name, Shape{s.batches.front(), seq}));
+  const int64_t new_tokens = s.new_tokens.empty() ? 0 : s.new_tokens.front();  // generation: the default
+  for (int64_t seq : seqs) out.emplace_back(seq, w.flops_per_item(s.name, Shape{s.batches.front(), seq, new_tokens}));
   return out;
 }
 

@@ -7,13 +7,17 @@ namespace mlspeed {
 // Each workload file defines its factory; the list is explicit so that no registration can be
 // dropped by the linker.
 std::unique_ptr<Workload> make_nanogpt_shakespeare_char();
+std::unique_ptr<Workload> make_gpt2_train();
 std::unique_ptr<Workload> make_bert_base_infer();
+std::unique_ptr<Workload> make_gpt2_generate();
 
 const std::vector<const Workload*>& workload_catalogue() {
   static const auto owned = [] {
     std::vector<std::unique_ptr<Workload>> w;
     w.push_back(make_nanogpt_shakespeare_char());
+    w.push_back(make_gpt2_train());
     w.push_back(make_bert_base_infer());
+    w.push_back(make_gpt2_generate());
     return w;
   }();
   static const auto catalogue = [] {
