@@ -2,11 +2,31 @@
 // know about (see each command), 2 bad input (thrown as UsageError and reported by the app).
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "cli/options.h"
 
+namespace CLI {
+class App;
+}
+
 namespace mlspeed::cli {
+
+// The options of `mlspeed generate` as typed; generate_command validates them.
+struct GenerateOptions {
+  std::string workload = "gpt2-generate";
+  std::string size = "full";
+  std::string device = "cpu";
+  std::string dtype = "fp32";
+  std::string weights;  // empty: random weights from the seed
+  std::string seed = "0";
+  std::string vocab;    // a folder with GPT-2's encoder.json and vocab.bpe
+  std::optional<std::string> prompt;  // text (needs vocab)
+  std::optional<std::string> ids;     // comma-separated token ids
+  std::string new_tokens = "16";
+  std::string format = "md";  // md, json
+};
 
 int devices_command(bool json);
 int workloads_command(bool json);
@@ -14,6 +34,10 @@ int workloads_command(bool json);
 int run_command(const RunOptions& options, const std::string& command_line);
 // `run` is a run id or "last".
 int show_command(const std::string& run, const std::string& format, const std::string& db_path);
+// Declares `generate` and its options on `app`; `options` is filled when it is parsed.
+CLI::App* add_generate_command(CLI::App& app, GenerateOptions& options);
+// 2 for bad input or a bad vocabulary/weights file, 1 if the device failed to run the model.
+int generate_command(const GenerateOptions& options);
 
 int run_app(int argc, char** argv);
 

@@ -9,9 +9,11 @@ namespace mlspeed {
 std::unique_ptr<Workload> make_resnet50_cifar100();
 std::unique_ptr<Workload> make_resnet50_food101();
 std::unique_ptr<Workload> make_nanogpt_shakespeare_char();
+std::unique_ptr<Workload> make_gpt2_train();
 std::unique_ptr<Workload> make_bert_base_infer();
 std::unique_ptr<Workload> make_sd15_unet_infer();
 std::unique_ptr<Workload> make_llama2_generate();
+std::unique_ptr<Workload> make_gpt2_generate();
 
 const std::vector<const Workload*>& workload_catalogue() {
   static const auto owned = [] {
@@ -19,9 +21,11 @@ const std::vector<const Workload*>& workload_catalogue() {
     w.push_back(make_resnet50_cifar100());
     w.push_back(make_resnet50_food101());
     w.push_back(make_nanogpt_shakespeare_char());
+    w.push_back(make_gpt2_train());
     w.push_back(make_bert_base_infer());
     w.push_back(make_sd15_unet_infer());
     w.push_back(make_llama2_generate());
+    w.push_back(make_gpt2_generate());
     return w;
   }();
   static const auto catalogue = [] {

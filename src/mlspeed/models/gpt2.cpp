@@ -1,0 +1,175 @@
+#include "mlspeed/models/gpt2.h"
+
+#include <torch/nn/options/normalization.h>
+#include <torch/utils.h>
+
+#include <cmath>
+#include <string>
+
+#include "mlspeed/compat/torch_compat.h"
+
+namespace mlspeed::gpt2 {
+namespace {
+
+torch::nn::LayerNorm layer_norm(const GPT2Config& config) {
+  return torch::nn::LayerNorm(torch::nn::LayerNormOptions({config.n_embd}).eps(config.layer_norm_epsilon));
+}
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+}  // namespace
+
+Conv1DImpl::Conv1DImpl(int64_t in_features, int64_t out_features) {
+  weight = register_parameter("weight", at::empty({in_features, out_features}));
+  bias = register_parameter("bias", at::zeros({out_features}));
+}
+
+at::Tensor Conv1DImpl::forward(const at::Tensor& x) {
+  std::vector<int64_t> shape = x.sizes().vec();
+  shape.back() = weight.size(1);
+  return at::addmm(bias, x.reshape({-1, weight.size(0)}), weight).view(shape);
+}
+
+AttentionImpl::AttentionImpl(const GPT2Config& config)
+    : c_attn(register_module("c_attn", Conv1D(config.n_embd, 3 * config.n_embd))),
+      c_proj(register_module("c_proj", Conv1D(config.n_embd, config.n_embd))),
+      resid_dropout(register_module("resid_dropout", torch::nn::Dropout(config.dropout))),
+      n_head_(config.n_head),
+      n_embd_(config.n_embd),
+      dropout_(config.dropout) {
+  TORCH_CHECK(config.n_head > 0 && config.n_embd % config.n_head == 0, "[GPT-2] n_embd ", config.n_embd,
+              " is not a multiple of n_head ", config.n_head);
+}
+
+at::Tensor AttentionImpl::forward(const at::Tensor& x, KVCache* cache, int64_t layer) {
+  const int64_t B = x.size(0), T = x.size(1), C = x.size(2);
+  // (B, T, C) -> (B, n_head, T, head_dim)
+  const auto heads = [&](const at::Tensor& t) { return t.view({B, T, n_head_, C / n_head_}).transpose(1, 2); };
+  const std::vector<at::Tensor> qkv = c_attn(x).split(n_embd_, /*dim=*/2);
+  const at::Tensor q = heads(qkv[0]), k = heads(qkv[1]), v = heads(qkv[2]);
+  at::Tensor y;
+  if (cache == nullptr) {
+    y = compat::sdpa(q, k, v, /*is_causal=*/true, is_training() ? dropout_ : 0.0);
+  } else {
+    const int64_t past = cache->length();
+    const auto [keys, values] = cache->append(layer, k, v);
+    y = cached_attention(q, keys, values, past);
+  }
+  y = y.transpose(1, 2).contiguous().view({B, T, C});  // re-assemble the heads side by side
+  return resid_dropout(c_proj(y));
+}
+
+MLPImpl::MLPImpl(const GPT2Config& config)
+    : c_fc(register_module("c_fc", Conv1D(config.n_embd, 4 * config.n_embd))),
+      c_proj(register_module("c_proj", Conv1D(4 * config.n_embd, config.n_embd))),
+      dropout(register_module("dropout", torch::nn::Dropout(config.dropout))) {}
+
+at::Tensor MLPImpl::forward(const at::Tensor& x) {
+  return dropout(c_proj(at::gelu(c_fc(x), "tanh")));  // HF's "gelu_new"
+}
+
+BlockImpl::BlockImpl(const GPT2Config& config)
+    : ln_1(register_module("ln_1", layer_norm(config))),
+      attn(register_module("attn", Attention(config))),
+      ln_2(register_module("ln_2", layer_norm(config))),
+      mlp(register_module("mlp", MLP(config))) {}
+
+at::Tensor BlockImpl::forward(const at::Tensor& x, KVCache* cache, int64_t layer) {
+  const at::Tensor y = x + attn(ln_1(x), cache, layer);
+  return y + mlp(ln_2(y));
+}
+
+GPT2ModelImpl::GPT2ModelImpl(const GPT2Config& config) : config_(config) {
+  TORCH_CHECK(config.vocab_size > 0 && config.n_positions > 0 && config.n_layer > 0 && config.n_embd > 0,
+              "[GPT-2] vocab_size, n_positions, n_layer and n_embd must be positive");
+  wte = register_module("wte", torch::nn::Embedding(config.vocab_size, config.n_embd));
+  wpe = register_module("wpe", torch::nn::Embedding(config.n_positions, config.n_embd));
+  drop = register_module("drop", torch::nn::Dropout(config.dropout));
+  h = register_module("h", torch::nn::ModuleList());
+  for (int64_t i = 0; i < config.n_layer; ++i) {
+    blocks_.emplace_back(config);
+    h->push_back(blocks_.back());
+  }
+  ln_f = register_module("ln_f", layer_norm(config));
+  init_weights();
+}
+
+void GPT2ModelImpl::init_weights() {
+  torch::NoGradGuard no_grad;
+  for (const auto& module : modules(/*include_self=*/false)) {
+    if (auto* conv = module->as<Conv1D>()) {
+      conv->weight.normal_(0.0, 0.02);
+      conv->bias.zero_();
+    } else if (auto* emb = module->as<torch::nn::Embedding>()) {
+      emb->weight.normal_(0.0, 0.02);
+    }
+  }
+  // GPT-2's scaled init of the projections that write into the residual stream.
+  const double residual_std = 0.02 / std::sqrt(2.0 * static_cast<double>(config_.n_layer));
+  for (auto& item : named_parameters())
+    if (ends_with(item.key(), "c_proj.weight")) item.value().normal_(0.0, residual_std);
+}
+
+at::Tensor GPT2ModelImpl::hidden_states(const at::Tensor& idx, KVCache* cache) {
+  const int64_t T = idx.size(1);
+  const int64_t past = cache ? cache->length() : 0;
+  TORCH_CHECK(past + T <= config_.n_positions, "[GPT-2] cannot process position ", past + T - 1, ": the model has ",
+              config_.n_positions, " positions");
+  // Token + position embeddings, (B, T, n_embd); positions past..past+T-1 as a slice of wpe.
+  at::Tensor x = drop(wte(idx) + wpe->weight.narrow(0, past, T));
+  for (size_t i = 0; i < blocks_.size(); ++i) x = blocks_[i](x, cache, static_cast<int64_t>(i));
+  if (cache) cache->advance(T);
+  return ln_f(x);
+}
+
+at::Tensor GPT2ModelImpl::head(const at::Tensor& hidden) const { return at::linear(hidden, wte->weight); }
+
+at::Tensor GPT2ModelImpl::forward(const at::Tensor& idx) { return head(hidden_states(idx, nullptr)); }
+
+at::Tensor GPT2ModelImpl::forward_cached(const at::Tensor& idx, KVCache& cache) {
+  return head(hidden_states(idx, &cache).select(1, -1));
+}
+
+KVCache GPT2ModelImpl::make_cache(int64_t batch, int64_t max_len) const {
+  return KVCache(config_.n_layer, batch, config_.n_head, max_len, config_.n_embd / config_.n_head,
+                 wte->weight.options());
+}
+
+WeightsOptions checkpoint_names() {
+  return WeightsOptions{{".attn.bias", ".attn.masked_bias"}, {{"lm_head.weight", "wte.weight"}}, "transformer.", {}};
+}
+
+nanogpt::GPTConfig as_nanogpt(const GPT2Config& c) {
+  return nanogpt::GPTConfig{c.vocab_size, c.n_positions, c.n_layer, c.n_head, c.n_embd, c.dropout, /*bias=*/true};
+}
+
+int64_t count_params(const GPT2Config& config) {
+  return nanogpt::count_params(as_nanogpt(config), /*non_embedding=*/false);
+}
+
+int64_t num_params(const GPT2ModelImpl& model) {
+  int64_t n = 0;
+  for (const auto& p : model.parameters()) n += p.numel();
+  return n;
+}
+
+int64_t mfu_params(const GPT2Config& config) {
+  return nanogpt::count_params(as_nanogpt(config), /*non_embedding=*/true);
+}
+
+double training_flops_per_token(const GPT2Config& config, int64_t seq) {
+  return nanogpt::training_flops_per_token(as_nanogpt(config), mfu_params(config), seq);
+}
+
+double generation_flops(const GPT2Config& config, int64_t prompt, int64_t new_tokens) {
+  if (prompt < 1 || new_tokens < 1) return 0.0;
+  const double P = static_cast<double>(prompt + new_tokens - 1);
+  const double head = static_cast<double>(config.vocab_size) * static_cast<double>(config.n_embd);
+  const double layers = static_cast<double>(mfu_params(config)) - head;
+  const double L = static_cast<double>(config.n_layer), C = static_cast<double>(config.n_embd);
+  return 2.0 * layers * P + 4.0 * L * C * P * (P + 1.0) / 2.0 + 2.0 * head * static_cast<double>(new_tokens);
+}
+
+}  // namespace mlspeed::gpt2

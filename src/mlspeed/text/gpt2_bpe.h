@@ -1,0 +1,70 @@
+// GPT-2's byte-level BPE tokenizer, as OpenAI's encoder.py (gpt-2/src/encoder.py) and Hugging
+// Face's GPT2Tokenizer run it, from the two files the `gpt2` repository ships:
+//   encoder.json  {"token": id, ...}: each token is a string of "byte characters"
+//   vocab.bpe     "#version: 0.2", then one merge a line, "first second", best (lowest rank) first
+//
+// encode: text -> pre-tokens by GPT-2's pattern
+//     's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
+//   -> each pre-token's UTF-8 bytes mapped to printable characters (bytes_to_unicode: a space is
+//   "Ġ", a newline "Ċ") -> merged pairwise by rank until no ranked pair is left -> ids.
+// decode: ids -> tokens -> bytes -> UTF-8 text.
+//
+// The pattern is matched by hand over code points (std::regex has no \p{L}), alternative by
+// alternative as the `regex` module does, with its complete Unicode tables for \p{L}, \p{N} and
+// \s (text/unicode_classes.h). Bytes that are not valid UTF-8 (which a Python str cannot hold)
+// are pre-tokenised as one "other" character each, so any byte string encodes and decodes back.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace mlspeed::text {
+
+class Gpt2Bpe {
+ public:
+  // Reads DIR/encoder.json and DIR/vocab.bpe.
+  static Gpt2Bpe from_directory(const std::string& dir);
+  // Throws InputFileError naming the file and, for a malformed one, the line (vocab.bpe) or the
+  // byte offset and line (encoder.json) and what was expected. Every merge's two symbols and
+  // their concatenation must be tokens of encoder.json, and it must have a token for each of
+  // the 256 bytes, so every text can be encoded.
+  Gpt2Bpe(const std::string& encoder_json_path, const std::string& vocab_bpe_path);
+
+  std::vector<int64_t> encode(std::string_view text) const;
+  // The bytes of the tokens, concatenated; throws std::out_of_range for an id that is no token.
+  std::string decode_bytes(const std::vector<int64_t>& ids) const;
+  // decode_bytes as UTF-8 text; byte sequences that are not UTF-8 become U+FFFD, one per maximal
+  // invalid subpart, as Python's bytes.decode('utf-8', errors='replace') in encoder.py.
+  std::string decode(const std::vector<int64_t>& ids) const;
+
+  int64_t vocab_size() const { return static_cast<int64_t>(decoder_.size()); }  // largest id + 1
+  bool has_id(int64_t id) const;
+  size_t merges() const { return ranks_.size(); }
+
+  // The pre-tokens of GPT-2's pattern, as byte strings (exposed for tests).
+  static std::vector<std::string> pre_tokenize(std::string_view text);
+
+ private:
+  std::vector<int64_t> bpe(const std::string& piece) const;
+
+  std::string encoder_path_;
+  std::unordered_map<std::string, int64_t> encoder_;  // token -> id
+  std::vector<std::string> decoder_;                  // id -> token's bytes (empty: no such id)
+  std::vector<bool> known_;                           // id -> is a token
+  std::unordered_map<std::string, int> ranks_;        // "first second" -> rank
+  struct Cache {
+    std::mutex mutex;
+    std::unordered_map<std::string, std::vector<int64_t>> ids;  // pre-token bytes -> ids
+  };
+  std::unique_ptr<Cache> cache_ = std::make_unique<Cache>();  // behind a pointer: the class moves
+};
+
+// Replaces every maximal invalid UTF-8 subpart of `bytes` with U+FFFD.
+std::string utf8_replace_invalid(std::string_view bytes);
+
+}  // namespace mlspeed::text

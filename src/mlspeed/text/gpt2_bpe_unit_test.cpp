@@ -1,0 +1,217 @@
+// GPT-2's byte-level BPE against a small vocabulary written by the test (testing/tiny_gpt2_vocab.h:
+// the 256 byte tokens in GPT-2's order, a dozen merges), the pattern's pre-tokens against the Python `regex` module's,
+// and the real vocabulary when MLSPEED_GPT2_DIR points at it.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "mlspeed/core/errors.h"
+#include "mlspeed/text/gpt2_bpe.h"
+#include "testing/test_support.h"
+#include "testing/tiny_gpt2_vocab.h"
+
+namespace mlspeed::text {
+namespace {
+
+using testing::TempDir;
+using testing::tiny_gpt2_vocab;
+using testing::TinyGpt2Vocab;
+using testing::write_file;
+
+const std::string G = testing::gpt2_space();
+std::string utf8(uint32_t cp) { return testing::utf8_of(cp); }
+
+struct Files {
+  TempDir dir;
+  TinyGpt2Vocab vocabulary = tiny_gpt2_vocab();
+  Files() { vocabulary.write_to(dir.path()); }
+  void write(const std::string& encoder, const std::string& bpe) {
+    write_file(dir.file("encoder.json"), encoder);
+    write_file(dir.file("vocab.bpe"), bpe);
+  }
+  Gpt2Bpe load() const { return Gpt2Bpe::from_directory(dir.path()); }
+  int64_t id(const std::string& token) const { return vocabulary.id(token); }
+};
+
+TEST(Gpt2Bpe, EncodesWithTheMergesByRank) {
+  Files files;
+  const Gpt2Bpe bpe = files.load();
+  EXPECT_EQ(bpe.merges(), 12u);
+  EXPECT_EQ(bpe.vocab_size(), 256 + 12 + 1);
+  // " Spain": (i,n) ranks before (S,p), so Ġ S p a in -> Ġ S p ain -> Ġ Sp ain -> ĠSp ain -> ĠSpain.
+  const std::vector<int64_t> expected = {files.id("The"), files.id(G + "rain"), files.id(G + "in"),
+                                         files.id(G + "Spain")};
+  EXPECT_EQ(bpe.encode("The rain in Spain"), expected);
+  EXPECT_EQ(bpe.decode(expected), "The rain in Spain");
+  // Every occurrence of the best pair merges at once; unranked bytes stay single.
+  EXPECT_EQ(bpe.encode("inin"), (std::vector<int64_t>{files.id("in"), files.id("in")}));
+  EXPECT_EQ(bpe.encode("xyz"), (std::vector<int64_t>{files.id("x"), files.id("y"), files.id("z")}));
+  EXPECT_EQ(bpe.encode("the"), (std::vector<int64_t>{files.id("t"), files.id("he")}));  // no (t, he) merge
+  EXPECT_EQ(bpe.encode(" the"), (std::vector<int64_t>{files.id(G + "the")}));
+  EXPECT_EQ(bpe.encode("The rain"), bpe.encode("The rain"));  // cached pieces give the same ids
+}
+
+TEST(Gpt2Bpe, MapsBytesToGpt2sByteCharacters) {
+  Files files;
+  const Gpt2Bpe bpe = files.load();
+  EXPECT_EQ(bpe.encode("!"), std::vector<int64_t>{0});  // the `!!!!` token
+  EXPECT_EQ(bpe.decode({0, 0, 0, 0}), "!!!!");
+  EXPECT_EQ(bpe.encode(" "), std::vector<int64_t>{files.id(G)});
+  EXPECT_EQ(bpe.encode("\n"), std::vector<int64_t>{files.id(utf8(0x10A))});  // "Ċ"
+  EXPECT_EQ(bpe.encode(std::string(1, '\0')), std::vector<int64_t>{files.id(utf8(0x100))});
+  EXPECT_EQ(bpe.decode({files.id("<|endoftext|>")}), "<|endoftext|>");
+  EXPECT_THROW(bpe.decode({bpe.vocab_size()}), std::out_of_range);
+  EXPECT_THROW(bpe.decode({-1}), std::out_of_range);
+}
+
+// Expected pieces from Python: regex.findall(GPT-2's pattern, text) with the `regex` module.
+TEST(Gpt2Bpe, PreTokenizesAsGpt2sPattern) {
+  const std::vector<std::pair<std::string, std::vector<std::string>>> cases = {
+      {"The rain in Spain", {"The", " rain", " in", " Spain"}},
+      {"Hello, world! It's 2024.", {"Hello", ",", " world", "!", " It", "'s", " 2024", "."}},
+      {"I'm  fine   thanks\n\nbye", {"I", "'m", " ", " fine", "  ", " thanks", "\n", "\n", "bye"}},
+      {"  leading", {" ", " leading"}},
+      {"trailing   ", {"trailing", "   "}},
+      {"a\n b", {"a", "\n", " b"}},
+      {"x \ny", {"x", " ", "\n", "y"}},
+      {"tab\there\t\tthere", {"tab", "\t", "here", "\t", "\t", "there"}},
+      {"Café naïve Ελληνικά Русский 中文字 😀👍 emoji",
+       {"Café", " naïve", " Ελληνικά", " Русский", " 中文字", " 😀👍", " emoji"}},
+      {"don'T can't we'll they're I've he'd",
+       {"don", "'", "T", " can", "'t", " we", "'ll", " they", "'re", " I", "'ve", " he", "'d"}},
+      {"!!'s ''s", {"!!'", "s", " ''", "s"}},
+      {"12,345.67 ３４５ ½ ² ٣", {"12", ",", "345", ".", "67", " ３４５", " ½", " ²", " ٣"}},
+      {"e\xCC\x81 combining", {"e", "\xCC\x81", " combining"}},  // U+0301 is a mark, not a letter
+      {"nbsp\xC2\xA0here \xE3\x80\x80ideo", {"nbsp", "\xC2\xA0", "here", " ", "\xE3\x80\x80", "ideo"}},
+      {"end\n", {"end", "\n"}},
+      {"   ", {"   "}},
+      {"\n\n\n", {"\n\n\n"}},
+      {"a  ", {"a", "  "}},
+      {"' s", {"'", " s"}},
+      {"x'sy", {"x", "'s", "y"}},
+      {"", {}},
+  };
+  for (const auto& [text, pieces] : cases) EXPECT_EQ(Gpt2Bpe::pre_tokenize(text), pieces) << text;
+}
+
+TEST(Gpt2Bpe, RoundTripsUtf8Text) {
+  Files files;
+  const Gpt2Bpe bpe = files.load();
+  for (const std::string text :
+       {"The rain in Spain stays mainly in the plain.", "Café, naïve, Ångström, Œuvre — ça va?",
+        "emoji 😀👍🏽 and 中文 and Русский", "line one\nline two\n\n\nline five\n",
+        "multiple     spaces   here  ", "\ttabs\t\tand\r\nCRLF", "   leading and trailing   ", "it's they're I'll",
+        "<|endoftext|>", ""}) {
+    const std::vector<int64_t> ids = bpe.encode(text);
+    for (int64_t id : ids) EXPECT_TRUE(bpe.has_id(id)) << id;
+    EXPECT_EQ(bpe.decode(ids), text);
+  }
+}
+
+TEST(Gpt2Bpe, RoundTripsArbitraryBytes) {
+  Files files;
+  const Gpt2Bpe bpe = files.load();
+  std::mt19937 random(7);
+  for (int trial = 0; trial < 200; ++trial) {
+    std::string bytes(random() % 40, '\0');
+    for (char& c : bytes) c = static_cast<char>(random() % 256);
+    EXPECT_EQ(bpe.decode_bytes(bpe.encode(bytes)), bytes) << "trial " << trial;
+  }
+}
+
+TEST(Gpt2Bpe, DecodeReplacesInvalidUtf8AsPythonDoes) {
+  const std::string fffd = "\xEF\xBF\xBD";
+  EXPECT_EQ(utf8_replace_invalid("a\xFF"
+                                 "b"),
+            "a" + fffd + "b");
+  EXPECT_EQ(utf8_replace_invalid("\xE2\x82"), fffd);                    // truncated: one maximal subpart
+  EXPECT_EQ(utf8_replace_invalid("\xED\xA0\x80"), fffd + fffd + fffd);  // a surrogate: three
+  EXPECT_EQ(utf8_replace_invalid("\xC0\xAF"), fffd + fffd);             // overlong
+  EXPECT_EQ(utf8_replace_invalid("\xF0\x9F\x98\x80"), "\xF0\x9F\x98\x80");
+  Files files;
+  const Gpt2Bpe bpe = files.load();
+  // An emoji split between tokens decodes whole once both are there, and as U+FFFD before.
+  const std::vector<int64_t> ids = bpe.encode("😀");
+  ASSERT_EQ(ids.size(), 4u);
+  EXPECT_EQ(bpe.decode({ids[0], ids[1]}), fffd);
+  EXPECT_EQ(bpe.decode(ids), "😀");
+}
+
+// The message names the file and, where it applies, where in it the problem is.
+void expect_input_error(const std::string& encoder, const std::string& bpe, const std::vector<std::string>& parts) {
+  Files files;
+  files.write(encoder, bpe);
+  try {
+    files.load();
+    ADD_FAILURE() << "loaded a malformed vocabulary; expected: " << parts[0];
+  } catch (const InputFileError& e) {
+    for (const auto& part : parts) EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << e.what();
+  }
+}
+
+TEST(Gpt2Bpe, MalformedEncoderJsonIsAnInputFileErrorWithItsPlace) {
+  const TinyGpt2Vocab v = tiny_gpt2_vocab();
+  expect_input_error("{\n\"a\": 1,\n\"b\" 2}", v.vocab_bpe,
+                     {"encoder.json: not valid JSON at byte offset", "(line 3)"});
+  expect_input_error("[1, 2]", v.vocab_bpe, {"encoder.json: expected a JSON object", "array"});
+  nlohmann::json bad_id = nlohmann::json::parse(v.encoder_json);
+  bad_id["!"] = "zero";
+  expect_input_error(bad_id.dump(), v.vocab_bpe, {"encoder.json: token \"!\" has the id \"zero\"", "whole number"});
+  nlohmann::json twice = nlohmann::json::parse(v.encoder_json);
+  twice["extra"] = 5;
+  expect_input_error(twice.dump(), v.vocab_bpe, {"encoder.json: tokens", "both have the id 5"});
+  nlohmann::json no_byte = nlohmann::json::parse(v.encoder_json);
+  no_byte.erase("!");
+  expect_input_error(no_byte.dump(), v.vocab_bpe, {"encoder.json: no token for the byte 0x21"});
+  nlohmann::json not_bytes = nlohmann::json::parse(v.encoder_json);
+  not_bytes["\xE2\x82\xAC"] = 999;  // "€" is no byte character
+  expect_input_error(not_bytes.dump(), v.vocab_bpe, {"encoder.json: token", "U+20AC"});
+}
+
+TEST(Gpt2Bpe, MalformedVocabBpeIsAnInputFileErrorWithItsLine) {
+  const TinyGpt2Vocab v = tiny_gpt2_vocab();
+  expect_input_error(v.encoder_json, "#version: 0.2\nh e\ni n n\n",
+                     {"vocab.bpe line 3: expected a merge", "\"i n n\""});
+  expect_input_error(v.encoder_json, "#version: 0.2\nhe\n", {"vocab.bpe line 2: expected a merge"});
+  expect_input_error(v.encoder_json, "#version: 0.2\nh e\nq@ x\n", {"vocab.bpe line 3: the symbol \"q@\" is no token"});
+  expect_input_error(v.encoder_json, "#version: 0.2\nx y\n",
+                     {"vocab.bpe line 2: the merge of \"x\" and \"y\", \"xy\", is no token"});
+  expect_input_error(v.encoder_json, "#version: 0.2\nh e\ni n\nh e\n",
+                     {"vocab.bpe line 4: repeats the merge of line 2"});
+}
+
+TEST(Gpt2Bpe, MissingFilesAreNamed) {
+  TempDir dir;
+  try {
+    Gpt2Bpe::from_directory(dir.path());
+    ADD_FAILURE() << "no files, yet loaded";
+  } catch (const InputFileError& e) {
+    EXPECT_NE(std::string(e.what()).find(dir.file("encoder.json")), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(Gpt2Bpe::from_directory(dir.file("nowhere")), InputFileError);
+}
+
+// GPT-2's own files (the `gpt2` repository's encoder.json and vocab.bpe): seed 000's prompt.
+TEST(Gpt2Bpe, RealVocabularyEncodesTheRainInSpain) {
+  const char* dir = std::getenv("MLSPEED_GPT2_DIR");
+  if (!dir || !*dir)
+    GTEST_SKIP() << "set MLSPEED_GPT2_DIR to a folder with GPT-2's encoder.json and vocab.bpe to run this test";
+  const Gpt2Bpe bpe = Gpt2Bpe::from_directory(dir);
+  EXPECT_EQ(bpe.vocab_size(), 50257);
+  EXPECT_EQ(bpe.merges(), 50000u);
+  EXPECT_EQ(bpe.encode("The rain in Spain"), (std::vector<int64_t>{464, 6290, 287, 8602}));
+  EXPECT_EQ(bpe.encode("Hello world"), (std::vector<int64_t>{15496, 995}));
+  EXPECT_EQ(bpe.decode({0}), "!");
+  const std::string seed000 =
+      "The rain in Spain has been so bad that the city of Barcelona has been forced to close its doors";
+  EXPECT_EQ(bpe.decode(bpe.encode(seed000)), seed000);
+}
+
+}  // namespace
+}  // namespace mlspeed::text

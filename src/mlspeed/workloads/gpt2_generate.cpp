@@ -1,0 +1,207 @@
+#include "mlspeed/workloads/gpt2_generate.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <c10/core/InferenceMode.h>
+#include <torch/utils.h>
+
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <utility>
+
+#include "mlspeed/io/weights.h"
+#include "mlspeed/workloads/gpt2_train.h"
+
+namespace mlspeed {
+namespace gpt2 {
+namespace {
+
+constexpr const char* kName = "gpt2-generate";
+
+GPT2Model build_model(const GPT2Config& config, uint64_t seed) {
+  torch::manual_seed(seed);
+  return GPT2Model(config);  // on the CPU: identical weights on every device
+}
+
+std::optional<at::ScalarType> inference_dtype(Precision precision) {
+  if (precision == Precision::fp16) return at::kHalf;
+  if (precision == Precision::bf16) return at::kBFloat16;
+  return std::nullopt;
+}
+
+int64_t element_size(Precision precision) { return inference_dtype(precision) ? 2 : 4; }
+
+}  // namespace
+
+void greedy_decode(GPT2ModelImpl& model, KVCache& cache, const at::Tensor& prompt, const at::Tensor& tokens,
+                   const at::Tensor& margins, const std::function<void()>& after_first) {
+  at::Tensor input = prompt;  // the prompt first, then the last new token, (B, 1)
+  for (int64_t i = 0; i < tokens.size(1); ++i) {
+    const at::Tensor logits = model.forward_cached(input, cache);  // (B, vocab), last position
+    const at::Tensor next = logits.argmax(-1);                     // the first maximum, as torch.argmax
+    tokens.select(1, i).copy_(next);
+    if (margins.defined()) {
+      const at::Tensor top2 = std::get<0>(logits.to(at::kFloat).topk(2, -1));
+      margins.select(1, i).copy_(top2.select(1, 0) - top2.select(1, 1));
+    }
+    if (i == 0 && after_first) after_first();
+    input = next.unsqueeze(1);
+  }
+}
+
+Generation GreedyGenerator::greedy(const std::vector<int64_t>& prompt, int64_t new_tokens) {
+  const GPT2Config& c = model_->config();
+  if (prompt.empty()) throw std::invalid_argument("[gpt2] greedy generation needs a prompt of at least one token");
+  if (new_tokens < 1) throw std::invalid_argument("[gpt2] greedy generation needs at least one new token");
+  for (int64_t id : prompt)
+    if (id < 0 || id >= c.vocab_size)
+      throw std::invalid_argument("[gpt2] token id " + std::to_string(id) + " is outside the vocabulary (0 to " +
+                                  std::to_string(c.vocab_size - 1) + ")");
+  const int64_t length = static_cast<int64_t>(prompt.size()) + new_tokens;
+  if (length > c.n_positions)
+    throw std::invalid_argument("[gpt2] " + std::to_string(prompt.size()) + " prompt tokens + " +
+                                std::to_string(new_tokens) + " new tokens exceed the model's " +
+                                std::to_string(c.n_positions) + " positions");
+
+  c10::InferenceMode inference;
+  const at::Tensor ids = at::tensor(prompt, at::kLong).unsqueeze(0).to(device_);
+  KVCache cache = model_->make_cache(1, length);
+  const at::Tensor tokens = at::empty({1, new_tokens}, ids.options());
+  const at::Tensor margins = at::empty({1, new_tokens}, ids.options().dtype(at::kFloat));
+  Generation g;
+  auto total = make_timer(device_), first = make_timer(device_);
+  total->start();
+  first->start();
+  greedy_decode(*model_, cache, ids, tokens, margins, [&] { g.first_token_ms = first->stop_ms(); });
+  g.total_ms = total->stop_ms();
+
+  const at::Tensor host_tokens = tokens.to(at::kCPU).contiguous();
+  const at::Tensor host_margins = margins.to(at::kCPU, at::kDouble).contiguous();
+  g.tokens.assign(host_tokens.data_ptr<int64_t>(), host_tokens.data_ptr<int64_t>() + new_tokens);
+  g.top2_margins.assign(host_margins.data_ptr<double>(), host_margins.data_ptr<double>() + new_tokens);
+  return g;
+}
+
+GenerationSession::GenerationSession(const GPT2Config& config, const c10::Device& device, Precision precision,
+                                     uint64_t seed)
+    : device_(device),
+      seed_(seed),
+      model_(build_model(config, seed)),
+      generator_(model_, device),
+      first_token_timer_(make_timer(device)) {
+  model_->eval();
+  if (const auto dtype = inference_dtype(precision))
+    model_->to(device, *dtype);
+  else
+    model_->to(device);
+}
+
+void GenerationSession::prepare(const Shape& shape) {
+  const GPT2Config& c = model_->config();
+  TORCH_CHECK(
+      shape.batch >= 1 && shape.seq >= 1 && shape.new_tokens >= 1 && shape.seq + shape.new_tokens <= c.n_positions, "[",
+      kName, "] needs batch >= 1, seq >= 1, new_tokens >= 1 and seq + new_tokens <= ", c.n_positions, ", got batch ",
+      shape.batch, " seq ", shape.seq, " new_tokens ", shape.new_tokens);
+  auto generator = at::make_generator<at::CPUGeneratorImpl>(seed_);
+  prompt_ = at::randint(c.vocab_size, {shape.batch, shape.seq}, generator, at::kLong).to(device_);
+  cache_ = KVCache();  // free the previous shape's cache before allocating this one
+  cache_ = model_->make_cache(shape.batch, shape.seq + shape.new_tokens);
+  tokens_ = at::empty({shape.batch, shape.new_tokens}, prompt_.options());
+  first_token_ms_.reset();
+}
+
+void GenerationSession::step() {
+  TORCH_CHECK(prompt_.defined(), "[", kName, "] step() before prepare()");
+  c10::InferenceMode inference;
+  cache_.reset();
+  first_token_timer_->start();
+  greedy_decode(*model_, cache_, prompt_, tokens_, at::Tensor(),
+                [this] { first_token_ms_ = first_token_timer_->stop_ms(); });
+}
+
+}  // namespace gpt2
+
+namespace {
+
+using gpt2::GPT2Config;
+
+class Gpt2Generate : public Workload {
+ public:
+  Gpt2Generate() {
+    for (const char* size : {"tiny", "full"}) {
+      const GPT2Config c = gpt2::small_config(size);
+      WorkloadSize s;
+      s.name = size;
+      s.summary = std::to_string(c.n_layer) + " layers, " + std::to_string(c.n_head) + " heads, " +
+                  std::to_string(c.n_embd) + " wide, vocab " + std::to_string(c.vocab_size) + ", " +
+                  std::to_string(c.n_positions) + " positions";
+      s.parameters = gpt2::count_params(c);
+      // Seed 000: one sequence, "The rain in Spain" (4 tokens), 16 new tokens.
+      s.batches = {1};
+      s.seqs = {4};
+      s.new_tokens = {16};
+      s.max_seq = c.n_positions;
+      sizes_.push_back(std::move(s));
+    }
+  }
+
+  std::string name() const override { return gpt2::kName; }
+  std::string description() const override {
+    return "GPT-2 small (124M): greedy generation of 16 tokens after a 4-token prompt, KV cache (seed 000)";
+  }
+  Job job() const override { return Job::infer; }
+  std::string item_unit() const override { return "tokens"; }
+  const std::vector<WorkloadSize>& sizes() const override { return sizes_; }
+  // Generated tokens: the prompt's tokens are work of the step but not its product.
+  double items_per_step(const Shape& shape) const override { return double(shape.batch) * double(shape.new_tokens); }
+
+  // The step's forward FLOPs per sequence (gpt2::generation_flops: 2N per position through the
+  // layers, attention over the cached context, the head once per new token) over its new tokens.
+  double flops_per_item(const std::string& size, const Shape& shape) const override {
+    if (shape.new_tokens < 1) return 0.0;
+    return gpt2::generation_flops(gpt2::small_config(size), shape.seq, shape.new_tokens) /
+           static_cast<double>(shape.new_tokens);
+  }
+
+  // Every seq x new_tokens x batch, from the request's lists or the size's defaults.
+  std::vector<Shape> shapes(const WorkloadSize& size, const ShapeRequest& request) const override {
+    const auto& batches = request.batches.empty() ? size.batches : request.batches;
+    const auto& seqs = request.seqs.empty() ? size.seqs : request.seqs;
+    const auto& news = request.new_tokens.empty() ? size.new_tokens : request.new_tokens;
+    std::vector<Shape> shapes;
+    for (int64_t seq : seqs)
+      for (int64_t n : news)
+        for (int64_t batch : batches) shapes.push_back(Shape{batch, seq, n});
+    return shapes;
+  }
+
+  std::unique_ptr<Session> open(const std::string& size, const c10::Device& device, Precision precision,
+                                const OpenOptions& options) const override {
+    auto session = std::make_unique<gpt2::GenerationSession>(gpt2::small_config(size), device, precision, options.seed);
+    if (!options.weights.empty()) load_weights(session->model(), options.weights, gpt2::checkpoint_names());
+    return session;
+  }
+
+  // Resident: the weights in the inference dtype. A step adds the KV cache (keys and values of
+  // every layer for seq + new_tokens positions) and one row of float32-sized logits per sequence;
+  // the prompt's activations are left out.
+  std::optional<MemoryEstimate> memory_estimate(const std::string& size, const Shape& shape,
+                                                Precision precision) const override {
+    const GPT2Config c = gpt2::small_config(size);
+    const int64_t e = gpt2::element_size(precision);
+    MemoryEstimate m;
+    m.model = gpt2::count_params(c) * e;
+    m.per_step =
+        2 * c.n_layer * shape.batch * (shape.seq + shape.new_tokens) * c.n_embd * e + shape.batch * c.vocab_size * 4;
+    return m;
+  }
+
+ private:
+  std::vector<WorkloadSize> sizes_;
+};
+
+}  // namespace
+
+std::unique_ptr<Workload> make_gpt2_generate() { return std::make_unique<Gpt2Generate>(); }
+
+}  // namespace mlspeed
