@@ -6,12 +6,16 @@ namespace mlspeed {
 
 // Each workload file defines its factory; the list is explicit so that no registration can be
 // dropped by the linker.
+std::unique_ptr<Workload> make_distilbert_imdb();
+std::unique_ptr<Workload> make_small_transformer_imdb();
 std::unique_ptr<Workload> make_nanogpt_shakespeare_char();
 std::unique_ptr<Workload> make_bert_base_infer();
 
 const std::vector<const Workload*>& workload_catalogue() {
   static const auto owned = [] {
     std::vector<std::unique_ptr<Workload>> w;
+    w.push_back(make_distilbert_imdb());
+    w.push_back(make_small_transformer_imdb());
     w.push_back(make_nanogpt_shakespeare_char());
     w.push_back(make_bert_base_infer());
     return w;
