@@ -43,7 +43,7 @@ TEST_P(BadInput, ExitsWithStatus2AndACleanMessageAndStoresNothing) {
 INSTANTIATE_TEST_SUITE_P(
     Cli, BadInput,
     ::testing::Values(
-        Case{{"-w", "resnet9"}, "--workloads: unknown value 'resnet9'; choose from: "},
+        Case{{"-w", "resnet9"}, "--workloads: unknown value 'resnet9'; choose from: "},  // then the catalogue, in order
         Case{{"-d", "cuda:3"}, "--devices: no device 'cuda:3' on this machine; devices here: cpu"},
         Case{{"-d", "tpu"}, "no device 'tpu'"},
         Case{{"-t", "fp8"}, "--dtypes: unknown value 'fp8'; choose from: fp32, tf32, fp16, bf16"},

@@ -8,6 +8,8 @@ namespace mlspeed {
 // dropped by the linker.
 std::unique_ptr<Workload> make_resnet50_cifar100();
 std::unique_ptr<Workload> make_resnet50_food101();
+std::unique_ptr<Workload> make_distilbert_imdb();
+std::unique_ptr<Workload> make_small_transformer_imdb();
 std::unique_ptr<Workload> make_nanogpt_shakespeare_char();
 std::unique_ptr<Workload> make_gpt2_train();
 std::unique_ptr<Workload> make_bert_base_infer();
@@ -20,6 +22,8 @@ const std::vector<const Workload*>& workload_catalogue() {
     std::vector<std::unique_ptr<Workload>> w;
     w.push_back(make_resnet50_cifar100());
     w.push_back(make_resnet50_food101());
+    w.push_back(make_distilbert_imdb());
+    w.push_back(make_small_transformer_imdb());
     w.push_back(make_nanogpt_shakespeare_char());
     w.push_back(make_gpt2_train());
     w.push_back(make_bert_base_infer());

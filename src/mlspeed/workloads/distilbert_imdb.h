@@ -1,0 +1,109 @@
+// distilbert-imdb (seed 003, pytorch_test_nlp.py): distilbert-base-uncased fine-tuned for IMDB
+// sentiment with Hugging Face's Trainer, timed as whole training steps. As in the seed, only
+// the last transformer block, pre_classifier and classifier train; everything else is frozen.
+//
+// The session type is public so that verification and tests can read the loss and the model;
+// the runner only sees it as a Session.
+#pragma once
+
+#include <ATen/ATen.h>
+#include <c10/core/Device.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mlspeed/core/precision.h"
+#include "mlspeed/data/imdb.h"
+#include "mlspeed/models/distilbert.h"
+#include "mlspeed/train/adamw.h"
+#include "mlspeed/train/grad_scaler.h"
+#include "mlspeed/workloads/workload.h"
+
+namespace mlspeed {
+
+std::unique_ptr<Workload> make_distilbert_imdb();
+
+namespace distilbert {
+
+// The model configuration of a size of the workload ("tiny", "full"); throws std::invalid_argument
+// for any other name.
+DistilBertConfig imdb_config(const std::string& size);
+
+// The IMDB training reviews as WordPiece ids: each review tokenised once, truncated to
+// max_position_embeddings - 2 ids (room for [CLS] and [SEP]) plus one, which tells a review that
+// was cut from one that fits.
+struct WordPieceReviews {
+  imdb::TokenizedReviews reviews;
+  int32_t cls_id = 0, sep_id = 0, pad_id = 0;
+  std::string description;  // "IMDB <folder>: 25000 reviews (...), WordPiece (<vocab.txt>, 30522 tokens)"
+};
+
+// Reads the training set under `path` (see imdb::read_train_set) and the vocabulary beside it:
+// vocab.txt in the aclImdb folder, else in its train folder (bert-base-uncased's, which
+// distilbert-base-uncased shares). Ids past the model's vocabulary (the tiny size) read as
+// [UNK]. Throws InputFileError for a bad data set or vocabulary, or none.
+WordPieceReviews read_wordpiece_reviews(const std::string& path, const DistilBertConfig& config, uint64_t seed);
+
+// The Trainer's step as pytorch_test_nlp.py configures it: AdamW (torch's) lr 2e-5, betas (0.9,
+// 0.999), eps 1e-8, weight decay 0.01 except on biases and LayerNorm weights, over the trainable
+// parameters only; gradients clipped to norm 1.0 (max_grad_norm); fp16 = autocast + GradScaler,
+// bf16 = autocast. The linear learning-rate decay is left out: a constant rate costs the same.
+class FineTuneSession : public Session {
+ public:
+  static constexpr double kLearningRate = 2e-5;
+  static constexpr double kBeta1 = 0.9;
+  static constexpr double kBeta2 = 0.999;
+  static constexpr double kEps = 1e-8;
+  static constexpr double kWeightDecay = 0.01;
+  static constexpr double kGradClip = 1.0;
+
+  // Seeds the global generator, builds the model on the CPU (the same weights for every
+  // device), freezes all but the tail, then moves it. Throws if this LibTorch cannot autocast the
+  // device to fp16/bf16.
+  FineTuneSession(const DistilBertConfig& config, const c10::Device& device, Precision precision, uint64_t seed);
+
+  // Steps on these reviews instead of synthetic data.
+  void use_data(WordPieceReviews data);
+
+  // Synthetic: token ids (shape.batch, shape.seq) uniform in [0, vocab) and labels uniform in
+  // [0, num_labels), drawn on the CPU from the seed, no padding; moved to the device here.
+  // Real data: back to the first batch of the shuffled reviews (step() loads each batch).
+  void prepare(const Shape& shape) override;
+  // [real data: the next batch built on the host and copied to the device] -> zero_grad ->
+  // forward + cross-entropy (autocast) -> backward (scaled for fp16) -> clip -> AdamW.
+  void step() override;
+  std::string data_description() const override;
+
+  DistilBertForSequenceClassification& classifier() { return model_; }
+  torch::nn::Module& model() override { return *model_; }
+  at::Tensor last_output() const override { return last_loss_; }
+  const at::Tensor& last_loss() const { return last_loss_; }
+  const std::vector<at::Tensor>& trainable_parameters() const { return trainable_; }
+  const train::AdamW& optimizer() const { return *optimizer_; }
+  // The inputs of the last step (or of prepare() for synthetic data).
+  const at::Tensor& input_ids() const { return input_ids_; }
+  const at::Tensor& padding_mask() const { return padding_mask_; }  // undefined: no padding
+  const at::Tensor& labels() const { return labels_; }
+
+ private:
+  void load_next_batch();
+
+  c10::Device device_;
+  uint64_t seed_;
+  std::optional<at::ScalarType> autocast_dtype_;
+  DistilBertForSequenceClassification model_{nullptr};
+  std::vector<at::Tensor> trainable_;
+  std::unique_ptr<train::AdamW> optimizer_;
+  std::optional<train::GradScaler> scaler_;  // fp16 only
+  std::optional<WordPieceReviews> data_;
+  Shape shape_;
+  bool prepared_ = false;
+  at::Tensor input_ids_, padding_mask_, labels_;
+  at::Tensor last_loss_;
+};
+
+}  // namespace distilbert
+}  // namespace mlspeed

@@ -1,0 +1,226 @@
+#include "mlspeed/workloads/small_transformer_imdb.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Parallel.h>
+#include <torch/utils.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <stdexcept>
+#include <utility>
+
+#include "mlspeed/io/weights.h"
+#include "mlspeed/text/word_index.h"
+#include "mlspeed/train/autocast.h"
+#include "mlspeed/workloads/imdb_training.h"
+
+namespace mlspeed {
+namespace small_transformer {
+namespace {
+
+constexpr const char* kName = "small-transformer-imdb";
+
+SmallTransformer build_model(const SmallTransformerConfig& config, uint64_t seed) {
+  torch::manual_seed(seed);
+  return SmallTransformer(config);  // on the CPU: identical weights on every device
+}
+
+}  // namespace
+
+SmallTransformerConfig imdb_config(const std::string& size) {
+  if (size == "full") return SmallTransformerConfig{};  // the Keras example
+  if (size == "tiny") {
+    SmallTransformerConfig c;
+    c.vocab_size = 1000;
+    c.maxlen = 32;
+    c.embed_dim = 16;
+    c.key_dim = 16;
+    c.ff_dim = 16;
+    c.dense_dim = 8;
+    return c;
+  }
+  throw std::invalid_argument(std::string("[") + kName + "] unknown size '" + size + "'");
+}
+
+WordIndexReviews read_word_index_reviews(const std::string& path, const SmallTransformerConfig& config, uint64_t seed) {
+  const imdb::TrainSet set = imdb::read_train_set(path);
+  std::vector<std::string> texts;
+  texts.reserve(set.reviews.size());
+  for (const auto& review : set.reviews) texts.push_back(review.text);
+  const text::WordIndex index = text::WordIndex::build(texts, config.vocab_size);
+
+  const size_t n = texts.size();
+  const size_t keep = static_cast<size_t>(config.maxlen) + 1;  // one more: a cut review is told from one that fits
+  std::vector<std::vector<int32_t>> ids(n);
+  std::vector<int64_t> labels(n);
+  at::parallel_for(0, static_cast<int64_t>(n), 64, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      std::vector<int32_t> words = index.encode(texts[i]);
+      if (words.size() > keep) words.erase(words.begin(), words.end() - static_cast<std::ptrdiff_t>(keep));
+      ids[i] = std::move(words);
+      labels[i] = set.reviews[i].label;
+    }
+  });
+
+  WordIndexReviews data;
+  data.reviews = imdb::TokenizedReviews(std::move(ids), std::move(labels), seed);
+  data.description = "IMDB " + set.train_folder + ": " + std::to_string(n) + " reviews (" +
+                     std::to_string(set.positives) + " pos, " + std::to_string(set.negatives) +
+                     " neg), word index of " + std::to_string(index.size()) +
+                     " ids (padding, OOV, the most frequent words; Keras TextVectorization's standardisation)";
+  return data;
+}
+
+TrainingSession::TrainingSession(const SmallTransformerConfig& config, const c10::Device& device, Precision precision,
+                                 uint64_t seed)
+    : device_(device),
+      seed_(seed),
+      autocast_dtype_(imdb::training_autocast_dtype(precision, device, kName)),
+      model_(build_model(config, seed)) {
+  model_->to(device);
+  model_->train();
+  params_ = model_->parameters();
+  optimizer_ = std::make_unique<train::AdamW>(std::vector<train::ParamGroup>{{params_, 0.0}},
+                                              train::AdamWOptions{kLearningRate, kBeta1, kBeta2, kEps});
+  if (precision == Precision::fp16) scaler_.emplace(device);
+}
+
+void TrainingSession::use_data(WordIndexReviews data) { data_ = std::move(data); }
+
+void TrainingSession::prepare(const Shape& shape) {
+  const SmallTransformerConfig& config = model_->config();
+  TORCH_CHECK(shape.batch >= 1 && shape.seq >= 1 && shape.seq <= config.maxlen, "[", kName,
+              "] needs batch >= 1 and 1 <= seq <= ", config.maxlen, ", got batch ", shape.batch, " seq ", shape.seq);
+  shape_ = shape;
+  prepared_ = true;
+  if (data_) {
+    data_->reviews.rewind();
+    input_ids_ = labels_ = at::Tensor();
+    return;
+  }
+  auto generator = at::make_generator<at::CPUGeneratorImpl>(seed_);
+  input_ids_ = at::randint(2, config.vocab_size, {shape.batch, shape.seq}, generator, at::kLong).to(device_);
+  labels_ = at::randint(config.num_classes, {shape.batch}, generator, at::kLong).to(device_);
+}
+
+// keras.utils.pad_sequences(maxlen=T) with its defaults: the last T words of a longer review
+// ("pre" truncation), zeros before a shorter one ("pre" padding).
+void TrainingSession::load_next_batch() {
+  const int64_t B = shape_.batch, T = shape_.seq;
+  const std::vector<size_t> rows = data_->reviews.next_batch(B);
+  at::Tensor ids = imdb::host_buffer({B, T}, at::kLong, device_);
+  at::Tensor labels = imdb::host_buffer({B}, at::kLong, device_);
+  for (int64_t b = 0; b < B; ++b) {
+    const std::vector<int32_t>& review = data_->reviews.ids(rows[b]);
+    const int64_t words = std::min<int64_t>(static_cast<int64_t>(review.size()), T);
+    int64_t* row = ids.data_ptr<int64_t>() + b * T;
+    std::fill(row, row + (T - words), text::WordIndex::kPadding);
+    std::copy(review.end() - words, review.end(), row + (T - words));
+    labels.data_ptr<int64_t>()[b] = data_->reviews.label(rows[b]);
+  }
+  input_ids_ = imdb::to_device(ids, device_);
+  labels_ = imdb::to_device(labels, device_);
+}
+
+void TrainingSession::step() {
+  TORCH_CHECK(prepared_, "[", kName, "] step() before prepare()");
+  if (data_) load_next_batch();
+  optimizer_->zero_grad();
+  at::Tensor loss;
+  {
+    std::optional<train::AutocastGuard> autocast;
+    if (autocast_dtype_) autocast.emplace(device_.type(), *autocast_dtype_);
+    loss = at::cross_entropy_loss(model_->forward(input_ids_), labels_);
+  }
+  imdb::backward_and_update(loss, params_, *optimizer_, scaler_, /*clip_norm=*/0.0);
+  last_loss_ = loss.detach();
+}
+
+std::string TrainingSession::data_description() const {
+  if (!data_) return "synthetic";
+  const int64_t T = shape_.seq;
+  return data_->description + "; padded or truncated at the front to " + std::to_string(T) + " words, " +
+         std::to_string(data_->reviews.longer_than(static_cast<size_t>(T))) +
+         " reviews truncated; shuffled from the seed";
+}
+
+}  // namespace small_transformer
+
+namespace {
+
+using small_transformer::SmallTransformerConfig;
+
+class SmallTransformerImdb : public Workload {
+ public:
+  SmallTransformerImdb() {
+    for (const char* size : {"tiny", "full"}) {
+      const SmallTransformerConfig c = small_transformer::imdb_config(size);
+      WorkloadSize s;
+      s.name = size;
+      s.summary = "1 block, " + std::to_string(c.num_heads) + " heads of " + std::to_string(c.key_dim) + ", " +
+                  std::to_string(c.embed_dim) + " wide, ff " + std::to_string(c.ff_dim) + ", vocab " +
+                  std::to_string(c.vocab_size) + ", maxlen " + std::to_string(c.maxlen);
+      s.parameters = small_transformer::count_params(c);
+      const bool full = s.name == "full";
+      s.batches = full ? std::vector<int64_t>{16, 32, 64, 128} : std::vector<int64_t>{4};  // the seed's sweep
+      s.seqs = {c.maxlen};
+      s.max_seq = c.maxlen;
+      sizes_.push_back(std::move(s));
+    }
+  }
+
+  std::string name() const override { return small_transformer::kName; }
+  std::string description() const override {
+    return "Keras \"text classification with Transformer\", IMDB: one Adam training step (seed 003)";
+  }
+  Job job() const override { return Job::train; }
+  std::string item_unit() const override { return "samples"; }
+  const std::vector<WorkloadSize>& sizes() const override { return sizes_; }
+  double items_per_step(const Shape& shape) const override { return double(shape.batch); }
+
+  // 6 x the forward's matrix multiply-adds (models/small_transformer.cpp).
+  double flops_per_item(const std::string& size, const Shape& shape) const override {
+    return small_transformer::training_flops_per_sequence(small_transformer::imdb_config(size), shape.seq);
+  }
+
+  // Resident: float32 weights, gradients and Adam's two moments (16 bytes a parameter). Per step,
+  // at least the activations the block keeps for backward, per token: its input, q, k, v and the
+  // attention context (E + 4 hk), the two LayerNorm inputs and out1 (3 E), the ffn's hidden
+  // layer (F), at the autocast dtype; plus the inputs.
+  std::optional<MemoryEstimate> memory_estimate(const std::string& size, const Shape& shape,
+                                                Precision precision) const override {
+    const SmallTransformerConfig c = small_transformer::imdb_config(size);
+    const bool half = precision == Precision::fp16 || precision == Precision::bf16;
+    const int64_t hk = c.num_heads * c.key_dim;
+    MemoryEstimate m;
+    m.model = 16 * small_transformer::count_params(c);
+    const int64_t tokens = shape.batch * shape.seq;
+    m.per_step = tokens * (4 * c.embed_dim + 4 * hk + c.ff_dim) * (half ? 2 : 4) + tokens * 8;
+    return m;
+  }
+
+  std::string data_format() const override {
+    return imdb::format_description() + "; the word index is built from those reviews";
+  }
+
+  std::unique_ptr<Session> open(const std::string& size, const c10::Device& device, Precision precision,
+                                const OpenOptions& options) const override {
+    const SmallTransformerConfig config = small_transformer::imdb_config(size);
+    std::optional<small_transformer::WordIndexReviews> data;
+    if (!options.data.empty()) data = small_transformer::read_word_index_reviews(options.data, config, options.seed);
+    auto session = std::make_unique<small_transformer::TrainingSession>(config, device, precision, options.seed);
+    // A file saved from this model (save_weights): the names are this model's (see the header).
+    if (!options.weights.empty()) load_weights(session->model(), options.weights);
+    if (data) session->use_data(std::move(*data));
+    return session;
+  }
+
+ private:
+  std::vector<WorkloadSize> sizes_;
+};
+
+}  // namespace
+
+std::unique_ptr<Workload> make_small_transformer_imdb() { return std::make_unique<SmallTransformerImdb>(); }
+
+}  // namespace mlspeed
