@@ -22,4 +22,8 @@ fi
 
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
 cmake --build build
+# With no arguments, the quick suite: the workloads whose full size takes seconds to a minute a
+# configuration on a laptop CPU (the whole catalogue, `./setup.sh -w all`, takes hours on a CPU and
+# minutes on a GPU). Arguments go to `mlspeed run` as they are.
+[ $# -gt 0 ] || set -- -w nanogpt-shakespeare-char,bert-base-infer,resnet50-cifar100,small-transformer-imdb,gpt2-generate
 build/mlspeed run "$@"
