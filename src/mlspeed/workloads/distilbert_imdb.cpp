@@ -14,7 +14,7 @@
 #include "mlspeed/io/weights.h"
 #include "mlspeed/text/wordpiece.h"
 #include "mlspeed/train/autocast.h"
-#include "mlspeed/workloads/imdb_training.h"
+#include "mlspeed/train/step.h"
 
 namespace mlspeed {
 namespace distilbert {
@@ -98,7 +98,7 @@ FineTuneSession::FineTuneSession(const DistilBertConfig& config, const c10::Devi
                                  uint64_t seed)
     : device_(device),
       seed_(seed),
-      autocast_dtype_(imdb::training_autocast_dtype(precision, device, kName)),
+      autocast_dtype_(train::autocast_dtype(precision, device, kName)),
       model_(build_model(config, seed)) {
   model_->to(device);
   model_->train();  // the Trainer trains with dropout on in every layer, frozen ones included
@@ -173,7 +173,7 @@ void FineTuneSession::step() {
     if (autocast_dtype_) autocast.emplace(device_.type(), *autocast_dtype_);
     loss = at::cross_entropy_loss(model_->forward(input_ids_, padding_mask_), labels_);
   }
-  imdb::backward_and_update(loss, trainable_, *optimizer_, scaler_, kGradClip);
+  train::backward_and_update(loss, trainable_, *optimizer_, scaler_, kGradClip);
   last_loss_ = loss.detach();
 }
 

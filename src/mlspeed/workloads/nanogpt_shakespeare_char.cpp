@@ -6,25 +6,15 @@
 #include <stdexcept>
 #include <utility>
 
-#include "mlspeed/compat/torch_compat.h"
 #include "mlspeed/io/weights.h"
 #include "mlspeed/train/autocast.h"
+#include "mlspeed/train/step.h"
 
 namespace mlspeed {
 namespace nanogpt {
 namespace {
 
 constexpr const char* kName = "nanogpt-shakespeare-char";
-
-// The dtype the forward autocasts to, if any; refuses what this LibTorch cannot autocast (1.13 has
-// no float16 autocast on the CPU) before anything is built.
-std::optional<at::ScalarType> autocast_dtype(Precision precision, const c10::Device& device) {
-  if (precision != Precision::fp16 && precision != Precision::bf16) return std::nullopt;
-  const at::ScalarType dtype = precision == Precision::fp16 ? at::kHalf : at::kBFloat16;
-  TORCH_CHECK(compat::autocast_supports(device.type(), dtype), "[", kName,
-              "] this LibTorch cannot autocast to ", dtype, " on ", device);
-  return dtype;
-}
 
 GPT build_model(const GPTConfig& config, uint64_t seed) {
   torch::manual_seed(seed);
@@ -45,7 +35,7 @@ TrainingSession::TrainingSession(const GPTConfig& config, const c10::Device& dev
                                  uint64_t seed, const std::string& data)
     : device_(device),
       seed_(seed),
-      autocast_dtype_(autocast_dtype(precision, device)),
+      autocast_dtype_(train::autocast_dtype(precision, device, kName)),
       model_(build_model(config, seed)) {
   model_->to(device);
   model_->train();
@@ -107,17 +97,7 @@ void TrainingSession::step() {
   if (text_) load_batch();
   optimizer_->zero_grad();
   const at::Tensor loss = forward_loss();
-  if (scaler_) {
-    scaler_->scale(loss).backward();
-    scaler_->unscale_(params_);  // clip the true gradients, not the scaled ones
-    train::clip_grad_norm_(params_, kGradClip);
-    scaler_->step(*optimizer_);
-    scaler_->update();
-  } else {
-    loss.backward();
-    train::clip_grad_norm_(params_, kGradClip);
-    optimizer_->step();
-  }
+  train::backward_and_update(loss, params_, *optimizer_, scaler_, kGradClip);
   last_loss_ = loss.detach();
 }
 

@@ -6,24 +6,13 @@
 #include <stdexcept>
 #include <utility>
 
-#include "mlspeed/compat/torch_compat.h"
 #include "mlspeed/io/weights.h"
 #include "mlspeed/train/autocast.h"
+#include "mlspeed/train/step.h"
 
 namespace mlspeed {
 namespace resnet {
 namespace {
-
-// The dtype the forward autocasts to, if any; refuses what this LibTorch cannot autocast (1.13 has
-// no float16 autocast on the CPU) before anything is built.
-std::optional<at::ScalarType> autocast_dtype(const std::string& workload, Precision precision,
-                                             const c10::Device& device) {
-  if (precision != Precision::fp16 && precision != Precision::bf16) return std::nullopt;
-  const at::ScalarType dtype = precision == Precision::fp16 ? at::kHalf : at::kBFloat16;
-  TORCH_CHECK(compat::autocast_supports(device.type(), dtype), "[", workload,
-              "] this LibTorch cannot autocast to ", dtype, " on ", device);
-  return dtype;
-}
 
 ResNet build_model(const ResNetConfig& config, uint64_t seed) {
   torch::manual_seed(seed);
@@ -52,7 +41,7 @@ TrainingSession::TrainingSession(std::string workload, const ResNetConfig& confi
       image_side_(image_side),
       device_(device),
       seed_(seed),
-      autocast_dtype_(autocast_dtype(workload_, precision, device)),
+      autocast_dtype_(train::autocast_dtype(precision, device, workload_.c_str())),
       model_(build_model(config, seed)),
       data_(std::move(data)) {
   TORCH_CHECK(!data_ || (image_side == data::Cifar100::kImageSide &&
@@ -118,14 +107,7 @@ void TrainingSession::step() {
   if (data_) load_next_batch();
   optimizer_->zero_grad();
   const at::Tensor loss = forward_loss();
-  if (scaler_) {
-    scaler_->scale(loss).backward();
-    scaler_->step(*optimizer_);
-    scaler_->update();
-  } else {
-    loss.backward();
-    optimizer_->step();
-  }
+  train::backward_and_update(loss, params_, *optimizer_, scaler_, /*clip_norm=*/0);  // the seed's loop: no clipping
   last_loss_ = loss.detach();
 }
 

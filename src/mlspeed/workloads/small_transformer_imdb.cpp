@@ -12,7 +12,7 @@
 #include "mlspeed/io/weights.h"
 #include "mlspeed/text/word_index.h"
 #include "mlspeed/train/autocast.h"
-#include "mlspeed/workloads/imdb_training.h"
+#include "mlspeed/train/step.h"
 
 namespace mlspeed {
 namespace small_transformer {
@@ -75,7 +75,7 @@ TrainingSession::TrainingSession(const SmallTransformerConfig& config, const c10
                                  uint64_t seed)
     : device_(device),
       seed_(seed),
-      autocast_dtype_(imdb::training_autocast_dtype(precision, device, kName)),
+      autocast_dtype_(train::autocast_dtype(precision, device, kName)),
       model_(build_model(config, seed)) {
   model_->to(device);
   model_->train();
@@ -132,7 +132,7 @@ void TrainingSession::step() {
     if (autocast_dtype_) autocast.emplace(device_.type(), *autocast_dtype_);
     loss = at::cross_entropy_loss(model_->forward(input_ids_), labels_);
   }
-  imdb::backward_and_update(loss, params_, *optimizer_, scaler_, /*clip_norm=*/0.0);
+  train::backward_and_update(loss, params_, *optimizer_, scaler_, /*clip_norm=*/0.0);
   last_loss_ = loss.detach();
 }
 

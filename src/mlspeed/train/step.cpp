@@ -1,11 +1,10 @@
-#include "mlspeed/workloads/imdb_training.h"
+#include "mlspeed/train/step.h"
 
 #include "mlspeed/compat/torch_compat.h"
 
-namespace mlspeed::imdb {
+namespace mlspeed::train {
 
-std::optional<at::ScalarType> training_autocast_dtype(Precision precision, const c10::Device& device,
-                                                      const char* workload) {
+std::optional<at::ScalarType> autocast_dtype(Precision precision, const c10::Device& device, const char* workload) {
   if (precision != Precision::fp16 && precision != Precision::bf16) return std::nullopt;
   const at::ScalarType dtype = precision == Precision::fp16 ? at::kHalf : at::kBFloat16;
   TORCH_CHECK(compat::autocast_supports(device.type(), dtype), "[", workload, "] this LibTorch cannot autocast to ",
@@ -13,21 +12,21 @@ std::optional<at::ScalarType> training_autocast_dtype(Precision precision, const
   return dtype;
 }
 
-void backward_and_update(const at::Tensor& loss, const std::vector<at::Tensor>& params, train::AdamW& optimizer,
-                         std::optional<train::GradScaler>& scaler, double clip_norm) {
+void backward_and_update(const at::Tensor& loss, const std::vector<at::Tensor>& params, AdamW& optimizer,
+                         std::optional<GradScaler>& scaler, double clip_norm) {
   if (scaler) {
     scaler->scale(loss).backward();
     if (clip_norm > 0) {
       scaler->unscale_(params);  // clip the true gradients, not the scaled ones
-      train::clip_grad_norm_(params, clip_norm);
+      clip_grad_norm_(params, clip_norm);
     }
     scaler->step(optimizer);
     scaler->update();
   } else {
     loss.backward();
-    if (clip_norm > 0) train::clip_grad_norm_(params, clip_norm);
+    if (clip_norm > 0) clip_grad_norm_(params, clip_norm);
     optimizer.step();
   }
 }
 
-}  // namespace mlspeed::imdb
+}  // namespace mlspeed::train

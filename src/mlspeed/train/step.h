@@ -1,0 +1,28 @@
+// What every training workload's step shares: the precision rules (autocast dtype) and the update
+// after the forward (backward, loss scaling, clipping, the optimizer).
+#pragma once
+
+#include <ATen/ATen.h>
+#include <c10/core/Device.h>
+
+#include <optional>
+#include <vector>
+
+#include "mlspeed/core/precision.h"
+#include "mlspeed/train/adamw.h"
+#include "mlspeed/train/grad_scaler.h"
+
+namespace mlspeed::train {
+
+// The dtype a training forward autocasts to (fp16, bf16), or none (fp32, tf32: plain float32, the
+// runner switches TF32); refuses with c10::Error what this LibTorch cannot autocast on the device
+// (1.13 has no float16 autocast on the CPU), before anything is built.
+std::optional<at::ScalarType> autocast_dtype(Precision precision, const c10::Device& device, const char* workload);
+
+// The update after a forward: backward (scaled for fp16), optionally clipping the true (unscaled)
+// gradients to `clip_norm` (0: no clipping), then the optimizer (skipped by the scaler on inf/NaN).
+// No host synchronisation beyond what the optimizer's path needs (see train/adamw.h).
+void backward_and_update(const at::Tensor& loss, const std::vector<at::Tensor>& params, AdamW& optimizer,
+                         std::optional<GradScaler>& scaler, double clip_norm);
+
+}  // namespace mlspeed::train
