@@ -6,40 +6,12 @@
 
 #include "mlspeed/core/errors.h"
 #include "mlspeed/core/files.h"
+#include "mlspeed/text/utf8.h"
 
 namespace mlspeed::data {
 namespace {
 
 [[noreturn]] void fail(const std::string& path, const std::string& what) { throw InputFileError(path + ": " + what); }
-
-// Decodes UTF-8 strictly (no overlongs, no surrogates, nothing past U+10FFFF).
-std::vector<char32_t> decode_utf8(const std::string& bytes, const std::string& path) {
-  std::vector<char32_t> out;
-  out.reserve(bytes.size());
-  size_t i = 0;
-  while (i < bytes.size()) {
-    const auto b0 = static_cast<unsigned char>(bytes[i]);
-    int extra = 0;
-    char32_t cp = 0, min = 0;
-    if (b0 < 0x80) cp = b0;
-    else if ((b0 & 0xE0) == 0xC0) extra = 1, cp = b0 & 0x1F, min = 0x80;
-    else if ((b0 & 0xF0) == 0xE0) extra = 2, cp = b0 & 0x0F, min = 0x800;
-    else if ((b0 & 0xF8) == 0xF0) extra = 3, cp = b0 & 0x07, min = 0x10000;
-    else fail(path, "is not UTF-8 text: byte " + std::to_string(b0) + " at offset " + std::to_string(i) +
-                        " cannot start a character");
-    for (int k = 1; k <= extra; ++k) {
-      if (i + k >= bytes.size()) fail(path, "is not UTF-8 text: a character cut short at offset " + std::to_string(i));
-      const auto b = static_cast<unsigned char>(bytes[i + k]);
-      if ((b & 0xC0) != 0x80) fail(path, "is not UTF-8 text: a bad continuation byte at offset " + std::to_string(i + k));
-      cp = (cp << 6) | (b & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-      fail(path, "is not UTF-8 text: an invalid character at offset " + std::to_string(i));
-    out.push_back(cp);
-    i += 1 + extra;
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -50,12 +22,14 @@ CharText read_char_text(const std::string& path, int64_t max_vocabulary, int64_t
   if (!in) fail(path, "cannot be read");
   const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (bytes.empty()) fail(path, "is empty");
-  const std::vector<char32_t> chars = decode_utf8(bytes, path);
+  if (const auto bad = utf8::invalid_offset(bytes))
+    fail(path, "is not UTF-8 text: an invalid byte sequence at offset " + std::to_string(*bad));
+  const std::u32string chars = utf8::decode(bytes);
 
   CharText text;
   text.path = path;
   text.characters = static_cast<int64_t>(chars.size());
-  text.vocabulary = chars;
+  text.vocabulary.assign(chars.begin(), chars.end());
   std::sort(text.vocabulary.begin(), text.vocabulary.end());
   text.vocabulary.erase(std::unique(text.vocabulary.begin(), text.vocabulary.end()), text.vocabulary.end());
   if (static_cast<int64_t>(text.vocabulary.size()) > max_vocabulary)
