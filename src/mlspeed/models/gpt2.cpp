@@ -138,7 +138,7 @@ KVCache GPT2ModelImpl::make_cache(int64_t batch, int64_t max_len) const {
 }
 
 WeightsOptions checkpoint_names() {
-  return WeightsOptions{{".attn.bias", ".attn.masked_bias"}, {{"lm_head.weight", "wte.weight"}}, "transformer.", {}};
+  return WeightsOptions{{".attn.bias", ".attn.masked_bias"}, {{"lm_head.weight", "wte.weight"}}, "transformer.", {}, {}};
 }
 
 nanogpt::GPTConfig as_nanogpt(const GPT2Config& c) {

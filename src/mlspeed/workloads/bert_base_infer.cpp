@@ -121,7 +121,7 @@ class BertBaseInfer : public Workload {
     // bert-base-uncased's model.safetensors is BertForPreTraining's: "bert." before every name,
     // and the pre-training heads ("cls.*"), which the encoder does not use.
     if (!options.weights.empty())
-      load_weights(session->model(), options.weights, WeightsOptions{{}, {}, "bert.", {"cls."}});
+      load_weights(session->model(), options.weights, WeightsOptions{{}, {}, "bert.", {"cls."}, {}});
     return session;
   }
 

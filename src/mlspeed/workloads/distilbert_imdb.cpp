@@ -200,9 +200,9 @@ void load_checkpoint(distilbert::DistilBertForSequenceClassificationImpl& model,
   const std::vector<std::string> mlm_head = {"vocab_transform.", "vocab_layer_norm.", "vocab_projector."};
   const bool has_head = safetensors::File(path).find("classifier.weight") != nullptr;
   if (has_head)
-    load_weights(model, path, WeightsOptions{{}, {}, "", mlm_head});
+    load_weights(model, path, WeightsOptions{{}, {}, "", mlm_head, {}});
   else
-    load_weights(*model.distilbert, path, WeightsOptions{{}, {}, "distilbert.", mlm_head});
+    load_weights(*model.distilbert, path, WeightsOptions{{}, {}, "distilbert.", mlm_head, {}});
 }
 
 class DistilBertImdb : public Workload {

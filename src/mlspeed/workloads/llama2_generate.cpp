@@ -304,7 +304,7 @@ class Llama2Generate : public Workload {
                                                             options.seed, on_device, random);
     // Hugging Face Llama checkpoints (Llama-2-*-hf, TinyLlama) load by name; older ones also
     // saved each layer's rotary inv_freq, which is computed here.
-    if (!random) load_weights(session->model(), options.weights, WeightsOptions{{"rotary_emb.inv_freq"}, {}, "", {}});
+    if (!random) load_weights(session->model(), options.weights, WeightsOptions{{"rotary_emb.inv_freq"}, {}, "", {}, {}});
     return session;
   }
 

@@ -164,7 +164,7 @@ class NanoGptShakespeareChar : public Workload {
     // nanoGPT's state dict lists the tied head as lm_head.weight too.
     if (!options.weights.empty())
       load_weights(session->model(), options.weights,
-                   WeightsOptions{{}, {{"lm_head.weight", "transformer.wte.weight"}}, "", {}});
+                   WeightsOptions{{}, {{"lm_head.weight", "transformer.wte.weight"}}, "", {}, {}});
     return session;
   }
 
