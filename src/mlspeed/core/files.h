@@ -3,6 +3,7 @@
 // and crash (pytorch#133437; PyTorch itself dropped <filesystem> on Linux for it, PR 134494).
 #pragma once
 
+#include <optional>
 #include <string>
 
 namespace mlspeed {
@@ -13,6 +14,9 @@ std::string parent_directory(const std::string& path);  // "" for a bare file na
 
 // Like `mkdir -p`; returns an empty string on success, else why it failed.
 std::string make_directories(const std::string& path);
+
+// The whole file as bytes; empty when it cannot be opened or read (errno says why).
+std::optional<std::string> read_whole_file(const std::string& path);
 
 // Like `rm -rf`; errors are ignored (used to clean up temporary folders).
 void remove_tree(const std::string& path);

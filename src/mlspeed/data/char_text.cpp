@@ -1,8 +1,6 @@
 #include "mlspeed/data/char_text.h"
 
 #include <algorithm>
-#include <fstream>
-#include <iterator>
 
 #include "mlspeed/core/errors.h"
 #include "mlspeed/core/files.h"
@@ -18,9 +16,9 @@ namespace {
 CharText read_char_text(const std::string& path, int64_t max_vocabulary, int64_t min_train) {
   if (!path_exists(path)) fail(path, "does not exist");
   if (is_directory(path)) fail(path, "is a folder; --data for this workload is one plain text file (e.g. input.txt)");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, "cannot be read");
-  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto file = read_whole_file(path);
+  if (!file) fail(path, "cannot be read");
+  const std::string& bytes = *file;
   if (bytes.empty()) fail(path, "is empty");
   if (const auto bad = utf8::invalid_offset(bytes))
     fail(path, "is not UTF-8 text: an invalid byte sequence at offset " + std::to_string(*bad));

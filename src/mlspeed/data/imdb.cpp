@@ -6,8 +6,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <utility>
 
 #include "mlspeed/core/errors.h"
@@ -44,10 +42,9 @@ std::vector<std::string> review_files(const std::string& folder) {
 }
 
 std::string read_review(const std::string& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw InputFileError(file + ": cannot be read (" + std::strerror(errno) + ")");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) throw InputFileError(file + ": reading failed");
+  const auto content = read_whole_file(file);
+  if (!content) throw InputFileError(file + ": cannot be read (" + std::strerror(errno) + ")");
+  const std::string& text = *content;
   if (auto bad = utf8::invalid_offset(text))
     throw InputFileError(file + ": not valid UTF-8 at byte offset " + std::to_string(*bad) +
                          " (expected a UTF-8 text review, as in aclImdb_v1.tar.gz)");
@@ -137,14 +134,6 @@ std::vector<size_t> TokenizedReviews::next_batch(int64_t batch) {
 
 int64_t TokenizedReviews::longer_than(size_t length) const {
   return std::count_if(ids_.begin(), ids_.end(), [&](const auto& ids) { return ids.size() > length; });
-}
-
-at::Tensor host_buffer(at::IntArrayRef sizes, at::ScalarType dtype, const c10::Device& device) {
-  return at::empty(sizes, at::TensorOptions().dtype(dtype).pinned_memory(device.is_cuda()));
-}
-
-at::Tensor to_device(const at::Tensor& host, const c10::Device& device) {
-  return host.to(device, /*non_blocking=*/device.is_cuda());  // page-locked then (host_buffer)
 }
 
 }  // namespace mlspeed::imdb

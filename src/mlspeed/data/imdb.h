@@ -73,11 +73,4 @@ class TokenizedReviews {
   size_t cursor_ = 0;
 };
 
-// A host tensor to build a batch in before copying it to `device`: page-locked when the device
-// is a CUDA GPU, so that the copy is asynchronous and the caching host allocator reuses the
-// buffer only once the copy has completed.
-at::Tensor host_buffer(at::IntArrayRef sizes, at::ScalarType dtype, const c10::Device& device);
-// The copy of a host_buffer on `device` (non-blocking from page-locked memory).
-at::Tensor to_device(const at::Tensor& host, const c10::Device& device);
-
 }  // namespace mlspeed::imdb

@@ -5,7 +5,6 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -15,6 +14,7 @@
 #include "mlspeed/core/files.h"
 #include "mlspeed/core/text.h"
 #include "mlspeed/text/unicode_classes.h"
+#include "mlspeed/text/utf8.h"
 
 namespace mlspeed::text {
 namespace {
@@ -23,31 +23,9 @@ constexpr int64_t kMaxId = 10'000'000;  // far above any BPE vocabulary; bounds 
 
 std::string read_whole_file(const std::string& path) {
   if (is_directory(path)) throw InputFileError(path + ": is a folder, expected a file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputFileError(path + ": cannot open it (" + std::strerror(errno) + ")");
-  std::ostringstream content;
-  content << in.rdbuf();
-  return content.str();
-}
-
-std::string utf8(uint32_t cp) {
-  std::string out;
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-  return out;
+  auto content = mlspeed::read_whole_file(path);
+  if (!content) throw InputFileError(path + ": cannot open it (" + std::strerror(errno) + ")");
+  return std::move(*content);
 }
 
 std::string code_point_name(uint32_t cp) {
@@ -111,7 +89,7 @@ const std::array<std::string, 256>& byte_encoder() {
   static const std::array<std::string, 256> table = [] {
     std::array<std::string, 256> t;
     const auto map = byte_to_code_point();
-    for (size_t b = 0; b < 256; ++b) t[b] = utf8(map[b]);
+    for (size_t b = 0; b < 256; ++b) t[b] = utf8::encode(std::u32string(1, static_cast<char32_t>(map[b])));
     return t;
   }();
   return table;

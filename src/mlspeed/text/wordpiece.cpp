@@ -1,12 +1,11 @@
 #include "mlspeed/text/wordpiece.h"
 
 #include <algorithm>
-#include <fstream>
-#include <iterator>
 #include <stdexcept>
 #include <utility>
 
 #include "mlspeed/core/errors.h"
+#include "mlspeed/core/files.h"
 #include "mlspeed/text/unicode.h"
 #include "mlspeed/text/utf8.h"
 
@@ -59,10 +58,9 @@ WordPiece::WordPiece(std::vector<std::string> tokens) : tokens_(std::move(tokens
 }
 
 WordPiece WordPiece::from_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputFileError(path + ": cannot be read (expected a WordPiece vocab.txt, one token per line)");
-  const std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) throw InputFileError(path + ": reading failed");
+  const auto file = read_whole_file(path);
+  if (!file) throw InputFileError(path + ": cannot be read (expected a WordPiece vocab.txt, one token per line)");
+  const std::string& content = *file;
   if (auto bad = utf8::invalid_offset(content)) {
     const auto line = 1 + std::count(content.begin(), content.begin() + static_cast<std::ptrdiff_t>(*bad), '\n');
     throw InputFileError(path + ": not valid UTF-8 at byte offset " + std::to_string(*bad) + " (line " +

@@ -10,6 +10,7 @@
 
 #include "mlspeed/core/errors.h"
 #include "mlspeed/core/text.h"
+#include "mlspeed/data/transfer.h"
 #include "mlspeed/io/safetensors.h"
 #include "mlspeed/io/weights.h"
 #include "mlspeed/text/wordpiece.h"
@@ -137,9 +138,9 @@ void FineTuneSession::prepare(const Shape& shape) {
 void FineTuneSession::load_next_batch() {
   const int64_t B = shape_.batch, T = shape_.seq;
   const std::vector<size_t> rows = data_->reviews.next_batch(B);
-  at::Tensor ids = imdb::host_buffer({B, T}, at::kLong, device_);
-  at::Tensor labels = imdb::host_buffer({B}, at::kLong, device_);
-  at::Tensor keep = imdb::host_buffer({B, T}, at::kLong, device_);
+  at::Tensor ids = data::host_buffer({B, T}, at::kLong, device_);
+  at::Tensor labels = data::host_buffer({B}, at::kLong, device_);
+  at::Tensor keep = data::host_buffer({B, T}, at::kLong, device_);
   int64_t* id = ids.data_ptr<int64_t>();
   int64_t* k = keep.data_ptr<int64_t>();
   bool padded = false;
@@ -156,10 +157,10 @@ void FineTuneSession::load_next_batch() {
     padded = padded || words + 2 < T;
     labels.data_ptr<int64_t>()[b] = data_->reviews.label(rows[b]);
   }
-  input_ids_ = imdb::to_device(ids, device_);
-  labels_ = imdb::to_device(labels, device_);
+  input_ids_ = data::to_device(ids, device_);
+  labels_ = data::to_device(labels, device_);
   // The mask only when some review is shorter than T: none lets sdpa take its unmasked kernel.
-  padding_mask_ = padded ? imdb::to_device(keep, device_) : at::Tensor();
+  padding_mask_ = padded ? data::to_device(keep, device_) : at::Tensor();
 }
 
 void FineTuneSession::step() {

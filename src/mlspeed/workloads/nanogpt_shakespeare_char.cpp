@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "mlspeed/data/transfer.h"
 #include "mlspeed/io/weights.h"
 #include "mlspeed/train/autocast.h"
 #include "mlspeed/train/step.h"
@@ -57,13 +58,8 @@ std::string TrainingSession::data_description() const {
 
 void TrainingSession::load_batch() {
   auto [x, y] = data::char_batch(*text_, shape_.batch, shape_.seq, *batches_);
-  if (device_.is_cuda()) {
-    x_ = x.pin_memory().to(device_, /*non_blocking=*/true);
-    y_ = y.pin_memory().to(device_, /*non_blocking=*/true);
-  } else {
-    x_ = x.to(device_);
-    y_ = y.to(device_);
-  }
+  x_ = data::upload(x, device_);
+  y_ = data::upload(y, device_);
 }
 
 void TrainingSession::prepare(const Shape& shape) {

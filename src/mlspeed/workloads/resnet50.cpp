@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "mlspeed/data/transfer.h"
 #include "mlspeed/io/weights.h"
 #include "mlspeed/train/autocast.h"
 #include "mlspeed/train/step.h"
@@ -80,15 +81,7 @@ void TrainingSession::prepare(const Shape& shape) {
 void TrainingSession::load_next_batch() {
   at::Tensor records = data_->records_from(cursor_, batch_);
   cursor_ = (cursor_ + batch_) % data_->size();
-  if (device_.is_cuda()) {
-    // Through pinned memory so the copy is asynchronous; the caching host allocator does not
-    // hand the block out again until the copy that reads it has finished.
-    at::Tensor pinned = at::empty(records.sizes(), records.options().pinned_memory(true));
-    pinned.copy_(records);
-    records = pinned.to(device_, /*non_blocking=*/true);
-  } else {
-    records = records.to(device_);
-  }
+  records = data::upload(records, device_);
   // Decoded on the device: the uint8 records are a quarter of the float images' bytes.
   const data::ImageBatch batch = data::decode(records);
   x_ = batch.images;

@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "mlspeed/data/transfer.h"
 #include "mlspeed/io/weights.h"
 #include "mlspeed/text/word_index.h"
 #include "mlspeed/train/autocast.h"
@@ -108,8 +109,8 @@ void TrainingSession::prepare(const Shape& shape) {
 void TrainingSession::load_next_batch() {
   const int64_t B = shape_.batch, T = shape_.seq;
   const std::vector<size_t> rows = data_->reviews.next_batch(B);
-  at::Tensor ids = imdb::host_buffer({B, T}, at::kLong, device_);
-  at::Tensor labels = imdb::host_buffer({B}, at::kLong, device_);
+  at::Tensor ids = data::host_buffer({B, T}, at::kLong, device_);
+  at::Tensor labels = data::host_buffer({B}, at::kLong, device_);
   for (int64_t b = 0; b < B; ++b) {
     const std::vector<int32_t>& review = data_->reviews.ids(rows[b]);
     const int64_t words = std::min<int64_t>(static_cast<int64_t>(review.size()), T);
@@ -118,8 +119,8 @@ void TrainingSession::load_next_batch() {
     std::copy(review.end() - words, review.end(), row + (T - words));
     labels.data_ptr<int64_t>()[b] = data_->reviews.label(rows[b]);
   }
-  input_ids_ = imdb::to_device(ids, device_);
-  labels_ = imdb::to_device(labels, device_);
+  input_ids_ = data::to_device(ids, device_);
+  labels_ = data::to_device(labels, device_);
 }
 
 void TrainingSession::step() {
