@@ -1,0 +1,30 @@
+// The verdict per device: checks run, passed, failed, not tested on the device (CPU fallback),
+// skipped (with reasons), and each failure in a sentence a user understands.
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "mlspeed/verify/check.h"
+
+namespace mlspeed::verify {
+
+struct DeviceVerdict {
+  std::string device;
+  int64_t run = 0, passed = 0, failed = 0, not_tested = 0, skipped = 0, errors = 0;
+  int64_t not_reproducible = 0;                // passed or failed, but two runs differed bitwise
+  std::vector<CheckResult> failures;           // fail and error rows
+  std::vector<CheckResult> not_tested_rows;
+  std::vector<std::string> skip_reasons;       // distinct reasons, with how many checks each
+  bool ok() const { return failed == 0 && errors == 0; }
+};
+
+std::vector<DeviceVerdict> summarise(const std::vector<CheckResult>& rows);
+
+// Markdown: one line of counts per device, then each failure ("mm on cuda:0, float32, 4096x4096
+// transposed: 3.1% of elements off by up to 0.42"), what was not tested and why checks were skipped.
+void print_verdict(std::ostream& out, const std::vector<DeviceVerdict>& verdicts);
+
+}  // namespace mlspeed::verify
