@@ -6,6 +6,9 @@
 #include <ATen/autocast_mode.h>
 #include <torch/version.h>
 
+#include <c10/util/Exception.h>
+
+#include <string>
 #include <tuple>
 #include <vector>
 
@@ -155,5 +158,43 @@ inline void foreach_mul_(at::TensorList tensors, const at::Tensor& scale) {
   for (const auto& t : tensors) t.mul_(scale);  // in-place ops are const on at::Tensor
 #endif
 }
+
+// A LibTorch warning handler that hands each warning's text to `on_warning`. 2.0 passes a
+// c10::Warning object and moved the handler functions to c10::WarningUtils (one handler per
+// thread there; one per process in 1.13).
+class WarningCollector : public c10::WarningHandler {
+ public:
+  virtual void on_warning(const std::string& message) = 0;
+#if MLSPEED_TORCH_AT_LEAST(2, 0)
+  void process(const c10::Warning& warning) override { on_warning(warning.msg()); }
+#else
+  void process(const c10::SourceLocation&, const std::string& msg, bool) override { on_warning(msg); }
+#endif
+};
+#if MLSPEED_TORCH_AT_LEAST(2, 0)
+namespace warning_utils = ::c10::WarningUtils;
+#else
+namespace warning_utils = ::c10::Warning;
+#endif
+// While alive: warnings go to `handler`, and TORCH_WARN_ONCE warns every time (a fallback
+// warning must be seen by every check, not only the first).
+class WarningCapture {
+ public:
+  explicit WarningCapture(WarningCollector* handler)
+      : previous_(warning_utils::get_warning_handler()), warn_always_(warning_utils::get_warnAlways()) {
+    warning_utils::set_warning_handler(handler);
+    warning_utils::set_warnAlways(true);
+  }
+  ~WarningCapture() {
+    warning_utils::set_warnAlways(warn_always_);
+    warning_utils::set_warning_handler(previous_);
+  }
+  WarningCapture(const WarningCapture&) = delete;
+  WarningCapture& operator=(const WarningCapture&) = delete;
+
+ private:
+  c10::WarningHandler* previous_;
+  bool warn_always_;
+};
 
 }  // namespace mlspeed::compat

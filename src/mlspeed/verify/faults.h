@@ -7,6 +7,9 @@
 // that it is caught; the tests assert that every fault is.
 #pragma once
 
+#include <c10/core/impl/LocalDispatchKeySet.h>
+
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,11 +31,19 @@ struct Fault {
 const std::vector<Fault>& faults();
 const Fault* find_fault(std::string_view name);
 
-namespace detail {
-// Registers the fault kernels with the dispatcher (once) and makes `fault` the active one for the
-// scope's lifetime; used by DeviceScope.
-void activate(const Fault* fault);
-void deactivate();
-}  // namespace detail
+// While alive, `fault` breaks the ops it targets in this thread and in the autograd work started
+// from it (LibTorch carries the thread's dispatch keys into backward). Its kernels are registered
+// with the dispatcher on first use. A null fault injects nothing and costs nothing. Used by
+// DeviceScope.
+class Injection {
+ public:
+  explicit Injection(const Fault* fault);
+  ~Injection();
+  Injection(const Injection&) = delete;
+  Injection& operator=(const Injection&) = delete;
+
+ private:
+  std::optional<c10::impl::IncludeDispatchKeyGuard> include_;
+};
 
 }  // namespace mlspeed::verify

@@ -1,0 +1,287 @@
+#include "mlspeed/verify/faults.h"
+
+#include <ATen/core/dispatch/Dispatcher.h>
+#include <torch/library.h>
+
+#include <atomic>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <set>
+
+namespace mlspeed::verify {
+namespace {
+
+using Stack = torch::jit::Stack;
+using Handler = void (*)(const c10::OperatorHandle& op, Stack* stack);
+constexpr auto kFaultKey = c10::DispatchKey::TESTING_ONLY_GenericMode;
+
+// The i-th argument (before the call) or return (after it) of `op` on the stack.
+c10::IValue& argument(const c10::OperatorHandle& op, Stack* stack, size_t i) {
+  return (*stack)[stack->size() - op.schema().arguments().size() + i];
+}
+c10::IValue& returned(const c10::OperatorHandle& op, Stack* stack, size_t i) {
+  return (*stack)[stack->size() - op.schema().returns().size() + i];
+}
+
+// The handlers run with the fault key excluded, so the ops they call are the normal ones.
+
+void square_mm_transposed(const c10::OperatorHandle& op, Stack* stack) {
+  const at::Tensor a = argument(op, stack, 0).toTensor();
+  const at::Tensor b = argument(op, stack, 1).toTensor();
+  const int64_t n = a.size(0);
+  if (a.dim() == 2 && b.dim() == 2 && n > 1 && a.size(1) == n && b.size(0) == n && b.size(1) == n)
+    argument(op, stack, 1) = b.t();
+  op.callBoxed(stack);
+}
+
+void cumsum_integer_identity(const c10::OperatorHandle& op, Stack* stack) {
+  const at::Tensor input = argument(op, stack, 0).toTensor();
+  op.callBoxed(stack);
+  if (!at::isFloatingType(input.scalar_type()) && !at::isComplexType(input.scalar_type()))
+    returned(op, stack, 0) = input.to(returned(op, stack, 0).toTensor().scalar_type());
+}
+
+void argmax_int64_min(const c10::OperatorHandle& op, Stack* stack) {
+  op.callBoxed(stack);
+  returned(op, stack, 0) = at::full_like(returned(op, stack, 0).toTensor(), std::numeric_limits<int64_t>::min());
+}
+
+void argmax_zero(const c10::OperatorHandle& op, Stack* stack) {
+  op.callBoxed(stack);
+  returned(op, stack, 0) = at::zeros_like(returned(op, stack, 0).toTensor());
+}
+
+void layer_norm_ignores_offset(const c10::OperatorHandle& op, Stack* stack) {
+  const at::Tensor input = argument(op, stack, 0).toTensor();
+  if (input.storage_offset() != 0) argument(op, stack, 0) = input.as_strided(input.sizes(), input.strides(), 0);
+  op.callBoxed(stack);
+}
+
+// Rows of the table that start at or past element 2^16 come back as zeros: pytorch#188756's
+// 2^31 limit, scaled down so that a CPU with little memory shows it.
+constexpr int64_t kRowLimit = int64_t{1} << 16;
+
+void lookup_zero_past_limit(const c10::OperatorHandle& op, Stack* stack) {
+  const bool embedding = op.schema().name() == "aten::embedding";
+  const at::Tensor table = argument(op, stack, 0).toTensor();
+  const at::Tensor index = argument(op, stack, embedding ? 1 : 2).toTensor();
+  const int64_t dim = embedding ? 0 : argument(op, stack, 1).toInt();
+  op.callBoxed(stack);
+  if (dim != 0 || table.dim() == 0 || table.size(0) == 0) return;
+  const at::Tensor out = returned(op, stack, 0).toTensor();
+  const int64_t row = table.numel() / table.size(0);
+  at::Tensor keep = index * row < kRowLimit;  // index's shape; the row's elements follow
+  while (keep.dim() < out.dim()) keep = keep.unsqueeze(-1);
+  returned(op, stack, 0) = at::where(keep, out, at::zeros_like(out));
+}
+
+void matmul_inputs_as_bf16(const c10::OperatorHandle& op, Stack* stack) {
+  const bool addmm = op.schema().name() == "aten::addmm";
+  for (size_t i : {addmm ? size_t{1} : size_t{0}, addmm ? size_t{2} : size_t{1}}) {
+    const at::Tensor t = argument(op, stack, i).toTensor();
+    if (t.scalar_type() == at::kFloat) argument(op, stack, i) = t.to(at::kBFloat16).to(at::kFloat);
+  }
+  op.callBoxed(stack);
+}
+
+void softmax_fp16_overflow(const c10::OperatorHandle& op, Stack* stack) {
+  const at::Tensor input = argument(op, stack, 0).toTensor();
+  const int64_t dim = argument(op, stack, 1).toInt();
+  op.callBoxed(stack);
+  if (input.scalar_type() != at::kHalf) return;
+  // exp(x) overflows float16 past x = 11.09: a kernel that forgets to subtract the row maximum.
+  const at::Tensor overflows = input.to(at::kFloat).amax(dim, /*keepdim=*/true) > 11.09;
+  returned(op, stack, 0) =
+      returned(op, stack, 0).toTensor().masked_fill(overflows, std::numeric_limits<double>::quiet_NaN());
+}
+
+void multinomial_always_zero(const c10::OperatorHandle& op, Stack* stack) {
+  op.callBoxed(stack);
+  returned(op, stack, 0) = at::zeros_like(returned(op, stack, 0).toTensor());
+}
+
+void layer_norm_backward_zero_rows(const c10::OperatorHandle& op, Stack* stack) {
+  const auto normalized = argument(op, stack, 2).toIntVector();
+  op.callBoxed(stack);
+  const at::Tensor grad_input = returned(op, stack, 0).toTensor();
+  if (!grad_input.defined() || grad_input.numel() == 0) return;
+  int64_t row = 1;
+  for (int64_t d : normalized) row *= d;
+  const at::Tensor rows = grad_input.reshape({-1, row});
+  const at::Tensor even = (at::arange(rows.size(0), rows.options().dtype(at::kLong)) % 2 == 0).unsqueeze(1);
+  returned(op, stack, 0) = at::where(even, rows, at::zeros_like(rows)).reshape(grad_input.sizes());
+}
+
+void drop_update(const c10::OperatorHandle& op, Stack* stack) {
+  if (!op.schema().returns().empty()) return op.callBoxed(stack);  // only the in-place forms return nothing
+  torch::jit::drop(*stack, op.schema().arguments().size());
+}
+
+void warn_cpu_fallback(const c10::OperatorHandle& op, Stack* stack) {
+  // The wording of LibTorch's MPS fallback (aten/src/ATen/mps/MPSFallback.mm).
+  TORCH_WARN("The operator '", op.schema().name(),
+             "' is not currently supported on the device under test and will fall back to run on the CPU. "
+             "This may have performance implications.");
+  op.callBoxed(stack);
+}
+
+void alternate_last_bit(const c10::OperatorHandle& op, Stack* stack) {
+  static std::atomic<int64_t> calls{0};
+  op.callBoxed(stack);
+  const at::Tensor out = returned(op, stack, 0).toTensor();
+  if ((out.scalar_type() == at::kFloat || out.scalar_type() == at::kDouble) && calls++ % 2 == 1)
+    returned(op, stack, 0) = at::nextafter(out, at::full_like(out, std::numeric_limits<double>::infinity()));
+}
+
+void low_precision_conv_zeros(const c10::OperatorHandle& op, Stack* stack) {
+  const at::ScalarType dtype = argument(op, stack, 0).toTensor().scalar_type();
+  op.callBoxed(stack);
+  // Times zero rather than zeros_like, so autograd still flows (and NaN stays NaN).
+  if (dtype == at::kHalf || dtype == at::kBFloat16) returned(op, stack, 0) = returned(op, stack, 0).toTensor() * 0;
+}
+
+struct FaultImpl {
+  Fault fault;
+  std::vector<std::string> ops;  // "name" or "name.overload"; overloads this LibTorch lacks are skipped
+  Handler handler;
+};
+
+const std::vector<FaultImpl>& implementations() {
+  static const std::vector<FaultImpl> list = {
+      {{"square-mm-transposed", BugClass::op, "O1", "square n x n mm multiplies by the transpose of its second operand",
+        "mm", "forward"},
+       {"mm"},
+       square_mm_transposed},
+      {{"cumsum-int-identity", BugClass::op, "O3", "cumsum on integer and bool tensors returns its input unchanged",
+        "cumsum", "forward"},
+       {"cumsum"},
+       cumsum_integer_identity},
+      {{"argmax-int64-min", BugClass::op, "O4", "argmax returns -9223372036854775808", "argmax", "forward"},
+       {"argmax"},
+       argmax_int64_min},
+      {{"layer-norm-ignores-offset", BugClass::layout, "L2",
+        "layer_norm reads its input from the start of the storage, ignoring a view's storage offset", "layer_norm",
+        "forward"},
+       {"native_layer_norm"},
+       layer_norm_ignores_offset},
+      {{"lookup-zero-past-2^16", BugClass::size, "S2",
+        "index_select and embedding return zeros for rows that start at or past element 2^16 of the table "
+        "(S2's 2^31 limit, scaled down)",
+        "index_select", "forward"},
+       {"index_select", "embedding"},
+       lookup_zero_past_limit},
+      {{"fp32-matmul-as-bf16", BugClass::precision, "P3",
+        "float32 mm, bmm and addmm silently computed from bfloat16-rounded inputs", "mm", "forward"},
+       {"mm", "bmm", "addmm"},
+       matmul_inputs_as_bf16},
+      {{"softmax-fp16-overflow", BugClass::precision, "P1",
+        "fp16 softmax returns NaN for rows whose maximum exceeds 11 (exp without subtracting the maximum)", "softmax",
+        "forward"},
+       {"_softmax"},
+       softmax_fp16_overflow},
+      {{"multinomial-always-zero", BugClass::random, "R1",
+        "multinomial always returns category 0, also where its probability is zero", "multinomial", "statistics"},
+       {"multinomial"},
+       multinomial_always_zero},
+      {{"layer-norm-backward-zero-rows", BugClass::training, "T1",
+        "layer_norm's input gradient has every other row zeroed while its forward stays right", "layer_norm",
+        "backward"},
+       {"native_layer_norm_backward"},
+       layer_norm_backward_zero_rows},
+      {{"optimizer-update-dropped", BugClass::training, "T3",
+        "AdamW's parameter update (_foreach_addcdiv_ / _fused_adamw_) never reaches the parameters", "", "training"},
+       {"_foreach_addcdiv_.Scalar", "_foreach_addcdiv_.ScalarList", "_foreach_addcdiv_.Tensor", "_fused_adamw_",
+        "_fused_adamw_.tensor_lr"},
+       drop_update},
+      {{"argmax-zero", BugClass::model, "seed 000",
+        "argmax always returns 0, so greedy decoding repeats token 0 (GPT-2's '!!!!')", "", "generation"},
+       {"argmax"},
+       argmax_zero},
+      {{"low-precision-conv-zeros", BugClass::precision, "seed 000",
+        "fp16 and bf16 convolutions return zeros (Stable Diffusion's black image)", "conv2d", "forward"},
+       {"convolution"},
+       low_precision_conv_zeros},
+      {{"gelu-cpu-fallback", BugClass::op, "fallback",
+        "gelu warns that it falls back to run on the CPU, as MPS does for the ops it lacks", "gelu", "forward"},
+       {"gelu"},
+       warn_cpu_fallback},
+      {{"nondeterministic-sum", BugClass::op, "determinism",
+        "float sums move by one ulp on every other call: right, but not reproducible", "sum", "forward"},
+       {"sum", "sum.dim_IntList"},
+       alternate_last_bit},
+  };
+  return list;
+}
+
+std::atomic<const FaultImpl*> active{nullptr};
+
+// The kernel every op a fault targets gets under the fault key: the active fault's handler if it
+// targets this op, the normal op otherwise.
+void fault_kernel(const c10::OperatorHandle& op, Stack* stack) {
+  c10::impl::ExcludeDispatchKeyGuard normal_ops(kFaultKey);
+  const FaultImpl* impl = active.load();
+  if (impl) {
+    const auto& name = op.schema().operator_name();
+    const std::string full = name.overload_name.empty() ? name.name : name.name + "." + name.overload_name;
+    for (const std::string& target : impl->ops)
+      if ("aten::" + target == full) return impl->handler(op, stack);
+  }
+  op.callBoxed(stack);
+}
+
+void register_kernels() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    // Every other op passes straight through the fault key.
+    static torch::Library fallthrough(torch::Library::IMPL, "_", kFaultKey, __FILE__, __LINE__);
+    fallthrough.fallback(torch::CppFunction::makeFallthrough());
+    static torch::Library kernels(torch::Library::IMPL, "aten", kFaultKey, __FILE__, __LINE__);
+    std::set<std::string> done;
+    for (const FaultImpl& impl : implementations())
+      for (const std::string& target : impl.ops) {
+        const size_t dot = target.find('.');
+        const c10::OperatorName name{"aten::" + target.substr(0, dot),
+                                     dot == std::string::npos ? "" : target.substr(dot + 1)};
+        if (!c10::Dispatcher::singleton().findOp(name) || !done.insert(target).second) continue;
+        kernels.impl(target.c_str(), torch::CppFunction::makeFromBoxedFunction<&fault_kernel>());
+      }
+  });
+}
+
+}  // namespace
+
+const std::vector<Fault>& faults() {
+  static const std::vector<Fault> list = [] {
+    std::vector<Fault> out;
+    for (const FaultImpl& impl : implementations()) out.push_back(impl.fault);
+    return out;
+  }();
+  return list;
+}
+
+const Fault* find_fault(std::string_view name) {
+  for (const Fault& f : faults())
+    if (f.name == name) return &f;
+  return nullptr;
+}
+
+Injection::Injection(const Fault* fault) {
+  if (!fault) return;
+  register_kernels();
+  const FaultImpl* impl = nullptr;
+  for (const FaultImpl& candidate : implementations())
+    if (candidate.fault.name == fault->name) impl = &candidate;
+  TORCH_CHECK(impl, "[verify] unknown fault ", fault->name);
+  active.store(impl);
+  include_.emplace(kFaultKey);
+}
+
+Injection::~Injection() {
+  if (!include_) return;
+  include_.reset();
+  active.store(nullptr);
+}
+
+}  // namespace mlspeed::verify
