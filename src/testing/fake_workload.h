@@ -68,6 +68,7 @@ class FakeWorkload : public Workload {
     }
     torch::nn::Module& model() override { return module_; }
     at::Tensor last_output() const override { return {}; }
+    at::Tensor forward() override { return {}; }
 
    private:
     const FakeWorkload& w_;

@@ -59,6 +59,11 @@ void InferenceSession::prepare(const Shape& shape) {
   output_ = {};
 }
 
+at::Tensor InferenceSession::forward() {
+  TORCH_CHECK(input_ids_.defined(), "[", kName, "] forward() before prepare()");
+  return model_->forward(input_ids_).sequence_output;
+}
+
 void InferenceSession::step() {
   TORCH_CHECK(input_ids_.defined(), "[", kName, "] step() before prepare()");
   c10::InferenceMode inference;

@@ -43,6 +43,8 @@ class InferenceSession : public Session {
   torch::nn::Module& model() override { return *model_; }
   // The sequence output (batch, seq, hidden).
   at::Tensor last_output() const override { return output_.sequence_output; }
+  // The sequence output of the prepared batch, as step() computes it, recording autograd.
+  at::Tensor forward() override;
   const at::Tensor& input_ids() const { return input_ids_; }
 
  private:

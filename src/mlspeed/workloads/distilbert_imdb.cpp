@@ -163,6 +163,13 @@ void FineTuneSession::load_next_batch() {
   padding_mask_ = padded ? data::to_device(keep, device_) : at::Tensor();
 }
 
+at::Tensor FineTuneSession::forward() {
+  TORCH_CHECK(prepared_, "[", kName, "] forward() before prepare()");
+  std::optional<train::AutocastGuard> autocast;
+  if (autocast_dtype_) autocast.emplace(device_.type(), *autocast_dtype_);
+  return model_->forward(input_ids_, padding_mask_);
+}
+
 void FineTuneSession::step() {
   TORCH_CHECK(prepared_, "[", kName, "] step() before prepare()");
   if (data_) load_next_batch();
@@ -172,7 +179,7 @@ void FineTuneSession::step() {
     // Only the forward runs under autocast; backward follows the dtypes it recorded.
     std::optional<train::AutocastGuard> autocast;
     if (autocast_dtype_) autocast.emplace(device_.type(), *autocast_dtype_);
-    loss = at::cross_entropy_loss(model_->forward(input_ids_, padding_mask_), labels_);
+    loss = at::cross_entropy_loss(forward(), labels_);
   }
   train::backward_and_update(loss, trainable_, *optimizer_, scaler_, kGradClip);
   last_loss_ = loss.detach();

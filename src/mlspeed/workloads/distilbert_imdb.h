@@ -80,6 +80,8 @@ class FineTuneSession : public Session {
   DistilBertForSequenceClassification& classifier() { return model_; }
   torch::nn::Module& model() override { return *model_; }
   at::Tensor last_output() const override { return last_loss_; }
+  // The logits of the prepared batch, under autocast as in step().
+  at::Tensor forward() override;
   const at::Tensor& last_loss() const { return last_loss_; }
   const std::vector<at::Tensor>& trainable_parameters() const { return trainable_; }
   const train::AdamW& optimizer() const { return *optimizer_; }

@@ -110,6 +110,11 @@ void GenerationSession::prepare(const Shape& shape) {
   first_token_ms_.reset();
 }
 
+at::Tensor GenerationSession::forward() {
+  TORCH_CHECK(prompt_.defined(), "[", kName, "] forward() before prepare()");
+  return model_->forward(prompt_);
+}
+
 void GenerationSession::step() {
   TORCH_CHECK(prompt_.defined(), "[", kName, "] step() before prepare()");
   c10::InferenceMode inference;

@@ -78,6 +78,8 @@ class GenerationSession : public Session {
   GPT2Model& gpt2() { return model_; }
   torch::nn::Module& model() override { return *model_; }
   at::Tensor last_output() const override { return tokens_; }  // (batch, new_tokens) int64
+  // The logits of every position of the prompt (batch, seq, vocab), without the cache.
+  at::Tensor forward() override;
   const at::Tensor& prompt() const { return prompt_; }
 
  private:

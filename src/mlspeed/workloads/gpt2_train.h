@@ -70,6 +70,8 @@ class TrainingSession : public Session {
   GPT2Model& gpt2() { return model_; }
   torch::nn::Module& model() override { return *model_; }
   at::Tensor last_output() const override { return last_loss_; }
+  // The logits of the prepared batch, under autocast as in step().
+  at::Tensor forward() override;
 
  private:
   at::Tensor forward_loss();

@@ -147,6 +147,12 @@ void GenerateSession::prepare(const Shape& shape) {
   shape_ = shape;
 }
 
+at::Tensor GenerateSession::forward() {
+  TORCH_CHECK(cache_.defined(), "[", kName, "] forward() before prepare()");
+  for (at::Tensor& p : model_->parameters()) p.set_data(p.data().clone());
+  return model_->forward(shape_.seq > 0 ? prompt_ : start_);
+}
+
 void GenerateSession::step() {
   TORCH_CHECK(cache_.defined(), "[", kName, "] step() before prepare()");
   c10::InferenceMode inference;

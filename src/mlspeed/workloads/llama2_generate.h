@@ -63,6 +63,11 @@ class GenerateSession : public Session, public Generator {
   torch::nn::Module& model() override { return *model_; }
   // pp: the last position's logits (batch, vocab); tg: the generated tokens (batch, new_tokens).
   at::Tensor last_output() const override { return output_; }
+  // The logits of every position of the prompt (pp) or of the start token (tg), (batch, T,
+  // vocab), without the cache. The fused projections take no gradient (their weights are plain
+  // tensors the parameters are views of), so this first gives the parameters separate storage
+  // again: the model then runs the separate products, step() included, as after a move.
+  at::Tensor forward() override;
 
   // Generator
   int64_t vocab_size() const override { return model_->config().vocab_size; }

@@ -80,11 +80,18 @@ void TrainingSession::prepare(const Shape& shape) {
   y_ = stream.narrow(1, 1, shape.seq).contiguous().to(device_);
 }
 
+at::Tensor TrainingSession::forward() {
+  TORCH_CHECK(x_.defined(), "[", kName, "] forward() before prepare()");
+  std::optional<train::AutocastGuard> autocast;
+  if (autocast_dtype_) autocast.emplace(device_.type(), *autocast_dtype_);
+  return model_->forward(x_);
+}
+
 at::Tensor TrainingSession::forward_loss() {
   // Only the forward runs under autocast; backward follows the dtypes it recorded (train.py).
   std::optional<train::AutocastGuard> autocast;
   if (autocast_dtype_) autocast.emplace(device_.type(), *autocast_dtype_);
-  const at::Tensor logits = model_->forward(x_);
+  const at::Tensor logits = forward();
   return at::cross_entropy_loss(logits.view({-1, logits.size(-1)}), y_.view(-1));
 }
 

@@ -66,6 +66,8 @@ class TrainingSession : public Session {
   GPT& gpt() { return model_; }
   torch::nn::Module& model() override { return *model_; }
   at::Tensor last_output() const override { return last_loss_; }
+  // The logits of the prepared batch, under autocast as in step().
+  at::Tensor forward() override;
   const train::AdamW& optimizer() const { return *optimizer_; }
 
  private:

@@ -88,11 +88,18 @@ void TrainingSession::load_next_batch() {
   y_ = batch.labels;
 }
 
+at::Tensor TrainingSession::forward() {
+  TORCH_CHECK(x_.defined(), "[", workload_, "] forward() before prepare()");
+  std::optional<train::AutocastGuard> autocast;
+  if (autocast_dtype_) autocast.emplace(device_.type(), *autocast_dtype_);
+  return model_->forward(x_);
+}
+
 at::Tensor TrainingSession::forward_loss() {
   // Only the forward runs under autocast; backward follows the dtypes it recorded.
   std::optional<train::AutocastGuard> autocast;
   if (autocast_dtype_) autocast.emplace(device_.type(), *autocast_dtype_);
-  return at::cross_entropy_loss(model_->forward(x_), y_);
+  return at::cross_entropy_loss(forward(), y_);
 }
 
 void TrainingSession::step() {

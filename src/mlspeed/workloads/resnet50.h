@@ -68,6 +68,8 @@ class TrainingSession : public Session {
   ResNet& net() { return model_; }
   torch::nn::Module& model() override { return *model_; }
   at::Tensor last_output() const override { return last_loss_; }
+  // The logits of the prepared batch, under autocast as in step().
+  at::Tensor forward() override;
   const train::AdamW& optimizer() const { return *optimizer_; }
   const at::Tensor& images() const { return x_; }  // of the last step (or prepare)
   const at::Tensor& labels() const { return y_; }

@@ -137,6 +137,17 @@ void InferenceSession::prepare(const Shape& shape) {
   next_latents_ = at::Tensor();
 }
 
+at::Tensor InferenceSession::guided_noise() {
+  const at::Tensor noise = model_->forward(at::cat({latents_, latents_}), timestep_, context_);
+  const auto halves = noise.chunk(2);  // [unconditional, conditional], the context's order
+  return at::add(halves[0], halves[1] - halves[0], kGuidanceScale);
+}
+
+at::Tensor InferenceSession::forward() {
+  TORCH_CHECK(latents_.defined(), "[", kName, "] forward() before prepare()");
+  return guided_noise();
+}
+
 void InferenceSession::step() {
   TORCH_CHECK(latents_.defined(), "[", kName, "] step() before prepare()");
   // DDIM (eta 0) from kTimestep to kPrevTimestep, with x0 = (x - sqrt(1 - a) eps) / sqrt(a):
@@ -146,9 +157,7 @@ void InferenceSession::step() {
   static const double c_eps = std::sqrt(1.0 - a_prev) - std::sqrt(a_prev * (1.0 - a) / a);
 
   c10::InferenceMode inference;
-  const at::Tensor noise = model_->forward(at::cat({latents_, latents_}), timestep_, context_);
-  const auto halves = noise.chunk(2);  // [unconditional, conditional], the context's order
-  guided_ = at::add(halves[0], halves[1] - halves[0], kGuidanceScale);
+  guided_ = guided_noise();
   next_latents_ = at::add(latents_ * c_x, guided_, c_eps);
 }
 

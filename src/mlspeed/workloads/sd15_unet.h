@@ -69,12 +69,15 @@ class InferenceSession : public Session {
   torch::nn::Module& model() override { return *model_; }
   // The guided noise prediction (batch, 4, s, s).
   at::Tensor last_output() const override { return guided_; }
+  // The guided noise of the prepared latents, as step() computes it, recording autograd.
+  at::Tensor forward() override;
   const at::Tensor& next_latents() const { return next_latents_; }
   const at::Tensor& latents() const { return latents_; }
   const at::Tensor& context() const { return context_; }
   at::ScalarType dtype() const { return dtype_; }
 
  private:
+  at::Tensor guided_noise();  // classifier-free guidance on the doubled batch
   c10::Device device_;
   at::ScalarType dtype_;
   uint64_t seed_;

@@ -123,6 +123,13 @@ void TrainingSession::load_next_batch() {
   labels_ = data::to_device(labels, device_);
 }
 
+at::Tensor TrainingSession::forward() {
+  TORCH_CHECK(prepared_, "[", kName, "] forward() before prepare()");
+  std::optional<train::AutocastGuard> autocast;
+  if (autocast_dtype_) autocast.emplace(device_.type(), *autocast_dtype_);
+  return model_->forward(input_ids_);
+}
+
 void TrainingSession::step() {
   TORCH_CHECK(prepared_, "[", kName, "] step() before prepare()");
   if (data_) load_next_batch();
@@ -131,7 +138,7 @@ void TrainingSession::step() {
   {
     std::optional<train::AutocastGuard> autocast;
     if (autocast_dtype_) autocast.emplace(device_.type(), *autocast_dtype_);
-    loss = at::cross_entropy_loss(model_->forward(input_ids_), labels_);
+    loss = at::cross_entropy_loss(forward(), labels_);
   }
   train::backward_and_update(loss, params_, *optimizer_, scaler_, /*clip_norm=*/0.0);
   last_loss_ = loss.detach();

@@ -69,6 +69,8 @@ class TrainingSession : public Session {
   SmallTransformer& transformer() { return model_; }
   torch::nn::Module& model() override { return *model_; }
   at::Tensor last_output() const override { return last_loss_; }
+  // The logits of the prepared batch, under autocast as in step().
+  at::Tensor forward() override;
   const at::Tensor& last_loss() const { return last_loss_; }
   const train::AdamW& optimizer() const { return *optimizer_; }
   const at::Tensor& input_ids() const { return input_ids_; }

@@ -93,6 +93,12 @@ class Session {
   virtual Generator* generator() { return nullptr; }
   // The model, for loading and saving weights and for verification.
   virtual torch::nn::Module& model() = 0;
+  // For verification (mlspeed verify): the forward pass on the prepared inputs, recording
+  // autograd (no optimizer step, no InferenceMode), in the session's precision — the tensor the
+  // step computes: the logits of a training step (before the loss), the output of an inference
+  // forward, the logits of every position of a generation's prompt. Gradients of it reach every
+  // parameter that has requires_grad (inference sessions: the caller turns it on).
+  virtual at::Tensor forward() = 0;
   // What the last step() produced, detached, on the device: the loss of a training step, the
   // output of an inference forward (logits, hidden states, the predicted noise), the new tokens
   // of a generation. Undefined before the first step.

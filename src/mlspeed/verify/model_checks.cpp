@@ -1,0 +1,541 @@
+#include "mlspeed/verify/model_checks.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <c10/util/Exception.h>
+#include <torch/nn/module.h>
+#include <torch/nn/modules/batchnorm.h>
+
+#include <algorithm>
+#include <cmath>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+
+#include "mlspeed/compat/torch_compat.h"
+#include "mlspeed/core/errors.h"
+#include "mlspeed/core/text.h"
+#include "mlspeed/device/device.h"
+#include "mlspeed/text/gpt2_bpe.h"
+#include "mlspeed/verify/compare.h"
+#include "mlspeed/verify/model_detectors.h"
+#include "mlspeed/workloads/generation.h"
+#include "mlspeed/workloads/workload.h"
+
+namespace mlspeed::verify {
+namespace {
+
+const c10::Device kCpu(c10::kCPU);
+constexpr const char* kTextWorkload = "gpt2-generate";
+constexpr const char* kTextPrompt = "The rain in Spain";  // seed 000
+constexpr int64_t kTextNewTokens = 16;
+constexpr int64_t kGenerationPrompt = 4;
+constexpr int64_t kGenerationNewTokens = 16;
+
+// A generating workload sweeps new tokens in its shapes.
+bool is_generation(const Workload& w) {
+  return std::any_of(w.sizes().begin(), w.sizes().end(), [](const WorkloadSize& s) { return !s.new_tokens.empty(); });
+}
+bool is_training(const Workload& w) { return w.job() == Job::train; }
+
+// Llama's medium and full sizes initialise their weights on the device (too big to build on the
+// host): the device's random stream is not the CPU's, so there is no same-weights reference.
+bool device_initialised(const Workload& w, const std::string& size) {
+  return w.name() == "llama2-7b-generate" && (size == "medium" || size == "full");
+}
+
+std::vector<const Workload*> selected(const ModelCheckOptions& options) {
+  if (options.workloads.empty()) return workload_catalogue();
+  std::vector<const Workload*> out;
+  for (const std::string& name : options.workloads) out.push_back(find_workload(name));
+  return out;
+}
+
+// The smallest of the size's default shapes; where some have a sequence (a prompt), one of those,
+// so that forward() has a prompt to run on.
+Shape small_shape(const Workload& w, const WorkloadSize& size) {
+  std::vector<Shape> shapes = w.shapes(size, {});
+  const bool any_seq = std::any_of(shapes.begin(), shapes.end(), [](const Shape& s) { return s.seq > 0; });
+  if (any_seq) shapes.erase(std::remove_if(shapes.begin(), shapes.end(), [](const Shape& s) { return s.seq == 0; }),
+                            shapes.end());
+  const auto cost = [](const Shape& s) { return std::make_pair(s.batch * std::max<int64_t>(s.seq, 1), s.new_tokens); };
+  return *std::min_element(shapes.begin(), shapes.end(),
+                           [&](const Shape& a, const Shape& b) { return cost(a) < cost(b); });
+}
+
+std::string shape_text(const Shape& s) {
+  std::string text = "batch " + std::to_string(s.batch);
+  if (s.seq > 0) text += ", seq " + std::to_string(s.seq);
+  if (s.new_tokens > 0) text += ", new tokens " + std::to_string(s.new_tokens);
+  return text;
+}
+
+// Dropout draws from the device's random stream, which is not the CPU's: verification turns it
+// off in every module. BatchNorm stays in training mode (its batch statistics are deterministic).
+void without_dropout(torch::nn::Module& model) {
+  const bool training = model.is_training();
+  model.eval();
+  if (!training) return;
+  for (const auto& m : model.modules(/*include_self=*/false))
+    if (m->as<torch::nn::BatchNorm2d>() || m->as<torch::nn::BatchNorm1d>()) m->train();
+}
+
+std::map<std::string, at::Tensor> snapshot(torch::nn::Module& model) {
+  std::map<std::string, at::Tensor> out;
+  for (const auto& p : model.named_parameters()) out.emplace(p.key(), p.value().detach().to(kCpu, at::kFloat).clone());
+  return out;
+}
+
+struct Opened {
+  std::unique_ptr<Session> session;
+  double seconds = 0;
+};
+
+// The run of one pass: what the device produced, inside its scope, then the CPU's.
+class Stopwatch {
+ public:
+  double seconds() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
+
+ private:
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
+struct Context {
+  const Target& target;
+  const Workload& workload;
+  const std::string& size;
+  Precision precision;
+  Shape shape;
+  OpenOptions open;
+};
+
+CheckResult base_row(const Context& c, const std::string& pass, BugClass bug_class) {
+  CheckResult row;
+  row.device = c.target.facts.id;
+  row.level = Level::model;
+  row.check = c.workload.name();
+  row.variant = c.size;
+  row.dtype = std::string(name(c.precision));
+  row.shape = shape_text(c.shape);
+  row.pass = pass;
+  row.bug_class = bug_class;
+  row.tf32 = compat::tf32_matmul_enabled();
+  row.deterministic = at::globalContext().deterministicAlgorithms();
+  row.cudnn_benchmark = at::globalContext().benchmarkCuDNN();
+  return row;
+}
+
+std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+
+void set_failure(CheckResult& row, Outcome outcome, const std::string& message) {
+  row.outcome = outcome;
+  row.message = message;
+}
+
+// The outcome of a check that threw: a dtype or op the device does not implement, or memory it
+// lacks, is skipped with the reason; anything else is an error.
+void classify(CheckResult& row, const std::string& what) {
+  const std::string message = first_line(what);
+  const bool unimplemented = message.find("not implemented for") != std::string::npos ||
+                             message.find("is not implemented") != std::string::npos;
+  const bool out_of_memory = message.find("out of memory") != std::string::npos;
+  set_failure(row, unimplemented || out_of_memory ? Outcome::skipped : Outcome::error, message);
+}
+
+// Runs `body` for `row`, turning exceptions into the row's outcome.
+template <typename Body>
+void guarded(CheckResult& row, Body&& body) {
+  try {
+    body();
+  } catch (const c10::NotImplementedError& e) {
+    set_failure(row, Outcome::skipped, first_line(e.what_without_backtrace()));
+  } catch (const c10::Error& e) {
+    classify(row, e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    classify(row, e.what());
+  }
+}
+
+std::unique_ptr<Session> open_prepared(const Context& c, const c10::Device& device, Precision precision) {
+  std::unique_ptr<Session> session = c.workload.open(c.size, device, precision, c.open);
+  session->prepare(c.shape);
+  without_dropout(session->model());
+  return session;
+}
+
+// Fallback warnings seen inside a scope make the row "not tested"; returns whether they did.
+bool fell_back(CheckResult& row, const DeviceScope& scope) {
+  const std::vector<std::string> fallbacks = scope.fallbacks();
+  if (fallbacks.empty()) return false;
+  row.fallback = fallbacks.front();
+  set_failure(row, Outcome::not_tested, "ran on the CPU instead of the device: " + first_line(fallbacks.front()));
+  return true;
+}
+
+// Every parameter of the device's model must start equal to the CPU's (rounded to the device's
+// dtype for inference casts): both are built from the same seed on the CPU. Returns the first
+// parameter that differs.
+std::optional<std::string> different_weights(torch::nn::Module& device_model, torch::nn::Module& cpu_model) {
+  const auto cpu = cpu_model.named_parameters();
+  for (const auto& p : device_model.named_parameters()) {
+    const at::Tensor* reference = cpu.find(p.key());
+    if (!reference) return p.key() + " (absent on the CPU)";
+    const at::Tensor mine = p.value().detach().to(kCpu).to(at::kFloat);
+    const at::Tensor theirs = reference->detach().to(p.value().scalar_type()).to(at::kFloat);
+    if (!mine.equal(theirs)) return p.key();
+  }
+  return std::nullopt;
+}
+
+// The fixed projection whose gradient is taken: sum(output * g), g ~ N(0, 1) from the seed.
+at::Tensor projection(const at::Tensor& output, uint64_t seed) {
+  auto generator = at::make_generator<at::CPUGeneratorImpl>(seed + 1);
+  return at::randn(output.sizes(), generator, at::kFloat);
+}
+
+void backward_of_projection(torch::nn::Module& model, const at::Tensor& output, const at::Tensor& g) {
+  (output.to(at::kFloat) * g.to(output.device())).sum().backward();
+  (void)model;
+}
+
+void enable_gradients(torch::nn::Module& model) {
+  for (at::Tensor& p : model.parameters()) {
+    p.requires_grad_(true);
+    p.mutable_grad() = at::Tensor();
+  }
+}
+
+std::map<std::string, at::Tensor> gradients(torch::nn::Module& model) {
+  std::map<std::string, at::Tensor> out;
+  for (const auto& p : model.named_parameters())
+    if (p.value().grad().defined()) out.emplace(p.key(), p.value().grad().detach().to(kCpu).clone());
+  return out;
+}
+
+// forward + gradients: one pair of sessions, one row each.
+void forward_and_gradients(const Context& c, const std::function<void(CheckResult)>& emit) {
+  CheckResult forward_row = base_row(c, "forward", BugClass::model);
+  CheckResult gradient_row = base_row(c, "gradients", BugClass::training);
+  Stopwatch clock;
+  bool done = false;
+  guarded(forward_row, [&] {
+    std::unique_ptr<Session> device_session;
+    at::Tensor device_out;
+    std::map<std::string, at::Tensor> device_grads;
+    bool device_fell_back = false;
+    {
+      DeviceScope scope(c.target);
+      device_session = open_prepared(c, c.target.device, c.precision);
+      enable_gradients(device_session->model());
+      const at::Tensor out = device_session->forward();
+      device_out = out.detach().to(kCpu);
+      backward_of_projection(device_session->model(), out, projection(device_out, c.open.seed));
+      device_grads = gradients(device_session->model());
+      device_fell_back = fell_back(forward_row, scope);
+      if (device_fell_back) fell_back(gradient_row, scope);
+    }
+    std::unique_ptr<Session> cpu_session = open_prepared(c, kCpu, Precision::fp32);
+    if (const auto name = different_weights(device_session->model(), cpu_session->model()))
+      throw std::runtime_error("the device's initial weights differ from the CPU's (" + *name +
+                               "): the check needs a workload whose weights are built on the CPU from the seed");
+    enable_gradients(cpu_session->model());
+    const at::Tensor cpu_out = cpu_session->forward();
+    backward_of_projection(cpu_session->model(), cpu_out, projection(device_out, c.open.seed));
+    const std::map<std::string, at::Tensor> cpu_grads = gradients(cpu_session->model());
+    done = true;
+    if (device_fell_back) return;
+
+    const at::Tensor reference = cpu_out.detach().to(at::kDouble);
+    record(forward_row, compare(device_out, reference, model_tolerance(c.precision, ModelQuantity::output, reference)));
+    if (const auto flag = output_flags(device_out, reference, "output"))
+      set_failure(forward_row, Outcome::fail, *flag + "; " + forward_row.message);
+
+    // Gradients: every parameter; the row carries the worst one's figures.
+    int64_t failing = 0;
+    std::optional<Comparison> worst;
+    std::string worst_name, worst_flag;
+    // A tenth of the rms of all the CPU's gradients: below it a gradient is rounding noise.
+    double squares = 0, elements = 0;
+    for (const auto& entry : cpu_grads) {
+      squares += std::pow(finite_rms(entry.second), 2) * double(entry.second.numel());
+      elements += double(entry.second.numel());
+    }
+    const double floor = elements > 0 ? 0.1 * std::sqrt(squares / elements) : 0.0;
+    for (const auto& [name, cpu_grad] : cpu_grads) {
+      const auto found = device_grads.find(name);
+      if (found == device_grads.end()) {
+        ++failing;
+        if (worst_flag.empty()) worst_flag = "no gradient reached " + name + " on the device (the CPU's has one)";
+        continue;
+      }
+      const at::Tensor ref = cpu_grad.to(at::kDouble);
+      const Comparison cmp =
+          compare(found->second, ref, model_tolerance(c.precision, ModelQuantity::gradient, ref, floor));
+      const auto flag = output_flags(found->second, ref, "gradient of " + name, finite_rms(ref) >= floor);
+      if (!cmp.passed || flag) ++failing;
+      if (flag && worst_flag.empty()) worst_flag = *flag;
+      const auto badness = [](const Comparison& x) { return std::make_pair(x.mismatch_fraction, x.max_abs_error); };
+      if (!worst || (!cmp.passed && (worst->passed || badness(cmp) > badness(*worst)))) {
+        worst = cmp;
+        worst_name = name;
+      }
+    }
+    if (!worst) {
+      set_failure(gradient_row, Outcome::error, "no parameter has a gradient on the CPU");
+      return;
+    }
+    record(gradient_row, *worst);
+    const std::string count = std::to_string(failing) + " of " + std::to_string(cpu_grads.size()) + " parameters";
+    if (!worst_flag.empty()) {
+      set_failure(gradient_row, Outcome::fail, worst_flag + " (" + count + " off)");
+    } else if (failing > 0) {
+      gradient_row.message = "gradient of " + worst_name + ": " + worst->summary() + " (" + count + " off)";
+    } else {
+      gradient_row.message = "every gradient matches (" + std::to_string(cpu_grads.size()) +
+                             " parameters; the closest to failing: " + worst_name + ")";
+    }
+  });
+  if (!done && gradient_row.outcome == Outcome::pass) {
+    gradient_row.outcome = forward_row.outcome;
+    gradient_row.message = forward_row.message;
+  }
+  forward_row.seconds = gradient_row.seconds = clock.seconds();
+  emit(forward_row);
+  emit(gradient_row);
+}
+
+std::vector<double> run_steps(Session& session, int64_t steps) {
+  std::vector<double> losses;
+  for (int64_t i = 0; i < steps; ++i) {
+    session.step();
+    losses.push_back(session.last_output().to(kCpu, at::kDouble).item<double>());
+  }
+  return losses;
+}
+
+void training(const Context& c, int64_t steps, const std::function<void(CheckResult)>& emit) {
+  CheckResult row = base_row(c, "training", BugClass::training);
+  Stopwatch clock;
+  guarded(row, [&] {
+    std::vector<double> device_losses;
+    std::map<std::string, at::Tensor> device_before, device_after;
+    {
+      DeviceScope scope(c.target);
+      std::unique_ptr<Session> session = open_prepared(c, c.target.device, c.precision);
+      device_before = snapshot(session->model());
+      device_losses = run_steps(*session, steps);
+      device_after = snapshot(session->model());
+      if (fell_back(row, scope)) return;
+    }
+    std::unique_ptr<Session> session = open_prepared(c, kCpu, Precision::fp32);
+    const auto cpu_before = snapshot(session->model());
+    const std::vector<double> cpu_losses = run_steps(*session, steps);
+    const auto cpu_after = snapshot(session->model());
+
+    const at::Tensor reference = at::tensor(cpu_losses, at::kDouble);
+    const Tolerance tolerance = model_tolerance(c.precision, ModelQuantity::loss_curve, reference);
+    record(row, compare(at::tensor(device_losses, at::kDouble), reference, tolerance));
+    const std::vector<std::string> frozen = unchanged_parameters(device_before, device_after, cpu_before, cpu_after);
+    const CurveVerdict curve = judge_training_curve(device_losses, cpu_losses, tolerance);
+    if (!frozen.empty()) {
+      const size_t changed_on_cpu = static_cast<size_t>(std::count_if(
+          cpu_before.begin(), cpu_before.end(), [&](const auto& p) { return !p.second.equal(cpu_after.at(p.first)); }));
+      set_failure(row, Outcome::fail,
+                  "a parameter update of zero: " + std::to_string(frozen.size()) + " of the " +
+                      std::to_string(changed_on_cpu) + " parameters that change on the CPU stay unchanged after " +
+                      std::to_string(steps) + " steps on the device (first: " + frozen.front() + "); " + curve.message);
+      return;
+    }
+    row.outcome = curve.passed ? Outcome::pass : Outcome::fail;
+    row.message = curve.message;
+  });
+  row.seconds = clock.seconds();
+  emit(row);
+}
+
+// A margin within twice the logits' tolerance may be a tie the device breaks the other way.
+double margin_tolerance(Precision precision, Session& cpu_session) {
+  at::NoGradGuard no_grad;
+  const at::Tensor logits = cpu_session.forward().to(at::kDouble);
+  const Tolerance t = model_tolerance(precision, ModelQuantity::output, logits);
+  return 2 * (t.atol + t.rtol * logits.abs().max().item<double>());
+}
+
+void generation(const Context& c, const std::function<void(CheckResult)>& emit) {
+  CheckResult row = base_row(c, "generation", BugClass::model);
+  Stopwatch clock;
+  guarded(row, [&] {
+    Generation device_tokens;
+    std::vector<int64_t> prompt;
+    {
+      DeviceScope scope(c.target);
+      std::unique_ptr<Session> session = open_prepared(c, c.target.device, c.precision);
+      Generator& generator = *session->generator();
+      auto random = at::make_generator<at::CPUGeneratorImpl>(c.open.seed);
+      const at::Tensor ids = at::randint(generator.vocab_size(), {kGenerationPrompt}, random, at::kLong);
+      prompt.assign(ids.data_ptr<int64_t>(), ids.data_ptr<int64_t>() + kGenerationPrompt);
+      const int64_t new_tokens = std::min(kGenerationNewTokens, generator.max_positions() - kGenerationPrompt);
+      device_tokens = generator.greedy(prompt, new_tokens);
+      if (fell_back(row, scope)) return;
+    }
+    std::unique_ptr<Session> session = open_prepared(c, kCpu, Precision::fp32);
+    const Generation cpu_tokens = session->generator()->greedy(prompt, static_cast<int64_t>(device_tokens.tokens.size()));
+    const GenerationVerdict verdict =
+        judge_generation(device_tokens, cpu_tokens, margin_tolerance(c.precision, *session));
+    row.elements = static_cast<int64_t>(cpu_tokens.tokens.size());
+    row.mismatched = verdict.first_mismatch >= 0 ? 1 : 0;
+    if (verdict.first_mismatch >= 0) row.first_bad_index = "[" + std::to_string(verdict.first_mismatch) + "]";
+    row.outcome = verdict.passed ? Outcome::pass : Outcome::fail;
+    row.message = verdict.message;
+    row.tolerance = "greedy tokens equal, except after a step whose CPU top-2 logit margin is within twice the "
+                    "logits' tolerance";
+  });
+  row.seconds = clock.seconds();
+  emit(row);
+}
+
+std::string quoted(const std::string& text) { return "\"" + text + "\""; }
+
+// Seed 000: GPT-2 with real weights continues "The rain in Spain" the same on the device as on the
+// CPU, and not with "!!!!".
+void text(const Context& c, const ModelCheckOptions& options, const std::function<void(CheckResult)>& emit) {
+  CheckResult row = base_row(c, "text", BugClass::model);
+  row.shape = "prompt " + quoted(kTextPrompt) + ", " + std::to_string(kTextNewTokens) + " new tokens";
+  Stopwatch clock;
+  guarded(row, [&] {
+    const text::Gpt2Bpe bpe = text::Gpt2Bpe::from_directory(options.vocab);
+    const std::vector<int64_t> prompt = bpe.encode(kTextPrompt);
+    Generation device_tokens;
+    {
+      DeviceScope scope(c.target);
+      std::unique_ptr<Session> session = open_prepared(c, c.target.device, c.precision);
+      device_tokens = session->generator()->greedy(prompt, kTextNewTokens);
+      if (fell_back(row, scope)) return;
+    }
+    std::unique_ptr<Session> session = open_prepared(c, kCpu, Precision::fp32);
+    const Generation cpu_tokens = session->generator()->greedy(prompt, kTextNewTokens);
+    GenerationVerdict verdict = judge_generation(device_tokens, cpu_tokens, margin_tolerance(c.precision, *session));
+    const std::string device_text = bpe.decode(prompt) + bpe.decode(device_tokens.tokens);
+    const std::string cpu_text = bpe.decode(prompt) + bpe.decode(cpu_tokens.tokens);
+    // Any token repeated 4 times in a row where the CPU's text has no such run: a stuck decoder.
+    for (int64_t token : std::set<int64_t>(device_tokens.tokens.begin(), device_tokens.tokens.end()))
+      if (verdict.passed && longest_run(device_tokens.tokens, token) >= 4 && longest_run(cpu_tokens.tokens, token) < 4) {
+        verdict.passed = false;
+        verdict.message = "the device repeats token " + std::to_string(token) + " " +
+                          std::to_string(longest_run(device_tokens.tokens, token)) + " times in a row, the CPU does not";
+      }
+    row.elements = kTextNewTokens;
+    row.outcome = verdict.passed ? Outcome::pass : Outcome::fail;
+    row.message = verdict.message + "; device: " + quoted(device_text) + ", CPU: " + quoted(cpu_text);
+    row.tolerance = "greedy tokens equal, except after a step whose CPU top-2 logit margin is within twice the "
+                    "logits' tolerance";
+  });
+  row.seconds = clock.seconds();
+  emit(row);
+}
+
+std::vector<std::string> passes_of(const Workload& w, const ModelCheckOptions& options) {
+  std::vector<std::string> passes{"forward", "gradients"};
+  if (is_training(w)) passes.push_back("training");
+  if (is_generation(w)) passes.push_back("generation");
+  if (!options.weights.empty() && w.name() == kTextWorkload) passes.push_back("text");
+  return passes;
+}
+
+BugClass bug_class_of(const std::string& pass) {
+  return pass == "gradients" || pass == "training" ? BugClass::training : BugClass::model;
+}
+
+// Restores TF32 as it was when the scope began.
+class Tf32Scope {
+ public:
+  explicit Tf32Scope(bool enabled) : previous_(compat::tf32_matmul_enabled()) { compat::set_tf32(enabled); }
+  ~Tf32Scope() { compat::set_tf32(previous_); }
+  Tf32Scope(const Tf32Scope&) = delete;
+  Tf32Scope& operator=(const Tf32Scope&) = delete;
+
+ private:
+  bool previous_;
+};
+
+}  // namespace
+
+void validate(const ModelCheckOptions& options) {
+  const std::string names = join(workload_names(), ", ");
+  for (const std::string& name : options.workloads)
+    if (!find_workload(name)) throw UsageError("unknown workload '" + name + "'; the workloads: " + names);
+  if (!options.workloads.empty()) {
+    for (const Workload* w : selected(options)) {
+      if (!find_size(*w, options.size)) {
+        std::vector<std::string> sizes;
+        for (const WorkloadSize& s : w->sizes()) sizes.push_back(s.name);
+        throw UsageError(w->name() + " has no size '" + options.size + "'; its sizes: " + join(sizes, ", "));
+      }
+      if (device_initialised(*w, options.size))
+        throw UsageError(w->name() + " at size " + options.size +
+                         " builds its weights on the device, so the CPU cannot build the same model to compare "
+                         "with; model checks take its tiny or small size");
+    }
+  } else {
+    bool any = false;
+    for (const Workload* w : workload_catalogue()) any = any || find_size(*w, options.size);
+    if (!any) throw UsageError("no workload has a size '" + options.size + "'; every workload has tiny and full");
+  }
+  if (options.training_steps < 20)
+    throw UsageError("model checks train for at least 20 steps (got " + std::to_string(options.training_steps) + ")");
+  if (options.precisions.empty()) throw UsageError("model checks need at least one precision");
+  if (options.weights.empty() != options.vocab.empty())
+    throw UsageError(options.weights.empty() ? "a vocabulary (--vocab) is for the text check, which needs --weights too"
+                                             : "the text check with --weights needs GPT-2's vocabulary (--vocab: the "
+                                               "folder of encoder.json and vocab.bpe)");
+  if (!options.weights.empty() && (options.workloads.size() != 1 || options.workloads.front() != kTextWorkload))
+    throw UsageError(std::string("--weights for model checks is the seed-000 text check of one workload, ") +
+                     kTextWorkload + " (pass -w " + kTextWorkload + ")");
+}
+
+std::vector<CheckResult> run_model_checks(const Target& target, const ModelCheckOptions& options,
+                                          const std::function<void(const CheckResult&)>& on_row) {
+  validate(options);
+  std::vector<CheckResult> rows;
+  const auto emit = [&](CheckResult row) {
+    if (on_row) on_row(row);
+    rows.push_back(std::move(row));
+  };
+  for (const Workload* w : selected(options)) {
+    const WorkloadSize* size = find_size(*w, options.size);
+    for (Precision precision : options.precisions) {
+      Tf32Scope tf32(precision == Precision::tf32);
+      const Shape shape = size ? small_shape(*w, *size) : Shape{};
+      const Context c{target, *w, options.size, precision, shape, OpenOptions{options.seed, options.weights, ""}};
+      std::optional<std::string> skip;
+      if (!size)
+        skip = w->name() + " has no size '" + options.size + "'";
+      else if (device_initialised(*w, options.size))
+        skip = w->name() + " at size " + options.size + " builds its weights on the device: no CPU reference";
+      else if (auto reason = unsupported_reason(target.facts, precision, w->job()))
+        skip = *reason;
+      else if (auto estimate = w->memory_estimate(options.size, shape, precision);
+               estimate && target.facts.memory_bytes > 0 && estimate->total() > target.facts.memory_bytes)
+        skip = "needs at least " + format_bytes(double(estimate->total())) + ", the device has " +
+               format_bytes(double(target.facts.memory_bytes));
+      if (skip) {
+        for (const std::string& pass : passes_of(*w, options)) {
+          CheckResult row = base_row(c, pass, bug_class_of(pass));
+          set_failure(row, Outcome::skipped, *skip);
+          emit(row);
+        }
+        continue;
+      }
+      forward_and_gradients(c, emit);
+      if (is_training(*w)) training(c, options.training_steps, emit);
+      if (is_generation(*w)) generation(c, emit);
+      if (!options.weights.empty() && w->name() == kTextWorkload) text(c, options, emit);
+    }
+  }
+  return rows;
+}
+
+}  // namespace mlspeed::verify
