@@ -1,0 +1,149 @@
+#include "mlspeed/verify/op_suite.h"
+
+#include <algorithm>
+
+#include "mlspeed/core/errors.h"
+#include "mlspeed/core/text.h"
+#include "mlspeed/verify/op_engine.h"
+
+namespace mlspeed::verify {
+namespace {
+
+// What each op's rows cover, for `mlspeed verify --list-ops`.
+const std::vector<OpInfo>& summaries() {
+  static const std::vector<OpInfo> kSummaries{
+      {"mm", "matrix product: square (BUGS O1), nn/nt/tn/tt, 2^15+1 rows"},
+      {"matmul", "batched matrix product with a broadcast operand; fp32 really computed in fp32 (P3)"},
+      {"bmm", "batched matrix product nn/nt, batch 2^16+1, output past 2^32 elements (S3)"},
+      {"addmm", "bias plus matrix product, square (O1: transposed result) and rectangular"},
+      {"linear", "x W^T + b, weight sliced w[::2] (L1), 3-d with batch over 65536 (S5), Linear(1, 32769) (S4)"},
+      {"conv1d", "strides 1 and 2 (O2), weight gradient over a minibatch of 2^16 (S6)"},
+      {"conv2d", "strides 1, 2 and (1,2) (O2)"},
+      {"conv_transpose1d", "strides 1, 2 and 8 (O2)"},
+      {"conv_transpose2d", "strides 1, 2 and (1,2)"},
+      {"softmax", "rows, columns, fp16 inputs up to 30000 (P1), rows of 2^16+1, past 2^31 elements (S7)"},
+      {"log_softmax", "rows, columns, fp16 inputs up to 30000 (P1)"},
+      {"layer_norm", "affine; eps 1e-7 on low-variance input (O5); storage offset (L2); 2^16+1 rows"},
+      {"group_norm", "4 groups over 8 channels"},
+      {"sdpa", "scaled dot-product attention, plain, causal, scores past fp16's range (P1)"},
+      {"gelu", "erf form, out= into a strided view"},
+      {"silu", "non-contiguous input (L4), out= and in place on a view"},
+      {"hypot", "plain; near the largest float (P2: hypot(FLT_MAX, 1) = inf)"},
+      {"embedding", "rows with repeats; weights past 2^16 elements"},
+      {"index_select", "random rows; 2^16+1 rows; weight past 2^31 elements (S2)"},
+      {"index_copy", "distinct rows, in place on a view (O6)"},
+      {"index_add", "rows with repeats, in place on a view (O6)"},
+      {"scatter", "distinct positions, after a permute (L3), in place on a view"},
+      {"cat", "dims 0 and 1, every dtype; 2^17+2 elements; output past 2^31 elements (S1)"},
+      {"cumsum", "every float, integer type and bool (O3), 2^16+1 elements"},
+      {"sum", "last dim and whole tensor, every dtype, 2^16+1 elements"},
+      {"prod", "last dim, every dtype"},
+      {"max", "last dim, every dtype"},
+      {"min", "last dim, every dtype"},
+      {"argmax", "ties: the first index (O4: INT64_MIN), every dtype, 2^16+1 elements"},
+      {"topk", "k 5: values and the input at the indices"},
+      {"rand", "statistics: support, mean, variance"},
+      {"randn", "statistics: mean, variance"},
+      {"normal_", "statistics: mean, variance"},
+      {"bernoulli", "statistics: values 0/1, mean, variance"},
+      {"dropout", "statistics: values 0 and 1/(1-p), fraction kept"},
+      {"multinomial", "zero-probability categories never drawn, category frequencies, no INT64_MIN (R1)"},
+  };
+  return kSummaries;
+}
+
+bool contains(const std::vector<std::string>& list, const std::string& value) {
+  return std::find(list.begin(), list.end(), value) != list.end();
+}
+
+void check_choices(const std::vector<std::string>& asked, const std::vector<std::string>& choices, const std::string& what) {
+  for (const std::string& value : asked)
+    if (!contains(choices, value))
+      throw UsageError("unknown " + what + " '" + value + "'; choose from: " + join(choices, ", "));
+}
+
+// The values of `offered` that the selection keeps: those asked for (all when none were), and in
+// the quick subset only those of `quick`.
+std::vector<std::string> selected(const std::vector<std::string>& offered, const std::vector<std::string>& asked,
+                                  bool quick, const std::vector<std::string>& quick_set) {
+  std::vector<std::string> out;
+  for (const std::string& v : offered)
+    if ((asked.empty() || contains(asked, v)) && (!quick || contains(quick_set, v))) out.push_back(v);
+  return out;
+}
+
+const std::vector<std::string> kQuickLayouts{"contiguous", "transposed"};
+const std::vector<std::string> kQuickDtypes{"float32", "bfloat16", "int64"};
+
+}  // namespace
+
+const std::vector<std::string>& layout_names() {
+  static const std::vector<std::string> kNames{"contiguous", "transposed", "strided",     "offset",
+                                               "broadcast",  "out-strided", "inplace-view"};
+  return kNames;
+}
+
+const std::vector<std::string>& size_class_names() {
+  static const std::vector<std::string> kNames{"small", "boundary", "huge"};
+  return kNames;
+}
+
+const std::vector<std::string>& dtype_names() {
+  static const std::vector<std::string> kNames{"float32", "tf32", "float16", "bfloat16", "float64", "int8",
+                                               "uint8",   "int16", "int32",  "int64",    "bool"};
+  return kNames;
+}
+
+std::vector<OpInfo> op_catalogue() { return summaries(); }
+
+void validate(const OpSuiteOptions& options) {
+  std::vector<std::string> ops;
+  for (const OpInfo& info : summaries()) ops.push_back(info.name);
+  check_choices(options.ops, ops, "op");
+  check_choices(options.layouts, layout_names(), "layout");
+  check_choices(options.dtypes, dtype_names(), "dtype");
+  check_choices(options.size_classes, size_class_names(), "size class");
+}
+
+std::vector<CheckResult> run_op_suite(const Target& target, const OpSuiteOptions& options,
+                                      const std::function<void(const CheckResult&)>& on_row) {
+  validate(options);
+  std::vector<CheckResult> rows;
+  const auto emit = [&](CheckResult row) {
+    if (on_row) on_row(row);
+    rows.push_back(std::move(row));
+  };
+  const std::vector<std::string> classes =
+      options.quick ? std::vector<std::string>{"small"}
+                    : selected(size_class_names(), options.size_classes.empty() ? std::vector<std::string>{"small", "boundary"}
+                                                                                 : options.size_classes,
+                               false, {});
+  const auto op_wanted = [&](const std::string& op) { return options.ops.empty() || contains(options.ops, op); };
+
+  // In catalogue order: each op's small, boundary and huge forms, then its statistics.
+  const std::vector<OpCase> cases = op_cases();
+  const std::vector<RandomCase> randoms = random_cases();
+  const std::vector<HugeCase> huges = huge_cases();
+  for (const OpInfo& info : summaries()) {
+    if (!op_wanted(info.name)) continue;
+    for (const OpCase& c : cases) {
+      if (c.op != info.name || !contains(classes, c.size_class)) continue;
+      const auto dtypes = selected(c.dtypes, options.dtypes, options.quick, kQuickDtypes);
+      const auto layouts = selected(c.layouts, options.layouts, options.quick, kQuickLayouts);
+      if (!dtypes.empty() && !layouts.empty()) run_case(target, c, dtypes, layouts, options.seed, emit);
+    }
+    if (contains(classes, "huge") && (options.layouts.empty() || contains(options.layouts, "contiguous")))
+      for (const HugeCase& c : huges)
+        if (c.op == info.name && (options.dtypes.empty() || contains(options.dtypes, c.dtype)))
+          run_huge_case(target, c, options.seed, emit);
+    if (contains(classes, "small") && (options.layouts.empty() || contains(options.layouts, "contiguous")))
+      for (const RandomCase& c : randoms) {
+        if (c.op != info.name) continue;
+        const auto dtypes = selected(c.dtypes, options.dtypes, options.quick, kQuickDtypes);
+        if (!dtypes.empty()) run_random_case(target, c, dtypes, options.seed, emit);
+      }
+  }
+  return rows;
+}
+
+}  // namespace mlspeed::verify
