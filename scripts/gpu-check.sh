@@ -3,15 +3,18 @@
 #   test   runs the whole test suite;
 #   bench  times the whole catalogue at full size on cuda:0 in each workload's natural dtype
 #          (bf16; fp16 for Stable Diffusion's UNet) and reads the stored results back in every
-#          format.
+#          format;
+#   verify runs `mlspeed verify` on cuda:0: the full op suite (every size class, huge included) and
+#          every workload's model checks in fp32 and bf16; then the tests (unless
+#          MLSPEED_SKIP_TESTS=1), whose gpu label injects every fault into cuda:0 and asserts it is caught.
 # Logs go to $OUT (default: ./gpu-out). Used for the recorded GPU results in results/.
 #
-#   scripts/gpu-check.sh test|bench            # needs python3 with torch, cmake, ninja, g++
+#   scripts/gpu-check.sh test|bench|verify            # needs python3 with torch, cmake, ninja, g++
 #   SQLITE_INCLUDE=/path/to/dir scripts/gpu-check.sh bench   # where sqlite3.h is, if not in /usr/include
 set -uo pipefail
 cd "$(dirname "$0")/.."
 MODE=${1:-}
-case "$MODE" in test|bench) ;; *) echo "usage: $0 test|bench" >&2; exit 2 ;; esac
+case "$MODE" in test|bench|verify) ;; *) echo "usage: $0 test|bench|verify" >&2; exit 2 ;; esac
 OUT=${OUT:-$PWD/gpu-out}
 mkdir -p "$OUT"
 BUILD=build-gpu
@@ -33,13 +36,32 @@ cmake -S . -B $BUILD -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$T
 cmake --build $BUILD >> "$OUT/build.log" 2>&1 || { grep -E "error|Error" -A5 "$OUT/build.log" | head -80; exit 1; }
 echo "built in $(( $(date +%s) - start )) s"
 
-if [ "$MODE" = test ]; then
+run_tests() {
   step "tests"
   # One thread per test process: a dozen processes each spinning up an OpenMP pool of 16 threads
   # on 16 cores slow the CPU tests down a hundredfold.
   OMP_NUM_THREADS=1 ctest --test-dir $BUILD --output-on-failure -j 14 > "$OUT/ctest.log" 2>&1
   echo "ctest exit status $?"
   grep -E "tests passed|tests failed|Failed|\*\*\*|Label Time|^(unit|cpu|cli|gpu) " "$OUT/ctest.log" | tail -30
+}
+
+if [ "$MODE" = test ]; then
+  run_tests
+  exit 0
+fi
+
+if [ "$MODE" = verify ]; then
+  step "devices"
+  $BUILD/mlspeed devices | tee -a "$OUT/env.txt"
+  DB="$OUT/verify.db"
+  step "verify cuda:0: full op suite (small, boundary, huge) and model checks (fp32, bf16)"
+  start=$(date +%s)
+  $BUILD/mlspeed verify -d cuda:0 --size-classes small,boundary,huge --model-dtypes fp32,bf16 --db "$DB" \
+    > "$OUT/verify-cuda0.md" 2> "$OUT/verify-cuda0.err"
+  echo "verify exit status $? in $(( $(date +%s) - start )) s"
+  sed -n '/^## Verdict/,$p' "$OUT/verify-cuda0.md" | head -60
+  $BUILD/mlspeed show last --db "$DB" -o csv > "$OUT/verify-cuda0.csv"
+  [ "${MLSPEED_SKIP_TESTS:-0}" = 1 ] || run_tests
   exit 0
 fi
 

@@ -72,10 +72,13 @@ int run_app(int argc, char** argv) {
   GenerateOptions generate_options;
   CLI::App* generate = add_generate_command(app, generate_options);
 
+  VerifyOptions verify_options;
+  CLI::App* verify = add_verify_command(app, verify_options);
+
   // CLI11 would call an unknown command "an extra argument"; name it and the commands instead.
   if (argc >= 2 && argv[1][0] != '-') {
     std::vector<std::string> names;
-    for (const CLI::App* sub : {devices, workloads, run, generate, show}) names.push_back(sub->get_name());
+    for (const CLI::App* sub : {devices, workloads, run, generate, verify, show}) names.push_back(sub->get_name());
     if (std::find(names.begin(), names.end(), argv[1]) == names.end()) {
       std::cerr << "mlspeed: unknown command '" << argv[1] << "'; commands: " << join(names, ", ") << "\n";
       return 2;
@@ -103,6 +106,7 @@ int run_app(int argc, char** argv) {
     if (chosen == workloads) return workloads_command(json);
     if (chosen == run) return run_command(parse_run_options(given), command_line(argc, argv));
     if (chosen == generate) return generate_command(generate_options);
+    if (chosen == verify) return verify_command(verify_options, command_line(argc, argv));
     return show_command(show_run, show_format, show_db);
   } catch (const UsageError& e) {
     std::cerr << "mlspeed " << chosen->get_name() << ": " << e.what() << "\n";

@@ -86,12 +86,14 @@ void matmul_inputs_as_bf16(const c10::OperatorHandle& op, Stack* stack) {
   op.callBoxed(stack);
 }
 
-void softmax_fp16_overflow(const c10::OperatorHandle& op, Stack* stack) {
+void softmax_half_overflow(const c10::OperatorHandle& op, Stack* stack) {
   const at::Tensor input = argument(op, stack, 0).toTensor();
   const int64_t dim = argument(op, stack, 1).toInt();
   op.callBoxed(stack);
-  if (input.scalar_type() != at::kHalf) return;
-  // exp(x) overflows float16 past x = 11.09: a kernel that forgets to subtract the row maximum.
+  if (input.scalar_type() != at::kHalf && input.scalar_type() != at::kBFloat16) return;
+  // exp(x) overflows float16 past x = 11.09: a kernel that forgets to subtract the row maximum
+  // and keeps exp(x) in float16 (for bf16 inputs too, so the CPU of LibTorch 1.13, which has no
+  // fp16 softmax, can show it).
   const at::Tensor overflows = input.to(at::kFloat).amax(dim, /*keepdim=*/true) > 11.09;
   returned(op, stack, 0) =
       returned(op, stack, 0).toTensor().masked_fill(overflows, std::numeric_limits<double>::quiet_NaN());
@@ -176,11 +178,12 @@ const std::vector<FaultImpl>& implementations() {
         "float32 mm, bmm and addmm silently computed from bfloat16-rounded inputs", "mm", "forward"},
        {"mm", "bmm", "addmm"},
        matmul_inputs_as_bf16},
-      {{"softmax-fp16-overflow", BugClass::precision, "P1",
-        "fp16 softmax returns NaN for rows whose maximum exceeds 11 (exp without subtracting the maximum)", "softmax",
-        "forward"},
+      {{"softmax-half-overflow", BugClass::precision, "P1",
+        "fp16 and bf16 softmax return NaN for rows whose maximum exceeds 11 (exp kept in float16 without "
+        "subtracting the maximum)",
+        "softmax", "forward"},
        {"_softmax"},
-       softmax_fp16_overflow},
+       softmax_half_overflow},
       {{"multinomial-always-zero", BugClass::random, "R1",
         "multinomial always returns category 0, also where its probability is zero", "multinomial", "statistics"},
        {"multinomial"},

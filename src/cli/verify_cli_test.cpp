@@ -1,0 +1,121 @@
+// `mlspeed verify` end to end on the CPU: a healthy device passes with exit status 0, an
+// injected fault fails with exit status 1 and a sentence naming what was wrong, a CPU fallback is
+// "not tested", checks are stored next to speed results and read back by `show`, and bad input
+// is refused with exit status 2 before anything runs.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "testing/test_support.h"
+
+namespace mlspeed {
+namespace {
+
+using testing::run_cli;
+using testing::TempDir;
+
+// A small op-level selection on the CPU, plus `more`.
+std::vector<std::string> ops(std::vector<std::string> more) {
+  std::vector<std::string> args = {"verify", "-d", "cpu", "--level", "op", "--layouts", "contiguous,transposed",
+                                   "--size-classes", "small"};
+  args.insert(args.end(), more.begin(), more.end());
+  return args;
+}
+
+TEST(VerifyCommand, AHealthyCpuPassesWithExitStatus0) {
+  const auto r = run_cli(ops({"--ops", "mm,cumsum,softmax", "--no-db"}));
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("PASS"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("FAIL"), std::string::npos) << r.out;
+}
+
+TEST(VerifyCommand, AnInjectedFaultFailsWithExitStatus1AndSaysWhatWasWrong) {
+  const auto r = run_cli(ops({"--ops", "mm", "--dtypes", "float32", "--inject-fault", "square-mm-transposed", "--no-db"}));
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("FAIL"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("mm on cpu"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("of elements"), std::string::npos) << r.out;
+}
+
+TEST(VerifyCommand, ACpuFallbackIsNotTestedAndNotAFailure) {
+  const auto r = run_cli(ops({"--ops", "gelu", "--dtypes", "float32", "--inject-fault", "gelu-cpu-fallback", "--no-db"}));
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("not tested"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("fall back to run on the CPU"), std::string::npos) << r.out;
+}
+
+TEST(VerifyCommand, ChecksAreStoredAndShowReadsThemBack) {
+  TempDir dir;
+  const std::string db = dir.file("results.db");
+  const auto r = run_cli(ops({"--ops", "mm,argmax", "--db", db, "-o", "jsonl"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::vector<nlohmann::json> rows;
+  for (std::string line; std::getline(lines, line);) rows.push_back(nlohmann::json::parse(line));
+  ASSERT_FALSE(rows.empty());
+  for (const auto& row : rows) {
+    EXPECT_EQ(row["device"], "cpu");
+    EXPECT_EQ(row["outcome"], "pass") << row.dump();
+    EXPECT_TRUE(row.contains("tf32") && row.contains("deterministic")) << "precision flags on every row";
+  }
+  EXPECT_NE(r.err.find("stored run"), std::string::npos) << r.err;
+
+  const auto shown = run_cli({"show", "last", "--db", db, "-o", "json"});
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  const auto stored = nlohmann::json::parse(shown.out);
+  ASSERT_EQ(stored.size(), rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    EXPECT_EQ(stored[i]["check"], rows[i]["check"]);
+    EXPECT_EQ(stored[i]["max_abs_error"], rows[i]["max_abs_error"]);
+  }
+  const auto md = run_cli({"show", "last", "--db", db});
+  ASSERT_EQ(md.exit_code, 0) << md.err;
+  EXPECT_NE(md.out.find("PASS"), std::string::npos) << md.out;
+}
+
+TEST(VerifyCommand, ModelLevelOnATinyWorkloadPasses) {
+  const auto r = run_cli({"verify", "-d", "cpu", "--level", "model", "-w", "nanogpt-shakespeare-char", "--no-db"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("nanogpt-shakespeare-char"), std::string::npos) << r.out;
+}
+
+TEST(VerifyCommand, ListNamesOpsLayoutsAndFaults) {
+  const auto r = run_cli({"verify", "--list"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* word : {"mm", "layer_norm", "transposed", "out-strided", "boundary", "square-mm-transposed"})
+    EXPECT_NE(r.out.find(word), std::string::npos) << word;
+}
+
+TEST(VerifyCommand, BadInputIsRefusedWithExitStatus2BeforeAnythingRuns) {
+  TempDir dir;
+  struct Bad {
+    std::vector<std::string> args;
+    std::string says;
+  };
+  const std::vector<Bad> cases = {
+      {{"verify", "--ops", "nope"}, "nope"},
+      {{"verify", "--layouts", "diagonal"}, "diagonal"},
+      {{"verify", "--dtypes", "float7"}, "float7"},
+      {{"verify", "--size-classes", "enormous"}, "enormous"},
+      {{"verify", "--level", "galaxy"}, "galaxy"},
+      {{"verify", "--inject-fault", "gremlins"}, "square-mm-transposed"},
+      {{"verify", "-w", "resnet99"}, "resnet99"},
+      {{"verify", "--steps", "5"}, "20"},
+      {{"verify", "-d", "cuda:7"}, "cuda:7"},
+      {{"verify", "-o", "xml"}, "xml"},
+  };
+  for (const auto& c : cases) {
+    std::vector<std::string> args = c.args;
+    args.insert(args.end(), {"--db", dir.file("never.db")});
+    const auto r = run_cli(args);
+    EXPECT_EQ(r.exit_code, 2) << c.args[1] << ": " << r.out << r.err;
+    EXPECT_NE(r.err.find(c.says), std::string::npos) << r.err;
+    EXPECT_TRUE(r.out.empty()) << r.out;
+  }
+}
+
+}  // namespace
+}  // namespace mlspeed

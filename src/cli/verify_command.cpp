@@ -1,0 +1,219 @@
+// `mlspeed verify`: every device against the float64 CPU reference, op level and model level;
+// rows printed as they complete and stored next to the speed results, then a verdict per device.
+#include <unistd.h>
+
+#include <ATen/Context.h>
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+#include <memory>
+
+#include "cli/commands.h"
+#include "mlspeed/compat/torch_compat.h"
+#include "mlspeed/core/errors.h"
+#include "mlspeed/core/lists.h"
+#include "mlspeed/core/text.h"
+#include "mlspeed/results/database.h"
+#include "mlspeed/results/printers.h"
+#include "mlspeed/verify/check_printers.h"
+#include "mlspeed/verify/faults.h"
+#include "mlspeed/verify/model_checks.h"
+#include "mlspeed/verify/op_suite.h"
+#include "mlspeed/verify/verdict.h"
+#include "mlspeed/workloads/workload.h"
+
+namespace mlspeed::cli {
+namespace {
+
+using verify::CheckResult;
+
+struct Plan {
+  std::vector<verify::Target> targets;
+  bool op_level = false, model_level = false;
+  verify::OpSuiteOptions ops;
+  verify::ModelCheckOptions models;
+  Format format = Format::md;
+};
+
+// Everything a user can get wrong is checked here, before anything runs or is stored.
+Plan make_plan(const VerifyOptions& o) {
+  Plan plan;
+  plan.format = *parse_format(std::string(parse_choices(o.format, "--format", format_names()).front()));
+  for (const auto& level : parse_choices(o.levels, "--level", {"op", "model"}))
+    (level == "op" ? plan.op_level : plan.model_level) = true;
+  const uint64_t seed = static_cast<uint64_t>(parse_nonnegative_int(o.seed, "--seed"));
+
+  auto list_or_empty = [](const std::string& text, const char* option) {
+    return text.empty() ? std::vector<std::string>{} : split_list(text, option);
+  };
+  plan.ops.ops = list_or_empty(o.ops, "--ops");
+  plan.ops.layouts = list_or_empty(o.layouts, "--layouts");
+  plan.ops.dtypes = list_or_empty(o.dtypes, "--dtypes");
+  plan.ops.size_classes = list_or_empty(o.size_classes, "--size-classes");
+  plan.ops.quick = o.quick;
+  plan.ops.seed = seed;
+  verify::validate(plan.ops);
+
+  plan.models.workloads = list_or_empty(o.workloads, "--workloads");
+  plan.models.size = o.model_size;
+  plan.models.precisions.clear();
+  std::vector<std::string> precision_names;
+  for (Precision p : kAllPrecisions) precision_names.emplace_back(name(p));
+  for (const auto& p : parse_choices(o.model_dtypes, "--model-dtypes", precision_names))
+    plan.models.precisions.push_back(*parse_precision(p));
+  plan.models.training_steps = parse_positive_int(o.steps, "--steps");
+  plan.models.seed = seed;
+  plan.models.weights = o.weights;
+  plan.models.vocab = o.vocab;
+  verify::validate(plan.models);
+
+  for (const DeviceFacts& device :
+       select_devices(split_list(o.devices, "--devices"), discover_devices(/*measure_cpu_peak=*/false)))
+    plan.targets.push_back(verify::make_target(device, o.fault));
+  return plan;
+}
+
+void print_lists() {
+  std::cout << "Ops (--ops):\n";
+  for (const auto& op : verify::op_catalogue()) std::cout << "  " << op.name << ": " << op.summary << "\n";
+  std::cout << "Layouts (--layouts): " << join(verify::layout_names(), ", ") << "\n";
+  std::cout << "Dtypes (--dtypes): " << join(verify::dtype_names(), ", ") << "\n";
+  std::cout << "Size classes (--size-classes): " << join(verify::size_class_names(), ", ")
+            << " (default: small,boundary; huge needs several GiB)\n";
+  std::cout << "Workloads (--workloads): " << join(workload_names(), ", ") << "\n";
+  std::cout << "Faults (--inject-fault, the self-test: the verifier must catch each):\n";
+  for (const auto& f : verify::faults())
+    std::cout << "  " << f.name << " [" << name(f.bug_class) << ", BUGS.md " << f.bugs_id << "]: " << f.description
+              << "\n";
+}
+
+// One live line on a terminal: the device, how many checks ran and failed, the current one.
+class ProgressLine {
+ public:
+  explicit ProgressLine(bool terminal) : terminal_(terminal) {}
+  void update(const CheckResult& row, int64_t done, int64_t failed) {
+    if (!terminal_) return;
+    std::cerr << "\r\033[K" << row.device << ": " << done << " checks, " << failed << " failed - " << row.check << " "
+              << row.dtype << " " << row.layout << " " << row.pass << std::flush;
+  }
+  void clear() {
+    if (terminal_) std::cerr << "\r\033[K" << std::flush;
+  }
+
+ private:
+  bool terminal_;
+};
+
+}  // namespace
+
+CLI::App* add_verify_command(CLI::App& app, VerifyOptions& o) {
+  CLI::App* v = app.add_subcommand(
+      "verify", "check every device's numbers against a float64 CPU reference: ops in every layout, dtype and "
+                "size class, and every workload's forward, gradients, training and generation");
+  v->add_option("-d,--devices", o.devices, "devices to verify: all, cpu, cuda, cuda:N, mps [default: all]")
+      ->type_name("LIST");
+  v->add_option("--level", o.levels, "op, model or both [default: op,model]")->type_name("LIST");
+  v->add_flag("--quick", o.quick,
+              "the quick subset: ops in contiguous and transposed layouts, small sizes, float32/bfloat16/int64");
+  v->add_option("--ops", o.ops, "ops to check (see --list) [default: all]")->type_name("LIST");
+  v->add_option("--layouts", o.layouts, "layouts (see --list) [default: all]")->type_name("LIST");
+  v->add_option("--dtypes", o.dtypes, "op dtypes (see --list) [default: every dtype each op supports]")
+      ->type_name("LIST");
+  v->add_option("--size-classes", o.size_classes, "small, boundary, huge [default: small,boundary]")
+      ->type_name("LIST");
+  v->add_option("-w,--workloads", o.workloads, "workloads for the model level [default: all]")->type_name("LIST");
+  v->add_option("--model-size", o.model_size, "workload size for the model level [default: tiny]")
+      ->type_name("SIZE");
+  v->add_option("--model-dtypes", o.model_dtypes, "precisions for the model level: fp32, tf32, fp16, bf16 [default: fp32]")
+      ->type_name("LIST");
+  v->add_option("--steps", o.steps, "training steps compared with the CPU (at least 20) [default: 20]")
+      ->type_name("N");
+  v->add_option("--seed", o.seed, "seed of inputs and weights [default: 0]")->type_name("N");
+  v->add_option("--weights", o.weights, "GPT-2 weights (.safetensors) for the seed-000 text check, with --vocab")
+      ->type_name("FILE");
+  v->add_option("--vocab", o.vocab, "a folder with GPT-2's encoder.json and vocab.bpe")->type_name("DIR");
+  v->add_option("--inject-fault", o.fault,
+                "self-test: inject a known bug into the device under test (see --list); verify must fail")
+      ->type_name("NAME");
+  v->add_flag("--list", o.list, "list the ops, layouts, dtypes, size classes, workloads and faults, and exit");
+  v->add_option("-o,--format", o.format, "output: md, json, jsonl, csv [default: md]")->type_name("FORMAT");
+  v->add_option("--db", o.db, "results database file [default: " + run_option("db").default_text + "]")
+      ->type_name("FILE");
+  v->add_flag("--no-db", o.no_db, "do not store the checks");
+  v->footer("Exit status: 0 when every check passed (skipped and not-tested checks are reported, not failures), "
+            "1 when any check failed or errored, 2 for bad input.");
+  return v;
+}
+
+int verify_command(const VerifyOptions& options, const std::string& command_line) {
+  if (options.list) {
+    print_lists();
+    return 0;
+  }
+  const Plan plan = make_plan(options);
+  std::unique_ptr<Database> db;
+  if (!options.no_db) db = std::make_unique<Database>(options.db.empty() ? Database::default_path() : options.db);
+
+  RunContext context;
+  context.started_at = now_iso8601();
+  context.command = command_line;
+  context.host = collect_host_facts();
+  for (const auto& target : plan.targets) context.devices.push_back(target.facts);
+  context.tf32_default = compat::tf32_matmul_enabled();
+  context.deterministic = at::globalContext().deterministicAlgorithms();
+  context.cudnn_benchmark = at::globalContext().benchmarkCuDNN();
+
+  auto printer = verify::make_check_printer(plan.format, std::cout);
+  if (plan.format == Format::md) std::cout << describe_context(context) << "\n";
+  printer->header();
+  std::cout.flush();
+  const int64_t run_id = db ? db->begin_run(context) : 0;
+
+  std::vector<CheckResult> rows;
+  int64_t failed = 0, stored = 0;
+  std::string store_failure;
+  ProgressLine progress(isatty(STDERR_FILENO));
+  for (const verify::Target& target : plan.targets) {
+    auto on_row = [&](const CheckResult& checked) {
+      CheckResult row = checked;
+      row.timestamp = now_iso8601();
+      row.device = target.facts.id;
+      row.device_facts = target.facts;
+      row.host = context.host;
+      row.fault = options.fault;
+      if (row.outcome == verify::Outcome::fail || row.outcome == verify::Outcome::error) ++failed;
+      if (db && store_failure.empty()) {
+        try {
+          db->add_check(run_id, row);
+          ++stored;
+        } catch (const std::exception& e) {
+          store_failure = e.what();  // keep checking and printing; say so at the end
+        }
+      }
+      progress.clear();
+      printer->row(row);
+      std::cout.flush();
+      rows.push_back(std::move(row));
+      progress.update(rows.back(), static_cast<int64_t>(rows.size()), failed);
+    };
+    if (plan.op_level) verify::run_op_suite(target, plan.ops, on_row);
+    if (plan.model_level) verify::run_model_checks(target, plan.models, on_row);
+  }
+  progress.clear();
+  if (db) db->finish_run(run_id, "complete");
+  printer->footer();
+  std::cout.flush();
+
+  const auto verdicts = verify::summarise(rows);
+  if (plan.format != Format::md) print_verdict(std::cerr, verdicts);  // md has it in its footer
+  if (!store_failure.empty())
+    std::cerr << "mlspeed verify: storing checks in " << db->path() << " failed after " << stored
+              << " rows: " << store_failure << "\n";
+  else if (db)
+    std::cerr << "mlspeed verify: stored run " << run_id << " (" << stored << " checks) in " << db->path() << "\n";
+  for (const auto& v : verdicts)
+    if (!v.ok()) return 1;
+  return store_failure.empty() ? 0 : 1;
+}
+
+}  // namespace mlspeed::cli

@@ -1,0 +1,177 @@
+// The proof that `mlspeed verify` catches real bugs: for each injected fault (faults.h), the
+// selection of checks that must catch it and what the flagged row must say. Shared by the CPU
+// tests (CI) and the GPU tests (the same faults injected into cuda:0).
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cctype>
+#include <string>
+#include <vector>
+
+#include "mlspeed/verify/check.h"
+#include "mlspeed/verify/faults.h"
+#include "mlspeed/verify/model_checks.h"
+#include "mlspeed/verify/op_suite.h"
+#include "mlspeed/verify/target.h"
+#include "mlspeed/verify/verdict.h"
+
+namespace mlspeed::verify::testing {
+
+struct FaultCase {
+  std::string fault;
+  Level level = Level::op;
+  OpSuiteOptions ops;        // level op: the checks run
+  ModelCheckOptions models;  // level model: the checks run
+  // A row that must be flagged, and how.
+  Outcome outcome = Outcome::fail;
+  std::string check, pass;
+  BugClass bug_class = BugClass::op;
+  std::string layout;                     // empty: any
+  std::string size_class;                 // empty: any
+  std::vector<std::string> message_has;   // words the sentence must contain
+  bool not_reproducible = false;          // the row must say two runs differed (and may pass)
+};
+
+inline OpSuiteOptions op_selection(std::vector<std::string> ops, std::vector<std::string> dtypes,
+                                   std::vector<std::string> layouts = {"contiguous"},
+                                   std::vector<std::string> size_classes = {"small"}) {
+  OpSuiteOptions o;
+  o.ops = std::move(ops);
+  o.dtypes = std::move(dtypes);
+  o.layouts = std::move(layouts);
+  o.size_classes = std::move(size_classes);
+  return o;
+}
+
+inline ModelCheckOptions model_selection(std::string workload, Precision precision = Precision::fp32) {
+  ModelCheckOptions o;
+  o.workloads = {std::move(workload)};
+  o.precisions = {precision};
+  return o;
+}
+
+inline std::vector<FaultCase> fault_cases() {
+  std::vector<FaultCase> cases;
+  auto op_case = [&](std::string fault, OpSuiteOptions ops, std::string check, std::string pass, BugClass cls,
+                     std::vector<std::string> words) {
+    FaultCase c;
+    c.fault = std::move(fault);
+    c.ops = std::move(ops);
+    c.check = std::move(check);
+    c.pass = std::move(pass);
+    c.bug_class = cls;
+    c.message_has = std::move(words);
+    cases.push_back(c);
+    return &cases.back();
+  };
+  auto model_case = [&](std::string fault, ModelCheckOptions models, std::string pass, BugClass cls,
+                        std::vector<std::string> words) {
+    FaultCase c;
+    c.fault = std::move(fault);
+    c.level = Level::model;
+    c.check = models.workloads.front();
+    c.models = std::move(models);
+    c.pass = std::move(pass);
+    c.bug_class = cls;
+    c.message_has = std::move(words);
+    cases.push_back(c);
+  };
+
+  // Ops: wrong in the plain contiguous form.
+  op_case("square-mm-transposed", op_selection({"mm"}, {"float32"}), "mm", "forward", BugClass::op, {"off by"});
+  op_case("cumsum-int-identity", op_selection({"cumsum"}, {"int64", "int8", "bool"}), "cumsum", "forward",
+          BugClass::op, {"elements"});
+  op_case("argmax-int64-min", op_selection({"argmax"}, {"float32"}), "argmax", "forward", BugClass::op,
+          {"elements"});
+  // Layout: right when contiguous, wrong at a storage offset.
+  op_case("layer-norm-ignores-offset", op_selection({"layer_norm"}, {"float32"}, {"contiguous", "offset"}),
+          "layer_norm", "forward", BugClass::layout, {"off by"})
+      ->layout = "offset";
+  // Size: right for small tables, wrong past the 2^16 boundary.
+  op_case("lookup-zero-past-2^16", op_selection({"index_select"}, {"float32"}, {"contiguous"}, {"small", "boundary"}),
+          "index_select", "forward", BugClass::size, {"off by"})
+      ->size_class = "boundary";
+  // Precision.
+  op_case("fp32-matmul-as-bf16", op_selection({"mm"}, {"float32"}), "mm", "forward", BugClass::op, {"off by"});
+  op_case("softmax-half-overflow", op_selection({"softmax"}, {"bfloat16"}), "softmax", "forward", BugClass::op,
+          {"NaN"});
+  // Random numbers: checked statistically.
+  op_case("multinomial-always-zero", op_selection({"multinomial"}, {"float32"}), "multinomial", "statistics",
+          BugClass::random, {"zero"});
+  // Training: the forward stays right, the gradient is wrong.
+  op_case("layer-norm-backward-zero-rows", op_selection({"layer_norm"}, {"float32"}), "layer_norm", "backward",
+          BugClass::training, {"off by"});
+  model_case("layer-norm-backward-zero-rows", model_selection("nanogpt-shakespeare-char"), "gradients",
+             BugClass::training, {"gradient"});
+  model_case("optimizer-update-dropped", model_selection("nanogpt-shakespeare-char"), "training",
+             BugClass::training, {"update"});
+  // Model-level symptoms of seed 000: "!!!!" and the black image.
+  model_case("argmax-zero", model_selection("gpt2-generate"), "generation", BugClass::model, {"token 0"});
+  op_case("low-precision-conv-zeros", op_selection({"conv2d"}, {"bfloat16"}), "conv2d", "forward", BugClass::op,
+          {"zeros"});
+  model_case("low-precision-conv-zeros", model_selection("sd15-unet-infer", Precision::bf16), "forward",
+             BugClass::model, {"zero"});
+  // Not a wrong number: an op the device did not run, and a result that differs between runs.
+  op_case("gelu-cpu-fallback", op_selection({"gelu"}, {"float32"}), "gelu", "forward", BugClass::op,
+          {"fall back to run on the CPU"})
+      ->outcome = Outcome::not_tested;
+  FaultCase* sum = op_case("nondeterministic-sum", op_selection({"sum"}, {"float32"}), "sum", "forward",
+                           BugClass::op, {"bitwise"});
+  sum->outcome = Outcome::pass;
+  sum->not_reproducible = true;
+  return cases;
+}
+
+inline std::vector<CheckResult> run_case(const FaultCase& c, const Target& target) {
+  auto ignore = [](const CheckResult&) {};
+  return c.level == Level::op ? run_op_suite(target, c.ops, ignore) : run_model_checks(target, c.models, ignore);
+}
+
+inline std::string row_text(const CheckResult& r) {
+  return std::string(name(r.outcome)) + " [" + std::string(name(r.bug_class)) + "] " + describe(r) +
+         (r.reproducible && !*r.reproducible ? " (not reproducible)" : "");
+}
+
+// Asserts that the fault is caught on `device` as the case says, and that the same checks pass
+// on the healthy device (so what was flagged is the fault's doing).
+inline void expect_caught(const FaultCase& c, const DeviceFacts& device) {
+  SCOPED_TRACE("fault " + c.fault + " on " + device.id);
+  const std::vector<CheckResult> healthy = run_case(c, make_target(device));
+  ASSERT_FALSE(healthy.empty()) << "the selection ran no checks";
+  for (const CheckResult& r : healthy)
+    EXPECT_TRUE(r.outcome == Outcome::pass || r.outcome == Outcome::skipped) << "false alarm: " << row_text(r);
+
+  const std::vector<CheckResult> faulty = run_case(c, make_target(device, c.fault));
+  const CheckResult* flagged = nullptr;
+  for (const CheckResult& r : faulty) {
+    const bool right_row = r.check == c.check && r.pass == c.pass && r.outcome == c.outcome &&
+                           (c.layout.empty() || r.layout == c.layout) &&
+                           (c.size_class.empty() || r.size_class == c.size_class) &&
+                           (!c.not_reproducible || (r.reproducible && !*r.reproducible));
+    if (right_row && !flagged) flagged = &r;
+  }
+  std::string all;
+  for (const CheckResult& r : faulty) all += "\n  " + row_text(r);
+  ASSERT_NE(flagged, nullptr) << "not caught as expected (" << name(c.outcome) << " " << c.check << " " << c.pass
+                              << "); rows:" << all;
+  EXPECT_EQ(flagged->bug_class, c.bug_class) << row_text(*flagged);
+  for (const std::string& word : c.message_has)
+    EXPECT_NE(flagged->message.find(word), std::string::npos) << "'" << word << "' missing: " << row_text(*flagged);
+  if (c.outcome == Outcome::fail) {
+    const auto verdicts = summarise(faulty);
+    ASSERT_EQ(verdicts.size(), 1u);
+    EXPECT_FALSE(verdicts[0].ok());
+    EXPECT_GE(verdicts[0].failed, 1);
+  }
+}
+
+// A gtest name for a case: fault, level and pass.
+inline std::string case_label(const ::testing::TestParamInfo<FaultCase>& info) {
+  std::string label = info.param.fault + "_" + std::string(name(info.param.level)) + "_" + info.param.pass;
+  for (char& ch : label)
+    if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
+  return label;
+}
+
+}  // namespace mlspeed::verify::testing
