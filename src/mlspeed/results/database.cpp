@@ -1,6 +1,7 @@
-// The results store on the sqlite3 C API. The results table is generated from result_fields():
-// one column per field, typed by FieldType, so the schema follows the field list; files written
-// before a field existed gain its column on open. Every statement is prepared with bound values.
+// The results store on the sqlite3 C API. The results table is generated from result_fields() and
+// the checks table from check_fields(): one column per field, typed by FieldType, so the schema
+// follows the field lists; files written before a field (or the checks table) existed gain it on
+// open. Every statement is prepared with bound values.
 #include "mlspeed/results/database.h"
 
 #include <sqlite3.h>
@@ -22,6 +23,7 @@
 #include "mlspeed/core/files.h"
 #include "mlspeed/core/text.h"
 #include "mlspeed/results/fields.h"
+#include "mlspeed/verify/check_fields.h"
 
 namespace mlspeed {
 namespace {
@@ -123,49 +125,68 @@ std::string column_type(FieldType type) {
 }
 
 // run_id is the field that links a row to its run; the others are plain typed columns.
-std::string column_definition(const Field& f) {
+template <class Row> std::string column_definition(const BasicField<Row>& f) {
   if (f.name == "run_id") return quoted(f.name) + " INTEGER NOT NULL REFERENCES runs(id)";
   return quoted(f.name) + " " + column_type(f.type);
 }
 
-std::string column_list() {
+template <class Row> std::string column_list(const std::vector<BasicField<Row>>& fields) {
   std::string out;
-  for (const Field& f : result_fields()) out += (out.empty() ? "" : ", ") + quoted(f.name);
+  for (const auto& f : fields) out += (out.empty() ? "" : ", ") + quoted(f.name);
   return out;
 }
 
-std::set<std::string> result_columns(sqlite3* db) {
+// Columns of `table`; none when the file has no such table.
+std::set<std::string> table_columns(sqlite3* db, const std::string& table) {
   std::set<std::string> present;
-  Statement info(db, "PRAGMA table_info(results)");
+  Statement info(db, "PRAGMA table_info(" + quoted(table) + ")");
   while (info.step()) present.insert(info.text(1));
   return present;
 }
 
+bool table_exists(sqlite3* db, const std::string& table) {
+  Statement s(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?");
+  s.bind(1, Value(table));
+  return s.step() && s.integer(0) > 0;
+}
+
 // Every field in field-list order; a column the file lacks (written by an older version and
 // opened read-only, so not migrated) reads as NULL, i.e. unknown.
-std::string select_list(sqlite3* db) {
-  const std::set<std::string> present = result_columns(db);
+template <class Row>
+std::string select_list(sqlite3* db, const std::string& table, const std::vector<BasicField<Row>>& fields) {
+  const std::set<std::string> present = table_columns(db, table);
   std::string out;
-  for (const Field& f : result_fields())
-    out += (out.empty() ? "" : ", ") + (present.count(f.name) ? quoted(f.name) : "NULL");
+  for (const auto& f : fields) out += (out.empty() ? "" : ", ") + (present.count(f.name) ? quoted(f.name) : "NULL");
   return out;
 }
 
+// One row table per row type, each row keyed by the run it belongs to.
+template <class Row>
+void create_row_table(sqlite3* db, const std::string& table, const std::vector<BasicField<Row>>& fields) {
+  std::string columns = "id INTEGER PRIMARY KEY";
+  for (const auto& f : fields) columns += ", " + column_definition(f);
+  exec(db, "CREATE TABLE IF NOT EXISTS " + quoted(table) + " (" + columns + ")");
+  exec(db, "CREATE INDEX IF NOT EXISTS " + quoted(table + "_by_run") + " ON " + quoted(table) + "(run_id)");
+}
+
+// Files written before a field existed lack its column; their rows read it as unknown.
+template <class Row>
+void add_missing_columns(sqlite3* db, const std::string& table, const std::vector<BasicField<Row>>& fields) {
+  const std::set<std::string> present = table_columns(db, table);
+  for (const auto& f : fields)
+    if (!present.count(f.name))
+      exec(db, "ALTER TABLE " + quoted(table) + " ADD COLUMN " + quoted(f.name) + " " + column_type(f.type));
+}
+
+// Files written before verification existed have no checks table; it is made on open.
 void create_tables(sqlite3* db) {
   exec(db,
        "CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY, started_at TEXT NOT NULL, finished_at TEXT, "
        "status TEXT NOT NULL, command TEXT, context_json TEXT)");
-  std::string columns = "id INTEGER PRIMARY KEY";
-  for (const Field& f : result_fields()) columns += ", " + column_definition(f);
-  exec(db, "CREATE TABLE IF NOT EXISTS results (" + columns + ")");
-  exec(db, "CREATE INDEX IF NOT EXISTS results_by_run ON results(run_id)");
-}
-
-// Files written before a field existed lack its column; their rows read it as unknown.
-void add_missing_columns(sqlite3* db) {
-  const std::set<std::string> present = result_columns(db);
-  for (const Field& f : result_fields())
-    if (!present.count(f.name)) exec(db, "ALTER TABLE results ADD COLUMN " + quoted(f.name) + " " + column_type(f.type));
+  create_row_table(db, "results", result_fields());
+  add_missing_columns(db, "results", result_fields());
+  create_row_table(db, "checks", verify::check_fields());
+  add_missing_columns(db, "checks", verify::check_fields());
 }
 
 // --- checks before anything is written --------------------------------------------------------
@@ -228,7 +249,6 @@ void initialise(sqlite3* db) {
   exec(db, "BEGIN IMMEDIATE");
   try {
     create_tables(db);
-    add_missing_columns(db);
     exec(db, "PRAGMA application_id = " + std::to_string(kApplicationId));
     exec(db, "PRAGMA user_version = " + std::to_string(kSchemaVersion));
     exec(db, "COMMIT");
@@ -279,13 +299,13 @@ template <class Body> auto guarded(const std::string& path, const char* doing, B
 
 // --- reading rows back ------------------------------------------------------------------------
 
-Value column_value(const Statement& s, int column, const Field& f) {
+Value column_value(const Statement& s, int column, FieldType type) {
   if (s.is_null(column)) return {};
   const int stored = s.type(column);
   auto expect = [&](bool ok) {
-    if (!ok) throw std::invalid_argument("stored value has the wrong type for " + column_type(f.type));
+    if (!ok) throw std::invalid_argument("stored value has the wrong type for " + column_type(type));
   };
-  switch (f.type) {
+  switch (type) {
     case FieldType::boolean: expect(stored == SQLITE_INTEGER); return s.integer(column) != 0;
     case FieldType::integer: expect(stored == SQLITE_INTEGER); return s.integer(column);
     case FieldType::real: expect(stored == SQLITE_FLOAT || stored == SQLITE_INTEGER); return s.real(column);
@@ -305,26 +325,59 @@ Value column_value(const Statement& s, int column, const Field& f) {
   return {};
 }
 
-Result read_result(const Statement& s, const std::string& path) {
-  Result result;
-  const auto& fields = result_fields();
+// `what` names the row in messages ("result", "check").
+template <class Row>
+Row read_row(const Statement& s, const std::vector<BasicField<Row>>& fields, const std::string& path, const char* what) {
+  Row row;
   for (size_t i = 0; i < fields.size(); ++i) {
     const int column = static_cast<int>(i) + 1;  // column 0 is the row id
     try {
       // Unknown (NULL) leaves the default: also how rows stored before a field existed read back.
-      const Value v = column_value(s, column, fields[i]);
-      if (!std::holds_alternative<std::monostate>(v)) fields[i].set(result, v);
+      const Value v = column_value(s, column, fields[i].type);
+      if (!std::holds_alternative<std::monostate>(v)) fields[i].set(row, v);
     } catch (const std::exception& e) {
-      throw std::runtime_error("results database '" + path + "': result " + std::to_string(s.integer(0)) +
+      throw std::runtime_error("results database '" + path + "': " + what + " " + std::to_string(s.integer(0)) +
                                ", field '" + fields[i].name + "': " + e.what());
     }
   }
-  return result;
+  return row;
 }
 
-constexpr const char* kSelectRuns =
-    "SELECT id, started_at, finished_at, status, command, context_json, "
-    "(SELECT count(*) FROM results WHERE results.run_id = runs.id) FROM runs";
+// The rows of one run from `table`, in the order they were stored; none when the file has no such
+// table (an old file opened read-only, so not migrated).
+template <class Row>
+std::vector<Row> read_rows(sqlite3* db, const std::string& table, const std::vector<BasicField<Row>>& fields,
+                           int64_t run_id, const std::string& path, const char* what) {
+  std::vector<Row> out;
+  if (!table_exists(db, table)) return out;
+  Statement s(db, "SELECT id, " + select_list(db, table, fields) + " FROM " + quoted(table) +
+                      " WHERE run_id = ? ORDER BY id");
+  s.bind(1, run_id);
+  while (s.step()) out.push_back(read_row(s, fields, path, what));
+  return out;
+}
+
+// One INSERT outside any explicit transaction commits on its own: a row is durable once this
+// returns, whatever happens to the rest of the run.
+template <class Row>
+void insert_row(sqlite3* db, const std::string& table, const std::vector<BasicField<Row>>& fields, int64_t run_id,
+                const Row& row) {
+  std::string placeholders;
+  for (size_t i = 0; i < fields.size(); ++i) placeholders += i ? ", ?" : "?";
+  Statement s(db, "INSERT INTO " + quoted(table) + " (" + column_list(fields) + ") VALUES (" + placeholders + ")");
+  for (size_t i = 0; i < fields.size(); ++i)
+    s.bind(static_cast<int>(i) + 1, fields[i].name == "run_id" ? Value(run_id) : fields[i].get(row));
+  s.run();
+}
+
+// Runs with how many rows of each kind they hold; a file without the checks table counts none.
+std::string select_runs(sqlite3* db) {
+  const std::string checks =
+      table_exists(db, "checks") ? "(SELECT count(*) FROM checks WHERE checks.run_id = runs.id)" : "0";
+  return "SELECT id, started_at, finished_at, status, command, context_json, "
+         "(SELECT count(*) FROM results WHERE results.run_id = runs.id), " +
+         checks + " FROM runs";
+}
 
 StoredRun read_run(const Statement& s, const std::string& path) {
   StoredRun run;
@@ -334,6 +387,7 @@ StoredRun read_run(const Statement& s, const std::string& path) {
   run.status = s.text(3);
   run.command = s.text(4);
   run.result_count = s.integer(6);
+  run.check_count = s.integer(7);
   const std::string context = s.text(5);
   if (context.empty()) return run;
   try {
@@ -386,18 +440,13 @@ int64_t Database::begin_run(const RunContext& context) {
 }
 
 void Database::add_result(int64_t run_id, Result& result) {
-  guarded(path_, "cannot store a result", [&] {
-    const auto& fields = result_fields();
-    std::string placeholders;
-    for (size_t i = 0; i < fields.size(); ++i) placeholders += i ? ", ?" : "?";
-    // One INSERT outside any explicit transaction commits on its own: a row is durable once
-    // this returns, whatever happens to the rest of the run.
-    Statement s(db_, "INSERT INTO results (" + column_list() + ") VALUES (" + placeholders + ")");
-    for (size_t i = 0; i < fields.size(); ++i)
-      s.bind(static_cast<int>(i) + 1, fields[i].name == "run_id" ? Value(run_id) : fields[i].get(result));
-    s.run();
-  });
+  guarded(path_, "cannot store a result", [&] { insert_row(db_, "results", result_fields(), run_id, result); });
   result.run_id = run_id;
+}
+
+void Database::add_check(int64_t run_id, verify::CheckResult& check) {
+  guarded(path_, "cannot store a check", [&] { insert_row(db_, "checks", verify::check_fields(), run_id, check); });
+  check.run_id = run_id;
 }
 
 void Database::finish_run(int64_t run_id, std::string_view status) {
@@ -413,7 +462,7 @@ void Database::finish_run(int64_t run_id, std::string_view status) {
 std::vector<StoredRun> Database::runs() const {
   return guarded(path_, "cannot list runs", [&] {
     // Ids grow with every run stored, so they order runs even if the clock was changed.
-    Statement s(db_, std::string(kSelectRuns) + " ORDER BY id DESC");
+    Statement s(db_, select_runs(db_) + " ORDER BY id DESC");
     std::vector<StoredRun> out;
     while (s.step()) out.push_back(read_run(s, path_));
     return out;
@@ -422,7 +471,7 @@ std::vector<StoredRun> Database::runs() const {
 
 std::optional<StoredRun> Database::run(int64_t id) const {
   return guarded(path_, "cannot read a run", [&]() -> std::optional<StoredRun> {
-    Statement s(db_, std::string(kSelectRuns) + " WHERE id = ?");
+    Statement s(db_, select_runs(db_) + " WHERE id = ?");
     s.bind(1, id);
     if (!s.step()) return std::nullopt;
     return read_run(s, path_);
@@ -430,13 +479,13 @@ std::optional<StoredRun> Database::run(int64_t id) const {
 }
 
 std::vector<Result> Database::results(int64_t run_id) const {
-  return guarded(path_, "cannot read results", [&] {
-    Statement s(db_, "SELECT id, " + select_list(db_) + " FROM results WHERE run_id = ? ORDER BY id");
-    s.bind(1, run_id);
-    std::vector<Result> out;
-    while (s.step()) out.push_back(read_result(s, path_));
-    return out;
-  });
+  return guarded(path_, "cannot read results",
+                 [&] { return read_rows(db_, "results", result_fields(), run_id, path_, "result"); });
+}
+
+std::vector<verify::CheckResult> Database::checks(int64_t run_id) const {
+  return guarded(path_, "cannot read checks",
+                 [&] { return read_rows(db_, "checks", verify::check_fields(), run_id, path_, "check"); });
 }
 
 std::string Database::default_path() {

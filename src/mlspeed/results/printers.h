@@ -10,13 +10,10 @@
 #include <vector>
 
 #include "mlspeed/results/context.h"
+#include "mlspeed/results/formats.h"
 #include "mlspeed/results/result.h"
 
 namespace mlspeed {
-
-enum class Format { md, json, jsonl, csv };
-std::optional<Format> parse_format(std::string_view text);
-std::vector<std::string> format_names();  // md, json, jsonl, csv
 
 class Printer {
  public:

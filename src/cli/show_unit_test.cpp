@@ -1,0 +1,105 @@
+// `mlspeed show` on a stored verification run: its checks and verdict, in every format; a speed
+// run in the same file still shows its results.
+#include <gtest/gtest.h>
+
+#include <iostream>
+#include <sstream>
+
+#include "cli/commands.h"
+#include "mlspeed/results/database.h"
+#include "mlspeed/results/printers.h"
+#include "mlspeed/verify/check_printers.h"
+#include "mlspeed/verify/check_test_rows.h"
+#include "testing/test_support.h"
+
+namespace mlspeed::cli {
+namespace {
+
+using testing::check_row;
+using testing::expect_same_check;
+using testing::full_row;
+using testing::sample_context;
+using testing::TempDir;
+using verify::CheckResult;
+using verify::Outcome;
+
+// What show_command prints on stdout.
+std::string show(const std::string& run, const std::string& format, const std::string& db) {
+  std::ostringstream captured;
+  std::streambuf* old = std::cout.rdbuf(captured.rdbuf());
+  try {
+    EXPECT_EQ(show_command(run, format, db), 0);
+  } catch (...) {
+    std::cout.rdbuf(old);
+    throw;
+  }
+  std::cout.rdbuf(old);
+  return captured.str();
+}
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+struct StoredRuns {
+  int64_t speed = 0, verify = 0, empty_verify = 0;
+  std::vector<CheckResult> checks;
+};
+
+StoredRuns store(const std::string& path) {
+  StoredRuns ids;
+  Database db(path);
+  ids.speed = db.begin_run(sample_context());
+  Result r = full_row();
+  db.add_result(ids.speed, r);
+  RunContext context = sample_context();
+  context.command = "mlspeed verify -d cuda:1";
+  ids.empty_verify = db.begin_run(context);  // every check filtered away
+  ids.verify = db.begin_run(context);
+  CheckResult wrong = check_row("cuda:1", "mm", Outcome::fail, "3.1% of elements (12 of 400) off by up to 0.42");
+  wrong.layout = "transposed";
+  ids.checks = {check_row("cuda:1", "mm", Outcome::pass, "matches"), wrong,
+                check_row("cuda:1", "softmax", Outcome::skipped, "not enough memory")};
+  for (CheckResult& c : ids.checks) db.add_check(ids.verify, c);
+  db.finish_run(ids.verify, "complete");
+  return ids;
+}
+
+TEST(ShowVerifyRun, MarkdownPrintsTheContextChecksAndVerdict) {
+  TempDir dir;
+  const std::string path = dir.file("results.db");
+  const StoredRuns ids = store(path);
+  const std::string text = show("last", "md", path);
+  EXPECT_TRUE(contains(text, "bench-01")) << text;  // the context block
+  EXPECT_TRUE(contains(text, "| device")) << text;
+  EXPECT_TRUE(contains(text, "off by up to 0.42")) << text;
+  EXPECT_TRUE(contains(text, "cuda:1: 3 checks: 1 passed, 1 failed, 0 not tested on the device, 1 skipped")) << text;
+  EXPECT_TRUE(contains(text, "- mm on cuda:1, float32, 64x64, transposed, forward: 3.1% of elements")) << text;
+  EXPECT_TRUE(contains(text, "VERDICT: FAIL")) << text;
+  EXPECT_EQ(show(std::to_string(ids.verify), "md", path), text);
+}
+
+TEST(ShowVerifyRun, MachineFormatsPrintTheStoredChecks) {
+  TempDir dir;
+  const std::string path = dir.file("results.db");
+  const StoredRuns ids = store(path);
+  for (const char* name : {"json", "jsonl", "csv"}) {
+    const auto back = verify::parse_checks(*parse_format(name), show(std::to_string(ids.verify), name, path));
+    ASSERT_EQ(back.size(), ids.checks.size()) << name;
+    for (size_t i = 0; i < back.size(); ++i) expect_same_check(ids.checks[i], back[i], name);
+  }
+}
+
+TEST(ShowVerifyRun, AVerifyRunWithoutChecksStillShowsAVerdictAndSpeedRunsStayAsTheyWere) {
+  TempDir dir;
+  const std::string path = dir.file("results.db");
+  const StoredRuns ids = store(path);
+  EXPECT_TRUE(contains(show(std::to_string(ids.empty_verify), "md", path), "No checks ran"));
+  const std::string speed = show(std::to_string(ids.speed), "md", path);
+  EXPECT_TRUE(contains(speed, "| workload")) << speed;
+  EXPECT_FALSE(contains(speed, "VERDICT")) << speed;
+  const auto rows = parse_results(Format::jsonl, show(std::to_string(ids.speed), "jsonl", path));
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].workload, "gpt2-train");
+}
+
+}  // namespace
+}  // namespace mlspeed::cli

@@ -1,0 +1,105 @@
+#include "mlspeed/verify/check_fields.h"
+
+namespace mlspeed {
+
+template <> struct EnumNames<verify::Outcome> {
+  static std::optional<verify::Outcome> parse(std::string_view text) { return verify::parse_outcome(text); }
+  static constexpr const char* choices = "pass, fail, not-tested, skipped, error";
+};
+template <> struct EnumNames<verify::Level> {
+  static std::optional<verify::Level> parse(std::string_view text) { return verify::parse_level(text); }
+  static constexpr const char* choices = "op, model";
+};
+template <> struct EnumNames<verify::BugClass> {
+  static std::optional<verify::BugClass> parse(std::string_view text) { return verify::parse_bug_class(text); }
+  static constexpr const char* choices = "layout, size, op, precision, random, training, model";
+};
+
+namespace verify {
+namespace {
+
+template <class Access> CheckField field(std::string name, std::string help, Access access) {
+  return make_field<CheckResult>(std::move(name), std::move(help), access);
+}
+
+#define MEMBER(expr) [](auto& r) -> auto& { return r.expr; }
+
+// Context fields carry the same names as in the results table, so one query can join them.
+std::vector<CheckField> make_fields() {
+  return {
+      field("run_id", "id of the run in the results database (0 if not stored)", MEMBER(run_id)),
+      field("timestamp", "when the check ran (UTC)", MEMBER(timestamp)),
+      field("device", "device under test (cpu, cuda:0, mps)", MEMBER(device)),
+      field("level", "op or model", MEMBER(level)),
+      field("check", "the op or workload checked (mm, gpt2-train)", MEMBER(check)),
+      field("variant", "which form of the op, or the workload size", MEMBER(variant)),
+      field("layout", "input layout (contiguous, transposed, sliced, offset, broadcast, out, inplace-view)",
+            MEMBER(layout)),
+      field("dtype", "dtype of the check (float32, float16, int64, ...; fp32, bf16 for models)", MEMBER(dtype)),
+      field("shape", "shape checked (4096x4096)", MEMBER(shape)),
+      field("size_class", "size class (small, boundary, huge)", MEMBER(size_class)),
+      field("pass", "forward, backward, statistics; models: forward, gradients, training, generation, text",
+            MEMBER(pass)),
+      field("bug_class", "the BUGS.md class the check stands for", MEMBER(bug_class)),
+      field("outcome", "pass, fail, not-tested, skipped or error", MEMBER(outcome)),
+      field("message", "what was wrong, or why it was skipped or not tested", MEMBER(message)),
+      field("tolerance", "the tolerance applied, in words", MEMBER(tolerance)),
+      field("elements", "elements compared", MEMBER(elements)),
+      field("mismatched", "elements outside the tolerance", MEMBER(mismatched)),
+      field("mismatch_fraction", "mismatched / elements", MEMBER(mismatch_fraction)),
+      field("max_abs_error", "largest absolute error over finite elements", MEMBER(max_abs_error)),
+      field("max_rel_error", "largest relative error over finite elements", MEMBER(max_rel_error)),
+      field("first_bad_index", "index of the first mismatch ([3, 17])", MEMBER(first_bad_index)),
+      field("nan_output", "NaN elements in the device's output", MEMBER(nan_output)),
+      field("inf_output", "infinite elements in the device's output", MEMBER(inf_output)),
+      field("zero_output", "exact zeros in the device's output", MEMBER(zero_output)),
+      field("nan_reference", "NaN elements in the reference", MEMBER(nan_reference)),
+      field("inf_reference", "infinite elements in the reference", MEMBER(inf_reference)),
+      field("zero_reference", "exact zeros in the reference", MEMBER(zero_reference)),
+      field("reproducible", "two runs were bitwise equal (unknown when not run twice)", MEMBER(reproducible)),
+      field("fallback", "LibTorch's CPU-fallback warning, when the op did not run on the device", MEMBER(fallback)),
+      field("seconds", "wall time of the check, reference included", MEMBER(seconds)),
+      field("fault", "fault injected into the device under test (--inject-fault)", MEMBER(fault)),
+      field("device_id", "device id in the device facts", MEMBER(device_facts.id)),
+      field("device_kind", "cpu, cuda or mps", MEMBER(device_facts.kind)),
+      field("device_index", "device index", MEMBER(device_facts.index)),
+      field("device_name", "device model", MEMBER(device_facts.name)),
+      field("device_memory_bytes", "device memory", MEMBER(device_facts.memory_bytes)),
+      field("compute_capability", "CUDA compute capability", MEMBER(device_facts.compute_capability)),
+      field("multiprocessors", "CUDA multiprocessors", MEMBER(device_facts.multiprocessors)),
+      field("driver", "GPU driver version", MEMBER(device_facts.driver)),
+      field("peak_source", "where the device's peak FLOP/s comes from", MEMBER(device_facts.peak_source)),
+      field("hostname", "host name", MEMBER(host.hostname)),
+      field("os", "operating system", MEMBER(host.os)),
+      field("cpu_model", "CPU model", MEMBER(host.cpu_model)),
+      field("logical_cpus", "logical CPUs", MEMBER(host.logical_cpus)),
+      field("physical_cores", "physical CPU cores", MEMBER(host.physical_cores)),
+      field("ram_bytes", "host memory", MEMBER(host.ram_bytes)),
+      field("threads", "LibTorch intra-op threads", MEMBER(host.torch_threads)),
+      field("torch_version", "LibTorch version", MEMBER(host.torch_version)),
+      field("cuda_version", "CUDA runtime version", MEMBER(host.cuda_version)),
+      field("cudnn_version", "cuDNN version", MEMBER(host.cudnn_version)),
+      field("blas", "BLAS library in use", MEMBER(host.blas)),
+      field("mlspeed_version", "mlspeed version", MEMBER(host.mlspeed_version)),
+      field("build_type", "mlspeed build type", MEMBER(host.build_type)),
+      field("compiler", "compiler mlspeed was built with", MEMBER(host.compiler)),
+      field("sanitized", "built with sanitizers", MEMBER(host.sanitized)),
+      field("tf32", "TF32 allowed for float32 matrix products and convolutions", MEMBER(tf32)),
+      field("deterministic", "deterministic algorithms on", MEMBER(deterministic)),
+      field("cudnn_benchmark", "cuDNN benchmark mode on", MEMBER(cudnn_benchmark)),
+  };
+}
+
+#undef MEMBER
+
+}  // namespace
+
+const std::vector<CheckField>& check_fields() {
+  static const std::vector<CheckField> fields = make_fields();
+  return fields;
+}
+
+const CheckField* find_check_field(std::string_view name) { return find_field_in(check_fields(), name); }
+
+}  // namespace verify
+}  // namespace mlspeed

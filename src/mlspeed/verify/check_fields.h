@@ -1,0 +1,21 @@
+// The one list of check fields: JSON, JSONL, CSV and the database's `checks` table are all
+// generated from it (the field machinery of results/field_list.h), so a field added here appears
+// everywhere at once.
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+#include "mlspeed/results/field_list.h"
+#include "mlspeed/verify/check.h"
+
+namespace mlspeed::verify {
+
+using CheckField = BasicField<CheckResult>;
+
+// Every member of CheckResult, the context included (device facts but their peak FLOP/s, which
+// say nothing about correctness; host facts; tf32, deterministic, cudnn_benchmark; fault).
+const std::vector<CheckField>& check_fields();
+const CheckField* find_check_field(std::string_view name);
+
+}  // namespace mlspeed::verify

@@ -1,0 +1,45 @@
+// Verification checks in every output format, with one interface like results/printers.h's
+// Printer: header, one call per check as it completes, footer.
+//
+// How `mlspeed verify` (and `mlspeed show` for a verify run) use it:
+//   auto printer = make_check_printer(format, std::cout);
+//   if (format == Format::md) std::cout << describe_context(context) << "\n";  // the caller's part
+//   printer->header();
+//   ... printer->row(row) for each check as it completes ...
+//   printer->footer();  // always, also after an interruption
+// md is for people: nothing until the footer, which prints a compact table of the checks, then
+// the verdict (print_verdict of verdict.h). json (an array), jsonl (an object per line) and csv
+// (RFC 4180 with a header line) stream each check as it arrives, every field of check_fields(),
+// and carry no verdict: it follows from the rows, and the exit status says it.
+#pragma once
+
+#include <iosfwd>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "mlspeed/results/formats.h"
+#include "mlspeed/verify/check.h"
+
+namespace mlspeed::verify {
+
+class CheckPrinter {
+ public:
+  virtual ~CheckPrinter() = default;
+  virtual void header() = 0;
+  virtual void row(const CheckResult& check) = 0;
+  virtual void footer() = 0;
+};
+
+std::unique_ptr<CheckPrinter> make_check_printer(Format format, std::ostream& out);
+
+// The md table alone (no verdict): every failed, error and not-tested check on its own line with
+// its message; passing and skipped checks summed up in one line per device, check, pass and
+// outcome (there may be thousands), with the dtypes, layouts, variants and shapes they covered.
+std::string checks_table(const std::vector<CheckResult>& checks);
+
+// Reads json, jsonl or csv output back into checks (md is for people and cannot be read back).
+// Throws std::invalid_argument naming the line or field that does not parse.
+std::vector<CheckResult> parse_checks(Format format, std::string_view text);
+
+}  // namespace mlspeed::verify
