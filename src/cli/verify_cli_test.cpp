@@ -56,11 +56,16 @@ TEST(VerifyCommand, ChecksAreStoredAndShowReadsThemBack) {
   std::vector<nlohmann::json> rows;
   for (std::string line; std::getline(lines, line);) rows.push_back(nlohmann::json::parse(line));
   ASSERT_FALSE(rows.empty());
+  int passed = 0;
   for (const auto& row : rows) {
     EXPECT_EQ(row["device"], "cpu");
-    EXPECT_EQ(row["outcome"], "pass") << row.dump();
+    passed += row["outcome"] == "pass";
+    // float16 products are not implemented on some CPUs: skipped, with the reason.
+    EXPECT_TRUE(row["outcome"] == "pass" || (row["outcome"] == "skipped" && !row["message"].get<std::string>().empty()))
+        << row.dump();
     EXPECT_TRUE(row.contains("tf32") && row.contains("deterministic")) << "precision flags on every row";
   }
+  EXPECT_GT(passed, 0);
   EXPECT_NE(r.err.find("stored run"), std::string::npos) << r.err;
 
   const auto shown = run_cli({"show", "last", "--db", db, "-o", "json"});

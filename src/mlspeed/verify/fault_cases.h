@@ -27,6 +27,7 @@ struct FaultCase {
   Outcome outcome = Outcome::fail;
   std::string check, pass;
   BugClass bug_class = BugClass::op;
+  std::string variant;                    // empty: any
   std::string layout;                     // empty: any
   std::string size_class;                 // empty: any
   std::vector<std::string> message_has;   // words the sentence must contain
@@ -93,12 +94,15 @@ inline std::vector<FaultCase> fault_cases() {
           "index_select", "forward", BugClass::size, {"off by"})
       ->size_class = "boundary";
   // Precision.
-  op_case("fp32-matmul-as-bf16", op_selection({"mm"}, {"float32"}), "mm", "forward", BugClass::op, {"off by"});
-  op_case("softmax-half-overflow", op_selection({"softmax"}, {"bfloat16"}), "softmax", "forward", BugClass::op,
-          {"NaN"});
+  op_case("fp32-matmul-as-bf16", op_selection({"matmul"}, {"float32"}), "matmul", "forward", BugClass::precision,
+          {"off by"})
+      ->variant = "fp32-precision";
+  op_case("softmax-half-overflow", op_selection({"softmax"}, {"bfloat16"}), "softmax", "forward",
+          BugClass::precision, {"NaN"})
+      ->variant = "large";
   // Random numbers: checked statistically.
   op_case("multinomial-always-zero", op_selection({"multinomial"}, {"float32"}), "multinomial", "statistics",
-          BugClass::random, {"zero"});
+          BugClass::random, {"probability 0"});
   // Training: the forward stays right, the gradient is wrong.
   op_case("layer-norm-backward-zero-rows", op_selection({"layer_norm"}, {"float32"}), "layer_norm", "backward",
           BugClass::training, {"off by"});
@@ -146,6 +150,7 @@ inline void expect_caught(const FaultCase& c, const DeviceFacts& device) {
   const CheckResult* flagged = nullptr;
   for (const CheckResult& r : faulty) {
     const bool right_row = r.check == c.check && r.pass == c.pass && r.outcome == c.outcome &&
+                           (c.variant.empty() || r.variant == c.variant) &&
                            (c.layout.empty() || r.layout == c.layout) &&
                            (c.size_class.empty() || r.size_class == c.size_class) &&
                            (!c.not_reproducible || (r.reproducible && !*r.reproducible));
@@ -165,6 +170,9 @@ inline void expect_caught(const FaultCase& c, const DeviceFacts& device) {
     EXPECT_GE(verdicts[0].failed, 1);
   }
 }
+
+// gtest prints a failing case by its fault (not as bytes).
+inline void PrintTo(const FaultCase& c, std::ostream* os) { *os << c.fault; }
 
 // A gtest name for a case: fault, level and pass.
 inline std::string case_label(const ::testing::TestParamInfo<FaultCase>& info) {
