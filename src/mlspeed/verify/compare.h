@@ -30,7 +30,7 @@ struct Tolerance {
 // The tolerance for an output of `dtype` (tf32: float32 matrix products on tensor cores). The
 // starting points of SPEC.md, to be refined with evidence:
 //   elementwise          fp32 1.3e-6 / 1e-5   fp16 1e-3   bf16 1.6e-2
-//   reduction (K terms)  fp32 1e-4   tf32 5e-3   fp16 2e-2 .. 5e-2   bf16 5e-2 .. 1e-1
+//   reduction (K terms)  fp32 1e-4   tf32 2e-2   fp16 2e-2 .. 5e-2   bf16 5e-2 .. 1e-1
 // where a reduction's tolerance is its base for K <= 1024 and grows as sqrt(K / 1024) beyond,
 // up to the upper figure (fp32 and tf32 grow without a cap).
 Tolerance tolerance_for(at::ScalarType dtype, bool tf32, OpFamily family, int64_t reduction_size = 1);

@@ -268,9 +268,12 @@ std::vector<OpCase> softmaxes() {
       };
       c.compute = [=](const Tensors& in) { return log ? at::log_softmax(in[0], dim) : at::softmax(in[0], dim); };
       if (!large)
+        // The public out= forms users call. (The private _softmax_out / _log_softmax_out write
+        // outside a transposed out view on LibTorch 1.13's CPU and 2.11's CUDA alike: see
+        // results/2026-11-23-h100-verify/README.md.)
         c.compute_out = [=](const Tensors& in, at::Tensor& out) {
-          if (log) at::_log_softmax_out(out, in[0], dim, false);
-          else at::_softmax_out(out, in[0], dim, false);
+          if (log) at::log_softmax_out(out, in[0], dim);
+          else at::softmax_out(out, in[0], dim);
         };
       cases.push_back(with_view_layouts(c));
     }

@@ -79,7 +79,8 @@ CheckResult base_row(const Target& target, const std::string& op, const std::str
 void record_exception(CheckResult& row, const std::string& what) {
   const std::string first_line = what.substr(0, what.find('\n'));
   const bool unsupported = what.find("not implemented for") != std::string::npos ||
-                           what.find("not supported") != std::string::npos;
+                           what.find("not supported") != std::string::npos ||
+                           what.find("does not support") != std::string::npos;
   const bool oom = what.find("out of memory") != std::string::npos;
   row.outcome = unsupported || oom ? Outcome::skipped : Outcome::error;
   row.message = first_line;
