@@ -18,7 +18,9 @@ Failure from_message(const std::string& message) {
   if (mentions(message, "out of memory") || mentions(message, "can't allocate memory") ||
       mentions(message, "Cannot allocate memory"))
     return {Status::oom, message};
-  if (mentions(message, "not implemented for '") || mentions(message, "is not currently supported on the MPS"))
+  if (mentions(message, "not implemented for '") || mentions(message, "is not implemented") ||
+      mentions(message, "is not currently supported on the MPS") || mentions(message, "does not support") ||
+      mentions(message, "not supported"))
     return {Status::unsupported, message};
   return {Status::error, message};
 }

@@ -1,5 +1,7 @@
 #include "mlspeed/results/fields.h"
 
+#include "mlspeed/results/machine_fields.h"
+
 namespace mlspeed {
 
 template <> struct EnumNames<Precision> {
@@ -24,7 +26,7 @@ template <class Access> Field field(std::string name, std::string help, Access a
 #define MEMBER(expr) [](auto& r) -> auto& { return r.expr; }
 
 std::vector<Field> make_fields() {
-  return {
+  std::vector<Field> fields = {
       field("run_id", "id of the run in the results database (0 if not stored)", MEMBER(run_id)),
       field("timestamp", "when the row was measured (UTC)", MEMBER(timestamp)),
       field("workload", "workload name", MEMBER(workload)),
@@ -64,32 +66,15 @@ std::vector<Field> make_fields() {
       field("samples_ms", "raw time of every timed iteration", MEMBER(samples_ms)),
       field("first_token_samples_ms", "generation: raw time to the first token of every iteration",
             MEMBER(first_token_samples_ms)),
-      field("device_name", "device model", MEMBER(device_facts.name)),
-      field("device_memory_bytes", "device memory", MEMBER(device_facts.memory_bytes)),
-      field("compute_capability", "CUDA compute capability", MEMBER(device_facts.compute_capability)),
-      field("multiprocessors", "CUDA multiprocessors", MEMBER(device_facts.multiprocessors)),
-      field("driver", "GPU driver version", MEMBER(device_facts.driver)),
-      field("peak_source", "where the peak FLOP/s comes from", MEMBER(device_facts.peak_source)),
-      field("hostname", "host name", MEMBER(host.hostname)),
-      field("os", "operating system", MEMBER(host.os)),
-      field("cpu_model", "CPU model", MEMBER(host.cpu_model)),
-      field("logical_cpus", "logical CPUs", MEMBER(host.logical_cpus)),
-      field("physical_cores", "physical CPU cores", MEMBER(host.physical_cores)),
-      field("ram_bytes", "host memory", MEMBER(host.ram_bytes)),
-      field("threads", "LibTorch intra-op threads", MEMBER(host.torch_threads)),
-      field("torch_version", "LibTorch version", MEMBER(host.torch_version)),
-      field("cuda_version", "CUDA runtime version", MEMBER(host.cuda_version)),
-      field("cudnn_version", "cuDNN version", MEMBER(host.cudnn_version)),
-      field("blas", "BLAS library in use", MEMBER(host.blas)),
-      field("mlspeed_version", "mlspeed version", MEMBER(host.mlspeed_version)),
-      field("build_type", "mlspeed build type", MEMBER(host.build_type)),
-      field("compiler", "compiler mlspeed was built with", MEMBER(host.compiler)),
-      field("sanitized", "built with sanitizers", MEMBER(host.sanitized)),
+  };
+  for (auto& f : machine_fields<Result>()) fields.push_back(std::move(f));
+  fields.insert(fields.end(), {
       field("tf32", "TF32 allowed for float32 matrix products", MEMBER(tf32)),
       field("autocast", "autocast mixed precision on", MEMBER(autocast)),
       field("deterministic", "deterministic algorithms on", MEMBER(deterministic)),
       field("cudnn_benchmark", "cuDNN benchmark mode on", MEMBER(cudnn_benchmark)),
-  };
+  });
+  return fields;
 }
 
 #undef MEMBER

@@ -3,6 +3,7 @@
 #include <array>
 #include <utility>
 
+#include "mlspeed/bench/failure.h"
 #include "mlspeed/core/text.h"
 #include "mlspeed/verify/compare.h"
 
@@ -67,6 +68,12 @@ void record(CheckResult& row, const Comparison& c) {
   row.tolerance = c.tolerance.description;
   row.outcome = c.passed ? Outcome::pass : Outcome::fail;
   row.message = c.summary();
+}
+
+void record_failure(CheckResult& row, const std::exception_ptr& error) {
+  const Failure failure = classify_failure(error);
+  row.outcome = failure.status == Status::error ? Outcome::error : Outcome::skipped;
+  row.message = failure.message;
 }
 
 std::string describe(const CheckResult& row) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -89,6 +90,11 @@ struct CheckResult {
 
 // Copies a comparison's figures, tolerance and sentence into the row and sets pass/fail.
 void record(CheckResult& row, const Comparison& comparison);
+
+// The outcome of a check that threw, classified as the runner classifies failures
+// (bench/failure.h): a dtype or op the device does not implement, or memory it lacks, makes the
+// check skipped with the reason; anything else is an error.
+void record_failure(CheckResult& row, const std::exception_ptr& error);
 
 // "mm on cuda:0, float32, 4096x4096 transposed: <message>" — what the verdict lists for a failure.
 std::string describe(const CheckResult& row);

@@ -1,5 +1,7 @@
 #include "mlspeed/verify/check_fields.h"
 
+#include "mlspeed/results/machine_fields.h"
+
 namespace mlspeed {
 
 template <> struct EnumNames<verify::Outcome> {
@@ -26,7 +28,7 @@ template <class Access> CheckField field(std::string name, std::string help, Acc
 
 // Context fields carry the same names as in the results table, so one query can join them.
 std::vector<CheckField> make_fields() {
-  return {
+  std::vector<CheckField> fields = {
       field("run_id", "id of the run in the results database (0 if not stored)", MEMBER(run_id)),
       field("timestamp", "when the check ran (UTC)", MEMBER(timestamp)),
       field("device", "device under test (cpu, cuda:0, mps)", MEMBER(device)),
@@ -63,31 +65,14 @@ std::vector<CheckField> make_fields() {
       field("device_id", "device id in the device facts", MEMBER(device_facts.id)),
       field("device_kind", "cpu, cuda or mps", MEMBER(device_facts.kind)),
       field("device_index", "device index", MEMBER(device_facts.index)),
-      field("device_name", "device model", MEMBER(device_facts.name)),
-      field("device_memory_bytes", "device memory", MEMBER(device_facts.memory_bytes)),
-      field("compute_capability", "CUDA compute capability", MEMBER(device_facts.compute_capability)),
-      field("multiprocessors", "CUDA multiprocessors", MEMBER(device_facts.multiprocessors)),
-      field("driver", "GPU driver version", MEMBER(device_facts.driver)),
-      field("peak_source", "where the device's peak FLOP/s comes from", MEMBER(device_facts.peak_source)),
-      field("hostname", "host name", MEMBER(host.hostname)),
-      field("os", "operating system", MEMBER(host.os)),
-      field("cpu_model", "CPU model", MEMBER(host.cpu_model)),
-      field("logical_cpus", "logical CPUs", MEMBER(host.logical_cpus)),
-      field("physical_cores", "physical CPU cores", MEMBER(host.physical_cores)),
-      field("ram_bytes", "host memory", MEMBER(host.ram_bytes)),
-      field("threads", "LibTorch intra-op threads", MEMBER(host.torch_threads)),
-      field("torch_version", "LibTorch version", MEMBER(host.torch_version)),
-      field("cuda_version", "CUDA runtime version", MEMBER(host.cuda_version)),
-      field("cudnn_version", "cuDNN version", MEMBER(host.cudnn_version)),
-      field("blas", "BLAS library in use", MEMBER(host.blas)),
-      field("mlspeed_version", "mlspeed version", MEMBER(host.mlspeed_version)),
-      field("build_type", "mlspeed build type", MEMBER(host.build_type)),
-      field("compiler", "compiler mlspeed was built with", MEMBER(host.compiler)),
-      field("sanitized", "built with sanitizers", MEMBER(host.sanitized)),
+  };
+  for (auto& f : machine_fields<CheckResult>()) fields.push_back(std::move(f));
+  fields.insert(fields.end(), {
       field("tf32", "TF32 allowed for float32 matrix products and convolutions", MEMBER(tf32)),
       field("deterministic", "deterministic algorithms on", MEMBER(deterministic)),
       field("cudnn_benchmark", "cuDNN benchmark mode on", MEMBER(cudnn_benchmark)),
-  };
+  });
+  return fields;
 }
 
 #undef MEMBER

@@ -135,27 +135,13 @@ void set_failure(CheckResult& row, Outcome outcome, const std::string& message) 
   row.message = message;
 }
 
-// The outcome of a check that threw: a dtype or op the device does not implement, or memory it
-// lacks, is skipped with the reason; anything else is an error.
-void classify(CheckResult& row, const std::string& what) {
-  const std::string message = first_line(what);
-  const bool unimplemented = message.find("not implemented for") != std::string::npos ||
-                             message.find("is not implemented") != std::string::npos;
-  const bool out_of_memory = message.find("out of memory") != std::string::npos;
-  set_failure(row, unimplemented || out_of_memory ? Outcome::skipped : Outcome::error, message);
-}
-
 // Runs `body` for `row`, turning exceptions into the row's outcome.
 template <typename Body>
 void guarded(CheckResult& row, Body&& body) {
   try {
     body();
-  } catch (const c10::NotImplementedError& e) {
-    set_failure(row, Outcome::skipped, first_line(e.what_without_backtrace()));
-  } catch (const c10::Error& e) {
-    classify(row, e.what_without_backtrace());
-  } catch (const std::exception& e) {
-    classify(row, e.what());
+  } catch (...) {
+    record_failure(row, std::current_exception());
   }
 }
 

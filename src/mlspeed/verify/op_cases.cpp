@@ -7,58 +7,17 @@
 
 #include "mlspeed/compat/torch_compat.h"
 #include "mlspeed/verify/op_engine.h"
+#include "mlspeed/verify/op_inputs.h"
 
 namespace mlspeed::verify {
 namespace {
 
-using Sizes = std::vector<int64_t>;
-
-const std::vector<std::string> kFloat{"float32", "float16", "bfloat16", "float64"};
 const std::vector<std::string> kProduct{"float32", "tf32", "float16", "bfloat16", "float64"};
-const std::vector<std::string> kAll{"float32", "float16", "bfloat16", "float64", "int8",
-                                    "uint8",   "int16",   "int32",    "int64",   "bool"};
-const std::vector<std::string> kPlain{"contiguous", "transposed", "strided", "offset", "broadcast"};
-const std::vector<std::string> kNoBroadcast{"contiguous", "transposed", "strided", "offset"};
-
-at::Tensor normal(at::Generator& gen, Sizes sizes, at::ScalarType dtype, double scale = 1.0) {
-  return (at::randn(sizes, gen, at::kDouble) * scale).to(dtype);
-}
-
-at::Tensor uniform(at::Generator& gen, Sizes sizes, at::ScalarType dtype, double low, double high) {
-  return (at::rand(sizes, gen, at::kDouble) * (high - low) + low).to(dtype);
-}
-
-// Non-zero values for any dtype: floats N(0, scale^2); integers in +-[1, limit] (unsigned and
-// bool: [1, limit]; bool is all true then, so bool inputs use `bits` instead).
-at::Tensor values(at::Generator& gen, Sizes sizes, at::ScalarType dtype, double scale = 1.0, int64_t limit = 3) {
-  if (at::isFloatingType(dtype)) return normal(gen, sizes, dtype, scale);
-  if (dtype == at::kBool) return at::randint(0, 2, sizes, gen, at::kLong).to(at::kBool);
-  at::Tensor magnitude = at::randint(1, limit + 1, sizes, gen, at::kLong);
-  if (dtype == at::kByte) return magnitude.to(dtype);
-  return (magnitude * (at::randint(0, 2, sizes, gen, at::kLong) * 2 - 1)).to(dtype);
-}
-
-// Small integers (ties on purpose: argmax must return the first), in any dtype.
-at::Tensor ties(at::Generator& gen, Sizes sizes, at::ScalarType dtype) {
-  return at::randint(0, dtype == at::kBool ? 2 : 4, sizes, gen, at::kLong).to(dtype);
-}
-
-at::Tensor indices(at::Generator& gen, Sizes sizes, int64_t bound) { return at::randint(0, bound, sizes, gen, at::kLong); }
-at::Tensor distinct(at::Generator& gen, int64_t count, int64_t bound) {
-  return at::randperm(bound, gen, at::kLong).narrow(0, 0, count).contiguous();
-}
 
 std::string dims(const Sizes& s) {
   std::string out;
   for (size_t i = 0; i < s.size(); ++i) out += (i ? "x" : "") + std::to_string(s[i]);
   return out;
-}
-
-// Appends the out= and in-place layouts where the case has those forms.
-OpCase with_view_layouts(OpCase c) {
-  if (c.compute_out) c.layouts.push_back("out-strided");
-  if (c.compute_inplace) c.layouts.push_back("inplace-view");
-  return c;
 }
 
 // --- matrix products -----------------------------------------------------------------------------

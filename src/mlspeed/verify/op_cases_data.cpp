@@ -4,36 +4,12 @@
 #include <ATen/ATen.h>
 
 #include "mlspeed/verify/op_engine.h"
+#include "mlspeed/verify/op_inputs.h"
 
 namespace mlspeed::verify {
 namespace {
 
-using Sizes = std::vector<int64_t>;
-
-const std::vector<std::string> kFloat{"float32", "float16", "bfloat16", "float64"};
 const std::vector<std::string> kFloatInt64{"float32", "float16", "bfloat16", "float64", "int64"};
-const std::vector<std::string> kAll{"float32", "float16", "bfloat16", "float64", "int8",
-                                    "uint8",   "int16",   "int32",    "int64",   "bool"};
-const std::vector<std::string> kPlain{"contiguous", "transposed", "strided", "offset", "broadcast"};
-const std::vector<std::string> kNoBroadcast{"contiguous", "transposed", "strided", "offset"};
-
-at::Tensor values(at::Generator& gen, Sizes sizes, at::ScalarType dtype, double scale = 1.0, int64_t limit = 3) {
-  if (at::isFloatingType(dtype)) return (at::randn(sizes, gen, at::kDouble) * scale).to(dtype);
-  if (dtype == at::kBool) return at::randint(0, 2, sizes, gen, at::kLong).to(at::kBool);
-  at::Tensor magnitude = at::randint(1, limit + 1, sizes, gen, at::kLong);
-  if (dtype == at::kByte) return magnitude.to(dtype);
-  return (magnitude * (at::randint(0, 2, sizes, gen, at::kLong) * 2 - 1)).to(dtype);
-}
-
-at::Tensor ties(at::Generator& gen, Sizes sizes, at::ScalarType dtype) {
-  return at::randint(0, dtype == at::kBool ? 2 : 4, sizes, gen, at::kLong).to(dtype);
-}
-
-OpCase with_view_layouts(OpCase c) {
-  if (c.compute_out) c.layouts.push_back("out-strided");
-  if (c.compute_inplace) c.layouts.push_back("inplace-view");
-  return c;
-}
 
 // index_select / embedding of a (rows, width) weight with `count` indices; the index covers the
 // last rows, so a kernel that loses rows past an index boundary is seen.

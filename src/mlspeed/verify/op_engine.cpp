@@ -74,18 +74,6 @@ CheckResult base_row(const Target& target, const std::string& op, const std::str
   return row;
 }
 
-// An exception becomes the row's outcome: a dtype the device lacks and running out of memory are
-// reasons to skip; anything else is an error (the device did not compute the result).
-void record_exception(CheckResult& row, const std::string& what) {
-  const std::string first_line = what.substr(0, what.find('\n'));
-  const bool unsupported = what.find("not implemented for") != std::string::npos ||
-                           what.find("not supported") != std::string::npos ||
-                           what.find("does not support") != std::string::npos;
-  const bool oom = what.find("out of memory") != std::string::npos;
-  row.outcome = unsupported || oom ? Outcome::skipped : Outcome::error;
-  row.message = first_line;
-}
-
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
@@ -96,8 +84,8 @@ void run_row(CheckResult row, const std::function<void(CheckResult&)>& body,
   const auto start = std::chrono::steady_clock::now();
   try {
     body(row);
-  } catch (const std::exception& e) {
-    record_exception(row, e.what());
+  } catch (...) {
+    record_failure(row, std::current_exception());
   }
   row.seconds = seconds_since(start);
   emit(std::move(row));

@@ -16,14 +16,13 @@
 
 #include "mlspeed/core/text.h"
 #include "mlspeed/verify/op_engine.h"
+#include "mlspeed/verify/op_inputs.h"
 
 namespace mlspeed::verify {
 namespace {
 
 constexpr double kSigmas = 6.0;
 constexpr int64_t kSamples = int64_t{1} << 20;
-
-const std::vector<std::string> kFloat{"float32", "float16", "bfloat16", "float64"};
 
 // The device's default generator, except on the CPU, where the seed makes runs reproducible.
 c10::optional<at::Generator> generator(const c10::Device& device, uint64_t seed) {
