@@ -5,7 +5,9 @@
 #          (bf16; fp16 for Stable Diffusion's UNet) and reads the stored results back in every
 #          format;
 #   verify runs `mlspeed verify` on cuda:0: the full op suite (every size class, huge included) and
-#          every workload's model checks in fp32 and bf16; then the tests (unless
+#          every workload's model checks in fp32, tf32, fp16 and bf16; the products again with
+#          cuBLAS's reduced-precision reductions off; the op suite with deterministic algorithms;
+#          the model checks in tf32, fp16 and bf16 at seeds 1..4; then the tests (unless
 #          MLSPEED_SKIP_TESTS=1), whose gpu label injects every fault into cuda:0 and asserts it is caught.
 # Logs go to $OUT (default: ./gpu-out). Used for the recorded GPU results in results/.
 #
@@ -54,13 +56,32 @@ if [ "$MODE" = verify ]; then
   step "devices"
   $BUILD/mlspeed devices | tee -a "$OUT/env.txt"
   DB="$OUT/verify.db"
-  step "verify cuda:0: full op suite (small, boundary, huge) and model checks (fp32, bf16)"
+  step "verify cuda:0: full op suite (small, boundary, huge) and model checks (fp32, tf32, fp16, bf16)"
   start=$(date +%s)
-  $BUILD/mlspeed verify -d cuda:0 --size-classes small,boundary,huge --model-dtypes fp32,bf16 --db "$DB" \
+  $BUILD/mlspeed verify -d cuda:0 --size-classes small,boundary,huge --model-dtypes fp32,tf32,fp16,bf16 --db "$DB" \
     > "$OUT/verify-cuda0.md" 2> "$OUT/verify-cuda0.err"
   echo "verify exit status $? in $(( $(date +%s) - start )) s"
   sed -n '/^## Verdict/,$p' "$OUT/verify-cuda0.md" | head -60
   $BUILD/mlspeed show last --db "$DB" -o csv > "$OUT/verify-cuda0.csv"
+
+  step "bf16/fp16 products with cuBLAS's reduced-precision reductions off (--full-precision-reductions)"
+  $BUILD/mlspeed verify -d cuda:0 --level op --ops mm,matmul,bmm,addmm,linear --dtypes bfloat16,float16 \
+    --size-classes small,boundary --full-precision-reductions --db "$DB" > "$OUT/verify-full-reductions.md" 2>&1
+  echo "verify exit status $?"
+  sed -n '/^## Verdict/,$p' "$OUT/verify-full-reductions.md" | head -20
+
+  step "op suite with deterministic algorithms (--deterministic)"
+  $BUILD/mlspeed verify -d cuda:0 --level op --deterministic --db "$DB" > "$OUT/verify-deterministic.md" 2>&1
+  echo "verify exit status $?"
+  sed -n '/^## Verdict/,$p' "$OUT/verify-deterministic.md" | head -30
+
+  step "model checks in tf32, fp16 and bf16 over more seeds (no false alarms)"
+  for seed in 1 2 3 4; do
+    $BUILD/mlspeed verify -d cuda:0 --level model --model-dtypes tf32,fp16,bf16 --seed $seed --db "$DB" \
+      > "$OUT/verify-models-seed$seed.md" 2>&1
+    echo "seed $seed: verify exit status $?"
+    sed -n '/^## Verdict/,$p' "$OUT/verify-models-seed$seed.md" | head -12
+  done
   [ "${MLSPEED_SKIP_TESTS:-0}" = 1 ] || run_tests
   exit 0
 fi

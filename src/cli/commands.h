@@ -41,6 +41,8 @@ struct VerifyOptions {
   std::string seed = "0";
   std::string weights, vocab;  // the seed-000 text check on real GPT-2 weights
   std::string fault;           // --inject-fault: the self-test
+  bool deterministic = false;  // deterministic algorithms (and cuBLAS workspace config) for the run
+  bool full_precision_reductions = false;  // cuBLAS sums float16/bfloat16 products in float32
   bool list = false;
   std::string format = "md";
   std::string db;

@@ -1,11 +1,9 @@
 // `mlspeed devices`: every device LibTorch can reach, with the facts results are recorded with.
-#include <ATen/Context.h>
 
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
-#include "mlspeed/compat/torch_compat.h"
 #include "mlspeed/device/device.h"
 #include "mlspeed/device/host.h"
 #include "mlspeed/results/context.h"
@@ -16,9 +14,7 @@ int devices_command(bool json) {
   RunContext context;
   context.host = collect_host_facts();
   context.devices = discover_devices(/*measure_cpu_peak=*/true);
-  context.tf32_default = compat::tf32_matmul_enabled();
-  context.deterministic = at::globalContext().deterministicAlgorithms();
-  context.cudnn_benchmark = at::globalContext().benchmarkCuDNN();
+  capture_precision_flags(context);
   if (json) {
     nlohmann::json j = context;
     j.erase("started_at");

@@ -2,7 +2,6 @@
 // read back, the database holding the same rows, failures as rows, Ctrl-C.
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sqlite3.h>
 
 #include <chrono>
 #include <thread>
@@ -34,21 +33,7 @@ void expect_same_rows(const std::vector<Result>& a, const std::vector<Result>& b
       EXPECT_EQ(value_to_text(f.get(a[i])), value_to_text(f.get(b[i]))) << "row " << i << " field " << f.name;
 }
 
-int64_t count_rows(const std::string& db) {
-  sqlite3* handle = nullptr;
-  if (sqlite3_open_v2(db.c_str(), &handle, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-    sqlite3_close(handle);
-    return -1;
-  }
-  sqlite3_stmt* stmt = nullptr;
-  int64_t n = -1;
-  if (sqlite3_prepare_v2(handle, "SELECT count(*) FROM results", -1, &stmt, nullptr) == SQLITE_OK &&
-      sqlite3_step(stmt) == SQLITE_ROW)
-    n = sqlite3_column_int64(stmt, 0);
-  sqlite3_finalize(stmt);
-  sqlite3_close(handle);
-  return n;
-}
+int64_t count_rows(const std::string& db) { return testing::count_table_rows(db, "results"); }
 
 TEST(Run, BothWorkloadsAtTinySizeOnTheCpuAndTheDatabaseGivesTheSameRowsBack) {
   TempDir dir;

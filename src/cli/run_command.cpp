@@ -1,20 +1,16 @@
 // `mlspeed run`: parse -> expand -> run -> print and store, as llama-bench does.
-#include <signal.h>
 #include <unistd.h>
 
-#include <ATen/Context.h>
-
 #include <algorithm>
-#include <atomic>
-#include <cstring>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "cli/commands.h"
+#include "cli/interrupt.h"
 #include "mlspeed/bench/plan.h"
 #include "mlspeed/bench/progress.h"
 #include "mlspeed/bench/runner.h"
-#include "mlspeed/compat/torch_compat.h"
 #include "mlspeed/core/errors.h"
 #include "mlspeed/core/text.h"
 #include "mlspeed/results/database.h"
@@ -22,17 +18,6 @@
 
 namespace mlspeed::cli {
 namespace {
-
-std::atomic<bool> g_stop{false};
-
-// First Ctrl-C: finish the current iteration, keep what is done. Second: the default (quit now;
-// rows already stored stay, each was committed on its own).
-void on_interrupt(int) {
-  g_stop = true;
-  const char msg[] = "\nmlspeed: stopping after the current iteration (Ctrl-C again to quit now)\n";
-  (void)!write(STDERR_FILENO, msg, sizeof msg - 1);
-  signal(SIGINT, SIG_DFL);
-}
 
 SweepRequest make_request(const RunOptions& o, const std::vector<DeviceFacts>& devices) {
   SweepRequest request;
@@ -78,9 +63,7 @@ int run_command(const RunOptions& options, const std::string& command_line) {
   context.command = command_line;
   context.host = collect_host_facts();
   context.devices = devices;
-  context.tf32_default = compat::tf32_matmul_enabled();
-  context.deterministic = at::globalContext().deterministicAlgorithms();
-  context.cudnn_benchmark = at::globalContext().benchmarkCuDNN();
+  capture_precision_flags(context);
   for (const auto& warning : measurement_warnings(context.host)) std::cerr << "warning: " << warning << "\n";
 
   auto printer = make_printer(format, std::cout);
@@ -105,17 +88,16 @@ int run_command(const RunOptions& options, const std::string& command_line) {
     std::cout.flush();
   };
 
-  g_stop = false;
-  signal(SIGINT, on_interrupt);
+  std::optional<InterruptScope> interrupt(std::in_place, "the current iteration");
   const auto progress = make_progress(isatty(STDERR_FILENO));
   const SweepRequest request = make_request(options, devices);
-  Runner runner(make_policy(options), request.open, context, *progress, g_stop);
+  Runner runner(make_policy(options), request.open, context, *progress, InterruptScope::flag());
   bool completed = false;
   try {
     completed = runner.run(plan, on_result);
   } catch (const InputFileError& e) {
     // A bad --weights or --data file: every configuration would fail the same way.
-    signal(SIGINT, SIG_DFL);
+    interrupt.reset();
     if (db) db->finish_run(run_id, "stopped");
     printer->footer();
     std::cout.flush();
@@ -123,7 +105,7 @@ int run_command(const RunOptions& options, const std::string& command_line) {
     if (db) std::cerr << "mlspeed run: kept the " << stored << " results completed before it in " << db->path() << "\n";
     return 2;
   }
-  signal(SIGINT, SIG_DFL);
+  interrupt.reset();
 
   if (db) db->finish_run(run_id, completed ? "complete" : "interrupted");
   printer->footer();

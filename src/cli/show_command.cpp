@@ -52,7 +52,7 @@ int show_command(const std::string& run, const std::string& format_name, const s
     auto printer = verify::make_check_printer(*format, std::cout);
     printer->header();
     for (const auto& check : db.checks(stored->id)) printer->row(check);
-    printer->footer();
+    printer->footer(/*complete=*/stored->status == "complete");
   } else {
     auto printer = make_printer(*format, std::cout);
     printer->header(stored->context);

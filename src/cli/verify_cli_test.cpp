@@ -1,11 +1,16 @@
 // `mlspeed verify` end to end on the CPU: a healthy device passes with exit status 0, an
 // injected fault fails with exit status 1 and a sentence naming what was wrong, a CPU fallback is
 // "not tested", checks are stored next to speed results and read back by `show`, and bad input
-// is refused with exit status 2 before anything runs.
+// is refused with exit status 2 before anything runs; the precision flags its options set are
+// recorded in every row; Ctrl-C keeps the completed checks.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
 #include <nlohmann/json.hpp>
+#include <chrono>
 #include <sstream>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -85,6 +90,65 @@ TEST(VerifyCommand, ModelLevelOnATinyWorkloadPasses) {
   const auto r = run_cli({"verify", "-d", "cpu", "--level", "model", "-w", "nanogpt-shakespeare-char", "--no-db"});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("nanogpt-shakespeare-char"), std::string::npos) << r.out;
+}
+
+std::vector<nlohmann::json> jsonl(const std::string& text) {
+  std::istringstream lines(text);
+  std::vector<nlohmann::json> rows;
+  for (std::string line; std::getline(lines, line);) rows.push_back(nlohmann::json::parse(line));
+  return rows;
+}
+
+TEST(VerifyCommand, PrecisionFlagsAreSetByOptionsAndRecordedInEveryRow) {
+  const auto plain = run_cli(ops({"--ops", "mm", "--dtypes", "float32", "-o", "jsonl", "--no-db"}));
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  const auto flagged = run_cli(ops({"--ops", "mm", "--dtypes", "float32", "--deterministic",
+                                    "--full-precision-reductions", "-o", "jsonl", "--no-db"}));
+  ASSERT_EQ(flagged.exit_code, 0) << flagged.err;
+  const auto plain_rows = jsonl(plain.out), flagged_rows = jsonl(flagged.out);
+  ASSERT_FALSE(plain_rows.empty());
+  ASSERT_EQ(plain_rows.size(), flagged_rows.size());
+  for (const auto& row : plain_rows) {
+    EXPECT_EQ(row["deterministic"], false) << row.dump();
+    EXPECT_EQ(row["fp16_reduced_reduction"], true) << "LibTorch's default: " << row.dump();
+    EXPECT_TRUE(row.contains("bf16_reduced_reduction")) << row.dump();
+  }
+  for (const auto& row : flagged_rows) {
+    EXPECT_EQ(row["deterministic"], true) << row.dump();
+    EXPECT_EQ(row["cudnn_benchmark"], false) << row.dump();
+    EXPECT_EQ(row["fp16_reduced_reduction"], false) << row.dump();
+    EXPECT_TRUE(row["bf16_reduced_reduction"].is_null() || row["bf16_reduced_reduction"] == false) << row.dump();
+  }
+  const auto md = run_cli(ops({"--ops", "mm", "--dtypes", "float32", "--deterministic", "--no-db"}));
+  ASSERT_EQ(md.exit_code, 0) << md.err;
+  EXPECT_NE(md.out.find("deterministic on"), std::string::npos) << md.out;
+  EXPECT_NE(md.out.find("reduced-precision reductions fp16 on"), std::string::npos) << md.out;
+}
+
+TEST(VerifyCommand, CtrlCKeepsTheCompletedChecksAndMarksTheRunInterrupted) {
+  TempDir dir;
+  const std::string db = dir.file("v.db");
+  testing::Child child({"verify", "-d", "cpu", "-o", "jsonl", "--db", db});
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (testing::count_table_rows(db, "checks") < 1 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_GE(testing::count_table_rows(db, "checks"), 1) << "no check was stored within a minute";
+  child.signal(SIGINT);
+  const auto r = child.wait();
+  EXPECT_EQ(r.exit_code, 130) << r.err;
+  const auto printed = jsonl(r.out);
+  ASSERT_GE(printed.size(), 1u);
+  EXPECT_EQ(testing::count_table_rows(db, "checks"), static_cast<int64_t>(printed.size()));
+  EXPECT_NE(r.err.find("interrupted after " + std::to_string(printed.size()) + " checks"), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("kept them in " + db), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("VERDICT: INCOMPLETE"), std::string::npos) << r.err;
+  const auto shown = run_cli({"show", "--db", db, "-o", "jsonl"});
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  EXPECT_EQ(jsonl(shown.out).size(), printed.size());
+  EXPECT_NE((shown.out + shown.err).find("interrupted"), std::string::npos) << shown.out << shown.err;
+  const auto shown_md = run_cli({"show", "--db", db});
+  EXPECT_NE(shown_md.out.find("VERDICT: INCOMPLETE"), std::string::npos) << shown_md.out;
 }
 
 TEST(VerifyCommand, ListNamesOpsLayoutsAndFaults) {

@@ -5,10 +5,12 @@
 #include <ATen/Context.h>
 #include <CLI/CLI.hpp>
 
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/interrupt.h"
 #include "mlspeed/compat/torch_compat.h"
 #include "mlspeed/core/errors.h"
 #include "mlspeed/core/lists.h"
@@ -73,6 +75,18 @@ Plan make_plan(const VerifyOptions& o) {
   return plan;
 }
 
+// The process-wide precision flags the options ask for, before anything runs (rows record them).
+void apply_flags(const VerifyOptions& o) {
+  if (o.deterministic) {
+    // cuBLAS is deterministic only with a fixed workspace configuration, read when its handle is
+    // made (at the first product on each GPU, after this). A user's own setting is kept.
+    setenv("CUBLAS_WORKSPACE_CONFIG", ":4096:8", /*overwrite=*/0);
+    at::globalContext().setDeterministicAlgorithms(true, /*warn_only=*/false);
+    at::globalContext().setBenchmarkCuDNN(false);
+  }
+  if (o.full_precision_reductions) compat::set_reduced_precision_reductions(false);
+}
+
 void print_lists() {
   std::cout << "Ops (--ops):\n";
   for (const auto& op : verify::op_catalogue()) std::cout << "  " << op.name << ": " << op.summary << "\n";
@@ -135,13 +149,19 @@ CLI::App* add_verify_command(CLI::App& app, VerifyOptions& o) {
   v->add_option("--inject-fault", o.fault,
                 "self-test: inject a known bug into the device under test (see --list); verify must fail")
       ->type_name("NAME");
+  v->add_flag("--deterministic", o.deterministic,
+              "deterministic algorithms only (torch.use_deterministic_algorithms; ops without one are skipped, "
+              "with the reason), cuDNN benchmark off");
+  v->add_flag("--full-precision-reductions", o.full_precision_reductions,
+              "cuBLAS sums float16 and bfloat16 matrix products in float32 (turns off PyTorch's "
+              "allow_fp16/bf16_reduced_precision_reduction, on by default)");
   v->add_flag("--list", o.list, "list the ops, layouts, dtypes, size classes, workloads and faults, and exit");
   v->add_option("-o,--format", o.format, "output: md, json, jsonl, csv [default: md]")->type_name("FORMAT");
   v->add_option("--db", o.db, "results database file [default: " + run_option("db").default_text + "]")
       ->type_name("FILE");
   v->add_flag("--no-db", o.no_db, "do not store the checks");
   v->footer("Exit status: 0 when every check passed (skipped and not-tested checks are reported, not failures), "
-            "1 when any check failed or errored, 2 for bad input.");
+            "1 when any check failed or errored, 2 for bad input, 130 when interrupted (completed checks are kept).");
   return v;
 }
 
@@ -151,6 +171,7 @@ int verify_command(const VerifyOptions& options, const std::string& command_line
     return 0;
   }
   const Plan plan = make_plan(options);
+  apply_flags(options);
   std::unique_ptr<Database> db;
   if (!options.no_db) db = std::make_unique<Database>(options.db.empty() ? Database::default_path() : options.db);
 
@@ -159,9 +180,7 @@ int verify_command(const VerifyOptions& options, const std::string& command_line
   context.command = command_line;
   context.host = collect_host_facts();
   for (const auto& target : plan.targets) context.devices.push_back(target.facts);
-  context.tf32_default = compat::tf32_matmul_enabled();
-  context.deterministic = at::globalContext().deterministicAlgorithms();
-  context.cudnn_benchmark = at::globalContext().benchmarkCuDNN();
+  capture_precision_flags(context);
 
   auto printer = verify::make_check_printer(plan.format, std::cout);
   if (plan.format == Format::md) std::cout << describe_context(context) << "\n";
@@ -173,6 +192,9 @@ int verify_command(const VerifyOptions& options, const std::string& command_line
   int64_t failed = 0, stored = 0;
   std::string store_failure;
   ProgressLine progress(isatty(STDERR_FILENO));
+  InterruptScope interrupt("the current check");
+  struct Interrupted {};
+  bool interrupted = false;
   for (const verify::Target& target : plan.targets) {
     auto on_row = [&](const CheckResult& checked) {
       CheckResult row = checked;
@@ -195,22 +217,34 @@ int verify_command(const VerifyOptions& options, const std::string& command_line
       std::cout.flush();
       rows.push_back(std::move(row));
       progress.update(rows.back(), static_cast<int64_t>(rows.size()), failed);
+      if (InterruptScope::requested()) throw Interrupted{};
     };
-    if (plan.op_level) verify::run_op_suite(target, plan.ops, on_row);
-    if (plan.model_level) verify::run_model_checks(target, plan.models, on_row);
+    try {
+      if (plan.op_level) verify::run_op_suite(target, plan.ops, on_row);
+      if (plan.model_level) verify::run_model_checks(target, plan.models, on_row);
+    } catch (const Interrupted&) {
+      interrupted = true;
+      break;
+    }
   }
   progress.clear();
-  if (db) db->finish_run(run_id, "complete");
-  printer->footer();
+  if (db) db->finish_run(run_id, interrupted ? "interrupted" : "complete");
+  printer->footer(!interrupted);
   std::cout.flush();
 
   const auto verdicts = verify::summarise(rows);
-  if (plan.format != Format::md) print_verdict(std::cerr, verdicts);  // md has it in its footer
+  if (plan.format != Format::md) print_verdict(std::cerr, verdicts, !interrupted);  // md has it in its footer
   if (!store_failure.empty())
     std::cerr << "mlspeed verify: storing checks in " << db->path() << " failed after " << stored
               << " rows: " << store_failure << "\n";
   else if (db)
     std::cerr << "mlspeed verify: stored run " << run_id << " (" << stored << " checks) in " << db->path() << "\n";
+  if (interrupted) {
+    std::cerr << "mlspeed verify: interrupted after " << rows.size() << " checks; the verdict above covers those only";
+    if (db) std::cerr << "; kept them in " << db->path() << " (run " << run_id << ")";
+    std::cerr << "\n";
+    return 130;
+  }
   for (const auto& v : verdicts)
     if (!v.ok()) return 1;
   return store_failure.empty() ? 0 : 1;

@@ -16,6 +16,8 @@
 
 #include "mlspeed/core/files.h"
 
+#include <sqlite3.h>
+
 extern char** environ;
 
 namespace mlspeed::testing {
@@ -130,6 +132,22 @@ std::string read_file(const std::string& path) {
 void write_file(const std::string& path, const std::string& content) {
   std::ofstream out(path, std::ios::binary);
   out << content;
+}
+
+int64_t count_table_rows(const std::string& db, const std::string& table) {
+  sqlite3* handle = nullptr;
+  if (sqlite3_open_v2(db.c_str(), &handle, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    sqlite3_close(handle);
+    return -1;
+  }
+  sqlite3_stmt* stmt = nullptr;
+  int64_t n = -1;
+  const std::string sql = "SELECT count(*) FROM \"" + table + "\"";
+  if (sqlite3_prepare_v2(handle, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK && sqlite3_step(stmt) == SQLITE_ROW)
+    n = sqlite3_column_int64(stmt, 0);
+  sqlite3_finalize(stmt);
+  sqlite3_close(handle);
+  return n;
 }
 
 }  // namespace mlspeed::testing

@@ -51,6 +51,9 @@ class TempDir {
 };
 
 std::string read_file(const std::string& path);
+// The rows of `table` in the SQLite file `db`, read-only while another process writes it; -1 when
+// the file or the table cannot be read (yet).
+int64_t count_table_rows(const std::string& db, const std::string& table);
 void write_file(const std::string& path, const std::string& content);
 
 }  // namespace mlspeed::testing

@@ -20,7 +20,7 @@ Failure from_message(const std::string& message) {
     return {Status::oom, message};
   if (mentions(message, "not implemented for '") || mentions(message, "is not implemented") ||
       mentions(message, "is not currently supported on the MPS") || mentions(message, "does not support") ||
-      mentions(message, "not supported"))
+      mentions(message, "not supported") || mentions(message, "does not have a deterministic implementation"))
     return {Status::unsupported, message};
   return {Status::error, message};
 }

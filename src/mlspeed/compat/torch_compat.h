@@ -8,8 +8,10 @@
 
 #include <c10/util/Exception.h>
 
+#include <optional>
 #include <string>
 #include <tuple>
+#include <type_traits>
 #include <vector>
 
 #define MLSPEED_TORCH_AT_LEAST(major, minor) \
@@ -97,6 +99,34 @@ inline void set_tf32(bool enabled) {
   at::globalContext().setAllowTF32CuDNN(enabled);
 }
 inline bool tf32_matmul_enabled() { return at::globalContext().allowTF32CuBLAS(); }
+
+// cuBLAS reduced-precision reductions (PyTorch's allow_fp16/bf16_reduced_precision_reduction):
+// whether float16 / bfloat16 matrix products may sum split-K partial results in their own
+// precision instead of float32. LibTorch before 2.0 has the float16 flag only (nullopt for
+// bfloat16); newer versions return an option (reduced precision and split-K) instead of a bool.
+namespace detail {
+template <typename Option>
+bool reduced_precision_allowed(Option option) {
+  if constexpr (std::is_same_v<Option, bool>) return option;
+  else return option == Option::AllowReducedPrecisionWithSplitK;
+}
+}  // namespace detail
+inline bool fp16_reduced_precision_reduction() {
+  return detail::reduced_precision_allowed(at::globalContext().allowFP16ReductionCuBLAS());
+}
+inline std::optional<bool> bf16_reduced_precision_reduction() {
+#if MLSPEED_TORCH_AT_LEAST(2, 0)
+  return detail::reduced_precision_allowed(at::globalContext().allowBF16ReductionCuBLAS());
+#else
+  return std::nullopt;
+#endif
+}
+inline void set_reduced_precision_reductions(bool allowed) {
+  at::globalContext().setAllowFP16ReductionCuBLAS(allowed);
+#if MLSPEED_TORCH_AT_LEAST(2, 0)
+  at::globalContext().setAllowBF16ReductionCuBLAS(allowed);
+#endif
+}
 
 inline bool mps_available() {
 #if MLSPEED_TORCH_AT_LEAST(2, 1)

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "mlspeed/compat/torch_compat.h"
 #include "mlspeed/core/text.h"
 
 namespace mlspeed {
@@ -129,7 +130,9 @@ void to_json(json& j, const RunContext& c) {
            {"devices", c.devices},
            {"tf32_default", c.tf32_default},
            {"deterministic", c.deterministic},
-           {"cudnn_benchmark", c.cudnn_benchmark}};
+           {"cudnn_benchmark", c.cudnn_benchmark},
+           {"fp16_reduced_reduction", c.fp16_reduced_reduction}};
+  if (c.bf16_reduced_reduction) j["bf16_reduced_reduction"] = *c.bf16_reduced_reduction;
 }
 
 void from_json(const json& j, RunContext& c) {
@@ -140,6 +143,17 @@ void from_json(const json& j, RunContext& c) {
   read_key(j, "tf32_default", c.tf32_default);
   read_key(j, "deterministic", c.deterministic);
   read_key(j, "cudnn_benchmark", c.cudnn_benchmark);
+  read_key(j, "fp16_reduced_reduction", c.fp16_reduced_reduction);
+  if (const auto it = j.find("bf16_reduced_reduction"); it != j.end() && !it->is_null())
+    c.bf16_reduced_reduction = it->get<bool>();
+}
+
+void capture_precision_flags(RunContext& c) {
+  c.tf32_default = compat::tf32_matmul_enabled();
+  c.deterministic = at::globalContext().deterministicAlgorithms();
+  c.cudnn_benchmark = at::globalContext().benchmarkCuDNN();
+  c.fp16_reduced_reduction = compat::fp16_reduced_precision_reduction();
+  c.bf16_reduced_reduction = compat::bf16_reduced_precision_reduction();
 }
 
 std::string describe_context(const RunContext& c) {
@@ -152,7 +166,9 @@ std::string describe_context(const RunContext& c) {
          format_bytes(static_cast<double>(h.ram_bytes)) + " RAM\n";
   out += describe_software(h);
   out += "- precision flags: TF32 by default " + on_off(c.tf32_default) + ", deterministic " +
-         on_off(c.deterministic) + ", cuDNN benchmark " + on_off(c.cudnn_benchmark) + "\n";
+         on_off(c.deterministic) + ", cuDNN benchmark " + on_off(c.cudnn_benchmark) +
+         ", reduced-precision reductions fp16 " + on_off(c.fp16_reduced_reduction) + " / bf16 " +
+         (c.bf16_reduced_reduction ? on_off(*c.bf16_reduced_reduction) : std::string("n/a")) + "\n";
   out += c.devices.empty() ? "- devices: none\n" : "- devices:\n";
   for (const DeviceFacts& device : c.devices) out += describe_device(device);
   return out;

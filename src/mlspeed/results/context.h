@@ -2,6 +2,7 @@
 // before results, stored with the run, and copied into every row.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,7 +22,14 @@ struct RunContext {
   bool tf32_default = false;
   bool deterministic = false;
   bool cudnn_benchmark = false;
+  // cuBLAS may sum float16 / bfloat16 matrix products in their own precision (split-K); bf16
+  // unknown where the LibTorch has no such flag.
+  bool fp16_reduced_reduction = false;
+  std::optional<bool> bf16_reduced_reduction;
 };
+
+// Reads the process-wide precision flags above as they are now.
+void capture_precision_flags(RunContext& context);
 
 void to_json(nlohmann::json& j, const HostFacts& host);
 void from_json(const nlohmann::json& j, HostFacts& host);

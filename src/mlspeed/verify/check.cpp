@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "mlspeed/bench/failure.h"
+#include "mlspeed/compat/torch_compat.h"
 #include "mlspeed/core/text.h"
 #include "mlspeed/verify/compare.h"
 
@@ -46,6 +47,13 @@ std::string_view name(Level level) { return name_from(kLevels, level); }
 std::optional<Level> parse_level(std::string_view text) { return parse_from(kLevels, text); }
 std::string_view name(BugClass bug_class) { return name_from(kClasses, bug_class); }
 std::optional<BugClass> parse_bug_class(std::string_view text) { return parse_from(kClasses, text); }
+
+void record_flags(CheckResult& row) {
+  row.deterministic = at::globalContext().deterministicAlgorithms();
+  row.cudnn_benchmark = at::globalContext().benchmarkCuDNN();
+  row.fp16_reduced_reduction = compat::fp16_reduced_precision_reduction();
+  row.bf16_reduced_reduction = compat::bf16_reduced_precision_reduction();
+}
 
 void record(CheckResult& row, const Comparison& c) {
   row.elements = c.elements;

@@ -86,7 +86,15 @@ struct CheckResult {
   bool tf32 = false;             // TF32 allowed for float32 matrix products and convolutions
   bool deterministic = false;    // deterministic algorithms on
   bool cudnn_benchmark = false;  // cuDNN benchmark mode on
+  // cuBLAS may sum float16 / bfloat16 matrix products in their own precision (split-K); unknown
+  // where the LibTorch has no such flag (bfloat16 before 2.0).
+  std::optional<bool> fp16_reduced_reduction;
+  std::optional<bool> bf16_reduced_reduction;
 };
+
+// Sets the row's process-wide precision flags as they are now: deterministic algorithms, cuDNN
+// benchmark, the reduced-precision reductions (TF32 is per check: its caller sets it).
+void record_flags(CheckResult& row);
 
 // Copies a comparison's figures, tolerance and sentence into the row and sets pass/fail.
 void record(CheckResult& row, const Comparison& comparison);

@@ -71,6 +71,10 @@ std::vector<CheckField> make_fields() {
       field("tf32", "TF32 allowed for float32 matrix products and convolutions", MEMBER(tf32)),
       field("deterministic", "deterministic algorithms on", MEMBER(deterministic)),
       field("cudnn_benchmark", "cuDNN benchmark mode on", MEMBER(cudnn_benchmark)),
+      field("fp16_reduced_reduction", "cuBLAS may sum float16 matrix products in float16 (split-K)",
+            MEMBER(fp16_reduced_reduction)),
+      field("bf16_reduced_reduction", "cuBLAS may sum bfloat16 matrix products in bfloat16 (split-K)",
+            MEMBER(bf16_reduced_reduction)),
   });
   return fields;
 }

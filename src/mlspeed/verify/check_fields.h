@@ -14,7 +14,8 @@ namespace mlspeed::verify {
 using CheckField = BasicField<CheckResult>;
 
 // Every member of CheckResult, the context included (device facts but their peak FLOP/s, which
-// say nothing about correctness; host facts; tf32, deterministic, cudnn_benchmark; fault).
+// say nothing about correctness; host facts; tf32, deterministic, cudnn_benchmark, the reduced-precision
+// reductions; fault).
 const std::vector<CheckField>& check_fields();
 const CheckField* find_check_field(std::string_view name);
 

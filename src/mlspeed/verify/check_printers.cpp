@@ -79,9 +79,9 @@ class MarkdownCheckPrinter : public CheckPrinter {
   void header() override {}
   // The table is printed once at the end, when every group and column width is known.
   void row(const CheckResult& check) override { rows_.push_back(check); }
-  void footer() override {
+  void footer(bool complete) override {
     out_ << checks_table(rows_) << "\n";
-    print_verdict(out_, summarise(rows_));
+    print_verdict(out_, summarise(rows_), complete);
   }
 
  private:
@@ -94,7 +94,7 @@ class MachineCheckPrinter : public CheckPrinter {
   MachineCheckPrinter(Format format, std::ostream& out) : writer_(make_row_writer(format, out, check_fields())) {}
   void header() override { writer_.begin(); }
   void row(const CheckResult& check) override { writer_.write(values_of(check_fields(), check)); }
-  void footer() override { writer_.end(); }
+  void footer(bool) override { writer_.end(); }
 
  private:
   RowWriter writer_;

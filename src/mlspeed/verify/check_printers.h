@@ -6,7 +6,7 @@
 //   if (format == Format::md) std::cout << describe_context(context) << "\n";  // the caller's part
 //   printer->header();
 //   ... printer->row(row) for each check as it completes ...
-//   printer->footer();  // always, also after an interruption
+//   printer->footer(complete);  // always, also after an interruption (complete = false)
 // md is for people: nothing until the footer, which prints a compact table of the checks, then
 // the verdict (print_verdict of verdict.h). json (an array), jsonl (an object per line) and csv
 // (RFC 4180 with a header line) stream each check as it arrives, every field of check_fields(),
@@ -28,7 +28,8 @@ class CheckPrinter {
   virtual ~CheckPrinter() = default;
   virtual void header() = 0;
   virtual void row(const CheckResult& check) = 0;
-  virtual void footer() = 0;
+  // `complete`: whether every planned check ran (false after Ctrl-C): md's verdict says so.
+  virtual void footer(bool complete) = 0;
 };
 
 std::unique_ptr<CheckPrinter> make_check_printer(Format format, std::ostream& out);

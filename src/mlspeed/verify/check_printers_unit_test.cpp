@@ -19,7 +19,7 @@ std::string print(Format format, const std::vector<CheckResult>& rows) {
   auto printer = make_check_printer(format, out);
   printer->header();
   for (const CheckResult& r : rows) printer->row(r);
-  printer->footer();
+  printer->footer(/*complete=*/true);
   return out.str();
 }
 
@@ -73,7 +73,7 @@ TEST_P(CheckMachineFormat, EachCheckIsWrittenAsItArrives) {
   printer->row(full_check());
   // Before the footer, the first check is already out (so an interrupted verify keeps it).
   EXPECT_TRUE(contains(out.str(), "transposed-matmul")) << out.str();
-  printer->footer();
+  printer->footer(/*complete=*/true);
 }
 
 TEST_P(CheckMachineFormat, NoChecksIsStillValidOutput) {

@@ -51,6 +51,8 @@ inline verify::CheckResult full_check() {
   c.tf32 = true;
   c.deterministic = true;
   c.cudnn_benchmark = true;
+  c.fp16_reduced_reduction = true;
+  c.bf16_reduced_reduction = false;
   return c;
 }
 

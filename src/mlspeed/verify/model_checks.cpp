@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <tuple>
 
 #include "mlspeed/compat/torch_compat.h"
 #include "mlspeed/core/errors.h"
@@ -123,8 +124,7 @@ CheckResult base_row(const Context& c, const std::string& pass, BugClass bug_cla
   row.pass = pass;
   row.bug_class = bug_class;
   row.tf32 = compat::tf32_matmul_enabled();
-  row.deterministic = at::globalContext().deterministicAlgorithms();
-  row.cudnn_benchmark = at::globalContext().benchmarkCuDNN();
+  record_flags(row);
   return row;
 }
 
@@ -201,6 +201,48 @@ std::map<std::string, at::Tensor> gradients(torch::nn::Module& model) {
   return out;
 }
 
+// One forward pass and the gradients of the projection, on one device in one precision.
+struct Pass {
+  std::unique_ptr<Session> session;
+  at::Tensor output;                          // on the CPU
+  std::map<std::string, at::Tensor> gradients;  // on the CPU
+};
+
+// `perturbation` > 0: every weight multiplied by (1 + perturbation * N(0, 1)) first, from the seed.
+Pass forward_backward(const Context& c, const c10::Device& device, Precision precision, double perturbation = 0) {
+  Pass pass;
+  pass.session = open_prepared(c, device, precision);
+  if (perturbation > 0) {
+    at::NoGradGuard no_grad;
+    auto random = at::make_generator<at::CPUGeneratorImpl>(c.open.seed + 2);
+    for (at::Tensor& p : pass.session->model().parameters())
+      p.mul_(1 + perturbation * at::randn(p.sizes(), random, p.options().device(kCpu)).to(p.device()));
+  }
+  enable_gradients(pass.session->model());
+  const at::Tensor out = pass.session->forward();
+  pass.output = out.detach().to(kCpu);
+  backward_of_projection(pass.session->model(), out, projection(pass.output, c.open.seed));
+  pass.gradients = gradients(pass.session->model());
+  return pass;
+}
+
+// The model's own sensitivity to rounding in the tested precision: the same pass on the CPU in
+// float32 with every weight perturbed by one unit of that precision's rounding
+// (rounding_unit). Its difference from the unperturbed pass widens the whole-model tolerance
+// (widened_by_sensitivity). nullopt for float32.
+std::optional<Pass> perturbed_pass(const Context& c) {
+  const double unit = rounding_unit(c.precision);
+  if (unit <= 0) return std::nullopt;
+  return forward_backward(c, kCpu, Precision::fp32, unit);
+}
+
+// `fixed`, widened by the model's sensitivity where it was measured.
+Tolerance widened(Tolerance fixed, const at::Tensor* perturbed_value, const at::Tensor& reference,
+                  Precision precision) {
+  if (!perturbed_value) return fixed;
+  return widened_by_sensitivity(std::move(fixed), max_abs_difference(*perturbed_value, reference), precision);
+}
+
 // forward + gradients: one pair of sessions, one row each.
 void forward_and_gradients(const Context& c, const std::function<void(CheckResult)>& emit) {
   CheckResult forward_row = base_row(c, "forward", BugClass::model);
@@ -208,64 +250,66 @@ void forward_and_gradients(const Context& c, const std::function<void(CheckResul
   Stopwatch clock;
   bool done = false;
   guarded(forward_row, [&] {
-    std::unique_ptr<Session> device_session;
-    at::Tensor device_out;
-    std::map<std::string, at::Tensor> device_grads;
+    Pass device;
     bool device_fell_back = false;
     {
       DeviceScope scope(c.target);
-      device_session = open_prepared(c, c.target.device, c.precision);
-      enable_gradients(device_session->model());
-      const at::Tensor out = device_session->forward();
-      device_out = out.detach().to(kCpu);
-      backward_of_projection(device_session->model(), out, projection(device_out, c.open.seed));
-      device_grads = gradients(device_session->model());
+      device = forward_backward(c, c.target.device, c.precision);
       device_fell_back = fell_back(forward_row, scope);
       if (device_fell_back) fell_back(gradient_row, scope);
     }
-    std::unique_ptr<Session> cpu_session = open_prepared(c, kCpu, Precision::fp32);
-    if (const auto name = different_weights(device_session->model(), cpu_session->model()))
+    Pass cpu = forward_backward(c, kCpu, Precision::fp32);
+    if (const auto name = different_weights(device.session->model(), cpu.session->model()))
       throw std::runtime_error("the device's initial weights differ from the CPU's (" + *name +
                                "): the check needs a workload whose weights are built on the CPU from the seed");
-    enable_gradients(cpu_session->model());
-    const at::Tensor cpu_out = cpu_session->forward();
-    backward_of_projection(cpu_session->model(), cpu_out, projection(device_out, c.open.seed));
-    const std::map<std::string, at::Tensor> cpu_grads = gradients(cpu_session->model());
+    const std::optional<Pass> perturbed = device_fell_back ? std::nullopt : perturbed_pass(c);
     done = true;
     if (device_fell_back) return;
 
-    const at::Tensor reference = cpu_out.detach().to(at::kDouble);
-    record(forward_row, compare(device_out, reference, model_tolerance(c.precision, ModelQuantity::output, reference)));
-    if (const auto flag = output_flags(device_out, reference, "output"))
+    const at::Tensor reference = cpu.output.to(at::kDouble);
+    record(forward_row,
+           compare(device.output, reference,
+                   widened(model_tolerance(c.precision, ModelQuantity::output, reference),
+                           perturbed ? &perturbed->output : nullptr, reference, c.precision)));
+    if (const auto flag = output_flags(device.output, reference, "output"))
       set_failure(forward_row, Outcome::fail, *flag + "; " + forward_row.message);
 
     // Gradients: every parameter; the row carries the worst one's figures.
     int64_t failing = 0;
-    std::optional<Comparison> worst;
+    std::optional<Comparison> worst;  // the failing parameter with most elements off, else the closest to failing
+    double worst_use = -1;            // the largest share of its tolerance an element of `worst` uses
     std::string worst_name, worst_flag;
     // A tenth of the rms of all the CPU's gradients: below it a gradient is rounding noise.
     double squares = 0, elements = 0;
-    for (const auto& entry : cpu_grads) {
+    for (const auto& entry : cpu.gradients) {
       squares += std::pow(finite_rms(entry.second), 2) * double(entry.second.numel());
       elements += double(entry.second.numel());
     }
     const double floor = elements > 0 ? 0.1 * std::sqrt(squares / elements) : 0.0;
-    for (const auto& [name, cpu_grad] : cpu_grads) {
-      const auto found = device_grads.find(name);
-      if (found == device_grads.end()) {
+    for (const auto& [name, cpu_grad] : cpu.gradients) {
+      const auto found = device.gradients.find(name);
+      if (found == device.gradients.end()) {
         ++failing;
         if (worst_flag.empty()) worst_flag = "no gradient reached " + name + " on the device (the CPU's has one)";
         continue;
       }
       const at::Tensor ref = cpu_grad.to(at::kDouble);
-      const Comparison cmp =
-          compare(found->second, ref, model_tolerance(c.precision, ModelQuantity::gradient, ref, floor));
+      const at::Tensor* sensitive = nullptr;
+      if (perturbed) {
+        const auto it = perturbed->gradients.find(name);
+        if (it != perturbed->gradients.end()) sensitive = &it->second;
+      }
+      const Comparison cmp = compare(
+          found->second, ref,
+          widened(model_tolerance(c.precision, ModelQuantity::gradient, ref, floor), sensitive, ref, c.precision));
       const auto flag = output_flags(found->second, ref, "gradient of " + name, finite_rms(ref) >= floor);
       if (!cmp.passed || flag) ++failing;
       if (flag && worst_flag.empty()) worst_flag = *flag;
-      const auto badness = [](const Comparison& x) { return std::make_pair(x.mismatch_fraction, x.max_abs_error); };
-      if (!worst || (!cmp.passed && (worst->passed || badness(cmp) > badness(*worst)))) {
+      const double use = tolerance_used(found->second, ref, cmp.tolerance);
+      const auto badness = [](const Comparison& x, double u) { return std::make_tuple(!x.passed, x.mismatch_fraction, u); };
+      if (!worst || badness(cmp, use) > badness(*worst, worst_use)) {
         worst = cmp;
+        worst_use = use;
         worst_name = name;
       }
     }
@@ -274,13 +318,13 @@ void forward_and_gradients(const Context& c, const std::function<void(CheckResul
       return;
     }
     record(gradient_row, *worst);
-    const std::string count = std::to_string(failing) + " of " + std::to_string(cpu_grads.size()) + " parameters";
+    const std::string count = std::to_string(failing) + " of " + std::to_string(cpu.gradients.size()) + " parameters";
     if (!worst_flag.empty()) {
       set_failure(gradient_row, Outcome::fail, worst_flag + " (" + count + " off)");
     } else if (failing > 0) {
       gradient_row.message = "gradient of " + worst_name + ": " + worst->summary() + " (" + count + " off)";
     } else {
-      gradient_row.message = "every gradient matches (" + std::to_string(cpu_grads.size()) +
+      gradient_row.message = "every gradient matches (" + std::to_string(cpu.gradients.size()) +
                              " parameters; the closest to failing: " + worst_name + ")";
     }
   });
@@ -293,39 +337,70 @@ void forward_and_gradients(const Context& c, const std::function<void(CheckResul
   emit(gradient_row);
 }
 
-std::vector<double> run_steps(Session& session, int64_t steps) {
-  std::vector<double> losses;
+struct Steps {
+  std::vector<double> losses;  // each step's loss, before its update
+  std::vector<bool> updated;   // whether the step changed any parameter (with `watch_updates`)
+};
+
+// `watch_updates`: compare the parameters before and after each step, to see the steps that fp16
+// loss scaling skipped.
+Steps run_steps(Session& session, int64_t steps, bool watch_updates) {
+  Steps out;
   for (int64_t i = 0; i < steps; ++i) {
+    std::vector<at::Tensor> before;
+    if (watch_updates)
+      for (const at::Tensor& p : session.model().parameters()) before.push_back(p.detach().clone());
     session.step();
-    losses.push_back(session.last_output().to(kCpu, at::kDouble).item<double>());
+    out.losses.push_back(session.last_output().to(kCpu, at::kDouble).item<double>());
+    if (!watch_updates) continue;
+    const std::vector<at::Tensor> after = session.model().parameters();
+    bool changed = false;
+    for (size_t k = 0; k < after.size() && !changed; ++k) changed = !after[k].detach().equal(before[k]);
+    out.updated.push_back(changed);
   }
-  return losses;
+  return out;
 }
 
 void training(const Context& c, int64_t steps, const std::function<void(CheckResult)>& emit) {
   CheckResult row = base_row(c, "training", BugClass::training);
   Stopwatch clock;
   guarded(row, [&] {
-    std::vector<double> device_losses;
+    // fp16 trains with loss scaling, which skips the updates whose gradients overflow.
+    const bool scaled = c.precision == Precision::fp16;
+    Steps device;
     std::map<std::string, at::Tensor> device_before, device_after;
     {
       DeviceScope scope(c.target);
       std::unique_ptr<Session> session = open_prepared(c, c.target.device, c.precision);
       device_before = snapshot(session->model());
-      device_losses = run_steps(*session, steps);
+      device = run_steps(*session, steps, scaled);
       device_after = snapshot(session->model());
       if (fell_back(row, scope)) return;
     }
     std::unique_ptr<Session> session = open_prepared(c, kCpu, Precision::fp32);
     const auto cpu_before = snapshot(session->model());
-    const std::vector<double> cpu_losses = run_steps(*session, steps);
+    const std::vector<double> cpu_losses = run_steps(*session, steps, false).losses;
     const auto cpu_after = snapshot(session->model());
 
-    const at::Tensor reference = at::tensor(cpu_losses, at::kDouble);
+    const int64_t skipped = std::count(device.updated.begin(), device.updated.end(), false);
+    const std::vector<double> expected = skipped > 0 ? after_same_updates(cpu_losses, device.updated) : cpu_losses;
+    const at::Tensor reference = at::tensor(expected, at::kDouble);
     const Tolerance tolerance = model_tolerance(c.precision, ModelQuantity::loss_curve, reference);
-    record(row, compare(at::tensor(device_losses, at::kDouble), reference, tolerance));
+    record(row, compare(at::tensor(device.losses, at::kDouble), reference, tolerance));
     const std::vector<std::string> frozen = unchanged_parameters(device_before, device_after, cpu_before, cpu_after);
-    const CurveVerdict curve = judge_training_curve(device_losses, cpu_losses, tolerance);
+    CurveVerdict curve = judge_training_curve(device.losses, expected, tolerance);
+    if (skipped > 0) {
+      const std::string count = std::to_string(skipped) + " of " + std::to_string(steps) + " steps";
+      if (skipped > steps / 4) {
+        curve.passed = false;
+        curve.message = "fp16 loss scaling skipped " + count +
+                        " on the device (their gradients were not finite at every scale tried); " + curve.message;
+      } else {
+        curve.message += " (" + count +
+                         " skipped by fp16 loss scaling, which starts at a scale of 65536 and halves it on "
+                         "overflow; each loss is compared with the CPU's after as many updates)";
+      }
+    }
     if (!frozen.empty()) {
       const size_t changed_on_cpu = static_cast<size_t>(std::count_if(
           cpu_before.begin(), cpu_before.end(), [&](const auto& p) { return !p.second.equal(cpu_after.at(p.first)); }));

@@ -32,13 +32,22 @@ struct Figures {
 //   loss curve  (|x - ref| / (|ref| + 1) over 20 steps) transformers <= 0.0023, resnet 0.097
 // The convolutional models are far more sensitive: BatchNorm in training mode over a batch of 4
 // at layer4's 1x1 (CIFAR) or 2x2 spatial size divides by a standard deviation of 4 values, and
-// the UNet's timestep embedding takes sin/cos of large arguments in bf16. bf16's figures are
-// about three times the worst measurement, so they hold every workload; a corrupted op (a
+// the UNet's timestep embedding takes sin/cos of large arguments in bf16. A larger batch does not
+// help: resnet50-cifar100's worst gradient figure over seeds 0..4 is 2.7 .. 9.4 at batch 4,
+// 2.7 .. 3.6 at 8, 2.4 .. 4.1 at 16 and 2.0 .. 5.2 at 32, its relative L2 error 0.2 .. 0.5 at every
+// batch (the gradient of a convolution before BatchNorm is a small difference of large terms).
+// bf16's fixed figures are two or more times the worst transformer measurement and hold the outputs and
+// loss curves of every workload; the model's measured sensitivity to rounding widens its output
+// and gradient tolerance (widened_by_sensitivity, model_detectors.h), which covers the
+// convolutional models without loosening the others. A corrupted op (a
 // transposed operand, a broken kernel) is off by the values' own size or more at most elements,
 // or produces NaN, zeros or a constant, which the flags catch at any tolerance.
 // fp16 has 3 more mantissa bits than bf16 (8x finer rounding) and tf32 rounds matrix-product
-// inputs to fp16's 10 bits: both get a quarter of bf16's (not measured here: no fp16 autocast on
-// this CPU LibTorch; to refine on a GPU).
+// inputs to fp16's 10 bits: both get a quarter of bf16's output and gradient figures (before the
+// sensitivity widening). Their loss curves get bf16's figure: on an H100 (2026-11-23, seed 3)
+// resnet50-cifar100's curve was 0.137 off (|x - ref| / (|ref| + 1)) in tf32 at step 4 and in fp16
+// at step 7 (aligned on the updates applied; loss scaling skipped 3 of its 20 steps), where its
+// loss falls steeply; the other workloads passed at 0.1 (tf32 seeds 0..4, fp16 seeds 0..3).
 // fp32: the device sums in another order than the CPU (blocked GEMMs, fused kernels): a few ulps
 // per op, growing through the layers — far below 1e-3 of the values' size on a healthy device
 // (not measurable on the CPU itself, whose fp32 run is bitwise the reference; to confirm on a GPU).
@@ -63,8 +72,8 @@ Figures figures(Precision precision, ModelQuantity quantity) {
     case ModelQuantity::loss_curve:
       switch (precision) {
         case Precision::fp32: return {1e-2, 1e-2};
-        case Precision::tf32: return {0.1, 0.1};
-        case Precision::fp16: return {0.1, 0.1};
+        case Precision::tf32: return {0.3, 0.3};  // measured: see TOLERANCES
+        case Precision::fp16: return {0.3, 0.3};
         case Precision::bf16: return {0.3, 0.3};
       }
       break;
@@ -109,6 +118,45 @@ Tolerance model_tolerance(Precision precision, ModelQuantity quantity, const at:
   return t;
 }
 
+double rounding_unit(Precision precision) {
+  switch (precision) {
+    case Precision::bf16: return std::ldexp(1.0, -8);
+    case Precision::fp16:
+    case Precision::tf32: return std::ldexp(1.0, -11);
+    case Precision::fp32: return 0;
+  }
+  return 0;
+}
+
+Tolerance widened_by_sensitivity(Tolerance fixed, double perturbed_max_change, Precision precision) {
+  const double wide = kSensitivityMultiple * perturbed_max_change;
+  const std::string what = "the model's change with its weights perturbed by " + std::string(name(precision)) +
+                           " rounding (max " + figure(perturbed_max_change) + ")";
+  if (!(wide > fixed.atol)) {
+    fixed.description += "; " + what + " is within it";
+    return fixed;
+  }
+  fixed.atol = wide;
+  fixed.description += ", widened to atol " + figure(wide) + " = " + figure(kSensitivityMultiple) + " x " + what;
+  return fixed;
+}
+
+double max_abs_difference(const at::Tensor& a, const at::Tensor& b) {
+  const at::Tensor x = a.detach().to(at::kCPU, at::kDouble), y = b.detach().to(at::kCPU, at::kDouble);
+  if (x.sizes() != y.sizes()) return 0;
+  const at::Tensor d = (x - y).abs();
+  const at::Tensor finite = d.masked_select(x.isfinite() & y.isfinite());
+  return finite.numel() > 0 ? finite.max().item<double>() : 0.0;
+}
+
+double tolerance_used(const at::Tensor& output, const at::Tensor& reference, const Tolerance& tolerance) {
+  const at::Tensor x = output.detach().to(at::kCPU, at::kDouble), y = reference.detach().to(at::kCPU, at::kDouble);
+  if (x.sizes() != y.sizes()) return 0;
+  const at::Tensor use = (x - y).abs() / (tolerance.atol + tolerance.rtol * y.abs());
+  const at::Tensor finite = use.masked_select(x.isfinite() & y.isfinite());
+  return finite.numel() > 0 ? finite.max().item<double>() : 0.0;
+}
+
 std::optional<std::string> output_flags(const at::Tensor& output, const at::Tensor& reference,
                                         const std::string& what, bool degenerate) {
   const at::Tensor out = output.detach().to(at::kCPU, at::kDouble);
@@ -134,6 +182,16 @@ std::optional<std::string> output_flags(const at::Tensor& output, const at::Tens
              " in all " + n + " elements; a \"black image\"), the CPU's is not";
   }
   return std::nullopt;
+}
+
+std::vector<double> after_same_updates(const std::vector<double>& cpu, const std::vector<bool>& updated) {
+  std::vector<double> out;
+  size_t applied = 0;
+  for (size_t i = 0; i < updated.size() && applied < cpu.size(); ++i) {
+    out.push_back(cpu[applied]);
+    if (updated[i]) ++applied;
+  }
+  return out;
 }
 
 CurveVerdict judge_training_curve(const std::vector<double>& device, const std::vector<double>& cpu,

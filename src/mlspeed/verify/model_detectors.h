@@ -34,6 +34,30 @@ enum class ModelQuantity { output, gradient, loss_curve };
 Tolerance model_tolerance(Precision precision, ModelQuantity quantity, const at::Tensor& reference,
                           double rms_floor = 0);
 
+// Rounding error is not uniform across models: BatchNorm in training mode over few values per
+// channel (ResNet's layer4 at 1x1 or 2x2) amplifies it in the gradients of the convolutions
+// before it to several times the values' own size, on any healthy device, in any precision short
+// of float32; a fixed tolerance wide enough for that would let every other model's errors through.
+// So each model's sensitivity is measured: the CPU runs the same pass in float32 with every weight
+// multiplied by (1 + u * N(0, 1)), u the tested precision's unit of rounding, and an element also
+// matches when it is within kSensitivityMultiple times the largest change that makes.
+
+// u: 2^-8 for bf16 (8 significant bits), 2^-11 for fp16 and tf32 (11); 0 for fp32.
+double rounding_unit(Precision precision);
+
+constexpr double kSensitivityMultiple = 3.0;
+
+// `fixed` widened to kSensitivityMultiple * `perturbed_max_change` where that is larger; the
+// description says which figure applied.
+Tolerance widened_by_sensitivity(Tolerance fixed, double perturbed_max_change, Precision precision);
+
+// The largest |a - b| over elements where both are finite (0 when none).
+double max_abs_difference(const at::Tensor& a, const at::Tensor& b);
+
+// The largest share of its tolerance any element of `output` uses: max |out - ref| / (atol +
+// rtol * |ref|) over finite elements (1 is the limit; 0 when none).
+double tolerance_used(const at::Tensor& output, const at::Tensor& reference, const Tolerance& tolerance);
+
 // The root mean square of a tensor's finite elements (0 when none).
 double finite_rms(const at::Tensor& t);
 
@@ -54,6 +78,12 @@ struct CurveVerdict {
 // beyond `tolerance` (the comparison's sentence, with the step).
 CurveVerdict judge_training_curve(const std::vector<double>& device, const std::vector<double>& cpu,
                                   const Tolerance& tolerance);
+
+// The CPU's loss curve as a device that skipped some updates should follow it: the loss of step i
+// is the CPU's after as many updates as the device applied before step i (`updated`: per device
+// step, whether it changed the parameters; fp16 loss scaling skips the steps whose gradients
+// overflow, as PyTorch's GradScaler does).
+std::vector<double> after_same_updates(const std::vector<double>& cpu, const std::vector<bool>& updated);
 
 // The names of the parameters that a training run left unchanged on the device although they
 // changed on the CPU (`before`/`after`: name -> value, on the CPU, float32).

@@ -69,8 +69,7 @@ CheckResult base_row(const Target& target, const std::string& op, const std::str
   row.pass = pass;
   row.bug_class = bug_class_for(layout, size_class, pass, precision);
   row.tf32 = dtype == "tf32";
-  row.deterministic = at::globalContext().deterministicAlgorithms();
-  row.cudnn_benchmark = at::globalContext().benchmarkCuDNN();
+  record_flags(row);
   return row;
 }
 

@@ -92,7 +92,7 @@ std::vector<DeviceVerdict> summarise(const std::vector<CheckResult>& rows) {
   return verdicts;
 }
 
-void print_verdict(std::ostream& out, const std::vector<DeviceVerdict>& verdicts) {
+void print_verdict(std::ostream& out, const std::vector<DeviceVerdict>& verdicts, bool complete) {
   out << "## Verdict\n\n";
   if (verdicts.empty()) {
     out << "No checks ran: nothing was verified.\n" << std::flush;
@@ -115,7 +115,11 @@ void print_verdict(std::ostream& out, const std::vector<DeviceVerdict>& verdicts
     }
   }
   const bool ok = std::all_of(verdicts.begin(), verdicts.end(), [](const DeviceVerdict& v) { return v.ok(); });
-  out << "\nVERDICT: " << (ok ? "PASS" : "FAIL") << "\n" << std::flush;
+  if (complete) out << "\nVERDICT: " << (ok ? "PASS" : "FAIL") << "\n" << std::flush;
+  else
+    out << "\nVERDICT: INCOMPLETE, " << (ok ? "PASS" : "FAIL")
+        << " so far (interrupted: the checks that did not run are not covered)\n"
+        << std::flush;
 }
 
 }  // namespace mlspeed::verify

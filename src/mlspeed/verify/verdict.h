@@ -25,6 +25,8 @@ std::vector<DeviceVerdict> summarise(const std::vector<CheckResult>& rows);
 
 // Markdown: one line of counts per device, then each failure ("mm on cuda:0, float32, 4096x4096
 // transposed: 3.1% of elements off by up to 0.42"), what was not tested and why checks were skipped.
-void print_verdict(std::ostream& out, const std::vector<DeviceVerdict>& verdicts);
+// `complete` false (the run was interrupted): the last line says the verdict covers the checks
+// that ran only ("VERDICT: INCOMPLETE, PASS so far ...").
+void print_verdict(std::ostream& out, const std::vector<DeviceVerdict>& verdicts, bool complete = true);
 
 }  // namespace mlspeed::verify

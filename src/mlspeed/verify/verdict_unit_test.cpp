@@ -110,6 +110,13 @@ TEST(Verdict, PassWhenNothingFailed) {
   EXPECT_EQ(text.find("Failed"), std::string::npos) << text;
 }
 
+TEST(Verdict, AnInterruptedRunSaysItsVerdictIsIncomplete) {
+  std::ostringstream out;
+  print_verdict(out, summarise({check_row("cpu", "mm", Outcome::pass, "matches")}), /*complete=*/false);
+  EXPECT_TRUE(contains(out.str(), "\nVERDICT: INCOMPLETE, PASS so far (interrupted")) << out.str();
+  EXPECT_FALSE(contains(out.str(), "VERDICT: PASS")) << out.str();
+}
+
 TEST(Verdict, NoChecksIsNoVerdict) {
   const std::string text = printed({});
   EXPECT_TRUE(contains(text, "No checks ran")) << text;

@@ -1,0 +1,23 @@
+// Ctrl-C for the long commands (run, verify): the first asks the command to stop after what it
+// is doing, so that everything completed is printed and kept; the second quits at once (the
+// default action; rows already stored stay, each was committed on its own).
+#pragma once
+
+#include <atomic>
+
+namespace mlspeed::cli {
+
+class InterruptScope {
+ public:
+  // Installs the handler; `what` finishes "stopping after ..." ("the current iteration").
+  explicit InterruptScope(const char* what);
+  ~InterruptScope();  // restores the default action
+  InterruptScope(const InterruptScope&) = delete;
+  InterruptScope& operator=(const InterruptScope&) = delete;
+
+  // Whether Ctrl-C was pressed since the scope began.
+  static bool requested();
+  static const std::atomic<bool>& flag();
+};
+
+}  // namespace mlspeed::cli
