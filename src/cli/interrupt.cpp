@@ -9,25 +9,27 @@ namespace mlspeed::cli {
 namespace {
 
 std::atomic<bool> g_requested{false};
-char g_message[160];
-size_t g_message_size = 0;
+const char* g_what = "";  // a string literal: lives as long as the process
+size_t g_what_size = 0;
 
+void say(const char* text, size_t size) { (void)!write(STDERR_FILENO, text, size); }
+
+// Only async-signal-safe calls here.
 void on_interrupt(int) {
   g_requested = true;
-  (void)!write(STDERR_FILENO, g_message, g_message_size);
+  static const char head[] = "\nmlspeed: stopping after ";
+  static const char tail[] = " (Ctrl-C again to quit now)\n";
+  say(head, sizeof head - 1);
+  say(g_what, g_what_size);
+  say(tail, sizeof tail - 1);
   signal(SIGINT, SIG_DFL);
 }
 
 }  // namespace
 
 InterruptScope::InterruptScope(const char* what) {
-  const char head[] = "\nmlspeed: stopping after ";
-  const char tail[] = " (Ctrl-C again to quit now)\n";
-  g_message[0] = '\0';
-  strncat(g_message, head, sizeof g_message - 1);
-  strncat(g_message, what, sizeof g_message - strlen(g_message) - sizeof tail);
-  strncat(g_message, tail, sizeof g_message - strlen(g_message) - 1);
-  g_message_size = strlen(g_message);
+  g_what = what;
+  g_what_size = strlen(what);
   g_requested = false;
   signal(SIGINT, on_interrupt);
 }

@@ -9,7 +9,8 @@ namespace mlspeed::cli {
 
 class InterruptScope {
  public:
-  // Installs the handler; `what` finishes "stopping after ..." ("the current iteration").
+  // Installs the handler; `what`, a string literal, finishes "stopping after ..." ("the current
+  // iteration").
   explicit InterruptScope(const char* what);
   ~InterruptScope();  // restores the default action
   InterruptScope(const InterruptScope&) = delete;

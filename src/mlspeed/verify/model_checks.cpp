@@ -510,18 +510,6 @@ BugClass bug_class_of(const std::string& pass) {
   return pass == "gradients" || pass == "training" ? BugClass::training : BugClass::model;
 }
 
-// Restores TF32 as it was when the scope began.
-class Tf32Scope {
- public:
-  explicit Tf32Scope(bool enabled) : previous_(compat::tf32_matmul_enabled()) { compat::set_tf32(enabled); }
-  ~Tf32Scope() { compat::set_tf32(previous_); }
-  Tf32Scope(const Tf32Scope&) = delete;
-  Tf32Scope& operator=(const Tf32Scope&) = delete;
-
- private:
-  bool previous_;
-};
-
 }  // namespace
 
 void validate(const ModelCheckOptions& options) {

@@ -8,7 +8,6 @@
 #include <exception>
 #include <functional>
 
-#include "mlspeed/compat/torch_compat.h"
 #include "mlspeed/core/text.h"
 
 namespace mlspeed::verify {
@@ -24,25 +23,6 @@ bool is_float(at::ScalarType t) { return at::isFloatingType(t); }
 uint64_t mix_seed(uint64_t seed, const std::string& what) {
   return seed * 0x9E3779B97F4A7C15ULL ^ std::hash<std::string>{}(what);
 }
-
-// TF32 on for the device computation of a "tf32" row only; restored afterwards, whatever the
-// caller had set.
-class Tf32Guard {
- public:
-  explicit Tf32Guard(bool enabled)
-      : cublas_(at::globalContext().allowTF32CuBLAS()), cudnn_(at::globalContext().allowTF32CuDNN()) {
-    compat::set_tf32(enabled);
-  }
-  ~Tf32Guard() {
-    at::globalContext().setAllowTF32CuBLAS(cublas_);
-    at::globalContext().setAllowTF32CuDNN(cudnn_);
-  }
-  Tf32Guard(const Tf32Guard&) = delete;
-  Tf32Guard& operator=(const Tf32Guard&) = delete;
-
- private:
-  bool cublas_, cudnn_;
-};
 
 BugClass bug_class_for(const std::string& layout, const std::string& size_class, const std::string& pass,
                        bool precision) {
@@ -188,7 +168,7 @@ void forward_row(const Target& target, const OpCase& c, const std::string& dtype
   std::vector<std::string> fallbacks;
   {
     DeviceScope scope(target);
-    Tf32Guard tf32(dtype_name == "tf32");
+    Tf32Scope tf32(dtype_name == "tf32");
     first = forward_on_device(c, masters, layout, target.device);
     second = forward_on_device(c, masters, layout, target.device);
     fallbacks = scope.fallbacks();
@@ -231,7 +211,7 @@ void backward_row(const Target& target, const OpCase& c, const std::string& dtyp
   std::vector<std::string> fallbacks;
   {
     DeviceScope scope(target);
-    Tf32Guard tf32(dtype_name == "tf32");
+    Tf32Scope tf32(dtype_name == "tf32");
     first = gradients(c, device_inputs(masters, c, layout, target.device), g);
     second = gradients(c, device_inputs(masters, c, layout, target.device), g);
     fallbacks = scope.fallbacks();

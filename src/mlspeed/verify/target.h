@@ -44,6 +44,19 @@ class DeviceScope {
   std::unique_ptr<State> state_;
 };
 
+// TF32 for float32 products and convolutions on (a "tf32" check) or off for the scope's life;
+// both flags are restored as they were, whatever the caller had set.
+class Tf32Scope {
+ public:
+  explicit Tf32Scope(bool enabled);
+  ~Tf32Scope();
+  Tf32Scope(const Tf32Scope&) = delete;
+  Tf32Scope& operator=(const Tf32Scope&) = delete;
+
+ private:
+  bool cublas_, cudnn_;
+};
+
 // Whether a LibTorch warning says an op ran on the CPU instead of the device.
 bool is_fallback_warning(const std::string& message);
 
