@@ -76,6 +76,14 @@ std::vector<OptionSpec> make_table() {
        }},
       {"--min-time", "SECONDS", "time each configuration for at least this long (and 3 iterations)", "2",
        [](RunOptions& o, const std::string& t) { o.min_time = parse_positive_seconds(t, "--min-time"); }},
+      {"--graphs", "on|off",
+       "CUDA devices: time the replay of a CUDA graph recorded after the warm-up (on), or eager steps "
+       "launched one kernel at a time from the host, what an eager PyTorch script sees (off)",
+       "on",
+       [](RunOptions& o, const std::string& t) {
+         if (t != "on" && t != "off") throw UsageError("--graphs: unknown value '" + t + "'; choose from: on, off");
+         o.graphs = t == "on";
+       }},
       {"-o,--format", "FORMAT", "output: md, json, jsonl, csv", "md",
        [](RunOptions& o, const std::string& t) {
          if (!parse_format(t))

@@ -29,6 +29,7 @@ struct RunOptions {
   std::optional<int64_t> threads;  // empty: LibTorch's own default
   std::string weights;             // empty: random weights
   std::string data;                // empty: synthetic data
+  bool graphs = true;              // CUDA graphs on CUDA devices (--graphs on|off)
 };
 
 struct OptionSpec {

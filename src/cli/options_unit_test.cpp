@@ -36,6 +36,7 @@ TEST(RunOptions, DefaultsComeFromTheTable) {
   EXPECT_TRUE(o.db.empty());
   EXPECT_FALSE(o.no_db);
   EXPECT_FALSE(o.threads.has_value());
+  EXPECT_TRUE(o.graphs);
 }
 
 TEST(RunOptions, EveryOptionIsDeclaredOnceWithHelpAndDefault) {
@@ -52,7 +53,7 @@ TEST(RunOptions, ParsesGivenValues) {
                                           {"dtypes", "fp32,bf16"}, {"sizes", "tiny"}, {"batch", "1,4"},
                                           {"seq", "128,512"}, {"repetitions", "3"}, {"warmup", "0"},
                                           {"iterations", "7"}, {"format", "csv"}, {"db", "/tmp/x.db"},
-                                          {"no-db", ""}, {"seed", "42"}, {"threads", "3"}});
+                                          {"no-db", ""}, {"seed", "42"}, {"threads", "3"}, {"graphs", "off"}});
   EXPECT_EQ(o.workloads, (std::vector<std::string>{"bert-base-infer"}));
   EXPECT_EQ(o.devices, (std::vector<std::string>{"cpu", "cuda:0"}));
   EXPECT_EQ(o.dtypes, (std::vector<std::string>{"fp32", "bf16"}));
@@ -66,6 +67,8 @@ TEST(RunOptions, ParsesGivenValues) {
   EXPECT_TRUE(o.no_db);
   EXPECT_EQ(o.seed, 42u);
   EXPECT_EQ(o.threads, 3);
+  EXPECT_FALSE(o.graphs);
+  EXPECT_TRUE(parse_run_options({{"graphs", "on"}}).graphs);
 }
 
 TEST(RunOptions, BadValuesNameTheOptionTheValueAndTheChoices) {
@@ -85,6 +88,8 @@ TEST(RunOptions, BadValuesNameTheOptionTheValueAndTheChoices) {
   EXPECT_NE(usage_error({{"devices", "cpu,"}}).find("--devices"), std::string::npos);
   EXPECT_NE(usage_error({{"db", ""}}).find("--db"), std::string::npos);
   EXPECT_NE(usage_error({{"threads", "0"}}).find("--threads: '0' is out of range"), std::string::npos);
+  EXPECT_NE(usage_error({{"graphs", "yes"}}).find("--graphs: unknown value 'yes'; choose from: on, off"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -36,6 +36,7 @@ TimingPolicy make_policy(const RunOptions& o) {
   policy.warmup = static_cast<int>(o.warmup);
   if (o.iterations) policy.iterations = static_cast<int>(*o.iterations);
   policy.min_time_s = o.min_time;
+  policy.graphs = o.graphs;
   return policy;
 }
 
@@ -64,6 +65,8 @@ int run_command(const RunOptions& options, const std::string& command_line) {
   context.host = collect_host_facts();
   context.devices = devices;
   capture_precision_flags(context);
+  if (std::any_of(devices.begin(), devices.end(), [](const DeviceFacts& d) { return d.kind == "cuda"; }))
+    context.graphs = options.graphs;
   for (const auto& warning : measurement_warnings(context.host)) std::cerr << "warning: " << warning << "\n";
 
   auto printer = make_printer(format, std::cout);

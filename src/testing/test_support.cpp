@@ -140,6 +140,8 @@ int64_t count_table_rows(const std::string& db, const std::string& table) {
     sqlite3_close(handle);
     return -1;
   }
+  // The program under test may be writing: wait for its lock rather than read "busy" as no rows.
+  sqlite3_busy_timeout(handle, 10000);
   sqlite3_stmt* stmt = nullptr;
   int64_t n = -1;
   const std::string sql = "SELECT count(*) FROM \"" + table + "\"";

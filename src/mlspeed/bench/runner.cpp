@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "mlspeed/bench/failure.h"
+#include "mlspeed/bench/step_driver.h"
 #include "mlspeed/compat/torch_compat.h"
 #include "mlspeed/core/errors.h"
 #include "mlspeed/core/text.h"
@@ -54,8 +55,10 @@ Result Runner::blank_result(const Configuration& c) const {
   r.item_unit = c.workload->item_unit();
   r.items_per_step = c.workload->items_per_step(c.shape);
   r.flops_per_item = c.workload->flops_per_item(c.size, c.shape);
+  r.bytes_per_item = c.workload->bytes_per_item(c.size, c.shape, c.precision);
   auto peak = c.device.peak_flops.find(c.precision);
   if (peak != c.device.peak_flops.end()) r.peak_tflops = peak->second / 1e12;
+  if (c.device.peak_bandwidth > 0) r.peak_gbps = c.device.peak_bandwidth / 1e9;
   r.device_facts = c.device;
   r.device_facts.peak_flops.clear();
   r.host = context_.host;
@@ -151,19 +154,30 @@ bool Runner::measure(const Configuration& config, Session& session, Result& resu
   const c10::Device device = torch_device(config.device);
   session.prepare(config.shape);
   if (!open_.data.empty()) result.data = session.data_description();
+  StepDriver driver(session, device, policy_.graphs);
   for (int w = 0; w < policy_.warmup; ++w) {
     progress_.phase(printf_string("warm-up %d/%d", w + 1, policy_.warmup));
-    session.step();
-    synchronize(device);
+    driver.warm_up();
     if (stop_) return false;
   }
+  // Recording allocates what a step allocates: it counts towards the peak.
   reset_peak_memory(device);
+  if (driver.will_record()) {
+    progress_.phase("recording the CUDA graph");
+    driver.record();
+    if (driver.use() != GraphUse::eager) {
+      driver.step();  // untimed: a graph's first launch uploads it to the device
+      synchronize(device);
+    }
+  }
+  result.graphs = driver.use();
+  result.graph_note = driver.note();
   auto timer = make_timer(device);
   const int planned = policy_.iterations.value_or(0);
   double measured_ms = 0;
   while (true) {
     timer->start();
-    session.step();
+    driver.step();
     const double ms = timer->stop_ms();
     result.samples_ms.push_back(ms);
     if (auto first = session.last_first_token_ms()) result.first_token_samples_ms.push_back(*first);

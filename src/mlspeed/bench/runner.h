@@ -21,6 +21,7 @@ struct TimingPolicy {
   double min_time_s = 2.0;        // otherwise, time until this much has been measured...
   int min_iterations = 3;         // ...and at least this many iterations
   int max_iterations = 10000;
+  bool graphs = true;  // CUDA devices replay each step from a graph where the step allows it
 };
 
 class Runner {

@@ -64,6 +64,19 @@ TEST_F(RunnerTest, TimesExactlyTheRequestedIterationsAfterWarmUp) {
   EXPECT_TRUE(rows[0].peak_memory_bytes.has_value());
 }
 
+TEST_F(RunnerTest, TheCpuHasNoGraphsSoItsRowsSayOffWhateverWasAsked) {
+  for (bool asked : {true, false}) {
+    TimingPolicy policy;
+    policy.iterations = 2;
+    policy.graphs = asked;
+    const auto rows = run(plan({1}), policy);
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows[0].graphs, GraphUse::off);
+    EXPECT_TRUE(rows[0].graph_note.empty());
+    EXPECT_EQ(fake.steps, asked ? 3 : 6);  // 1 warm-up + 2 timed, each time: no extra step to record
+  }
+}
+
 TEST_F(RunnerTest, MinimumTimeRunsUntilBothTimeAndMinimumIterationsAreReached) {
   TimingPolicy policy;
   policy.warmup = 0;

@@ -143,6 +143,20 @@ inline void mps_synchronize() {
 
 // Initialises CUDA (and its caching allocator) in this process, as Python's torch.cuda does on
 // first use; allocator statistics are unavailable before.
+// RMSNorm as one kernel where LibTorch has one (CUDA, 2.9 and newer: at::rms_norm dispatches to
+// _fused_rms_norm): x * rsqrt(mean(x^2) + eps) * weight in float32, rounded once to x's dtype.
+// Empty where only the composite exists; callers then spell it out.
+inline std::optional<at::Tensor> fused_rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
+#if MLSPEED_TORCH_AT_LEAST(2, 9)
+  if (x.is_cuda() && x.scalar_type() == weight.scalar_type()) {
+    const int64_t last = x.size(-1);
+    return at::rms_norm(x, at::IntArrayRef(&last, 1), weight, eps);
+  }
+#endif
+  (void)x, (void)weight, (void)eps;
+  return std::nullopt;
+}
+
 inline void lazy_init_cuda() {
 #if MLSPEED_TORCH_AT_LEAST(2, 6)
   at::globalContext().lazyInitDevice(c10::DeviceType::CUDA);

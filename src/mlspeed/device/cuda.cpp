@@ -46,9 +46,11 @@ class EventTimer : public Timer {
     c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(index_));
     start_.record();
   }
-  double stop_ms() override {
+  void stop() override {
     c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(index_));
     end_.record();
+  }
+  double elapsed_ms() override {
     end_.synchronize();
     return start_.elapsed_time(end_);
   }
@@ -57,6 +59,30 @@ class EventTimer : public Timer {
   int index_;
   at::cuda::CUDAEvent start_, end_;
 };
+
+// The best rate of copying 512 MiB within the device's memory (8 times the largest L2 of a
+// current GPU, so the copy streams from HBM), counting bytes read plus bytes written, as the
+// bandwidth figures of STREAM and nvbandwidth do.
+double copy_bandwidth(int index) {
+  c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(index));
+  constexpr int64_t bytes = int64_t{512} << 20;
+  double best = 0;
+  {
+    const auto options = at::TensorOptions().device(at::kCUDA, static_cast<c10::DeviceIndex>(index)).dtype(at::kByte);
+    const at::Tensor from = at::ones({bytes}, options), to = at::empty({bytes}, options);
+    to.copy_(from);  // warm-up
+    at::cuda::CUDAEvent start(cudaEventDefault), end(cudaEventDefault);
+    for (int i = 0; i < 10; ++i) {
+      start.record();
+      to.copy_(from);
+      end.record();
+      end.synchronize();
+      best = std::max(best, 2.0 * static_cast<double>(bytes) / (start.elapsed_time(end) / 1e3));
+    }
+  }
+  c10::cuda::CUDACachingAllocator::emptyCache();  // leave the device's free memory as it was
+  return best;
+}
 
 }  // namespace
 
@@ -78,9 +104,13 @@ DeviceFacts facts(int index) {
   if (auto peak = datasheet_peak(d.name)) {
     d.peak_flops = std::move(peak->flops);
     d.peak_source = std::move(peak->source);
+    d.peak_bandwidth = peak->bandwidth;
   } else {
     d.peak_source = "unknown: no datasheet entry for " + d.name;
   }
+  d.copy_bandwidth = copy_bandwidth(index);
+  d.bandwidth_source = d.peak_bandwidth > 0 ? "NVIDIA datasheet" : "unknown: no datasheet entry";
+  d.bandwidth_source += "; measured: best device-to-device copy of 512 MiB";
   return d;
 }
 

@@ -1,7 +1,10 @@
-// The CUDA backend of a LibTorch built without CUDA: no devices, and nothing to call.
+// The CUDA backend of a LibTorch built without CUDA: no devices, no graphs, and nothing to call.
+#include <c10/core/Device.h>
+
 #include <stdexcept>
 
 #include "mlspeed/device/cuda.h"
+#include "mlspeed/device/graph.h"
 
 namespace mlspeed::cuda {
 namespace {
@@ -23,3 +26,16 @@ void release_cached_memory() {}
 int64_t free_memory(int) { unavailable(); }
 
 }  // namespace mlspeed::cuda
+
+namespace mlspeed {
+
+std::optional<std::string> graphs_unavailable(const c10::Device& device) {
+  if (!device.is_cuda()) return "CUDA graphs exist only on CUDA devices";
+  return "this LibTorch was built without CUDA";
+}
+
+std::unique_ptr<GraphRecorder> make_graph_recorder(const c10::Device&) {
+  throw std::logic_error("[graph] this LibTorch was built without CUDA");
+}
+
+}  // namespace mlspeed

@@ -28,6 +28,13 @@ struct DeviceFacts {
   std::string driver;               // "580.159.04" (CUDA only)
   std::map<Precision, double> peak_flops;  // FLOP/s that MFU is computed against; absent = unknown
   std::string peak_source;                 // where those peaks come from
+  // Memory bandwidth, for the roofline of memory-bound rows (decoding): `peak_bandwidth` is what
+  // utilisation is computed against (GPU: datasheet; CPU: the measured copy below), bytes/s, 0 if
+  // unknown; `copy_bandwidth` a large copy within the device's memory measured through LibTorch
+  // (bytes read plus bytes written per second), what a kernel can reach in practice.
+  double peak_bandwidth = 0;
+  double copy_bandwidth = 0;
+  std::string bandwidth_source;
 };
 
 // Every device LibTorch can reach, CPU first. Measuring the CPU's peak takes about a second.

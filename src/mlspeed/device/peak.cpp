@@ -16,28 +16,31 @@ struct DatasheetEntry {
   std::vector<std::string> must_not_contain;
   const char* product;
   double fp32, tf32, fp16, bf16;  // TFLOP/s, dense; 0 = not supported
+  double bandwidth;               // memory bandwidth, TB/s
 };
 
-// Dense tensor-core figures from NVIDIA's product datasheets (the sparse figures are twice
-// these). fp16/bf16 are with fp32 accumulation, which is what PyTorch uses. The first match
-// wins, so more specific names come first.
+// Dense tensor-core figures and memory bandwidth from NVIDIA's product datasheets (the sparse
+// figures are twice these). fp16/bf16 are with fp32 accumulation, which is what PyTorch uses.
+// The first match wins, so more specific names come first.
 const std::vector<DatasheetEntry>& datasheet() {
   static const std::vector<DatasheetEntry> table = {
-      {{"H100", "NVL"}, {}, "H100 NVL", 60, 417.5, 835.5, 835.5},
-      {{"H100", "PCIe"}, {}, "H100 PCIe", 51, 378, 756, 756},
-      {{"H100"}, {}, "H100 SXM5", 67, 494.7, 989.4, 989.4},
-      {{"H200", "NVL"}, {}, "H200 NVL", 60, 417.5, 835.5, 835.5},
-      {{"H200"}, {}, "H200 SXM", 67, 494.7, 989.4, 989.4},
-      {{"GH200"}, {}, "GH200", 67, 494.7, 989.4, 989.4},
-      {{"A100"}, {}, "A100", 19.5, 156, 312, 312},
-      {{"A10"}, {"A100", "A10G"}, "A10", 31.2, 62.5, 125, 125},
-      {{"L40S"}, {}, "L40S", 91.6, 183, 362.05, 362.05},
-      {{"L4"}, {"L40"}, "L4", 30.3, 60, 121, 121},
-      {{"RTX 4090"}, {}, "GeForce RTX 4090", 82.6, 82.6, 165.2, 165.2},
-      {{"RTX 3090"}, {}, "GeForce RTX 3090", 35.6, 35.6, 71, 71},
-      {{"V100", "PCIE"}, {}, "V100 PCIe", 14, 0, 112, 0},
-      {{"V100"}, {}, "V100 SXM2", 15.7, 0, 125, 0},
-      {{"T4"}, {}, "T4", 8.1, 0, 65, 0},
+      {{"H100", "NVL"}, {}, "H100 NVL", 60, 417.5, 835.5, 835.5, 3.9},
+      {{"H100", "PCIe"}, {}, "H100 PCIe", 51, 378, 756, 756, 2.0},
+      {{"H100"}, {}, "H100 SXM5", 67, 494.7, 989.4, 989.4, 3.35},
+      {{"H200", "NVL"}, {}, "H200 NVL", 60, 417.5, 835.5, 835.5, 4.8},
+      {{"H200"}, {}, "H200 SXM", 67, 494.7, 989.4, 989.4, 4.8},
+      {{"GH200"}, {}, "GH200", 67, 494.7, 989.4, 989.4, 4.0},
+      {{"A100", "80GB", "PCIe"}, {}, "A100 80GB PCIe", 19.5, 156, 312, 312, 1.935},
+      {{"A100", "80GB"}, {}, "A100 80GB SXM", 19.5, 156, 312, 312, 2.039},
+      {{"A100"}, {}, "A100 40GB", 19.5, 156, 312, 312, 1.555},
+      {{"A10"}, {"A100", "A10G"}, "A10", 31.2, 62.5, 125, 125, 0.6},
+      {{"L40S"}, {}, "L40S", 91.6, 183, 362.05, 362.05, 0.864},
+      {{"L4"}, {"L40"}, "L4", 30.3, 60, 121, 121, 0.3},
+      {{"RTX 4090"}, {}, "GeForce RTX 4090", 82.6, 82.6, 165.2, 165.2, 1.008},
+      {{"RTX 3090"}, {}, "GeForce RTX 3090", 35.6, 35.6, 71, 71, 0.936},
+      {{"V100", "PCIE"}, {}, "V100 PCIe", 14, 0, 112, 0, 0.9},
+      {{"V100"}, {}, "V100 SXM2", 15.7, 0, 125, 0, 0.9},
+      {{"T4"}, {}, "T4", 8.1, 0, 65, 0, 0.32},
   };
   return table;
 }
@@ -76,6 +79,7 @@ std::optional<Peak> datasheet_peak(const std::string& device_name) {
                                                   {Precision::fp16, e.fp16}, {Precision::bf16, e.bf16}};
     for (const auto& [p, tflops] : rates)
       if (tflops > 0) peak.flops[p] = tflops * 1e12;
+    peak.bandwidth = e.bandwidth * 1e12;
     return peak;
   }
   return std::nullopt;
@@ -96,6 +100,20 @@ Peak measure_cpu_peak(double seconds) {
   peak.source = printf_string("measured: best %lldx%lld matrix product, %d LibTorch threads",
                               static_cast<long long>(n), static_cast<long long>(n), at::get_num_threads());
   return peak;
+}
+
+double measure_cpu_copy_bandwidth(int64_t bytes, double seconds) {
+  const at::Tensor from = at::ones({bytes}, at::kByte), to = at::empty({bytes}, at::kByte);
+  to.copy_(from);  // warm-up: the destination's pages are touched once before timing
+  double best = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  do {
+    const auto start = std::chrono::steady_clock::now();
+    to.copy_(from);
+    const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    best = std::max(best, 2.0 * static_cast<double>(bytes) / dt);
+  } while (std::chrono::steady_clock::now() < deadline);
+  return best;
 }
 
 }  // namespace mlspeed

@@ -12,6 +12,7 @@ namespace mlspeed {
 struct Peak {
   std::map<Precision, double> flops;  // FLOP/s per precision; absent = unknown
   std::string source;
+  double bandwidth = 0;  // memory bandwidth, bytes/s (datasheet); 0 = unknown
 };
 
 // NVIDIA datasheet figures (dense, no sparsity) for the GPU LibTorch names `device_name`, e.g.
@@ -22,5 +23,9 @@ std::optional<Peak> datasheet_peak(const std::string& device_name);
 // the rate of a large matrix product through LibTorch with its current thread count, for each
 // precision the CPU can multiply in. Takes about `seconds` in total.
 Peak measure_cpu_peak(double seconds = 1.0);
+
+// The best rate of copying a buffer of `bytes` into another on the CPU through LibTorch (with
+// its current threads), counting bytes read plus bytes written, over about `seconds`.
+double measure_cpu_copy_bandwidth(int64_t bytes = int64_t{256} << 20, double seconds = 0.3);
 
 }  // namespace mlspeed

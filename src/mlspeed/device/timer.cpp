@@ -18,14 +18,15 @@ class HostClockTimer : public Timer {
     synchronize(device_);
     start_ = std::chrono::steady_clock::now();
   }
-  double stop_ms() override {
+  void stop() override {
     synchronize(device_);
-    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_).count();
+    end_ = std::chrono::steady_clock::now();
   }
+  double elapsed_ms() override { return std::chrono::duration<double, std::milli>(end_ - start_).count(); }
 
  private:
   c10::Device device_;
-  std::chrono::steady_clock::time_point start_;
+  std::chrono::steady_clock::time_point start_, end_;
 };
 
 }  // namespace

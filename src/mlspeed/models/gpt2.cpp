@@ -43,22 +43,33 @@ AttentionImpl::AttentionImpl(const GPT2Config& config)
               " is not a multiple of n_head ", config.n_head);
 }
 
-at::Tensor AttentionImpl::forward(const at::Tensor& x, KVCache* cache, int64_t layer) {
+std::vector<at::Tensor> AttentionImpl::project(const at::Tensor& x) {
   const int64_t B = x.size(0), T = x.size(1), C = x.size(2);
+  std::vector<at::Tensor> qkv = c_attn(x).split(n_embd_, /*dim=*/2);
   // (B, T, C) -> (B, n_head, T, head_dim)
-  const auto heads = [&](const at::Tensor& t) { return t.view({B, T, n_head_, C / n_head_}).transpose(1, 2); };
-  const std::vector<at::Tensor> qkv = c_attn(x).split(n_embd_, /*dim=*/2);
-  const at::Tensor q = heads(qkv[0]), k = heads(qkv[1]), v = heads(qkv[2]);
-  at::Tensor y;
-  if (cache == nullptr) {
-    y = compat::sdpa(q, k, v, /*is_causal=*/true, is_training() ? dropout_ : 0.0);
-  } else {
-    const int64_t past = cache->length();
-    const auto [keys, values] = cache->append(layer, k, v);
-    y = cached_attention(q, keys, values, past);
-  }
-  y = y.transpose(1, 2).contiguous().view({B, T, C});  // re-assemble the heads side by side
-  return resid_dropout(c_proj(y));
+  for (at::Tensor& t : qkv) t = t.view({B, T, n_head_, C / n_head_}).transpose(1, 2);
+  return qkv;
+}
+
+at::Tensor AttentionImpl::merge(const at::Tensor& y) {
+  const int64_t B = y.size(0), T = y.size(2);
+  // (B, n_head, T, head_dim) -> (B, T, C): no copy for one token, whose heads are already adjacent
+  return resid_dropout(c_proj(y.transpose(1, 2).contiguous().view({B, T, n_embd_})));
+}
+
+at::Tensor AttentionImpl::forward(const at::Tensor& x, KVCache* cache, int64_t layer) {
+  const std::vector<at::Tensor> qkv = project(x);
+  const at::Tensor &q = qkv[0], &k = qkv[1], &v = qkv[2];
+  if (cache == nullptr) return merge(compat::sdpa(q, k, v, /*is_causal=*/true, is_training() ? dropout_ : 0.0));
+  const int64_t past = cache->length();
+  const auto [keys, values] = cache->append(layer, k, v);
+  return merge(cached_attention(q, keys, values, past));
+}
+
+at::Tensor AttentionImpl::decode(const at::Tensor& x, KVCache& cache, int64_t layer, const at::Tensor& mask) {
+  const std::vector<at::Tensor> qkv = project(x);
+  const auto [keys, values] = cache.write_at_position(layer, qkv[1], qkv[2]);
+  return merge(decode_attention(qkv[0], keys, values, mask));
 }
 
 MLPImpl::MLPImpl(const GPT2Config& config)
@@ -78,6 +89,11 @@ BlockImpl::BlockImpl(const GPT2Config& config)
 
 at::Tensor BlockImpl::forward(const at::Tensor& x, KVCache* cache, int64_t layer) {
   const at::Tensor y = x + attn(ln_1(x), cache, layer);
+  return y + mlp(ln_2(y));
+}
+
+at::Tensor BlockImpl::decode(const at::Tensor& x, KVCache& cache, int64_t layer, const at::Tensor& mask) {
+  const at::Tensor y = x + attn->decode(ln_1(x), cache, layer, mask);
   return y + mlp(ln_2(y));
 }
 
@@ -132,6 +148,18 @@ at::Tensor GPT2ModelImpl::forward_cached(const at::Tensor& idx, KVCache& cache) 
   return head(hidden_states(idx, &cache).select(1, -1));
 }
 
+at::Tensor GPT2ModelImpl::decode_step(const at::Tensor& idx, KVCache& cache) {
+  TORCH_CHECK(idx.dim() == 2 && idx.size(1) == 1, "[GPT-2] a decode step takes one token per sequence, got ",
+              idx.sizes());
+  TORCH_CHECK(cache.max_length() <= config_.n_positions, "[GPT-2] a cache of ", cache.max_length(),
+              " positions exceeds the model's ", config_.n_positions);
+  const at::Tensor mask = cache.decode_mask(wte->weight.scalar_type());
+  at::Tensor x = drop(wte(idx) + wpe->weight.index_select(0, cache.position()));  // (B,1,C) + (1,C)
+  for (size_t i = 0; i < blocks_.size(); ++i) x = blocks_[i]->decode(x, cache, static_cast<int64_t>(i), mask);
+  cache.advance_position();
+  return head(ln_f(x).select(1, -1));
+}
+
 KVCache GPT2ModelImpl::make_cache(int64_t batch, int64_t max_len) const {
   return KVCache(config_.n_layer, batch, config_.n_head, max_len, config_.n_embd / config_.n_head,
                  wte->weight.options());
@@ -170,6 +198,15 @@ double generation_flops(const GPT2Config& config, int64_t prompt, int64_t new_to
   const double layers = static_cast<double>(mfu_params(config)) - head;
   const double L = static_cast<double>(config.n_layer), C = static_cast<double>(config.n_embd);
   return 2.0 * layers * P + 4.0 * L * C * P * (P + 1.0) / 2.0 + 2.0 * head * static_cast<double>(new_tokens);
+}
+
+double decode_bytes_per_token(const GPT2Config& config, int64_t prompt, int64_t new_tokens, int64_t batch,
+                              int64_t element_size) {
+  if (prompt < 1 || new_tokens < 2 || batch < 1) return 0.0;
+  const double weights = static_cast<double>(mfu_params(config)) / static_cast<double>(batch);
+  const double context = static_cast<double>(prompt) + static_cast<double>(new_tokens) / 2.0;
+  const double cache = 2.0 * static_cast<double>(config.n_layer) * static_cast<double>(config.n_embd) * context;
+  return (weights + cache) * static_cast<double>(element_size);
 }
 
 }  // namespace mlspeed::gpt2

@@ -71,12 +71,21 @@ class AttentionImpl : public torch::nn::Module {
   // are written at the cache's current length for `layer`, and x attends to every cached
   // position before it and to itself (the caller advances the cache after the last layer).
   at::Tensor forward(const at::Tensor& x, KVCache* cache = nullptr, int64_t layer = 0);
+  // Static decoding: x (B,1,C), one new token per sequence at the cache's device position; its
+  // keys and values are written there and it attends over the whole cache with `mask`
+  // (KVCache::decode_mask).
+  at::Tensor decode(const at::Tensor& x, KVCache& cache, int64_t layer, const at::Tensor& mask);
 
   Conv1D c_attn{nullptr};  // q, k, v for all heads in one (C, 3C) matrix
   Conv1D c_proj{nullptr};
   torch::nn::Dropout resid_dropout{nullptr};
 
  private:
+  // q, k, v of x (B,T,C), each (B, n_head, T, head_dim).
+  std::vector<at::Tensor> project(const at::Tensor& x);
+  // The heads of y (B, n_head, T, head_dim) side by side again, through c_proj.
+  at::Tensor merge(const at::Tensor& y);
+
   int64_t n_head_;
   int64_t n_embd_;
   double dropout_;  // on the attention weights, inside sdpa, in training only
@@ -98,6 +107,7 @@ class BlockImpl : public torch::nn::Module {
  public:
   explicit BlockImpl(const GPT2Config& config);
   at::Tensor forward(const at::Tensor& x, KVCache* cache = nullptr, int64_t layer = 0);
+  at::Tensor decode(const at::Tensor& x, KVCache& cache, int64_t layer, const at::Tensor& mask);  // as Attention's
 
   torch::nn::LayerNorm ln_1{nullptr};
   Attention attn{nullptr};
@@ -120,6 +130,12 @@ class GPT2ModelImpl : public torch::nn::Module {
   // onwards); fills and advances the cache. Returns the logits of the last position only
   // (B,vocab): nothing else is needed to pick the next token.
   at::Tensor forward_cached(const at::Tensor& idx, KVCache& cache);
+  // Static decoding (a step a CUDA graph can replay): idx (B,1), one new token per sequence at
+  // the cache's device position (KVCache::position(), not length()); its position embedding is
+  // the row of wpe at that position, its keys and values are written there, and the device
+  // position is advanced. Returns the logits (B,vocab), the same as forward_cached's at that
+  // position, without reading any device value on the host.
+  at::Tensor decode_step(const at::Tensor& idx, KVCache& cache);
 
   // The final hidden states after ln_f (B,T,n_embd); with a cache, as forward_cached.
   at::Tensor hidden_states(const at::Tensor& idx, KVCache* cache);
@@ -178,5 +194,18 @@ double training_flops_per_token(const GPT2Config& config, int64_t seq);
 //   2 (N - V C) P + 4 L C P (P + 1) / 2 + 2 V C new_tokens.
 // LayerNorms, GELU, softmax and the embedding lookups are left out, as nanoGPT leaves them out.
 double generation_flops(const GPT2Config& config, int64_t prompt, int64_t new_tokens);
+
+// The fewest bytes one generated token reads from device memory in a decode step (the roofline
+// of decoding, which is bound by memory, not FLOPs), with `element_size` bytes per weight and
+// per cached element:
+//   (N / batch + 2 L C (prompt + new_tokens / 2)) element_size
+// N = mfu_params: every weight the token multiplies by once, the tied wte whole (the head reads
+// all of it; the lookup's one row is part of it) and wpe left out (one row is read). A decode
+// step reads the weights once for its `batch` tokens. The cache term is the keys and values of
+// every layer over the context the token attends to: decode step j (1 <= j < new_tokens) feeds
+// the token at position prompt + j - 1 and attends over prompt + j positions, a mean of
+// prompt + new_tokens / 2. 0 without a decode step (new_tokens < 2: the step is the prompt pass).
+double decode_bytes_per_token(const GPT2Config& config, int64_t prompt, int64_t new_tokens, int64_t batch,
+                              int64_t element_size);
 
 }  // namespace mlspeed::gpt2

@@ -1,3 +1,4 @@
+#include <c10/core/InferenceMode.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -192,6 +193,31 @@ TEST(Gpt2, CachedForwardEqualsFullForward) {
     EXPECT_LT((last - full.select(1, pos - 1)).abs().max().item<double>(), 1e-5) << "at position " << pos;
   }
   EXPECT_THROW(model->forward_cached(idx.narrow(1, 0, 5), cache), c10::Error);  // past the cache's 16
+}
+
+// Static decoding (the step a CUDA graph replays) at the cache's device position gives the
+// logits and tokens of the host-position path, token by token after a prompt, for a batch.
+TEST(Gpt2, DecodeStepAtTheDevicePositionEqualsCachedForward) {
+  GPT2Model model(tiny_config());
+  model->eval();
+  c10::InferenceMode inference;
+  const at::Tensor idx = at::randint(97, {3, 12}, at::kLong);
+  KVCache host = model->make_cache(3, 12), device = model->make_cache(3, 12);
+  const at::Tensor prompt = idx.narrow(1, 0, 4);
+  const at::Tensor first = model->forward_cached(prompt, host);
+  EXPECT_TRUE(model->forward_cached(prompt, device).equal(first));  // the prompt pass fills both alike
+  device.set_position(4);
+  for (int64_t t = 4; t < 12; ++t) {
+    const at::Tensor token = idx.narrow(1, t, 1);
+    const at::Tensor expected = model->forward_cached(token, host);
+    const at::Tensor got = model->decode_step(token, device);
+    ASSERT_EQ(got.sizes(), expected.sizes());
+    EXPECT_LT((got - expected).abs().max().item<double>(), 1e-5) << "at position " << t;
+    EXPECT_TRUE(got.argmax(-1).equal(expected.argmax(-1))) << "at position " << t;
+  }
+  EXPECT_EQ(device.position().item<int64_t>(), 12);
+  EXPECT_EQ(device.length(), 4) << "decode steps leave the host position alone";
+  EXPECT_THROW(model->decode_step(idx.narrow(1, 0, 2), device), c10::Error);  // one token per sequence
 }
 
 TEST(Gpt2, RunsUnderBFloat16AutocastWithFloat32Weights) {

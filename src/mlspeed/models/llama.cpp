@@ -54,9 +54,20 @@ RMSNormImpl::RMSNormImpl(int64_t dim, double eps, const at::TensorOptions& optio
 }
 
 at::Tensor RMSNormImpl::forward(const at::Tensor& x) {
-  at::Tensor h = x.to(at::kFloat);
-  h = h * at::rsqrt(h.pow(2).mean(-1, /*keepdim=*/true) + eps_);
-  return weight * h.to(x.scalar_type());
+  // Decoding on a GPU: one kernel instead of six, a token's 64 norms being a sixth of its launches.
+  // It rounds once where HF's expression rounds twice (before and after the gain): within one
+  // unit of the dtype's rounding, which verification's tolerances take.
+  const bool records_gradient = at::GradMode::is_enabled() && (x.requires_grad() || weight.requires_grad());
+  if (!records_gradient)
+    if (auto fused = compat::fused_rms_norm(x, weight, eps_)) return *fused;
+  const at::Tensor h = x.to(at::kFloat);
+  const at::Tensor inv_rms = at::rsqrt(h.pow(2).mean(-1, /*keepdim=*/true) + eps_);
+  if (h.requires_grad()) return weight * (h * inv_rms).to(x.scalar_type());  // out= ops take no gradient
+  // The product in float32 written straight in x's dtype: the same rounding as the product and
+  // then a cast, one kernel fewer (decoding a token is bound by kernel launches).
+  at::Tensor normed = at::empty_like(x);
+  at::mul_out(normed, h, inv_rms);
+  return weight * normed;
 }
 
 at::Tensor rotate_half(const at::Tensor& x) {
@@ -94,6 +105,18 @@ at::Tensor grouped_cached_attention(const at::Tensor& q, const at::Tensor& k, co
   return cached_attention(q, repeat(k), repeat(v), past);
 }
 
+at::Tensor grouped_decode_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                                    const at::Tensor& mask) {
+  const int64_t heads = q.size(1), kv_heads = k.size(1);
+  if (heads == kv_heads) return decode_attention(q, k, v, mask);
+  TORCH_CHECK(kv_heads > 0 && heads % kv_heads == 0, "[Llama] ", heads, " query heads cannot share ", kv_heads,
+              " key/value heads");
+  // The `group` query heads of a kv head become `group` queries of it; they share the one mask row.
+  const int64_t B = q.size(0), D = q.size(3);
+  const at::Tensor grouped = q.reshape({B, kv_heads, heads / kv_heads, D});
+  return decode_attention(grouped, k, v, mask).reshape({B, heads, 1, D});
+}
+
 LlamaAttentionImpl::LlamaAttentionImpl(const LlamaConfig& c, const at::TensorOptions& options)
     : q_proj(register_module("q_proj", Linear(c.hidden_size, c.num_attention_heads * c.head_dim(), options))),
       k_proj(register_module("k_proj", Linear(c.hidden_size, c.num_key_value_heads * c.head_dim(), options))),
@@ -111,31 +134,44 @@ bool LlamaAttentionImpl::fused() const {
   return are_rows_of(qkv_weight_, {q_proj->weight, k_proj->weight, v_proj->weight});
 }
 
-at::Tensor LlamaAttentionImpl::forward(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
-                                       KVCache* cache, int64_t layer) {
+std::vector<at::Tensor> LlamaAttentionImpl::project(const at::Tensor& x, const at::Tensor& cos,
+                                                    const at::Tensor& sin) {
   const int64_t B = x.size(0), T = x.size(1);
-  at::Tensor q, k, v;
   if (fused()) {
     // One product for q, k and v; the rotary embedding of q and k in one go.
     const at::Tensor qkv = at::linear(x, qkv_weight_).view({B, T, heads_ + 2 * kv_heads_, head_dim_});
     const at::Tensor qk = apply_rotary(qkv.narrow(2, 0, heads_ + kv_heads_).transpose(1, 2), cos, sin);
-    q = qk.narrow(1, 0, heads_);
-    k = qk.narrow(1, heads_, kv_heads_);
-    v = qkv.narrow(2, heads_ + kv_heads_, kv_heads_).transpose(1, 2);
-  } else {
-    // (B, T, n * head_dim) -> (B, n, T, head_dim)
-    const auto split = [&](const at::Tensor& t, int64_t n) { return t.view({B, T, n, head_dim_}).transpose(1, 2); };
-    q = apply_rotary(split(q_proj(x), heads_), cos, sin);
-    k = apply_rotary(split(k_proj(x), kv_heads_), cos, sin);
-    v = split(v_proj(x), kv_heads_);
+    return {qk.narrow(1, 0, heads_), qk.narrow(1, heads_, kv_heads_),
+            qkv.narrow(2, heads_ + kv_heads_, kv_heads_).transpose(1, 2)};
   }
+  // (B, T, n * head_dim) -> (B, n, T, head_dim)
+  const auto split = [&](const at::Tensor& t, int64_t n) { return t.view({B, T, n, head_dim_}).transpose(1, 2); };
+  return {apply_rotary(split(q_proj(x), heads_), cos, sin), apply_rotary(split(k_proj(x), kv_heads_), cos, sin),
+          split(v_proj(x), kv_heads_)};
+}
+
+at::Tensor LlamaAttentionImpl::merge(const at::Tensor& y) {
+  const int64_t B = y.size(0), T = y.size(2);
+  return o_proj(y.transpose(1, 2).reshape({B, T, heads_ * head_dim_}));
+}
+
+at::Tensor LlamaAttentionImpl::forward(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
+                                       KVCache* cache, int64_t layer) {
+  std::vector<at::Tensor> qkv = project(x, cos, sin);
+  at::Tensor &k = qkv[1], &v = qkv[2];
   int64_t past = 0;
   if (cache) {
     past = cache->length();
     std::tie(k, v) = cache->append(layer, k, v);
   }
-  const at::Tensor y = grouped_cached_attention(q, k, v, past);
-  return o_proj(y.transpose(1, 2).reshape({B, T, heads_ * head_dim_}));
+  return merge(grouped_cached_attention(qkv[0], k, v, past));
+}
+
+at::Tensor LlamaAttentionImpl::decode(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
+                                      KVCache& cache, int64_t layer, const at::Tensor& mask) {
+  const std::vector<at::Tensor> qkv = project(x, cos, sin);
+  const auto [keys, values] = cache.write_at_position(layer, qkv[1], qkv[2]);
+  return merge(grouped_decode_attention(qkv[0], keys, values, mask));
 }
 
 LlamaMLPImpl::LlamaMLPImpl(const LlamaConfig& c, const at::TensorOptions& options)
@@ -164,6 +200,12 @@ LlamaDecoderLayerImpl::LlamaDecoderLayerImpl(const LlamaConfig& c, const at::Ten
 at::Tensor LlamaDecoderLayerImpl::forward(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
                                           KVCache* cache, int64_t layer) {
   const at::Tensor h = x + self_attn(input_layernorm(x), cos, sin, cache, layer);
+  return h + mlp(post_attention_layernorm(h));
+}
+
+at::Tensor LlamaDecoderLayerImpl::decode(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
+                                         KVCache& cache, int64_t layer, const at::Tensor& mask) {
+  const at::Tensor h = x + self_attn->decode(input_layernorm(x), cos, sin, cache, layer, mask);
   return h + mlp(post_attention_layernorm(h));
 }
 
@@ -233,6 +275,22 @@ at::Tensor LlamaForCausalLMImpl::forward(const at::Tensor& ids, KVCache* cache, 
   return lm_head(model->norm(x));
 }
 
+at::Tensor LlamaForCausalLMImpl::decode_step(const at::Tensor& ids, KVCache& cache) {
+  TORCH_CHECK(ids.dim() == 2 && ids.size(1) == 1, "[Llama] a decode step takes one token per sequence, got ",
+              ids.sizes());
+  TORCH_CHECK(cache.max_length() <= config_.max_position_embeddings, "[Llama] a cache of ", cache.max_length(),
+              " positions exceeds max_position_embeddings ", config_.max_position_embeddings);
+  at::Tensor x = model->embed_tokens(ids);
+  const auto& tables = rotary_for(x);
+  const at::Tensor cos = tables.first.index_select(0, cache.position());  // (1, head_dim)
+  const at::Tensor sin = tables.second.index_select(0, cache.position());
+  const at::Tensor mask = cache.decode_mask(x.scalar_type());
+  for (size_t i = 0; i < model->typed_layers.size(); ++i)
+    x = model->typed_layers[i]->decode(x, cos, sin, cache, static_cast<int64_t>(i), mask);
+  cache.advance_position();
+  return lm_head(model->norm(x));
+}
+
 void LlamaForCausalLMImpl::fuse_projections() {
   for (auto& layer : model->typed_layers) {
     layer->self_attn->fuse();
@@ -261,6 +319,15 @@ double inference_flops_per_token(const LlamaConfig& c, int64_t prompt, int64_t n
   const double attention = 4.0 * double(c.num_hidden_layers) * double(c.hidden_size);
   if (prompt > 0) return body + head / double(prompt) + attention * double(prompt + 1) / 2.0;
   return body + head + attention * double(new_tokens + 1) / 2.0;
+}
+
+double decode_bytes_per_token(const LlamaConfig& c, int64_t new_tokens, int64_t batch, int64_t element_size) {
+  if (new_tokens < 1 || batch < 1) return 0.0;
+  const double h = double(c.hidden_size);
+  const double shared = double(count_body_params(c)) + double(c.vocab_size) * h;  // layers, final norm, lm_head
+  const double context = double(new_tokens + 1) / 2.0;
+  const double cache = 2.0 * double(c.num_hidden_layers) * double(c.num_key_value_heads * c.head_dim()) * context;
+  return (shared / double(batch) + h + cache) * double(element_size);
 }
 
 }  // namespace mlspeed::llama

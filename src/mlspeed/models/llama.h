@@ -37,6 +37,11 @@
 // they are 0.001% of it), and `context` the number of keys the token attends to: QK^T is
 // 2 * head_dim * context per head and AV as much, over heads * head_dim = hidden (also with
 // GQA: every query head does the work). See inference_flops_per_token for pp and tg.
+//
+// Bytes per generated token (tg's roofline: decoding one token at a time is bound by memory):
+// every weight the token multiplies by once (the layers, the final norm and lm_head, shared by
+// the batch's tokens of a decode step, and the one embedding row it looks up) plus the keys and
+// values it attends over; see decode_bytes_per_token.
 #pragma once
 
 #include <ATen/ATen.h>
@@ -107,6 +112,11 @@ std::pair<at::Tensor, at::Tensor> rotary_tables(int64_t positions, int64_t head_
 // kv_heads dividing heads (query head h reads kv head h / (heads / kv_heads)). One new token
 // (decoding) folds the query heads of a group into the query axis instead of copying k and v.
 at::Tensor grouped_cached_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, int64_t past);
+// One new query per sequence, q (B, heads, 1, D), over a whole cache layer k, v (B, kv_heads,
+// capacity, D) with its decode mask (KVCache::decode_mask); the query heads of a group are folded
+// into the query axis, as above.
+at::Tensor grouped_decode_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                                    const at::Tensor& mask);
 
 class LlamaAttentionImpl : public torch::nn::Module {
  public:
@@ -115,6 +125,11 @@ class LlamaAttentionImpl : public torch::nn::Module {
   // (may be null) holds the past positions of this layer and receives the new ones.
   at::Tensor forward(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin, KVCache* cache,
                      int64_t layer);
+  // Static decoding: x (B, 1, hidden), one new token per sequence at the cache's device position
+  // (cos/sin its rows); k and v are written there and the token attends over the whole cache
+  // with `mask` (KVCache::decode_mask).
+  at::Tensor decode(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin, KVCache& cache,
+                    int64_t layer, const at::Tensor& mask);
 
   // Puts q, k and v's weights side by side in one tensor, the parameters becoming views of
   // it, so that one matrix product makes all three (see LlamaForCausalLMImpl::fuse_projections).
@@ -124,6 +139,11 @@ class LlamaAttentionImpl : public torch::nn::Module {
   Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
 
  private:
+  // q, k (rotated) and v of x (B, T, hidden), each (B, n, T, head_dim).
+  std::vector<at::Tensor> project(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin);
+  // y (B, heads, T, head_dim) -> o_proj of the heads side by side, (B, T, hidden).
+  at::Tensor merge(const at::Tensor& y);
+
   int64_t heads_, kv_heads_, head_dim_;
   at::Tensor qkv_weight_;  // (heads + 2 kv_heads) * head_dim x hidden, when fused
 };
@@ -148,6 +168,8 @@ class LlamaDecoderLayerImpl : public torch::nn::Module {
   LlamaDecoderLayerImpl(const LlamaConfig& config, const at::TensorOptions& options);
   at::Tensor forward(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin, KVCache* cache,
                      int64_t layer);
+  at::Tensor decode(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin, KVCache& cache,
+                    int64_t layer, const at::Tensor& mask);  // as LlamaAttention's
 
   LlamaAttention self_attn{nullptr};
   LlamaMLP mlp{nullptr};
@@ -183,6 +205,12 @@ class LlamaForCausalLMImpl : public torch::nn::Module {
   // advanced by T. `last_only`: logits of the last position only, (B, 1, vocab), as generation
   // needs (the final norm and lm_head skip the others); otherwise (B, T, vocab).
   at::Tensor forward(const at::Tensor& ids, KVCache* cache = nullptr, bool last_only = false);
+  // Static decoding (a step a CUDA graph can replay): ids (B, 1), one new token per sequence at
+  // the cache's device position (KVCache::position(), not length()): its rotary rows are
+  // gathered at that position, its keys and values written there, and the device position is
+  // advanced. Returns the logits (B, 1, vocab), those of forward(ids, cache, true) at that
+  // position, without reading any device value on the host.
+  at::Tensor decode_step(const at::Tensor& ids, KVCache& cache);
 
   // Fuses the projections that read the same input (q, k, v; gate, up) into one matrix
   // product each: the parameters become views of one tensor per layer, with their names,
@@ -229,5 +257,16 @@ int64_t count_body_params(const LlamaConfig& config);
 //    (decode step j, from 0, attends to the j cached keys and its own: j + 1).
 // Exactly one of prompt and new_tokens is positive.
 double inference_flops_per_token(const LlamaConfig& config, int64_t prompt, int64_t new_tokens);
+
+// The fewest bytes one generated token reads from device memory in a decode step (tg: the
+// roofline of decoding, bound by memory, not FLOPs), with `element_size` bytes per weight and
+// per cached element:
+//   ((N_body + vocab h) / batch + h + 2 L kv_heads head_dim (new_tokens + 1) / 2) element_size
+// Every weight the token multiplies by once: the layers and the final norm (N_body) and lm_head,
+// read once per decode step for its `batch` tokens, and the one row of embed_tokens it looks up
+// (the table's other rows are not read). The cache term is the keys and values (kv heads only)
+// of every layer over the context the token attends to, at the mean of the decode steps,
+// (new_tokens + 1) / 2 as in the FLOPs above.
+double decode_bytes_per_token(const LlamaConfig& config, int64_t new_tokens, int64_t batch, int64_t element_size);
 
 }  // namespace mlspeed::llama

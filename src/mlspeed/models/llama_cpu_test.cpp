@@ -185,7 +185,7 @@ TEST(Llama, CachedDecodingEqualsFullForward) {
     const at::Tensor full = model->forward(ids);
 
     KVCache cache = model->make_cache(2, 12);
-    EXPECT_EQ(cache.bytes(), 2 * c.num_hidden_layers * 2 * kv * c.head_dim() * 12 * 4);
+    EXPECT_EQ(cache.bytes(), 2 * c.num_hidden_layers * 2 * kv * c.head_dim() * 16 * 4);  // 12 rounded up to 16
     std::vector<at::Tensor> steps;
     for (int64_t t = 0; t < 12; ++t) steps.push_back(model->forward(ids.narrow(1, t, 1), &cache));
     EXPECT_EQ(cache.length(), 12);
@@ -199,6 +199,54 @@ TEST(Llama, CachedDecodingEqualsFullForward) {
     expect_close(rest, full.narrow(1, 11, 1), 2e-5, "last chunk, kv " + std::to_string(kv));
     EXPECT_THROW(model->forward(ids.narrow(1, 0, 1), &cache), c10::Error) << "the cache is full";
   }
+}
+
+// Static decoding (the step a CUDA graph replays) at the cache's device position gives the
+// logits and tokens of the host-position path, token by token after a prompt, for a batch, with
+// grouped-query and plain attention, fused or not.
+TEST(Llama, DecodeStepAtTheDevicePositionEqualsCachedForward) {
+  for (bool fuse : {false, true})
+  for (int64_t kv : {4, 2, 1}) {
+    SCOPED_TRACE(std::string(fuse ? "fused" : "separate") + " projections, kv heads " + std::to_string(kv));
+    const LlamaConfig c = small_config(4, kv);
+    LlamaForCausalLM model = random_model(c, 2);
+    if (fuse) model->fuse_projections();
+    c10::InferenceMode inference;
+    const at::Tensor ids = random_ids(c, 3, 12, 8);
+    KVCache host = model->make_cache(3, 12), device = model->make_cache(3, 12);
+    model->forward(ids.narrow(1, 0, 5), &host, /*last_only=*/true);
+    model->forward(ids.narrow(1, 0, 5), &device, /*last_only=*/true);
+    device.set_position(5);
+    for (int64_t t = 5; t < 12; ++t) {
+      const at::Tensor token = ids.narrow(1, t, 1);
+      const at::Tensor expected = model->forward(token, &host, /*last_only=*/true);
+      const at::Tensor got = model->decode_step(token, device);
+      expect_close(got, expected, 2e-5, "position " + std::to_string(t));
+      EXPECT_TRUE(got.argmax(-1).equal(expected.argmax(-1))) << "position " << t;
+    }
+    EXPECT_EQ(device.position().item<int64_t>(), 12);
+    EXPECT_EQ(device.length(), 5) << "decode steps leave the host position alone";
+  }
+}
+
+// From the very first position (llama-bench's tg: a start token into an empty cache), in bfloat16.
+TEST(Llama, DecodeStepFromPositionZeroInBFloat16) {
+  const LlamaConfig c = small_config(4, 2);
+  LlamaForCausalLM model = random_model(c, 3);
+  model->to(at::kBFloat16);
+  model->fuse_projections();
+  c10::InferenceMode inference;
+  const at::Tensor ids = random_ids(c, 2, 6, 9);
+  KVCache host = model->make_cache(2, 6), device = model->make_cache(2, 6);
+  device.set_position(0);
+  for (int64_t t = 0; t < 6; ++t) {
+    const at::Tensor token = ids.narrow(1, t, 1);
+    const at::Tensor expected = model->forward(token, &host, /*last_only=*/true);
+    const at::Tensor got = model->decode_step(token, device);
+    EXPECT_EQ(got.scalar_type(), at::kBFloat16);
+    expect_close(got, expected, 0.02, "bf16 position " + std::to_string(t));
+  }
+  EXPECT_THROW(model->decode_step(ids, device), c10::Error);  // one token per sequence
 }
 
 // Grouped-query attention is multi-head attention with each kv head's projection repeated for
@@ -243,6 +291,13 @@ TEST(Llama, GroupedDecodeFoldEqualsRepeatedHeads) {
   const at::Tensor expected =
       compat::sdpa(q, k.repeat_interleave(2, 1), v.repeat_interleave(2, 1), /*is_causal=*/false, 0.0);
   expect_close(grouped_cached_attention(q, k, v, /*past=*/4), expected, 1e-6, "one new token");
+  // Over a whole cache layer with a decode mask: positions 5.. are hidden, whatever they hold.
+  const at::Tensor padded_k = at::cat({k, at::randn({2, 3, 11, 4}, gen)}, 2);
+  const at::Tensor padded_v = at::cat({v, at::randn({2, 3, 11, 4}, gen)}, 2);
+  KVCache cache(1, 2, 3, 16, 4, at::TensorOptions(at::kFloat));
+  cache.set_position(4);
+  expect_close(grouped_decode_attention(q, padded_k, padded_v, cache.decode_mask(at::kFloat)), expected, 1e-6,
+               "masked over the whole cache");
 }
 
 TEST(Llama, FusedProjectionsKeepNamesValuesAndOutputs) {

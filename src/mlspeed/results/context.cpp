@@ -31,6 +31,15 @@ std::string describe_peaks(const DeviceFacts& device) {
   return out;
 }
 
+std::string describe_bandwidth(const DeviceFacts& device) {
+  std::vector<std::string> parts;
+  if (device.peak_bandwidth > 0) parts.push_back(printf_string("%.0f GB/s", device.peak_bandwidth / 1e9));
+  if (device.copy_bandwidth > 0) parts.push_back(printf_string("copy %.0f GB/s", device.copy_bandwidth / 1e9));
+  std::string out = "memory bandwidth " + join(parts, ", ");
+  if (!device.bandwidth_source.empty()) out += " (source: " + device.bandwidth_source + ")";
+  return out;
+}
+
 std::string describe_device(const DeviceFacts& device) {
   std::vector<std::string> parts = {"`" + device.id + "` " + or_unknown(device.name)};
   if (device.memory_bytes > 0) parts.push_back(format_bytes(static_cast<double>(device.memory_bytes)));
@@ -38,6 +47,7 @@ std::string describe_device(const DeviceFacts& device) {
   if (device.multiprocessors > 0) parts.push_back(std::to_string(device.multiprocessors) + " SMs");
   if (!device.driver.empty()) parts.push_back("driver " + device.driver);
   parts.push_back(describe_peaks(device));
+  if (device.peak_bandwidth > 0 || device.copy_bandwidth > 0) parts.push_back(describe_bandwidth(device));
   return "  - " + join(parts, ", ") + "\n";
 }
 
@@ -101,7 +111,10 @@ void to_json(json& j, const DeviceFacts& d) {
            {"multiprocessors", d.multiprocessors},
            {"driver", d.driver},
            {"peak_flops", peaks},
-           {"peak_source", d.peak_source}};
+           {"peak_source", d.peak_source},
+           {"peak_bandwidth", d.peak_bandwidth},
+           {"copy_bandwidth", d.copy_bandwidth},
+           {"bandwidth_source", d.bandwidth_source}};
 }
 
 void from_json(const json& j, DeviceFacts& d) {
@@ -114,6 +127,9 @@ void from_json(const json& j, DeviceFacts& d) {
   read_key(j, "multiprocessors", d.multiprocessors);
   read_key(j, "driver", d.driver);
   read_key(j, "peak_source", d.peak_source);
+  read_key(j, "peak_bandwidth", d.peak_bandwidth);
+  read_key(j, "copy_bandwidth", d.copy_bandwidth);
+  read_key(j, "bandwidth_source", d.bandwidth_source);
   d.peak_flops.clear();
   const auto peaks = j.find("peak_flops");
   if (peaks == j.end() || peaks->is_null()) return;
@@ -133,6 +149,7 @@ void to_json(json& j, const RunContext& c) {
            {"cudnn_benchmark", c.cudnn_benchmark},
            {"fp16_reduced_reduction", c.fp16_reduced_reduction}};
   if (c.bf16_reduced_reduction) j["bf16_reduced_reduction"] = *c.bf16_reduced_reduction;
+  if (c.graphs) j["graphs"] = *c.graphs;
 }
 
 void from_json(const json& j, RunContext& c) {
@@ -146,6 +163,7 @@ void from_json(const json& j, RunContext& c) {
   read_key(j, "fp16_reduced_reduction", c.fp16_reduced_reduction);
   if (const auto it = j.find("bf16_reduced_reduction"); it != j.end() && !it->is_null())
     c.bf16_reduced_reduction = it->get<bool>();
+  if (const auto it = j.find("graphs"); it != j.end() && !it->is_null()) c.graphs = it->get<bool>();
 }
 
 void capture_precision_flags(RunContext& c) {
@@ -169,6 +187,10 @@ std::string describe_context(const RunContext& c) {
          on_off(c.deterministic) + ", cuDNN benchmark " + on_off(c.cudnn_benchmark) +
          ", reduced-precision reductions fp16 " + on_off(c.fp16_reduced_reduction) + " / bf16 " +
          (c.bf16_reduced_reduction ? on_off(*c.bf16_reduced_reduction) : std::string("n/a")) + "\n";
+  if (c.graphs)
+    out += *c.graphs ? "- CUDA graphs on: a CUDA device times the replay of each step recorded after the warm-up "
+                       "(column graphs; `--graphs off` times eager steps)\n"
+                     : "- CUDA graphs off: every step is launched kernel by kernel from the host, as in eager PyTorch\n";
   out += c.devices.empty() ? "- devices: none\n" : "- devices:\n";
   for (const DeviceFacts& device : c.devices) out += describe_device(device);
   return out;

@@ -26,6 +26,9 @@ struct RunContext {
   // unknown where the LibTorch has no such flag.
   bool fp16_reduced_reduction = false;
   std::optional<bool> bf16_reduced_reduction;
+  // `mlspeed run --graphs`: whether CUDA devices replay each step from a CUDA graph (empty for
+  // commands that time nothing).
+  std::optional<bool> graphs;
 };
 
 // Reads the process-wide precision flags above as they are now.

@@ -12,6 +12,10 @@ template <> struct EnumNames<Status> {
   static std::optional<Status> parse(std::string_view text) { return parse_status(text); }
   static constexpr const char* choices = "ok, oom, too-large, unsupported, error";
 };
+template <> struct EnumNames<GraphUse> {
+  static std::optional<GraphUse> parse(std::string_view text) { return parse_graph_use(text); }
+  static constexpr const char* choices = "off, step, tokens, eager";
+};
 template <> struct EnumNames<Job> {
   static std::optional<Job> parse(std::string_view text) { return parse_job(text); }
   static constexpr const char* choices = "train, infer";
@@ -60,6 +64,12 @@ std::vector<Field> make_fields() {
       field("peak_memory_bytes", "peak device memory (CPU: peak resident set)", MEMBER(peak_memory_bytes)),
       field("first_token_ms", "generation: median time to the first new token", MEMBER(first_token_ms)),
       field("ms_per_token", "generation: median time per token after the first", MEMBER(ms_per_token)),
+      field("bytes_per_item", "memory-bound rows: bytes one item reads from device memory (analytic)",
+            MEMBER(bytes_per_item)),
+      field("gbps", "memory-bound rows: achieved GB/s (bytes_per_item over the time per item)", MEMBER(gbps)),
+      field("peak_gbps", "the device's memory bandwidth in GB/s (GPU datasheet; CPU measured copy)",
+            MEMBER(peak_gbps)),
+      field("mbu", "memory bandwidth utilisation (gbps / peak_gbps)", MEMBER(mbu)),
       field("steps_per_job", "steps in the job a user waits for (1: the step is the job)", MEMBER(steps_per_job)),
       field("job_s", "median step time x steps_per_job (when more than 1)", MEMBER(job_s)),
       field("parameters", "model parameters", MEMBER(parameters)),
@@ -69,6 +79,9 @@ std::vector<Field> make_fields() {
   };
   for (auto& f : machine_fields<Result>()) fields.push_back(std::move(f));
   fields.insert(fields.end(), {
+      field("graphs", "what was timed: off, step (one CUDA graph), tokens (graphs per token), eager (fallback)",
+            MEMBER(graphs)),
+      field("graph_note", "why a step asked to run from a CUDA graph ran eagerly", MEMBER(graph_note)),
       field("tf32", "TF32 allowed for float32 matrix products", MEMBER(tf32)),
       field("autocast", "autocast mixed precision on", MEMBER(autocast)),
       field("deterministic", "deterministic algorithms on", MEMBER(deterministic)),

@@ -70,8 +70,8 @@ std::string throughput(const Result& r) {
   return format_count(*per_s) + " " + (unit == kUnknown ? "items" : unit) + "/s";
 }
 
-std::string mfu(const Result& r) {
-  const auto x = number(value(r, "mfu"));
+std::string percent(const Value& v) {
+  const auto x = number(v);
   return x ? printf_string("%.1f%%", *x * 100) : kUnknown;
 }
 
@@ -126,6 +126,11 @@ std::string job_time(const Result& r) {
   return printf_string("%.*f s / %s steps", decimals_for(*s), *s, whole(value(r, "steps_per_job")).c_str());
 }
 
+// Graphs are worth a column once any row used them or fell back from them.
+bool any_graphs(const std::vector<Result>& rows) {
+  return std::any_of(rows.begin(), rows.end(), [](const Result& r) { return text(value(r, "graphs")) != "off"; });
+}
+
 bool any_repetition(const std::vector<Result>& rows) {
   return std::any_of(rows.begin(), rows.end(),
                      [](const Result& r) { return number(value(r, "repetition")).value_or(0) > 0; });
@@ -141,14 +146,17 @@ const std::vector<Column>& columns() {
       {"seq", true, true, sequence, nullptr},
       {"gen", true, true, new_tokens, any_value("new_tokens")},
       {"rep", true, true, [](const Result& r) { return whole(value(r, "repetition")); }, any_repetition},
+      {"graphs", false, false, field_text("graphs"), any_graphs},
       {"status", false, false, field_text("status"), nullptr},
       {"ms/iter", true, false, ms_per_iteration, nullptr},
       {"throughput", true, false, throughput, nullptr},
       {"TFLOP/s", true, false, [](const Result& r) { return significant(value(r, "tflops")); }, nullptr},
-      {"MFU", true, false, mfu, nullptr},
+      {"MFU", true, false, [](const Result& r) { return percent(value(r, "mfu")); }, nullptr},
       {"first token ms", true, false, [](const Result& r) { return ms(value(r, "first_token_ms")); },
        any_value("first_token_ms")},
       {"ms/token", true, false, [](const Result& r) { return ms(value(r, "ms_per_token")); }, any_value("ms_per_token")},
+      {"GB/s", true, false, [](const Result& r) { return significant(value(r, "gbps")); }, any_value("gbps")},
+      {"MBU", true, false, [](const Result& r) { return percent(value(r, "mbu")); }, any_value("mbu")},
       {"job", true, false, job_time, any_value("job_s")},
       {"peak memory", true, false, peak_memory, nullptr},
   };
@@ -171,24 +179,44 @@ std::string configuration(const Result& r, const std::vector<const Column*>& sho
   return join(config, ", ");
 }
 
-// Rows that were not measured, one line per outcome and reason: a dtype a device lacks is
-// usually one reason shared by many rows.
-std::string notes(const std::vector<Result>& rows, const std::vector<const Column*>& shown) {
-  std::vector<std::pair<std::string, std::vector<std::string>>> groups;  // in first-seen order
+// One line per distinct key of the rows `key` picks (an empty key skips the row), in first-seen
+// order, each followed by the configurations that share it: a dtype a device lacks, or a step a
+// graph cannot hold, is usually one reason shared by many rows.
+std::string grouped(const std::vector<Result>& rows, const std::vector<const Column*>& shown,
+                    const std::function<std::string(const Result&)>& key) {
+  std::vector<std::pair<std::string, std::vector<std::string>>> groups;
   for (const Result& r : rows) {
-    const std::string status = text(value(r, "status"));
-    if (status == "ok") continue;
-    const std::string message = one_line(text(value(r, "message")));
-    const std::string key = status + (message == kUnknown ? "" : " — " + message);
-    auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == key; });
-    if (it == groups.end()) it = groups.insert(groups.end(), {key, {}});
+    const std::string k = key(r);
+    if (k.empty()) continue;
+    auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == k; });
+    if (it == groups.end()) it = groups.insert(groups.end(), {k, {}});
     it->second.push_back(configuration(r, shown));
   }
   std::string out;
-  for (const auto& [key, configs] : groups)
-    out += "- " + key + "\n  (" + (configs.size() == 1 ? "" : std::to_string(configs.size()) + " rows: ") +
+  for (const auto& [k, configs] : groups)
+    out += "- " + k + "\n  (" + (configs.size() == 1 ? "" : std::to_string(configs.size()) + " rows: ") +
            join(configs, "; ") + ")\n";
+  return out;
+}
+
+// Rows that were not measured, one line per outcome and reason.
+std::string notes(const std::vector<Result>& rows, const std::vector<const Column*>& shown) {
+  const std::string out = grouped(rows, shown, [](const Result& r) -> std::string {
+    const std::string status = text(value(r, "status"));
+    if (status == "ok") return "";
+    const std::string message = one_line(text(value(r, "message")));
+    return status + (message == kUnknown ? "" : " — " + message);
+  });
   return out.empty() ? "" : "\nNot measured:\n" + out;
+}
+
+// Rows asked to replay a CUDA graph that ran eagerly, one line per reason.
+std::string graph_notes(const std::vector<Result>& rows, const std::vector<const Column*>& shown) {
+  const std::string out = grouped(rows, shown, [](const Result& r) -> std::string {
+    if (text(value(r, "graphs")) != "eager") return "";
+    return one_line(text(value(r, "graph_note")));
+  });
+  return out.empty() ? "" : "\nTimed as eager steps, not CUDA graphs:\n" + out;
 }
 
 // The real weights and data sets the rows used, each named once (random weights and synthetic
@@ -225,7 +253,7 @@ std::string render(const std::vector<Result>& rows) {
     for (const Column* column : shown) cells.back().push_back(column->cell(r));
   }
   const std::string out = markdown_table(titles, right_aligned, cells);
-  return out + inputs(rows) + notes(rows, shown);
+  return out + inputs(rows) + graph_notes(rows, shown) + notes(rows, shown);
 }
 
 class MarkdownPrinter : public Printer {

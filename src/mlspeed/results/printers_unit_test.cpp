@@ -259,6 +259,28 @@ TEST(MarkdownFormat, GenerationAndJobColumnsAndInputsAppearOnlyWhenUsed) {
     EXPECT_TRUE(contains(text, part)) << part << " not in:\n" << text;
 }
 
+TEST(MarkdownFormat, GraphsAndRooflineColumnsAndFallbacksAppearOnlyWhenUsed) {
+  Result cpu = ok_row();
+  cpu.graphs = GraphUse::off;
+  cpu.graph_note.clear();
+  cpu.gbps.reset();
+  cpu.mbu.reset();
+  const std::string bare = print(Format::md, {cpu});
+  for (const char* part : {"| graphs", " GB/s |", " MBU |", "Timed as eager steps"})
+    EXPECT_FALSE(contains(bare, part)) << part << " in:\n" << bare;
+
+  Result replayed = ok_row();
+  replayed.graphs = GraphUse::tokens;
+  Result eager = ok_row();
+  eager.batch = 64;
+  eager.graph_note = "each step reads its batch from the data set on the host (--data)";  // graphs: eager
+  const std::string text = print(Format::md, {cpu, replayed, eager});
+  for (const char* part : {"| graphs", "| tokens", "| eager", " GB/s |", "3912", " MBU |", "80.0%",
+                           "Timed as eager steps, not CUDA graphs:\n- each step reads its batch from the data set "
+                           "on the host (--data)\n  (workload gpt2-train, device cuda:1, dtype bf16, batch 64"})
+    EXPECT_TRUE(contains(text, part)) << part << " not in:\n" << text;
+}
+
 TEST(MarkdownFormat, SaysSoWhenThereAreNoRows) {
   const std::string text = print(Format::md, {});
   EXPECT_TRUE(contains(text, "no results")) << text;

@@ -1,5 +1,6 @@
 #include "mlspeed/results/result.h"
 
+#include <algorithm>
 #include <array>
 
 namespace mlspeed {
@@ -26,6 +27,22 @@ std::optional<Status> parse_status(std::string_view text) {
   return std::nullopt;
 }
 
+std::string_view name(GraphUse use) {
+  switch (use) {
+    case GraphUse::off: return "off";
+    case GraphUse::step: return "step";
+    case GraphUse::tokens: return "tokens";
+    case GraphUse::eager: return "eager";
+  }
+  return "?";
+}
+
+std::optional<GraphUse> parse_graph_use(std::string_view text) {
+  for (GraphUse u : {GraphUse::off, GraphUse::step, GraphUse::tokens, GraphUse::eager})
+    if (name(u) == text) return u;
+  return std::nullopt;
+}
+
 void derive_figures(Result& r) {
   r.summary = summarize(r.samples_ms);
   r.items_per_s.reset();
@@ -34,6 +51,8 @@ void derive_figures(Result& r) {
   r.first_token_ms.reset();
   r.ms_per_token.reset();
   r.job_s.reset();
+  r.gbps.reset();
+  r.mbu.reset();
   if (r.status != Status::ok || r.summary.median <= 0) return;
   if (r.steps_per_job > 1) r.job_s = r.summary.median * double(r.steps_per_job) / 1e3;
   if (!r.first_token_samples_ms.empty()) {
@@ -47,6 +66,14 @@ void derive_figures(Result& r) {
   if (r.flops_per_item > 0) {
     r.tflops = r.flops_per_item * *r.items_per_s / 1e12;
     if (r.peak_tflops && *r.peak_tflops > 0) r.mfu = *r.tflops / *r.peak_tflops;
+  }
+  if (r.bytes_per_item > 0) {
+    // Decoding: the steady time per token, without the prompt pass, where the row has it (a decode
+    // step makes one token for each of the batch's sequences).
+    const double seconds_per_item =
+        r.ms_per_token ? *r.ms_per_token / 1e3 / double(std::max<int64_t>(r.batch, 1)) : 1.0 / *r.items_per_s;
+    if (seconds_per_item > 0) r.gbps = r.bytes_per_item / seconds_per_item / 1e9;
+    if (r.gbps && r.peak_gbps && *r.peak_gbps > 0) r.mbu = *r.gbps / *r.peak_gbps;
   }
 }
 

@@ -24,6 +24,15 @@ enum class Status { ok, oom, too_large, unsupported, error };
 std::string_view name(Status status);
 std::optional<Status> parse_status(std::string_view text);
 
+// What a row's timed iterations ran (`mlspeed run --graphs`): `off`, eager steps because graphs
+// were not asked for or the device has none; `step`, the replay of one CUDA graph holding the
+// whole step; `tokens`, a generation replaying its graphs (the prompt pass, then one per new
+// token); `eager`, graphs were asked for but the step could not be recorded (graph_note says
+// why), so the row is what an eager script sees.
+enum class GraphUse { off, step, tokens, eager };
+std::string_view name(GraphUse use);
+std::optional<GraphUse> parse_graph_use(std::string_view text);
+
 struct Result {
   int64_t run_id = 0;     // 0 until stored
   std::string timestamp;  // when the row was measured, ISO 8601 UTC
@@ -65,6 +74,18 @@ struct Result {
   int64_t steps_per_job = 1;             // steps in the job a user waits for (SD: 50 denoising steps)
   std::optional<double> job_s;           // the median step times steps_per_job, when more than 1
   std::vector<double> first_token_samples_ms;  // one per timed iteration (generation only)
+
+  // How the iterations ran: CUDA graph replays or eager steps (see GraphUse).
+  GraphUse graphs = GraphUse::off;
+  std::string graph_note;  // why a step asked to run from a graph ran eagerly
+
+  // The memory roofline of bandwidth-bound rows (decoding): the fewest bytes one item must read
+  // from device memory (every weight once, the KV cache), counted analytically by the workload;
+  // 0 where the row is compute-bound and no such figure applies.
+  double bytes_per_item = 0;
+  std::optional<double> gbps;       // achieved GB/s: bytes_per_item over the time per item
+  std::optional<double> peak_gbps;  // the device's memory bandwidth (see DeviceFacts)
+  std::optional<double> mbu;        // memory bandwidth utilisation, gbps / peak_gbps
 
   // Context: the device and host this was measured on, and the precision flags in force.
   DeviceFacts device_facts;  // peak_flops is not stored per row; peak_tflops is

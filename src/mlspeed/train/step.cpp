@@ -12,6 +12,18 @@ std::optional<at::ScalarType> autocast_dtype(Precision precision, const c10::Dev
   return dtype;
 }
 
+GraphSupport graph_support(const AdamW& optimizer, bool reads_data) {
+  if (reads_data)
+    return {GraphScope::none,
+            "each step reads its batch from the data set on the host (--data); without --data the step is "
+            "recorded as a CUDA graph"};
+  if (!optimizer.fused())
+    return {GraphScope::none,
+            "this LibTorch has no fused AdamW for the device: its step count lives on the host, so a CUDA "
+            "graph would replay the first step's bias correction"};
+  return {};
+}
+
 void backward_and_update(const at::Tensor& loss, const std::vector<at::Tensor>& params, AdamW& optimizer,
                          std::optional<GradScaler>& scaler, double clip_norm) {
   if (scaler) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "mlspeed/core/precision.h"
+#include "mlspeed/device/graph.h"
 #include "mlspeed/train/adamw.h"
 #include "mlspeed/train/grad_scaler.h"
 
@@ -22,6 +23,11 @@ std::optional<at::ScalarType> autocast_dtype(Precision precision, const c10::Dev
 // The update after a forward: backward (scaled for fp16), optionally clipping the true (unscaled)
 // gradients to `clip_norm` (0: no clipping), then the optimizer (skipped by the scaler on inf/NaN).
 // No host synchronisation beyond what the optimizer's path needs (see train/adamw.h).
+// Whether a training step with `optimizer` can be replayed from a CUDA graph: not when each step
+// reads its batch on the host (`reads_data`), nor when the optimizer keeps its step count on the
+// host (the _foreach_ path: a graph would replay the first step's bias correction forever).
+GraphSupport graph_support(const AdamW& optimizer, bool reads_data);
+
 void backward_and_update(const at::Tensor& loss, const std::vector<at::Tensor>& params, AdamW& optimizer,
                          std::optional<GradScaler>& scaler, double clip_norm);
 

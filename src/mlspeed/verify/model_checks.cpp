@@ -14,6 +14,7 @@
 #include <set>
 #include <tuple>
 
+#include "mlspeed/bench/step_driver.h"
 #include "mlspeed/compat/torch_compat.h"
 #include "mlspeed/core/errors.h"
 #include "mlspeed/core/text.h"
@@ -340,17 +341,26 @@ void forward_and_gradients(const Context& c, const std::function<void(CheckResul
 struct Steps {
   std::vector<double> losses;  // each step's loss, before its update
   std::vector<bool> updated;   // whether the step changed any parameter (with `watch_updates`)
+  std::string how;             // how the steps ran, when not plainly eager (CUDA graphs)
 };
 
-// `watch_updates`: compare the parameters before and after each step, to see the steps that fp16
-// loss scaling skipped.
-Steps run_steps(Session& session, int64_t steps, bool watch_updates) {
+// The steps as `mlspeed run` times them: on a device with CUDA graphs, the first step eager, then
+// the step recorded once and replayed, so that a recording that changes the numbers fails the
+// curve. `watch_updates`: compare the parameters before and after each step, to see the steps that
+// fp16 loss scaling skipped.
+Steps run_steps(Session& session, const c10::Device& device, int64_t steps, bool watch_updates) {
   Steps out;
+  StepDriver driver(session, device, /*graphs_asked=*/true);
   for (int64_t i = 0; i < steps; ++i) {
     std::vector<at::Tensor> before;
     if (watch_updates)
       for (const at::Tensor& p : session.model().parameters()) before.push_back(p.detach().clone());
-    session.step();
+    if (i == 0) {
+      driver.warm_up();
+    } else {
+      if (i == 1) driver.record();
+      driver.step();
+    }
     out.losses.push_back(session.last_output().to(kCpu, at::kDouble).item<double>());
     if (!watch_updates) continue;
     const std::vector<at::Tensor> after = session.model().parameters();
@@ -358,6 +368,10 @@ Steps run_steps(Session& session, int64_t steps, bool watch_updates) {
     for (size_t k = 0; k < after.size() && !changed; ++k) changed = !after[k].detach().equal(before[k]);
     out.updated.push_back(changed);
   }
+  if (driver.use() == GraphUse::step)
+    out.how = "steps 2 to " + std::to_string(steps) + " replayed from one CUDA graph, as `mlspeed run` times them";
+  else if (driver.use() == GraphUse::eager)
+    out.how = "eager steps: " + driver.note();
   return out;
 }
 
@@ -373,13 +387,13 @@ void training(const Context& c, int64_t steps, const std::function<void(CheckRes
       DeviceScope scope(c.target);
       std::unique_ptr<Session> session = open_prepared(c, c.target.device, c.precision);
       device_before = snapshot(session->model());
-      device = run_steps(*session, steps, scaled);
+      device = run_steps(*session, c.target.device, steps, scaled);
       device_after = snapshot(session->model());
       if (fell_back(row, scope)) return;
     }
     std::unique_ptr<Session> session = open_prepared(c, kCpu, Precision::fp32);
     const auto cpu_before = snapshot(session->model());
-    const std::vector<double> cpu_losses = run_steps(*session, steps, false).losses;
+    const std::vector<double> cpu_losses = run_steps(*session, kCpu, steps, false).losses;
     const auto cpu_after = snapshot(session->model());
 
     const int64_t skipped = std::count(device.updated.begin(), device.updated.end(), false);
@@ -411,7 +425,7 @@ void training(const Context& c, int64_t steps, const std::function<void(CheckRes
       return;
     }
     row.outcome = curve.passed ? Outcome::pass : Outcome::fail;
-    row.message = curve.message;
+    row.message = curve.message + (device.how.empty() ? "" : "; " + device.how);
   });
   row.seconds = clock.seconds();
   emit(row);
@@ -458,6 +472,55 @@ void generation(const Context& c, const std::function<void(CheckResult)>& emit) 
   emit(row);
 }
 
+// The tolerance between a step replayed from a CUDA graph and the same step run eagerly on the
+// same device: the same kernels on the same inputs, so equal but for the order in which an
+// atomic reduction happened to add; tokens exactly.
+Tolerance replay_tolerance(const at::Tensor& output, Precision precision) {
+  Tolerance t;
+  if (!at::isFloatingType(output.scalar_type())) {
+    t.exact = true;
+    t.description = "replay and eager step equal";
+  } else {
+    const bool full = precision == Precision::fp32 || precision == Precision::tf32;
+    t.rtol = full ? 1e-5 : 1e-2;
+    t.atol = full ? 1e-6 : 1e-3;
+    t.description = printf_string("replay against the eager step: rtol %g, atol %g", t.rtol, t.atol);
+  }
+  return t;
+}
+
+// Inference and generation on a device with CUDA graphs: the step `mlspeed run` times (recorded
+// once, replayed) computes what the eager step computes. (Training's graph is checked by its loss
+// curve against the CPU.)
+void step_replay(const Context& c, const std::function<void(CheckResult)>& emit) {
+  CheckResult row = base_row(c, "step", BugClass::model);
+  Stopwatch clock;
+  guarded(row, [&] {
+    DeviceScope scope(c.target);
+    std::unique_ptr<Session> session = open_prepared(c, c.target.device, c.precision);
+    StepDriver driver(*session, c.target.device, /*graphs_asked=*/true);
+    driver.warm_up();
+    const at::Tensor eager = session->last_output().to(kCpu).clone();
+    driver.record();
+    if (driver.use() == GraphUse::eager) {
+      set_failure(row, Outcome::skipped, "the step runs eagerly, as the other checks ran it: " + driver.note());
+      return;
+    }
+    driver.step();
+    synchronize(c.target.device);
+    const at::Tensor replayed = session->last_output().to(kCpu);
+    if (fell_back(row, scope)) return;
+    const bool tokens = !at::isFloatingType(eager.scalar_type());
+    const at::Tensor reference = tokens ? eager : eager.to(at::kDouble);
+    record(row, compare(tokens ? replayed : replayed.to(at::kDouble), reference, replay_tolerance(eager, c.precision)));
+    row.message = (row.outcome == Outcome::pass ? "the CUDA graph replay computes what the eager step computes: "
+                                                : "the CUDA graph replay changes the step's output: ") +
+                  row.message;
+  });
+  row.seconds = clock.seconds();
+  emit(row);
+}
+
 std::string quoted(const std::string& text) { return "\"" + text + "\""; }
 
 // Seed 000: GPT-2 with real weights continues "The rain in Spain" the same on the device as on the
@@ -498,9 +561,13 @@ void text(const Context& c, const ModelCheckOptions& options, const std::functio
   emit(row);
 }
 
-std::vector<std::string> passes_of(const Workload& w, const ModelCheckOptions& options) {
+// Whether `target` records CUDA graphs, so that the step `run` times is a replay.
+bool replays_graphs(const Target& target) { return !graphs_unavailable(target.device); }
+
+std::vector<std::string> passes_of(const Workload& w, const ModelCheckOptions& options, const Target& target) {
   std::vector<std::string> passes{"forward", "gradients"};
   if (is_training(w)) passes.push_back("training");
+  if (!is_training(w) && replays_graphs(target)) passes.push_back("step");
   if (is_generation(w)) passes.push_back("generation");
   if (!options.weights.empty() && w.name() == kTextWorkload) passes.push_back("text");
   return passes;
@@ -571,7 +638,7 @@ std::vector<CheckResult> run_model_checks(const Target& target, const ModelCheck
         skip = "needs at least " + format_bytes(double(estimate->total())) + ", the device has " +
                format_bytes(double(target.facts.memory_bytes));
       if (skip) {
-        for (const std::string& pass : passes_of(*w, options)) {
+        for (const std::string& pass : passes_of(*w, options, target)) {
           CheckResult row = base_row(c, pass, bug_class_of(pass));
           set_failure(row, Outcome::skipped, *skip);
           emit(row);
@@ -580,6 +647,7 @@ std::vector<CheckResult> run_model_checks(const Target& target, const ModelCheck
       }
       forward_and_gradients(c, emit);
       if (is_training(*w)) training(c, options.training_steps, emit);
+      if (!is_training(*w) && replays_graphs(target)) step_replay(c, emit);
       if (is_generation(*w)) generation(c, emit);
       if (!options.weights.empty() && w->name() == kTextWorkload) text(c, options, emit);
     }

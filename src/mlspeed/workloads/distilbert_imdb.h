@@ -20,6 +20,7 @@
 #include "mlspeed/models/distilbert.h"
 #include "mlspeed/train/adamw.h"
 #include "mlspeed/train/grad_scaler.h"
+#include "mlspeed/train/step.h"
 #include "mlspeed/workloads/workload.h"
 
 namespace mlspeed {
@@ -75,6 +76,7 @@ class FineTuneSession : public Session {
   // [real data: the next batch built on the host and copied to the device] -> zero_grad ->
   // forward + cross-entropy (autocast) -> backward (scaled for fp16) -> clip -> AdamW.
   void step() override;
+  GraphSupport graph_support() const override { return train::graph_support(*optimizer_, data_.has_value()); }
   std::string data_description() const override;
 
   DistilBertForSequenceClassification& classifier() { return model_; }

@@ -72,8 +72,9 @@ Generation GreedyGenerator::greedy(const std::vector<int64_t>& prompt, int64_t n
   auto total = make_timer(device_), first = make_timer(device_);
   total->start();
   first->start();
-  greedy_decode(*model_, cache, ids, tokens, margins, [&] { g.first_token_ms = first->stop_ms(); });
+  greedy_decode(*model_, cache, ids, tokens, margins, [&] { first->stop(); });
   g.total_ms = total->stop_ms();
+  g.first_token_ms = first->elapsed_ms();
 
   const at::Tensor host_tokens = tokens.to(at::kCPU).contiguous();
   const at::Tensor host_margins = margins.to(at::kCPU, at::kDouble).contiguous();
@@ -102,12 +103,14 @@ void GenerationSession::prepare(const Shape& shape) {
       shape.batch >= 1 && shape.seq >= 1 && shape.new_tokens >= 1 && shape.seq + shape.new_tokens <= c.n_positions, "[",
       kName, "] needs batch >= 1, seq >= 1, new_tokens >= 1 and seq + new_tokens <= ", c.n_positions, ", got batch ",
       shape.batch, " seq ", shape.seq, " new_tokens ", shape.new_tokens);
+  drop_graphs();  // they read and write the previous shape's buffers
   auto generator = at::make_generator<at::CPUGeneratorImpl>(seed_);
   prompt_ = at::randint(c.vocab_size, {shape.batch, shape.seq}, generator, at::kLong).to(device_);
   cache_ = KVCache();  // free the previous shape's cache before allocating this one
   cache_ = model_->make_cache(shape.batch, shape.seq + shape.new_tokens);
-  tokens_ = at::empty({shape.batch, shape.new_tokens}, prompt_.options());
-  first_token_ms_.reset();
+  tokens_ = at::zeros({shape.batch, shape.new_tokens}, prompt_.options());
+  next_ = at::zeros({shape.batch, 1}, prompt_.options());
+  first_token_timed_ = false;
 }
 
 at::Tensor GenerationSession::forward() {
@@ -118,11 +121,43 @@ at::Tensor GenerationSession::forward() {
 void GenerationSession::step() {
   TORCH_CHECK(prompt_.defined(), "[", kName, "] step() before prepare()");
   c10::InferenceMode inference;
-  cache_.reset();
   first_token_timer_->start();
-  greedy_decode(*model_, cache_, prompt_, tokens_, at::Tensor(),
-                [this] { first_token_ms_ = first_token_timer_->stop_ms(); });
+  if (graphs_.recorded()) {
+    graphs_.replay(tokens_.size(1) - 1, [this] { first_token_timer_->stop(); });
+  } else {
+    cache_.reset();
+    greedy_decode(*model_, cache_, prompt_, tokens_, at::Tensor(), [this] { first_token_timer_->stop(); });
+  }
+  first_token_timed_ = true;
 }
+
+std::optional<double> GenerationSession::last_first_token_ms() const {
+  if (!first_token_timed_) return std::nullopt;
+  return first_token_timer_->elapsed_ms();
+}
+
+void GenerationSession::prompt_pass() {
+  cache_.reset();  // the prompt's positions [0, seq) are host constants, the same in every replay
+  const at::Tensor logits = model_->forward_cached(prompt_, cache_);  // (batch, vocab)
+  at::argmax_out(next_, logits, -1, /*keepdim=*/true);                // as greedy_decode's argmax
+  tokens_.narrow(1, 0, 1).copy_(next_);
+  cache_.set_position(prompt_.size(1));
+}
+
+void GenerationSession::decode_token() {
+  const at::Tensor logits = model_->decode_step(next_, cache_);  // at the device position, then advanced
+  at::argmax_out(next_, logits, -1, /*keepdim=*/true);
+  // The token just made sits at the (advanced) device position; token i of the output at seq + i.
+  tokens_.index_copy_(1, cache_.position() - prompt_.size(1), next_);
+}
+
+void GenerationSession::record_graphs(GraphRecorder& recorder) {
+  TORCH_CHECK(prompt_.defined(), "[", kName, "] record_graphs() before prepare()");
+  c10::InferenceMode inference;
+  graphs_.record(recorder, [this] { prompt_pass(); }, [this] { decode_token(); }, tokens_.size(1) > 1);
+}
+
+void GenerationSession::drop_graphs() { graphs_.drop(); }
 
 }  // namespace gpt2
 
@@ -180,6 +215,13 @@ class Gpt2Generate : public Workload {
     return shapes;
   }
 
+  // Decode steps are bound by memory: the weights and the cache one token reads (see
+  // gpt2::decode_bytes_per_token).
+  double bytes_per_item(const std::string& size, const Shape& shape, Precision precision) const override {
+    return gpt2::decode_bytes_per_token(gpt2::small_config(size), shape.seq, shape.new_tokens, shape.batch,
+                                        gpt2::element_size(precision));
+  }
+
   std::unique_ptr<Session> open(const std::string& size, const c10::Device& device, Precision precision,
                                 const OpenOptions& options) const override {
     auto session = std::make_unique<gpt2::GenerationSession>(gpt2::small_config(size), device, precision, options.seed);
@@ -188,8 +230,8 @@ class Gpt2Generate : public Workload {
   }
 
   // Resident: the weights in the inference dtype. A step adds the KV cache (keys and values of
-  // every layer for seq + new_tokens positions) and one row of float32-sized logits per sequence;
-  // the prompt's activations are left out.
+  // every layer for seq + new_tokens positions, rounded up as the cache allocates them) and one
+  // row of float32-sized logits per sequence; the prompt's activations are left out.
   std::optional<MemoryEstimate> memory_estimate(const std::string& size, const Shape& shape,
                                                 Precision precision) const override {
     const GPT2Config c = gpt2::small_config(size);
@@ -197,7 +239,8 @@ class Gpt2Generate : public Workload {
     MemoryEstimate m;
     m.model = gpt2::count_params(c) * e;
     m.per_step =
-        2 * c.n_layer * shape.batch * (shape.seq + shape.new_tokens) * c.n_embd * e + shape.batch * c.vocab_size * 4;
+        2 * c.n_layer * shape.batch * KVCache::capacity_for(shape.seq + shape.new_tokens) * c.n_embd * e +
+        shape.batch * c.vocab_size * 4;
     return m;
   }
 

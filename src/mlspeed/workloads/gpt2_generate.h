@@ -5,8 +5,14 @@
 // One timed step = prefill of a `seq`-token prompt (which gives the first new token) + the
 // remaining new_tokens - 1 tokens decoded one at a time, each the argmax of the last logits fed
 // back; batch sequences at once. Everything stays on the device: argmax there, tokens written
-// into a preallocated buffer, the KV cache preallocated in prepare(). The one host
-// synchronisation is after the first token, to read the time to it (see last_first_token_ms).
+// into a preallocated buffer, the KV cache preallocated in prepare(). No host synchronisation:
+// the time to the first token is a device event read after the step (last_first_token_ms).
+//
+// With CUDA graphs (GraphScope::tokens) the step is two graphs recorded after the warm-up: the
+// prompt pass (which also sets the cache's device position to seq and writes the first token)
+// and one decode step at the cache's device position (GPT2ModelImpl::decode_step), replayed
+// new_tokens - 1 times. The tokens live in static buffers the graphs read and write: the last
+// token (the next input) and the output, whose column follows the device position.
 //
 // Inference precision is the model cast to fp16/bf16 (as bert-base-infer), under InferenceMode.
 #pragma once
@@ -26,6 +32,7 @@
 #include "mlspeed/models/gpt2.h"
 #include "mlspeed/models/kv_cache.h"
 #include "mlspeed/workloads/generation.h"
+#include "mlspeed/workloads/token_graphs.h"
 #include "mlspeed/workloads/workload.h"
 
 namespace mlspeed {
@@ -66,13 +73,15 @@ class GenerationSession : public Session {
   // the seed and moved to the device; the KV cache and the token buffer (batch, new_tokens) are
   // allocated here, once.
   void prepare(const Shape& shape) override;
-  // One generation (see the top of this file), under c10::InferenceMode.
+  // One generation (see the top of this file), under c10::InferenceMode: eager, or the replay
+  // of the graphs once record_graphs() has recorded them.
   void step() override;
-  // From the step's start to the first new token written, by a device timer (CUDA events): the
-  // timer's stop waits for the first token, the step's one host synchronisation. The device then
-  // idles while the host launches the first decoding kernel (microseconds; the rest of the
-  // decoding is queued ahead as usual).
-  std::optional<double> last_first_token_ms() const override { return first_token_ms_; }
+  // From the step's start to the first new token written, by a device timer (CUDA events
+  // recorded in the step, read here: the runner calls this after waiting for the step).
+  std::optional<double> last_first_token_ms() const override;
+  GraphSupport graph_support() const override { return {GraphScope::tokens, ""}; }
+  void record_graphs(GraphRecorder& recorder) override;
+  void drop_graphs() override;
   Generator* generator() override { return &generator_; }
 
   GPT2Model& gpt2() { return model_; }
@@ -83,14 +92,21 @@ class GenerationSession : public Session {
   const at::Tensor& prompt() const { return prompt_; }
 
  private:
+  // What the graphs record (static shapes, static tensors, no host read of a device value).
+  void prompt_pass();   // the first token, the device position set to seq
+  void decode_token();  // one more token at the device position
+
   c10::Device device_;
   uint64_t seed_;
   GPT2Model model_{nullptr};
   GreedyGenerator generator_;
   std::unique_ptr<Timer> first_token_timer_;
+  bool first_token_timed_ = false;
   KVCache cache_;
-  at::Tensor prompt_, tokens_;
-  std::optional<double> first_token_ms_;
+  at::Tensor prompt_;  // (batch, seq)
+  at::Tensor tokens_;  // (batch, new_tokens)
+  at::Tensor next_;    // (batch, 1): the last token, the next decode step's input
+  TokenGraphs graphs_;  // with CUDA graphs: the prompt pass and one decode step
 };
 
 }  // namespace gpt2

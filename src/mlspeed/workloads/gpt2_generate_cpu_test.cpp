@@ -100,6 +100,29 @@ TEST(Gpt2Generate, MemoryEstimateCountsWeightsAndTheCache) {
   EXPECT_GT(workload().memory_estimate("full", Shape{8, 512, 512}, Precision::fp32)->per_step, fp32->per_step);
 }
 
+// The roofline of a decode step, counted independently: every parameter of the built model but
+// wpe (wte is the tied head, read whole), shared by the batch, plus the keys and values each
+// decode step attends over, averaged over the steps.
+TEST(Gpt2Generate, BytesPerTokenAreTheWeightsAndTheCacheADecodeStepReads) {
+  auto session = open_tiny(1);
+  const gpt2::GPT2ModelImpl& model = *as_generation(*session).gpt2();
+  double weights = 0;
+  for (const auto& item : model.named_parameters())
+    if (item.key() != "wpe.weight") weights += double(item.value().numel());
+  const gpt2::GPT2Config& c = model.config();
+  for (int64_t batch : {1, 3}) {
+    const Shape shape{batch, 5, 12};
+    double cache = 0;  // decode step j feeds position 5 + j - 1 and attends over 5 + j positions
+    for (int64_t j = 1; j < 12; ++j) cache += 2.0 * double(c.n_layer) * double(c.n_embd) * double(5 + j);
+    cache /= 11;
+    EXPECT_NEAR(workload().bytes_per_item("tiny", shape, Precision::fp32), (weights / double(batch) + cache) * 4, 1e-6);
+    EXPECT_NEAR(workload().bytes_per_item("tiny", shape, Precision::bf16), (weights / double(batch) + cache) * 2, 1e-6);
+  }
+  // GPT-2 small, "The rain in Spain" in bf16: (123,653,376 + 2 * 12 * 768 * (4 + 16 / 2)) * 2.
+  EXPECT_DOUBLE_EQ(workload().bytes_per_item("full", Shape{1, 4, 16}, Precision::bf16), 247'749'120.0);
+  EXPECT_EQ(workload().bytes_per_item("full", Shape{1, 4, 1}, Precision::bf16), 0.0) << "no decode step";
+}
+
 TEST(Gpt2Generate, StepEqualsGreedyDecodingWithoutACache) {
   auto session = open_tiny(4);
   auto& generation = as_generation(*session);

@@ -27,6 +27,7 @@
 #include "mlspeed/models/gpt2.h"
 #include "mlspeed/train/adamw.h"
 #include "mlspeed/train/grad_scaler.h"
+#include "mlspeed/train/step.h"
 #include "mlspeed/workloads/workload.h"
 
 namespace mlspeed {
@@ -65,6 +66,7 @@ class TrainingSession : public Session {
   // -> clip_grad_norm_(1.0) -> AdamW. No host synchronisation, except the foreach optimiser's
   // fp16 skip check (see train/adamw.h).
   void step() override;
+  GraphSupport graph_support() const override { return train::graph_support(*optimizer_, false); }
 
   const at::Tensor& last_loss() const { return last_loss_; }
   GPT2Model& gpt2() { return model_; }

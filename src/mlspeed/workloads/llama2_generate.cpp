@@ -136,19 +136,24 @@ void GenerateSession::prepare(const Shape& shape) {
   const int64_t length = shape.seq + shape.new_tokens;
   TORCH_CHECK(length <= c.max_position_embeddings, "[", kName, "] ", length, " positions exceed the model's ",
               c.max_position_embeddings);
+  drop_graphs();       // they read and write the previous shape's buffers
   cache_ = KVCache();  // free the previous shape's cache before allocating this one
-  prompt_ = start_ = output_ = at::Tensor();
+  prompt_ = start_ = output_ = tokens_ = next_ = at::Tensor();
   auto generator = at::make_generator<at::CPUGeneratorImpl>(seed_);
-  if (shape.seq > 0)
+  if (shape.seq > 0) {
     prompt_ = at::randint(c.vocab_size, {shape.batch, shape.seq}, generator, at::kLong).to(device_);
-  else
+  } else {
     start_ = at::randint(c.vocab_size, {shape.batch, 1}, generator, at::kLong).to(device_);
+    tokens_ = at::zeros({shape.batch, shape.new_tokens}, start_.options());
+    next_ = at::zeros({shape.batch, 1}, start_.options());
+  }
   cache_ = model_->make_cache(shape.batch, length);
   shape_ = shape;
 }
 
 at::Tensor GenerateSession::forward() {
   TORCH_CHECK(cache_.defined(), "[", kName, "] forward() before prepare()");
+  drop_graphs();
   for (at::Tensor& p : model_->parameters()) p.set_data(p.data().clone());
   return model_->forward(shape_.seq > 0 ? prompt_ : start_);
 }
@@ -156,6 +161,10 @@ at::Tensor GenerateSession::forward() {
 void GenerateSession::step() {
   TORCH_CHECK(cache_.defined(), "[", kName, "] step() before prepare()");
   c10::InferenceMode inference;
+  if (graphs_.recorded()) {
+    graphs_.replay(std::max<int64_t>(shape_.new_tokens - 1, 0));  // output_ is the recording's: replays rewrite it
+    return;
+  }
   cache_.reset();
   if (shape_.seq > 0) {
     output_ = model_->forward(prompt_, &cache_, /*last_only=*/true).squeeze(1);
@@ -170,6 +179,34 @@ void GenerateSession::step() {
   }
   output_ = at::cat(tokens, 1);
 }
+
+void GenerateSession::prompt_pass() {
+  cache_.reset();  // the positions written are host constants, the same in every replay
+  if (shape_.seq > 0) {
+    output_ = model_->forward(prompt_, &cache_, /*last_only=*/true).squeeze(1);
+    return;
+  }
+  const at::Tensor logits = model_->forward(start_, &cache_, /*last_only=*/true);  // position 0
+  at::argmax_out(next_, logits, -1);  // (batch, 1), as the eager step's argmax
+  tokens_.narrow(1, 0, 1).copy_(next_);
+  cache_.set_position(1);
+  output_ = tokens_;
+}
+
+void GenerateSession::decode_token() {
+  const at::Tensor logits = model_->decode_step(next_, cache_);  // at the device position, then advanced
+  at::argmax_out(next_, logits, -1);
+  // The token just made sits at the (advanced) device position; token i of the output at 1 + i.
+  tokens_.index_copy_(1, cache_.position() - 1, next_);
+}
+
+void GenerateSession::record_graphs(GraphRecorder& recorder) {
+  TORCH_CHECK(cache_.defined(), "[", kName, "] record_graphs() before prepare()");
+  c10::InferenceMode inference;
+  graphs_.record(recorder, [this] { prompt_pass(); }, [this] { decode_token(); }, shape_.new_tokens > 1);
+}
+
+void GenerateSession::drop_graphs() { graphs_.drop(); }
 
 Generation GenerateSession::greedy(const std::vector<int64_t>& prompt, int64_t new_tokens) {
   const int64_t vocab = vocab_size();
@@ -210,11 +247,12 @@ Generation GenerateSession::greedy(const std::vector<int64_t>& prompt, int64_t n
     return result;
   }
   at::Tensor token = pick(prompt_logits);
-  result.first_token_ms = first->stop_ms();
+  first->stop();  // read at the end: no synchronisation between the first token and the others
   for (int64_t i = 1; i < new_tokens; ++i) token = pick(model_->forward(token, &cache, /*last_only=*/true));
   const at::Tensor all_tokens = at::cat(tokens, 1).reshape({new_tokens}).cpu();
   const at::Tensor all_margins = at::stack(margins).to(at::kDouble).cpu();
   result.total_ms = total->stop_ms();
+  result.first_token_ms = first->elapsed_ms();
   const int64_t* t = all_tokens.data_ptr<int64_t>();
   const double* m = all_margins.data_ptr<double>();
   result.tokens.assign(t, t + new_tokens);
@@ -285,7 +323,16 @@ class Llama2Generate : public Workload {
     return shapes;
   }
 
-  // Weights exactly; the KV cache of the step (2 L batch kv_heads head_dim (seq + new_tokens));
+  // tg rows are bound by memory: the weights and the cache one token reads (see
+  // llama::decode_bytes_per_token); pp rows are compute-bound (0: no roofline).
+  double bytes_per_item(const std::string& size, const Shape& shape, Precision precision) const override {
+    if (shape.seq > 0 || shape.new_tokens < 1) return 0.0;
+    const int64_t bytes = precision == Precision::fp16 || precision == Precision::bf16 ? 2 : 4;
+    return llama::decode_bytes_per_token(llama::generate_config(size), shape.new_tokens, shape.batch, bytes);
+  }
+
+  // Weights exactly; the KV cache of the step (2 L batch kv_heads head_dim (seq + new_tokens),
+  // the positions rounded up as the cache allocates them);
   // activations roughly and low: the residual stream and its normed copy, the MLP's gate and up
   // of the positions in flight, and the logits of the last position.
   std::optional<MemoryEstimate> memory_estimate(const std::string& size, const Shape& shape,
@@ -296,7 +343,8 @@ class Llama2Generate : public Workload {
     const int64_t in_flight = shape.batch * std::max<int64_t>(shape.seq, 1);
     MemoryEstimate m;
     m.model = llama::count_params(c) * bytes;
-    m.per_step = 2 * c.num_hidden_layers * shape.batch * c.num_key_value_heads * c.head_dim() * length * bytes +
+    m.per_step = 2 * c.num_hidden_layers * shape.batch * c.num_key_value_heads * c.head_dim() *
+                     KVCache::capacity_for(length) * bytes +
                  in_flight * (2 * c.hidden_size + 2 * c.intermediate_size) * bytes +
                  shape.batch * c.vocab_size * bytes;
     return m;

@@ -7,6 +7,13 @@
 //     cache (llama-bench's tg test), each feeding the argmax of the previous one, on the device,
 //     with no host synchronisation.
 //
+// With CUDA graphs (GraphScope::tokens) the step is replayed from graphs recorded after the
+// warm-up: pp is one graph (the prompt pass); tg is a first graph (the start token at position
+// 0, which also sets the cache's device position to 1 and writes the first token) and one decode
+// step at the cache's device position (LlamaForCausalLMImpl::decode_step), replayed
+// new_tokens - 1 times, reading and writing static buffers: the last token (the next input) and
+// the output, whose column follows the device position.
+//
 // Sizes: tiny (tests), small (~134M, GPT-2-small-like widths), medium (TinyLlama-1.1B's shape,
 // which also loads TinyLlama's weights), full (Llama-2-7B, 6,738,415,616 parameters).
 //
@@ -28,6 +35,7 @@
 #include "mlspeed/models/kv_cache.h"
 #include "mlspeed/models/llama.h"
 #include "mlspeed/workloads/generation.h"
+#include "mlspeed/workloads/token_graphs.h"
 #include "mlspeed/workloads/workload.h"
 
 namespace mlspeed {
@@ -56,8 +64,12 @@ class GenerateSession : public Session, public Generator {
   // Random prompt tokens (pp) or start tokens (tg) on the CPU from the seed, moved here; the KV
   // cache of batch x (seq + new_tokens) positions is allocated here (the previous one freed).
   void prepare(const Shape& shape) override;
-  // A pp or tg step under c10::InferenceMode; no host synchronisation.
+  // A pp or tg step under c10::InferenceMode; no host synchronisation. Eager, or the replay of
+  // the graphs once record_graphs() has recorded them.
   void step() override;
+  GraphSupport graph_support() const override { return {GraphScope::tokens, ""}; }
+  void record_graphs(GraphRecorder& recorder) override;
+  void drop_graphs() override;
 
   Generator* generator() override { return this; }
   torch::nn::Module& model() override { return *model_; }
@@ -66,7 +78,8 @@ class GenerateSession : public Session, public Generator {
   // The logits of every position of the prompt (pp) or of the start token (tg), (batch, T,
   // vocab), without the cache. The fused projections take no gradient (their weights are plain
   // tensors the parameters are views of), so this first gives the parameters separate storage
-  // again: the model then runs the separate products, step() included, as after a move.
+  // again: the model then runs the separate products, step() included, as after a move (and
+  // recorded graphs, which read the fused weights, are dropped).
   at::Tensor forward() override;
 
   // Generator
@@ -79,6 +92,10 @@ class GenerateSession : public Session, public Generator {
   at::ScalarType dtype() const { return dtype_; }
 
  private:
+  // What the graphs record (static shapes, static tensors, no host read of a device value).
+  void prompt_pass();   // pp: the logits; tg: the first token, the device position set to 1
+  void decode_token();  // tg: one more token at the device position
+
   c10::Device device_;
   at::ScalarType dtype_;
   uint64_t seed_;
@@ -88,6 +105,9 @@ class GenerateSession : public Session, public Generator {
   at::Tensor start_;   // tg: (batch, 1)
   KVCache cache_;
   at::Tensor output_;
+  at::Tensor tokens_;  // tg with graphs: (batch, new_tokens), the output
+  at::Tensor next_;    // tg with graphs: (batch, 1), the last token, the next decode step's input
+  TokenGraphs graphs_;  // with CUDA graphs: the prompt pass and one decode step
 };
 
 }  // namespace llama

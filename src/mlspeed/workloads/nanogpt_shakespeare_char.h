@@ -19,6 +19,7 @@
 #include "mlspeed/models/gpt.h"
 #include "mlspeed/train/adamw.h"
 #include "mlspeed/train/grad_scaler.h"
+#include "mlspeed/train/step.h"
 #include "mlspeed/workloads/workload.h"
 
 namespace mlspeed {
@@ -60,6 +61,7 @@ class TrainingSession : public Session {
   // -> clip_grad_norm_(1.0) -> AdamW. No host synchronisation, except the foreach optimiser's
   // fp16 skip check (see train/adamw.h).
   void step() override;
+  GraphSupport graph_support() const override { return train::graph_support(*optimizer_, text_.has_value()); }
   std::string data_description() const override;
 
   const at::Tensor& last_loss() const { return last_loss_; }  // of the last step, detached, on the device

@@ -26,6 +26,7 @@
 #include "mlspeed/models/resnet.h"
 #include "mlspeed/train/adamw.h"
 #include "mlspeed/train/grad_scaler.h"
+#include "mlspeed/train/step.h"
 #include "mlspeed/workloads/workload.h"
 
 namespace mlspeed {
@@ -62,6 +63,7 @@ class TrainingSession : public Session {
   // cross-entropy (autocast) -> backward (scaled for fp16) -> Adam. No host synchronisation,
   // except the foreach optimiser's fp16 skip check (see train/adamw.h).
   void step() override;
+  GraphSupport graph_support() const override { return train::graph_support(*optimizer_, data_ != nullptr); }
   std::string data_description() const override;
 
   const at::Tensor& last_loss() const { return last_loss_; }  // of the last step, detached, on the device

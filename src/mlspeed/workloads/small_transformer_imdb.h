@@ -20,6 +20,7 @@
 #include "mlspeed/models/small_transformer.h"
 #include "mlspeed/train/adamw.h"
 #include "mlspeed/train/grad_scaler.h"
+#include "mlspeed/train/step.h"
 #include "mlspeed/workloads/workload.h"
 
 namespace mlspeed {
@@ -64,6 +65,7 @@ class TrainingSession : public Session {
   // [real data: the next batch, padded at the front as pad_sequences does, built on the host and
   // copied to the device] -> zero_grad -> forward + cross-entropy (autocast) -> backward -> Adam.
   void step() override;
+  GraphSupport graph_support() const override { return train::graph_support(*optimizer_, data_.has_value()); }
   std::string data_description() const override;
 
   SmallTransformer& transformer() { return model_; }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "mlspeed/core/precision.h"
+#include "mlspeed/device/graph.h"
 #include "mlspeed/workloads/job.h"
 
 namespace at {
@@ -84,10 +85,19 @@ class Session {
   // does not synchronise at its end; the timer does. With a real data set, it loads the next
   // batch and copies it to the device itself.
   virtual void step() = 0;
+  // Whether step() can be replayed from a CUDA graph, asked after prepare(). A `step` session
+  // must keep step() static for a prepared shape: the same input tensors, no host
+  // synchronisation, no host-side decision on a device value.
+  virtual GraphSupport graph_support() const { return {}; }
+  // For GraphScope::tokens: records the session's own graphs on `recorder` after the warm-up;
+  // step() replays them until prepare() or drop_graphs().
+  virtual void record_graphs(GraphRecorder& recorder) { (void)recorder; }
+  virtual void drop_graphs() {}
   // What the steps read: "synthetic", or the data set and how much of it was loaded.
   virtual std::string data_description() const { return "synthetic"; }
   // For a generation step: the time from the step's start to its first new token, measured in
-  // the last step() (ms); empty for every other job.
+  // the last step() (ms; read after the runner has waited for the step); empty for every other
+  // job.
   virtual std::optional<double> last_first_token_ms() const { return std::nullopt; }
   // Greedy generation for `mlspeed generate` and verification; null unless the model generates.
   virtual Generator* generator() { return nullptr; }
@@ -116,6 +126,13 @@ class Workload {
   virtual double items_per_step(const Shape& shape) const = 0;
   // Model FLOPs per item, counted analytically (documented beside each model).
   virtual double flops_per_item(const std::string& size, const Shape& shape) const = 0;
+  // For steps bound by memory bandwidth (decoding one token at a time): the fewest bytes one item
+  // must read from device memory, counted analytically (every weight it multiplies by once, the
+  // KV cache it attends over). 0 where the step is compute-bound and no roofline applies.
+  virtual double bytes_per_item(const std::string& size, const Shape& shape, Precision precision) const {
+    (void)size, (void)shape, (void)precision;
+    return 0.0;
+  }
   // Builds the model (random weights from options.seed, identical on every device, or the
   // weights file), then moves it to `device`. Throws InputFileError for a bad weights or data
   // file, c10::Error or std::exception for anything else.
