@@ -4,23 +4,41 @@
 #   bench  times the whole catalogue at full size on cuda:0 in each workload's natural dtype
 #          (bf16; fp16 for Stable Diffusion's UNet) and reads the stored results back in every
 #          format;
+#   speed  times the whole catalogue's default shapes on cuda:0 in bf16 with CUDA graphs on and
+#          off, then the PyTorch yardstick (scripts/pytorch_reference.py: the peers' own code, in
+#          eager mode, with torch.compile and with compile's CUDA graphs) in the same session, and
+#          merges both into speed.md and ratios.csv (scripts/speed_table.py). SPEED_STEPS picks
+#          the parts (default mlspeed,yardstick,table); YARDSTICK_MODES, YARDSTICK_WORKLOADS and
+#          MIN_TIME narrow the yardstick, which needs the peers in .peers/ (see the README).
 #   verify runs `mlspeed verify` on cuda:0: the full op suite (every size class, huge included) and
 #          every workload's model checks in fp32, tf32, fp16 and bf16; the products again with
 #          cuBLAS's reduced-precision reductions off; the op suite with deterministic algorithms;
 #          the model checks in tf32, fp16 and bf16 at seeds 1..4; then the tests (unless
 #          MLSPEED_SKIP_TESTS=1), whose gpu label injects every fault into cuda:0 and asserts it is caught.
-# Logs go to $OUT (default: ./gpu-out). Used for the recorded GPU results in results/.
+# Logs go to $OUT (default: ./gpu-out). Used for the recorded GPU results in results/. The exit
+# status is 1 if any step failed (a failed build stops at once), so a record is never made from
+# a run that went wrong.
 #
-#   scripts/gpu-check.sh test|bench|verify            # needs python3 with torch, cmake, ninja, g++
+#   scripts/gpu-check.sh test|bench|verify|speed      # needs python3 with torch, cmake, ninja, g++
 #   SQLITE_INCLUDE=/path/to/dir scripts/gpu-check.sh bench   # where sqlite3.h is, if not in /usr/include
 set -uo pipefail
 cd "$(dirname "$0")/.."
 MODE=${1:-}
-case "$MODE" in test|bench|verify) ;; *) echo "usage: $0 test|bench|verify" >&2; exit 2 ;; esac
+case "$MODE" in test|bench|verify|speed) ;; *) echo "usage: $0 test|bench|verify|speed" >&2; exit 2 ;; esac
 OUT=${OUT:-$PWD/gpu-out}
 mkdir -p "$OUT"
 BUILD=build-gpu
 step() { echo; echo "=== $* ==="; }
+failures=0
+# Records a failed step and goes on; the script's exit status reports it.
+check() {
+  local status=$1; shift
+  if [ "$status" -ne 0 ]; then echo "FAILED (exit status $status): $*"; failures=$((failures + 1)); fi
+}
+finish() {
+  if [ "$failures" -gt 0 ]; then echo; echo "$failures step(s) failed"; exit 1; fi
+  exit 0
+}
 
 step "environment"
 { nvidia-smi; python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, "cudnn", torch.backends.cudnn.version())'; cmake --version | head -1; g++ --version | head -1; date -u; } 2>&1 | tee -a "$OUT/env.txt"
@@ -35,21 +53,63 @@ fi
 start=$(date +%s)
 cmake -S . -B $BUILD -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$TORCH_PREFIX" "${sqlite_args[@]}" \
   > "$OUT/build.log" 2>&1 || { tail -40 "$OUT/build.log"; exit 1; }
-cmake --build $BUILD >> "$OUT/build.log" 2>&1 || { grep -E "error|Error" -A5 "$OUT/build.log" | head -80; exit 1; }
+# The speed mode needs the program only; the others build the tests too.
+targets=()
+[ "$MODE" = speed ] && targets=(--target mlspeed)
+cmake --build $BUILD "${targets[@]}" >> "$OUT/build.log" 2>&1 || { grep -E "error|Error" -A5 "$OUT/build.log" | head -80; exit 1; }
 echo "built in $(( $(date +%s) - start )) s"
 
 run_tests() {
   step "tests"
   # One thread per test process: a dozen processes each spinning up an OpenMP pool of 16 threads
   # on 16 cores slow the CPU tests down a hundredfold.
-  OMP_NUM_THREADS=1 ctest --test-dir $BUILD --output-on-failure -j 14 > "$OUT/ctest.log" 2>&1
-  echo "ctest exit status $?"
+  # CTEST_ARGS narrows the run, e.g. CTEST_ARGS="-L gpu".
+  OMP_NUM_THREADS=1 ctest --test-dir $BUILD --output-on-failure -j 14 ${CTEST_ARGS:-} > "$OUT/ctest.log" 2>&1
+  check $? "ctest"
   grep -E "tests passed|tests failed|Failed|\*\*\*|Label Time|^(unit|cpu|cli|gpu) " "$OUT/ctest.log" | tail -30
 }
 
 if [ "$MODE" = test ]; then
   run_tests
-  exit 0
+  finish
+fi
+
+if [ "$MODE" = speed ]; then
+  step "devices"
+  $BUILD/mlspeed devices | tee -a "$OUT/env.txt"
+  steps=${SPEED_STEPS:-mlspeed,yardstick,table}
+  min_time=${MIN_TIME:-2}
+  if [[ ",$steps," == *,mlspeed,* ]]; then
+    DB="$OUT/speed.db"
+    for graphs in on off; do
+      step "mlspeed run: every workload's default shapes, cuda:0, bf16, --graphs $graphs"
+      start=$(date +%s)
+      $BUILD/mlspeed run -d cuda:0 -t bf16 --graphs $graphs --min-time "$min_time" --db "$DB" \
+        > "$OUT/mlspeed-graphs-$graphs.md" 2> "$OUT/mlspeed-graphs-$graphs.err"
+      check $? "mlspeed run --graphs $graphs"
+      echo "$(( $(date +%s) - start )) s"
+      sed -n '/^| workload/,$p' "$OUT/mlspeed-graphs-$graphs.md"
+      $BUILD/mlspeed show last --db "$DB" -o jsonl > "$OUT/mlspeed-graphs-$graphs.jsonl"
+      check $? "mlspeed show"
+    done
+  fi
+  if [[ ",$steps," == *,yardstick,* ]]; then
+    step "PyTorch yardstick: ${YARDSTICK_WORKLOADS:-every workload}, modes ${YARDSTICK_MODES:-eager,compile,reduce-overhead}"
+    start=$(date +%s)
+    PYTHONUNBUFFERED=1 python3 scripts/pytorch_reference.py --device cuda --out "$OUT/pytorch" --peers .peers \
+      --dtypes bf16 --min-time "$min_time" ${YARDSTICK_MODES:+--modes "$YARDSTICK_MODES"} \
+      ${YARDSTICK_WORKLOADS:+--workloads "$YARDSTICK_WORKLOADS"} 2> "$OUT/pytorch.err"
+    check $? "yardstick"
+    echo "$(( $(date +%s) - start )) s"
+    tail -5 "$OUT/pytorch.err"
+  fi
+  if [[ ",$steps," == *,table,* ]]; then
+    step "mlspeed against PyTorch"
+    python3 scripts/speed_table.py --mlspeed-graphs "$OUT/mlspeed-graphs-on.jsonl" \
+      --mlspeed-eager "$OUT/mlspeed-graphs-off.jsonl" --pytorch "$OUT/pytorch/pytorch.jsonl" --out "$OUT"
+    check $? "speed table"
+  fi
+  finish
 fi
 
 if [ "$MODE" = verify ]; then
@@ -60,30 +120,31 @@ if [ "$MODE" = verify ]; then
   start=$(date +%s)
   $BUILD/mlspeed verify -d cuda:0 --size-classes small,boundary,huge --model-dtypes fp32,tf32,fp16,bf16 --db "$DB" \
     > "$OUT/verify-cuda0.md" 2> "$OUT/verify-cuda0.err"
-  echo "verify exit status $? in $(( $(date +%s) - start )) s"
+  check $? "verify cuda:0"
+  echo "$(( $(date +%s) - start )) s"
   sed -n '/^## Verdict/,$p' "$OUT/verify-cuda0.md" | head -60
   $BUILD/mlspeed show last --db "$DB" -o csv > "$OUT/verify-cuda0.csv"
 
   step "bf16/fp16 products with cuBLAS's reduced-precision reductions off (--full-precision-reductions)"
   $BUILD/mlspeed verify -d cuda:0 --level op --ops mm,matmul,bmm,addmm,linear --dtypes bfloat16,float16 \
     --size-classes small,boundary --full-precision-reductions --db "$DB" > "$OUT/verify-full-reductions.md" 2>&1
-  echo "verify exit status $?"
+  check $? "verify --full-precision-reductions"
   sed -n '/^## Verdict/,$p' "$OUT/verify-full-reductions.md" | head -20
 
   step "op suite with deterministic algorithms (--deterministic)"
   $BUILD/mlspeed verify -d cuda:0 --level op --deterministic --db "$DB" > "$OUT/verify-deterministic.md" 2>&1
-  echo "verify exit status $?"
+  check $? "verify --deterministic"
   sed -n '/^## Verdict/,$p' "$OUT/verify-deterministic.md" | head -30
 
   step "model checks in tf32, fp16 and bf16 over more seeds (no false alarms)"
   for seed in 1 2 3 4; do
     $BUILD/mlspeed verify -d cuda:0 --level model --model-dtypes tf32,fp16,bf16 --seed $seed --db "$DB" \
       > "$OUT/verify-models-seed$seed.md" 2>&1
-    echo "seed $seed: verify exit status $?"
+    check $? "verify models, seed $seed"
     sed -n '/^## Verdict/,$p' "$OUT/verify-models-seed$seed.md" | head -12
   done
   [ "${MLSPEED_SKIP_TESTS:-0}" = 1 ] || run_tests
-  exit 0
+  finish
 fi
 
 step "devices"
@@ -92,15 +153,16 @@ $BUILD/mlspeed devices | tee -a "$OUT/env.txt"
 step "benchmark: the whole catalogue, full size, cuda:0, natural dtypes"
 DB="$OUT/results.db"
 $BUILD/mlspeed run -d cuda:0 -t bf16 --db "$DB" | tee "$OUT/run-bf16.md"
-echo "run exit status ${PIPESTATUS[0]}"
+check "${PIPESTATUS[0]}" "mlspeed run bf16"
 $BUILD/mlspeed run -w sd15-unet-infer -d cuda:0 -t fp16 --db "$DB" | tee "$OUT/run-sd15-fp16.md"
-echo "run exit status ${PIPESTATUS[0]}"
+check "${PIPESTATUS[0]}" "mlspeed run sd15 fp16"
 
 step "the same results from the database"
 for id in 1 2; do
   $BUILD/mlspeed show $id --db "$DB" -o json > "$OUT/run$id.json"
   $BUILD/mlspeed show $id --db "$DB" -o csv > "$OUT/run$id.csv"
 done
-diff <(sed -n '/^| workload/,$p' "$OUT/run-bf16.md") <($BUILD/mlspeed show 1 --db "$DB" | sed -n '/^| workload/,$p') \
-  && echo "show prints the same table as run"
+diff <(sed -n '/^| workload/,$p' "$OUT/run-bf16.md") <($BUILD/mlspeed show 1 --db "$DB" | sed -n '/^| workload/,$p')
+check $? "show prints the same table as run"
 ls -la "$OUT"
+finish

@@ -1,148 +1,66 @@
-"""The yardstick for mlspeed's numbers: the same workloads in PyTorch eager on the same device.
+#!/usr/bin/env python3
+"""The yardstick for mlspeed's numbers: PyTorch itself running the code users run, timed as mlspeed times.
 
-Times what `mlspeed run -w nanogpt-shakespeare-char,bert-base-infer -t fp32,bf16` times, the same
-way (device events around each iteration, device synchronised after each, warm-up excluded,
-median of the samples), so the two tables can be compared row by row:
+Every workload of mlspeed's catalogue at its default full-size shapes, run by its peer's own code
+(imported from --peers, never copied):
 
-  - bert-base-infer: Hugging Face BertModel (bert-base-uncased config, random weights, SDPA
-    attention), eval mode, inference_mode, cast to bf16 for bf16; batch {1,4} x seq {128,512}.
-  - nanogpt-shakespeare-char: nanoGPT's model.py (6 layers, 6 heads, 384 wide, vocab 65,
-    block 256, dropout 0.2, no bias) and train.py's step: autocast for bf16, fused AdamW
-    (lr 1e-3, betas 0.9/0.99, weight decay 0.1 on 2-D weights), grad-norm clip 1.0; batch 64.
+  resnet50-cifar100, resnet50-food101   torchvision resnet50, Adam, channels-last, autocast
+  distilbert-imdb                       transformers DistilBertForSequenceClassification, last block + head
+  small-transformer-imdb                the Keras example in plain PyTorch (no PyTorch peer)
+  nanogpt-shakespeare-char, gpt2-train  nanoGPT's model.py + train.py's step
+  bert-base-infer                       transformers BertModel, inference_mode
+  sd15-unet-infer                       diffusers UNet2DConditionModel (SD 1.5) + DDIMScheduler.step
+  llama2-7b-generate                    transformers LlamaForCausalLM: pp512 forward, tg128 generate()
+  gpt2-generate                         transformers GPT2LMHeadModel generate(), 4-token prompt, 16 tokens
 
-Usage: python3 scripts/pytorch_reference.py [--device cuda] [--min-time 2]
+each in three modes: eager, torch.compile(model) and torch.compile(model, mode="reduce-overhead")
+(CUDA graphs); training compiles the model and leaves the optimizer step as the user writes it;
+generate() compiles itself from a static cache (see yardstick/generation.py). Each workload's
+module (scripts/yardstick/) says exactly what one iteration is.
+
+Timing, as mlspeed: each iteration is one timed region (CUDA: events on the current stream, the
+end event synchronised; CPU: the host clock); warm-up excluded (eager: --warmup, 1; compiled:
+until two iterations in a row compiled nothing, at least 3, 5 with CUDA graphs); repeated until
+--min-time seconds and at least 3 iterations; the median. fp32 is plain float32 (TF32 off), tf32
+turns TF32 on; fp16/bf16 autocast for training and cast the model for inference.
+
+Output in --out: pytorch.jsonl (one JSON row per workload x dtype x mode x shape, failures
+included) and pytorch-context.json (versions, GPU, date); progress on stderr; a summary table on
+stdout. scripts/speed_table.py compares the rows with mlspeed's.
+
+Rows: status "ok", "unavailable" (cannot run here: no torch.compile in this torch, CUDA graphs on
+the CPU, a dtype this torch cannot autocast on the device, a peer that does not import on the
+CPU) or "error" with error_kind: "harness" (the yardstick's own check or code failed: a parameter
+count that differs from mlspeed's, nothing compiled), "peer" (raised inside torch, transformers,
+diffusers or nanoGPT: a compile or CUDA-graph failure), "oom", or "missing-peer" (a peer that does
+not import on CUDA, where everything must run).
+
+Exit status: 0 when no row is an error; 1 when any is (with --allow-errors, only when a row is
+the yardstick's own "harness" error); 2 for bad arguments; 130 after Ctrl-C (rows kept).
+
+Usage:
+  python3 scripts/pytorch_reference.py --device cuda --out DIR [--workloads LIST] [--dtypes bf16,...]
+      [--modes eager,compile,reduce-overhead] [--batch LIST] [--seq LIST] [--min-time 2] [--peers .peers]
+      [--allow-errors] [--append]
+  (--batch / --seq keep only the default shapes of those sizes, as mlspeed's -b / -s narrow a sweep;
+  --append adds rows to an earlier run's pytorch.jsonl, for a run split over several commands)
+  python3 scripts/pytorch_reference.py --list --out /tmp/x
+
+Peers (--peers, default .peers in the repository): nanoGPT/model.py (karpathy/nanoGPT) and
+diffusers/src (huggingface/diffusers); transformers and torchvision are the installed ones. A
+folder --peers/site, if present, is appended to sys.path for packages a machine lacks.
 """
-import argparse
-import math
-import statistics
-import time
+import os
+import sys
 
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
-
-
-class LayerNorm(nn.Module):
-    def __init__(self, n):
-        super().__init__()
-        self.weight = nn.Parameter(torch.ones(n))
-
-    def forward(self, x):
-        return F.layer_norm(x, self.weight.shape, self.weight, None, 1e-5)
-
-
-class Block(nn.Module):
-    def __init__(self, d, heads, dropout):
-        super().__init__()
-        self.heads, self.dropout = heads, dropout
-        self.ln_1, self.ln_2 = LayerNorm(d), LayerNorm(d)
-        self.c_attn = nn.Linear(d, 3 * d, bias=False)
-        self.attn_proj = nn.Linear(d, d, bias=False)
-        self.c_fc = nn.Linear(d, 4 * d, bias=False)
-        self.mlp_proj = nn.Linear(4 * d, d, bias=False)
-        self.drop = nn.Dropout(dropout)
-
-    def forward(self, x):
-        B, T, C = x.shape
-        q, k, v = self.c_attn(self.ln_1(x)).split(C, dim=2)
-        q, k, v = (t.view(B, T, self.heads, C // self.heads).transpose(1, 2) for t in (q, k, v))
-        y = F.scaled_dot_product_attention(q, k, v, dropout_p=self.dropout if self.training else 0, is_causal=True)
-        x = x + self.drop(self.attn_proj(y.transpose(1, 2).contiguous().view(B, T, C)))
-        return x + self.drop(self.mlp_proj(F.gelu(self.c_fc(self.ln_2(x)))))
-
-
-class GPT(nn.Module):
-    def __init__(self, vocab=65, block=256, layers=6, heads=6, d=384, dropout=0.2):
-        super().__init__()
-        self.wte, self.wpe = nn.Embedding(vocab, d), nn.Embedding(block, d)
-        self.drop = nn.Dropout(dropout)
-        self.h = nn.ModuleList(Block(d, heads, dropout) for _ in range(layers))
-        self.ln_f = LayerNorm(d)
-        for name, p in self.named_parameters():
-            if p.dim() == 2:
-                std = 0.02 / math.sqrt(2 * layers) if name.endswith("proj.weight") else 0.02
-                nn.init.normal_(p, 0.0, std)
-
-    def forward(self, idx):
-        x = self.drop(self.wte(idx) + self.wpe(torch.arange(idx.shape[1], device=idx.device)))
-        for block in self.h:
-            x = block(x)
-        return F.linear(self.ln_f(x), self.wte.weight)
-
-
-def time_iterations(step, device, min_time, warmup=1, min_iterations=3):
-    for _ in range(warmup):
-        step()
-    torch.cuda.synchronize(device)
-    samples = []
-    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-    while sum(samples) < min_time * 1e3 or len(samples) < min_iterations:
-        start.record()
-        step()
-        end.record()
-        end.synchronize()
-        samples.append(start.elapsed_time(end))
-    return statistics.median(samples), len(samples)
-
-
-def nanogpt_step(device, dtype):
-    torch.manual_seed(0)
-    model = GPT().to(device)
-    decay = [p for p in model.parameters() if p.dim() >= 2]
-    no_decay = [p for p in model.parameters() if p.dim() < 2]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}],
-                            lr=1e-3, betas=(0.9, 0.99), fused=True)
-    x = torch.randint(0, 65, (64, 256), device=device)
-    y = torch.randint(0, 65, (64, 256), device=device)
-    autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=dtype == torch.bfloat16)
-
-    def step():
-        with autocast:
-            logits = model(x)
-            loss = F.cross_entropy(logits.view(-1, 65), y.view(-1))
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        opt.zero_grad(set_to_none=True)
-
-    return step
-
-
-def bert_forward(device, dtype, batch, seq):
-    from transformers import BertConfig, BertModel
-
-    torch.manual_seed(0)
-    model = BertModel(BertConfig(attn_implementation="sdpa")).eval().to(device=device, dtype=dtype)
-    ids = torch.randint(0, 30522, (batch, seq), device=device)
-
-    def step():
-        with torch.inference_mode():
-            model(input_ids=ids)
-
-    return step
-
-
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--device", default="cuda")
-    parser.add_argument("--min-time", type=float, default=2.0)
-    args = parser.parse_args()
-    torch.backends.cuda.matmul.allow_tf32 = False  # fp32 means fp32, as in mlspeed
-    torch.backends.cudnn.allow_tf32 = False
-    device = torch.device(args.device)
-    print(f"PyTorch {torch.__version__}, {torch.cuda.get_device_name(device)}, eager, "
-          f"median of >= {args.min_time} s of iterations after 1 warm-up\n")
-    print("| workload | dtype | batch | seq | ms/iter (PyTorch eager) | iterations |")
-    print("| :-- | :-- | --: | --: | --: | --: |")
-    for dtype, name in ((torch.float32, "fp32"), (torch.bfloat16, "bf16")):
-        ms, n = time_iterations(nanogpt_step(device, dtype), device, args.min_time)
-        print(f"| nanogpt-shakespeare-char | {name} | 64 | 256 | {ms:.2f} | {n} |", flush=True)
-    for dtype, name in ((torch.float32, "fp32"), (torch.bfloat16, "bf16")):
-        for seq in (128, 512):
-            for batch in (1, 4):
-                ms, n = time_iterations(bert_forward(device, dtype, batch, seq), device, args.min_time)
-                print(f"| bert-base-infer | {name} | {batch} | {seq} | {ms:.2f} | {n} |", flush=True)
-
+sys.dont_write_bytecode = True  # no __pycache__ in the working tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 if __name__ == "__main__":
-    main()
+    try:
+        from yardstick.runner import main
+
+        sys.exit(main())
+    except KeyboardInterrupt:  # before the first row (imports, context): nothing to keep
+        print("pytorch_reference: interrupted", file=sys.stderr)
+        sys.exit(130)
