@@ -14,21 +14,23 @@
 #include <set>
 #include <tuple>
 
-#include "mlspeed/bench/step_driver.h"
 #include "mlspeed/compat/torch_compat.h"
 #include "mlspeed/core/errors.h"
 #include "mlspeed/core/text.h"
 #include "mlspeed/device/device.h"
 #include "mlspeed/text/gpt2_bpe.h"
 #include "mlspeed/verify/compare.h"
+#include "mlspeed/verify/model_check_kit.h"
 #include "mlspeed/verify/model_detectors.h"
+#include "mlspeed/verify/step_checks.h"
 #include "mlspeed/workloads/generation.h"
 #include "mlspeed/workloads/workload.h"
 
 namespace mlspeed::verify {
 namespace {
 
-const c10::Device kCpu(c10::kCPU);
+using namespace models;  // the kit every model check shares
+
 constexpr const char* kTextWorkload = "gpt2-generate";
 constexpr const char* kTextPrompt = "The rain in Spain";  // seed 000
 constexpr int64_t kTextNewTokens = 16;
@@ -64,102 +66,6 @@ Shape small_shape(const Workload& w, const WorkloadSize& size) {
   const auto cost = [](const Shape& s) { return std::make_pair(s.batch * std::max<int64_t>(s.seq, 1), s.new_tokens); };
   return *std::min_element(shapes.begin(), shapes.end(),
                            [&](const Shape& a, const Shape& b) { return cost(a) < cost(b); });
-}
-
-std::string shape_text(const Shape& s) {
-  std::string text = "batch " + std::to_string(s.batch);
-  if (s.seq > 0) text += ", seq " + std::to_string(s.seq);
-  if (s.new_tokens > 0) text += ", new tokens " + std::to_string(s.new_tokens);
-  return text;
-}
-
-// Dropout draws from the device's random stream, which is not the CPU's: verification turns it
-// off in every module. BatchNorm stays in training mode (its batch statistics are deterministic).
-void without_dropout(torch::nn::Module& model) {
-  const bool training = model.is_training();
-  model.eval();
-  if (!training) return;
-  for (const auto& m : model.modules(/*include_self=*/false))
-    if (m->as<torch::nn::BatchNorm2d>() || m->as<torch::nn::BatchNorm1d>()) m->train();
-}
-
-std::map<std::string, at::Tensor> snapshot(torch::nn::Module& model) {
-  std::map<std::string, at::Tensor> out;
-  for (const auto& p : model.named_parameters()) out.emplace(p.key(), p.value().detach().to(kCpu, at::kFloat).clone());
-  return out;
-}
-
-struct Opened {
-  std::unique_ptr<Session> session;
-  double seconds = 0;
-};
-
-// The run of one pass: what the device produced, inside its scope, then the CPU's.
-class Stopwatch {
- public:
-  double seconds() const {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  }
-
- private:
-  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
-};
-
-struct Context {
-  const Target& target;
-  const Workload& workload;
-  const std::string& size;
-  Precision precision;
-  Shape shape;
-  OpenOptions open;
-};
-
-CheckResult base_row(const Context& c, const std::string& pass, BugClass bug_class) {
-  CheckResult row;
-  row.device = c.target.facts.id;
-  row.level = Level::model;
-  row.check = c.workload.name();
-  row.variant = c.size;
-  row.dtype = std::string(name(c.precision));
-  row.shape = shape_text(c.shape);
-  row.pass = pass;
-  row.bug_class = bug_class;
-  row.tf32 = compat::tf32_matmul_enabled();
-  record_flags(row);
-  return row;
-}
-
-std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
-
-void set_failure(CheckResult& row, Outcome outcome, const std::string& message) {
-  row.outcome = outcome;
-  row.message = message;
-}
-
-// Runs `body` for `row`, turning exceptions into the row's outcome.
-template <typename Body>
-void guarded(CheckResult& row, Body&& body) {
-  try {
-    body();
-  } catch (...) {
-    record_failure(row, std::current_exception());
-  }
-}
-
-std::unique_ptr<Session> open_prepared(const Context& c, const c10::Device& device, Precision precision) {
-  std::unique_ptr<Session> session = c.workload.open(c.size, device, precision, c.open);
-  session->prepare(c.shape);
-  without_dropout(session->model());
-  return session;
-}
-
-// Fallback warnings seen inside a scope make the row "not tested"; returns whether they did.
-bool fell_back(CheckResult& row, const DeviceScope& scope) {
-  const std::vector<std::string> fallbacks = scope.fallbacks();
-  if (fallbacks.empty()) return false;
-  row.fallback = fallbacks.front();
-  set_failure(row, Outcome::not_tested, "ran on the CPU instead of the device: " + first_line(fallbacks.front()));
-  return true;
 }
 
 // Every parameter of the device's model must start equal to the CPU's (rounded to the device's
@@ -338,99 +244,6 @@ void forward_and_gradients(const Context& c, const std::function<void(CheckResul
   emit(gradient_row);
 }
 
-struct Steps {
-  std::vector<double> losses;  // each step's loss, before its update
-  std::vector<bool> updated;   // whether the step changed any parameter (with `watch_updates`)
-  std::string how;             // how the steps ran, when not plainly eager (CUDA graphs)
-};
-
-// The steps as `mlspeed run` times them: on a device with CUDA graphs, the first step eager, then
-// the step recorded once and replayed, so that a recording that changes the numbers fails the
-// curve. `watch_updates`: compare the parameters before and after each step, to see the steps that
-// fp16 loss scaling skipped.
-Steps run_steps(Session& session, const c10::Device& device, int64_t steps, bool watch_updates) {
-  Steps out;
-  StepDriver driver(session, device, /*graphs_asked=*/true);
-  for (int64_t i = 0; i < steps; ++i) {
-    std::vector<at::Tensor> before;
-    if (watch_updates)
-      for (const at::Tensor& p : session.model().parameters()) before.push_back(p.detach().clone());
-    if (i == 0) {
-      driver.warm_up();
-    } else {
-      if (i == 1) driver.record();
-      driver.step();
-    }
-    out.losses.push_back(session.last_output().to(kCpu, at::kDouble).item<double>());
-    if (!watch_updates) continue;
-    const std::vector<at::Tensor> after = session.model().parameters();
-    bool changed = false;
-    for (size_t k = 0; k < after.size() && !changed; ++k) changed = !after[k].detach().equal(before[k]);
-    out.updated.push_back(changed);
-  }
-  if (driver.use() == GraphUse::step)
-    out.how = "steps 2 to " + std::to_string(steps) + " replayed from one CUDA graph, as `mlspeed run` times them";
-  else if (driver.use() == GraphUse::eager)
-    out.how = "eager steps: " + driver.note();
-  return out;
-}
-
-void training(const Context& c, int64_t steps, const std::function<void(CheckResult)>& emit) {
-  CheckResult row = base_row(c, "training", BugClass::training);
-  Stopwatch clock;
-  guarded(row, [&] {
-    // fp16 trains with loss scaling, which skips the updates whose gradients overflow.
-    const bool scaled = c.precision == Precision::fp16;
-    Steps device;
-    std::map<std::string, at::Tensor> device_before, device_after;
-    {
-      DeviceScope scope(c.target);
-      std::unique_ptr<Session> session = open_prepared(c, c.target.device, c.precision);
-      device_before = snapshot(session->model());
-      device = run_steps(*session, c.target.device, steps, scaled);
-      device_after = snapshot(session->model());
-      if (fell_back(row, scope)) return;
-    }
-    std::unique_ptr<Session> session = open_prepared(c, kCpu, Precision::fp32);
-    const auto cpu_before = snapshot(session->model());
-    const std::vector<double> cpu_losses = run_steps(*session, kCpu, steps, false).losses;
-    const auto cpu_after = snapshot(session->model());
-
-    const int64_t skipped = std::count(device.updated.begin(), device.updated.end(), false);
-    const std::vector<double> expected = skipped > 0 ? after_same_updates(cpu_losses, device.updated) : cpu_losses;
-    const at::Tensor reference = at::tensor(expected, at::kDouble);
-    const Tolerance tolerance = model_tolerance(c.precision, ModelQuantity::loss_curve, reference);
-    record(row, compare(at::tensor(device.losses, at::kDouble), reference, tolerance));
-    const std::vector<std::string> frozen = unchanged_parameters(device_before, device_after, cpu_before, cpu_after);
-    CurveVerdict curve = judge_training_curve(device.losses, expected, tolerance);
-    if (skipped > 0) {
-      const std::string count = std::to_string(skipped) + " of " + std::to_string(steps) + " steps";
-      if (skipped > steps / 4) {
-        curve.passed = false;
-        curve.message = "fp16 loss scaling skipped " + count +
-                        " on the device (their gradients were not finite at every scale tried); " + curve.message;
-      } else {
-        curve.message += " (" + count +
-                         " skipped by fp16 loss scaling, which starts at a scale of 65536 and halves it on "
-                         "overflow; each loss is compared with the CPU's after as many updates)";
-      }
-    }
-    if (!frozen.empty()) {
-      const size_t changed_on_cpu = static_cast<size_t>(std::count_if(
-          cpu_before.begin(), cpu_before.end(), [&](const auto& p) { return !p.second.equal(cpu_after.at(p.first)); }));
-      set_failure(row, Outcome::fail,
-                  "a parameter update of zero: " + std::to_string(frozen.size()) + " of the " +
-                      std::to_string(changed_on_cpu) + " parameters that change on the CPU stay unchanged after " +
-                      std::to_string(steps) + " steps on the device (first: " + frozen.front() + "); " + curve.message);
-      return;
-    }
-    row.outcome = curve.passed ? Outcome::pass : Outcome::fail;
-    row.message = curve.message + (device.how.empty() ? "" : "; " + device.how);
-  });
-  row.seconds = clock.seconds();
-  emit(row);
-}
-
 // A margin within twice the logits' tolerance may be a tie the device breaks the other way.
 double margin_tolerance(Precision precision, Session& cpu_session) {
   at::NoGradGuard no_grad;
@@ -467,55 +280,6 @@ void generation(const Context& c, const std::function<void(CheckResult)>& emit) 
     row.message = verdict.message;
     row.tolerance = "greedy tokens equal, except after a step whose CPU top-2 logit margin is within twice the "
                     "logits' tolerance";
-  });
-  row.seconds = clock.seconds();
-  emit(row);
-}
-
-// The tolerance between a step replayed from a CUDA graph and the same step run eagerly on the
-// same device: the same kernels on the same inputs, so equal but for the order in which an
-// atomic reduction happened to add; tokens exactly.
-Tolerance replay_tolerance(const at::Tensor& output, Precision precision) {
-  Tolerance t;
-  if (!at::isFloatingType(output.scalar_type())) {
-    t.exact = true;
-    t.description = "replay and eager step equal";
-  } else {
-    const bool full = precision == Precision::fp32 || precision == Precision::tf32;
-    t.rtol = full ? 1e-5 : 1e-2;
-    t.atol = full ? 1e-6 : 1e-3;
-    t.description = printf_string("replay against the eager step: rtol %g, atol %g", t.rtol, t.atol);
-  }
-  return t;
-}
-
-// Inference and generation on a device with CUDA graphs: the step `mlspeed run` times (recorded
-// once, replayed) computes what the eager step computes. (Training's graph is checked by its loss
-// curve against the CPU.)
-void step_replay(const Context& c, const std::function<void(CheckResult)>& emit) {
-  CheckResult row = base_row(c, "step", BugClass::model);
-  Stopwatch clock;
-  guarded(row, [&] {
-    DeviceScope scope(c.target);
-    std::unique_ptr<Session> session = open_prepared(c, c.target.device, c.precision);
-    StepDriver driver(*session, c.target.device, /*graphs_asked=*/true);
-    driver.warm_up();
-    const at::Tensor eager = session->last_output().to(kCpu).clone();
-    driver.record();
-    if (driver.use() == GraphUse::eager) {
-      set_failure(row, Outcome::skipped, "the step runs eagerly, as the other checks ran it: " + driver.note());
-      return;
-    }
-    driver.step();
-    synchronize(c.target.device);
-    const at::Tensor replayed = session->last_output().to(kCpu);
-    if (fell_back(row, scope)) return;
-    const bool tokens = !at::isFloatingType(eager.scalar_type());
-    const at::Tensor reference = tokens ? eager : eager.to(at::kDouble);
-    record(row, compare(tokens ? replayed : replayed.to(at::kDouble), reference, replay_tolerance(eager, c.precision)));
-    row.message = (row.outcome == Outcome::pass ? "the CUDA graph replay computes what the eager step computes: "
-                                                : "the CUDA graph replay changes the step's output: ") +
-                  row.message;
   });
   row.seconds = clock.seconds();
   emit(row);
