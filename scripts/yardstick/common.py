@@ -168,6 +168,20 @@ def grad_scaler(device, dtype_name):
     return torch.cuda.amp.GradScaler(enabled=enabled and device.type == "cuda")
 
 
+def classifier_step(model, optimizer, scaler, ctx, inputs, labels):
+    """The seeds' training loop for a classifier (ResNet-50, the Keras small transformer): cross-entropy
+    under autocast, the scaler's backward, step and update; no clipping."""
+    def step():
+        optimizer.zero_grad(set_to_none=True)
+        with ctx():
+            loss = torch.nn.functional.cross_entropy(model(inputs), labels)
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+
+    return step
+
+
 def fused_kwargs(optimizer_class, device):
     """fused=True where the optimizer has it and the device is CUDA (as nanoGPT's configure_optimizers)."""
     fused = device.type == "cuda" and "fused" in inspect.signature(optimizer_class).parameters

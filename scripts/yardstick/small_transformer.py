@@ -23,7 +23,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .common import Shape, Step, autocast, check_count, compile_module, count_params, fused_kwargs, grad_scaler
+from .common import Shape, Step, autocast, check_count, classifier_step, compile_module, count_params, fused_kwargs, \
+    grad_scaler
 
 # The example's sizes (full) and mlspeed's tiny size.
 SIZES = {
@@ -143,15 +144,7 @@ class _Session:
         ids = torch.randint(2, self.vocab, (shape.batch, shape.seq), generator=generator).to(self.device)
         labels = torch.randint(CLASSES, (shape.batch,), generator=generator).to(self.device)
 
-        def step():
-            optimizer.zero_grad(set_to_none=True)
-            with ctx():
-                loss = F.cross_entropy(model(ids), labels)
-            scaler.scale(loss).backward()
-            scaler.step(optimizer)
-            scaler.update()
-
-        return Step(step, shape.batch, "samples")
+        return Step(classifier_step(model, optimizer, scaler, ctx, ids, labels), shape.batch, "samples")
 
     def close(self):
         self.model = self.optimizer = None

@@ -10,10 +10,9 @@ workloads/resnet50.cpp does (the seed's loop):
 Synthetic images (uniform [0, 1)) and labels, made once.
 """
 import torch
-import torch.nn.functional as F
 
-from .common import Shape, Step, Unavailable, autocast, check_count, compile_module, count_params, fused_kwargs, \
-    grad_scaler
+from .common import Shape, Step, Unavailable, autocast, check_count, classifier_step, compile_module, count_params, \
+    fused_kwargs, grad_scaler
 
 
 class ResNet50Training:
@@ -56,15 +55,7 @@ class _Session:
         x = x.to(self.device).contiguous(memory_format=torch.channels_last)
         y = y.to(self.device)
 
-        def step():
-            optimizer.zero_grad(set_to_none=True)
-            with ctx():
-                loss = F.cross_entropy(model(x), y)
-            scaler.scale(loss).backward()
-            scaler.step(optimizer)
-            scaler.update()
-
-        return Step(step, shape.batch, "images")
+        return Step(classifier_step(model, optimizer, scaler, ctx, x, y), shape.batch, "images")
 
     def close(self):
         self.model = self.optimizer = None
