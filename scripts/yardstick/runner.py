@@ -12,6 +12,7 @@ import traceback
 import torch
 
 from . import common
+from .profile import profile_iterations
 from .common import (DTYPES, HERE, MODES, HarnessError, Unavailable, compile_available, compile_events,
                      cudagraph_skips, free_memory, measure, median, reset_compiler, set_tf32, warm_up)
 
@@ -74,6 +75,10 @@ def parse_args(argv, workloads):
                         "out of memory) or a peer did not import; the yardstick's own failures still exit 1")
     p.add_argument("--append", action="store_true",
                    help="add to DIR/pytorch.jsonl instead of starting it anew (runs split by workload)")
+    p.add_argument("--profile", default="", metavar="DIR",
+                   help="after timing each configuration, profile 5 more iterations with torch.profiler and write "
+                        "DIR/<configuration>.trace.json (compare with mlspeed run --profile: "
+                        "scripts/profile_compare.py)")
     p.add_argument("--list", action="store_true", help="print the workloads and their shapes, and exit")
     args = p.parse_args(argv)
     args.workloads = parse_list(args.workloads, list(workloads), "workloads")
@@ -187,7 +192,8 @@ def base_row(workload, size, dtype, mode, shape, device):
                 new_tokens=shape.new_tokens, mode=mode, device=str(device), job=workload.job,
                 peer="; ".join(workload.peers), status=None, message="", error_kind=None, median_ms=None,
                 iterations=0, warmup=0, samples_ms=[], first_token_ms=None, first_token_samples_ms=[],
-                ms_per_token=None, tokens_per_s=None, items_per_s=None, item_unit=None, peak_memory_bytes=None)
+                ms_per_token=None, tokens_per_s=None, items_per_s=None, item_unit=None, peak_memory_bytes=None,
+                profile=None)
 
 
 def run_configuration(session, workload, size, dtype, mode, shape, device, args):
@@ -231,6 +237,8 @@ def run_configuration(session, workload, size, dtype, mode, shape, device, args)
                 notes.append(f"inductor skipped CUDA graphs ({skips}; TORCH_LOGS=perf_hints says why)")
         if device.type == "cuda":
             row["peak_memory_bytes"] = torch.cuda.max_memory_allocated(device)
+        if args.profile:
+            row["profile"] = profile_iterations(step.run, device, args.profile, row)
         row["message"] = "; ".join(notes)
     except KeyboardInterrupt:
         raise
@@ -306,6 +314,8 @@ def main(argv=None):
         raise SystemExit(usage_error(f"no workload of {', '.join(args.workloads)} has size {', '.join(args.sizes)}"))
     common.set_peers_dir(args.peers)
     os.makedirs(args.out, exist_ok=True)
+    if args.profile:
+        os.makedirs(args.profile, exist_ok=True)
     ctx = context(args, device)
     context_file = os.path.join(args.out, "pytorch-context.json")
     if args.append and os.path.isfile(context_file):  # keep every run's context

@@ -61,6 +61,8 @@ INSTANTIATE_TEST_SUITE_P(
         Case{{"--min-time", "0"}, "--min-time: '0' must be greater than 0"},
         Case{{"--seed", "x"}, "--seed: 'x' is not a whole number"},
         Case{{"--bogus"}, "--bogus"},
+        Case{{"--profile", "/proc/version/traces"}, "--profile: cannot use '/proc/version/traces' as a folder: "},
+        Case{{"--profile", ""}, "--profile: the folder name is empty"},
         Case{{"-b", "1", "-b", "4"}, "--batch was given 2 times; give it once, with a comma list (e.g. --batch 1,4)"}),
     [](const ::testing::TestParamInfo<Case>& info) {
       std::string name = std::to_string(info.index);

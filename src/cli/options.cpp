@@ -84,6 +84,15 @@ std::vector<OptionSpec> make_table() {
          if (t != "on" && t != "off") throw UsageError("--graphs: unknown value '" + t + "'; choose from: on, off");
          o.graphs = t == "on";
        }},
+      {"--profile", "DIR",
+       "after timing each configuration, run 5 more steps under LibTorch's profiler (Kineto) and write "
+       "DIR/<configuration>.trace.json (Perfetto, chrome://tracing) and .ops.csv (time per kernel or op); "
+       "prints the 10 longest and how busy the device was",
+       "off",
+       [](RunOptions& o, const std::string& t) {
+         if (t.empty()) throw UsageError("--profile: the folder name is empty");
+         o.profile = t == "off" ? "" : t;
+       }},
       {"-o,--format", "FORMAT", "output: md, json, jsonl, csv", "md",
        [](RunOptions& o, const std::string& t) {
          if (!parse_format(t))

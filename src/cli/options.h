@@ -30,6 +30,7 @@ struct RunOptions {
   std::string weights;             // empty: random weights
   std::string data;                // empty: synthetic data
   bool graphs = true;              // CUDA graphs on CUDA devices (--graphs on|off)
+  std::string profile;             // folder for --profile's traces; empty: no profiling
 };
 
 struct OptionSpec {

@@ -163,6 +163,30 @@ TEST(Run, ThreadsCanBeSetAndAreRecordedInEveryRow) {
   }
 }
 
+TEST(Run, ProfileWritesATraceAndATablePerConfigurationAndKeepsTheTimedRows) {
+  TempDir dir;
+  const std::string folder = dir.file("profiles/nested");
+  const auto r = run_cli({"run", "-w", "bert-base-infer", "-d", "cpu", "--sizes", "tiny", "-b", "1,2", "-s", "16",
+                          "-n", "2", "-o", "jsonl", "--no-db", "--profile", folder});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto rows = parse_results(Format::jsonl, r.out);
+  ASSERT_EQ(rows.size(), 2u);
+  for (const auto& row : rows) EXPECT_EQ(row.samples_ms.size(), 2u) << "profiling adds no timed samples";
+  for (const char* stem : {"bert-base-infer-tiny-cpu-fp32-b1-s16", "bert-base-infer-tiny-cpu-fp32-b2-s16"}) {
+    const auto trace = read_whole_file(folder + "/" + stem + ".trace.json");
+    ASSERT_TRUE(trace) << stem;
+    EXPECT_NE(trace->find("\"aten::addmm\""), std::string::npos);
+    EXPECT_NE(trace->find("\"steps\":5"), std::string::npos);
+    const auto csv = read_whole_file(folder + "/" + stem + ".ops.csv");
+    ASSERT_TRUE(csv) << stem;
+    EXPECT_EQ(csv->rfind("name,where,calls_per_step,us_per_step,share\n", 0), 0u);
+    EXPECT_NE(csv->find("aten::addmm,host,"), std::string::npos) << *csv;
+  }
+  EXPECT_NE(r.err.find("profile of bert-base-infer tiny cpu fp32 b=2 s=16 (5 steps, " + folder), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("host ops "), std::string::npos);
+}
+
 TEST(Run, CtrlCKeepsTheCompletedRowsAndSaysHowMany) {
   TempDir dir;
   const std::string db = dir.file("r.db");

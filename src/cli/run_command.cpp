@@ -12,6 +12,7 @@
 #include "mlspeed/bench/progress.h"
 #include "mlspeed/bench/runner.h"
 #include "mlspeed/core/errors.h"
+#include "mlspeed/core/files.h"
 #include "mlspeed/core/text.h"
 #include "mlspeed/results/database.h"
 #include "mlspeed/results/printers.h"
@@ -37,6 +38,7 @@ TimingPolicy make_policy(const RunOptions& o) {
   if (o.iterations) policy.iterations = static_cast<int>(*o.iterations);
   policy.min_time_s = o.min_time;
   policy.graphs = o.graphs;
+  policy.profile_dir = o.profile;
   return policy;
 }
 
@@ -56,6 +58,10 @@ int run_command(const RunOptions& options, const std::string& command_line) {
   apply_threads(options.threads);  // before the CPU's peak is measured
   const std::vector<DeviceFacts> devices = chosen_devices(options);
   const std::vector<Configuration> plan = expand(make_request(options, devices));
+  if (!options.profile.empty()) {
+    const std::string why = make_directories(options.profile);
+    if (!why.empty()) throw UsageError("--profile: cannot use '" + options.profile + "' as a folder: " + why);
+  }
   std::unique_ptr<Database> db;
   if (!options.no_db) db = std::make_unique<Database>(options.db.empty() ? Database::default_path() : options.db);
 
@@ -76,6 +82,7 @@ int run_command(const RunOptions& options, const std::string& command_line) {
   const int64_t run_id = db ? db->begin_run(context) : 0;
   int done = 0, stored = 0, errors = 0;
   std::string store_failure;
+  std::string profile_report;  // printed after its row, not across the live progress line
   auto on_result = [&](Result& r) {
     ++done;
     if (r.status == Status::error) ++errors;
@@ -89,12 +96,15 @@ int run_command(const RunOptions& options, const std::string& command_line) {
     }
     printer->row(r);
     std::cout.flush();
+    std::cerr << profile_report;
+    profile_report.clear();
   };
 
   std::optional<InterruptScope> interrupt(std::in_place, "the current iteration");
   const auto progress = make_progress(isatty(STDERR_FILENO));
   const SweepRequest request = make_request(options, devices);
   Runner runner(make_policy(options), request.open, context, *progress, InterruptScope::flag());
+  runner.on_profile([&](const std::string& report) { profile_report = report; });
   bool completed = false;
   try {
     completed = runner.run(plan, on_result);

@@ -3,15 +3,20 @@
 #include <ATen/Context.h>
 #include <c10/core/Device.h>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <utility>
 
 #include "mlspeed/bench/failure.h"
+#include "mlspeed/bench/profile_summary.h"
 #include "mlspeed/bench/step_driver.h"
 #include "mlspeed/compat/torch_compat.h"
+#include "mlspeed/bench/stats.h"
 #include "mlspeed/core/errors.h"
+#include "mlspeed/core/files.h"
 #include "mlspeed/core/text.h"
+#include "mlspeed/device/profiler.h"
 #include "mlspeed/device/timer.h"
 
 namespace mlspeed {
@@ -21,6 +26,19 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// A file name for one configuration's profile: "bert-base-infer-full-cuda0-bf16-b4-s512".
+std::string profile_stem(const Configuration& c) {
+  std::string device;
+  for (char ch : c.device.id)
+    if (ch != ':') device += ch;
+  std::string stem = c.workload->name() + "-" + c.size + "-" + device + "-" + std::string(name(c.precision)) + "-b" +
+                     std::to_string(c.shape.batch);
+  if (c.shape.seq > 0) stem += "-s" + std::to_string(c.shape.seq);
+  if (c.shape.new_tokens > 0) stem += "-g" + std::to_string(c.shape.new_tokens);
+  if (c.repetition > 0) stem += "-r" + std::to_string(c.repetition);
+  return stem;
 }
 
 // The model a run currently holds, with the failure to build it if it could not be built.
@@ -201,7 +219,28 @@ bool Runner::measure(const Configuration& config, Session& session, Result& resu
     if (finished) break;
   }
   result.peak_memory_bytes = peak_memory(device);
+  if (!policy_.profile_dir.empty()) profile(config, driver, result);
   return true;
+}
+
+void Runner::profile(const Configuration& config, StepDriver& driver, const Result& result) {
+  const c10::Device device = torch_device(config.device);
+  const int steps = std::max(policy_.profile_steps, 1);
+  progress_.phase(printf_string("profiling %d steps", steps));
+  // Steps run as they were timed (replays where graphs are used), after the timed samples.
+  const std::vector<ProfiledEvent> events = capture_profile(device, [&] {
+    for (int i = 0; i < steps; ++i) driver.step();
+    synchronize(device);
+  });
+  const ProfileSummary summary = summarise(events, steps);
+  const std::string base = policy_.profile_dir + "/" + profile_stem(config);
+  // A profile that cannot be written costs the row nothing: its samples are already taken.
+  std::string why = write_whole_file(base + ".trace.json", trace_json(events, steps, describe(config)));
+  if (why.empty()) why = write_whole_file(base + ".ops.csv", ops_csv(summary));
+  if (!profile_report_) return;
+  if (!why.empty()) return profile_report_("profile of " + describe(config) + " not written: " + why + "\n");
+  profile_report_("profile of " + describe(config) + " (" + std::to_string(steps) + " steps, " + base +
+                  ".trace.json):\n" + format_top(summary, 10, median(result.samples_ms)));
 }
 
 double Runner::seconds_left(double current_left) const {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <functional>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "mlspeed/bench/plan.h"
@@ -22,6 +23,10 @@ struct TimingPolicy {
   int min_iterations = 3;         // ...and at least this many iterations
   int max_iterations = 10000;
   bool graphs = true;  // CUDA devices replay each step from a graph where the step allows it
+  // After timing, this many more steps run under LibTorch's profiler, their trace and summary
+  // written into profile_dir (run --profile); off when the folder is empty.
+  std::string profile_dir;
+  int profile_steps = 5;
 };
 
 class Runner {
@@ -37,6 +42,9 @@ class Runner {
   // already completed.
   bool run(const std::vector<Configuration>& plan, const std::function<void(Result&)>& on_result);
 
+  // Receives what --profile found for each configuration, as lines for a person to read.
+  void on_profile(std::function<void(const std::string& report)> report) { profile_report_ = std::move(report); }
+
  private:
   Result blank_result(const Configuration& config) const;
   // The refusal of a configuration whose memory estimate exceeds the device's free memory;
@@ -44,6 +52,8 @@ class Runner {
   std::optional<std::string> too_large(const Configuration& config, bool model_open) const;
   // Times one configuration; returns false if stopped part-way.
   bool measure(const Configuration& config, class Session& session, Result& result);
+  // Profiles policy_.profile_steps more steps and writes their trace and summary.
+  void profile(const Configuration& config, class StepDriver& driver, const Result& result);
   // Whole-sweep estimate: what is left of this configuration, plus the remaining ones at the
   // average wall time of those completed so far.
   double seconds_left(double current_left) const;
@@ -53,6 +63,7 @@ class Runner {
   const RunContext& context_;
   Progress& progress_;
   const std::atomic<bool>& stop_;
+  std::function<void(const std::string&)> profile_report_;
   int current_index_ = 0;
   int total_ = 0;
   std::chrono::steady_clock::time_point current_start_;

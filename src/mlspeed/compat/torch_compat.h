@@ -241,4 +241,24 @@ class WarningCapture {
   bool warn_always_;
 };
 
+// A profiler event's start and duration in microseconds. LibTorch 1.13's KinetoEvent counts
+// microseconds (startUs, durationUs); 2.x counts nanoseconds (startNs, durationNs), and its
+// durationUs is a field only the mobile profiler fills. Chosen by what the type has, not by
+// version number, since the change landed between releases.
+template <class Event, class = void>
+struct EventCountsNs : std::false_type {};
+template <class Event>
+struct EventCountsNs<Event, std::void_t<decltype(std::declval<const Event&>().durationNs())>> : std::true_type {};
+
+template <class Event>
+double event_start_us(const Event& e) {
+  if constexpr (EventCountsNs<Event>::value) return static_cast<double>(e.startNs()) / 1e3;
+  else return static_cast<double>(e.startUs());
+}
+template <class Event>
+double event_duration_us(const Event& e) {
+  if constexpr (EventCountsNs<Event>::value) return static_cast<double>(e.durationNs()) / 1e3;
+  else return static_cast<double>(e.durationUs());
+}
+
 }  // namespace mlspeed::compat

@@ -30,6 +30,28 @@ std::optional<std::string> read_whole_file(const std::string& path) {
   return content;
 }
 
+std::string write_whole_file(const std::string& path, const std::string& contents) {
+  // Written beside the target and renamed over it, so a reader never sees half a file.
+  const std::string partial = path + ".partial";
+  {
+    std::ofstream out(partial, std::ios::binary | std::ios::trunc);
+    if (!out) return "cannot write '" + partial + "': " + std::strerror(errno);
+    out << contents;
+    out.flush();
+    if (!out) {
+      const std::string why = "writing '" + partial + "' failed: " + std::strerror(errno);
+      std::remove(partial.c_str());
+      return why;
+    }
+  }
+  if (std::rename(partial.c_str(), path.c_str()) != 0) {
+    const std::string why = "cannot rename '" + partial + "' to '" + path + "': " + std::strerror(errno);
+    std::remove(partial.c_str());
+    return why;
+  }
+  return "";
+}
+
 std::string parent_directory(const std::string& path) {
   const auto slash = path.find_last_of('/');
   if (slash == std::string::npos) return "";

@@ -18,6 +18,9 @@ std::string make_directories(const std::string& path);
 // The whole file as bytes; empty when it cannot be opened or read (errno says why).
 std::optional<std::string> read_whole_file(const std::string& path);
 
+// Replaces `path` with `contents`; returns an empty string on success, else why it failed.
+std::string write_whole_file(const std::string& path, const std::string& contents);
+
 // Like `rm -rf`; errors are ignored (used to clean up temporary folders).
 void remove_tree(const std::string& path);
 

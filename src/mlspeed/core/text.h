@@ -14,6 +14,8 @@ std::string format_duration(double seconds);     // "850 ms", "12.3 s", "4m05s"
 std::string format_flops(double flops_per_second);  // "989 TFLOP/s"
 std::string format_count(double value);          // "124.4M", "10.6M", "65", "1.11"
 std::string now_iso8601();                       // UTC, "2026-11-23T01:47:52Z"
+// One CSV cell (RFC 4180): quoted only when it holds a comma, a quote or a line break.
+std::string csv_cell(const std::string& text);
 
 // A markdown table, every column padded to one width (UTF-8 aware: "±" is one column); columns
 // whose `right_aligned` entry is true are right-aligned. Cells are kept on one line and their '|'

@@ -44,9 +44,9 @@ at::Tensor BertEmbeddingsImpl::forward(const at::Tensor& input_ids, const at::Te
 }
 
 BertSelfAttentionImpl::BertSelfAttentionImpl(const BertConfig& config)
-    : query(register_module("query", torch::nn::Linear(config.hidden_size, config.hidden_size))),
-      key(register_module("key", torch::nn::Linear(config.hidden_size, config.hidden_size))),
-      value(register_module("value", torch::nn::Linear(config.hidden_size, config.hidden_size))),
+    : query(register_module("query", mlspeed::nn::Linear(config.hidden_size, config.hidden_size))),
+      key(register_module("key", mlspeed::nn::Linear(config.hidden_size, config.hidden_size))),
+      value(register_module("value", mlspeed::nn::Linear(config.hidden_size, config.hidden_size))),
       num_heads_(config.num_attention_heads),
       dropout_(config.attention_probs_dropout_prob) {
   TORCH_CHECK(config.hidden_size % config.num_attention_heads == 0, "[BERT] hidden_size ", config.hidden_size,
@@ -67,7 +67,7 @@ at::Tensor BertSelfAttentionImpl::forward(const at::Tensor& hidden, const at::Te
 }
 
 BertResidualOutputImpl::BertResidualOutputImpl(const BertConfig& config, int64_t in_features)
-    : dense(register_module("dense", torch::nn::Linear(in_features, config.hidden_size))),
+    : dense(register_module("dense", mlspeed::nn::Linear(in_features, config.hidden_size))),
       LayerNorm(register_module("LayerNorm", layer_norm(config))),
       dropout(register_module("dropout", torch::nn::Dropout(config.hidden_dropout_prob))) {}
 
@@ -84,7 +84,7 @@ at::Tensor BertAttentionImpl::forward(const at::Tensor& hidden, const at::Tensor
 }
 
 BertIntermediateImpl::BertIntermediateImpl(const BertConfig& config)
-    : dense(register_module("dense", torch::nn::Linear(config.hidden_size, config.intermediate_size))) {}
+    : dense(register_module("dense", mlspeed::nn::Linear(config.hidden_size, config.intermediate_size))) {}
 
 at::Tensor BertIntermediateImpl::forward(const at::Tensor& hidden) {
   return at::gelu(dense(hidden));  // hidden_act "gelu": the exact, erf form
@@ -115,7 +115,7 @@ at::Tensor BertEncoderImpl::forward(const at::Tensor& hidden, const at::Tensor& 
 }
 
 BertPoolerImpl::BertPoolerImpl(const BertConfig& config)
-    : dense(register_module("dense", torch::nn::Linear(config.hidden_size, config.hidden_size))) {}
+    : dense(register_module("dense", mlspeed::nn::Linear(config.hidden_size, config.hidden_size))) {}
 
 at::Tensor BertPoolerImpl::forward(const at::Tensor& sequence_output) {
   return at::tanh(dense(sequence_output.select(/*dim=*/1, /*index=*/0)));  // the [CLS] token

@@ -30,6 +30,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "mlspeed/models/linear.h"
+
 namespace mlspeed::bert {
 
 // Defaults are bert-base-uncased's config.json.
@@ -67,9 +69,9 @@ class BertSelfAttentionImpl : public torch::nn::Module {
   // broadcastable to (B, heads, T, T), as HF's extended attention mask.
   at::Tensor forward(const at::Tensor& hidden, const at::Tensor& attention_mask);
 
-  torch::nn::Linear query{nullptr};
-  torch::nn::Linear key{nullptr};
-  torch::nn::Linear value{nullptr};
+  mlspeed::nn::Linear query{nullptr};
+  mlspeed::nn::Linear key{nullptr};
+  mlspeed::nn::Linear value{nullptr};
 
  private:
   int64_t num_heads_;
@@ -83,7 +85,7 @@ class BertResidualOutputImpl : public torch::nn::Module {
   BertResidualOutputImpl(const BertConfig& config, int64_t in_features);
   at::Tensor forward(const at::Tensor& hidden, const at::Tensor& residual);
 
-  torch::nn::Linear dense{nullptr};
+  mlspeed::nn::Linear dense{nullptr};
   torch::nn::LayerNorm LayerNorm{nullptr};
   torch::nn::Dropout dropout{nullptr};
 };
@@ -104,7 +106,7 @@ class BertIntermediateImpl : public torch::nn::Module {
   explicit BertIntermediateImpl(const BertConfig& config);
   at::Tensor forward(const at::Tensor& hidden);
 
-  torch::nn::Linear dense{nullptr};
+  mlspeed::nn::Linear dense{nullptr};
 };
 TORCH_MODULE(BertIntermediate);
 
@@ -136,7 +138,7 @@ class BertPoolerImpl : public torch::nn::Module {
   explicit BertPoolerImpl(const BertConfig& config);
   at::Tensor forward(const at::Tensor& sequence_output);  // tanh(dense(first token))
 
-  torch::nn::Linear dense{nullptr};
+  mlspeed::nn::Linear dense{nullptr};
 };
 TORCH_MODULE(BertPooler);
 

@@ -166,7 +166,7 @@ TEST(Bert, LayerMatchesHuggingFaceWrittenOut) {
     const at::Tensor mean = t.mean(-1, true), var = t.var(-1, /*unbiased=*/false, true);
     return (t - mean) / at::sqrt(var + 1e-12) * m->weight + m->bias;
   };
-  const auto lin = [](const torch::nn::Linear& m, const at::Tensor& t) {
+  const auto lin = [](const mlspeed::nn::Linear& m, const at::Tensor& t) {
     return t.matmul(m->weight.t()) + m->bias;
   };
   const auto heads = [](const at::Tensor& t) { return t.reshape({2, 5, 2, 8}).permute({0, 2, 1, 3}); };

@@ -53,10 +53,10 @@ at::Tensor EmbeddingsImpl::forward(const at::Tensor& input_ids) {
 }
 
 MultiHeadSelfAttentionImpl::MultiHeadSelfAttentionImpl(const DistilBertConfig& config)
-    : q_lin(register_module("q_lin", torch::nn::Linear(config.dim, config.dim))),
-      k_lin(register_module("k_lin", torch::nn::Linear(config.dim, config.dim))),
-      v_lin(register_module("v_lin", torch::nn::Linear(config.dim, config.dim))),
-      out_lin(register_module("out_lin", torch::nn::Linear(config.dim, config.dim))),
+    : q_lin(register_module("q_lin", mlspeed::nn::Linear(config.dim, config.dim))),
+      k_lin(register_module("k_lin", mlspeed::nn::Linear(config.dim, config.dim))),
+      v_lin(register_module("v_lin", mlspeed::nn::Linear(config.dim, config.dim))),
+      out_lin(register_module("out_lin", mlspeed::nn::Linear(config.dim, config.dim))),
       n_heads_(config.n_heads),
       dropout_(config.attention_dropout) {
   TORCH_CHECK(config.dim % config.n_heads == 0, "[DistilBERT] dim ", config.dim, " is not a multiple of n_heads ",
@@ -76,8 +76,8 @@ at::Tensor MultiHeadSelfAttentionImpl::forward(const at::Tensor& hidden, const a
 }
 
 FFNImpl::FFNImpl(const DistilBertConfig& config)
-    : lin1(register_module("lin1", torch::nn::Linear(config.dim, config.hidden_dim))),
-      lin2(register_module("lin2", torch::nn::Linear(config.hidden_dim, config.dim))),
+    : lin1(register_module("lin1", mlspeed::nn::Linear(config.dim, config.hidden_dim))),
+      lin2(register_module("lin2", mlspeed::nn::Linear(config.hidden_dim, config.dim))),
       dropout(register_module("dropout", torch::nn::Dropout(config.dropout))) {}
 
 at::Tensor FFNImpl::forward(const at::Tensor& hidden) {
@@ -119,8 +119,8 @@ at::Tensor DistilBertModelImpl::forward(const at::Tensor& input_ids, const at::T
 
 DistilBertForSequenceClassificationImpl::DistilBertForSequenceClassificationImpl(const DistilBertConfig& config)
     : distilbert(register_module("distilbert", DistilBertModel(config))),
-      pre_classifier(register_module("pre_classifier", torch::nn::Linear(config.dim, config.dim))),
-      classifier(register_module("classifier", torch::nn::Linear(config.dim, config.num_labels))),
+      pre_classifier(register_module("pre_classifier", mlspeed::nn::Linear(config.dim, config.dim))),
+      classifier(register_module("classifier", mlspeed::nn::Linear(config.dim, config.num_labels))),
       dropout(register_module("dropout", torch::nn::Dropout(config.seq_classif_dropout))),
       config_(config) {
   init_weights(*this, config.initializer_range);

@@ -30,6 +30,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "mlspeed/models/linear.h"
+
 namespace mlspeed::distilbert {
 
 // Defaults are distilbert-base-uncased's config.json, with HF's two labels.
@@ -68,10 +70,10 @@ class MultiHeadSelfAttentionImpl : public torch::nn::Module {
   // is cast to the queries' dtype, which autocast may have lowered.
   at::Tensor forward(const at::Tensor& hidden, const at::Tensor& attention_mask);
 
-  torch::nn::Linear q_lin{nullptr};
-  torch::nn::Linear k_lin{nullptr};
-  torch::nn::Linear v_lin{nullptr};
-  torch::nn::Linear out_lin{nullptr};
+  mlspeed::nn::Linear q_lin{nullptr};
+  mlspeed::nn::Linear k_lin{nullptr};
+  mlspeed::nn::Linear v_lin{nullptr};
+  mlspeed::nn::Linear out_lin{nullptr};
 
  private:
   int64_t n_heads_;
@@ -84,8 +86,8 @@ class FFNImpl : public torch::nn::Module {
   explicit FFNImpl(const DistilBertConfig& config);
   at::Tensor forward(const at::Tensor& hidden);  // dropout(lin2(gelu(lin1(x))))
 
-  torch::nn::Linear lin1{nullptr};
-  torch::nn::Linear lin2{nullptr};
+  mlspeed::nn::Linear lin1{nullptr};
+  mlspeed::nn::Linear lin2{nullptr};
   torch::nn::Dropout dropout{nullptr};
 };
 TORCH_MODULE(FFN);
@@ -137,8 +139,8 @@ class DistilBertForSequenceClassificationImpl : public torch::nn::Module {
   const DistilBertConfig& config() const { return config_; }
 
   DistilBertModel distilbert{nullptr};
-  torch::nn::Linear pre_classifier{nullptr};
-  torch::nn::Linear classifier{nullptr};
+  mlspeed::nn::Linear pre_classifier{nullptr};
+  mlspeed::nn::Linear classifier{nullptr};
   torch::nn::Dropout dropout{nullptr};
 
  private:

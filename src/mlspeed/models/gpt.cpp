@@ -13,8 +13,8 @@
 namespace mlspeed::nanogpt {
 namespace {
 
-torch::nn::Linear linear(int64_t in, int64_t out, bool bias) {
-  return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(bias));
+mlspeed::nn::Linear linear(int64_t in, int64_t out, bool bias) {
+  return mlspeed::nn::Linear(torch::nn::LinearOptions(in, out).bias(bias));
 }
 
 bool ends_with(const std::string& s, const std::string& suffix) {

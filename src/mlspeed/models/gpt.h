@@ -31,6 +31,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "mlspeed/models/linear.h"
+
 namespace mlspeed::nanogpt {
 
 struct GPTConfig {
@@ -59,8 +61,8 @@ class CausalSelfAttentionImpl : public torch::nn::Module {
   explicit CausalSelfAttentionImpl(const GPTConfig& config);
   at::Tensor forward(const at::Tensor& x);
 
-  torch::nn::Linear c_attn{nullptr};  // q, k, v for all heads in one matrix
-  torch::nn::Linear c_proj{nullptr};
+  mlspeed::nn::Linear c_attn{nullptr};  // q, k, v for all heads in one matrix
+  mlspeed::nn::Linear c_proj{nullptr};
   torch::nn::Dropout resid_dropout{nullptr};
 
  private:
@@ -75,8 +77,8 @@ class MLPImpl : public torch::nn::Module {
   explicit MLPImpl(const GPTConfig& config);
   at::Tensor forward(const at::Tensor& x);
 
-  torch::nn::Linear c_fc{nullptr};
-  torch::nn::Linear c_proj{nullptr};
+  mlspeed::nn::Linear c_fc{nullptr};
+  mlspeed::nn::Linear c_proj{nullptr};
   torch::nn::Dropout dropout{nullptr};
 };
 TORCH_MODULE(MLP);

@@ -4,6 +4,7 @@
 #include <torch/utils.h>
 
 #include <cmath>
+#include <limits>
 #include <string>
 
 #include "mlspeed/compat/torch_compat.h"
@@ -13,6 +14,21 @@ namespace {
 
 torch::nn::LayerNorm layer_norm(const GPT2Config& config) {
   return torch::nn::LayerNorm(torch::nn::LayerNormOptions({config.n_embd}).eps(config.layer_norm_epsilon));
+}
+
+// The tied head for training on CUDA: the vocabulary padded with rows of zeros to a multiple of
+// 64, and the padded columns' logits set to -inf by the bias of the same GEMM. GPT-2's 50,257
+// words leave every row of the logits and of their gradient at an odd stride, and cuBLAS then
+// runs slow unaligned kernels for the head's three products (cutlass_75 ... align1: 22.9 of a
+// 52.3 ms gpt2-train step on an H200, mlspeed run --profile); at 50,304 they run aligned. A -inf
+// logit has probability 0 and gradient 0, so the loss and every gradient are the unpadded
+// head's. nanoGPT trains GPT-2 with a vocabulary padded to 50,304 for the same reason.
+at::Tensor padded_training_logits(const at::Tensor& hidden, const at::Tensor& weight) {
+  const int64_t vocab = weight.size(0), padded = (vocab + 63) / 64 * 64;
+  if (!hidden.is_cuda() || padded == vocab) return at::linear(hidden, weight);
+  const at::Tensor bias = at::constant_pad_nd(at::zeros({vocab}, weight.options()), {0, padded - vocab},
+                                              -std::numeric_limits<double>::infinity());
+  return at::linear(hidden, at::constant_pad_nd(weight, {0, 0, 0, padded - vocab}), bias);
 }
 
 bool ends_with(const std::string& s, const std::string& suffix) {
@@ -143,6 +159,11 @@ at::Tensor GPT2ModelImpl::hidden_states(const at::Tensor& idx, KVCache* cache) {
 at::Tensor GPT2ModelImpl::head(const at::Tensor& hidden) const { return at::linear(hidden, wte->weight); }
 
 at::Tensor GPT2ModelImpl::forward(const at::Tensor& idx) { return head(hidden_states(idx, nullptr)); }
+
+at::Tensor GPT2ModelImpl::loss(const at::Tensor& idx, const at::Tensor& targets) {
+  const at::Tensor logits = padded_training_logits(hidden_states(idx, nullptr), wte->weight);
+  return at::cross_entropy_loss(logits.view({-1, logits.size(-1)}), targets.reshape(-1));
+}
 
 at::Tensor GPT2ModelImpl::forward_cached(const at::Tensor& idx, KVCache& cache) {
   return head(hidden_states(idx, &cache).select(1, -1));

@@ -126,6 +126,9 @@ class GPT2ModelImpl : public torch::nn::Module {
 
   // Training and plain inference: idx int64 (B,T), T <= n_positions. Returns logits (B,T,vocab).
   at::Tensor forward(const at::Tensor& idx);
+  // Training: the mean cross-entropy of targets (B,T) under the logits of idx (B,T), as
+  // cross_entropy(forward(idx)); on CUDA through a head padded to an aligned vocabulary.
+  at::Tensor loss(const at::Tensor& idx, const at::Tensor& targets);
   // Generation: idx (B,T) continues the sequence held in `cache` (positions cache.length()
   // onwards); fills and advances the cache. Returns the logits of the last position only
   // (B,vocab): nothing else is needed to pick the next token.

@@ -166,7 +166,7 @@ TEST(Gpt, BlockMatchesModelPyWrittenOut) {
     const at::Tensor mean = t.mean(-1, true), var = t.var(-1, /*unbiased=*/false, true);
     return (t - mean) / at::sqrt(var + 1e-5) * m->weight + m->bias;
   };
-  const auto lin = [](const torch::nn::Linear& m, const at::Tensor& t) {
+  const auto lin = [](const mlspeed::nn::Linear& m, const at::Tensor& t) {
     return t.matmul(m->weight.t()) + m->bias;
   };
   const at::Tensor qkv = lin(block->attn->c_attn, ln(block->ln_1, x));

@@ -100,12 +100,13 @@ class RMSNormImpl : public torch::nn::Module {
 };
 TORCH_MODULE(RMSNorm);
 
-// HF's rotate_half: (x1, x2) -> (-x2, x1), x1 and x2 the halves of the last dimension.
-at::Tensor rotate_half(const at::Tensor& x);
-// x * cos + rotate_half(x) * sin, with cos/sin (T, head_dim) broadcast over (B, heads, T, head_dim).
-at::Tensor apply_rotary(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin);
-// The float32 tables (positions, head_dim) of HF's LlamaRotaryEmbedding: angle p * theta^(-2i/d)
-// for i < d/2, the same angles repeated for the second half.
+// HF's x * cos + rotate_half(x) * sin, rotate_half: (x1, x2) -> (-x2, x1) for the halves of the
+// last dimension; cos and signed_sin (T, head_dim) from rotary_tables, broadcast over (B, heads,
+// T, head_dim).
+at::Tensor apply_rotary(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& signed_sin);
+// The float32 tables (positions, head_dim) of HF's LlamaRotaryEmbedding: cos of the angle
+// p * theta^(-2i/d) for i < d/2, the same angles repeated for the second half; and their sin,
+// negated in the first half (the sign rotate_half gives it).
 std::pair<at::Tensor, at::Tensor> rotary_tables(int64_t positions, int64_t head_dim, double theta);
 
 // Causal attention of q (B, heads, T, D) over the cached k, v (B, kv_heads, past + T, D), with

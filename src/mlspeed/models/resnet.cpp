@@ -73,7 +73,7 @@ ResNetImpl::ResNetImpl(const ResNetConfig& config) : config_(config) {
     *stages[i] = register_module("layer" + std::to_string(i + 1), stage);
     blocks_.push_back(std::move(typed));
   }
-  fc = register_module("fc", torch::nn::Linear(inplanes, config.num_classes));
+  fc = register_module("fc", mlspeed::nn::Linear(inplanes, config.num_classes));
 
   // torchvision's ResNet.__init__ (zero_init_residual=False). BatchNorm2d already starts at
   // weight 1, bias 0; the Linear keeps its default initialisation.

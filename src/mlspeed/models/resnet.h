@@ -29,6 +29,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "mlspeed/models/linear.h"
+
 namespace mlspeed::resnet {
 
 // Defaults are torchvision's resnet50(num_classes=1000).
@@ -69,7 +71,7 @@ class ResNetImpl : public torch::nn::Module {
   torch::nn::Conv2d conv1{nullptr};
   torch::nn::BatchNorm2d bn1{nullptr};
   torch::nn::Sequential layer1{nullptr}, layer2{nullptr}, layer3{nullptr}, layer4{nullptr};
-  torch::nn::Linear fc{nullptr};
+  mlspeed::nn::Linear fc{nullptr};
 
  private:
   ResNetConfig config_;

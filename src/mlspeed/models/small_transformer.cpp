@@ -16,7 +16,7 @@ torch::nn::LayerNorm layer_norm(const SmallTransformerConfig& c) {
 }
 
 // keras.initializers.GlorotUniform for a kernel with these fans; the bias zero.
-void glorot_uniform(torch::nn::Linear& linear, int64_t fan_in, int64_t fan_out) {
+void glorot_uniform(mlspeed::nn::Linear& linear, int64_t fan_in, int64_t fan_out) {
   const double limit = std::sqrt(6.0 / static_cast<double>(fan_in + fan_out));
   linear->weight.uniform_(-limit, limit);
   linear->bias.zero_();
@@ -36,10 +36,10 @@ at::Tensor TokenAndPositionEmbeddingImpl::forward(const at::Tensor& ids) {
 }
 
 MultiHeadAttentionImpl::MultiHeadAttentionImpl(const SmallTransformerConfig& c)
-    : query(register_module("query", torch::nn::Linear(c.embed_dim, c.num_heads * c.key_dim))),
-      key(register_module("key", torch::nn::Linear(c.embed_dim, c.num_heads * c.key_dim))),
-      value(register_module("value", torch::nn::Linear(c.embed_dim, c.num_heads * c.key_dim))),
-      attention_output(register_module("attention_output", torch::nn::Linear(c.num_heads * c.key_dim, c.embed_dim))),
+    : query(register_module("query", mlspeed::nn::Linear(c.embed_dim, c.num_heads * c.key_dim))),
+      key(register_module("key", mlspeed::nn::Linear(c.embed_dim, c.num_heads * c.key_dim))),
+      value(register_module("value", mlspeed::nn::Linear(c.embed_dim, c.num_heads * c.key_dim))),
+      attention_output(register_module("attention_output", mlspeed::nn::Linear(c.num_heads * c.key_dim, c.embed_dim))),
       num_heads_(c.num_heads),
       key_dim_(c.key_dim) {}
 
@@ -53,8 +53,8 @@ at::Tensor MultiHeadAttentionImpl::forward(const at::Tensor& x) {
 }
 
 FeedForwardImpl::FeedForwardImpl(const SmallTransformerConfig& c)
-    : dense1(register_module("dense1", torch::nn::Linear(c.embed_dim, c.ff_dim))),
-      dense2(register_module("dense2", torch::nn::Linear(c.ff_dim, c.embed_dim))) {}
+    : dense1(register_module("dense1", mlspeed::nn::Linear(c.embed_dim, c.ff_dim))),
+      dense2(register_module("dense2", mlspeed::nn::Linear(c.ff_dim, c.embed_dim))) {}
 
 at::Tensor FeedForwardImpl::forward(const at::Tensor& x) { return dense2(at::relu(dense1(x))); }
 
@@ -74,8 +74,8 @@ at::Tensor TransformerBlockImpl::forward(const at::Tensor& x) {
 SmallTransformerImpl::SmallTransformerImpl(const SmallTransformerConfig& c)
     : embedding(register_module("embedding", TokenAndPositionEmbedding(c))),
       transformer_block(register_module("transformer_block", TransformerBlock(c))),
-      dense(register_module("dense", torch::nn::Linear(c.embed_dim, c.dense_dim))),
-      classifier(register_module("classifier", torch::nn::Linear(c.dense_dim, c.num_classes))),
+      dense(register_module("dense", mlspeed::nn::Linear(c.embed_dim, c.dense_dim))),
+      classifier(register_module("classifier", mlspeed::nn::Linear(c.dense_dim, c.num_classes))),
       dropout(register_module("dropout", torch::nn::Dropout(c.dropout))),
       config_(c) {
   init_weights();

@@ -42,6 +42,8 @@
 
 #include <cstdint>
 
+#include "mlspeed/models/linear.h"
+
 namespace mlspeed::small_transformer {
 
 // Defaults are the Keras example's.
@@ -73,10 +75,10 @@ class MultiHeadAttentionImpl : public torch::nn::Module {
   explicit MultiHeadAttentionImpl(const SmallTransformerConfig& config);
   at::Tensor forward(const at::Tensor& x);  // self-attention, no mask
 
-  torch::nn::Linear query{nullptr};
-  torch::nn::Linear key{nullptr};
-  torch::nn::Linear value{nullptr};
-  torch::nn::Linear attention_output{nullptr};
+  mlspeed::nn::Linear query{nullptr};
+  mlspeed::nn::Linear key{nullptr};
+  mlspeed::nn::Linear value{nullptr};
+  mlspeed::nn::Linear attention_output{nullptr};
 
  private:
   int64_t num_heads_, key_dim_;
@@ -88,8 +90,8 @@ class FeedForwardImpl : public torch::nn::Module {
   explicit FeedForwardImpl(const SmallTransformerConfig& config);
   at::Tensor forward(const at::Tensor& x);  // dense2(relu(dense1(x)))
 
-  torch::nn::Linear dense1{nullptr};
-  torch::nn::Linear dense2{nullptr};
+  mlspeed::nn::Linear dense1{nullptr};
+  mlspeed::nn::Linear dense2{nullptr};
 };
 TORCH_MODULE(FeedForward);
 
@@ -121,8 +123,8 @@ class SmallTransformerImpl : public torch::nn::Module {
 
   TokenAndPositionEmbedding embedding{nullptr};
   TransformerBlock transformer_block{nullptr};
-  torch::nn::Linear dense{nullptr};
-  torch::nn::Linear classifier{nullptr};
+  mlspeed::nn::Linear dense{nullptr};
+  mlspeed::nn::Linear classifier{nullptr};
   torch::nn::Dropout dropout{nullptr};  // used twice: after the pooling and after dense
 
  private:

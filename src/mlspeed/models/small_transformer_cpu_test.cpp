@@ -134,7 +134,7 @@ TEST(SmallTransformer, AttentionMatchesKerasMultiHeadAttentionWrittenOut) {
   // the heads concatenated and projected back to embed_dim.
   std::vector<at::Tensor> heads;
   for (int64_t h = 0; h < 2; ++h) {
-    const auto slice = [&](const torch::nn::Linear& l, const at::Tensor& in) {
+    const auto slice = [&](const mlspeed::nn::Linear& l, const at::Tensor& in) {
       return at::linear(in, l->weight.narrow(0, h * 5, 5), l->bias.narrow(0, h * 5, 5));
     };
     const at::Tensor q = slice(att->query, x), k = slice(att->key, x), v = slice(att->value, x);

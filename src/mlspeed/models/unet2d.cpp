@@ -19,8 +19,8 @@ torch::nn::Conv2d conv2d(int64_t in, int64_t out, int64_t kernel, int64_t stride
   return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, kernel).stride(stride).padding(kernel / 2));
 }
 
-torch::nn::Linear linear(int64_t in, int64_t out, bool bias = true) {
-  return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(bias));
+mlspeed::nn::Linear linear(int64_t in, int64_t out, bool bias = true) {
+  return mlspeed::nn::Linear(torch::nn::LinearOptions(in, out).bias(bias));
 }
 
 torch::nn::GroupNorm group_norm(int64_t groups, int64_t channels, double eps) {

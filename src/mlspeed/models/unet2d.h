@@ -42,6 +42,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "mlspeed/models/linear.h"
+
 namespace mlspeed::unet {
 
 // Defaults are SD 1.5's unet/config.json.
@@ -75,8 +77,8 @@ class TimestepEmbeddingImpl : public torch::nn::Module {
   TimestepEmbeddingImpl(int64_t in_channels, int64_t time_embed_dim);
   at::Tensor forward(const at::Tensor& x);  // linear_2(silu(linear_1(x)))
 
-  torch::nn::Linear linear_1{nullptr};
-  torch::nn::Linear linear_2{nullptr};
+  mlspeed::nn::Linear linear_1{nullptr};
+  mlspeed::nn::Linear linear_2{nullptr};
 };
 TORCH_MODULE(TimestepEmbedding);
 
@@ -91,7 +93,7 @@ class ResnetBlock2DImpl : public torch::nn::Module {
 
   torch::nn::GroupNorm norm1{nullptr};
   torch::nn::Conv2d conv1{nullptr};
-  torch::nn::Linear time_emb_proj{nullptr};
+  mlspeed::nn::Linear time_emb_proj{nullptr};
   torch::nn::GroupNorm norm2{nullptr};
   torch::nn::Conv2d conv2{nullptr};
   torch::nn::Conv2d conv_shortcut{nullptr};  // null when in == out channels
@@ -109,14 +111,14 @@ class AttentionImpl : public torch::nn::Module {
 
   int64_t heads() const { return heads_; }
 
-  torch::nn::Linear to_q{nullptr};
-  torch::nn::Linear to_k{nullptr};
-  torch::nn::Linear to_v{nullptr};
+  mlspeed::nn::Linear to_q{nullptr};
+  mlspeed::nn::Linear to_k{nullptr};
+  mlspeed::nn::Linear to_v{nullptr};
   torch::nn::ModuleList to_out{nullptr};  // [Linear (with bias), Dropout]
 
  private:
   int64_t heads_;
-  torch::nn::Linear out_proj_{nullptr};  // to_out[0], typed
+  mlspeed::nn::Linear out_proj_{nullptr};  // to_out[0], typed
 };
 TORCH_MODULE(Attention);
 
@@ -129,8 +131,8 @@ class FeedForwardImpl : public torch::nn::Module {
   torch::nn::ModuleList net{nullptr};  // [GEGLU (its Linear is "proj"), Dropout, Linear]
 
  private:
-  torch::nn::Linear proj_{nullptr};
-  torch::nn::Linear out_{nullptr};
+  mlspeed::nn::Linear proj_{nullptr};
+  mlspeed::nn::Linear out_{nullptr};
 };
 TORCH_MODULE(FeedForward);
 

@@ -195,7 +195,7 @@ TEST(UNet, AttentionSplitsIntoHeadsOfChannelsOverHeads) {
   const at::Tensor out = attn->forward(x, ctx);
   ASSERT_EQ(out.sizes(), (std::vector<int64_t>{2, 5, 16}));
   // By hand in float64: per head h, softmax(q_h k_h^T / sqrt(4)) v_h, heads concatenated, to_out.
-  const auto w = [](const torch::nn::Linear& l) { return l->weight.to(at::kDouble); };
+  const auto w = [](const mlspeed::nn::Linear& l) { return l->weight.to(at::kDouble); };
   const at::Tensor q = at::matmul(x.to(at::kDouble), w(attn->to_q).t());
   const at::Tensor k = at::matmul(ctx.to(at::kDouble), w(attn->to_k).t());
   const at::Tensor v = at::matmul(ctx.to(at::kDouble), w(attn->to_v).t());

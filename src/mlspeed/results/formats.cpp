@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "mlspeed/core/text.h"
+
 namespace mlspeed {
 namespace {
 
@@ -90,13 +92,6 @@ ReadRow row_from_json(const Json& row, const std::string& where, const std::vect
 }
 
 // --- csv (RFC 4180; lines end in \n, which every CSV reader accepts) ---------------------------
-
-std::string csv_cell(const std::string& text) {
-  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
-  std::string out = "\"";
-  for (char c : text) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
 
 struct CsvRecord {
   int line = 0;  // where the record starts, from 1

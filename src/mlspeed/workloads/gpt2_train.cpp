@@ -76,11 +76,11 @@ at::Tensor TrainingSession::forward() {
 }
 
 at::Tensor TrainingSession::forward_loss() {
+  TORCH_CHECK(x_.defined(), "[", kName, "] forward_loss() before prepare()");
   // Only the forward runs under autocast; backward follows the dtypes it recorded (train.py).
   std::optional<train::AutocastGuard> autocast;
   if (autocast_dtype_) autocast.emplace(device_.type(), *autocast_dtype_);
-  const at::Tensor logits = forward();
-  return at::cross_entropy_loss(logits.view({-1, logits.size(-1)}), y_.view(-1));
+  return model_->loss(x_, y_);
 }
 
 void TrainingSession::step() {
