@@ -4,6 +4,7 @@
 what they do, per step.
 
   python3 scripts/profile_compare.py MLSPEED.trace.json PYTORCH.trace.json [...] [--top 12]
+  python3 scripts/profile_compare.py before=OLD.trace.json after=NEW.trace.json   (NAME=FILE names a column)
 
 Each trace holds a few steps ("mlspeed": {"steps": N} in the file, written by both tools); every
 figure is microseconds per step. The first table sums kernels by kind (GEMM, attention,
@@ -14,6 +15,7 @@ Exit status: 0, or 2 for a file that is missing or not a trace.
 """
 import argparse
 import json
+import os
 import re
 import sys
 from collections import defaultdict
@@ -44,7 +46,10 @@ def kind_of(name):
 
 
 class Trace:
-    def __init__(self, path):
+    def __init__(self, argument):
+        name, sep, path = argument.partition("=")
+        if not sep or os.path.exists(argument):
+            name, path = "", argument
         try:
             with open(path) as f:
                 data = json.load(f)
@@ -56,13 +61,14 @@ class Trace:
         meta = data.get("mlspeed") or {}
         self.path = path
         self.steps = int(meta.get("steps") or 1)
-        self.label = meta.get("label") or path
+        self.label = (f"{name}: " if name else "") + (meta.get("label") or os.path.basename(path))
         complete = [e for e in events if e.get("ph") == "X" and "dur" in e]
         device = [e for e in complete if e.get("cat") in DEVICE_CATS]
         # A CPU run has no device events: its host ops stand in (their nesting counts them twice,
         # so only the outermost, ProfilerStep-free ops would be exact; said in the output).
         self.on_device = bool(device)
-        chosen = device if device else [e for e in complete if e.get("cat") == "cpu_op"]
+        # (PyTorch's legacy profiler, without Kineto, writes host ops with no category.)
+        chosen = device if device else [e for e in complete if e.get("cat", "cpu_op") == "cpu_op"]
         self.by_name = defaultdict(float)
         self.calls = defaultdict(int)
         for e in chosen:
@@ -106,14 +112,15 @@ def top_table(trace, top):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("traces", nargs="+", help="Chrome traces from mlspeed run --profile or pytorch_reference.py --profile")
+    p.add_argument("traces", nargs="+", metavar="[NAME=]TRACE",
+                   help="Chrome traces from mlspeed run --profile or pytorch_reference.py --profile")
     p.add_argument("--top", type=int, default=12, help="kernels listed per trace (12)")
     args = p.parse_args(argv)
     traces = [Trace(path) for path in args.traces]
     print("Microseconds per step on the device, by kind of kernel.\n")
     for i, t in enumerate(traces):
         where = "device kernels" if t.on_device else "host ops (no device events; nested ops counted in each)"
-        print(f"({i + 1}) {t.label}: {t.steps} steps, {where} - {t.path}")
+        print(f"({i + 1}) {t.label}: {t.steps} steps, {where} - {os.path.basename(t.path)}")
     print()
     print(kinds_table(traces))
     for i, t in enumerate(traces):

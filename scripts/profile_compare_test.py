@@ -65,10 +65,18 @@ with tempfile.TemporaryDirectory() as d:
           "| `sm90_xmma_gemm_bf16` | GEMM | 1 | 300 | 66.7% |" in out and "nvjet_tst_128x256" in out
           and "vectorized_elementwise_kernel" not in out, out)
 
+    r = run("before=" + ours, theirs)
+    check("NAME=FILE names the column", r.returncode == 0 and "(1) before: ours.json: 2 steps" in r.stdout, r.stdout)
+
     cpu = write(d, "cpu.json", [event("aten::mm", 50, cat="cpu_op")])
     r = run(cpu)
     check("a trace without device events falls back to host ops, one step when unmarked",
           r.returncode == 0 and "host ops" in r.stdout and "| GEMM | 50.0 |" in r.stdout, r.stdout + r.stderr)
+
+    legacy = write(d, "legacy.json", [{"name": "aten::bmm", "ph": "X", "ts": 0, "dur": 30, "tid": 1}])
+    r = run(legacy)
+    check("host ops without a category (the legacy profiler's) are counted",
+          r.returncode == 0 and "| GEMM | 30.0 |" in r.stdout, r.stdout + r.stderr)
 
     r = run(os.path.join(d, "missing.json"))
     check("a missing file exits 2 with its name", r.returncode == 2 and "missing.json" in r.stderr, r.stderr)

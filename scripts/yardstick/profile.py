@@ -34,6 +34,8 @@ def profile_iterations(fn, device, folder, row):
     prof.export_chrome_trace(path)
     with open(path) as f:
         trace = json.load(f)
+    if isinstance(trace, list):  # torch built without Kineto (Debian's 1.13) writes the bare event list
+        trace = {"traceEvents": trace}
     label = f"PyTorch {row['mode']}: {row['workload']} {row['size']} {row['dtype']} b={row['batch']}"
     trace["mlspeed"] = {"steps": PROFILE_STEPS, "label": label}
     with open(path + ".partial", "w") as f:
