@@ -10,9 +10,9 @@
 
 #include "mlspeed/bench/failure.h"
 #include "mlspeed/bench/profile_summary.h"
+#include "mlspeed/bench/stats.h"
 #include "mlspeed/bench/step_driver.h"
 #include "mlspeed/compat/torch_compat.h"
-#include "mlspeed/bench/stats.h"
 #include "mlspeed/core/errors.h"
 #include "mlspeed/core/files.h"
 #include "mlspeed/core/text.h"
@@ -227,20 +227,28 @@ void Runner::profile(const Configuration& config, StepDriver& driver, const Resu
   const c10::Device device = torch_device(config.device);
   const int steps = std::max(policy_.profile_steps, 1);
   progress_.phase(printf_string("profiling %d steps", steps));
-  // Steps run as they were timed (replays where graphs are used), after the timed samples.
-  const std::vector<ProfiledEvent> events = capture_profile(device, [&] {
-    for (int i = 0; i < steps; ++i) driver.step();
-    synchronize(device);
-  });
+  const auto report = [&](const std::string& text) {
+    if (profile_report_) profile_report_("profile of " + describe(config) + text);
+  };
+  // The row's samples are already taken: a profile that fails or cannot be written costs the row
+  // nothing, and is reported instead.
+  std::vector<ProfiledEvent> events;
+  try {
+    // Steps run as they were timed (replays where graphs are used).
+    events = capture_profile(device, [&] {
+      for (int i = 0; i < steps; ++i) driver.step();
+      synchronize(device);
+    });
+  } catch (...) {
+    return report(" failed: " + classify_failure(std::current_exception()).message + "\n");
+  }
   const ProfileSummary summary = summarise(events, steps);
   const std::string base = policy_.profile_dir + "/" + profile_stem(config);
-  // A profile that cannot be written costs the row nothing: its samples are already taken.
   std::string why = write_whole_file(base + ".trace.json", trace_json(events, steps, describe(config)));
   if (why.empty()) why = write_whole_file(base + ".ops.csv", ops_csv(summary));
-  if (!profile_report_) return;
-  if (!why.empty()) return profile_report_("profile of " + describe(config) + " not written: " + why + "\n");
-  profile_report_("profile of " + describe(config) + " (" + std::to_string(steps) + " steps, " + base +
-                  ".trace.json):\n" + format_top(summary, 10, median(result.samples_ms)));
+  if (!why.empty()) return report(" not written: " + why + "\n");
+  report(" (" + std::to_string(steps) + " steps, " + base + ".trace.json):\n" +
+         format_top(summary, 10, median(result.samples_ms)));
 }
 
 double Runner::seconds_left(double current_left) const {

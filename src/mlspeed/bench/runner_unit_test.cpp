@@ -77,6 +77,41 @@ TEST_F(RunnerTest, TheCpuHasNoGraphsSoItsRowsSayOffWhateverWasAsked) {
   }
 }
 
+TEST_F(RunnerTest, ProfilingRunsMoreStepsAfterTimingAndItsFailureCostsTheRowNothing) {
+  TimingPolicy policy;
+  policy.warmup = 1;
+  policy.iterations = 2;
+  policy.profile_dir = "/proc/version/not-a-folder";  // writing fails
+  policy.profile_steps = 3;
+  std::vector<std::string> reports;
+  Runner runner(policy, OpenOptions{}, context, *progress, stop);
+  runner.on_profile([&](const std::string& report) { reports.push_back(report); });
+  std::vector<Result> rows;
+  runner.run(plan({1}), [&](Result& r) { rows.push_back(r); });
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].status, Status::ok);
+  EXPECT_EQ(rows[0].samples_ms.size(), 2u);
+  EXPECT_EQ(fake.steps, 1 + 2 + 3);
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_NE(reports[0].find("not written: cannot write '/proc/version/not-a-folder/fake-tiny-cpu-fp32-b1-s8"),
+            std::string::npos)
+      << reports[0];
+
+  // A step that throws while profiled (after the timed ones) leaves the row as it was timed.
+  fake.steps = 0;
+  fake.on_step = [&](int64_t) {
+    if (fake.steps > 3) throw std::runtime_error("device lost");
+  };
+  reports.clear();
+  rows.clear();
+  runner.run(plan({1}), [&](Result& r) { rows.push_back(r); });
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].status, Status::ok);
+  EXPECT_EQ(rows[0].samples_ms.size(), 2u);
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_NE(reports[0].find("failed: device lost"), std::string::npos) << reports[0];
+}
+
 TEST_F(RunnerTest, MinimumTimeRunsUntilBothTimeAndMinimumIterationsAreReached) {
   TimingPolicy policy;
   policy.warmup = 0;
