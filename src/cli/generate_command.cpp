@@ -1,5 +1,5 @@
 // `mlspeed generate`: greedy generation from a prompt with one workload's model, the check of
-// seed 000 ("The rain in Spain" must continue as it does on the CPU, not as `!!!!`). Any
+// the M3 Max review's test ("The rain in Spain" must continue as it does on the CPU, not as `!!!!`). Any
 // workload whose sessions have a Generator works; the prompt is token ids, or text through
 // GPT-2's byte-level BPE files.
 #include <c10/core/Device.h>
@@ -147,7 +147,9 @@ void print_json(const GenerateOptions& o, const Output& out) {
 
 CLI::App* add_generate_command(CLI::App& app, GenerateOptions& o) {
   CLI::App* g = app.add_subcommand(
-      "generate", "greedy generation from a prompt (token ids, or text with GPT-2's vocabulary): seed 000's check");
+      "generate",
+      "greedy generation from a prompt (token ids, or text with GPT-2's vocabulary): the \"!!!!\" check of the M3 "
+      "Max review");
   g->add_option("-w,--workload", o.workload,
                 "a workload that generates: " + join(generating_workloads(), ", ") + " [default: gpt2-generate]")
       ->type_name("NAME");
@@ -245,7 +247,7 @@ int generate_command(const GenerateOptions& o) {
       std::string which = "token " + std::to_string(tokens[0]);
       if (bpe && bpe->has_id(tokens[0])) which += " (" + nlohmann::json(bpe->decode({tokens[0]})).dump() + ")";
       out.warnings.push_back("every new token is " + which +
-                             ": the output is one token repeated, the `!!!!` pattern of seed 000 (token 0 is \"!\" "
+                             ": the output is one token repeated, the `!!!!` pattern of the M3 Max review (token 0 is \"!\" "
                              "in GPT-2); with real weights, compare with the CPU");
     }
     if (o.format == "json")

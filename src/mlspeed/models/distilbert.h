@@ -1,5 +1,5 @@
 // DistilBERT (Sanh et al. 2019) with a sequence-classification head, as Hugging Face's
-// DistilBertForSequenceClassification, the model of seed 003's pytorch_test_nlp.py:
+// DistilBertForSequenceClassification, the model of mac-ml-speed-test's pytorch_test_nlp.py:
 //
 //   input_ids (B,T), padding mask (B,T)
 //     -> embeddings: word + position -> LayerNorm -> dropout

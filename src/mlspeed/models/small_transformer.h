@@ -1,5 +1,5 @@
 // The Keras example "Text classification with Transformer" (keras.io/examples/nlp/
-// text_classification_with_transformer, Apoorv Nandan), the model of seed 003's
+// text_classification_with_transformer, Apoorv Nandan), the model of mac-ml-speed-test's
 // tensorflow_test_nlp.py, in LibTorch:
 //
 //   token ids (B, T)

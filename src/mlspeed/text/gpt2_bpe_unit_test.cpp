@@ -197,7 +197,7 @@ TEST(Gpt2Bpe, MissingFilesAreNamed) {
   EXPECT_THROW(Gpt2Bpe::from_directory(dir.file("nowhere")), InputFileError);
 }
 
-// GPT-2's own files (the `gpt2` repository's encoder.json and vocab.bpe): seed 000's prompt.
+// GPT-2's own files (the `gpt2` repository's encoder.json and vocab.bpe): the M3 Max review's prompt.
 TEST(Gpt2Bpe, RealVocabularyEncodesTheRainInSpain) {
   const char* dir = std::getenv("MLSPEED_GPT2_DIR");
   if (!dir || !*dir)

@@ -25,11 +25,12 @@ std::string_view name_from(const std::array<std::pair<E, std::string_view>, N>& 
   return "?";
 }
 
-constexpr std::array<std::pair<Outcome, std::string_view>, 5> kOutcomes{{{Outcome::pass, "pass"},
+constexpr std::array<std::pair<Outcome, std::string_view>, 6> kOutcomes{{{Outcome::pass, "pass"},
                                                                          {Outcome::fail, "fail"},
                                                                          {Outcome::not_tested, "not-tested"},
                                                                          {Outcome::skipped, "skipped"},
-                                                                         {Outcome::error, "error"}}};
+                                                                         {Outcome::error, "error"},
+                                                                         {Outcome::known_issue, "known-issue"}}};
 constexpr std::array<std::pair<Level, std::string_view>, 2> kLevels{{{Level::op, "op"}, {Level::model, "model"}}};
 constexpr std::array<std::pair<BugClass, std::string_view>, 7> kClasses{{{BugClass::layout, "layout"},
                                                                          {BugClass::size, "size"},

@@ -6,7 +6,7 @@ namespace mlspeed {
 
 template <> struct EnumNames<verify::Outcome> {
   static std::optional<verify::Outcome> parse(std::string_view text) { return verify::parse_outcome(text); }
-  static constexpr const char* choices = "pass, fail, not-tested, skipped, error";
+  static constexpr const char* choices = "pass, fail, not-tested, skipped, error, known-issue";
 };
 template <> struct EnumNames<verify::Level> {
   static std::optional<verify::Level> parse(std::string_view text) { return verify::parse_level(text); }
@@ -42,8 +42,8 @@ std::vector<CheckField> make_fields() {
       field("size_class", "size class (small, boundary, huge)", MEMBER(size_class)),
       field("pass", "forward, backward, statistics; models: forward, gradients, training, generation, text",
             MEMBER(pass)),
-      field("bug_class", "the BUGS.md class the check stands for", MEMBER(bug_class)),
-      field("outcome", "pass, fail, not-tested, skipped or error", MEMBER(outcome)),
+      field("bug_class", "the docs/silent-bugs.md class the check stands for", MEMBER(bug_class)),
+      field("outcome", "pass, fail, not-tested, skipped, error or known-issue", MEMBER(outcome)),
       field("message", "what was wrong, or why it was skipped or not tested", MEMBER(message)),
       field("tolerance", "the tolerance applied, in words", MEMBER(tolerance)),
       field("elements", "elements compared", MEMBER(elements)),
@@ -62,6 +62,8 @@ std::vector<CheckField> make_fields() {
       field("fallback", "LibTorch's CPU-fallback warning, when the op did not run on the device", MEMBER(fallback)),
       field("seconds", "wall time of the check, reference included", MEMBER(seconds)),
       field("fault", "fault injected into the device under test (--inject-fault)", MEMBER(fault)),
+      field("known_issue", "the known upstream LibTorch issue a known-issue row is (mlspeed verify --list)",
+            MEMBER(known_issue)),
       field("device_id", "device id in the device facts", MEMBER(device_facts.id)),
       field("device_kind", "cpu, cuda or mps", MEMBER(device_facts.kind)),
       field("device_index", "device index", MEMBER(device_facts.index)),

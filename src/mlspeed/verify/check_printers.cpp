@@ -75,17 +75,18 @@ std::vector<std::string> summary_row(const std::vector<const CheckResult*>& grou
 
 class MarkdownCheckPrinter : public CheckPrinter {
  public:
-  explicit MarkdownCheckPrinter(std::ostream& out) : out_(out) {}
+  MarkdownCheckPrinter(std::ostream& out, bool strict) : out_(out), strict_(strict) {}
   void header() override {}
   // The table is printed once at the end, when every group and column width is known.
   void row(const CheckResult& check) override { rows_.push_back(check); }
   void footer(bool complete) override {
     out_ << checks_table(rows_) << "\n";
-    print_verdict(out_, summarise(rows_), complete);
+    print_verdict(out_, summarise(rows_), complete, strict_);
   }
 
  private:
   std::ostream& out_;
+  bool strict_;
   std::vector<CheckResult> rows_;
 };
 
@@ -123,8 +124,8 @@ std::string checks_table(const std::vector<CheckResult>& checks) {
                         {false, false, false, false, true, false, false, false, false, true, false}, cells);
 }
 
-std::unique_ptr<CheckPrinter> make_check_printer(Format format, std::ostream& out) {
-  if (format == Format::md) return std::make_unique<MarkdownCheckPrinter>(out);
+std::unique_ptr<CheckPrinter> make_check_printer(Format format, std::ostream& out, bool strict) {
+  if (format == Format::md) return std::make_unique<MarkdownCheckPrinter>(out, strict);
   return std::make_unique<MachineCheckPrinter>(format, out);
 }
 

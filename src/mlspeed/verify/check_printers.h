@@ -32,7 +32,8 @@ class CheckPrinter {
   virtual void footer(bool complete) = 0;
 };
 
-std::unique_ptr<CheckPrinter> make_check_printer(Format format, std::ostream& out);
+// `strict`: the md verdict counts known LibTorch issues as failures (verify --strict).
+std::unique_ptr<CheckPrinter> make_check_printer(Format format, std::ostream& out, bool strict = false);
 
 // The md table alone (no verdict): every failed, error and not-tested check on its own line with
 // its message; passing and skipped checks summed up in one line per device, check, pass and

@@ -158,7 +158,7 @@ TEST(CheckMarkdown, FailuresInFullPassesSummedUpThenTheVerdict) {
   // Then the verdict.
   EXPECT_TRUE(contains(text, "cuda:0: 15 checks: 11 passed, 1 failed, 1 not tested on the device, 2 skipped"))
       << text;
-  EXPECT_TRUE(contains(text, "\nVERDICT: FAIL\n")) << text;
+  EXPECT_TRUE(contains(text, "\nVERDICT: FAIL - 1 unexpected failure\n")) << text;
   EXPECT_LT(text.find("| device"), text.find("## Verdict")) << text;
 }
 

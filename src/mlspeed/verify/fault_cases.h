@@ -110,7 +110,7 @@ inline std::vector<FaultCase> fault_cases() {
              BugClass::training, {"gradient"});
   model_case("optimizer-update-dropped", model_selection("nanogpt-shakespeare-char"), "training",
              BugClass::training, {"update"});
-  // Model-level symptoms of seed 000: "!!!!" and the black image.
+  // Model-level symptoms from the M3 Max review: "!!!!" and the black image.
   model_case("argmax-zero", model_selection("gpt2-generate"), "generation", BugClass::model, {"token 0"});
   op_case("low-precision-conv-zeros", op_selection({"conv2d"}, {"bfloat16"}), "conv2d", "forward", BugClass::op,
           {"zeros"});

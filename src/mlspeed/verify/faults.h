@@ -1,6 +1,6 @@
 // Faults for the verifier's self-test: real faults in the device's computation path, one or more
-// per bug class of BUGS.md. A fault is a kernel registered with LibTorch's dispatcher (under the
-// dispatch key c10 reserves for testing, TESTING_ONLY_GenericMode) that computes the op the
+// per bug class of docs/silent-bugs.md. A fault is a kernel registered with LibTorch's dispatcher
+// (under the dispatch key c10 reserves for testing, TESTING_ONLY_GenericMode) that computes the op the
 // normal way and then breaks its result the way the documented bug did — only inside a
 // DeviceScope whose Target carries the fault, so the CPU reference outside it stays right.
 // `mlspeed verify --inject-fault NAME` runs the verifier against a device with the fault, to show
@@ -20,7 +20,7 @@ namespace mlspeed::verify {
 
 struct Fault {
   std::string name;         // "square-mm-transposed"
-  BugClass bug_class;       // the class of BUGS.md it reproduces
+  BugClass bug_class;       // the class of docs/silent-bugs.md it reproduces
   std::string bugs_id;      // "O1"
   std::string description;  // what it does, in words
   // What must catch it: the check (op or workload) and pass of the failing rows.

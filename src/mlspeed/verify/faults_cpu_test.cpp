@@ -31,7 +31,7 @@ TEST(Faults, EachHasANameClassAndDescriptionAndTheNamesAreUnique) {
     EXPECT_TRUE(names.insert(f.name).second) << f.name;
     EXPECT_EQ(find_fault(f.name), &f);
   }
-  // Every class of BUGS.md has at least one fault.
+  // Every class of docs/silent-bugs.md has at least one fault.
   std::set<BugClass> classes;
   for (const Fault& f : faults()) classes.insert(f.bug_class);
   for (BugClass c : {BugClass::layout, BugClass::size, BugClass::op, BugClass::precision, BugClass::random,

@@ -32,7 +32,7 @@ namespace {
 using namespace models;  // the kit every model check shares
 
 constexpr const char* kTextWorkload = "gpt2-generate";
-constexpr const char* kTextPrompt = "The rain in Spain";  // seed 000
+constexpr const char* kTextPrompt = "The rain in Spain";  // the M3 Max review's "!!!!" test
 constexpr int64_t kTextNewTokens = 16;
 constexpr int64_t kGenerationPrompt = 4;
 constexpr int64_t kGenerationNewTokens = 16;
@@ -372,7 +372,7 @@ void validate(const ModelCheckOptions& options) {
                                              : "the text check with --weights needs GPT-2's vocabulary (--vocab: the "
                                                "folder of encoder.json and vocab.bpe)");
   if (!options.weights.empty() && (options.workloads.size() != 1 || options.workloads.front() != kTextWorkload))
-    throw UsageError(std::string("--weights for model checks is the seed-000 text check of one workload, ") +
+    throw UsageError(std::string("--weights for model checks is the \"The rain in Spain\" text check of one workload, ") +
                      kTextWorkload + " (pass -w " + kTextWorkload + ")");
 }
 

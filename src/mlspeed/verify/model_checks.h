@@ -25,7 +25,7 @@ struct ModelCheckOptions {
   std::vector<Precision> precisions{Precision::fp32};
   uint64_t seed = 0;
   int64_t training_steps = 20;         // at least 20
-  std::string weights;                 // a safetensors file for one generation workload (seed-000 text check)
+  std::string weights;                 // a safetensors file for one generation workload ("The rain in Spain" text check)
   std::string vocab;                   // GPT-2's encoder.json + vocab.bpe folder, with `weights`
 };
 

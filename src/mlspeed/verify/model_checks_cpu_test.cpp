@@ -190,7 +190,7 @@ TEST(ModelDetectors, NanZeroAndConstantOutputsAreFlagged) {
   EXPECT_NE(output_flags(at::full_like(ref, 0.5), ref, "output")->find("black image"), std::string::npos);
 }
 
-// A square weight used transposed (BUGS.md's square-mm bug) in a real model: the forward
+// A square weight used transposed (the square-mm bug O1 of docs/silent-bugs.md) in a real model: the forward
 // comparison fails at every precision's tolerance, while the same model's bf16 output passes.
 TEST(ModelDetectors, TheWholeModelToleranceCatchesASquareWeightUsedTransposed) {
   const Workload& w = *find_workload("gpt2-train");

@@ -98,6 +98,7 @@ OpCase cat_case(int64_t dim, Sizes a, Sizes b, const std::string& size_class) {
   c.inputs = [=](at::Generator& gen, at::ScalarType dtype) { return Tensors{values(gen, a, dtype), values(gen, b, dtype)}; };
   c.layout_inputs = {0, 1};
   c.compute = [=](const Tensors& in) { return at::cat({in[0], in[1]}, dim); };
+  c.exact_reference = [=](const Tensors& in) { return at::cat({in[0].to(at::kDouble), in[1].to(at::kDouble)}, dim); };
   if (size_class == "small") c.compute_out = [=](const Tensors& in, at::Tensor& out) { at::cat_out(out, {in[0], in[1]}, dim); };
   return with_view_layouts(c);
 }
@@ -136,6 +137,8 @@ OpCase reduction_case(const std::string& op, Sizes sizes, const std::string& siz
     if (op == "min") return std::get<0>(x.min(-1));
     return x.argmax(-1);  // the first index of the maximum (ties on purpose)
   };
+  // Integers and bools reduced in float64, never by the integer kernel under test.
+  c.exact_reference = [compute = c.compute](const Tensors& in) { return compute({in[0].to(at::kDouble)}); };
   if (op == "cumsum" && size_class == "small")
     c.compute_out = [](const Tensors& in, at::Tensor& out) { at::cumsum_out(out, in[0], -1); };
   return with_view_layouts(c);

@@ -34,11 +34,16 @@ struct OpCase {
   int64_t reduction_size = 1;          // K of tolerance_for, forward
   int64_t backward_reduction_size = 0; // K for the gradients; 0: no backward pass
   bool integer_output = false;         // indices (argmax): compared exactly whatever the input dtype
-  bool precision = false;              // a BUGS.md precision trigger (P1-P3)
+  bool precision = false;              // a docs/silent-bugs.md precision trigger (P1-P3)
   // Fresh random inputs on the CPU in `dtype` (index inputs int64), never zeros.
   std::function<Tensors(at::Generator&, at::ScalarType dtype)> inputs;
   std::vector<size_t> layout_inputs{0};  // which inputs take the layout
   std::function<at::Tensor(const Tensors&)> compute;
+  // Integer and bool dtypes: the same result computed another way than `compute` (through float64,
+  // exact for the suite's small integers). On the CPU `compute` would otherwise run the very
+  // kernel under test as its own reference, and a CPU whose int64 cumsum returns its input would
+  // pass. Unset: the reference is `compute` on the CPU (ops whose kernels differ from the device's).
+  std::function<at::Tensor(const Tensors&)> exact_reference;
   // The out= form (layout out-strided): writes the result into `out`.
   std::function<void(const Tensors&, at::Tensor& out)> compute_out;
   // The in-place form (layout inplace-view): modifies inputs[0] into the result.

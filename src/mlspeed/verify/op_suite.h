@@ -1,5 +1,5 @@
-// The op-level conformance suite: every op the workloads use and every op of BUGS.md, each in
-// every layout, dtype and size class it supports, forward and backward, run twice, against the
+// The op-level conformance suite: every op the workloads use and every op of
+// docs/silent-bugs.md, each in every layout, dtype and size class it supports, forward and backward, run twice, against the
 // same computation on the CPU in float64 from inputs rounded to the tested dtype.
 #pragma once
 

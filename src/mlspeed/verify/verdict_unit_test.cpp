@@ -100,20 +100,21 @@ TEST(Verdict, PrintsCountsEachFailureWhatWasNotTestedAndWhy) {
   EXPECT_TRUE(contains(text, "- cumsum: aten::cumsum is not implemented for the device; running on the CPU (3 checks)\n"))
       << text;
   EXPECT_TRUE(contains(text, "- not enough memory for 2^31 elements (2 checks)\n")) << text;
-  EXPECT_TRUE(contains(text, "\nVERDICT: FAIL\n")) << text;
+  EXPECT_TRUE(contains(text, "\nVERDICT: FAIL - 2 unexpected failures\n")) << text;
   EXPECT_EQ(text.find("Failed on cpu"), std::string::npos) << text;
 }
 
 TEST(Verdict, PassWhenNothingFailed) {
   const std::string text = printed({check_row("cpu", "mm", Outcome::pass, "matches")});
-  EXPECT_TRUE(contains(text, "\nVERDICT: PASS\n")) << text;
+  EXPECT_TRUE(contains(text, "\nVERDICT: PASS - 0 unexpected failures\n")) << text;
   EXPECT_EQ(text.find("Failed"), std::string::npos) << text;
 }
 
 TEST(Verdict, AnInterruptedRunSaysItsVerdictIsIncomplete) {
   std::ostringstream out;
   print_verdict(out, summarise({check_row("cpu", "mm", Outcome::pass, "matches")}), /*complete=*/false);
-  EXPECT_TRUE(contains(out.str(), "\nVERDICT: INCOMPLETE, PASS so far (interrupted")) << out.str();
+  EXPECT_TRUE(contains(out.str(), "\nVERDICT: INCOMPLETE, PASS so far - 0 unexpected failures (interrupted"))
+      << out.str();
   EXPECT_FALSE(contains(out.str(), "VERDICT: PASS")) << out.str();
 }
 

@@ -89,7 +89,7 @@ class BertBaseInfer : public Workload {
       s.parameters = bert::count_params(c);  // every parameter, pooler included
       const bool full = s.name == "full";
       s.batches = full ? std::vector<int64_t>{1, 4} : std::vector<int64_t>{1, 2};
-      s.seqs = full ? std::vector<int64_t>{128, 512} : std::vector<int64_t>{16, 32};  // seed 004's table
+      s.seqs = full ? std::vector<int64_t>{128, 512} : std::vector<int64_t>{16, 32};  // the "Macbook Pro GPU for ML?" table
       s.max_seq = c.max_position_embeddings;
       sizes_.push_back(std::move(s));
     }
@@ -97,7 +97,7 @@ class BertBaseInfer : public Workload {
 
   std::string name() const override { return bert::kName; }
   std::string description() const override {
-    return "BERT-base-uncased encoder + pooler: one inference forward (seed 004)";
+    return "BERT-base-uncased encoder + pooler: one inference forward (the \"Macbook Pro GPU for ML?\" table)";
   }
   Job job() const override { return Job::infer; }
   std::string item_unit() const override { return "samples"; }

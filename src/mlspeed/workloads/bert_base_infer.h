@@ -1,4 +1,4 @@
-// bert-base-infer (seed 004): the bert-base-uncased encoder's forward pass, batch x sequence.
+// bert-base-infer ("Macbook Pro GPU for ML?"): the bert-base-uncased encoder's forward pass, batch x sequence.
 //
 // The session type is public so that verification and tests can read the outputs and the
 // model; the runner only sees it as a Session.

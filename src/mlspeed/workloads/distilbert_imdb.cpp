@@ -236,7 +236,7 @@ class DistilBertImdb : public Workload {
 
   std::string name() const override { return distilbert::kName; }
   std::string description() const override {
-    return "DistilBERT-base-uncased + classifier, IMDB: one fine-tuning step of the last block and head (seed 003)";
+    return "DistilBERT-base-uncased + classifier, IMDB: one fine-tuning step of the last block and head (mac-ml-speed-test)";
   }
   Job job() const override { return Job::train; }
   std::string item_unit() const override { return "samples"; }

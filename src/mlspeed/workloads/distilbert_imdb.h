@@ -1,4 +1,4 @@
-// distilbert-imdb (seed 003, pytorch_test_nlp.py): distilbert-base-uncased fine-tuned for IMDB
+// distilbert-imdb (mac-ml-speed-test, pytorch_test_nlp.py): distilbert-base-uncased fine-tuned for IMDB
 // sentiment with Hugging Face's Trainer, timed as whole training steps. As in the seed, only
 // the last transformer block, pre_classifier and classifier train; everything else is frozen.
 //

@@ -187,7 +187,8 @@ class Gpt2Generate : public Workload {
 
   std::string name() const override { return gpt2::kName; }
   std::string description() const override {
-    return "GPT-2 small (124M): greedy generation of 16 tokens after a 4-token prompt, KV cache (seed 000)";
+    return "GPT-2 small (124M): greedy generation of 16 tokens after a 4-token prompt, KV cache (the \"!!!!\" "
+           "check of the \"Don't buy for Deep Learning\" M3 Max review)";
   }
   Job job() const override { return Job::infer; }
   std::string item_unit() const override { return "tokens"; }

@@ -1,4 +1,4 @@
-// gpt2-generate (seed 000): GPT-2 small's greedy generation with a KV cache, as Hugging Face's
+// gpt2-generate (the M3 Max review's "!!!!"): GPT-2 small's greedy generation with a KV cache, as Hugging Face's
 // `generate(max_new_tokens=16, do_sample=False)` runs it for "The rain in Spain" (4 tokens:
 // 464 6290 287 8602) on a machine under suspicion of the `!!!!` bug.
 //

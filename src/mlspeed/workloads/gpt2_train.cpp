@@ -118,7 +118,7 @@ class Gpt2Train : public Workload {
 
   std::string name() const override { return "gpt2-train"; }
   std::string description() const override {
-    return "GPT-2 small (124M), nanoGPT's train_gpt2 config: one AdamW training step of a micro-batch (seed 001)";
+    return "GPT-2 small (124M), nanoGPT's config/train_gpt2.py: one AdamW training step of a micro-batch";
   }
   Job job() const override { return Job::train; }
   std::string item_unit() const override { return "tokens"; }

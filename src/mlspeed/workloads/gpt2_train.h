@@ -1,4 +1,4 @@
-// gpt2-train (seed 001): GPT-2 small trained as nanoGPT's train.py trains it with
+// gpt2-train (nanoGPT): GPT-2 small trained as nanoGPT's train.py trains it with
 // config/train_gpt2.py, one timed step = one micro-batch's forward + backward + the optimizer.
 //
 // What differs from train.py, and why:

@@ -295,7 +295,7 @@ class Llama2Generate : public Workload {
   std::string name() const override { return llama::kName; }
   std::string description() const override {
     return "Llama-2-7B architecture as llama-bench times it: prompt processing (pp: the prompt into an empty "
-           "KV cache) and text generation (tg: greedy, one token at a time) as separate rows (seed 003)";
+           "KV cache) and text generation (tg: greedy, one token at a time) as separate rows (llama.cpp's llama-bench pp512 / tg128)";
   }
   Job job() const override { return Job::infer; }
   std::string item_unit() const override { return "tokens"; }

@@ -1,4 +1,4 @@
-// llama2-7b-generate (seed 003, llama.cpp's llama-bench): the Llama-2-7B architecture timed as
+// llama2-7b-generate (mac-ml-speed-test's list; llama.cpp's llama-bench): the Llama-2-7B architecture timed as
 // llama-bench times a model, prompt processing and text generation as separate rows, in
 // tokens/s, with a KV cache:
 //   * pp (shape {batch, seq = p, new_tokens = 0}): one forward of a p-token prompt into an empty

@@ -130,7 +130,7 @@ class NanoGptShakespeareChar : public Workload {
 
   std::string name() const override { return nanogpt::kName; }
   std::string description() const override {
-    return "nanoGPT, character-level Shakespeare: one AdamW training step (seed 001)";
+    return "nanoGPT, character-level Shakespeare: one AdamW training step (nanoGPT's config/train_shakespeare_char.py)";
   }
   Job job() const override { return Job::train; }
   std::string data_format() const override {

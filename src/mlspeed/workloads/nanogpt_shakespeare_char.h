@@ -1,4 +1,4 @@
-// nanogpt-shakespeare-char (seed 001): nanoGPT's character-level Shakespeare run, timed as whole
+// nanogpt-shakespeare-char (nanoGPT): nanoGPT's character-level Shakespeare run, timed as whole
 // training steps of train.py with config/train_shakespeare_char.py's hyperparameters.
 //
 // The session type is public so that verification and tests can read the loss and the model;

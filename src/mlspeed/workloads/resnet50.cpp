@@ -213,13 +213,13 @@ class ResNet50Training : public Workload {
 // The seed's sweep for CIFAR-100 is 16 .. 1024 in powers of two; three of them by default.
 std::unique_ptr<Workload> make_resnet50_cifar100() {
   return std::make_unique<ResNet50Training>(
-      Task{"resnet50-cifar100", "ResNet-50 on CIFAR-100 (32x32): one Adam training step (seed 003)", 32, 100,
+      Task{"resnet50-cifar100", "ResNet-50 on CIFAR-100 (32x32): one Adam training step (mac-ml-speed-test)", 32, 100,
            {32, 128, 512}, true});
 }
 
 std::unique_ptr<Workload> make_resnet50_food101() {
   return std::make_unique<ResNet50Training>(
-      Task{"resnet50-food101", "ResNet-50 on Food-101 (224x224): one Adam training step (seed 003)", 224, 101,
+      Task{"resnet50-food101", "ResNet-50 on Food-101 (224x224): one Adam training step (mac-ml-speed-test)", 224, 101,
            {32, 64, 128}, false});
 }
 

@@ -1,4 +1,4 @@
-// resnet50-cifar100 and resnet50-food101 (seed 003): the training loop of Daniel Bourke's
+// resnet50-cifar100 and resnet50-food101 (mac-ml-speed-test): the training loop of Daniel Bourke's
 // pytorch_test_computer_vision_{cifar100,food101}.py (mac-ml-speed-test), timed per step:
 // torchvision.models.resnet50(num_classes=100 or 101), nn.CrossEntropyLoss, torch.optim.Adam
 // (lr 1e-3, betas (0.9, 0.999), eps 1e-8, no weight decay), no gradient clipping, on 32x32 or

@@ -196,7 +196,7 @@ class Sd15UnetInfer : public Workload {
   std::string name() const override { return sd15::kName; }
   std::string description() const override {
     return "Stable Diffusion 1.5 UNet: one denoising step with classifier-free guidance (UNet batch 2 per image), "
-           "x50 per image (seed 004)";
+           "x50 per image (the \"Macbook Pro GPU for ML?\" benchmark)";
   }
   Job job() const override { return Job::infer; }
   std::string item_unit() const override { return "steps"; }

@@ -1,4 +1,4 @@
-// sd15-unet-infer (seed 004): one denoising step of Stable Diffusion 1.5 with classifier-free
+// sd15-unet-infer ("Macbook Pro GPU for ML?"): one denoising step of Stable Diffusion 1.5 with classifier-free
 // guidance, as diffusers' StableDiffusionPipeline runs it 50 times per image:
 //
 //   latent_model_input = cat([latents, latents])                 (2B, 4, h, w)
@@ -6,7 +6,7 @@
 //   guided = noise_uncond + 7.5 * (noise_cond - noise_uncond)
 //   next latents = DDIM update (eta 0) of latents with `guided`
 //
-// Timed as seed 004 times it: s/iteration of the denoising loop (items are steps, so items/s is
+// Timed as that post times it: s/iteration of the denoising loop (items are steps, so items/s is
 // diffusers' "it/s"), and the 50-step time (steps_per_job). The text encoder, the VAE decoder
 // and the safety checker are outside the loop and not timed; the text context is random
 // normal, the latents the pipeline's initial noise. The timestep is fixed at 981 (the first of
@@ -32,7 +32,7 @@ std::unique_ptr<Workload> make_sd15_unet_infer();
 namespace sd15 {
 
 inline constexpr double kGuidanceScale = 7.5;      // the pipeline's default
-inline constexpr int64_t kStepsPerImage = 50;      // seed 004: num_inference_steps=50
+inline constexpr int64_t kStepsPerImage = 50;      // the post's num_inference_steps=50
 inline constexpr int64_t kTimestep = 981;          // DDIM, 50 steps, steps_offset 1: 981, 961, ..., 1
 inline constexpr int64_t kPrevTimestep = 961;
 inline constexpr int64_t kContextTokens = 77;      // CLIP's max_length

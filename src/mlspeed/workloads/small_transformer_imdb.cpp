@@ -179,7 +179,7 @@ class SmallTransformerImdb : public Workload {
 
   std::string name() const override { return small_transformer::kName; }
   std::string description() const override {
-    return "Keras \"text classification with Transformer\", IMDB: one Adam training step (seed 003)";
+    return "Keras \"text classification with Transformer\", IMDB: one Adam training step (mac-ml-speed-test)";
   }
   Job job() const override { return Job::train; }
   std::string item_unit() const override { return "samples"; }

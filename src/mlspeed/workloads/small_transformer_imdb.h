@@ -1,4 +1,4 @@
-// small-transformer-imdb (seed 003, tensorflow_test_nlp.py): the Keras example "Text
+// small-transformer-imdb (mac-ml-speed-test, tensorflow_test_nlp.py): the Keras example "Text
 // classification with Transformer" trained on IMDB sentiment with Adam, timed as whole training
 // steps (model.fit's train_step: forward, sparse categorical cross-entropy, backward, update).
 //
