@@ -2,6 +2,8 @@
 // 2, and nothing written to the results database.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cctype>
 
@@ -60,9 +62,17 @@ INSTANTIATE_TEST_SUITE_P(
         Case{{"--warmup", "-1"}, "--warmup: '-1' is out of range"},
         Case{{"--min-time", "0"}, "--min-time: '0' must be greater than 0"},
         Case{{"--seed", "x"}, "--seed: 'x' is not a whole number"},
+        Case{{"-w", "gpt2-generate", "-g", "9223372036854775807"},
+             "--new-tokens: '9223372036854775807' is out of range; expected positive whole numbers up to 16777216"},
+        Case{{"-b", "100000000000000"}, "--batch: '100000000000000' is out of range"},
+        Case{{"--threads", "100000"}, "--threads: '100000' is out of range; expected 1 to 1024"},
+        Case{{"--threads", "2147483648"}, "--threads: '2147483648' is out of range; expected 1 to 1024"},
+        Case{{"--threads", "4294967297"}, "--threads: '4294967297' is out of range; expected 1 to 1024"},
         Case{{"--bogus"}, "--bogus"},
         Case{{"--profile", "/proc/version/traces"}, "--profile: cannot use '/proc/version/traces' as a folder: "},
         Case{{"--profile", ""}, "--profile: the folder name is empty"},
+        Case{{"--data", "/dev/zero"}, "--data: /dev/zero is a character device; give a regular file or a folder"},
+        Case{{"--weights", "/tmp"}, "--weights: /tmp is a folder; give a regular file"},
         Case{{"-b", "1", "-b", "4"}, "--batch was given 2 times; give it once, with a comma list (e.g. --batch 1,4)"}),
     [](const ::testing::TestParamInfo<Case>& info) {
       std::string name = std::to_string(info.index);
@@ -70,6 +80,19 @@ INSTANTIATE_TEST_SUITE_P(
         for (char c : a) name += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
       return name;
     });
+
+// A named pipe is refused by what it is, before anything opens it: opening one for reading blocks
+// until a writer comes, so a check after the open would never be reached.
+TEST(BadInputFile, ANamedPipeAsWeightsOrDataIsRefusedWithoutBlocking) {
+  TempDir dir;
+  const std::string fifo = dir.file("weights.safetensors");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  for (const char* option : {"--weights", "--data"}) {
+    const auto r = run_cli({"run", "-w", "gpt2-train", "--sizes", "tiny", "-n", "1", "--no-db", option, fifo});
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_NE(r.err.find(std::string(option) + ": " + fifo + " is a named pipe"), std::string::npos) << r.err;
+  }
+}
 
 TEST(BadDatabase, ACorruptFileIsRefusedAndLeftUntouched) {
   TempDir dir;

@@ -23,6 +23,7 @@ void on_interrupt(int) {
   say(g_what, g_what_size);
   say(tail, sizeof tail - 1);
   signal(SIGINT, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
 }
 
 }  // namespace
@@ -32,9 +33,13 @@ InterruptScope::InterruptScope(const char* what) {
   g_what_size = strlen(what);
   g_requested = false;
   signal(SIGINT, on_interrupt);
+  signal(SIGTERM, on_interrupt);  // `kill`, a job scheduler's time limit: stop as cleanly as Ctrl-C
 }
 
-InterruptScope::~InterruptScope() { signal(SIGINT, SIG_DFL); }
+InterruptScope::~InterruptScope() {
+  signal(SIGINT, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
+}
 
 bool InterruptScope::requested() { return g_requested; }
 const std::atomic<bool>& InterruptScope::flag() { return g_requested; }

@@ -1,6 +1,7 @@
-// Ctrl-C for the long commands (run, verify): the first asks the command to stop after what it
-// is doing, so that everything completed is printed and kept; the second quits at once (the
-// default action; rows already stored stay, each was committed on its own).
+// Ctrl-C (and SIGTERM) for the long commands (run, verify): the first asks the command to stop
+// after what it is doing, so that everything completed is printed and kept; the second quits at
+// once (the default action; rows already stored stay, each was committed on its own, and the run
+// is marked interrupted the next time the database is opened).
 #pragma once
 
 #include <atomic>

@@ -31,11 +31,18 @@ std::vector<std::string> size_names() {
   return names;
 }
 
-std::string existing_file(const std::string& text, const char* option) {
+// A path to read: a regular file, or also a folder when `folder_too` (a data set's tree). Named
+// pipes and devices are refused here, before anything opens them and blocks or reads forever.
+std::string existing_file(const std::string& text, const char* option, bool folder_too = false) {
   if (text.empty()) throw UsageError(std::string(option) + ": the path is empty");
   if (!path_exists(text)) throw UsageError(std::string(option) + ": " + text + " does not exist");
-  return text;
+  const std::string why = not_a_regular_file(text);
+  if (why.empty() || (folder_too && is_directory(text))) return text;
+  throw UsageError(std::string(option) + ": " + text + " " + why + "; give a regular file" +
+                   (folder_too ? " or a folder" : ""));
 }
+
+constexpr int64_t kMaxThreads = 1024;
 
 std::vector<OptionSpec> make_table() {
   return {
@@ -110,12 +117,15 @@ std::vector<OptionSpec> make_table() {
        [](RunOptions& o, const std::string& t) {
          if (t == "LibTorch's default") o.threads.reset();
          else o.threads = parse_positive_int(t, "--threads");
+         // LibTorch takes an int and starts every thread at once: 100000 hangs, 2^31 throws.
+         if (o.threads && *o.threads > kMaxThreads)
+           throw UsageError("--threads: '" + t + "' is out of range; expected 1 to " + std::to_string(kMaxThreads));
        }},
       {"--weights", "FILE",
        "real weights from a .safetensors file with the public checkpoint's tensor names (one workload)",
        "random", [](RunOptions& o, const std::string& t) { o.weights = t == "random" ? "" : existing_file(t, "--weights"); }},
       {"--data", "PATH", "a real data set for the workloads that read one (see `mlspeed workloads`)",
-       "synthetic", [](RunOptions& o, const std::string& t) { o.data = t == "synthetic" ? "" : existing_file(t, "--data"); }},
+       "synthetic", [](RunOptions& o, const std::string& t) { o.data = t == "synthetic" ? "" : existing_file(t, "--data", /*folder_too=*/true); }},
       {"--seed", "N", "seed for weights and synthetic data", "0",
        [](RunOptions& o, const std::string& t) {
          o.seed = static_cast<uint64_t>(parse_nonnegative_int(t, "--seed"));

@@ -115,9 +115,10 @@ TEST(Run, DefaultDatabaseComesFromTheEnvironment) {
 
 TEST(Run, AConfigurationThatCannotFitIsRefusedBeforeAllocatingAndTheSweepGoesOn) {
   TempDir dir;
-  // 10^12 sequences of 16 tokens: no machine has the memory; the estimate says so up front.
+  // 2^24 sequences of 16 tokens, the largest batch accepted: 128 GiB of activations, more than a
+  // test machine has; the estimate says so up front.
   const auto r = run_cli({"run", "-w", "bert-base-infer", "-d", "cpu", "--sizes", "tiny", "-s", "16", "-b",
-                          "1000000000000,2", "-n", "1", "-o", "jsonl", "--db", dir.file("r.db")});
+                          "16777216,2", "-n", "1", "-o", "jsonl", "--db", dir.file("r.db")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto rows = parse_results(Format::jsonl, r.out);
   ASSERT_EQ(rows.size(), 2u);
@@ -211,6 +212,44 @@ TEST(Run, CtrlCKeepsTheCompletedRowsAndSaysHowMany) {
   ASSERT_EQ(shown.exit_code, 0);
   expect_same_rows(printed, parse_results(Format::jsonl, shown.out));
   EXPECT_NE(shown.err.find("interrupted"), std::string::npos) << shown.err;
+}
+
+// SIGTERM (`kill`, a scheduler's time limit) stops a run as cleanly as Ctrl-C; SIGKILL cannot be
+// handled, so the next mlspeed to open the database marks the run its dead process left running.
+TEST(Run, SigtermStopsCleanlyAndAKilledRunIsMarkedInterruptedOnTheNextOpen) {
+  TempDir dir;
+  const std::string db = dir.file("r.db");
+  const std::vector<std::string> slow = {"run", "-w", "bert-base-infer", "-d", "cpu", "--sizes", "tiny", "-s", "16",
+                                         "-b", "1,2,3,4,5,6,7,8", "--min-time", "0.5", "-o", "jsonl", "--db", db};
+  const auto wait_for_a_row = [&] {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    const int64_t before = count_rows(db) < 0 ? 0 : count_rows(db);
+    while (count_rows(db) <= before && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  };
+  {
+    testing::Child child(slow);
+    wait_for_a_row();
+    child.signal(SIGTERM);
+    const auto r = child.wait();
+    EXPECT_EQ(r.exit_code, 130) << r.err;
+    EXPECT_NE(r.err.find("interrupted after"), std::string::npos) << r.err;
+  }
+  {
+    testing::Child child(slow);
+    wait_for_a_row();
+    child.signal(SIGKILL);
+    child.wait();
+  }
+  EXPECT_NE(run_cli({"show", "2", "--db", db}).err.find("run 2 (running"), std::string::npos)
+      << "a read-only look changes nothing";
+  const auto next = run_cli({"run", "-w", "bert-base-infer", "-d", "cpu", "--sizes", "tiny", "-s", "16", "-b", "1",
+                             "-n", "1", "-o", "jsonl", "--db", db});
+  ASSERT_EQ(next.exit_code, 0) << next.err;
+  EXPECT_NE(run_cli({"show", "1", "--db", db}).err.find("run 1 (interrupted"), std::string::npos);
+  const auto killed = run_cli({"show", "2", "--db", db});
+  EXPECT_NE(killed.err.find("run 2 (interrupted"), std::string::npos) << killed.err;
+  EXPECT_NE(run_cli({"show", "3", "--db", db}).err.find("run 3 (complete"), std::string::npos);
 }
 
 TEST(Run, JsonStaysWellFormedWhenInterrupted) {

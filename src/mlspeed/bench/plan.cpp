@@ -33,6 +33,7 @@ std::vector<Configuration> expand(const SweepRequest& request) {
       if (!size) continue;
       const std::vector<Shape> shapes = workload->shapes(*size, request.shapes);
       for (const Shape& shape : shapes) {
+        // Each at most kMaxShapeValue (2^24): the sum cannot overflow.
         const int64_t length = shape.seq + shape.new_tokens;
         if (size->max_seq > 0 && length > size->max_seq)
           throw UsageError((shape.new_tokens > 0 ? "--seq + --new-tokens: " : "--seq: ") + std::to_string(length) +

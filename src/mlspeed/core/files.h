@@ -10,6 +10,10 @@ namespace mlspeed {
 
 bool path_exists(const std::string& path);
 bool is_directory(const std::string& path);
+// "" for a regular file; otherwise what it is instead ("is a named pipe", "is a character device",
+// "is a folder", "does not exist"), to refuse it before opening: opening a named pipe blocks
+// until a writer comes, and reading /dev/zero never ends.
+std::string not_a_regular_file(const std::string& path);
 std::string parent_directory(const std::string& path);  // "" for a bare file name
 
 // Like `mkdir -p`; returns an empty string on success, else why it failed.

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
 
 #include "mlspeed/core/errors.h"
@@ -16,8 +17,8 @@ namespace {
   throw UsageError(std::string(option) + ": " + what);
 }
 
-int64_t parse_int(std::string_view item, std::string_view option, int64_t minimum,
-                  const char* expected) {
+int64_t parse_int(std::string_view item, std::string_view option, int64_t minimum, const char* expected,
+                  int64_t maximum = INT64_MAX) {
   const std::string s(item);
   char* end = nullptr;
   errno = 0;
@@ -25,7 +26,7 @@ int64_t parse_int(std::string_view item, std::string_view option, int64_t minimu
   if (s.empty() || end != s.c_str() + s.size() || !(std::isdigit(s[0]) || s[0] == '-'))
     bad(option, "'" + s + "' is not a whole number; expected " + expected);
   if (errno == ERANGE) bad(option, "'" + s + "' is too large");
-  if (value < minimum) bad(option, "'" + s + "' is out of range; expected " + expected);
+  if (value < minimum || value > maximum) bad(option, "'" + s + "' is out of range; expected " + expected);
   return value;
 }
 
@@ -54,7 +55,7 @@ std::vector<std::string> split_list(std::string_view text, std::string_view opti
 std::vector<int64_t> parse_positive_ints(std::string_view text, std::string_view option) {
   std::vector<int64_t> values;
   for (const auto& item : split_list(text, option))
-    values.push_back(parse_int(item, option, 1, "positive whole numbers like 1,4,16"));
+    values.push_back(parse_int(item, option, 1, "positive whole numbers up to 16777216, like 1,4,16", kMaxShapeValue));
   return values;
 }
 

@@ -13,6 +13,9 @@ namespace mlspeed {
 std::vector<std::string> split_list(std::string_view text, std::string_view option);
 
 // Whole numbers >= 1, e.g. batch sizes.
+// Batch sizes, sequence lengths and token counts: at most kMaxShapeValue each, so that no product
+// of them and a model's sizes (memory estimates, positions) can overflow 64 bits.
+inline constexpr int64_t kMaxShapeValue = int64_t{1} << 24;
 std::vector<int64_t> parse_positive_ints(std::string_view text, std::string_view option);
 int64_t parse_positive_int(std::string_view text, std::string_view option);
 int64_t parse_nonnegative_int(std::string_view text, std::string_view option);

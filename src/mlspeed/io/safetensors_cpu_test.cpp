@@ -4,6 +4,7 @@
 #include "mlspeed/io/safetensors.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
 
@@ -109,6 +110,13 @@ TEST(Safetensors, RefusesTruncatedFiles) {
   const std::string header = R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})";
   expect_contains(open_error(file_with(dir, header, "abcd", "data")), "end past the data buffer (4 bytes)");
   expect_contains(open_error(dir.file("missing")), "cannot open");
+}
+
+TEST(Safetensors, RefusesANamedPipeWithoutWaitingForAWriter) {
+  TempDir dir;
+  ASSERT_EQ(::mkfifo(dir.file("pipe").c_str(), 0600), 0);
+  expect_contains(open_error(dir.file("pipe")), "is not a regular file");
+  expect_contains(open_error("/dev/zero"), "is not a regular file");
 }
 
 TEST(Safetensors, RefusesHostileSizesWithoutAllocatingThem) {

@@ -5,6 +5,7 @@
 #include "mlspeed/results/database.h"
 
 #include <sqlite3.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -178,11 +179,47 @@ void add_missing_columns(sqlite3* db, const std::string& table, const std::vecto
       exec(db, "ALTER TABLE " + quoted(table) + " ADD COLUMN " + quoted(f.name) + " " + column_type(f.type));
 }
 
+// The process that owns a running run (pid, host): a run whose process is gone was killed (a
+// second Ctrl-C, SIGKILL, a crash) and could not say so itself. Files written before these columns
+// existed get them on open.
+void add_run_owner_columns(sqlite3* db) {
+  std::set<std::string> present;
+  Statement info(db, "PRAGMA table_info(runs)");
+  while (info.step()) present.insert(info.text(1));
+  if (!present.count("pid")) exec(db, "ALTER TABLE runs ADD COLUMN pid INTEGER");
+  if (!present.count("host")) exec(db, "ALTER TABLE runs ADD COLUMN host TEXT");
+}
+
+std::string this_host() {
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) != 0) return "";
+  return name;
+}
+
+// Runs of this host still 'running' whose process no longer exists become 'interrupted'.
+void mark_abandoned_runs(sqlite3* db) {
+  std::vector<int64_t> abandoned;
+  {
+    Statement s(db, "SELECT id, pid FROM runs WHERE status = 'running' AND host = ? AND pid IS NOT NULL");
+    s.bind(1, this_host());
+    while (s.step()) {
+      const auto pid = static_cast<pid_t>(s.integer(1));
+      if (::kill(pid, 0) != 0 && errno == ESRCH) abandoned.push_back(s.integer(0));
+    }
+  }
+  for (int64_t id : abandoned) {
+    Statement u(db, "UPDATE runs SET status = 'interrupted', finished_at = ? WHERE id = ?");
+    u.bind(1, now_iso8601()).bind(2, id);
+    u.run();
+  }
+}
+
 // Files written before verification existed have no checks table; it is made on open.
 void create_tables(sqlite3* db) {
   exec(db,
        "CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY, started_at TEXT NOT NULL, finished_at TEXT, "
        "status TEXT NOT NULL, command TEXT, context_json TEXT)");
+  add_run_owner_columns(db);
   create_row_table(db, "results", result_fields());
   add_missing_columns(db, "results", result_fields());
   create_row_table(db, "checks", verify::check_fields());
@@ -249,6 +286,7 @@ void initialise(sqlite3* db) {
   exec(db, "BEGIN IMMEDIATE");
   try {
     create_tables(db);
+    mark_abandoned_runs(db);
     exec(db, "PRAGMA application_id = " + std::to_string(kApplicationId));
     exec(db, "PRAGMA user_version = " + std::to_string(kSchemaVersion));
     exec(db, "COMMIT");
@@ -430,10 +468,14 @@ Database::~Database() { sqlite3_close(db_); }
 
 int64_t Database::begin_run(const RunContext& context) {
   return guarded(path_, "cannot start a run", [&] {
-    Statement s(db_, "INSERT INTO runs (started_at, status, command, context_json) VALUES (?, 'running', ?, ?)");
+    Statement s(db_,
+                "INSERT INTO runs (started_at, status, command, context_json, pid, host) "
+                "VALUES (?, 'running', ?, ?, ?, ?)");
     s.bind(1, context.started_at.empty() ? now_iso8601() : context.started_at)
         .bind(2, context.command)
-        .bind(3, nlohmann::json(context).dump());
+        .bind(3, nlohmann::json(context).dump())
+        .bind(4, static_cast<int64_t>(getpid()))
+        .bind(5, this_host());
     s.run();
     return static_cast<int64_t>(sqlite3_last_insert_rowid(db_));
   });

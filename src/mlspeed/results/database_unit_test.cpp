@@ -150,7 +150,7 @@ TEST(Database, FinishRunRecordsStatusAndTime) {
 }
 
 // The process dies (SIGKILL: no destructor, no cleanup) after two rows: both rows stay, and the
-// run stays "running" with no finish time.
+// next open for writing finds the run's process gone and marks the run "interrupted".
 TEST(Database, RowsOfAKilledRunSurvive) {
   TempDir dir;
   const std::string path = dir.file("results.db");
@@ -176,8 +176,8 @@ TEST(Database, RowsOfAKilledRunSurvive) {
   Database db(path);
   const auto runs = db.runs();
   ASSERT_EQ(runs.size(), 1u);
-  EXPECT_EQ(runs[0].status, "running");
-  EXPECT_EQ(runs[0].finished_at, "");
+  EXPECT_EQ(runs[0].status, "interrupted");
+  EXPECT_FALSE(runs[0].finished_at.empty());
   EXPECT_EQ(runs[0].result_count, 2);
   const auto rows = db.results(runs[0].id);
   ASSERT_EQ(rows.size(), 2u);
