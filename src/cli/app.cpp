@@ -28,11 +28,12 @@ void add_run_options(CLI::App& run, std::map<std::string, std::string>& given) {
       // Taken as a list so that a repeated option gets our message, not CLI11's.
       run.add_option_function<std::vector<std::string>>(
              spec.flags,
-             [&given, key](const std::vector<std::string>& values) {
+             [&given, key, takes_list = spec.value_name == "LIST"](const std::vector<std::string>& values) {
                if (values.size() > 1)
-                 throw UsageError("--" + key + " was given " + std::to_string(values.size()) +
-                                  " times; give it once, with a comma list (e.g. --" + key + " " +
-                                  values[0] + "," + values[1] + ")");
+                 throw UsageError("--" + key + " was given " + std::to_string(values.size()) + " times; give it once" +
+                                  (takes_list ? ", with a comma list (e.g. --" + key + " " + values[0] +
+                                                              "," + values[1] + ")"
+                                                        : ""));
                given[key] = values.front();
              },
              spec.help + " [default: " + spec.default_text + "]")

@@ -31,7 +31,7 @@ TEST_P(BadInput, ExitsWithStatus2AndACleanMessageAndStoresNothing) {
   auto has = [&](const char* option) { return std::find(extra.begin(), extra.end(), option) != extra.end(); };
   std::vector<std::string> args = {"run", "--db", db};
   if (!has("--sizes")) args.insert(args.end(), {"--sizes", "tiny"});
-  if (!has("-n")) args.insert(args.end(), {"-n", "1"});
+  if (!has("-n") && !has("--min-time")) args.insert(args.end(), {"-n", "1"});
   args.insert(args.end(), extra.begin(), extra.end());
   const auto r = run_cli(args, {{"MLSPEED_DB", dir.file("default.db")}});
   EXPECT_EQ(r.exit_code, 2) << r.err;
@@ -73,7 +73,9 @@ INSTANTIATE_TEST_SUITE_P(
         Case{{"--profile", ""}, "--profile: the folder name is empty"},
         Case{{"--data", "/dev/zero"}, "--data: /dev/zero is a character device; give a regular file or a folder"},
         Case{{"--weights", "/tmp"}, "--weights: /tmp is a folder; give a regular file"},
-        Case{{"-b", "1", "-b", "4"}, "--batch was given 2 times; give it once, with a comma list (e.g. --batch 1,4)"}),
+        Case{{"-b", "1", "-b", "4"}, "--batch was given 2 times; give it once, with a comma list (e.g. --batch 1,4)"},
+        Case{{"--warmup", "1", "--warmup", "2"}, "--warmup was given 2 times; give it once\n"},
+        Case{{"-n", "5", "--min-time", "3"}, "-n and --min-time both given"}),
     [](const ::testing::TestParamInfo<Case>& info) {
       std::string name = std::to_string(info.index);
       for (const auto& a : info.param.args)
@@ -127,6 +129,16 @@ TEST(BadDatabase, ShowRefusesAFileThatIsNotOursWithAdviceForReading) {
   EXPECT_NE(r.err.find("pass --db with the path of an mlspeed results database"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("--no-db"), std::string::npos) << r.err;
   EXPECT_EQ(testing::read_file(db), "not a database\n");
+}
+
+TEST(BadDatabase, ShowOfAnEmptyFileIsBadInputAndLeavesItEmpty) {
+  TempDir dir;
+  const std::string db = dir.file("empty.db");
+  testing::write_file(db, "");
+  const auto r = run_cli({"show", "--db", db});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("'" + db + "' is empty: no run has been stored in it yet"), std::string::npos) << r.err;
+  EXPECT_EQ(testing::read_file(db), "");
 }
 
 TEST(BadDatabase, ShowWithoutADatabaseSaysHowToMakeOne) {

@@ -152,6 +152,9 @@ const OptionSpec& run_option(const std::string& long_name) {
 }
 
 RunOptions parse_run_options(const std::map<std::string, std::string>& given) {
+  if (given.count("iterations") && given.count("min-time"))
+    throw UsageError("-n and --min-time both given: -n times exactly N iterations, --min-time times until S seconds "
+                     "have been measured; give one");
   RunOptions options;
   for (const auto& spec : run_option_table()) {
     auto it = given.find(spec.long_name());

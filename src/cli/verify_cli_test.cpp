@@ -198,6 +198,7 @@ TEST(VerifyCommand, BadInputIsRefusedWithExitStatus2BeforeAnythingRuns) {
       {{"verify", "--dtypes", "float7"}, "float7"},
       {{"verify", "--size-classes", "enormous"}, "enormous"},
       {{"verify", "--level", "galaxy"}, "galaxy"},
+      {{"verify", "--inject-fault", ""}, "--inject-fault: the fault name is empty"},
       {{"verify", "--inject-fault", "gremlins"}, "square-mm-transposed"},
       {{"verify", "-w", "resnet99"}, "resnet99"},
       {{"verify", "--steps", "5"}, "20"},

@@ -172,7 +172,10 @@ CLI::App* add_verify_command(CLI::App& app, VerifyOptions& o) {
   v->add_option("--vocab", o.vocab, "a folder with GPT-2's encoder.json and vocab.bpe")->type_name("DIR");
   v->add_option("--inject-fault", o.fault,
                 "self-test: inject a known bug into the device under test (see --list); verify must fail")
-      ->type_name("NAME");
+      ->type_name("NAME")
+      ->each([](const std::string& name) {
+        if (name.empty()) throw UsageError("--inject-fault: the fault name is empty; `mlspeed verify --list` names them");
+      });
   v->add_flag("--deterministic", o.deterministic,
               "deterministic algorithms only (torch.use_deterministic_algorithms; ops without one are skipped, "
               "with the reason), cuDNN benchmark off");

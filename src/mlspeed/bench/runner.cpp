@@ -218,6 +218,9 @@ bool Runner::measure(const Configuration& config, Session& session, Result& resu
     progress_.iteration(done, planned, ms, seconds_left(left_here));
     if (finished) break;
   }
+  if (!policy_.iterations && measured_ms / 1e3 < policy_.min_time_s)  // stopped by max_iterations
+    result.message = printf_string("timed %d iterations, the most mlspeed times, in %.3g s of the %.3g s --min-time",
+                                   policy_.max_iterations, measured_ms / 1e3, policy_.min_time_s);
   result.peak_memory_bytes = peak_memory(device);
   if (!policy_.profile_dir.empty()) profile(config, driver, result);
   return true;

@@ -124,9 +124,25 @@ TEST_F(RunnerTest, MinimumTimeRunsUntilBothTimeAndMinimumIterationsAreReached) {
   EXPECT_GE(total, 50.0);
   EXPECT_GE(rows[0].samples_ms.size(), 3u);
 
+  EXPECT_TRUE(rows[0].message.empty()) << rows[0].message;
+
   fake.step_ms = 30;  // 3 iterations take longer than the minimum time
   const auto slow = run(plan({1}), policy);
   EXPECT_EQ(slow[0].samples_ms.size(), 3u);
+}
+
+TEST_F(RunnerTest, AMinimumTimeCutShortByTheIterationLimitSaysSo) {
+  TimingPolicy policy;
+  policy.warmup = 0;
+  policy.min_time_s = 10;
+  policy.max_iterations = 4;
+  fake.step_ms = 1;
+  const auto rows = run(plan({1}), policy);
+  ASSERT_EQ(rows[0].status, Status::ok);
+  EXPECT_EQ(rows[0].samples_ms.size(), 4u);
+  EXPECT_NE(rows[0].message.find("timed 4 iterations, the most mlspeed times, in "), std::string::npos)
+      << rows[0].message;
+  EXPECT_NE(rows[0].message.find("of the 10 s --min-time"), std::string::npos) << rows[0].message;
 }
 
 TEST_F(RunnerTest, OutOfMemoryIsARowAndTheSweepGoesOn) {

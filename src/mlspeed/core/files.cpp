@@ -37,9 +37,13 @@ std::string not_a_regular_file(const std::string& path) {
 std::optional<std::string> read_whole_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return std::nullopt;
-  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) return std::nullopt;
-  return content;
+  try {
+    std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (in.bad()) return std::nullopt;
+    return content;
+  } catch (const std::ios_base::failure&) {  // libstdc++ throws when read() fails (a folder: EISDIR)
+    return std::nullopt;
+  }
 }
 
 std::string write_whole_file(const std::string& path, const std::string& contents) {

@@ -121,4 +121,13 @@ std::string csv_cell(const std::string& text) {
   return out + "\"";
 }
 
+std::string printable(const std::string& text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (c < 0x20 || c == 0x7f) out += printf_string("\\x%02x", c);
+    else out += static_cast<char>(c);
+  }
+  return out;
+}
+
 }  // namespace mlspeed

@@ -14,6 +14,9 @@ std::string format_duration(double seconds);     // "850 ms", "12.3 s", "4m05s"
 std::string format_flops(double flops_per_second);  // "989 TFLOP/s"
 std::string format_count(double value);          // "124.4M", "10.6M", "65", "1.11"
 std::string now_iso8601();                       // UTC, "2026-11-23T01:47:52Z"
+// `text` with control characters (bytes below 0x20, and 0x7f) written as \xNN: a name read from
+// a file is shown this way, so that it cannot move the cursor or clear the user's terminal.
+std::string printable(const std::string& text);
 // One CSV cell (RFC 4180): quoted only when it holds a comma, a quote or a line break.
 std::string csv_cell(const std::string& text);
 

@@ -42,6 +42,8 @@ std::vector<std::string> review_files(const std::string& folder) {
 }
 
 std::string read_review(const std::string& file) {
+  if (const std::string what = not_a_regular_file(file); !what.empty())
+    throw InputFileError(file + ": " + what + ", not a review file (expected one UTF-8 text review per .txt file)");
   const auto content = read_whole_file(file);
   if (!content) throw InputFileError(file + ": cannot be read (" + std::strerror(errno) + ")");
   const std::string& text = *content;

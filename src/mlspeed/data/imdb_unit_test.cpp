@@ -98,6 +98,14 @@ TEST(Imdb, EmptyLabelFolderIsAnError) {
   EXPECT_NE(e.find(dir.file("aclImdb/train/pos") + " holds no .txt review files"), std::string::npos) << e;
 }
 
+TEST(Imdb, AFolderNamedLikeAReviewIsAnErrorNamingIt) {
+  TempDir dir;
+  const std::string root = fixture::write_aclimdb(dir.path());
+  make_directories(root + "/train/pos/99_9.txt");
+  const std::string e = error_of(root);
+  EXPECT_NE(e.find(root + "/train/pos/99_9.txt: is a folder, not a review file"), std::string::npos) << e;
+}
+
 TEST(Imdb, InvalidUtf8NamesTheFileAndTheOffset) {
   TempDir dir;
   const std::string root = fixture::write_aclimdb(dir.path());

@@ -15,6 +15,7 @@
 #include <set>
 
 #include "mlspeed/core/errors.h"
+#include "mlspeed/core/text.h"
 
 namespace mlspeed::safetensors {
 namespace {
@@ -91,14 +92,25 @@ File::File(const std::string& path) : path_(path) {
   data_ = bytes + 8 + header_len;
   const uint64_t data_size = file_size - 8 - header_len;
 
+  // JSON lets a key appear twice and keeps the last copy: a header naming a tensor twice is
+  // refused, since the first copy would never be checked.
+  std::set<std::string> names;
+  std::string twice;
+  const auto note_duplicates = [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    if (event == nlohmann::json::parse_event_t::key && depth == 1 && !names.insert(parsed.get<std::string>()).second &&
+        twice.empty())
+      twice = parsed.get<std::string>();
+    return true;
+  };
   nlohmann::json header;
   try {
-    header = nlohmann::json::parse(header_begin, header_begin + header_len);
+    header = nlohmann::json::parse(header_begin, header_begin + header_len, note_duplicates);
   } catch (const nlohmann::json::parse_error& e) {
     fail(path, "the JSON header is malformed at byte " + std::to_string(8 + e.byte - (e.byte > 0 ? 1 : 0)) +
                    " (" + std::string(e.what()) + ")");
   }
   if (!header.is_object()) fail(path, "the header at byte 8 is not a JSON object");
+  if (!twice.empty()) fail(path, "the header names '" + printable(twice) + "' twice");
 
   for (auto it = header.begin(); it != header.end(); ++it) {
     const std::string& name = it.key();
@@ -106,12 +118,12 @@ File::File(const std::string& path) : path_(path) {
     if (name == "__metadata__") {
       if (!entry.is_object()) fail(path, "__metadata__ is not an object of strings");
       for (auto m = entry.begin(); m != entry.end(); ++m) {
-        if (!m.value().is_string()) fail(path, "__metadata__ entry '" + m.key() + "' is not a string");
+        if (!m.value().is_string()) fail(path, "__metadata__ entry '" + printable(m.key()) + "' is not a string");
         metadata_[m.key()] = m.value().get<std::string>();
       }
       continue;
     }
-    const std::string where = "tensor '" + name + "'";
+    const std::string where = "tensor '" + printable(name) + "'";
     if (!entry.is_object() || !entry.contains("dtype") || !entry.contains("shape") ||
         !entry.contains("data_offsets"))
       fail(path, where + " needs \"dtype\", \"shape\" and \"data_offsets\"");
@@ -164,7 +176,8 @@ File::File(const std::string& path) : path_(path) {
             [](const TensorInfo* a, const TensorInfo* b) { return a->begin < b->begin; });
   for (size_t i = 1; i < by_offset.size(); ++i)
     if (by_offset[i]->begin < by_offset[i - 1]->end)
-      fail(path, "tensors '" + by_offset[i - 1]->name + "' and '" + by_offset[i]->name + "' overlap");
+      fail(path, "tensors '" + printable(by_offset[i - 1]->name) + "' and '" + printable(by_offset[i]->name) +
+                     "' overlap");
 }
 
 File::~File() {

@@ -157,6 +157,22 @@ TEST(Safetensors, RefusesMalformedHeaders) {
                   "dtype Q4 is not one mlspeed reads");
   expect_contains(open_error(file_with(dir, R"({"__metadata__":{"k":1}})", "", "meta")),
                   "__metadata__ entry 'k' is not a string");
+  // A tensor named twice: JSON keeps the last copy, so the first would never be checked.
+  expect_contains(open_error(file_with(dir,
+                                       R"({"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},)"
+                                       R"("a":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}})",
+                                       "12", "twice")),
+                  "the header names 'a' twice");
+  // The same name inside two tensors' entries is not a duplicate.
+  EXPECT_EQ(open_error(file_with(dir,
+                                 R"({"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},)"
+                                 R"("b":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}})",
+                                 "12", "two")),
+            "");
+  // A name with control characters reaches the message escaped, never raw to the terminal.
+  const std::string hostile = open_error(file_with(dir, "{\"x\\u001b[2J\":{\"dtype\":\"F32\"}}", "", "escape"));
+  expect_contains(hostile, "tensor 'x\\x1b[2J' needs");
+  EXPECT_EQ(hostile.find('\x1b'), std::string::npos) << hostile;
   // Random bytes where the header should be.
   std::string noise = le64(16);
   for (int i = 0; i < 16; ++i) noise += static_cast<char>(0x80 + i * 7);

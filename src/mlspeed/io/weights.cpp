@@ -7,6 +7,7 @@
 #include <set>
 
 #include "mlspeed/core/errors.h"
+#include "mlspeed/core/text.h"
 #include "mlspeed/io/safetensors.h"
 
 namespace mlspeed {
@@ -64,11 +65,12 @@ void load_weights(torch::nn::Module& module, const std::string& path, const Weig
     } else if (targets.count(name)) {
       source[name] = &info;
     } else {
-      unexpected.push_back(raw + " " + shape_text(info.shape));
+      unexpected.push_back(printable(raw) + " " + shape_text(info.shape));
     }
   }
   for (const auto& [target, info] : aliased) {
-    if (!targets.count(target)) unexpected.push_back(info->name + " (alias of " + target + ", not in the model)");
+    if (!targets.count(target))
+      unexpected.push_back(printable(info->name) + " (alias of " + target + ", not in the model)");
     else if (!source.count(target)) source[target] = info;
     else if (file.tensor(info->name).sizes() != file.tensor(source[target]->name).sizes())
       mismatched.push_back(info->name + ": " + shape_text(info->shape) + " in the file, but it is tied to " + target +

@@ -254,6 +254,11 @@ void create_parent_folder(const std::string& path) {
   if (!why.empty()) refuse(path, "cannot be created: its folder '" + folder + "' cannot be made (" + why + ")");
 }
 
+int64_t count_tables(sqlite3* db) {
+  Statement count(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'");
+  return count.step() ? count.integer(0) : 0;
+}
+
 // Read-only checks on a file that already exists: undamaged, and ours or empty.
 void check_identity(sqlite3* db, const std::string& path) {
   Statement quick_check(db, "PRAGMA quick_check");
@@ -264,8 +269,7 @@ void check_identity(sqlite3* db, const std::string& path) {
   }
 
   const int64_t application_id = pragma_integer(db, "application_id");
-  Statement count(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'");
-  const int64_t tables = count.step() ? count.integer(0) : 0;
+  const int64_t tables = count_tables(db);
   if (application_id != kApplicationId && (application_id != 0 || tables > 0))
     refuse(path, printf_string("belongs to another program (it has %lld table%s and application_id 0x%llX, not "
                                "mlspeed's 0x%X), so mlspeed leaves it alone",
@@ -317,7 +321,12 @@ void open_and_prepare(sqlite3* db, const std::string& path, bool existed, bool r
     check(db, sqlite3_extended_result_codes(db, 1));
     check(db, sqlite3_busy_timeout(db, kBusyTimeoutMs));
     if (existed) check_identity(db, path);
-    if (read_only) return;
+    if (read_only) {
+      // An empty file (0 bytes, or SQLite with no tables) passes as "ours, not yet written to"; to
+      // read it there must be something to read.
+      if (count_tables(db) == 0) refuse(path, "is empty: no run has been stored in it yet");
+      return;
+    }
     if (sqlite3_db_readonly(db, "main") == 1) refuse(path, "is read-only (no write permission)");
     initialise(db);
     exec(db, "PRAGMA foreign_keys = ON");  // a row for a run that does not exist is a bug
