@@ -2,6 +2,7 @@
 // read back, the database holding the same rows, failures as rows, Ctrl-C.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sqlite3.h>
 
 #include <chrono>
 #include <thread>
@@ -250,6 +251,32 @@ TEST(Run, SigtermStopsCleanlyAndAKilledRunIsMarkedInterruptedOnTheNextOpen) {
   const auto killed = run_cli({"show", "2", "--db", db});
   EXPECT_NE(killed.err.find("run 2 (interrupted"), std::string::npos) << killed.err;
   EXPECT_NE(run_cli({"show", "3", "--db", db}).err.find("run 3 (complete"), std::string::npos);
+}
+
+// Another program holds the database's write lock for longer than the busy timeout (5 s) in the
+// middle of a run: the rows measured meanwhile are kept, retried, and every one is stored.
+TEST(Run, ADatabaseLockedMidRunLosesNoRow) {
+  TempDir dir;
+  const std::string db = dir.file("r.db");
+  testing::Child child({"run", "-w", "bert-base-infer", "-d", "cpu", "--sizes", "tiny", "-s", "16", "-b",
+                        "1,2,3,4,5,6,7,8", "--min-time", "0.3", "-o", "jsonl", "--db", db});
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (count_rows(db) < 1 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_GE(count_rows(db), 1);
+  sqlite3* lock = nullptr;
+  ASSERT_EQ(sqlite3_open(db.c_str(), &lock), SQLITE_OK);
+  sqlite3_busy_timeout(lock, 10000);
+  ASSERT_EQ(sqlite3_exec(lock, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+  std::this_thread::sleep_for(std::chrono::seconds(8));
+  sqlite3_exec(lock, "COMMIT", nullptr, nullptr, nullptr);
+  sqlite3_close(lock);
+  const auto r = child.wait();
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(parse_results(Format::jsonl, r.out).size(), 8u);
+  EXPECT_EQ(count_rows(db), 8) << r.err;
+  EXPECT_NE(r.err.find("every row was stored on a retry"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("stored run 1 (8 results)"), std::string::npos) << r.err;
 }
 
 TEST(Run, JsonStaysWellFormedWhenInterrupted) {

@@ -16,6 +16,7 @@
 #include "mlspeed/core/text.h"
 #include "mlspeed/results/database.h"
 #include "mlspeed/results/printers.h"
+#include "mlspeed/results/row_store.h"
 
 namespace mlspeed::cli {
 namespace {
@@ -50,6 +51,27 @@ std::vector<DeviceFacts> chosen_devices(const RunOptions& o) {
   return devices;
 }
 
+// The end of a run's storing: the rows still waiting get a last try, the run its final status.
+// Says which rows the database refused, one line each; returns whether every row was stored.
+bool finish_storing(Database& db, int64_t run_id, const char* status, RowStore<Result>& store) {
+  store.flush();
+  std::string finish_error;
+  try {
+    db.finish_run(run_id, status);
+  } catch (const std::exception& e) {
+    finish_error = e.what();
+  }
+  for (const Result& r : store.pending())
+    std::cerr << "mlspeed run: not stored in " << db.path() << ": " << r.workload << " " << r.size << " " << r.device
+              << " " << name(r.precision) << " b=" << r.batch << " (printed above; " << store.last_error() << ")\n";
+  if (store.refusals() > 0 && store.pending().empty())
+    std::cerr << "mlspeed run: the database refused " << store.refusals() << " writes (" << store.last_error()
+              << "); every row was stored on a retry\n";
+  if (!finish_error.empty())
+    std::cerr << "mlspeed run: the run's status could not be recorded as " << status << ": " << finish_error << "\n";
+  return store.pending().empty();
+}
+
 }  // namespace
 
 int run_command(const RunOptions& options, const std::string& command_line) {
@@ -80,19 +102,15 @@ int run_command(const RunOptions& options, const std::string& command_line) {
   std::cout.flush();
 
   const int64_t run_id = db ? db->begin_run(context) : 0;
-  int done = 0, stored = 0, errors = 0;
-  std::string store_failure;
+  int done = 0, errors = 0;
+  RowStore<Result> store([&](Result& r) { db->add_result(run_id, r); });
   std::string profile_report;  // printed after its row, not across the live progress line
   auto on_result = [&](Result& r) {
     ++done;
     if (r.status == Status::error) ++errors;
-    if (db && store_failure.empty()) {
-      try {
-        db->add_result(run_id, r);
-        ++stored;
-      } catch (const std::exception& e) {
-        store_failure = e.what();  // keep timing and printing; say so at the end
-      }
+    if (db) {
+      r.run_id = run_id;
+      store.add(r);  // a row the database refuses now is retried before the next one
     }
     printer->row(r);
     std::cout.flush();
@@ -111,31 +129,31 @@ int run_command(const RunOptions& options, const std::string& command_line) {
   } catch (const InputFileError& e) {
     // A bad --weights or --data file: every configuration would fail the same way.
     interrupt.reset();
-    if (db) db->finish_run(run_id, "stopped");
+    const bool all_stored = !db || finish_storing(*db, run_id, "stopped", store);
     printer->footer();
     std::cout.flush();
     std::cerr << "mlspeed run: " << e.what() << "\n";
-    if (db) std::cerr << "mlspeed run: kept the " << stored << " results completed before it in " << db->path() << "\n";
-    return 2;
+    if (db)
+      std::cerr << "mlspeed run: kept the " << store.stored() << " results completed before it in " << db->path()
+                << "\n";
+    return all_stored ? 2 : 1;
   }
   interrupt.reset();
 
-  if (db) db->finish_run(run_id, completed ? "complete" : "interrupted");
+  const bool all_stored = !db || finish_storing(*db, run_id, completed ? "complete" : "interrupted", store);
   printer->footer();
   std::cout.flush();
 
-  if (!store_failure.empty())
-    std::cerr << "mlspeed run: storing results in " << db->path() << " failed after " << stored
-              << " rows: " << store_failure << "\n";
   if (!completed) {
     std::cerr << "mlspeed run: interrupted after " << done << " of " << plan.size() << " configurations; ";
-    if (db) std::cerr << "kept " << stored << " results in " << db->path() << " (run " << run_id << ")\n";
+    if (db) std::cerr << "kept " << store.stored() << " results in " << db->path() << " (run " << run_id << ")\n";
     else std::cerr << "the " << done << " completed results are printed above (--no-db: not stored)\n";
     return 130;
   }
-  if (db && store_failure.empty())
-    std::cerr << "mlspeed run: stored run " << run_id << " (" << stored << " results) in " << db->path() << "\n";
-  return errors > 0 || !store_failure.empty() ? 1 : 0;
+  if (db && all_stored)
+    std::cerr << "mlspeed run: stored run " << run_id << " (" << store.stored() << " results) in " << db->path()
+              << "\n";
+  return errors > 0 || !all_stored ? 1 : 0;
 }
 
 }  // namespace mlspeed::cli

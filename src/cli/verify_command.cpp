@@ -17,6 +17,7 @@
 #include "mlspeed/core/text.h"
 #include "mlspeed/results/database.h"
 #include "mlspeed/results/printers.h"
+#include "mlspeed/results/row_store.h"
 #include "mlspeed/verify/check_printers.h"
 #include "mlspeed/verify/faults.h"
 #include "mlspeed/verify/known_issues.h"
@@ -220,8 +221,8 @@ int verify_command(const VerifyOptions& options, const std::string& command_line
   const int64_t run_id = db ? db->begin_run(context) : 0;
 
   std::vector<CheckResult> rows;
-  int64_t failed = 0, stored = 0;
-  std::string store_failure;
+  int64_t failed = 0;
+  RowStore<CheckResult> store([&](CheckResult& row) { db->add_check(run_id, row); });
   ProgressLine progress(isatty(STDERR_FILENO));
   InterruptScope interrupt("the current check");
   struct Interrupted {};
@@ -236,13 +237,9 @@ int verify_command(const VerifyOptions& options, const std::string& command_line
       row.fault = options.fault;
       verify::label_known_issue(row);
       if (row.outcome == verify::Outcome::fail || row.outcome == verify::Outcome::error) ++failed;
-      if (db && store_failure.empty()) {
-        try {
-          db->add_check(run_id, row);
-          ++stored;
-        } catch (const std::exception& e) {
-          store_failure = e.what();  // keep checking and printing; say so at the end
-        }
+      if (db) {
+        row.run_id = run_id;
+        store.add(row);  // a row the database refuses now is retried before the next one
       }
       progress.clear();
       printer->row(row);
@@ -260,18 +257,31 @@ int verify_command(const VerifyOptions& options, const std::string& command_line
     }
   }
   progress.clear();
-  if (db) db->finish_run(run_id, interrupted ? "interrupted" : "complete");
+  store.flush();
+  std::string finish_error;
+  try {
+    if (db) db->finish_run(run_id, interrupted ? "interrupted" : "complete");
+  } catch (const std::exception& e) {
+    finish_error = e.what();
+  }
   printer->footer(!interrupted);
   std::cout.flush();
 
   const auto verdicts = verify::summarise(rows);
   if (plan.format != Format::md) print_verdict(std::cerr, verdicts, !interrupted, options.strict);  // md: footer
   if (!options.fault.empty()) (plan.format == Format::md ? std::cout : std::cerr) << self_test_line(options.fault, rows);
-  if (!store_failure.empty())
-    std::cerr << "mlspeed verify: storing checks in " << db->path() << " failed after " << stored
-              << " rows: " << store_failure << "\n";
-  else if (db)
-    std::cerr << "mlspeed verify: stored run " << run_id << " (" << stored << " checks) in " << db->path() << "\n";
+  const bool all_stored = store.pending().empty();
+  if (!all_stored)
+    std::cerr << "mlspeed verify: " << store.pending().size() << " checks (printed above) could not be stored in "
+              << db->path() << ": " << store.last_error() << "\n";
+  else if (store.refusals() > 0)
+    std::cerr << "mlspeed verify: the database refused " << store.refusals() << " writes (" << store.last_error()
+              << "); every check was stored on a retry\n";
+  if (!finish_error.empty())
+    std::cerr << "mlspeed verify: the run's status could not be recorded: " << finish_error << "\n";
+  if (db && all_stored)
+    std::cerr << "mlspeed verify: stored run " << run_id << " (" << store.stored() << " checks) in " << db->path()
+              << "\n";
   if (interrupted) {
     std::cerr << "mlspeed verify: interrupted after " << rows.size() << " checks; the verdict above covers those only";
     if (db) std::cerr << "; kept them in " << db->path() << " (run " << run_id << ")";
@@ -280,7 +290,7 @@ int verify_command(const VerifyOptions& options, const std::string& command_line
   }
   for (const auto& v : verdicts)
     if (!v.ok(options.strict)) return 1;
-  return store_failure.empty() ? 0 : 1;
+  return all_stored ? 0 : 1;
 }
 
 }  // namespace mlspeed::cli
