@@ -129,14 +129,14 @@ int run_command(const RunOptions& options, const std::string& command_line) {
   } catch (const InputFileError& e) {
     // A bad --weights or --data file: every configuration would fail the same way.
     interrupt.reset();
-    const bool all_stored = !db || finish_storing(*db, run_id, "stopped", store);
+    if (db) finish_storing(*db, run_id, "stopped", store);  // names any row it could not store
     printer->footer();
     std::cout.flush();
     std::cerr << "mlspeed run: " << e.what() << "\n";
     if (db)
       std::cerr << "mlspeed run: kept the " << store.stored() << " results completed before it in " << db->path()
                 << "\n";
-    return all_stored ? 2 : 1;
+    return 2;
   }
   interrupt.reset();
 
