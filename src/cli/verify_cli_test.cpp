@@ -118,6 +118,19 @@ TEST(VerifyCommand, ModelLevelOnATinyWorkloadPasses) {
   const auto r = run_cli({"verify", "-d", "cpu", "--level", "model", "-w", "nanogpt-shakespeare-char", "--no-db"});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("nanogpt-shakespeare-char"), std::string::npos) << r.out;
+  // The CPU's model checks compare it with itself, and say so.
+  const auto rows = run_cli({"verify", "-d", "cpu", "--level", "model", "-w", "nanogpt-shakespeare-char", "--no-db",
+                             "-o", "jsonl"});
+  ASSERT_EQ(rows.exit_code, 0) << rows.err;
+  std::istringstream lines(rows.out);
+  int model_rows = 0;
+  for (std::string line; std::getline(lines, line);) {
+    const auto row = nlohmann::json::parse(line);
+    if (row["outcome"] == "skipped") continue;
+    ++model_rows;
+    EXPECT_EQ(row["message"].get<std::string>().rfind("self-check, the CPU against itself: ", 0), 0u) << line;
+  }
+  EXPECT_GT(model_rows, 0);
 }
 
 std::vector<nlohmann::json> jsonl(const std::string& text) {
