@@ -1,6 +1,7 @@
 #include "mlspeed/verify/known_issues.h"
 
 #include <cstdio>
+#include <utility>
 
 namespace mlspeed::verify {
 namespace {
