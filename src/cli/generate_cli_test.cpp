@@ -95,7 +95,7 @@ TEST(GenerateCommand, PromptTextRoundTripsThroughAVocabulary) {
   EXPECT_EQ(odd["text"].get<std::string>().rfind("Ça  va?\n", 0), 0u) << odd["text"];
 }
 
-// Seed 000's check, end to end: weights from a file give the tokens the in-process Generator
+// The M3 Max review's "!!!!" check, end to end: weights from a file give the tokens the in-process Generator
 // gives with the same weights. With GPT-2's real model.safetensors this is Hugging Face's greedy
 // continuation.
 TEST(GenerateCommand, WeightsFromAFileGiveTheInProcessGeneratorsTokens) {

@@ -155,8 +155,8 @@ int64_t num_params(const torch::nn::Module& model);
 // labels.
 int64_t count_params(const DistilBertConfig& config);
 
-// Seed 003's fine-tuning: every parameter frozen (requires_grad false) except those of the last
-// transformer block, pre_classifier and classifier. Returns the trainable ones.
+// mac-ml-speed-test's fine-tuning (pytorch_test_nlp.py): every parameter frozen (requires_grad
+// false) except those of the last transformer block, pre_classifier and classifier. Returns the trainable ones.
 std::vector<at::Tensor> freeze_all_but_last_block(DistilBertForSequenceClassificationImpl& model);
 // How many parameters that leaves trainable: 7,680,002 for distilbert-base-uncased.
 int64_t count_trainable_params(const DistilBertConfig& config);

@@ -7,16 +7,16 @@
 #include <torch/library.h>
 
 #include "mlspeed/verify/op_suite.h"
+#include "mlspeed/verify/target.h"
 
 namespace mlspeed::verify {
 namespace {
 
 Target cpu_target() {
-  Target t;
-  t.facts.id = "cpu";
-  t.facts.kind = "cpu";
-  t.device = c10::Device(c10::kCPU);
-  return t;
+  DeviceFacts cpu;
+  cpu.id = "cpu";
+  cpu.kind = "cpu";
+  return make_target(cpu, /*fault_name=*/"");
 }
 
 // cumsum along the last dim of a 2-D tensor, by a loop: right for floating types, and for

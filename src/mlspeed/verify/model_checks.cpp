@@ -287,8 +287,8 @@ void generation(const Context& c, const std::function<void(CheckResult)>& emit) 
 
 std::string quoted(const std::string& text) { return "\"" + text + "\""; }
 
-// Seed 000: GPT-2 with real weights continues "The rain in Spain" the same on the device as on the
-// CPU, and not with "!!!!".
+// The M3 Max review's "!!!!" test: GPT-2 with real weights continues "The rain in Spain" the same
+// on the device as on the CPU, and not with "!!!!".
 void text(const Context& c, const ModelCheckOptions& options, const std::function<void(CheckResult)>& emit) {
   CheckResult row = base_row(c, "text", BugClass::model);
   row.shape = "prompt " + quoted(kTextPrompt) + ", " + std::to_string(kTextNewTokens) + " new tokens";
@@ -383,7 +383,8 @@ std::vector<CheckResult> run_model_checks(const Target& target, const ModelCheck
   // On the CPU the reference is the same CPU: say so, so a pass is not read as a second opinion.
   const bool self_check = target.facts.kind == "cpu" && target.fault == nullptr;
   const auto emit = [&](CheckResult row) {
-    if (self_check && row.outcome != Outcome::skipped) row.message = "self-check, the CPU against itself: " + row.message;
+    if (self_check && row.outcome != Outcome::skipped)
+      row.message = "self-check, the CPU against itself: " + row.message;
     if (on_row) on_row(row);
     rows.push_back(std::move(row));
   };

@@ -176,7 +176,7 @@ class Gpt2Generate : public Workload {
                   std::to_string(c.n_embd) + " wide, vocab " + std::to_string(c.vocab_size) + ", " +
                   std::to_string(c.n_positions) + " positions";
       s.parameters = gpt2::count_params(c);
-      // Seed 000: one sequence, "The rain in Spain" (4 tokens), 16 new tokens.
+      // The M3 Max review's test: one sequence, "The rain in Spain" (4 tokens), 16 new tokens.
       s.batches = {1};
       s.seqs = {4};
       s.new_tokens = {16};
