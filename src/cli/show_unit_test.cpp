@@ -9,7 +9,7 @@
 #include "mlspeed/results/database.h"
 #include "mlspeed/results/printers.h"
 #include "mlspeed/verify/check_printers.h"
-#include "mlspeed/verify/check_test_rows.h"
+#include "testing/check_test_rows.h"
 #include "testing/test_support.h"
 
 namespace mlspeed::cli {

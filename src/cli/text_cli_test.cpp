@@ -7,7 +7,7 @@
 
 #include "mlspeed/compat/torch_compat.h"
 #include "mlspeed/core/precision.h"
-#include "mlspeed/data/imdb_fixture.h"
+#include "testing/imdb_fixture.h"
 #include "mlspeed/results/printers.h"
 #include "testing/test_support.h"
 

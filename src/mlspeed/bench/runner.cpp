@@ -10,7 +10,7 @@
 
 #include "mlspeed/bench/failure.h"
 #include "mlspeed/bench/profile_summary.h"
-#include "mlspeed/bench/stats.h"
+#include "mlspeed/core/stats.h"
 #include "mlspeed/bench/step_driver.h"
 #include "mlspeed/compat/torch_compat.h"
 #include "mlspeed/core/errors.h"

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "mlspeed/core/errors.h"
-#include "mlspeed/data/imdb_fixture.h"
+#include "testing/imdb_fixture.h"
 #include "testing/test_support.h"
 
 namespace mlspeed::imdb {

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "mlspeed/core/precision.h"
-#include "mlspeed/workloads/job.h"
+#include "mlspeed/core/job.h"
 
 namespace c10 {
 struct Device;

@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "mlspeed/results/results_test_rows.h"
+#include "testing/results_test_rows.h"
 
 namespace mlspeed {
 namespace {

@@ -5,7 +5,7 @@
 #include <set>
 
 #include "mlspeed/results/database.h"
-#include "mlspeed/verify/check_test_rows.h"
+#include "testing/check_test_rows.h"
 #include "testing/test_support.h"
 
 namespace mlspeed {

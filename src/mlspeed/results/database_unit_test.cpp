@@ -13,7 +13,7 @@
 
 #include "mlspeed/core/errors.h"
 #include "mlspeed/core/files.h"
-#include "mlspeed/results/results_test_rows.h"
+#include "testing/results_test_rows.h"
 #include "testing/test_support.h"
 
 namespace mlspeed {

@@ -6,7 +6,7 @@
 #include <limits>
 #include <set>
 
-#include "mlspeed/results/results_test_rows.h"
+#include "testing/results_test_rows.h"
 
 namespace mlspeed {
 namespace {

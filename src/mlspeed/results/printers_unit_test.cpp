@@ -7,7 +7,7 @@
 
 #include "mlspeed/core/text.h"
 #include "mlspeed/results/fields.h"
-#include "mlspeed/results/results_test_rows.h"
+#include "testing/results_test_rows.h"
 
 namespace mlspeed {
 namespace {

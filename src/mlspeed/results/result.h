@@ -9,11 +9,11 @@
 #include <string_view>
 #include <vector>
 
-#include "mlspeed/bench/stats.h"
+#include "mlspeed/core/stats.h"
 #include "mlspeed/core/precision.h"
 #include "mlspeed/device/device.h"
 #include "mlspeed/device/host.h"
-#include "mlspeed/workloads/job.h"
+#include "mlspeed/core/job.h"
 
 namespace mlspeed {
 

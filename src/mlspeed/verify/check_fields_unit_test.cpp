@@ -4,7 +4,7 @@
 
 #include <set>
 
-#include "mlspeed/verify/check_test_rows.h"
+#include "testing/check_test_rows.h"
 
 namespace mlspeed::verify {
 namespace {

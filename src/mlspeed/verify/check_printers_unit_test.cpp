@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "mlspeed/verify/check_test_rows.h"
+#include "testing/check_test_rows.h"
 
 namespace mlspeed::verify {
 namespace {

@@ -6,7 +6,7 @@
 
 #include <sstream>
 
-#include "mlspeed/verify/check_test_rows.h"
+#include "testing/check_test_rows.h"
 #include "mlspeed/verify/verdict.h"
 
 namespace mlspeed::verify {

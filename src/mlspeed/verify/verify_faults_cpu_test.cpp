@@ -1,6 +1,6 @@
 // Every fault of faults.h injected into the CPU as the device under test: `verify` must flag it
 // with the right check, bug class and sentence, and pass the same checks on the healthy CPU.
-#include "mlspeed/verify/fault_cases.h"
+#include "testing/fault_cases.h"
 
 #include <set>
 

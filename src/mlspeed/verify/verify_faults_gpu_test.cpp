@@ -1,5 +1,5 @@
 // The same faults injected into cuda:0: what catches them on the CPU must catch them on the GPU.
-#include "mlspeed/verify/fault_cases.h"
+#include "testing/fault_cases.h"
 
 #include "mlspeed/device/device.h"
 

@@ -11,7 +11,7 @@
 
 #include "mlspeed/compat/torch_compat.h"
 #include "mlspeed/core/errors.h"
-#include "mlspeed/data/imdb_fixture.h"
+#include "testing/imdb_fixture.h"
 #include "mlspeed/io/weights.h"
 #include "testing/test_support.h"
 

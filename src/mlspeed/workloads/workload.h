@@ -12,7 +12,7 @@
 
 #include "mlspeed/core/precision.h"
 #include "mlspeed/device/graph.h"
-#include "mlspeed/workloads/job.h"
+#include "mlspeed/core/job.h"
 
 namespace at {
 class Tensor;

@@ -1,4 +1,4 @@
-#include "mlspeed/bench/stats.h"
+#include "mlspeed/core/stats.h"
 
 #include <gtest/gtest.h>
 

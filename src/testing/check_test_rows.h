@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "mlspeed/results/results_test_rows.h"
+#include "testing/results_test_rows.h"
 #include "mlspeed/verify/check.h"
 #include "mlspeed/verify/check_fields.h"
 
