@@ -9,13 +9,13 @@
 #include <utility>
 
 #include "mlspeed/bench/failure.h"
-#include "mlspeed/bench/profile_summary.h"
+#include "mlspeed/device/profile_summary.h"
 #include "mlspeed/core/stats.h"
 #include "mlspeed/bench/step_driver.h"
-#include "mlspeed/compat/torch_compat.h"
 #include "mlspeed/core/errors.h"
 #include "mlspeed/core/files.h"
 #include "mlspeed/core/text.h"
+#include "mlspeed/device/precision_flags.h"
 #include "mlspeed/device/profiler.h"
 #include "mlspeed/device/timer.h"
 
@@ -41,14 +41,14 @@ std::string profile_stem(const Configuration& c) {
   return stem;
 }
 
+}  // namespace
+
 // The model a run currently holds, with the failure to build it if it could not be built.
-struct OpenModel {
+struct Runner::OpenModel {
   const Configuration* config = nullptr;
   std::unique_ptr<Session> session;
   std::optional<Failure> failure;
 };
-
-}  // namespace
 
 Runner::Runner(TimingPolicy policy, OpenOptions open, const RunContext& context, Progress& progress,
                const std::atomic<bool>& stop)
@@ -103,61 +103,20 @@ bool Runner::run(const std::vector<Configuration>& plan, const std::function<voi
     current_index_ = static_cast<int>(i);
     total_ = static_cast<int>(plan.size());
     current_start_ = Clock::now();
-    const c10::Device device = torch_device(config.device);
     progress_.begin(config, static_cast<int>(i), static_cast<int>(plan.size()));
     Result result = blank_result(config);
 
     if (auto reason = unsupported_reason(config.device, config.precision, config.workload->job())) {
       result.status = Status::unsupported;
       result.message = *reason;
+      record_flags(config, result);
     } else {
-      // TF32 is process-wide state: on for the tf32 rows only, so fp32 means full fp32.
-      compat::set_tf32(config.precision == Precision::tf32);
-      const bool reuse = model.config && same_model(*model.config, config);
-      if (!reuse) {
-        model = OpenModel{};  // free the previous model before building the next one
-        release_cached_memory(device);
-      }
-      std::optional<std::string> refusal = too_large(config, reuse && model.session);
-      if (refusal) {
-        result.status = Status::too_large;
-        result.message = *refusal;
-      } else if (!reuse) {
-        model.config = &config;
-        progress_.phase("building model");
-        try {
-          model.session = config.workload->open(config.size, device, config.precision, open_);
-        } catch (const InputFileError&) {
-          throw;  // every configuration would read the same file: stop the sweep
-        } catch (...) {
-          model.failure = classify_failure(std::current_exception());
-        }
-      }
-      if (refusal) {
-        // refused before anything was allocated
-      } else if (model.failure) {
-        result.status = model.failure->status;
-        result.message = "building the model failed: " + model.failure->message;
-      } else {
-        try {
-          if (!measure(config, *model.session, result)) return false;
-        } catch (const InputFileError&) {
-          throw;
-        } catch (...) {
-          const Failure f = classify_failure(std::current_exception());
-          result.status = f.status;
-          result.message = f.message;
-          result.samples_ms.clear();
-          result.first_token_samples_ms.clear();
-          release_cached_memory(device);  // after an OOM, give the next (smaller) shape a chance
-        }
-      }
+      // TF32 is process-wide state: on for the tf32 rows only, so fp32 means full fp32, and
+      // restored when the row is done. The row records the flags it was timed under.
+      Tf32Scope tf32(config.precision);
+      if (!build_and_measure(config, model, result)) return false;
+      record_flags(config, result);
     }
-    result.tf32 = compat::tf32_matmul_enabled();
-    result.autocast = config.workload->job() == Job::train &&
-                      (config.precision == Precision::fp16 || config.precision == Precision::bf16);
-    result.deterministic = at::globalContext().deterministicAlgorithms();
-    result.cudnn_benchmark = at::globalContext().benchmarkCuDNN();
     result.timestamp = now_iso8601();
     derive_figures(result);
     progress_.end(result);
@@ -166,6 +125,56 @@ bool Runner::run(const std::vector<Configuration>& plan, const std::function<voi
     on_result(result);
   }
   return true;
+}
+
+bool Runner::build_and_measure(const Configuration& config, OpenModel& model, Result& result) {
+  const c10::Device device = torch_device(config.device);
+  const bool reuse = model.config && same_model(*model.config, config);
+  if (!reuse) {
+    model = OpenModel{};  // free the previous model before building the next one
+    release_cached_memory(device);
+  }
+  if (std::optional<std::string> refusal = too_large(config, reuse && model.session)) {
+    result.status = Status::too_large;  // refused before anything was allocated
+    result.message = *refusal;
+    return true;
+  }
+  if (!reuse) {
+    model.config = &config;
+    progress_.phase("building model");
+    try {
+      model.session = config.workload->open(config.size, device, config.precision, open_);
+    } catch (const InputFileError&) {
+      throw;  // every configuration would read the same file: stop the sweep
+    } catch (...) {
+      model.failure = classify_failure(std::current_exception());
+    }
+  }
+  if (model.failure) {
+    result.status = model.failure->status;
+    result.message = "building the model failed: " + model.failure->message;
+    return true;
+  }
+  try {
+    return measure(config, *model.session, result);
+  } catch (const InputFileError&) {
+    throw;
+  } catch (...) {
+    const Failure f = classify_failure(std::current_exception());
+    result.status = f.status;
+    result.message = f.message;
+    result.samples_ms.clear();
+    result.first_token_samples_ms.clear();
+    release_cached_memory(device);  // after an OOM, give the next (smaller) shape a chance
+    return true;
+  }
+}
+
+void Runner::record_flags(const Configuration& config, Result& result) const {
+  result.tf32 = tf32_flags().matmul;
+  result.autocast = config.workload->job() == Job::train && autocast_dtype(config.precision).has_value();
+  result.deterministic = at::globalContext().deterministicAlgorithms();
+  result.cudnn_benchmark = at::globalContext().benchmarkCuDNN();
 }
 
 bool Runner::measure(const Configuration& config, Session& session, Result& result) {

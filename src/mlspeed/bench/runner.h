@@ -46,10 +46,16 @@ class Runner {
   void on_profile(std::function<void(const std::string& report)> report) { profile_report_ = std::move(report); }
 
  private:
+  struct OpenModel;
   Result blank_result(const Configuration& config) const;
   // The refusal of a configuration whose memory estimate exceeds the device's free memory;
   // `model_open` when its model is already built (only the step's share is then needed).
   std::optional<std::string> too_large(const Configuration& config, bool model_open) const;
+  // Builds the configuration's model unless `model` already holds it, then times it; a refusal or
+  // failure becomes the row's status. Returns false if stopped part-way.
+  bool build_and_measure(const Configuration& config, OpenModel& model, Result& result);
+  // The precision flags in force, into the row.
+  void record_flags(const Configuration& config, Result& result) const;
   // Times one configuration; returns false if stopped part-way.
   bool measure(const Configuration& config, class Session& session, Result& result);
   // Profiles policy_.profile_steps more steps and writes their trace and summary.

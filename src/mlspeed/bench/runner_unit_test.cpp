@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "mlspeed/core/errors.h"
+#include "mlspeed/device/precision_flags.h"
 #include "testing/fake_workload.h"
 
 namespace mlspeed {
@@ -62,6 +63,23 @@ TEST_F(RunnerTest, TimesExactlyTheRequestedIterationsAfterWarmUp) {
   EXPECT_NEAR(*rows[0].tflops, *rows[0].items_per_s * 1e9 / 1e12, 1e-12);
   EXPECT_NEAR(*rows[0].mfu, *rows[0].tflops / 1.0, 1e-12);
   EXPECT_TRUE(rows[0].peak_memory_bytes.has_value());
+}
+
+TEST_F(RunnerTest, AnFp32RowIsTimedWithTf32OffAndTheProcessFlagsAreRestoredAfterIt) {
+  const Tf32Flags initial = tf32_flags();
+  set_tf32_flags({true, true});
+  std::vector<Tf32Flags> during;
+  fake.on_step = [&](int64_t) { during.push_back(tf32_flags()); };
+  TimingPolicy policy;
+  policy.iterations = 2;
+  const auto rows = run(plan({1}), policy);
+  const Tf32Flags after = tf32_flags();
+  set_tf32_flags(initial);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_FALSE(rows[0].tf32) << "the row records the flags it was timed under";
+  ASSERT_EQ(during.size(), 3u);
+  for (const Tf32Flags& flags : during) EXPECT_EQ(flags, (Tf32Flags{false, false}));
+  EXPECT_EQ(after, (Tf32Flags{true, true}));
 }
 
 TEST_F(RunnerTest, TheCpuHasNoGraphsSoItsRowsSayOffWhateverWasAsked) {

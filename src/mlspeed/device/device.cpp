@@ -111,7 +111,7 @@ std::vector<DeviceFacts> select_devices(const std::vector<std::string>& ids,
 }
 
 std::optional<std::string> unsupported_reason(const DeviceFacts& d, Precision precision, Job job) {
-  if (precision == Precision::tf32) {
+  if (allows_tf32(precision)) {
     if (d.kind != "cuda")
       return "tf32 is a tensor-core mode of NVIDIA GPUs (compute capability 8.0+); " + d.id + " has none";
     if (!is_cuda_cc_at_least(d, 8))
@@ -119,9 +119,9 @@ std::optional<std::string> unsupported_reason(const DeviceFacts& d, Precision pr
   }
   if (precision == Precision::bf16 && d.kind == "cuda" && !is_cuda_cc_at_least(d, 8))
     return "bf16 needs compute capability 8.0 or newer; " + d.name + " is " + d.compute_capability;
-  if (job == Job::train && (precision == Precision::fp16 || precision == Precision::bf16)) {
-    const auto type = torch_device(d).type();
-    if (!compat::autocast_supports(type, precision == Precision::fp16 ? at::kHalf : at::kBFloat16))
+  const std::optional<at::ScalarType> autocast = autocast_dtype(precision);
+  if (job == Job::train && autocast) {
+    if (!compat::autocast_supports(torch_device(d).type(), *autocast))
       return "autocast in LibTorch " TORCH_VERSION " does not support " + std::string(name(precision)) +
              " on " + d.kind;
   }

@@ -88,11 +88,9 @@ std::optional<Peak> datasheet_peak(const std::string& device_name) {
 Peak measure_cpu_peak(double seconds) {
   constexpr int64_t n = 1024;
   Peak peak;
-  const std::pair<Precision, at::ScalarType> kinds[] = {
-      {Precision::fp32, at::kFloat}, {Precision::bf16, at::kBFloat16}, {Precision::fp16, at::kHalf}};
-  for (const auto& [precision, dtype] : kinds) {
+  for (Precision precision : {Precision::fp32, Precision::bf16, Precision::fp16}) {
     try {
-      peak.flops[precision] = matmul_rate(dtype, n, seconds / 3);
+      peak.flops[precision] = matmul_rate(model_dtype(precision), n, seconds / 3);
     } catch (const c10::Error&) {
       // This LibTorch cannot multiply in this dtype on the CPU: no peak, hence no MFU.
     }

@@ -4,11 +4,11 @@
 
 namespace mlspeed::train {
 
-std::optional<at::ScalarType> autocast_dtype(Precision precision, const c10::Device& device, const char* workload) {
-  if (precision != Precision::fp16 && precision != Precision::bf16) return std::nullopt;
-  const at::ScalarType dtype = precision == Precision::fp16 ? at::kHalf : at::kBFloat16;
-  TORCH_CHECK(compat::autocast_supports(device.type(), dtype), "[", workload, "] this LibTorch cannot autocast to ",
-              dtype, " on ", device);
+std::optional<at::ScalarType> supported_autocast_dtype(Precision precision, const c10::Device& device,
+                                                       const char* workload) {
+  const std::optional<at::ScalarType> dtype = autocast_dtype(precision);
+  TORCH_CHECK(!dtype || compat::autocast_supports(device.type(), *dtype), "[", workload,
+              "] this LibTorch cannot autocast to ", *dtype, " on ", device);
   return dtype;
 }
 

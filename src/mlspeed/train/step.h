@@ -15,10 +15,10 @@
 
 namespace mlspeed::train {
 
-// The dtype a training forward autocasts to (fp16, bf16), or none (fp32, tf32: plain float32, the
-// runner switches TF32); refuses with c10::Error what this LibTorch cannot autocast on the device
-// (1.13 has no float16 autocast on the CPU), before anything is built.
-std::optional<at::ScalarType> autocast_dtype(Precision precision, const c10::Device& device, const char* workload);
+// The precision's autocast dtype (core/precision.h), refusing with c10::Error what this LibTorch
+// cannot autocast on the device (1.13 has no float16 autocast on the CPU), before anything is built.
+std::optional<at::ScalarType> supported_autocast_dtype(Precision precision, const c10::Device& device,
+                                                       const char* workload);
 
 // The update after a forward: backward (scaled for fp16), optionally clipping the true (unscaled)
 // gradients to `clip_norm` (0: no clipping), then the optimizer (skipped by the scaler on inf/NaN).

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "mlspeed/io/weights.h"
+#include "mlspeed/workloads/model_setup.h"
 
 namespace mlspeed {
 namespace bert {
@@ -41,12 +42,7 @@ InferenceSession::InferenceSession(const BertConfig& config, const c10::Device& 
                                    uint64_t seed)
     : device_(device), seed_(seed), model_(build_model(config, seed)) {
   model_->eval();
-  if (precision == Precision::fp16)
-    model_->to(device, at::kHalf);
-  else if (precision == Precision::bf16)
-    model_->to(device, at::kBFloat16);
-  else
-    model_->to(device);
+  move_for_inference(*model_, device, precision);
 }
 
 void InferenceSession::prepare(const Shape& shape) {
@@ -115,8 +111,8 @@ class BertBaseInfer : public Workload {
                                                 Precision precision) const override {
     const BertConfig c = bert::base_infer_config(size);
     const int64_t tokens = shape.batch * shape.seq;
-    return MemoryEstimate{bert::count_params(c) * compute_bytes(precision),
-                          tokens * (2 * c.hidden_size + c.intermediate_size) * compute_bytes(precision)};
+    return MemoryEstimate{bert::count_params(c) * bytes_per_element(precision),
+                          tokens * (2 * c.hidden_size + c.intermediate_size) * bytes_per_element(precision)};
   }
 
   std::unique_ptr<Session> open(const std::string& size, const c10::Device& device, Precision precision,

@@ -99,7 +99,7 @@ FineTuneSession::FineTuneSession(const DistilBertConfig& config, const c10::Devi
                                  uint64_t seed)
     : device_(device),
       seed_(seed),
-      autocast_dtype_(train::autocast_dtype(precision, device, kName)),
+      autocast_dtype_(train::supported_autocast_dtype(precision, device, kName)),
       model_(build_model(config, seed)) {
   model_->to(device);
   model_->train();  // the Trainer trains with dropout on in every layer, frozen ones included
@@ -108,7 +108,7 @@ FineTuneSession::FineTuneSession(const DistilBertConfig& config, const c10::Devi
   // LayerNorm weights, which are exactly the rank-1 tensors here.
   optimizer_ = std::make_unique<train::AdamW>(train::weight_decay_groups(trainable_, kWeightDecay),
                                               train::AdamWOptions{kLearningRate, kBeta1, kBeta2, kEps});
-  if (precision == Precision::fp16) scaler_.emplace(device);
+  if (scales_loss(precision)) scaler_.emplace(device);
 }
 
 void FineTuneSession::use_data(WordPieceReviews data) { data_ = std::move(data); }
@@ -255,11 +255,10 @@ class DistilBertImdb : public Workload {
   std::optional<MemoryEstimate> memory_estimate(const std::string& size, const Shape& shape,
                                                 Precision precision) const override {
     const DistilBertConfig c = distilbert::imdb_config(size);
-    const bool half = precision == Precision::fp16 || precision == Precision::bf16;
     MemoryEstimate m;
     m.model = 4 * distilbert::count_params(c) + (4 + 8) * distilbert::count_trainable_params(c);
     const int64_t tokens = shape.batch * shape.seq;
-    m.per_step = tokens * (6 * c.dim + 2 * c.hidden_dim) * (half ? 2 : 4) + tokens * 8 * 2;
+    m.per_step = tokens * (6 * c.dim + 2 * c.hidden_dim) * bytes_per_element(precision) + tokens * 8 * 2;
     return m;
   }
 

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "mlspeed/io/weights.h"
+#include "mlspeed/workloads/model_setup.h"
 #include "mlspeed/workloads/gpt2_train.h"
 
 namespace mlspeed {
@@ -22,14 +23,6 @@ GPT2Model build_model(const GPT2Config& config, uint64_t seed) {
   torch::manual_seed(seed);
   return GPT2Model(config);  // on the CPU: identical weights on every device
 }
-
-std::optional<at::ScalarType> inference_dtype(Precision precision) {
-  if (precision == Precision::fp16) return at::kHalf;
-  if (precision == Precision::bf16) return at::kBFloat16;
-  return std::nullopt;
-}
-
-int64_t element_size(Precision precision) { return inference_dtype(precision) ? 2 : 4; }
 
 }  // namespace
 
@@ -91,10 +84,7 @@ GenerationSession::GenerationSession(const GPT2Config& config, const c10::Device
       generator_(model_, device),
       first_token_timer_(make_timer(device)) {
   model_->eval();
-  if (const auto dtype = inference_dtype(precision))
-    model_->to(device, *dtype);
-  else
-    model_->to(device);
+  move_for_inference(*model_, device, precision);
 }
 
 void GenerationSession::prepare(const Shape& shape) {
@@ -220,7 +210,7 @@ class Gpt2Generate : public Workload {
   // gpt2::decode_bytes_per_token).
   double bytes_per_item(const std::string& size, const Shape& shape, Precision precision) const override {
     return gpt2::decode_bytes_per_token(gpt2::small_config(size), shape.seq, shape.new_tokens, shape.batch,
-                                        gpt2::element_size(precision));
+                                        bytes_per_element(precision));
   }
 
   std::unique_ptr<Session> open(const std::string& size, const c10::Device& device, Precision precision,
@@ -236,7 +226,7 @@ class Gpt2Generate : public Workload {
   std::optional<MemoryEstimate> memory_estimate(const std::string& size, const Shape& shape,
                                                 Precision precision) const override {
     const GPT2Config c = gpt2::small_config(size);
-    const int64_t e = gpt2::element_size(precision);
+    const int64_t e = bytes_per_element(precision);
     MemoryEstimate m;
     m.model = gpt2::count_params(c) * e;
     m.per_step =

@@ -21,10 +21,6 @@ GPT2Model build_model(const GPT2Config& config, uint64_t seed) {
   return GPT2Model(config);  // on the CPU: identical weights on every device
 }
 
-int64_t element_size(Precision precision) {
-  return precision == Precision::fp16 || precision == Precision::bf16 ? 2 : 4;
-}
-
 }  // namespace
 
 GPT2Config small_config(const std::string& size) {
@@ -47,14 +43,14 @@ TrainingSession::TrainingSession(const GPT2Config& config, const c10::Device& de
                                  uint64_t seed)
     : device_(device),
       seed_(seed),
-      autocast_dtype_(train::autocast_dtype(precision, device, kName)),
+      autocast_dtype_(train::supported_autocast_dtype(precision, device, kName)),
       model_(build_model(config, seed)) {
   model_->to(device);
   model_->train();
   params_ = model_->parameters();
   optimizer_ = std::make_unique<train::AdamW>(train::weight_decay_groups(params_, kWeightDecay),
                                               train::AdamWOptions{kLearningRate, kBeta1, kBeta2, kEps});
-  if (precision == Precision::fp16) scaler_.emplace(device);
+  if (scales_loss(precision)) scaler_.emplace(device);
 }
 
 void TrainingSession::prepare(const Shape& shape) {
@@ -146,7 +142,7 @@ class Gpt2Train : public Workload {
   std::optional<MemoryEstimate> memory_estimate(const std::string& size, const Shape& shape,
                                                 Precision precision) const override {
     const GPT2Config c = gpt2::small_config(size);
-    const int64_t tokens = shape.batch * shape.seq, e = gpt2::element_size(precision);
+    const int64_t tokens = shape.batch * shape.seq, e = bytes_per_element(precision);
     MemoryEstimate m;
     m.model = 16 * gpt2::count_params(c);
     m.per_step = tokens * c.vocab_size * e + c.n_layer * tokens * c.n_embd * (2 * 4 + 8 * e);

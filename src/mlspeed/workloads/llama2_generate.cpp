@@ -20,12 +20,6 @@ namespace {
 
 constexpr const char* kName = "llama2-7b-generate";
 
-at::ScalarType inference_dtype(Precision precision) {
-  if (precision == Precision::fp16) return at::kHalf;
-  if (precision == Precision::bf16) return at::kBFloat16;
-  return at::kFloat;  // fp32, and tf32 (float32 storage; the runner sets TF32)
-}
-
 // The device's default generator, cloned and seeded: the device's own random stream, without
 // touching the global one.
 at::Generator seeded_device_generator(const c10::Device& device, uint64_t seed) {
@@ -116,7 +110,7 @@ bool cpu_runs_float16() {
 
 GenerateSession::GenerateSession(const LlamaConfig& config, const c10::Device& device, Precision precision,
                                  uint64_t seed, bool init_on_device, bool random_init)
-    : device_(device), dtype_(inference_dtype(precision)), seed_(seed) {
+    : device_(device), dtype_(model_dtype(precision)), seed_(seed) {
   TORCH_CHECK_NOT_IMPLEMENTED(!(device.is_cpu() && dtype_ == at::kHalf) || cpu_runs_float16(), "[", kName,
                               "] fp16 on the CPU: LibTorch " TORCH_VERSION
                               " has no float16 CPU kernels for this model's ops (matrix products); "
@@ -327,8 +321,8 @@ class Llama2Generate : public Workload {
   // llama::decode_bytes_per_token); pp rows are compute-bound (0: no roofline).
   double bytes_per_item(const std::string& size, const Shape& shape, Precision precision) const override {
     if (shape.seq > 0 || shape.new_tokens < 1) return 0.0;
-    const int64_t bytes = precision == Precision::fp16 || precision == Precision::bf16 ? 2 : 4;
-    return llama::decode_bytes_per_token(llama::generate_config(size), shape.new_tokens, shape.batch, bytes);
+    return llama::decode_bytes_per_token(llama::generate_config(size), shape.new_tokens, shape.batch,
+                                         bytes_per_element(precision));
   }
 
   // Weights exactly; the KV cache of the step (2 L batch kv_heads head_dim (seq + new_tokens),
@@ -338,7 +332,7 @@ class Llama2Generate : public Workload {
   std::optional<MemoryEstimate> memory_estimate(const std::string& size, const Shape& shape,
                                                 Precision precision) const override {
     const LlamaConfig c = llama::generate_config(size);
-    const int64_t bytes = precision == Precision::fp16 || precision == Precision::bf16 ? 2 : 4;
+    const int64_t bytes = bytes_per_element(precision);
     const int64_t length = shape.seq + shape.new_tokens;
     const int64_t in_flight = shape.batch * std::max<int64_t>(shape.seq, 1);
     MemoryEstimate m;

@@ -36,7 +36,7 @@ TrainingSession::TrainingSession(const GPTConfig& config, const c10::Device& dev
                                  uint64_t seed, const std::string& data)
     : device_(device),
       seed_(seed),
-      autocast_dtype_(train::autocast_dtype(precision, device, kName)),
+      autocast_dtype_(train::supported_autocast_dtype(precision, device, kName)),
       model_(build_model(config, seed)) {
   model_->to(device);
   model_->train();
@@ -45,7 +45,7 @@ TrainingSession::TrainingSession(const GPTConfig& config, const c10::Device& dev
   // on the CPU (>= 2.4), the _foreach_ implementation elsewhere (LibTorch 1.13, MPS).
   optimizer_ = std::make_unique<train::AdamW>(train::weight_decay_groups(params_, kWeightDecay),
                                               train::AdamWOptions{kLearningRate, kBeta1, kBeta2, kEps});
-  if (precision == Precision::fp16) scaler_.emplace(device);
+  if (scales_loss(precision)) scaler_.emplace(device);
   if (!data.empty()) text_ = data::read_char_text(data, config.vocab_size, config.block_size + 1);
 }
 
@@ -157,7 +157,7 @@ class NanoGptShakespeareChar : public Workload {
     const int64_t params = nanogpt::count_params(c, /*non_embedding=*/false);
     const int64_t tokens = shape.batch * shape.seq;
     return MemoryEstimate{16 * params,
-                          13 * c.n_layer * tokens * c.n_embd * compute_bytes(precision) + 2 * 4 * tokens * c.vocab_size};
+                          13 * c.n_layer * tokens * c.n_embd * bytes_per_element(precision) + 2 * 4 * tokens * c.vocab_size};
   }
 
   std::unique_ptr<Session> open(const std::string& size, const c10::Device& device, Precision precision,

@@ -42,7 +42,7 @@ TrainingSession::TrainingSession(std::string workload, const ResNetConfig& confi
       image_side_(image_side),
       device_(device),
       seed_(seed),
-      autocast_dtype_(train::autocast_dtype(precision, device, workload_.c_str())),
+      autocast_dtype_(train::supported_autocast_dtype(precision, device, workload_.c_str())),
       model_(build_model(config, seed)),
       data_(std::move(data)) {
   TORCH_CHECK(!data_ || (image_side == data::Cifar100::kImageSide &&
@@ -56,7 +56,7 @@ TrainingSession::TrainingSession(std::string workload, const ResNetConfig& confi
   // the device (CUDA >= 2.0, CPU >= 2.4), the _foreach_ implementation elsewhere.
   optimizer_ = std::make_unique<train::AdamW>(std::vector<train::ParamGroup>{{params_, 0.0}},
                                               train::AdamWOptions{kLearningRate, kBeta1, kBeta2, kEps});
-  if (precision == Precision::fp16) scaler_.emplace(device);
+  if (scales_loss(precision)) scaler_.emplace(device);
 }
 
 void TrainingSession::prepare(const Shape& shape) {
@@ -180,7 +180,7 @@ class ResNet50Training : public Workload {
   std::optional<MemoryEstimate> memory_estimate(const std::string& size, const Shape& shape,
                                                 Precision precision) const override {
     const resnet::ResNetConfig c = config(size);
-    const int64_t activation_bytes = (precision == Precision::fp16 || precision == Precision::bf16) ? 2 : 4;
+    const int64_t activation_bytes = bytes_per_element(precision);
     const int64_t side = task_.image_side;
     MemoryEstimate e;
     e.model = 4 * (4 * resnet::count_params(c) + resnet::count_buffer_elements(c));

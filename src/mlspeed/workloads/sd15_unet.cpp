@@ -18,12 +18,6 @@ namespace {
 
 constexpr const char* kName = "sd15-unet-infer";
 
-at::ScalarType dtype_of(Precision precision) {
-  if (precision == Precision::fp16) return at::kHalf;
-  if (precision == Precision::bf16) return at::kBFloat16;
-  return at::kFloat;  // fp32 and tf32 (the runner switches TF32)
-}
-
 // Runs each kind of op the UNet uses, at a toy size, in `dtype` on `device`, and turns the
 // first failure into a NotImplementedError (status "unsupported") that says what is missing:
 // Debian's LibTorch 1.13, for one, has no float16 convolution or GroupNorm on the CPU. Done
@@ -115,7 +109,7 @@ double alpha_cumprod(int64_t timestep) {
 
 InferenceSession::InferenceSession(const UNetSize& size, const c10::Device& device, Precision precision,
                                    uint64_t seed)
-    : device_(device), dtype_(dtype_of(precision)), seed_(seed), latent_size_(checked(size).latent_size) {
+    : device_(device), dtype_(model_dtype(precision)), seed_(seed), latent_size_(checked(size).latent_size) {
   check_ops_run(device, dtype_);
   model_ = build_model(size.config, seed);
   model_->eval();
@@ -177,8 +171,6 @@ std::string describe(const UNetSize& s) {
          std::to_string(s.latent_size);
 }
 
-int64_t bytes_of(Precision precision) { return precision == Precision::fp16 || precision == Precision::bf16 ? 2 : 4; }
-
 class Sd15UnetInfer : public Workload {
  public:
   Sd15UnetInfer() {
@@ -229,8 +221,8 @@ class Sd15UnetInfer : public Workload {
     const int64_t latents = c.in_channels * u.latent_size * u.latent_size;
     const int64_t io = unet_batch * (2 * latents + sd15::kContextTokens * c.cross_attention_dim) + 3 * shape.batch * latents;
     MemoryEstimate m;
-    m.model = unet::count_params(c) * bytes_of(precision);
-    m.per_step = (unet_batch * skips + io) * bytes_of(precision);
+    m.model = unet::count_params(c) * bytes_per_element(precision);
+    m.per_step = (unet_batch * skips + io) * bytes_per_element(precision);
     return m;
   }
 

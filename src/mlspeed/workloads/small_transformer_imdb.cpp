@@ -76,14 +76,14 @@ TrainingSession::TrainingSession(const SmallTransformerConfig& config, const c10
                                  uint64_t seed)
     : device_(device),
       seed_(seed),
-      autocast_dtype_(train::autocast_dtype(precision, device, kName)),
+      autocast_dtype_(train::supported_autocast_dtype(precision, device, kName)),
       model_(build_model(config, seed)) {
   model_->to(device);
   model_->train();
   params_ = model_->parameters();
   optimizer_ = std::make_unique<train::AdamW>(std::vector<train::ParamGroup>{{params_, 0.0}},
                                               train::AdamWOptions{kLearningRate, kBeta1, kBeta2, kEps});
-  if (precision == Precision::fp16) scaler_.emplace(device);
+  if (scales_loss(precision)) scaler_.emplace(device);
 }
 
 void TrainingSession::use_data(WordIndexReviews data) { data_ = std::move(data); }
@@ -198,12 +198,11 @@ class SmallTransformerImdb : public Workload {
   std::optional<MemoryEstimate> memory_estimate(const std::string& size, const Shape& shape,
                                                 Precision precision) const override {
     const SmallTransformerConfig c = small_transformer::imdb_config(size);
-    const bool half = precision == Precision::fp16 || precision == Precision::bf16;
     const int64_t hk = c.num_heads * c.key_dim;
     MemoryEstimate m;
     m.model = 16 * small_transformer::count_params(c);
     const int64_t tokens = shape.batch * shape.seq;
-    m.per_step = tokens * (4 * c.embed_dim + 4 * hk + c.ff_dim) * (half ? 2 : 4) + tokens * 8;
+    m.per_step = tokens * (4 * c.embed_dim + 4 * hk + c.ff_dim) * bytes_per_element(precision) + tokens * 8;
     return m;
   }
 
