@@ -1,10 +1,10 @@
+#include "cli/app.h"
+
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <iostream>
-#include <map>
 
-#include "cli/commands.h"
 #include "mlspeed/core/errors.h"
 #include "mlspeed/core/text.h"
 #include "mlspeed/device/host.h"
@@ -18,99 +18,134 @@ std::string command_line(int argc, char** argv) {
   return line;
 }
 
-// Declares every option of the table on `run`; after parsing, `given` holds what was typed.
-void add_run_options(CLI::App& run, std::map<std::string, std::string>& given) {
-  for (const auto& spec : run_option_table()) {
+// Declares every option of `table` on `command`; after parsing, `given` holds what was typed.
+template <class Options> void declare(CLI::App& command, const OptionTable<Options>& table, Given& given) {
+  for (const auto& spec : table) {
     const std::string key = spec.long_name();
     if (spec.value_name.empty()) {
-      run.add_flag_callback(spec.flags, [&given, key] { given[key] = ""; }, spec.help);
-    } else {
-      // Taken as a list so that a repeated option gets our message, not CLI11's.
-      run.add_option_function<std::vector<std::string>>(
-             spec.flags,
-             [&given, key, takes_list = spec.value_name == "LIST"](const std::vector<std::string>& values) {
-               if (values.size() > 1)
-                 throw UsageError("--" + key + " was given " + std::to_string(values.size()) + " times; give it once" +
-                                  (takes_list ? ", with a comma list (e.g. --" + key + " " + values[0] +
-                                                              "," + values[1] + ")"
-                                                        : ""));
-               given[key] = values.front();
-             },
-             spec.help + " [default: " + spec.default_text + "]")
-          ->type_name(spec.value_name)
-          ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
-          ->expected(1);
+      command.add_flag_callback(spec.flags, [&given, key] { given[key] = ""; }, spec.help);
+      continue;
     }
+    const std::string shown = spec.default_shown();
+    // Taken as a list so that a repeated option gets our message, not CLI11's.
+    command
+        .add_option_function<std::vector<std::string>>(
+            spec.flags,
+            [&given, key, list = spec.takes_list()](const std::vector<std::string>& values) {
+              if (values.size() > 1)
+                throw UsageError("--" + key + " was given " + std::to_string(values.size()) + " times; give it once" +
+                                 (list ? ", with a comma list (e.g. --" + key + " " + values[0] + "," + values[1] + ")"
+                                       : ""));
+              given[key] = values.front();
+            },
+            spec.help + (shown.empty() ? "" : " [default: " + shown + "]"))
+        ->type_name(spec.value_name)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+        ->expected(1);
   }
+}
+
+// Every command and its options on one CLI11 app; parse() fills an Invocation.
+class CommandLine {
+ public:
+  CommandLine();
+  Invocation parse(int argc, char** argv);
+  int exit(const CLI::Error& e) { return app_.exit(e); }
+  // The command being parsed, for messages ("mlspeed run: ..."); empty before it is known.
+  const std::string& chosen() const { return chosen_; }
+
+ private:
+  template <class Options>
+  CLI::App* add(const char* name, const char* description, const OptionTable<Options>& table, Given& given,
+                const char* footer) {
+    CLI::App* command = app_.add_subcommand(name, description);
+    declare(*command, table, given);
+    if (*footer) command->footer(footer);
+    return command;
+  }
+
+  CLI::App app_{"mlspeed: how fast is this machine for machine learning, and can its numbers be trusted?"};
+  Given run_, verify_, generate_, show_;
+  bool json_ = false;
+  std::string chosen_;
+};
+
+CommandLine::CommandLine() {
+  app_.require_subcommand(1);
+  app_.set_version_flag("--version", collect_host_facts().mlspeed_version);
+  app_.add_subcommand("devices", "every device LibTorch can reach, with hardware and software facts")
+      ->add_flag("--json", json_, "print JSON");
+  app_.add_subcommand("workloads", "the workload catalogue with parameter counts and FLOPs")
+      ->add_flag("--json", json_, "print JSON");
+  add("run", "time workloads x devices x dtypes x batch sizes (comma lists; the run is their product)",
+      run_option_table(), run_,
+      "Exit status: 0 when every configuration was measured or failed as oom/unsupported, 1 if any ended in error, "
+      "2 for bad input, 130 when interrupted (completed rows are kept).");
+  add("generate",
+      "greedy generation from a prompt (token ids, or text with GPT-2's vocabulary): the \"!!!!\" check of the M3 "
+      "Max review",
+      generate_option_table(), generate_,
+      "Exit status: 0 when generated (warnings included), 2 for bad input or a bad file, 1 if the device failed.");
+  add("verify",
+      "check every device's numbers against a float64 CPU reference: ops in every layout, dtype and size class, "
+      "and every workload's forward, gradients, training and generation",
+      verify_option_table(), verify_,
+      "Exit status: 0 when every check passed (skipped, not-tested and known-issue checks are reported, not "
+      "failures, unless --strict), 1 when any check failed or errored, 2 for bad input, 130 when interrupted "
+      "(completed checks are kept).");
+  add("show", "print a stored run from the results database", show_option_table(), show_, "");
+}
+
+Invocation CommandLine::parse(int argc, char** argv) {
+  // CLI11 would call an unknown command "an extra argument"; name it and the commands instead.
+  if (argc >= 2 && argv[1][0] != '-') {
+    std::vector<std::string> names;
+    for (const CLI::App* sub : app_.get_subcommands({})) names.push_back(sub->get_name());
+    if (std::find(names.begin(), names.end(), argv[1]) == names.end())
+      throw UsageError("unknown command '" + std::string(argv[1]) + "'; commands: " + join(names, ", "));
+  }
+  app_.parse(argc, argv);
+  Invocation invocation;
+  invocation.command = chosen_ = app_.get_subcommands().front()->get_name();
+  invocation.command_line = command_line(argc, argv);
+  invocation.json = json_;
+  if (chosen_ == "run") invocation.run = parse_run_options(run_);
+  if (chosen_ == "verify") invocation.verify = parse_verify_options(verify_);
+  if (chosen_ == "generate") invocation.generate = parse_generate_options(generate_);
+  if (chosen_ == "show") invocation.show = parse_show_options(show_);
+  return invocation;
+}
+
+int dispatch(const Invocation& i) {
+  if (i.command == "devices") return devices_command(i.json);
+  if (i.command == "workloads") return workloads_command(i.json);
+  if (i.command == "run") return run_command(i.run, i.command_line);
+  if (i.command == "generate") return generate_command(i.generate);
+  if (i.command == "verify") return verify_command(i.verify, i.command_line);
+  return show_command(i.show);
 }
 
 }  // namespace
 
+Invocation parse_arguments(int argc, char** argv) { return CommandLine().parse(argc, argv); }
+
 int run_app(int argc, char** argv) {
-  CLI::App app{"mlspeed: how fast is this machine for machine learning, and can its numbers be trusted?"};
-  app.require_subcommand(1);
-  app.set_version_flag("--version", collect_host_facts().mlspeed_version);
-
-  bool json = false;
-  CLI::App* devices = app.add_subcommand("devices", "every device LibTorch can reach, with hardware and software facts");
-  devices->add_flag("--json", json, "print JSON");
-  CLI::App* workloads = app.add_subcommand("workloads", "the workload catalogue with parameter counts and FLOPs");
-  workloads->add_flag("--json", json, "print JSON");
-
-  std::map<std::string, std::string> given;
-  CLI::App* run = app.add_subcommand(
-      "run", "time workloads x devices x dtypes x batch sizes (comma lists; the run is their product)");
-  add_run_options(*run, given);
-  run->footer("Exit status: 0 when every configuration was measured or failed as oom/unsupported, 1 if any "
-              "ended in error, 2 for bad input, 130 when interrupted (completed rows are kept).");
-
-  std::string show_run = "last", show_format = "md", show_db;
-  CLI::App* show = app.add_subcommand("show", "print a stored run from the results database");
-  show->add_option("run", show_run, "run id, or last [default: last]");
-  show->add_option("-o,--format", show_format, "output: md, json, jsonl, csv [default: md]");
-  show->add_option("--db", show_db, "results database file [default: " + run_option("db").default_text + "]");
-
-  GenerateOptions generate_options;
-  CLI::App* generate = add_generate_command(app, generate_options);
-
-  VerifyOptions verify_options;
-  CLI::App* verify = add_verify_command(app, verify_options);
-
-  // CLI11 would call an unknown command "an extra argument"; name it and the commands instead.
-  if (argc >= 2 && argv[1][0] != '-') {
-    std::vector<std::string> names;
-    for (const CLI::App* sub : {devices, workloads, run, generate, verify, show}) names.push_back(sub->get_name());
-    if (std::find(names.begin(), names.end(), argv[1]) == names.end()) {
-      std::cerr << "mlspeed: unknown command '" << argv[1] << "'; commands: " << join(names, ", ") << "\n";
-      return 2;
-    }
-  }
+  CommandLine command_line;
   try {
-    app.parse(argc, argv);
+    const Invocation invocation = command_line.parse(argc, argv);
+    return dispatch(invocation);
   } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
+    return command_line.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
+    return command_line.exit(e);
   } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
+    return command_line.exit(e);
   } catch (const CLI::ParseError& e) {
     std::cerr << "mlspeed: " << e.what() << " (see 'mlspeed --help' or 'mlspeed <command> --help')\n";
     return 2;
-  } catch (const UsageError& e) {  // thrown by our own option callbacks during parsing
-    std::cerr << "mlspeed: " << e.what() << "\n";
-    return 2;
-  }
-
-  const CLI::App* chosen = app.get_subcommands().front();
-  try {
-    if (chosen == devices) return devices_command(json);
-    if (chosen == workloads) return workloads_command(json);
-    if (chosen == run) return run_command(parse_run_options(given), command_line(argc, argv));
-    if (chosen == generate) return generate_command(generate_options);
-    if (chosen == verify) return verify_command(verify_options, command_line(argc, argv));
-    return show_command(show_run, show_format, show_db);
   } catch (const UsageError& e) {
-    std::cerr << "mlspeed " << chosen->get_name() << ": " << e.what() << "\n";
+    const std::string& chosen = command_line.chosen();
+    std::cerr << "mlspeed" << (chosen.empty() ? "" : " " + chosen) << ": " << e.what() << "\n";
     return 2;
   }
 }

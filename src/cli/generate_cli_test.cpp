@@ -176,7 +176,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{{"--sizes", "tiny", "--ids", "1", "-d", "cuda:7"}, "no device 'cuda:7'"},
         BadCase{{"--sizes", "tiny", "--ids", "1", "--weights", "/nowhere/model.safetensors"},
                 "--weights: /nowhere/model.safetensors does not exist"},
-        BadCase{{"--sizes", "tiny", "--prompt", "hi", "--vocab", "/nowhere"}, "/nowhere: not a folder"},
+        BadCase{{"--sizes", "tiny", "--prompt", "hi", "--vocab", "/nowhere"}, "--vocab: /nowhere does not exist"},
         BadCase{{"--sizes", "tiny", "--prompt", "", "--vocab", "/nowhere"}, "--prompt: the text is empty"}),
     [](const ::testing::TestParamInfo<BadCase>& info) {
       std::string name = std::to_string(info.index);

@@ -4,7 +4,6 @@
 // GPT-2's byte-level BPE files.
 #include <c10/core/Device.h>
 
-#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <iostream>
 #include <memory>
@@ -52,21 +51,6 @@ const Workload& choose_workload(const std::string& name) {
   return *w;
 }
 
-// Comma-separated token ids; unlike a sweep list, an id may repeat.
-std::vector<int64_t> parse_ids(const std::string& text) {
-  std::vector<int64_t> ids;
-  size_t start = 0;
-  while (true) {
-    const size_t comma = text.find(',', start);
-    const std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    if (item.empty())
-      throw UsageError("--ids: '" + text + "' has an empty item; write token ids like 464,6290,287,8602");
-    ids.push_back(parse_nonnegative_int(item, "--ids"));
-    if (comma == std::string::npos) return ids;
-    start = comma + 1;
-  }
-}
-
 std::string ids_text(const std::vector<int64_t>& ids) {
   std::vector<std::string> items;
   for (int64_t id : ids) items.push_back(std::to_string(id));
@@ -106,8 +90,9 @@ struct Output {
 
 void print_markdown(const GenerateOptions& o, const Output& out) {
   const Generation& g = out.generation;
-  std::cout << o.workload << " (" << o.size << ") on " << o.device << ", " << o.dtype
-            << ", weights: " << (o.weights.empty() ? "random (seed " + o.seed + ")" : o.weights) << "\n";
+  std::cout << o.workload << " (" << o.size << ") on " << o.device << ", " << name(o.precision)
+            << ", weights: " << (o.weights.empty() ? "random (seed " + std::to_string(o.seed) + ")" : o.weights)
+            << "\n";
   std::cout << "prompt ids (" << out.prompt.size() << "): " << ids_text(out.prompt) << "\n";
   std::cout << "new ids (" << g.tokens.size() << "): " << ids_text(g.tokens) << "\n";
   if (out.text) std::cout << "text: " << *out.text << "\n";
@@ -124,8 +109,8 @@ void print_json(const GenerateOptions& o, const Output& out) {
   nlohmann::json j = {{"workload", o.workload},
                       {"size", o.size},
                       {"device", o.device},
-                      {"dtype", o.dtype},
-                      {"seed", std::stoull(o.seed)},
+                      {"dtype", name(o.precision)},
+                      {"seed", o.seed},
                       {"weights", o.weights.empty() ? nlohmann::json() : nlohmann::json(o.weights)},
                       {"prompt_ids", out.prompt},
                       {"new_ids", g.tokens},
@@ -145,71 +130,34 @@ void print_json(const GenerateOptions& o, const Output& out) {
 
 }  // namespace
 
-CLI::App* add_generate_command(CLI::App& app, GenerateOptions& o) {
-  CLI::App* g = app.add_subcommand(
-      "generate",
-      "greedy generation from a prompt (token ids, or text with GPT-2's vocabulary): the \"!!!!\" check of the M3 "
-      "Max review");
-  g->add_option("-w,--workload", o.workload,
-                "a workload that generates: " + join(generating_workloads(), ", ") + " [default: gpt2-generate]")
-      ->type_name("NAME");
-  g->add_option("--sizes", o.size, "the workload's size, one of `mlspeed workloads` [default: full]")
-      ->type_name("SIZE");
-  g->add_option("-d,--device", o.device, "one device: cpu, cuda:N, mps [default: cpu]")->type_name("DEVICE");
-  g->add_option("-t,--dtype", o.dtype, "fp32, tf32, fp16, bf16 (the model cast to it) [default: fp32]")
-      ->type_name("DTYPE");
-  g->add_option("--weights", o.weights,
-                "the model's weights, a .safetensors file with the public checkpoint's names [default: random]")
-      ->type_name("FILE");
-  g->add_option("--seed", o.seed, "seed of the random weights [default: 0]")->type_name("N");
-  g->add_option("--vocab", o.vocab, "a folder with GPT-2's encoder.json and vocab.bpe, to read --prompt and print text")
-      ->type_name("DIR");
-  g->add_option_function<std::string>(
-       "--prompt", [&o](const std::string& text) { o.prompt = text; }, "the prompt as text (needs --vocab)")
-      ->type_name("TEXT");
-  g->add_option_function<std::string>(
-       "--ids", [&o](const std::string& text) { o.ids = text; }, "the prompt as token ids: 464,6290,287,8602")
-      ->type_name("LIST");
-  g->add_option("-g,--new-tokens", o.new_tokens, "tokens to generate [default: 16]")->type_name("N");
-  g->add_option("-o,--format", o.format, "output: md, json [default: md]")->type_name("FORMAT");
-  g->footer(
-      "Exit status: 0 when generated (warnings included), 2 for bad input or a bad file, 1 if the device failed.");
-  return g;
-}
-
 int generate_command(const GenerateOptions& o) {
   // Everything a user can get wrong is checked before the model is built.
-  if (o.format != "md" && o.format != "json")
-    throw UsageError("--format: unknown format '" + o.format + "'; choose from: md, json");
   const Workload& workload = choose_workload(o.workload);
   if (!find_size(workload, o.size)) {
     std::vector<std::string> sizes;
     for (const auto& s : workload.sizes()) sizes.push_back(s.name);
     throw UsageError("--sizes: " + o.workload + " has no size '" + o.size + "'; its sizes: " + join(sizes, ", "));
   }
-  const std::optional<Precision> precision = parse_precision(o.dtype);
-  if (!precision) throw UsageError("--dtype: unknown value '" + o.dtype + "'; choose from: " + precision_choices());
-  const uint64_t seed = static_cast<uint64_t>(parse_nonnegative_int(o.seed, "--seed"));
-  const int64_t new_tokens = parse_positive_int(o.new_tokens, "--new-tokens");
+  const Precision precision = o.precision;
+  const uint64_t seed = o.seed;
+  const int64_t new_tokens = o.new_tokens;
   if (!o.prompt && !o.ids) throw UsageError("no prompt: give --prompt TEXT (with --vocab DIR) or --ids LIST");
   if (o.prompt && o.ids) throw UsageError("--prompt and --ids: give the prompt one way, not both");
   if (o.prompt && o.vocab.empty())
     throw UsageError(
         "--prompt needs --vocab DIR (a folder with GPT-2's encoder.json and vocab.bpe) to turn the "
         "text into token ids; or give the ids with --ids");
-  if (o.prompt && o.prompt->empty()) throw UsageError("--prompt: the text is empty");
-  if (!o.weights.empty() && !path_exists(o.weights)) throw UsageError("--weights: " + o.weights + " does not exist");
   const DeviceFacts device = choose_device(o.device);
-  if (auto reason = unsupported_reason(device, *precision, workload.job())) throw UsageError("--dtype: " + *reason);
+  if (auto reason = unsupported_reason(device, precision, workload.job())) throw UsageError("--dtype: " + *reason);
 
   try {
     std::optional<text::Gpt2Bpe> bpe;
     if (!o.vocab.empty()) bpe.emplace(text::Gpt2Bpe::from_directory(o.vocab));
     Output out;
-    out.prompt = o.ids ? parse_ids(*o.ids) : bpe->encode(*o.prompt);
+    out.prompt = o.ids ? *o.ids : bpe->encode(*o.prompt);
 
     const std::unique_ptr<Session> session =
-        workload.open(o.size, torch_device(device), *precision, OpenOptions{seed, o.weights, ""});
+        workload.open(o.size, torch_device(device), precision, OpenOptions{seed, o.weights, ""});
     Generator* generator = session->generator();
     if (!generator) throw UsageError("--workload: " + o.workload + "'s model does not generate");
     const std::string model = o.workload + " (" + o.size + ")";
@@ -231,7 +179,7 @@ int generate_command(const GenerateOptions& o) {
 
     const std::vector<int64_t>& tokens = out.generation.tokens;
     if (o.weights.empty())
-      out.warnings.push_back("no --weights: the weights are random (seed " + o.seed +
+      out.warnings.push_back("no --weights: the weights are random (seed " + std::to_string(seed) +
                              "), so the tokens are gibberish; pass the model's .safetensors for real text");
     if (bpe) {
       std::vector<int64_t> all = out.prompt;
@@ -250,7 +198,7 @@ int generate_command(const GenerateOptions& o) {
                              ": the output is one token repeated, the `!!!!` pattern of the M3 Max review (token 0 is \"!\" "
                              "in GPT-2); with real weights, compare with the CPU");
     }
-    if (o.format == "json")
+    if (o.format == Format::json)
       print_json(o, out);
     else
       print_markdown(o, out);

@@ -1,22 +1,19 @@
 // `mlspeed run`: parse -> expand -> run -> print and store, as llama-bench does.
-#include <unistd.h>
-
 #include <algorithm>
 #include <iostream>
 #include <memory>
 #include <optional>
 
 #include "cli/commands.h"
-#include "cli/interrupt.h"
 #include "mlspeed/bench/plan.h"
 #include "mlspeed/bench/progress.h"
 #include "mlspeed/bench/runner.h"
 #include "mlspeed/core/errors.h"
 #include "mlspeed/core/files.h"
-#include "mlspeed/core/text.h"
-#include "mlspeed/results/database.h"
+#include "mlspeed/core/live_line.h"
+#include "mlspeed/results/fields.h"
 #include "mlspeed/results/printers.h"
-#include "mlspeed/results/row_store.h"
+#include "mlspeed/session/run_session.h"
 
 namespace mlspeed::cli {
 namespace {
@@ -26,7 +23,7 @@ SweepRequest make_request(const RunOptions& o, const std::vector<DeviceFacts>& d
   for (const auto& name : o.workloads) request.workloads.push_back(find_workload(name));
   request.sizes = o.sizes;
   request.devices = devices;
-  for (const auto& name : o.dtypes) request.precisions.push_back(*parse_precision(name));
+  request.precisions = o.dtypes;
   request.shapes = ShapeRequest{o.batches, o.seqs, o.new_tokens};
   request.repetitions = static_cast<int>(o.repetitions);
   request.open = OpenOptions{o.seed, o.weights, o.data};
@@ -51,109 +48,44 @@ std::vector<DeviceFacts> chosen_devices(const RunOptions& o) {
   return devices;
 }
 
-// The end of a run's storing: the rows still waiting get a last try, the run its final status.
-// Says which rows the database refused, one line each; returns whether every row was stored.
-bool finish_storing(Database& db, int64_t run_id, const char* status, RowStore<Result>& store) {
-  store.flush();
-  std::string finish_error;
-  try {
-    db.finish_run(run_id, status);
-  } catch (const std::exception& e) {
-    finish_error = e.what();
-  }
-  for (const Result& r : store.pending())
-    std::cerr << "mlspeed run: not stored in " << db.path() << ": " << r.workload << " " << r.size << " " << r.device
-              << " " << name(r.precision) << " b=" << r.batch << " (printed above; " << store.last_error() << ")\n";
-  if (store.refusals() > 0 && store.pending().empty())
-    std::cerr << "mlspeed run: the database refused " << store.refusals() << " writes (" << store.last_error()
-              << "); every row was stored on a retry\n";
-  if (!finish_error.empty())
-    std::cerr << "mlspeed run: the run's status could not be recorded as " << status << ": " << finish_error << "\n";
-  return store.pending().empty();
-}
-
 }  // namespace
 
 int run_command(const RunOptions& options, const std::string& command_line) {
   // Everything a user can get wrong is checked before anything runs or is stored.
-  const Format format = *parse_format(options.format);
   apply_threads(options.threads);  // before the CPU's peak is measured
   const std::vector<DeviceFacts> devices = chosen_devices(options);
-  const std::vector<Configuration> plan = expand(make_request(options, devices));
+  const SweepRequest request = make_request(options, devices);
+  const std::vector<Configuration> plan = expand(request);
   if (!options.profile.empty()) {
     const std::string why = make_directories(options.profile);
     if (!why.empty()) throw UsageError("--profile: cannot use '" + options.profile + "' as a folder: " + why);
   }
-  std::unique_ptr<Database> db;
-  if (!options.no_db) db = std::make_unique<Database>(options.db.empty() ? Database::default_path() : options.db);
-
-  RunContext context;
-  context.started_at = now_iso8601();
-  context.command = command_line;
-  context.host = collect_host_facts();
-  context.devices = devices;
-  capture_precision_flags(context);
+  RunContext context = capture_context(command_line, devices);
   if (std::any_of(devices.begin(), devices.end(), [](const DeviceFacts& d) { return d.kind == "cuda"; }))
     context.graphs = options.graphs;
+  SessionSetup setup{"mlspeed run", !options.no_db, options.db, "the current iteration",
+                     static_cast<int64_t>(plan.size()), "configurations"};
+  RunSession<Result> session(setup, context, make_printer(options.format, std::cout),
+                             [](const Result& r) { return r.status == Status::error; });
   for (const auto& warning : measurement_warnings(context.host)) std::cerr << "warning: " << warning << "\n";
+  session.begin();
 
-  auto printer = make_printer(format, std::cout);
-  printer->header(context);
-  std::cout.flush();
-
-  const int64_t run_id = db ? db->begin_run(context) : 0;
-  int done = 0, errors = 0;
-  RowStore<Result> store([&](Result& r) { db->add_result(run_id, r); });
   std::string profile_report;  // printed after its row, not across the live progress line
-  auto on_result = [&](Result& r) {
-    ++done;
-    if (r.status == Status::error) ++errors;
-    if (db) {
-      r.run_id = run_id;
-      store.add(r);  // a row the database refuses now is retried before the next one
-    }
-    printer->row(r);
-    std::cout.flush();
-    std::cerr << profile_report;
-    profile_report.clear();
-  };
-
-  std::optional<InterruptScope> interrupt(std::in_place, "the current iteration");
-  const auto progress = make_progress(isatty(STDERR_FILENO));
-  const SweepRequest request = make_request(options, devices);
-  Runner runner(make_policy(options), request.open, context, *progress, InterruptScope::flag());
+  const auto progress = make_progress(LiveLine::on_stderr().active());
+  Runner runner(make_policy(options), request.open, context, *progress, session.stop_flag());
   runner.on_profile([&](const std::string& report) { profile_report = report; });
-  bool completed = false;
   try {
-    completed = runner.run(plan, on_result);
+    const bool completed = runner.run(plan, [&](Result& r) {
+      session.add(r);
+      std::cerr << profile_report;
+      profile_report.clear();
+    });
+    return session.finish(completed ? RunEnd::complete : RunEnd::interrupted);
   } catch (const InputFileError& e) {
     // A bad --weights or --data file: every configuration would fail the same way.
-    interrupt.reset();
-    if (db) finish_storing(*db, run_id, "stopped", store);  // names any row it could not store
-    printer->footer();
-    std::cout.flush();
     std::cerr << "mlspeed run: " << e.what() << "\n";
-    if (db)
-      std::cerr << "mlspeed run: kept the " << store.stored() << " results completed before it in " << db->path()
-                << "\n";
-    return 2;
+    return session.finish(RunEnd::stopped);
   }
-  interrupt.reset();
-
-  const bool all_stored = !db || finish_storing(*db, run_id, completed ? "complete" : "interrupted", store);
-  printer->footer();
-  std::cout.flush();
-
-  if (!completed) {
-    std::cerr << "mlspeed run: interrupted after " << done << " of " << plan.size() << " configurations; ";
-    if (db) std::cerr << "kept " << store.stored() << " results in " << db->path() << " (run " << run_id << ")\n";
-    else std::cerr << "the " << done << " completed results are printed above (--no-db: not stored)\n";
-    return 130;
-  }
-  if (db && all_stored)
-    std::cerr << "mlspeed run: stored run " << run_id << " (" << store.stored() << " results) in " << db->path()
-              << "\n";
-  return errors > 0 || !all_stored ? 1 : 0;
 }
 
 }  // namespace mlspeed::cli

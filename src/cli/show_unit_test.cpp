@@ -7,7 +7,10 @@
 
 #include "cli/commands.h"
 #include "mlspeed/results/database.h"
+#include "mlspeed/results/fields.h"
 #include "mlspeed/results/printers.h"
+#include "mlspeed/results/row_table.h"
+#include "mlspeed/verify/check_fields.h"
 #include "mlspeed/verify/check_printers.h"
 #include "testing/check_test_rows.h"
 #include "testing/test_support.h"
@@ -28,7 +31,7 @@ std::string show(const std::string& run, const std::string& format, const std::s
   std::ostringstream captured;
   std::streambuf* old = std::cout.rdbuf(captured.rdbuf());
   try {
-    EXPECT_EQ(show_command(run, format, db), 0);
+    EXPECT_EQ(show_command(ShowOptions{run, *parse_format(format), db}), 0);
   } catch (...) {
     std::cout.rdbuf(old);
     throw;
@@ -47,18 +50,18 @@ struct StoredRuns {
 StoredRuns store(const std::string& path) {
   StoredRuns ids;
   Database db(path);
-  ids.speed = db.begin_run(sample_context());
+  ids.speed = begin_run<Result>(db, sample_context());
   Result r = full_row();
-  db.add_result(ids.speed, r);
+  store_row(db, ids.speed, r);
   RunContext context = sample_context();
   context.command = "mlspeed verify -d cuda:1";
-  ids.empty_verify = db.begin_run(context);  // every check filtered away
-  ids.verify = db.begin_run(context);
+  ids.empty_verify = begin_run<CheckResult>(db, context);  // every check filtered away
+  ids.verify = begin_run<CheckResult>(db, context);
   CheckResult wrong = check_row("cuda:1", "mm", Outcome::fail, "3.1% of elements (12 of 400) off by up to 0.42");
   wrong.layout = "transposed";
   ids.checks = {check_row("cuda:1", "mm", Outcome::pass, "matches"), wrong,
                 check_row("cuda:1", "softmax", Outcome::skipped, "not enough memory")};
-  for (CheckResult& c : ids.checks) db.add_check(ids.verify, c);
+  for (CheckResult& c : ids.checks) store_row(db, ids.verify, c);
   db.finish_run(ids.verify, "complete");
   return ids;
 }

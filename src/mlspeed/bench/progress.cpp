@@ -1,8 +1,6 @@
 #include "mlspeed/bench/progress.h"
 
-#include <chrono>
-#include <cstdio>
-
+#include "mlspeed/core/live_line.h"
 #include "mlspeed/core/text.h"
 
 namespace mlspeed {
@@ -33,22 +31,13 @@ class TerminalProgress : public Progress {
     std::string outcome = r.status == Status::ok
                               ? format_duration(r.summary.median / 1e3) + "/iter"
                               : std::string(name(r.status)) + ": " + r.message.substr(0, 80);
-    std::fprintf(stderr, "\r\033[K%s · %s\n", prefix_.c_str(), outcome.c_str());
-    std::fflush(stderr);
+    LiveLine::on_stderr().settle(prefix_ + " · " + outcome);
   }
 
  private:
-  // Redraws at most ten times a second, unless forced.
-  void show(const std::string& line, bool force) {
-    const auto now = std::chrono::steady_clock::now();
-    if (!force && now - last_ < std::chrono::milliseconds(100)) return;
-    last_ = now;
-    std::fprintf(stderr, "\r\033[K%s", line.c_str());
-    std::fflush(stderr);
-  }
+  void show(const std::string& line, bool force) { LiveLine::on_stderr().show(line, force); }
 
   std::string prefix_;
-  std::chrono::steady_clock::time_point last_{};
 };
 
 }  // namespace

@@ -20,7 +20,7 @@ class Progress {
   virtual void end(const Result& result) = 0;
 };
 
-// A live line on a terminal, or nothing.
+// The live line of core/live_line.h (pass LiveLine::on_stderr().active()), or nothing.
 std::unique_ptr<Progress> make_progress(bool terminal);
 
 // One line naming a configuration: "bert-base-infer full cuda:0 bf16 b=4 s=512".

@@ -6,7 +6,7 @@
 #include <functional>
 #include <vector>
 
-#include "mlspeed/bench/profile_summary.h"
+#include "mlspeed/device/profile_summary.h"
 
 namespace c10 {
 struct Device;

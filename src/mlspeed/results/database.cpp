@@ -1,7 +1,7 @@
-// The results store on the sqlite3 C API. The results table is generated from result_fields() and
-// the checks table from check_fields(): one column per field, typed by FieldType, so the schema
-// follows the field lists; files written before a field (or the checks table) existed gain it on
-// open. Every statement is prepared with bound values.
+// The results store on the sqlite3 C API. A row table has one column per field of its row type,
+// typed by FieldType, so the schema follows the field lists; a table is made, and a file written
+// before a field existed gains its column, at the first write to it. Every statement is prepared
+// with bound values.
 #include "mlspeed/results/database.h"
 
 #include <sqlite3.h>
@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <set>
 #include <stdexcept>
@@ -23,8 +24,6 @@
 #include "mlspeed/core/errors.h"
 #include "mlspeed/core/files.h"
 #include "mlspeed/core/text.h"
-#include "mlspeed/results/fields.h"
-#include "mlspeed/verify/check_fields.h"
 
 namespace mlspeed {
 namespace {
@@ -125,15 +124,15 @@ std::string column_type(FieldType type) {
   return "TEXT";
 }
 
-// run_id is the field that links a row to its run; the others are plain typed columns.
-template <class Row> std::string column_definition(const BasicField<Row>& f) {
-  if (f.name == "run_id") return quoted(f.name) + " INTEGER NOT NULL REFERENCES runs(id)";
-  return quoted(f.name) + " " + column_type(f.type);
+// run_id is the column that links a row to its run; the others are plain typed columns.
+std::string column_definition(const Column& c) {
+  if (c.name == "run_id") return quoted(c.name) + " INTEGER NOT NULL REFERENCES runs(id)";
+  return quoted(c.name) + " " + column_type(c.type);
 }
 
-template <class Row> std::string column_list(const std::vector<BasicField<Row>>& fields) {
+std::string column_list(const std::vector<Column>& columns) {
   std::string out;
-  for (const auto& f : fields) out += (out.empty() ? "" : ", ") + quoted(f.name);
+  for (const auto& c : columns) out += (out.empty() ? "" : ", ") + quoted(c.name);
   return out;
 }
 
@@ -151,43 +150,48 @@ bool table_exists(sqlite3* db, const std::string& table) {
   return s.step() && s.integer(0) > 0;
 }
 
-// Every field in field-list order; a column the file lacks (written by an older version and
+// Every column in the order asked; a column the file lacks (written by an older version and
 // opened read-only, so not migrated) reads as NULL, i.e. unknown.
-template <class Row>
-std::string select_list(sqlite3* db, const std::string& table, const std::vector<BasicField<Row>>& fields) {
+std::string select_list(sqlite3* db, const std::string& table, const std::vector<Column>& columns) {
   const std::set<std::string> present = table_columns(db, table);
   std::string out;
-  for (const auto& f : fields) out += (out.empty() ? "" : ", ") + (present.count(f.name) ? quoted(f.name) : "NULL");
+  for (const auto& c : columns) out += (out.empty() ? "" : ", ") + (present.count(c.name) ? quoted(c.name) : "NULL");
   return out;
 }
 
-// One row table per row type, each row keyed by the run it belongs to.
-template <class Row>
-void create_row_table(sqlite3* db, const std::string& table, const std::vector<BasicField<Row>>& fields) {
-  std::string columns = "id INTEGER PRIMARY KEY";
-  for (const auto& f : fields) columns += ", " + column_definition(f);
-  exec(db, "CREATE TABLE IF NOT EXISTS " + quoted(table) + " (" + columns + ")");
+// One row table per row type, each row keyed by the run it belongs to. Files written before a
+// field existed lack its column and gain it here; their rows read it as unknown.
+void make_row_table(sqlite3* db, const std::string& table, const std::vector<Column>& columns) {
+  std::string definitions = "id INTEGER PRIMARY KEY";
+  for (const auto& c : columns) definitions += ", " + column_definition(c);
+  exec(db, "CREATE TABLE IF NOT EXISTS " + quoted(table) + " (" + definitions + ")");
   exec(db, "CREATE INDEX IF NOT EXISTS " + quoted(table + "_by_run") + " ON " + quoted(table) + "(run_id)");
-}
-
-// Files written before a field existed lack its column; their rows read it as unknown.
-template <class Row>
-void add_missing_columns(sqlite3* db, const std::string& table, const std::vector<BasicField<Row>>& fields) {
   const std::set<std::string> present = table_columns(db, table);
-  for (const auto& f : fields)
-    if (!present.count(f.name))
-      exec(db, "ALTER TABLE " + quoted(table) + " ADD COLUMN " + quoted(f.name) + " " + column_type(f.type));
+  for (const auto& c : columns)
+    if (!present.count(c.name))
+      exec(db, "ALTER TABLE " + quoted(table) + " ADD COLUMN " + quoted(c.name) + " " + column_type(c.type));
 }
 
-// The process that owns a running run (pid, host): a run whose process is gone was killed (a
-// second Ctrl-C, SIGKILL, a crash) and could not say so itself. Files written before these columns
-// existed get them on open.
-void add_run_owner_columns(sqlite3* db) {
-  std::set<std::string> present;
-  Statement info(db, "PRAGMA table_info(runs)");
-  while (info.step()) present.insert(info.text(1));
-  if (!present.count("pid")) exec(db, "ALTER TABLE runs ADD COLUMN pid INTEGER");
-  if (!present.count("host")) exec(db, "ALTER TABLE runs ADD COLUMN host TEXT");
+// Columns of the runs table added after its first version, made on open in files that lack them:
+// the process that owns a running run (pid, host: a run whose process is gone was killed by a
+// second Ctrl-C, SIGKILL or a crash, and could not say so itself), and the run's kind and the
+// table of its rows.
+void add_run_columns(sqlite3* db) {
+  const std::set<std::string> present = table_columns(db, "runs");
+  for (const char* column : {"pid INTEGER", "host TEXT", "kind TEXT", "row_table TEXT"}) {
+    const std::string name = std::string(column).substr(0, std::string(column).find(' '));
+    if (!present.count(name)) exec(db, std::string("ALTER TABLE runs ADD COLUMN ") + column);
+  }
+}
+
+// Runs stored before runs had a kind: the only commands that stored runs then were `mlspeed run`
+// (rows in "results") and `mlspeed verify` (rows in "checks"), so the command line tells them apart.
+constexpr const char* kLegacyKind = "CASE WHEN command LIKE 'mlspeed verify%' THEN 'verify' ELSE 'run' END";
+constexpr const char* kLegacyRowTable = "CASE WHEN command LIKE 'mlspeed verify%' THEN 'checks' ELSE 'results' END";
+
+void give_legacy_runs_a_kind(sqlite3* db) {
+  exec(db, std::string("UPDATE runs SET kind = ") + kLegacyKind + ", row_table = " + kLegacyRowTable +
+               " WHERE kind IS NULL");
 }
 
 std::string this_host() {
@@ -214,16 +218,13 @@ void mark_abandoned_runs(sqlite3* db) {
   }
 }
 
-// Files written before verification existed have no checks table; it is made on open.
+// The runs table; row tables are made by the first row stored in each.
 void create_tables(sqlite3* db) {
   exec(db,
        "CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY, started_at TEXT NOT NULL, finished_at TEXT, "
        "status TEXT NOT NULL, command TEXT, context_json TEXT)");
-  add_run_owner_columns(db);
-  create_row_table(db, "results", result_fields());
-  add_missing_columns(db, "results", result_fields());
-  create_row_table(db, "checks", verify::check_fields());
-  add_missing_columns(db, "checks", verify::check_fields());
+  add_run_columns(db);
+  give_legacy_runs_a_kind(db);
 }
 
 // --- checks before anything is written --------------------------------------------------------
@@ -336,7 +337,7 @@ void open_and_prepare(sqlite3* db, const std::string& path, bool existed, bool r
 }
 
 // Calls `body`, naming the file and what was being done if sqlite3 fails.
-template <class Body> auto guarded(const std::string& path, const char* doing, Body body) {
+template <class Body> auto guarded(const std::string& path, const std::string& doing, Body body) {
   try {
     return body();
   } catch (const SqliteError& e) {
@@ -372,58 +373,46 @@ Value column_value(const Statement& s, int column, FieldType type) {
   return {};
 }
 
-// `what` names the row in messages ("result", "check").
-template <class Row>
-Row read_row(const Statement& s, const std::vector<BasicField<Row>>& fields, const std::string& path, const char* what) {
-  Row row;
-  for (size_t i = 0; i < fields.size(); ++i) {
-    const int column = static_cast<int>(i) + 1;  // column 0 is the row id
+StoredRow read_row(const Statement& s, const std::string& table, const std::vector<Column>& columns,
+                   const std::string& path) {
+  StoredRow row{s.integer(0), {}};
+  row.values.reserve(columns.size());
+  for (size_t i = 0; i < columns.size(); ++i) {
     try {
-      // Unknown (NULL) leaves the default: also how rows stored before a field existed read back.
-      const Value v = column_value(s, column, fields[i].type);
-      if (!std::holds_alternative<std::monostate>(v)) fields[i].set(row, v);
+      row.values.push_back(column_value(s, static_cast<int>(i) + 1, columns[i].type));  // column 0: the id
     } catch (const std::exception& e) {
-      throw std::runtime_error("results database '" + path + "': " + what + " " + std::to_string(s.integer(0)) +
-                               ", field '" + fields[i].name + "': " + e.what());
+      throw std::runtime_error("results database '" + path + "': " + table + " row " + std::to_string(row.id) +
+                               ", field '" + columns[i].name + "': " + e.what());
     }
   }
   return row;
 }
 
-// The rows of one run from `table`, in the order they were stored; none when the file has no such
-// table (an old file opened read-only, so not migrated).
-template <class Row>
-std::vector<Row> read_rows(sqlite3* db, const std::string& table, const std::vector<BasicField<Row>>& fields,
-                           int64_t run_id, const std::string& path, const char* what) {
-  std::vector<Row> out;
-  if (!table_exists(db, table)) return out;
-  Statement s(db, "SELECT id, " + select_list(db, table, fields) + " FROM " + quoted(table) +
-                      " WHERE run_id = ? ORDER BY id");
-  s.bind(1, run_id);
-  while (s.step()) out.push_back(read_row(s, fields, path, what));
-  return out;
+// Rows per run in every row table: what `runs` reports as each run's row count.
+std::map<int64_t, int64_t> row_counts(sqlite3* db) {
+  // A file not yet migrated (opened read-only) derives each run's table as the migration does.
+  const bool has_table = table_columns(db, "runs").count("row_table") > 0;
+  std::vector<std::string> tables;
+  {
+    Statement s(db, std::string("SELECT DISTINCT ") +
+                        (has_table ? std::string("COALESCE(row_table, ") + kLegacyRowTable + ")" : kLegacyRowTable) +
+                        " FROM runs");
+    while (s.step()) tables.push_back(s.text(0));
+  }
+  std::map<int64_t, int64_t> counts;
+  for (const auto& table : tables) {
+    if (!table_exists(db, table)) continue;
+    Statement s(db, "SELECT run_id, count(*) FROM " + quoted(table) + " GROUP BY run_id");
+    while (s.step()) counts[s.integer(0)] += s.integer(1);
+  }
+  return counts;
 }
 
-// One INSERT outside any explicit transaction commits on its own: a row is durable once this
-// returns, whatever happens to the rest of the run.
-template <class Row>
-void insert_row(sqlite3* db, const std::string& table, const std::vector<BasicField<Row>>& fields, int64_t run_id,
-                const Row& row) {
-  std::string placeholders;
-  for (size_t i = 0; i < fields.size(); ++i) placeholders += i ? ", ?" : "?";
-  Statement s(db, "INSERT INTO " + quoted(table) + " (" + column_list(fields) + ") VALUES (" + placeholders + ")");
-  for (size_t i = 0; i < fields.size(); ++i)
-    s.bind(static_cast<int>(i) + 1, fields[i].name == "run_id" ? Value(run_id) : fields[i].get(row));
-  s.run();
-}
-
-// Runs with how many rows of each kind they hold; a file without the checks table counts none.
+// Runs with their kind; a file not yet migrated (opened read-only) derives it as the migration does.
 std::string select_runs(sqlite3* db) {
-  const std::string checks =
-      table_exists(db, "checks") ? "(SELECT count(*) FROM checks WHERE checks.run_id = runs.id)" : "0";
-  return "SELECT id, started_at, finished_at, status, command, context_json, "
-         "(SELECT count(*) FROM results WHERE results.run_id = runs.id), " +
-         checks + " FROM runs";
+  const bool has_kind = table_columns(db, "runs").count("kind") > 0;
+  return std::string("SELECT id, started_at, finished_at, status, command, context_json, ") +
+         (has_kind ? std::string("COALESCE(kind, ") + kLegacyKind + ")" : kLegacyKind) + " FROM runs";
 }
 
 StoredRun read_run(const Statement& s, const std::string& path) {
@@ -433,8 +422,7 @@ StoredRun read_run(const Statement& s, const std::string& path) {
   run.finished_at = s.text(2);
   run.status = s.text(3);
   run.command = s.text(4);
-  run.result_count = s.integer(6);
-  run.check_count = s.integer(7);
+  run.kind = s.text(6);
   const std::string context = s.text(5);
   if (context.empty()) return run;
   try {
@@ -475,29 +463,38 @@ Database::Database(const std::string& path, Access access) try : path_(path) {
 
 Database::~Database() { sqlite3_close(db_); }
 
-int64_t Database::begin_run(const RunContext& context) {
+int64_t Database::begin_run(const RunContext& context, std::string_view kind, std::string_view row_table) {
   return guarded(path_, "cannot start a run", [&] {
     Statement s(db_,
-                "INSERT INTO runs (started_at, status, command, context_json, pid, host) "
-                "VALUES (?, 'running', ?, ?, ?, ?)");
+                "INSERT INTO runs (started_at, status, command, context_json, pid, host, kind, row_table) "
+                "VALUES (?, 'running', ?, ?, ?, ?, ?, ?)");
     s.bind(1, context.started_at.empty() ? now_iso8601() : context.started_at)
         .bind(2, context.command)
         .bind(3, nlohmann::json(context).dump())
         .bind(4, static_cast<int64_t>(getpid()))
-        .bind(5, this_host());
+        .bind(5, this_host())
+        .bind(6, std::string(kind))
+        .bind(7, std::string(row_table));
     s.run();
     return static_cast<int64_t>(sqlite3_last_insert_rowid(db_));
   });
 }
 
-void Database::add_result(int64_t run_id, Result& result) {
-  guarded(path_, "cannot store a result", [&] { insert_row(db_, "results", result_fields(), run_id, result); });
-  result.run_id = run_id;
-}
-
-void Database::add_check(int64_t run_id, verify::CheckResult& check) {
-  guarded(path_, "cannot store a check", [&] { insert_row(db_, "checks", verify::check_fields(), run_id, check); });
-  check.run_id = run_id;
+// One INSERT outside any explicit transaction commits on its own: a row is durable once this
+// returns, whatever happens to the rest of the run.
+void Database::insert_row(const std::string& table, const std::vector<Column>& columns,
+                          const std::vector<Value>& values) {
+  guarded(path_, "cannot store a row in " + table, [&] {
+    if (std::find(ready_tables_.begin(), ready_tables_.end(), table) == ready_tables_.end()) {
+      make_row_table(db_, table, columns);
+      ready_tables_.push_back(table);
+    }
+    std::string placeholders;
+    for (size_t i = 0; i < columns.size(); ++i) placeholders += i ? ", ?" : "?";
+    Statement s(db_, "INSERT INTO " + quoted(table) + " (" + column_list(columns) + ") VALUES (" + placeholders + ")");
+    for (size_t i = 0; i < columns.size(); ++i) s.bind(static_cast<int>(i) + 1, values.at(i));
+    s.run();
+  });
 }
 
 void Database::finish_run(int64_t run_id, std::string_view status) {
@@ -514,8 +511,12 @@ std::vector<StoredRun> Database::runs() const {
   return guarded(path_, "cannot list runs", [&] {
     // Ids grow with every run stored, so they order runs even if the clock was changed.
     Statement s(db_, select_runs(db_) + " ORDER BY id DESC");
+    const auto counts = row_counts(db_);
     std::vector<StoredRun> out;
-    while (s.step()) out.push_back(read_run(s, path_));
+    while (s.step()) {
+      out.push_back(read_run(s, path_));
+      if (auto it = counts.find(out.back().id); it != counts.end()) out.back().row_count = it->second;
+    }
     return out;
   });
 }
@@ -525,18 +526,24 @@ std::optional<StoredRun> Database::run(int64_t id) const {
     Statement s(db_, select_runs(db_) + " WHERE id = ?");
     s.bind(1, id);
     if (!s.step()) return std::nullopt;
-    return read_run(s, path_);
+    StoredRun run = read_run(s, path_);
+    const auto counts = row_counts(db_);
+    if (auto it = counts.find(id); it != counts.end()) run.row_count = it->second;
+    return run;
   });
 }
 
-std::vector<Result> Database::results(int64_t run_id) const {
-  return guarded(path_, "cannot read results",
-                 [&] { return read_rows(db_, "results", result_fields(), run_id, path_, "result"); });
-}
-
-std::vector<verify::CheckResult> Database::checks(int64_t run_id) const {
-  return guarded(path_, "cannot read checks",
-                 [&] { return read_rows(db_, "checks", verify::check_fields(), run_id, path_, "check"); });
+std::vector<StoredRow> Database::select_rows(const std::string& table, const std::vector<Column>& columns,
+                                             int64_t run_id) const {
+  return guarded(path_, "cannot read " + table, [&] {
+    std::vector<StoredRow> out;
+    if (!table_exists(db_, table)) return out;
+    Statement s(db_, "SELECT id, " + select_list(db_, table, columns) + " FROM " + quoted(table) +
+                         " WHERE run_id = ? ORDER BY id");
+    s.bind(1, run_id);
+    while (s.step()) out.push_back(read_row(s, table, columns, path_));
+    return out;
+  });
 }
 
 std::string Database::default_path() {

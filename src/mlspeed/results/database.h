@@ -1,9 +1,10 @@
-// The results database: an embedded SQLite file (no server) holding every run with its context:
-// a speed run (`mlspeed run`) has one row per configuration with its raw samples in the results
-// table, a verification run (`mlspeed verify`) one row per check in the checks table, so a
-// machine's verdicts sit next to its speed results. The tables' columns are the fields of
-// results/fields.h and verify/check_fields.h; tables and columns added by later versions are
-// added to old files on open (read_write), and read as empty / unknown when opened read_only.
+// The results database: an embedded SQLite file (no server) holding every run with its context
+// and its rows. Each kind of run keeps its rows in a table of its own (a speed run, `mlspeed run`,
+// one row per configuration with its raw samples; a verification run, `mlspeed verify`, one row
+// per check), so a machine's verdicts sit next to its speed results. The store knows no row type:
+// a table's columns are whatever field list its rows declare (results/row_table.h stores and
+// loads any such row type). Tables and columns are made on the first write that needs them; a
+// file opened read_only reads a table or column it lacks as empty / unknown.
 #pragma once
 
 #include <cstdint>
@@ -13,8 +14,7 @@
 #include <vector>
 
 #include "mlspeed/results/context.h"
-#include "mlspeed/results/result.h"
-#include "mlspeed/verify/check.h"
+#include "mlspeed/results/field_list.h"
 
 struct sqlite3;
 
@@ -26,9 +26,21 @@ struct StoredRun {
   std::string finished_at;  // empty while running or if the process died
   std::string status;       // "running", "complete", "interrupted"
   std::string command;
-  int64_t result_count = 0;  // rows in the results table: a speed run
-  int64_t check_count = 0;   // rows in the checks table: a verification run
+  std::string kind;        // "run" or "verify": which command made it, so which rows it holds
+  int64_t row_count = 0;   // rows stored for it
   RunContext context;
+};
+
+// One column of a row table: a field's name and type.
+struct Column {
+  std::string name;
+  FieldType type;
+};
+
+// A row as stored: its id in its table and one value per column asked for.
+struct StoredRow {
+  int64_t id = 0;
+  std::vector<Value> values;
 };
 
 class Database {
@@ -46,20 +58,21 @@ class Database {
 
   const std::string& path() const { return path_; }
 
-  int64_t begin_run(const RunContext& context);
-  // Stores one row in its own transaction, so everything completed survives an interruption;
-  // sets result.run_id.
-  void add_result(int64_t run_id, Result& result);
-  // Stores one verification check the same way (a verify run is a run like any other: begin_run
-  // with its context and command "mlspeed verify ...", add_check per check, finish_run); sets
-  // check.run_id.
-  void add_check(int64_t run_id, verify::CheckResult& check);
+  // `kind` names the command ("run", "verify") and `row_table` the table its rows go to.
+  int64_t begin_run(const RunContext& context, std::string_view kind, std::string_view row_table);
+  // Stores one row of `table` in its own transaction, so everything completed survives an
+  // interruption. The table is made, or given the columns it lacks, first. `columns` must hold
+  // an integer "run_id", the run the row belongs to.
+  void insert_row(const std::string& table, const std::vector<Column>& columns, const std::vector<Value>& values);
   void finish_run(int64_t run_id, std::string_view status);
 
   std::vector<StoredRun> runs() const;  // newest first
   std::optional<StoredRun> run(int64_t id) const;
-  std::vector<Result> results(int64_t run_id) const;  // in the order they were stored
-  std::vector<verify::CheckResult> checks(int64_t run_id) const;  // in the order they were stored
+  // The rows of one run in `table`, in the order they were stored, with the values of `columns`
+  // (unknown where the file lacks a column); none when the file has no such table. Throws
+  // std::runtime_error naming the row and column when a stored value has the wrong type.
+  std::vector<StoredRow> select_rows(const std::string& table, const std::vector<Column>& columns,
+                                     int64_t run_id) const;
 
   // $MLSPEED_DB, else $XDG_DATA_HOME/mlspeed/results.db, else ~/.local/share/mlspeed/results.db
   // (~/Library/Application Support/mlspeed/results.db on macOS).
@@ -68,6 +81,7 @@ class Database {
  private:
   sqlite3* db_ = nullptr;
   std::string path_;
+  std::vector<std::string> ready_tables_;  // row tables made or migrated by this connection
 };
 
 }  // namespace mlspeed

@@ -13,6 +13,8 @@
 
 #include "mlspeed/core/errors.h"
 #include "mlspeed/core/files.h"
+#include "mlspeed/results/fields.h"
+#include "mlspeed/results/row_table.h"
 #include "testing/results_test_rows.h"
 #include "testing/test_support.h"
 
@@ -54,10 +56,10 @@ std::set<std::string> result_columns(const std::string& path) {
 // A stored run with the two test rows; returns the run id.
 int64_t store_sample_run(const std::string& path) {
   Database db(path);
-  const int64_t run = db.begin_run(sample_context());
+  const int64_t run = begin_run<Result>(db, sample_context());
   Result a = full_row(), b = failed_row();
-  db.add_result(run, a);
-  db.add_result(run, b);
+  store_row(db, run, a);
+  store_row(db, run, b);
   return run;
 }
 
@@ -92,28 +94,28 @@ TEST(Database, StoresARunAndReadsItBackEqual) {
   EXPECT_EQ(run->status, "running");
   EXPECT_EQ(run->started_at, sample_context().started_at);
   EXPECT_EQ(run->command, sample_context().command);
-  EXPECT_EQ(run->result_count, 2);
+  EXPECT_EQ(run->row_count, 2);
   expect_same_context(sample_context(), run->context);
 
-  const auto rows = db.results(run_id);
+  const auto rows = load_rows<Result>(db, run_id);
   ASSERT_EQ(rows.size(), 2u);
   Result a = full_row(), b = failed_row();
   a.run_id = b.run_id = run_id;
   expect_same_fields(a, rows[0], "first row");
   expect_same_fields(b, rows[1], "second row");
   EXPECT_FALSE(db.run(run_id + 100));
-  EXPECT_TRUE(db.results(run_id + 100).empty());
+  EXPECT_TRUE(load_rows<Result>(db, run_id + 100).empty());
 }
 
 TEST(Database, AddResultSetsTheRunIdAndRejectsUnknownRuns) {
   TempDir dir;
   Database db(dir.file("results.db"));
-  const int64_t run = db.begin_run(sample_context());
+  const int64_t run = begin_run<Result>(db, sample_context());
   Result row = full_row();
-  db.add_result(run, row);
+  store_row(db, run, row);
   EXPECT_EQ(row.run_id, run);
   Result orphan = full_row();
-  EXPECT_THROW(db.add_result(run + 1, orphan), std::runtime_error);
+  EXPECT_THROW(store_row(db, run + 1, orphan), std::runtime_error);
 }
 
 TEST(Database, RunsAreListedNewestFirstWithTheirCounts) {
@@ -121,10 +123,10 @@ TEST(Database, RunsAreListedNewestFirstWithTheirCounts) {
   Database db(dir.file("results.db"));
   std::vector<int64_t> ids;
   for (int rows : {2, 0, 1}) {
-    ids.push_back(db.begin_run(sample_context()));
+    ids.push_back(begin_run<Result>(db, sample_context()));
     for (int i = 0; i < rows; ++i) {
       Result r = full_row();
-      db.add_result(ids.back(), r);
+      store_row(db, ids.back(), r);
     }
   }
   const auto runs = db.runs();
@@ -132,16 +134,16 @@ TEST(Database, RunsAreListedNewestFirstWithTheirCounts) {
   EXPECT_EQ(runs[0].id, ids[2]);
   EXPECT_EQ(runs[1].id, ids[1]);
   EXPECT_EQ(runs[2].id, ids[0]);
-  EXPECT_EQ(runs[0].result_count, 1);
-  EXPECT_EQ(runs[1].result_count, 0);
-  EXPECT_EQ(runs[2].result_count, 2);
+  EXPECT_EQ(runs[0].row_count, 1);
+  EXPECT_EQ(runs[1].row_count, 0);
+  EXPECT_EQ(runs[2].row_count, 2);
   EXPECT_EQ(runs[0].context.host.hostname, "bench-01");
 }
 
 TEST(Database, FinishRunRecordsStatusAndTime) {
   TempDir dir;
   Database db(dir.file("results.db"));
-  const int64_t run = db.begin_run(sample_context());
+  const int64_t run = begin_run<Result>(db, sample_context());
   EXPECT_EQ(db.run(run)->finished_at, "");
   db.finish_run(run, "complete");
   EXPECT_EQ(db.run(run)->status, "complete");
@@ -160,10 +162,10 @@ TEST(Database, RowsOfAKilledRunSurvive) {
   if (child == 0) {
     try {
       Database db(path);
-      const int64_t run = db.begin_run(sample_context());
+      const int64_t run = begin_run<Result>(db, sample_context());
       Result a = full_row(), b = failed_row();
-      db.add_result(run, a);
-      db.add_result(run, b);
+      store_row(db, run, a);
+      store_row(db, run, b);
       raise(SIGKILL);
     } catch (...) {
     }
@@ -178,8 +180,8 @@ TEST(Database, RowsOfAKilledRunSurvive) {
   ASSERT_EQ(runs.size(), 1u);
   EXPECT_EQ(runs[0].status, "interrupted");
   EXPECT_FALSE(runs[0].finished_at.empty());
-  EXPECT_EQ(runs[0].result_count, 2);
-  const auto rows = db.results(runs[0].id);
+  EXPECT_EQ(runs[0].row_count, 2);
+  const auto rows = load_rows<Result>(db, runs[0].id);
   ASSERT_EQ(rows.size(), 2u);
   Result b = failed_row();
   b.run_id = runs[0].id;
@@ -213,9 +215,7 @@ TEST(Database, AddsColumnsMissingFromOlderFiles) {
   ASSERT_FALSE(result_columns(path).count("mfu"));
 
   Database db(path);
-  const auto columns = result_columns(path);
-  for (const Field& f : result_fields()) EXPECT_TRUE(columns.count(f.name)) << f.name;
-  const auto rows = db.results(run);
+  const auto rows = load_rows<Result>(db, run);
   ASSERT_EQ(rows.size(), 2u);
   Result expected = full_row();
   expected.run_id = run;
@@ -223,8 +223,10 @@ TEST(Database, AddsColumnsMissingFromOlderFiles) {
   expected.cudnn_benchmark = false;  // the default
   expect_same_fields(expected, rows[0], "old row");
   Result added = full_row();
-  db.add_result(run, added);  // and new rows fill the new columns
-  expect_same_fields(added, db.results(run).back(), "new row");
+  store_row(db, run, added);  // the first write adds the columns, and new rows fill them
+  const auto columns = result_columns(path);
+  for (const Field& f : result_fields()) EXPECT_TRUE(columns.count(f.name)) << f.name;
+  expect_same_fields(added, load_rows<Result>(db, run).back(), "new row");
 }
 
 TEST(Database, ReadOnlyLeavesTheFileByteForByteAndReadsOldFilesWithoutMigrating) {
@@ -236,7 +238,7 @@ TEST(Database, ReadOnlyLeavesTheFileByteForByteAndReadsOldFilesWithoutMigrating)
 
   const Database db(path, Database::Access::read_only);
   ASSERT_EQ(db.runs().size(), 1u);
-  const auto rows = db.results(run);
+  const auto rows = load_rows<Result>(db, run);
   ASSERT_EQ(rows.size(), 2u);
   Result expected = full_row();
   expected.run_id = run;
@@ -251,7 +253,7 @@ TEST(Database, ReadOnlyRefusesWritesAndMissingFiles) {
   const std::string path = dir.file("r.db");
   store_sample_run(path);
   Database db(path, Database::Access::read_only);
-  EXPECT_ANY_THROW(db.begin_run(RunContext{}));
+  EXPECT_ANY_THROW(begin_run<Result>(db, RunContext{}));
   try {
     Database missing(dir.file("none.db"), Database::Access::read_only);
     FAIL() << "opened a file that does not exist";
@@ -362,6 +364,33 @@ TEST(Database, DefaultPathFollowsTheEnvironment) {
   ScopedEnv xdg("XDG_DATA_HOME", nullptr);
   EXPECT_EQ(Database::default_path(), "/home/ada/.local/share/mlspeed/results.db");
 #endif
+}
+
+// Files from before runs had a kind: the kind comes from the command line, read-only without
+// changing the file, and is written into it when opened for writing.
+TEST(Database, RunsStoredBeforeRunsHadAKindGetOneFromTheirCommand) {
+  TempDir dir;
+  const std::string path = dir.file("old.db");
+  {
+    Database db(path);
+    RunContext verify = sample_context();
+    verify.command = "mlspeed verify -d cpu";
+    begin_run<Result>(db, sample_context());
+    db.begin_run(verify, "verify", "checks");
+  }
+  raw_sql(path, "ALTER TABLE runs DROP COLUMN kind; ALTER TABLE runs DROP COLUMN row_table;");
+  {
+    const std::string before = read_file(path);
+    const Database db(path, Database::Access::read_only);
+    const auto runs = db.runs();
+    ASSERT_EQ(runs.size(), 2u);
+    EXPECT_EQ(runs[0].kind, "verify");
+    EXPECT_EQ(runs[1].kind, "run");
+    EXPECT_EQ(read_file(path), before) << "read-only must not migrate";
+  }
+  Database db(path);
+  EXPECT_EQ(db.runs()[0].kind, "verify");
+  EXPECT_EQ(db.runs()[1].kind, "run");
 }
 
 }  // namespace

@@ -34,6 +34,16 @@ template <class Row> struct BasicField {
   std::function<void(Row&, const Value&)> set;
 };
 
+// What a row type declares once (beside its field list) for every command, printer and table that
+// handles it:
+//   template <> struct RowType<Result> {
+//     static constexpr const char* kind = "run";        // the command whose runs hold these rows
+//     static constexpr const char* table = "results";   // the database table they are stored in
+//     static constexpr const char* noun = "result";     // one row, in messages
+//     static const std::vector<BasicField<Result>>& fields() { return result_fields(); }
+//   };
+template <class Row> struct RowType;
+
 template <class Row>
 const BasicField<Row>* find_field_in(const std::vector<BasicField<Row>>& fields, std::string_view name) {
   for (const auto& f : fields)

@@ -262,7 +262,7 @@ class MarkdownPrinter : public Printer {
   void header(const RunContext& context) override { out_ << describe_context(context) << "\n" << std::flush; }
   // The table is printed once at the end, when every column's width is known.
   void row(const Result& result) override { rows_.push_back(result); }
-  void footer() override { out_ << render(rows_) << std::flush; }
+  void footer(bool) override { out_ << render(rows_) << std::flush; }
 
  private:
   std::ostream& out_;

@@ -11,22 +11,11 @@
 namespace mlspeed {
 namespace {
 
-class MachinePrinter : public Printer {
- public:
-  MachinePrinter(Format format, std::ostream& out) : writer_(make_row_writer(format, out, result_fields())) {}
-  void header(const RunContext&) override { writer_.begin(); }
-  void row(const Result& result) override { writer_.write(values_of(result_fields(), result)); }
-  void footer() override { writer_.end(); }
-
- private:
-  RowWriter writer_;
-};
-
 }  // namespace
 
 std::unique_ptr<Printer> make_printer(Format format, std::ostream& out) {
   if (format == Format::md) return make_markdown_printer(out);
-  return std::make_unique<MachinePrinter>(format, out);
+  return std::make_unique<MachinePrinter<Result>>(format, out);
 }
 
 std::vector<Result> parse_results(Format format, std::string_view text) {

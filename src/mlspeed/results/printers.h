@@ -1,5 +1,5 @@
-// Output formats, one interface (after llama-bench): header, one call per row as it completes,
-// footer. All of them print the fields of fields.h.
+// Speed results in every output format, through the RowPrinter interface of row_printer.h. All of
+// them print the fields of fields.h.
 #pragma once
 
 #include <iosfwd>
@@ -12,17 +12,11 @@
 #include "mlspeed/results/context.h"
 #include "mlspeed/results/formats.h"
 #include "mlspeed/results/result.h"
+#include "mlspeed/results/row_printer.h"
 
 namespace mlspeed {
 
-class Printer {
- public:
-  virtual ~Printer() = default;
-  virtual void header(const RunContext& context) = 0;
-  virtual void row(const Result& result) = 0;
-  // Always called, also after an interruption, so JSON output stays well-formed.
-  virtual void footer() = 0;
-};
+using Printer = RowPrinter<Result>;
 
 // md: the context block, then one table at the footer (columns that matter, failures explained
 // underneath). json: an array of row objects. jsonl: one object per line. csv: RFC 4180 with a

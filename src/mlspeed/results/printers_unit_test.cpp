@@ -22,7 +22,7 @@ std::string print(Format format, const std::vector<Result>& rows) {
   auto printer = make_printer(format, out);
   printer->header(sample_context());
   for (const Result& r : rows) printer->row(r);
-  printer->footer();
+  printer->footer(/*complete=*/true);
   return out.str();
 }
 
@@ -72,7 +72,7 @@ INSTANTIATE_TEST_SUITE_P(Results, MachineFormat, ::testing::Values(Format::json,
 TEST(JsonFormat, IsAValidArrayWithZeroRowsAndEvenWithoutAHeader) {
   EXPECT_EQ(nlohmann::json::parse(print(Format::json, {})), nlohmann::json::array());
   std::ostringstream out;
-  make_printer(Format::json, out)->footer();  // interrupted before the header was printed
+  make_printer(Format::json, out)->footer(/*complete=*/false);  // interrupted before the header was printed
   EXPECT_EQ(nlohmann::json::parse(out.str()), nlohmann::json::array());
 }
 

@@ -3,6 +3,7 @@
 // everywhere at once.
 #pragma once
 
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -20,3 +21,16 @@ const std::vector<CheckField>& check_fields();
 const CheckField* find_check_field(std::string_view name);
 
 }  // namespace mlspeed::verify
+
+namespace mlspeed {
+// A verification run's rows in the results database (results/row_table.h).
+template <> struct RowType<verify::CheckResult> {
+  static constexpr const char* kind = "verify";
+  static constexpr const char* table = "checks";
+  static constexpr const char* noun = "check";
+  static const std::vector<verify::CheckField>& fields() { return verify::check_fields(); }
+  static std::string describe(const verify::CheckResult& c) {  // "cuda:0 softmax bf16 transposed forward"
+    return c.device + " " + c.check + " " + c.dtype + " " + c.layout + " " + c.pass;
+  }
+};
+}  // namespace mlspeed

@@ -1,16 +1,10 @@
-// Verification checks in every output format, with one interface like results/printers.h's
-// Printer: header, one call per check as it completes, footer.
-//
-// How `mlspeed verify` (and `mlspeed show` for a verify run) use it:
-//   auto printer = make_check_printer(format, std::cout);
-//   if (format == Format::md) std::cout << describe_context(context) << "\n";  // the caller's part
-//   printer->header();
-//   ... printer->row(row) for each check as it completes ...
-//   printer->footer(complete);  // always, also after an interruption (complete = false)
-// md is for people: nothing until the footer, which prints a compact table of the checks, then
-// the verdict (print_verdict of verdict.h). json (an array), jsonl (an object per line) and csv
-// (RFC 4180 with a header line) stream each check as it arrives, every field of check_fields(),
-// and carry no verdict: it follows from the rows, and the exit status says it.
+// Verification checks in every output format, through the RowPrinter interface of
+// results/row_printer.h (header with the run's context, one call per check as it completes,
+// footer). md is for people: the context at the header, then nothing until the footer, which
+// prints a compact table of the checks, then the verdict (print_verdict of verdict.h). json (an
+// array), jsonl (an object per line) and csv (RFC 4180 with a header line) stream each check as it
+// arrives, every field of check_fields(), and carry no verdict: it follows from the rows, and the
+// exit status says it.
 #pragma once
 
 #include <iosfwd>
@@ -19,18 +13,13 @@
 #include <vector>
 
 #include "mlspeed/results/formats.h"
+#include "mlspeed/results/row_printer.h"
 #include "mlspeed/verify/check.h"
 
 namespace mlspeed::verify {
 
-class CheckPrinter {
- public:
-  virtual ~CheckPrinter() = default;
-  virtual void header() = 0;
-  virtual void row(const CheckResult& check) = 0;
-  // `complete`: whether every planned check ran (false after Ctrl-C): md's verdict says so.
-  virtual void footer(bool complete) = 0;
-};
+// footer(complete): whether every planned check ran (false after Ctrl-C): md's verdict says so.
+using CheckPrinter = RowPrinter<CheckResult>;
 
 // `strict`: the md verdict counts known LibTorch issues as failures (verify --strict).
 std::unique_ptr<CheckPrinter> make_check_printer(Format format, std::ostream& out, bool strict = false);

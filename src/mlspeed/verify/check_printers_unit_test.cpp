@@ -17,7 +17,7 @@ using testing::full_check;
 std::string print(Format format, const std::vector<CheckResult>& rows) {
   std::ostringstream out;
   auto printer = make_check_printer(format, out);
-  printer->header();
+  printer->header(::mlspeed::testing::sample_context());
   for (const CheckResult& r : rows) printer->row(r);
   printer->footer(/*complete=*/true);
   return out.str();
@@ -43,14 +43,14 @@ std::vector<std::string> table_line(const std::string& text, const std::string& 
   return {};
 }
 
-// A passing check with its comparison figures.
-CheckResult passing(const std::string& check, const std::string& dtype, const std::string& layout, double rel) {
+// A passing check with its comparison figures (`ratio`: its error against its tolerance).
+CheckResult passing(const std::string& check, const std::string& dtype, const std::string& layout, double ratio) {
   CheckResult c = check_row("cuda:0", check, Outcome::pass, "matches");
   c.dtype = dtype;
   c.layout = layout;
   c.elements = 4096;
   c.mismatched = 0;
-  c.max_rel_error = rel;
+  c.error_ratio = ratio;
   c.reproducible = true;
   return c;
 }
@@ -69,7 +69,7 @@ TEST_P(CheckMachineFormat, ChecksReadBackEqualFieldByField) {
 TEST_P(CheckMachineFormat, EachCheckIsWrittenAsItArrives) {
   std::ostringstream out;
   auto printer = make_check_printer(GetParam(), out);
-  printer->header();
+  printer->header(::mlspeed::testing::sample_context());
   printer->row(full_check());
   // Before the footer, the first check is already out (so an interrupted verify keeps it).
   EXPECT_TRUE(contains(out.str(), "transposed-matmul")) << out.str();
@@ -125,12 +125,12 @@ TEST(CheckFormats, MalformedInputNamesWhereItIsWrong) {
 TEST(CheckMarkdown, FailuresInFullPassesSummedUpThenTheVerdict) {
   std::vector<CheckResult> rows;
   for (const char* layout : {"contiguous", "transposed", "sliced", "offset", "broadcast"})
-    for (const char* dtype : {"float32", "float16"}) rows.push_back(passing("mm", dtype, layout, 2e-4));
-  rows.push_back(passing("mm", "bfloat16", "contiguous", 0.0123));
+    for (const char* dtype : {"fp32", "fp16"}) rows.push_back(passing("mm", dtype, layout, 2e-4));
+  rows.push_back(passing("mm", "bf16", "contiguous", 0.0123));
   rows.back().reproducible = false;
   CheckResult bad = check_row("cuda:0", "mm", Outcome::fail, "3.1% of elements (12 of 400) off by up to 0.42");
   bad.layout = "transposed";
-  bad.max_rel_error = 0.42;
+  bad.error_ratio = 0.42;
   rows.push_back(bad);
   CheckResult fallback = check_row("cuda:0", "cumsum", Outcome::not_tested, "ran on the CPU");
   fallback.fallback = "aten::cumsum falls back to the CPU";
@@ -139,10 +139,10 @@ TEST(CheckMarkdown, FailuresInFullPassesSummedUpThenTheVerdict) {
   rows.push_back(check_row("cuda:0", "softmax", Outcome::skipped, "not enough memory"));
 
   const std::string text = print(Format::md, rows);
-  // Columns: device, check, pass, outcome, checks, dtype, layout, variant, shape, max rel error, message.
+  // Columns: device, check, pass, outcome, checks, dtype, layout, variant, shape, error / tolerance, message.
   // One summary line for the 11 passing mm checks: count, dtypes listed, layouts counted, worst error.
   EXPECT_EQ(table_line(text, "mm", "pass"),
-            (std::vector<std::string>{"cuda:0", "mm", "forward", "pass", "11", "float32, float16, bfloat16", "5 layouts",
+            (std::vector<std::string>{"cuda:0", "mm", "forward", "pass", "11", "fp32, fp16, bf16", "5 layouts",
                                       "", "64x64", "0.0123", "1 not reproducible (two runs differed bitwise)"}))
       << text;
   // The failure and the fallback each on their own line, with what was wrong.

@@ -1,10 +1,14 @@
-// The checks table: verification rows stored next to the speed results of the same machine.
+// The checks table: verification rows stored, through the store's generic row tables, next to the
+// speed results of the same machine.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
 #include <set>
 
 #include "mlspeed/results/database.h"
+#include "mlspeed/results/fields.h"
+#include "mlspeed/results/row_table.h"
+#include "mlspeed/verify/check_fields.h"
 #include "testing/check_test_rows.h"
 #include "testing/test_support.h"
 
@@ -53,14 +57,14 @@ RunContext verify_context() {
 // A speed run with one result, then a verify run with two checks; returns the verify run's id.
 int64_t store_both_kinds(const std::string& path) {
   Database db(path);
-  const int64_t speed = db.begin_run(sample_context());
+  const int64_t speed = begin_run<Result>(db, sample_context());
   Result r = full_row();
-  db.add_result(speed, r);
+  store_row(db, speed, r);
   db.finish_run(speed, "complete");
-  const int64_t verify = db.begin_run(verify_context());
+  const int64_t verify = begin_run<verify::CheckResult>(db, verify_context());
   CheckResult a = full_check(), b = check_row("cuda:1", "softmax", Outcome::skipped, "not enough memory");
-  db.add_check(verify, a);
-  db.add_check(verify, b);
+  store_row(db, verify, a);
+  store_row(db, verify, b);
   db.finish_run(verify, "complete");
   return verify;
 }
@@ -75,65 +79,65 @@ TEST(DatabaseChecks, StoresChecksNextToResultsAndReadsThemBackEqual) {
   ASSERT_EQ(runs.size(), 2u);
   EXPECT_EQ(runs[0].id, run_id);
   EXPECT_EQ(runs[0].command, "mlspeed verify -d cuda:1");
-  EXPECT_EQ(runs[0].check_count, 2);
-  EXPECT_EQ(runs[0].result_count, 0);
-  EXPECT_EQ(runs[1].check_count, 0);  // the speed run
-  EXPECT_EQ(runs[1].result_count, 1);
-  EXPECT_EQ(db.run(run_id)->check_count, 2);
+  EXPECT_EQ(runs[0].kind, "verify");
+  EXPECT_EQ(runs[0].row_count, 2);
+  EXPECT_EQ(runs[1].kind, "run");  // the speed run
+  EXPECT_EQ(runs[1].row_count, 1);
+  EXPECT_EQ(db.run(run_id)->row_count, 2);
+  EXPECT_EQ(db.run(run_id)->kind, "verify");
 
-  const auto checks = db.checks(run_id);
+  const auto checks = load_rows<verify::CheckResult>(db, run_id);
   ASSERT_EQ(checks.size(), 2u);
   CheckResult a = full_check(), b = check_row("cuda:1", "softmax", Outcome::skipped, "not enough memory");
   a.run_id = b.run_id = run_id;
   expect_same_check(a, checks[0], "first check");
   expect_same_check(b, checks[1], "second check");
-  EXPECT_TRUE(db.results(run_id).empty());
-  EXPECT_TRUE(db.checks(runs[1].id).empty());
+  EXPECT_TRUE(load_rows<Result>(db, run_id).empty());
+  EXPECT_TRUE(load_rows<verify::CheckResult>(db, runs[1].id).empty());
 }
 
 TEST(DatabaseChecks, AddCheckSetsTheRunIdAndRejectsUnknownRuns) {
   TempDir dir;
   Database db(dir.file("results.db"));
-  const int64_t run = db.begin_run(verify_context());
+  const int64_t run = begin_run<verify::CheckResult>(db, verify_context());
   CheckResult row = full_check();
-  db.add_check(run, row);
+  store_row(db, run, row);
   EXPECT_EQ(row.run_id, run);
   CheckResult orphan = full_check();
-  EXPECT_THROW(db.add_check(run + 1, orphan), std::runtime_error);
+  EXPECT_THROW(store_row(db, run + 1, orphan), std::runtime_error);
 }
 
-TEST(DatabaseChecks, AnOldFileWithoutTheTableGetsItOnOpen) {
+TEST(DatabaseChecks, AnOldFileWithoutTheTableGetsItAtTheFirstCheck) {
   TempDir dir;
   const std::string path = dir.file("old.db");
   const int64_t speed = [&] {
     Database db(path);
-    const int64_t id = db.begin_run(sample_context());
+    const int64_t id = begin_run<Result>(db, sample_context());
     Result r = full_row();
-    db.add_result(id, r);
+    store_row(db, id, r);
     return id;
   }();
-  raw_sql(path, "DROP TABLE checks");  // what a file from before `mlspeed verify` looks like
-  ASSERT_TRUE(check_columns(path).empty());
+  ASSERT_TRUE(check_columns(path).empty());  // what a file from before `mlspeed verify` looks like
 
   {  // Read-only: readable as it is, with no checks, and left untouched.
     const std::string before = read_file(path);
     const Database db(path, Database::Access::read_only);
     const auto runs = db.runs();
     ASSERT_EQ(runs.size(), 1u);
-    EXPECT_EQ(runs[0].check_count, 0);
-    EXPECT_EQ(runs[0].result_count, 1);
-    EXPECT_TRUE(db.checks(speed).empty());
+    EXPECT_EQ(runs[0].kind, "run");
+    EXPECT_EQ(runs[0].row_count, 1);
+    EXPECT_TRUE(load_rows<verify::CheckResult>(db, speed).empty());
     EXPECT_EQ(read_file(path), before);
   }
 
   Database db(path);
+  EXPECT_EQ(load_rows<Result>(db, speed).size(), 1u);  // the speed results are kept
+  const int64_t verify = begin_run<verify::CheckResult>(db, verify_context());
+  CheckResult row = full_check();
+  store_row(db, verify, row);
   const auto columns = check_columns(path);
   for (const verify::CheckField& f : verify::check_fields()) EXPECT_TRUE(columns.count(f.name)) << f.name;
-  EXPECT_EQ(db.results(speed).size(), 1u);  // the speed results are kept
-  const int64_t verify = db.begin_run(verify_context());
-  CheckResult row = full_check();
-  db.add_check(verify, row);
-  expect_same_check(row, db.checks(verify).at(0), "check in a migrated file");
+  expect_same_check(row, load_rows<verify::CheckResult>(db, verify).at(0), "check in a migrated file");
 }
 
 TEST(DatabaseChecks, AddsCheckColumnsMissingFromOlderFiles) {
@@ -148,16 +152,16 @@ TEST(DatabaseChecks, AddsCheckColumnsMissingFromOlderFiles) {
     expected.run_id = run;
     expected.fault.clear();
     expected.max_rel_error.reset();
-    expect_same_check(expected, db.checks(run).at(0), "old check, read-only");
+    expect_same_check(expected, load_rows<verify::CheckResult>(db, run).at(0), "old check, read-only");
     EXPECT_FALSE(check_columns(path).count("fault")) << "read-only must not migrate";
   }
 
   Database db(path);
+  CheckResult added = full_check();
+  store_row(db, run, added);  // the first write to the table adds what it lacks
   EXPECT_TRUE(check_columns(path).count("fault"));
   EXPECT_TRUE(check_columns(path).count("max_rel_error"));
-  CheckResult added = full_check();
-  db.add_check(run, added);
-  expect_same_check(added, db.checks(run).back(), "new check");
+  expect_same_check(added, load_rows<verify::CheckResult>(db, run).back(), "new check");
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 // The arithmetic of `run --profile`: self times of nested host ops, device time per step, the
 // share each op takes, and the files it writes.
-#include "mlspeed/bench/profile_summary.h"
+#include "mlspeed/device/profile_summary.h"
 
 #include <gtest/gtest.h>
 

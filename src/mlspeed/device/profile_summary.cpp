@@ -1,4 +1,4 @@
-#include "mlspeed/bench/profile_summary.h"
+#include "mlspeed/device/profile_summary.h"
 
 #include <algorithm>
 #include <map>

@@ -6,7 +6,7 @@
 
 #include <atomic>
 
-namespace mlspeed::cli {
+namespace mlspeed {
 
 class InterruptScope {
  public:
@@ -22,4 +22,4 @@ class InterruptScope {
   static const std::atomic<bool>& flag();
 };
 
-}  // namespace mlspeed::cli
+}  // namespace mlspeed

@@ -1,5 +1,5 @@
-// The options of `mlspeed run` (and the ones `show` shares), each declared once in one table
-// with its help text and default. Parsing a value validates it; bad input is a UsageError.
+// The options of `mlspeed run`, each declared once in its table (option_table.h) with its help
+// text and default. Parsing a value validates it; bad input is a UsageError.
 #pragma once
 
 #include <cstdint>
@@ -8,12 +8,16 @@
 #include <string>
 #include <vector>
 
+#include "cli/option_table.h"
+#include "mlspeed/core/precision.h"
+#include "mlspeed/results/formats.h"
+
 namespace mlspeed::cli {
 
 struct RunOptions {
   std::vector<std::string> workloads;
   std::vector<std::string> devices;  // ids as typed; checked against the machine later
-  std::vector<std::string> dtypes;
+  std::vector<Precision> dtypes;
   std::vector<std::string> sizes;
   std::vector<int64_t> batches;  // empty: each workload's defaults
   std::vector<int64_t> seqs;     // empty: each workload's defaults
@@ -22,7 +26,7 @@ struct RunOptions {
   int64_t warmup = 1;
   std::optional<int64_t> iterations;  // empty: time for min_time seconds instead
   double min_time = 2.0;
-  std::string format;  // md, json, jsonl, csv
+  Format format = Format::md;
   std::string db;      // empty: the default path
   bool no_db = false;
   uint64_t seed = 0;
@@ -33,21 +37,11 @@ struct RunOptions {
   std::string profile;             // folder for --profile's traces; empty: no profiling
 };
 
-struct OptionSpec {
-  std::string flags;       // CLI11 form: "-w,--workloads"
-  std::string value_name;  // "LIST"; empty for a flag without a value
-  std::string help;
-  std::string default_text;  // applied when the option is not given; shown in --help
-  void (*apply)(RunOptions& options, const std::string& text);
-
-  std::string long_name() const;  // "workloads"
-};
-
-const std::vector<OptionSpec>& run_option_table();
-const OptionSpec& run_option(const std::string& long_name);
+const OptionTable<RunOptions>& run_option_table();
 
 // `given` maps long names to the text typed; every other option takes its default.
-RunOptions parse_run_options(const std::map<std::string, std::string>& given);
+// Also refuses options that contradict each other (-n with --min-time).
+RunOptions parse_run_options(const Given& given);
 
 // Sets LibTorch's intra-op threads when `threads` is given. The default is left alone on
 // purpose: Debian's LibTorch 1.13 picks 1 thread, and forcing one per core there makes its

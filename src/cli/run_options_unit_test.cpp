@@ -1,4 +1,4 @@
-#include "cli/options.h"
+#include "cli/run_options.h"
 
 #include <gtest/gtest.h>
 
@@ -24,7 +24,7 @@ TEST(RunOptions, DefaultsComeFromTheTable) {
   const RunOptions o = parse_run_options({});
   EXPECT_EQ(o.workloads, workload_names());
   EXPECT_EQ(o.devices, (std::vector<std::string>{"all"}));
-  EXPECT_EQ(o.dtypes, (std::vector<std::string>{"fp32"}));
+  EXPECT_EQ(o.dtypes, (std::vector<Precision>{Precision::fp32}));
   EXPECT_EQ(o.sizes, (std::vector<std::string>{"full"}));
   EXPECT_TRUE(o.batches.empty());
   EXPECT_TRUE(o.seqs.empty());
@@ -32,7 +32,7 @@ TEST(RunOptions, DefaultsComeFromTheTable) {
   EXPECT_EQ(o.warmup, 1);
   EXPECT_FALSE(o.iterations.has_value());
   EXPECT_DOUBLE_EQ(o.min_time, 2.0);
-  EXPECT_EQ(o.format, "md");
+  EXPECT_EQ(o.format, Format::md);
   EXPECT_TRUE(o.db.empty());
   EXPECT_FALSE(o.no_db);
   EXPECT_FALSE(o.threads.has_value());
@@ -44,7 +44,7 @@ TEST(RunOptions, EveryOptionIsDeclaredOnceWithHelpAndDefault) {
   for (const auto& spec : run_option_table()) {
     EXPECT_TRUE(names.insert(spec.long_name()).second) << spec.long_name();
     EXPECT_FALSE(spec.help.empty()) << spec.long_name();
-    if (!spec.value_name.empty()) EXPECT_FALSE(spec.default_text.empty()) << spec.long_name();
+    if (!spec.value_name.empty()) EXPECT_FALSE(spec.default_shown().empty()) << spec.long_name();
   }
 }
 
@@ -56,13 +56,13 @@ TEST(RunOptions, ParsesGivenValues) {
                                           {"no-db", ""}, {"seed", "42"}, {"threads", "3"}, {"graphs", "off"}});
   EXPECT_EQ(o.workloads, (std::vector<std::string>{"bert-base-infer"}));
   EXPECT_EQ(o.devices, (std::vector<std::string>{"cpu", "cuda:0"}));
-  EXPECT_EQ(o.dtypes, (std::vector<std::string>{"fp32", "bf16"}));
+  EXPECT_EQ(o.dtypes, (std::vector<Precision>{Precision::fp32, Precision::bf16}));
   EXPECT_EQ(o.batches, (std::vector<int64_t>{1, 4}));
   EXPECT_EQ(o.seqs, (std::vector<int64_t>{128, 512}));
   EXPECT_EQ(o.repetitions, 3);
   EXPECT_EQ(o.warmup, 0);
   EXPECT_EQ(o.iterations, 7);
-  EXPECT_EQ(o.format, "csv");
+  EXPECT_EQ(o.format, Format::csv);
   EXPECT_EQ(o.db, "/tmp/x.db");
   EXPECT_TRUE(o.no_db);
   EXPECT_EQ(o.seed, 42u);

@@ -1,11 +1,11 @@
-#include "cli/interrupt.h"
+#include "mlspeed/session/interrupt.h"
 
 #include <signal.h>
 #include <unistd.h>
 
 #include <cstring>
 
-namespace mlspeed::cli {
+namespace mlspeed {
 namespace {
 
 std::atomic<bool> g_requested{false};
@@ -44,4 +44,4 @@ InterruptScope::~InterruptScope() {
 bool InterruptScope::requested() { return g_requested; }
 const std::atomic<bool>& InterruptScope::flag() { return g_requested; }
 
-}  // namespace mlspeed::cli
+}  // namespace mlspeed

@@ -1,0 +1,65 @@
+#include "cli/generate_options.h"
+
+#include "cli/option_values.h"
+#include "mlspeed/core/errors.h"
+#include "mlspeed/core/lists.h"
+
+namespace mlspeed::cli {
+namespace {
+
+// Comma-separated token ids; unlike a sweep list, an id may repeat.
+std::vector<int64_t> parse_ids(const std::string& text) {
+  std::vector<int64_t> ids;
+  size_t start = 0;
+  while (true) {
+    const size_t comma = text.find(',', start);
+    const std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (item.empty())
+      throw UsageError("--ids: '" + text + "' has an empty item; write token ids like 464,6290,287,8602");
+    ids.push_back(parse_nonnegative_int(item, "--ids"));
+    if (comma == std::string::npos) return ids;
+    start = comma + 1;
+  }
+}
+
+OptionTable<GenerateOptions> make_table() {
+  using O = GenerateOptions;
+  using T = const std::string&;
+  return {
+      {"-w,--workload", "NAME", "a workload that generates (see `mlspeed workloads`)", "gpt2-generate", "",
+       [](O& o, T t) { o.workload = t; }},
+      {"--sizes", "SIZE", "the workload's size, one of `mlspeed workloads`", "full", "",
+       [](O& o, T t) { o.size = t; }},
+      {"-d,--device", "DEVICE", "one device: cpu, cuda:N, mps", "cpu", "", [](O& o, T t) { o.device = t; }},
+      {"-t,--dtype", "DTYPE", "fp32, tf32, fp16, bf16 (the model cast to it)", "fp32", "",
+       [](O& o, T t) { o.precision = parse_one_precision(t, "--dtype"); }},
+      {"--weights", "FILE", "the model's weights, a .safetensors file with the public checkpoint's names",
+       std::nullopt, "random", [](O& o, T t) { o.weights = existing_file(t, "--weights"); }},
+      {"--seed", "N", "seed of the random weights", "0", "",
+       [](O& o, T t) { o.seed = static_cast<uint64_t>(parse_nonnegative_int(t, "--seed")); }},
+      {"--prompt", "TEXT", "the prompt as text (needs --vocab)", std::nullopt, "none",
+       [](O& o, T t) {
+         if (t.empty()) throw UsageError("--prompt: the text is empty");
+         o.prompt = t;
+       }},
+      {"--ids", "LIST", "the prompt as token ids: 464,6290,287,8602", std::nullopt, "none",
+       [](O& o, T t) { o.ids = parse_ids(t); }},
+      {"--vocab", "DIR", "a folder with GPT-2's encoder.json and vocab.bpe, to read --prompt and print text",
+       std::nullopt, "none", [](O& o, T t) { o.vocab = existing_file(t, "--vocab", /*folder_too=*/true); }},
+      {"-g,--new-tokens", "N", "tokens to generate", "16", "",
+       [](O& o, T t) { o.new_tokens = parse_positive_int(t, "--new-tokens"); }},
+      {"-o,--format", "FORMAT", "output: md, json", "md", "",
+       [](O& o, T t) { o.format = parse_format_option(t, {Format::md, Format::json}); }},
+  };
+}
+
+}  // namespace
+
+const OptionTable<GenerateOptions>& generate_option_table() {
+  static const OptionTable<GenerateOptions> table = make_table();
+  return table;
+}
+
+GenerateOptions parse_generate_options(const Given& given) { return parse_options(generate_option_table(), given); }
+
+}  // namespace mlspeed::cli

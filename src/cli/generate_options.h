@@ -1,0 +1,33 @@
+// The options of `mlspeed generate`, declared once in its table (option_table.h). Which workload,
+// size and device exist, and whether the prompt is given one way, is checked by generate_command.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli/option_table.h"
+#include "mlspeed/core/precision.h"
+#include "mlspeed/results/formats.h"
+
+namespace mlspeed::cli {
+
+struct GenerateOptions {
+  std::string workload;
+  std::string size;
+  std::string device;
+  Precision precision = Precision::fp32;
+  std::string weights;  // empty: random weights from the seed
+  uint64_t seed = 0;
+  std::string vocab;                         // a folder with GPT-2's encoder.json and vocab.bpe
+  std::optional<std::string> prompt;         // text (needs vocab)
+  std::optional<std::vector<int64_t>> ids;   // the prompt as token ids
+  int64_t new_tokens = 0;
+  Format format = Format::md;                // md or json
+};
+
+const OptionTable<GenerateOptions>& generate_option_table();
+GenerateOptions parse_generate_options(const Given& given);
+
+}  // namespace mlspeed::cli

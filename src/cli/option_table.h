@@ -1,0 +1,52 @@
+// Every command's options are one declarative table: each option once, with its help, its default
+// and the function that parses and validates a typed value into the command's options struct.
+// The app declares a table on its command (app.cpp); parse_options applies what was typed and,
+// for the rest, the defaults, through the same functions, so a default is a value that parses
+// like a typed one, never a help text the parser has to recognise.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mlspeed::cli {
+
+// What was typed: long option name -> the text given ("" for a flag).
+using Given = std::map<std::string, std::string>;
+
+template <class Options> struct OptionSpec {
+  std::string flags;       // CLI11 form: "-w,--workloads"; a positional argument has no dashes: "run"
+  std::string value_name;  // "LIST"; empty for a flag, which is applied with "" when given
+  std::string help;
+  // Applied as if typed when the option is not given; empty: the struct's own default stands, and
+  // --help shows `default_help` for it ("each workload's own").
+  std::optional<std::string> default_value;
+  std::string default_help;
+  void (*apply)(Options& options, const std::string& text);
+
+  std::string long_name() const {
+    const auto dashes = flags.rfind("--");
+    return dashes == std::string::npos ? flags : flags.substr(dashes + 2);
+  }
+  bool positional() const { return flags.find('-') != 0; }
+  bool takes_list() const { return value_name == "LIST"; }
+  // The default as --help shows it; empty for flags.
+  std::string default_shown() const { return default_value ? *default_value : default_help; }
+};
+
+template <class Options> using OptionTable = std::vector<OptionSpec<Options>>;
+
+// The options struct from what was typed, each value parsed and validated by its table entry
+// (UsageError for bad input), every other option at its default.
+template <class Options> Options parse_options(const OptionTable<Options>& table, const Given& given) {
+  Options options;
+  for (const auto& spec : table) {
+    auto it = given.find(spec.long_name());
+    if (it != given.end()) spec.apply(options, it->second);
+    else if (spec.default_value) spec.apply(options, *spec.default_value);
+  }
+  return options;
+}
+
+}  // namespace mlspeed::cli

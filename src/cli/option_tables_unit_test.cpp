@@ -1,0 +1,113 @@
+// Every command's options come from one declarative table each: declared once, with help and a
+// default that parses like a typed value, and the whole command line parsed without running.
+#include <CLI/CLI.hpp>
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "cli/app.h"
+#include "mlspeed/core/errors.h"
+
+namespace mlspeed::cli {
+namespace {
+
+template <class Options> void expect_well_formed(const OptionTable<Options>& table) {
+  std::set<std::string> names;
+  for (const auto& spec : table) {
+    EXPECT_TRUE(names.insert(spec.long_name()).second) << spec.long_name() << " declared twice";
+    EXPECT_FALSE(spec.help.empty()) << spec.long_name();
+    if (spec.value_name.empty()) EXPECT_FALSE(spec.default_value) << spec.long_name() << ": a flag has no value";
+    else EXPECT_FALSE(spec.default_shown().empty()) << spec.long_name() << ": --help must say its default";
+  }
+  EXPECT_NO_THROW(parse_options(table, {})) << "a default does not parse";
+}
+
+TEST(OptionTables, EveryCommandsTableIsWellFormed) {
+  expect_well_formed(run_option_table());
+  expect_well_formed(verify_option_table());
+  expect_well_formed(generate_option_table());
+  expect_well_formed(show_option_table());
+}
+
+// The whole command line, parsed as the binary parses it; nothing runs.
+Invocation parse(std::vector<std::string> words) {
+  words.insert(words.begin(), "mlspeed");
+  std::vector<char*> argv;
+  for (auto& w : words) argv.push_back(w.data());
+  return parse_arguments(static_cast<int>(argv.size()), argv.data());
+}
+
+std::string usage_error(const std::vector<std::string>& words) {
+  try {
+    parse(words);
+  } catch (const UsageError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+TEST(OptionTables, DefaultsAreValuesNotHelpText) {
+  const VerifyOptions v = parse({"verify"}).verify;
+  EXPECT_TRUE(v.op_level && v.model_level);
+  EXPECT_EQ(v.models.size, "tiny");
+  EXPECT_EQ(v.models.precisions, (std::vector<Precision>{Precision::fp32}));
+  EXPECT_EQ(v.models.training_steps, 20);
+  EXPECT_EQ(v.devices, (std::vector<std::string>{"all"}));
+  EXPECT_EQ(v.format, Format::md);
+  const GenerateOptions g = parse({"generate"}).generate;
+  EXPECT_EQ(g.workload, "gpt2-generate");
+  EXPECT_EQ(g.new_tokens, 16);
+  EXPECT_FALSE(g.ids || g.prompt);
+  const ShowOptions s = parse({"show"}).show;
+  EXPECT_EQ(s.run, "last");
+  EXPECT_TRUE(s.db.empty());
+  const RunOptions r = parse({"run"}).run;
+  EXPECT_TRUE(r.batches.empty()) << "'each workload's own' is help, not a value";
+  EXPECT_FALSE(r.threads);
+}
+
+TEST(OptionTables, PrecisionsHaveOneSpellingAndTakeTheLongNames) {
+  EXPECT_EQ(parse({"verify", "--model-dtypes", "bfloat16,float32"}).verify.models.precisions,
+            (std::vector<Precision>{Precision::bf16, Precision::fp32}));
+  EXPECT_EQ(parse({"run", "-t", "float16"}).run.dtypes, (std::vector<Precision>{Precision::fp16}));
+  EXPECT_EQ(parse({"generate", "-t", "bfloat16"}).generate.precision, Precision::bf16);
+  EXPECT_NE(usage_error({"run", "-t", "bf16,bfloat16"}).find("already listed"), std::string::npos);
+}
+
+TEST(OptionTables, ValuesAreParsedIntoTypes) {
+  const Invocation i = parse({"verify", "--level", "op", "--steps", "25", "--seed", "7", "-o", "jsonl", "--strict"});
+  EXPECT_EQ(i.command, "verify");
+  EXPECT_TRUE(i.verify.op_level);
+  EXPECT_FALSE(i.verify.model_level);
+  EXPECT_EQ(i.verify.models.training_steps, 25);
+  EXPECT_EQ(i.verify.ops.seed, 7u);
+  EXPECT_EQ(i.verify.models.seed, 7u);
+  EXPECT_EQ(i.verify.format, Format::jsonl);
+  EXPECT_TRUE(i.verify.strict);
+  EXPECT_EQ(parse({"generate", "--ids", "464,6290,464"}).generate.ids, (std::vector<int64_t>{464, 6290, 464}));
+  EXPECT_EQ(parse({"show", "12", "-o", "csv"}).show.run, "12");
+}
+
+TEST(OptionTables, FormatIsValidatedOneWayWithEachCommandsChoices) {
+  EXPECT_NE(usage_error({"run", "-o", "xml"}).find("--format: unknown format 'xml'; choose from: md, json, jsonl, csv"),
+            std::string::npos);
+  EXPECT_NE(usage_error({"verify", "-o", "xml"}).find("choose from: md, json, jsonl, csv"), std::string::npos);
+  EXPECT_NE(usage_error({"show", "-o", "xml"}).find("choose from: md, json, jsonl, csv"), std::string::npos);
+  EXPECT_NE(usage_error({"generate", "-o", "csv"}).find("--format: unknown format 'csv'; choose from: md, json"),
+            std::string::npos);
+}
+
+TEST(OptionTables, BadInputIsAUsageErrorBeforeAnythingRuns) {
+  EXPECT_NE(usage_error({"frobnicate"}).find("unknown command 'frobnicate'"), std::string::npos);
+  EXPECT_NE(usage_error({"show", "abc"}).find("run: "), std::string::npos);
+  EXPECT_NE(usage_error({"verify", "--steps", "0"}).find("--steps"), std::string::npos);
+  EXPECT_NE(usage_error({"verify", "--inject-fault", ""}).find("the fault name is empty"), std::string::npos);
+  EXPECT_NE(usage_error({"verify", "--level", "op", "--level", "model"}).find("--level was given 2 times"),
+            std::string::npos);
+  EXPECT_NE(usage_error({"generate", "--ids", "1,,2"}).find("empty item"), std::string::npos);
+  EXPECT_THROW(parse({"run", "--help"}), CLI::CallForHelp);
+  EXPECT_THROW(parse({"--bogus"}), CLI::ParseError);
+}
+
+}  // namespace
+}  // namespace mlspeed::cli

@@ -1,0 +1,45 @@
+#include "cli/option_values.h"
+
+#include <algorithm>
+
+#include "mlspeed/core/errors.h"
+#include "mlspeed/core/files.h"
+#include "mlspeed/core/text.h"
+
+namespace mlspeed::cli {
+
+Format parse_format_option(const std::string& text, const std::vector<Format>& allowed) {
+  const std::optional<Format> format = parse_format(text);
+  if (format && (allowed.empty() || std::count(allowed.begin(), allowed.end(), *format))) return *format;
+  std::vector<std::string> names;
+  for (const std::string& n : format_names())
+    if (allowed.empty() || std::count(allowed.begin(), allowed.end(), *parse_format(n))) names.push_back(n);
+  throw UsageError("--format: unknown format '" + text + "'; choose from: " + join(names, ", "));
+}
+
+Precision parse_one_precision(const std::string& text, const std::string& option) {
+  if (const auto p = parse_precision(text)) return *p;
+  throw UsageError(option + ": unknown value '" + text + "'; choose from: " + precision_choices());
+}
+
+std::vector<Precision> parse_precisions(const std::string& text, const std::string& option) {
+  std::vector<Precision> out;
+  for (const std::string& item : parse_precision_list(text, option)) out.push_back(*parse_precision(item));
+  return out;
+}
+
+std::string existing_file(const std::string& text, const char* option, bool folder_too) {
+  if (text.empty()) throw UsageError(std::string(option) + ": the path is empty");
+  if (!path_exists(text)) throw UsageError(std::string(option) + ": " + text + " does not exist");
+  const std::string why = not_a_regular_file(text);
+  if (why.empty() || (folder_too && is_directory(text))) return text;
+  throw UsageError(std::string(option) + ": " + text + " " + why + "; give a regular file" +
+                   (folder_too ? " or a folder" : ""));
+}
+
+std::string db_path(const std::string& text) {
+  if (text.empty()) throw UsageError("--db: the path is empty");
+  return text;
+}
+
+}  // namespace mlspeed::cli

@@ -1,0 +1,27 @@
+// Value parsers shared by several commands' option tables, so that an option two commands share
+// (--format, --db, a precision, a file to read) is validated one way and says the same thing.
+// Each throws UsageError naming the option, the bad value and what to do.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "mlspeed/core/precision.h"
+#include "mlspeed/results/formats.h"
+
+namespace mlspeed::cli {
+
+// One of `allowed` (every format when empty).
+Format parse_format_option(const std::string& text, const std::vector<Format>& allowed = {});
+// A comma list of precisions: fp32, tf32, fp16, bf16, or their long names.
+std::vector<Precision> parse_precisions(const std::string& text, const std::string& option);
+Precision parse_one_precision(const std::string& text, const std::string& option);
+// A path to read: a regular file, or also a folder when `folder_too` (a data set's tree). Named
+// pipes and devices are refused here, before anything opens them and blocks or reads forever.
+std::string existing_file(const std::string& text, const char* option, bool folder_too = false);
+// --db: a non-empty path.
+std::string db_path(const std::string& text);
+// What --help says --db defaults to.
+inline constexpr const char* kDbDefaultHelp = "$MLSPEED_DB or ~/.local/share/mlspeed/results.db";
+
+}  // namespace mlspeed::cli

@@ -1,0 +1,118 @@
+#include "cli/run_options.h"
+
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+
+#include "cli/option_values.h"
+#include "mlspeed/core/errors.h"
+#include "mlspeed/core/lists.h"
+#include "mlspeed/workloads/workload.h"
+
+namespace mlspeed::cli {
+namespace {
+
+// Every size any workload has, in catalogue order.
+std::vector<std::string> size_names() {
+  std::vector<std::string> names;
+  for (const Workload* w : workload_catalogue())
+    for (const WorkloadSize& s : w->sizes())
+      if (std::find(names.begin(), names.end(), s.name) == names.end()) names.push_back(s.name);
+  return names;
+}
+
+constexpr int64_t kMaxThreads = 1024;
+
+OptionTable<RunOptions> make_table() {
+  return {
+      {"-w,--workloads", "LIST", "workloads to time (see `mlspeed workloads`), or all", "all", "",
+       [](RunOptions& o, const std::string& t) {
+         o.workloads = t == "all" ? workload_names() : parse_choices(t, "--workloads", workload_names());
+       }},
+      {"-d,--devices", "LIST", "devices: cpu, cuda:N, cuda (every GPU), mps, or all", "all", "",
+       [](RunOptions& o, const std::string& t) { o.devices = split_list(t, "--devices"); }},
+      {"-t,--dtypes", "LIST",
+       "fp32, tf32, fp16, bf16 (training in fp16/bf16 uses autocast; float32, float16, bfloat16 are read as "
+       "their short names)",
+       "fp32", "", [](RunOptions& o, const std::string& t) { o.dtypes = parse_precisions(t, "--dtypes"); }},
+      {"--sizes", "LIST",
+       "workload sizes: tiny (seconds on any CPU), full (the published model), and between them the "
+       "sizes `mlspeed workloads` lists; a workload without a size skips it",
+       "full", "", [](RunOptions& o, const std::string& t) { o.sizes = parse_choices(t, "--sizes", size_names()); }},
+      {"-b,--batch", "LIST", "batch sizes", std::nullopt, "each workload's own",
+       [](RunOptions& o, const std::string& t) { o.batches = parse_positive_ints(t, "--batch"); }},
+      {"-s,--seq", "LIST", "sequence lengths, for workloads that have one", std::nullopt, "each workload's own",
+       [](RunOptions& o, const std::string& t) { o.seqs = parse_positive_ints(t, "--seq"); }},
+      {"-g,--new-tokens", "LIST", "tokens to generate, for generation workloads (llama-bench's -n)", std::nullopt,
+       "each workload's own",
+       [](RunOptions& o, const std::string& t) { o.new_tokens = parse_positive_ints(t, "--new-tokens"); }},
+      {"-r,--repetitions", "N", "times each configuration is measured, each one a row", "1", "",
+       [](RunOptions& o, const std::string& t) { o.repetitions = parse_positive_int(t, "--repetitions"); }},
+      {"--warmup", "N", "untimed iterations before timing", "1", "",
+       [](RunOptions& o, const std::string& t) { o.warmup = parse_nonnegative_int(t, "--warmup"); }},
+      {"-n,--iterations", "N", "timed iterations (instead of --min-time)", std::nullopt, "until --min-time",
+       [](RunOptions& o, const std::string& t) { o.iterations = parse_positive_int(t, "--iterations"); }},
+      {"--min-time", "SECONDS", "time each configuration for at least this long (and 3 iterations)", "2", "",
+       [](RunOptions& o, const std::string& t) { o.min_time = parse_positive_seconds(t, "--min-time"); }},
+      {"--graphs", "on|off",
+       "CUDA devices: time the replay of a CUDA graph recorded after the warm-up (on), or eager steps "
+       "launched one kernel at a time from the host, what an eager PyTorch script sees (off)",
+       "on", "",
+       [](RunOptions& o, const std::string& t) {
+         if (t != "on" && t != "off") throw UsageError("--graphs: unknown value '" + t + "'; choose from: on, off");
+         o.graphs = t == "on";
+       }},
+      {"--profile", "DIR",
+       "after timing each configuration, run 5 more steps under LibTorch's profiler (Kineto) and write "
+       "DIR/<configuration>.trace.json (Perfetto, chrome://tracing) and .ops.csv (time per kernel or op); "
+       "prints the 10 longest and how busy the device was",
+       std::nullopt, "off",
+       [](RunOptions& o, const std::string& t) {
+         if (t.empty()) throw UsageError("--profile: the folder name is empty");
+         o.profile = t;
+       }},
+      {"-o,--format", "FORMAT", "output: md, json, jsonl, csv", "md", "",
+       [](RunOptions& o, const std::string& t) { o.format = parse_format_option(t); }},
+      {"--db", "PATH", "results database file", std::nullopt, kDbDefaultHelp,
+       [](RunOptions& o, const std::string& t) { o.db = db_path(t); }},
+      {"--no-db", "", "do not store this run", std::nullopt, "",
+       [](RunOptions& o, const std::string&) { o.no_db = true; }},
+      {"--threads", "N", "LibTorch intra-op threads for CPU work", std::nullopt, "LibTorch's default",
+       [](RunOptions& o, const std::string& t) {
+         o.threads = parse_positive_int(t, "--threads");
+         // LibTorch takes an int and starts every thread at once: 100000 hangs, 2^31 throws.
+         if (o.threads && *o.threads > kMaxThreads)
+           throw UsageError("--threads: '" + t + "' is out of range; expected 1 to " + std::to_string(kMaxThreads));
+       }},
+      {"--weights", "FILE",
+       "real weights from a .safetensors file with the public checkpoint's tensor names (one workload)",
+       std::nullopt, "random", [](RunOptions& o, const std::string& t) { o.weights = existing_file(t, "--weights"); }},
+      {"--data", "PATH", "a real data set for the workloads that read one (see `mlspeed workloads`)",
+       std::nullopt, "synthetic",
+       [](RunOptions& o, const std::string& t) { o.data = existing_file(t, "--data", /*folder_too=*/true); }},
+      {"--seed", "N", "seed for weights and synthetic data", "0", "",
+       [](RunOptions& o, const std::string& t) {
+         o.seed = static_cast<uint64_t>(parse_nonnegative_int(t, "--seed"));
+       }},
+  };
+}
+
+}  // namespace
+
+const OptionTable<RunOptions>& run_option_table() {
+  static const OptionTable<RunOptions> table = make_table();
+  return table;
+}
+
+RunOptions parse_run_options(const Given& given) {
+  if (given.count("iterations") && given.count("min-time"))
+    throw UsageError("-n and --min-time both given: -n times exactly N iterations, --min-time times until S seconds "
+                     "have been measured; give one");
+  return parse_options(run_option_table(), given);
+}
+
+void apply_threads(const std::optional<int64_t>& threads) {
+  if (threads) at::set_num_threads(static_cast<int>(*threads));
+}
+
+}  // namespace mlspeed::cli

@@ -1,0 +1,34 @@
+#include "cli/show_options.h"
+
+#include "cli/option_values.h"
+#include "mlspeed/core/errors.h"
+#include "mlspeed/core/lists.h"
+
+namespace mlspeed::cli {
+namespace {
+
+OptionTable<ShowOptions> make_table() {
+  using O = ShowOptions;
+  using T = const std::string&;
+  return {
+      {"run", "RUN", "run id, or last", "last", "",
+       [](O& o, T t) {
+         if (t != "last") parse_positive_int(t, "run");  // refused here, before the database is opened
+         o.run = t;
+       }},
+      {"-o,--format", "FORMAT", "output: md, json, jsonl, csv", "md", "",
+       [](O& o, T t) { o.format = parse_format_option(t); }},
+      {"--db", "FILE", "results database file", std::nullopt, kDbDefaultHelp, [](O& o, T t) { o.db = db_path(t); }},
+  };
+}
+
+}  // namespace
+
+const OptionTable<ShowOptions>& show_option_table() {
+  static const OptionTable<ShowOptions> table = make_table();
+  return table;
+}
+
+ShowOptions parse_show_options(const Given& given) { return parse_options(show_option_table(), given); }
+
+}  // namespace mlspeed::cli

@@ -1,0 +1,20 @@
+// The options of `mlspeed show`, declared once in its table (option_table.h).
+#pragma once
+
+#include <string>
+
+#include "cli/option_table.h"
+#include "mlspeed/results/formats.h"
+
+namespace mlspeed::cli {
+
+struct ShowOptions {
+  std::string run;  // a run id, or "last"
+  Format format = Format::md;
+  std::string db;   // empty: the default path
+};
+
+const OptionTable<ShowOptions>& show_option_table();
+ShowOptions parse_show_options(const Given& given);
+
+}  // namespace mlspeed::cli

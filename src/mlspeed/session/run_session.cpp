@@ -1,0 +1,67 @@
+#include "mlspeed/session/run_session.h"
+
+#include "mlspeed/core/text.h"
+#include "mlspeed/device/host.h"
+
+namespace mlspeed {
+
+RunContext capture_context(const std::string& command_line, const std::vector<DeviceFacts>& devices) {
+  RunContext context;
+  context.started_at = now_iso8601();
+  context.command = command_line;
+  context.host = collect_host_facts();
+  context.devices = devices;
+  capture_precision_flags(context);
+  return context;
+}
+
+std::string_view name(RunEnd end) {
+  switch (end) {
+    case RunEnd::complete: return "complete";
+    case RunEnd::interrupted: return "interrupted";
+    case RunEnd::stopped: return "stopped";
+  }
+  return "complete";
+}
+
+namespace {
+
+std::string count(int64_t n, const std::string& noun) { return std::to_string(n) + " " + noun + "s"; }
+
+// Rows the database never took, one line each; or that it took them all in the end.
+void print_storing(std::ostream& err, const StoreReport& r) {
+  for (const std::string& row : r.unstored)
+    err << r.program << ": not stored in " << r.path << ": " << row << " (printed above; " << r.last_error << ")\n";
+  if (r.refusals > 0 && r.unstored.empty())
+    err << r.program << ": the database refused " << r.refusals << " writes (" << r.last_error
+        << "); every row was stored on a retry\n";
+}
+
+void print_interrupted(std::ostream& err, const StoreReport& r) {
+  err << r.program << ": interrupted after " << r.rows;
+  if (r.planned > 0) err << " of " << r.planned;
+  err << " " << (r.planned_unit.empty() ? r.noun + "s" : r.planned_unit) << "; ";
+  if (r.store) err << "kept " << count(r.stored, r.noun) << " in " << r.path << " (run " << r.run_id << ")\n";
+  else err << "the " << r.rows << " completed are printed above (--no-db: not stored)\n";
+}
+
+}  // namespace
+
+void print_closing(std::ostream& err, const StoreReport& r, RunEnd end) {
+  if (r.store) print_storing(err, r);
+  if (!r.finish_error.empty())
+    err << r.program << ": the run's status could not be recorded as " << name(end) << ": " << r.finish_error << "\n";
+  switch (end) {
+    case RunEnd::interrupted: print_interrupted(err, r); break;
+    case RunEnd::stopped:
+      if (r.store) err << r.program << ": kept the " << count(r.stored, r.noun) << " completed before it in " << r.path << "\n";
+      break;
+    case RunEnd::complete:
+      if (r.store && r.unstored.empty())
+        err << r.program << ": stored run " << r.run_id << " (" << count(r.stored, r.noun) << ") in " << r.path << "\n";
+      break;
+  }
+  err.flush();
+}
+
+}  // namespace mlspeed
