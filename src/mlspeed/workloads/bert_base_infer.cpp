@@ -2,24 +2,17 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <c10/core/InferenceMode.h>
-#include <torch/utils.h>
-
-#include <stdexcept>
-#include <utility>
 
 #include "mlspeed/io/weights.h"
 #include "mlspeed/workloads/model_setup.h"
+#include "mlspeed/workloads/synthetic_inputs.h"
+#include "mlspeed/workloads/workload_base.h"
 
 namespace mlspeed {
 namespace bert {
 namespace {
 
 constexpr const char* kName = "bert-base-infer";
-
-BertModel build_model(const BertConfig& config, uint64_t seed) {
-  torch::manual_seed(seed);
-  return BertModel(config);  // on the CPU: identical weights on every device
-}
 
 }  // namespace
 
@@ -35,21 +28,19 @@ BertConfig base_infer_config(const std::string& size) {
     c.max_position_embeddings = 64;
     return c;
   }
-  throw std::invalid_argument(std::string("[") + kName + "] unknown size '" + size + "'");
+  throw_unknown_size(kName, size);
 }
 
 InferenceSession::InferenceSession(const BertConfig& config, const c10::Device& device, Precision precision,
                                    uint64_t seed)
-    : device_(device), seed_(seed), model_(build_model(config, seed)) {
+    : device_(device), seed_(seed), model_(build_on_cpu<BertModel>(config, seed)) {
   model_->eval();
   move_for_inference(*model_, device, precision);
 }
 
 void InferenceSession::prepare(const Shape& shape) {
   const BertConfig& config = model_->config();
-  TORCH_CHECK(shape.batch >= 1 && shape.seq >= 1 && shape.seq <= config.max_position_embeddings, "[", kName,
-              "] needs batch >= 1 and 1 <= seq <= ", config.max_position_embeddings, ", got batch ",
-              shape.batch, " seq ", shape.seq);
+  check_batch_and_seq(kName, shape, 1, config.max_position_embeddings);
   auto generator = at::make_generator<at::CPUGeneratorImpl>(seed_);
   input_ids_ = at::randint(config.vocab_size, {shape.batch, shape.seq}, generator, at::kLong).to(device_);
   output_ = {};
@@ -72,32 +63,25 @@ namespace {
 
 using bert::BertConfig;
 
-class BertBaseInfer : public Workload {
- public:
-  BertBaseInfer() {
-    for (const char* size : {"tiny", "full"}) {
-      const BertConfig c = bert::base_infer_config(size);
-      WorkloadSize s;
-      s.name = size;
-      s.summary = std::to_string(c.num_hidden_layers) + " layers, " + std::to_string(c.num_attention_heads) +
-                  " heads, " + std::to_string(c.hidden_size) + " wide, ffn " +
-                  std::to_string(c.intermediate_size) + ", vocab " + std::to_string(c.vocab_size);
-      s.parameters = bert::count_params(c);  // every parameter, pooler included
-      const bool full = s.name == "full";
-      s.batches = full ? std::vector<int64_t>{1, 4} : std::vector<int64_t>{1, 2};
-      s.seqs = full ? std::vector<int64_t>{128, 512} : std::vector<int64_t>{16, 32};  // the "Macbook Pro GPU for ML?" table
-      s.max_seq = c.max_position_embeddings;
-      sizes_.push_back(std::move(s));
-    }
-  }
+ModelFacts model_facts(const std::string& size) {
+  const BertConfig c = bert::base_infer_config(size);
+  return {std::to_string(c.num_hidden_layers) + " layers, " + std::to_string(c.num_attention_heads) + " heads, " +
+              std::to_string(c.hidden_size) + " wide, ffn " + std::to_string(c.intermediate_size) + ", vocab " +
+              std::to_string(c.vocab_size),
+          bert::count_params(c),  // every parameter, pooler included
+          c.max_position_embeddings};
+}
 
-  std::string name() const override { return bert::kName; }
-  std::string description() const override {
-    return "BERT-base-uncased encoder + pooler: one inference forward (the \"Macbook Pro GPU for ML?\" table)";
-  }
-  Job job() const override { return Job::infer; }
-  std::string item_unit() const override { return "samples"; }
-  const std::vector<WorkloadSize>& sizes() const override { return sizes_; }
+class BertBaseInfer : public WorkloadBase {
+ public:
+  // full: the "Macbook Pro GPU for ML?" table.
+  BertBaseInfer()
+      : WorkloadBase({bert::kName,
+                      "BERT-base-uncased encoder + pooler: one inference forward (the \"Macbook Pro GPU for ML?\" "
+                      "table)",
+                      Job::infer, "samples"},
+                     {{"tiny", {1, 2}, {16, 32}}, {"full", {1, 4}, {128, 512}}}, model_facts) {}
+
   double items_per_step(const Shape& shape) const override { return double(shape.batch); }
 
   // Per sequence: T * L * (2 (4h^2 + 2hI) + 4Th) + 2h^2 (see models/bert.cpp for what is counted).
@@ -125,9 +109,6 @@ class BertBaseInfer : public Workload {
       load_weights(session->model(), options.weights, WeightsOptions{{}, {}, "bert.", {"cls."}, {}});
     return session;
   }
-
- private:
-  std::vector<WorkloadSize> sizes_;
 };
 
 }  // namespace

@@ -40,13 +40,20 @@ const std::vector<const Workload*>& workload_catalogue() {
   return catalogue;
 }
 
+const std::vector<int64_t>& requested_or(const std::vector<int64_t>& requested, const std::vector<int64_t>& defaults) {
+  return requested.empty() ? defaults : requested;
+}
+
+// Every seq x new_tokens x batch; a dimension the size does not have is 0, whatever is requested.
 std::vector<Shape> Workload::shapes(const WorkloadSize& size, const ShapeRequest& request) const {
-  const auto& batches = request.batches.empty() ? size.batches : request.batches;
-  const bool has_seq = !size.seqs.empty();
-  const auto& seqs = !has_seq ? std::vector<int64_t>{0} : request.seqs.empty() ? size.seqs : request.seqs;
+  static const std::vector<int64_t> kNone{0};
+  const auto& batches = requested_or(request.batches, size.batches);
+  const auto& seqs = size.seqs.empty() ? kNone : requested_or(request.seqs, size.seqs);
+  const auto& news = size.new_tokens.empty() ? kNone : requested_or(request.new_tokens, size.new_tokens);
   std::vector<Shape> shapes;
   for (int64_t seq : seqs)
-    for (int64_t batch : batches) shapes.push_back(Shape{batch, seq, 0});
+    for (int64_t n : news)
+      for (int64_t batch : batches) shapes.push_back(Shape{batch, seq, n});
   return shapes;
 }
 

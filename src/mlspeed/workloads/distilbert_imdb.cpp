@@ -2,10 +2,8 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
-#include <torch/utils.h>
 
 #include <algorithm>
-#include <stdexcept>
 #include <utility>
 
 #include "mlspeed/core/errors.h"
@@ -14,19 +12,15 @@
 #include "mlspeed/io/safetensors.h"
 #include "mlspeed/io/weights.h"
 #include "mlspeed/text/wordpiece.h"
-#include "mlspeed/train/autocast.h"
-#include "mlspeed/train/step.h"
+#include "mlspeed/workloads/model_setup.h"
+#include "mlspeed/workloads/synthetic_inputs.h"
+#include "mlspeed/workloads/workload_base.h"
 
 namespace mlspeed {
 namespace distilbert {
 namespace {
 
 constexpr const char* kName = "distilbert-imdb";
-
-DistilBertForSequenceClassification build_model(const DistilBertConfig& config, uint64_t seed) {
-  torch::manual_seed(seed);
-  return DistilBertForSequenceClassification(config);  // on the CPU: identical weights on every device
-}
 
 // vocab.txt beside the reviews (see read_wordpiece_reviews).
 std::string vocabulary_file(const imdb::TrainSet& set) {
@@ -53,7 +47,7 @@ DistilBertConfig imdb_config(const std::string& size) {
     c.max_position_embeddings = 64;
     return c;
   }
-  throw std::invalid_argument(std::string("[") + kName + "] unknown size '" + size + "'");
+  throw_unknown_size(kName, size);
 }
 
 WordPieceReviews read_wordpiece_reviews(const std::string& path, const DistilBertConfig& config, uint64_t seed) {
@@ -97,39 +91,32 @@ WordPieceReviews read_wordpiece_reviews(const std::string& path, const DistilBer
 
 FineTuneSession::FineTuneSession(const DistilBertConfig& config, const c10::Device& device, Precision precision,
                                  uint64_t seed)
-    : device_(device),
-      seed_(seed),
-      autocast_dtype_(train::supported_autocast_dtype(precision, device, kName)),
-      model_(build_model(config, seed)) {
+    : TrainingSessionBase(kName, device, precision, seed),
+      model_(build_on_cpu<DistilBertForSequenceClassification>(config, seed)) {
   model_->to(device);
   model_->train();  // the Trainer trains with dropout on in every layer, frozen ones included
   trainable_ = freeze_all_but_last_block(*model_);
   // Trainer.create_optimizer: only parameters that require grad; no decay on biases and
   // LayerNorm weights, which are exactly the rank-1 tensors here.
-  optimizer_ = std::make_unique<train::AdamW>(train::weight_decay_groups(trainable_, kWeightDecay),
-                                              train::AdamWOptions{kLearningRate, kBeta1, kBeta2, kEps});
-  if (scales_loss(precision)) scaler_.emplace(device);
+  start_training(trainable_, train::weight_decay_groups(trainable_, kWeightDecay), kAdamW, kGradClip);
 }
 
 void FineTuneSession::use_data(WordPieceReviews data) { data_ = std::move(data); }
 
-void FineTuneSession::prepare(const Shape& shape) {
+void FineTuneSession::prepare_inputs(const Shape& shape) {
   const DistilBertConfig& config = model_->config();
   const int64_t min_seq = data_ ? 2 : 1;  // real reviews need room for [CLS] and [SEP]
-  TORCH_CHECK(shape.batch >= 1 && shape.seq >= min_seq && shape.seq <= config.max_position_embeddings, "[", kName,
-              "] needs batch >= 1 and ", min_seq, " <= seq <= ", config.max_position_embeddings, ", got batch ",
-              shape.batch, " seq ", shape.seq);
+  check_batch_and_seq(kName, shape, min_seq, config.max_position_embeddings);
   shape_ = shape;
-  prepared_ = true;
   padding_mask_ = at::Tensor();
   if (data_) {
     data_->reviews.rewind();
     input_ids_ = labels_ = at::Tensor();
     return;
   }
-  auto generator = at::make_generator<at::CPUGeneratorImpl>(seed_);
-  input_ids_ = at::randint(config.vocab_size, {shape.batch, shape.seq}, generator, at::kLong).to(device_);
-  labels_ = at::randint(config.num_labels, {shape.batch}, generator, at::kLong).to(device_);
+  auto generator = at::make_generator<at::CPUGeneratorImpl>(seed());
+  input_ids_ = at::randint(config.vocab_size, {shape.batch, shape.seq}, generator, at::kLong).to(device());
+  labels_ = at::randint(config.num_labels, {shape.batch}, generator, at::kLong).to(device());
 }
 
 // [CLS] review [SEP] then [PAD] up to the sequence length, as the tokenizer (truncation) and
@@ -138,9 +125,9 @@ void FineTuneSession::prepare(const Shape& shape) {
 void FineTuneSession::load_next_batch() {
   const int64_t B = shape_.batch, T = shape_.seq;
   const std::vector<size_t> rows = data_->reviews.next_batch(B);
-  at::Tensor ids = data::host_buffer({B, T}, at::kLong, device_);
-  at::Tensor labels = data::host_buffer({B}, at::kLong, device_);
-  at::Tensor keep = data::host_buffer({B, T}, at::kLong, device_);
+  at::Tensor ids = data::host_buffer({B, T}, at::kLong, device());
+  at::Tensor labels = data::host_buffer({B}, at::kLong, device());
+  at::Tensor keep = data::host_buffer({B, T}, at::kLong, device());
   int64_t* id = ids.data_ptr<int64_t>();
   int64_t* k = keep.data_ptr<int64_t>();
   bool padded = false;
@@ -157,32 +144,10 @@ void FineTuneSession::load_next_batch() {
     padded = padded || words + 2 < T;
     labels.data_ptr<int64_t>()[b] = data_->reviews.label(rows[b]);
   }
-  input_ids_ = data::to_device(ids, device_);
-  labels_ = data::to_device(labels, device_);
+  input_ids_ = data::to_device(ids, device());
+  labels_ = data::to_device(labels, device());
   // The mask only when some review is shorter than T: none lets sdpa take its unmasked kernel.
-  padding_mask_ = padded ? data::to_device(keep, device_) : at::Tensor();
-}
-
-at::Tensor FineTuneSession::forward() {
-  TORCH_CHECK(prepared_, "[", kName, "] forward() before prepare()");
-  std::optional<train::AutocastGuard> autocast;
-  if (autocast_dtype_) autocast.emplace(device_.type(), *autocast_dtype_);
-  return model_->forward(input_ids_, padding_mask_);
-}
-
-void FineTuneSession::step() {
-  TORCH_CHECK(prepared_, "[", kName, "] step() before prepare()");
-  if (data_) load_next_batch();
-  optimizer_->zero_grad();
-  at::Tensor loss;
-  {
-    // Only the forward runs under autocast; backward follows the dtypes it recorded.
-    std::optional<train::AutocastGuard> autocast;
-    if (autocast_dtype_) autocast.emplace(device_.type(), *autocast_dtype_);
-    loss = at::cross_entropy_loss(forward(), labels_);
-  }
-  train::backward_and_update(loss, trainable_, *optimizer_, scaler_, kGradClip);
-  last_loss_ = loss.detach();
+  padding_mask_ = padded ? data::to_device(keep, device()) : at::Tensor();
 }
 
 std::string FineTuneSession::data_description() const {
@@ -213,34 +178,29 @@ void load_checkpoint(distilbert::DistilBertForSequenceClassificationImpl& model,
     load_weights(*model.distilbert, path, WeightsOptions{{}, {}, "distilbert.", mlm_head, {}});
 }
 
-class DistilBertImdb : public Workload {
- public:
-  DistilBertImdb() {
-    for (const char* size : {"tiny", "full"}) {
-      const DistilBertConfig c = distilbert::imdb_config(size);
-      WorkloadSize s;
-      s.name = size;
-      s.summary = std::to_string(c.n_layers) + " layers, " + std::to_string(c.n_heads) + " heads, " +
-                  std::to_string(c.dim) + " wide, ffn " + std::to_string(c.hidden_dim) + ", vocab " +
-                  std::to_string(c.vocab_size) + "; trains the last block + head (" +
-                  format_count(static_cast<double>(distilbert::count_trainable_params(c))) + ")";
-      s.parameters = distilbert::count_params(c);  // every parameter, frozen ones included
-      const bool full = s.name == "full";
-      // The seed sweeps 16..512; its author's 18 GB M1 Pro ran 16..128.
-      s.batches = full ? std::vector<int64_t>{16, 32, 64, 128} : std::vector<int64_t>{4};
-      s.seqs = {c.max_position_embeddings};  // the seed tokenises to 512, the model's limit
-      s.max_seq = c.max_position_embeddings;
-      sizes_.push_back(std::move(s));
-    }
-  }
+ModelFacts model_facts(const std::string& size) {
+  const DistilBertConfig c = distilbert::imdb_config(size);
+  return {std::to_string(c.n_layers) + " layers, " + std::to_string(c.n_heads) + " heads, " + std::to_string(c.dim) +
+              " wide, ffn " + std::to_string(c.hidden_dim) + ", vocab " + std::to_string(c.vocab_size) +
+              "; trains the last block + head (" +
+              format_count(static_cast<double>(distilbert::count_trainable_params(c))) + ")",
+          distilbert::count_params(c),  // every parameter, frozen ones included
+          c.max_position_embeddings};
+}
 
-  std::string name() const override { return distilbert::kName; }
-  std::string description() const override {
-    return "DistilBERT-base-uncased + classifier, IMDB: one fine-tuning step of the last block and head (mac-ml-speed-test)";
-  }
-  Job job() const override { return Job::train; }
-  std::string item_unit() const override { return "samples"; }
-  const std::vector<WorkloadSize>& sizes() const override { return sizes_; }
+class DistilBertImdb : public WorkloadBase {
+ public:
+  // The seed sweeps 16..512 (its author's 18 GB M1 Pro ran 16..128) and tokenises to 512, the
+  // model's limit.
+  DistilBertImdb()
+      : WorkloadBase({distilbert::kName,
+                      "DistilBERT-base-uncased + classifier, IMDB: one fine-tuning step of the last block and head "
+                      "(mac-ml-speed-test)",
+                      Job::train, "samples",
+                      imdb::format_description() +
+                          ", with bert-base-uncased's WordPiece vocab.txt in the aclImdb folder"},
+                     {{"tiny", {4}, {kModelMaxSeq}}, {"full", {16, 32, 64, 128}, {kModelMaxSeq}}}, model_facts) {}
+
   double items_per_step(const Shape& shape) const override { return double(shape.batch); }
 
   // Forward through everything, backward through the trainable tail (models/distilbert.cpp).
@@ -262,10 +222,6 @@ class DistilBertImdb : public Workload {
     return m;
   }
 
-  std::string data_format() const override {
-    return imdb::format_description() + ", with bert-base-uncased's WordPiece vocab.txt in the aclImdb folder";
-  }
-
   std::unique_ptr<Session> open(const std::string& size, const c10::Device& device, Precision precision,
                                 const OpenOptions& options) const override {
     const DistilBertConfig config = distilbert::imdb_config(size);
@@ -277,9 +233,6 @@ class DistilBertImdb : public Workload {
     if (data) session->use_data(std::move(*data));
     return session;
   }
-
- private:
-  std::vector<WorkloadSize> sizes_;
 };
 
 }  // namespace

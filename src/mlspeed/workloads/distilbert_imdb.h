@@ -18,10 +18,7 @@
 #include "mlspeed/core/precision.h"
 #include "mlspeed/data/imdb.h"
 #include "mlspeed/models/distilbert.h"
-#include "mlspeed/train/adamw.h"
-#include "mlspeed/train/grad_scaler.h"
-#include "mlspeed/train/step.h"
-#include "mlspeed/workloads/workload.h"
+#include "mlspeed/workloads/training_session.h"
 
 namespace mlspeed {
 
@@ -52,61 +49,44 @@ WordPieceReviews read_wordpiece_reviews(const std::string& path, const DistilBer
 // 0.999), eps 1e-8, weight decay 0.01 except on biases and LayerNorm weights, over the trainable
 // parameters only; gradients clipped to norm 1.0 (max_grad_norm); fp16 = autocast + GradScaler,
 // bf16 = autocast. The linear learning-rate decay is left out: a constant rate costs the same.
-class FineTuneSession : public Session {
+class FineTuneSession : public TrainingSessionBase {
  public:
-  static constexpr double kLearningRate = 2e-5;
-  static constexpr double kBeta1 = 0.9;
-  static constexpr double kBeta2 = 0.999;
-  static constexpr double kEps = 1e-8;
+  static constexpr train::AdamWOptions kAdamW{2e-5, 0.9, 0.999, 1e-8};  // lr, betas, eps
   static constexpr double kWeightDecay = 0.01;
   static constexpr double kGradClip = 1.0;
 
-  // Seeds the global generator, builds the model on the CPU (the same weights for every
-  // device), freezes all but the tail, then moves it. Throws if this LibTorch cannot autocast the
-  // device to fp16/bf16.
+  // Builds the model on the CPU from the seed (the same weights for every device), freezes all
+  // but the tail, then moves it.
   FineTuneSession(const DistilBertConfig& config, const c10::Device& device, Precision precision, uint64_t seed);
 
   // Steps on these reviews instead of synthetic data.
   void use_data(WordPieceReviews data);
 
-  // Synthetic: token ids (shape.batch, shape.seq) uniform in [0, vocab) and labels uniform in
-  // [0, num_labels), drawn on the CPU from the seed, no padding; moved to the device here.
-  // Real data: back to the first batch of the shuffled reviews (step() loads each batch).
-  void prepare(const Shape& shape) override;
-  // [real data: the next batch built on the host and copied to the device] -> zero_grad ->
-  // forward + cross-entropy (autocast) -> backward (scaled for fp16) -> clip -> AdamW.
-  void step() override;
-  GraphSupport graph_support() const override { return train::graph_support(*optimizer_, data_.has_value()); }
   std::string data_description() const override;
-
   DistilBertForSequenceClassification& classifier() { return model_; }
   torch::nn::Module& model() override { return *model_; }
-  at::Tensor last_output() const override { return last_loss_; }
-  // The logits of the prepared batch, under autocast as in step().
-  at::Tensor forward() override;
-  const at::Tensor& last_loss() const { return last_loss_; }
   const std::vector<at::Tensor>& trainable_parameters() const { return trainable_; }
-  const train::AdamW& optimizer() const { return *optimizer_; }
   // The inputs of the last step (or of prepare() for synthetic data).
   const at::Tensor& input_ids() const { return input_ids_; }
   const at::Tensor& padding_mask() const { return padding_mask_; }  // undefined: no padding
   const at::Tensor& labels() const { return labels_; }
 
  private:
-  void load_next_batch();
+  // Synthetic: token ids (shape.batch, shape.seq) uniform in [0, vocab) and labels uniform in
+  // [0, num_labels), drawn on the CPU from the seed, no padding; moved to the device here.
+  // Real data: back to the first batch of the shuffled reviews (each step loads its batch, built
+  // on the host and copied to the device).
+  void prepare_inputs(const Shape& shape) override;
+  bool reads_data() const override { return data_.has_value(); }
+  void load_next_batch() override;
+  at::Tensor logits() override { return model_->forward(input_ids_, padding_mask_); }
+  at::Tensor loss() override { return at::cross_entropy_loss(logits(), labels_); }
 
-  c10::Device device_;
-  uint64_t seed_;
-  std::optional<at::ScalarType> autocast_dtype_;
   DistilBertForSequenceClassification model_{nullptr};
   std::vector<at::Tensor> trainable_;
-  std::unique_ptr<train::AdamW> optimizer_;
-  std::optional<train::GradScaler> scaler_;  // fp16 only
   std::optional<WordPieceReviews> data_;
   Shape shape_;
-  bool prepared_ = false;
   at::Tensor input_ids_, padding_mask_, labels_;
-  at::Tensor last_loss_;
 };
 
 }  // namespace distilbert

@@ -2,7 +2,6 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <c10/core/InferenceMode.h>
-#include <torch/utils.h>
 
 #include <stdexcept>
 #include <string>
@@ -10,19 +9,15 @@
 #include <utility>
 
 #include "mlspeed/io/weights.h"
-#include "mlspeed/workloads/model_setup.h"
 #include "mlspeed/workloads/gpt2_train.h"
+#include "mlspeed/workloads/model_setup.h"
+#include "mlspeed/workloads/workload_base.h"
 
 namespace mlspeed {
 namespace gpt2 {
 namespace {
 
 constexpr const char* kName = "gpt2-generate";
-
-GPT2Model build_model(const GPT2Config& config, uint64_t seed) {
-  torch::manual_seed(seed);
-  return GPT2Model(config);  // on the CPU: identical weights on every device
-}
 
 }  // namespace
 
@@ -80,7 +75,7 @@ GenerationSession::GenerationSession(const GPT2Config& config, const c10::Device
                                      uint64_t seed)
     : device_(device),
       seed_(seed),
-      model_(build_model(config, seed)),
+      model_(build_on_cpu<GPT2Model>(config, seed)),
       generator_(model_, device),
       first_token_timer_(make_timer(device)) {
   model_->eval();
@@ -155,34 +150,23 @@ namespace {
 
 using gpt2::GPT2Config;
 
-class Gpt2Generate : public Workload {
- public:
-  Gpt2Generate() {
-    for (const char* size : {"tiny", "full"}) {
-      const GPT2Config c = gpt2::small_config(size);
-      WorkloadSize s;
-      s.name = size;
-      s.summary = std::to_string(c.n_layer) + " layers, " + std::to_string(c.n_head) + " heads, " +
-                  std::to_string(c.n_embd) + " wide, vocab " + std::to_string(c.vocab_size) + ", " +
-                  std::to_string(c.n_positions) + " positions";
-      s.parameters = gpt2::count_params(c);
-      // The M3 Max review's test: one sequence, "The rain in Spain" (4 tokens), 16 new tokens.
-      s.batches = {1};
-      s.seqs = {4};
-      s.new_tokens = {16};
-      s.max_seq = c.n_positions;
-      sizes_.push_back(std::move(s));
-    }
-  }
+ModelFacts model_facts(const std::string& size) {
+  const GPT2Config c = gpt2::small_config(size);
+  return {std::to_string(c.n_layer) + " layers, " + std::to_string(c.n_head) + " heads, " + std::to_string(c.n_embd) +
+              " wide, vocab " + std::to_string(c.vocab_size) + ", " + std::to_string(c.n_positions) + " positions",
+          gpt2::count_params(c), c.n_positions};
+}
 
-  std::string name() const override { return gpt2::kName; }
-  std::string description() const override {
-    return "GPT-2 small (124M): greedy generation of 16 tokens after a 4-token prompt, KV cache (the \"!!!!\" "
-           "check of the \"Don't buy for Deep Learning\" M3 Max review)";
-  }
-  Job job() const override { return Job::infer; }
-  std::string item_unit() const override { return "tokens"; }
-  const std::vector<WorkloadSize>& sizes() const override { return sizes_; }
+class Gpt2Generate : public WorkloadBase {
+ public:
+  // The M3 Max review's test: one sequence, "The rain in Spain" (4 tokens), 16 new tokens.
+  Gpt2Generate()
+      : WorkloadBase({gpt2::kName,
+                      "GPT-2 small (124M): greedy generation of 16 tokens after a 4-token prompt, KV cache (the "
+                      "\"!!!!\" check of the \"Don't buy for Deep Learning\" M3 Max review)",
+                      Job::infer, "tokens"},
+                     {{"tiny", {1}, {4}, {16}}, {"full", {1}, {4}, {16}}}, model_facts) {}
+
   // Generated tokens: the prompt's tokens are work of the step but not its product.
   double items_per_step(const Shape& shape) const override { return double(shape.batch) * double(shape.new_tokens); }
 
@@ -192,18 +176,6 @@ class Gpt2Generate : public Workload {
     if (shape.new_tokens < 1) return 0.0;
     return gpt2::generation_flops(gpt2::small_config(size), shape.seq, shape.new_tokens) /
            static_cast<double>(shape.new_tokens);
-  }
-
-  // Every seq x new_tokens x batch, from the request's lists or the size's defaults.
-  std::vector<Shape> shapes(const WorkloadSize& size, const ShapeRequest& request) const override {
-    const auto& batches = request.batches.empty() ? size.batches : request.batches;
-    const auto& seqs = request.seqs.empty() ? size.seqs : request.seqs;
-    const auto& news = request.new_tokens.empty() ? size.new_tokens : request.new_tokens;
-    std::vector<Shape> shapes;
-    for (int64_t seq : seqs)
-      for (int64_t n : news)
-        for (int64_t batch : batches) shapes.push_back(Shape{batch, seq, n});
-    return shapes;
   }
 
   // Decode steps are bound by memory: the weights and the cache one token reads (see
@@ -234,9 +206,6 @@ class Gpt2Generate : public Workload {
         shape.batch * c.vocab_size * 4;
     return m;
   }
-
- private:
-  std::vector<WorkloadSize> sizes_;
 };
 
 }  // namespace

@@ -1,25 +1,15 @@
 #include "mlspeed/workloads/gpt2_train.h"
 
-#include <ATen/CPUGeneratorImpl.h>
-#include <torch/utils.h>
-
-#include <stdexcept>
-#include <utility>
-
 #include "mlspeed/io/weights.h"
-#include "mlspeed/train/autocast.h"
-#include "mlspeed/train/step.h"
+#include "mlspeed/workloads/model_setup.h"
+#include "mlspeed/workloads/synthetic_inputs.h"
+#include "mlspeed/workloads/workload_base.h"
 
 namespace mlspeed {
 namespace gpt2 {
 namespace {
 
 constexpr const char* kName = "gpt2-train";
-
-GPT2Model build_model(const GPT2Config& config, uint64_t seed) {
-  torch::manual_seed(seed);
-  return GPT2Model(config);  // on the CPU: identical weights on every device
-}
 
 }  // namespace
 
@@ -36,55 +26,24 @@ GPT2Config small_config(const std::string& size) {
     c.n_head = 2;
     return c;
   }
-  throw std::invalid_argument(std::string("[gpt2] unknown size '") + size + "'");
+  throw_unknown_size("gpt2", size);
 }
 
 TrainingSession::TrainingSession(const GPT2Config& config, const c10::Device& device, Precision precision,
                                  uint64_t seed)
-    : device_(device),
-      seed_(seed),
-      autocast_dtype_(train::supported_autocast_dtype(precision, device, kName)),
-      model_(build_model(config, seed)) {
+    : TrainingSessionBase(kName, device, precision, seed), model_(build_on_cpu<GPT2Model>(config, seed)) {
   model_->to(device);
   model_->train();
-  params_ = model_->parameters();
-  optimizer_ = std::make_unique<train::AdamW>(train::weight_decay_groups(params_, kWeightDecay),
-                                              train::AdamWOptions{kLearningRate, kBeta1, kBeta2, kEps});
-  if (scales_loss(precision)) scaler_.emplace(device);
+  const std::vector<at::Tensor> params = model_->parameters();
+  start_training(params, train::weight_decay_groups(params, kWeightDecay), kAdamW, kGradClip);
 }
 
-void TrainingSession::prepare(const Shape& shape) {
+void TrainingSession::prepare_inputs(const Shape& shape) {
   const GPT2Config& config = model_->config();
-  TORCH_CHECK(shape.batch >= 1 && shape.seq >= 1 && shape.seq <= config.n_positions, "[", kName,
-              "] needs batch >= 1 and 1 <= seq <= ", config.n_positions, ", got batch ", shape.batch, " seq ",
-              shape.seq);
-  auto generator = at::make_generator<at::CPUGeneratorImpl>(seed_);
-  const at::Tensor stream = at::randint(config.vocab_size, {shape.batch, shape.seq + 1}, generator, at::kLong);
-  x_ = stream.narrow(1, 0, shape.seq).contiguous().to(device_);
-  y_ = stream.narrow(1, 1, shape.seq).contiguous().to(device_);
-}
-
-at::Tensor TrainingSession::forward() {
-  TORCH_CHECK(x_.defined(), "[", kName, "] forward() before prepare()");
-  std::optional<train::AutocastGuard> autocast;
-  if (autocast_dtype_) autocast.emplace(device_.type(), *autocast_dtype_);
-  return model_->forward(x_);
-}
-
-at::Tensor TrainingSession::forward_loss() {
-  TORCH_CHECK(x_.defined(), "[", kName, "] forward_loss() before prepare()");
-  // Only the forward runs under autocast; backward follows the dtypes it recorded (train.py).
-  std::optional<train::AutocastGuard> autocast;
-  if (autocast_dtype_) autocast.emplace(device_.type(), *autocast_dtype_);
-  return model_->loss(x_, y_);
-}
-
-void TrainingSession::step() {
-  TORCH_CHECK(x_.defined(), "[", kName, "] step() before prepare()");
-  optimizer_->zero_grad();
-  const at::Tensor loss = forward_loss();
-  train::backward_and_update(loss, params_, *optimizer_, scaler_, kGradClip);
-  last_loss_ = loss.detach();
+  check_batch_and_seq(kName, shape, 1, config.n_positions);
+  auto [x, y] = next_token_batch(config.vocab_size, shape, seed(), device());
+  x_ = x;
+  y_ = y;
 }
 
 }  // namespace gpt2
@@ -93,32 +52,23 @@ namespace {
 
 using gpt2::GPT2Config;
 
-class Gpt2Train : public Workload {
- public:
-  Gpt2Train() {
-    for (const char* size : {"tiny", "full"}) {
-      const GPT2Config c = gpt2::small_config(size);
-      WorkloadSize s;
-      s.name = size;
-      s.summary = std::to_string(c.n_layer) + " layers, " + std::to_string(c.n_head) + " heads, " +
-                  std::to_string(c.n_embd) + " wide, vocab " + std::to_string(c.vocab_size) + ", block " +
-                  std::to_string(c.n_positions);
-      s.parameters = gpt2::count_params(c);  // every parameter once, as Hugging Face counts GPT-2
-      // config/train_gpt2.py: batch_size 12, block_size 1024 (one micro-batch; see the header).
-      s.batches = {s.name == "full" ? int64_t{12} : int64_t{4}};
-      s.seqs = {s.name == "full" ? c.n_positions : int64_t{32}};
-      s.max_seq = c.n_positions;
-      sizes_.push_back(std::move(s));
-    }
-  }
+ModelFacts model_facts(const std::string& size) {
+  const GPT2Config c = gpt2::small_config(size);
+  return {std::to_string(c.n_layer) + " layers, " + std::to_string(c.n_head) + " heads, " + std::to_string(c.n_embd) +
+              " wide, vocab " + std::to_string(c.vocab_size) + ", block " + std::to_string(c.n_positions),
+          gpt2::count_params(c),  // every parameter once, as Hugging Face counts GPT-2
+          c.n_positions};
+}
 
-  std::string name() const override { return "gpt2-train"; }
-  std::string description() const override {
-    return "GPT-2 small (124M), nanoGPT's config/train_gpt2.py: one AdamW training step of a micro-batch";
-  }
-  Job job() const override { return Job::train; }
-  std::string item_unit() const override { return "tokens"; }
-  const std::vector<WorkloadSize>& sizes() const override { return sizes_; }
+class Gpt2Train : public WorkloadBase {
+ public:
+  // config/train_gpt2.py: batch_size 12, block_size 1024 (one micro-batch; see the header).
+  Gpt2Train()
+      : WorkloadBase({gpt2::kName,
+                      "GPT-2 small (124M), nanoGPT's config/train_gpt2.py: one AdamW training step of a micro-batch",
+                      Job::train, "tokens"},
+                     {{"tiny", {4}, {32}}, {"full", {12}, {kModelMaxSeq}}}, model_facts) {}
+
   double items_per_step(const Shape& shape) const override { return double(shape.batch) * double(shape.seq); }
 
   // nanoGPT's estimate_mfu: 6N + 12 L H Q T per trained token, N = every parameter less the
@@ -148,9 +98,6 @@ class Gpt2Train : public Workload {
     m.per_step = tokens * c.vocab_size * e + c.n_layer * tokens * c.n_embd * (2 * 4 + 8 * e);
     return m;
   }
-
- private:
-  std::vector<WorkloadSize> sizes_;
 };
 
 }  // namespace

@@ -13,6 +13,7 @@
 
 #include "mlspeed/device/timer.h"
 #include "mlspeed/io/weights.h"
+#include "mlspeed/workloads/workload_base.h"
 
 namespace mlspeed {
 namespace llama {
@@ -79,7 +80,7 @@ LlamaConfig generate_config(const std::string& size) {
     c.max_position_embeddings = 64;
     return c;
   }
-  throw std::invalid_argument(std::string("[") + kName + "] unknown size '" + size + "'");
+  throw_unknown_size(kName, size);
 }
 
 bool cpu_runs_float16() {
@@ -268,32 +269,27 @@ std::string summary_of(const LlamaConfig& c) {
          ", vocab " + std::to_string(c.vocab_size);
 }
 
-class Llama2Generate : public Workload {
- public:
-  Llama2Generate() {
-    for (const char* size : {"tiny", "small", "medium", "full"}) {
-      const LlamaConfig c = llama::generate_config(size);
-      WorkloadSize s;
-      s.name = size;
-      s.summary = summary_of(c);
-      s.parameters = llama::count_params(c);  // every parameter, embedding and lm_head included
-      s.batches = {1};
-      const bool tiny = s.name == "tiny";
-      s.seqs = {tiny ? 16 : 512};         // llama-bench's pp512
-      s.new_tokens = {tiny ? 8 : 128};    // llama-bench's tg128
-      s.max_seq = c.max_position_embeddings;
-      sizes_.push_back(std::move(s));
-    }
-  }
+ModelFacts model_facts(const std::string& size) {
+  const LlamaConfig c = llama::generate_config(size);
+  return {summary_of(c), llama::count_params(c),  // every parameter, embedding and lm_head included
+          c.max_position_embeddings};
+}
 
-  std::string name() const override { return llama::kName; }
-  std::string description() const override {
-    return "Llama-2-7B architecture as llama-bench times it: prompt processing (pp: the prompt into an empty "
-           "KV cache) and text generation (tg: greedy, one token at a time) as separate rows (llama.cpp's llama-bench pp512 / tg128)";
-  }
-  Job job() const override { return Job::infer; }
-  std::string item_unit() const override { return "tokens"; }
-  const std::vector<WorkloadSize>& sizes() const override { return sizes_; }
+class Llama2Generate : public WorkloadBase {
+ public:
+  // llama-bench's pp512 and tg128 (pp16 and tg8 at the tiny size).
+  Llama2Generate()
+      : WorkloadBase({llama::kName,
+                      "Llama-2-7B architecture as llama-bench times it: prompt processing (pp: the prompt into an "
+                      "empty KV cache) and text generation (tg: greedy, one token at a time) as separate rows "
+                      "(llama.cpp's llama-bench pp512 / tg128)",
+                      Job::infer, "tokens"},
+                     {{"tiny", {1}, {16}, {8}},
+                      {"small", {1}, {512}, {128}},
+                      {"medium", {1}, {512}, {128}},
+                      {"full", {1}, {512}, {128}}},
+                     model_facts) {}
+
   double items_per_step(const Shape& shape) const override {
     return double(shape.batch) * double(shape.seq + shape.new_tokens);
   }
@@ -306,9 +302,9 @@ class Llama2Generate : public Workload {
 
   // llama-bench's tests: one pp row per prompt length, one tg row per generation length.
   std::vector<Shape> shapes(const WorkloadSize& size, const ShapeRequest& request) const override {
-    const auto& batches = request.batches.empty() ? size.batches : request.batches;
-    const auto& prompts = request.seqs.empty() ? size.seqs : request.seqs;
-    const auto& generations = request.new_tokens.empty() ? size.new_tokens : request.new_tokens;
+    const auto& batches = requested_or(request.batches, size.batches);
+    const auto& prompts = requested_or(request.seqs, size.seqs);
+    const auto& generations = requested_or(request.new_tokens, size.new_tokens);
     std::vector<Shape> shapes;
     for (int64_t p : prompts)
       for (int64_t batch : batches) shapes.push_back(Shape{batch, p, 0});
@@ -355,9 +351,6 @@ class Llama2Generate : public Workload {
     if (!random) load_weights(session->model(), options.weights, WeightsOptions{{"rotary_emb.inv_freq"}, {}, "", {}, {}});
     return session;
   }
-
- private:
-  std::vector<WorkloadSize> sizes_;
 };
 
 }  // namespace

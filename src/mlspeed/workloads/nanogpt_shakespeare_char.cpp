@@ -1,26 +1,18 @@
 #include "mlspeed/workloads/nanogpt_shakespeare_char.h"
 
 #include <ATen/CPUGeneratorImpl.h>
-#include <torch/utils.h>
-
-#include <stdexcept>
-#include <utility>
 
 #include "mlspeed/data/transfer.h"
 #include "mlspeed/io/weights.h"
-#include "mlspeed/train/autocast.h"
-#include "mlspeed/train/step.h"
+#include "mlspeed/workloads/model_setup.h"
+#include "mlspeed/workloads/synthetic_inputs.h"
+#include "mlspeed/workloads/workload_base.h"
 
 namespace mlspeed {
 namespace nanogpt {
 namespace {
 
 constexpr const char* kName = "nanogpt-shakespeare-char";
-
-GPT build_model(const GPTConfig& config, uint64_t seed) {
-  torch::manual_seed(seed);
-  return GPT(config);  // on the CPU: identical weights on every device
-}
 
 }  // namespace
 
@@ -29,23 +21,16 @@ GPTConfig shakespeare_char_config(const std::string& size) {
   if (size == "full") return GPTConfig{65, 256, 6, 6, 384, 0.2, false};
   // The same code paths (dropout, no bias) at a size a 2-core CPU trains in milliseconds.
   if (size == "tiny") return GPTConfig{65, 32, 2, 2, 32, 0.2, false};
-  throw std::invalid_argument(std::string("[") + kName + "] unknown size '" + size + "'");
+  throw_unknown_size(kName, size);
 }
 
 TrainingSession::TrainingSession(const GPTConfig& config, const c10::Device& device, Precision precision,
                                  uint64_t seed, const std::string& data)
-    : device_(device),
-      seed_(seed),
-      autocast_dtype_(train::supported_autocast_dtype(precision, device, kName)),
-      model_(build_model(config, seed)) {
+    : TrainingSessionBase(kName, device, precision, seed), model_(build_on_cpu<GPT>(config, seed)) {
   model_->to(device);
   model_->train();
-  params_ = model_->parameters();
-  // The optimiser path follows the device: the fused AdamW kernel on CUDA (LibTorch >= 2.0) and
-  // on the CPU (>= 2.4), the _foreach_ implementation elsewhere (LibTorch 1.13, MPS).
-  optimizer_ = std::make_unique<train::AdamW>(train::weight_decay_groups(params_, kWeightDecay),
-                                              train::AdamWOptions{kLearningRate, kBeta1, kBeta2, kEps});
-  if (scales_loss(precision)) scaler_.emplace(device);
+  const std::vector<at::Tensor> params = model_->parameters();
+  start_training(params, train::weight_decay_groups(params, kWeightDecay), kAdamW, kGradClip);
   if (!data.empty()) text_ = data::read_char_text(data, config.vocab_size, config.block_size + 1);
 }
 
@@ -56,52 +41,29 @@ std::string TrainingSession::data_description() const {
          " in the training split";
 }
 
-void TrainingSession::load_batch() {
+void TrainingSession::load_next_batch() {
   auto [x, y] = data::char_batch(*text_, shape_.batch, shape_.seq, *batches_);
-  x_ = data::upload(x, device_);
-  y_ = data::upload(y, device_);
+  x_ = data::upload(x, device());
+  y_ = data::upload(y, device());
 }
 
-void TrainingSession::prepare(const Shape& shape) {
+void TrainingSession::prepare_inputs(const Shape& shape) {
   const GPTConfig& config = model_->config();
-  TORCH_CHECK(shape.batch >= 1 && shape.seq >= 1 && shape.seq <= config.block_size, "[", kName,
-              "] needs batch >= 1 and 1 <= seq <= ", config.block_size, ", got batch ", shape.batch, " seq ",
-              shape.seq);
+  check_batch_and_seq(kName, shape, 1, config.block_size);
   shape_ = shape;
   if (text_) {
-    batches_ = at::make_generator<at::CPUGeneratorImpl>(seed_);
-    load_batch();
+    batches_ = at::make_generator<at::CPUGeneratorImpl>(seed());
+    load_next_batch();
     return;
   }
-  auto generator = at::make_generator<at::CPUGeneratorImpl>(seed_);
-  const at::Tensor stream =
-      at::randint(config.vocab_size, {shape.batch, shape.seq + 1}, generator, at::kLong);
-  x_ = stream.narrow(1, 0, shape.seq).contiguous().to(device_);
-  y_ = stream.narrow(1, 1, shape.seq).contiguous().to(device_);
+  auto [x, y] = next_token_batch(config.vocab_size, shape, seed(), device());
+  x_ = x;
+  y_ = y;
 }
 
-at::Tensor TrainingSession::forward() {
-  TORCH_CHECK(x_.defined(), "[", kName, "] forward() before prepare()");
-  std::optional<train::AutocastGuard> autocast;
-  if (autocast_dtype_) autocast.emplace(device_.type(), *autocast_dtype_);
-  return model_->forward(x_);
-}
-
-at::Tensor TrainingSession::forward_loss() {
-  // Only the forward runs under autocast; backward follows the dtypes it recorded (train.py).
-  std::optional<train::AutocastGuard> autocast;
-  if (autocast_dtype_) autocast.emplace(device_.type(), *autocast_dtype_);
-  const at::Tensor logits = forward();
+at::Tensor TrainingSession::loss() {
+  const at::Tensor logits = this->logits();
   return at::cross_entropy_loss(logits.view({-1, logits.size(-1)}), y_.view(-1));
-}
-
-void TrainingSession::step() {
-  TORCH_CHECK(x_.defined(), "[", kName, "] step() before prepare()");
-  if (text_) load_batch();
-  optimizer_->zero_grad();
-  const at::Tensor loss = forward_loss();
-  train::backward_and_update(loss, params_, *optimizer_, scaler_, kGradClip);
-  last_loss_ = loss.detach();
 }
 
 }  // namespace nanogpt
@@ -110,35 +72,26 @@ namespace {
 
 using nanogpt::GPTConfig;
 
-class NanoGptShakespeareChar : public Workload {
- public:
-  NanoGptShakespeareChar() {
-    for (const char* size : {"tiny", "full"}) {
-      const GPTConfig c = nanogpt::shakespeare_char_config(size);
-      WorkloadSize s;
-      s.name = size;
-      s.summary = std::to_string(c.n_layer) + " layers, " + std::to_string(c.n_head) + " heads, " +
-                  std::to_string(c.n_embd) + " wide, vocab " + std::to_string(c.vocab_size) + ", block " +
-                  std::to_string(c.block_size);
-      s.parameters = nanogpt::count_params(c, /*non_embedding=*/true);  // nanoGPT's convention
-      s.batches = {s.name == "full" ? int64_t{64} : int64_t{4}};
-      s.seqs = {c.block_size};
-      s.max_seq = c.block_size;
-      sizes_.push_back(std::move(s));
-    }
-  }
+ModelFacts model_facts(const std::string& size) {
+  const GPTConfig c = nanogpt::shakespeare_char_config(size);
+  return {std::to_string(c.n_layer) + " layers, " + std::to_string(c.n_head) + " heads, " + std::to_string(c.n_embd) +
+              " wide, vocab " + std::to_string(c.vocab_size) + ", block " + std::to_string(c.block_size),
+          nanogpt::count_params(c, /*non_embedding=*/true),  // nanoGPT's convention
+          c.block_size};
+}
 
-  std::string name() const override { return nanogpt::kName; }
-  std::string description() const override {
-    return "nanoGPT, character-level Shakespeare: one AdamW training step (nanoGPT's config/train_shakespeare_char.py)";
-  }
-  Job job() const override { return Job::train; }
-  std::string data_format() const override {
-    return "a plain text file (tiny Shakespeare's input.txt): characters -> ids as nanoGPT's prepare.py, "
-           "batches as train.py's get_batch";
-  }
-  std::string item_unit() const override { return "tokens"; }
-  const std::vector<WorkloadSize>& sizes() const override { return sizes_; }
+class NanoGptShakespeareChar : public WorkloadBase {
+ public:
+  NanoGptShakespeareChar()
+      : WorkloadBase(
+            {nanogpt::kName,
+             "nanoGPT, character-level Shakespeare: one AdamW training step (nanoGPT's "
+             "config/train_shakespeare_char.py)",
+             Job::train, "tokens",
+             "a plain text file (tiny Shakespeare's input.txt): characters -> ids as nanoGPT's prepare.py, "
+             "batches as train.py's get_batch"},
+            {{"tiny", {4}, {kModelMaxSeq}}, {"full", {64}, {kModelMaxSeq}}}, model_facts) {}
+
   double items_per_step(const Shape& shape) const override { return double(shape.batch) * double(shape.seq); }
 
   // nanoGPT's estimate_mfu: 6N + 12 L H Q T per trained token (N without the position embedding).
@@ -156,8 +109,8 @@ class NanoGptShakespeareChar : public Workload {
     const GPTConfig c = nanogpt::shakespeare_char_config(size);
     const int64_t params = nanogpt::count_params(c, /*non_embedding=*/false);
     const int64_t tokens = shape.batch * shape.seq;
-    return MemoryEstimate{16 * params,
-                          13 * c.n_layer * tokens * c.n_embd * bytes_per_element(precision) + 2 * 4 * tokens * c.vocab_size};
+    return MemoryEstimate{16 * params, 13 * c.n_layer * tokens * c.n_embd * bytes_per_element(precision) +
+                                           2 * 4 * tokens * c.vocab_size};
   }
 
   std::unique_ptr<Session> open(const std::string& size, const c10::Device& device, Precision precision,
@@ -170,9 +123,6 @@ class NanoGptShakespeareChar : public Workload {
                    WeightsOptions{{}, {{"lm_head.weight", "transformer.wte.weight"}}, "", {}, {}});
     return session;
   }
-
- private:
-  std::vector<WorkloadSize> sizes_;
 };
 
 }  // namespace

@@ -24,10 +24,7 @@
 #include "mlspeed/core/precision.h"
 #include "mlspeed/data/cifar100.h"
 #include "mlspeed/models/resnet.h"
-#include "mlspeed/train/adamw.h"
-#include "mlspeed/train/grad_scaler.h"
-#include "mlspeed/train/step.h"
-#include "mlspeed/workloads/workload.h"
+#include "mlspeed/workloads/training_session.h"
 
 namespace mlspeed {
 
@@ -41,60 +38,39 @@ namespace resnet {
 // any other size.
 ResNetConfig workload_config(const std::string& size, int64_t num_classes);
 
-class TrainingSession : public Session {
+class TrainingSession : public TrainingSessionBase {
  public:
-  static constexpr double kLearningRate = 1e-3;  // the scripts' Adam(lr=0.001), defaults otherwise
-  static constexpr double kBeta1 = 0.9;
-  static constexpr double kBeta2 = 0.999;
-  static constexpr double kEps = 1e-8;
+  // The scripts' Adam(lr=0.001), defaults otherwise.
+  static constexpr train::AdamWOptions kAdamW{1e-3, 0.9, 0.999, 1e-8};  // lr, betas, eps
 
-  // Seeds the global generator, builds the model on the CPU (the same weights for every
-  // device), moves it and makes its conv weights channels-last. fp16/bf16 train under autocast
-  // with float32 weights (fp16 with a GradScaler); fp32 and tf32 are both plain float32 here
-  // (the runner switches TF32). Throws if this LibTorch cannot autocast the device to that
-  // dtype. With `data`, every step reads its batch from it (CIFAR-100: 32x32, 100 classes).
+  // Builds the model on the CPU from the seed (the same weights for every device), moves it and
+  // makes its conv weights channels-last. With `data`, every step reads its batch from it
+  // (CIFAR-100: 32x32, 100 classes).
   TrainingSession(std::string workload, const ResNetConfig& config, int64_t image_side, const c10::Device& device,
                   Precision precision, uint64_t seed, std::shared_ptr<const data::Cifar100> data = nullptr);
 
-  // Synthetic: images (batch, 3, side, side), channels-last, and labels, drawn on the CPU from
-  // the seed and moved to the device here, never in step(). Data: rewinds to the first record.
-  void prepare(const Shape& shape) override;
-  // [data: the next batch, copied to the device] -> zero_grad(set_to_none) -> forward +
-  // cross-entropy (autocast) -> backward (scaled for fp16) -> Adam. No host synchronisation,
-  // except the foreach optimiser's fp16 skip check (see train/adamw.h).
-  void step() override;
-  GraphSupport graph_support() const override { return train::graph_support(*optimizer_, data_ != nullptr); }
   std::string data_description() const override;
-
-  const at::Tensor& last_loss() const { return last_loss_; }  // of the last step, detached, on the device
   ResNet& net() { return model_; }
   torch::nn::Module& model() override { return *model_; }
-  at::Tensor last_output() const override { return last_loss_; }
-  // The logits of the prepared batch, under autocast as in step().
-  at::Tensor forward() override;
-  const train::AdamW& optimizer() const { return *optimizer_; }
   const at::Tensor& images() const { return x_; }  // of the last step (or prepare)
   const at::Tensor& labels() const { return y_; }
   int64_t next_record() const { return cursor_; }  // with data: where the next batch starts
 
  private:
-  at::Tensor forward_loss();
-  void load_next_batch();
+  // Synthetic: images (batch, 3, side, side), channels-last, and labels, drawn on the CPU from
+  // the seed and moved to the device here, never in step(). Data: rewinds to the first record.
+  void prepare_inputs(const Shape& shape) override;
+  bool reads_data() const override { return data_ != nullptr; }
+  void load_next_batch() override;
+  at::Tensor logits() override { return model_->forward(x_); }
+  at::Tensor loss() override { return at::cross_entropy_loss(logits(), y_); }
 
-  std::string workload_;
   int64_t image_side_;
-  c10::Device device_;
-  uint64_t seed_;
-  std::optional<at::ScalarType> autocast_dtype_;
   ResNet model_{nullptr};
-  std::vector<at::Tensor> params_;
-  std::unique_ptr<train::AdamW> optimizer_;
-  std::optional<train::GradScaler> scaler_;  // fp16 only
   std::shared_ptr<const data::Cifar100> data_;
   int64_t batch_ = 0;
   int64_t cursor_ = 0;
   at::Tensor x_, y_;
-  at::Tensor last_loss_;
 };
 
 }  // namespace resnet

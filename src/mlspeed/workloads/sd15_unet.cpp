@@ -2,15 +2,14 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <c10/core/InferenceMode.h>
-#include <torch/utils.h>
 
 #include <cmath>
 #include <sstream>
-#include <stdexcept>
-#include <utility>
 
 #include "mlspeed/compat/torch_compat.h"
 #include "mlspeed/io/weights.h"
+#include "mlspeed/workloads/model_setup.h"
+#include "mlspeed/workloads/workload_base.h"
 
 namespace mlspeed {
 namespace sd15 {
@@ -56,11 +55,6 @@ void check_ops_run(const c10::Device& device, at::ScalarType dtype) {
   }
 }
 
-unet::UNet2DConditionModel build_model(const unet::UNetConfig& config, uint64_t seed) {
-  torch::manual_seed(seed);
-  return unet::UNet2DConditionModel(config);  // on the CPU: identical weights on every device
-}
-
 // What the runner and the step need of a size, checked.
 const UNetSize& checked(const UNetSize& size) {
   const int64_t factor = int64_t(1) << (size.config.block_out_channels.size() - 1);
@@ -93,7 +87,7 @@ UNetSize unet_size(const std::string& size) {
     s.latent_size = 8;
     return s;
   }
-  throw std::invalid_argument(std::string("[") + kName + "] unknown size '" + size + "'");
+  throw_unknown_size(kName, size);
 }
 
 double alpha_cumprod(int64_t timestep) {
@@ -111,9 +105,9 @@ InferenceSession::InferenceSession(const UNetSize& size, const c10::Device& devi
                                    uint64_t seed)
     : device_(device), dtype_(model_dtype(precision)), seed_(seed), latent_size_(checked(size).latent_size) {
   check_ops_run(device, dtype_);
-  model_ = build_model(size.config, seed);
+  model_ = build_on_cpu<unet::UNet2DConditionModel>(size.config, seed);
   model_->eval();
-  model_->to(device, dtype_);
+  move_for_inference(*model_, device, precision);
   unet::to_channels_last(*model_);
 }
 
@@ -171,30 +165,22 @@ std::string describe(const UNetSize& s) {
          std::to_string(s.latent_size);
 }
 
-class Sd15UnetInfer : public Workload {
- public:
-  Sd15UnetInfer() {
-    for (const char* size : {"tiny", "small", "full"}) {
-      const UNetSize u = sd15::unet_size(size);
-      WorkloadSize s;
-      s.name = size;
-      s.summary = describe(u);
-      s.parameters = unet::count_params(u.config);  // every parameter, as diffusers' num_parameters()
-      s.batches = {1};                              // images per prompt batch; the UNet sees 2x
-      sizes_.push_back(std::move(s));
-    }
-  }
+ModelFacts model_facts(const std::string& size) {
+  const UNetSize u = sd15::unet_size(size);
+  return {describe(u), unet::count_params(u.config)};  // every parameter, as diffusers' num_parameters()
+}
 
-  std::string name() const override { return sd15::kName; }
-  std::string description() const override {
-    return "Stable Diffusion 1.5 UNet: one denoising step with classifier-free guidance (UNet batch 2 per image), "
-           "x50 per image (the \"Macbook Pro GPU for ML?\" benchmark)";
-  }
-  Job job() const override { return Job::infer; }
-  std::string item_unit() const override { return "steps"; }
-  const std::vector<WorkloadSize>& sizes() const override { return sizes_; }
+class Sd15UnetInfer : public WorkloadBase {
+ public:
+  // Batch: images per prompt batch; the UNet sees 2x.
+  Sd15UnetInfer()
+      : WorkloadBase({sd15::kName,
+                      "Stable Diffusion 1.5 UNet: one denoising step with classifier-free guidance (UNet batch 2 per "
+                      "image), x50 per image (the \"Macbook Pro GPU for ML?\" benchmark)",
+                      Job::infer, "steps", "", sd15::kStepsPerImage},
+                     {{"tiny", {1}}, {"small", {1}}, {"full", {1}}}, model_facts) {}
+
   double items_per_step(const Shape&) const override { return 1.0; }
-  int64_t steps_per_job() const override { return sd15::kStepsPerImage; }
 
   // The UNet forward on the doubled batch: 2 batch x forward_flops_per_sample (unet2d.cpp);
   // the guidance and scheduler arithmetic is elementwise and not counted.
@@ -233,9 +219,6 @@ class Sd15UnetInfer : public Workload {
     if (!options.weights.empty()) load_weights(session->model(), options.weights);
     return session;
   }
-
- private:
-  std::vector<WorkloadSize> sizes_;
 };
 
 }  // namespace

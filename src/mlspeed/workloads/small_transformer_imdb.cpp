@@ -2,29 +2,23 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
-#include <torch/utils.h>
 
 #include <algorithm>
 #include <cstddef>
-#include <stdexcept>
 #include <utility>
 
 #include "mlspeed/data/transfer.h"
 #include "mlspeed/io/weights.h"
 #include "mlspeed/text/word_index.h"
-#include "mlspeed/train/autocast.h"
-#include "mlspeed/train/step.h"
+#include "mlspeed/workloads/model_setup.h"
+#include "mlspeed/workloads/synthetic_inputs.h"
+#include "mlspeed/workloads/workload_base.h"
 
 namespace mlspeed {
 namespace small_transformer {
 namespace {
 
 constexpr const char* kName = "small-transformer-imdb";
-
-SmallTransformer build_model(const SmallTransformerConfig& config, uint64_t seed) {
-  torch::manual_seed(seed);
-  return SmallTransformer(config);  // on the CPU: identical weights on every device
-}
 
 }  // namespace
 
@@ -40,7 +34,7 @@ SmallTransformerConfig imdb_config(const std::string& size) {
     c.dense_dim = 8;
     return c;
   }
-  throw std::invalid_argument(std::string("[") + kName + "] unknown size '" + size + "'");
+  throw_unknown_size(kName, size);
 }
 
 WordIndexReviews read_word_index_reviews(const std::string& path, const SmallTransformerConfig& config, uint64_t seed) {
@@ -74,34 +68,27 @@ WordIndexReviews read_word_index_reviews(const std::string& path, const SmallTra
 
 TrainingSession::TrainingSession(const SmallTransformerConfig& config, const c10::Device& device, Precision precision,
                                  uint64_t seed)
-    : device_(device),
-      seed_(seed),
-      autocast_dtype_(train::supported_autocast_dtype(precision, device, kName)),
-      model_(build_model(config, seed)) {
+    : TrainingSessionBase(kName, device, precision, seed), model_(build_on_cpu<SmallTransformer>(config, seed)) {
   model_->to(device);
   model_->train();
-  params_ = model_->parameters();
-  optimizer_ = std::make_unique<train::AdamW>(std::vector<train::ParamGroup>{{params_, 0.0}},
-                                              train::AdamWOptions{kLearningRate, kBeta1, kBeta2, kEps});
-  if (scales_loss(precision)) scaler_.emplace(device);
+  const std::vector<at::Tensor> params = model_->parameters();
+  start_training(params, {{params, 0.0}}, kAdamW, /*clip_norm=*/0);
 }
 
 void TrainingSession::use_data(WordIndexReviews data) { data_ = std::move(data); }
 
-void TrainingSession::prepare(const Shape& shape) {
+void TrainingSession::prepare_inputs(const Shape& shape) {
   const SmallTransformerConfig& config = model_->config();
-  TORCH_CHECK(shape.batch >= 1 && shape.seq >= 1 && shape.seq <= config.maxlen, "[", kName,
-              "] needs batch >= 1 and 1 <= seq <= ", config.maxlen, ", got batch ", shape.batch, " seq ", shape.seq);
+  check_batch_and_seq(kName, shape, 1, config.maxlen);
   shape_ = shape;
-  prepared_ = true;
   if (data_) {
     data_->reviews.rewind();
     input_ids_ = labels_ = at::Tensor();
     return;
   }
-  auto generator = at::make_generator<at::CPUGeneratorImpl>(seed_);
-  input_ids_ = at::randint(2, config.vocab_size, {shape.batch, shape.seq}, generator, at::kLong).to(device_);
-  labels_ = at::randint(config.num_classes, {shape.batch}, generator, at::kLong).to(device_);
+  auto generator = at::make_generator<at::CPUGeneratorImpl>(seed());
+  input_ids_ = at::randint(2, config.vocab_size, {shape.batch, shape.seq}, generator, at::kLong).to(device());
+  labels_ = at::randint(config.num_classes, {shape.batch}, generator, at::kLong).to(device());
 }
 
 // keras.utils.pad_sequences(maxlen=T) with its defaults: the last T words of a longer review
@@ -109,8 +96,8 @@ void TrainingSession::prepare(const Shape& shape) {
 void TrainingSession::load_next_batch() {
   const int64_t B = shape_.batch, T = shape_.seq;
   const std::vector<size_t> rows = data_->reviews.next_batch(B);
-  at::Tensor ids = data::host_buffer({B, T}, at::kLong, device_);
-  at::Tensor labels = data::host_buffer({B}, at::kLong, device_);
+  at::Tensor ids = data::host_buffer({B, T}, at::kLong, device());
+  at::Tensor labels = data::host_buffer({B}, at::kLong, device());
   for (int64_t b = 0; b < B; ++b) {
     const std::vector<int32_t>& review = data_->reviews.ids(rows[b]);
     const int64_t words = std::min<int64_t>(static_cast<int64_t>(review.size()), T);
@@ -119,29 +106,8 @@ void TrainingSession::load_next_batch() {
     std::copy(review.end() - words, review.end(), row + (T - words));
     labels.data_ptr<int64_t>()[b] = data_->reviews.label(rows[b]);
   }
-  input_ids_ = data::to_device(ids, device_);
-  labels_ = data::to_device(labels, device_);
-}
-
-at::Tensor TrainingSession::forward() {
-  TORCH_CHECK(prepared_, "[", kName, "] forward() before prepare()");
-  std::optional<train::AutocastGuard> autocast;
-  if (autocast_dtype_) autocast.emplace(device_.type(), *autocast_dtype_);
-  return model_->forward(input_ids_);
-}
-
-void TrainingSession::step() {
-  TORCH_CHECK(prepared_, "[", kName, "] step() before prepare()");
-  if (data_) load_next_batch();
-  optimizer_->zero_grad();
-  at::Tensor loss;
-  {
-    std::optional<train::AutocastGuard> autocast;
-    if (autocast_dtype_) autocast.emplace(device_.type(), *autocast_dtype_);
-    loss = at::cross_entropy_loss(forward(), labels_);
-  }
-  train::backward_and_update(loss, params_, *optimizer_, scaler_, /*clip_norm=*/0.0);
-  last_loss_ = loss.detach();
+  input_ids_ = data::to_device(ids, device());
+  labels_ = data::to_device(labels, device());
 }
 
 std::string TrainingSession::data_description() const {
@@ -158,32 +124,25 @@ namespace {
 
 using small_transformer::SmallTransformerConfig;
 
-class SmallTransformerImdb : public Workload {
- public:
-  SmallTransformerImdb() {
-    for (const char* size : {"tiny", "full"}) {
-      const SmallTransformerConfig c = small_transformer::imdb_config(size);
-      WorkloadSize s;
-      s.name = size;
-      s.summary = "1 block, " + std::to_string(c.num_heads) + " heads of " + std::to_string(c.key_dim) + ", " +
-                  std::to_string(c.embed_dim) + " wide, ff " + std::to_string(c.ff_dim) + ", vocab " +
-                  std::to_string(c.vocab_size) + ", maxlen " + std::to_string(c.maxlen);
-      s.parameters = small_transformer::count_params(c);
-      const bool full = s.name == "full";
-      s.batches = full ? std::vector<int64_t>{16, 32, 64, 128} : std::vector<int64_t>{4};  // the seed's sweep
-      s.seqs = {c.maxlen};
-      s.max_seq = c.maxlen;
-      sizes_.push_back(std::move(s));
-    }
-  }
+ModelFacts model_facts(const std::string& size) {
+  const SmallTransformerConfig c = small_transformer::imdb_config(size);
+  return {"1 block, " + std::to_string(c.num_heads) + " heads of " + std::to_string(c.key_dim) + ", " +
+              std::to_string(c.embed_dim) + " wide, ff " + std::to_string(c.ff_dim) + ", vocab " +
+              std::to_string(c.vocab_size) + ", maxlen " + std::to_string(c.maxlen),
+          small_transformer::count_params(c), c.maxlen};
+}
 
-  std::string name() const override { return small_transformer::kName; }
-  std::string description() const override {
-    return "Keras \"text classification with Transformer\", IMDB: one Adam training step (mac-ml-speed-test)";
-  }
-  Job job() const override { return Job::train; }
-  std::string item_unit() const override { return "samples"; }
-  const std::vector<WorkloadSize>& sizes() const override { return sizes_; }
+class SmallTransformerImdb : public WorkloadBase {
+ public:
+  // The seed's batch sweep, at the model's maxlen.
+  SmallTransformerImdb()
+      : WorkloadBase({small_transformer::kName,
+                      "Keras \"text classification with Transformer\", IMDB: one Adam training step "
+                      "(mac-ml-speed-test)",
+                      Job::train, "samples",
+                      imdb::format_description() + "; the word index is built from those reviews"},
+                     {{"tiny", {4}, {kModelMaxSeq}}, {"full", {16, 32, 64, 128}, {kModelMaxSeq}}}, model_facts) {}
+
   double items_per_step(const Shape& shape) const override { return double(shape.batch); }
 
   // 6 x the forward's matrix multiply-adds (models/small_transformer.cpp).
@@ -206,10 +165,6 @@ class SmallTransformerImdb : public Workload {
     return m;
   }
 
-  std::string data_format() const override {
-    return imdb::format_description() + "; the word index is built from those reviews";
-  }
-
   std::unique_ptr<Session> open(const std::string& size, const c10::Device& device, Precision precision,
                                 const OpenOptions& options) const override {
     const SmallTransformerConfig config = small_transformer::imdb_config(size);
@@ -221,9 +176,6 @@ class SmallTransformerImdb : public Workload {
     if (data) session->use_data(std::move(*data));
     return session;
   }
-
- private:
-  std::vector<WorkloadSize> sizes_;
 };
 
 }  // namespace

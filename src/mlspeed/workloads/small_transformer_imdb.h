@@ -18,10 +18,7 @@
 #include "mlspeed/core/precision.h"
 #include "mlspeed/data/imdb.h"
 #include "mlspeed/models/small_transformer.h"
-#include "mlspeed/train/adamw.h"
-#include "mlspeed/train/grad_scaler.h"
-#include "mlspeed/train/step.h"
-#include "mlspeed/workloads/workload.h"
+#include "mlspeed/workloads/training_session.h"
 
 namespace mlspeed {
 
@@ -46,53 +43,36 @@ WordIndexReviews read_word_index_reviews(const std::string& path, const SmallTra
 // epsilon 1e-7, no weight decay, no clipping, every parameter trained. (Keras adds epsilon before
 // the bias correction of the second moment, torch after; the cost is the same.) fp16 trains under
 // autocast with a GradScaler, bf16 under autocast, as Keras's mixed_float16 / mixed_bfloat16.
-class TrainingSession : public Session {
+class TrainingSession : public TrainingSessionBase {
  public:
-  static constexpr double kLearningRate = 1e-3;
-  static constexpr double kBeta1 = 0.9;
-  static constexpr double kBeta2 = 0.999;
-  static constexpr double kEps = 1e-7;
+  static constexpr train::AdamWOptions kAdamW{1e-3, 0.9, 0.999, 1e-7};  // lr, betas, eps
 
   TrainingSession(const SmallTransformerConfig& config, const c10::Device& device, Precision precision, uint64_t seed);
 
   // Steps on these reviews instead of synthetic data.
   void use_data(WordIndexReviews data);
 
-  // Synthetic: word ids (shape.batch, shape.seq) uniform in [2, vocab) (no padding, no OOV) and
-  // labels uniform in [0, num_classes), drawn on the CPU from the seed and moved to the device.
-  // Real data: back to the first batch of the shuffled reviews (step() loads each batch).
-  void prepare(const Shape& shape) override;
-  // [real data: the next batch, padded at the front as pad_sequences does, built on the host and
-  // copied to the device] -> zero_grad -> forward + cross-entropy (autocast) -> backward -> Adam.
-  void step() override;
-  GraphSupport graph_support() const override { return train::graph_support(*optimizer_, data_.has_value()); }
   std::string data_description() const override;
-
   SmallTransformer& transformer() { return model_; }
   torch::nn::Module& model() override { return *model_; }
-  at::Tensor last_output() const override { return last_loss_; }
-  // The logits of the prepared batch, under autocast as in step().
-  at::Tensor forward() override;
-  const at::Tensor& last_loss() const { return last_loss_; }
-  const train::AdamW& optimizer() const { return *optimizer_; }
   const at::Tensor& input_ids() const { return input_ids_; }
   const at::Tensor& labels() const { return labels_; }
 
  private:
-  void load_next_batch();
+  // Synthetic: word ids (shape.batch, shape.seq) uniform in [2, vocab) (no padding, no OOV) and
+  // labels uniform in [0, num_classes), drawn on the CPU from the seed and moved to the device.
+  // Real data: back to the first batch of the shuffled reviews (each step loads its batch, padded
+  // at the front as pad_sequences does, built on the host and copied to the device).
+  void prepare_inputs(const Shape& shape) override;
+  bool reads_data() const override { return data_.has_value(); }
+  void load_next_batch() override;
+  at::Tensor logits() override { return model_->forward(input_ids_); }
+  at::Tensor loss() override { return at::cross_entropy_loss(logits(), labels_); }
 
-  c10::Device device_;
-  uint64_t seed_;
-  std::optional<at::ScalarType> autocast_dtype_;
   SmallTransformer model_{nullptr};
-  std::vector<at::Tensor> params_;
-  std::unique_ptr<train::AdamW> optimizer_;
-  std::optional<train::GradScaler> scaler_;  // fp16 only
   std::optional<WordIndexReviews> data_;
   Shape shape_;
-  bool prepared_ = false;
   at::Tensor input_ids_, labels_;
-  at::Tensor last_loss_;
 };
 
 }  // namespace small_transformer

@@ -139,8 +139,9 @@ class Workload {
   virtual std::unique_ptr<Session> open(const std::string& size, const c10::Device& device, Precision precision,
                                         const OpenOptions& options) const = 0;
 
-  // The shapes to time, in order. The default is every seq x batch (new_tokens 0); generation
-  // workloads override it (llama-bench's pp and tg tests are separate shapes).
+  // The shapes to time, in order. The default is every seq x new_tokens x batch, from the
+  // request's lists or the size's defaults; llama2-7b-generate overrides it (llama-bench's pp and
+  // tg tests are separate shapes).
   virtual std::vector<Shape> shapes(const WorkloadSize& size, const ShapeRequest& request) const;
   // A lower bound on the memory of a configuration (see MemoryEstimate); empty when unknown,
   // which skips the check.
@@ -161,6 +162,8 @@ class Workload {
 const std::vector<const Workload*>& workload_catalogue();
 const Workload* find_workload(std::string_view name);
 const WorkloadSize* find_size(const Workload& workload, std::string_view size);
+// A sweep dimension: the request's list, or the size's defaults when the request gives none.
+const std::vector<int64_t>& requested_or(const std::vector<int64_t>& requested, const std::vector<int64_t>& defaults);
 std::vector<std::string> workload_names();
 
 }  // namespace mlspeed

@@ -1,0 +1,29 @@
+#include "mlspeed/workloads/workload_base.h"
+
+#include <stdexcept>
+#include <utility>
+
+namespace mlspeed {
+
+WorkloadBase::WorkloadBase(WorkloadFacts facts, const std::vector<SizeDefaults>& table,
+                           const std::function<ModelFacts(const std::string& size)>& model)
+    : facts_(std::move(facts)) {
+  for (const SizeDefaults& row : table) {
+    ModelFacts m = model(row.name);
+    WorkloadSize s;
+    s.name = row.name;
+    s.summary = std::move(m.summary);
+    s.parameters = m.parameters;
+    s.batches = row.batches;
+    for (int64_t seq : row.seqs) s.seqs.push_back(seq == kModelMaxSeq ? m.max_seq : seq);
+    s.new_tokens = row.new_tokens;
+    s.max_seq = m.max_seq;
+    sizes_.push_back(std::move(s));
+  }
+}
+
+void throw_unknown_size(const std::string& workload, const std::string& size) {
+  throw std::invalid_argument("[" + workload + "] unknown size '" + size + "'");
+}
+
+}  // namespace mlspeed
