@@ -62,6 +62,7 @@ void record(CheckResult& row, const Comparison& c) {
   row.mismatch_fraction = c.mismatch_fraction;
   row.max_abs_error = c.max_abs_error;
   row.max_rel_error = c.max_rel_error;
+  row.error_ratio = c.error_ratio;
   row.first_bad_index.clear();
   if (c.first_bad_index) {
     std::vector<std::string> parts;

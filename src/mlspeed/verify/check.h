@@ -51,10 +51,10 @@ struct CheckResult {
   std::string device;     // "cuda:0"
   Level level = Level::op;
   // What was checked. Op level: check "mm", variant "square" (which form of the op), layout
-  // "transposed", dtype "float16", shape "4096x4096", size_class "small", pass "forward" /
-  // "backward" / "statistics". Model level: check "gpt2-train", variant the workload size,
-  // layout "", dtype the precision (fp32, bf16, ...), pass "forward" / "gradients" / "training" /
-  // "generation" / "text".
+  // "transposed", dtype "fp16" (op_suite.h's dtype_names()), shape "4096x4096", size_class
+  // "small", pass "forward" / "backward" / "statistics". Model level: check "gpt2-train", variant
+  // the workload size, layout "", dtype the precision (fp32, bf16, ...), pass "forward" /
+  // "gradients" / "training" / "generation" / "text".
   std::string check;
   std::string variant;
   std::string layout;
@@ -73,7 +73,10 @@ struct CheckResult {
   std::optional<int64_t> mismatched;
   std::optional<double> mismatch_fraction;
   std::optional<double> max_abs_error;
-  std::optional<double> max_rel_error;
+  std::optional<double> max_rel_error;  // |out - ref| / |ref|: large next to near-zero references
+  // What the tolerance tested: the largest |out - ref| / (atol + rtol |ref|), at most 1 when every
+  // finite element is within it (compare.h); 0 for an exact match, empty for an exact mismatch.
+  std::optional<double> error_ratio;
   std::string first_bad_index;  // "[3, 17]"; empty when none
   std::optional<int64_t> nan_output, inf_output, zero_output;
   std::optional<int64_t> nan_reference, inf_reference, zero_reference;
@@ -107,7 +110,7 @@ void record(CheckResult& row, const Comparison& comparison);
 // check skipped with the reason; anything else is an error.
 void record_failure(CheckResult& row, const std::exception_ptr& error);
 
-// "mm on cuda:0, float32, 4096x4096 transposed: <message>" — what the verdict lists for a failure.
+// "mm on cuda:0, fp32, 4096x4096 transposed: <message>" — what the verdict lists for a failure.
 std::string describe(const CheckResult& row);
 
 }  // namespace mlspeed::verify

@@ -1,8 +1,12 @@
 #include "mlspeed/verify/check_printers.h"
 
 #include <algorithm>
+#include <cctype>
+#include <map>
+#include <optional>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "mlspeed/core/text.h"
 #include "mlspeed/verify/check_fields.h"
@@ -38,19 +42,88 @@ std::string covered(const std::vector<const CheckResult*>& group, const std::str
   return std::to_string(seen.size()) + " " + noun;
 }
 
-std::vector<std::string> full_row(const CheckResult& row) {
-  const std::string what = row.outcome == Outcome::not_tested && !row.fallback.empty() ? row.fallback : row.message;
-  return {row.device,  row.check,  row.pass,  std::string(name(row.outcome)), "1", row.dtype, row.layout,
-          row.variant, row.shape, error_figure(row.max_rel_error), one_line(what)};
+// The largest error against its tolerance over a group (the figure the tolerance tested).
+std::optional<double> worst_ratio(const std::vector<const CheckResult*>& group) {
+  std::optional<double> worst;
+  for (const CheckResult* row : group)
+    if (row->error_ratio) worst = std::max(worst.value_or(*row->error_ratio), *row->error_ratio);
+  return worst;
+}
+
+std::string shown_message(const CheckResult& row) {
+  return one_line(row.outcome == Outcome::not_tested && !row.fallback.empty() ? row.fallback : row.message);
+}
+
+// `text` with every whole-word `word` (not inside a longer name) replaced by `by`.
+std::string replace_word(std::string text, const std::string& word, const std::string& by) {
+  if (word.empty()) return text;
+  const auto part_of_name = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  for (size_t at = text.find(word); at != std::string::npos; at = text.find(word, at)) {
+    const size_t end = at + word.size();
+    if ((at > 0 && part_of_name(text[at - 1])) || (end < text.size() && part_of_name(text[end]))) {
+      at = end;
+      continue;
+    }
+    text.replace(at, word.size(), by);
+    at += by.size();
+  }
+  return text;
+}
+
+// How a dtype is spelt in messages: its name, the long name, LibTorch's ("not implemented for
+// 'BFloat16'").
+std::vector<std::string> dtype_spellings(const std::string& dtype) {
+  static const std::vector<std::vector<std::string>> kSpellings{
+      {"fp32", "float32", "Float"}, {"fp16", "float16", "Half"}, {"bf16", "bfloat16", "BFloat16"},
+      {"fp64", "float64", "Double"}, {"int8", "Char"}, {"uint8", "Byte"}, {"int16", "Short"}, {"int32", "Int"},
+      {"int64", "Long"}, {"bool", "Bool"}};
+  for (const auto& spellings : kSpellings)
+    if (std::find(spellings.begin(), spellings.end(), dtype) != spellings.end()) return spellings;
+  return {dtype};
+}
+
+// A failure's message with the row's own dtype, layout and shape as <dtype>, <layout>, <shape>:
+// the same failure in several dtypes, layouts or shapes then reads as one line.
+std::string generic_message(const CheckResult& row) {
+  std::string text = shown_message(row);
+  for (const std::string& spelling : dtype_spellings(row.dtype)) text = replace_word(text, spelling, "<dtype>");
+  if (row.layout != "contiguous") text = replace_word(text, row.layout, "<layout>");  // "non-contiguous" stays
+  return replace_word(text, row.shape, "<shape>");
+}
+
+// One line for failures, errors or not-tested checks with the same message: the message itself
+// when every check says it word for word, else with <dtype>, <layout>, <shape> for what differs.
+std::vector<std::string> failure_row(const std::vector<const CheckResult*>& group) {
+  const CheckResult& first = *group.front();
+  const bool same = std::all_of(group.begin(), group.end(),
+                                [&](const CheckResult* row) { return shown_message(*row) == shown_message(first); });
+  return {first.device,
+          first.check,
+          first.pass,
+          std::string(name(first.outcome)),
+          std::to_string(group.size()),
+          covered(group, &CheckResult::dtype, "dtypes"),
+          covered(group, &CheckResult::layout, "layouts"),
+          covered(group, &CheckResult::variant, "variants"),
+          covered(group, &CheckResult::shape, "shapes"),
+          error_figure(worst_ratio(group)),
+          same ? shown_message(first) : generic_message(first)};
+}
+
+// What the checks on one table line share: device, check, pass and outcome, and for failures
+// the message but for the dtype, layout and shape.
+std::string line_key(const CheckResult& row) {
+  return join({row.device, row.check, row.pass, std::string(name(row.outcome)),
+               shown_in_full(row) ? generic_message(row) : ""},
+              "\n");
 }
 
 std::vector<std::string> summary_row(const std::vector<const CheckResult*>& group) {
   const CheckResult& first = *group.front();
-  std::optional<double> worst;
+  const std::optional<double> worst = worst_ratio(group);
   int64_t not_reproducible = 0;
   std::vector<std::string> reasons;
   for (const CheckResult* row : group) {
-    if (row->max_rel_error) worst = std::max(worst.value_or(*row->max_rel_error), *row->max_rel_error);
     not_reproducible += row->reproducible && !*row->reproducible;
     if (!row->message.empty() && std::find(reasons.begin(), reasons.end(), row->message) == reasons.end())
       reasons.push_back(row->message);
@@ -76,7 +149,7 @@ std::vector<std::string> summary_row(const std::vector<const CheckResult*>& grou
 class MarkdownCheckPrinter : public CheckPrinter {
  public:
   MarkdownCheckPrinter(std::ostream& out, bool strict) : out_(out), strict_(strict) {}
-  void header() override {}
+  void header(const RunContext& context) override { out_ << describe_context(context) << "\n" << std::flush; }
   // The table is printed once at the end, when every group and column width is known.
   void row(const CheckResult& check) override { rows_.push_back(check); }
   void footer(bool complete) override {
@@ -90,43 +163,29 @@ class MarkdownCheckPrinter : public CheckPrinter {
   std::vector<CheckResult> rows_;
 };
 
-class MachineCheckPrinter : public CheckPrinter {
- public:
-  MachineCheckPrinter(Format format, std::ostream& out) : writer_(make_row_writer(format, out, check_fields())) {}
-  void header() override { writer_.begin(); }
-  void row(const CheckResult& check) override { writer_.write(values_of(check_fields(), check)); }
-  void footer(bool) override { writer_.end(); }
-
- private:
-  RowWriter writer_;
-};
-
 }  // namespace
 
 std::string checks_table(const std::vector<CheckResult>& checks) {
   if (checks.empty()) return "no checks\n";
-  // Table lines in first-seen order: a full row, or a group of passing / skipped checks.
+  // Table lines in first-seen order: failures with one message, or passing / skipped checks.
   std::vector<std::vector<const CheckResult*>> lines;
+  std::map<std::string, size_t> line_of;  // line_key -> index in lines
   for (const CheckResult& row : checks) {
-    auto same_group = [&](const std::vector<const CheckResult*>& line) {
-      const CheckResult& g = *line.front();
-      return !shown_in_full(g) && g.device == row.device && g.check == row.check && g.pass == row.pass &&
-             g.outcome == row.outcome;
-    };
-    auto it = shown_in_full(row) ? lines.end() : std::find_if(lines.begin(), lines.end(), same_group);
-    if (it == lines.end()) lines.push_back({&row});
-    else it->push_back(&row);
+    const auto [it, added] = line_of.emplace(line_key(row), lines.size());
+    if (added) lines.emplace_back();
+    lines[it->second].push_back(&row);
   }
   std::vector<std::vector<std::string>> cells;
-  for (const auto& line : lines) cells.push_back(shown_in_full(*line.front()) ? full_row(*line.front()) : summary_row(line));
+  for (const auto& line : lines) cells.push_back(shown_in_full(*line.front()) ? failure_row(line) : summary_row(line));
+  // The error column is what the tolerance tested (error_ratio): at most 1 passes.
   return markdown_table({"device", "check", "pass", "outcome", "checks", "dtype", "layout", "variant", "shape",
-                         "max rel error", "message"},
+                         "error / tolerance", "message"},
                         {false, false, false, false, true, false, false, false, false, true, false}, cells);
 }
 
 std::unique_ptr<CheckPrinter> make_check_printer(Format format, std::ostream& out, bool strict) {
   if (format == Format::md) return std::make_unique<MarkdownCheckPrinter>(out, strict);
-  return std::make_unique<MachineCheckPrinter>(format, out);
+  return std::make_unique<MachinePrinter<CheckResult>>(format, out);
 }
 
 std::vector<CheckResult> parse_checks(Format format, std::string_view text) {

@@ -5,6 +5,12 @@
 // tested dtype (reference_input). An element matches when |out - ref| <= atol + rtol * |ref|;
 // NaN matches only NaN, an infinity only the same infinity. Integer and bool outputs must be
 // equal exactly.
+//
+// The figure shown for a row is the one that test was made with: the error of the element
+// closest to (or furthest past) its tolerance, as an absolute error against what was allowed
+// there when atol decided, or as a relative one when rtol * |ref| did. The largest relative error
+// alone says nothing: next to a reference of 1e-6 an error of 1e-4 is "relative 100" and well
+// inside atol.
 #pragma once
 
 #include <ATen/ATen.h>
@@ -44,15 +50,25 @@ struct Comparison {
   double mismatch_fraction = 0;
   double max_abs_error = 0;             // over elements where both are finite
   double max_rel_error = 0;             // |out - ref| / |ref| over finite elements with ref != 0
+  // The figure the tolerance tested: over finite elements, the largest |out - ref| / (atol + rtol
+  // |ref|), at most 1 when they all match; and that element's error, allowance and |ref|. Exact
+  // comparisons: 0 when equal, unset otherwise (no allowance to divide by).
+  std::optional<double> error_ratio;
+  double worst_error = 0, worst_allowed = 0, worst_reference = 0;
   std::optional<std::vector<int64_t>> first_bad_index;  // in row-major order
   int64_t nan_output = 0, inf_output = 0, zero_output = 0;
   int64_t nan_reference = 0, inf_reference = 0, zero_reference = 0;
   Tolerance tolerance;
   bool passed = false;
 
-  // One sentence a user understands: "3.1% of elements (1234 of 40000) off by up to 0.42
-  // (relative 0.031), first at [3, 17]; 12 NaN where the reference has none" — or "matches".
+  // One sentence a user understands: "3.1% of elements (1234 of 40000) off by up to 0.42, first
+  // at [3, 17]; worst element: abs error 0.42 (tolerance 0.0002), 2.1e+03x its tolerance (fp32
+  // reduction over K=64: rtol 0.0001, atol 0.0001); 12 NaN where the reference has 0" — or
+  // "matches (<tolerance>); worst element: rel error 3e-05 (tolerance 0.0001)".
   std::string summary() const;
+  // "abs error 3.1e-05 (tolerance 0.0001)" or "rel error ... (tolerance ...)": the worst element
+  // in the terms that decided its tolerance; empty for exact comparisons.
+  std::string worst_element() const;
 };
 
 // `output` is the device's result (any device, dtype and layout); `reference` the float64 (or

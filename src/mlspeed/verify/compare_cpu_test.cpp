@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <limits>
+#include <optional>
 
 namespace mlspeed::verify {
 namespace {
@@ -60,6 +61,32 @@ TEST(Compare, AnAllZeroOutputIsCalledOut) {
   EXPECT_TRUE(contains(c.summary(), "the output is all zeros")) << c.summary();
 }
 
+// A passing output whose largest relative error is 50 (an error of 5e-6 next to a reference of
+// 1e-7) is fine: atol decided there, and the row says so in those terms.
+TEST(Compare, TheFigureShownIsTheOneTheToleranceTested) {
+  const at::Tensor ref = at::tensor({1e-7, 1.0, -2.0}, at::kDouble);
+  const Comparison near_zero = compare(ref + at::tensor({5e-6, 0.0, 0.0}, at::kDouble), ref, kFp32);
+  EXPECT_TRUE(near_zero.passed);
+  EXPECT_NEAR(near_zero.max_rel_error, 50, 1e-6);
+  ASSERT_TRUE(near_zero.error_ratio.has_value());
+  EXPECT_NEAR(*near_zero.error_ratio, 0.5, 1e-6);
+  EXPECT_TRUE(contains(near_zero.summary(), "worst element: abs error 5e-06 (tolerance 1e-05)")) << near_zero.summary();
+  EXPECT_FALSE(contains(near_zero.summary(), "50")) << near_zero.summary();
+
+  // Far from zero rtol decides: relative error 1e-6 against 1.3e-6 + 1e-5 / 1000.
+  const at::Tensor big = at::tensor({1000.0, 1.0}, at::kDouble);
+  const Comparison relative = compare(big + at::tensor({1e-3, 0.0}, at::kDouble), big, kFp32);
+  EXPECT_TRUE(relative.passed);
+  EXPECT_TRUE(contains(relative.summary(), "worst element: rel error 1e-06 (tolerance 1.31e-06)"))
+      << relative.summary();
+
+  const Comparison off = compare(ref + at::tensor({0.0, 1e-3, 0.0}, at::kDouble), ref, kFp32);
+  EXPECT_FALSE(off.passed);
+  EXPECT_NEAR(*off.error_ratio, 1e-3 / (1e-5 + 1.3e-6), 1e-3);
+  EXPECT_TRUE(contains(off.summary(), "off by up to 0.001, first at [1]; worst element: abs error 0.001 (tolerance "
+                                      "1.13e-05), 88.5 times its tolerance")) << off.summary();
+}
+
 TEST(Compare, IntegersMustBeExact) {
   const at::Tensor x = at::randint(-5, 5, {64}, at::kInt);
   const at::Tensor ref = x.to(at::kLong).cumsum(0);
@@ -67,9 +94,12 @@ TEST(Compare, IntegersMustBeExact) {
   EXPECT_TRUE(exact.exact);
   EXPECT_TRUE(compare(x.cumsum(0, at::kInt), ref, exact).passed);
   // The bug class "integer cumsum returns its input".
+  EXPECT_EQ(compare(x.cumsum(0, at::kInt), ref, exact).error_ratio, std::optional<double>(0));
   const Comparison c = compare(x, ref, exact);
   EXPECT_FALSE(c.passed);
   EXPECT_GT(c.mismatched, 0);
+  EXPECT_FALSE(c.error_ratio.has_value()) << "nothing is allowed to divide by";
+  EXPECT_TRUE(contains(c.summary(), "(int32: exact)")) << c.summary();
 }
 
 TEST(Compare, ShapeMismatchFailsWithoutThrowing) {

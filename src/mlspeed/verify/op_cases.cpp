@@ -12,7 +12,7 @@
 namespace mlspeed::verify {
 namespace {
 
-const std::vector<std::string> kProduct{"float32", "tf32", "float16", "bfloat16", "float64"};
+const std::vector<std::string> kProduct{"fp32", "tf32", "fp16", "bf16", "fp64"};
 
 std::string dims(const Sizes& s) {
   std::string out;
@@ -147,7 +147,7 @@ std::vector<OpCase> matrix_products() {
   precision.op = "matmul";
   precision.variant = "fp32-precision";
   precision.shape = "64x256 @ 256x64";
-  precision.dtypes = {"float32"};
+  precision.dtypes = {"fp32"};
   precision.layouts = {"contiguous"};
   precision.family = OpFamily::reduction;
   precision.reduction_size = 256;
@@ -216,7 +216,7 @@ std::vector<OpCase> softmaxes() {
       c.shape = "8x64, dim " + std::to_string(dim);
       // Large: inputs up to +-30000, whose exponentials overflow fp16 (and fp32) unless the row
       // maximum is subtracted first (BUGS P1).
-      c.dtypes = large ? std::vector<std::string>{"float32", "float16", "bfloat16"} : kFloat;
+      c.dtypes = large ? std::vector<std::string>{"fp32", "fp16", "bf16"} : kFloat;
       c.layouts = large ? std::vector<std::string>{"contiguous"} : kPlain;
       c.family = OpFamily::reduction;
       c.reduction_size = dim == 1 ? 64 : 8;
@@ -287,7 +287,7 @@ std::vector<OpCase> attention() {
     c.variant = variant;
     c.shape = "2x4x16x32";
     const bool large = variant == "large";
-    c.dtypes = large ? std::vector<std::string>{"float32", "float16", "bfloat16"} : kProduct;
+    c.dtypes = large ? std::vector<std::string>{"fp32", "fp16", "bf16"} : kProduct;
     c.layouts = large ? std::vector<std::string>{"contiguous"} : kNoBroadcast;
     c.family = OpFamily::reduction;
     c.reduction_size = 32;
@@ -377,11 +377,12 @@ std::vector<OpCase> elementwise() {
 
 std::vector<OpCase> data_movement_cases();  // op_cases_data.cpp
 std::vector<OpCase> boundary_cases();       // op_cases_data.cpp
+std::vector<OpCase> medium_cases();         // op_cases_medium.cpp
 
 std::vector<OpCase> op_cases() {
   std::vector<OpCase> all;
   for (auto part : {matrix_products(), convolutions(), softmaxes(), normalisations(), attention(), elementwise(),
-                    data_movement_cases(), boundary_cases()})
+                    data_movement_cases(), boundary_cases(), medium_cases()})
     for (OpCase& c : part) all.push_back(std::move(c));
   return all;
 }

@@ -1,6 +1,7 @@
 // The op suite's data-movement and reduction cases (indexing, scatter, cat, cumsum, reductions on
 // every integer type and bool, argmax with ties, topk), and the boundary size class: sizes that
-// cross 2^15 / 2^16 index boundaries cheaply.
+// cross 2^15 / 2^16 index boundaries cheaply. Integer and bool references go through float64
+// (through_float64), so a CPU never checks its integer kernels against themselves.
 #include <ATen/ATen.h>
 
 #include "mlspeed/verify/op_engine.h"
@@ -9,7 +10,9 @@
 namespace mlspeed::verify {
 namespace {
 
-const std::vector<std::string> kFloatInt64{"float32", "float16", "bfloat16", "float64", "int64"};
+const std::vector<std::string> kFloatInt64{"fp32", "fp16", "bf16", "fp64", "int64"};
+// Pure data movement: any dtype goes, bool included (an index kernel may mishandle 1-byte values).
+const std::vector<std::string> kMoved{"fp32", "fp16", "bf16", "fp64", "int64", "bool"};
 
 // index_select / embedding of a (rows, width) weight with `count` indices; the index covers the
 // last rows, so a kernel that loses rows past an index boundary is seen.
@@ -19,8 +22,7 @@ OpCase gather_case(const std::string& op, int64_t rows, int64_t width, int64_t c
   c.variant = size_class == "small" ? "" : std::to_string(rows * width) + " elements";
   c.size_class = size_class;
   c.shape = std::to_string(rows) + "x" + std::to_string(width) + ", " + std::to_string(count) + " indices";
-  c.dtypes = size_class == "small" ? kFloatInt64 : std::vector<std::string>{"float32", "bfloat16"};
-  if (op == "embedding" && c.dtypes.back() == "int64") c.dtypes.pop_back();  // a float weight
+  c.dtypes = size_class != "small" ? std::vector<std::string>{"fp32", "bf16"} : op == "embedding" ? kFloat : kMoved;
   c.layouts = size_class == "small" ? kNoBroadcast : std::vector<std::string>{"contiguous"};
   c.backward_reduction_size = op == "embedding" || size_class == "small" ? count : 1;
   c.family = OpFamily::elementwise;
@@ -33,19 +35,21 @@ OpCase gather_case(const std::string& op, int64_t rows, int64_t width, int64_t c
   c.compute = [=](const Tensors& in) {
     return op == "embedding" ? at::embedding(in[0], in[1]) : at::index_select(in[0], 0, in[1]);
   };
+  c.exact_reference = through_float64(c.compute, {0});
   if (op == "index_select" && size_class == "small")
     c.compute_out = [](const Tensors& in, at::Tensor& out) { at::index_select_out(out, in[0], 0, in[1]); };
   return with_view_layouts(c);
 }
 
 // index_copy / index_add / scatter on self (the in-place forms on a view of a larger buffer).
-// Scatter on self in the transposed layout is BUGS L3 (scatter_ after permute).
+// Scatter on self in the transposed layout is BUGS L3 (scatter_ after permute). Integer and bool
+// references widen self and the source (inputs 0 and 2), never the index.
 std::vector<OpCase> index_writes() {
   std::vector<OpCase> cases;
   OpCase copy;
   copy.op = "index_copy";
   copy.shape = "20x16, 8 rows";
-  copy.dtypes = kFloatInt64;
+  copy.dtypes = kMoved;
   copy.layouts = kNoBroadcast;
   copy.backward_reduction_size = 1;
   copy.inputs = [](at::Generator& gen, at::ScalarType dtype) {
@@ -55,11 +59,13 @@ std::vector<OpCase> index_writes() {
   copy.layout_inputs = {0, 2};
   copy.compute = [](const Tensors& in) { return in[0].index_copy(0, in[1], in[2]); };
   copy.compute_inplace = [](const Tensors& in) { in[0].index_copy_(0, in[1], in[2]); };
+  copy.exact_reference = through_float64(copy.compute, {0, 2});
   cases.push_back(with_view_layouts(copy));
 
   OpCase add = copy;
   add.op = "index_add";
   add.shape = "20x16, 30 rows with repeats";
+  add.dtypes = kFloatInt64;
   add.family = OpFamily::reduction;
   add.reduction_size = 30;
   add.backward_reduction_size = 30;
@@ -68,6 +74,7 @@ std::vector<OpCase> index_writes() {
   };
   add.compute = [](const Tensors& in) { return in[0].index_add(0, in[1], in[2]); };
   add.compute_inplace = [](const Tensors& in) { in[0].index_add_(0, in[1], in[2]); };
+  add.exact_reference = through_float64(add.compute, {0, 2});
   add.layouts = kNoBroadcast;
   cases.push_back(with_view_layouts(add));
 
@@ -81,6 +88,7 @@ std::vector<OpCase> index_writes() {
   };
   scatter.compute = [](const Tensors& in) { return in[0].scatter(2, in[1], in[2]); };
   scatter.compute_inplace = [](const Tensors& in) { in[0].scatter_(2, in[1], in[2]); };
+  scatter.exact_reference = through_float64(scatter.compute, {0, 2});
   scatter.layouts = kNoBroadcast;
   cases.push_back(with_view_layouts(scatter));
   return cases;
@@ -92,20 +100,23 @@ OpCase cat_case(int64_t dim, Sizes a, Sizes b, const std::string& size_class) {
   c.variant = "dim " + std::to_string(dim);
   c.size_class = size_class;
   c.shape = std::to_string(a[0]) + "x" + std::to_string(a[1]) + " ++ " + std::to_string(b[0]) + "x" + std::to_string(b[1]);
-  c.dtypes = size_class == "small" ? kAll : std::vector<std::string>{"float32", "int64"};
+  c.dtypes = size_class == "small" ? kAll : std::vector<std::string>{"fp32", "int64"};
   c.layouts = size_class == "small" ? kPlain : std::vector<std::string>{"contiguous"};
   c.backward_reduction_size = 1;
   c.inputs = [=](at::Generator& gen, at::ScalarType dtype) { return Tensors{values(gen, a, dtype), values(gen, b, dtype)}; };
   c.layout_inputs = {0, 1};
   c.compute = [=](const Tensors& in) { return at::cat({in[0], in[1]}, dim); };
-  c.exact_reference = [=](const Tensors& in) { return at::cat({in[0].to(at::kDouble), in[1].to(at::kDouble)}, dim); };
+  c.exact_reference = through_float64(c.compute, {0, 1});
   if (size_class == "small") c.compute_out = [=](const Tensors& in, at::Tensor& out) { at::cat_out(out, {in[0], in[1]}, dim); };
   return with_view_layouts(c);
 }
 
-// A reduction along the last dim of a (rows, cols) input; sum/cumsum of integers promote to
-// int64, as the reference (the same op on the CPU) does.
-OpCase reduction_case(const std::string& op, Sizes sizes, const std::string& size_class, std::vector<std::string> dtypes) {
+}  // namespace
+
+// Sum/cumsum of integers promote to int64, as the reference (the same op in float64, cast to the
+// device's output dtype) is then.
+OpCase reduction_case(const std::string& op, Sizes sizes, const std::string& size_class,
+                      std::vector<std::string> dtypes) {
   OpCase c;
   c.op = op;
   c.size_class = size_class;
@@ -138,13 +149,11 @@ OpCase reduction_case(const std::string& op, Sizes sizes, const std::string& siz
     return x.argmax(-1);  // the first index of the maximum (ties on purpose)
   };
   // Integers and bools reduced in float64, never by the integer kernel under test.
-  c.exact_reference = [compute = c.compute](const Tensors& in) { return compute({in[0].to(at::kDouble)}); };
+  c.exact_reference = through_float64(c.compute, {0});
   if (op == "cumsum" && size_class == "small")
     c.compute_out = [](const Tensors& in, at::Tensor& out) { at::cumsum_out(out, in[0], -1); };
   return with_view_layouts(c);
 }
-
-}  // namespace
 
 std::vector<OpCase> data_movement_cases() {
   std::vector<OpCase> cases;
@@ -168,7 +177,7 @@ std::vector<OpCase> data_movement_cases() {
   topk.op = "topk";
   topk.variant = "k 5";
   topk.shape = "8x64";
-  topk.dtypes = {"float32", "float16", "bfloat16", "float64", "int8", "uint8", "int16", "int32", "int64"};
+  topk.dtypes = {"fp32", "fp16", "bf16", "fp64", "int8", "uint8", "int16", "int32", "int64"};
   topk.layouts = kPlain;
   topk.inputs = [](at::Generator& gen, at::ScalarType dtype) { return Tensors{values(gen, {8, 64}, dtype, 1.0, 100)}; };
   // The values, then the input gathered at the indices: both must be the top 5, whatever the
@@ -177,6 +186,7 @@ std::vector<OpCase> data_movement_cases() {
     const auto [top, index] = in[0].topk(5, -1);
     return at::cat({top, in[0].gather(-1, index)}, -1);
   };
+  topk.exact_reference = through_float64(topk.compute, {0});
   cases.push_back(topk);
   return cases;
 }
@@ -188,14 +198,14 @@ std::vector<OpCase> boundary_cases() {
   cases.push_back(gather_case("embedding", 16385, 4, 16385, "boundary"));
   cases.push_back(cat_case(0, {32768, 2}, {32769, 2}, "boundary"));
   for (const char* op : {"sum", "cumsum", "argmax"})
-    cases.push_back(reduction_case(op, {65537}, "boundary", {"float32", "int32", "int64"}));
+    cases.push_back(reduction_case(op, {65537}, "boundary", {"fp32", "int32", "int64"}));
 
   OpCase softmax;
   softmax.op = "softmax";
   softmax.variant = "row of 2^16+1";
   softmax.size_class = "boundary";
   softmax.shape = "2x65537";
-  softmax.dtypes = {"float32", "bfloat16"};
+  softmax.dtypes = {"fp32", "bf16"};
   softmax.layouts = {"contiguous"};
   softmax.family = OpFamily::reduction;
   softmax.reduction_size = 65537;
@@ -212,7 +222,7 @@ std::vector<OpCase> boundary_cases() {
   bmm.variant = "batch 2^16+1";
   bmm.size_class = "boundary";
   bmm.shape = "65537x2x3 @ 65537x3x2";
-  bmm.dtypes = {"float32", "bfloat16"};
+  bmm.dtypes = {"fp32", "bf16"};
   bmm.layouts = {"contiguous", "transposed"};
   bmm.family = OpFamily::reduction;
   bmm.reduction_size = 3;
@@ -229,7 +239,7 @@ std::vector<OpCase> boundary_cases() {
   linear3d.variant = "3d, batch 2^16+1";
   linear3d.size_class = "boundary";
   linear3d.shape = "65537x2x8 @ 4x8^T + 4";
-  linear3d.dtypes = {"float32", "bfloat16"};
+  linear3d.dtypes = {"fp32", "bf16"};
   linear3d.layouts = {"contiguous"};
   linear3d.family = OpFamily::reduction;
   linear3d.reduction_size = 9;
@@ -243,7 +253,7 @@ std::vector<OpCase> boundary_cases() {
   OpCase wide = linear3d;
   wide.variant = "Linear(1, 32769)";
   wide.shape = "1025x1 @ 32769x1^T + 32769";
-  wide.dtypes = {"float32"};
+  wide.dtypes = {"fp32"};
   wide.reduction_size = 2;
   wide.backward_reduction_size = 32769;
   wide.inputs = [](at::Generator& gen, at::ScalarType dtype) {
@@ -256,7 +266,7 @@ std::vector<OpCase> boundary_cases() {
   conv.variant = "minibatch 2^16";
   conv.size_class = "boundary";
   conv.shape = "65536x1x4 * 2x1x2";
-  conv.dtypes = {"float32", "bfloat16"};
+  conv.dtypes = {"fp32", "bf16"};
   conv.layouts = {"contiguous"};
   conv.family = OpFamily::reduction;
   conv.reduction_size = 2;
@@ -272,7 +282,7 @@ std::vector<OpCase> boundary_cases() {
   norm.variant = "2^16+1 rows";
   norm.size_class = "boundary";
   norm.shape = "65537x8";
-  norm.dtypes = {"float32", "bfloat16"};
+  norm.dtypes = {"fp32", "bf16"};
   norm.layouts = {"contiguous"};
   norm.family = OpFamily::reduction;
   norm.reduction_size = 8;
@@ -288,7 +298,7 @@ std::vector<OpCase> boundary_cases() {
   mm.variant = "2^15+1 rows";
   mm.size_class = "boundary";
   mm.shape = "32769x8 @ 8x4";
-  mm.dtypes = {"float32", "bfloat16"};
+  mm.dtypes = {"fp32", "bf16"};
   mm.layouts = {"contiguous", "transposed"};
   mm.family = OpFamily::reduction;
   mm.reduction_size = 8;

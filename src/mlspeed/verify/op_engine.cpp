@@ -24,6 +24,16 @@ uint64_t mix_seed(uint64_t seed, const std::string& what) {
   return seed * 0x9E3779B97F4A7C15ULL ^ std::hash<std::string>{}(what);
 }
 
+// The dtype as seeds spell it: the long names the op level used before it took the model level's
+// fp32, bf16, ..., so that a --seed still draws the inputs of the runs stored before.
+std::string seed_name(const std::string& dtype) {
+  static const std::vector<std::pair<std::string, std::string>> kLong{
+      {"fp32", "float32"}, {"fp16", "float16"}, {"bf16", "bfloat16"}, {"fp64", "float64"}};
+  for (const auto& [name, long_name] : kLong)
+    if (name == dtype) return long_name;
+  return dtype;
+}
+
 BugClass bug_class_for(const std::string& layout, const std::string& size_class, const std::string& pass,
                        bool precision) {
   if (!layout.empty() && layout != "contiguous") return BugClass::layout;
@@ -247,9 +257,9 @@ std::string outside_support(const at::Tensor& s, double low, double high) {
 
 at::ScalarType scalar_type(const std::string& dtype) {
   static const std::vector<std::pair<std::string, at::ScalarType>> kTypes{
-      {"float32", at::kFloat}, {"tf32", at::kFloat},  {"float16", at::kHalf}, {"bfloat16", at::kBFloat16},
-      {"float64", at::kDouble}, {"int8", at::kChar},  {"uint8", at::kByte},   {"int16", at::kShort},
-      {"int32", at::kInt},     {"int64", at::kLong},  {"bool", at::kBool}};
+      {"fp32", at::kFloat},   {"tf32", at::kFloat}, {"fp16", at::kHalf},   {"bf16", at::kBFloat16},
+      {"fp64", at::kDouble},  {"int8", at::kChar},  {"uint8", at::kByte},  {"int16", at::kShort},
+      {"int32", at::kInt},    {"int64", at::kLong}, {"bool", at::kBool}};
   for (const auto& [name, type] : kTypes)
     if (name == dtype) return type;
   throw std::invalid_argument("unknown dtype " + dtype);
@@ -384,7 +394,8 @@ void run_case(const Target& target, const OpCase& c, const std::vector<std::stri
               const std::vector<std::string>& layouts, uint64_t seed, const std::function<void(CheckResult)>& emit) {
   for (const std::string& dtype : dtypes)
     for (const std::string& layout : layouts) {
-      const uint64_t row_seed = mix_seed(seed, c.op + "/" + c.variant + "/" + c.size_class + "/" + dtype);
+      const uint64_t row_seed =
+          mix_seed(seed, c.op + "/" + c.variant + "/" + c.size_class + "/" + seed_name(dtype));
       run_row(base_row(target, c.op, c.variant, layout, dtype, c.shape, c.size_class, "forward", c.precision),
               [&](CheckResult& row) { forward_row(target, c, dtype, layout, row_seed, row); }, emit);
       const bool view_layout = layout == "out-strided" || layout == "inplace-view";
@@ -403,7 +414,8 @@ void run_random_case(const Target& target, const RandomCase& c, const std::vecto
               std::vector<std::string> fallbacks;
               {
                 DeviceScope scope(target);
-                verdict = c.check(target.device, scalar_type(dtype), mix_seed(seed, c.op + c.variant + dtype));
+                const uint64_t draw_seed = mix_seed(seed, c.op + c.variant + seed_name(dtype));
+                verdict = c.check(target.device, scalar_type(dtype), draw_seed);
                 fallbacks = scope.fallbacks();
               }
               if (fell_back(row, fallbacks)) return;

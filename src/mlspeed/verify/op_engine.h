@@ -27,6 +27,7 @@ struct OpCase {
   std::string op;
   std::string variant;
   std::string size_class = "small";
+  bool quick = false;                  // a medium case that --quick runs too (small ones all do)
   std::string shape;                   // for the row: "64x64 @ 64x64"
   std::vector<std::string> dtypes;     // dtype_names() it supports
   std::vector<std::string> layouts;    // layout_names() it supports
@@ -40,9 +41,9 @@ struct OpCase {
   std::vector<size_t> layout_inputs{0};  // which inputs take the layout
   std::function<at::Tensor(const Tensors&)> compute;
   // Integer and bool dtypes: the same result computed another way than `compute` (through float64,
-  // exact for the suite's small integers). On the CPU `compute` would otherwise run the very
-  // kernel under test as its own reference, and a CPU whose int64 cumsum returns its input would
-  // pass. Unset: the reference is `compute` on the CPU (ops whose kernels differ from the device's).
+  // exact for the suite's small integers; see through_float64). On the CPU `compute` would
+  // otherwise run the very kernel under test as its own reference, and a CPU whose int64 cumsum
+  // returns its input would pass. Every case with an integer or bool dtype sets it.
   std::function<at::Tensor(const Tensors&)> exact_reference;
   // The out= form (layout out-strided): writes the result into `out`.
   std::function<void(const Tensors&, at::Tensor& out)> compute_out;
@@ -83,7 +84,7 @@ struct HugeCase {
   Tolerance tolerance;
 };
 
-std::vector<OpCase> op_cases();          // small and boundary, in catalogue order
+std::vector<OpCase> op_cases();          // small, boundary and medium, in catalogue order
 std::vector<RandomCase> random_cases();
 std::vector<HugeCase> huge_cases();
 
@@ -133,7 +134,7 @@ void run_random_case(const Target& target, const RandomCase& c, const std::vecto
 void run_huge_case(const Target& target, const HugeCase& c, uint64_t seed,
                    const std::function<void(CheckResult)>& emit);
 
-// The ScalarType of a dtype name ("tf32" is float32).
+// The ScalarType of a dtype name of dtype_names() ("tf32" is float32).
 at::ScalarType scalar_type(const std::string& dtype);
 
 }  // namespace mlspeed::verify

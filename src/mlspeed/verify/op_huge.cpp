@@ -59,7 +59,7 @@ HugeCase index_select_case() {
   HugeCase c;
   c.op = "index_select";
   c.variant = "weight past 2^31 elements";
-  c.dtype = "float16";
+  c.dtype = "fp16";
   const int64_t rows = (int64_t{1} << 21) + (int64_t{1} << 11);
   c.shape = std::to_string(rows) + "x1024, 4096 indices";
   c.device_bytes = rows * 1024 * 2 + kGiB / 2;
@@ -86,7 +86,7 @@ HugeCase bmm_case() {
   HugeCase c;
   c.op = "bmm";
   c.variant = "output past 2^32 elements, transposed input";
-  c.dtype = "float16";
+  c.dtype = "fp16";
   const int64_t batch = int64_t{1} << 17, m = 192, k = 8;
   c.shape = "131072x192x8 @ 131072x8x192";
   c.device_bytes = batch * m * m * 2 + 2 * batch * m * k * 2 + kGiB;
@@ -119,7 +119,7 @@ HugeCase softmax_case() {
   HugeCase c;
   c.op = "softmax";
   c.variant = "past 2^31 elements";
-  c.dtype = "float16";
+  c.dtype = "fp16";
   const int64_t rows = 131073, cols = 16384;
   c.shape = "131073x16384";
   c.device_bytes = 2 * rows * cols * 2 + kGiB;

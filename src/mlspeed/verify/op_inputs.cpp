@@ -28,4 +28,13 @@ OpCase with_view_layouts(OpCase c) {
   return c;
 }
 
+std::function<at::Tensor(const Tensors&)> through_float64(std::function<at::Tensor(const Tensors&)> compute,
+                                                          std::vector<size_t> widened) {
+  return [compute = std::move(compute), widened = std::move(widened)](const Tensors& in) {
+    Tensors wide = in;
+    for (size_t i : widened) wide[i] = in[i].to(at::kDouble);
+    return compute(wide);
+  };
+}
+
 }  // namespace mlspeed::verify

@@ -12,18 +12,21 @@ namespace {
 // What each op's rows cover, for `mlspeed verify --list-ops`.
 const std::vector<OpInfo>& summaries() {
   static const std::vector<OpInfo> kSummaries{
-      {"mm", "matrix product: square (BUGS O1), nn/nt/tn/tt, 2^15+1 rows"},
+      {"mm", "matrix product: square (BUGS O1), nn/nt/tn/tt, 1024x1024x1024, 2^15+1 rows"},
       {"matmul", "batched matrix product with a broadcast operand; fp32 really computed in fp32 (P3)"},
       {"bmm", "batched matrix product nn/nt, batch 2^16+1, output past 2^32 elements (S3)"},
       {"addmm", "bias plus matrix product, square (O1: transposed result) and rectangular"},
-      {"linear", "x W^T + b, weight sliced w[::2] (L1), 3-d with batch over 65536 (S5), Linear(1, 32769) (S4)"},
+      {"linear", "x W^T + b, weight sliced w[::2] (L1), 8 rows through K 4096, 3-d with batch over 65536 (S5), "
+                 "Linear(1, 32769) (S4)"},
       {"conv1d", "strides 1 and 2 (O2), weight gradient over a minibatch of 2^16 (S6)"},
       {"conv2d", "strides 1, 2 and (1,2) (O2)"},
       {"conv_transpose1d", "strides 1, 2 and 8 (O2)"},
       {"conv_transpose2d", "strides 1, 2 and (1,2)"},
-      {"softmax", "rows, columns, fp16 inputs up to 30000 (P1), rows of 2^16+1, past 2^31 elements (S7)"},
-      {"log_softmax", "rows, columns, fp16 inputs up to 30000 (P1)"},
-      {"layer_norm", "affine; eps 1e-7 on low-variance input (O5); storage offset (L2); 2^16+1 rows"},
+      {"softmax", "rows, columns, fp16 inputs up to 30000 (P1), rows of 1025 to 12416 (S7), rows of 2^16+1, past 2^31 "
+                  "elements"},
+      {"log_softmax", "rows, columns, fp16 inputs up to 30000 (P1), rows of 1025 to 12416"},
+      {"layer_norm", "affine; eps 1e-7 on low-variance input (O5); storage offset (L2); rows of 1025 and 4096; "
+                     "2^16+1 rows"},
       {"group_norm", "4 groups over 8 channels"},
       {"sdpa", "scaled dot-product attention, plain, causal, scores past fp16's range (P1)"},
       {"gelu", "erf form, out= into a strided view"},
@@ -35,12 +38,12 @@ const std::vector<OpInfo>& summaries() {
       {"index_add", "rows with repeats, in place on a view (O6)"},
       {"scatter", "distinct positions, after a permute (L3), in place on a view"},
       {"cat", "dims 0 and 1, every dtype; 2^17+2 elements; output past 2^31 elements (S1)"},
-      {"cumsum", "every float, integer type and bool (O3), 2^16+1 elements"},
-      {"sum", "last dim and whole tensor, every dtype, 2^16+1 elements"},
+      {"cumsum", "every float, integer type and bool (O3), rows of 16384, 2^16+1 elements"},
+      {"sum", "last dim and whole tensor, every dtype, rows of 16384, 2^16+1 elements"},
       {"prod", "last dim, every dtype"},
       {"max", "last dim, every dtype"},
       {"min", "last dim, every dtype"},
-      {"argmax", "ties: the first index (O4: INT64_MIN), every dtype, 2^16+1 elements"},
+      {"argmax", "ties: the first index (O4: INT64_MIN), every dtype, rows of 16384, 2^16+1 elements"},
       {"topk", "k 5: values and the input at the indices"},
       {"rand", "statistics: support, mean, variance"},
       {"randn", "statistics: mean, variance"},
@@ -62,6 +65,13 @@ void check_choices(const std::vector<std::string>& asked, const std::vector<std:
       throw UsageError("unknown " + what + " '" + value + "'; choose from: " + join(choices, ", "));
 }
 
+// The names of `asked` (aliases accepted; validate() has refused anything else).
+std::vector<std::string> canonical_dtypes(const std::vector<std::string>& asked) {
+  std::vector<std::string> out;
+  for (const std::string& dtype : asked) out.push_back(canonical_dtype(dtype).value_or(dtype));
+  return out;
+}
+
 // The values of `offered` that the selection keeps: those asked for (all when none were), and in
 // the quick subset only those of `quick`.
 std::vector<std::string> selected(const std::vector<std::string>& offered, const std::vector<std::string>& asked,
@@ -73,7 +83,19 @@ std::vector<std::string> selected(const std::vector<std::string>& offered, const
 }
 
 const std::vector<std::string> kQuickLayouts{"contiguous", "transposed"};
-const std::vector<std::string> kQuickDtypes{"float32", "bfloat16", "int64"};
+const std::vector<std::string> kQuickDtypes{"fp32", "bf16", "int64"};
+
+// The size classes a selection runs: --quick runs small and the medium cases marked for it.
+std::vector<std::string> classes_of(const OpSuiteOptions& options) {
+  if (options.quick) return {"small", "medium"};
+  return selected(size_class_names(), options.size_classes.empty() ? default_size_classes() : options.size_classes,
+                  false, {});
+}
+
+bool case_wanted(const OpCase& c, const std::vector<std::string>& classes, bool quick) {
+  if (!contains(classes, c.size_class)) return false;
+  return !quick || c.size_class == "small" || c.quick;
+}
 
 }  // namespace
 
@@ -84,14 +106,32 @@ const std::vector<std::string>& layout_names() {
 }
 
 const std::vector<std::string>& size_class_names() {
-  static const std::vector<std::string> kNames{"small", "boundary", "huge"};
+  static const std::vector<std::string> kNames{"small", "boundary", "medium", "huge"};
+  return kNames;
+}
+
+const std::vector<std::string>& default_size_classes() {
+  static const std::vector<std::string> kNames{"small", "boundary", "medium"};
   return kNames;
 }
 
 const std::vector<std::string>& dtype_names() {
-  static const std::vector<std::string> kNames{"float32", "tf32", "float16", "bfloat16", "float64", "int8",
-                                               "uint8",   "int16", "int32",  "int64",    "bool"};
+  static const std::vector<std::string> kNames{"fp32", "tf32",  "fp16",  "bf16",  "fp64", "int8",
+                                               "uint8", "int16", "int32", "int64", "bool"};
   return kNames;
+}
+
+const std::vector<std::pair<std::string, std::string>>& dtype_aliases() {
+  static const std::vector<std::pair<std::string, std::string>> kAliases{
+      {"float32", "fp32"}, {"float64", "fp64"}, {"float16", "fp16"}, {"half", "fp16"}, {"bfloat16", "bf16"}};
+  return kAliases;
+}
+
+std::optional<std::string> canonical_dtype(std::string_view dtype) {
+  if (contains(dtype_names(), std::string(dtype))) return std::string(dtype);
+  for (const auto& [alias, name] : dtype_aliases())
+    if (alias == dtype) return name;
+  return std::nullopt;
 }
 
 std::vector<OpInfo> op_catalogue() { return summaries(); }
@@ -101,45 +141,48 @@ void validate(const OpSuiteOptions& options) {
   for (const OpInfo& info : summaries()) ops.push_back(info.name);
   check_choices(options.ops, ops, "op");
   check_choices(options.layouts, layout_names(), "layout");
-  check_choices(options.dtypes, dtype_names(), "dtype");
+  for (const std::string& dtype : options.dtypes)
+    if (!canonical_dtype(dtype)) {
+      std::vector<std::string> aliases;
+      for (const auto& [alias, name] : dtype_aliases()) aliases.push_back(alias);
+      throw UsageError("unknown dtype '" + dtype + "'; choose from: " + join(dtype_names(), ", ") +
+                       " (or the long names " + join(aliases, ", ") + ")");
+    }
   check_choices(options.size_classes, size_class_names(), "size class");
 }
 
 std::vector<CheckResult> run_op_suite(const Target& target, const OpSuiteOptions& options,
                                       const std::function<void(const CheckResult&)>& on_row) {
   validate(options);
+  const std::vector<std::string> dtypes_asked = canonical_dtypes(options.dtypes);
   std::vector<CheckResult> rows;
   const auto emit = [&](CheckResult row) {
     if (on_row) on_row(row);
     rows.push_back(std::move(row));
   };
-  const std::vector<std::string> classes =
-      options.quick ? std::vector<std::string>{"small"}
-                    : selected(size_class_names(), options.size_classes.empty() ? std::vector<std::string>{"small", "boundary"}
-                                                                                 : options.size_classes,
-                               false, {});
+  const std::vector<std::string> classes = classes_of(options);
   const auto op_wanted = [&](const std::string& op) { return options.ops.empty() || contains(options.ops, op); };
 
-  // In catalogue order: each op's small, boundary and huge forms, then its statistics.
+  // In catalogue order: each op's small, boundary, medium and huge forms, then its statistics.
   const std::vector<OpCase> cases = op_cases();
   const std::vector<RandomCase> randoms = random_cases();
   const std::vector<HugeCase> huges = huge_cases();
   for (const OpInfo& info : summaries()) {
     if (!op_wanted(info.name)) continue;
     for (const OpCase& c : cases) {
-      if (c.op != info.name || !contains(classes, c.size_class)) continue;
-      const auto dtypes = selected(c.dtypes, options.dtypes, options.quick, kQuickDtypes);
+      if (c.op != info.name || !case_wanted(c, classes, options.quick)) continue;
+      const auto dtypes = selected(c.dtypes, dtypes_asked, options.quick, kQuickDtypes);
       const auto layouts = selected(c.layouts, options.layouts, options.quick, kQuickLayouts);
       if (!dtypes.empty() && !layouts.empty()) run_case(target, c, dtypes, layouts, options.seed, emit);
     }
     if (contains(classes, "huge") && (options.layouts.empty() || contains(options.layouts, "contiguous")))
       for (const HugeCase& c : huges)
-        if (c.op == info.name && (options.dtypes.empty() || contains(options.dtypes, c.dtype)))
+        if (c.op == info.name && (dtypes_asked.empty() || contains(dtypes_asked, c.dtype)))
           run_huge_case(target, c, options.seed, emit);
     if (contains(classes, "small") && (options.layouts.empty() || contains(options.layouts, "contiguous")))
       for (const RandomCase& c : randoms) {
         if (c.op != info.name) continue;
-        const auto dtypes = selected(c.dtypes, options.dtypes, options.quick, kQuickDtypes);
+        const auto dtypes = selected(c.dtypes, dtypes_asked, options.quick, kQuickDtypes);
         if (!dtypes.empty()) run_random_case(target, c, dtypes, options.seed, emit);
       }
   }

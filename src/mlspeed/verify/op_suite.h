@@ -5,7 +5,10 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "mlspeed/verify/check.h"
@@ -28,20 +31,31 @@ const std::vector<std::string>& layout_names();
 
 // Size classes. small: shapes that run in milliseconds. boundary: sizes that cross 32-bit index
 // boundaries cheaply (2^15, 2^16 elements and batch, powers of two +-1, Linear(1, 32769), ...).
+// medium: rows of 1K-16K elements and matrices of 1K-4K, where kernels switch to their long-row
+// and blocked paths (BUGS S7: softmax over rows of 12,416 returned NaN); small rows stop at 64.
 // huge: 2^31 elements or bytes and batch 65536 (several GiB; skipped, with the reason, where the
 // device lacks the memory).
 const std::vector<std::string>& size_class_names();
+// The classes run when none are asked for: small, boundary, medium (huge must be asked for).
+const std::vector<std::string>& default_size_classes();
 
-// "float32", "tf32" (float32 with TF32 tensor-core products allowed), "float16", "bfloat16",
-// "float64", "int8", "uint8", "int16", "int32", "int64", "bool".
+// The op level's dtypes, in the model level's spelling: "fp32", "tf32" (fp32 with TF32
+// tensor-core products allowed), "fp16", "bf16", "fp64", "int8", "uint8", "int16", "int32",
+// "int64", "bool". Rows carry these names.
 const std::vector<std::string>& dtype_names();
+// The long names accepted on input as aliases: float32, float64, float16, half, bfloat16.
+const std::vector<std::pair<std::string, std::string>>& dtype_aliases();  // {alias, name}
+// A dtype name or alias as its name ("bfloat16" -> "bf16"); nullopt for neither.
+std::optional<std::string> canonical_dtype(std::string_view dtype);
 
 struct OpSuiteOptions {
   std::vector<std::string> ops;          // empty: every op
   std::vector<std::string> layouts;      // empty: every layout
-  std::vector<std::string> dtypes;       // empty: every dtype the op supports
-  std::vector<std::string> size_classes; // empty: small and boundary (huge is asked for)
-  bool quick = false;                    // the quick subset: contiguous + transposed, small, float32/bfloat16/int64
+  std::vector<std::string> dtypes;       // empty: every dtype the op supports; names or aliases
+  std::vector<std::string> size_classes; // empty: small, boundary and medium (huge is asked for)
+  // The quick subset: contiguous + transposed, fp32/bf16/int64, small sizes and the slice of
+  // medium that catches long-row bugs (softmax, layer_norm, sums over rows past 1024).
+  bool quick = false;
   uint64_t seed = 0;
 };
 

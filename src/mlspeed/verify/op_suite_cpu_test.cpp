@@ -3,7 +3,9 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "mlspeed/core/errors.h"
@@ -36,12 +38,12 @@ Target cpu_target() {
 //    (24) must match the size of tensor b (72)" (2.11, CPU and CUDA).
 bool known_platform_error(const CheckResult& r) {
   if (r.outcome == Outcome::pass || r.outcome == Outcome::skipped) return false;
-  if (r.dtype == "bfloat16" && r.check.rfind("conv_transpose", 0) == 0) return true;
+  if (r.dtype == "bf16" && r.check.rfind("conv_transpose", 0) == 0) return true;
   if (r.layout == "out-strided" && r.check == "gelu") return true;
   if (r.layout == "out-strided" && r.check == "matmul" && r.variant == "batched-broadcast" &&
       r.outcome == Outcome::error)
     return true;
-  return r.dtype == "bfloat16" && r.pass == "backward" && (r.check == "layer_norm" || r.check == "group_norm") &&
+  return r.dtype == "bf16" && r.pass == "backward" && (r.check == "layer_norm" || r.check == "group_norm") &&
          r.message.find("gradient of float input 0") == std::string::npos;
 }
 
@@ -94,20 +96,21 @@ TEST(OpSuite, SelectsByOpLayoutDtypeAndSizeClass) {
   OpSuiteOptions options;
   options.ops = {"mm"};
   options.layouts = {"transposed"};
-  options.dtypes = {"float64"};
+  options.dtypes = {"fp64"};
+  options.size_classes = {"small"};
   const auto rows = run_op_suite(cpu_target(), options, nullptr);
   ASSERT_FALSE(rows.empty());
   for (const CheckResult& r : rows) {
     EXPECT_EQ(r.check, "mm");
     EXPECT_EQ(r.layout, "transposed");
-    EXPECT_EQ(r.dtype, "float64");
+    EXPECT_EQ(r.dtype, "fp64");
     EXPECT_EQ(r.size_class, "small");
     EXPECT_EQ(r.bug_class, BugClass::layout);
     EXPECT_EQ(r.outcome, Outcome::pass) << describe(r);
   }
   options.layouts = {"contiguous"};
   options.size_classes = {"boundary"};
-  options.dtypes = {"float32"};
+  options.dtypes = {"fp32"};
   const auto boundary = run_op_suite(cpu_target(), options, nullptr);
   ASSERT_FALSE(boundary.empty());
   for (const CheckResult& r : boundary) {
@@ -134,11 +137,61 @@ TEST(OpSuite, RejectsUnknownNamesListingTheChoices) {
   EXPECT_NE(message(layout).find("out-strided"), std::string::npos);
   OpSuiteOptions dtype;
   dtype.dtypes = {"fp8"};
-  EXPECT_NE(message(dtype).find("bfloat16"), std::string::npos);
+  EXPECT_NE(message(dtype).find("bf16"), std::string::npos);
+  EXPECT_NE(message(dtype).find("bfloat16"), std::string::npos) << "the long names are accepted too";
   OpSuiteOptions size;
   size.size_classes = {"giant"};
   EXPECT_NE(message(size).find("huge"), std::string::npos);
   EXPECT_THROW(run_op_suite(cpu_target(), op, nullptr), UsageError);
+}
+
+// One spelling: rows carry the short names whatever was asked for (the model level's fp32, bf16).
+TEST(OpSuite, LongDtypeNamesAreAliasesAndRowsCarryTheShortOnes) {
+  EXPECT_EQ(canonical_dtype("bfloat16"), std::optional<std::string>("bf16"));
+  EXPECT_EQ(canonical_dtype("half"), std::optional<std::string>("fp16"));
+  EXPECT_EQ(canonical_dtype("int64"), std::optional<std::string>("int64"));
+  EXPECT_EQ(canonical_dtype("fp8"), std::nullopt);
+  OpSuiteOptions options;
+  options.ops = {"gelu"};
+  options.layouts = {"contiguous"};
+  options.dtypes = {"float32", "bfloat16", "float64"};
+  std::set<std::string> dtypes;
+  for (const CheckResult& r : run_op_suite(cpu_target(), options, nullptr)) dtypes.insert(r.dtype);
+  EXPECT_EQ(dtypes, (std::set<std::string>{"fp32", "bf16", "fp64"}));
+  for (const OpCase& c : op_cases())
+    for (const std::string& dtype : c.dtypes) EXPECT_TRUE(canonical_dtype(dtype) == dtype) << c.op << " " << dtype;
+}
+
+// A medium slice in --quick, and the default classes: rows of 64 elements miss long-row kernels.
+TEST(OpSuite, QuickRunsTheMarkedMediumCasesAndTheDefaultRunsThemAll) {
+  std::set<std::string> quick_medium, all_medium;
+  for (const OpCase& c : op_cases())
+    if (c.size_class == "medium") (c.quick ? quick_medium : all_medium).insert(c.op + " " + c.variant);
+  EXPECT_TRUE(quick_medium.count("softmax rows of 12416")) << "BUGS S7's row length";
+  OpSuiteOptions quick;
+  quick.quick = true;
+  quick.ops = {"softmax", "mm"};
+  std::set<std::string> ran;
+  for (const CheckResult& r : run_op_suite(cpu_target(), quick, nullptr))
+    if (r.size_class == "medium") ran.insert(r.check + " " + r.variant);
+  EXPECT_TRUE(ran.count("softmax rows of 12416"));
+  EXPECT_FALSE(ran.count("mm 1024 square")) << "the products are not in the quick slice";
+  OpSuiteOptions defaults;
+  defaults.ops = {"mm"};
+  defaults.layouts = {"contiguous"};
+  defaults.dtypes = {"fp32"};
+  ran.clear();
+  for (const CheckResult& r : run_op_suite(cpu_target(), defaults, nullptr)) ran.insert(r.size_class);
+  EXPECT_EQ(ran, (std::set<std::string>{"small", "boundary", "medium"}));
+}
+
+// On a CPU the float64 reference would otherwise run the integer kernel under test itself.
+TEST(OpSuite, EveryIntegerOrBoolCaseHasAReferenceThroughAnotherKernel) {
+  for (const OpCase& c : op_cases()) {
+    const bool integers = std::any_of(c.dtypes.begin(), c.dtypes.end(),
+                                      [](const std::string& d) { return !at::isFloatingType(scalar_type(d)); });
+    if (integers) EXPECT_TRUE(static_cast<bool>(c.exact_reference)) << c.op << " " << c.variant << " " << c.size_class;
+  }
 }
 
 TEST(OpSuite, CatalogueNamesEveryOpOnceWithASummary) {
