@@ -268,7 +268,8 @@ TEST(Run, ADatabaseLockedMidRunLosesNoRow) {
   ASSERT_EQ(sqlite3_open(db.c_str(), &lock), SQLITE_OK);
   sqlite3_busy_timeout(lock, 10000);
   ASSERT_EQ(sqlite3_exec(lock, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
-  std::this_thread::sleep_for(std::chrono::seconds(8));
+  // 12 s: longer than the busy timeout after the next row, however slowly a loaded machine makes it.
+  std::this_thread::sleep_for(std::chrono::seconds(12));
   sqlite3_exec(lock, "COMMIT", nullptr, nullptr, nullptr);
   sqlite3_close(lock);
   const auto r = child.wait();

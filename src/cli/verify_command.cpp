@@ -56,9 +56,11 @@ void print_lists() {
   std::cout << "Ops (--ops):\n";
   for (const auto& op : verify::op_catalogue()) std::cout << "  " << op.name << ": " << op.summary << "\n";
   std::cout << "Layouts (--layouts): " << join(verify::layout_names(), ", ") << "\n";
-  std::cout << "Dtypes (--dtypes): " << join(verify::dtype_names(), ", ") << "\n";
+  std::cout << "Dtypes (--dtypes): " << join(verify::dtype_names(), ", ") << " (also read: ";
+  for (const auto& [alias, dtype] : verify::dtype_aliases())
+    std::cout << alias << " = " << dtype << (&alias == &verify::dtype_aliases().back().first ? ")\n" : ", ");
   std::cout << "Size classes (--size-classes): " << join(verify::size_class_names(), ", ")
-            << " (default: small,boundary; huge needs several GiB)\n";
+            << " (default: " << join(verify::default_size_classes(), ",") << "; huge needs several GiB)\n";
   std::cout << "Workloads (--workloads): " << join(workload_names(), ", ") << "\n";
   std::cout << "Faults (--inject-fault, the self-test: the verifier must catch each):\n";
   for (const auto& f : verify::faults())

@@ -25,7 +25,9 @@ OptionTable<VerifyOptions> make_table() {
        [](O& o, T t) { o.ops.ops = split_list(t, "--ops"); }},
       {"--layouts", "LIST", "layouts (see --list)", std::nullopt, "all",
        [](O& o, T t) { o.ops.layouts = split_list(t, "--layouts"); }},
-      {"--dtypes", "LIST", "op dtypes (see --list)", std::nullopt, "every dtype each op supports",
+      {"--dtypes", "LIST", "op dtypes: fp32, tf32, fp16, bf16, fp64 and the integer types (see --list; float32, "
+                           "float16, bfloat16, ... are read as the short names)",
+       std::nullopt, "every dtype each op supports",
        [](O& o, T t) { o.ops.dtypes = split_list(t, "--dtypes"); }},
       {"--size-classes", "LIST", "size classes (see --list)", std::nullopt, "the default classes --list names",
        [](O& o, T t) { o.ops.size_classes = split_list(t, "--size-classes"); }},

@@ -93,11 +93,6 @@ inline at::ScalarType autocast_dtype(c10::DeviceType device) {
 #endif
 }
 
-// TF32 for float32 matrix products and convolutions on NVIDIA GPUs.
-inline void set_tf32(bool enabled) {
-  at::globalContext().setAllowTF32CuBLAS(enabled);
-  at::globalContext().setAllowTF32CuDNN(enabled);
-}
 inline bool tf32_matmul_enabled() { return at::globalContext().allowTF32CuBLAS(); }
 
 // cuBLAS reduced-precision reductions (PyTorch's allow_fp16/bf16_reduced_precision_reduction):

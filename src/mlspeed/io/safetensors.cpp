@@ -79,6 +79,16 @@ File::File(const std::string& path) : path_(path) {
     map_ = nullptr;
     fail(path, std::string("cannot map: ") + std::strerror(errno));
   }
+  // A constructor that throws runs no destructor: every refusal below unmaps the file here
+  // (each refused file once kept its mapping, until the process ran out of them).
+  struct UnmapUnlessAccepted {
+    File* file;
+    ~UnmapUnlessAccepted() {
+      if (!file) return;
+      ::munmap(file->map_, file->map_size_);
+      file->map_ = nullptr;
+    }
+  } unmap{this};
   const auto* bytes = static_cast<const uint8_t*>(map_);
 
   uint64_t header_len = 0;
@@ -108,6 +118,10 @@ File::File(const std::string& path) : path_(path) {
   } catch (const nlohmann::json::parse_error& e) {
     fail(path, "the JSON header is malformed at byte " + std::to_string(8 + e.byte - (e.byte > 0 ? 1 : 0)) +
                    " (" + std::string(e.what()) + ")");
+  } catch (const nlohmann::json::exception& e) {
+    // Well-formed JSON the parser still refuses: a number too large for a double (1e400) is an
+    // out_of_range error, which carries no byte offset.
+    fail(path, "the JSON header at byte 8 cannot be read (" + std::string(e.what()) + ")");
   }
   if (!header.is_object()) fail(path, "the header at byte 8 is not a JSON object");
   if (!twice.empty()) fail(path, "the header names '" + printable(twice) + "' twice");
@@ -178,6 +192,7 @@ File::File(const std::string& path) : path_(path) {
     if (by_offset[i]->begin < by_offset[i - 1]->end)
       fail(path, "tensors '" + printable(by_offset[i - 1]->name) + "' and '" + printable(by_offset[i]->name) +
                      "' overlap");
+  unmap.file = nullptr;  // accepted: the destructor unmaps it
 }
 
 File::~File() {
@@ -199,7 +214,8 @@ at::Tensor File::tensor(const std::string& name) const {
   if (reinterpret_cast<uintptr_t>(begin) % item == 0) return at::from_blob(begin, info->shape, options);
   // The format does not promise alignment: copy a misaligned tensor into aligned memory.
   at::Tensor aligned = at::empty(info->shape, options);
-  std::memcpy(aligned.data_ptr(), begin, info->end - info->begin);
+  // An empty tensor's data pointer may be null, which memcpy must not be given even for 0 bytes.
+  if (info->end > info->begin) std::memcpy(aligned.data_ptr(), begin, info->end - info->begin);
   return aligned;
 }
 
@@ -212,8 +228,10 @@ void save(const std::string& path, const std::vector<std::pair<std::string, at::
   uint64_t offset = 0;
   for (const auto& [name, tensor] : tensors) {
     if (!names.insert(name).second) throw std::invalid_argument("safetensors::save: duplicate name '" + name + "'");
+    // Not `tensor` in the lambda: C++17 lets no lambda capture a structured binding (clang refuses).
+    const at::ScalarType type = tensor.scalar_type();
     const auto* dtype = std::find_if(std::begin(kDtypes), std::end(kDtypes),
-                                     [&](const DtypeName& d) { return d.type == tensor.scalar_type(); });
+                                     [type](const DtypeName& d) { return d.type == type; });
     if (dtype == std::end(kDtypes))
       throw std::invalid_argument("safetensors::save: '" + name + "' has a dtype the format has no name for");
     at::Tensor t = tensor.detach().to(at::kCPU).contiguous();
@@ -232,8 +250,9 @@ void save(const std::string& path, const std::vector<std::pair<std::string, at::
   uint8_t length[8];
   for (int i = 0; i < 8; ++i) length[i] = static_cast<uint8_t>(static_cast<uint64_t>(text.size()) >> (8 * i));
   bool ok = std::fwrite(length, 1, 8, out) == 8 && std::fwrite(text.data(), 1, text.size(), out) == text.size();
+  // An empty tensor is skipped: its data pointer may be null, which fwrite must not be given.
   for (const auto& t : contiguous)
-    ok = ok && std::fwrite(t.data_ptr(), 1, t.nbytes(), out) == t.nbytes();
+    ok = ok && (t.nbytes() == 0 || std::fwrite(t.data_ptr(), 1, t.nbytes(), out) == t.nbytes());
   ok = (std::fclose(out) == 0) && ok;
   if (!ok || std::rename(temp.c_str(), path.c_str()) != 0) {
     const std::string reason = std::strerror(errno);

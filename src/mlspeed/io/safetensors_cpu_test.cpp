@@ -12,6 +12,7 @@
 #include <string>
 
 #include "mlspeed/core/errors.h"
+#include "mlspeed/core/files.h"
 #include "mlspeed/io/weights.h"
 #include "testing/test_support.h"
 
@@ -99,6 +100,37 @@ TEST(Safetensors, ReadsAMisalignedDataBuffer) {
   EXPECT_TRUE(safetensors::File(path).tensor("a").equal(at::tensor({3.0f, 4.0f})));
 }
 
+TEST(Safetensors, ReadsAnEmptyTensorAtAMisalignedOffset) {
+  // Found by fuzz/safetensors_fuzz.cpp: the copy of a misaligned tensor passed the null data
+  // pointer of an empty tensor to memcpy (undefined behaviour; UBSan stops the sanitized build).
+  TempDir dir;
+  const std::string header = R"({"u":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},)"
+                             R"("e":{"dtype":"F32","shape":[0,4],"data_offsets":[1,1]}})";
+  std::string padded = header;
+  while (padded.size() % 8 != 0) padded += ' ';  // the data buffer 8-aligned: "e" is at an odd byte
+  safetensors::File file(file_with(dir, padded, std::string(1, '\x07')));
+  EXPECT_EQ(file.tensor("e").sizes(), (std::vector<int64_t>{0, 4}));
+  EXPECT_EQ(file.tensor("e").scalar_type(), at::kFloat);
+  EXPECT_EQ(file.tensor("u").item<uint8_t>(), 7);
+}
+
+TEST(Safetensors, ARefusedFileIsUnmapped) {
+  // Each refused file once stayed mapped (the constructor threw, so no destructor ran), until
+  // the process reached the kernel's limit on mappings (found by fuzz/safetensors_fuzz.cpp).
+  TempDir dir;
+  const std::string name = "refused-and-unmapped.safetensors";
+  EXPECT_NE(open_error(file_with(dir, "[1, 2]", "", name)), "");
+  const auto maps = read_whole_file("/proc/self/maps");
+  ASSERT_TRUE(maps);
+  EXPECT_EQ(maps->find(name), std::string::npos) << "the refused file is still mapped:\n" << *maps;
+  // An accepted file stays mapped while it is open, and no longer.
+  {
+    const safetensors::File file(file_with(dir, "{}", "", "accepted.safetensors"));
+    EXPECT_NE(read_whole_file("/proc/self/maps")->find("accepted.safetensors"), std::string::npos);
+  }
+  EXPECT_EQ(read_whole_file("/proc/self/maps")->find("accepted.safetensors"), std::string::npos);
+}
+
 TEST(Safetensors, RefusesTruncatedFiles) {
   TempDir dir;
   write_file(dir.file("short"), "abc");
@@ -178,6 +210,12 @@ TEST(Safetensors, RefusesMalformedHeaders) {
   for (int i = 0; i < 16; ++i) noise += static_cast<char>(0x80 + i * 7);
   write_file(dir.file("noise"), noise);
   expect_contains(open_error(dir.file("noise")), "the JSON header is malformed");
+  // A number too large for a double is well-formed JSON that the parser refuses with an
+  // out_of_range error rather than a parse_error; it once escaped as that (found by
+  // fuzz/safetensors_fuzz.cpp).
+  expect_contains(open_error(file_with(dir, R"({"a":{"dtype":"U8","shape":[1e400],"data_offsets":[0,1]}})", "1",
+                                       "huge")),
+                  "the JSON header at byte 8 cannot be read (");
 }
 
 // A two-layer module: weight and bias of a Linear, and a LayerNorm.

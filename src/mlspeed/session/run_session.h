@@ -84,8 +84,10 @@ template <class Row> class RunSession {
   // A completed row: stored (kept and retried if the database refuses it), printed, kept.
   void add(Row row) {
     failures_ += is_failure_(row) ? 1 : 0;
-    if (db_) store_.add(row);  // sets run_id on the stored copy
-    if (db_) row.run_id = run_id_;
+    if (db_) {
+      row.run_id = run_id_;
+      store_.add(row);  // a copy, kept and retried if the database refuses it
+    }
     LiveLine::on_stderr().clear();
     printer_->row(row);
     std::cout.flush();

@@ -130,7 +130,11 @@ int line_of(const std::string& text, size_t offset) {
   return line;
 }
 
-std::string json_quoted(const std::string& s) { return nlohmann::json(s).dump(); }
+// Invalid UTF-8 (a malformed line of vocab.bpe may hold any bytes) is shown as U+FFFD: dump()'s
+// default is to throw a json::type_error for it.
+std::string json_quoted(const std::string& s) {
+  return nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 
 // Pre-tokenisation works on code points with their class and place in the text.
 enum class Kind { letter, number, space, other };
@@ -229,6 +233,10 @@ Gpt2Bpe::Gpt2Bpe(const std::string& encoder_json_path, const std::string& vocab_
   } catch (const nlohmann::json::parse_error& e) {
     throw InputFileError(encoder_json_path + ": not valid JSON at byte offset " + std::to_string(e.byte) + " (line " +
                          std::to_string(line_of(json_text, e.byte)) + "): " + e.what());
+  } catch (const nlohmann::json::exception& e) {
+    // Well-formed JSON the parser still refuses: a number too large for a double (1e400) is an
+    // out_of_range error, which carries no byte offset.
+    throw InputFileError(encoder_json_path + ": cannot be read as JSON: " + e.what());
   }
   if (!json.is_object())
     throw InputFileError(encoder_json_path + ": expected a JSON object of tokens and their ids, found a " +
@@ -237,7 +245,10 @@ Gpt2Bpe::Gpt2Bpe(const std::string& encoder_json_path, const std::string& vocab_
   int64_t largest = -1;
   for (const auto& [token, value] : json.items()) {
     if (!value.is_number_integer() || value.get<int64_t>() < 0 || value.get<int64_t>() >= kMaxId)
-      throw InputFileError(encoder_json_path + ": token " + json_quoted(token) + " has the id " + value.dump() +
+      // An array or object is named, not dumped: dump() recurses once per level of nesting, and
+      // a file of a million '[' would overflow the stack.
+      throw InputFileError(encoder_json_path + ": token " + json_quoted(token) + " has the id " +
+                           (value.is_primitive() ? value.dump() : std::string("an ") + value.type_name()) +
                            "; expected a whole number from 0 to " + std::to_string(kMaxId - 1));
     const int64_t id = value.get<int64_t>();
     auto [it, fresh] = by_id.emplace(id, token);

@@ -160,6 +160,9 @@ TEST(Gpt2Bpe, MalformedEncoderJsonIsAnInputFileErrorWithItsPlace) {
   expect_input_error("{\n\"a\": 1,\n\"b\" 2}", v.vocab_bpe,
                      {"encoder.json: not valid JSON at byte offset", "(line 3)"});
   expect_input_error("[1, 2]", v.vocab_bpe, {"encoder.json: expected a JSON object", "array"});
+  // Well-formed JSON that the parser refuses with out_of_range, not parse_error: it once escaped
+  // as that (the gap fuzz/safetensors_fuzz.cpp found in the safetensors reader).
+  expect_input_error("{\"!\": 1e400}", v.vocab_bpe, {"encoder.json: cannot be read as JSON", "1e400"});
   nlohmann::json bad_id = nlohmann::json::parse(v.encoder_json);
   bad_id["!"] = "zero";
   expect_input_error(bad_id.dump(), v.vocab_bpe, {"encoder.json: token \"!\" has the id \"zero\"", "whole number"});
@@ -174,11 +177,25 @@ TEST(Gpt2Bpe, MalformedEncoderJsonIsAnInputFileErrorWithItsPlace) {
   expect_input_error(not_bytes.dump(), v.vocab_bpe, {"encoder.json: token", "U+20AC"});
 }
 
+TEST(Gpt2Bpe, AnIdNestedAMillionDeepIsAnInputFileErrorNotAStackOverflow) {
+  // The message once dumped the whole id value, recursing once per level: a 2 MB encoder.json
+  // crashed the reader (found with fuzz/fuzz_gpt2_vocab on a hand-made input: its own inputs, at
+  // most 8 KB, nest too shallowly to reach it).
+  const TinyGpt2Vocab v = tiny_gpt2_vocab();
+  const size_t depth = 1'000'000;
+  expect_input_error("{\"!\": " + std::string(depth, '[') + std::string(depth, ']') + "}", v.vocab_bpe,
+                     {"encoder.json: token \"!\" has the id an array", "whole number"});
+}
+
 TEST(Gpt2Bpe, MalformedVocabBpeIsAnInputFileErrorWithItsLine) {
   const TinyGpt2Vocab v = tiny_gpt2_vocab();
   expect_input_error(v.encoder_json, "#version: 0.2\nh e\ni n n\n",
                      {"vocab.bpe line 3: expected a merge", "\"i n n\""});
   expect_input_error(v.encoder_json, "#version: 0.2\nhe\n", {"vocab.bpe line 2: expected a merge"});
+  // Bytes that are not UTF-8 in the line quoted: shown as U+FFFD (JSON's dump() threw a
+  // json::type_error for them; found by fuzz/gpt2_vocab_fuzz.cpp).
+  expect_input_error(v.encoder_json, "#version: 0.2\nh\xFF e x\n",
+                     {"vocab.bpe line 2: expected a merge", "\"h\xEF\xBF\xBD e x\""});
   expect_input_error(v.encoder_json, "#version: 0.2\nh e\nq@ x\n", {"vocab.bpe line 3: the symbol \"q@\" is no token"});
   expect_input_error(v.encoder_json, "#version: 0.2\nx y\n",
                      {"vocab.bpe line 2: the merge of \"x\" and \"y\", \"xy\", is no token"});

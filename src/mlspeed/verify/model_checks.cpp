@@ -391,7 +391,7 @@ std::vector<CheckResult> run_model_checks(const Target& target, const ModelCheck
   for (const Workload* w : selected(options)) {
     const WorkloadSize* size = find_size(*w, options.size);
     for (Precision precision : options.precisions) {
-      Tf32Scope tf32(precision == Precision::tf32);
+      Tf32Scope tf32(precision);
       const Shape shape = size ? small_shape(*w, *size) : Shape{};
       const Context c{target, *w, options.size, precision, shape, OpenOptions{options.seed, options.weights, ""}};
       std::optional<std::string> skip;

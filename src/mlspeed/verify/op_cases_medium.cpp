@@ -91,7 +91,14 @@ std::vector<OpCase> medium_cases() {
   for (const int64_t width : {1025, 4096}) cases.push_back(long_rows("layer_norm", 8, width, width == 4096));
   for (OpCase& c : products()) cases.push_back(std::move(c));
   for (const char* op : {"sum", "cumsum", "argmax"}) {
-    OpCase c = reduction_case(op, {8, 16384}, "medium", {"fp32", "bf16", "int32", "int64"});
+    // No bf16 cumsum here: its output is rounded to bf16 at every position and a device scan
+    // carries its block sums in that dtype, so an element's error follows the running sum
+    // (~sqrt(K)), not its own value, and a healthy H200 is off by 17x an element-wise tolerance.
+    // bf16 cumsum is checked at K = 64 (small); fp32 and the integers are checked here.
+    const bool cumsum = std::string(op) == "cumsum";
+    OpCase c = reduction_case(op, {8, 16384}, "medium",
+                              cumsum ? std::vector<std::string>{"fp32", "int32", "int64"}
+                                     : std::vector<std::string>{"fp32", "bf16", "int32", "int64"});
     c.quick = true;
     cases.push_back(std::move(c));
   }

@@ -58,7 +58,7 @@ void training(const Context& c, int64_t steps, const std::function<void(CheckRes
   Stopwatch clock;
   guarded(row, [&] {
     // fp16 trains with loss scaling, which skips the updates whose gradients overflow.
-    const bool scaled = c.precision == Precision::fp16;
+    const bool scaled = scales_loss(c.precision);
     Steps device;
     std::map<std::string, at::Tensor> device_before, device_after;
     {
@@ -120,7 +120,7 @@ Tolerance replay_tolerance(const at::Tensor& output, Precision precision) {
     t.exact = true;
     t.description = "replay and eager step equal";
   } else {
-    const bool full = precision == Precision::fp32 || precision == Precision::tf32;
+    const bool full = model_dtype(precision) == at::kFloat;
     t.rtol = full ? 1e-5 : 1e-2;
     t.atol = full ? 1e-6 : 1e-3;
     t.description = printf_string("replay against the eager step: rtol %g, atol %g", t.rtol, t.atol);

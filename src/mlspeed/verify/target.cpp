@@ -9,16 +9,6 @@
 
 namespace mlspeed::verify {
 
-Tf32Scope::Tf32Scope(bool enabled)
-    : cublas_(at::globalContext().allowTF32CuBLAS()), cudnn_(at::globalContext().allowTF32CuDNN()) {
-  compat::set_tf32(enabled);
-}
-
-Tf32Scope::~Tf32Scope() {
-  at::globalContext().setAllowTF32CuBLAS(cublas_);
-  at::globalContext().setAllowTF32CuDNN(cudnn_);
-}
-
 bool is_fallback_warning(const std::string& message) {
   // MPS: "The operator 'aten::foo' is not currently supported on the MPS backend and will fall
   // back to run on the CPU. This may have performance implications." Other backends word it

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "mlspeed/device/device.h"
+#include "mlspeed/device/precision_flags.h"  // Tf32Scope: a "tf32" check sets TF32 for its life
 
 namespace mlspeed::verify {
 
@@ -42,19 +43,6 @@ class DeviceScope {
  private:
   struct State;
   std::unique_ptr<State> state_;
-};
-
-// TF32 for float32 products and convolutions on (a "tf32" check) or off for the scope's life;
-// both flags are restored as they were, whatever the caller had set.
-class Tf32Scope {
- public:
-  explicit Tf32Scope(bool enabled);
-  ~Tf32Scope();
-  Tf32Scope(const Tf32Scope&) = delete;
-  Tf32Scope& operator=(const Tf32Scope&) = delete;
-
- private:
-  bool cublas_, cudnn_;
 };
 
 // Whether a LibTorch warning says an op ran on the CPU instead of the device.
