@@ -40,7 +40,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   argv.push_back(nullptr);
   try {
     const cli::Invocation i = cli::parse_arguments(static_cast<int>(args.size()), argv.data());
-    static const std::vector<std::string> commands = {"run", "verify", "show", "generate", "devices", "workloads"};
+    static const std::vector<std::string> commands = {"run",       "verify",  "show",   "generate", "devices",
+                                                      "workloads", "history", "export", "import", "compare",
+                                                      "report"};
     MLSPEED_FUZZ_CHECK(std::count(commands.begin(), commands.end(), i.command) == 1);
     if (i.command == "run") {
       MLSPEED_FUZZ_CHECK(!i.run.workloads.empty() && !i.run.dtypes.empty() && !i.run.sizes.empty());

@@ -11,6 +11,8 @@ The layers, lowest first (a folder may include its own layer's folder and any lo
   5  bench               the speed runner
   6  verify              the numerical verifier
   7  session             what every row-producing command shares
+  8  compare             runs from anywhere (database, exported files, references) side by side
+  9  report              HTML and markdown reports of runs
 
 Nothing in src/mlspeed includes cli/ (the program) or testing/ (test helpers). Tests (*_test.cpp)
 are leaves that nothing includes, so they may use any folder.
@@ -21,7 +23,8 @@ import re
 import sys
 
 LAYERS = [["core", "compat"], ["text", "io", "device"], ["data", "models", "train"], ["results"],
-          ["workloads"], ["bench"], ["verify"], ["session"]]
+          ["workloads"], ["bench"], ["verify"], ["session"],
+          ["compare"], ["report"]]
 RANK = {folder: rank for rank, folders in enumerate(LAYERS) for folder in folders}
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.MULTILINE)
 

@@ -27,6 +27,18 @@ template <class Options> void declare(CLI::App& command, const OptionTable<Optio
       continue;
     }
     const std::string shown = spec.default_shown();
+    if (spec.takes_many()) {  // "RUN...": every remaining argument
+      command
+          .add_option_function<std::vector<std::string>>(
+              spec.flags,
+              [&given, key](const std::vector<std::string>& values) {
+                given[key] = join(values, std::string(1, kManySeparator));
+              },
+              spec.help + (shown.empty() ? "" : " [default: " + shown + "]"))
+          ->type_name(spec.value_name.substr(0, spec.value_name.size() - 3))  // CLI11 adds the "..."
+          ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+      continue;
+    }
     // Taken as a list so that a repeated option gets our message, not CLI11's.
     command
         .add_option_function<std::vector<std::string>>(
@@ -41,7 +53,8 @@ template <class Options> void declare(CLI::App& command, const OptionTable<Optio
             spec.help + (shown.empty() ? "" : " [default: " + shown + "]"))
         ->type_name(spec.value_name)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
-        ->expected(1);
+        ->expected(1)
+        ->allow_extra_args(false);  // one value an option: `-o csv 12` leaves 12 to the positional
   }
 }
 
@@ -65,7 +78,7 @@ class CommandLine {
   }
 
   CLI::App app_{"mlspeed: how fast is this machine for machine learning, and can its numbers be trusted?"};
-  Given run_, verify_, generate_, show_;
+  Given run_, verify_, generate_, show_, report_, compare_, history_, export_, import_;
   bool json_ = false;
   std::string chosen_;
 };
@@ -94,6 +107,23 @@ CommandLine::CommandLine() {
       "failures, unless --strict), 1 when any check failed or errored, 2 for bad input, 130 when interrupted "
       "(completed checks are kept).");
   add("show", "print a stored run from the results database", show_option_table(), show_, "");
+  add("history", "the stored runs, newest first, with the ids and labels that compare, show and export take",
+      history_option_table(), history_, "Exit status: 0 (also when no run matches), 2 for bad input.");
+  add("export", "write one run (its record, full context and rows) as a JSON file to compare or import elsewhere",
+      export_option_table(), export_, "Exit status: 0 when written, 2 for bad input or an unknown run.");
+  add("import",
+      "store a run exported on another machine (or `show -o json|jsonl` output) in the results database, keeping "
+      "its context",
+      import_option_table(), import_, "Exit status: 0 when stored (the new run id is printed), 2 for bad input.");
+  add("compare",
+      "runs side by side (ids, last, label:NAME, exported files, ref:NAME published figures), or the devices of one "
+      "run: medians, speedups and a verdict from the samples (Mann-Whitney U test and a minimum effect)",
+      compare_option_table(), compare_,
+      "Exit status: 0 when compared, 1 with --fail-if-slower PCT when any configuration is slower beyond noise by "
+      "more than PCT percent, 2 for bad input.");
+  add("report",
+      "runs side by side as a page of charts (-o report.html, opens offline) or a markdown summary (-o summary.md)",
+      report_option_table(), report_, "Exit status: 0 when the report was written, 2 for bad input.");
 }
 
 Invocation CommandLine::parse(int argc, char** argv) {
@@ -113,6 +143,11 @@ Invocation CommandLine::parse(int argc, char** argv) {
   if (chosen_ == "verify") invocation.verify = parse_verify_options(verify_);
   if (chosen_ == "generate") invocation.generate = parse_generate_options(generate_);
   if (chosen_ == "show") invocation.show = parse_show_options(show_);
+  if (chosen_ == "history") invocation.history = parse_history_options(history_);
+  if (chosen_ == "export") invocation.export_run = parse_export_options(export_);
+  if (chosen_ == "import") invocation.import_run = parse_import_options(import_);
+  if (chosen_ == "compare") invocation.compare = parse_compare_options(compare_);
+  if (chosen_ == "report") invocation.report = parse_report_options(report_);
   return invocation;
 }
 
@@ -122,6 +157,11 @@ int dispatch(const Invocation& i) {
   if (i.command == "run") return run_command(i.run, i.command_line);
   if (i.command == "generate") return generate_command(i.generate);
   if (i.command == "verify") return verify_command(i.verify, i.command_line);
+  if (i.command == "history") return history_command(i.history);
+  if (i.command == "export") return export_command(i.export_run);
+  if (i.command == "import") return import_command(i.import_run, i.command_line);
+  if (i.command == "compare") return compare_command(i.compare);
+  if (i.command == "report") return report_command(i.report);
   return show_command(i.show);
 }
 

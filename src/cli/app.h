@@ -17,6 +17,11 @@ struct Invocation {
   VerifyOptions verify;
   GenerateOptions generate;
   ShowOptions show;
+  HistoryOptions history;
+  ExportOptions export_run;
+  ImportOptions import_run;
+  CompareOptions compare;
+  ReportOptions report;
 };
 
 // Parses argv; throws UsageError for bad input (an unknown command, a bad value) and CLI11's

@@ -75,7 +75,8 @@ INSTANTIATE_TEST_SUITE_P(
         Case{{"--weights", "/tmp"}, "--weights: /tmp is a folder; give a regular file"},
         Case{{"-b", "1", "-b", "4"}, "--batch was given 2 times; give it once, with a comma list (e.g. --batch 1,4)"},
         Case{{"--warmup", "1", "--warmup", "2"}, "--warmup was given 2 times; give it once\n"},
-        Case{{"-n", "5", "--min-time", "3"}, "-n and --min-time both given"}),
+        Case{{"-n", "5", "--min-time", "3"}, "-n and --min-time both given"},
+        Case{{"--wide", "-o", "json"}, "--wide widens the md table, and -o json already has every field; give one"}),
     [](const ::testing::TestParamInfo<Case>& info) {
       std::string name = std::to_string(info.index);
       for (const auto& a : info.param.args)

@@ -31,11 +31,30 @@ template <class Options> struct OptionSpec {
   }
   bool positional() const { return flags.find('-') != 0; }
   bool takes_list() const { return value_name == "LIST"; }
+  // A positional argument that takes any number of values ("RUN..."): they reach `apply` as one
+  // text, joined by kManySeparator (split_many splits it), since a value may hold a comma.
+  bool takes_many() const {
+    return positional() && value_name.size() > 3 && value_name.substr(value_name.size() - 3) == "...";
+  }
   // The default as --help shows it; empty for flags.
   std::string default_shown() const { return default_value ? *default_value : default_help; }
 };
 
 template <class Options> using OptionTable = std::vector<OptionSpec<Options>>;
+
+// Joins the values of a "NAME..." positional (app.cpp): a run name or a path may hold a comma, and
+// almost never a line break.
+inline constexpr char kManySeparator = '\n';
+
+// The values of a "NAME..." positional, as typed.
+inline std::vector<std::string> split_many(const std::string& text) {
+  std::vector<std::string> values;
+  size_t start = 0;
+  for (size_t end; (end = text.find(kManySeparator, start)) != std::string::npos; start = end + 1)
+    values.push_back(text.substr(start, end - start));
+  values.push_back(text.substr(start));
+  return values;
+}
 
 // The options struct from what was typed, each value parsed and validated by its table entry
 // (UsageError for bad input), every other option at its default.

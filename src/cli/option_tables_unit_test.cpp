@@ -5,8 +5,7 @@
 
 #include <set>
 
-#include "cli/app.h"
-#include "mlspeed/core/errors.h"
+#include "testing/command_line.h"
 
 namespace mlspeed::cli {
 namespace {
@@ -27,24 +26,14 @@ TEST(OptionTables, EveryCommandsTableIsWellFormed) {
   expect_well_formed(verify_option_table());
   expect_well_formed(generate_option_table());
   expect_well_formed(show_option_table());
+  expect_well_formed(report_option_table());
+  expect_well_formed(history_option_table());
+  expect_well_formed(export_option_table());
 }
 
 // The whole command line, parsed as the binary parses it; nothing runs.
-Invocation parse(std::vector<std::string> words) {
-  words.insert(words.begin(), "mlspeed");
-  std::vector<char*> argv;
-  for (auto& w : words) argv.push_back(w.data());
-  return parse_arguments(static_cast<int>(argv.size()), argv.data());
-}
-
-std::string usage_error(const std::vector<std::string>& words) {
-  try {
-    parse(words);
-  } catch (const UsageError& e) {
-    return e.what();
-  }
-  return "no error";
-}
+using testing::usage_error;
+Invocation parse(std::vector<std::string> words) { return testing::parse_command_line(std::move(words)); }
 
 TEST(OptionTables, DefaultsAreValuesNotHelpText) {
   const VerifyOptions v = parse({"verify"}).verify;

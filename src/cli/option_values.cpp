@@ -42,4 +42,20 @@ std::string db_path(const std::string& text) {
   return text;
 }
 
+void check_wide(bool wide, Format format) {
+  if (wide && format != Format::md)
+    throw UsageError("--wide widens the md table, and -o " + format_names()[static_cast<size_t>(format)] +
+                     " already has every field; give one");
+}
+
+std::string run_label(const std::string& text) {
+  if (text.find_first_not_of(' ') == std::string::npos)
+    throw UsageError("--label: the label is empty; give a name such as --label \"driver 580\"");
+  for (const char c : text)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+      throw UsageError("--label: '" + printable(text) + "' holds a control character (tab, newline, ...); "
+                       "give printable text");
+  return text;
+}
+
 }  // namespace mlspeed::cli

@@ -21,7 +21,16 @@ Precision parse_one_precision(const std::string& text, const std::string& option
 std::string existing_file(const std::string& text, const char* option, bool folder_too = false);
 // --db: a non-empty path.
 std::string db_path(const std::string& text);
+// --label: free text naming a run ("driver 580"), neither blank nor holding control characters
+// (it is printed in tables and taken back as label:NAME).
+std::string run_label(const std::string& text);
 // What --help says --db defaults to.
 inline constexpr const char* kDbDefaultHelp = "$MLSPEED_DB or ~/.local/share/mlspeed/results.db";
+// --wide (run, show): the md table with every column instead of the eight that fit 120 characters.
+inline constexpr const char* kWideHelp =
+    "the md table with every column that has a value (batch, seq, graphs, TFLOP/s, the generation split, GB/s, "
+    "job, peak memory ...) instead of the eight that fit 120 characters";
+// Refuses --wide with a machine format, which has every field already.
+void check_wide(bool wide, Format format);
 
 }  // namespace mlspeed::cli

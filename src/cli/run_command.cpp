@@ -65,7 +65,9 @@ int run_command(const RunOptions& options, const std::string& command_line) {
     context.graphs = options.graphs;
   SessionSetup setup{"mlspeed run", !options.no_db, options.db, "the current iteration",
                      static_cast<int64_t>(plan.size()), "configurations"};
-  RunSession<Result> session(setup, context, make_printer(options.format, std::cout),
+  setup.label = options.label;
+  const TableWidth width = options.wide ? TableWidth::wide : TableWidth::narrow;
+  RunSession<Result> session(setup, context, make_printer(options.format, std::cout, width),
                              [](const Result& r) { return r.status == Status::error; });
   for (const auto& warning : measurement_warnings(context.host)) std::cerr << "warning: " << warning << "\n";
   session.begin();

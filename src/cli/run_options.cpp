@@ -73,10 +73,14 @@ OptionTable<RunOptions> make_table() {
        }},
       {"-o,--format", "FORMAT", "output: md, json, jsonl, csv", "md", "",
        [](RunOptions& o, const std::string& t) { o.format = parse_format_option(t); }},
+      {"--wide", "", kWideHelp, std::nullopt, "", [](RunOptions& o, const std::string&) { o.wide = true; }},
       {"--db", "PATH", "results database file", std::nullopt, kDbDefaultHelp,
        [](RunOptions& o, const std::string& t) { o.db = db_path(t); }},
       {"--no-db", "", "do not store this run", std::nullopt, "",
        [](RunOptions& o, const std::string&) { o.no_db = true; }},
+      {"--label", "TEXT", "a name for the stored run (\"driver 580\"), shown by `mlspeed history`, taken by "
+       "`mlspeed compare label:TEXT`", std::nullopt, "none",
+       [](RunOptions& o, const std::string& t) { o.label = run_label(t); }},
       {"--threads", "N", "LibTorch intra-op threads for CPU work", std::nullopt, "LibTorch's default",
        [](RunOptions& o, const std::string& t) {
          o.threads = parse_positive_int(t, "--threads");
@@ -105,10 +109,14 @@ const OptionTable<RunOptions>& run_option_table() {
 }
 
 RunOptions parse_run_options(const Given& given) {
+  if (given.count("label") && given.count("no-db"))
+    throw UsageError("--label names the stored run, and --no-db stores nothing; give one");
   if (given.count("iterations") && given.count("min-time"))
     throw UsageError("-n and --min-time both given: -n times exactly N iterations, --min-time times until S seconds "
                      "have been measured; give one");
-  return parse_options(run_option_table(), given);
+  RunOptions options = parse_options(run_option_table(), given);
+  check_wide(options.wide, options.format);
+  return options;
 }
 
 void apply_threads(const std::optional<int64_t>& threads) {

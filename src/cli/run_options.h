@@ -27,8 +27,10 @@ struct RunOptions {
   std::optional<int64_t> iterations;  // empty: time for min_time seconds instead
   double min_time = 2.0;
   Format format = Format::md;
+  bool wide = false;   // --wide: the md table with every column
   std::string db;      // empty: the default path
   bool no_db = false;
+  std::string label;   // --label: the user's name for the stored run; empty for none
   uint64_t seed = 0;
   std::optional<int64_t> threads;  // empty: LibTorch's own default
   std::string weights;             // empty: random weights

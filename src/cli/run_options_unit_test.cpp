@@ -92,5 +92,12 @@ TEST(RunOptions, BadValuesNameTheOptionTheValueAndTheChoices) {
             std::string::npos);
 }
 
+TEST(RunOptions, WideIsForTheMarkdownTable) {
+  EXPECT_FALSE(parse_run_options({}).wide);
+  EXPECT_TRUE(parse_run_options({{"wide", ""}}).wide);
+  EXPECT_NE(usage_error({{"wide", ""}, {"format", "csv"}}).find("--wide widens the md table, and -o csv"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace mlspeed::cli

@@ -48,7 +48,8 @@ int show_command(const ShowOptions& options) {
   if (stored.kind == RowType<verify::CheckResult>::kind)
     print_run<verify::CheckResult>(db, stored, verify::make_check_printer(options.format, std::cout));
   else
-    print_run<Result>(db, stored, make_printer(options.format, std::cout));
+    print_run<Result>(db, stored,
+                      make_printer(options.format, std::cout, options.wide ? TableWidth::wide : TableWidth::narrow));
   std::cerr << "run " << stored.id << " (" << stored.status << ", started " << stored.started_at
             << "): " << stored.command << "\n";
   return 0;

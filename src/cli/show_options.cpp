@@ -18,6 +18,7 @@ OptionTable<ShowOptions> make_table() {
        }},
       {"-o,--format", "FORMAT", "output: md, json, jsonl, csv", "md", "",
        [](O& o, T t) { o.format = parse_format_option(t); }},
+      {"--wide", "", kWideHelp, std::nullopt, "", [](O& o, T) { o.wide = true; }},
       {"--db", "FILE", "results database file", std::nullopt, kDbDefaultHelp, [](O& o, T t) { o.db = db_path(t); }},
   };
 }
@@ -29,6 +30,10 @@ const OptionTable<ShowOptions>& show_option_table() {
   return table;
 }
 
-ShowOptions parse_show_options(const Given& given) { return parse_options(show_option_table(), given); }
+ShowOptions parse_show_options(const Given& given) {
+  ShowOptions options = parse_options(show_option_table(), given);
+  check_wide(options.wide, options.format);
+  return options;
+}
 
 }  // namespace mlspeed::cli

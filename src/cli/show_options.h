@@ -12,6 +12,7 @@ struct ShowOptions {
   std::string run;  // a run id, or "last"
   Format format = Format::md;
   std::string db;   // empty: the default path
+  bool wide = false;  // --wide: the md table with every column
 };
 
 const OptionTable<ShowOptions>& show_option_table();

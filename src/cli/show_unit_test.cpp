@@ -6,6 +6,8 @@
 #include <sstream>
 
 #include "cli/commands.h"
+#include "cli/show_options.h"
+#include "mlspeed/core/errors.h"
 #include "mlspeed/results/database.h"
 #include "mlspeed/results/fields.h"
 #include "mlspeed/results/printers.h"
@@ -27,11 +29,11 @@ using verify::CheckResult;
 using verify::Outcome;
 
 // What show_command prints on stdout.
-std::string show(const std::string& run, const std::string& format, const std::string& db) {
+std::string show(const std::string& run, const std::string& format, const std::string& db, bool wide = false) {
   std::ostringstream captured;
   std::streambuf* old = std::cout.rdbuf(captured.rdbuf());
   try {
-    EXPECT_EQ(show_command(ShowOptions{run, *parse_format(format), db}), 0);
+    EXPECT_EQ(show_command(ShowOptions{run, *parse_format(format), db, wide}), 0);
   } catch (...) {
     std::cout.rdbuf(old);
     throw;
@@ -102,6 +104,21 @@ TEST(ShowVerifyRun, AVerifyRunWithoutChecksStillShowsAVerdictAndSpeedRunsStayAsT
   const auto rows = parse_results(Format::jsonl, show(std::to_string(ids.speed), "jsonl", path));
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0].workload, "gpt2-train");
+}
+
+TEST(ShowSpeedRun, WidePrintsEveryColumnAndIsRefusedWithAMachineFormat) {
+  TempDir dir;
+  const std::string path = dir.file("results.db");
+  const StoredRuns ids = store(path);
+  const std::string narrow = show(std::to_string(ids.speed), "md", path);
+  const std::string wide = show(std::to_string(ids.speed), "md", path, /*wide=*/true);
+  for (const char* title : {"| batch", "| TFLOP/s", "| peak memory"}) {
+    EXPECT_FALSE(contains(narrow, title)) << title << " in:\n" << narrow;
+    EXPECT_TRUE(contains(wide, title)) << title << " not in:\n" << wide;
+  }
+  EXPECT_TRUE(contains(narrow, "| test")) << narrow;
+  EXPECT_THROW(parse_show_options({{"wide", ""}, {"format", "json"}}), UsageError);
+  EXPECT_TRUE(parse_show_options({{"wide", ""}}).wide);
 }
 
 }  // namespace

@@ -66,6 +66,8 @@ OptionTable<VerifyOptions> make_table() {
        [](O& o, T t) { o.format = parse_format_option(t); }},
       {"--db", "FILE", "results database file", std::nullopt, kDbDefaultHelp, [](O& o, T t) { o.db = db_path(t); }},
       {"--no-db", "", "do not store the checks", std::nullopt, "", [](O& o, T) { o.no_db = true; }},
+      {"--label", "TEXT", "a name for the stored run (\"driver 580\"), shown by `mlspeed history`", std::nullopt,
+       "none", [](O& o, T t) { o.label = run_label(t); }},
   };
 }
 
@@ -76,6 +78,10 @@ const OptionTable<VerifyOptions>& verify_option_table() {
   return table;
 }
 
-VerifyOptions parse_verify_options(const Given& given) { return parse_options(verify_option_table(), given); }
+VerifyOptions parse_verify_options(const Given& given) {
+  if (given.count("label") && given.count("no-db"))
+    throw UsageError("--label names the stored run, and --no-db stores nothing; give one");
+  return parse_options(verify_option_table(), given);
+}
 
 }  // namespace mlspeed::cli

@@ -26,6 +26,7 @@ struct VerifyOptions {
   Format format = Format::md;
   std::string db;  // empty: the default path
   bool no_db = false;
+  std::string label;  // --label: the user's name for the stored run; empty for none
 };
 
 const OptionTable<VerifyOptions>& verify_option_table();

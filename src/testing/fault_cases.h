@@ -93,6 +93,10 @@ inline std::vector<FaultCase> fault_cases() {
   op_case("lookup-zero-past-2^16", op_selection({"index_select"}, {"float32"}, {"contiguous"}, {"small", "boundary"}),
           "index_select", "forward", BugClass::size, {"off by"})
       ->size_class = "boundary";
+  // Size: right on rows of 64, NaN from rows of 1024 (the medium class, also in --quick).
+  op_case("softmax-nan-long-rows", op_selection({"softmax"}, {"float32"}, {"contiguous"}, {"small", "medium"}),
+          "softmax", "forward", BugClass::size, {"NaN"})
+      ->size_class = "medium";
   // Precision.
   op_case("fp32-matmul-as-bf16", op_selection({"matmul"}, {"float32"}), "matmul", "forward", BugClass::precision,
           {"off by"})

@@ -91,6 +91,7 @@ inline Result full_row() {
   r.warmup = 3;
   r.samples_ms = {1.5, 0.1 + 0.2, 1.0 / 3, 1e-300};
   r.summary = Summary{4, 1.0 / 3, 0.5333333333333333, 0.123456789012345678, 0.30000000000000004, 1.5, 0.2314814814};
+  r.noise = "cv 23%, n=4";
   r.parameters = 124439808;
   r.item_unit = "tokens";
   r.items_per_step = 4140;
@@ -130,6 +131,7 @@ inline Result failed_row() {
   r.message = "CUDA out of memory, tried to allocate \"2.5 GiB\"\nfree: 1.1 GiB";
   r.samples_ms.clear();
   r.summary = Summary{};
+  r.noise.clear();
   r.items_per_s.reset();
   r.tflops.reset();
   r.peak_tflops.reset();

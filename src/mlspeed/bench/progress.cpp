@@ -47,6 +47,12 @@ std::unique_ptr<Progress> make_progress(bool terminal) {
   return std::make_unique<NoProgress>();
 }
 
+double seconds_left(const SweepTime& s) {
+  const double current_total = s.current_elapsed + s.current_left;
+  const double mean = (s.finished_seconds + current_total) / (s.finished + 1);
+  return s.current_left + s.to_come * mean;
+}
+
 std::string describe(const Configuration& c) {
   std::string s = c.workload->name() + " " + c.size + " " + c.device.id + " " + std::string(name(c.precision)) +
                   " b=" + std::to_string(c.shape.batch);

@@ -264,10 +264,8 @@ void Runner::profile(const Configuration& config, StepDriver& driver, const Resu
 }
 
 double Runner::seconds_left(double current_left) const {
-  const int remaining = total_ - current_index_ - 1;
-  const double per_config = finished_count_ > 0 ? finished_seconds_ / finished_count_
-                                                : seconds_since(current_start_) + current_left;
-  return current_left + remaining * per_config;
+  return mlspeed::seconds_left(
+      {finished_seconds_, finished_count_, seconds_since(current_start_), current_left, total_ - current_index_ - 1});
 }
 
 }  // namespace mlspeed

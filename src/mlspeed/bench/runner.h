@@ -60,8 +60,8 @@ class Runner {
   bool measure(const Configuration& config, class Session& session, Result& result);
   // Profiles policy_.profile_steps more steps and writes their trace and summary.
   void profile(const Configuration& config, class StepDriver& driver, const Result& result);
-  // Whole-sweep estimate: what is left of this configuration, plus the remaining ones at the
-  // average wall time of those completed so far.
+  // Whole-sweep estimate (progress.h's seconds_left): what is left of this configuration, plus
+  // the remaining ones at the mean wall time of a configuration so far.
   double seconds_left(double current_left) const;
 
   TimingPolicy policy_;

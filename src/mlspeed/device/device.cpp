@@ -15,6 +15,7 @@
 #include "mlspeed/compat/torch_compat.h"
 #include "mlspeed/core/errors.h"
 #include "mlspeed/core/text.h"
+#include "mlspeed/device/cpu_peak.h"
 #include "mlspeed/device/cuda.h"
 #include "mlspeed/device/host.h"
 #include "mlspeed/device/peak.h"
@@ -72,7 +73,9 @@ std::vector<DeviceFacts> discover_devices(bool measure_cpu_peak) {
 }
 
 void measure_peak(DeviceFacts& cpu) {
-  Peak peak = measure_cpu_peak();
+  // The theoretical figure where the CPU is described (stable from run to run); else a product.
+  Peak peak = theoretical_cpu_peak().value_or(Peak{});
+  if (peak.flops.empty()) peak = measure_cpu_peak();
   cpu.peak_flops = std::move(peak.flops);
   cpu.peak_source = std::move(peak.source);
   // No datasheet figure applies to a CPU's memory (channels, DIMMs, NUMA): the measured copy is

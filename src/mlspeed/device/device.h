@@ -37,10 +37,13 @@ struct DeviceFacts {
   std::string bandwidth_source;
 };
 
-// Every device LibTorch can reach, CPU first. Measuring the CPU's peak takes about a second.
+// Every device LibTorch can reach, CPU first. Measuring the CPU (its memory bandwidth, and its
+// FLOP/s where no theoretical peak can be computed) takes up to a second.
 std::vector<DeviceFacts> discover_devices(bool measure_cpu_peak = true);
 
-// Fills a CPU's peak_flops and peak_source by measuring (see measure_cpu_peak in peak.h).
+// Fills a CPU's peak_flops and peak_source: the theoretical peak where the operating system
+// describes the CPU (cpu_peak.h), else a measured matrix product (peak.h); and its memory
+// bandwidth, measured.
 void measure_peak(DeviceFacts& cpu);
 
 // Device ids (cpu, cuda:0, ...) for -d: "all" and "cuda" expand to every such device. Throws

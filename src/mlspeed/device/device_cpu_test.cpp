@@ -1,10 +1,11 @@
-// Device facts that need LibTorch to compute: the CPU's measured peak and the timer.
+// Device facts that need LibTorch to compute: the CPU's peak (theoretical or measured) and the timer.
 #include <gtest/gtest.h>
 
 #include <ATen/ATen.h>
 
 #include <thread>
 
+#include "mlspeed/device/cpu_peak.h"
 #include "mlspeed/device/device.h"
 #include "mlspeed/device/peak.h"
 #include "mlspeed/device/timer.h"
@@ -26,6 +27,17 @@ TEST(Discovery, TheCpuComesFirstWithItsPeak) {
   EXPECT_EQ(devices[0].id, "cpu");
   EXPECT_GT(devices[0].memory_bytes, 0);
   EXPECT_GT(devices[0].peak_flops.at(Precision::fp32), 0);
+}
+
+TEST(Discovery, TheCpuPeakIsTheSameFromRunToRunWhereItIsTheoretical) {
+  const auto theoretical = theoretical_cpu_peak();
+  if (!theoretical) GTEST_SKIP() << "this system does not describe its CPU in /proc/cpuinfo: the peak is measured";
+  DeviceFacts first, second;
+  measure_peak(first);
+  measure_peak(second);
+  EXPECT_EQ(first.peak_flops, theoretical->flops);
+  EXPECT_EQ(first.peak_flops, second.peak_flops);  // a measured product swung 2x on a busy VM
+  EXPECT_EQ(first.peak_source.rfind("theoretical: ", 0), 0u) << first.peak_source;
 }
 
 TEST(Timer, MeasuresTheRegionOnTheHostClockForTheCpu) {

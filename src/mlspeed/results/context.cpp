@@ -189,7 +189,7 @@ std::string describe_context(const RunContext& c) {
          (c.bf16_reduced_reduction ? on_off(*c.bf16_reduced_reduction) : std::string("n/a")) + "\n";
   if (c.graphs)
     out += *c.graphs ? "- CUDA graphs on: a CUDA device times the replay of each step recorded after the warm-up "
-                       "(column graphs; `--graphs off` times eager steps)\n"
+                       "(column graphs with --wide; `--graphs off` times eager steps)\n"
                      : "- CUDA graphs off: every step is launched kernel by kernel from the host, as in eager PyTorch\n";
   out += c.devices.empty() ? "- devices: none\n" : "- devices:\n";
   for (const DeviceFacts& device : c.devices) out += describe_device(device);

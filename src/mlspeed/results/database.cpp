@@ -174,11 +174,11 @@ void make_row_table(sqlite3* db, const std::string& table, const std::vector<Col
 
 // Columns of the runs table added after its first version, made on open in files that lack them:
 // the process that owns a running run (pid, host: a run whose process is gone was killed by a
-// second Ctrl-C, SIGKILL or a crash, and could not say so itself), and the run's kind and the
-// table of its rows.
+// second Ctrl-C, SIGKILL or a crash, and could not say so itself), the run's kind and the
+// table of its rows, and the user's label (runs stored before labels read as unlabelled).
 void add_run_columns(sqlite3* db) {
   const std::set<std::string> present = table_columns(db, "runs");
-  for (const char* column : {"pid INTEGER", "host TEXT", "kind TEXT", "row_table TEXT"}) {
+  for (const char* column : {"pid INTEGER", "host TEXT", "kind TEXT", "row_table TEXT", "label TEXT"}) {
     const std::string name = std::string(column).substr(0, std::string(column).find(' '));
     if (!present.count(name)) exec(db, std::string("ALTER TABLE runs ADD COLUMN ") + column);
   }
@@ -409,10 +409,12 @@ std::map<int64_t, int64_t> row_counts(sqlite3* db) {
 }
 
 // Runs with their kind; a file not yet migrated (opened read-only) derives it as the migration does.
+// A file not yet migrated reads every run as unlabelled.
 std::string select_runs(sqlite3* db) {
-  const bool has_kind = table_columns(db, "runs").count("kind") > 0;
+  const std::set<std::string> present = table_columns(db, "runs");
   return std::string("SELECT id, started_at, finished_at, status, command, context_json, ") +
-         (has_kind ? std::string("COALESCE(kind, ") + kLegacyKind + ")" : kLegacyKind) + " FROM runs";
+         (present.count("kind") ? std::string("COALESCE(kind, ") + kLegacyKind + ")" : kLegacyKind) + ", " +
+         (present.count("label") ? "COALESCE(label, '')" : "''") + " FROM runs";
 }
 
 StoredRun read_run(const Statement& s, const std::string& path) {
@@ -423,6 +425,7 @@ StoredRun read_run(const Statement& s, const std::string& path) {
   run.status = s.text(3);
   run.command = s.text(4);
   run.kind = s.text(6);
+  run.label = s.text(7);
   const std::string context = s.text(5);
   if (context.empty()) return run;
   try {
@@ -463,20 +466,62 @@ Database::Database(const std::string& path, Access access) try : path_(path) {
 
 Database::~Database() { sqlite3_close(db_); }
 
-int64_t Database::begin_run(const RunContext& context, std::string_view kind, std::string_view row_table) {
+int64_t Database::begin_run(const RunContext& context, std::string_view kind, std::string_view row_table,
+                            std::string_view label) {
   return guarded(path_, "cannot start a run", [&] {
     Statement s(db_,
-                "INSERT INTO runs (started_at, status, command, context_json, pid, host, kind, row_table) "
-                "VALUES (?, 'running', ?, ?, ?, ?, ?, ?)");
+                "INSERT INTO runs (started_at, status, command, context_json, pid, host, kind, row_table, label) "
+                "VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?)");
     s.bind(1, context.started_at.empty() ? now_iso8601() : context.started_at)
         .bind(2, context.command)
         .bind(3, nlohmann::json(context).dump())
         .bind(4, static_cast<int64_t>(getpid()))
         .bind(5, this_host())
         .bind(6, std::string(kind))
-        .bind(7, std::string(row_table));
+        .bind(7, std::string(row_table))
+        .bind(8, std::string(label));
     s.run();
     return static_cast<int64_t>(sqlite3_last_insert_rowid(db_));
+  });
+}
+
+// No pid: no process of this machine owns the run, so it is never taken for an abandoned one.
+int64_t Database::add_run(const StoredRun& run, const std::string& table, const std::vector<Column>& columns,
+                          const std::vector<std::vector<Value>>& rows) {
+  return guarded(path_, "cannot store the run", [&] {
+    exec(db_, "BEGIN IMMEDIATE");
+    try {
+      Statement s(db_,
+                  "INSERT INTO runs (started_at, finished_at, status, command, context_json, host, kind, row_table, "
+                  "label) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      s.bind(1, run.started_at)
+          .bind(2, run.finished_at.empty() ? Value() : Value(run.finished_at))
+          .bind(3, run.status)
+          .bind(4, run.command)
+          .bind(5, nlohmann::json(run.context).dump())
+          .bind(6, run.context.host.hostname)
+          .bind(7, run.kind)
+          .bind(8, table)
+          .bind(9, run.label);
+      s.run();
+      const auto id = static_cast<int64_t>(sqlite3_last_insert_rowid(db_));
+      if (!rows.empty()) make_row_table(db_, table, columns);
+      const auto run_id = std::find_if(columns.begin(), columns.end(), [](const Column& c) { return c.name == "run_id"; });
+      for (std::vector<Value> values : rows) {
+        if (run_id != columns.end()) values.at(static_cast<size_t>(run_id - columns.begin())) = id;
+        std::string placeholders;
+        for (size_t i = 0; i < columns.size(); ++i) placeholders += i ? ", ?" : "?";
+        Statement insert(db_, "INSERT INTO " + quoted(table) + " (" + column_list(columns) + ") VALUES (" +
+                                  placeholders + ")");
+        for (size_t i = 0; i < columns.size(); ++i) insert.bind(static_cast<int>(i) + 1, values.at(i));
+        insert.run();
+      }
+      exec(db_, "COMMIT");
+      return id;
+    } catch (...) {
+      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      throw;
+    }
   });
 }
 

@@ -27,6 +27,7 @@ struct StoredRun {
   std::string status;       // "running", "complete", "interrupted"
   std::string command;
   std::string kind;        // "run" or "verify": which command made it, so which rows it holds
+  std::string label;       // `--label TEXT` ("driver 580"); empty when none was given
   int64_t row_count = 0;   // rows stored for it
   RunContext context;
 };
@@ -58,8 +59,15 @@ class Database {
 
   const std::string& path() const { return path_; }
 
-  // `kind` names the command ("run", "verify") and `row_table` the table its rows go to.
-  int64_t begin_run(const RunContext& context, std::string_view kind, std::string_view row_table);
+  // `kind` names the command ("run", "verify") and `row_table` the table its rows go to; `label`
+  // is the user's name for the run (`--label`), empty for none.
+  int64_t begin_run(const RunContext& context, std::string_view kind, std::string_view row_table,
+                    std::string_view label = {});
+  // Stores a finished run measured elsewhere (`mlspeed import`) with its record as given (times,
+  // status, command, kind, label, context; not its id) and all its rows of `table`, in one
+  // transaction: either the whole run is stored or nothing is. Returns the new run's id.
+  int64_t add_run(const StoredRun& run, const std::string& table, const std::vector<Column>& columns,
+                  const std::vector<std::vector<Value>>& rows);
   // Stores one row of `table` in its own transaction, so everything completed survives an
   // interruption. The table is made, or given the columns it lacks, first. `columns` must hold
   // an integer "run_id", the run the row belongs to.

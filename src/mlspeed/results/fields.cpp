@@ -54,6 +54,9 @@ std::vector<Field> make_fields() {
       field("min_ms", "fastest iteration", MEMBER(summary.min)),
       field("max_ms", "slowest iteration", MEMBER(summary.max)),
       field("cv", "coefficient of variation (stddev / mean)", MEMBER(summary.cv)),
+      field("noise", "why the samples are unreliable: cv over 10%, outliers (hyperfine's test), n under 5; "
+                     "empty when clean",
+            MEMBER(noise)),
       field("items_per_s", "throughput from the median iteration", MEMBER(items_per_s)),
       field("item_unit", "what throughput counts (tokens, samples)", MEMBER(item_unit)),
       field("items_per_step", "items processed per iteration", MEMBER(items_per_step)),

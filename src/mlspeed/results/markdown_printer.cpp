@@ -1,6 +1,13 @@
 // The md table shows a person's view of the rows: the configuration, the outcome and the figures
 // worth comparing, formatted with units. Every cell is read through the field list (by field
 // name), so "unknown" means the same here as a JSON null or an empty CSV cell.
+//
+// Two layouts. The default (narrow) one fits a 120-column terminal and has the same eight columns
+// for every run, as llama-bench's table does: the configuration in four (its shape as one test
+// label, "b4 s128", "pp512", "tg128"), then median ± sd, throughput, MFU and the noise flag. A
+// failed row shows its status in place of the time. `--wide` shows every column that carries
+// information for the rows (batch, seq, graphs, TFLOP/s, the generation split, the memory
+// roofline, job time, peak memory), which is what the narrow table leaves out.
 #include "mlspeed/results/markdown_printer.h"
 
 #include <algorithm>
@@ -10,8 +17,10 @@
 #include <stdexcept>
 #include <tuple>
 
+#include "mlspeed/core/noise.h"
 #include "mlspeed/core/text.h"
 #include "mlspeed/results/fields.h"
+#include "mlspeed/results/shape_label.h"
 
 namespace mlspeed {
 namespace {
@@ -56,18 +65,30 @@ std::string ms_per_iteration(const Result& r) {
   const auto n = number(value(r, "iterations"));
   const auto median = number(value(r, "median_ms"));
   if (!n || *n < 1 || !median) return kUnknown;
-  const int decimals = decimals_for(*median);
-  std::string out = printf_string("%.*f", decimals, *median);
   const auto spread = number(value(r, "stddev_ms"));
-  if (*n >= 2 && spread) out += printf_string(" ± %.*f", decimals, *spread);
+  const bool with_spread = *n >= 2 && spread;
+  // Three significant digits of the median, more when the spread needs them to be seen at all: a
+  // quiet GPU row reads "31.18 ± 0.02", not "31.2 ± 0.0".
+  int decimals = decimals_for(*median);
+  if (with_spread && *spread > 0) decimals = std::max(decimals, std::min(decimals_for(*spread) - 2, 6));
+  std::string out = printf_string("%.*f", decimals, *median);
+  if (with_spread) out += printf_string(" ± %.*f", decimals, *spread);
   return out;
+}
+
+// Three significant digits, as the other figures, with a k/M/G suffix: "196", "4.54k", "133k".
+std::string count(double x) {
+  const char* suffix[] = {"", "k", "M", "G", "T"};
+  int s = 0;
+  while (std::fabs(x) >= 999.5 && s < 4) x /= 1000, ++s;
+  return printf_string("%.*f%s", decimals_for(x), x, suffix[s]);
 }
 
 std::string throughput(const Result& r) {
   const auto per_s = number(value(r, "items_per_s"));
   if (!per_s) return kUnknown;
   const std::string unit = text(value(r, "item_unit"));
-  return format_count(*per_s) + " " + (unit == kUnknown ? "items" : unit) + "/s";
+  return count(*per_s) + " " + (unit == kUnknown ? "items" : unit) + "/s";
 }
 
 std::string percent(const Value& v) {
@@ -92,7 +113,11 @@ struct Column {
   std::function<std::string(const Result&)> cell;
   // Whether the column carries information for these rows; nullptr = always.
   std::function<bool(const std::vector<Result>&)> shown;
+  // A figure only the wide table has (the narrow one names the configuration and status its own way).
+  bool wide_only = false;
 };
+
+constexpr const char* kMedianTitle = "median ms ± sd";  // per timed iteration
 
 std::function<std::string(const Result&)> field_text(std::string field) {
   return [field](const Result& r) { return text(value(r, field)); };
@@ -136,7 +161,18 @@ bool any_repetition(const std::vector<Result>& rows) {
                      [](const Result& r) { return number(value(r, "repetition")).value_or(0) > 0; });
 }
 
-const std::vector<Column>& columns() {
+// The noise flag of an ok row (core/noise.h); a row stored before the flag existed is judged from
+// its samples here.
+std::string noise(const Result& r) {
+  if (text(value(r, "status")) != "ok") return "";
+  const Value flag = value(r, "noise");
+  if (const auto* stored = std::get_if<std::string>(&flag); stored && !stored->empty()) return *stored;
+  const Value samples = value(r, "samples_ms");
+  const auto* xs = std::get_if<std::vector<double>>(&samples);
+  return xs ? assess_noise(*xs).flag() : "";
+}
+
+const std::vector<Column>& wide_columns() {
   static const std::vector<Column> table = {
       {"workload", false, true, field_text("workload"), nullptr},
       {"size", false, true, field_text("size"), any_size_not_full},
@@ -146,21 +182,52 @@ const std::vector<Column>& columns() {
       {"seq", true, true, sequence, nullptr},
       {"gen", true, true, new_tokens, any_value("new_tokens")},
       {"rep", true, true, [](const Result& r) { return whole(value(r, "repetition")); }, any_repetition},
-      {"graphs", false, false, field_text("graphs"), any_graphs},
+      {"graphs", false, false, field_text("graphs"), any_graphs, true},
       {"status", false, false, field_text("status"), nullptr},
-      {"ms/iter", true, false, ms_per_iteration, nullptr},
+      {kMedianTitle, true, false, ms_per_iteration, nullptr},
       {"throughput", true, false, throughput, nullptr},
-      {"TFLOP/s", true, false, [](const Result& r) { return significant(value(r, "tflops")); }, nullptr},
+      {"TFLOP/s", true, false, [](const Result& r) { return significant(value(r, "tflops")); }, nullptr, true},
       {"MFU", true, false, [](const Result& r) { return percent(value(r, "mfu")); }, nullptr},
       {"first token ms", true, false, [](const Result& r) { return ms(value(r, "first_token_ms")); },
-       any_value("first_token_ms")},
-      {"ms/token", true, false, [](const Result& r) { return ms(value(r, "ms_per_token")); }, any_value("ms_per_token")},
-      {"GB/s", true, false, [](const Result& r) { return significant(value(r, "gbps")); }, any_value("gbps")},
-      {"MBU", true, false, [](const Result& r) { return percent(value(r, "mbu")); }, any_value("mbu")},
-      {"job", true, false, job_time, any_value("job_s")},
-      {"peak memory", true, false, peak_memory, nullptr},
+       any_value("first_token_ms"), true},
+      {"ms/token", true, false, [](const Result& r) { return ms(value(r, "ms_per_token")); }, any_value("ms_per_token"),
+       true},
+      {"GB/s", true, false, [](const Result& r) { return significant(value(r, "gbps")); }, any_value("gbps"), true},
+      {"MBU", true, false, [](const Result& r) { return percent(value(r, "mbu")); }, any_value("mbu"), true},
+      {"job", true, false, job_time, any_value("job_s"), true},
+      {"peak memory", true, false, peak_memory, nullptr, true},
+      {"noise", false, false, noise, nullptr},
   };
   return table;
+}
+
+// The test label, with what tells the rows apart when a run has more than shapes: a size other
+// than the published model's ("tiny b4 s128") and the repetition when there are several.
+std::string test_label(const Result& r, bool repeats) {
+  std::string label = shape_label(r);
+  const std::string size = text(value(r, "size"));
+  if (size != "full" && size != kUnknown) label = size + " " + label;
+  if (repeats) label += " rep " + whole(value(r, "repetition"));
+  return label;
+}
+
+// The median, or why there is none.
+std::string median_or_status(const Result& r) {
+  const std::string status = text(value(r, "status"));
+  return status == "ok" ? ms_per_iteration(r) : status;
+}
+
+std::vector<Column> narrow_columns(bool repeats) {
+  return {
+      {"workload", false, true, field_text("workload"), nullptr},
+      {"device", false, true, field_text("device"), nullptr},
+      {"dtype", false, true, field_text("dtype"), nullptr},
+      {"test", false, true, [repeats](const Result& r) { return test_label(r, repeats); }, nullptr},
+      {kMedianTitle, true, false, median_or_status, nullptr},
+      {"throughput", true, false, throughput, nullptr},
+      {"MFU", true, false, [](const Result& r) { return percent(value(r, "mfu")); }, nullptr},
+      {"noise", false, false, noise, nullptr},
+  };
 }
 
 // A line break in a message would end its note.
@@ -235,12 +302,27 @@ std::string inputs(const std::vector<Result>& rows) {
   return out.empty() ? "" : "\n" + out;
 }
 
-std::string render(const std::vector<Result>& rows) {
-  if (rows.empty()) return "no results\n";
+// The wide table's columns that carry information for these rows.
+std::vector<const Column*> wide_shown(const std::vector<Result>& rows) {
   std::vector<const Column*> shown;
-  for (const Column& column : columns())
+  for (const Column& column : wide_columns())
     if (!column.shown || column.shown(rows)) shown.push_back(&column);
+  return shown;
+}
 
+// Under the narrow table: the figures these rows have that only --wide shows.
+std::string wide_hint(const std::vector<Result>& rows, const std::vector<const Column*>& wide) {
+  std::vector<std::string> more;
+  for (const Column* column : wide) {
+    if (!column->wide_only) continue;
+    const bool known =
+        std::any_of(rows.begin(), rows.end(), [&](const Result& r) { return column->cell(r) != kUnknown; });
+    if (known) more.push_back(column->title);
+  }
+  return more.empty() ? "" : "\n--wide adds: " + join(more, ", ") + ".\n";
+}
+
+std::string table(const std::vector<Result>& rows, const std::vector<const Column*>& shown) {
   std::vector<std::string> titles;
   std::vector<bool> right_aligned;
   for (const Column* column : shown) {
@@ -252,25 +334,40 @@ std::string render(const std::vector<Result>& rows) {
     cells.emplace_back();
     for (const Column* column : shown) cells.back().push_back(column->cell(r));
   }
-  const std::string out = markdown_table(titles, right_aligned, cells);
-  return out + inputs(rows) + graph_notes(rows, shown) + notes(rows, shown);
+  return markdown_table(titles, right_aligned, cells);
+}
+
+std::string render(const std::vector<Result>& rows, TableWidth width) {
+  if (rows.empty()) return "no results\n";
+  // Notes below either table name a configuration by the wide table's columns: "batch 4, seq 128".
+  const std::vector<const Column*> wide = wide_shown(rows);
+  const std::string below = inputs(rows) + graph_notes(rows, wide) + notes(rows, wide);
+  if (width == TableWidth::wide) return table(rows, wide) + below;
+
+  const std::vector<Column> narrow = narrow_columns(any_repetition(rows));
+  std::vector<const Column*> shown;
+  for (const Column& column : narrow) shown.push_back(&column);
+  return table(rows, shown) + wide_hint(rows, wide) + below;
 }
 
 class MarkdownPrinter : public Printer {
  public:
-  explicit MarkdownPrinter(std::ostream& out) : out_(out) {}
+  MarkdownPrinter(std::ostream& out, TableWidth width) : out_(out), width_(width) {}
   void header(const RunContext& context) override { out_ << describe_context(context) << "\n" << std::flush; }
   // The table is printed once at the end, when every column's width is known.
   void row(const Result& result) override { rows_.push_back(result); }
-  void footer(bool) override { out_ << render(rows_) << std::flush; }
+  void footer(bool) override { out_ << render(rows_, width_) << std::flush; }
 
  private:
   std::ostream& out_;
+  TableWidth width_;
   std::vector<Result> rows_;
 };
 
 }  // namespace
 
-std::unique_ptr<Printer> make_markdown_printer(std::ostream& out) { return std::make_unique<MarkdownPrinter>(out); }
+std::unique_ptr<Printer> make_markdown_printer(std::ostream& out, TableWidth width) {
+  return std::make_unique<MarkdownPrinter>(out, width);
+}
 
 }  // namespace mlspeed

@@ -10,8 +10,7 @@
 namespace mlspeed {
 
 // Prints describe_context() at the header, keeps the rows, and at the footer prints one table
-// with the columns a person compares (hiding those that never vary from their usual value),
-// then one line per failed row with its message.
-std::unique_ptr<Printer> make_markdown_printer(std::ostream& out);
+// (printers.h's TableWidth says which columns), then one line per reason rows failed.
+std::unique_ptr<Printer> make_markdown_printer(std::ostream& out, TableWidth width);
 
 }  // namespace mlspeed

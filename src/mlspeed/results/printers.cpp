@@ -13,8 +13,8 @@ namespace {
 
 }  // namespace
 
-std::unique_ptr<Printer> make_printer(Format format, std::ostream& out) {
-  if (format == Format::md) return make_markdown_printer(out);
+std::unique_ptr<Printer> make_printer(Format format, std::ostream& out, TableWidth width) {
+  if (format == Format::md) return make_markdown_printer(out, width);
   return std::make_unique<MachinePrinter<Result>>(format, out);
 }
 

@@ -18,10 +18,15 @@ namespace mlspeed {
 
 using Printer = RowPrinter<Result>;
 
-// md: the context block, then one table at the footer (columns that matter, failures explained
-// underneath). json: an array of row objects. jsonl: one object per line. csv: RFC 4180 with a
-// header line. The machine formats stream each row as it arrives.
-std::unique_ptr<Printer> make_printer(Format format, std::ostream& out);
+// The md table's columns. narrow: the same eight for every run, within 120 characters (workload,
+// device, dtype, test label, median ms ± sd, throughput, MFU, noise). wide (`--wide`): every column
+// that carries information for the rows.
+enum class TableWidth { narrow, wide };
+
+// md: the context block, then one table at the footer (failures explained underneath). json: an
+// array of row objects. jsonl: one object per line. csv: RFC 4180 with a header line. The machine
+// formats stream each row as it arrives; `width` concerns md only.
+std::unique_ptr<Printer> make_printer(Format format, std::ostream& out, TableWidth width = TableWidth::narrow);
 
 // Reads json, jsonl or csv output back into rows (md is for people and cannot be read back).
 // Throws std::invalid_argument naming the line or field that does not parse.

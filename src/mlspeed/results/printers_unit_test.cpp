@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cctype>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -17,9 +19,9 @@ using testing::failed_row;
 using testing::full_row;
 using testing::sample_context;
 
-std::string print(Format format, const std::vector<Result>& rows) {
+std::string print(Format format, const std::vector<Result>& rows, TableWidth width = TableWidth::narrow) {
   std::ostringstream out;
-  auto printer = make_printer(format, out);
+  auto printer = make_printer(format, out, width);
   printer->header(sample_context());
   for (const Result& r : rows) printer->row(r);
   printer->footer(/*complete=*/true);
@@ -173,23 +175,56 @@ TEST(MarkdownFormat, PrintsContextTableAndFailures) {
   const std::string text = print(Format::md, {ok_row(), failed});
   EXPECT_TRUE(contains(text, "bench-01")) << text;                       // context block
   EXPECT_TRUE(contains(text, "AMD EPYC 9654 96-Core Processor")) << text;
-  EXPECT_TRUE(contains(text, "| workload ")) << text;
-  EXPECT_TRUE(contains(text, "gpt2-train")) << text;
-  EXPECT_TRUE(contains(text, "sd15-unet-infer")) << text;
-  EXPECT_TRUE(contains(text, "cuda:1")) << text;
-  EXPECT_TRUE(contains(text, "bf16")) << text;
+  EXPECT_TRUE(contains(text, "| workload        | device | dtype | test           | median ms ± sd |     throughput |"
+                             "  MFU | noise       |\n"))
+      << text;
+  EXPECT_TRUE(contains(text, "| gpt2-train      | cuda:1 | bf16  | b12 pp345+tg16 |  0.333 ± 0.123 | 24.6k tokens/s |"
+                             " 1.9% | cv 23%, n=4 |\n"))
+      << text;
+  // A failed row: its status where the time would be, no figures, no noise flag.
+  EXPECT_TRUE(contains(text, "| sd15-unet-infer | cuda:1 | bf16  | b12 pp345+tg16 |            oom |              - |"
+                             "    - |             |\n"))
+      << text;
+  // What only the wide table shows is named, so that nothing seems lost.
+  EXPECT_TRUE(
+      contains(text, "\n--wide adds: graphs, TFLOP/s, first token ms, ms/token, GB/s, MBU, job, peak memory.\n"))
+      << text;
+  // The note gives the outcome and message on one line, then the configuration.
+  EXPECT_TRUE(contains(text, "Not measured:\n- oom — CUDA out of memory, tried to allocate \"2.5 GiB\" free: 1.1 GiB\n"
+                             "  (workload sd15-unet-infer, device cuda:1, dtype bf16, batch 12, seq 345, gen 16)"))
+      << text;
+}
+
+// A quiet GPU row (the H200's nanoGPT step): the spread keeps a digit of its own instead of
+// rounding to "31.2 ± 0.0"; a noisy CPU row keeps the median's three digits.
+TEST(MarkdownFormat, TheSpreadIsShownWithADigitOfItsOwn) {
+  Result quiet = ok_row();
+  quiet.summary.median = 31.18;
+  quiet.summary.stddev = 0.021;
+  Result noisy = ok_row();
+  noisy.summary.median = 323.1;
+  noisy.summary.stddev = 12.4;
+  const std::string text = print(Format::md, {quiet, noisy});
+  EXPECT_TRUE(contains(text, " 31.18 ± 0.02 |")) << text;
+  EXPECT_TRUE(contains(text, " 323 ± 12 |")) << text;
+}
+
+TEST(MarkdownFormat, WidePrintsEveryColumnThatCarriesInformation) {
+  Result failed = failed_row();
+  failed.repetition = 0;
+  const std::string text = print(Format::md, {ok_row(), failed}, TableWidth::wide);
   EXPECT_TRUE(contains(text, " 345 |")) << text;                         // seq
+  EXPECT_TRUE(contains(text, "| median ms ± sd |")) << text;
   EXPECT_TRUE(contains(text, "0.333 ± 0.123")) << text;                  // median ± stddev
   EXPECT_TRUE(contains(text, "24.6k tokens/s")) << text;
   EXPECT_TRUE(contains(text, "18.3")) << text;                           // TFLOP/s
   EXPECT_TRUE(contains(text, "1.9%")) << text;                           // MFU
   EXPECT_TRUE(contains(text, "3.0 GiB")) << text;                        // peak memory
   EXPECT_TRUE(contains(text, "| oom ")) << text;
+  EXPECT_TRUE(contains(text, "| cv 23%, n=4 |")) << text;
   EXPECT_TRUE(contains(text, " - |")) << "unknowns show as -:\n" << text;
-  // The note gives the outcome and message on one line, then the configuration.
-  EXPECT_TRUE(contains(text, "Not measured:\n- oom — CUDA out of memory, tried to allocate \"2.5 GiB\" free: 1.1 GiB\n"
-                             "  (workload sd15-unet-infer, device cuda:1, dtype bf16, batch 12, seq 345, gen 16)"))
-      << text;
+  EXPECT_FALSE(contains(text, "--wide adds")) << text;
+  EXPECT_TRUE(contains(text, "Not measured:\n- oom — CUDA out of memory")) << text;
   EXPECT_FALSE(contains(text, "| size")) << "every row is full size:\n" << text;
   EXPECT_FALSE(contains(text, "| rep")) << "no row repeats:\n" << text;
 }
@@ -212,10 +247,17 @@ TEST(MarkdownFormat, ShowsSizeAndRepetitionOnlyWhenTheyVary) {
   Result tiny = ok_row();
   tiny.size = "tiny";
   tiny.repetition = 1;
-  const std::string text = print(Format::md, {ok_row(), tiny});
+  const std::string text = print(Format::md, {ok_row(), tiny}, TableWidth::wide);
   EXPECT_TRUE(contains(text, "| size")) << text;
   EXPECT_TRUE(contains(text, "| rep")) << text;
   EXPECT_TRUE(contains(text, "| tiny ")) << text;
+
+  // The narrow table keeps its columns and says it in the test label.
+  const std::string narrow = print(Format::md, {ok_row(), tiny});
+  EXPECT_FALSE(contains(narrow, "| size")) << narrow;
+  EXPECT_TRUE(contains(narrow, "| b12 pp345+tg16 rep 0      |")) << narrow;
+  EXPECT_TRUE(contains(narrow, "| tiny b12 pp345+tg16 rep 1 |")) << narrow;
+  EXPECT_FALSE(contains(print(Format::md, {ok_row()}), " rep ")) << "one repetition needs no number";
 }
 
 TEST(MarkdownFormat, TableLinesLineUpAndNumbersAlignRight) {
@@ -244,7 +286,7 @@ TEST(MarkdownFormat, GenerationAndJobColumnsAndInputsAppearOnlyWhenUsed) {
   plain.job_s.reset();
   plain.weights = "random";
   plain.data = "synthetic";
-  const std::string bare = print(Format::md, {plain});
+  const std::string bare = print(Format::md, {plain}, TableWidth::wide);
   for (const char* title : {"| gen", "first token ms", "ms/token", " job |", "Weights:", "Data:"})
     EXPECT_FALSE(contains(bare, title)) << title << " in:\n" << bare;
 
@@ -253,7 +295,7 @@ TEST(MarkdownFormat, GenerationAndJobColumnsAndInputsAppearOnlyWhenUsed) {
   unet.steps_per_job = 50;
   unet.job_s = 21.5;
   unet.data = "IMDB aclImdb/train (25000 reviews)";
-  const std::string text = print(Format::md, {generated, unet});
+  const std::string text = print(Format::md, {generated, unet}, TableWidth::wide);
   for (const char* part : {"| gen", "| first token ms", "| ms/token", " job |", "21.5 s / 50 steps", "0.250", "0.0625",
                            "Weights: /models/gpt2, \"small\"/model.safetensors", "Data: IMDB aclImdb/train (25000 reviews)"})
     EXPECT_TRUE(contains(text, part)) << part << " not in:\n" << text;
@@ -265,7 +307,7 @@ TEST(MarkdownFormat, GraphsAndRooflineColumnsAndFallbacksAppearOnlyWhenUsed) {
   cpu.graph_note.clear();
   cpu.gbps.reset();
   cpu.mbu.reset();
-  const std::string bare = print(Format::md, {cpu});
+  const std::string bare = print(Format::md, {cpu}, TableWidth::wide);
   for (const char* part : {"| graphs", " GB/s |", " MBU |", "Timed as eager steps"})
     EXPECT_FALSE(contains(bare, part)) << part << " in:\n" << bare;
 
@@ -274,11 +316,95 @@ TEST(MarkdownFormat, GraphsAndRooflineColumnsAndFallbacksAppearOnlyWhenUsed) {
   Result eager = ok_row();
   eager.batch = 64;
   eager.graph_note = "each step reads its batch from the data set on the host (--data)";  // graphs: eager
-  const std::string text = print(Format::md, {cpu, replayed, eager});
+  const std::string text = print(Format::md, {cpu, replayed, eager}, TableWidth::wide);
   for (const char* part : {"| graphs", "| tokens", "| eager", " GB/s |", "3912", " MBU |", "80.0%",
                            "Timed as eager steps, not CUDA graphs:\n- each step reads its batch from the data set "
                            "on the host (--data)\n  (workload gpt2-train, device cuda:1, dtype bf16, batch 64"})
     EXPECT_TRUE(contains(text, part)) << part << " not in:\n" << text;
+}
+
+// A row as a run measures it: the figures derived from its samples.
+Result measured(std::string workload, Job job, int64_t batch, int64_t seq, int64_t new_tokens, std::string unit,
+                double items_per_step, std::vector<double> samples) {
+  Result r;
+  r.workload = std::move(workload);
+  r.size = "full";
+  r.job = job;
+  r.device = "cuda:0";
+  r.precision = Precision::bf16;
+  r.batch = batch;
+  r.seq_len = seq;
+  r.new_tokens = new_tokens;
+  r.item_unit = std::move(unit);
+  r.items_per_step = items_per_step;
+  r.flops_per_item = 1e9;
+  r.peak_tflops = 989.4;
+  r.samples_ms = std::move(samples);
+  derive_figures(r);
+  return r;
+}
+
+// The longest names and widest figures of a GPU run of the catalogue (the H200 records in
+// results/), a noisy row and a failure.
+std::vector<Result> realistic_rows() {
+  std::vector<Result> rows = {
+      measured("nanogpt-shakespeare-char", Job::train, 64, 256, 0, "tokens", 64 * 256,
+               {100, 101, 99, 100, 102, 98, 100, 101, 99, 100, 160}),  // cv 17%, 1 outlier
+      measured("small-transformer-imdb", Job::train, 128, 200, 0, "samples", 128, {0.965, 0.97, 0.96, 0.965, 0.966}),
+      measured("llama2-7b-generate", Job::infer, 1, 512, 0, "tokens", 512, {14.8, 14.9, 14.7, 14.8, 15.1, 14.8}),
+      measured("llama2-7b-generate", Job::infer, 1, 0, 128, "tokens", 128, {653.2, 653.9, 652.8}),  // n=3
+      measured("gpt2-generate", Job::infer, 1, 4, 16, "tokens", 16, {9.09, 9.1, 9.08, 9.09, 9.11}),
+      measured("bert-base-infer", Job::infer, 4, 512, 0, "samples", 4, {3.21, 3.22, 3.2, 3.21, 3.23}),
+      measured("sd15-unet-infer", Job::infer, 1, 0, 0, "samples", 2, {}),
+  };
+  rows.back().status = Status::oom;
+  rows.back().message = "CUDA out of memory";
+  derive_figures(rows.back());
+  return rows;
+}
+
+// The table's lines: from its header to the first blank line.
+std::vector<std::string> table_lines(const std::string& text) {
+  std::istringstream in(text.substr(text.find("| workload")));
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line) && !line.empty();) lines.push_back(line);
+  return lines;
+}
+
+size_t display_width(const std::string& line) {
+  return static_cast<size_t>(std::count_if(line.begin(), line.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+}
+
+TEST(MarkdownFormat, TheDefaultTableFitsIn120Columns) {
+  const std::vector<Result> rows = realistic_rows();
+  const std::vector<std::string> lines = table_lines(print(Format::md, rows));
+  ASSERT_EQ(lines.size(), rows.size() + 2);
+  for (const std::string& line : lines) EXPECT_LE(display_width(line), 120u) << line;
+  const std::string text = print(Format::md, rows);
+  for (const char* part : {"| nanogpt-shakespeare-char |", "| b64 s256 ", "| pp512 ", "| tg128 ", "| pp4+tg16 ",
+                           "| cv 17%, 1 outlier |", "| n=3 ", "133k samples/s", " oom |"})
+    EXPECT_TRUE(contains(text, part)) << part << " not in:\n" << text;
+  // The wide table is what it was: wider.
+  const std::vector<std::string> wide = table_lines(print(Format::md, rows, TableWidth::wide));
+  EXPECT_GT(display_width(wide.front()), 120u);
+}
+
+TEST(MarkdownFormat, TheDefaultTableHasTheSameColumnsWhateverTheRun) {
+  const std::vector<Result> rows = realistic_rows();
+  for (const std::vector<Result>& some : {std::vector<Result>{rows[0]}, std::vector<Result>{rows[3]},
+                                          std::vector<Result>{rows[6]}, std::vector<Result>{full_row()}}) {
+    const std::string header = table_lines(print(Format::md, some)).front();
+    std::string titles;
+    for (char c : header)
+      if (c == '|' || std::isalpha(static_cast<unsigned char>(c))) titles += c;
+    EXPECT_EQ(titles, "|workload|device|dtype|test|medianmssd|throughput|MFU|noise|");
+  }
+}
+
+TEST(MarkdownFormat, RowsStoredBeforeTheNoiseFlagAreJudgedFromTheirSamples) {
+  Result old = realistic_rows()[0];
+  old.noise.clear();  // a database row from before the noise field: NULL, read as ""
+  EXPECT_TRUE(contains(print(Format::md, {old}), "| cv 17%, 1 outlier |"));
 }
 
 TEST(MarkdownFormat, SaysSoWhenThereAreNoRows) {

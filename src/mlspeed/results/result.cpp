@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 
+#include "mlspeed/core/noise.h"
+
 namespace mlspeed {
 
 namespace {
@@ -53,7 +55,9 @@ void derive_figures(Result& r) {
   r.job_s.reset();
   r.gbps.reset();
   r.mbu.reset();
+  r.noise.clear();
   if (r.status != Status::ok || r.summary.median <= 0) return;
+  r.noise = assess_noise(r.samples_ms).flag();
   if (r.steps_per_job > 1) r.job_s = r.summary.median * double(r.steps_per_job) / 1e3;
   if (!r.first_token_samples_ms.empty()) {
     // Medians of each part: time to the first token, then the rest spread over the other tokens.

@@ -56,6 +56,7 @@ struct Result {
   int warmup = 0;
   std::vector<double> samples_ms;  // one per timed iteration
   Summary summary;                 // of samples_ms
+  std::string noise;               // assess_noise(samples_ms).flag(): "" when clean or failed
 
   // What the workload does per step.
   int64_t parameters = 0;

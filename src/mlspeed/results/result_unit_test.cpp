@@ -84,5 +84,22 @@ TEST(GraphUse, NamesParseBack) {
   EXPECT_FALSE(parse_graph_use("on").has_value());
 }
 
+TEST(DeriveFigures, NoiseIsFlaggedOnMeasuredRowsOnly) {
+  Result r;
+  r.status = Status::ok;
+  r.items_per_step = 1;
+  r.samples_ms = {10, 10.1, 9.9, 10, 10.05, 9.95};
+  derive_figures(r);
+  EXPECT_EQ(r.noise, "");
+
+  r.samples_ms = {10, 10.1, 9.9};  // three samples: too few for a median to mean much
+  derive_figures(r);
+  EXPECT_EQ(r.noise, "n=3");
+
+  r.status = Status::oom;  // a failed row says why itself; a stale flag is cleared
+  derive_figures(r);
+  EXPECT_EQ(r.noise, "");
+}
+
 }  // namespace
 }  // namespace mlspeed

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "mlspeed/results/database.h"
@@ -19,8 +20,15 @@ template <class Row> std::vector<Column> columns_of() {
   return columns;
 }
 
-template <class Row> int64_t begin_run(Database& db, const RunContext& context) {
-  return db.begin_run(context, RowType<Row>::kind, RowType<Row>::table);
+template <class Row> int64_t begin_run(Database& db, const RunContext& context, std::string_view label = {}) {
+  return db.begin_run(context, RowType<Row>::kind, RowType<Row>::table, label);
+}
+
+// Stores a run measured elsewhere with all its rows in one transaction (Database::add_run).
+template <class Row> int64_t add_run(Database& db, const StoredRun& run, const std::vector<Row>& rows) {
+  std::vector<std::vector<Value>> values;
+  for (const Row& row : rows) values.push_back(values_of(RowType<Row>::fields(), row));
+  return db.add_run(run, RowType<Row>::table, columns_of<Row>(), values);
 }
 
 // Stores `row` as a row of run `run_id` (and sets its run_id); throws what Database::insert_row does.

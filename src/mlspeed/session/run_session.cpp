@@ -28,6 +28,11 @@ namespace {
 
 std::string count(int64_t n, const std::string& noun) { return std::to_string(n) + " " + noun + "s"; }
 
+// "run 12" or "run 12 labelled "driver 580"": the names `compare` and `show` take.
+std::string run_name(const StoreReport& r) {
+  return "run " + std::to_string(r.run_id) + (r.label.empty() ? "" : " labelled \"" + r.label + "\"");
+}
+
 // Rows the database never took, one line each; or that it took them all in the end.
 void print_storing(std::ostream& err, const StoreReport& r) {
   for (const std::string& row : r.unstored)
@@ -41,7 +46,7 @@ void print_interrupted(std::ostream& err, const StoreReport& r) {
   err << r.program << ": interrupted after " << r.rows;
   if (r.planned > 0) err << " of " << r.planned;
   err << " " << (r.planned_unit.empty() ? r.noun + "s" : r.planned_unit) << "; ";
-  if (r.store) err << "kept " << count(r.stored, r.noun) << " in " << r.path << " (run " << r.run_id << ")\n";
+  if (r.store) err << "kept " << count(r.stored, r.noun) << " in " << r.path << " (" << run_name(r) << ")\n";
   else err << "the " << r.rows << " completed are printed above (--no-db: not stored)\n";
 }
 
@@ -58,7 +63,7 @@ void print_closing(std::ostream& err, const StoreReport& r, RunEnd end) {
       break;
     case RunEnd::complete:
       if (r.store && r.unstored.empty())
-        err << r.program << ": stored run " << r.run_id << " (" << count(r.stored, r.noun) << ") in " << r.path << "\n";
+        err << r.program << ": stored " << run_name(r) << " (" << count(r.stored, r.noun) << ") in " << r.path << "\n";
       break;
   }
   err.flush();

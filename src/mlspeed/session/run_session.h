@@ -42,6 +42,7 @@ struct SessionSetup {
   const char* stopping_after = "the current step";  // a string literal: "stopping after ..." on Ctrl-C
   int64_t planned = 0;        // how many units the plan holds; 0 when not known in advance
   std::string planned_unit;   // what the plan counts: "configurations", "checks"
+  std::string label;          // `--label TEXT`, stored with the run; empty for none
 };
 
 // complete: the whole plan ran. interrupted: Ctrl-C or SIGTERM. stopped: an input file turned out
@@ -54,6 +55,7 @@ struct StoreReport {
   std::string program, path, noun;  // noun: "result"
   int64_t run_id = 0, rows = 0, stored = 0, refusals = 0, planned = 0;
   std::string planned_unit, last_error, finish_error;
+  std::string label;  // the run's `--label`, named beside its id
   std::vector<std::string> unstored;  // one description per row never stored
   bool store = true;
 };
@@ -77,7 +79,7 @@ template <class Row> class RunSession {
   void begin() {
     printer_->header(context_);
     std::cout.flush();
-    if (db_) run_id_ = begin_run<Row>(*db_, context_);
+    if (db_) run_id_ = begin_run<Row>(*db_, context_, setup_.label);
     interrupt_.emplace(setup_.stopping_after);
   }
 
@@ -138,6 +140,7 @@ template <class Row> class RunSession {
     r.planned_unit = setup_.planned_unit;
     r.last_error = store_.last_error();
     r.finish_error = finish_error;
+    r.label = setup_.label;
     for (const Row& row : store_.pending()) r.unstored.push_back(RowType<Row>::describe(row));
     r.store = db_ != nullptr;
     return r;

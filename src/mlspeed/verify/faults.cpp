@@ -99,6 +99,19 @@ void softmax_half_overflow(const c10::OperatorHandle& op, Stack* stack) {
       returned(op, stack, 0).toTensor().masked_fill(overflows, std::numeric_limits<double>::quiet_NaN());
 }
 
+// BUGS S7: softmax over rows of 12,416 elements returned NaN and was right on short rows. Every
+// dtype but float64 (the reference's) goes wrong once a row reaches 1024 elements.
+constexpr int64_t kLongRow = 1024;
+
+void softmax_nan_long_rows(const c10::OperatorHandle& op, Stack* stack) {
+  const at::Tensor input = argument(op, stack, 0).toTensor();
+  const int64_t dim = argument(op, stack, 1).toInt();
+  op.callBoxed(stack);
+  if (input.scalar_type() == at::kDouble || input.dim() == 0 || input.size(dim) < kLongRow) return;
+  // Plus NaN rather than a new tensor, so autograd still flows (the backward checks see NaN too).
+  returned(op, stack, 0) = returned(op, stack, 0).toTensor() + std::numeric_limits<double>::quiet_NaN();
+}
+
 void multinomial_always_zero(const c10::OperatorHandle& op, Stack* stack) {
   op.callBoxed(stack);
   returned(op, stack, 0) = at::zeros_like(returned(op, stack, 0).toTensor());
@@ -184,6 +197,10 @@ const std::vector<FaultImpl>& implementations() {
         "softmax", "forward"},
        {"_softmax"},
        softmax_half_overflow},
+      {{"softmax-nan-long-rows", BugClass::size, "S7",
+        "softmax returns NaN for rows of 1024 elements or more and is right on shorter rows", "softmax", "forward"},
+       {"_softmax"},
+       softmax_nan_long_rows},
       {{"multinomial-always-zero", BugClass::random, "R1",
         "multinomial always returns category 0, also where its probability is zero", "multinomial", "statistics"},
        {"multinomial"},

@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <utility>
 
+#include "mlspeed/verify/faults.h"
+
 namespace mlspeed::verify {
 namespace {
 
@@ -97,7 +99,12 @@ bool applies(const KnownIssue& issue, const std::string& torch_version, const st
 
 void label_known_issue(CheckResult& row) {
   if (row.outcome != Outcome::fail && row.outcome != Outcome::error) return;
-  if (!row.fault.empty()) return;  // a self-test's injected fault is never a LibTorch bug
+  // A self-test's injected fault is never a LibTorch bug: the check it targets keeps its failures.
+  // Other checks are labelled as usual, so the self-test's verdict counts only what the fault did.
+  if (!row.fault.empty()) {
+    const Fault* fault = find_fault(row.fault);
+    if (!fault || fault->caught_by_check.empty() || fault->caught_by_check == row.check) return;
+  }
   for (const KnownIssue& issue : known_issues()) {
     if (applies(issue, row.host.torch_version, row.device_facts.kind) && issue.matches(row)) {
       row.outcome = Outcome::known_issue;

@@ -4,6 +4,7 @@
 #include <ostream>
 #include <utility>
 
+#include "mlspeed/core/text.h"
 #include "mlspeed/verify/known_issues.h"
 
 namespace mlspeed::verify {
@@ -44,6 +45,53 @@ std::vector<std::string> not_tested_lines(const std::vector<CheckResult>& rows) 
   }
   std::vector<std::string> lines;
   for (const auto& [key, n] : groups) lines.push_back(key + (n > 1 ? " (" + checks_count(n) + ")" : ""));
+  return lines;
+}
+
+// The distinct non-empty values of one member over a group: listed when few, counted when many.
+std::string covered(const std::vector<const CheckResult*>& group, const std::string CheckResult::*member,
+                    const char* noun) {
+  std::vector<std::string> seen;
+  for (const CheckResult* row : group) {
+    const std::string& value = row->*member;
+    if (!value.empty() && std::find(seen.begin(), seen.end(), value) == seen.end()) seen.push_back(value);
+  }
+  if (seen.size() <= 3) return join(seen, ", ");
+  return std::to_string(seen.size()) + " " + noun;
+}
+
+// The failures, one line per op (or model) and pass: a broken kernel fails in every dtype, layout
+// and shape, and a hundred lines saying so hide the one other failure. A group of one reads as
+// the check itself; a larger group says what it covered and shows its first message.
+std::vector<std::string> failure_lines(const std::vector<CheckResult>& failures) {
+  std::vector<std::vector<const CheckResult*>> groups;  // in first-seen order
+  for (const CheckResult& row : failures) {
+    auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) {
+      const CheckResult& first = *g.front();
+      return first.outcome == row.outcome && first.check == row.check && first.pass == row.pass;
+    });
+    if (it == groups.end()) groups.push_back({&row});
+    else it->push_back(&row);
+  }
+  std::vector<std::string> lines;
+  for (const auto& group : groups) {
+    const CheckResult& first = *group.front();
+    const std::string prefix = first.outcome == Outcome::error ? "error: " : "";
+    if (group.size() == 1) {
+      lines.push_back(prefix + one_line(describe(first)));
+      continue;
+    }
+    std::vector<std::string> what;
+    for (const auto& [member, noun] : {std::pair{&CheckResult::dtype, "dtypes"}, {&CheckResult::layout, "layouts"},
+                                       {&CheckResult::shape, "shapes"}}) {
+      const std::string values = covered(group, member, noun);
+      if (!values.empty()) what.push_back(values);
+    }
+    const std::string verb = first.outcome == Outcome::error ? " errors" : " checks failed";
+    lines.push_back(prefix + first.check + (first.pass.empty() ? "" : " " + first.pass) + " on " + first.device +
+                    ": " + std::to_string(group.size()) + verb + (what.empty() ? "" : " (" + join(what, "; ") + ")") +
+                    "; the first: " + one_line(describe(first)));
+  }
   return lines;
 }
 
@@ -183,8 +231,7 @@ void print_verdict(std::ostream& out, const std::vector<DeviceVerdict>& verdicts
   for (const DeviceVerdict& v : verdicts) {
     if (!v.failures.empty()) {
       out << "\nFailed on " << v.device << ":\n";
-      for (const CheckResult& row : v.failures)
-        out << "- " << (row.outcome == Outcome::error ? "error: " : "") << one_line(describe(row)) << "\n";
+      for (const std::string& line : failure_lines(v.failures)) out << "- " << line << "\n";
     }
     print_known_issues(out, v);
     if (!v.not_tested_rows.empty()) {

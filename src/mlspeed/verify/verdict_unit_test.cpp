@@ -104,6 +104,25 @@ TEST(Verdict, PrintsCountsEachFailureWhatWasNotTestedAndWhy) {
   EXPECT_EQ(text.find("Failed on cpu"), std::string::npos) << text;
 }
 
+TEST(Verdict, FailuresOfOneOpAndPassAreOneLineSayingWhatTheyCovered) {
+  std::vector<CheckResult> rows;
+  for (const char* dtype : {"fp16", "bf16"})
+    for (const char* layout : {"contiguous", "transposed"}) {
+      CheckResult row = check_row("cuda:0", "softmax", Outcome::fail, "NaN in 100% of elements");
+      row.dtype = dtype;
+      row.layout = layout;
+      row.shape = "4x2048";
+      rows.push_back(row);
+    }
+  rows.push_back(check_row("cuda:0", "mm", Outcome::fail, "off by up to 0.42"));
+  const std::string text = printed(rows);
+  EXPECT_TRUE(contains(text, "- softmax forward on cuda:0: 4 checks failed (fp16, bf16; contiguous, transposed; "
+                             "4x2048); the first: softmax on cuda:0, fp16, 4x2048, forward: NaN in 100% of elements\n"))
+      << text;
+  EXPECT_TRUE(contains(text, "- mm on cuda:0, float32, 64x64, forward: off by up to 0.42\n")) << text;
+  EXPECT_TRUE(contains(text, "VERDICT: FAIL - 5 unexpected failures")) << text;
+}
+
 TEST(Verdict, PassWhenNothingFailed) {
   const std::string text = printed({check_row("cpu", "mm", Outcome::pass, "matches")});
   EXPECT_TRUE(contains(text, "\nVERDICT: PASS - 0 unexpected failures\n")) << text;

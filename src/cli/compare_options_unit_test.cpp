@@ -1,0 +1,65 @@
+// `mlspeed compare`'s command line, parsed as the binary parses it; nothing runs.
+#include <gtest/gtest.h>
+
+#include "testing/command_line.h"
+
+namespace mlspeed::cli {
+namespace {
+
+using testing::usage_error;
+Invocation parse(std::vector<std::string> words) { return testing::parse_command_line(std::move(words)); }
+
+TEST(CompareOptions, TheTableIsWellFormed) {
+  for (const auto& spec : compare_option_table()) {
+    EXPECT_FALSE(spec.help.empty()) << spec.long_name();
+    if (!spec.value_name.empty()) EXPECT_FALSE(spec.default_shown().empty()) << spec.long_name();
+  }
+  EXPECT_NO_THROW(parse_options(compare_option_table(), {})) << "a default does not parse";
+}
+
+TEST(CompareOptions, RunsAndSettingsParse) {
+  const CompareOptions o = parse({"compare", "12", "label:driver 580", "ref:bert-t4", "--threshold", "2.5", "--alpha",
+                                  "0.01", "--fail-if-slower", "10", "-o", "csv"})
+                               .compare;
+  EXPECT_EQ(o.runs, (std::vector<std::string>{"12", "label:driver 580", "ref:bert-t4"}));
+  EXPECT_DOUBLE_EQ(o.settings.threshold, 0.025);
+  EXPECT_DOUBLE_EQ(o.settings.alpha, 0.01);
+  ASSERT_TRUE(o.fail_if_slower);
+  EXPECT_DOUBLE_EQ(*o.fail_if_slower, 10);
+  EXPECT_EQ(o.format, Format::csv);
+  EXPECT_TRUE(o.devices.empty());
+}
+
+TEST(CompareOptions, DefaultsAreGoogleBenchmarksAlphaAndAFivePercentEffect) {
+  const CompareOptions o = parse({"compare", "last-1", "last"}).compare;
+  EXPECT_DOUBLE_EQ(o.settings.alpha, 0.05);
+  EXPECT_DOUBLE_EQ(o.settings.threshold, 0.05);
+  EXPECT_FALSE(o.fail_if_slower);
+  EXPECT_EQ(o.format, Format::md);
+}
+
+TEST(CompareOptions, OptionsBeforeTheRunsTakeOneValueEach) {
+  EXPECT_EQ(parse({"compare", "--alpha", "0.01", "3", "4"}).compare.runs, (std::vector<std::string>{"3", "4"}));
+  EXPECT_EQ(parse({"show", "-o", "csv", "12"}).show.run, "12");
+}
+
+TEST(CompareOptions, DevicesOfOneRun) {
+  const CompareOptions o = parse({"compare", "last", "--devices", "cpu,cuda:0"}).compare;
+  EXPECT_EQ(o.devices, (std::vector<std::string>{"cpu", "cuda:0"}));
+  EXPECT_NE(usage_error({"compare", "1", "2", "--devices", "cpu,cuda:0"}).find("give one run (got 2)"), std::string::npos);
+  EXPECT_NE(usage_error({"compare", "1", "--devices", "cpu"}).find("two devices or more"), std::string::npos);
+}
+
+TEST(CompareOptions, BadInputIsRefusedWithWhatToDo) {
+  EXPECT_NE(usage_error({"compare", "last"}).find("one run given: compare needs two runs"), std::string::npos);
+  EXPECT_NE(usage_error({"compare"}).find("no runs given"), std::string::npos);
+  EXPECT_NE(usage_error({"compare", "1", "2", "--alpha", "1.5"}).find("--alpha: '1.5'"), std::string::npos);
+  EXPECT_NE(usage_error({"compare", "1", "2", "--alpha", "0"}).find("--alpha"), std::string::npos);
+  EXPECT_NE(usage_error({"compare", "1", "2", "--threshold", "5%"}).find("--threshold: '5%'"), std::string::npos);
+  EXPECT_NE(usage_error({"compare", "1", "2", "--fail-if-slower", "-1"}).find("--fail-if-slower"), std::string::npos);
+  EXPECT_NE(usage_error({"compare", "1", "--list-references"}).find("takes no runs"), std::string::npos);
+  EXPECT_TRUE(parse({"compare", "--list-references"}).compare.list_references);
+}
+
+}  // namespace
+}  // namespace mlspeed::cli

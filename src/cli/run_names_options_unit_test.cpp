@@ -1,0 +1,59 @@
+// --label on run and verify, and the options of history, export and import, parsed as the binary
+// parses them; nothing runs.
+#include <gtest/gtest.h>
+
+#include "testing/command_line.h"
+
+namespace mlspeed::cli {
+namespace {
+
+Invocation parse(std::vector<std::string> words) { return testing::parse_command_line(std::move(words)); }
+std::string refusal(const std::vector<std::string>& words) { return testing::usage_error(words, "accepted"); }
+
+TEST(LabelOption, RunAndVerifyTakeFreeText) {
+  EXPECT_EQ(parse({"run", "--label", "driver 580"}).run.label, "driver 580");
+  EXPECT_EQ(parse({"verify", "--label", "after update: ü"}).verify.label, "after update: ü");
+  EXPECT_EQ(parse({"run"}).run.label, "");
+}
+
+TEST(LabelOption, RefusesEmptyControlCharactersAndNoDb) {
+  EXPECT_NE(refusal({"run", "--label", ""}).find("--label: the label is empty"), std::string::npos);
+  EXPECT_NE(refusal({"run", "--label", "  "}).find("the label is empty"), std::string::npos);
+  EXPECT_NE(refusal({"verify", "--label", "a\tb"}).find("control character"), std::string::npos);
+  const std::string newline = refusal({"run", "--label", "a\nb"});
+  EXPECT_NE(newline.find("a\\x0ab"), std::string::npos) << newline;  // shown escaped, on one line
+  EXPECT_NE(refusal({"run", "--label", "x", "--no-db"}).find("--no-db stores nothing"), std::string::npos);
+  EXPECT_NE(refusal({"verify", "--label", "x", "--no-db"}).find("--no-db stores nothing"), std::string::npos);
+}
+
+TEST(HistoryOptions, FiltersParse) {
+  const HistoryOptions o =
+      parse({"history", "-w", "bert-base-infer", "-d", "cuda", "--since", "2026-11-23", "--label", "a", "-n", "5",
+             "-o", "json", "--db", "x.db"})
+          .history;
+  EXPECT_EQ(o.filter.workload, "bert-base-infer");
+  EXPECT_EQ(o.filter.device, "cuda");
+  EXPECT_EQ(o.filter.since, "2026-11-23");
+  EXPECT_EQ(o.filter.label, "a");
+  EXPECT_EQ(o.filter.limit, 5);
+  EXPECT_EQ(o.format, Format::json);
+  EXPECT_EQ(o.db, "x.db");
+}
+
+TEST(HistoryOptions, BadValuesAreRefused) {
+  EXPECT_NE(refusal({"history", "--since", "last week"}).find("--since: 'last week' is not a date"), std::string::npos);
+  EXPECT_NE(refusal({"history", "-n", "0"}).find("--limit"), std::string::npos);
+  EXPECT_NE(refusal({"history", "-o", "jsonl"}).find("choose from: md, json, csv"), std::string::npos);
+}
+
+TEST(ExportImportOptions, Parse) {
+  EXPECT_EQ(parse({"export"}).export_run.run, "last");
+  const ExportOptions e = parse({"export", "label:driver 580", "-o", "out.json"}).export_run;
+  EXPECT_EQ(e.run, "label:driver 580");
+  EXPECT_EQ(e.output, "out.json");
+  EXPECT_NE(refusal({"import"}).find("give the file to import"), std::string::npos);
+  EXPECT_NE(refusal({"import", "/no/such/file.json"}).find("does not exist"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace mlspeed::cli

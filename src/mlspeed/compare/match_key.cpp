@@ -1,0 +1,38 @@
+#include "mlspeed/compare/match_key.h"
+
+#include "mlspeed/results/shape_label.h"
+
+namespace mlspeed {
+
+std::string device_kind(const std::string& device) { return device.substr(0, device.find(':')); }
+
+MatchKey match_key(const Result& row, DeviceMatch device) {
+  MatchKey key;
+  key.workload = row.workload;
+  key.size = row.size;
+  key.dtype = std::string(name(row.precision));
+  key.batch = row.batch;
+  key.seq_len = row.seq_len;
+  key.new_tokens = row.new_tokens;
+  key.shape = shape_label(row);
+  // A graph replay and eager launches time different things (the GPU's work vs the host's
+  // launches too), so they are different configurations; a fallback to eager is eager.
+  // Across the devices of one run the timing is the device's (a CPU has no graphs), not part of
+  // the configuration.
+  const bool replayed = row.graphs == GraphUse::step || row.graphs == GraphUse::tokens;
+  if (device == DeviceMatch::kind) {
+    key.timing = replayed ? "graph" : "eager";
+    key.device = device_kind(row.device);
+  }
+  return key;
+}
+
+std::string describe(const MatchKey& key) {
+  std::string text = key.workload + (key.size == "full" ? "" : " (" + key.size + ")") + " " + key.dtype + " ";
+  text += key.shape;
+  if (key.timing == "graph") text += " graph";
+  if (!key.device.empty()) text += " (" + key.device + ")";
+  return text;
+}
+
+}  // namespace mlspeed

@@ -1,0 +1,204 @@
+#include "mlspeed/compare/run_file.h"
+
+#include <algorithm>
+#include <sstream>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+#include "mlspeed/compare/match_key.h"
+#include "mlspeed/core/text.h"
+#include "mlspeed/results/context.h"
+#include "mlspeed/results/fields.h"
+#include "mlspeed/results/formats.h"
+#include "mlspeed/results/row_table.h"
+#include "mlspeed/verify/check_fields.h"
+
+namespace mlspeed {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kVersionKey = "mlspeed_run_file";
+constexpr const char* kRebuiltCommand =
+    "unknown: this context was rebuilt from the rows of a `show -o json|jsonl` file, which records no command "
+    "line and no process-wide precision flags";
+
+// The rows as `show -o jsonl` writes them, one JSON object per line, joined into an array body.
+template <class Row> std::string rows_text(const std::vector<Row>& rows) {
+  std::ostringstream lines;
+  RowWriter writer = make_row_writer(Format::jsonl, lines, RowType<Row>::fields());
+  for (const Row& row : rows) writer.write(values_of(RowType<Row>::fields(), row));
+  writer.end();
+  std::string body;
+  std::istringstream in(lines.str());
+  for (std::string line; std::getline(in, line);) body += (body.empty() ? "  " : ",\n  ") + line;
+  return body;
+}
+
+json record_json(const StoredRun& run) {
+  return json{{"id", run.id},         {"started_at", run.started_at}, {"finished_at", run.finished_at},
+              {"status", run.status}, {"command", run.command},       {"kind", run.kind},
+              {"label", run.label}};
+}
+
+template <class T> void read_key(const json& object, const char* key, T& out) {
+  if (const auto it = object.find(key); it != object.end() && !it->is_null()) it->get_to(out);
+}
+
+StoredRun record_from_json(const json& j) {
+  if (!j.is_object()) throw std::invalid_argument("\"run\" is not an object");
+  StoredRun run;
+  read_key(j, "id", run.id);
+  read_key(j, "started_at", run.started_at);
+  read_key(j, "finished_at", run.finished_at);
+  read_key(j, "status", run.status);
+  read_key(j, "command", run.command);
+  read_key(j, "kind", run.kind);
+  read_key(j, "label", run.label);
+  return run;
+}
+
+template <class Row> std::vector<Row> rows_from(Format format, std::string_view text) {
+  return parse_rows(format, text, RowType<Row>::fields());
+}
+
+// What a file without a run record still says about where its rows were measured: the host and
+// each device's facts, as every row carries them.
+template <class Row> RunContext rebuilt_context(const std::vector<Row>& rows) {
+  RunContext context;
+  context.command = kRebuiltCommand;
+  context.host = rows.front().host;
+  for (const Row& row : rows) {
+    const bool known = std::any_of(context.devices.begin(), context.devices.end(),
+                                   [&](const DeviceFacts& d) { return d.id == row.device; });
+    if (known) continue;
+    DeviceFacts facts = row.device_facts;
+    facts.id = row.device;
+    facts.kind = device_kind(row.device);
+    const auto colon = row.device.find(':');
+    if (colon != std::string::npos) facts.index = std::atoi(row.device.c_str() + colon + 1);
+    context.devices.push_back(facts);
+  }
+  return context;
+}
+
+// A run of `rows` alone: times from the rows' own, status unknown (a row list cannot say whether
+// the run completed).
+template <class Row> void fill_from_rows(RunFile& file, std::vector<Row> rows) {
+  if (rows.empty()) throw std::invalid_argument("it holds no rows");
+  StoredRun& run = file.run.run;
+  run.kind = RowType<Row>::kind;
+  run.status = "unknown";
+  run.context = rebuilt_context(rows);
+  for (const Row& row : rows) {
+    if (row.timestamp.empty()) continue;
+    if (run.started_at.empty() || row.timestamp < run.started_at) run.started_at = row.timestamp;
+    run.finished_at = std::max(run.finished_at, row.timestamp);
+  }
+  run.context.started_at = run.started_at;
+  run.row_count = static_cast<int64_t>(rows.size());
+  file.context_rebuilt = true;
+  if constexpr (std::is_same_v<Row, Result>) file.run.rows = std::move(rows);
+  else file.run.checks = std::move(rows);
+}
+
+// `show -o json` (an array) or `-o jsonl` (objects, one a line): results, or checks if the rows
+// name a check.
+void read_row_list(RunFile& file, const json& first_row, Format format, std::string_view text) {
+  if (!first_row.is_object()) throw std::invalid_argument("its first row is not a JSON object");
+  if (first_row.contains("check")) fill_from_rows(file, rows_from<verify::CheckResult>(format, text));
+  else if (first_row.contains("workload")) fill_from_rows(file, rows_from<Result>(format, text));
+  else throw std::invalid_argument("its rows are neither results (no \"workload\") nor checks (no \"check\")");
+}
+
+void read_full_file(RunFile& file, const json& j) {
+  const json& version = j.at(kVersionKey);
+  if (!version.is_number_integer()) throw std::invalid_argument(std::string(kVersionKey) + " is not a whole number");
+  if (version.get<int64_t>() > kRunFileVersion)
+    throw std::invalid_argument(printf_string("it was written by a newer mlspeed (run file version %lld; this one "
+                                              "reads up to %d); upgrade mlspeed to read it",
+                                              static_cast<long long>(version.get<int64_t>()), kRunFileVersion));
+  if (!j.contains("run") || !j.contains("context") || !j.contains("rows"))
+    throw std::invalid_argument("it lacks one of \"run\", \"context\" and \"rows\"");
+  LoadedRun& loaded = file.run;
+  loaded.run = record_from_json(j.at("run"));
+  j.at("context").get_to(loaded.run.context);
+  read_key(j, "citation", file.citation);
+  read_key(j, "description", file.description);
+  read_key(j, "published", file.published);
+  if (file.published) loaded.citation = file.citation;  // LoadedRun::published() follows it
+  if (!j.at("rows").is_array()) throw std::invalid_argument("\"rows\" is not an array");
+  const std::string rows = j.at("rows").dump();
+  if (loaded.run.kind == RowType<Result>::kind) loaded.rows = rows_from<Result>(Format::json, rows);
+  else if (loaded.run.kind == RowType<verify::CheckResult>::kind)
+    loaded.checks = rows_from<verify::CheckResult>(Format::json, rows);
+  else throw std::invalid_argument("its run has kind '" + printable(loaded.run.kind) + "', not run or verify");
+  loaded.run.row_count = static_cast<int64_t>(loaded.rows.size() + loaded.checks.size());
+}
+
+// The first line that is not blank, for telling JSON lines from one JSON document.
+std::string_view first_line(std::string_view text) {
+  const size_t start = text.find_first_not_of(" \t\r\n");
+  if (start == std::string_view::npos) return {};
+  text.remove_prefix(start);
+  return text.substr(0, text.find('\n'));
+}
+
+}  // namespace
+
+std::string write_run_file(const LoadedRun& run, const std::string& description, const std::string& citation) {
+  std::string out = "{\n \"" + std::string(kVersionKey) + "\": " + std::to_string(kRunFileVersion) + ",\n";
+  out += " \"run\": " + record_json(run.run).dump() + ",\n";
+  // A published figure's citation is the run's own; an unpublished source (mlspeed's recorded
+  // runs) is cited by the caller.
+  const std::string& cited = run.published() ? run.citation : citation;
+  if (!cited.empty()) {
+    out += " \"citation\": " + json(cited).dump() + ",\n";
+    out += std::string(" \"published\": ") + (run.published() ? "true" : "false") + ",\n";
+  }
+  if (!description.empty()) out += " \"description\": " + json(description).dump() + ",\n";
+  out += " \"context\": " + json(run.run.context).dump() + ",\n";
+  const bool checks = run.run.kind == RowType<verify::CheckResult>::kind;
+  const std::string rows = checks ? rows_text(run.checks) : rows_text(run.rows);
+  out += " \"rows\": [\n" + rows + (rows.empty() ? "" : "\n") + " ]\n}\n";
+  return out;
+}
+
+RunFile read_run_file(std::string_view text, const std::string& name) {
+  RunFile file;
+  file.run.name = name;
+  const json whole = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  try {
+    if (whole.is_object() && whole.contains(kVersionKey)) {
+      read_full_file(file, whole);
+    } else if (whole.is_array()) {
+      if (whole.empty()) throw std::invalid_argument("it is an empty list of rows");
+      read_row_list(file, whole.front(), Format::json, text);
+    } else {
+      // JSON lines (also a single line): each line one row object.
+      const std::string_view line = first_line(text);
+      const json first = json::parse(line.begin(), line.end(), nullptr, false);
+      if (first.is_discarded() || !first.is_object())
+        throw std::invalid_argument("it is neither a file written by `mlspeed export` nor the output of "
+                                    "`mlspeed show -o json` or `-o jsonl`");
+      read_row_list(file, first, Format::jsonl, text);
+    }
+  } catch (const json::exception& e) {
+    throw std::invalid_argument(e.what());
+  }
+  return file;
+}
+
+int64_t store_imported_run(Database& db, const LoadedRun& run, const std::string& import_command,
+                           const std::string& label) {
+  StoredRun record = run.run;
+  record.command = import_command;
+  if (!label.empty()) record.label = label;
+  if (record.started_at.empty()) record.started_at = record.context.started_at;
+  if (record.started_at.empty()) record.started_at = now_iso8601();  // the database needs a time
+  if (record.kind == RowType<verify::CheckResult>::kind) return add_run(db, record, run.checks);
+  return add_run(db, record, run.rows);
+}
+
+}  // namespace mlspeed

@@ -1,0 +1,29 @@
+#include "mlspeed/results/shape_label.h"
+
+#include <gtest/gtest.h>
+
+namespace mlspeed {
+namespace {
+
+Result shaped(Job job, const std::string& unit, int64_t batch, int64_t seq, int64_t new_tokens) {
+  Result r;
+  r.job = job;
+  r.item_unit = unit;
+  r.batch = batch;
+  r.seq_len = seq;
+  r.new_tokens = new_tokens;
+  return r;
+}
+
+TEST(ShapeLabel, NamesEachKindOfStepAsLlamaBenchDoes) {
+  EXPECT_EQ(shape_label(shaped(Job::infer, "samples", 4, 128, 0)), "b4 s128");      // BERT
+  EXPECT_EQ(shape_label(shaped(Job::train, "images", 32, 0, 0)), "b32");            // ResNet
+  EXPECT_EQ(shape_label(shaped(Job::train, "tokens", 64, 256, 0)), "b64 s256");     // nanoGPT trains on tokens
+  EXPECT_EQ(shape_label(shaped(Job::infer, "tokens", 1, 512, 0)), "pp512");         // Llama's prompt pass
+  EXPECT_EQ(shape_label(shaped(Job::infer, "tokens", 1, 0, 128)), "tg128");         // and its generation
+  EXPECT_EQ(shape_label(shaped(Job::infer, "tokens", 1, 4, 16)), "pp4+tg16");       // GPT-2 generate
+  EXPECT_EQ(shape_label(shaped(Job::infer, "tokens", 4, 0, 128)), "b4 tg128");      // a batch above 1 is shown
+}
+
+}  // namespace
+}  // namespace mlspeed
