@@ -63,6 +63,21 @@ std::string summary_line(const ColumnSummary& s) {
 // One table: column `column` against the baseline, for the rows of one device kind.
 void print_table(const Comparison& comparison, size_t column, const std::string& device, std::ostream& out) {
   const std::string b = letter(column);
+  // A side with no rows of this kind at all (a GPU run against a CPU reference): one line, not a
+  // table of "only in" rows.
+  int64_t in_a = 0, in_b = 0;
+  for (const ComparedRow& row : comparison.rows) {
+    if (row.key.device != device) continue;
+    in_a += row.cells[0].present;
+    in_b += row.cells[column].present;
+  }
+  if ((in_a == 0) != (in_b == 0) && comparison.match == DeviceMatch::kind) {
+    const bool a_lacks = in_a == 0;
+    out << "\n" << (a_lacks ? "A" : b) << " has no " << device << " rows; " << (a_lacks ? b : "A") << " has "
+        << (a_lacks ? in_b : in_a) << ((a_lacks ? in_b : in_a) == 1 ? " configuration" : " configurations")
+        << " on " << device << ".\n";
+    return;
+  }
   std::vector<std::vector<std::string>> cells;
   for (const ComparedRow& row : comparison.rows) {
     if (row.key.device != device) continue;

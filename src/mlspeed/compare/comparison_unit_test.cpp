@@ -283,6 +283,19 @@ TEST(CompareGate, FailsOnlyOnSignificantSlowdownsBeyondThePercentage) {
   EXPECT_TRUE(slower_beyond(two(samples(10), samples(10.3)), 0).empty()) << "within the threshold: same";
 }
 
+// The H200's BERT run against the T4's figures: the T4 set has no CPU rows, which is one line.
+TEST(ComparePrinter, AKindOfDeviceOneSideLacksIsOneLine) {
+  const Comparison c = compare_runs({speed_run("run 1", {row("cpu", samples(10), 1), row("cuda:0", samples(2), 1)}),
+                                     speed_run("run 2", {row("cuda:0", samples(3), 1)})},
+                                    {});
+  std::ostringstream out, notes;
+  print_comparison(c, Format::md, out, notes);
+  const std::string md = out.str();
+  EXPECT_NE(md.find("\nB has no cpu rows; A has 1 configuration on cpu.\n"), std::string::npos) << md;
+  EXPECT_EQ(md.find("only in A"), std::string::npos) << md;
+  EXPECT_NE(md.find("### B vs A on cuda"), std::string::npos) << md;
+}
+
 TEST(ComparePrinter, MarkdownNamesTheColumnsAndShowsEachVerdict) {
   const Comparison c = compare_runs({speed_run("run 1", {row("cpu", samples(10), 1), row("cpu", samples(10), 4)}),
                                      speed_run("run 2", {row("cpu", samples(12), 1), row("cpu", samples(10), 8)})},
