@@ -1,5 +1,6 @@
 #include "mlspeed/verify/check.h"
 
+#include <algorithm>
 #include <array>
 #include <utility>
 
@@ -91,6 +92,17 @@ std::string describe(const CheckResult& row) {
   for (const std::string* part : {&row.dtype, &row.variant, &row.shape, &row.layout, &row.pass})
     if (!part->empty() && *part != "contiguous") what.push_back(*part);
   return row.check + " on " + row.device + (what.empty() ? "" : ", " + join(what, ", ")) + ": " + row.message;
+}
+
+std::string covered(const std::vector<const CheckResult*>& group, const std::string CheckResult::*member,
+                    const char* noun) {
+  std::vector<std::string> seen;
+  for (const CheckResult* row : group) {
+    const std::string& value = row->*member;
+    if (!value.empty() && std::find(seen.begin(), seen.end(), value) == seen.end()) seen.push_back(value);
+  }
+  if (seen.size() <= 3) return join(seen, ", ");
+  return std::to_string(seen.size()) + " " + noun;
 }
 
 }  // namespace mlspeed::verify

@@ -113,4 +113,9 @@ void record_failure(CheckResult& row, const std::exception_ptr& error);
 // "mm on cuda:0, fp32, 4096x4096 transposed: <message>" — what the verdict lists for a failure.
 std::string describe(const CheckResult& row);
 
+// What a group of checks (one failure line) covered in one member: its distinct non-empty values,
+// listed when at most three ("fp16, bf16"), else counted with `noun` ("5 shapes").
+std::string covered(const std::vector<const CheckResult*>& group, const std::string CheckResult::*member,
+                    const char* noun);
+
 }  // namespace mlspeed::verify

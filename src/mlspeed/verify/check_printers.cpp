@@ -30,18 +30,6 @@ bool shown_in_full(const CheckResult& row) {
 
 std::string error_figure(const std::optional<double>& x) { return x ? printf_string("%.3g", *x) : kUnknown; }
 
-// The distinct values of one member over a group: listed when few, counted when many.
-std::string covered(const std::vector<const CheckResult*>& group, const std::string CheckResult::*member,
-                    const char* noun) {
-  std::vector<std::string> seen;
-  for (const CheckResult* row : group) {
-    const std::string& v = row->*member;
-    if (!v.empty() && std::find(seen.begin(), seen.end(), v) == seen.end()) seen.push_back(v);
-  }
-  if (seen.size() <= 3) return join(seen, ", ");
-  return std::to_string(seen.size()) + " " + noun;
-}
-
 // The largest error against its tolerance over a group (the figure the tolerance tested).
 std::optional<double> worst_ratio(const std::vector<const CheckResult*>& group) {
   std::optional<double> worst;

@@ -48,18 +48,6 @@ std::vector<std::string> not_tested_lines(const std::vector<CheckResult>& rows) 
   return lines;
 }
 
-// The distinct non-empty values of one member over a group: listed when few, counted when many.
-std::string covered(const std::vector<const CheckResult*>& group, const std::string CheckResult::*member,
-                    const char* noun) {
-  std::vector<std::string> seen;
-  for (const CheckResult* row : group) {
-    const std::string& value = row->*member;
-    if (!value.empty() && std::find(seen.begin(), seen.end(), value) == seen.end()) seen.push_back(value);
-  }
-  if (seen.size() <= 3) return join(seen, ", ");
-  return std::to_string(seen.size()) + " " + noun;
-}
-
 // The failures, one line per op (or model) and pass: a broken kernel fails in every dtype, layout
 // and shape, and a hundred lines saying so hide the one other failure. A group of one reads as
 // the check itself; a larger group says what it covered and shows its first message.
