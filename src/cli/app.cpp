@@ -106,7 +106,7 @@ CommandLine::CommandLine() {
       "Exit status: 0 when every check passed (skipped, not-tested and known-issue checks are reported, not "
       "failures, unless --strict), 1 when any check failed or errored, 2 for bad input, 130 when interrupted "
       "(completed checks are kept).");
-  add("show", "print a stored run from the results database", show_option_table(), show_, "");
+  add("show", "print a run: stored here, an exported file or a reference set", show_option_table(), show_, "");
   add("history", "the stored runs, newest first, with the ids and labels that compare, show and export take",
       history_option_table(), history_, "Exit status: 0 (also when no run matches), 2 for bad input.");
   add("export", "write one run (its record, full context and rows) as a JSON file to compare or import elsewhere",

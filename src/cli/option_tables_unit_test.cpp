@@ -88,7 +88,7 @@ TEST(OptionTables, FormatIsValidatedOneWayWithEachCommandsChoices) {
 
 TEST(OptionTables, BadInputIsAUsageErrorBeforeAnythingRuns) {
   EXPECT_NE(usage_error({"frobnicate"}).find("unknown command 'frobnicate'"), std::string::npos);
-  EXPECT_NE(usage_error({"show", "abc"}).find("run: "), std::string::npos);
+  EXPECT_NE(usage_error({"show", "--wide", "-o", "json"}).find("--wide"), std::string::npos);
   EXPECT_NE(usage_error({"verify", "--steps", "0"}).find("--steps"), std::string::npos);
   EXPECT_NE(usage_error({"verify", "--inject-fault", ""}).find("the fault name is empty"), std::string::npos);
   EXPECT_NE(usage_error({"verify", "--level", "op", "--level", "model"}).find("--level was given 2 times"),

@@ -67,6 +67,12 @@ TEST_F(ReportCommand, TheDefaultIsTheNewestSpeedRunWithTheVerdictsOfItsHost) {
 TEST_F(ReportCommand, NamedRunsGiveAPageWithChartsAndSpeedupsAgainstTheBaseline) {
   const std::string html = out_.file("report.html");
   const auto r = report({"1", "2", "--baseline", "2", "-o", html});
+  if (r.exit_code == 2 && r.err.find("built without Chart.js") != std::string::npos) {
+    // A build that found no libjs-chart.js refuses HTML, says what to install, and writes nothing.
+    EXPECT_NE(r.err.find("libjs-chart.js"), std::string::npos) << r.err;
+    EXPECT_FALSE(path_exists(html));
+    GTEST_SKIP() << "built without Chart.js: the page itself is not tested";
+  }
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string page = read_file(html);
   EXPECT_EQ(page.rfind("<!DOCTYPE html>", 0), 0u);
@@ -96,7 +102,7 @@ TEST_F(ReportCommand, BadInputIsRefusedWithExitStatus2AndTheOldReportKept) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("choose a path you can write"), std::string::npos) << r.err;
 
-  r = run_cli({"report", "-o", out_.file("x.html"), "--db", out_.file("none.db")});
+  r = run_cli({"report", "-o", out_.file("x.md"), "--db", out_.file("none.db")});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("no results database"), std::string::npos) << r.err;
 }

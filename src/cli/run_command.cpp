@@ -63,9 +63,8 @@ int run_command(const RunOptions& options, const std::string& command_line) {
   RunContext context = capture_context(command_line, devices);
   if (std::any_of(devices.begin(), devices.end(), [](const DeviceFacts& d) { return d.kind == "cuda"; }))
     context.graphs = options.graphs;
-  SessionSetup setup{"mlspeed run", !options.no_db, options.db, "the current iteration",
-                     static_cast<int64_t>(plan.size()), "configurations"};
-  setup.label = options.label;
+  const SessionSetup setup{"mlspeed run", !options.no_db, options.db, "the current iteration",
+                           static_cast<int64_t>(plan.size()), "configurations", options.label};
   const TableWidth width = options.wide ? TableWidth::wide : TableWidth::narrow;
   RunSession<Result> session(setup, context, make_printer(options.format, std::cout, width),
                              [](const Result& r) { return r.status == Status::error; });

@@ -1,13 +1,10 @@
-// `mlspeed show`: a stored run, printed in any output format from the results database: a speed
-// run as its results, a verification run as its checks and verdict (the run's kind says which).
+// `mlspeed show`: a run, printed in any output format: a speed run as its results, a verification
+// run as its checks and verdict (the run's kind says which). The run is named as `compare` takes
+// one (compare/run_source.h): a stored run, an exported file or a bundled reference set.
 #include <iostream>
 
 #include "cli/commands.h"
-#include "mlspeed/core/errors.h"
-#include "mlspeed/core/files.h"
-#include "mlspeed/core/lists.h"
-#include "mlspeed/core/text.h"
-#include "mlspeed/results/database.h"
+#include "mlspeed/compare/run_source.h"
 #include "mlspeed/results/fields.h"
 #include "mlspeed/results/printers.h"
 #include "mlspeed/results/row_table.h"
@@ -18,40 +15,37 @@ namespace mlspeed::cli {
 namespace {
 
 // Any kind of run is printed the same way: its context, its rows, and whether it completed.
-template <class Row>
-void print_run(const Database& db, const StoredRun& run, std::unique_ptr<RowPrinter<Row>> printer) {
-  printer->header(run.context);
-  for (const Row& row : load_rows<Row>(db, run.id)) printer->row(row);
-  printer->footer(/*complete=*/run.status == "complete");
+template <class Row> void print_run(const LoadedRun& run, const std::vector<Row>& rows, RowPrinter<Row>& printer) {
+  printer.header(run.run.context);
+  for (const Row& row : rows) printer.row(row);
+  printer.footer(/*complete=*/run.run.status == "complete");
 }
 
-StoredRun find_run(const Database& db, const std::string& run) {
-  if (run == "last") {
-    const auto runs = db.runs();
-    if (runs.empty()) throw UsageError(db.path() + " holds no runs yet; `mlspeed run` adds one");
-    return runs.front();
-  }
-  const std::optional<StoredRun> stored = db.run(parse_positive_int(run, "run"));
-  if (!stored) throw UsageError("run: no run " + run + " in " + db.path());
-  return *stored;
+// Where the run came from, for the closing line: "run 12", "label:baseline (run 12)", a file, or a
+// reference set with its citation.
+std::string origin(const LoadedRun& run) {
+  std::string out = run.name;
+  // A file keeps the id it had on its own machine, so only a label is followed by the id here.
+  if (run.name.rfind("label:", 0) == 0) out += " (run " + std::to_string(run.run.id) + ")";
+  if (run.published()) out += " (published figures: " + run.citation + ")";
+  return out;
 }
 
 }  // namespace
 
 int show_command(const ShowOptions& options) {
-  const std::string path = options.db.empty() ? Database::default_path() : options.db;
-  if (!path_exists(path))
-    throw UsageError("no results database at " + path + " yet; `mlspeed run` creates it (or pass --db PATH)");
-  const Database db(path, Database::Access::read_only);  // showing never changes the file
-  const StoredRun stored = find_run(db, options.run);
-
-  if (stored.kind == RowType<verify::CheckResult>::kind)
-    print_run<verify::CheckResult>(db, stored, verify::make_check_printer(options.format, std::cout));
-  else
-    print_run<Result>(db, stored,
-                      make_printer(options.format, std::cout, options.wide ? TableWidth::wide : TableWidth::narrow));
-  std::cerr << "run " << stored.id << " (" << stored.status << ", started " << stored.started_at
-            << "): " << stored.command << "\n";
+  // Opens the database read-only: showing never changes the file.
+  const LoadedRun run = load_run(options.run, options.db);
+  if (run.run.kind == RowType<verify::CheckResult>::kind) {
+    // A verification run's checks table has one width; say so rather than ignore the option.
+    if (options.wide) std::cerr << "note: --wide widens a speed run's table; " << run.name << " is a verification run\n";
+    print_run(run, run.checks, *verify::make_check_printer(options.format, std::cout));
+  } else {
+    const TableWidth width = options.wide ? TableWidth::wide : TableWidth::narrow;
+    print_run(run, run.rows, *make_printer(options.format, std::cout, width));
+  }
+  std::cerr << origin(run) << " (" << run.run.status << ", started " << run.run.started_at << "): " << run.run.command
+            << "\n";
   return 0;
 }
 

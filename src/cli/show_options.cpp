@@ -11,11 +11,8 @@ OptionTable<ShowOptions> make_table() {
   using O = ShowOptions;
   using T = const std::string&;
   return {
-      {"run", "RUN", "run id, or last", "last", "",
-       [](O& o, T t) {
-         if (t != "last") parse_positive_int(t, "run");  // refused here, before the database is opened
-         o.run = t;
-       }},
+      {"run", "RUN", "the run: an id, last, last-N, label:NAME, ref:NAME or an exported file", "last", "",
+       [](O& o, T t) { o.run = t; }},
       {"-o,--format", "FORMAT", "output: md, json, jsonl, csv", "md", "",
        [](O& o, T t) { o.format = parse_format_option(t); }},
       {"--wide", "", kWideHelp, std::nullopt, "", [](O& o, T) { o.wide = true; }},

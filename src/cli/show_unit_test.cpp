@@ -1,5 +1,5 @@
 // `mlspeed show` on a stored verification run: its checks and verdict, in every format; a speed
-// run in the same file still shows its results.
+// run in the same file still shows its results; every form of run name `compare` takes.
 #include <gtest/gtest.h>
 
 #include <iostream>
@@ -7,7 +7,10 @@
 
 #include "cli/commands.h"
 #include "cli/show_options.h"
+#include "mlspeed/compare/run_file.h"
+#include "mlspeed/compare/run_source.h"
 #include "mlspeed/core/errors.h"
+#include "mlspeed/core/files.h"
 #include "mlspeed/results/database.h"
 #include "mlspeed/results/fields.h"
 #include "mlspeed/results/printers.h"
@@ -119,6 +122,44 @@ TEST(ShowSpeedRun, WidePrintsEveryColumnAndIsRefusedWithAMachineFormat) {
   EXPECT_TRUE(contains(narrow, "| test")) << narrow;
   EXPECT_THROW(parse_show_options({{"wide", ""}, {"format", "json"}}), UsageError);
   EXPECT_TRUE(parse_show_options({{"wide", ""}}).wide);
+}
+
+// `show` names a run as `compare` does: a label, last-N, an exported file, a reference set.
+TEST(ShowRunNames, EveryFormOfRunNameIsShown) {
+  TempDir dir;
+  const std::string path = dir.file("results.db");
+  const StoredRuns ids = store(path);
+  {
+    Database db(path);
+    Result row = full_row();
+    store_row(db, begin_run<Result>(db, sample_context(), "driver 580"), row);
+  }
+  EXPECT_TRUE(contains(show("label:driver 580", "md", path), "bench-01"));
+  EXPECT_EQ(show("last-1", "md", path), show(std::to_string(ids.verify), "md", path));
+
+  const std::string exported = dir.file("speed.json");
+  ASSERT_EQ(write_whole_file(exported, write_run_file(load_run(std::to_string(ids.speed), path))), "");
+  EXPECT_EQ(show(exported, "jsonl", ""), show(std::to_string(ids.speed), "jsonl", path));
+
+  const std::string reference = show("ref:bert-t4", "md", "");
+  EXPECT_TRUE(contains(reference, "bert")) << reference;
+  EXPECT_THROW(show("label:nobody", "md", path), UsageError);
+  EXPECT_THROW(show("abc", "md", path), UsageError);  // neither a run name nor a file
+  EXPECT_THROW(show("99", "md", path), UsageError);
+  EXPECT_THROW(show("ref:nothing", "md", ""), UsageError);
+}
+
+// A verification run's checks table has one width: --wide prints it as it is and says so.
+TEST(ShowVerifyRun, WideOnAVerifyRunIsNotedAndChangesNothing) {
+  TempDir dir;
+  const std::string path = dir.file("results.db");
+  const StoredRuns ids = store(path);
+  std::ostringstream err;
+  std::streambuf* old = std::cerr.rdbuf(err.rdbuf());
+  const std::string wide = show(std::to_string(ids.verify), "md", path, /*wide=*/true);
+  std::cerr.rdbuf(old);
+  EXPECT_EQ(wide, show(std::to_string(ids.verify), "md", path));
+  EXPECT_TRUE(contains(err.str(), "--wide widens a speed run's table")) << err.str();
 }
 
 }  // namespace

@@ -83,8 +83,7 @@ int verify_command(const VerifyOptions& options, const std::string& command_line
   apply_flags(options);
   std::vector<DeviceFacts> devices;
   for (const auto& target : plan.targets) devices.push_back(target.facts);
-  SessionSetup setup{"mlspeed verify", !options.no_db, options.db, "the current check", 0, ""};
-  setup.label = options.label;
+  const SessionSetup setup{"mlspeed verify", !options.no_db, options.db, "the current check", 0, "", options.label};
   const bool strict = options.strict;
   RunSession<CheckResult> session(setup, capture_context(command_line, devices),
                                   verify::make_check_printer(options.format, std::cout, strict),

@@ -48,15 +48,32 @@ struct Width {
   std::string how;
 };
 
+bool model_has(const CpuDescription& cpu, const char* part) { return cpu.model.find(part) != std::string::npos; }
+
+// Intel parts with AVX-512 but one 512-bit FMA unit, as Intel's specifications list them:
+// client chips (Ice Lake, Tiger Lake, Rocket Lake: "Core(TM) i7-1185G7"; the HEDT "X" parts have
+// two), and the first two Xeon Scalable generations' Bronze, Silver and Gold 5000 tiers (Skylake-
+// and Cascade Lake-SP; Ice Lake-SP, the first to list avx512ifma, has two on every tier). The rare
+// exceptions (Gold 5122 and 5222 have two) are counted as one, an underestimate.
+bool one_avx512_fma_unit(const CpuDescription& cpu) {
+  if (cpu.vendor != "GenuineIntel") return false;
+  const bool hedt = model_has(cpu, "X CPU") || model_has(cpu, "XE CPU");
+  if (model_has(cpu, "Core(TM)") && !hedt) return true;
+  const bool early_xeon_tier = model_has(cpu, "Xeon(R) Bronze") || model_has(cpu, "Xeon(R) Silver") ||
+                               model_has(cpu, "Xeon(R) Gold 5");
+  return early_xeon_tier && !has(cpu, "avx512ifma");
+}
+
 // fp32 FLOPs per cycle per core: lanes x 2 (a fused multiply-add is two FLOPs) x FMA units.
-// Assumed: two FMA units wherever the instruction set has FMA, as on server parts (Skylake-SP
-// and later Xeons, Zen). Xeon Bronze/Silver and Intel client chips with AVX-512 have one 512-bit
-// unit, so there the peak is twice what they can reach. AMD's Zen 4 runs a 512-bit FMA as two
-// 256-bit halves: 32, like AVX2; Zen 5 (which also lists avx512_vp2intersect) has full-width units.
+// Two FMA units wherever the instruction set has FMA (Haswell and later, Zen), except the Intel
+// parts above with one 512-bit unit. AMD's Zen 4 runs a 512-bit FMA as two 256-bit halves: 32,
+// like AVX2; Zen 5 (which also lists avx512_vp2intersect) has full-width units. A VM that hides
+// the model name ("Intel(R) Xeon(R) Processor") is counted with two units: an upper bound.
 Width fp32_width(const CpuDescription& cpu) {
   if (has(cpu, "avx512f")) {
     if (cpu.vendor == "AuthenticAMD" && !has(cpu, "avx512_vp2intersect"))
       return {32, "AVX-512 on Zen 4: 2 x 256-bit FMA units x 8 lanes x 2"};
+    if (one_avx512_fma_unit(cpu)) return {32, "AVX-512: 1 FMA unit on this model x 16 lanes x 2"};
     return {64, "AVX-512: 2 FMA units x 16 lanes x 2"};
   }
   if (has(cpu, "avx2") && has(cpu, "fma")) return {32, "AVX2: 2 FMA units x 8 lanes x 2"};

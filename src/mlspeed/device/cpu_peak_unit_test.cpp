@@ -68,6 +68,28 @@ TEST(TheoreticalCpuPeak, FlopsPerCycleFollowTheInstructionSet) {
   EXPECT_EQ(fp32_per_core_cycle("AuthenticAMD", std::string(kAvx512) + " avx512_vp2intersect"), 64);  // Zen 5
 }
 
+// Intel lists one 512-bit FMA unit on client chips and on the first two Xeon Scalable
+// generations' lower tiers; the bf16 and fp16 rates follow the fp32 one.
+TEST(TheoreticalCpuPeak, IntelPartsWithOneAvx512FmaUnitGetHalfTheRate) {
+  auto fp32_per_cycle = [](const std::string& model, const std::string& extra = "") {
+    const auto peak = theoretical_cpu_peak(
+        parse_cpu_description(cpuinfo(1, "GenuineIntel", model, std::string(kAvx512) + extra), "1000000"));
+    return peak ? peak->flops.at(Precision::fp32) / 1e9 : 0.0;
+  };
+  EXPECT_EQ(fp32_per_cycle("Intel(R) Core(TM) i7-1185G7 @ 3.00GHz"), 32);                // Tiger Lake
+  EXPECT_EQ(fp32_per_cycle("Intel(R) Core(TM) i9-10980XE CPU @ 3.00GHz"), 64);           // HEDT
+  EXPECT_EQ(fp32_per_cycle("Intel(R) Xeon(R) Silver 4214 CPU @ 2.20GHz"), 32);           // Cascade Lake
+  EXPECT_EQ(fp32_per_cycle("Intel(R) Xeon(R) Gold 5218 CPU @ 2.30GHz"), 32);
+  EXPECT_EQ(fp32_per_cycle("Intel(R) Xeon(R) Gold 6226R CPU @ 2.90GHz"), 64);
+  EXPECT_EQ(fp32_per_cycle("Intel(R) Xeon(R) Silver 4314 CPU @ 2.40GHz", " avx512ifma"), 64);  // Ice Lake-SP
+  EXPECT_EQ(fp32_per_cycle("Intel(R) Xeon(R) Platinum 8480+"), 64);
+  const auto peak = theoretical_cpu_peak(parse_cpu_description(
+      cpuinfo(1, "GenuineIntel", "Intel(R) Xeon(R) Silver 4214 CPU", std::string(kAvx512) + " avx512_bf16"), "1000000"));
+  ASSERT_TRUE(peak.has_value());
+  EXPECT_TRUE(contains(peak->source, "1 FMA unit on this model")) << peak->source;
+  EXPECT_DOUBLE_EQ(peak->flops.at(Precision::bf16), 64e9);
+}
+
 TEST(TheoreticalCpuPeak, AmxTilesSetTheBf16Peak) {
   const auto peak = theoretical_cpu_peak(parse_cpu_description(
       cpuinfo(1, "GenuineIntel", "x @ 2.00GHz", std::string(kAvx512) + " avx512_bf16 amx_bf16 amx_tile"), ""));

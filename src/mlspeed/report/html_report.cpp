@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <sstream>
 
 #include "mlspeed/core/errors.h"
@@ -14,12 +15,7 @@
 namespace mlspeed::report {
 namespace {
 
-// Tableau 10: distinct hues that stay apart for most colour-blind readers; series take them in
-// order, so a run and device keep one colour in every chart and in the legend chips.
-const std::vector<std::string> kPalette = {"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
-                                           "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"};
-
-std::string colour(size_t series) { return kPalette[series % kPalette.size()]; }
+std::string colour(size_t series) { return series_colours(series + 1).back(); }
 
 std::string escaped(const std::string& text) { return html_escape(printable(text)); }
 
@@ -42,7 +38,7 @@ nlohmann::json bar_json(const Bar& bar) {
 }
 
 nlohmann::json page_data(const ReportModel& model) {
-  nlohmann::json j = {{"palette", kPalette}, {"baseline", model.baseline}};
+  nlohmann::json j = {{"palette", series_colours(model.series.size())}, {"baseline", model.baseline}};
   j["series"] = nlohmann::json::array();
   for (const Series& s : model.series)
     j["series"].push_back(
@@ -199,6 +195,27 @@ std::string inline_script(std::string_view source) {
 }
 
 }  // namespace
+
+// Tableau 10 first: distinct hues that stay apart for most colour-blind readers. Past ten series
+// the hues step by the golden angle (137.5 degrees) from Tableau's blue, so no two series share a
+// colour however many a report holds, and consecutive ones stay far apart.
+std::vector<std::string> series_colours(size_t n) {
+  static const std::vector<std::string> kTableau10 = {"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
+                                                      "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"};
+  std::vector<std::string> out(kTableau10.begin(), kTableau10.begin() + static_cast<long>(std::min(n, kTableau10.size())));
+  for (size_t i = out.size(); i < n; ++i) {
+    const double hue = std::fmod(211.0 + 137.508 * static_cast<double>(i - kTableau10.size() + 1), 360.0);
+    // HSL (hue, 55%, 42% or 58% alternately) to RGB.
+    const double s = 0.55, l = i % 2 ? 0.42 : 0.58, c = (1 - std::fabs(2 * l - 1)) * s;
+    const double x = c * (1 - std::fabs(std::fmod(hue / 60.0, 2.0) - 1)), m = l - c / 2;
+    const int sector = static_cast<int>(hue / 60.0) % 6;
+    const double rgb[6][3] = {{c, x, 0}, {x, c, 0}, {0, c, x}, {0, x, c}, {x, 0, c}, {c, 0, x}};
+    out.push_back(printf_string("#%02x%02x%02x", static_cast<int>(std::lround((rgb[sector][0] + m) * 255)),
+                                static_cast<int>(std::lround((rgb[sector][1] + m) * 255)),
+                                static_cast<int>(std::lround((rgb[sector][2] + m) * 255))));
+  }
+  return out;
+}
 
 std::string html_escape(const std::string& text) {
   std::string out;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -14,6 +15,10 @@ namespace mlspeed::report {
 
 // Throws UsageError when this build has no Chart.js to inline (chartjs.h).
 std::string render_html(const ReportModel& model);
+
+// The colours of `n` series, all different, in the order series are numbered: a run and device
+// keep one colour in every chart and in the legend chips.
+std::vector<std::string> series_colours(size_t n);
 
 // Text made safe in HTML element content and attribute values: & < > " ' as entities.
 std::string html_escape(const std::string& text);

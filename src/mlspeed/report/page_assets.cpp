@@ -74,7 +74,7 @@ const char kPageScript[] = R"js(
   Chart.defaults.maintainAspectRatio = false;
 
   function colour(s, alpha) {
-    const hex = data.palette[s % data.palette.length];
+    const hex = data.palette[s];  // one colour per series (series_colours)
     const n = parseInt(hex.slice(1), 16);
     return 'rgba(' + (n >> 16) + ',' + ((n >> 8) & 255) + ',' + (n & 255) + ',' + alpha + ')';
   }

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <set>
 #include <string>
 
 #include "mlspeed/report/chartjs.h"
@@ -218,6 +219,15 @@ TEST(ReportHtml, HostileNamesCannotCloseTheScriptOrInjectMarkup) {
   const auto data = nlohmann::json::parse(html.substr(body, html.find("</script>", body) - body));
   EXPECT_EQ(data["workloads"][0]["workload"], kHostile);
   EXPECT_NE(html.find("data-metric=\"throughput\""), std::string::npos);
+}
+
+TEST(ReportHtml, EverySeriesHasAColourOfItsOwn) {
+  const std::vector<std::string> colours = series_colours(40);
+  ASSERT_EQ(colours.size(), 40u);
+  EXPECT_EQ(std::set<std::string>(colours.begin(), colours.end()).size(), 40u);
+  for (const std::string& c : colours) EXPECT_TRUE(c.size() == 7 && c[0] == '#') << c;
+  EXPECT_EQ(series_colours(3), std::vector<std::string>(colours.begin(), colours.begin() + 3));
+  EXPECT_TRUE(series_colours(0).empty());
 }
 
 TEST(ReportHtml, ScriptJsonEscapesWhatCouldEndTheElementAndReplacesInvalidUtf8) {

@@ -1,21 +1,21 @@
 // The results store on the sqlite3 C API. A row table has one column per field of its row type,
 // typed by FieldType, so the schema follows the field lists; a table is made, and a file written
 // before a field existed gains its column, at the first write to it. Every statement is prepared
-// with bound values.
+// with bound values. This file holds the Database class and the checks made on opening a file; the
+// schema and its migrations are in database_schema.cpp, the statements in sqlite_statement.cpp.
 #include "mlspeed/results/database.h"
 
 #include <sqlite3.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <map>
-#include <memory>
 #include <set>
 #include <stdexcept>
 
@@ -24,9 +24,18 @@
 #include "mlspeed/core/errors.h"
 #include "mlspeed/core/files.h"
 #include "mlspeed/core/text.h"
+#include "mlspeed/results/database_schema.h"
+#include "mlspeed/results/sqlite_statement.h"
 
 namespace mlspeed {
 namespace {
+
+using sqlite::check;
+using sqlite::exec;
+using sqlite::pragma_integer;
+using sqlite::quoted;
+using sqlite::SqliteError;
+using sqlite::Statement;
 
 constexpr int kApplicationId = 0x4D4C5350;  // "MLSP": marks the file as ours
 constexpr int kSchemaVersion = 1;
@@ -41,190 +50,6 @@ struct Refusal : std::runtime_error {
 
 [[noreturn]] void refuse(const std::string& path, const std::string& what) {
   throw Refusal("results database '" + path + "' " + what);
-}
-
-// An sqlite3 call that failed: the primary result code and sqlite3_errmsg's text.
-struct SqliteError : std::runtime_error {
-  SqliteError(sqlite3* db, int rc)
-      : std::runtime_error(db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)), code(rc & 0xff) {}
-  int code;
-};
-
-void check(sqlite3* db, int rc) {
-  if (rc != SQLITE_OK) throw SqliteError(db, rc);
-}
-
-// One prepared statement, finalised when it goes out of scope.
-class Statement {
- public:
-  Statement(sqlite3* db, const std::string& sql) : db_(db) {
-    check(db, sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt_, nullptr));
-  }
-  ~Statement() { sqlite3_finalize(stmt_); }
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-
-  Statement& bind(int index, const Value& value);
-  bool step() {  // true while there is a row to read
-    const int rc = sqlite3_step(stmt_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    throw SqliteError(db_, rc);
-  }
-  void run() { while (step()) {} }
-  bool is_null(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
-  int type(int column) const { return sqlite3_column_type(stmt_, column); }
-  int64_t integer(int column) const { return sqlite3_column_int64(stmt_, column); }
-  double real(int column) const { return sqlite3_column_double(stmt_, column); }
-  std::string text(int column) const {
-    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
-    return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, column))) : std::string();
-  }
-
- private:
-  sqlite3* db_;
-  sqlite3_stmt* stmt_ = nullptr;
-};
-
-Statement& Statement::bind(int index, const Value& value) {
-  struct Binder {
-    sqlite3_stmt* s;
-    int i;
-    int operator()(std::monostate) const { return sqlite3_bind_null(s, i); }
-    int operator()(bool b) const { return sqlite3_bind_int64(s, i, b ? 1 : 0); }
-    int operator()(int64_t v) const { return sqlite3_bind_int64(s, i, v); }
-    int operator()(double v) const { return sqlite3_bind_double(s, i, v); }
-    int operator()(const std::string& v) const {
-      return sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-    }
-    // Lists are JSON text: readable with SQLite's json functions, exact for every double.
-    int operator()(const std::vector<double>& xs) const { return (*this)(nlohmann::json(xs).dump()); }
-  };
-  check(db_, std::visit(Binder{stmt_, index}, value));
-  return *this;
-}
-
-void exec(sqlite3* db, const std::string& sql) { Statement(db, sql).run(); }
-
-int64_t pragma_integer(sqlite3* db, const std::string& name) {
-  Statement s(db, "PRAGMA " + name);
-  return s.step() ? s.integer(0) : 0;
-}
-
-std::string quoted(const std::string& identifier) { return "\"" + identifier + "\""; }
-
-std::string column_type(FieldType type) {
-  switch (type) {
-    case FieldType::boolean:
-    case FieldType::integer: return "INTEGER";
-    case FieldType::real: return "REAL";
-    case FieldType::text:
-    case FieldType::real_list: return "TEXT";
-  }
-  return "TEXT";
-}
-
-// run_id is the column that links a row to its run; the others are plain typed columns.
-std::string column_definition(const Column& c) {
-  if (c.name == "run_id") return quoted(c.name) + " INTEGER NOT NULL REFERENCES runs(id)";
-  return quoted(c.name) + " " + column_type(c.type);
-}
-
-std::string column_list(const std::vector<Column>& columns) {
-  std::string out;
-  for (const auto& c : columns) out += (out.empty() ? "" : ", ") + quoted(c.name);
-  return out;
-}
-
-// Columns of `table`; none when the file has no such table.
-std::set<std::string> table_columns(sqlite3* db, const std::string& table) {
-  std::set<std::string> present;
-  Statement info(db, "PRAGMA table_info(" + quoted(table) + ")");
-  while (info.step()) present.insert(info.text(1));
-  return present;
-}
-
-bool table_exists(sqlite3* db, const std::string& table) {
-  Statement s(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?");
-  s.bind(1, Value(table));
-  return s.step() && s.integer(0) > 0;
-}
-
-// Every column in the order asked; a column the file lacks (written by an older version and
-// opened read-only, so not migrated) reads as NULL, i.e. unknown.
-std::string select_list(sqlite3* db, const std::string& table, const std::vector<Column>& columns) {
-  const std::set<std::string> present = table_columns(db, table);
-  std::string out;
-  for (const auto& c : columns) out += (out.empty() ? "" : ", ") + (present.count(c.name) ? quoted(c.name) : "NULL");
-  return out;
-}
-
-// One row table per row type, each row keyed by the run it belongs to. Files written before a
-// field existed lack its column and gain it here; their rows read it as unknown.
-void make_row_table(sqlite3* db, const std::string& table, const std::vector<Column>& columns) {
-  std::string definitions = "id INTEGER PRIMARY KEY";
-  for (const auto& c : columns) definitions += ", " + column_definition(c);
-  exec(db, "CREATE TABLE IF NOT EXISTS " + quoted(table) + " (" + definitions + ")");
-  exec(db, "CREATE INDEX IF NOT EXISTS " + quoted(table + "_by_run") + " ON " + quoted(table) + "(run_id)");
-  const std::set<std::string> present = table_columns(db, table);
-  for (const auto& c : columns)
-    if (!present.count(c.name))
-      exec(db, "ALTER TABLE " + quoted(table) + " ADD COLUMN " + quoted(c.name) + " " + column_type(c.type));
-}
-
-// Columns of the runs table added after its first version, made on open in files that lack them:
-// the process that owns a running run (pid, host: a run whose process is gone was killed by a
-// second Ctrl-C, SIGKILL or a crash, and could not say so itself), the run's kind and the
-// table of its rows, and the user's label (runs stored before labels read as unlabelled).
-void add_run_columns(sqlite3* db) {
-  const std::set<std::string> present = table_columns(db, "runs");
-  for (const char* column : {"pid INTEGER", "host TEXT", "kind TEXT", "row_table TEXT", "label TEXT"}) {
-    const std::string name = std::string(column).substr(0, std::string(column).find(' '));
-    if (!present.count(name)) exec(db, std::string("ALTER TABLE runs ADD COLUMN ") + column);
-  }
-}
-
-// Runs stored before runs had a kind: the only commands that stored runs then were `mlspeed run`
-// (rows in "results") and `mlspeed verify` (rows in "checks"), so the command line tells them apart.
-constexpr const char* kLegacyKind = "CASE WHEN command LIKE 'mlspeed verify%' THEN 'verify' ELSE 'run' END";
-constexpr const char* kLegacyRowTable = "CASE WHEN command LIKE 'mlspeed verify%' THEN 'checks' ELSE 'results' END";
-
-void give_legacy_runs_a_kind(sqlite3* db) {
-  exec(db, std::string("UPDATE runs SET kind = ") + kLegacyKind + ", row_table = " + kLegacyRowTable +
-               " WHERE kind IS NULL");
-}
-
-std::string this_host() {
-  char name[256] = {};
-  if (gethostname(name, sizeof name - 1) != 0) return "";
-  return name;
-}
-
-// Runs of this host still 'running' whose process no longer exists become 'interrupted'.
-void mark_abandoned_runs(sqlite3* db) {
-  std::vector<int64_t> abandoned;
-  {
-    Statement s(db, "SELECT id, pid FROM runs WHERE status = 'running' AND host = ? AND pid IS NOT NULL");
-    s.bind(1, this_host());
-    while (s.step()) {
-      const auto pid = static_cast<pid_t>(s.integer(1));
-      if (::kill(pid, 0) != 0 && errno == ESRCH) abandoned.push_back(s.integer(0));
-    }
-  }
-  for (int64_t id : abandoned) {
-    Statement u(db, "UPDATE runs SET status = 'interrupted', finished_at = ? WHERE id = ?");
-    u.bind(1, now_iso8601()).bind(2, id);
-    u.run();
-  }
-}
-
-// The runs table; row tables are made by the first row stored in each.
-void create_tables(sqlite3* db) {
-  exec(db,
-       "CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY, started_at TEXT NOT NULL, finished_at TEXT, "
-       "status TEXT NOT NULL, command TEXT, context_json TEXT)");
-  add_run_columns(db);
-  give_legacy_runs_a_kind(db);
 }
 
 // --- checks before anything is written --------------------------------------------------------
@@ -290,8 +115,8 @@ void check_identity(sqlite3* db, const std::string& path) {
 void initialise(sqlite3* db) {
   exec(db, "BEGIN IMMEDIATE");
   try {
-    create_tables(db);
-    mark_abandoned_runs(db);
+    schema::create_tables(db);
+    schema::mark_abandoned_runs(db);
     exec(db, "PRAGMA application_id = " + std::to_string(kApplicationId));
     exec(db, "PRAGMA user_version = " + std::to_string(kSchemaVersion));
     exec(db, "COMMIT");
@@ -351,7 +176,7 @@ Value column_value(const Statement& s, int column, FieldType type) {
   if (s.is_null(column)) return {};
   const int stored = s.type(column);
   auto expect = [&](bool ok) {
-    if (!ok) throw std::invalid_argument("stored value has the wrong type for " + column_type(type));
+    if (!ok) throw std::invalid_argument("stored value has the wrong type for " + schema::column_type(type));
   };
   switch (type) {
     case FieldType::boolean: expect(stored == SQLITE_INTEGER); return s.integer(column) != 0;
@@ -391,17 +216,17 @@ StoredRow read_row(const Statement& s, const std::string& table, const std::vect
 // Rows per run in every row table: what `runs` reports as each run's row count.
 std::map<int64_t, int64_t> row_counts(sqlite3* db) {
   // A file not yet migrated (opened read-only) derives each run's table as the migration does.
-  const bool has_table = table_columns(db, "runs").count("row_table") > 0;
+  const bool has_table = schema::table_columns(db, "runs").count("row_table") > 0;
   std::vector<std::string> tables;
   {
-    Statement s(db, std::string("SELECT DISTINCT ") +
-                        (has_table ? std::string("COALESCE(row_table, ") + kLegacyRowTable + ")" : kLegacyRowTable) +
-                        " FROM runs");
+    const std::string row_table =
+        has_table ? std::string("COALESCE(row_table, ") + schema::kLegacyRowTable + ")" : schema::kLegacyRowTable;
+    Statement s(db, "SELECT DISTINCT " + row_table + " FROM runs");
     while (s.step()) tables.push_back(s.text(0));
   }
   std::map<int64_t, int64_t> counts;
   for (const auto& table : tables) {
-    if (!table_exists(db, table)) continue;
+    if (!schema::table_exists(db, table)) continue;
     Statement s(db, "SELECT run_id, count(*) FROM " + quoted(table) + " GROUP BY run_id");
     while (s.step()) counts[s.integer(0)] += s.integer(1);
   }
@@ -411,10 +236,10 @@ std::map<int64_t, int64_t> row_counts(sqlite3* db) {
 // Runs with their kind; a file not yet migrated (opened read-only) derives it as the migration does.
 // A file not yet migrated reads every run as unlabelled.
 std::string select_runs(sqlite3* db) {
-  const std::set<std::string> present = table_columns(db, "runs");
+  const std::set<std::string> present = schema::table_columns(db, "runs");
   return std::string("SELECT id, started_at, finished_at, status, command, context_json, ") +
-         (present.count("kind") ? std::string("COALESCE(kind, ") + kLegacyKind + ")" : kLegacyKind) + ", " +
-         (present.count("label") ? "COALESCE(label, '')" : "''") + " FROM runs";
+         (present.count("kind") ? std::string("COALESCE(kind, ") + schema::kLegacyKind + ")" : schema::kLegacyKind) +
+         ", " + (present.count("label") ? "COALESCE(label, '')" : "''") + " FROM runs";
 }
 
 StoredRun read_run(const Statement& s, const std::string& path) {
@@ -476,7 +301,7 @@ int64_t Database::begin_run(const RunContext& context, std::string_view kind, st
         .bind(2, context.command)
         .bind(3, nlohmann::json(context).dump())
         .bind(4, static_cast<int64_t>(getpid()))
-        .bind(5, this_host())
+        .bind(5, schema::this_host())
         .bind(6, std::string(kind))
         .bind(7, std::string(row_table))
         .bind(8, std::string(label));
@@ -505,13 +330,13 @@ int64_t Database::add_run(const StoredRun& run, const std::string& table, const 
           .bind(9, run.label);
       s.run();
       const auto id = static_cast<int64_t>(sqlite3_last_insert_rowid(db_));
-      if (!rows.empty()) make_row_table(db_, table, columns);
+      if (!rows.empty()) schema::make_row_table(db_, table, columns);
       const auto run_id = std::find_if(columns.begin(), columns.end(), [](const Column& c) { return c.name == "run_id"; });
       for (std::vector<Value> values : rows) {
         if (run_id != columns.end()) values.at(static_cast<size_t>(run_id - columns.begin())) = id;
         std::string placeholders;
         for (size_t i = 0; i < columns.size(); ++i) placeholders += i ? ", ?" : "?";
-        Statement insert(db_, "INSERT INTO " + quoted(table) + " (" + column_list(columns) + ") VALUES (" +
+        Statement insert(db_, "INSERT INTO " + quoted(table) + " (" + schema::column_list(columns) + ") VALUES (" +
                                   placeholders + ")");
         for (size_t i = 0; i < columns.size(); ++i) insert.bind(static_cast<int>(i) + 1, values.at(i));
         insert.run();
@@ -531,12 +356,13 @@ void Database::insert_row(const std::string& table, const std::vector<Column>& c
                           const std::vector<Value>& values) {
   guarded(path_, "cannot store a row in " + table, [&] {
     if (std::find(ready_tables_.begin(), ready_tables_.end(), table) == ready_tables_.end()) {
-      make_row_table(db_, table, columns);
+      schema::make_row_table(db_, table, columns);
       ready_tables_.push_back(table);
     }
     std::string placeholders;
     for (size_t i = 0; i < columns.size(); ++i) placeholders += i ? ", ?" : "?";
-    Statement s(db_, "INSERT INTO " + quoted(table) + " (" + column_list(columns) + ") VALUES (" + placeholders + ")");
+    Statement s(db_, "INSERT INTO " + quoted(table) + " (" + schema::column_list(columns) + ") VALUES (" +
+                         placeholders + ")");
     for (size_t i = 0; i < columns.size(); ++i) s.bind(static_cast<int>(i) + 1, values.at(i));
     s.run();
   });
@@ -582,8 +408,8 @@ std::vector<StoredRow> Database::select_rows(const std::string& table, const std
                                              int64_t run_id) const {
   return guarded(path_, "cannot read " + table, [&] {
     std::vector<StoredRow> out;
-    if (!table_exists(db_, table)) return out;
-    Statement s(db_, "SELECT id, " + select_list(db_, table, columns) + " FROM " + quoted(table) +
+    if (!schema::table_exists(db_, table)) return out;
+    Statement s(db_, "SELECT id, " + schema::select_list(db_, table, columns) + " FROM " + quoted(table) +
                          " WHERE run_id = ? ORDER BY id");
     s.bind(1, run_id);
     while (s.step()) out.push_back(read_row(s, table, columns, path_));

@@ -56,12 +56,20 @@ std::string value_to_text(const Value& value);
 Value value_from_text(FieldType type, std::string_view text);  // throws std::invalid_argument
 
 // How an enum is stored: by the name that `name(E)` (found next to the enum) gives. Specialise
-// for each enum a field holds:
+// for each enum a field holds, naming its parser and the list of its values kept beside it, from
+// which the "one of ..." of a type error is spelled, so the message cannot drift from the enum:
 //   template <> struct EnumNames<Status> {
 //     static std::optional<Status> parse(std::string_view text) { return parse_status(text); }
-//     static constexpr const char* choices = "ok, oom, too-large, unsupported, error";
+//     static constexpr const auto& values = kAllStatuses;
 //   };
 template <class E> struct EnumNames;
+
+// "ok, oom, too-large, unsupported, error": every value's name, in the enum's order.
+template <class E> std::string enum_choices() {
+  std::string out;
+  for (E value : EnumNames<E>::values) out += (out.empty() ? "" : ", ") + std::string(name(value));
+  return out;
+}
 
 namespace field_detail {
 
@@ -102,8 +110,9 @@ void from_value(const Value& v, double& out);  // whole numbers too
 void from_value(const Value& v, std::string& out);
 void from_value(const Value& v, std::vector<double>& out);
 template <class E, std::enable_if_t<std::is_enum_v<E>, int> = 0> void from_value(const Value& v, E& out) {
-  const std::optional<E> parsed = EnumNames<E>::parse(get_as<std::string>(v, EnumNames<E>::choices));
-  if (!parsed) mismatch((std::string("one of ") + EnumNames<E>::choices).c_str());
+  const std::string choices = enum_choices<E>();
+  const std::optional<E> parsed = EnumNames<E>::parse(get_as<std::string>(v, choices.c_str()));
+  if (!parsed) mismatch(("one of " + choices).c_str());
   out = *parsed;
 }
 template <class T> void from_value(const Value& v, std::optional<T>& out) {

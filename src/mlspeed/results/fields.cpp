@@ -6,19 +6,19 @@ namespace mlspeed {
 
 template <> struct EnumNames<Precision> {
   static std::optional<Precision> parse(std::string_view text) { return parse_precision(text); }
-  static constexpr const char* choices = "fp32, tf32, fp16, bf16";
+  static constexpr const auto& values = kAllPrecisions;
 };
 template <> struct EnumNames<Status> {
   static std::optional<Status> parse(std::string_view text) { return parse_status(text); }
-  static constexpr const char* choices = "ok, oom, too-large, unsupported, error";
+  static constexpr const auto& values = kAllStatuses;
 };
 template <> struct EnumNames<GraphUse> {
   static std::optional<GraphUse> parse(std::string_view text) { return parse_graph_use(text); }
-  static constexpr const char* choices = "off, step, tokens, eager";
+  static constexpr const auto& values = kAllGraphUses;
 };
 template <> struct EnumNames<Job> {
   static std::optional<Job> parse(std::string_view text) { return parse_job(text); }
-  static constexpr const char* choices = "train, infer";
+  static constexpr const auto& values = kAllJobs;
 };
 
 namespace {

@@ -95,5 +95,32 @@ TEST(Fields, SetRejectsValuesOfTheWrongKind) {
   EXPECT_THROW(find_field("tf32")->set(r, int64_t{1}), std::invalid_argument);
 }
 
+// The message of a refused enum value lists the values the enum has, spelled by name(): a
+// precision added to the enum is offered without anyone editing the message.
+TEST(Fields, RefusedEnumValueNamesEveryChoice) {
+  Result r;
+  try {
+    find_field("dtype")->set(r, std::string("fp64"));
+    FAIL() << "fp64 was accepted";
+  } catch (const std::invalid_argument& e) {
+    for (Precision p : kAllPrecisions) EXPECT_NE(std::string(e.what()).find(name(p)), std::string::npos) << e.what();
+  }
+}
+
+// Every value of every enum a field holds is stored by its name and read back as itself.
+TEST(Fields, EveryEnumValueRoundTripsThroughItsName) {
+  Result r;
+  for (Precision p : kAllPrecisions) {
+    find_field("dtype")->set(r, std::string(name(p)));
+    EXPECT_EQ(r.precision, p);
+  }
+  for (Status s : kAllStatuses) {
+    find_field("status")->set(r, std::string(name(s)));
+    EXPECT_EQ(r.status, s);
+  }
+  for (GraphUse g : kAllGraphUses) EXPECT_EQ(parse_graph_use(name(g)), g);
+  for (Job j : kAllJobs) EXPECT_EQ(parse_job(name(j)), j);
+}
+
 }  // namespace
 }  // namespace mlspeed

@@ -7,11 +7,6 @@
 
 namespace mlspeed {
 
-namespace {
-constexpr std::array<Status, 5> kStatuses = {Status::ok, Status::oom, Status::too_large, Status::unsupported,
-                                             Status::error};
-}
-
 std::string_view name(Status status) {
   switch (status) {
     case Status::ok: return "ok";
@@ -24,7 +19,7 @@ std::string_view name(Status status) {
 }
 
 std::optional<Status> parse_status(std::string_view text) {
-  for (Status s : kStatuses)
+  for (Status s : kAllStatuses)
     if (name(s) == text) return s;
   return std::nullopt;
 }
@@ -40,7 +35,7 @@ std::string_view name(GraphUse use) {
 }
 
 std::optional<GraphUse> parse_graph_use(std::string_view text) {
-  for (GraphUse u : {GraphUse::off, GraphUse::step, GraphUse::tokens, GraphUse::eager})
+  for (GraphUse u : kAllGraphUses)
     if (name(u) == text) return u;
   return std::nullopt;
 }

@@ -3,6 +3,7 @@
 // the fields listed in fields.h.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -21,6 +22,8 @@ namespace mlspeed {
 // was allocated: the memory estimate exceeds the device's free memory), `unsupported` (the
 // device cannot run this dtype or op, with the reason), `error` (anything else, with its message).
 enum class Status { ok, oom, too_large, unsupported, error };
+inline constexpr std::array<Status, 5> kAllStatuses = {Status::ok, Status::oom, Status::too_large,
+                                                      Status::unsupported, Status::error};
 std::string_view name(Status status);
 std::optional<Status> parse_status(std::string_view text);
 
@@ -30,6 +33,8 @@ std::optional<Status> parse_status(std::string_view text);
 // token); `eager`, graphs were asked for but the step could not be recorded (graph_note says
 // why), so the row is what an eager script sees.
 enum class GraphUse { off, step, tokens, eager };
+inline constexpr std::array<GraphUse, 4> kAllGraphUses = {GraphUse::off, GraphUse::step, GraphUse::tokens,
+                                                          GraphUse::eager};
 std::string_view name(GraphUse use);
 std::optional<GraphUse> parse_graph_use(std::string_view text);
 

@@ -2,6 +2,7 @@
 // speed results of the same machine, and sums up into a verdict per device.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <exception>
 #include <optional>
@@ -24,12 +25,15 @@ struct Comparison;
 // bug of this LibTorch, listed with its upstream report in known_issues.h — a real finding, but
 // not one this machine causes; it fails the verdict only with --strict.
 enum class Outcome { pass, fail, not_tested, skipped, error, known_issue };
+inline constexpr std::array<Outcome, 6> kAllOutcomes = {Outcome::pass,  Outcome::fail,  Outcome::not_tested,
+                                                        Outcome::skipped, Outcome::error, Outcome::known_issue};
 std::string_view name(Outcome outcome);  // pass, fail, not-tested, skipped, error, known-issue
 std::optional<Outcome> parse_outcome(std::string_view text);
 
 // op: one op in one layout, dtype and size, against its float64 CPU reference. model: one
 // workload's forward, gradients, training curve or greedy generation against the CPU.
 enum class Level { op, model };
+inline constexpr std::array<Level, 2> kAllLevels = {Level::op, Level::model};
 std::string_view name(Level level);  // op, model
 std::optional<Level> parse_level(std::string_view text);
 
@@ -42,6 +46,9 @@ std::optional<Level> parse_level(std::string_view text);
 //   op         everything else: an op wrong in its plain contiguous form
 //   model      model-level forward output and generation
 enum class BugClass { layout, size, op, precision, random, training, model };
+inline constexpr std::array<BugClass, 7> kAllBugClasses = {BugClass::layout,    BugClass::size,   BugClass::op,
+                                                          BugClass::precision, BugClass::random, BugClass::training,
+                                                          BugClass::model};
 std::string_view name(BugClass bug_class);
 std::optional<BugClass> parse_bug_class(std::string_view text);
 

@@ -6,15 +6,15 @@ namespace mlspeed {
 
 template <> struct EnumNames<verify::Outcome> {
   static std::optional<verify::Outcome> parse(std::string_view text) { return verify::parse_outcome(text); }
-  static constexpr const char* choices = "pass, fail, not-tested, skipped, error, known-issue";
+  static constexpr const auto& values = verify::kAllOutcomes;
 };
 template <> struct EnumNames<verify::Level> {
   static std::optional<verify::Level> parse(std::string_view text) { return verify::parse_level(text); }
-  static constexpr const char* choices = "op, model";
+  static constexpr const auto& values = verify::kAllLevels;
 };
 template <> struct EnumNames<verify::BugClass> {
   static std::optional<verify::BugClass> parse(std::string_view text) { return verify::parse_bug_class(text); }
-  static constexpr const char* choices = "layout, size, op, precision, random, training, model";
+  static constexpr const auto& values = verify::kAllBugClasses;
 };
 
 namespace verify {
