@@ -1,6 +1,10 @@
 #!/usr/bin/env python3
 """Opens `mlspeed report`'s HTML in a real browser, offline: python3 scripts/report_browser_test.py MLSPEED
 
+  report_browser_test.py MLSPEED                 the test (ctest report_browser), described below
+  report_browser_test.py --page FILE [SHOT.png]  the same checks on a page written anywhere (a GPU
+                                                 machine without Chromium), keeping its screenshot
+
 Makes two tiny CPU runs and a verify run in a fresh database, writes the report of the default runs
 and of both runs, and loads each page in headless Chromium with every host name mapped to nowhere.
 The page's script sets <body data-charts-drawn="N"> when Chart.js has rendered N charts; the test
@@ -94,7 +98,7 @@ def blend(hex_colour, alpha):
     return tuple(round(alpha * v + (1 - alpha) * 255) for v in rgb)
 
 
-def check_page(browser, folder, page, name, min_charts):
+def check_page(browser, folder, page, name, min_charts, shot=None):
     profile = tempfile.mkdtemp(dir=folder)
     dom = chromium(browser, profile, "--dump-dom", "file://" + page)
     check(f"{name}: Chromium loads the page", dom.returncode == 0 and "<body" in dom.stdout, dom.stderr[-500:])
@@ -110,7 +114,7 @@ def check_page(browser, folder, page, name, min_charts):
     check(f"{name}: the hostile label is text, its script never ran",
           "<script>document.title" not in dom.stdout and "<title>pwned" not in dom.stdout)
 
-    shot = os.path.join(folder, name + ".png")
+    shot = shot or os.path.join(folder, name + ".png")
     chromium(browser, profile, "--screenshot=" + shot, "--window-size=1280,2400", "file://" + page)
     check(f"{name}: screenshot taken", os.path.exists(shot))
     if not os.path.exists(shot):
@@ -125,14 +129,26 @@ def check_page(browser, folder, page, name, min_charts):
     check(f"{name}: bars drawn in the first series' colour ({bar_pixels} pixels)", bar_pixels > 2000)
 
 
+def check_existing_page(browser, page, shot):
+    with tempfile.TemporaryDirectory() as folder:
+        check_page(browser, folder, os.path.abspath(page), os.path.basename(page), 1,
+                   os.path.abspath(shot) if shot else None)
+    print(f"{len(failures)} of the checks failed" if failures else "all checks passed")
+    return 1 if failures else 0
+
+
 def main():
-    if len(sys.argv) != 2:
-        sys.exit("usage: report_browser_test.py PATH/TO/mlspeed")
-    exe = os.path.abspath(sys.argv[1])
+    usage = "usage: report_browser_test.py PATH/TO/mlspeed | --page FILE.html [SCREENSHOT.png]"
+    page_mode = len(sys.argv) in (3, 4) and sys.argv[1] == "--page"
+    if len(sys.argv) != 2 and not page_mode:
+        sys.exit(usage)
     browser = next((shutil.which(b) for b in ("chromium", "chromium-browser") if shutil.which(b)), None)
     if not browser:
         print("SKIP: no Chromium to open the report in (Debian: apt-get install chromium; .ci/run installs it)")
         return SKIPPED
+    if page_mode:
+        return check_existing_page(browser, sys.argv[2], sys.argv[3] if len(sys.argv) == 4 else None)
+    exe = os.path.abspath(sys.argv[1])
     with tempfile.TemporaryDirectory() as folder:
         db = os.path.join(folder, "results.db")
         tiny = ["run", "--sizes", "tiny", "-d", "cpu", "-n", "5", "--warmup", "1", "-o", "jsonl",
