@@ -110,9 +110,9 @@ void from_value(const Value& v, double& out);  // whole numbers too
 void from_value(const Value& v, std::string& out);
 void from_value(const Value& v, std::vector<double>& out);
 template <class E, std::enable_if_t<std::is_enum_v<E>, int> = 0> void from_value(const Value& v, E& out) {
-  const std::string choices = enum_choices<E>();
-  const std::optional<E> parsed = EnumNames<E>::parse(get_as<std::string>(v, choices.c_str()));
-  if (!parsed) mismatch(("one of " + choices).c_str());
+  const std::string* text = std::get_if<std::string>(&v);
+  const std::optional<E> parsed = text ? EnumNames<E>::parse(*text) : std::nullopt;
+  if (!parsed) mismatch(("one of " + enum_choices<E>()).c_str());  // spelled only when it is needed
   out = *parsed;
 }
 template <class T> void from_value(const Value& v, std::optional<T>& out) {
