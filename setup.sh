@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs what mlspeed needs on Debian/Ubuntu (only what is missing), builds it, and runs the
-# default quick suite on every device. Extra arguments go to `mlspeed run`.
+# default quick suite on every device. Extra arguments go to `mlspeed run`. Only the program is
+# built here; ./test.sh builds and runs the tests.
 set -eu
 cd "$(dirname "$0")"
 
@@ -21,7 +22,7 @@ if [ -n "$missing" ]; then
 fi
 
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
-cmake --build build
+cmake --build build --target mlspeed
 # With no arguments, the quick suite: the workloads whose full size takes seconds to a minute a
 # configuration on a laptop CPU (the whole catalogue, `./setup.sh -w all`, takes hours on a CPU and
 # minutes on a GPU). Arguments go to `mlspeed run` as they are.

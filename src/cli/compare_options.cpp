@@ -21,7 +21,7 @@ double parse_number(const std::string& text, const std::string& option, double l
   return value;
 }
 
-OptionTable<CompareOptions> make_table() {
+OptionTable<CompareOptions> compare_table() {
   using O = CompareOptions;
   using T = const std::string&;
   return {
@@ -77,7 +77,7 @@ void check_combination(const CompareOptions& o) {
 }  // namespace
 
 const OptionTable<CompareOptions>& compare_option_table() {
-  static const OptionTable<CompareOptions> table = make_table();
+  static const OptionTable<CompareOptions> table = compare_table();
   return table;
 }
 

@@ -22,7 +22,7 @@ std::vector<int64_t> parse_ids(const std::string& text) {
   }
 }
 
-OptionTable<GenerateOptions> make_table() {
+OptionTable<GenerateOptions> generate_table() {
   using O = GenerateOptions;
   using T = const std::string&;
   return {
@@ -56,7 +56,7 @@ OptionTable<GenerateOptions> make_table() {
 }  // namespace
 
 const OptionTable<GenerateOptions>& generate_option_table() {
-  static const OptionTable<GenerateOptions> table = make_table();
+  static const OptionTable<GenerateOptions> table = generate_table();
   return table;
 }
 

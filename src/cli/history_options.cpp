@@ -9,7 +9,7 @@
 namespace mlspeed::cli {
 namespace {
 
-OptionTable<HistoryOptions> make_table() {
+OptionTable<HistoryOptions> history_table() {
   using O = HistoryOptions;
   using T = const std::string&;
   return {
@@ -46,7 +46,7 @@ OptionTable<HistoryOptions> make_table() {
 }  // namespace
 
 const OptionTable<HistoryOptions>& history_option_table() {
-  static const OptionTable<HistoryOptions> table = make_table();
+  static const OptionTable<HistoryOptions> table = history_table();
   return table;
 }
 

@@ -9,19 +9,17 @@
 
 #include "mlspeed/results/printers.h"
 #include "testing/test_support.h"
+#include "testing/text.h"
 
 namespace mlspeed {
 namespace {
 
 using testing::run_cli;
 
-const std::vector<std::string> kTiny = {"run", "-w", "llama2-7b-generate", "-d", "cpu", "--sizes", "tiny",
+const std::vector<std::string> kTinyLlama = {"run", "-w", "llama2-7b-generate", "-d", "cpu", "--sizes", "tiny",
                                         "-n", "1", "--warmup", "0", "--no-db", "-o", "jsonl"};
 
-std::vector<std::string> with(std::vector<std::string> args, const std::vector<std::string>& more) {
-  args.insert(args.end(), more.begin(), more.end());
-  return args;
-}
+using testing::with;
 
 int64_t available_host_bytes() {
   std::ifstream in("/proc/meminfo");
@@ -31,7 +29,7 @@ int64_t available_host_bytes() {
 }
 
 TEST(LlamaCli, TinyPromptAndGenerationRowsInFloat32AndBFloat16) {
-  const auto r = run_cli(with(kTiny, {"-t", "fp32,bf16"}));
+  const auto r = run_cli(with(kTinyLlama, {"-t", "fp32,bf16"}));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto rows = parse_results(Format::jsonl, r.out);
   ASSERT_EQ(rows.size(), 4u);  // per dtype: pp16, tg8
@@ -56,7 +54,7 @@ TEST(LlamaCli, TinyPromptAndGenerationRowsInFloat32AndBFloat16) {
 }
 
 TEST(LlamaCli, CustomPromptGenerationAndBatchLists) {
-  const auto r = run_cli(with(kTiny, {"-s", "8,12", "-g", "4", "-b", "1,2"}));
+  const auto r = run_cli(with(kTinyLlama, {"-s", "8,12", "-g", "4", "-b", "1,2"}));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto rows = parse_results(Format::jsonl, r.out);
   std::vector<std::vector<int64_t>> shapes;
@@ -69,9 +67,9 @@ TEST(LlamaCli, CustomPromptGenerationAndBatchLists) {
 }
 
 TEST(LlamaCli, PromptLongerThanTheModelTakesIsAUsageError) {
-  const auto r = run_cli(with(kTiny, {"-s", "60", "-g", "4"}));
+  const auto r = run_cli(with(kTinyLlama, {"-s", "60", "-g", "4"}));
   EXPECT_EQ(r.exit_code, 0) << "60 and 4 are separate rows, each within 64: " << r.err;
-  const auto too_long = run_cli(with(kTiny, {"-s", "65"}));
+  const auto too_long = run_cli(with(kTinyLlama, {"-s", "65"}));
   EXPECT_EQ(too_long.exit_code, 2);
   EXPECT_NE(too_long.err.find("64"), std::string::npos) << too_long.err;
 }

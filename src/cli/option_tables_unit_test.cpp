@@ -33,38 +33,36 @@ TEST(OptionTables, EveryCommandsTableIsWellFormed) {
 
 // The whole command line, parsed as the binary parses it; nothing runs.
 using testing::usage_error;
-Invocation parse(std::vector<std::string> words) { return testing::parse_command_line(std::move(words)); }
-
 TEST(OptionTables, DefaultsAreValuesNotHelpText) {
-  const VerifyOptions v = parse({"verify"}).verify;
+  const VerifyOptions v = testing::parse_command_line({"verify"}).verify;
   EXPECT_TRUE(v.op_level && v.model_level);
   EXPECT_EQ(v.models.size, "tiny");
   EXPECT_EQ(v.models.precisions, (std::vector<Precision>{Precision::fp32}));
   EXPECT_EQ(v.models.training_steps, 20);
   EXPECT_EQ(v.devices, (std::vector<std::string>{"all"}));
   EXPECT_EQ(v.format, Format::md);
-  const GenerateOptions g = parse({"generate"}).generate;
+  const GenerateOptions g = testing::parse_command_line({"generate"}).generate;
   EXPECT_EQ(g.workload, "gpt2-generate");
   EXPECT_EQ(g.new_tokens, 16);
   EXPECT_FALSE(g.ids || g.prompt);
-  const ShowOptions s = parse({"show"}).show;
+  const ShowOptions s = testing::parse_command_line({"show"}).show;
   EXPECT_EQ(s.run, "last");
   EXPECT_TRUE(s.db.empty());
-  const RunOptions r = parse({"run"}).run;
+  const RunOptions r = testing::parse_command_line({"run"}).run;
   EXPECT_TRUE(r.batches.empty()) << "'each workload's own' is help, not a value";
   EXPECT_FALSE(r.threads);
 }
 
 TEST(OptionTables, PrecisionsHaveOneSpellingAndTakeTheLongNames) {
-  EXPECT_EQ(parse({"verify", "--model-dtypes", "bfloat16,float32"}).verify.models.precisions,
+  EXPECT_EQ(testing::parse_command_line({"verify", "--model-dtypes", "bfloat16,float32"}).verify.models.precisions,
             (std::vector<Precision>{Precision::bf16, Precision::fp32}));
-  EXPECT_EQ(parse({"run", "-t", "float16"}).run.dtypes, (std::vector<Precision>{Precision::fp16}));
-  EXPECT_EQ(parse({"generate", "-t", "bfloat16"}).generate.precision, Precision::bf16);
+  EXPECT_EQ(testing::parse_command_line({"run", "-t", "float16"}).run.dtypes, (std::vector<Precision>{Precision::fp16}));
+  EXPECT_EQ(testing::parse_command_line({"generate", "-t", "bfloat16"}).generate.precision, Precision::bf16);
   EXPECT_NE(usage_error({"run", "-t", "bf16,bfloat16"}).find("already listed"), std::string::npos);
 }
 
 TEST(OptionTables, ValuesAreParsedIntoTypes) {
-  const Invocation i = parse({"verify", "--level", "op", "--steps", "25", "--seed", "7", "-o", "jsonl", "--strict"});
+  const Invocation i = testing::parse_command_line({"verify", "--level", "op", "--steps", "25", "--seed", "7", "-o", "jsonl", "--strict"});
   EXPECT_EQ(i.command, "verify");
   EXPECT_TRUE(i.verify.op_level);
   EXPECT_FALSE(i.verify.model_level);
@@ -73,8 +71,8 @@ TEST(OptionTables, ValuesAreParsedIntoTypes) {
   EXPECT_EQ(i.verify.models.seed, 7u);
   EXPECT_EQ(i.verify.format, Format::jsonl);
   EXPECT_TRUE(i.verify.strict);
-  EXPECT_EQ(parse({"generate", "--ids", "464,6290,464"}).generate.ids, (std::vector<int64_t>{464, 6290, 464}));
-  EXPECT_EQ(parse({"show", "12", "-o", "csv"}).show.run, "12");
+  EXPECT_EQ(testing::parse_command_line({"generate", "--ids", "464,6290,464"}).generate.ids, (std::vector<int64_t>{464, 6290, 464}));
+  EXPECT_EQ(testing::parse_command_line({"show", "12", "-o", "csv"}).show.run, "12");
 }
 
 TEST(OptionTables, FormatIsValidatedOneWayWithEachCommandsChoices) {
@@ -94,8 +92,8 @@ TEST(OptionTables, BadInputIsAUsageErrorBeforeAnythingRuns) {
   EXPECT_NE(usage_error({"verify", "--level", "op", "--level", "model"}).find("--level was given 2 times"),
             std::string::npos);
   EXPECT_NE(usage_error({"generate", "--ids", "1,,2"}).find("empty item"), std::string::npos);
-  EXPECT_THROW(parse({"run", "--help"}), CLI::CallForHelp);
-  EXPECT_THROW(parse({"--bogus"}), CLI::ParseError);
+  EXPECT_THROW(testing::parse_command_line({"run", "--help"}), CLI::CallForHelp);
+  EXPECT_THROW(testing::parse_command_line({"--bogus"}), CLI::ParseError);
 }
 
 }  // namespace

@@ -27,7 +27,7 @@ ReportFormat format_of(const std::string& path) {
                    "; the extension picks the format: .html (a page with charts) or .md (a markdown summary)");
 }
 
-OptionTable<ReportOptions> make_table() {
+OptionTable<ReportOptions> report_table() {
   using O = ReportOptions;
   using T = const std::string&;
   return {
@@ -59,7 +59,7 @@ OptionTable<ReportOptions> make_table() {
 }  // namespace
 
 const OptionTable<ReportOptions>& report_option_table() {
-  static const OptionTable<ReportOptions> table = make_table();
+  static const OptionTable<ReportOptions> table = report_table();
   return table;
 }
 

@@ -10,31 +10,31 @@ namespace mlspeed::cli {
 namespace {
 
 // `words` after "mlspeed report".
-Invocation parse(std::vector<std::string> words) {
+Invocation parse_report(std::vector<std::string> words) {
   words.insert(words.begin(), "report");
   return testing::parse_command_line(std::move(words));
 }
-std::string usage_error(std::vector<std::string> words) {
+std::string report_refusal(std::vector<std::string> words) {
   words.insert(words.begin(), "report");
   return testing::usage_error(words, "");
 }
 
 TEST(ReportOptions, RunsInTheOrderGivenAndTheFormatFromTheExtension) {
   const ReportOptions o =
-      parse({"12", "label:driver 580, beta", "ref:bert-t4", "-o", "out/Report.HTM", "--baseline", "ref:bert-t4"})
+      parse_report({"12", "label:driver 580, beta", "ref:bert-t4", "-o", "out/Report.HTM", "--baseline", "ref:bert-t4"})
           .report;
   EXPECT_EQ(o.runs, (std::vector<std::string>{"12", "label:driver 580, beta", "ref:bert-t4"}));
   EXPECT_EQ(o.format, ReportFormat::html);
   EXPECT_EQ(o.output, "out/Report.HTM");
   EXPECT_EQ(o.baseline, "ref:bert-t4");
-  EXPECT_EQ(parse({"-o", "summary.md"}).report.format, ReportFormat::md);
-  EXPECT_TRUE(parse({"-o", "x.html"}).report.runs.empty());
+  EXPECT_EQ(parse_report({"-o", "summary.md"}).report.format, ReportFormat::md);
+  EXPECT_TRUE(parse_report({"-o", "x.html"}).report.runs.empty());
 }
 
 TEST(ReportOptions, AnUnknownExtensionOrNoOutputIsBadInput) {
-  EXPECT_NE(usage_error({"-o", "report.txt"}).find("the extension .txt"), std::string::npos);
-  EXPECT_NE(usage_error({"-o", "dir.html/report"}).find("no extension"), std::string::npos);
-  EXPECT_NE(usage_error({"12"}).find("-o report.html"), std::string::npos);
+  EXPECT_NE(report_refusal({"-o", "report.txt"}).find("the extension .txt"), std::string::npos);
+  EXPECT_NE(report_refusal({"-o", "dir.html/report"}).find("no extension"), std::string::npos);
+  EXPECT_NE(report_refusal({"12"}).find("-o report.html"), std::string::npos);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include "mlspeed/models/resnet.h"
 #include "mlspeed/results/printers.h"
 #include "testing/test_support.h"
+#include "testing/text.h"
 
 namespace mlspeed {
 namespace {
@@ -14,13 +15,10 @@ namespace {
 using testing::run_cli;
 using testing::TempDir;
 
-const std::vector<std::string> kTiny = {"run", "-d", "cpu", "--sizes", "tiny", "-n", "1", "--warmup", "0",
+const std::vector<std::string> kTinyResnet = {"run", "-d", "cpu", "--sizes", "tiny", "-n", "1", "--warmup", "0",
                                         "--no-db", "-o", "jsonl"};
 
-std::vector<std::string> with(std::vector<std::string> args, const std::vector<std::string>& more) {
-  args.insert(args.end(), more.begin(), more.end());
-  return args;
-}
+using testing::with;
 
 // `n` records of CIFAR-100's binary format with in-range labels.
 std::string cifar_records(int n) {
@@ -34,7 +32,7 @@ std::string cifar_records(int n) {
 }
 
 TEST(ResNetCli, BothWorkloadsTrainAtTinySizeInFp32AndBf16) {
-  const auto r = run_cli(with(kTiny, {"-w", "resnet50-cifar100,resnet50-food101", "-t", "fp32,bf16"}));
+  const auto r = run_cli(with(kTinyResnet, {"-w", "resnet50-cifar100,resnet50-food101", "-t", "fp32,bf16"}));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto rows = parse_results(Format::jsonl, r.out);
   ASSERT_EQ(rows.size(), 4u);  // 2 workloads x 2 dtypes x the tiny batch 4
@@ -59,7 +57,7 @@ TEST(ResNetCli, TrainsOnACifar100BinaryFile) {
   TempDir dir;
   const std::string file = dir.file("train.bin");
   testing::write_file(file, cifar_records(3));
-  const auto r = run_cli(with(kTiny, {"-w", "resnet50-cifar100", "-b", "2", "--data", file}));
+  const auto r = run_cli(with(kTinyResnet, {"-w", "resnet50-cifar100", "-b", "2", "--data", file}));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto rows = parse_results(Format::jsonl, r.out);
   ASSERT_EQ(rows.size(), 1u);
@@ -67,7 +65,7 @@ TEST(ResNetCli, TrainsOnACifar100BinaryFile) {
   EXPECT_EQ(rows[0].data, "CIFAR-100 train.bin (3 images)");
 
   // The cifar-100-binary folder works too.
-  const auto folder = run_cli(with(kTiny, {"-w", "resnet50-cifar100", "-b", "2", "--data", dir.path()}));
+  const auto folder = run_cli(with(kTinyResnet, {"-w", "resnet50-cifar100", "-b", "2", "--data", dir.path()}));
   ASSERT_EQ(folder.exit_code, 0) << folder.err;
   EXPECT_EQ(parse_results(Format::jsonl, folder.out).at(0).data, "CIFAR-100 train.bin (3 images)");
 }
@@ -78,7 +76,7 @@ TEST(ResNetCli, AMalformedDataFileStopsWithStatus2AndSaysWhere) {
   std::string bytes = cifar_records(3);
   bytes[2 * 3074 + 1] = static_cast<char>(150);  // the fine label of record 2
   testing::write_file(file, bytes);
-  const auto r = run_cli(with(kTiny, {"-w", "resnet50-cifar100", "-b", "2", "--data", file}));
+  const auto r = run_cli(with(kTinyResnet, {"-w", "resnet50-cifar100", "-b", "2", "--data", file}));
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find(file), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("byte offset 6149"), std::string::npos) << r.err;
@@ -87,7 +85,7 @@ TEST(ResNetCli, AMalformedDataFileStopsWithStatus2AndSaysWhere) {
 TEST(ResNetCli, Food101ReadsNoDataSet) {
   TempDir dir;
   testing::write_file(dir.file("train.bin"), cifar_records(1));
-  const auto r = run_cli(with(kTiny, {"-w", "resnet50-food101", "--data", dir.file("train.bin")}));
+  const auto r = run_cli(with(kTinyResnet, {"-w", "resnet50-food101", "--data", dir.file("train.bin")}));
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("resnet50-food101 reads no data set"), std::string::npos) << r.err;
 }
@@ -98,7 +96,7 @@ TEST(ResNetCli, LoadsTorchvisionNamedWeights) {
   torch::manual_seed(9);
   resnet::ResNet model(resnet::ResNetConfig{{1, 1, 1, 1}, 8, 100});  // the tiny size of resnet50-cifar100
   save_weights(*model, file);
-  const auto r = run_cli(with(kTiny, {"-w", "resnet50-cifar100", "--weights", file}));
+  const auto r = run_cli(with(kTinyResnet, {"-w", "resnet50-cifar100", "--weights", file}));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto rows = parse_results(Format::jsonl, r.out);
   ASSERT_EQ(rows.size(), 1u);
@@ -106,7 +104,7 @@ TEST(ResNetCli, LoadsTorchvisionNamedWeights) {
   EXPECT_EQ(rows[0].weights, file);
 
   // The same file does not fit the 101-class head.
-  const auto wrong = run_cli(with(kTiny, {"-w", "resnet50-food101", "--weights", file}));
+  const auto wrong = run_cli(with(kTinyResnet, {"-w", "resnet50-food101", "--weights", file}));
   EXPECT_EQ(wrong.exit_code, 2) << wrong.err;
   EXPECT_NE(wrong.err.find("fc.weight"), std::string::npos) << wrong.err;
 }

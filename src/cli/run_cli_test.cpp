@@ -13,6 +13,7 @@
 #include "mlspeed/results/printers.h"
 #include "mlspeed/core/files.h"
 #include "testing/test_support.h"
+#include "testing/text.h"
 
 namespace mlspeed {
 namespace {
@@ -23,10 +24,7 @@ using testing::TempDir;
 const std::vector<std::string> kTinyBoth = {"run", "-w", "nanogpt-shakespeare-char,bert-base-infer", "-d", "cpu",
                                             "--sizes", "tiny", "-n", "2", "--warmup", "1"};
 
-std::vector<std::string> with(std::vector<std::string> args, const std::vector<std::string>& more) {
-  args.insert(args.end(), more.begin(), more.end());
-  return args;
-}
+using testing::with;
 
 // Rows equal field by field (timestamps and samples included).
 void expect_same_rows(const std::vector<Result>& a, const std::vector<Result>& b) {

@@ -7,13 +7,12 @@
 namespace mlspeed::cli {
 namespace {
 
-Invocation parse(std::vector<std::string> words) { return testing::parse_command_line(std::move(words)); }
 std::string refusal(const std::vector<std::string>& words) { return testing::usage_error(words, "accepted"); }
 
 TEST(LabelOption, RunAndVerifyTakeFreeText) {
-  EXPECT_EQ(parse({"run", "--label", "driver 580"}).run.label, "driver 580");
-  EXPECT_EQ(parse({"verify", "--label", "after update: ü"}).verify.label, "after update: ü");
-  EXPECT_EQ(parse({"run"}).run.label, "");
+  EXPECT_EQ(testing::parse_command_line({"run", "--label", "driver 580"}).run.label, "driver 580");
+  EXPECT_EQ(testing::parse_command_line({"verify", "--label", "after update: ü"}).verify.label, "after update: ü");
+  EXPECT_EQ(testing::parse_command_line({"run"}).run.label, "");
 }
 
 TEST(LabelOption, RefusesEmptyControlCharactersAndNoDb) {
@@ -28,7 +27,7 @@ TEST(LabelOption, RefusesEmptyControlCharactersAndNoDb) {
 
 TEST(HistoryOptions, FiltersParse) {
   const HistoryOptions o =
-      parse({"history", "-w", "bert-base-infer", "-d", "cuda", "--since", "2026-11-23", "--label", "a", "-n", "5",
+      testing::parse_command_line({"history", "-w", "bert-base-infer", "-d", "cuda", "--since", "2026-11-23", "--label", "a", "-n", "5",
              "-o", "json", "--db", "x.db"})
           .history;
   EXPECT_EQ(o.filter.workload, "bert-base-infer");
@@ -47,8 +46,8 @@ TEST(HistoryOptions, BadValuesAreRefused) {
 }
 
 TEST(ExportImportOptions, Parse) {
-  EXPECT_EQ(parse({"export"}).export_run.run, "last");
-  const ExportOptions e = parse({"export", "label:driver 580", "-o", "out.json"}).export_run;
+  EXPECT_EQ(testing::parse_command_line({"export"}).export_run.run, "last");
+  const ExportOptions e = testing::parse_command_line({"export", "label:driver 580", "-o", "out.json"}).export_run;
   EXPECT_EQ(e.run, "label:driver 580");
   EXPECT_EQ(e.output, "out.json");
   EXPECT_NE(refusal({"import"}).find("give the file to import"), std::string::npos);

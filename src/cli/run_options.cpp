@@ -23,7 +23,7 @@ std::vector<std::string> size_names() {
 
 constexpr int64_t kMaxThreads = 1024;
 
-OptionTable<RunOptions> make_table() {
+OptionTable<RunOptions> run_table() {
   return {
       {"-w,--workloads", "LIST", "workloads to time (see `mlspeed workloads`), or all", "all", "",
        [](RunOptions& o, const std::string& t) {
@@ -104,7 +104,7 @@ OptionTable<RunOptions> make_table() {
 }  // namespace
 
 const OptionTable<RunOptions>& run_option_table() {
-  static const OptionTable<RunOptions> table = make_table();
+  static const OptionTable<RunOptions> table = run_table();
   return table;
 }
 

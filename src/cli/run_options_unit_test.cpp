@@ -11,7 +11,7 @@
 namespace mlspeed::cli {
 namespace {
 
-std::string usage_error(const std::map<std::string, std::string>& given) {
+std::string run_refusal(const std::map<std::string, std::string>& given) {
   try {
     parse_run_options(given);
   } catch (const UsageError& e) {
@@ -72,30 +72,30 @@ TEST(RunOptions, ParsesGivenValues) {
 }
 
 TEST(RunOptions, BadValuesNameTheOptionTheValueAndTheChoices) {
-  EXPECT_NE(usage_error({{"workloads", "resnet"}}).find("--workloads: unknown value 'resnet'; choose from: " +
+  EXPECT_NE(run_refusal({{"workloads", "resnet"}}).find("--workloads: unknown value 'resnet'; choose from: " +
                                                          join(workload_names(), ", ")),
             std::string::npos);
-  EXPECT_NE(usage_error({{"dtypes", "fp8"}}).find("--dtypes: unknown value 'fp8'; choose from: fp32, tf32, fp16, bf16"),
+  EXPECT_NE(run_refusal({{"dtypes", "fp8"}}).find("--dtypes: unknown value 'fp8'; choose from: fp32, tf32, fp16, bf16"),
             std::string::npos);
-  EXPECT_NE(usage_error({{"format", "xml"}}).find("--format: unknown format 'xml'; choose from: md, json, jsonl, csv"),
+  EXPECT_NE(run_refusal({{"format", "xml"}}).find("--format: unknown format 'xml'; choose from: md, json, jsonl, csv"),
             std::string::npos);
-  EXPECT_NE(usage_error({{"sizes", "huge"}}).find("--sizes: unknown value 'huge'"), std::string::npos);
-  EXPECT_NE(usage_error({{"batch", "1,,4"}}).find("--batch"), std::string::npos);
-  EXPECT_NE(usage_error({{"batch", "0"}}).find("--batch: '0' is out of range"), std::string::npos);
-  EXPECT_NE(usage_error({{"iterations", "0"}}).find("--iterations"), std::string::npos);
-  EXPECT_NE(usage_error({{"repetitions", "-2"}}).find("--repetitions"), std::string::npos);
-  EXPECT_NE(usage_error({{"min-time", "0"}}).find("--min-time"), std::string::npos);
-  EXPECT_NE(usage_error({{"devices", "cpu,"}}).find("--devices"), std::string::npos);
-  EXPECT_NE(usage_error({{"db", ""}}).find("--db"), std::string::npos);
-  EXPECT_NE(usage_error({{"threads", "0"}}).find("--threads: '0' is out of range"), std::string::npos);
-  EXPECT_NE(usage_error({{"graphs", "yes"}}).find("--graphs: unknown value 'yes'; choose from: on, off"),
+  EXPECT_NE(run_refusal({{"sizes", "huge"}}).find("--sizes: unknown value 'huge'"), std::string::npos);
+  EXPECT_NE(run_refusal({{"batch", "1,,4"}}).find("--batch"), std::string::npos);
+  EXPECT_NE(run_refusal({{"batch", "0"}}).find("--batch: '0' is out of range"), std::string::npos);
+  EXPECT_NE(run_refusal({{"iterations", "0"}}).find("--iterations"), std::string::npos);
+  EXPECT_NE(run_refusal({{"repetitions", "-2"}}).find("--repetitions"), std::string::npos);
+  EXPECT_NE(run_refusal({{"min-time", "0"}}).find("--min-time"), std::string::npos);
+  EXPECT_NE(run_refusal({{"devices", "cpu,"}}).find("--devices"), std::string::npos);
+  EXPECT_NE(run_refusal({{"db", ""}}).find("--db"), std::string::npos);
+  EXPECT_NE(run_refusal({{"threads", "0"}}).find("--threads: '0' is out of range"), std::string::npos);
+  EXPECT_NE(run_refusal({{"graphs", "yes"}}).find("--graphs: unknown value 'yes'; choose from: on, off"),
             std::string::npos);
 }
 
 TEST(RunOptions, WideIsForTheMarkdownTable) {
   EXPECT_FALSE(parse_run_options({}).wide);
   EXPECT_TRUE(parse_run_options({{"wide", ""}}).wide);
-  EXPECT_NE(usage_error({{"wide", ""}, {"format", "csv"}}).find("--wide widens the md table, and -o csv"),
+  EXPECT_NE(run_refusal({{"wide", ""}, {"format", "csv"}}).find("--wide widens the md table, and -o csv"),
             std::string::npos);
 }
 

@@ -7,7 +7,7 @@
 namespace mlspeed::cli {
 namespace {
 
-OptionTable<ShowOptions> make_table() {
+OptionTable<ShowOptions> show_table() {
   using O = ShowOptions;
   using T = const std::string&;
   return {
@@ -23,7 +23,7 @@ OptionTable<ShowOptions> make_table() {
 }  // namespace
 
 const OptionTable<ShowOptions>& show_option_table() {
-  static const OptionTable<ShowOptions> table = make_table();
+  static const OptionTable<ShowOptions> table = show_table();
   return table;
 }
 

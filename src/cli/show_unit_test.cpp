@@ -19,6 +19,7 @@
 #include "mlspeed/verify/check_printers.h"
 #include "testing/check_test_rows.h"
 #include "testing/test_support.h"
+#include "testing/text.h"
 
 namespace mlspeed::cli {
 namespace {
@@ -45,7 +46,7 @@ std::string show(const std::string& run, const std::string& format, const std::s
   return captured.str();
 }
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using ::mlspeed::testing::contains;
 
 struct StoredRuns {
   int64_t speed = 0, verify = 0, empty_verify = 0;

@@ -10,6 +10,7 @@
 #include "testing/imdb_fixture.h"
 #include "mlspeed/results/printers.h"
 #include "testing/test_support.h"
+#include "testing/text.h"
 
 namespace mlspeed {
 namespace {
@@ -21,10 +22,7 @@ const std::vector<std::string> kTinyText = {
     "run", "-w",   "distilbert-imdb,small-transformer-imdb", "-d", "cpu", "--sizes", "tiny", "--warmup", "0", "--no-db",
     "-o",  "jsonl"};
 
-std::vector<std::string> with(std::vector<std::string> args, const std::vector<std::string>& more) {
-  args.insert(args.end(), more.begin(), more.end());
-  return args;
-}
+using testing::with;
 
 TEST(TextCli, BothWorkloadsTrainAtTinySizeInFp32AndBf16) {
   const bool bf16 = compat::autocast_supports(c10::DeviceType::CPU, at::kBFloat16);

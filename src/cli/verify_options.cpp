@@ -7,7 +7,7 @@
 namespace mlspeed::cli {
 namespace {
 
-OptionTable<VerifyOptions> make_table() {
+OptionTable<VerifyOptions> verify_table() {
   using O = VerifyOptions;
   using T = const std::string&;
   return {
@@ -74,7 +74,7 @@ OptionTable<VerifyOptions> make_table() {
 }  // namespace
 
 const OptionTable<VerifyOptions>& verify_option_table() {
-  static const OptionTable<VerifyOptions> table = make_table();
+  static const OptionTable<VerifyOptions> table = verify_table();
   return table;
 }
 

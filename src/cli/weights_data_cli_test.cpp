@@ -9,6 +9,7 @@
 #include "mlspeed/results/printers.h"
 #include "mlspeed/workloads/workload.h"
 #include "testing/test_support.h"
+#include "testing/text.h"
 
 namespace mlspeed {
 namespace {
@@ -26,10 +27,7 @@ void save_tiny(const std::string& workload, uint64_t seed, const std::string& pa
 const std::vector<std::string> kNanoTiny = {"run", "-w", "nanogpt-shakespeare-char", "-d", "cpu", "--sizes", "tiny",
                                             "-n", "2", "--warmup", "0", "-o", "jsonl"};
 
-std::vector<std::string> with(std::vector<std::string> args, const std::vector<std::string>& more) {
-  args.insert(args.end(), more.begin(), more.end());
-  return args;
-}
+using testing::with;
 
 TEST(WeightsOption, LoadsTheFileAndRecordsItInEveryRow) {
   TempDir dir;

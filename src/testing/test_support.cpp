@@ -16,6 +16,7 @@
 
 #include "mlspeed/core/files.h"
 
+#include <gtest/gtest.h>
 #include <sqlite3.h>
 
 extern char** environ;
@@ -150,6 +151,20 @@ int64_t count_table_rows(const std::string& db, const std::string& table) {
   sqlite3_finalize(stmt);
   sqlite3_close(handle);
   return n;
+}
+
+void raw_sql(const std::string& db, const std::string& sql) {
+  sqlite3* handle = nullptr;
+  if (sqlite3_open(db.c_str(), &handle) != SQLITE_OK) {
+    ADD_FAILURE() << "cannot open " << db << ": " << sqlite3_errmsg(handle);
+    sqlite3_close(handle);
+    return;
+  }
+  char* error = nullptr;
+  if (sqlite3_exec(handle, sql.c_str(), nullptr, nullptr, &error) != SQLITE_OK)
+    ADD_FAILURE() << (error ? error : "") << " in: " << sql;
+  sqlite3_free(error);
+  sqlite3_close(handle);
 }
 
 }  // namespace mlspeed::testing

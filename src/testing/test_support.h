@@ -55,5 +55,8 @@ std::string read_file(const std::string& path);
 // the file or the table cannot be read (yet).
 int64_t count_table_rows(const std::string& db, const std::string& table);
 void write_file(const std::string& path, const std::string& content);
+// Runs `sql` on the SQLite file `db` directly, as another program (or an older mlspeed) would; a
+// failure is a test failure naming the statement.
+void raw_sql(const std::string& db, const std::string& sql);
 
 }  // namespace mlspeed::testing

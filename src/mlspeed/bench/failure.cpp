@@ -4,13 +4,10 @@
 
 #include <new>
 
+#include "mlspeed/core/text.h"
+
 namespace mlspeed {
 namespace {
-
-std::string first_line(const std::string& text) {
-  const auto newline = text.find('\n');
-  return newline == std::string::npos ? text : text.substr(0, newline);
-}
 
 bool mentions(const std::string& text, const char* needle) { return text.find(needle) != std::string::npos; }
 

@@ -21,7 +21,7 @@ std::vector<double> samples(double ms, int n = 20) {
   return xs;
 }
 
-Result row(const std::string& device, std::vector<double> times, int64_t batch = 1) {
+Result timed_row(const std::string& device, std::vector<double> times, int64_t batch = 1) {
   Result r;
   r.workload = "bert-base-infer";
   r.size = "tiny";
@@ -37,7 +37,7 @@ Result row(const std::string& device, std::vector<double> times, int64_t batch =
 }
 
 Result failed(const std::string& device, Status status, int64_t batch = 1) {
-  Result r = row(device, {}, batch);
+  Result r = timed_row(device, {}, batch);
   r.status = status;
   r.message = "out of memory";
   return r;
@@ -52,38 +52,38 @@ LoadedRun speed_run(const std::string& name, std::vector<Result> rows) {
   return run;
 }
 
-const ComparedRow* find(const Comparison& c, int64_t batch, const std::string& device = "cpu") {
+const ComparedRow* find_row(const Comparison& c, int64_t batch, const std::string& device = "cpu") {
   for (const ComparedRow& r : c.rows)
     if (r.key.batch == batch && r.key.device == device) return &r;
   return nullptr;
 }
 
 Comparison two(std::vector<double> a, std::vector<double> b, CompareSettings settings = {}) {
-  return compare_runs({speed_run("run 1", {row("cpu", std::move(a))}), speed_run("run 2", {row("cpu", std::move(b))})},
+  return compare_runs({speed_run("run 1", {timed_row("cpu", std::move(a))}), speed_run("run 2", {timed_row("cpu", std::move(b))})},
                       settings);
 }
 
 TEST(CompareMatching, RowsOnOneSideOnlyAreListedNotDropped) {
-  const Comparison c = compare_runs({speed_run("run 1", {row("cpu", samples(10), 1), row("cpu", samples(20), 4)}),
-                                     speed_run("run 2", {row("cpu", samples(20), 4), row("cpu", samples(40), 8)})},
+  const Comparison c = compare_runs({speed_run("run 1", {timed_row("cpu", samples(10), 1), timed_row("cpu", samples(20), 4)}),
+                                     speed_run("run 2", {timed_row("cpu", samples(20), 4), timed_row("cpu", samples(40), 8)})},
                                     {});
   ASSERT_EQ(c.rows.size(), 3u);
-  const ComparedRow* only_a = find(c, 1);
+  const ComparedRow* only_a = find_row(c, 1);
   ASSERT_TRUE(only_a);
   EXPECT_TRUE(only_a->cells[0].present);
   EXPECT_FALSE(only_a->cells[1].present);
   EXPECT_EQ(only_a->changes[1].verdict, Verdict::not_compared);
-  const ComparedRow* only_b = find(c, 8);
+  const ComparedRow* only_b = find_row(c, 8);
   ASSERT_TRUE(only_b);
   EXPECT_FALSE(only_b->cells[0].present);
   EXPECT_TRUE(only_b->cells[1].present);
-  EXPECT_EQ(find(c, 4)->changes[1].verdict, Verdict::same);
+  EXPECT_EQ(find_row(c, 4)->changes[1].verdict, Verdict::same);
 }
 
 TEST(CompareMatching, RepetitionsOfAConfigurationArePooled) {
-  Result first = row("cpu", samples(10, 10)), second = row("cpu", samples(10, 10));
+  Result first = timed_row("cpu", samples(10, 10)), second = timed_row("cpu", samples(10, 10));
   second.repetition = 1;
-  const Comparison c = compare_runs({speed_run("run 1", {first, second}), speed_run("run 2", {row("cpu", samples(10))})}, {});
+  const Comparison c = compare_runs({speed_run("run 1", {first, second}), speed_run("run 2", {timed_row("cpu", samples(10))})}, {});
   ASSERT_EQ(c.rows.size(), 1u);
   EXPECT_EQ(c.rows[0].cells[0].rows, 2);
   EXPECT_EQ(c.rows[0].cells[0].samples_ms.size(), 20u);
@@ -92,19 +92,19 @@ TEST(CompareMatching, RepetitionsOfAConfigurationArePooled) {
 
 TEST(CompareMatching, DevicesMatchByKindAcrossRunsNotByIndex) {
   const Comparison c = compare_runs(
-      {speed_run("here", {row("cuda:0", samples(5)), row("cpu", samples(50))}), speed_run("there", {row("cuda:1", samples(5))})},
+      {speed_run("here", {timed_row("cuda:0", samples(5)), timed_row("cpu", samples(50))}), speed_run("there", {timed_row("cuda:1", samples(5))})},
       {});
   ASSERT_EQ(c.rows.size(), 2u);
-  const ComparedRow* cuda = find(c, 1, "cuda");
+  const ComparedRow* cuda = find_row(c, 1, "cuda");
   ASSERT_TRUE(cuda);
   EXPECT_EQ(cuda->cells[0].device, "cuda:0");
   EXPECT_EQ(cuda->cells[1].device, "cuda:1");
   EXPECT_EQ(cuda->changes[1].verdict, Verdict::same);
-  EXPECT_FALSE(find(c, 1, "cpu")->cells[1].present) << "a CPU row is not matched with a GPU row";
+  EXPECT_FALSE(find_row(c, 1, "cpu")->cells[1].present) << "a CPU row is not matched with a GPU row";
 }
 
 TEST(CompareMatching, AFailedRowShowsItsStatusAndIsNotCompared) {
-  const Comparison c = compare_runs({speed_run("run 1", {row("cpu", samples(10))}), speed_run("run 2", {failed("cpu", Status::oom)})}, {});
+  const Comparison c = compare_runs({speed_run("run 1", {timed_row("cpu", samples(10))}), speed_run("run 2", {failed("cpu", Status::oom)})}, {});
   ASSERT_EQ(c.rows.size(), 1u);
   EXPECT_TRUE(c.rows[0].cells[1].present);
   EXPECT_EQ(c.rows[0].cells[1].status, Status::oom);
@@ -158,9 +158,9 @@ TEST(CompareVerdict, TwoSamplesASideAreTooFewNeverSignificant) {
 }
 
 TEST(CompareVerdict, APublishedFigureGetsARatioAndNoTest) {
-  LoadedRun reference = speed_run("ref:bert-t4", {row("cuda:0", {4.0})});
+  LoadedRun reference = speed_run("ref:bert-t4", {timed_row("cuda:0", {4.0})});
   reference.citation = "Macbook Pro GPU for ML? (blog), table 1";
-  const Comparison c = compare_runs({speed_run("run 1", {row("cuda:0", samples(8))}), reference}, {});
+  const Comparison c = compare_runs({speed_run("run 1", {timed_row("cuda:0", samples(8))}), reference}, {});
   ASSERT_EQ(c.rows.size(), 1u);
   const Change& change = c.rows[0].changes[1];
   EXPECT_EQ(change.verdict, Verdict::published);
@@ -175,8 +175,8 @@ TEST(CompareVerdict, APublishedFigureGetsARatioAndNoTest) {
 
 TEST(CompareSummary, GeometricMeanOfTheSpeedupsPerDeviceKind) {
   const Comparison c = compare_runs(
-      {speed_run("run 1", {row("cpu", samples(10), 1), row("cpu", samples(10), 4), row("cuda:0", samples(1), 1)}),
-       speed_run("run 2", {row("cpu", samples(5), 1), row("cpu", samples(20), 4), row("cuda:0", samples(1), 1)})},
+      {speed_run("run 1", {timed_row("cpu", samples(10), 1), timed_row("cpu", samples(10), 4), timed_row("cuda:0", samples(1), 1)}),
+       speed_run("run 2", {timed_row("cpu", samples(5), 1), timed_row("cpu", samples(20), 4), timed_row("cuda:0", samples(1), 1)})},
       {});
   ASSERT_EQ(c.summaries.size(), 2u);
   const ColumnSummary& cpu = c.summaries[0].device == "cpu" ? c.summaries[0] : c.summaries[1];
@@ -196,8 +196,8 @@ bool has_note(const Comparison& c, const std::string& text) {
 }
 
 TEST(CompareContext, DifferencesThatMakeRowsIncomparableAreNoted) {
-  LoadedRun a = speed_run("run 1", {row("cuda:0", samples(10))});
-  LoadedRun b = speed_run("run 2", {row("cuda:0", samples(10))});
+  LoadedRun a = speed_run("run 1", {timed_row("cuda:0", samples(10))});
+  LoadedRun b = speed_run("run 2", {timed_row("cuda:0", samples(10))});
   b.run.context.host.torch_version = "2.5.1";
   b.run.context.tf32_default = true;
   b.run.context.host.build_type = "Debug";
@@ -233,34 +233,34 @@ TEST(CompareInput, AVerifyRunIsRefused) {
 }
 
 TEST(CompareDevices, EachConfigurationOnEachDeviceAgainstTheFirst) {
-  const LoadedRun run = speed_run("run 4", {row("cpu", samples(30), 1), row("cuda:0", samples(3), 1),
-                                            row("cpu", samples(60), 4), row("cuda:1", samples(5), 1)});
+  const LoadedRun run = speed_run("run 4", {timed_row("cpu", samples(30), 1), timed_row("cuda:0", samples(3), 1),
+                                            timed_row("cpu", samples(60), 4), timed_row("cuda:1", samples(5), 1)});
   const Comparison c = compare_devices(run, {"cpu", "cuda:0"}, {});
   EXPECT_EQ(c.columns, (std::vector<std::string>{"cpu", "cuda:0"}));
   ASSERT_EQ(c.rows.size(), 2u);
-  const ComparedRow* b1 = find(c, 1, "");
+  const ComparedRow* b1 = find_row(c, 1, "");
   ASSERT_TRUE(b1);
   EXPECT_EQ(b1->changes[1].verdict, Verdict::faster);
   EXPECT_NEAR(*b1->changes[1].speedup, 10.0, 1e-9);
-  EXPECT_FALSE(find(c, 4, "")->cells[1].present);
+  EXPECT_FALSE(find_row(c, 4, "")->cells[1].present);
   EXPECT_THROW(compare_devices(run, {"cpu", "mps"}, {}), UsageError);
   EXPECT_THROW(compare_devices(run, {"cpu", "cpu"}, {}), UsageError);
 }
 
 // As on the H200: the GPU's rows replayed CUDA graphs, the CPU's cannot; still one configuration.
 TEST(CompareDevices, AGraphReplayOnTheGpuMatchesTheCpusEagerStep) {
-  Result gpu = row("cuda:0", samples(3), 1);
+  Result gpu = timed_row("cuda:0", samples(3), 1);
   gpu.graphs = GraphUse::step;
-  const Comparison c = compare_devices(speed_run("run 3", {row("cpu", samples(30), 1), gpu}), {"cpu", "cuda:0"}, {});
+  const Comparison c = compare_devices(speed_run("run 3", {timed_row("cpu", samples(30), 1), gpu}), {"cpu", "cuda:0"}, {});
   ASSERT_EQ(c.rows.size(), 1u);
   EXPECT_TRUE(c.rows[0].cells[0].present && c.rows[0].cells[1].present);
 }
 
 // Published figures are eager scripts: our graph replays match them, and a note says what differs.
 TEST(CompareVerdict, APublishedFigureMatchesAGraphReplayWithANote) {
-  Result ours = row("cuda:0", samples(8));
+  Result ours = timed_row("cuda:0", samples(8));
   ours.graphs = GraphUse::step;
-  LoadedRun reference = speed_run("ref:bert-t4", {row("cuda:0", {4.0})});
+  LoadedRun reference = speed_run("ref:bert-t4", {timed_row("cuda:0", {4.0})});
   reference.citation = "Macbook Pro GPU for ML? (blog), table 1";
   const Comparison c = compare_runs({speed_run("run 1", {ours}), reference}, {});
   ASSERT_EQ(c.rows.size(), 1u);
@@ -269,7 +269,7 @@ TEST(CompareVerdict, APublishedFigureMatchesAGraphReplayWithANote) {
   for (const std::string& note : c.notes) noted |= note.find("run 1 replayed CUDA graphs") != std::string::npos;
   EXPECT_TRUE(noted);
   // Between two runs of our own, a replay and an eager step stay different configurations.
-  EXPECT_EQ(compare_runs({speed_run("run 1", {ours}), speed_run("run 2", {row("cuda:0", samples(8))})}, {}).rows.size(),
+  EXPECT_EQ(compare_runs({speed_run("run 1", {ours}), speed_run("run 2", {timed_row("cuda:0", samples(8))})}, {}).rows.size(),
             2u);
 }
 
@@ -285,8 +285,8 @@ TEST(CompareGate, FailsOnlyOnSignificantSlowdownsBeyondThePercentage) {
 
 // The H200's BERT run against the T4's figures: the T4 set has no CPU rows, which is one line.
 TEST(ComparePrinter, AKindOfDeviceOneSideLacksIsOneLine) {
-  const Comparison c = compare_runs({speed_run("run 1", {row("cpu", samples(10), 1), row("cuda:0", samples(2), 1)}),
-                                     speed_run("run 2", {row("cuda:0", samples(3), 1)})},
+  const Comparison c = compare_runs({speed_run("run 1", {timed_row("cpu", samples(10), 1), timed_row("cuda:0", samples(2), 1)}),
+                                     speed_run("run 2", {timed_row("cuda:0", samples(3), 1)})},
                                     {});
   std::ostringstream out, notes;
   print_comparison(c, Format::md, out, notes);
@@ -297,8 +297,8 @@ TEST(ComparePrinter, AKindOfDeviceOneSideLacksIsOneLine) {
 }
 
 TEST(ComparePrinter, MarkdownNamesTheColumnsAndShowsEachVerdict) {
-  const Comparison c = compare_runs({speed_run("run 1", {row("cpu", samples(10), 1), row("cpu", samples(10), 4)}),
-                                     speed_run("run 2", {row("cpu", samples(12), 1), row("cpu", samples(10), 8)})},
+  const Comparison c = compare_runs({speed_run("run 1", {timed_row("cpu", samples(10), 1), timed_row("cpu", samples(10), 4)}),
+                                     speed_run("run 2", {timed_row("cpu", samples(12), 1), timed_row("cpu", samples(10), 8)})},
                                     {});
   std::ostringstream out, notes;
   print_comparison(c, Format::md, out, notes);
@@ -328,9 +328,9 @@ TEST(ComparePrinter, AVerdictOnNoisySamplesIsMarkedAndTheNoiseNamed) {
 }
 
 TEST(ComparePrinter, JsonAndCsvHaveOneRecordPerConfigurationAndColumn) {
-  const Comparison c = compare_runs({speed_run("run 1", {row("cpu", samples(10), 1), row("cpu", samples(10), 4)}),
-                                     speed_run("run 2", {row("cpu", samples(12), 1)}),
-                                     speed_run("run 3", {row("cpu", samples(10), 1)})},
+  const Comparison c = compare_runs({speed_run("run 1", {timed_row("cpu", samples(10), 1), timed_row("cpu", samples(10), 4)}),
+                                     speed_run("run 2", {timed_row("cpu", samples(12), 1)}),
+                                     speed_run("run 3", {timed_row("cpu", samples(10), 1)})},
                                     {});
   std::ostringstream json, csv, notes;
   print_comparison(c, Format::json, json, notes);

@@ -14,7 +14,6 @@ namespace {
 // A fact of a run as text; empty when the run does not record it.
 using Fact = std::function<std::string(const LoadedRun&)>;
 
-std::string on_off(bool value) { return value ? "on" : "off"; }
 
 // TF32 as the rows ran it: the process default, or any row that switched it on.
 std::string tf32(const LoadedRun& run) {

@@ -138,7 +138,7 @@ void read_full_file(RunFile& file, const json& j) {
 }
 
 // The first line that is not blank, for telling JSON lines from one JSON document.
-std::string_view first_line(std::string_view text) {
+std::string_view first_text_line(std::string_view text) {
   const size_t start = text.find_first_not_of(" \t\r\n");
   if (start == std::string_view::npos) return {};
   text.remove_prefix(start);
@@ -177,7 +177,7 @@ RunFile read_run_file(std::string_view text, const std::string& name) {
       read_row_list(file, whole.front(), Format::json, text);
     } else {
       // JSON lines (also a single line): each line one row object.
-      const std::string_view line = first_line(text);
+      const std::string_view line = first_text_line(text);
       const json first = json::parse(line.begin(), line.end(), nullptr, false);
       if (first.is_discarded() || !first.is_object())
         throw std::invalid_argument("it is neither a file written by `mlspeed export` nor the output of "

@@ -14,6 +14,14 @@ std::string join(const std::vector<std::string>& items, const std::string& separ
   return out;
 }
 
+std::string one_line(std::string text) {
+  std::replace(text.begin(), text.end(), '\n', ' ');
+  std::replace(text.begin(), text.end(), '\r', ' ');
+  return text;
+}
+
+std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+
 std::string printf_string(const char* format, ...) {
   va_list args;
   va_start(args, format);

@@ -19,6 +19,11 @@ std::string now_iso8601();                       // UTC, "2026-11-23T01:47:52Z"
 std::string printable(const std::string& text);
 // One CSV cell (RFC 4180): quoted only when it holds a comma, a quote or a line break.
 std::string csv_cell(const std::string& text);
+// `text` with its line breaks as spaces: a message that has to stay one line of a note or a list.
+std::string one_line(std::string text);
+// `text` up to its first line break.
+std::string first_line(const std::string& text);
+inline std::string on_off(bool flag) { return flag ? "on" : "off"; }
 
 // A markdown table, every column padded to one width (UTF-8 aware: "±" is one column); columns
 // whose `right_aligned` entry is true are right-aligned. Cells are kept on one line and their '|'

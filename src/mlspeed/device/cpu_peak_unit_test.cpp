@@ -1,5 +1,6 @@
 // The CPU's theoretical peak from synthetic /proc/cpuinfo text: cores x clock x FLOPs per cycle.
 #include "mlspeed/device/cpu_peak.h"
+#include "testing/text.h"
 
 #include <gtest/gtest.h>
 
@@ -22,7 +23,7 @@ std::string cpuinfo(int cores, const std::string& vendor, const std::string& mod
 const char* kAvx2 = "fpu sse sse2 ssse3 fma sse4_1 sse4_2 avx avx2";
 const char* kAvx512 = "fpu sse sse2 fma avx avx2 avx512f avx512dq avx512bw avx512vl";
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using ::mlspeed::testing::contains;
 
 TEST(TheoreticalCpuPeak, TheVmThatSwungIsTwoCoresAtItsListedClockWithAvx512) {
   // This machine's CPU as its VM lists it: no cpufreq, no clock in the model name.

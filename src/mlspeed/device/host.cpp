@@ -37,7 +37,7 @@
 namespace mlspeed {
 namespace {
 
-std::string trim(std::string s) {
+std::string trim_quotes(std::string s) {
   const auto first = s.find_first_not_of(" \t\r\n\"");
   const auto last = s.find_last_not_of(" \t\r\n\"");
   return first == std::string::npos ? "" : s.substr(first, last - first + 1);
@@ -47,7 +47,7 @@ std::string read_first_line(const std::string& path) {
   std::ifstream in(path);
   std::string line;
   std::getline(in, line);
-  return trim(line);
+  return trim_quotes(line);
 }
 
 #if defined(__APPLE__)
@@ -56,7 +56,7 @@ std::string sysctl_string(const char* key) {
   if (sysctlbyname(key, nullptr, &size, nullptr, 0) != 0 || size == 0) return "";
   std::string value(size, '\0');
   if (sysctlbyname(key, value.data(), &size, nullptr, 0) != 0) return "";
-  return trim(value.c_str());
+  return trim_quotes(value.c_str());
 }
 int sysctl_int(const char* key) {
   int value = 0;
@@ -75,7 +75,7 @@ std::string os_description() {
 #else
   std::ifstream in("/etc/os-release");
   for (std::string line; std::getline(in, line);)
-    if (line.rfind("PRETTY_NAME=", 0) == 0) return trim(line.substr(12)) + " (" + kernel + ")";
+    if (line.rfind("PRETTY_NAME=", 0) == 0) return trim_quotes(line.substr(12)) + " (" + kernel + ")";
   return kernel;
 #endif
 }
@@ -91,7 +91,7 @@ std::pair<std::string, int> cpu_model_and_cores() {
   for (std::string line; std::getline(in, line);) {
     const auto colon = line.find(':');
     if (colon == std::string::npos) continue;
-    const std::string key = trim(line.substr(0, colon)), value = trim(line.substr(colon + 1));
+    const std::string key = trim_quotes(line.substr(0, colon)), value = trim_quotes(line.substr(colon + 1));
     if (model.empty() && (key == "model name" || key == "Model" || key == "Hardware")) model = value;
     if (key == "physical id") physical_id = value;
     if (key == "core id") cores.emplace(physical_id, value);
@@ -134,11 +134,11 @@ std::string loaded_library_containing(const std::string& needle) {
 std::string detect_blas() {
   using ConfigFn = char* (*)();
   if (auto fn = reinterpret_cast<ConfigFn>(dlsym(RTLD_DEFAULT, "openblas_get_config")))
-    return trim(fn());
+    return trim_quotes(fn());
   if (auto fn = reinterpret_cast<void (*)(char*, int)>(dlsym(RTLD_DEFAULT, "mkl_get_version_string"))) {
     char buf[256] = {};
     fn(buf, sizeof buf);
-    return trim(buf);
+    return trim_quotes(buf);
   }
   if (!loaded_library_containing("openblas").empty()) return "OpenBLAS";
   if (!loaded_library_containing("libmkl").empty()) return "Intel MKL";

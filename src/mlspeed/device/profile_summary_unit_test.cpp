@@ -16,7 +16,7 @@ ProfiledEvent kernel(const std::string& name, double start, double duration) {
   return {name, true, 7, start, duration};
 }
 
-const OpTime* find(const ProfileSummary& s, const std::string& name, bool on_device) {
+const OpTime* find_op(const ProfileSummary& s, const std::string& name, bool on_device) {
   for (const OpTime& op : s.ops)
     if (op.name == name && op.on_device == on_device) return &op;
   return nullptr;
@@ -27,22 +27,22 @@ TEST(ProfileSummary, HostOpsCountTheirSelfTimeWithDirectChildrenSubtracted) {
   const auto s = summarise({host("aten::linear", 0, 100), host("aten::addmm", 10, 60), host("aten::copy_", 20, 10),
                             host("aten::relu", 100, 5), host("aten::mm", 0, 40, /*thread=*/2)},
                            1);
-  EXPECT_DOUBLE_EQ(find(s, "aten::linear", false)->us_per_step, 40);
-  EXPECT_DOUBLE_EQ(find(s, "aten::addmm", false)->us_per_step, 50);
-  EXPECT_DOUBLE_EQ(find(s, "aten::copy_", false)->us_per_step, 10);
-  EXPECT_DOUBLE_EQ(find(s, "aten::relu", false)->us_per_step, 5);
-  EXPECT_DOUBLE_EQ(find(s, "aten::mm", false)->us_per_step, 40);
+  EXPECT_DOUBLE_EQ(find_op(s, "aten::linear", false)->us_per_step, 40);
+  EXPECT_DOUBLE_EQ(find_op(s, "aten::addmm", false)->us_per_step, 50);
+  EXPECT_DOUBLE_EQ(find_op(s, "aten::copy_", false)->us_per_step, 10);
+  EXPECT_DOUBLE_EQ(find_op(s, "aten::relu", false)->us_per_step, 5);
+  EXPECT_DOUBLE_EQ(find_op(s, "aten::mm", false)->us_per_step, 40);
   EXPECT_DOUBLE_EQ(s.host_us_per_step, 145);  // the spans of the two threads, each counted once
   EXPECT_DOUBLE_EQ(s.device_us_per_step, 0);
   // Nothing ran on a device: shares are of host time, longest first.
   EXPECT_EQ(s.ops.front().name, "aten::addmm");
-  EXPECT_NEAR(find(s, "aten::addmm", false)->share, 50.0 / 145, 1e-12);
+  EXPECT_NEAR(find_op(s, "aten::addmm", false)->share, 50.0 / 145, 1e-12);
 }
 
 TEST(ProfileSummary, AChildStartingWithItsParentIsStillItsChild) {
   const auto s = summarise({host("aten::mm", 0, 30), host("aten::linear", 0, 50)}, 1);
-  EXPECT_DOUBLE_EQ(find(s, "aten::linear", false)->us_per_step, 20);
-  EXPECT_DOUBLE_EQ(find(s, "aten::mm", false)->us_per_step, 30);
+  EXPECT_DOUBLE_EQ(find_op(s, "aten::linear", false)->us_per_step, 20);
+  EXPECT_DOUBLE_EQ(find_op(s, "aten::mm", false)->us_per_step, 30);
 }
 
 TEST(ProfileSummary, DeviceTimeIsPerStepAndDeviceOpsComeFirstWithTheirShare) {

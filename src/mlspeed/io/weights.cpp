@@ -13,10 +13,10 @@
 namespace mlspeed {
 namespace {
 
-bool starts_with(const std::string& s, const std::string& prefix) {
+bool has_prefix(const std::string& s, const std::string& prefix) {
   return !prefix.empty() && s.compare(0, prefix.size(), prefix) == 0;
 }
-bool ends_with(const std::string& s, const std::string& suffix) {
+bool has_suffix(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
@@ -53,11 +53,11 @@ void load_weights(torch::nn::Module& module, const std::string& path, const Weig
     const std::string& raw = info.name;
     const bool ignored =
         std::any_of(options.ignore_suffixes.begin(), options.ignore_suffixes.end(),
-                    [&](const std::string& s) { return ends_with(raw, s); }) ||
+                    [&](const std::string& s) { return has_suffix(raw, s); }) ||
         std::any_of(options.ignore_prefixes.begin(), options.ignore_prefixes.end(),
-                    [&](const std::string& p) { return starts_with(raw, p); });
+                    [&](const std::string& p) { return has_prefix(raw, p); });
     if (ignored) continue;
-    const std::string name = starts_with(raw, options.strip_prefix) ? raw.substr(options.strip_prefix.size()) : raw;
+    const std::string name = has_prefix(raw, options.strip_prefix) ? raw.substr(options.strip_prefix.size()) : raw;
     auto alias = std::find_if(options.aliases.begin(), options.aliases.end(),
                               [&](const auto& a) { return a.first == name; });
     if (alias != options.aliases.end()) {
@@ -81,7 +81,7 @@ void load_weights(torch::nn::Module& module, const std::string& path, const Weig
   for (const auto& [name, tensor] : targets) {
     auto it = source.find(name);
     const bool optional = std::any_of(options.optional_suffixes.begin(), options.optional_suffixes.end(),
-                                      [&](const std::string& s) { return ends_with(name, s); });
+                                      [&](const std::string& s) { return has_suffix(name, s); });
     if (it == source.end() && optional) {
       continue;
     } else if (it == source.end()) {

@@ -70,7 +70,7 @@ void header(std::ostream& out, const ReportModel& model) {
   out << "</ul></header>\n";
 }
 
-void context_table(std::ostream& out, const ReportModel& model) {
+void html_context_table(std::ostream& out, const ReportModel& model) {
   using Field = std::string RunColumn::*;
   const std::vector<std::pair<const char*, Field>> rows = {
       {"label", &RunColumn::label},      {"date", &RunColumn::date},      {"kind", &RunColumn::kind},
@@ -268,7 +268,7 @@ std::string render_html(const ReportModel& model) {
   header(out, model);
   out << "<main>\n";
   published_note(out, model);
-  context_table(out, model);
+  html_context_table(out, model);
   verdict_cards(out, model);
   for (size_t i = 0; i < model.workloads.size(); ++i) workload_section(out, model, i);
   if (model.workloads.empty()) out << "<section class=\"card\"><p>No speed results in these runs.</p></section>\n";

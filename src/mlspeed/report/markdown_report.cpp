@@ -22,7 +22,7 @@ std::string md_title(const std::string& text) {
   return out;
 }
 
-void context_table(std::ostream& out, const ReportModel& model) {
+void markdown_context_table(std::ostream& out, const ReportModel& model) {
   using Field = std::string RunColumn::*;
   const std::vector<std::pair<const char*, Field>> fields = {
       {"label", &RunColumn::label},      {"date", &RunColumn::date},    {"kind", &RunColumn::kind},
@@ -119,7 +119,7 @@ std::string render_markdown(const ReportModel& model) {
   std::vector<std::string> names;
   for (const RunColumn& run : model.runs) names.push_back(md(run.name));
   out << "# mlspeed report\n\n" << join(names, " · ") << " · generated " << md(model.generated_at) << "\n\n";
-  context_table(out, model);
+  markdown_context_table(out, model);
   verdicts(out, model);
   for (const WorkloadSection& w : model.workloads) workload_table(out, model, w);
   if (model.workloads.empty()) out << "No speed results in these runs.\n";

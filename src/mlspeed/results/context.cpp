@@ -17,7 +17,6 @@ template <class T> void read_key(const json& j, const char* key, T& out) {
   if (it != j.end() && !it->is_null()) it->get_to(out);
 }
 
-std::string on_off(bool flag) { return flag ? "on" : "off"; }
 
 std::string or_unknown(const std::string& text) { return text.empty() ? "unknown" : text; }
 

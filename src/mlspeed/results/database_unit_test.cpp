@@ -17,9 +17,12 @@
 #include "mlspeed/results/row_table.h"
 #include "testing/results_test_rows.h"
 #include "testing/test_support.h"
+#include "testing/text.h"
 
 namespace mlspeed {
 namespace {
+
+using ::mlspeed::testing::raw_sql;
 
 using testing::expect_same_context;
 using testing::expect_same_fields;
@@ -29,17 +32,6 @@ using testing::read_file;
 using testing::sample_context;
 using testing::TempDir;
 using testing::write_file;
-
-// Runs SQL on a file directly, as another program (or an older mlspeed) would.
-void raw_sql(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  char* error = nullptr;
-  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
-  EXPECT_EQ(rc, SQLITE_OK) << (error ? error : "") << " in: " << sql;
-  sqlite3_free(error);
-  sqlite3_close(db);
-}
 
 std::set<std::string> result_columns(const std::string& path) {
   sqlite3* db = nullptr;
@@ -63,7 +55,7 @@ int64_t store_sample_run(const std::string& path) {
   return run;
 }
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using ::mlspeed::testing::contains;
 
 // Opening must fail with a UsageError that names the path, says `what`, tells the user what to
 // do, and leaves the file exactly as it was.

@@ -230,13 +230,6 @@ std::vector<Column> narrow_columns(bool repeats) {
   };
 }
 
-// A line break in a message would end its note.
-std::string one_line(std::string s) {
-  std::replace(s.begin(), s.end(), '\n', ' ');
-  std::replace(s.begin(), s.end(), '\r', ' ');
-  return s;
-}
-
 std::string configuration(const Result& r, const std::vector<const Column*>& shown) {
   std::vector<std::string> config;
   for (const Column* column : shown) {

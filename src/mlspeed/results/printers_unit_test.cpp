@@ -10,6 +10,7 @@
 #include "mlspeed/core/text.h"
 #include "mlspeed/results/fields.h"
 #include "testing/results_test_rows.h"
+#include "testing/text.h"
 
 namespace mlspeed {
 namespace {
@@ -28,7 +29,7 @@ std::string print(Format format, const std::vector<Result>& rows, TableWidth wid
   return out.str();
 }
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using ::mlspeed::testing::contains;
 
 // An ok row as a timed configuration would produce: figures known, no failure.
 Result ok_row() {

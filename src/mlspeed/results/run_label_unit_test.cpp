@@ -11,14 +11,7 @@
 namespace mlspeed {
 namespace {
 
-void raw_sql(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  char* error = nullptr;
-  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK) << (error ? error : "");
-  sqlite3_free(error);
-  sqlite3_close(db);
-}
+using ::mlspeed::testing::raw_sql;
 
 TEST(RunLabel, StoredWithTheRunAndReadBack) {
   testing::TempDir dir;

@@ -6,34 +6,34 @@
 namespace mlspeed::train {
 namespace {
 
-constexpr auto kCpu = c10::DeviceType::CPU;
+constexpr auto kCpuType = c10::DeviceType::CPU;
 
 TEST(AutocastGuard, MatmulRunsInBFloat16InsideAndFloat32After) {
   const at::Tensor a = at::randn({8, 8}), b = at::randn({8, 8});
-  ASSERT_FALSE(compat::autocast_enabled(kCpu));
+  ASSERT_FALSE(compat::autocast_enabled(kCpuType));
   {
-    AutocastGuard autocast(kCpu, at::kBFloat16);
-    EXPECT_TRUE(compat::autocast_enabled(kCpu));
+    AutocastGuard autocast(kCpuType, at::kBFloat16);
+    EXPECT_TRUE(compat::autocast_enabled(kCpuType));
     EXPECT_EQ(at::matmul(a, b).scalar_type(), at::kBFloat16);
   }
-  EXPECT_FALSE(compat::autocast_enabled(kCpu));
+  EXPECT_FALSE(compat::autocast_enabled(kCpuType));
   EXPECT_EQ(at::matmul(a, b).scalar_type(), at::kFloat);
 }
 
 TEST(AutocastGuard, NestedGuardsRestoreTheOuterState) {
   const at::Tensor a = at::randn({4, 4});
-  const at::ScalarType dtype_before = compat::autocast_dtype(kCpu);
+  const at::ScalarType dtype_before = compat::autocast_dtype(kCpuType);
   {
-    AutocastGuard outer(kCpu, at::kBFloat16);
+    AutocastGuard outer(kCpuType, at::kBFloat16);
     {
-      AutocastGuard inner(kCpu, at::kBFloat16);
+      AutocastGuard inner(kCpuType, at::kBFloat16);
       EXPECT_EQ(at::mm(a, a).scalar_type(), at::kBFloat16);
     }
-    EXPECT_TRUE(compat::autocast_enabled(kCpu));  // the inner exit leaves the outer region on
+    EXPECT_TRUE(compat::autocast_enabled(kCpuType));  // the inner exit leaves the outer region on
     EXPECT_EQ(at::mm(a, a).scalar_type(), at::kBFloat16);
   }
-  EXPECT_FALSE(compat::autocast_enabled(kCpu));
-  EXPECT_EQ(compat::autocast_dtype(kCpu), dtype_before);
+  EXPECT_FALSE(compat::autocast_enabled(kCpuType));
+  EXPECT_EQ(compat::autocast_dtype(kCpuType), dtype_before);
   EXPECT_EQ(at::mm(a, a).scalar_type(), at::kFloat);
 }
 
@@ -47,13 +47,13 @@ TEST(AutocastGuard, OutermostExitDropsTheCachedWeights) {
   };
   at::Tensor first, stale, fresh;
   {
-    AutocastGuard autocast(kCpu, at::kBFloat16);
+    AutocastGuard autocast(kCpuType, at::kBFloat16);
     first = at::linear(x, w).detach();
     update_weight();
     stale = at::linear(x, w).detach();  // same region: the cached copy of the old weight
   }
   {
-    AutocastGuard autocast(kCpu, at::kBFloat16);
+    AutocastGuard autocast(kCpuType, at::kBFloat16);
     fresh = at::linear(x, w).detach();  // new region: cast again from the updated weight
   }
   EXPECT_TRUE(stale.equal(first)) << "autocast no longer caches weights; this test shows nothing";

@@ -17,12 +17,6 @@ namespace {
 
 constexpr const char* kUnknown = "-";
 
-std::string one_line(std::string s) {
-  std::replace(s.begin(), s.end(), '\n', ' ');
-  std::replace(s.begin(), s.end(), '\r', ' ');
-  return s;
-}
-
 // Rows a person reads one by one: what went wrong or was not tested on the device.
 bool shown_in_full(const CheckResult& row) {
   return row.outcome == Outcome::fail || row.outcome == Outcome::error || row.outcome == Outcome::not_tested;

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "testing/check_test_rows.h"
+#include "testing/text.h"
 
 namespace mlspeed::verify {
 namespace {
@@ -23,7 +24,7 @@ std::string print(Format format, const std::vector<CheckResult>& rows) {
   return out.str();
 }
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using ::mlspeed::testing::contains;
 
 // The trimmed cells of the md table's first line for `check` with `outcome`; empty if none.
 std::vector<std::string> table_line(const std::string& text, const std::string& check, const std::string& outcome) {

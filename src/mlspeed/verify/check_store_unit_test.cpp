@@ -15,6 +15,8 @@
 namespace mlspeed {
 namespace {
 
+using ::mlspeed::testing::raw_sql;
+
 using testing::check_row;
 using testing::expect_same_check;
 using testing::full_check;
@@ -24,17 +26,6 @@ using testing::sample_context;
 using testing::TempDir;
 using verify::CheckResult;
 using verify::Outcome;
-
-// Runs SQL on a file directly, as an older mlspeed would have left it.
-void raw_sql(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  char* error = nullptr;
-  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
-  EXPECT_EQ(rc, SQLITE_OK) << (error ? error : "") << " in: " << sql;
-  sqlite3_free(error);
-  sqlite3_close(db);
-}
 
 std::set<std::string> check_columns(const std::string& path) {
   sqlite3* db = nullptr;

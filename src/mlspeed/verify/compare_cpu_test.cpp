@@ -1,4 +1,5 @@
 #include "mlspeed/verify/compare.h"
+#include "testing/text.h"
 
 #include <gtest/gtest.h>
 
@@ -8,7 +9,7 @@
 namespace mlspeed::verify {
 namespace {
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using ::mlspeed::testing::contains;
 
 const Tolerance kFp32 = tolerance_for(at::kFloat, false, OpFamily::elementwise);
 

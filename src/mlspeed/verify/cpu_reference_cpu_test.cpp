@@ -13,7 +13,7 @@
 namespace mlspeed::verify {
 namespace {
 
-Target cpu_target() {
+Target reference_cpu_target() {
   DeviceFacts cpu;
   cpu.id = "cpu";
   cpu.kind = "cpu";
@@ -56,7 +56,7 @@ std::vector<CheckResult> small_rows(const std::string& op, const std::string& dt
   options.dtypes = {dtype};
   options.layouts = {"contiguous"};
   options.size_classes = {"small"};
-  return run_op_suite(cpu_target(), options, nullptr);
+  return run_op_suite(reference_cpu_target(), options, nullptr);
 }
 
 std::vector<CheckResult> cumsum_rows(const std::string& dtype) { return small_rows("cumsum", dtype); }

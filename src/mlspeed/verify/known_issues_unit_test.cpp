@@ -8,11 +8,12 @@
 
 #include "testing/check_test_rows.h"
 #include "mlspeed/verify/verdict.h"
+#include "testing/text.h"
 
 namespace mlspeed::verify {
 namespace {
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using ::mlspeed::testing::contains;
 
 CheckResult on(CheckResult row, const std::string& kind, const std::string& torch_version) {
   row.device_facts.kind = kind;

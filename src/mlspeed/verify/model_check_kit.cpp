@@ -3,6 +3,7 @@
 #include <torch/nn/modules/batchnorm.h>
 
 #include "mlspeed/compat/torch_compat.h"
+#include "mlspeed/core/text.h"
 
 namespace mlspeed::verify::models {
 namespace {
@@ -47,7 +48,6 @@ CheckResult base_row(const Context& c, const std::string& pass, BugClass bug_cla
   return row;
 }
 
-std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 
 void set_failure(CheckResult& row, Outcome outcome, const std::string& message) {
   row.outcome = outcome;

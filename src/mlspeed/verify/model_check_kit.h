@@ -43,7 +43,6 @@ struct Context {
 
 // A row for `pass` of the check in `c`, with the precision flags in force.
 CheckResult base_row(const Context& c, const std::string& pass, BugClass bug_class);
-std::string first_line(const std::string& text);
 void set_failure(CheckResult& row, Outcome outcome, const std::string& message);
 
 // Runs `body` for `row`, turning exceptions into the row's outcome.

@@ -17,7 +17,7 @@
 namespace mlspeed::verify {
 namespace {
 
-Target cpu_target() {
+Target discovered_cpu_target() {
   Target t;
   t.facts = discover_devices(/*measure_cpu_peak=*/false).front();
   t.device = c10::Device(c10::kCPU);
@@ -40,7 +40,7 @@ bool healthy(const std::vector<CheckResult>& rows) {
 TEST(ModelChecks, AHealthyCpuPassesEveryPassOfTheWholeCatalogueAtTinySize) {
   std::vector<CheckResult> streamed;
   const std::vector<CheckResult> rows =
-      run_model_checks(cpu_target(), ModelCheckOptions{}, [&](const CheckResult& r) { streamed.push_back(r); });
+      run_model_checks(discovered_cpu_target(), ModelCheckOptions{}, [&](const CheckResult& r) { streamed.push_back(r); });
   EXPECT_TRUE(healthy(rows)) << describe_failures(rows);
   EXPECT_EQ(streamed.size(), rows.size());
   std::map<std::string, std::set<std::string>> passes;
@@ -66,7 +66,7 @@ TEST(ModelChecks, NoFalseAlarmsAcrossSeeds) {
     ModelCheckOptions options;
     options.workloads = {"nanogpt-shakespeare-char", "small-transformer-imdb", "gpt2-generate"};
     options.seed = seed;
-    const auto rows = run_model_checks(cpu_target(), options, {});
+    const auto rows = run_model_checks(discovered_cpu_target(), options, {});
     EXPECT_TRUE(healthy(rows)) << "seed " << seed << "\n" << describe_failures(rows);
   }
 }
@@ -80,7 +80,7 @@ TEST(ModelChecks, Bf16OnTheCpuRaisesNoFalseAlarm) {
     options.workloads = {"gpt2-train", "bert-base-infer", "gpt2-generate", "resnet50-food101", "resnet50-cifar100"};
     options.precisions = {Precision::bf16};
     options.seed = seed;
-    const auto rows = run_model_checks(cpu_target(), options, {});
+    const auto rows = run_model_checks(discovered_cpu_target(), options, {});
     EXPECT_TRUE(healthy(rows)) << "seed " << seed << "\n" << describe_failures(rows);
     for (const CheckResult& r : rows) EXPECT_EQ(r.dtype, "bf16");
   }

@@ -16,7 +16,7 @@
 namespace mlspeed::verify {
 namespace {
 
-Target cpu_target() {
+Target plain_cpu_target() {
   Target t;
   t.facts.id = "cpu";
   t.facts.kind = "cpu";
@@ -62,7 +62,7 @@ TEST(OpSuite, QuickSuiteGivesNoFalseAlarmsAcrossSeeds) {
     OpSuiteOptions options;
     options.quick = true;
     options.seed = seed;
-    const auto rows = run_op_suite(cpu_target(), options, nullptr);
+    const auto rows = run_op_suite(plain_cpu_target(), options, nullptr);
     ASSERT_GT(rows.size(), 100u);
     const auto bad = alarms(rows);
     EXPECT_TRUE(bad.empty()) << "seed " << seed << ": " << bad.size() << " alarms:\n" << join(bad, "\n");
@@ -73,7 +73,7 @@ TEST(OpSuite, DefaultSuiteGivesNoFalseAlarmsAndCoversEveryLayoutAndPass) {
   OpSuiteOptions options;
   options.seed = 99;
   std::vector<CheckResult> streamed;
-  const auto rows = run_op_suite(cpu_target(), options, [&](const CheckResult& r) { streamed.push_back(r); });
+  const auto rows = run_op_suite(plain_cpu_target(), options, [&](const CheckResult& r) { streamed.push_back(r); });
   EXPECT_EQ(streamed.size(), rows.size());
   const auto bad = alarms(rows);
   EXPECT_TRUE(bad.empty()) << bad.size() << " alarms:\n" << join(bad, "\n");
@@ -98,7 +98,7 @@ TEST(OpSuite, SelectsByOpLayoutDtypeAndSizeClass) {
   options.layouts = {"transposed"};
   options.dtypes = {"fp64"};
   options.size_classes = {"small"};
-  const auto rows = run_op_suite(cpu_target(), options, nullptr);
+  const auto rows = run_op_suite(plain_cpu_target(), options, nullptr);
   ASSERT_FALSE(rows.empty());
   for (const CheckResult& r : rows) {
     EXPECT_EQ(r.check, "mm");
@@ -111,7 +111,7 @@ TEST(OpSuite, SelectsByOpLayoutDtypeAndSizeClass) {
   options.layouts = {"contiguous"};
   options.size_classes = {"boundary"};
   options.dtypes = {"fp32"};
-  const auto boundary = run_op_suite(cpu_target(), options, nullptr);
+  const auto boundary = run_op_suite(plain_cpu_target(), options, nullptr);
   ASSERT_FALSE(boundary.empty());
   for (const CheckResult& r : boundary) {
     EXPECT_EQ(r.size_class, "boundary");
@@ -142,7 +142,7 @@ TEST(OpSuite, RejectsUnknownNamesListingTheChoices) {
   OpSuiteOptions size;
   size.size_classes = {"giant"};
   EXPECT_NE(message(size).find("huge"), std::string::npos);
-  EXPECT_THROW(run_op_suite(cpu_target(), op, nullptr), UsageError);
+  EXPECT_THROW(run_op_suite(plain_cpu_target(), op, nullptr), UsageError);
 }
 
 // One spelling: rows carry the short names whatever was asked for (the model level's fp32, bf16).
@@ -156,7 +156,7 @@ TEST(OpSuite, LongDtypeNamesAreAliasesAndRowsCarryTheShortOnes) {
   options.layouts = {"contiguous"};
   options.dtypes = {"float32", "bfloat16", "float64"};
   std::set<std::string> dtypes;
-  for (const CheckResult& r : run_op_suite(cpu_target(), options, nullptr)) dtypes.insert(r.dtype);
+  for (const CheckResult& r : run_op_suite(plain_cpu_target(), options, nullptr)) dtypes.insert(r.dtype);
   EXPECT_EQ(dtypes, (std::set<std::string>{"fp32", "bf16", "fp64"}));
   for (const OpCase& c : op_cases())
     for (const std::string& dtype : c.dtypes) EXPECT_TRUE(canonical_dtype(dtype) == dtype) << c.op << " " << dtype;
@@ -172,7 +172,7 @@ TEST(OpSuite, QuickRunsTheMarkedMediumCasesAndTheDefaultRunsThemAll) {
   quick.quick = true;
   quick.ops = {"softmax", "mm"};
   std::set<std::string> ran;
-  for (const CheckResult& r : run_op_suite(cpu_target(), quick, nullptr))
+  for (const CheckResult& r : run_op_suite(plain_cpu_target(), quick, nullptr))
     if (r.size_class == "medium") ran.insert(r.check + " " + r.variant);
   EXPECT_TRUE(ran.count("softmax rows of 12416"));
   EXPECT_FALSE(ran.count("mm 1024 square")) << "the products are not in the quick slice";
@@ -181,7 +181,7 @@ TEST(OpSuite, QuickRunsTheMarkedMediumCasesAndTheDefaultRunsThemAll) {
   defaults.layouts = {"contiguous"};
   defaults.dtypes = {"fp32"};
   ran.clear();
-  for (const CheckResult& r : run_op_suite(cpu_target(), defaults, nullptr)) ran.insert(r.size_class);
+  for (const CheckResult& r : run_op_suite(plain_cpu_target(), defaults, nullptr)) ran.insert(r.size_class);
   EXPECT_EQ(ran, (std::set<std::string>{"small", "boundary", "medium"}));
 }
 
@@ -292,7 +292,7 @@ TEST(OpSuite, RowsCarryTheCheckAndItsContext) {
   options.ops = {"argmax"};
   options.dtypes = {"int8"};
   options.layouts = {"contiguous"};
-  const auto rows = run_op_suite(cpu_target(), options, nullptr);
+  const auto rows = run_op_suite(plain_cpu_target(), options, nullptr);
   ASSERT_FALSE(rows.empty());
   const CheckResult& r = rows.front();
   EXPECT_EQ(r.device, "cpu");

@@ -15,7 +15,7 @@
 namespace mlspeed::verify {
 namespace {
 
-Target cpu_target() {
+Target quick_cpu_target() {
   DeviceFacts cpu;
   cpu.id = "cpu";
   cpu.kind = "cpu";
@@ -38,7 +38,7 @@ std::vector<CheckResult> quick_softmax_rows() {
   OpSuiteOptions options;
   options.quick = true;
   options.ops = {"softmax"};
-  return run_op_suite(cpu_target(), options, nullptr);
+  return run_op_suite(quick_cpu_target(), options, nullptr);
 }
 
 bool failed(const CheckResult& row) { return row.outcome == Outcome::fail || row.outcome == Outcome::error; }

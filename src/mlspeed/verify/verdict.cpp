@@ -12,13 +12,6 @@ namespace {
 
 std::string checks_count(int64_t n) { return std::to_string(n) + (n == 1 ? " check" : " checks"); }
 
-// A line break inside a message would end its list item.
-std::string one_line(std::string s) {
-  std::replace(s.begin(), s.end(), '\n', ' ');
-  std::replace(s.begin(), s.end(), '\r', ' ');
-  return s;
-}
-
 // "cuda:0: 1234 checks: 1200 passed, 3 failed, 2 not tested on the device, 29 skipped"; errors
 // and non-reproducible checks only when there are any.
 std::string counts_line(const DeviceVerdict& v) {

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "testing/check_test_rows.h"
+#include "testing/text.h"
 
 namespace mlspeed::verify {
 namespace {
@@ -17,7 +18,7 @@ std::string printed(const std::vector<CheckResult>& rows) {
   return out.str();
 }
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using ::mlspeed::testing::contains;
 
 std::vector<CheckResult> mixed_rows() {
   std::vector<CheckResult> rows;

@@ -63,7 +63,7 @@ namespace {
 
 using bert::BertConfig;
 
-ModelFacts model_facts(const std::string& size) {
+ModelFacts bert_base_facts(const std::string& size) {
   const BertConfig c = bert::base_infer_config(size);
   return {std::to_string(c.num_hidden_layers) + " layers, " + std::to_string(c.num_attention_heads) + " heads, " +
               std::to_string(c.hidden_size) + " wide, ffn " + std::to_string(c.intermediate_size) + ", vocab " +
@@ -80,7 +80,7 @@ class BertBaseInfer : public WorkloadBase {
                       "BERT-base-uncased encoder + pooler: one inference forward (the \"Macbook Pro GPU for ML?\" "
                       "table)",
                       Job::infer, "samples"},
-                     {{"tiny", {1, 2}, {16, 32}}, {"full", {1, 4}, {128, 512}}}, model_facts) {}
+                     {{"tiny", {1, 2}, {16, 32}}, {"full", {1, 4}, {128, 512}}}, bert_base_facts) {}
 
   double items_per_step(const Shape& shape) const override { return double(shape.batch); }
 

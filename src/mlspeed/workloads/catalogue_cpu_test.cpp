@@ -8,11 +8,12 @@
 #include "mlspeed/io/weights.h"
 #include "mlspeed/workloads/workload.h"
 #include "testing/test_support.h"
+#include "testing/catalogue.h"
 
 namespace mlspeed {
 namespace {
 
-const c10::Device kCpu(c10::kCPU);
+using testing::kCpu;
 
 std::map<std::string, at::Tensor> tensors_of(torch::nn::Module& m) {
   std::map<std::string, at::Tensor> out;

@@ -178,7 +178,7 @@ void load_checkpoint(distilbert::DistilBertForSequenceClassificationImpl& model,
     load_weights(*model.distilbert, path, WeightsOptions{{}, {}, "distilbert.", mlm_head, {}});
 }
 
-ModelFacts model_facts(const std::string& size) {
+ModelFacts distilbert_imdb_facts(const std::string& size) {
   const DistilBertConfig c = distilbert::imdb_config(size);
   return {std::to_string(c.n_layers) + " layers, " + std::to_string(c.n_heads) + " heads, " + std::to_string(c.dim) +
               " wide, ffn " + std::to_string(c.hidden_dim) + ", vocab " + std::to_string(c.vocab_size) +
@@ -199,7 +199,7 @@ class DistilBertImdb : public WorkloadBase {
                       Job::train, "samples",
                       imdb::format_description() +
                           ", with bert-base-uncased's WordPiece vocab.txt in the aclImdb folder"},
-                     {{"tiny", {4}, {kModelMaxSeq}}, {"full", {16, 32, 64, 128}, {kModelMaxSeq}}}, model_facts) {}
+                     {{"tiny", {4}, {kModelMaxSeq}}, {"full", {16, 32, 64, 128}, {kModelMaxSeq}}}, distilbert_imdb_facts) {}
 
   double items_per_step(const Shape& shape) const override { return double(shape.batch); }
 

@@ -13,24 +13,21 @@
 #include "mlspeed/io/safetensors.h"
 #include "mlspeed/io/weights.h"
 #include "testing/test_support.h"
+#include "testing/catalogue.h"
 
 namespace mlspeed {
 namespace {
 
-const c10::Device kCpu(c10::kCPU);
+const Workload& distilbert_imdb() { return testing::catalogue_workload("distilbert-imdb"); }
 
-const Workload& workload() {
-  const Workload* w = find_workload("distilbert-imdb");
-  if (!w) throw std::runtime_error("distilbert-imdb is not in the catalogue");
-  return *w;
-}
+using testing::kCpu;
 
-distilbert::FineTuneSession& as_session(Session& session) {
+distilbert::FineTuneSession& as_distilbert_session(Session& session) {
   return dynamic_cast<distilbert::FineTuneSession&>(session);
 }
 
 TEST(DistilBertImdb, DescribesItself) {
-  const Workload& w = workload();
+  const Workload& w = distilbert_imdb();
   EXPECT_EQ(w.job(), Job::train);
   EXPECT_EQ(w.item_unit(), "samples");
   const WorkloadSize* full = find_size(w, "full");
@@ -50,33 +47,33 @@ TEST(DistilBertImdb, DescribesItself) {
 }
 
 TEST(DistilBertImdb, TinySizeCountsItsBuiltModel) {
-  auto session = workload().open("tiny", kCpu, Precision::fp32, {1});
-  EXPECT_EQ(distilbert::num_params(session->model()), find_size(workload(), "tiny")->parameters);
+  auto session = distilbert_imdb().open("tiny", kCpu, Precision::fp32, {1});
+  EXPECT_EQ(distilbert::num_params(session->model()), find_size(distilbert_imdb(), "tiny")->parameters);
 }
 
 TEST(DistilBertImdb, MemoryEstimateIsALowerBound) {
-  const auto full = workload().memory_estimate("full", Shape{16, 512}, Precision::fp32);
+  const auto full = distilbert_imdb().memory_estimate("full", Shape{16, 512}, Precision::fp32);
   ASSERT_TRUE(full);
   // Weights alone, 4 bytes each, plus gradients and moments of the 7.68M trainable ones.
   EXPECT_EQ(full->model, 4 * 66'955'010LL + 12 * 7'680'002LL);
   EXPECT_GT(full->per_step, 16 * 512 * 768 * 4);
   EXPECT_LT(full->total(), 4LL << 30);  // batch 16 trains in well under 4 GiB on a GPU
-  const auto half = workload().memory_estimate("full", Shape{16, 512}, Precision::bf16);
+  const auto half = distilbert_imdb().memory_estimate("full", Shape{16, 512}, Precision::bf16);
   EXPECT_LT(half->per_step, full->per_step);
-  EXPECT_GT(workload().memory_estimate("full", Shape{128, 512}, Precision::fp32)->per_step, 7 * full->per_step);
+  EXPECT_GT(distilbert_imdb().memory_estimate("full", Shape{128, 512}, Precision::fp32)->per_step, 7 * full->per_step);
 }
 
 TEST(DistilBertImdb, UnknownSizeAndBadShapesAreRefused) {
-  EXPECT_THROW(workload().open("huge", kCpu, Precision::fp32, {1}), std::invalid_argument);
-  auto session = workload().open("tiny", kCpu, Precision::fp32, {1});
+  EXPECT_THROW(distilbert_imdb().open("huge", kCpu, Precision::fp32, {1}), std::invalid_argument);
+  auto session = distilbert_imdb().open("tiny", kCpu, Precision::fp32, {1});
   EXPECT_THROW(session->step(), c10::Error);                 // not prepared
   EXPECT_THROW(session->prepare(Shape{4, 65}), c10::Error);  // past 64 positions
   EXPECT_THROW(session->prepare(Shape{0, 16}), c10::Error);
 }
 
 TEST(DistilBertImdb, AStepTrainsOnlyTheTail) {
-  auto session = workload().open("tiny", kCpu, Precision::fp32, {1});
-  auto& s = as_session(*session);
+  auto session = distilbert_imdb().open("tiny", kCpu, Precision::fp32, {1});
+  auto& s = as_distilbert_session(*session);
   session->prepare(Shape{2, 16});
   EXPECT_EQ(s.input_ids().sizes(), (std::vector<int64_t>{2, 16}));
   EXPECT_FALSE(s.padding_mask().defined());  // synthetic data has no padding
@@ -106,11 +103,11 @@ TEST(DistilBertImdb, AStepTrainsOnlyTheTail) {
 TEST(DistilBertImdb, SameSeedSameFirstLoss) {
   std::vector<float> losses;
   for (uint64_t seed : {5, 5, 6}) {
-    auto session = workload().open("tiny", kCpu, Precision::fp32, {seed});
+    auto session = distilbert_imdb().open("tiny", kCpu, Precision::fp32, {seed});
     session->prepare(Shape{4, 32});
-    as_session(*session).classifier()->eval();  // no dropout: the loss depends on weights and data only
+    as_distilbert_session(*session).classifier()->eval();  // no dropout: the loss depends on weights and data only
     session->step();
-    losses.push_back(as_session(*session).last_loss().item<float>());
+    losses.push_back(as_distilbert_session(*session).last_loss().item<float>());
   }
   EXPECT_EQ(losses[0], losses[1]);
   EXPECT_NE(losses[0], losses[2]);
@@ -120,9 +117,9 @@ TEST(DistilBertImdb, SameSeedSameFirstLoss) {
 // fixed batch of random labels, steadily. The seed's learning rate, 2e-5, moves a weight by about
 // that much a step: from chance (ln 2) the loss falls slowly, but it must keep falling.
 void expect_loss_falls_on_one_batch(Precision precision) {
-  auto session = workload().open("tiny", kCpu, precision, {3});
+  auto session = distilbert_imdb().open("tiny", kCpu, precision, {3});
   session->prepare(Shape{4, 16});
-  auto& s = as_session(*session);
+  auto& s = as_distilbert_session(*session);
   s.classifier()->eval();  // a fixed function to fit
   std::vector<float> curve;
   std::string text;
@@ -150,11 +147,11 @@ TEST(DistilBertImdb, StepsInEveryCpuPrecision) {
     const bool autocast = precision == Precision::fp16 || precision == Precision::bf16;
     const at::ScalarType dtype = precision == Precision::fp16 ? at::kHalf : at::kBFloat16;
     if (autocast && !compat::autocast_supports(c10::DeviceType::CPU, dtype)) {
-      EXPECT_THROW(workload().open("tiny", kCpu, precision, {1}), c10::Error) << name(precision);
+      EXPECT_THROW(distilbert_imdb().open("tiny", kCpu, precision, {1}), c10::Error) << name(precision);
       continue;
     }
-    auto session = workload().open("tiny", kCpu, precision, {1});
-    auto& s = as_session(*session);
+    auto session = distilbert_imdb().open("tiny", kCpu, precision, {1});
+    auto& s = as_distilbert_session(*session);
     session->prepare(Shape{2, 16});
     session->step();
     session->step();
@@ -166,8 +163,8 @@ TEST(DistilBertImdb, StepsInEveryCpuPrecision) {
 TEST(DistilBertImdb, TrainsOnTheReviewsWithData) {
   testing::TempDir dir;
   const std::string root = imdb::fixture::write_aclimdb(dir.path());
-  auto session = workload().open("tiny", kCpu, Precision::fp32, OpenOptions{1, "", root});
-  auto& s = as_session(*session);
+  auto session = distilbert_imdb().open("tiny", kCpu, Precision::fp32, OpenOptions{1, "", root});
+  auto& s = as_distilbert_session(*session);
   EXPECT_THROW(session->prepare(Shape{2, 1}), c10::Error);  // no room for [CLS] and [SEP]
   session->prepare(Shape{6, 64});
   session->step();
@@ -210,8 +207,8 @@ TEST(DistilBertImdb, PaddedBatchesTrainUnderAutocast) {
   if (!compat::autocast_supports(c10::DeviceType::CPU, at::kBFloat16)) GTEST_SKIP() << "no CPU bf16 autocast";
   testing::TempDir dir;
   auto session =
-      workload().open("tiny", kCpu, Precision::bf16, OpenOptions{1, "", imdb::fixture::write_aclimdb(dir.path())});
-  auto& s = as_session(*session);
+      distilbert_imdb().open("tiny", kCpu, Precision::bf16, OpenOptions{1, "", imdb::fixture::write_aclimdb(dir.path())});
+  auto& s = as_distilbert_session(*session);
   session->prepare(Shape{6, 64});
   for (int i = 0; i < 3; ++i) {
     session->step();
@@ -223,11 +220,11 @@ TEST(DistilBertImdb, PaddedBatchesTrainUnderAutocast) {
 TEST(DistilBertImdb, NoMaskWhenNoReviewIsPadded) {
   testing::TempDir dir;
   auto session =
-      workload().open("tiny", kCpu, Precision::fp32, OpenOptions{1, "", imdb::fixture::write_aclimdb(dir.path())});
+      distilbert_imdb().open("tiny", kCpu, Precision::fp32, OpenOptions{1, "", imdb::fixture::write_aclimdb(dir.path())});
   session->prepare(Shape{1, 4});  // every review has at least two ids
   for (int i = 0; i < 6; ++i) {
     session->step();
-    EXPECT_FALSE(as_session(*session).padding_mask().defined());
+    EXPECT_FALSE(as_distilbert_session(*session).padding_mask().defined());
   }
 }
 
@@ -235,27 +232,27 @@ TEST(DistilBertImdb, DataWithoutVocabularySaysWhereToPutIt) {
   testing::TempDir dir;
   const std::string root = imdb::fixture::write_aclimdb(dir.path(), /*with_vocab=*/false);
   try {
-    workload().open("tiny", kCpu, Precision::fp32, OpenOptions{1, "", root + "/train"});
+    distilbert_imdb().open("tiny", kCpu, Precision::fp32, OpenOptions{1, "", root + "/train"});
     FAIL() << "no vocab.txt";
   } catch (const InputFileError& e) {
     const std::string message = e.what();
     EXPECT_NE(message.find("no vocab.txt in " + root), std::string::npos) << message;
     EXPECT_NE(message.find("distilbert-base-uncased"), std::string::npos) << message;
   }
-  EXPECT_THROW(workload().open("tiny", kCpu, Precision::fp32, OpenOptions{1, "", dir.file("none")}), InputFileError);
+  EXPECT_THROW(distilbert_imdb().open("tiny", kCpu, Precision::fp32, OpenOptions{1, "", dir.file("none")}), InputFileError);
 }
 
 TEST(DistilBertImdb, LoadsAClassifierCheckpointOrThePretrainedEncoder) {
   testing::TempDir dir;
-  auto source = workload().open("tiny", kCpu, Precision::fp32, {7});
-  auto target = workload().open("tiny", kCpu, Precision::fp32, {8});
-  const auto& a = as_session(*source).classifier();
-  const auto& b = as_session(*target).classifier();
+  auto source = distilbert_imdb().open("tiny", kCpu, Precision::fp32, {7});
+  auto target = distilbert_imdb().open("tiny", kCpu, Precision::fp32, {8});
+  const auto& a = as_distilbert_session(*source).classifier();
+  const auto& b = as_distilbert_session(*target).classifier();
   // A DistilBertForSequenceClassification checkpoint: everything.
   const std::string whole = dir.file("classifier.safetensors");
   save_weights(*a, whole);
-  auto loaded = workload().open("tiny", kCpu, Precision::fp32, OpenOptions{8, whole, ""});
-  for (const auto& item : as_session(*loaded).classifier()->named_parameters())
+  auto loaded = distilbert_imdb().open("tiny", kCpu, Precision::fp32, OpenOptions{8, whole, ""});
+  for (const auto& item : as_distilbert_session(*loaded).classifier()->named_parameters())
     EXPECT_TRUE(item.value().equal(a->named_parameters()[item.key()])) << item.key();
   // distilbert-base-uncased's own file: DistilBertForMaskedLM, the encoder plus an MLM head.
   std::vector<std::pair<std::string, at::Tensor>> mlm;
@@ -265,8 +262,8 @@ TEST(DistilBertImdb, LoadsAClassifierCheckpointOrThePretrainedEncoder) {
   mlm.emplace_back("vocab_projector.bias", at::zeros({1000}));
   const std::string pretrained = dir.file("model.safetensors");
   safetensors::save(pretrained, mlm);
-  auto from_pretrained = workload().open("tiny", kCpu, Precision::fp32, OpenOptions{8, pretrained, ""});
-  const auto& c = as_session(*from_pretrained).classifier();
+  auto from_pretrained = distilbert_imdb().open("tiny", kCpu, Precision::fp32, OpenOptions{8, pretrained, ""});
+  const auto& c = as_distilbert_session(*from_pretrained).classifier();
   EXPECT_TRUE(c->distilbert->transformer->blocks[1]->attention->q_lin->weight.equal(
       a->distilbert->transformer->blocks[1]->attention->q_lin->weight));
   EXPECT_TRUE(c->classifier->weight.equal(b->classifier->weight));  // the seed's fresh head

@@ -17,7 +17,7 @@ namespace mlspeed {
 namespace gpt2 {
 namespace {
 
-constexpr const char* kName = "gpt2-generate";
+constexpr const char* kGenerateName = "gpt2-generate";
 
 }  // namespace
 
@@ -86,7 +86,7 @@ void GenerationSession::prepare(const Shape& shape) {
   const GPT2Config& c = model_->config();
   TORCH_CHECK(
       shape.batch >= 1 && shape.seq >= 1 && shape.new_tokens >= 1 && shape.seq + shape.new_tokens <= c.n_positions, "[",
-      kName, "] needs batch >= 1, seq >= 1, new_tokens >= 1 and seq + new_tokens <= ", c.n_positions, ", got batch ",
+      kGenerateName, "] needs batch >= 1, seq >= 1, new_tokens >= 1 and seq + new_tokens <= ", c.n_positions, ", got batch ",
       shape.batch, " seq ", shape.seq, " new_tokens ", shape.new_tokens);
   drop_graphs();  // they read and write the previous shape's buffers
   auto generator = at::make_generator<at::CPUGeneratorImpl>(seed_);
@@ -99,12 +99,12 @@ void GenerationSession::prepare(const Shape& shape) {
 }
 
 at::Tensor GenerationSession::forward() {
-  TORCH_CHECK(prompt_.defined(), "[", kName, "] forward() before prepare()");
+  TORCH_CHECK(prompt_.defined(), "[", kGenerateName, "] forward() before prepare()");
   return model_->forward(prompt_);
 }
 
 void GenerationSession::step() {
-  TORCH_CHECK(prompt_.defined(), "[", kName, "] step() before prepare()");
+  TORCH_CHECK(prompt_.defined(), "[", kGenerateName, "] step() before prepare()");
   c10::InferenceMode inference;
   first_token_timer_->start();
   if (graphs_.recorded()) {
@@ -137,7 +137,7 @@ void GenerationSession::decode_token() {
 }
 
 void GenerationSession::record_graphs(GraphRecorder& recorder) {
-  TORCH_CHECK(prompt_.defined(), "[", kName, "] record_graphs() before prepare()");
+  TORCH_CHECK(prompt_.defined(), "[", kGenerateName, "] record_graphs() before prepare()");
   c10::InferenceMode inference;
   graphs_.record(recorder, [this] { prompt_pass(); }, [this] { decode_token(); }, tokens_.size(1) > 1);
 }
@@ -150,7 +150,7 @@ namespace {
 
 using gpt2::GPT2Config;
 
-ModelFacts model_facts(const std::string& size) {
+ModelFacts gpt2_generate_facts(const std::string& size) {
   const GPT2Config c = gpt2::small_config(size);
   return {std::to_string(c.n_layer) + " layers, " + std::to_string(c.n_head) + " heads, " + std::to_string(c.n_embd) +
               " wide, vocab " + std::to_string(c.vocab_size) + ", " + std::to_string(c.n_positions) + " positions",
@@ -161,11 +161,11 @@ class Gpt2Generate : public WorkloadBase {
  public:
   // The M3 Max review's test: one sequence, "The rain in Spain" (4 tokens), 16 new tokens.
   Gpt2Generate()
-      : WorkloadBase({gpt2::kName,
+      : WorkloadBase({gpt2::kGenerateName,
                       "GPT-2 small (124M): greedy generation of 16 tokens after a 4-token prompt, KV cache (the "
                       "\"!!!!\" check of the \"Don't buy for Deep Learning\" M3 Max review)",
                       Job::infer, "tokens"},
-                     {{"tiny", {1}, {4}, {16}}, {"full", {1}, {4}, {16}}}, model_facts) {}
+                     {{"tiny", {1}, {4}, {16}}, {"full", {1}, {4}, {16}}}, gpt2_generate_facts) {}
 
   // Generated tokens: the prompt's tokens are work of the step but not its product.
   double items_per_step(const Shape& shape) const override { return double(shape.batch) * double(shape.new_tokens); }

@@ -9,7 +9,7 @@ namespace mlspeed {
 namespace gpt2 {
 namespace {
 
-constexpr const char* kName = "gpt2-train";
+constexpr const char* kTrainName = "gpt2-train";
 
 }  // namespace
 
@@ -31,7 +31,7 @@ GPT2Config small_config(const std::string& size) {
 
 TrainingSession::TrainingSession(const GPT2Config& config, const c10::Device& device, Precision precision,
                                  uint64_t seed)
-    : TrainingSessionBase(kName, device, precision, seed), model_(build_on_cpu<GPT2Model>(config, seed)) {
+    : TrainingSessionBase(kTrainName, device, precision, seed), model_(build_on_cpu<GPT2Model>(config, seed)) {
   model_->to(device);
   model_->train();
   const std::vector<at::Tensor> params = model_->parameters();
@@ -40,7 +40,7 @@ TrainingSession::TrainingSession(const GPT2Config& config, const c10::Device& de
 
 void TrainingSession::prepare_inputs(const Shape& shape) {
   const GPT2Config& config = model_->config();
-  check_batch_and_seq(kName, shape, 1, config.n_positions);
+  check_batch_and_seq(kTrainName, shape, 1, config.n_positions);
   auto [x, y] = next_token_batch(config.vocab_size, shape, seed(), device());
   x_ = x;
   y_ = y;
@@ -52,7 +52,7 @@ namespace {
 
 using gpt2::GPT2Config;
 
-ModelFacts model_facts(const std::string& size) {
+ModelFacts gpt2_train_facts(const std::string& size) {
   const GPT2Config c = gpt2::small_config(size);
   return {std::to_string(c.n_layer) + " layers, " + std::to_string(c.n_head) + " heads, " + std::to_string(c.n_embd) +
               " wide, vocab " + std::to_string(c.vocab_size) + ", block " + std::to_string(c.n_positions),
@@ -64,10 +64,10 @@ class Gpt2Train : public WorkloadBase {
  public:
   // config/train_gpt2.py: batch_size 12, block_size 1024 (one micro-batch; see the header).
   Gpt2Train()
-      : WorkloadBase({gpt2::kName,
+      : WorkloadBase({gpt2::kTrainName,
                       "GPT-2 small (124M), nanoGPT's config/train_gpt2.py: one AdamW training step of a micro-batch",
                       Job::train, "tokens"},
-                     {{"tiny", {4}, {32}}, {"full", {12}, {kModelMaxSeq}}}, model_facts) {}
+                     {{"tiny", {4}, {32}}, {"full", {12}, {kModelMaxSeq}}}, gpt2_train_facts) {}
 
   double items_per_step(const Shape& shape) const override { return double(shape.batch) * double(shape.seq); }
 

@@ -11,20 +11,17 @@
 #include "mlspeed/io/safetensors.h"
 #include "mlspeed/workloads/gpt2_train.h"
 #include "testing/test_support.h"
+#include "testing/catalogue.h"
 
 namespace mlspeed {
 namespace {
 
-const Workload& workload() {
-  const Workload* w = find_workload("gpt2-train");
-  if (!w) throw std::runtime_error("gpt2-train is not in the catalogue");
-  return *w;
-}
+const Workload& gpt2_train() { return testing::catalogue_workload("gpt2-train"); }
 
-gpt2::TrainingSession& as_training(Session& session) { return dynamic_cast<gpt2::TrainingSession&>(session); }
+gpt2::TrainingSession& as_gpt2_training(Session& session) { return dynamic_cast<gpt2::TrainingSession&>(session); }
 
 TEST(Gpt2Train, DescribesItself) {
-  const Workload& w = workload();
+  const Workload& w = gpt2_train();
   EXPECT_EQ(w.job(), Job::train);
   EXPECT_EQ(w.item_unit(), "tokens");
   const WorkloadSize* full = find_size(w, "full");
@@ -44,30 +41,30 @@ TEST(Gpt2Train, DescribesItself) {
 }
 
 TEST(Gpt2Train, TinyCountsItsBuiltModel) {
-  auto session = workload().open("tiny", c10::Device(c10::kCPU), Precision::fp32, {1});
-  EXPECT_EQ(gpt2::num_params(*as_training(*session).gpt2()), find_size(workload(), "tiny")->parameters);
+  auto session = gpt2_train().open("tiny", c10::Device(c10::kCPU), Precision::fp32, {1});
+  EXPECT_EQ(gpt2::num_params(*as_gpt2_training(*session).gpt2()), find_size(gpt2_train(), "tiny")->parameters);
 }
 
 TEST(Gpt2Train, FlopsPerTokenOfFullSize) {
   // estimate_mfu: 6N + 12 L H Q T = 6 * 123,653,376 + 12 * 12 * 12 * 64 * 1024 = 855,166,464.
-  EXPECT_DOUBLE_EQ(workload().flops_per_item("full", Shape{12, 1024}), 855'166'464.0);
-  EXPECT_DOUBLE_EQ(workload().flops_per_item("full", Shape{12, 512}), 6.0 * 123'653'376 + 12.0 * 12 * 12 * 64 * 512);
+  EXPECT_DOUBLE_EQ(gpt2_train().flops_per_item("full", Shape{12, 1024}), 855'166'464.0);
+  EXPECT_DOUBLE_EQ(gpt2_train().flops_per_item("full", Shape{12, 512}), 6.0 * 123'653'376 + 12.0 * 12 * 12 * 64 * 512);
 }
 
 TEST(Gpt2Train, MemoryEstimateIsALowerBoundThatGrowsWithTheStep) {
-  const auto fp32 = workload().memory_estimate("full", Shape{12, 1024}, Precision::fp32);
+  const auto fp32 = gpt2_train().memory_estimate("full", Shape{12, 1024}, Precision::fp32);
   ASSERT_TRUE(fp32);
   EXPECT_EQ(fp32->model, 16 * int64_t{124'439'808});          // weights, gradients, two AdamW moments
   EXPECT_GE(fp32->per_step, int64_t{12} * 1024 * 50257 * 4);  // at least the logits
   EXPECT_LT(fp32->total(), int64_t{40} << 30);  // nanoGPT trains this batch on 40 GB A100s (bf16)
-  const auto bf16 = workload().memory_estimate("full", Shape{12, 1024}, Precision::bf16);
+  const auto bf16 = gpt2_train().memory_estimate("full", Shape{12, 1024}, Precision::bf16);
   EXPECT_LT(bf16->per_step, fp32->per_step);
-  EXPECT_LT(workload().memory_estimate("full", Shape{1, 1024}, Precision::fp32)->per_step, fp32->per_step);
+  EXPECT_LT(gpt2_train().memory_estimate("full", Shape{1, 1024}, Precision::fp32)->per_step, fp32->per_step);
 }
 
 TEST(Gpt2Train, UnknownSizeAndBadShapesAreRefused) {
-  EXPECT_THROW(workload().open("huge", c10::Device(c10::kCPU), Precision::fp32, {1}), std::invalid_argument);
-  auto session = workload().open("tiny", c10::Device(c10::kCPU), Precision::fp32, {1});
+  EXPECT_THROW(gpt2_train().open("huge", c10::Device(c10::kCPU), Precision::fp32, {1}), std::invalid_argument);
+  auto session = gpt2_train().open("tiny", c10::Device(c10::kCPU), Precision::fp32, {1});
   EXPECT_THROW(session->step(), c10::Error);                 // not prepared
   EXPECT_THROW(session->prepare(Shape{4, 65}), c10::Error);  // longer than 64 positions
 }
@@ -75,10 +72,10 @@ TEST(Gpt2Train, UnknownSizeAndBadShapesAreRefused) {
 TEST(Gpt2Train, SameSeedSameFirstLoss) {
   std::vector<float> losses;
   for (uint64_t seed : {5, 5, 6}) {
-    auto session = workload().open("tiny", c10::Device(c10::kCPU), Precision::fp32, {seed});
+    auto session = gpt2_train().open("tiny", c10::Device(c10::kCPU), Precision::fp32, {seed});
     session->prepare(Shape{4, 32});
     session->step();
-    losses.push_back(as_training(*session).last_loss().item<float>());
+    losses.push_back(as_gpt2_training(*session).last_loss().item<float>());
   }
   EXPECT_EQ(losses[0], losses[1]);
   EXPECT_NE(losses[0], losses[2]);
@@ -86,10 +83,10 @@ TEST(Gpt2Train, SameSeedSameFirstLoss) {
 
 // The whole step (autocast, loss, backward, clip, AdamW) has to drive the loss on one fixed
 // batch from chance (ln 512 = 6.24) to well below 1.
-void expect_overfits_one_batch(Precision precision) {
-  auto session = workload().open("tiny", c10::Device(c10::kCPU), precision, {3});
+void expect_gpt2_overfits_one_batch(Precision precision) {
+  auto session = gpt2_train().open("tiny", c10::Device(c10::kCPU), precision, {3});
   session->prepare(Shape{4, 32});
-  auto& training = as_training(*session);
+  auto& training = as_gpt2_training(*session);
   session->step();
   const float first = training.last_loss().item<float>();
   EXPECT_NEAR(first, std::log(512.0f), 0.3f);
@@ -101,11 +98,11 @@ void expect_overfits_one_batch(Precision precision) {
   EXPECT_LT(training.last_loss().item<float>(), 0.5f) << "loss every 50 steps: " << curve;
 }
 
-TEST(Gpt2Train, OverfitsOneBatchInFloat32) { expect_overfits_one_batch(Precision::fp32); }
+TEST(Gpt2Train, OverfitsOneBatchInFloat32) { expect_gpt2_overfits_one_batch(Precision::fp32); }
 
 TEST(Gpt2Train, OverfitsOneBatchUnderBFloat16Autocast) {
   if (!compat::autocast_supports(c10::DeviceType::CPU, at::kBFloat16)) GTEST_SKIP() << "no CPU bf16 autocast";
-  expect_overfits_one_batch(Precision::bf16);
+  expect_gpt2_overfits_one_batch(Precision::bf16);
 }
 
 TEST(Gpt2Train, SessionStepsInEveryCpuPrecision) {
@@ -113,11 +110,11 @@ TEST(Gpt2Train, SessionStepsInEveryCpuPrecision) {
     const bool autocast = precision == Precision::fp16 || precision == Precision::bf16;
     const at::ScalarType dtype = precision == Precision::fp16 ? at::kHalf : at::kBFloat16;
     if (autocast && !compat::autocast_supports(c10::DeviceType::CPU, dtype)) {
-      EXPECT_THROW(workload().open("tiny", c10::Device(c10::kCPU), precision, {1}), c10::Error) << name(precision);
+      EXPECT_THROW(gpt2_train().open("tiny", c10::Device(c10::kCPU), precision, {1}), c10::Error) << name(precision);
       continue;
     }
-    auto session = workload().open("tiny", c10::Device(c10::kCPU), precision, {1});
-    auto& training = as_training(*session);
+    auto session = gpt2_train().open("tiny", c10::Device(c10::kCPU), precision, {1});
+    auto& training = as_gpt2_training(*session);
     session->prepare(Shape{2, 16});
     const at::Tensor before = training.gpt2()->h[0]->as<gpt2::BlockImpl>()->attn->c_attn->weight.detach().clone();
     session->step();
@@ -133,8 +130,8 @@ TEST(Gpt2Train, SessionStepsInEveryCpuPrecision) {
 // "lm_head.weight", and HF's causal-mask buffers; and the gpt2 repository's GPT2Model layout.
 TEST(Gpt2Train, LoadsHuggingFaceCheckpoints) {
   testing::TempDir dir;
-  auto source = workload().open("tiny", c10::Device(c10::kCPU), Precision::fp32, {11});
-  const auto& model = as_training(*source).gpt2();
+  auto source = gpt2_train().open("tiny", c10::Device(c10::kCPU), Precision::fp32, {11});
+  const auto& model = as_gpt2_training(*source).gpt2();
   std::vector<std::pair<std::string, at::Tensor>> lm_head, plain;
   for (const auto& p : model->named_parameters()) {
     lm_head.emplace_back("transformer." + p.key(), p.value().detach());
@@ -151,8 +148,8 @@ TEST(Gpt2Train, LoadsHuggingFaceCheckpoints) {
   safetensors::save(dir.file("plain.safetensors"), plain);
 
   for (const char* file : {"lm_head.safetensors", "plain.safetensors"}) {
-    auto loaded = workload().open("tiny", c10::Device(c10::kCPU), Precision::fp32, {12, dir.file(file)});
-    const auto& target = as_training(*loaded).gpt2();
+    auto loaded = gpt2_train().open("tiny", c10::Device(c10::kCPU), Precision::fp32, {12, dir.file(file)});
+    const auto& target = as_gpt2_training(*loaded).gpt2();
     for (const auto& p : target->named_parameters())
       EXPECT_TRUE(p.value().equal(model->named_parameters()[p.key()])) << file << ": " << p.key();
   }
@@ -161,7 +158,7 @@ TEST(Gpt2Train, LoadsHuggingFaceCheckpoints) {
   full_shaped[0].second = at::zeros({50257, 32});
   safetensors::save(dir.file("wrong.safetensors"), full_shaped);
   try {
-    workload().open("tiny", c10::Device(c10::kCPU), Precision::fp32, {12, dir.file("wrong.safetensors")});
+    gpt2_train().open("tiny", c10::Device(c10::kCPU), Precision::fp32, {12, dir.file("wrong.safetensors")});
     ADD_FAILURE() << "loaded a file of the wrong shape";
   } catch (const InputFileError& e) {
     EXPECT_NE(std::string(e.what()).find("wte.weight"), std::string::npos) << e.what();

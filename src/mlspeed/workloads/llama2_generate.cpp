@@ -269,7 +269,7 @@ std::string summary_of(const LlamaConfig& c) {
          ", vocab " + std::to_string(c.vocab_size);
 }
 
-ModelFacts model_facts(const std::string& size) {
+ModelFacts llama2_facts(const std::string& size) {
   const LlamaConfig c = llama::generate_config(size);
   return {summary_of(c), llama::count_params(c),  // every parameter, embedding and lm_head included
           c.max_position_embeddings};
@@ -288,7 +288,7 @@ class Llama2Generate : public WorkloadBase {
                       {"small", {1}, {512}, {128}},
                       {"medium", {1}, {512}, {128}},
                       {"full", {1}, {512}, {128}}},
-                     model_facts) {}
+                     llama2_facts) {}
 
   double items_per_step(const Shape& shape) const override {
     return double(shape.batch) * double(shape.seq + shape.new_tokens);

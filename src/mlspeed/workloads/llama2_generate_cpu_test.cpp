@@ -12,28 +12,25 @@
 #include "mlspeed/io/safetensors.h"
 #include "mlspeed/io/weights.h"
 #include "testing/test_support.h"
+#include "testing/catalogue.h"
 
 namespace mlspeed {
 namespace {
 
+const Workload& llama2() { return testing::catalogue_workload("llama2-7b-generate"); }
+
 using llama::GenerateSession;
 
-const Workload& workload() {
-  const Workload* w = find_workload("llama2-7b-generate");
-  if (!w) throw std::runtime_error("llama2-7b-generate is not in the catalogue");
-  return *w;
-}
-
-std::unique_ptr<Session> open_tiny(Precision precision = Precision::fp32, uint64_t seed = 1,
+std::unique_ptr<Session> open_tiny_llama(Precision precision = Precision::fp32, uint64_t seed = 1,
                                    const std::string& weights = "") {
-  return workload().open("tiny", c10::Device(c10::kCPU), precision, OpenOptions{seed, weights, ""});
+  return llama2().open("tiny", c10::Device(c10::kCPU), precision, OpenOptions{seed, weights, ""});
 }
 
 GenerateSession& as_generate(Session& session) { return dynamic_cast<GenerateSession&>(session); }
 
 // Greedy continuation computed the slow way: a full forward over the whole sequence for every
 // new token, no cache.
-std::vector<int64_t> greedy_without_cache(llama::LlamaForCausalLM& model, std::vector<int64_t> ids, int64_t n) {
+std::vector<int64_t> llama_greedy_without_cache(llama::LlamaForCausalLM& model, std::vector<int64_t> ids, int64_t n) {
   c10::InferenceMode inference;
   std::vector<int64_t> out;
   for (int64_t i = 0; i < n; ++i) {
@@ -46,7 +43,7 @@ std::vector<int64_t> greedy_without_cache(llama::LlamaForCausalLM& model, std::v
 }
 
 TEST(Llama2Generate, DescribesItself) {
-  const Workload& w = workload();
+  const Workload& w = llama2();
   EXPECT_EQ(w.job(), Job::infer);
   EXPECT_EQ(w.item_unit(), "tokens");
   std::vector<std::string> names;
@@ -78,13 +75,13 @@ TEST(Llama2Generate, EverySizeCountsItsBuiltModel) {
     llama::LlamaForCausalLM model(c, at::TensorOptions().device(at::kMeta).dtype(at::kFloat));
     int64_t n = 0;
     for (const auto& p : model->parameters()) n += p.numel();
-    EXPECT_EQ(n, find_size(workload(), size)->parameters) << size;
+    EXPECT_EQ(n, find_size(llama2(), size)->parameters) << size;
   }
   EXPECT_THROW(llama::generate_config("huge"), std::invalid_argument);
 }
 
 TEST(Llama2Generate, ShapesArePromptAndGenerationRowsAsLlamaBench) {
-  const Workload& w = workload();
+  const Workload& w = llama2();
   const WorkloadSize& full = *find_size(w, "full");
   const std::vector<Shape> defaults = w.shapes(full, {});
   ASSERT_EQ(defaults.size(), 2u);
@@ -106,16 +103,16 @@ TEST(Llama2Generate, ShapesArePromptAndGenerationRowsAsLlamaBench) {
 
 TEST(Llama2Generate, FlopsPerTokenOfFullSize) {
   // 2 * 6,476,271,616 + 262,144,000 / 512 + 4 * 32 * 4096 * (512 + 1) / 2
-  EXPECT_DOUBLE_EQ(workload().flops_per_item("full", Shape{1, 512, 0}), 13'087'535'104.0);
+  EXPECT_DOUBLE_EQ(llama2().flops_per_item("full", Shape{1, 512, 0}), 13'087'535'104.0);
   // 2 * 6,476,271,616 + 262,144,000 + 4 * 32 * 4096 * (128 + 1) / 2
-  EXPECT_DOUBLE_EQ(workload().flops_per_item("full", Shape{4, 0, 128}), 13'248'503'808.0);
+  EXPECT_DOUBLE_EQ(llama2().flops_per_item("full", Shape{4, 0, 128}), 13'248'503'808.0);
 }
 
 // The roofline of a tg step, counted independently from the built model: every parameter but
 // embed_tokens, shared by the batch, one embedding row per token, and the keys and values (kv
 // heads only) each decode step attends over, averaged over the steps. pp rows have none.
 TEST(Llama2Generate, BytesPerTokenAreTheWeightsAndTheCacheADecodeStepReads) {
-  auto session = open_tiny();
+  auto session = open_tiny_llama();
   llama::LlamaForCausalLM& model = as_generate(*session).llama_model();
   const llama::LlamaConfig& c = model->config();
   double shared = 0;
@@ -128,16 +125,16 @@ TEST(Llama2Generate, BytesPerTokenAreTheWeightsAndTheCacheADecodeStepReads) {
       cache += 2.0 * double(c.num_hidden_layers * c.num_key_value_heads * c.head_dim()) * double(j + 1);
     cache /= 8;
     const double expected = shared / double(batch) + row + cache;
-    EXPECT_NEAR(workload().bytes_per_item("tiny", Shape{batch, 0, 8}, Precision::fp32), expected * 4, 1e-6);
-    EXPECT_NEAR(workload().bytes_per_item("tiny", Shape{batch, 0, 8}, Precision::bf16), expected * 2, 1e-6);
+    EXPECT_NEAR(llama2().bytes_per_item("tiny", Shape{batch, 0, 8}, Precision::fp32), expected * 4, 1e-6);
+    EXPECT_NEAR(llama2().bytes_per_item("tiny", Shape{batch, 0, 8}, Precision::bf16), expected * 2, 1e-6);
   }
   // Llama-2-7B tg128 in bf16: (6,476,271,616 + 32000 * 4096 + 4096 + 2 * 32 * 4096 * 64.5) * 2.
-  EXPECT_DOUBLE_EQ(workload().bytes_per_item("full", Shape{1, 0, 128}, Precision::bf16), 13'248'512'000.0);
-  EXPECT_EQ(workload().bytes_per_item("full", Shape{1, 512, 0}, Precision::bf16), 0.0) << "pp is compute-bound";
+  EXPECT_DOUBLE_EQ(llama2().bytes_per_item("full", Shape{1, 0, 128}, Precision::bf16), 13'248'512'000.0);
+  EXPECT_EQ(llama2().bytes_per_item("full", Shape{1, 512, 0}, Precision::bf16), 0.0) << "pp is compute-bound";
 }
 
 TEST(Llama2Generate, MemoryEstimateIsWeightsPlusCacheAndALowerBound) {
-  const Workload& w = workload();
+  const Workload& w = llama2();
   const auto pp = *w.memory_estimate("full", Shape{1, 512, 0}, Precision::fp32);
   EXPECT_EQ(pp.model, 6'738'415'616LL * 4);
   const int64_t cache = 2LL * 32 * 1 * 32 * 128 * 512 * 4;  // k and v, every layer, 512 positions
@@ -150,7 +147,7 @@ TEST(Llama2Generate, MemoryEstimateIsWeightsPlusCacheAndALowerBound) {
 
   // At tiny: the model term is the weights exactly, the step term at least the cache allocated.
   for (Precision precision : {Precision::fp32, Precision::bf16}) {
-    auto session = open_tiny(precision);
+    auto session = open_tiny_llama(precision);
     int64_t weights = 0;
     for (const auto& p : session->model().parameters()) weights += p.nbytes();
     const Shape shape{3, 20, 0};
@@ -165,7 +162,7 @@ TEST(Llama2Generate, MemoryEstimateIsWeightsPlusCacheAndALowerBound) {
 
 TEST(Llama2Generate, PromptStepIsTheLastPositionsLogits) {
   for (Precision precision : {Precision::fp32, Precision::bf16}) {
-    auto session = open_tiny(precision);
+    auto session = open_tiny_llama(precision);
     auto& generate = as_generate(*session);
     session->prepare(Shape{2, 16, 0});
     session->step();
@@ -186,7 +183,7 @@ TEST(Llama2Generate, PromptStepIsTheLastPositionsLogits) {
 
 TEST(Llama2Generate, GenerationStepIsGreedyDecodingThroughTheCache) {
   for (Precision precision : {Precision::fp32, Precision::bf16}) {
-    auto session = open_tiny(precision);
+    auto session = open_tiny_llama(precision);
     auto& generate = as_generate(*session);
     session->prepare(Shape{2, 0, 8});
     session->step();
@@ -199,7 +196,7 @@ TEST(Llama2Generate, GenerationStepIsGreedyDecodingThroughTheCache) {
       const at::Tensor starts = at::randint(256, {2, 1}, at::make_generator<at::CPUGeneratorImpl>(1), at::kLong);
       for (int64_t b = 0; b < 2; ++b) {
         const std::vector<int64_t> expected =
-            greedy_without_cache(generate.llama_model(), {starts[b][0].item<int64_t>()}, 8);
+            llama_greedy_without_cache(generate.llama_model(), {starts[b][0].item<int64_t>()}, 8);
         for (int64_t i = 0; i < 8; ++i) EXPECT_EQ(tokens[b][i].item<int64_t>(), expected[i]) << b << "," << i;
       }
     }
@@ -209,21 +206,21 @@ TEST(Llama2Generate, GenerationStepIsGreedyDecodingThroughTheCache) {
 }
 
 TEST(Llama2Generate, BadShapesAndFloat16OnThisCpu) {
-  auto session = open_tiny();
+  auto session = open_tiny_llama();
   EXPECT_THROW(session->step(), c10::Error);  // before prepare
   EXPECT_THROW(session->prepare(Shape{1, 8, 8}), c10::Error);
   EXPECT_THROW(session->prepare(Shape{1, 0, 0}), c10::Error);
   EXPECT_THROW(session->prepare(Shape{0, 8, 0}), c10::Error);
   EXPECT_THROW(session->prepare(Shape{1, 65, 0}), c10::Error);
-  EXPECT_THROW(workload().open("huge", c10::Device(c10::kCPU), Precision::fp32, {}), std::invalid_argument);
+  EXPECT_THROW(llama2().open("huge", c10::Device(c10::kCPU), Precision::fp32, {}), std::invalid_argument);
   if (llama::cpu_runs_float16()) {
-    auto half = open_tiny(Precision::fp16);
+    auto half = open_tiny_llama(Precision::fp16);
     half->prepare(Shape{1, 4, 0});
     half->step();
     EXPECT_EQ(half->last_output().scalar_type(), at::kHalf);
   } else {
     try {
-      open_tiny(Precision::fp16);
+      open_tiny_llama(Precision::fp16);
       ADD_FAILURE() << "fp16 on a CPU without float16 kernels was not refused";
     } catch (const c10::NotImplementedError& e) {  // status unsupported, not error
       EXPECT_NE(std::string(e.what()).find("fp16 on the CPU"), std::string::npos) << e.what();
@@ -245,7 +242,7 @@ TEST(Llama2Generate, SameSeedSameWeightsOnTheCpuPathAndTheDevicePath) {
 }
 
 TEST(Llama2Generate, GeneratorIsDeterministicAndMatchesDecodingWithoutCache) {
-  auto session = open_tiny(Precision::fp32, 3);
+  auto session = open_tiny_llama(Precision::fp32, 3);
   Generator* generator = session->generator();
   ASSERT_NE(generator, nullptr);
   EXPECT_EQ(generator->vocab_size(), 256);
@@ -257,9 +254,9 @@ TEST(Llama2Generate, GeneratorIsDeterministicAndMatchesDecodingWithoutCache) {
   for (double m : g.top2_margins) EXPECT_GE(m, 0);
   EXPECT_GT(g.first_token_ms, 0);
   EXPECT_GE(g.total_ms, g.first_token_ms);
-  EXPECT_EQ(g.tokens, greedy_without_cache(as_generate(*session).llama_model(), prompt, 10));
+  EXPECT_EQ(g.tokens, llama_greedy_without_cache(as_generate(*session).llama_model(), prompt, 10));
 
-  auto again = open_tiny(Precision::fp32, 3);
+  auto again = open_tiny_llama(Precision::fp32, 3);
   const Generation h = again->generator()->greedy(prompt, 10);
   EXPECT_EQ(h.tokens, g.tokens);
   EXPECT_EQ(h.top2_margins, g.top2_margins);
@@ -276,7 +273,7 @@ TEST(Llama2Generate, GeneratorIsDeterministicAndMatchesDecodingWithoutCache) {
 TEST(Llama2Generate, WeightsRoundTripAndHuggingFaceExtras) {
   testing::TempDir dir;
   const std::string path = dir.file("tiny.safetensors");
-  auto source = open_tiny(Precision::fp32, 1);
+  auto source = open_tiny_llama(Precision::fp32, 1);
   save_weights(source->model(), path);
   // The weights alone decide the outputs (the synthetic inputs come from the seed: use fixed ones).
   const at::Tensor ids = at::randint(256, {2, 10}, at::make_generator<at::CPUGeneratorImpl>(7), at::kLong);
@@ -287,12 +284,12 @@ TEST(Llama2Generate, WeightsRoundTripAndHuggingFaceExtras) {
   const std::vector<int64_t> prompt = {3, 1, 4, 1, 5};
   const Generation expected = source->generator()->greedy(prompt, 6);
 
-  auto loaded = open_tiny(Precision::fp32, 2, path);
+  auto loaded = open_tiny_llama(Precision::fp32, 2, path);
   for (const auto& layer : as_generate(*loaded).llama_model()->model->typed_layers)
     EXPECT_TRUE(layer->self_attn->fused() && layer->mlp->fused()) << "weights are loaded into the fused tensors";
   EXPECT_TRUE(logits(*loaded).equal(logits(*source)));
   EXPECT_EQ(loaded->generator()->greedy(prompt, 6).tokens, expected.tokens);
-  auto unloaded = open_tiny(Precision::fp32, 2);
+  auto unloaded = open_tiny_llama(Precision::fp32, 2);
   EXPECT_FALSE(logits(*unloaded).equal(logits(*source)));
 
   // An older HF checkpoint: bfloat16, with every layer's rotary inv_freq saved.
@@ -303,7 +300,7 @@ TEST(Llama2Generate, WeightsRoundTripAndHuggingFaceExtras) {
     tensors.emplace_back("model.layers." + std::to_string(layer) + ".self_attn.rotary_emb.inv_freq", at::ones({4}));
   const std::string hf = dir.file("hf.safetensors");
   safetensors::save(hf, tensors);
-  auto from_hf = open_tiny(Precision::bf16, 2, hf);
+  auto from_hf = open_tiny_llama(Precision::bf16, 2, hf);
   from_hf->prepare(Shape{1, 0, 6});
   from_hf->step();
   EXPECT_EQ(from_hf->last_output().sizes(), (std::vector<int64_t>{1, 6}));
@@ -316,7 +313,7 @@ TEST(Llama2Generate, WeightsRoundTripAndHuggingFaceExtras) {
   tensors.erase(tensors.begin());
   safetensors::save(hf, tensors);
   try {
-    open_tiny(Precision::fp32, 2, hf);
+    open_tiny_llama(Precision::fp32, 2, hf);
     ADD_FAILURE() << "a checkpoint without embed_tokens was accepted";
   } catch (const InputFileError& e) {
     EXPECT_NE(std::string(e.what()).find("model.embed_tokens.weight"), std::string::npos) << e.what();

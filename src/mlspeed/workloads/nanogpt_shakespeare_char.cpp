@@ -72,7 +72,7 @@ namespace {
 
 using nanogpt::GPTConfig;
 
-ModelFacts model_facts(const std::string& size) {
+ModelFacts nanogpt_facts(const std::string& size) {
   const GPTConfig c = nanogpt::shakespeare_char_config(size);
   return {std::to_string(c.n_layer) + " layers, " + std::to_string(c.n_head) + " heads, " + std::to_string(c.n_embd) +
               " wide, vocab " + std::to_string(c.vocab_size) + ", block " + std::to_string(c.block_size),
@@ -90,7 +90,7 @@ class NanoGptShakespeareChar : public WorkloadBase {
              Job::train, "tokens",
              "a plain text file (tiny Shakespeare's input.txt): characters -> ids as nanoGPT's prepare.py, "
              "batches as train.py's get_batch"},
-            {{"tiny", {4}, {kModelMaxSeq}}, {"full", {64}, {kModelMaxSeq}}}, model_facts) {}
+            {{"tiny", {4}, {kModelMaxSeq}}, {"full", {64}, {kModelMaxSeq}}}, nanogpt_facts) {}
 
   double items_per_step(const Shape& shape) const override { return double(shape.batch) * double(shape.seq); }
 

@@ -106,7 +106,7 @@ WorkloadFacts facts_of(const Task& task) {
   return f;
 }
 
-ModelFacts model_facts(const Task& task, const std::string& size) {
+ModelFacts resnet50_facts(const Task& task, const std::string& size) {
   const resnet::ResNetConfig c = resnet::workload_config(size, task.num_classes);
   const std::string side = std::to_string(task.image_side);
   return {(size == "full" ? "ResNet-50, " : "ResNet, ") + std::string("bottlenecks ") + blocks(c) + ", width " +
@@ -118,7 +118,7 @@ class ResNet50Training : public WorkloadBase {
  public:
   explicit ResNet50Training(Task task)
       : WorkloadBase(facts_of(task), {{"tiny", {4}}, {"full", task.full_batches}},
-                     [&task](const std::string& size) { return model_facts(task, size); }),
+                     [&task](const std::string& size) { return resnet50_facts(task, size); }),
         task_(std::move(task)) {}
 
   double items_per_step(const Shape& shape) const override { return double(shape.batch); }

@@ -10,21 +10,17 @@
 #include "mlspeed/core/errors.h"
 #include "mlspeed/io/weights.h"
 #include "testing/test_support.h"
+#include "testing/catalogue.h"
 
 namespace mlspeed {
 namespace {
 
-const c10::Device kCpu(c10::kCPU);
+using testing::kCpu;
 
-const Workload& workload(const std::string& name) {
-  const Workload* w = find_workload(name);
-  if (!w) throw std::runtime_error(name + " is not in the catalogue");
-  return *w;
-}
-const Workload& cifar() { return workload("resnet50-cifar100"); }
-const Workload& food() { return workload("resnet50-food101"); }
+const Workload& cifar() { return testing::catalogue_workload("resnet50-cifar100"); }
+const Workload& food() { return testing::catalogue_workload("resnet50-food101"); }
 
-resnet::TrainingSession& as_training(Session& session) { return dynamic_cast<resnet::TrainingSession&>(session); }
+resnet::TrainingSession& as_resnet_training(Session& session) { return dynamic_cast<resnet::TrainingSession&>(session); }
 
 TEST(ResNet50Workloads, DescribeThemselves) {
   struct Expected {
@@ -60,7 +56,7 @@ TEST(ResNet50Workloads, EverySizeCountsItsBuiltModel) {
     for (const WorkloadSize& size : w->sizes()) {
       if (size.name == "full" && w == &food()) continue;  // the same build as cifar's but one class
       auto session = w->open(size.name, kCpu, Precision::fp32, {1});
-      EXPECT_EQ(resnet::num_params(*as_training(*session).net()), size.parameters) << w->name() << " " << size.name;
+      EXPECT_EQ(resnet::num_params(*as_resnet_training(*session).net()), size.parameters) << w->name() << " " << size.name;
     }
   }
 }
@@ -101,13 +97,13 @@ TEST(ResNet50Workloads, UnknownSizeAndBadShapesAreRefused) {
   }
   session->prepare(Shape{2});
   session->step();
-  EXPECT_TRUE(std::isfinite(as_training(*session).last_loss().item<float>()));
+  EXPECT_TRUE(std::isfinite(as_resnet_training(*session).last_loss().item<float>()));
 }
 
 TEST(ResNet50Workloads, InputsAndConvWeightsAreChannelsLast) {
   for (const Workload* w : {&cifar(), &food()}) {
     auto session = w->open("tiny", kCpu, Precision::fp32, {1});
-    auto& training = as_training(*session);
+    auto& training = as_resnet_training(*session);
     session->prepare(Shape{2});
     const int64_t side = w == &cifar() ? 32 : 224;
     EXPECT_EQ(training.images().sizes().vec(), (std::vector<int64_t>{2, 3, side, side}));
@@ -130,7 +126,7 @@ TEST(ResNet50Workloads, SameSeedSameFirstLoss) {
     auto session = cifar().open("tiny", kCpu, Precision::fp32, {seed});
     session->prepare(Shape{4});
     session->step();
-    losses.push_back(as_training(*session).last_loss().item<float>());
+    losses.push_back(as_resnet_training(*session).last_loss().item<float>());
   }
   EXPECT_EQ(losses[0], losses[1]);
   EXPECT_NE(losses[0], losses[2]);
@@ -138,10 +134,10 @@ TEST(ResNet50Workloads, SameSeedSameFirstLoss) {
 
 // The overfit-one-batch check: the whole step (autocast, loss, backward, Adam) has to drive the
 // loss on one fixed batch from chance (ln 100 = 4.6) to well below it.
-void expect_overfits_one_batch(Precision precision) {
+void expect_resnet_overfits_one_batch(Precision precision) {
   auto session = cifar().open("tiny", kCpu, precision, {3});
   session->prepare(Shape{8});
-  auto& training = as_training(*session);
+  auto& training = as_resnet_training(*session);
   session->step();
   const float first = training.last_loss().item<float>();
   EXPECT_NEAR(first, std::log(100.0f), 1.0f);
@@ -153,11 +149,11 @@ void expect_overfits_one_batch(Precision precision) {
   EXPECT_LT(training.last_loss().item<float>(), 0.5f) << "loss every 5 steps: " << curve;
 }
 
-TEST(ResNet50Workloads, OverfitsOneBatchInFloat32) { expect_overfits_one_batch(Precision::fp32); }
+TEST(ResNet50Workloads, OverfitsOneBatchInFloat32) { expect_resnet_overfits_one_batch(Precision::fp32); }
 
 TEST(ResNet50Workloads, OverfitsOneBatchUnderBFloat16Autocast) {
   if (!compat::autocast_supports(c10::DeviceType::CPU, at::kBFloat16)) GTEST_SKIP() << "no CPU bf16 autocast";
-  expect_overfits_one_batch(Precision::bf16);
+  expect_resnet_overfits_one_batch(Precision::bf16);
 }
 
 TEST(ResNet50Workloads, SessionStepsInEveryCpuPrecision) {
@@ -169,7 +165,7 @@ TEST(ResNet50Workloads, SessionStepsInEveryCpuPrecision) {
       continue;
     }
     auto session = cifar().open("tiny", kCpu, precision, {1});
-    auto& training = as_training(*session);
+    auto& training = as_resnet_training(*session);
     session->prepare(Shape{4});
     const at::Tensor before = training.net()->fc->weight.detach().clone();
     // fp16's loss scale starts at 2^16 and halves after each step whose gradients overflow, and
@@ -199,8 +195,8 @@ TEST(ResNet50Workloads, TorchvisionNamedWeightsLoadAsTheyAre) {
     EXPECT_TRUE(p.value().equal(b->model().named_parameters()[p.key()])) << p.key();
   for (const auto& buffer : a->model().named_buffers())
     EXPECT_TRUE(buffer.value().equal(b->model().named_buffers()[buffer.key()])) << buffer.key();
-  auto& na = as_training(*a).net();
-  auto& nb = as_training(*b).net();
+  auto& na = as_resnet_training(*a).net();
+  auto& nb = as_resnet_training(*b).net();
   na->eval(), nb->eval();
   const at::Tensor x = at::rand({2, 3, 32, 32}).contiguous(at::MemoryFormat::ChannelsLast);
   EXPECT_TRUE(na->forward(x).equal(nb->forward(x)));
@@ -228,7 +224,7 @@ TEST(ResNet50Workloads, TrainsOnCifar100RecordsInFileOrder) {
   testing::TempDir dir;
   testing::write_file(dir.file("train.bin"), cifar_records(5));
   auto session = cifar().open("tiny", kCpu, Precision::fp32, OpenOptions{1, "", dir.path()});
-  auto& training = as_training(*session);
+  auto& training = as_resnet_training(*session);
   EXPECT_EQ(session->data_description(), "CIFAR-100 train.bin (5 images)");
   const data::Cifar100 reference(dir.file("train.bin"));
   session->prepare(Shape{2});

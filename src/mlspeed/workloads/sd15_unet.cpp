@@ -165,7 +165,7 @@ std::string describe(const UNetSize& s) {
          std::to_string(s.latent_size);
 }
 
-ModelFacts model_facts(const std::string& size) {
+ModelFacts sd15_unet_facts(const std::string& size) {
   const UNetSize u = sd15::unet_size(size);
   return {describe(u), unet::count_params(u.config)};  // every parameter, as diffusers' num_parameters()
 }
@@ -178,7 +178,7 @@ class Sd15UnetInfer : public WorkloadBase {
                       "Stable Diffusion 1.5 UNet: one denoising step with classifier-free guidance (UNet batch 2 per "
                       "image), x50 per image (the \"Macbook Pro GPU for ML?\" benchmark)",
                       Job::infer, "steps", "", sd15::kStepsPerImage},
-                     {{"tiny", {1}}, {"small", {1}}, {"full", {1}}}, model_facts) {}
+                     {{"tiny", {1}}, {"small", {1}}, {"full", {1}}}, sd15_unet_facts) {}
 
   double items_per_step(const Shape&) const override { return 1.0; }
 

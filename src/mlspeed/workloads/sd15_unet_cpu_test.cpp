@@ -10,17 +10,14 @@
 #include "mlspeed/core/errors.h"
 #include "mlspeed/io/weights.h"
 #include "testing/test_support.h"
+#include "testing/catalogue.h"
 
 namespace mlspeed {
 namespace {
 
-const Workload& workload() {
-  const Workload* w = find_workload("sd15-unet-infer");
-  if (!w) throw std::runtime_error("sd15-unet-infer is not in the catalogue");
-  return *w;
-}
+const Workload& sd15_unet() { return testing::catalogue_workload("sd15-unet-infer"); }
 
-sd15::InferenceSession& as_inference(Session& session) { return dynamic_cast<sd15::InferenceSession&>(session); }
+sd15::InferenceSession& as_unet_session(Session& session) { return dynamic_cast<sd15::InferenceSession&>(session); }
 
 bool starts_with(const std::string& s, const std::string& prefix) { return s.compare(0, prefix.size(), prefix) == 0; }
 bool ends_with(const std::string& s, const std::string& suffix) {
@@ -68,7 +65,7 @@ double flops_from_modules(const unet::UNet2DConditionModelImpl& model, int64_t s
 }
 
 TEST(Sd15UnetInfer, DescribesItself) {
-  const Workload& w = workload();
+  const Workload& w = sd15_unet();
   EXPECT_EQ(w.job(), Job::infer);
   EXPECT_EQ(w.item_unit(), "steps");
   EXPECT_EQ(w.steps_per_job(), 50);
@@ -91,16 +88,16 @@ TEST(Sd15UnetInfer, DescribesItself) {
 
 TEST(Sd15UnetInfer, TinyAndSmallCountTheirBuiltModels) {
   for (const char* size : {"tiny", "small"}) {
-    auto session = workload().open(size, c10::Device(c10::kCPU), Precision::fp32, {1});
-    auto& unet = as_inference(*session).unet_model();
-    EXPECT_EQ(unet::num_params(*unet), find_size(workload(), size)->parameters) << size;
+    auto session = sd15_unet().open(size, c10::Device(c10::kCPU), Precision::fp32, {1});
+    auto& unet = as_unet_session(*session).unet_model();
+    EXPECT_EQ(unet::num_params(*unet), find_size(sd15_unet(), size)->parameters) << size;
     EXPECT_FALSE(unet->is_training());
     EXPECT_TRUE(unet->conv_in->weight.is_contiguous(at::MemoryFormat::ChannelsLast)) << size;
     const sd15::UNetSize u = sd15::unet_size(size);
     const double per_sample = flops_from_modules(*unet, u.latent_size, sd15::kContextTokens);
     EXPECT_DOUBLE_EQ(unet::forward_flops_per_sample(u.config, u.latent_size, u.latent_size, 77), per_sample)
         << size;
-    EXPECT_DOUBLE_EQ(workload().flops_per_item(size, Shape{3}), 6.0 * per_sample) << size;
+    EXPECT_DOUBLE_EQ(sd15_unet().flops_per_item(size, Shape{3}), 6.0 * per_sample) << size;
   }
 }
 
@@ -110,15 +107,15 @@ TEST(Sd15UnetInfer, FlopsPerStepOfFullSize) {
   // 803,273,441,280 FLOPs (401.6 G multiply-adds). A step runs the UNet on 2 samples per image.
   const unet::UNetConfig sd15;
   EXPECT_DOUBLE_EQ(unet::forward_flops_per_sample(sd15, 64, 64, 77), 803'273'441'280.0);
-  EXPECT_DOUBLE_EQ(workload().flops_per_item("full", Shape{1}), 1'606'546'882'560.0);
-  EXPECT_DOUBLE_EQ(workload().flops_per_item("full", Shape{2}), 2.0 * 1'606'546'882'560.0);
-  EXPECT_THROW(workload().flops_per_item("huge", Shape{1}), std::invalid_argument);
+  EXPECT_DOUBLE_EQ(sd15_unet().flops_per_item("full", Shape{1}), 1'606'546'882'560.0);
+  EXPECT_DOUBLE_EQ(sd15_unet().flops_per_item("full", Shape{2}), 2.0 * 1'606'546'882'560.0);
+  EXPECT_THROW(sd15_unet().flops_per_item("huge", Shape{1}), std::invalid_argument);
 }
 
 TEST(Sd15UnetInfer, TinyStepInFloat32AndBFloat16) {
   for (Precision precision : {Precision::fp32, Precision::tf32, Precision::bf16}) {
-    auto session = workload().open("tiny", c10::Device(c10::kCPU), precision, {1});
-    auto& inference = as_inference(*session);
+    auto session = sd15_unet().open("tiny", c10::Device(c10::kCPU), precision, {1});
+    auto& inference = as_unet_session(*session);
     const at::ScalarType dtype = precision == Precision::bf16 ? at::kBFloat16 : at::kFloat;
     EXPECT_EQ(inference.unet_model()->conv_in->weight.scalar_type(), dtype);
     for (int64_t batch : {1, 2}) {
@@ -138,8 +135,8 @@ TEST(Sd15UnetInfer, TinyStepInFloat32AndBFloat16) {
 }
 
 TEST(Sd15UnetInfer, StepIsGuidedUNetOutputAndDdimUpdate) {
-  auto session = workload().open("tiny", c10::Device(c10::kCPU), Precision::fp32, {5});
-  auto& inference = as_inference(*session);
+  auto session = sd15_unet().open("tiny", c10::Device(c10::kCPU), Precision::fp32, {5});
+  auto& inference = as_unet_session(*session);
   session->prepare(Shape{2});
   session->step();
   c10::InferenceMode mode;
@@ -168,7 +165,7 @@ TEST(Sd15UnetInfer, ScheduleIsSd15sScaledLinear) {
 TEST(Sd15UnetInfer, SameSeedSameOutputsAndStepsRepeat) {
   std::vector<at::Tensor> outputs;
   for (uint64_t seed : {9, 9, 10}) {
-    auto session = workload().open("tiny", c10::Device(c10::kCPU), Precision::fp32, {seed});
+    auto session = sd15_unet().open("tiny", c10::Device(c10::kCPU), Precision::fp32, {seed});
     session->prepare(Shape{1});
     session->step();
     const at::Tensor first = session->last_output();
@@ -183,7 +180,7 @@ TEST(Sd15UnetInfer, SameSeedSameOutputsAndStepsRepeat) {
 TEST(Sd15UnetInfer, Float16OnTheCpuRunsOrIsRefusedClearly) {
   // Debian's LibTorch 1.13 has no float16 convolution on the CPU; newer ones do.
   try {
-    auto session = workload().open("tiny", c10::Device(c10::kCPU), Precision::fp16, {1});
+    auto session = sd15_unet().open("tiny", c10::Device(c10::kCPU), Precision::fp16, {1});
     session->prepare(Shape{1});
     session->step();
     EXPECT_EQ(session->last_output().scalar_type(), at::kHalf);
@@ -196,27 +193,27 @@ TEST(Sd15UnetInfer, Float16OnTheCpuRunsOrIsRefusedClearly) {
 TEST(Sd15UnetInfer, WeightsRoundTrip) {
   testing::TempDir dir;
   const std::string path = dir.file("unet.safetensors");
-  auto saved = workload().open("tiny", c10::Device(c10::kCPU), Precision::fp32, {1});
+  auto saved = sd15_unet().open("tiny", c10::Device(c10::kCPU), Precision::fp32, {1});
   save_weights(saved->model(), path);
   saved->prepare(Shape{1});
   saved->step();
 
   // Another seed's weights replaced by the file's: the same outputs on the same inputs.
-  auto loaded = workload().open("tiny", c10::Device(c10::kCPU), Precision::fp32, {2, path});
-  auto fresh = workload().open("tiny", c10::Device(c10::kCPU), Precision::fp32, {2});
+  auto loaded = sd15_unet().open("tiny", c10::Device(c10::kCPU), Precision::fp32, {2, path});
+  auto fresh = sd15_unet().open("tiny", c10::Device(c10::kCPU), Precision::fp32, {2});
   for (Session* s : {loaded.get(), fresh.get()}) {
-    as_inference(*s).unet_model()->eval();
+    as_unet_session(*s).unet_model()->eval();
     s->prepare(Shape{1});
   }
   // The inputs come from each session's seed; run both models on the first session's inputs.
   c10::InferenceMode mode;
-  const auto& in = as_inference(*saved);
+  const auto& in = as_unet_session(*saved);
   const auto run = [&](Session& s) {
-    return as_inference(s).unet_model()->forward(in.latents(), at::full({1}, 981), in.context().narrow(0, 0, 1));
+    return as_unet_session(s).unet_model()->forward(in.latents(), at::full({1}, 981), in.context().narrow(0, 0, 1));
   };
   EXPECT_TRUE(run(*saved).equal(run(*loaded)));
   EXPECT_FALSE(run(*saved).equal(run(*fresh)));
-  EXPECT_TRUE(as_inference(*loaded).unet_model()->conv_in->weight.is_contiguous(at::MemoryFormat::ChannelsLast));
+  EXPECT_TRUE(as_unet_session(*loaded).unet_model()->conv_in->weight.is_contiguous(at::MemoryFormat::ChannelsLast));
 }
 
 TEST(Sd15UnetInfer, WeightsOfAnotherModelAreRefusedByName) {
@@ -226,7 +223,7 @@ TEST(Sd15UnetInfer, WeightsOfAnotherModelAreRefusedByName) {
   other.layers_per_block = 2;  // one more resnet and attention per block than tiny
   save_weights(*unet::UNet2DConditionModel(other), path);
   try {
-    workload().open("tiny", c10::Device(c10::kCPU), Precision::fp32, {1, path});
+    sd15_unet().open("tiny", c10::Device(c10::kCPU), Precision::fp32, {1, path});
     FAIL() << "loaded a checkpoint of another configuration";
   } catch (const InputFileError& e) {
     const std::string message = e.what();
@@ -237,9 +234,9 @@ TEST(Sd15UnetInfer, WeightsOfAnotherModelAreRefusedByName) {
 }
 
 TEST(Sd15UnetInfer, MemoryEstimateIsALowerBound) {
-  const auto fp16 = workload().memory_estimate("full", Shape{1}, Precision::fp16);
-  const auto fp32 = workload().memory_estimate("full", Shape{1}, Precision::fp32);
-  const auto fp16_b4 = workload().memory_estimate("full", Shape{4}, Precision::fp16);
+  const auto fp16 = sd15_unet().memory_estimate("full", Shape{1}, Precision::fp16);
+  const auto fp32 = sd15_unet().memory_estimate("full", Shape{1}, Precision::fp32);
+  const auto fp16_b4 = sd15_unet().memory_estimate("full", Shape{4}, Precision::fp16);
   ASSERT_TRUE(fp16 && fp32 && fp16_b4);
   EXPECT_EQ(fp16->model, int64_t{859'520'964} * 2);
   EXPECT_EQ(fp32->model, int64_t{859'520'964} * 4);
@@ -252,10 +249,10 @@ TEST(Sd15UnetInfer, MemoryEstimateIsALowerBound) {
 }
 
 TEST(Sd15UnetInfer, RefusesBadShapesAndSizes) {
-  auto session = workload().open("tiny", c10::Device(c10::kCPU), Precision::fp32, {1});
+  auto session = sd15_unet().open("tiny", c10::Device(c10::kCPU), Precision::fp32, {1});
   EXPECT_THROW(session->step(), c10::Error);  // before prepare
   EXPECT_THROW(session->prepare(Shape{0}), c10::Error);
-  EXPECT_THROW(workload().open("huge", c10::Device(c10::kCPU), Precision::fp32, {1}), std::invalid_argument);
+  EXPECT_THROW(sd15_unet().open("huge", c10::Device(c10::kCPU), Precision::fp32, {1}), std::invalid_argument);
 }
 
 }  // namespace

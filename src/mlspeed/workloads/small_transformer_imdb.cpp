@@ -124,7 +124,7 @@ namespace {
 
 using small_transformer::SmallTransformerConfig;
 
-ModelFacts model_facts(const std::string& size) {
+ModelFacts small_transformer_facts(const std::string& size) {
   const SmallTransformerConfig c = small_transformer::imdb_config(size);
   return {"1 block, " + std::to_string(c.num_heads) + " heads of " + std::to_string(c.key_dim) + ", " +
               std::to_string(c.embed_dim) + " wide, ff " + std::to_string(c.ff_dim) + ", vocab " +
@@ -141,7 +141,7 @@ class SmallTransformerImdb : public WorkloadBase {
                       "(mac-ml-speed-test)",
                       Job::train, "samples",
                       imdb::format_description() + "; the word index is built from those reviews"},
-                     {{"tiny", {4}, {kModelMaxSeq}}, {"full", {16, 32, 64, 128}, {kModelMaxSeq}}}, model_facts) {}
+                     {{"tiny", {4}, {kModelMaxSeq}}, {"full", {16, 32, 64, 128}, {kModelMaxSeq}}}, small_transformer_facts) {}
 
   double items_per_step(const Shape& shape) const override { return double(shape.batch); }
 

@@ -14,24 +14,21 @@
 #include "testing/imdb_fixture.h"
 #include "mlspeed/io/weights.h"
 #include "testing/test_support.h"
+#include "testing/catalogue.h"
 
 namespace mlspeed {
 namespace {
 
-const c10::Device kCpu(c10::kCPU);
+const Workload& small_transformer() { return testing::catalogue_workload("small-transformer-imdb"); }
 
-const Workload& workload() {
-  const Workload* w = find_workload("small-transformer-imdb");
-  if (!w) throw std::runtime_error("small-transformer-imdb is not in the catalogue");
-  return *w;
-}
+using testing::kCpu;
 
-small_transformer::TrainingSession& as_session(Session& session) {
+small_transformer::TrainingSession& as_small_transformer_session(Session& session) {
   return dynamic_cast<small_transformer::TrainingSession&>(session);
 }
 
 TEST(SmallTransformerImdb, DescribesItself) {
-  const Workload& w = workload();
+  const Workload& w = small_transformer();
   EXPECT_EQ(w.job(), Job::train);
   EXPECT_EQ(w.item_unit(), "samples");
   const WorkloadSize* full = find_size(w, "full");
@@ -49,12 +46,12 @@ TEST(SmallTransformerImdb, DescribesItself) {
 }
 
 TEST(SmallTransformerImdb, TinySizeCountsItsBuiltModel) {
-  auto session = workload().open("tiny", kCpu, Precision::fp32, {1});
-  EXPECT_EQ(small_transformer::num_params(session->model()), find_size(workload(), "tiny")->parameters);
+  auto session = small_transformer().open("tiny", kCpu, Precision::fp32, {1});
+  EXPECT_EQ(small_transformer::num_params(session->model()), find_size(small_transformer(), "tiny")->parameters);
 }
 
 TEST(SmallTransformerImdb, MemoryEstimateIsALowerBound) {
-  const auto m = workload().memory_estimate("full", Shape{16, 200}, Precision::fp32);
+  const auto m = small_transformer().memory_estimate("full", Shape{16, 200}, Precision::fp32);
   ASSERT_TRUE(m);
   EXPECT_EQ(m->model, 16 * 657'758LL);  // weights, gradients, two Adam moments
   EXPECT_GT(m->per_step, 16 * 200 * 32 * 4);
@@ -62,15 +59,15 @@ TEST(SmallTransformerImdb, MemoryEstimateIsALowerBound) {
 }
 
 TEST(SmallTransformerImdb, UnknownSizeAndBadShapesAreRefused) {
-  EXPECT_THROW(workload().open("huge", kCpu, Precision::fp32, {1}), std::invalid_argument);
-  auto session = workload().open("tiny", kCpu, Precision::fp32, {1});
+  EXPECT_THROW(small_transformer().open("huge", kCpu, Precision::fp32, {1}), std::invalid_argument);
+  auto session = small_transformer().open("tiny", kCpu, Precision::fp32, {1});
   EXPECT_THROW(session->step(), c10::Error);
   EXPECT_THROW(session->prepare(Shape{4, 33}), c10::Error);  // past maxlen 32
 }
 
 TEST(SmallTransformerImdb, AStepUpdatesEveryParameterWithAdam) {
-  auto session = workload().open("tiny", kCpu, Precision::fp32, {1});
-  auto& s = as_session(*session);
+  auto session = small_transformer().open("tiny", kCpu, Precision::fp32, {1});
+  auto& s = as_small_transformer_session(*session);
   session->prepare(Shape{4, 32});
   std::vector<at::Tensor> before;
   for (const auto& p : s.transformer()->parameters()) before.push_back(p.detach().clone());
@@ -88,20 +85,20 @@ TEST(SmallTransformerImdb, AStepUpdatesEveryParameterWithAdam) {
 TEST(SmallTransformerImdb, SameSeedSameFirstLoss) {
   std::vector<float> losses;
   for (uint64_t seed : {5, 5, 6}) {
-    auto session = workload().open("tiny", kCpu, Precision::fp32, {seed});
+    auto session = small_transformer().open("tiny", kCpu, Precision::fp32, {seed});
     session->prepare(Shape{4, 32});
-    as_session(*session).transformer()->eval();
+    as_small_transformer_session(*session).transformer()->eval();
     session->step();
-    losses.push_back(as_session(*session).last_loss().item<float>());
+    losses.push_back(as_small_transformer_session(*session).last_loss().item<float>());
   }
   EXPECT_EQ(losses[0], losses[1]);
   EXPECT_NE(losses[0], losses[2]);
 }
 
 void expect_fits_one_batch(Precision precision) {
-  auto session = workload().open("tiny", kCpu, precision, {3});
+  auto session = small_transformer().open("tiny", kCpu, precision, {3});
   session->prepare(Shape{8, 32});
-  auto& s = as_session(*session);
+  auto& s = as_small_transformer_session(*session);
   session->step();
   const float first = s.last_loss().item<float>();
   EXPECT_NEAR(first, std::log(2.0f), 0.2f);
@@ -125,22 +122,22 @@ TEST(SmallTransformerImdb, StepsInEveryCpuPrecision) {
     const bool autocast = precision == Precision::fp16 || precision == Precision::bf16;
     const at::ScalarType dtype = precision == Precision::fp16 ? at::kHalf : at::kBFloat16;
     if (autocast && !compat::autocast_supports(c10::DeviceType::CPU, dtype)) {
-      EXPECT_THROW(workload().open("tiny", kCpu, precision, {1}), c10::Error) << name(precision);
+      EXPECT_THROW(small_transformer().open("tiny", kCpu, precision, {1}), c10::Error) << name(precision);
       continue;
     }
-    auto session = workload().open("tiny", kCpu, precision, {1});
+    auto session = small_transformer().open("tiny", kCpu, precision, {1});
     session->prepare(Shape{2, 16});
     session->step();
     session->step();
-    EXPECT_TRUE(std::isfinite(as_session(*session).last_loss().item<float>())) << name(precision);
+    EXPECT_TRUE(std::isfinite(as_small_transformer_session(*session).last_loss().item<float>())) << name(precision);
   }
 }
 
 TEST(SmallTransformerImdb, TrainsOnTheReviewsWithData) {
   testing::TempDir dir;
   const std::string root = imdb::fixture::write_aclimdb(dir.path());
-  auto session = workload().open("tiny", kCpu, Precision::fp32, OpenOptions{1, "", root + "/train"});
-  auto& s = as_session(*session);
+  auto session = small_transformer().open("tiny", kCpu, Precision::fp32, OpenOptions{1, "", root + "/train"});
+  auto& s = as_small_transformer_session(*session);
   session->prepare(Shape{6, 32});
   session->step();
   EXPECT_TRUE(std::isfinite(s.last_loss().item<float>()));
@@ -170,8 +167,8 @@ TEST(SmallTransformerImdb, TrainsOnTheReviewsWithData) {
 TEST(SmallTransformerImdb, LabelsFollowTheReviews) {
   testing::TempDir dir;
   auto session =
-      workload().open("tiny", kCpu, Precision::fp32, OpenOptions{2, "", imdb::fixture::write_aclimdb(dir.path())});
-  auto& s = as_session(*session);
+      small_transformer().open("tiny", kCpu, Precision::fp32, OpenOptions{2, "", imdb::fixture::write_aclimdb(dir.path())});
+  auto& s = as_small_transformer_session(*session);
   session->prepare(Shape{1, 32});
   // (words, label) of each review: "A terrible film. I hated it!" 6, the long one cut to 32,
   // "Café food was better." 4; "A wonderful film. I loved it!" 6, "Unwanted running? No: a
@@ -187,15 +184,15 @@ TEST(SmallTransformerImdb, LabelsFollowTheReviews) {
 
 TEST(SmallTransformerImdb, MissingDataIsAnInputFileError) {
   testing::TempDir dir;
-  EXPECT_THROW(workload().open("tiny", kCpu, Precision::fp32, OpenOptions{1, "", dir.file("aclImdb")}), InputFileError);
+  EXPECT_THROW(small_transformer().open("tiny", kCpu, Precision::fp32, OpenOptions{1, "", dir.file("aclImdb")}), InputFileError);
 }
 
 TEST(SmallTransformerImdb, WeightsRoundTripThroughTheWorkload) {
   testing::TempDir dir;
   const std::string file = dir.file("small.safetensors");
-  auto source = workload().open("tiny", kCpu, Precision::fp32, {4});
+  auto source = small_transformer().open("tiny", kCpu, Precision::fp32, {4});
   save_weights(source->model(), file);
-  auto loaded = workload().open("tiny", kCpu, Precision::fp32, OpenOptions{9, file, ""});
+  auto loaded = small_transformer().open("tiny", kCpu, Precision::fp32, OpenOptions{9, file, ""});
   const auto a = source->model().named_parameters();
   for (const auto& item : loaded->model().named_parameters())
     EXPECT_TRUE(item.value().equal(a[item.key()])) << item.key();

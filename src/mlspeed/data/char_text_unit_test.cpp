@@ -12,7 +12,7 @@ namespace {
 using testing::TempDir;
 using testing::write_file;
 
-std::string error_of(const std::string& path, int64_t max_vocab = 65, int64_t min_train = 2) {
+std::string char_text_error(const std::string& path, int64_t max_vocab = 65, int64_t min_train = 2) {
   try {
     read_char_text(path, max_vocab, min_train);
   } catch (const InputFileError& e) {
@@ -52,20 +52,20 @@ TEST(CharText, BatchesAreWindowsOfTheSplitWithTargetsShiftedByOne) {
 
 TEST(CharText, BadFilesNameTheFileAndTheOffset) {
   TempDir dir;
-  EXPECT_NE(error_of(dir.file("none.txt")).find("none.txt: does not exist"), std::string::npos);
+  EXPECT_NE(char_text_error(dir.file("none.txt")).find("none.txt: does not exist"), std::string::npos);
   write_file(dir.file("empty.txt"), "");
-  EXPECT_NE(error_of(dir.file("empty.txt")).find("is empty"), std::string::npos);
+  EXPECT_NE(char_text_error(dir.file("empty.txt")).find("is empty"), std::string::npos);
   write_file(dir.file("latin1.txt"), "caf\xe9 au lait");
-  EXPECT_NE(error_of(dir.file("latin1.txt")).find("is not UTF-8 text: an invalid byte sequence at offset 3"),
+  EXPECT_NE(char_text_error(dir.file("latin1.txt")).find("is not UTF-8 text: an invalid byte sequence at offset 3"),
             std::string::npos)
-      << error_of(dir.file("latin1.txt"));
+      << char_text_error(dir.file("latin1.txt"));
   write_file(dir.file("cut.txt"), "abc\xe2\x82");
-  EXPECT_NE(error_of(dir.file("cut.txt")).find("is not UTF-8 text: an invalid byte sequence at offset 3"), std::string::npos) << error_of(dir.file("cut.txt"));
+  EXPECT_NE(char_text_error(dir.file("cut.txt")).find("is not UTF-8 text: an invalid byte sequence at offset 3"), std::string::npos) << char_text_error(dir.file("cut.txt"));
   write_file(dir.file("wide.txt"), "abcdefghij");
-  EXPECT_NE(error_of(dir.file("wide.txt"), 5).find("has 10 distinct characters, more than the model's vocabulary of 5"),
+  EXPECT_NE(char_text_error(dir.file("wide.txt"), 5).find("has 10 distinct characters, more than the model's vocabulary of 5"),
             std::string::npos);
-  EXPECT_NE(error_of(dir.file("wide.txt"), 65, 100).find("needs at least 100"), std::string::npos);
-  EXPECT_NE(error_of(dir.path()).find("is a folder"), std::string::npos);
+  EXPECT_NE(char_text_error(dir.file("wide.txt"), 65, 100).find("needs at least 100"), std::string::npos);
+  EXPECT_NE(char_text_error(dir.path()).find("is a folder"), std::string::npos);
 }
 
 }  // namespace

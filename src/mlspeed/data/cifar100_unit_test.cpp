@@ -36,7 +36,7 @@ char& pixel(std::string& bytes, int64_t index, int64_t channel, int64_t row, int
   return bytes[index * Cifar100::kRecordBytes + 2 + channel * 1024 + row * 32 + column];
 }
 
-std::string error_of(const std::string& path) {
+std::string cifar100_error(const std::string& path) {
   try {
     Cifar100 data(path);
   } catch (const InputFileError& e) {
@@ -107,7 +107,7 @@ TEST(Cifar100, ATruncatedFileSaysWhereThePartialRecordStarts) {
   TempDir dir;
   const std::string file = dir.file("train.bin");
   write_file(file, records({{0, 0, 0}, {0, 0, 0}}) + std::string(100, '\0'));
-  const std::string message = error_of(file);
+  const std::string message = cifar100_error(file);
   EXPECT_NE(message.find(file), std::string::npos) << message;
   EXPECT_NE(message.find("6248 bytes"), std::string::npos) << message;
   EXPECT_NE(message.find("partial record of 100 bytes at byte offset 6148"), std::string::npos) << message;
@@ -116,7 +116,7 @@ TEST(Cifar100, ATruncatedFileSaysWhereThePartialRecordStarts) {
 TEST(Cifar100, AnEmptyFileIsRefused) {
   TempDir dir;
   write_file(dir.file("train.bin"), "");
-  const std::string message = error_of(dir.file("train.bin"));
+  const std::string message = cifar100_error(dir.file("train.bin"));
   EXPECT_NE(message.find("empty"), std::string::npos) << message;
 }
 
@@ -124,13 +124,13 @@ TEST(Cifar100, AnOutOfRangeLabelNamesTheRecordAndByteOffset) {
   TempDir dir;
   const std::string file = dir.file("train.bin");
   write_file(file, records({{0, 0, 0}, {0, 99, 0}, {19, 100, 0}}));
-  std::string message = error_of(file);
+  std::string message = cifar100_error(file);
   EXPECT_NE(message.find(file), std::string::npos) << message;
   EXPECT_NE(message.find("record 2 (byte offset 6149)"), std::string::npos) << message;
   EXPECT_NE(message.find("fine label 100"), std::string::npos) << message;
 
   write_file(file, records({{0, 0, 0}, {20, 5, 0}}));
-  message = error_of(file);
+  message = cifar100_error(file);
   EXPECT_NE(message.find("record 1 (byte offset 3074)"), std::string::npos) << message;
   EXPECT_NE(message.find("coarse label 20"), std::string::npos) << message;
 }
@@ -138,9 +138,9 @@ TEST(Cifar100, AnOutOfRangeLabelNamesTheRecordAndByteOffset) {
 TEST(Cifar100, MissingFilesAreNamed) {
   TempDir dir;
   const std::string missing = dir.file("nothing.bin");
-  EXPECT_NE(error_of(missing).find(missing + ": no such file"), std::string::npos) << error_of(missing);
+  EXPECT_NE(cifar100_error(missing).find(missing + ": no such file"), std::string::npos) << cifar100_error(missing);
   // A folder that is not cifar-100-binary.
-  const std::string message = error_of(dir.path());
+  const std::string message = cifar100_error(dir.path());
   EXPECT_NE(message.find("without train.bin"), std::string::npos) << message;
 }
 
