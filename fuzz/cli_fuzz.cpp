@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cli/app.h"
+#include "cli/run_options.h"
 #include "fuzz_support.h"
 
 using namespace mlspeed;
@@ -40,16 +41,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   argv.push_back(nullptr);
   try {
     const cli::Invocation i = cli::parse_arguments(static_cast<int>(args.size()), argv.data());
-    static const std::vector<std::string> commands = {"run",       "verify",  "show",   "generate", "devices",
-                                                      "workloads", "history", "export", "import", "compare",
-                                                      "report"};
-    MLSPEED_FUZZ_CHECK(std::count(commands.begin(), commands.end(), i.command) == 1);
+    MLSPEED_FUZZ_CHECK(std::count_if(cli::commands().begin(), cli::commands().end(),
+                                     [&](const cli::Command& c) { return c.name == i.command; }) == 1);
+    MLSPEED_FUZZ_CHECK(static_cast<bool>(i.parsed.run));
     if (i.command == "run") {
-      MLSPEED_FUZZ_CHECK(!i.run.workloads.empty() && !i.run.dtypes.empty() && !i.run.sizes.empty());
-      MLSPEED_FUZZ_CHECK(within(i.run.batches) && within(i.run.seqs) && within(i.run.new_tokens));
-      MLSPEED_FUZZ_CHECK(i.run.repetitions >= 1 && i.run.warmup >= 0 && i.run.min_time > 0);
-      MLSPEED_FUZZ_CHECK(!i.run.iterations || *i.run.iterations >= 1);
-      MLSPEED_FUZZ_CHECK(!i.run.threads || (*i.run.threads >= 1 && *i.run.threads <= 1024));
+      const cli::RunOptions& run = i.options<cli::RunOptions>();
+      MLSPEED_FUZZ_CHECK(!run.workloads.empty() && !run.dtypes.empty() && !run.sizes.empty());
+      MLSPEED_FUZZ_CHECK(within(run.batches) && within(run.seqs) && within(run.new_tokens));
+      MLSPEED_FUZZ_CHECK(run.repetitions >= 1 && run.warmup >= 0 && run.min_time > 0);
+      MLSPEED_FUZZ_CHECK(!run.iterations || *run.iterations >= 1);
+      MLSPEED_FUZZ_CHECK(!run.threads || (*run.threads >= 1 && *run.threads <= 1024));
     }
   } catch (const UsageError&) {
   } catch (const CLI::Error&) {

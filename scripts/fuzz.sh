@@ -18,7 +18,7 @@ main_build=${MLSPEED_MAIN_BUILD:-build}
 
 # The main build's libraries, for fuzz_cli (a no-op when setup.sh has just built them).
 [ -f "$main_build/CMakeCache.txt" ] || cmake -S . -B "$main_build" -G Ninja -DCMAKE_BUILD_TYPE=Release
-cmake --build "$main_build" --target mlspeed_cli
+cmake --build "$main_build" --target mlspeed_core
 main_build=$(cd "$main_build" && pwd)
 
 CC=clang CXX=clang++ cmake -S fuzz -B build-fuzz -G Ninja -DMLSPEED_MAIN_BUILD="$main_build"

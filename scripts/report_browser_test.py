@@ -158,15 +158,15 @@ def main():
         mlspeed(exe, db, "verify", "-d", "cpu", "--level", "op", "--ops", "mm", "--quick", "-o", "jsonl")
 
         default = os.path.join(folder, "default.html")
-        written = mlspeed(exe, db, "report", "-o", default, expect=None)
+        written = mlspeed(exe, db, "report", "--output", default, expect=None)
         if written.returncode == 2 and "without Chart.js" in written.stderr:
             print("SKIP: this mlspeed was built without Chart.js (install libjs-chart.js and reconfigure)")
             return SKIPPED
-        check("report -o default.html writes the page", written.returncode == 0 and os.path.exists(default),
+        check("report --output default.html writes the page", written.returncode == 0 and os.path.exists(default),
               written.stderr)
         check_page(browser, folder, default, "default report (last speed run and verify run)", 4)
         both = os.path.join(folder, "both.html")
-        mlspeed(exe, db, "report", "1", "2", "-o", both)
+        mlspeed(exe, db, "report", "1", "2", "--output", both)
         check_page(browser, folder, both, "report of two runs", 6)
         with open(both, encoding="utf-8") as f:
             html = f.read()

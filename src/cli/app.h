@@ -1,27 +1,22 @@
-// The command line: every command with its option table declared on CLI11, parsed into the
-// command's options struct without running anything (parse_arguments, which the option fuzzer
-// drives), then dispatched (run_app).
+// The command line: every command of the registry (command.h, commands.cpp) with its option table
+// declared on CLI11, parsed into the command's options struct without running anything
+// (parse_arguments, which the option fuzzer drives), then run (run_app).
 #pragma once
 
+#include <any>
 #include <string>
 
-#include "cli/commands.h"
+#include "cli/command.h"
 
 namespace mlspeed::cli {
 
 struct Invocation {
-  std::string command;       // "run", "verify", "show", "generate", "devices", "workloads"
+  std::string command;       // a name in the registry: "run", "show", ...
   std::string command_line;  // as typed, for the run's context
-  bool json = false;         // devices, workloads
-  RunOptions run;
-  VerifyOptions verify;
-  GenerateOptions generate;
-  ShowOptions show;
-  HistoryOptions history;
-  ExportOptions export_run;
-  ImportOptions import_run;
-  CompareOptions compare;
-  ReportOptions report;
+  ParsedCommand parsed;      // the command's options, bound to its function
+
+  // The options struct of the command (std::bad_any_cast if it is another command's).
+  template <class Options> const Options& options() const { return std::any_cast<const Options&>(parsed.options); }
 };
 
 // Parses argv; throws UsageError for bad input (an unknown command, a bad value) and CLI11's

@@ -1,5 +1,6 @@
-// The subcommands. Each returns the process exit status: 0 success, 1 a failure the user should
-// know about (see each command), 2 bad input (thrown as UsageError and reported by the app).
+// The commands' functions, which the registry (commands.cpp) binds to their names and option
+// tables. Each returns the process exit status: 0 success, 1 a failure the user should know about
+// (see each command), 2 bad input (thrown as UsageError and reported by the app).
 #pragma once
 
 #include <string>
@@ -7,6 +8,7 @@
 #include "cli/compare_options.h"
 #include "cli/generate_options.h"
 #include "cli/history_options.h"
+#include "cli/listing_options.h"
 #include "cli/run_file_options.h"
 #include "cli/run_options.h"
 #include "cli/report_options.h"
@@ -15,8 +17,8 @@
 
 namespace mlspeed::cli {
 
-int devices_command(bool json);
-int workloads_command(bool json);
+int devices_command(const ListingOptions& options);
+int workloads_command(const ListingOptions& options);
 // 1 if any row ended in `error`, 130 if interrupted; oom/unsupported rows are results, not failures.
 int run_command(const RunOptions& options, const std::string& command_line);
 int show_command(const ShowOptions& options);

@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "cli/option_values.h"
+#include "cli/shared_options.h"
 #include "mlspeed/core/errors.h"
 #include "mlspeed/core/lists.h"
 
@@ -49,9 +50,8 @@ OptionTable<CompareOptions> compare_table() {
        [](O& o, T t) { o.fail_if_slower = parse_number(t, "--fail-if-slower", 0, 1e6, false, "a percentage >= 0"); }},
       {"--list-references", "", "list the bundled reference sets (ref:NAME) and exit", std::nullopt, "",
        [](O& o, T) { o.list_references = true; }},
-      {"-o,--format", "FORMAT", "output: md, json, jsonl, csv", "md", "",
-       [](O& o, T t) { o.format = parse_format_option(t); }},
-      {"--db", "FILE", "results database file", std::nullopt, kDbDefaultHelp, [](O& o, T t) { o.db = db_path(t); }},
+      format_option<O, Format::md, Format::json, Format::jsonl, Format::csv>(),
+      db_option<O>(),
   };
 }
 

@@ -17,8 +17,7 @@ TEST(CompareOptions, TheTableIsWellFormed) {
 
 TEST(CompareOptions, RunsAndSettingsParse) {
   const CompareOptions o = testing::parse_command_line({"compare", "12", "label:driver 580", "ref:bert-t4", "--threshold", "2.5", "--alpha",
-                                  "0.01", "--fail-if-slower", "10", "-o", "csv"})
-                               .compare;
+                                  "0.01", "--fail-if-slower", "10", "-o", "csv"}).options<CompareOptions>();
   EXPECT_EQ(o.runs, (std::vector<std::string>{"12", "label:driver 580", "ref:bert-t4"}));
   EXPECT_DOUBLE_EQ(o.settings.threshold, 0.025);
   EXPECT_DOUBLE_EQ(o.settings.alpha, 0.01);
@@ -29,7 +28,7 @@ TEST(CompareOptions, RunsAndSettingsParse) {
 }
 
 TEST(CompareOptions, DefaultsAreGoogleBenchmarksAlphaAndAFivePercentEffect) {
-  const CompareOptions o = testing::parse_command_line({"compare", "last-1", "last"}).compare;
+  const CompareOptions o = testing::parse_command_line({"compare", "last-1", "last"}).options<CompareOptions>();
   EXPECT_DOUBLE_EQ(o.settings.alpha, 0.05);
   EXPECT_DOUBLE_EQ(o.settings.threshold, 0.05);
   EXPECT_FALSE(o.fail_if_slower);
@@ -37,12 +36,12 @@ TEST(CompareOptions, DefaultsAreGoogleBenchmarksAlphaAndAFivePercentEffect) {
 }
 
 TEST(CompareOptions, OptionsBeforeTheRunsTakeOneValueEach) {
-  EXPECT_EQ(testing::parse_command_line({"compare", "--alpha", "0.01", "3", "4"}).compare.runs, (std::vector<std::string>{"3", "4"}));
-  EXPECT_EQ(testing::parse_command_line({"show", "-o", "csv", "12"}).show.run, "12");
+  EXPECT_EQ(testing::parse_command_line({"compare", "--alpha", "0.01", "3", "4"}).options<CompareOptions>().runs, (std::vector<std::string>{"3", "4"}));
+  EXPECT_EQ(testing::parse_command_line({"show", "-o", "csv", "12"}).options<ShowOptions>().run, "12");
 }
 
 TEST(CompareOptions, DevicesOfOneRun) {
-  const CompareOptions o = testing::parse_command_line({"compare", "last", "--devices", "cpu,cuda:0"}).compare;
+  const CompareOptions o = testing::parse_command_line({"compare", "last", "--devices", "cpu,cuda:0"}).options<CompareOptions>();
   EXPECT_EQ(o.devices, (std::vector<std::string>{"cpu", "cuda:0"}));
   EXPECT_NE(usage_error({"compare", "1", "2", "--devices", "cpu,cuda:0"}).find("give one run (got 2)"), std::string::npos);
   EXPECT_NE(usage_error({"compare", "1", "--devices", "cpu"}).find("two devices or more"), std::string::npos);
@@ -56,7 +55,7 @@ TEST(CompareOptions, BadInputIsRefusedWithWhatToDo) {
   EXPECT_NE(usage_error({"compare", "1", "2", "--threshold", "5%"}).find("--threshold: '5%'"), std::string::npos);
   EXPECT_NE(usage_error({"compare", "1", "2", "--fail-if-slower", "-1"}).find("--fail-if-slower"), std::string::npos);
   EXPECT_NE(usage_error({"compare", "1", "--list-references"}).find("takes no runs"), std::string::npos);
-  EXPECT_TRUE(testing::parse_command_line({"compare", "--list-references"}).compare.list_references);
+  EXPECT_TRUE(testing::parse_command_line({"compare", "--list-references"}).options<CompareOptions>().list_references);
 }
 
 }  // namespace

@@ -10,12 +10,12 @@
 
 namespace mlspeed::cli {
 
-int devices_command(bool json) {
+int devices_command(const ListingOptions& options) {
   RunContext context;
   context.host = collect_host_facts();
   context.devices = discover_devices(/*measure_cpu_peak=*/true);
   capture_precision_flags(context);
-  if (json) {
+  if (options.format == Format::json) {
     nlohmann::json j = context;
     j.erase("started_at");
     j.erase("command");

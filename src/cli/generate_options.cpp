@@ -1,6 +1,7 @@
 #include "cli/generate_options.h"
 
 #include "cli/option_values.h"
+#include "cli/shared_options.h"
 #include "mlspeed/core/errors.h"
 #include "mlspeed/core/lists.h"
 
@@ -48,8 +49,7 @@ OptionTable<GenerateOptions> generate_table() {
        std::nullopt, "none", [](O& o, T t) { o.vocab = existing_file(t, "--vocab", /*folder_too=*/true); }},
       {"-g,--new-tokens", "N", "tokens to generate", "16", "",
        [](O& o, T t) { o.new_tokens = parse_positive_int(t, "--new-tokens"); }},
-      {"-o,--format", "FORMAT", "output: md, json", "md", "",
-       [](O& o, T t) { o.format = parse_format_option(t, {Format::md, Format::json}); }},
+      format_option<O, Format::md, Format::json>(),
   };
 }
 

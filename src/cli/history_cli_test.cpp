@@ -45,7 +45,7 @@ TEST(HistoryCli, LabelledRunsListedExportedAndImportedWithTheirContext) {
   EXPECT_EQ(rows[0]["id"], 1);
   EXPECT_EQ(rows[0]["rows"], 4);
 
-  const auto exported = run_cli({"export", "label:b two", "--db", db, "-o", file});
+  const auto exported = run_cli({"export", "label:b two", "--db", db, "--output", file});
   ASSERT_EQ(exported.exit_code, 0) << exported.err;
   const auto imported = run_cli({"import", file, "--db", other});
   ASSERT_EQ(imported.exit_code, 0) << imported.err;

@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "cli/option_values.h"
+#include "cli/shared_options.h"
 #include "mlspeed/core/errors.h"
 #include "mlspeed/core/lists.h"
 
@@ -35,11 +36,10 @@ OptionTable<HistoryOptions> history_table() {
        }},
       {"--label", "TEXT", "only runs with this label (run --label TEXT)", std::nullopt, "any",
        [](O& o, T t) { o.filter.label = run_label(t); }},
-      {"-n,--limit", "N", "the newest N runs that match", std::nullopt, "all",
+      {"--limit", "N", "the newest N runs that match", std::nullopt, "all",
        [](O& o, T t) { o.filter.limit = parse_positive_int(t, "--limit"); }},
-      {"-o,--format", "FORMAT", "output: md, json, csv", "md", "",
-       [](O& o, T t) { o.format = parse_format_option(t, {Format::md, Format::json, Format::csv}); }},
-      {"--db", "FILE", "results database file", std::nullopt, kDbDefaultHelp, [](O& o, T t) { o.db = db_path(t); }},
+      format_option<O, Format::md, Format::json, Format::csv>(),
+      db_option<O>(),
   };
 }
 

@@ -24,6 +24,8 @@ template <class Options> struct OptionSpec {
   std::optional<std::string> default_value;
   std::string default_help;
   void (*apply)(Options& options, const std::string& text);
+  // Accepted but not listed by --help: an old spelling whose `apply` says what to type instead.
+  bool hidden = false;
 
   std::string long_name() const {
     const auto dashes = flags.rfind("--");
@@ -41,6 +43,25 @@ template <class Options> struct OptionSpec {
 };
 
 template <class Options> using OptionTable = std::vector<OptionSpec<Options>>;
+
+// An option as the command line declares it, whatever options struct it fills (app.cpp declares
+// every command's options on CLI11 from these).
+struct OptionInfo {
+  std::string flags;       // "-w,--workloads"
+  std::string long_name;   // "workloads": the key of what was typed (Given)
+  std::string value_name;  // "LIST"; empty for a flag
+  std::string help;        // with the default, if any, as --help shows it
+  bool list, many, hidden;
+};
+
+template <class Options> std::vector<OptionInfo> describe(const OptionTable<Options>& table) {
+  std::vector<OptionInfo> out;
+  for (const auto& spec : table)
+    out.push_back({spec.flags, spec.long_name(), spec.value_name,
+                   spec.help + (spec.default_shown().empty() ? "" : " [default: " + spec.default_shown() + "]"),
+                   spec.takes_list(), spec.takes_many(), spec.hidden});
+  return out;
+}
 
 // Joins the values of a "NAME..." positional (app.cpp): a run name or a path may hold a comma, and
 // almost never a line break.

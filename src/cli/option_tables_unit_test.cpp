@@ -14,6 +14,7 @@ template <class Options> void expect_well_formed(const OptionTable<Options>& tab
   std::set<std::string> names;
   for (const auto& spec : table) {
     EXPECT_TRUE(names.insert(spec.long_name()).second) << spec.long_name() << " declared twice";
+    if (spec.hidden) continue;  // an old spelling, which only says what to type instead
     EXPECT_FALSE(spec.help.empty()) << spec.long_name();
     if (spec.value_name.empty()) EXPECT_FALSE(spec.default_value) << spec.long_name() << ": a flag has no value";
     else EXPECT_FALSE(spec.default_shown().empty()) << spec.long_name() << ": --help must say its default";
@@ -29,50 +30,54 @@ TEST(OptionTables, EveryCommandsTableIsWellFormed) {
   expect_well_formed(report_option_table());
   expect_well_formed(history_option_table());
   expect_well_formed(export_option_table());
+  expect_well_formed(compare_option_table());
+  expect_well_formed(listing_option_table());
 }
 
 // The whole command line, parsed as the binary parses it; nothing runs.
 using testing::usage_error;
 TEST(OptionTables, DefaultsAreValuesNotHelpText) {
-  const VerifyOptions v = testing::parse_command_line({"verify"}).verify;
+  const VerifyOptions v = testing::parse_command_line({"verify"}).options<VerifyOptions>();
   EXPECT_TRUE(v.op_level && v.model_level);
   EXPECT_EQ(v.models.size, "tiny");
   EXPECT_EQ(v.models.precisions, (std::vector<Precision>{Precision::fp32}));
   EXPECT_EQ(v.models.training_steps, 20);
   EXPECT_EQ(v.devices, (std::vector<std::string>{"all"}));
   EXPECT_EQ(v.format, Format::md);
-  const GenerateOptions g = testing::parse_command_line({"generate"}).generate;
+  const GenerateOptions g = testing::parse_command_line({"generate"}).options<GenerateOptions>();
   EXPECT_EQ(g.workload, "gpt2-generate");
   EXPECT_EQ(g.new_tokens, 16);
   EXPECT_FALSE(g.ids || g.prompt);
-  const ShowOptions s = testing::parse_command_line({"show"}).show;
+  const ShowOptions s = testing::parse_command_line({"show"}).options<ShowOptions>();
   EXPECT_EQ(s.run, "last");
   EXPECT_TRUE(s.db.empty());
-  const RunOptions r = testing::parse_command_line({"run"}).run;
+  const RunOptions r = testing::parse_command_line({"run"}).options<RunOptions>();
   EXPECT_TRUE(r.batches.empty()) << "'each workload's own' is help, not a value";
   EXPECT_FALSE(r.threads);
 }
 
 TEST(OptionTables, PrecisionsHaveOneSpellingAndTakeTheLongNames) {
-  EXPECT_EQ(testing::parse_command_line({"verify", "--model-dtypes", "bfloat16,float32"}).verify.models.precisions,
+  EXPECT_EQ(testing::parse_command_line({"verify", "--model-dtypes", "bfloat16,float32"}).options<VerifyOptions>().models.precisions,
             (std::vector<Precision>{Precision::bf16, Precision::fp32}));
-  EXPECT_EQ(testing::parse_command_line({"run", "-t", "float16"}).run.dtypes, (std::vector<Precision>{Precision::fp16}));
-  EXPECT_EQ(testing::parse_command_line({"generate", "-t", "bfloat16"}).generate.precision, Precision::bf16);
+  EXPECT_EQ(testing::parse_command_line({"run", "-t", "float16"}).options<RunOptions>().dtypes, (std::vector<Precision>{Precision::fp16}));
+  EXPECT_EQ(testing::parse_command_line({"generate", "-t", "bfloat16"}).options<GenerateOptions>().precision, Precision::bf16);
   EXPECT_NE(usage_error({"run", "-t", "bf16,bfloat16"}).find("already listed"), std::string::npos);
 }
 
 TEST(OptionTables, ValuesAreParsedIntoTypes) {
-  const Invocation i = testing::parse_command_line({"verify", "--level", "op", "--steps", "25", "--seed", "7", "-o", "jsonl", "--strict"});
+  const Invocation i =
+      testing::parse_command_line({"verify", "--level", "op", "--steps", "25", "--seed", "7", "-o", "jsonl", "--strict"});
   EXPECT_EQ(i.command, "verify");
-  EXPECT_TRUE(i.verify.op_level);
-  EXPECT_FALSE(i.verify.model_level);
-  EXPECT_EQ(i.verify.models.training_steps, 25);
-  EXPECT_EQ(i.verify.ops.seed, 7u);
-  EXPECT_EQ(i.verify.models.seed, 7u);
-  EXPECT_EQ(i.verify.format, Format::jsonl);
-  EXPECT_TRUE(i.verify.strict);
-  EXPECT_EQ(testing::parse_command_line({"generate", "--ids", "464,6290,464"}).generate.ids, (std::vector<int64_t>{464, 6290, 464}));
-  EXPECT_EQ(testing::parse_command_line({"show", "12", "-o", "csv"}).show.run, "12");
+  const VerifyOptions& verify = i.options<VerifyOptions>();
+  EXPECT_TRUE(verify.op_level);
+  EXPECT_FALSE(verify.model_level);
+  EXPECT_EQ(verify.models.training_steps, 25);
+  EXPECT_EQ(verify.ops.seed, 7u);
+  EXPECT_EQ(verify.models.seed, 7u);
+  EXPECT_EQ(verify.format, Format::jsonl);
+  EXPECT_TRUE(verify.strict);
+  EXPECT_EQ(testing::parse_command_line({"generate", "--ids", "464,6290,464"}).options<GenerateOptions>().ids, (std::vector<int64_t>{464, 6290, 464}));
+  EXPECT_EQ(testing::parse_command_line({"show", "12", "-o", "csv"}).options<ShowOptions>().run, "12");
 }
 
 TEST(OptionTables, FormatIsValidatedOneWayWithEachCommandsChoices) {

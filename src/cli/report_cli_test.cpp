@@ -52,7 +52,7 @@ std::string ReportCommand::db_;
 
 TEST_F(ReportCommand, TheDefaultIsTheNewestSpeedRunWithTheVerdictsOfItsHost) {
   const std::string md = out_.file("summary.md");
-  const auto r = report({"-o", md});
+  const auto r = report({"--output", md});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string text = read_file(md);
   EXPECT_NE(text.find("## bert-base-infer"), std::string::npos) << text;
@@ -66,7 +66,7 @@ TEST_F(ReportCommand, TheDefaultIsTheNewestSpeedRunWithTheVerdictsOfItsHost) {
 
 TEST_F(ReportCommand, NamedRunsGiveAPageWithChartsAndSpeedupsAgainstTheBaseline) {
   const std::string html = out_.file("report.html");
-  const auto r = report({"1", "2", "--baseline", "2", "-o", html});
+  const auto r = report({"1", "2", "--baseline", "2", "--output", html});
   if (r.exit_code == 2 && r.err.find("built without Chart.js") != std::string::npos) {
     // A build that found no libjs-chart.js refuses HTML, says what to install, and writes nothing.
     EXPECT_NE(r.err.find("libjs-chart.js"), std::string::npos) << r.err;
@@ -85,24 +85,24 @@ TEST_F(ReportCommand, NamedRunsGiveAPageWithChartsAndSpeedupsAgainstTheBaseline)
 TEST_F(ReportCommand, BadInputIsRefusedWithExitStatus2AndTheOldReportKept) {
   const std::string html = out_.file("report.html");
   testing::write_file(html, "the previous report");
-  auto r = report({"99", "-o", html});
+  auto r = report({"99", "--output", html});
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_EQ(read_file(html), "the previous report");
 
-  r = report({"-o", out_.file("report.txt")});
+  r = report({"--output", out_.file("report.txt")});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("the extension .txt"), std::string::npos) << r.err;
   EXPECT_FALSE(path_exists(out_.file("report.txt")));
 
   r = report({"1"});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("-o report.html"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--output report.html"), std::string::npos) << r.err;
 
-  r = report({"-o", out_.file("no/such/folder/report.md")});
+  r = report({"--output", out_.file("no/such/folder/report.md")});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("choose a path you can write"), std::string::npos) << r.err;
 
-  r = run_cli({"report", "-o", out_.file("x.md"), "--db", out_.file("none.db")});
+  r = run_cli({"report", "--output", out_.file("x.md"), "--db", out_.file("none.db")});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("no results database"), std::string::npos) << r.err;
 }

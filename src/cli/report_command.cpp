@@ -20,7 +20,7 @@ int report_command(const ReportOptions& options) {
     throw UsageError(
         "this mlspeed was built without Chart.js, which HTML reports inline: install libjs-chart.js "
         "(apt-get install libjs-chart.js), reconfigure and rebuild (cmake -S . -B build && cmake --build "
-        "build), or write a markdown summary with -o summary.md");
+        "build), or write a markdown summary with --output summary.md");
   const std::string db = options.db.empty() ? Database::default_path() : options.db;
   std::vector<std::string> specs = options.runs.empty() ? report::default_run_specs(db) : options.runs;
   size_t baseline = 0;

@@ -4,7 +4,9 @@
 #include <cctype>
 
 #include "cli/option_values.h"
+#include "cli/shared_options.h"
 #include "mlspeed/core/errors.h"
+#include "mlspeed/core/text.h"
 
 namespace mlspeed::cli {
 namespace {
@@ -23,7 +25,7 @@ ReportFormat format_of(const std::string& path) {
   const std::string extension = lower_extension(path);
   if (extension == ".html" || extension == ".htm") return ReportFormat::html;
   if (extension == ".md") return ReportFormat::md;
-  throw UsageError("-o: '" + path + "' has " + (extension.empty() ? "no extension" : "the extension " + extension) +
+  throw UsageError("--output: '" + printable(path) + "' has " + (extension.empty() ? "no extension" : "the extension " + extension) +
                    "; the extension picks the format: .html (a page with charts) or .md (a markdown summary)");
 }
 
@@ -40,19 +42,20 @@ OptionTable<ReportOptions> report_table() {
            o.runs.push_back(run);
          }
        }},
-      {"-o,--output", "FILE", "the report to write: FILE.html (charts, opens offline) or FILE.md (GitHub summary)",
+      {"--output", "FILE", "the report to write: FILE.html (charts, opens offline) or FILE.md (GitHub summary)",
        std::nullopt, "none: required",
        [](O& o, T t) {
          o.format = format_of(t);
          o.output = t;
        }},
+      output_not_o_option<O>(),
       {"--baseline", "RUN", "the run speedups are against (added to the report when not among RUNS)", std::nullopt,
        "the first run",
        [](O& o, T t) {
          if (t.empty()) throw UsageError("--baseline: the run name is empty");
          o.baseline = t;
        }},
-      {"--db", "FILE", "results database file", std::nullopt, kDbDefaultHelp, [](O& o, T t) { o.db = db_path(t); }},
+      db_option<O>(),
   };
 }
 
@@ -66,7 +69,8 @@ const OptionTable<ReportOptions>& report_option_table() {
 ReportOptions parse_report_options(const Given& given) {
   ReportOptions options = parse_options(report_option_table(), given);
   if (options.output.empty())
-    throw UsageError("give the file to write: -o report.html (charts) or -o summary.md (a markdown summary)");
+    throw UsageError(
+        "give the file to write: --output report.html (charts) or --output summary.md (a markdown summary)");
   return options;
 }
 

@@ -21,7 +21,7 @@ struct ReportOptions {
 };
 
 const OptionTable<ReportOptions>& report_option_table();
-// Throws UsageError without -o, or for an extension other than .html, .htm or .md.
+// Throws UsageError without --output, or for an extension other than .html, .htm or .md.
 ReportOptions parse_report_options(const Given& given);
 
 }  // namespace mlspeed::cli

@@ -9,10 +9,10 @@
 namespace mlspeed::cli {
 namespace {
 
-// `words` after "mlspeed report".
-Invocation parse_report(std::vector<std::string> words) {
+// The options of `mlspeed report` followed by `words`.
+ReportOptions parse_report(std::vector<std::string> words) {
   words.insert(words.begin(), "report");
-  return testing::parse_command_line(std::move(words));
+  return testing::parse_command_line(std::move(words)).options<ReportOptions>();
 }
 std::string report_refusal(std::vector<std::string> words) {
   words.insert(words.begin(), "report");
@@ -21,20 +21,21 @@ std::string report_refusal(std::vector<std::string> words) {
 
 TEST(ReportOptions, RunsInTheOrderGivenAndTheFormatFromTheExtension) {
   const ReportOptions o =
-      parse_report({"12", "label:driver 580, beta", "ref:bert-t4", "-o", "out/Report.HTM", "--baseline", "ref:bert-t4"})
-          .report;
+      parse_report({"12", "label:driver 580, beta", "ref:bert-t4", "--output", "out/Report.HTM", "--baseline", "ref:bert-t4"});
   EXPECT_EQ(o.runs, (std::vector<std::string>{"12", "label:driver 580, beta", "ref:bert-t4"}));
   EXPECT_EQ(o.format, ReportFormat::html);
   EXPECT_EQ(o.output, "out/Report.HTM");
   EXPECT_EQ(o.baseline, "ref:bert-t4");
-  EXPECT_EQ(parse_report({"-o", "summary.md"}).report.format, ReportFormat::md);
-  EXPECT_TRUE(parse_report({"-o", "x.html"}).report.runs.empty());
+  EXPECT_EQ(parse_report({"--output", "summary.md"}).format, ReportFormat::md);
+  EXPECT_TRUE(parse_report({"--output", "x.html"}).runs.empty());
 }
 
 TEST(ReportOptions, AnUnknownExtensionOrNoOutputIsBadInput) {
-  EXPECT_NE(report_refusal({"-o", "report.txt"}).find("the extension .txt"), std::string::npos);
-  EXPECT_NE(report_refusal({"-o", "dir.html/report"}).find("no extension"), std::string::npos);
-  EXPECT_NE(report_refusal({"12"}).find("-o report.html"), std::string::npos);
+  EXPECT_NE(report_refusal({"--output", "report.txt"}).find("the extension .txt"), std::string::npos);
+  EXPECT_NE(report_refusal({"--output", "dir.html/report"}).find("no extension"), std::string::npos);
+  EXPECT_NE(report_refusal({"12"}).find("--output report.html"), std::string::npos);
+  // -o is the output format in every command; the report's file is --output, and -o says so.
+  EXPECT_NE(report_refusal({"-o", "r.html"}).find("give the file as --output r.html"), std::string::npos);
 }
 
 }  // namespace

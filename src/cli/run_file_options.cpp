@@ -1,6 +1,7 @@
 #include "cli/run_file_options.h"
 
 #include "cli/option_values.h"
+#include "cli/shared_options.h"
 #include "mlspeed/core/errors.h"
 
 namespace mlspeed::cli {
@@ -15,12 +16,9 @@ OptionTable<ExportOptions> make_export_table() {
          if (t.empty()) throw UsageError("run: the name is empty; give a run id, last or label:NAME");
          o.run = t;
        }},
-      {"-o,--output", "FILE", "write the run file here", std::nullopt, "standard output",
-       [](O& o, T t) {
-         if (t.empty()) throw UsageError("--output: the path is empty");
-         o.output = t;
-       }},
-      {"--db", "FILE", "results database file", std::nullopt, kDbDefaultHelp, [](O& o, T t) { o.db = db_path(t); }},
+      output_option<O>("write the run file here", "standard output"),
+      output_not_o_option<O>(),
+      db_option<O>(),
   };
 }
 
@@ -30,9 +28,8 @@ OptionTable<ImportOptions> make_import_table() {
   return {
       {"file", "FILE", "a file written by `mlspeed export`, or by `mlspeed show -o json` / `-o jsonl`", std::nullopt,
        "", [](O& o, T t) { o.file = existing_file(t, "file"); }},
-      {"--label", "TEXT", "label the imported run (\"friend's m3max\"), replacing the file's", std::nullopt,
-       "the file's", [](O& o, T t) { o.label = run_label(t); }},
-      {"--db", "FILE", "results database file", std::nullopt, kDbDefaultHelp, [](O& o, T t) { o.db = db_path(t); }},
+      label_option<O>("label the imported run (\"friend's m3max\"), replacing the file's", "the file's"),
+      db_option<O>(),
   };
 }
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "cli/option_values.h"
+#include "cli/shared_options.h"
 #include "mlspeed/core/errors.h"
 #include "mlspeed/core/lists.h"
 #include "mlspeed/workloads/workload.h"
@@ -71,16 +72,13 @@ OptionTable<RunOptions> run_table() {
          if (t.empty()) throw UsageError("--profile: the folder name is empty");
          o.profile = t;
        }},
-      {"-o,--format", "FORMAT", "output: md, json, jsonl, csv", "md", "",
-       [](RunOptions& o, const std::string& t) { o.format = parse_format_option(t); }},
-      {"--wide", "", kWideHelp, std::nullopt, "", [](RunOptions& o, const std::string&) { o.wide = true; }},
-      {"--db", "PATH", "results database file", std::nullopt, kDbDefaultHelp,
-       [](RunOptions& o, const std::string& t) { o.db = db_path(t); }},
-      {"--no-db", "", "do not store this run", std::nullopt, "",
-       [](RunOptions& o, const std::string&) { o.no_db = true; }},
-      {"--label", "TEXT", "a name for the stored run (\"driver 580\"), shown by `mlspeed history`, taken by "
-       "`mlspeed compare label:TEXT`", std::nullopt, "none",
-       [](RunOptions& o, const std::string& t) { o.label = run_label(t); }},
+      format_option<RunOptions, Format::md, Format::json, Format::jsonl, Format::csv>(),
+      wide_option<RunOptions>(),
+      db_option<RunOptions>(),
+      no_db_option<RunOptions>("do not store this run"),
+      label_option<RunOptions>("a name for the stored run (\"driver 580\"), shown by `mlspeed history`, taken by "
+                               "`mlspeed compare label:TEXT`",
+                               "none"),
       {"--threads", "N", "LibTorch intra-op threads for CPU work", std::nullopt, "LibTorch's default",
        [](RunOptions& o, const std::string& t) {
          o.threads = parse_positive_int(t, "--threads");

@@ -1,6 +1,7 @@
 #include "cli/show_options.h"
 
 #include "cli/option_values.h"
+#include "cli/shared_options.h"
 #include "mlspeed/core/errors.h"
 #include "mlspeed/core/lists.h"
 
@@ -13,10 +14,9 @@ OptionTable<ShowOptions> show_table() {
   return {
       {"run", "RUN", "the run: an id, last, last-N, label:NAME, ref:NAME or an exported file", "last", "",
        [](O& o, T t) { o.run = t; }},
-      {"-o,--format", "FORMAT", "output: md, json, jsonl, csv", "md", "",
-       [](O& o, T t) { o.format = parse_format_option(t); }},
-      {"--wide", "", kWideHelp, std::nullopt, "", [](O& o, T) { o.wide = true; }},
-      {"--db", "FILE", "results database file", std::nullopt, kDbDefaultHelp, [](O& o, T t) { o.db = db_path(t); }},
+      format_option<O, Format::md, Format::json, Format::jsonl, Format::csv>(),
+      wide_option<O>(),
+      db_option<O>(),
   };
 }
 

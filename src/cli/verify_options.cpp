@@ -1,6 +1,7 @@
 #include "cli/verify_options.h"
 
 #include "cli/option_values.h"
+#include "cli/shared_options.h"
 #include "mlspeed/core/errors.h"
 #include "mlspeed/core/lists.h"
 
@@ -62,12 +63,10 @@ OptionTable<VerifyOptions> verify_table() {
        [](O& o, T) { o.strict = true; }},
       {"--list", "", "list the ops, layouts, dtypes, size classes, workloads and faults, and exit", std::nullopt, "",
        [](O& o, T) { o.list = true; }},
-      {"-o,--format", "FORMAT", "output: md, json, jsonl, csv", "md", "",
-       [](O& o, T t) { o.format = parse_format_option(t); }},
-      {"--db", "FILE", "results database file", std::nullopt, kDbDefaultHelp, [](O& o, T t) { o.db = db_path(t); }},
-      {"--no-db", "", "do not store the checks", std::nullopt, "", [](O& o, T) { o.no_db = true; }},
-      {"--label", "TEXT", "a name for the stored run (\"driver 580\"), shown by `mlspeed history`", std::nullopt,
-       "none", [](O& o, T t) { o.label = run_label(t); }},
+      format_option<O, Format::md, Format::json, Format::jsonl, Format::csv>(),
+      db_option<O>(),
+      no_db_option<O>("do not store the checks"),
+      label_option<O>("a name for the stored run (\"driver 580\"), shown by `mlspeed history`", "none"),
   };
 }
 

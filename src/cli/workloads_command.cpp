@@ -56,8 +56,8 @@ void print_table() {
 
 }  // namespace
 
-int workloads_command(bool json) {
-  if (!json) {
+int workloads_command(const ListingOptions& options) {
+  if (options.format != Format::json) {
     print_table();
     return 0;
   }

@@ -256,7 +256,7 @@ std::string render_html(const ReportModel& model) {
     throw UsageError(
         "this mlspeed was built without Chart.js, which HTML reports inline: install libjs-chart.js "
         "(apt-get install libjs-chart.js) and reconfigure and rebuild (cmake -S . -B build), "
-        "or write a markdown summary (-o summary.md)");
+        "or write a markdown summary (--output summary.md)");
   std::ostringstream out;
   std::vector<std::string> names;
   for (const RunColumn& run : model.runs) names.push_back(run.name);

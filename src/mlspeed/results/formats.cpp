@@ -207,6 +207,12 @@ std::optional<Format> parse_format(std::string_view text) {
   return std::nullopt;
 }
 
+std::string name(Format format) {
+  for (const auto& f : kFormats)
+    if (f.format == format) return f.name;
+  return "?";
+}
+
 std::vector<std::string> format_names() {
   std::vector<std::string> names;
   for (const auto& f : kFormats) names.emplace_back(f.name);

@@ -17,6 +17,7 @@ namespace mlspeed {
 enum class Format { md, json, jsonl, csv };
 std::optional<Format> parse_format(std::string_view text);
 std::vector<std::string> format_names();  // md, json, jsonl, csv
+std::string name(Format format);
 
 // json: one array of row objects, keys in field order. jsonl: one object per line. csv: RFC 4180
 // with a header line of field names. Unknown values are JSON null / an empty cell. Every row is
