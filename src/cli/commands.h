@@ -33,7 +33,7 @@ int compare_command(const CompareOptions& options);
 // Writes the report file whole (or not at all); 2 for bad input, an unknown run or an unwritable path.
 int report_command(const ReportOptions& options);
 // 2 for bad input or a bad vocabulary/weights file, 1 if the device failed to run the model.
-int generate_command(const GenerateOptions& options);
+int generate_command(const GenerateOptions& options, const std::string& command_line);
 // 0 when every check passed (skips and not-tested checks are listed, not failures), 1 when any
 // check failed or errored, 2 for bad input, 130 when interrupted (completed checks are kept).
 int verify_command(const VerifyOptions& options, const std::string& command_line);

@@ -49,7 +49,10 @@ OptionTable<GenerateOptions> generate_table() {
        std::nullopt, "none", [](O& o, T t) { o.vocab = existing_file(t, "--vocab", /*folder_too=*/true); }},
       {"-g,--new-tokens", "N", "tokens to generate", "16", "",
        [](O& o, T t) { o.new_tokens = parse_positive_int(t, "--new-tokens"); }},
-      format_option<O, Format::md, Format::json>(),
+      format_option<O, Format::md, Format::json, Format::jsonl, Format::csv>(),
+      db_option<O>(),
+      no_db_option<O>("do not store the generation"),
+      label_option<O>("a name for the stored run (\"driver 580\"), shown by `mlspeed history`", "none"),
   };
 }
 
@@ -60,6 +63,10 @@ const OptionTable<GenerateOptions>& generate_option_table() {
   return table;
 }
 
-GenerateOptions parse_generate_options(const Given& given) { return parse_options(generate_option_table(), given); }
+GenerateOptions parse_generate_options(const Given& given) {
+  if (given.count("label") && given.count("no-db"))
+    throw UsageError("--label names the stored run, and --no-db stores nothing; give one");
+  return parse_options(generate_option_table(), given);
+}
 
 }  // namespace mlspeed::cli

@@ -24,7 +24,10 @@ struct GenerateOptions {
   std::optional<std::string> prompt;         // text (needs vocab)
   std::optional<std::vector<int64_t>> ids;   // the prompt as token ids
   int64_t new_tokens = 0;
-  Format format = Format::md;                // md or json
+  Format format = Format::md;
+  std::string db;     // empty: the default path
+  bool no_db = false;
+  std::string label;  // --label: the user's name for the stored run; empty for none
 };
 
 const OptionTable<GenerateOptions>& generate_option_table();

@@ -85,7 +85,9 @@ TEST(OptionTables, FormatIsValidatedOneWayWithEachCommandsChoices) {
             std::string::npos);
   EXPECT_NE(usage_error({"verify", "-o", "xml"}).find("choose from: md, json, jsonl, csv"), std::string::npos);
   EXPECT_NE(usage_error({"show", "-o", "xml"}).find("choose from: md, json, jsonl, csv"), std::string::npos);
-  EXPECT_NE(usage_error({"generate", "-o", "csv"}).find("--format: unknown format 'csv'; choose from: md, json"),
+  EXPECT_NE(usage_error({"history", "-o", "jsonl"}).find("--format: unknown format 'jsonl'; choose from: md, json, csv"),
+            std::string::npos);
+  EXPECT_NE(usage_error({"devices", "-o", "csv"}).find("--format: unknown format 'csv'; choose from: md, json"),
             std::string::npos);
 }
 

@@ -194,6 +194,17 @@ Value column_value(const Statement& s, int column, FieldType type) {
       }
       return xs;
     }
+    case FieldType::integer_list: {
+      expect(stored == SQLITE_TEXT);
+      const auto list = nlohmann::json::parse(s.text(column), nullptr, false);
+      if (!list.is_array()) throw std::invalid_argument("stored list is not a JSON array");
+      std::vector<int64_t> xs;
+      for (const auto& x : list) {
+        if (!x.is_number_integer()) throw std::invalid_argument("stored list holds a value that is not a whole number");
+        xs.push_back(x.get<int64_t>());
+      }
+      return xs;
+    }
   }
   return {};
 }

@@ -49,7 +49,8 @@ std::string column_type(FieldType type) {
     case FieldType::integer: return "INTEGER";
     case FieldType::real: return "REAL";
     case FieldType::text:
-    case FieldType::real_list: return "TEXT";
+    case FieldType::real_list:
+    case FieldType::integer_list: return "TEXT";
   }
   return "TEXT";
 }

@@ -17,6 +17,7 @@ Value to_value(int64_t v) { return v; }
 Value to_value(double v) { return std::isfinite(v) ? Value(v) : Value(); }
 Value to_value(const std::string& v) { return v; }
 Value to_value(const std::vector<double>& v) { return v; }
+Value to_value(const std::vector<int64_t>& v) { return v; }
 
 void from_value(const Value& v, bool& out) { out = get_as<bool>(v, "true or false"); }
 void from_value(const Value& v, int64_t& out) { out = get_as<int64_t>(v, "a whole number"); }
@@ -28,9 +29,27 @@ void from_value(const Value& v, double& out) {
 void from_value(const Value& v, std::string& out) {
   out = std::holds_alternative<std::monostate>(v) ? std::string() : get_as<std::string>(v, "text");
 }
+// A list read from JSON is whole numbers or reals by what it holds, not by the field it is for.
 void from_value(const Value& v, std::vector<double>& out) {
-  out = std::holds_alternative<std::monostate>(v) ? std::vector<double>()
-                                                  : get_as<std::vector<double>>(v, "a list of numbers");
+  if (std::holds_alternative<std::monostate>(v)) {
+    out.clear();
+  } else if (const auto* whole = std::get_if<std::vector<int64_t>>(&v)) {
+    out.assign(whole->begin(), whole->end());
+  } else {
+    out = get_as<std::vector<double>>(v, "a list of numbers");
+  }
+}
+void from_value(const Value& v, std::vector<int64_t>& out) {
+  out.clear();
+  if (std::holds_alternative<std::monostate>(v)) return;
+  if (const auto* reals = std::get_if<std::vector<double>>(&v)) {
+    for (double x : *reals) {
+      if (x != std::floor(x) || std::abs(x) > 9.007199254740992e15) mismatch("a list of whole numbers");
+      out.push_back(static_cast<int64_t>(x));
+    }
+    return;
+  }
+  out = get_as<std::vector<int64_t>>(v, "a list of whole numbers");
 }
 
 }  // namespace field_detail
@@ -47,11 +66,26 @@ std::string value_to_text(const Value& value) {
       for (size_t i = 0; i < xs.size(); ++i) out += (i ? " " : "") + printf_string("%.17g", xs[i]);
       return out;
     }
+    std::string operator()(const std::vector<int64_t>& xs) const {
+      std::string out;
+      for (size_t i = 0; i < xs.size(); ++i) out += (i ? " " : "") + std::to_string(xs[i]);
+      return out;
+    }
   };
   return std::visit(Visitor{}, value);
 }
 
 namespace {
+int64_t parse_whole(std::string_view text) {
+  const std::string s(text);
+  char* end = nullptr;
+  errno = 0;
+  const long long i = std::strtoll(s.c_str(), &end, 10);
+  if (s.empty() || end != s.c_str() + s.size() || errno == ERANGE)
+    throw std::invalid_argument("'" + s + "' is not a whole number");
+  return static_cast<int64_t>(i);
+}
+
 double parse_double(std::string_view text) {
   const std::string s(text);
   char* end = nullptr;
@@ -71,15 +105,7 @@ Value value_from_text(FieldType type, std::string_view text) {
       if (text == "true") return true;
       if (text == "false") return false;
       throw std::invalid_argument("'" + std::string(text) + "' is not true or false");
-    case FieldType::integer: {
-      const std::string s(text);
-      char* end = nullptr;
-      errno = 0;
-      const long long i = std::strtoll(s.c_str(), &end, 10);
-      if (end != s.c_str() + s.size() || errno == ERANGE)
-        throw std::invalid_argument("'" + s + "' is not a whole number");
-      return static_cast<int64_t>(i);
-    }
+    case FieldType::integer: return parse_whole(text);
     case FieldType::real: return parse_double(text);
     case FieldType::text: return std::string(text);
     case FieldType::real_list: {
@@ -88,6 +114,16 @@ Value value_from_text(FieldType type, std::string_view text) {
       while (start <= text.size()) {
         const size_t space = text.find(' ', start);
         xs.push_back(parse_double(text.substr(start, space == text.npos ? text.npos : space - start)));
+        if (space == text.npos) break;
+        start = space + 1;
+      }
+      return xs;
+    }
+    case FieldType::integer_list: {
+      std::vector<int64_t> xs;
+      for (size_t start = 0; start <= text.size();) {
+        const size_t space = text.find(' ', start);
+        xs.push_back(parse_whole(text.substr(start, space == text.npos ? text.npos : space - start)));
         if (space == text.npos) break;
         start = space + 1;
       }

@@ -4,7 +4,7 @@
 // A list is a std::vector<BasicField<Row>>, built with make_field():
 //   make_field<Row>("batch", "batch size", [](auto& r) -> auto& { return r.batch; })
 // The column type follows from the member's C++ type: bool, whole numbers, floating point,
-// std::string, std::vector<double>, std::optional of those, and enums (stored by name; declare an
+// std::string, std::vector<double>, std::vector<int64_t>, std::optional of those, and enums (stored by name; declare an
 // EnumNames<E> specialisation, see below).
 #pragma once
 
@@ -20,10 +20,11 @@
 
 namespace mlspeed {
 
-enum class FieldType { boolean, integer, real, text, real_list };
+enum class FieldType { boolean, integer, real, text, real_list, integer_list };
 
 // monostate = unknown (JSON null, empty CSV cell, SQL NULL).
-using Value = std::variant<std::monostate, bool, int64_t, double, std::string, std::vector<double>>;
+using Value =
+    std::variant<std::monostate, bool, int64_t, double, std::string, std::vector<double>, std::vector<int64_t>>;
 
 template <class Row> struct BasicField {
   std::string name;
@@ -82,6 +83,7 @@ template <class T> constexpr FieldType type_of() {
   else if constexpr (std::is_integral_v<T>) return FieldType::integer;
   else if constexpr (std::is_floating_point_v<T>) return FieldType::real;
   else if constexpr (std::is_same_v<T, std::vector<double>>) return FieldType::real_list;
+  else if constexpr (std::is_same_v<T, std::vector<int64_t>>) return FieldType::integer_list;
   else return FieldType::text;  // strings and enums (stored by name)
 }
 
@@ -98,6 +100,7 @@ Value to_value(int64_t v);
 Value to_value(double v);  // NaN and infinities are unknown
 Value to_value(const std::string& v);
 Value to_value(const std::vector<double>& v);
+Value to_value(const std::vector<int64_t>& v);
 template <class E, std::enable_if_t<std::is_enum_v<E>, int> = 0> Value to_value(E v) {
   return std::string(name(v));
 }
@@ -108,7 +111,8 @@ void from_value(const Value& v, int64_t& out);
 void from_value(const Value& v, int& out);
 void from_value(const Value& v, double& out);  // whole numbers too
 void from_value(const Value& v, std::string& out);
-void from_value(const Value& v, std::vector<double>& out);
+void from_value(const Value& v, std::vector<double>& out);       // a list of whole numbers too
+void from_value(const Value& v, std::vector<int64_t>& out);      // a list of whole-valued reals too
 template <class E, std::enable_if_t<std::is_enum_v<E>, int> = 0> void from_value(const Value& v, E& out) {
   const std::string* text = std::get_if<std::string>(&v);
   const std::optional<E> parsed = text ? EnumNames<E>::parse(*text) : std::nullopt;

@@ -1,17 +1,10 @@
 #include "mlspeed/results/fields.h"
 
+#include "mlspeed/results/enum_names.h"
 #include "mlspeed/results/machine_fields.h"
 
 namespace mlspeed {
 
-template <> struct EnumNames<Precision> {
-  static std::optional<Precision> parse(std::string_view text) { return parse_precision(text); }
-  static constexpr const auto& values = kAllPrecisions;
-};
-template <> struct EnumNames<Status> {
-  static std::optional<Status> parse(std::string_view text) { return parse_status(text); }
-  static constexpr const auto& values = kAllStatuses;
-};
 template <> struct EnumNames<GraphUse> {
   static std::optional<GraphUse> parse(std::string_view text) { return parse_graph_use(text); }
   static constexpr const auto& values = kAllGraphUses;

@@ -2,6 +2,7 @@
 // them back by field name.
 #include "mlspeed/results/formats.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <ostream>
 #include <stdexcept>
@@ -32,6 +33,7 @@ Json to_json_value(const Value& value) {
     Json operator()(double d) const { return d; }  // shortest text that reads back bit-exact
     Json operator()(const std::string& s) const { return s; }
     Json operator()(const std::vector<double>& xs) const { return xs; }
+    Json operator()(const std::vector<int64_t>& xs) const { return xs; }
   };
   return std::visit(Visitor{}, value);
 }
@@ -49,9 +51,17 @@ Value from_json_value(const Json& j) {
     case Json::value_t::number_float: return j.get<double>();
     case Json::value_t::string: return j.get<std::string>();
     case Json::value_t::array: {
+      // Whole numbers stay whole (token ids); a list with any real in it is reals. The field the
+      // value is for converts either (field_list.h).
+      const bool whole = std::all_of(j.begin(), j.end(), [](const Json& x) { return x.is_number_integer(); });
+      if (whole && !j.empty()) {
+        std::vector<int64_t> xs;
+        for (const Json& x : j) xs.push_back(std::get<int64_t>(from_json_value(x)));
+        return xs;
+      }
       std::vector<double> xs;
       for (const Json& x : j) {
-        if (!x.is_number()) throw std::invalid_argument("expected a list of numbers, found " + x.dump());
+        if (!x.is_number()) throw std::invalid_argument("expected a list of numbers, found " + printable(x.dump().substr(0, 60)));
         xs.push_back(x.get<double>());
       }
       return xs;

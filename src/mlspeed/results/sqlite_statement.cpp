@@ -37,6 +37,7 @@ Statement& Statement::bind(int index, const Value& value) {
     }
     // Lists are JSON text: readable with SQLite's json functions, exact for every double.
     int operator()(const std::vector<double>& xs) const { return (*this)(nlohmann::json(xs).dump()); }
+    int operator()(const std::vector<int64_t>& xs) const { return (*this)(nlohmann::json(xs).dump()); }
   };
   check(db_, std::visit(Binder{stmt_, index}, value));
   return *this;
