@@ -8,8 +8,8 @@ The layers, lowest first (a folder may include its own layer's folder and any lo
   2  data, models, train data sets; the models; the training step
   3  results             rows, fields, printers, the database (any row type)
   4  workloads           a model plus the job timed on it
-  5  bench, generate     the speed runner; greedy generation as a row
-  6  verify              the numerical verifier
+  5  bench               the speed runner
+  6  verify, generate    the numerical verifier; greedy generation as a row
   7  session             what every row-producing command shares
   8  compare             runs from anywhere (database, exported files, references) side by side
   9  report              HTML and markdown reports of runs
@@ -23,7 +23,7 @@ import re
 import sys
 
 LAYERS = [["core", "compat"], ["text", "io", "device"], ["data", "models", "train"], ["results"],
-          ["workloads"], ["bench", "generate"], ["verify"], ["session"],
+          ["workloads"], ["bench"], ["verify", "generate"], ["session"],
           ["compare"], ["report"]]
 RANK = {folder: rank for rank, folders in enumerate(LAYERS) for folder in folders}
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.MULTILINE)

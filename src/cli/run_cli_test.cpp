@@ -120,7 +120,7 @@ TEST(Run, TheDefaultTableFits120ColumnsAndWideShowsEveryColumn) {
   }
   EXPECT_EQ(rows, 2 + 3) << narrow.out;  // header, rule, nanoGPT, llama pp and tg
   for (const char* part : {"| test ", "| median ms ± sd |", "| noise ", "| tiny b4 s32 ", "| tiny pp16 ",
-                           "| tiny tg8 ", "| n=2 ", "--wide adds: "})
+                           "| tiny tg8 ", "n=2", "--wide adds: "})
     EXPECT_NE(narrow.out.find(part), std::string::npos) << part << " not in:\n" << narrow.out;
 
   const auto wide = run_cli(with(args, {"--wide"}), {{"MLSPEED_DB", dir.file("unused.db")}});
@@ -231,8 +231,9 @@ TEST(Run, CtrlCKeepsTheCompletedRowsAndSaysHowMany) {
   ASSERT_GE(printed.size(), 1u);
   ASSERT_LT(printed.size(), 8u);
   EXPECT_EQ(count_rows(db), static_cast<int64_t>(printed.size()));
-  EXPECT_NE(r.err.find("interrupted after " + std::to_string(printed.size()) + " of 8 configurations; kept " +
-                       std::to_string(printed.size()) + " results in " + db),
+  const std::string kept = std::to_string(printed.size()) + (printed.size() == 1 ? " result" : " results");
+  EXPECT_NE(r.err.find("interrupted after " + std::to_string(printed.size()) + " of 8 configurations; kept " + kept +
+                       " in " + db),
             std::string::npos)
       << r.err;
   const auto shown = run_cli({"show", "--db", db, "-o", "jsonl"});

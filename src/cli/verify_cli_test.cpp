@@ -180,9 +180,10 @@ TEST(VerifyCommand, CtrlCKeepsTheCompletedChecksAndMarksTheRunInterrupted) {
   const auto printed = jsonl(r.out);
   ASSERT_GE(printed.size(), 1u);
   EXPECT_EQ(testing::count_table_rows(db, "checks"), static_cast<int64_t>(printed.size()));
-  EXPECT_NE(r.err.find("interrupted after " + std::to_string(printed.size()) + " checks"), std::string::npos)
+  const std::string checks = std::to_string(printed.size()) + (printed.size() == 1 ? " check" : " checks");
+  EXPECT_NE(r.err.find("interrupted after " + checks), std::string::npos)
       << r.err;
-  EXPECT_NE(r.err.find("kept " + std::to_string(printed.size()) + " checks in " + db), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("kept " + checks + " in " + db), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("VERDICT: INCOMPLETE"), std::string::npos) << r.err;
   const auto shown = run_cli({"show", "--db", db, "-o", "jsonl"});
   ASSERT_EQ(shown.exit_code, 0) << shown.err;

@@ -26,7 +26,7 @@ std::string_view name(RunEnd end) {
 
 namespace {
 
-std::string count(int64_t n, const std::string& noun) { return std::to_string(n) + " " + noun + "s"; }
+std::string count(int64_t n, const std::string& noun) { return std::to_string(n) + " " + noun + (n == 1 ? "" : "s"); }
 
 // "run 12" or "run 12 labelled "driver 580"": the names `compare` and `show` take.
 std::string run_name(const StoreReport& r) {
@@ -43,9 +43,9 @@ void print_storing(std::ostream& err, const StoreReport& r) {
 }
 
 void print_interrupted(std::ostream& err, const StoreReport& r) {
-  err << r.program << ": interrupted after " << r.rows;
-  if (r.planned > 0) err << " of " << r.planned;
-  err << " " << (r.planned_unit.empty() ? r.noun + "s" : r.planned_unit) << "; ";
+  err << r.program << ": interrupted after ";
+  if (r.planned > 0) err << r.rows << " of " << r.planned << " " << r.planned_unit << "; ";
+  else err << count(r.rows, r.noun) << "; ";
   if (r.store) err << "kept " << count(r.stored, r.noun) << " in " << r.path << " (" << run_name(r) << ")\n";
   else err << "the " << r.rows << " completed are printed above (--no-db: not stored)\n";
 }

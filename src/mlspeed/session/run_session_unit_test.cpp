@@ -89,7 +89,7 @@ TEST(RunSession, TheExitStatusFollowsTheRowsAndTheEnd) {
   const Outcome interrupted = run_session(dir.file("c.db"), true, {named_row("a")}, RunEnd::interrupted);
   EXPECT_EQ(interrupted.status, 130);
   EXPECT_EQ(interrupted.printed.back(), "footer partial");
-  EXPECT_NE(interrupted.err.find("interrupted after 1 of 4 configurations; kept 1 results in"), std::string::npos)
+  EXPECT_NE(interrupted.err.find("interrupted after 1 of 4 configurations; kept 1 result in"), std::string::npos)
       << interrupted.err;
   EXPECT_EQ(Database(dir.file("c.db")).runs()[0].status, "interrupted");
   const Outcome stopped = run_session(dir.file("d.db"), true, {named_row("a")}, RunEnd::stopped);
