@@ -28,7 +28,7 @@ int export_command(const ExportOptions& options) {
     std::cout << text << std::flush;
   } else {
     const std::string why = write_whole_file(options.output, text);
-    if (!why.empty()) throw UsageError("--output: cannot write " + options.output + ": " + why);
+    if (!why.empty()) throw UsageError("--output: " + why + "; choose a path you can write");
   }
   std::cerr << "mlspeed export: " << run.name << " (" << rows_in_words(run) << ", started " << run.run.started_at
             << ")" << (options.output.empty() ? "" : " written to " + options.output) << "; on another machine: "
