@@ -1,6 +1,8 @@
 // Nothing lost at the edges of the output: what `report`/`export --output` write goes where the
-// path leads (a symlink's target, a named pipe, a device) and replaces nothing it should not.
-// The commands read a hand-made run file.
+// path leads (a symlink's target, a named pipe, a device) and replaces nothing it should not; a
+// standard output that fails (a full disk, /dev/full, a reader that went away) is an error, never
+// exit 0 with half a file; and a run whose output fails keeps its rows and records how it ended.
+// The runs are one tiny configuration; the rest reads a hand-made run file.
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
@@ -9,6 +11,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+
+#include <nlohmann/json.hpp>
 
 #include "mlspeed/compare/run_file.h"
 #include "testing/results_test_rows.h"
@@ -21,7 +25,10 @@ namespace {
 using testing::contains;
 using testing::read_file;
 using testing::run_cli;
+using testing::run_cli_to;
 using testing::TempDir;
+
+constexpr const char* kFull = "cannot write to standard output: No space left on device";
 
 // A run file as `mlspeed export` writes it, made here: no program run needed to read one.
 std::string write_sample_run_file(const TempDir& dir) {
@@ -45,8 +52,28 @@ mode_t type_of_path(const std::string& path) {
   return lstat(path.c_str(), &st) == 0 ? (st.st_mode & S_IFMT) : 0;
 }
 
+bool full_device_available() { return type_of_path("/dev/full") == S_IFCHR; }
+
 size_t count_output_lines(const std::string& text) {
   return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
+}
+
+// The tiny run of these tests, storing into `db`, two rows planned.
+std::vector<std::string> tiny_two_configuration_run(const std::string& db) {
+  return {"run", "--sizes", "tiny", "-w", "bert-base-infer", "-d", "cpu", "-b", "1", "-s", "16", "-n", "1",
+          "--warmup", "0", "-r", "2", "-o", "jsonl", "--db", db};
+}
+
+// The only run in `db`, as `history -o json` lists it.
+nlohmann::json the_only_stored_run(const std::string& db) {
+  const auto listed = run_cli({"history", "--db", db, "-o", "json"});
+  EXPECT_EQ(listed.exit_code, 0) << listed.err;
+  const auto runs = nlohmann::json::parse(listed.out, nullptr, false);
+  if (!runs.is_array() || runs.size() != 1) {
+    ADD_FAILURE() << "expected one run in " << db << ": " << listed.out;
+    return nlohmann::json::object();
+  }
+  return runs[0];
 }
 
 TEST(OutputSafety, OutputThroughASymlinkGoesToItsTargetAndAReadOnlyFileIsRefused) {
@@ -109,6 +136,61 @@ TEST(OutputSafety, ADeviceIsWrittenInPlaceAndItsWriteErrorReported) {
   EXPECT_TRUE(contains(r.err, "No space left on device")) << r.err;
   EXPECT_EQ(count_output_lines(r.err), 1u) << r.err;
   EXPECT_EQ(type_of_path(full), S_IFCHR) << "the device node was replaced";
+}
+
+TEST(OutputSafety, AFullStandardOutputIsAnErrorForExportShowAndCompare) {
+  if (!full_device_available()) GTEST_SKIP() << "no /dev/full";
+  TempDir dir;
+  const std::string run_file = write_sample_run_file(dir);
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"export", run_file},
+                                                {"show", run_file, "-o", "json"},
+                                                {"compare", run_file, run_file}}) {
+    const auto r = run_cli_to("/dev/full", args);
+    EXPECT_EQ(r.exit_code, 1) << args[0] << ": " << r.err;
+    EXPECT_TRUE(contains(r.err, std::string("mlspeed: ") + kFull + "\n")) << args[0] << ": " << r.err;
+  }
+}
+
+TEST(OutputSafety, AFullStandardOutputIsAnErrorForHistory) {
+  if (!full_device_available()) GTEST_SKIP() << "no /dev/full";
+  TempDir dir;
+  const std::string db = dir.file("results.db");
+  ASSERT_EQ(run_cli({"import", write_sample_run_file(dir), "--db", db}).exit_code, 0);
+  const auto r = run_cli_to("/dev/full", {"history", "--db", db});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.err, std::string("mlspeed: ") + kFull + "\n");
+}
+
+TEST(OutputSafety, ARunWhoseOutputIsFullKeepsItsRowsAndSaysSo) {
+  if (!full_device_available()) GTEST_SKIP() << "no /dev/full";
+  TempDir dir;
+  const std::string db = dir.file("results.db");
+  const auto r = run_cli_to("/dev/full", tiny_two_configuration_run(db));
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_TRUE(contains(r.err, "mlspeed run: cannot write to standard output (No space left on device): stopped after "
+                              "1 of 2 configurations; kept 1 ")) << r.err;
+  EXPECT_TRUE(contains(r.err, " in " + db + " (run 1)\n")) << r.err;
+  EXPECT_FALSE(contains(r.err, "mlspeed: cannot write")) << "said twice: " << r.err;
+  const auto run = the_only_stored_run(db);
+  EXPECT_EQ(run.value("status", ""), "interrupted");
+  EXPECT_EQ(run.value("rows", -1), 1);
+}
+
+// `mlspeed run -o jsonl | head -1`: the reader goes away; the run ends as an interrupted one, with
+// its rows, one line and exit status 1, rather than dying of SIGPIPE and staying `running`.
+TEST(OutputSafety, AReaderThatClosesThePipeEndsTheRunAsInterrupted) {
+  TempDir dir;
+  const std::string db = dir.file("results.db");
+  testing::Child child(tiny_two_configuration_run(db));
+  child.close_stdout();
+  const auto r = child.wait();
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_TRUE(contains(r.err, "mlspeed run: cannot write to standard output (Broken pipe): stopped after 1 of 2 "
+                              "configurations; kept 1 ")) << r.err;
+  EXPECT_TRUE(contains(r.err, " in " + db + " (run 1)\n")) << r.err;
+  const auto run = the_only_stored_run(db);
+  EXPECT_EQ(run.value("status", ""), "interrupted");
+  EXPECT_EQ(run.value("rows", -1), 1);
 }
 
 }  // namespace

@@ -25,7 +25,8 @@ int export_command(const ExportOptions& options) {
   const LoadedRun run = load_run(options.run, options.db);
   const std::string text = write_run_file(run);
   if (options.output.empty()) {
-    std::cout << text << std::flush;
+    // Not written (a full disk, a closed pipe): main() says why; no line here claims it was.
+    if (!(std::cout << text << std::flush)) return 1;
   } else {
     const std::string why = write_whole_file(options.output, text);
     if (!why.empty()) throw UsageError("--output: " + why + "; choose a path you can write");
