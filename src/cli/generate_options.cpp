@@ -47,7 +47,7 @@ OptionTable<GenerateOptions> generate_table() {
       {"--vocab", "DIR", "a folder with GPT-2's encoder.json and vocab.bpe, to read --prompt and print text",
        std::nullopt, "none", [](O& o, T t) { o.vocab = existing_file(t, "--vocab", /*folder_too=*/true); }},
       {"-g,--new-tokens", "N", "tokens to generate", "16", "",
-       [](O& o, T t) { o.new_tokens = parse_positive_int(t, "--new-tokens"); }},
+       [](O& o, T t) { o.new_tokens = parse_int_in_range(t, "--new-tokens", 1, kMaxShapeValue); }},
       {"-o,--format", "FORMAT", "output: md, json", "md", "",
        [](O& o, T t) { o.format = parse_format_option(t, {Format::md, Format::json}); }},
   };
