@@ -93,6 +93,8 @@ TEST(OptionTables, BadInputIsAUsageErrorBeforeAnythingRuns) {
             std::string::npos);
   EXPECT_NE(usage_error({"generate", "--ids", "1,,2"}).find("empty item"), std::string::npos);
   EXPECT_THROW(testing::parse_command_line({"run", "--help"}), CLI::CallForHelp);
+  EXPECT_NE(usage_error({"history", "--since", "2026-02-31"}).find("--since: '2026-02-31' is not a date"),
+            std::string::npos);
   EXPECT_THROW(testing::parse_command_line({"--bogus"}), CLI::ParseError);
 }
 
