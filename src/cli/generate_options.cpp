@@ -48,7 +48,7 @@ OptionTable<GenerateOptions> generate_table() {
       {"--vocab", "DIR", "a folder with GPT-2's encoder.json and vocab.bpe, to read --prompt and print text",
        std::nullopt, "none", [](O& o, T t) { o.vocab = existing_file(t, "--vocab", /*folder_too=*/true); }},
       {"-g,--new-tokens", "N", "tokens to generate", "16", "",
-       [](O& o, T t) { o.new_tokens = parse_positive_int(t, "--new-tokens"); }},
+       [](O& o, T t) { o.new_tokens = parse_int_in_range(t, "--new-tokens", 1, kMaxShapeValue); }},
       format_option<O, Format::md, Format::json, Format::jsonl, Format::csv>(),
       db_option<O>(),
       no_db_option<O>("do not store the generation"),

@@ -100,7 +100,22 @@ TEST(OptionTables, BadInputIsAUsageErrorBeforeAnythingRuns) {
             std::string::npos);
   EXPECT_NE(usage_error({"generate", "--ids", "1,,2"}).find("empty item"), std::string::npos);
   EXPECT_THROW(testing::parse_command_line({"run", "--help"}), CLI::CallForHelp);
+  EXPECT_NE(usage_error({"history", "--since", "2026-02-31"}).find("--since: '2026-02-31' is not a date"),
+            std::string::npos);
   EXPECT_THROW(testing::parse_command_line({"--bogus"}), CLI::ParseError);
+}
+
+// verify's and generate's counts are capped as run's are, the cap in the message.
+TEST(OptionTables, VerifyAndGenerateCountsAreCapped) {
+  EXPECT_NE(usage_error({"verify", "--steps", "99999999999"}).find("--steps: '99999999999' is out of range; expected "
+                                                                    "20 to 10000"),
+            std::string::npos);
+  EXPECT_NE(usage_error({"verify", "--steps", "5"}).find("expected 20 to 10000"), std::string::npos);
+  EXPECT_EQ(testing::parse_command_line({"verify", "--steps", "10000"}).verify.models.training_steps, 10000);
+  EXPECT_NE(usage_error({"generate", "--ids", "1", "-g", "99999999999"}).find("--new-tokens: '99999999999' is out of range; "
+                                                                 "expected 1 to 16777216"),
+            std::string::npos);
+  EXPECT_EQ(testing::parse_command_line({"generate", "--ids", "1", "-g", "16777216"}).generate.new_tokens, 16777216);
 }
 
 }  // namespace

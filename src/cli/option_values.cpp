@@ -4,6 +4,7 @@
 
 #include "mlspeed/core/errors.h"
 #include "mlspeed/core/files.h"
+#include "mlspeed/core/lists.h"
 #include "mlspeed/core/text.h"
 
 namespace mlspeed::cli {
@@ -35,6 +36,18 @@ std::string existing_file(const std::string& text, const char* option, bool fold
   if (why.empty() || (folder_too && is_directory(text))) return text;
   throw UsageError(std::string(option) + ": " + text + " " + why + "; give a regular file" +
                    (folder_too ? " or a folder" : ""));
+}
+
+int64_t parse_count(const std::string& text, const char* option, int64_t minimum) {
+  return parse_int_in_range(text, option, minimum, kMaxCount);
+}
+
+double parse_min_time(const std::string& text) {
+  const double seconds = parse_positive_seconds(text, "--min-time");
+  if (seconds > kMaxMinTimeSeconds)
+    throw UsageError("--min-time: '" + text + "' is out of range; expected at most " +
+                     printf_string("%.0f", kMaxMinTimeSeconds) + " seconds (a day)");
+  return seconds;
 }
 
 std::string db_path(const std::string& text) {

@@ -25,10 +25,11 @@ int export_command(const ExportOptions& options) {
   const LoadedRun run = load_run(options.run, options.db);
   const std::string text = write_run_file(run);
   if (options.output.empty()) {
-    std::cout << text << std::flush;
+    // Not written (a full disk, a closed pipe): main() says why; no line here claims it was.
+    if (!(std::cout << text << std::flush)) return 1;
   } else {
     const std::string why = write_whole_file(options.output, text);
-    if (!why.empty()) throw UsageError("--output: cannot write " + options.output + ": " + why);
+    if (!why.empty()) throw UsageError("--output: " + why + "; choose a path you can write");
   }
   std::cerr << "mlspeed export: " << run.name << " (" << rows_in_words(run) << ", started " << run.run.started_at
             << ")" << (options.output.empty() ? "" : " written to " + options.output) << "; on another machine: "

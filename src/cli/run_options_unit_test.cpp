@@ -92,6 +92,26 @@ TEST(RunOptions, BadValuesNameTheOptionTheValueAndTheChoices) {
             std::string::npos);
 }
 
+// A count past its cap would run for ever (-n, --warmup) or fill memory with the plan (-r).
+TEST(RunOptions, CountsAreCappedAndTheMessageSaysTheCap) {
+  EXPECT_NE(run_refusal({{"repetitions", "99999999999"}})
+                .find("--repetitions: '99999999999' is out of range; expected 1 to 10000"),
+            std::string::npos);
+  EXPECT_NE(run_refusal({{"iterations", "10001"}}).find("--iterations: '10001' is out of range; expected 1 to 10000"),
+            std::string::npos);
+  EXPECT_NE(run_refusal({{"warmup", "99999999999"}}).find("--warmup: '99999999999' is out of range; expected 0 to "
+                                                          "10000"),
+            std::string::npos);
+  EXPECT_NE(run_refusal({{"repetitions", "99999999999999999999999"}}).find("expected 1 to 10000"), std::string::npos);
+  EXPECT_NE(run_refusal({{"min-time", "1e308"}}).find("--min-time: '1e308' is out of range; expected at most 86400"),
+            std::string::npos);
+  const RunOptions most = parse_run_options({{"repetitions", "10000"}, {"iterations", "10000"}, {"warmup", "10000"}});
+  EXPECT_EQ(most.repetitions, 10000);
+  EXPECT_EQ(most.iterations, 10000);
+  EXPECT_EQ(most.warmup, 10000);
+  EXPECT_DOUBLE_EQ(parse_run_options({{"min-time", "86400"}}).min_time, 86400);
+}
+
 TEST(RunOptions, WideIsForTheMarkdownTable) {
   EXPECT_FALSE(parse_run_options({}).wide);
   EXPECT_TRUE(parse_run_options({{"wide", ""}}).wide);

@@ -1,5 +1,6 @@
 #include "testing/test_support.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <poll.h>
@@ -29,7 +30,8 @@ std::string mlspeed_exe() {
   return exe;
 }
 
-Child::Child(const std::vector<std::string>& args, const std::map<std::string, std::string>& env) {
+Child::Child(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
+             const std::string& stdout_path) {
   std::vector<std::string> argv_storage = {mlspeed_exe()};
   argv_storage.insert(argv_storage.end(), args.begin(), args.end());
   std::vector<char*> argv;
@@ -53,7 +55,8 @@ Child::Child(const std::vector<std::string>& args, const std::map<std::string, s
   if (pipe(out_pipe) != 0 || pipe(err_pipe) != 0) throw std::runtime_error("pipe failed");
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
+  if (stdout_path.empty()) posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
+  else posix_spawn_file_actions_addopen(&actions, 1, stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
   posix_spawn_file_actions_addclose(&actions, out_pipe[0]);
   posix_spawn_file_actions_addclose(&actions, err_pipe[0]);
@@ -63,6 +66,7 @@ Child::Child(const std::vector<std::string>& args, const std::map<std::string, s
   close(err_pipe[1]);
   out_fd_ = out_pipe[0];
   err_fd_ = err_pipe[0];
+  if (!stdout_path.empty()) close_stdout();  // nothing comes through the pipe
   if (rc != 0) throw std::runtime_error(std::string("cannot start mlspeed: ") + std::strerror(rc));
 }
 
@@ -77,11 +81,16 @@ Child::~Child() {
 
 void Child::signal(int signo) { kill(pid_, signo); }
 
+void Child::close_stdout() {
+  if (out_fd_ >= 0) close(out_fd_);
+  out_fd_ = -1;
+}
+
 CliResult Child::wait() {
   CliResult result;
   pollfd fds[2] = {{out_fd_, POLLIN, 0}, {err_fd_, POLLIN, 0}};
   std::string* sinks[2] = {&result.out, &result.err};
-  int open_streams = 2;
+  int open_streams = (out_fd_ >= 0) + (err_fd_ >= 0);  // poll skips a closed one (fd -1)
   char buf[4096];
   while (open_streams > 0) {
     if (poll(fds, 2, -1) < 0) {
@@ -108,6 +117,12 @@ CliResult Child::wait() {
 
 CliResult run_cli(const std::vector<std::string>& args, const std::map<std::string, std::string>& env) {
   Child child(args, env);
+  return child.wait();
+}
+
+CliResult run_cli_to(const std::string& stdout_path, const std::vector<std::string>& args,
+                     const std::map<std::string, std::string>& env) {
+  Child child(args, env, stdout_path);
   return child.wait();
 }
 

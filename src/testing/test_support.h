@@ -22,13 +22,19 @@ std::string mlspeed_exe();
 // A running `mlspeed` process.
 class Child {
  public:
-  // `env` entries are added to (or replace) the test's environment.
-  Child(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {});
+  // `env` entries are added to (or replace) the test's environment. With `stdout_path` the
+  // program's standard output is that file, opened for writing as a shell's `>` would (/dev/full),
+  // instead of a pipe to this test.
+  Child(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {},
+        const std::string& stdout_path = "");
   ~Child();
   Child(const Child&) = delete;
   Child& operator=(const Child&) = delete;
   void signal(int signo);
-  CliResult wait();  // reads both streams to the end, then reaps
+  // Closes this end of the program's standard output, as a reader that stopped early (`| head -1`)
+  // does: the program's next write to it fails.
+  void close_stdout();
+  CliResult wait();  // reads the streams still open to the end, then reaps
 
  private:
   pid_t pid_ = -1;
@@ -37,6 +43,9 @@ class Child {
 };
 
 CliResult run_cli(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {});
+// run_cli with the program's standard output written to `stdout_path` (`out` stays empty).
+CliResult run_cli_to(const std::string& stdout_path, const std::vector<std::string>& args,
+                     const std::map<std::string, std::string>& env = {});
 
 // A fresh directory removed with everything in it at the end of the test.
 class TempDir {

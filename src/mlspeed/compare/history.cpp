@@ -48,13 +48,20 @@ template <class Access> BasicField<HistoryRow> column(std::string name, std::str
   return make_field<HistoryRow>(std::move(name), std::move(help), access);
 }
 
+// Days in `month` (1-12) of `year`, Gregorian: 2026-02-31 is no date, 2028-02-29 is one.
+int days_in_month(int year, int month) {
+  static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  return month == 2 && leap ? 29 : days[month - 1];
+}
+
 }  // namespace
 
 std::string parse_since(const std::string& text) {
   static const std::regex form(R"((\d{4})-(\d{2})-(\d{2})(T(\d{2}):(\d{2})(:(\d{2}))?Z?)?)");
   std::smatch m;
   const bool ok = std::regex_match(text, m, form) && std::stoi(m[2]) >= 1 && std::stoi(m[2]) <= 12 &&
-                  std::stoi(m[3]) >= 1 && std::stoi(m[3]) <= 31 &&
+                  std::stoi(m[3]) >= 1 && std::stoi(m[3]) <= days_in_month(std::stoi(m[1]), std::stoi(m[2])) &&
                   (!m[4].matched || (std::stoi(m[5]) < 24 && std::stoi(m[6]) < 60 &&
                                      (!m[8].matched || std::stoi(m[8]) < 60)));
   if (!ok)

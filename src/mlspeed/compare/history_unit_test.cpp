@@ -98,6 +98,14 @@ TEST(HistorySince, TakesDatesAndTimesAndRefusesTheRest) {
     EXPECT_THROW(parse_since(bad), std::invalid_argument) << bad;
 }
 
+TEST(HistorySince, RefusesDaysTheMonthDoesNotHave) {
+  for (const char* bad : {"2026-02-31", "2026-02-29", "2026-04-31", "2026-06-31T10:00", "1900-02-29", "2026-00-10",
+                          "2026-11-00"})
+    EXPECT_THROW(parse_since(bad), std::invalid_argument) << bad;
+  for (const char* good : {"2028-02-29", "2000-02-29", "2026-01-31", "2026-12-31T23:59:59Z", "2026-04-30"})
+    EXPECT_NO_THROW(parse_since(good)) << good;
+}
+
 TEST(HistoryRows, NameEveryDeviceAndTheVersions) {
   StoredRun run;
   run.id = 3;

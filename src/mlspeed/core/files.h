@@ -22,7 +22,13 @@ std::string make_directories(const std::string& path);
 // The whole file as bytes; empty when it cannot be opened or read (errno says why).
 std::optional<std::string> read_whole_file(const std::string& path);
 
-// Replaces `path` with `contents`; returns an empty string on success, else why it failed.
+// Writes `contents` as the whole of `path`; returns an empty string on success, else why it failed
+// (naming the path). A new or regular file is written beside and renamed over, so that a reader
+// never sees half of it, keeping its permissions; a file with other names or another owner is
+// rewritten in place instead. A symbolic link is written through to its target. A character
+// device or a named pipe is written in place, as a shell's `>` does (/dev/full says ENOSPC). A
+// read-only file (no write permission, or no write bit at all, which root would ignore), a
+// folder, a block device or a socket is refused.
 std::string write_whole_file(const std::string& path, const std::string& contents);
 
 // Like `rm -rf`; errors are ignored (used to clean up temporary folders).

@@ -25,7 +25,7 @@ int64_t parse_int(std::string_view item, std::string_view option, int64_t minimu
   const long long value = std::strtoll(s.c_str(), &end, 10);
   if (s.empty() || end != s.c_str() + s.size() || !(std::isdigit(s[0]) || s[0] == '-'))
     bad(option, "'" + s + "' is not a whole number; expected " + expected);
-  if (errno == ERANGE) bad(option, "'" + s + "' is too large");
+  if (errno == ERANGE) bad(option, "'" + s + "' is too large; expected " + expected);
   if (value < minimum || value > maximum) bad(option, "'" + s + "' is out of range; expected " + expected);
   return value;
 }
@@ -65,6 +65,11 @@ int64_t parse_positive_int(std::string_view text, std::string_view option) {
 
 int64_t parse_nonnegative_int(std::string_view text, std::string_view option) {
   return parse_int(text, option, 0, "a whole number >= 0");
+}
+
+int64_t parse_int_in_range(std::string_view text, std::string_view option, int64_t minimum, int64_t maximum) {
+  const std::string expected = std::to_string(minimum) + " to " + std::to_string(maximum);
+  return parse_int(text, option, minimum, expected.c_str(), maximum);
 }
 
 double parse_positive_seconds(std::string_view text, std::string_view option) {

@@ -19,6 +19,9 @@ inline constexpr int64_t kMaxShapeValue = int64_t{1} << 24;
 std::vector<int64_t> parse_positive_ints(std::string_view text, std::string_view option);
 int64_t parse_positive_int(std::string_view text, std::string_view option);
 int64_t parse_nonnegative_int(std::string_view text, std::string_view option);
+// A whole number from `minimum` to `maximum`; a refusal names the range, also for a number too large
+// to read.
+int64_t parse_int_in_range(std::string_view text, std::string_view option, int64_t minimum, int64_t maximum);
 double parse_positive_seconds(std::string_view text, std::string_view option);
 
 // Each item must be one of `choices`; the error lists them.

@@ -5,6 +5,7 @@
 // schema and its migrations are in database_schema.cpp, the statements in sqlite_statement.cpp.
 #include "mlspeed/results/database.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <stdexcept>
 
@@ -52,6 +54,11 @@ struct Refusal : std::runtime_error {
   throw Refusal("results database '" + path + "' " + what);
 }
 
+std::function<void(const std::string&)>& missing_hook() {
+  static std::function<void(const std::string&)> hook;
+  return hook;
+}
+
 // --- checks before anything is written --------------------------------------------------------
 
 // Returns whether the file exists; refuses what SQLite must not be pointed at.
@@ -78,6 +85,32 @@ void create_parent_folder(const std::string& path) {
   if (folder.empty()) return;
   const std::string why = make_directories(folder);
   if (!why.empty()) refuse(path, "cannot be created: its folder '" + folder + "' cannot be made (" + why + ")");
+}
+
+// The file this process created: only that one may be removed again, and only while it is as it
+// was made (the same file, still empty), since another process may have opened it since.
+struct CreatedFile {
+  dev_t device = 0;
+  ino_t inode = 0;
+};
+
+// Creates the file, empty, only if no file is there (O_EXCL); nothing when another process made
+// one since the check, which the caller then checks as any file that was there.
+std::optional<CreatedFile> create_exclusively(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0 && errno == EEXIST) return std::nullopt;
+  if (fd < 0) refuse(path, std::string("cannot be created (") + std::strerror(errno) + ")");
+  struct stat st {};
+  const int stat_rc = ::fstat(fd, &st);
+  ::close(fd);
+  if (stat_rc != 0) refuse(path, std::string("cannot be read (") + std::strerror(errno) + ")");
+  return CreatedFile{st.st_dev, st.st_ino};
+}
+
+void remove_if_untouched(const std::string& path, const CreatedFile& created) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && st.st_dev == created.device && st.st_ino == created.inode && st.st_size == 0)
+    std::remove(path.c_str());
 }
 
 int64_t count_tables(sqlite3* db) {
@@ -280,20 +313,27 @@ Database::Database(const std::string& path, Access access) try : path_(path) {
   const bool read_only = access == Access::read_only;
   const bool existed = check_existing_file(path);
   if (!existed && read_only) refuse(path, "does not exist");
-  if (!existed) create_parent_folder(path);
-  // Without SQLITE_OPEN_CREATE an existing file is opened as it is, never replaced.
-  const int flags = read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | (existed ? 0 : SQLITE_OPEN_CREATE);
+  std::optional<CreatedFile> created;
+  if (!existed) {
+    create_parent_folder(path);
+    if (missing_hook()) missing_hook()(path);
+    created = create_exclusively(path);
+    // Made by another process since the check: theirs, checked as any file that was there.
+    if (!created && !check_existing_file(path)) refuse(path, "appeared and vanished while being opened; try again");
+  }
+  // The file exists now: SQLite opens it as it is, never creating or replacing one.
+  const int flags = read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
   const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
   try {
     if (rc != SQLITE_OK) throw SqliteError(db_, rc);
-    open_and_prepare(db_, path, existed, read_only);
+    open_and_prepare(db_, path, /*existed=*/!created, read_only);
   } catch (const SqliteError& e) {
     sqlite3_close(db_);
-    if (!existed) std::remove(path.c_str());
+    if (created) remove_if_untouched(path, *created);
     refuse_for(path, e);
   } catch (...) {
     sqlite3_close(db_);  // the destructor does not run for a constructor that throws
-    if (!existed) std::remove(path.c_str());  // only a file this call created
+    if (created) remove_if_untouched(path, *created);
     throw;
   }
 } catch (const Refusal& e) {
@@ -301,6 +341,10 @@ Database::Database(const std::string& path, Access access) try : path_(path) {
 }
 
 Database::~Database() { sqlite3_close(db_); }
+
+void set_database_missing_hook_for_testing(std::function<void(const std::string&)> hook) {
+  missing_hook() = std::move(hook);
+}
 
 int64_t Database::begin_run(const RunContext& context, std::string_view kind, std::string_view row_table,
                             std::string_view label) {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -91,5 +92,9 @@ class Database {
   std::string path_;
   std::vector<std::string> ready_tables_;  // row tables made or migrated by this connection
 };
+
+// Tests only: `hook` is called with the path when a read_write open found no file there, before
+// it creates one: the moment another process may create the file itself. Empty: no call.
+void set_database_missing_hook_for_testing(std::function<void(const std::string& path)> hook);
 
 }  // namespace mlspeed

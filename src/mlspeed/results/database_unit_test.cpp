@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <functional>
 #include <cstdlib>
 #include <optional>
 #include <set>
@@ -322,6 +323,37 @@ TEST(Database, RefusesAFileInAReadOnlyFolder) {
   ASSERT_EQ(chmod(folder.c_str(), 0555), 0);
   expect_refused(path, "cannot be written");
   chmod(folder.c_str(), 0755);  // so TempDir can remove it
+}
+
+// Another process creates the file between this open's check (no file) and its own creation of
+// it: what was made meanwhile is someone else's, checked as any existing file and never removed.
+class RaceForTheFile {
+ public:
+  explicit RaceForTheFile(std::function<void(const std::string&)> other_process) {
+    set_database_missing_hook_for_testing(std::move(other_process));
+  }
+  ~RaceForTheFile() { set_database_missing_hook_for_testing(nullptr); }
+};
+
+TEST(Database, AFileAnotherProcessCreatesAfterTheCheckIsNeverRemoved) {
+  TempDir dir;
+  const std::string path = dir.file("results.db");
+  {
+    RaceForTheFile race([](const std::string& p) { write_file(p, "another program's notes\n"); });
+    expect_refused(path, "is not an SQLite database");
+  }
+  EXPECT_EQ(read_file(path), "another program's notes\n");
+}
+
+TEST(Database, ADatabaseAnotherProgramCreatesAfterTheCheckIsLeftAlone) {
+  TempDir dir;
+  const std::string path = dir.file("results.db");
+  {
+    RaceForTheFile race([](const std::string& p) { raw_sql(p, "CREATE TABLE bookmarks (url TEXT);"); });
+    expect_refused(path, "belongs to another program");
+  }
+  EXPECT_EQ(testing::count_table_rows(path, "runs"), -1) << "mlspeed's tables were added to another program's file";
+  EXPECT_EQ(testing::count_table_rows(path, "bookmarks"), 0);
 }
 
 // Sets an environment variable for one scope, restoring what was there.

@@ -41,6 +41,7 @@ InterruptScope::~InterruptScope() {
   signal(SIGTERM, SIG_DFL);
 }
 
+void InterruptScope::request() { g_requested = true; }
 bool InterruptScope::requested() { return g_requested; }
 const std::atomic<bool>& InterruptScope::flag() { return g_requested; }
 

@@ -17,7 +17,10 @@ class InterruptScope {
   InterruptScope(const InterruptScope&) = delete;
   InterruptScope& operator=(const InterruptScope&) = delete;
 
-  // Whether Ctrl-C was pressed since the scope began.
+  // Asks the command to stop as Ctrl-C does, without Ctrl-C's message: for a stop decided inside
+  // the program (its output can no longer be written).
+  static void request();
+  // Whether Ctrl-C was pressed (or request() called) since the scope began.
   static bool requested();
   static const std::atomic<bool>& flag();
 };

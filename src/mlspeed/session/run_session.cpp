@@ -42,12 +42,27 @@ void print_storing(std::ostream& err, const StoreReport& r) {
         << "); every row was stored on a retry\n";
 }
 
+// "cannot write to standard output (Broken pipe): " when it could not, to begin the closing line.
+std::string output_failure(const StoreReport& r) {
+  return r.output_error.empty() ? "" : "cannot write to standard output (" + r.output_error + "): ";
+}
+
 void print_interrupted(std::ostream& err, const StoreReport& r) {
-  err << r.program << ": interrupted after ";
+  err << r.program << ": " << (r.output_error.empty() ? "interrupted" : output_failure(r) + "stopped") << " after ";
   if (r.planned > 0) err << r.rows << " of " << r.planned << " " << r.planned_unit << "; ";
   else err << count(r.rows, r.noun) << "; ";
   if (r.store) err << "kept " << count(r.stored, r.noun) << " in " << r.path << " (" << run_name(r) << ")\n";
-  else err << "the " << r.rows << " completed are printed above (--no-db: not stored)\n";
+  else if (r.output_error.empty()) err << "the " << r.rows << " completed are printed above (--no-db: not stored)\n";
+  else err << "--no-db: nothing was stored\n";
+}
+
+// The closing line of a run that was not cut short, or whose output failed after its last row.
+void print_completed(std::ostream& err, const StoreReport& r) {
+  if (r.store && r.unstored.empty())
+    err << r.program << ": " << output_failure(r) << "stored " << run_name(r) << " (" << count(r.stored, r.noun)
+        << ") in " << r.path << "\n";
+  else if (!r.output_error.empty())
+    err << r.program << ": cannot write to standard output (" << r.output_error << ")\n";
 }
 
 }  // namespace
@@ -59,12 +74,13 @@ void print_closing(std::ostream& err, const StoreReport& r, RunEnd end) {
   switch (end) {
     case RunEnd::interrupted: print_interrupted(err, r); break;
     case RunEnd::stopped:
-      if (r.store) err << r.program << ": kept the " << count(r.stored, r.noun) << " completed before it in " << r.path << "\n";
+      if (r.store)
+        err << r.program << ": " << output_failure(r) << "kept the " << count(r.stored, r.noun)
+            << " completed before it in " << r.path << "\n";
+      else if (!r.output_error.empty())
+        err << r.program << ": cannot write to standard output (" << r.output_error << ")\n";
       break;
-    case RunEnd::complete:
-      if (r.store && r.unstored.empty())
-        err << r.program << ": stored " << run_name(r) << " (" << count(r.stored, r.noun) << ") in " << r.path << "\n";
-      break;
+    case RunEnd::complete: print_completed(err, r); break;
   }
   err.flush();
 }

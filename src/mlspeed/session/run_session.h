@@ -8,7 +8,9 @@
 //   return session.finish(RunEnd::complete);              // footer, what was stored, exit status
 //
 // A run whose database refuses rows loses none: each is kept and retried (results/row_store.h), and
-// any still not stored at the end is named on stderr and makes the exit status 1.
+// any still not stored at the end is named on stderr and makes the exit status 1. A run whose
+// standard output fails (a full disk, a reader that closed the pipe: `run -o jsonl | head -1`)
+// stops as after Ctrl-C, keeping what it stored; its closing line says why, and the status is 1.
 #pragma once
 
 #include <atomic>
@@ -22,6 +24,7 @@
 #include <vector>
 
 #include "mlspeed/core/live_line.h"
+#include "mlspeed/core/standard_output.h"
 #include "mlspeed/device/device.h"
 #include "mlspeed/results/context.h"
 #include "mlspeed/results/database.h"
@@ -55,6 +58,7 @@ struct StoreReport {
   std::string program, path, noun;  // noun: "result"
   int64_t run_id = 0, rows = 0, stored = 0, refusals = 0, planned = 0;
   std::string planned_unit, last_error, finish_error;
+  std::string output_error;  // why standard output could not be written; empty when it could
   std::string label;  // the run's `--label`, named beside its id
   std::vector<std::string> unstored;  // one description per row never stored
   bool store = true;
@@ -78,9 +82,9 @@ template <class Row> class RunSession {
 
   void begin() {
     printer_->header(context_);
-    std::cout.flush();
     if (db_) run_id_ = begin_run<Row>(*db_, context_, setup_.label);
     interrupt_.emplace(setup_.stopping_after);
+    check_output();
   }
 
   // A completed row: stored (kept and retried if the database refuses it), printed, kept.
@@ -92,15 +96,15 @@ template <class Row> class RunSession {
     }
     LiveLine::on_stderr().clear();
     printer_->row(row);
-    std::cout.flush();
     rows_.push_back(std::move(row));
+    check_output();
   }
 
   bool stop_requested() const { return InterruptScope::requested(); }
   const std::atomic<bool>& stop_flag() const { return InterruptScope::flag(); }
 
-  // Ends the run and returns the exit status: 130 interrupted, 2 stopped on a bad input file, 1
-  // when a row failed or could not be stored, else 0.
+  // Ends the run and returns the exit status: 2 stopped on a bad input file, 1 when standard output
+  // failed, 130 interrupted, 1 when a row failed or could not be stored, else 0.
   int finish(RunEnd end) {
     interrupt_.reset();
     LiveLine::on_stderr().clear();
@@ -114,10 +118,12 @@ template <class Row> class RunSession {
       }
     }
     printer_->footer(end == RunEnd::complete);
-    std::cout.flush();
+    if (output_error_.empty()) output_error_ = stdout_failure();
     print_closing(std::cerr, report(finish_error), end);
-    if (end == RunEnd::interrupted) return 130;
+    if (!output_error_.empty()) mark_stdout_failure_told();
     if (end == RunEnd::stopped) return 2;
+    if (!output_error_.empty()) return 1;
+    if (end == RunEnd::interrupted) return 130;
     return failures_ > 0 || !store_.pending().empty() ? 1 : 0;
   }
 
@@ -127,6 +133,14 @@ template <class Row> class RunSession {
   const RunContext& context() const { return context_; }
 
  private:
+  // Flushes what was printed; when it cannot be written, the run stops as after Ctrl-C: nothing
+  // more it measures could be shown, and what it stored is kept.
+  void check_output() {
+    if (!output_error_.empty()) return;
+    output_error_ = stdout_failure();
+    if (!output_error_.empty()) InterruptScope::request();
+  }
+
   StoreReport report(const std::string& finish_error) const {
     StoreReport r;
     r.program = setup_.program;
@@ -140,6 +154,7 @@ template <class Row> class RunSession {
     r.planned_unit = setup_.planned_unit;
     r.last_error = store_.last_error();
     r.finish_error = finish_error;
+    r.output_error = output_error_;
     r.label = setup_.label;
     for (const Row& row : store_.pending()) r.unstored.push_back(RowType<Row>::describe(row));
     r.store = db_ != nullptr;
@@ -155,6 +170,7 @@ template <class Row> class RunSession {
   std::optional<InterruptScope> interrupt_;
   std::vector<Row> rows_;
   int64_t run_id_ = 0, failures_ = 0;
+  std::string output_error_;  // why standard output failed, once it has
 };
 
 }  // namespace mlspeed

@@ -4,14 +4,20 @@
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <sstream>
 
 #include "mlspeed/core/errors.h"
 #include "mlspeed/core/files.h"
+#include "mlspeed/core/standard_output.h"
 #include "mlspeed/results/fields.h"
 #include "mlspeed/results/printers.h"
 #include "testing/results_test_rows.h"
 #include "testing/test_support.h"
+#include "testing/text.h"
 
 namespace mlspeed {
 namespace {
@@ -105,6 +111,43 @@ TEST(RunSession, WithoutADatabaseNothingIsStoredAndNothingClaimsItWas) {
   EXPECT_NE(out.err.find("--no-db: not stored"), std::string::npos) << out.err;
   EXPECT_EQ(out.err.find("stored run"), std::string::npos) << out.err;
   EXPECT_FALSE(path_exists(db));
+}
+
+// Standard output on a full device: the first row cannot be printed, so the run asks to stop as
+// after Ctrl-C; it is recorded as interrupted with its row, and one line says why, exit status 1.
+TEST(RunSession, AFailedOutputStopsTheRunKeepsItsRowsAndSaysWhyOnce) {
+  const int full = ::open("/dev/full", O_WRONLY | O_CLOEXEC);
+  if (full < 0) GTEST_SKIP() << "no /dev/full";
+  TempDir dir;
+  const std::string db = dir.file("results.db");
+  std::ostringstream err;
+  std::streambuf* old = std::cerr.rdbuf(err.rdbuf());
+  int status = 0;
+  {
+    const CheckedOutput checked(std::cout, full);
+    RunSession<Result> session(SessionSetup{"mlspeed run", true, db, "the current iteration", 4, "configurations"},
+                               sample_context(), make_printer(Format::jsonl, std::cout),
+                               [](const Result& r) { return r.status == Status::error; });
+    session.begin();
+    EXPECT_FALSE(session.stop_requested());
+    session.add(named_row("a"));
+    EXPECT_TRUE(session.stop_requested());
+    status = session.finish(RunEnd::interrupted);
+  }
+  std::cerr.rdbuf(old);
+  ::close(full);
+  EXPECT_EQ(status, 1);
+  const std::string said = err.str();
+  EXPECT_TRUE(testing::contains(said, "mlspeed run: cannot write to standard output (No space left on device): "
+                                      "stopped after 1 of 4 configurations; kept 1 "))
+      << said;
+  EXPECT_TRUE(testing::contains(said, " in " + db + " (run 1)\n")) << said;
+  EXPECT_EQ(std::count(said.begin(), said.end(), '\n'), 1) << "one line: " << said;
+  EXPECT_TRUE(stdout_failure_told());
+  const auto runs = Database(db, Database::Access::read_only).runs();
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].status, "interrupted");
+  EXPECT_EQ(runs[0].row_count, 1);
 }
 
 TEST(RunSession, AnUnusableDatabaseIsBadInputBeforeAnythingIsPrinted) {
