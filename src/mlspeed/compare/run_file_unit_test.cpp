@@ -5,6 +5,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "mlspeed/compare/imported_run.h"
 #include "mlspeed/results/database.h"
 #include "mlspeed/results/fields.h"
 #include "mlspeed/results/printers.h"
