@@ -1,12 +1,14 @@
 #include "mlspeed/compare/run_file.h"
 
 #include <algorithm>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
 
 #include "mlspeed/compare/match_key.h"
+#include "mlspeed/core/json_input.h"
 #include "mlspeed/core/text.h"
 #include "mlspeed/results/context.h"
 #include "mlspeed/results/fields.h"
@@ -19,6 +21,8 @@ namespace {
 using nlohmann::json;
 
 constexpr const char* kVersionKey = "mlspeed_run_file";
+constexpr const char* kNotARun =
+    "it is neither a file written by `mlspeed export` nor the output of `mlspeed show -o json` or `-o jsonl`";
 constexpr const char* kRebuiltCommand =
     "unknown: this context was rebuilt from the rows of a `show -o json|jsonl` file, which records no command "
     "line and no process-wide precision flags";
@@ -132,16 +136,40 @@ void read_full_file(RunFile& file, const json& j) {
   if (loaded.run.kind == RowType<Result>::kind) loaded.rows = rows_from<Result>(Format::json, rows);
   else if (loaded.run.kind == RowType<verify::CheckResult>::kind)
     loaded.checks = rows_from<verify::CheckResult>(Format::json, rows);
-  else throw std::invalid_argument("its run has kind '" + printable(loaded.run.kind) + "', not run or verify");
+  else throw std::invalid_argument("its run has kind '" + excerpt(loaded.run.kind) + "', not run or verify");
   loaded.run.row_count = static_cast<int64_t>(loaded.rows.size() + loaded.checks.size());
 }
 
-// The first line that is not blank, for telling JSON lines from one JSON document.
-std::string_view first_text_line(std::string_view text) {
+// JSON lines (`show -o jsonl`, also a single line) begin with a line that is a whole row object:
+// that row, or nothing for one JSON document (an export, whose first line is "{", or a
+// `show -o json` array).
+std::optional<json> first_json_line(std::string_view text) {
   const size_t start = text.find_first_not_of(" \t\r\n");
-  if (start == std::string_view::npos) return {};
-  text.remove_prefix(start);
-  return text.substr(0, text.find('\n'));
+  if (start == std::string_view::npos) return std::nullopt;
+  const std::string_view line = text.substr(start, text.find('\n', start) - start);
+  try {
+    json first = parse_json_input<json>(line);
+    if (first.is_object() && !first.contains(kVersionKey)) return first;
+  } catch (const std::invalid_argument&) {
+    // Not a line of its own: read as one document, whose refusal names the byte.
+  }
+  return std::nullopt;
+}
+
+void read_document(RunFile& file, std::string_view text) {
+  // Every run file opens an object or an array; anything else is not one, whatever follows.
+  const size_t start = text.find_first_not_of(" \t\r\n");
+  if (start == std::string_view::npos || (text[start] != '{' && text[start] != '['))
+    throw std::invalid_argument(kNotARun);
+  const json whole = parse_json_input<json>(text);
+  if (whole.is_object() && whole.contains(kVersionKey)) {
+    read_full_file(file, whole);
+  } else if (whole.is_array()) {
+    if (whole.empty()) throw std::invalid_argument("it is an empty list of rows");
+    read_row_list(file, whole.front(), Format::json, text);
+  } else {
+    throw std::invalid_argument(kNotARun);
+  }
 }
 
 }  // namespace
@@ -167,24 +195,13 @@ std::string write_run_file(const LoadedRun& run, const std::string& description,
 RunFile read_run_file(std::string_view text, const std::string& name) {
   RunFile file;
   file.run.name = name;
-  const json whole = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  // Nesting is bounded before anything is built (core/json_input.h): a value nested 100,000 deep
+  // would overflow the stack in dump().
   try {
-    if (whole.is_object() && whole.contains(kVersionKey)) {
-      read_full_file(file, whole);
-    } else if (whole.is_array()) {
-      if (whole.empty()) throw std::invalid_argument("it is an empty list of rows");
-      read_row_list(file, whole.front(), Format::json, text);
-    } else {
-      // JSON lines (also a single line): each line one row object.
-      const std::string_view line = first_text_line(text);
-      const json first = json::parse(line.begin(), line.end(), nullptr, false);
-      if (first.is_discarded() || !first.is_object())
-        throw std::invalid_argument("it is neither a file written by `mlspeed export` nor the output of "
-                                    "`mlspeed show -o json` or `-o jsonl`");
-      read_row_list(file, first, Format::jsonl, text);
-    }
+    if (const std::optional<json> first = first_json_line(text)) read_row_list(file, *first, Format::jsonl, text);
+    else read_document(file, text);
   } catch (const json::exception& e) {
-    throw std::invalid_argument(e.what());
+    throw std::invalid_argument(excerpt(e.what(), 160));  // a type error in a field of the context
   }
   return file;
 }

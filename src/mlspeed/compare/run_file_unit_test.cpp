@@ -139,6 +139,58 @@ TEST(RunFile, RefusesWhatIsNotARun) {
   EXPECT_NE(message(R"([{"workload": "a", "batch": "four"}])").find("batch"), std::string::npos);
 }
 
+// The message read_run_file throws for `text`, or "no error".
+std::string run_file_refusal(const std::string& text) {
+  try {
+    read_run_file(text, "x");
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+// nlohmann's dump() recurses: a value nested 100,000 deep must be refused before anything walks it.
+TEST(RunFile, NestingDeeperThanTheFormatNeedsIsRefusedAtItsByte) {
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  const std::string rows = R"({"mlspeed_run_file": 1, "run": {"kind": "run"}, "context": {}, "rows": )" + deep + "}";
+  const std::string message = run_file_refusal(rows);
+  EXPECT_NE(message.find("byte " + std::to_string(rows.find('[') + 15)), std::string::npos) << message;
+  EXPECT_NE(message.find("16 levels"), std::string::npos) << message;
+  EXPECT_LT(message.size(), 200u) << message;
+  for (const std::string& text : {"[" + deep + "]", R"({"workload": "a"})" "\n" R"({"workload": )" + deep + "}",
+                                  deep}) {
+    const std::string m = run_file_refusal(text);
+    EXPECT_NE(m.find("16 levels"), std::string::npos) << m.substr(0, 300);
+  }
+}
+
+TEST(RunFile, AValueQuotedInAMessageIsCutAndEscaped) {
+  const std::string samples = std::string(1000, '[') + std::string(1000, ']');
+  const std::string row = R"({"workload": "a", "device": "cpu", "status": "ok", "samples_ms": [)" + samples + "]}";
+  const std::string message = run_file_refusal("[" + row + "]");
+  EXPECT_LT(message.size(), 200u) << message.substr(0, 400);
+  const std::string kind = run_file_refusal(R"({"mlspeed_run_file": 1, "run": {"kind": "a\nb)" + std::string(500, 'c') +
+                                      R"("}, "context": {}, "rows": []})");
+  EXPECT_NE(kind.find("a\\x0ab"), std::string::npos) << kind;
+  EXPECT_LT(kind.size(), 200u) << kind;
+}
+
+TEST(RunFile, AFileCutShortIsRefusedWhereItEnds) {
+  const std::string whole = write_run_file(sample_run());
+  const std::string cut = whole.substr(0, whole.size() / 2);
+  EXPECT_NE(run_file_refusal(cut).find("byte " + std::to_string(cut.size())), std::string::npos) << run_file_refusal(cut);
+
+  std::ostringstream lines;
+  auto printer = make_printer(Format::jsonl, lines);
+  printer->header(sample_run().run.context);
+  for (const Result& row : sample_run().rows) printer->row(row);
+  printer->footer(true);
+  const std::string jsonl = lines.str().substr(0, lines.str().size() - 40);
+  const std::string message = run_file_refusal(jsonl);
+  EXPECT_NE(message.find("line 2"), std::string::npos) << message;
+  EXPECT_NE(message.find("byte " + std::to_string(jsonl.size())), std::string::npos) << message;
+}
+
 TEST(RunFile, StoredImportKeepsContextStatusAndRowsAndSaysWhereItCameFrom) {
   testing::TempDir dir;
   Database db(dir.file("r.db"));
