@@ -93,6 +93,14 @@ TEST_F(HostileFiles, ValuesNestedDeepAreRefusedAtTheirByteWithoutEchoingThem) {
     expect_one_line_refusal(run_cli(testing::with(args, {"--db", db()})), args[0]);
 }
 
+TEST_F(HostileFiles, OnlyRunFileVersionsThatExistAreRead) {
+  // 2^64 - 1 read as a signed number is -1, which is not newer than 1 (the whole list is a unit test).
+  for (const std::string version : {"18446744073709551615", "\"1\""}) {
+    const CliResult r = run_cli({"import", file("v.json", run_file("run", speed_row(), version)), "--db", db()});
+    expect_one_line_refusal(r, version);
+    EXPECT_TRUE(contains(r.err, "reads run file version 1")) << r.err;
+  }
+}
 
 // A file cut short in the middle (a copy or download that stopped): where it ends, not just "not a run".
 TEST_F(HostileFiles, AFileCutShortIsRefusedAtTheByteWhereItEnds) {

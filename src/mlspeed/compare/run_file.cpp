@@ -115,13 +115,22 @@ void read_row_list(RunFile& file, const json& first_row, Format format, std::str
   else throw std::invalid_argument("its rows are neither results (no \"workload\") nor checks (no \"check\")");
 }
 
+// Only the versions that exist: 2^64 - 1 (which read as a signed number is -1), 0, 1.5 or "1"
+// is no version any mlspeed wrote.
+void check_version(const json& version) {
+  const bool whole = version.is_number_unsigned();  // nlohmann reads every number from 0 up as unsigned
+  const uint64_t newest = kRunFileVersion;
+  if (whole && version.get<uint64_t>() >= 1 && version.get<uint64_t>() <= newest) return;
+  const std::string reads = printf_string("this mlspeed reads run file version %d", kRunFileVersion);
+  if (whole && version.get<uint64_t>() > newest)
+    throw std::invalid_argument("it was written by a newer mlspeed (run file version " + version.dump() + "); " +
+                                reads + ": upgrade mlspeed to read it");
+  throw std::invalid_argument("its " + std::string(kVersionKey) + " is " + json_excerpt(version) +
+                              ", which is no version of the format; " + reads);
+}
+
 void read_full_file(RunFile& file, const json& j) {
-  const json& version = j.at(kVersionKey);
-  if (!version.is_number_integer()) throw std::invalid_argument(std::string(kVersionKey) + " is not a whole number");
-  if (version.get<int64_t>() > kRunFileVersion)
-    throw std::invalid_argument(printf_string("it was written by a newer mlspeed (run file version %lld; this one "
-                                              "reads up to %d); upgrade mlspeed to read it",
-                                              static_cast<long long>(version.get<int64_t>()), kRunFileVersion));
+  check_version(j.at(kVersionKey));
   if (!j.contains("run") || !j.contains("context") || !j.contains("rows"))
     throw std::invalid_argument("it lacks one of \"run\", \"context\" and \"rows\"");
   LoadedRun& loaded = file.run;

@@ -149,6 +149,21 @@ std::string run_file_refusal(const std::string& text) {
   return "no error";
 }
 
+std::string file_with_version(const std::string& version) {
+  std::string text = write_run_file(sample_run());
+  const std::string key = "\"mlspeed_run_file\": 1";
+  return text.replace(text.find(key), key.size(), "\"mlspeed_run_file\": " + version);
+}
+
+TEST(RunFile, OnlyVersionsThatExistAreRead) {
+  for (const char* version : {"18446744073709551615", "9223372036854775808", "-1", "0", "1.5", "\"1\"", "null"}) {
+    const std::string message = run_file_refusal(file_with_version(version));
+    EXPECT_NE(message.find("this mlspeed reads run file version 1"), std::string::npos) << version << ": " << message;
+  }
+  EXPECT_NE(run_file_refusal(file_with_version("2")).find("newer mlspeed"), std::string::npos);
+  EXPECT_EQ(run_file_refusal(file_with_version("1")), "no error");
+}
+
 // nlohmann's dump() recurses: a value nested 100,000 deep must be refused before anything walks it.
 TEST(RunFile, NestingDeeperThanTheFormatNeedsIsRefusedAtItsByte) {
   const std::string deep = std::string(100000, '[') + std::string(100000, ']');
