@@ -62,8 +62,48 @@ StoredRun record_from_json(const json& j) {
   return run;
 }
 
-template <class Row> std::vector<Row> rows_from(Format format, std::string_view text) {
-  return parse_rows(format, text, RowType<Row>::fields());
+// The first of the fields every `Row` has (RowType::key_fields) that `read` lacks, or "".
+template <class Row> std::string missing_key_field(const ReadRow& read) {
+  const auto& fields = RowType<Row>::fields();
+  for (const std::string& key : RowType<Row>::key_fields()) {
+    const bool has = std::any_of(read.values.begin(), read.values.end(),
+                                 [&](const auto& value) { return fields[value.first].name == key; });
+    if (!has) return key;
+  }
+  return "";
+}
+
+// Why row `index` (from 0) of `text` is no `Row`: it is a row of the other kind (a speed run
+// edited to say "verify"), or it lacks `missing`.
+template <class Row, class Other>
+std::string not_a_row(Format format, std::string_view text, size_t index, const ReadRow& read,
+                      const std::string& missing) {
+  const std::string row = "row " + std::to_string(index + 1) + (format == Format::jsonl ? " (" + read.where + ")" : "");
+  const std::string keys = join(RowType<Row>::key_fields(), ", ");
+  bool other = false;
+  try {
+    other = missing_key_field<Other>(read_rows(format, text, RowType<Other>::fields()).at(index)).empty();
+  } catch (const std::exception&) {
+    // Not a row of the other kind either: what it lacks is the answer.
+  }
+  if (other)
+    return row + " is a " + RowType<Other>::noun + ", not a " + RowType<Row>::noun + ": a run of kind " +
+           RowType<Row>::kind + " holds " + RowType<Row>::noun + "s only (each with " + keys + ")";
+  return row + " lacks \"" + missing + "\", which every " + RowType<Row>::noun + " has (" + keys + ")";
+}
+
+// The rows of `text`, each checked to be a `Row`: a check's outcome defaults to pass, so a speed
+// run edited to say "verify" would otherwise read as checks that all passed, and a verify run
+// edited to say "run" as results that measured nothing.
+template <class Row, class Other> std::vector<Row> rows_of_kind(Format format, std::string_view text) {
+  const std::vector<ReadRow> read = read_rows(format, text, RowType<Row>::fields());
+  std::vector<Row> rows;
+  for (size_t i = 0; i < read.size(); ++i) {
+    rows.push_back(row_from(read[i], RowType<Row>::fields()));
+    const std::string missing = missing_key_field<Row>(read[i]);
+    if (!missing.empty()) throw std::invalid_argument(not_a_row<Row, Other>(format, text, i, read[i], missing));
+  }
+  return rows;
 }
 
 // What a file without a run record still says about where its rows were measured: the host and
@@ -110,8 +150,9 @@ template <class Row> void fill_from_rows(RunFile& file, std::vector<Row> rows) {
 // name a check.
 void read_row_list(RunFile& file, const json& first_row, Format format, std::string_view text) {
   if (!first_row.is_object()) throw std::invalid_argument("its first row is not a JSON object");
-  if (first_row.contains("check")) fill_from_rows(file, rows_from<verify::CheckResult>(format, text));
-  else if (first_row.contains("workload")) fill_from_rows(file, rows_from<Result>(format, text));
+  using verify::CheckResult;
+  if (first_row.contains("check")) fill_from_rows(file, rows_of_kind<CheckResult, Result>(format, text));
+  else if (first_row.contains("workload")) fill_from_rows(file, rows_of_kind<Result, CheckResult>(format, text));
   else throw std::invalid_argument("its rows are neither results (no \"workload\") nor checks (no \"check\")");
 }
 
@@ -142,9 +183,10 @@ void read_full_file(RunFile& file, const json& j) {
   if (file.published) loaded.citation = file.citation;  // LoadedRun::published() follows it
   if (!j.at("rows").is_array()) throw std::invalid_argument("\"rows\" is not an array");
   const std::string rows = j.at("rows").dump();
-  if (loaded.run.kind == RowType<Result>::kind) loaded.rows = rows_from<Result>(Format::json, rows);
-  else if (loaded.run.kind == RowType<verify::CheckResult>::kind)
-    loaded.checks = rows_from<verify::CheckResult>(Format::json, rows);
+  using verify::CheckResult;
+  if (loaded.run.kind == RowType<Result>::kind) loaded.rows = rows_of_kind<Result, CheckResult>(Format::json, rows);
+  else if (loaded.run.kind == RowType<CheckResult>::kind)
+    loaded.checks = rows_of_kind<CheckResult, Result>(Format::json, rows);
   else throw std::invalid_argument("its run has kind '" + excerpt(loaded.run.kind) + "', not run or verify");
   loaded.run.row_count = static_cast<int64_t>(loaded.rows.size() + loaded.checks.size());
 }

@@ -190,6 +190,33 @@ TEST(RunFile, AValueQuotedInAMessageIsCutAndEscaped) {
   EXPECT_LT(kind.size(), 200u) << kind;
 }
 
+// The run file of `run` with its record's kind edited to `kind`, as a forger would.
+std::string edited_kind(const LoadedRun& run, const std::string& kind) {
+  std::string text = write_run_file(run);
+  const std::string key = "\"kind\":\"" + run.run.kind + "\"";
+  return text.replace(text.find(key), key.size(), "\"kind\":\"" + kind + "\"");
+}
+
+TEST(RunFile, RowsMustBeRowsOfTheRunsKind) {
+  std::string message = run_file_refusal(edited_kind(sample_run(), "verify"));  // speed results as checks
+  EXPECT_NE(message.find("row 1"), std::string::npos) << message;
+
+  LoadedRun checks = sample_run();
+  checks.run.kind = "verify";
+  checks.rows.clear();
+  checks.checks = {testing::full_check()};
+  message = run_file_refusal(edited_kind(checks, "run"));
+  EXPECT_NE(message.find("row 1"), std::string::npos) << message;
+
+  // `show -o jsonl`: a result after a check is not a check.
+  std::ostringstream lines;
+  RowWriter writer = make_row_writer(Format::jsonl, lines, verify::check_fields());
+  writer.write(values_of(verify::check_fields(), testing::full_check()));
+  writer.end();
+  message = run_file_refusal(lines.str() + R"({"workload": "bert-base-infer", "device": "cpu", "status": "ok"})" "\n");
+  EXPECT_NE(message.find("row 2"), std::string::npos) << message;
+}
+
 TEST(RunFile, AFileCutShortIsRefusedWhereItEnds) {
   const std::string whole = write_run_file(sample_run());
   const std::string cut = whole.substr(0, whole.size() / 2);
