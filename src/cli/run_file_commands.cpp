@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "cli/commands.h"
+#include "mlspeed/compare/imported_run.h"
 #include "mlspeed/compare/run_file.h"
 #include "mlspeed/compare/run_source.h"
 #include "mlspeed/core/errors.h"

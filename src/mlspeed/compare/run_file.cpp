@@ -1,17 +1,18 @@
 #include "mlspeed/compare/run_file.h"
 
 #include <algorithm>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
 
 #include "mlspeed/compare/match_key.h"
+#include "mlspeed/core/json_input.h"
 #include "mlspeed/core/text.h"
 #include "mlspeed/results/context.h"
 #include "mlspeed/results/fields.h"
 #include "mlspeed/results/formats.h"
-#include "mlspeed/results/row_table.h"
 #include "mlspeed/verify/check_fields.h"
 
 namespace mlspeed {
@@ -20,6 +21,8 @@ namespace {
 using nlohmann::json;
 
 constexpr const char* kVersionKey = "mlspeed_run_file";
+constexpr const char* kNotARun =
+    "it is neither a file written by `mlspeed export` nor the output of `mlspeed show -o json` or `-o jsonl`";
 constexpr const char* kRebuiltCommand =
     "unknown: this context was rebuilt from the rows of a `show -o json|jsonl` file, which records no command "
     "line and no process-wide precision flags";
@@ -59,8 +62,48 @@ StoredRun record_from_json(const json& j) {
   return run;
 }
 
-template <class Row> std::vector<Row> rows_from(Format format, std::string_view text) {
-  return parse_rows(format, text, RowType<Row>::fields());
+// The first of the fields every `Row` has (RowType::key_fields) that `read` lacks, or "".
+template <class Row> std::string missing_key_field(const ReadRow& read) {
+  const auto& fields = RowType<Row>::fields();
+  for (const std::string& key : RowType<Row>::key_fields()) {
+    const bool has = std::any_of(read.values.begin(), read.values.end(),
+                                 [&](const auto& value) { return fields[value.first].name == key; });
+    if (!has) return key;
+  }
+  return "";
+}
+
+// Why row `index` (from 0) of `text` is no `Row`: it is a row of the other kind (a speed run
+// edited to say "verify"), or it lacks `missing`.
+template <class Row, class Other>
+std::string not_a_row(Format format, std::string_view text, size_t index, const ReadRow& read,
+                      const std::string& missing) {
+  const std::string row = "row " + std::to_string(index + 1) + (format == Format::jsonl ? " (" + read.where + ")" : "");
+  const std::string keys = join(RowType<Row>::key_fields(), ", ");
+  bool other = false;
+  try {
+    other = missing_key_field<Other>(read_rows(format, text, RowType<Other>::fields()).at(index)).empty();
+  } catch (const std::exception&) {
+    // Not a row of the other kind either: what it lacks is the answer.
+  }
+  if (other)
+    return row + " is a " + RowType<Other>::noun + ", not a " + RowType<Row>::noun + ": a run of kind " +
+           RowType<Row>::kind + " holds " + RowType<Row>::noun + "s only (each with " + keys + ")";
+  return row + " lacks \"" + missing + "\", which every " + RowType<Row>::noun + " has (" + keys + ")";
+}
+
+// The rows of `text`, each checked to be a `Row`: a check's outcome defaults to pass, so a speed
+// run edited to say "verify" would otherwise read as checks that all passed, and a verify run
+// edited to say "run" as results that measured nothing.
+template <class Row, class Other> std::vector<Row> rows_of_kind(Format format, std::string_view text) {
+  const std::vector<ReadRow> read = read_rows(format, text, RowType<Row>::fields());
+  std::vector<Row> rows;
+  for (size_t i = 0; i < read.size(); ++i) {
+    rows.push_back(row_from(read[i], RowType<Row>::fields()));
+    const std::string missing = missing_key_field<Row>(read[i]);
+    if (!missing.empty()) throw std::invalid_argument(not_a_row<Row, Other>(format, text, i, read[i], missing));
+  }
+  return rows;
 }
 
 // What a file without a run record still says about where its rows were measured: the host and
@@ -107,18 +150,28 @@ template <class Row> void fill_from_rows(RunFile& file, std::vector<Row> rows) {
 // name a check.
 void read_row_list(RunFile& file, const json& first_row, Format format, std::string_view text) {
   if (!first_row.is_object()) throw std::invalid_argument("its first row is not a JSON object");
-  if (first_row.contains("check")) fill_from_rows(file, rows_from<verify::CheckResult>(format, text));
-  else if (first_row.contains("workload")) fill_from_rows(file, rows_from<Result>(format, text));
+  using verify::CheckResult;
+  if (first_row.contains("check")) fill_from_rows(file, rows_of_kind<CheckResult, Result>(format, text));
+  else if (first_row.contains("workload")) fill_from_rows(file, rows_of_kind<Result, CheckResult>(format, text));
   else throw std::invalid_argument("its rows are neither results (no \"workload\") nor checks (no \"check\")");
 }
 
+// Only the versions that exist: 2^64 - 1 (which read as a signed number is -1), 0, 1.5 or "1"
+// is no version any mlspeed wrote.
+void check_version(const json& version) {
+  const bool whole = version.is_number_unsigned();  // nlohmann reads every number from 0 up as unsigned
+  const uint64_t newest = kRunFileVersion;
+  if (whole && version.get<uint64_t>() >= 1 && version.get<uint64_t>() <= newest) return;
+  const std::string reads = printf_string("this mlspeed reads run file version %d", kRunFileVersion);
+  if (whole && version.get<uint64_t>() > newest)
+    throw std::invalid_argument("it was written by a newer mlspeed (run file version " + version.dump() + "); " +
+                                reads + ": upgrade mlspeed to read it");
+  throw std::invalid_argument("its " + std::string(kVersionKey) + " is " + json_excerpt(version) +
+                              ", which is no version of the format; " + reads);
+}
+
 void read_full_file(RunFile& file, const json& j) {
-  const json& version = j.at(kVersionKey);
-  if (!version.is_number_integer()) throw std::invalid_argument(std::string(kVersionKey) + " is not a whole number");
-  if (version.get<int64_t>() > kRunFileVersion)
-    throw std::invalid_argument(printf_string("it was written by a newer mlspeed (run file version %lld; this one "
-                                              "reads up to %d); upgrade mlspeed to read it",
-                                              static_cast<long long>(version.get<int64_t>()), kRunFileVersion));
+  check_version(j.at(kVersionKey));
   if (!j.contains("run") || !j.contains("context") || !j.contains("rows"))
     throw std::invalid_argument("it lacks one of \"run\", \"context\" and \"rows\"");
   LoadedRun& loaded = file.run;
@@ -130,19 +183,44 @@ void read_full_file(RunFile& file, const json& j) {
   if (file.published) loaded.citation = file.citation;  // LoadedRun::published() follows it
   if (!j.at("rows").is_array()) throw std::invalid_argument("\"rows\" is not an array");
   const std::string rows = j.at("rows").dump();
-  if (loaded.run.kind == RowType<Result>::kind) loaded.rows = rows_from<Result>(Format::json, rows);
-  else if (loaded.run.kind == RowType<verify::CheckResult>::kind)
-    loaded.checks = rows_from<verify::CheckResult>(Format::json, rows);
-  else throw std::invalid_argument("its run has kind '" + printable(loaded.run.kind) + "', not run or verify");
+  using verify::CheckResult;
+  if (loaded.run.kind == RowType<Result>::kind) loaded.rows = rows_of_kind<Result, CheckResult>(Format::json, rows);
+  else if (loaded.run.kind == RowType<CheckResult>::kind)
+    loaded.checks = rows_of_kind<CheckResult, Result>(Format::json, rows);
+  else throw std::invalid_argument("its run has kind '" + excerpt(loaded.run.kind) + "', not run or verify");
   loaded.run.row_count = static_cast<int64_t>(loaded.rows.size() + loaded.checks.size());
 }
 
-// The first line that is not blank, for telling JSON lines from one JSON document.
-std::string_view first_text_line(std::string_view text) {
+// JSON lines (`show -o jsonl`, also a single line) begin with a line that is a whole row object:
+// that row, or nothing for one JSON document (an export, whose first line is "{", or a
+// `show -o json` array).
+std::optional<json> first_json_line(std::string_view text) {
   const size_t start = text.find_first_not_of(" \t\r\n");
-  if (start == std::string_view::npos) return {};
-  text.remove_prefix(start);
-  return text.substr(0, text.find('\n'));
+  if (start == std::string_view::npos) return std::nullopt;
+  const std::string_view line = text.substr(start, text.find('\n', start) - start);
+  try {
+    json first = parse_json_input<json>(line);
+    if (first.is_object() && !first.contains(kVersionKey)) return first;
+  } catch (const std::invalid_argument&) {
+    // Not a line of its own: read as one document, whose refusal names the byte.
+  }
+  return std::nullopt;
+}
+
+void read_document(RunFile& file, std::string_view text) {
+  // Every run file opens an object or an array; anything else is not one, whatever follows.
+  const size_t start = text.find_first_not_of(" \t\r\n");
+  if (start == std::string_view::npos || (text[start] != '{' && text[start] != '['))
+    throw std::invalid_argument(kNotARun);
+  const json whole = parse_json_input<json>(text);
+  if (whole.is_object() && whole.contains(kVersionKey)) {
+    read_full_file(file, whole);
+  } else if (whole.is_array()) {
+    if (whole.empty()) throw std::invalid_argument("it is an empty list of rows");
+    read_row_list(file, whole.front(), Format::json, text);
+  } else {
+    throw std::invalid_argument(kNotARun);
+  }
 }
 
 }  // namespace
@@ -168,37 +246,15 @@ std::string write_run_file(const LoadedRun& run, const std::string& description,
 RunFile read_run_file(std::string_view text, const std::string& name) {
   RunFile file;
   file.run.name = name;
-  const json whole = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  // Nesting is bounded before anything is built (core/json_input.h): a value nested 100,000 deep
+  // would overflow the stack in dump().
   try {
-    if (whole.is_object() && whole.contains(kVersionKey)) {
-      read_full_file(file, whole);
-    } else if (whole.is_array()) {
-      if (whole.empty()) throw std::invalid_argument("it is an empty list of rows");
-      read_row_list(file, whole.front(), Format::json, text);
-    } else {
-      // JSON lines (also a single line): each line one row object.
-      const std::string_view line = first_text_line(text);
-      const json first = json::parse(line.begin(), line.end(), nullptr, false);
-      if (first.is_discarded() || !first.is_object())
-        throw std::invalid_argument("it is neither a file written by `mlspeed export` nor the output of "
-                                    "`mlspeed show -o json` or `-o jsonl`");
-      read_row_list(file, first, Format::jsonl, text);
-    }
+    if (const std::optional<json> first = first_json_line(text)) read_row_list(file, *first, Format::jsonl, text);
+    else read_document(file, text);
   } catch (const json::exception& e) {
-    throw std::invalid_argument(e.what());
+    throw std::invalid_argument(excerpt(e.what(), 160));  // a type error in a field of the context
   }
   return file;
-}
-
-int64_t store_imported_run(Database& db, const LoadedRun& run, const std::string& import_command,
-                           const std::string& label) {
-  StoredRun record = run.run;
-  record.command = import_command;
-  if (!label.empty()) record.label = label;
-  if (record.started_at.empty()) record.started_at = record.context.started_at;
-  if (record.started_at.empty()) record.started_at = now_iso8601();  // the database needs a time
-  if (record.kind == RowType<verify::CheckResult>::kind) return add_run(db, record, run.checks);
-  return add_run(db, record, run.rows);
 }
 
 }  // namespace mlspeed

@@ -22,7 +22,6 @@
 #include <string_view>
 
 #include "mlspeed/compare/loaded_run.h"
-#include "mlspeed/results/database.h"
 
 namespace mlspeed {
 
@@ -49,11 +48,5 @@ std::string write_run_file(const LoadedRun& run, const std::string& description 
 // becomes LoadedRun::name. Throws std::invalid_argument saying what is wrong (not JSON, a newer
 // version, no rows, a field that does not parse).
 RunFile read_run_file(std::string_view text, const std::string& name);
-
-// Stores a run read from a file into `db` with its own record and context, marked as imported:
-// its command becomes `import_command` ("mlspeed import m3max.json"); the command it was measured
-// with stays in its context. A non-empty `label` replaces the file's. Returns the new run id.
-int64_t store_imported_run(Database& db, const LoadedRun& run, const std::string& import_command,
-                           const std::string& label);
 
 }  // namespace mlspeed

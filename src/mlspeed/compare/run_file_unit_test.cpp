@@ -5,6 +5,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "mlspeed/compare/imported_run.h"
 #include "mlspeed/results/database.h"
 #include "mlspeed/results/fields.h"
 #include "mlspeed/results/printers.h"
@@ -136,6 +137,100 @@ TEST(RunFile, RefusesWhatIsNotARun) {
   EXPECT_NE(message(R"({"mlspeed_run_file": 1, "run": {"kind": "x"}, "context": {}, "rows": []})").find("kind 'x'"),
             std::string::npos);
   EXPECT_NE(message(R"([{"workload": "a", "batch": "four"}])").find("batch"), std::string::npos);
+}
+
+// The message read_run_file throws for `text`, or "no error".
+std::string run_file_refusal(const std::string& text) {
+  try {
+    read_run_file(text, "x");
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+std::string file_with_version(const std::string& version) {
+  std::string text = write_run_file(sample_run());
+  const std::string key = "\"mlspeed_run_file\": 1";
+  return text.replace(text.find(key), key.size(), "\"mlspeed_run_file\": " + version);
+}
+
+TEST(RunFile, OnlyVersionsThatExistAreRead) {
+  for (const char* version : {"18446744073709551615", "9223372036854775808", "-1", "0", "1.5", "\"1\"", "null"}) {
+    const std::string message = run_file_refusal(file_with_version(version));
+    EXPECT_NE(message.find("this mlspeed reads run file version 1"), std::string::npos) << version << ": " << message;
+  }
+  EXPECT_NE(run_file_refusal(file_with_version("2")).find("newer mlspeed"), std::string::npos);
+  EXPECT_EQ(run_file_refusal(file_with_version("1")), "no error");
+}
+
+// nlohmann's dump() recurses: a value nested 100,000 deep must be refused before anything walks it.
+TEST(RunFile, NestingDeeperThanTheFormatNeedsIsRefusedAtItsByte) {
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  const std::string rows = R"({"mlspeed_run_file": 1, "run": {"kind": "run"}, "context": {}, "rows": )" + deep + "}";
+  const std::string message = run_file_refusal(rows);
+  EXPECT_NE(message.find("byte " + std::to_string(rows.find('[') + 15)), std::string::npos) << message;
+  EXPECT_NE(message.find("16 levels"), std::string::npos) << message;
+  EXPECT_LT(message.size(), 200u) << message;
+  for (const std::string& text : {"[" + deep + "]", R"({"workload": "a"})" "\n" R"({"workload": )" + deep + "}",
+                                  deep}) {
+    const std::string m = run_file_refusal(text);
+    EXPECT_NE(m.find("16 levels"), std::string::npos) << m.substr(0, 300);
+  }
+}
+
+TEST(RunFile, AValueQuotedInAMessageIsCutAndEscaped) {
+  const std::string samples = std::string(1000, '[') + std::string(1000, ']');
+  const std::string row = R"({"workload": "a", "device": "cpu", "status": "ok", "samples_ms": [)" + samples + "]}";
+  const std::string message = run_file_refusal("[" + row + "]");
+  EXPECT_LT(message.size(), 200u) << message.substr(0, 400);
+  const std::string kind = run_file_refusal(R"({"mlspeed_run_file": 1, "run": {"kind": "a\nb)" + std::string(500, 'c') +
+                                      R"("}, "context": {}, "rows": []})");
+  EXPECT_NE(kind.find("a\\x0ab"), std::string::npos) << kind;
+  EXPECT_LT(kind.size(), 200u) << kind;
+}
+
+// The run file of `run` with its record's kind edited to `kind`, as a forger would.
+std::string edited_kind(const LoadedRun& run, const std::string& kind) {
+  std::string text = write_run_file(run);
+  const std::string key = "\"kind\":\"" + run.run.kind + "\"";
+  return text.replace(text.find(key), key.size(), "\"kind\":\"" + kind + "\"");
+}
+
+TEST(RunFile, RowsMustBeRowsOfTheRunsKind) {
+  std::string message = run_file_refusal(edited_kind(sample_run(), "verify"));  // speed results as checks
+  EXPECT_NE(message.find("row 1"), std::string::npos) << message;
+
+  LoadedRun checks = sample_run();
+  checks.run.kind = "verify";
+  checks.rows.clear();
+  checks.checks = {testing::full_check()};
+  message = run_file_refusal(edited_kind(checks, "run"));
+  EXPECT_NE(message.find("row 1"), std::string::npos) << message;
+
+  // `show -o jsonl`: a result after a check is not a check.
+  std::ostringstream lines;
+  RowWriter writer = make_row_writer(Format::jsonl, lines, verify::check_fields());
+  writer.write(values_of(verify::check_fields(), testing::full_check()));
+  writer.end();
+  message = run_file_refusal(lines.str() + R"({"workload": "bert-base-infer", "device": "cpu", "status": "ok"})" "\n");
+  EXPECT_NE(message.find("row 2"), std::string::npos) << message;
+}
+
+TEST(RunFile, AFileCutShortIsRefusedWhereItEnds) {
+  const std::string whole = write_run_file(sample_run());
+  const std::string cut = whole.substr(0, whole.size() / 2);
+  EXPECT_NE(run_file_refusal(cut).find("byte " + std::to_string(cut.size())), std::string::npos) << run_file_refusal(cut);
+
+  std::ostringstream lines;
+  auto printer = make_printer(Format::jsonl, lines);
+  printer->header(sample_run().run.context);
+  for (const Result& row : sample_run().rows) printer->row(row);
+  printer->footer(true);
+  const std::string jsonl = lines.str().substr(0, lines.str().size() - 40);
+  const std::string message = run_file_refusal(jsonl);
+  EXPECT_NE(message.find("line 2"), std::string::npos) << message;
+  EXPECT_NE(message.find("byte " + std::to_string(jsonl.size())), std::string::npos) << message;
 }
 
 TEST(RunFile, StoredImportKeepsContextStatusAndRowsAndSaysWhereItCameFrom) {

@@ -84,5 +84,18 @@ TEST_F(RunSource, ErrorsSayWhatExists) {
   EXPECT_NE(error_of(dir.file("bad.json"), path).find("cannot be read as a run"), std::string::npos);
 }
 
+// A run whose stored context is damaged is refused by name; every other run still loads.
+TEST_F(RunSource, ARunWithADamagedContextIsRefusedAndHidesNoOther) {
+  testing::raw_sql(path, "UPDATE runs SET context_json = 'not json' WHERE id = 2");
+  EXPECT_EQ(load_run("last", path).run.id, 3);
+  EXPECT_EQ(load_run("label:old", path).run.id, 1);
+  EXPECT_EQ(load_run("1", path).run.id, 1);
+  for (const char* spec : {"2", "last-1", "label:driver 580"}) {
+    const std::string message = error_of(spec, path);
+    EXPECT_NE(message.find("run 2"), std::string::npos) << spec << ": " << message;
+    EXPECT_NE(message.find("context_json"), std::string::npos) << spec << ": " << message;
+  }
+}
+
 }  // namespace
 }  // namespace mlspeed

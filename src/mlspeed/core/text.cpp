@@ -138,4 +138,13 @@ std::string printable(const std::string& text) {
   return out;
 }
 
+std::string excerpt(const std::string& text, size_t max_bytes) {
+  // Escaping only lengthens text: its first max_bytes + 1 bytes say whether it is cut.
+  std::string out = printable(text.substr(0, max_bytes + 1));
+  if (out.size() <= max_bytes) return out;
+  size_t cut = max_bytes;
+  while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) --cut;  // not inside a character
+  return out.substr(0, cut) + "...";
+}
+
 }  // namespace mlspeed

@@ -17,6 +17,9 @@ std::string now_iso8601();                       // UTC, "2026-11-23T01:47:52Z"
 // `text` with control characters (bytes below 0x20, and 0x7f) written as \xNN: a name read from
 // a file is shown this way, so that it cannot move the cursor or clear the user's terminal.
 std::string printable(const std::string& text);
+// `text` quoted in a message: printable(), cut to at most `max_bytes` (on a character boundary)
+// and "..." when cut, so that no value read from a file can make an error line long.
+std::string excerpt(const std::string& text, size_t max_bytes = 60);
 // One CSV cell (RFC 4180): quoted only when it holds a comma, a quote or a line break.
 std::string csv_cell(const std::string& text);
 // `text` with its line breaks as spaces: a message that has to stay one line of a note or a list.

@@ -119,9 +119,12 @@ std::string verdict_counts(const verify::DeviceVerdict& v) {
 }
 
 void verdict_cards(std::ostream& out, const ReportModel& model) {
-  if (model.verdicts.empty()) return;
+  if (model.verdicts.empty() && model.unchecked.empty()) return;
   out << "<section class=\"card\" id=\"verify\"><h2>Verification: are the numbers right?</h2>"
          "<p class=\"note\">mlspeed verify: each device against a float64 CPU reference.</p><div class=\"verdicts\">";
+  for (const std::string& run : model.unchecked)
+    out << "<div class=\"verdict fail\"><span class=\"badge fail\">NO CHECKS</span> " << escaped(run)
+        << ": no checks, so no verdict</div>";
   for (const VerdictCard& card : model.verdicts) {
     const verify::DeviceVerdict& v = card.verdict;
     out << "<div class=\"verdict" << (v.ok() ? "" : " fail") << "\"><span class=\"badge "

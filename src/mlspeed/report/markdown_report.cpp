@@ -51,6 +51,10 @@ void markdown_context_table(std::ostream& out, const ReportModel& model) {
 }
 
 void verdicts(std::ostream& out, const ReportModel& model) {
+  if (model.verdicts.empty() && model.unchecked.empty()) return;
+  out << "## Verification\n\n";
+  for (const std::string& run : model.unchecked) out << "- " << md(run) << ": no checks, so no verdict\n";
+  if (!model.unchecked.empty()) out << "\n";
   if (model.verdicts.empty()) return;
   std::vector<std::vector<std::string>> rows;
   for (const VerdictCard& card : model.verdicts) {
@@ -59,8 +63,7 @@ void verdicts(std::ostream& out, const ReportModel& model) {
                     std::to_string(v.passed), std::to_string(v.failed + v.errors), std::to_string(v.not_tested),
                     std::to_string(v.skipped), std::to_string(v.known)});
   }
-  out << "## Verification\n\n"
-      << markdown_table(
+  out << markdown_table(
              {"run", "device", "verdict", "checks", "passed", "failed", "not tested", "skipped", "known issues"},
              {false, false, false, true, true, true, true, true, true}, rows)
       << "\n";

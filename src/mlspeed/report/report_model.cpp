@@ -231,10 +231,11 @@ ReportModel build_report(const std::vector<LoadedRun>& runs, size_t baseline) {
   model.generated_at = now_iso8601();
   for (const LoadedRun& run : runs) model.runs.push_back(run_column(run));
   Builder(runs, model).add_rows();
-  for (const LoadedRun& run : runs)
-    if (!is_speed_run(run))
-      for (verify::DeviceVerdict& verdict : verify::summarise(run.checks))
-        model.verdicts.push_back({run.name, verdict});
+  for (const LoadedRun& run : runs) {
+    if (is_speed_run(run)) continue;
+    if (run.checks.empty()) model.unchecked.push_back(run.name);
+    for (verify::DeviceVerdict& verdict : verify::summarise(run.checks)) model.verdicts.push_back({run.name, verdict});
+  }
   if (baseline >= runs.size() || !is_speed_run(runs[baseline])) {
     auto first = std::find_if(runs.begin(), runs.end(), is_speed_run);
     baseline = size_t(first - runs.begin());

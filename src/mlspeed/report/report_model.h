@@ -68,6 +68,8 @@ struct ReportModel {
   std::vector<Series> series;
   std::vector<WorkloadSection> workloads;
   std::vector<VerdictCard> verdicts;
+  // Verify runs holding no check: no verdict, which would read PASS from nothing verified.
+  std::vector<std::string> unchecked;
   // What speedups are against, in words ("run 12", or "run 12 · cpu" within one run); empty when
   // nothing is compared.
   std::string baseline;

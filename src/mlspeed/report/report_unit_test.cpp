@@ -12,7 +12,10 @@
 #include "mlspeed/report/html_report.h"
 #include "mlspeed/report/markdown_report.h"
 #include "mlspeed/report/report_model.h"
+#include "mlspeed/report/report_runs.h"
+#include "mlspeed/results/row_table.h"
 #include "testing/results_test_rows.h"
+#include "testing/test_support.h"
 
 namespace mlspeed::report {
 namespace {
@@ -187,6 +190,37 @@ TEST(ReportModel, VerifyRunsGiveAVerdictPerDeviceAndAContextColumn) {
     EXPECT_EQ(card.verdict.ok(), card.verdict.device == "cpu") << card.verdict.device;
   }
   EXPECT_EQ(model.series.size(), 1u);
+}
+
+// A verification run with no checks verified nothing: no PASS from no check at all.
+TEST(ReportModel, AVerifyRunWithNoChecksSaysSoAndGetsNoVerdict) {
+  LoadedRun empty;
+  empty.name = "run 3";
+  empty.run.kind = "verify";
+  const ReportModel model = build_report({empty});
+  EXPECT_TRUE(model.verdicts.empty());
+  for (const std::string& page : {render_markdown(model), render_html(model)}) {
+    EXPECT_EQ(page.find("PASS"), std::string::npos);
+    EXPECT_NE(page.find("run 3: no checks"), std::string::npos);
+  }
+}
+
+// The default report leaves out a run whose stored context is damaged, and says so.
+TEST(ReportRuns, TheDefaultRunsPassOverADamagedRun) {
+  testing::TempDir dir;
+  const std::string path = dir.file("r.db");
+  {
+    Database db(path);
+    for (int i = 0; i < 2; ++i) {
+      const int64_t id = begin_run<Result>(db, testing::sample_context());
+      Result r = row("cpu", {1, 1, 1});
+      store_row(db, id, r);
+    }
+  }
+  testing::raw_sql(path, "UPDATE runs SET context_json = '[' WHERE id = 2");
+  std::vector<std::string> specs;
+  ASSERT_NO_THROW(specs = default_run_specs(path));
+  EXPECT_EQ(specs, std::vector<std::string>{"1"});
 }
 
 TEST(ReportModel, FiguresHaveFourSignificantDigitsOrGroupedThousands) {

@@ -66,5 +66,25 @@ TEST(Context, DescriptionOfABareContextSaysWhatIsUnknown) {
   EXPECT_EQ(text.find("sanitized"), std::string::npos) << text;
 }
 
+// A context from another machine's file may hold anything: every line stays one line, and no
+// control character reaches the terminal.
+TEST(Context, DescriptionEscapesControlCharactersInEveryFact) {
+  const std::string evil = std::string("x\x1b[2J\nINJECTED") + '\0' + "\x7f";
+  RunContext c;
+  c.started_at = c.command = evil;
+  for (std::string* text : {&c.host.hostname, &c.host.os, &c.host.cpu_model, &c.host.torch_version, &c.host.cuda_version,
+                            &c.host.cudnn_version, &c.host.blas, &c.host.mlspeed_version, &c.host.build_type,
+                            &c.host.compiler})
+    *text = evil;
+  DeviceFacts d;
+  d.id = d.kind = d.name = d.driver = d.compute_capability = d.peak_source = d.bandwidth_source = evil;
+  d.peak_flops[Precision::fp32] = 1e12;
+  d.peak_bandwidth = 1e11;
+  c.devices = {d};
+  const std::string text = describe_context(c);
+  EXPECT_EQ(text.find("\nINJECTED"), std::string::npos) << text;
+  for (const char ch : text) EXPECT_TRUE(ch == '\n' || (static_cast<unsigned char>(ch) >= 0x20 && ch != 0x7f)) << text;
+}
+
 }  // namespace
 }  // namespace mlspeed

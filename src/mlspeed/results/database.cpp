@@ -25,6 +25,7 @@
 
 #include "mlspeed/core/errors.h"
 #include "mlspeed/core/files.h"
+#include "mlspeed/core/json_input.h"
 #include "mlspeed/core/text.h"
 #include "mlspeed/results/database_schema.h"
 #include "mlspeed/results/sqlite_statement.h"
@@ -218,11 +219,11 @@ Value column_value(const Statement& s, int column, FieldType type) {
     case FieldType::text: expect(stored == SQLITE_TEXT); return s.text(column);
     case FieldType::real_list: {
       expect(stored == SQLITE_TEXT);
-      const auto list = nlohmann::json::parse(s.text(column), nullptr, false);
+      const auto list = parse_json_input<nlohmann::json>(s.text(column));
       if (!list.is_array()) throw std::invalid_argument("stored list is not a JSON array");
       std::vector<double> xs;
       for (const auto& x : list) {
-        if (!x.is_number()) throw std::invalid_argument("stored list holds " + x.dump() + ", not a number");
+        if (!x.is_number()) throw std::invalid_argument("stored list holds " + json_excerpt(x) + ", not a number");
         xs.push_back(x.get<double>());
       }
       return xs;
@@ -298,10 +299,10 @@ StoredRun read_run(const Statement& s, const std::string& path) {
   const std::string context = s.text(5);
   if (context.empty()) return run;
   try {
-    nlohmann::json::parse(context).get_to(run.context);
-  } catch (const nlohmann::json::exception& e) {
+    parse_json_input<nlohmann::json>(context).get_to(run.context);
+  } catch (const std::exception& e) {  // not JSON, or not a context's JSON
     throw std::runtime_error("results database '" + path + "': run " + std::to_string(run.id) +
-                             " has an unreadable context (" + e.what() + ")");
+                             " has an unreadable context (" + excerpt(e.what(), 160) + ")");
   }
   return run;
 }

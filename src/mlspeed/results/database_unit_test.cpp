@@ -133,6 +133,25 @@ TEST(Database, RunsAreListedNewestFirstWithTheirCounts) {
   EXPECT_EQ(runs[0].context.host.hostname, "bench-01");
 }
 
+// A run whose context another program damaged is listed like the others, not in their way.
+TEST(Database, ARunWithAnUnreadableContextDoesNotHideTheOthers) {
+  TempDir dir;
+  const std::string path = dir.file("results.db");
+  {
+    Database db(path);
+    begin_run<Result>(db, sample_context());
+    begin_run<Result>(db, sample_context());
+  }
+  raw_sql(path, "UPDATE runs SET context_json = '{\"host\": ' WHERE id = 1");
+  const Database db(path, Database::Access::read_only);
+  std::vector<StoredRun> runs;
+  ASSERT_NO_THROW(runs = db.runs());
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[0].context.host.hostname, "bench-01");
+  ASSERT_NO_THROW(db.run(1));
+  EXPECT_EQ(db.run(1)->id, 1);
+}
+
 TEST(Database, FinishRunRecordsStatusAndTime) {
   TempDir dir;
   Database db(dir.file("results.db"));

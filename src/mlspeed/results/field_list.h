@@ -42,6 +42,8 @@ template <class Row> struct BasicField {
 //     static constexpr const char* table = "results";   // the database table they are stored in
 //     static constexpr const char* noun = "result";     // one row, in messages
 //     static const std::vector<BasicField<Result>>& fields() { return result_fields(); }
+//     // The fields every row of the type has: a row read from a file lacking one is no such row.
+//     static std::vector<std::string> key_fields() { return {"workload", "device", "status"}; }
 //   };
 template <class Row> struct RowType;
 

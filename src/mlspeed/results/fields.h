@@ -22,6 +22,7 @@ template <> struct RowType<Result> {
   static constexpr const char* table = "results";
   static constexpr const char* noun = "result";
   static const std::vector<Field>& fields() { return result_fields(); }
+  static std::vector<std::string> key_fields() { return {"workload", "device", "status"}; }
   static std::string describe(const Result& r) {  // "bert-base-infer full cuda:0 bf16 b=4"
     return r.workload + " " + r.size + " " + r.device + " " + std::string(name(r.precision)) +
            " b=" + std::to_string(r.batch);

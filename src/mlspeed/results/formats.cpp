@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "mlspeed/core/json_input.h"
 #include "mlspeed/core/text.h"
 
 namespace mlspeed {
@@ -45,7 +46,7 @@ Value from_json_value(const Json& j) {
     case Json::value_t::number_integer: return j.get<int64_t>();
     case Json::value_t::number_unsigned: {
       const auto u = j.get<uint64_t>();
-      if (u > static_cast<uint64_t>(INT64_MAX)) throw std::invalid_argument(j.dump() + " is too large");
+      if (u > static_cast<uint64_t>(INT64_MAX)) throw std::invalid_argument(json_excerpt(j) + " is too large");
       return static_cast<int64_t>(u);
     }
     case Json::value_t::number_float: return j.get<double>();
@@ -61,12 +62,12 @@ Value from_json_value(const Json& j) {
       }
       std::vector<double> xs;
       for (const Json& x : j) {
-        if (!x.is_number()) throw std::invalid_argument("expected a list of numbers, found " + printable(x.dump().substr(0, 60)));
+        if (!x.is_number()) throw std::invalid_argument("expected a list of numbers, found " + json_excerpt(x));
         xs.push_back(x.get<double>());
       }
       return xs;
     }
-    default: throw std::invalid_argument("unexpected " + j.dump());
+    default: throw std::invalid_argument("unexpected " + json_excerpt(j));
   }
 }
 
@@ -86,7 +87,8 @@ std::optional<size_t> index_of(const std::vector<std::string>& names, std::strin
 // Unknown values are left out (the field keeps its default; also how old files lacking a field
 // read back). Keys no field has are skipped, so output of a newer mlspeed still reads.
 ReadRow row_from_json(const Json& row, const std::string& where, const std::vector<std::string>& names) {
-  if (!row.is_object()) throw std::invalid_argument(where + ": expected an object of fields, found " + row.dump());
+  if (!row.is_object())
+    throw std::invalid_argument(where + ": expected an object of fields, found " + json_excerpt(row));
   ReadRow read{where, {}};
   for (const auto& [key, value] : row.items()) {
     const auto index = index_of(names, key);
@@ -178,16 +180,8 @@ std::vector<ReadRow> read_csv(std::string_view text, const std::vector<std::stri
   return rows;
 }
 
-Json parse_json_text(std::string_view text, const std::string& where) {
-  try {
-    return Json::parse(text);
-  } catch (const Json::parse_error& e) {
-    throw std::invalid_argument(where + ": not valid JSON (" + e.what() + ")");
-  }
-}
-
 std::vector<ReadRow> read_json_array(std::string_view text, const std::vector<std::string>& names) {
-  const Json array = parse_json_text(text, "json");
+  const Json array = parse_json_input<Json>(text);
   if (!array.is_array()) throw std::invalid_argument(std::string("json: expected an array of rows, found ") + array.type_name());
   std::vector<ReadRow> rows;
   for (size_t i = 0; i < array.size(); ++i) rows.push_back(row_from_json(array[i], "json row " + std::to_string(i + 1), names));
@@ -197,14 +191,15 @@ std::vector<ReadRow> read_json_array(std::string_view text, const std::vector<st
 std::vector<ReadRow> read_jsonl(std::string_view text, const std::vector<std::string>& names) {
   std::vector<ReadRow> rows;
   size_t start = 0;
-  for (int line = 1; start < text.size(); ++line) {
+  for (size_t line = 1; start < text.size(); ++line) {
     size_t end = text.find('\n', start);
     if (end == std::string_view::npos) end = text.size();
     const std::string_view content = text.substr(start, end - start);
+    const JsonPlace place{start, line};  // a refusal names the byte in the whole text
     start = end + 1;
     if (content.find_first_not_of(" \t\r") == std::string_view::npos) continue;
     const std::string where = "line " + std::to_string(line);
-    rows.push_back(row_from_json(parse_json_text(content, where), where, names));
+    rows.push_back(row_from_json(parse_json_input<Json>(content, place), where, names));
   }
   return rows;
 }

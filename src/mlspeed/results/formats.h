@@ -60,27 +60,36 @@ struct ReadRow {
 std::vector<ReadRow> read_rows(Format format, std::string_view text, const std::vector<std::string>& names,
                                const std::vector<FieldType>& types);
 
-// read_rows() into rows of the field list's type.
+// read_rows() with the names and types of a field list.
 template <class Row>
-std::vector<Row> parse_rows(Format format, std::string_view text, const std::vector<BasicField<Row>>& fields) {
+std::vector<ReadRow> read_rows(Format format, std::string_view text, const std::vector<BasicField<Row>>& fields) {
   std::vector<std::string> names;
   std::vector<FieldType> types;
   for (const auto& f : fields) {
     names.push_back(f.name);
     types.push_back(f.type);
   }
-  std::vector<Row> rows;
-  for (const ReadRow& read : read_rows(format, text, names, types)) {
-    Row row;
-    for (const auto& [index, value] : read.values) {
-      try {
-        fields[index].set(row, value);
-      } catch (const std::exception& e) {
-        throw std::invalid_argument(read.where + ", field '" + fields[index].name + "': " + e.what());
-      }
+  return read_rows(format, text, names, types);
+}
+
+// One row read by read_rows() with the same field list, as a row of its type.
+template <class Row> Row row_from(const ReadRow& read, const std::vector<BasicField<Row>>& fields) {
+  Row row;
+  for (const auto& [index, value] : read.values) {
+    try {
+      fields[index].set(row, value);
+    } catch (const std::exception& e) {
+      throw std::invalid_argument(read.where + ", field '" + fields[index].name + "': " + e.what());
     }
-    rows.push_back(std::move(row));
   }
+  return row;
+}
+
+// read_rows() into rows of the field list's type.
+template <class Row>
+std::vector<Row> parse_rows(Format format, std::string_view text, const std::vector<BasicField<Row>>& fields) {
+  std::vector<Row> rows;
+  for (const ReadRow& read : read_rows(format, text, fields)) rows.push_back(row_from(read, fields));
   return rows;
 }
 

@@ -106,7 +106,7 @@ std::string sequence(const Result& r) {
   return seq && *seq == 0 ? "" : whole(value(r, "seq_len"));
 }
 
-struct Column {
+struct TableColumn {
   std::string title;
   bool numeric;        // right-aligned
   bool configuration;  // names the configuration in failure lines
@@ -172,8 +172,8 @@ std::string noise(const Result& r) {
   return xs ? assess_noise(*xs).flag() : "";
 }
 
-const std::vector<Column>& wide_columns() {
-  static const std::vector<Column> table = {
+const std::vector<TableColumn>& wide_columns() {
+  static const std::vector<TableColumn> table = {
       {"workload", false, true, field_text("workload"), nullptr},
       {"size", false, true, field_text("size"), any_size_not_full},
       {"device", false, true, field_text("device"), nullptr},
@@ -217,7 +217,7 @@ std::string median_or_status(const Result& r) {
   return status == "ok" ? ms_per_iteration(r) : status;
 }
 
-std::vector<Column> narrow_columns(bool repeats) {
+std::vector<TableColumn> narrow_columns(bool repeats) {
   return {
       {"workload", false, true, field_text("workload"), nullptr},
       {"device", false, true, field_text("device"), nullptr},
@@ -230,9 +230,9 @@ std::vector<Column> narrow_columns(bool repeats) {
   };
 }
 
-std::string configuration(const Result& r, const std::vector<const Column*>& shown) {
+std::string configuration(const Result& r, const std::vector<const TableColumn*>& shown) {
   std::vector<std::string> config;
-  for (const Column* column : shown) {
+  for (const TableColumn* column : shown) {
     const std::string cell = column->cell(r);
     if (column->configuration && !cell.empty()) config.push_back(column->title + " " + cell);
   }
@@ -242,7 +242,7 @@ std::string configuration(const Result& r, const std::vector<const Column*>& sho
 // One line per distinct key of the rows `key` picks (an empty key skips the row), in first-seen
 // order, each followed by the configurations that share it: a dtype a device lacks, or a step a
 // graph cannot hold, is usually one reason shared by many rows.
-std::string grouped(const std::vector<Result>& rows, const std::vector<const Column*>& shown,
+std::string grouped(const std::vector<Result>& rows, const std::vector<const TableColumn*>& shown,
                     const std::function<std::string(const Result&)>& key) {
   std::vector<std::pair<std::string, std::vector<std::string>>> groups;
   for (const Result& r : rows) {
@@ -260,7 +260,7 @@ std::string grouped(const std::vector<Result>& rows, const std::vector<const Col
 }
 
 // Rows that were not measured, one line per outcome and reason.
-std::string notes(const std::vector<Result>& rows, const std::vector<const Column*>& shown) {
+std::string notes(const std::vector<Result>& rows, const std::vector<const TableColumn*>& shown) {
   const std::string out = grouped(rows, shown, [](const Result& r) -> std::string {
     const std::string status = text(value(r, "status"));
     if (status == "ok") return "";
@@ -271,7 +271,7 @@ std::string notes(const std::vector<Result>& rows, const std::vector<const Colum
 }
 
 // Rows asked to replay a CUDA graph that ran eagerly, one line per reason.
-std::string graph_notes(const std::vector<Result>& rows, const std::vector<const Column*>& shown) {
+std::string graph_notes(const std::vector<Result>& rows, const std::vector<const TableColumn*>& shown) {
   const std::string out = grouped(rows, shown, [](const Result& r) -> std::string {
     if (text(value(r, "graphs")) != "eager") return "";
     return one_line(text(value(r, "graph_note")));
@@ -296,17 +296,17 @@ std::string inputs(const std::vector<Result>& rows) {
 }
 
 // The wide table's columns that carry information for these rows.
-std::vector<const Column*> wide_shown(const std::vector<Result>& rows) {
-  std::vector<const Column*> shown;
-  for (const Column& column : wide_columns())
+std::vector<const TableColumn*> wide_shown(const std::vector<Result>& rows) {
+  std::vector<const TableColumn*> shown;
+  for (const TableColumn& column : wide_columns())
     if (!column.shown || column.shown(rows)) shown.push_back(&column);
   return shown;
 }
 
 // Under the narrow table: the figures these rows have that only --wide shows.
-std::string wide_hint(const std::vector<Result>& rows, const std::vector<const Column*>& wide) {
+std::string wide_hint(const std::vector<Result>& rows, const std::vector<const TableColumn*>& wide) {
   std::vector<std::string> more;
-  for (const Column* column : wide) {
+  for (const TableColumn* column : wide) {
     if (!column->wide_only) continue;
     const bool known =
         std::any_of(rows.begin(), rows.end(), [&](const Result& r) { return column->cell(r) != kUnknown; });
@@ -315,17 +315,17 @@ std::string wide_hint(const std::vector<Result>& rows, const std::vector<const C
   return more.empty() ? "" : "\n--wide adds: " + join(more, ", ") + ".\n";
 }
 
-std::string table(const std::vector<Result>& rows, const std::vector<const Column*>& shown) {
+std::string table(const std::vector<Result>& rows, const std::vector<const TableColumn*>& shown) {
   std::vector<std::string> titles;
   std::vector<bool> right_aligned;
-  for (const Column* column : shown) {
+  for (const TableColumn* column : shown) {
     titles.push_back(column->title);
     right_aligned.push_back(column->numeric);
   }
   std::vector<std::vector<std::string>> cells;
   for (const Result& r : rows) {
     cells.emplace_back();
-    for (const Column* column : shown) cells.back().push_back(column->cell(r));
+    for (const TableColumn* column : shown) cells.back().push_back(column->cell(r));
   }
   return markdown_table(titles, right_aligned, cells);
 }
@@ -333,13 +333,13 @@ std::string table(const std::vector<Result>& rows, const std::vector<const Colum
 std::string render(const std::vector<Result>& rows, TableWidth width) {
   if (rows.empty()) return "no results\n";
   // Notes below either table name a configuration by the wide table's columns: "batch 4, seq 128".
-  const std::vector<const Column*> wide = wide_shown(rows);
+  const std::vector<const TableColumn*> wide = wide_shown(rows);
   const std::string below = inputs(rows) + graph_notes(rows, wide) + notes(rows, wide);
   if (width == TableWidth::wide) return table(rows, wide) + below;
 
-  const std::vector<Column> narrow = narrow_columns(any_repetition(rows));
-  std::vector<const Column*> shown;
-  for (const Column& column : narrow) shown.push_back(&column);
+  const std::vector<TableColumn> narrow = narrow_columns(any_repetition(rows));
+  std::vector<const TableColumn*> shown;
+  for (const TableColumn& column : narrow) shown.push_back(&column);
   return table(rows, shown) + wide_hint(rows, wide) + below;
 }
 

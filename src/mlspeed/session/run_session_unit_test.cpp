@@ -38,15 +38,15 @@ class RecordingPrinter : public RowPrinter<Result> {
   std::vector<std::string>* log_;
 };
 
-struct Outcome {
+struct SessionOutcome {
   int status = 0;
   std::string err;
   std::vector<std::string> printed;
 };
 
 // One session over `rows`, ended as `end`; stderr captured.
-Outcome run_session(const std::string& db, bool store, const std::vector<Result>& rows, RunEnd end) {
-  Outcome out;
+SessionOutcome run_session(const std::string& db, bool store, const std::vector<Result>& rows, RunEnd end) {
+  SessionOutcome out;
   std::ostringstream err;
   std::streambuf* old = std::cerr.rdbuf(err.rdbuf());
   {
@@ -72,7 +72,7 @@ Result named_row(const std::string& workload, Status status = Status::ok) {
 TEST(RunSession, PrintsAndStoresEachRowAndRecordsTheRun) {
   TempDir dir;
   const std::string db = dir.file("results.db");
-  const Outcome out = run_session(db, true, {named_row("a"), named_row("b")}, RunEnd::complete);
+  const SessionOutcome out = run_session(db, true, {named_row("a"), named_row("b")}, RunEnd::complete);
   EXPECT_EQ(out.status, 0) << out.err;
   EXPECT_EQ(out.printed, (std::vector<std::string>{"header " + sample_context().command, "row a", "row b",
                                                    "footer complete"}));
@@ -92,13 +92,13 @@ TEST(RunSession, TheExitStatusFollowsTheRowsAndTheEnd) {
   TempDir dir;
   EXPECT_EQ(run_session(dir.file("a.db"), true, {named_row("a"), named_row("b", Status::error)}, RunEnd::complete).status, 1);
   EXPECT_EQ(run_session(dir.file("b.db"), true, {named_row("a", Status::oom)}, RunEnd::complete).status, 0);
-  const Outcome interrupted = run_session(dir.file("c.db"), true, {named_row("a")}, RunEnd::interrupted);
+  const SessionOutcome interrupted = run_session(dir.file("c.db"), true, {named_row("a")}, RunEnd::interrupted);
   EXPECT_EQ(interrupted.status, 130);
   EXPECT_EQ(interrupted.printed.back(), "footer partial");
   EXPECT_NE(interrupted.err.find("interrupted after 1 of 4 configurations; kept 1 result in"), std::string::npos)
       << interrupted.err;
   EXPECT_EQ(Database(dir.file("c.db")).runs()[0].status, "interrupted");
-  const Outcome stopped = run_session(dir.file("d.db"), true, {named_row("a")}, RunEnd::stopped);
+  const SessionOutcome stopped = run_session(dir.file("d.db"), true, {named_row("a")}, RunEnd::stopped);
   EXPECT_EQ(stopped.status, 2);
   EXPECT_EQ(Database(dir.file("d.db")).runs()[0].status, "stopped");
 }
@@ -106,7 +106,7 @@ TEST(RunSession, TheExitStatusFollowsTheRowsAndTheEnd) {
 TEST(RunSession, WithoutADatabaseNothingIsStoredAndNothingClaimsItWas) {
   TempDir dir;
   const std::string db = dir.file("never.db");
-  const Outcome out = run_session(db, false, {named_row("a")}, RunEnd::interrupted);
+  const SessionOutcome out = run_session(db, false, {named_row("a")}, RunEnd::interrupted);
   EXPECT_EQ(out.status, 130);
   EXPECT_NE(out.err.find("--no-db: not stored"), std::string::npos) << out.err;
   EXPECT_EQ(out.err.find("stored run"), std::string::npos) << out.err;

@@ -29,6 +29,8 @@ template <> struct RowType<verify::CheckResult> {
   static constexpr const char* table = "checks";
   static constexpr const char* noun = "check";
   static const std::vector<verify::CheckField>& fields() { return verify::check_fields(); }
+  // A check's outcome defaults to pass: a row without one must not read as a passed check.
+  static std::vector<std::string> key_fields() { return {"check", "device", "outcome"}; }
   static std::string describe(const verify::CheckResult& c) {  // "cuda:0 softmax bf16 transposed forward"
     return c.device + " " + c.check + " " + c.dtype + " " + c.layout + " " + c.pass;
   }
