@@ -116,11 +116,11 @@ int run_app(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return command_line.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "mlspeed: " << e.what() << " (see 'mlspeed --help' or 'mlspeed <command> --help')\n";
+    std::cerr << "mlspeed: " << one_line(e.what()) << " (see 'mlspeed --help' or 'mlspeed <command> --help')\n";
     return 2;
   } catch (const UsageError& e) {
     const std::string& chosen = command_line.chosen();
-    std::cerr << "mlspeed" << (chosen.empty() ? "" : " " + chosen) << ": " << e.what() << "\n";
+    std::cerr << "mlspeed" << (chosen.empty() ? "" : " " + chosen) << ": " << one_line(e.what()) << "\n";
     return 2;
   }
 }

@@ -10,6 +10,7 @@
 #include "mlspeed/core/files.h"
 #include "mlspeed/core/text.h"
 #include "mlspeed/results/database.h"
+#include "mlspeed/results/fields.h"
 
 namespace mlspeed::cli {
 namespace {
@@ -17,14 +18,14 @@ namespace {
 constexpr size_t kTableWidth = 120;
 constexpr size_t kNarrowest = 8;  // a cut column still shows this much
 
-size_t columns_of(const std::string& text) {  // UTF-8: count the bytes that start a character
+size_t display_columns(const std::string& text) {  // UTF-8: count the bytes that start a character
   size_t n = 0;
   for (const unsigned char c : text) n += (c & 0xC0) != 0x80;
   return n;
 }
 
 std::string cut(const std::string& text, size_t width) {
-  if (columns_of(text) <= width) return text;
+  if (display_columns(text) <= width) return text;
   size_t kept = 0, i = 0;
   for (; i < text.size(); ++i) {
     if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80 && kept++ == width - 1) break;
@@ -57,16 +58,16 @@ std::vector<std::string> table_row(const StoredRun& run) {
 void fit(std::vector<std::vector<std::string>>& rows, const std::vector<std::string>& titles) {
   const std::vector<size_t> cuttable = {2, 5, 6};
   std::vector<size_t> widths(titles.size());
-  for (size_t c = 0; c < titles.size(); ++c) widths[c] = std::max<size_t>(3, columns_of(titles[c]));  // "--:"
+  for (size_t c = 0; c < titles.size(); ++c) widths[c] = std::max<size_t>(3, display_columns(titles[c]));  // "--:"
   for (const auto& row : rows)
-    for (size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], columns_of(row[c]));
+    for (size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], display_columns(row[c]));
   size_t total = 3 * titles.size() + 1;  // "| " before each cell, " " after, "|" at the end
   for (size_t w : widths) total += w;
   while (total > kTableWidth) {
     size_t widest = cuttable.front();
     for (size_t c : cuttable)
       if (widths[c] > widths[widest]) widest = c;
-    if (widths[widest] <= std::max(kNarrowest, columns_of(titles[widest]))) break;
+    if (widths[widest] <= std::max(kNarrowest, display_columns(titles[widest]))) break;
     --widths[widest];
     --total;
   }
@@ -78,7 +79,7 @@ void fit(std::vector<std::vector<std::string>>& rows, const std::vector<std::str
 std::string next_steps(const std::vector<StoredRun>& runs) {
   std::vector<int64_t> speed;
   for (const StoredRun& run : runs)
-    if (run.kind == "run" && speed.size() < 2) speed.push_back(run.id);
+    if (run.kind == RowType<Result>::kind && speed.size() < 2) speed.push_back(run.id);
   const std::string show = "show one: mlspeed show " + std::to_string(runs.front().id);
   if (speed.size() == 2)
     return "compare two runs: mlspeed compare " + std::to_string(speed[1]) + " " + std::to_string(speed[0]) + "   " +
@@ -89,7 +90,7 @@ std::string next_steps(const std::vector<StoredRun>& runs) {
   return show;
 }
 
-void print_table(const std::vector<StoredRun>& runs) {
+void print_runs(const std::vector<StoredRun>& runs) {
   const std::vector<std::string> titles = {"id", "started (UTC)", "label", "kind", "status", "host", "devices",
                                            "LibTorch", "CUDA", "rows"};
   std::vector<std::vector<std::string>> rows;
@@ -125,8 +126,11 @@ int history_command(const HistoryOptions& options) {
     std::cout << (filtered(options.filter) ? "no stored run matches these filters in " : "no runs stored yet in ")
               << path << "\n";
   } else {
-    print_table(runs);
+    print_runs(runs);
   }
+  for (const StoredRun& run : runs)
+    if (!run.context_error.empty())
+      std::cerr << "mlspeed history: " << one_line(run.context_error) << "; listed without its machine's facts\n";
   return 0;
 }
 

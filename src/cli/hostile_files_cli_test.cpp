@@ -133,7 +133,7 @@ TEST_F(HostileFiles, AVerifyRunWithNoChecksGetsNoVerdict) {
   EXPECT_EQ(shown.exit_code, 0) << shown.err;
   EXPECT_FALSE(contains(shown.out, "PASS")) << shown.out;
   EXPECT_TRUE(contains(shown.out, "No checks")) << shown.out;
-  const CliResult report = run_cli({"report", "1", "-o", dir_.file("r.md"), "--db", db()});
+  const CliResult report = run_cli({"report", "1", "--output", dir_.file("r.md"), "--db", db()});
   ASSERT_EQ(report.exit_code, 0) << report.err;
   const std::string page = testing::read_file(dir_.file("r.md"));
   EXPECT_FALSE(contains(page, "PASS")) << page;
@@ -159,10 +159,10 @@ TEST_F(HostileFiles, ARunWithADamagedContextHidesOnlyItself) {
 
   const CliResult history = run_cli({"history", "--db", db()});
   EXPECT_EQ(history.exit_code, 0) << history.err;
-  EXPECT_TRUE(contains(history.out, "| 2 ") && contains(history.out, "| 1 ")) << history.out;
+  EXPECT_TRUE(contains(history.out, "|   2 |") && contains(history.out, "|   1 |")) << history.out;
   EXPECT_TRUE(contains(history.out + history.err, "run 1: its context (column context_json)")) << history.err;
   for (const std::vector<std::string>& readable : {std::vector<std::string>{"show", "last"}, {"show", "label:new"},
-                                                   {"report", "-o", dir_.file("r.md")}}) {
+                                                   {"report", "--output", dir_.file("r.md")}}) {
     const CliResult r = run_cli(testing::with(readable, {"--db", db()}));
     EXPECT_EQ(r.exit_code, 0) << readable[1] << ": " << r.err;
   }

@@ -7,6 +7,7 @@
 
 #include "cli/app.h"
 #include "mlspeed/core/standard_output.h"
+#include "mlspeed/core/text.h"
 
 namespace {
 
@@ -31,7 +32,7 @@ int main(int argc, char** argv) {
   try {
     status = mlspeed::cli::run_app(argc, argv);
   } catch (const std::exception& e) {
-    std::cerr << "mlspeed: " << e.what() << "\n";
+    std::cerr << "mlspeed: " << mlspeed::one_line(e.what()) << "\n";  // a value quoted in it may hold a line break
   }
   return check_standard_output(status);
 }

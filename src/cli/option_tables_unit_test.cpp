@@ -111,11 +111,11 @@ TEST(OptionTables, VerifyAndGenerateCountsAreCapped) {
                                                                     "20 to 10000"),
             std::string::npos);
   EXPECT_NE(usage_error({"verify", "--steps", "5"}).find("expected 20 to 10000"), std::string::npos);
-  EXPECT_EQ(testing::parse_command_line({"verify", "--steps", "10000"}).verify.models.training_steps, 10000);
+  EXPECT_EQ(testing::parse_command_line({"verify", "--steps", "10000"}).options<VerifyOptions>().models.training_steps, 10000);
   EXPECT_NE(usage_error({"generate", "--ids", "1", "-g", "99999999999"}).find("--new-tokens: '99999999999' is out of range; "
                                                                  "expected 1 to 16777216"),
             std::string::npos);
-  EXPECT_EQ(testing::parse_command_line({"generate", "--ids", "1", "-g", "16777216"}).generate.new_tokens, 16777216);
+  EXPECT_EQ(testing::parse_command_line({"generate", "--ids", "1", "-g", "16777216"}).options<GenerateOptions>().new_tokens, 16777216);
 }
 
 }  // namespace

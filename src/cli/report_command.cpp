@@ -7,6 +7,7 @@
 #include "mlspeed/compare/run_source.h"
 #include "mlspeed/core/errors.h"
 #include "mlspeed/core/files.h"
+#include "mlspeed/core/text.h"
 #include "mlspeed/report/chartjs.h"
 #include "mlspeed/report/html_report.h"
 #include "mlspeed/report/markdown_report.h"
@@ -22,7 +23,12 @@ int report_command(const ReportOptions& options) {
         "(apt-get install libjs-chart.js), reconfigure and rebuild (cmake -S . -B build && cmake --build "
         "build), or write a markdown summary with --output summary.md");
   const std::string db = options.db.empty() ? Database::default_path() : options.db;
-  std::vector<std::string> specs = options.runs.empty() ? report::default_run_specs(db) : options.runs;
+  std::vector<std::string> specs = options.runs;
+  if (specs.empty()) {
+    report::DefaultRuns chosen = report::default_runs(db);
+    for (const std::string& why : chosen.passed_over) std::cerr << "mlspeed report: left out " << one_line(why) << "\n";
+    specs = std::move(chosen.specs);
+  }
   size_t baseline = 0;
   if (!options.baseline.empty()) {
     auto named = std::find(specs.begin(), specs.end(), options.baseline);

@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "mlspeed/compare/run_source.h"
+#include "mlspeed/core/text.h"
 #include "mlspeed/results/fields.h"
 #include "mlspeed/results/printers.h"
 #include "mlspeed/results/row_table.h"
@@ -44,7 +45,8 @@ int show_command(const ShowOptions& options) {
     const TableWidth width = options.wide ? TableWidth::wide : TableWidth::narrow;
     print_run(run, run.rows, *make_printer(options.format, std::cout, width));
   }
-  std::cerr << origin(run) << " (" << run.run.status << ", started " << run.run.started_at << "): " << run.run.command
+  // A file from another machine may hold anything: the line stays one line, with no control character.
+  std::cerr << one_line(origin(run) + " (" + run.run.status + ", started " + run.run.started_at + "): " + run.run.command)
             << "\n";
   return 0;
 }

@@ -26,13 +26,13 @@ std::vector<std::pair<Shape, double>> flops_at_defaults(const Workload& w, const
 
 // "@512" (a sequence), "tg 128" (generation from an empty context), "@4+16" (a prompt, then
 // generated tokens), "" (neither).
-std::string shape_label(const Shape& shape) {
+std::string shape_cell(const Shape& shape) {
   if (shape.new_tokens > 0 && shape.seq == 0) return " tg " + std::to_string(shape.new_tokens);
   if (shape.new_tokens > 0) return " @" + std::to_string(shape.seq) + "+" + std::to_string(shape.new_tokens);
   return shape.seq > 0 ? " @" + std::to_string(shape.seq) : "";
 }
 
-void print_table() {
+void print_workloads() {
   const std::vector<std::string> head = {"workload", "job", "size", "parameters", "FLOPs per item",
                                          "batch", "seq", "gen", "model"};
   std::vector<std::vector<std::string>> rows;
@@ -41,7 +41,7 @@ void print_table() {
       std::vector<std::string> flops;
       for (const auto& [shape, f] : flops_at_defaults(*w, s))
         flops.push_back(format_count(f) + "/" + w->item_unit().substr(0, w->item_unit().size() - 1) +
-                        shape_label(shape));
+                        shape_cell(shape));
       rows.push_back({w->name(), std::string(name(w->job())), s.name, format_count(static_cast<double>(s.parameters)) +
                       " (" + std::to_string(s.parameters) + ")", join(flops, ", "), list(s.batches),
                       list(s.seqs), list(s.new_tokens), s.summary});
@@ -58,7 +58,7 @@ void print_table() {
 
 int workloads_command(const ListingOptions& options) {
   if (options.format != Format::json) {
-    print_table();
+    print_workloads();
     return 0;
   }
   nlohmann::json out = nlohmann::json::array();

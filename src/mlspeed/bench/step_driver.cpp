@@ -10,7 +10,7 @@ namespace mlspeed {
 namespace {
 
 // The first line of an exception's message: LibTorch appends a C++ stack trace to its errors.
-std::string first_line(const std::exception& e) {
+std::string first_line_of(const std::exception& e) {
   const std::string what = e.what();
   return what.substr(0, what.find('\n'));
 }
@@ -60,7 +60,7 @@ void StepDriver::record() {
     graph_.reset();
     if (use_ == GraphUse::tokens) session_.drop_graphs();
     use_ = GraphUse::eager;
-    note_ = "recording the step as a CUDA graph failed: " + first_line(e);
+    note_ = "recording the step as a CUDA graph failed: " + first_line_of(e);
   }
   recorder_.reset();
 }

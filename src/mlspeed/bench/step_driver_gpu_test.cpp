@@ -28,7 +28,7 @@ struct Outputs {
 
 // `steps` steps of a fresh tiny session; with `graphs`, the first is eager (the warm-up), the
 // rest are replays. The CUDA generator is reseeded so that dropout draws the same numbers.
-Outputs run(const Workload& workload, Precision precision, int steps, bool graphs) {
+Outputs run_steps(const Workload& workload, Precision precision, int steps, bool graphs) {
   torch::manual_seed(7);
   std::unique_ptr<Session> session = workload.open("tiny", kGpu, precision, OpenOptions{});
   const WorkloadSize& size = *find_size(workload, "tiny");
@@ -65,8 +65,8 @@ TEST_P(StepGraphs, ReplayComputesWhatTheEagerStepComputes) {
   const auto& [name, precision] = GetParam();
   const Workload& workload = *find_workload(name);
   const int steps = workload.job() == Job::train ? 6 : 3;
-  const Outputs eager = run(workload, precision, steps, /*graphs=*/false);
-  const Outputs replayed = run(workload, precision, steps, /*graphs=*/true);
+  const Outputs eager = run_steps(workload, precision, steps, /*graphs=*/false);
+  const Outputs replayed = run_steps(workload, precision, steps, /*graphs=*/true);
   EXPECT_EQ(eager.use, GraphUse::off);
   ASSERT_EQ(replayed.use, GraphUse::step) << replayed.note;
   // The same kernels in the same order: equal up to the odd reassociation of a reduction

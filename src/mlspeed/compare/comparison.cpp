@@ -73,7 +73,7 @@ Comparison judge_table(Table table, Comparison comparison) {
   return comparison;
 }
 
-void summarise(Comparison& comparison) {
+void summarise_changes(Comparison& comparison) {
   std::map<std::pair<std::string, size_t>, std::vector<double>> speedups;
   std::map<std::pair<std::string, size_t>, ColumnSummary> summaries;
   for (const ComparedRow& row : comparison.rows) {
@@ -191,7 +191,7 @@ Comparison compare_runs(const std::vector<LoadedRun>& runs, const CompareSetting
   comparison = judge_table(std::move(table), std::move(comparison));
   for (std::string& note : context_differences(runs)) comparison.notes.push_back(std::move(note));
   warn_few_samples(comparison);
-  summarise(comparison);
+  summarise_changes(comparison);
   return comparison;
 }
 
@@ -220,7 +220,7 @@ Comparison compare_devices(const LoadedRun& run, const std::vector<std::string>&
   comparison = judge_table(std::move(table), std::move(comparison));
   for (std::string& note : context_differences({run})) comparison.notes.push_back(std::move(note));
   warn_few_samples(comparison);
-  summarise(comparison);
+  summarise_changes(comparison);
   return comparison;
 }
 

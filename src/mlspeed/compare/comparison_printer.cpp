@@ -73,9 +73,9 @@ void print_table(const Comparison& comparison, size_t column, const std::string&
   }
   if ((in_a == 0) != (in_b == 0) && comparison.match == DeviceMatch::kind) {
     const bool a_lacks = in_a == 0;
-    out << "\n" << (a_lacks ? "A" : b) << " has no " << device << " rows; " << (a_lacks ? b : "A") << " has "
+    out << "\n" << (a_lacks ? "A" : b) << " has no " << one_line(device) << " rows; " << (a_lacks ? b : "A") << " has "
         << (a_lacks ? in_b : in_a) << ((a_lacks ? in_b : in_a) == 1 ? " configuration" : " configurations")
-        << " on " << device << ".\n";
+        << " on " << one_line(device) << ".\n";
     return;
   }
   std::vector<std::vector<std::string>> cells;
@@ -90,18 +90,18 @@ void print_table(const Comparison& comparison, size_t column, const std::string&
   const std::string heading = comparison.match == DeviceMatch::none
                                   ? comparison.columns[column] + " vs " + comparison.columns[0]
                                   : b + " vs A" + (device.empty() ? "" : " on " + device);
-  out << "\n### " << heading << "\n\n";
+  out << "\n### " << one_line(heading) << "\n\n";
   out << markdown_table({"configuration", "A ms", b + " ms", b + " vs A", "p", "noise"},
                         {false, true, true, false, true, false}, cells);
   for (const ColumnSummary& s : comparison.summaries)
-    if (s.column == column && s.device == device) out << "\n" << summary_line(s) << "\n";
+    if (s.column == column && s.device == device) out << "\n" << one_line(summary_line(s)) << "\n";
 }
 
 void print_md(const Comparison& comparison, std::ostream& out) {
   std::vector<std::string> legend;
   for (size_t c = 0; c < comparison.columns.size(); ++c)
     legend.push_back(letter(c) + " = " + printable(comparison.columns[c]) + (c == 0 ? " (baseline)" : ""));
-  out << "Comparing " << join(legend, ", ") << ".\n";
+  out << "Comparing " << one_line(join(legend, ", ")) << ".\n";
   out << printf_string(
       "Medians in ms per iteration. Faster or slower only when the Mann-Whitney U test on the samples gives\n"
       "p < %g and the median moved by more than %g%%; \"?\": a side's samples are noisy (cv: coefficient of\n"
@@ -121,7 +121,7 @@ void print_md(const Comparison& comparison, std::ostream& out) {
 
 Value optional_value(const std::optional<double>& v) { return v ? Value(*v) : Value(); }
 
-std::vector<Value> record(const Comparison& comparison, const ComparedRow& row, size_t column) {
+std::vector<Value> comparison_record(const Comparison& comparison, const ComparedRow& row, size_t column) {
   const Cell &a = row.cells[0], &b = row.cells[column];
   const Change& change = row.changes[column];
   auto status = [](const Cell& cell) { return cell.present ? Value(std::string(name(cell.status))) : Value("absent"); };
@@ -168,7 +168,7 @@ void print_comparison(const Comparison& comparison, Format format, std::ostream&
   writer.begin();
   for (const ComparedRow& row : comparison.rows)
     for (size_t c = 1; c < comparison.columns.size(); ++c)
-      if (row.cells[0].present || row.cells[c].present) writer.write(record(comparison, row, c));
+      if (row.cells[0].present || row.cells[c].present) writer.write(comparison_record(comparison, row, c));
   writer.end();
 }
 

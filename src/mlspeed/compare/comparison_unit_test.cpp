@@ -43,7 +43,7 @@ Result failed(const std::string& device, Status status, int64_t batch = 1) {
   return r;
 }
 
-LoadedRun speed_run(const std::string& name, std::vector<Result> rows) {
+LoadedRun speed_run_of(const std::string& name, std::vector<Result> rows) {
   LoadedRun run;
   run.name = name;
   run.run.kind = "run";
@@ -59,13 +59,13 @@ const ComparedRow* find_row(const Comparison& c, int64_t batch, const std::strin
 }
 
 Comparison two(std::vector<double> a, std::vector<double> b, CompareSettings settings = {}) {
-  return compare_runs({speed_run("run 1", {timed_row("cpu", std::move(a))}), speed_run("run 2", {timed_row("cpu", std::move(b))})},
+  return compare_runs({speed_run_of("run 1", {timed_row("cpu", std::move(a))}), speed_run_of("run 2", {timed_row("cpu", std::move(b))})},
                       settings);
 }
 
 TEST(CompareMatching, RowsOnOneSideOnlyAreListedNotDropped) {
-  const Comparison c = compare_runs({speed_run("run 1", {timed_row("cpu", samples(10), 1), timed_row("cpu", samples(20), 4)}),
-                                     speed_run("run 2", {timed_row("cpu", samples(20), 4), timed_row("cpu", samples(40), 8)})},
+  const Comparison c = compare_runs({speed_run_of("run 1", {timed_row("cpu", samples(10), 1), timed_row("cpu", samples(20), 4)}),
+                                     speed_run_of("run 2", {timed_row("cpu", samples(20), 4), timed_row("cpu", samples(40), 8)})},
                                     {});
   ASSERT_EQ(c.rows.size(), 3u);
   const ComparedRow* only_a = find_row(c, 1);
@@ -83,7 +83,7 @@ TEST(CompareMatching, RowsOnOneSideOnlyAreListedNotDropped) {
 TEST(CompareMatching, RepetitionsOfAConfigurationArePooled) {
   Result first = timed_row("cpu", samples(10, 10)), second = timed_row("cpu", samples(10, 10));
   second.repetition = 1;
-  const Comparison c = compare_runs({speed_run("run 1", {first, second}), speed_run("run 2", {timed_row("cpu", samples(10))})}, {});
+  const Comparison c = compare_runs({speed_run_of("run 1", {first, second}), speed_run_of("run 2", {timed_row("cpu", samples(10))})}, {});
   ASSERT_EQ(c.rows.size(), 1u);
   EXPECT_EQ(c.rows[0].cells[0].rows, 2);
   EXPECT_EQ(c.rows[0].cells[0].samples_ms.size(), 20u);
@@ -92,7 +92,7 @@ TEST(CompareMatching, RepetitionsOfAConfigurationArePooled) {
 
 TEST(CompareMatching, DevicesMatchByKindAcrossRunsNotByIndex) {
   const Comparison c = compare_runs(
-      {speed_run("here", {timed_row("cuda:0", samples(5)), timed_row("cpu", samples(50))}), speed_run("there", {timed_row("cuda:1", samples(5))})},
+      {speed_run_of("here", {timed_row("cuda:0", samples(5)), timed_row("cpu", samples(50))}), speed_run_of("there", {timed_row("cuda:1", samples(5))})},
       {});
   ASSERT_EQ(c.rows.size(), 2u);
   const ComparedRow* cuda = find_row(c, 1, "cuda");
@@ -104,7 +104,7 @@ TEST(CompareMatching, DevicesMatchByKindAcrossRunsNotByIndex) {
 }
 
 TEST(CompareMatching, AFailedRowShowsItsStatusAndIsNotCompared) {
-  const Comparison c = compare_runs({speed_run("run 1", {timed_row("cpu", samples(10))}), speed_run("run 2", {failed("cpu", Status::oom)})}, {});
+  const Comparison c = compare_runs({speed_run_of("run 1", {timed_row("cpu", samples(10))}), speed_run_of("run 2", {failed("cpu", Status::oom)})}, {});
   ASSERT_EQ(c.rows.size(), 1u);
   EXPECT_TRUE(c.rows[0].cells[1].present);
   EXPECT_EQ(c.rows[0].cells[1].status, Status::oom);
@@ -158,9 +158,9 @@ TEST(CompareVerdict, TwoSamplesASideAreTooFewNeverSignificant) {
 }
 
 TEST(CompareVerdict, APublishedFigureGetsARatioAndNoTest) {
-  LoadedRun reference = speed_run("ref:bert-t4", {timed_row("cuda:0", {4.0})});
+  LoadedRun reference = speed_run_of("ref:bert-t4", {timed_row("cuda:0", {4.0})});
   reference.citation = "Macbook Pro GPU for ML? (blog), table 1";
-  const Comparison c = compare_runs({speed_run("run 1", {timed_row("cuda:0", samples(8))}), reference}, {});
+  const Comparison c = compare_runs({speed_run_of("run 1", {timed_row("cuda:0", samples(8))}), reference}, {});
   ASSERT_EQ(c.rows.size(), 1u);
   const Change& change = c.rows[0].changes[1];
   EXPECT_EQ(change.verdict, Verdict::published);
@@ -175,8 +175,8 @@ TEST(CompareVerdict, APublishedFigureGetsARatioAndNoTest) {
 
 TEST(CompareSummary, GeometricMeanOfTheSpeedupsPerDeviceKind) {
   const Comparison c = compare_runs(
-      {speed_run("run 1", {timed_row("cpu", samples(10), 1), timed_row("cpu", samples(10), 4), timed_row("cuda:0", samples(1), 1)}),
-       speed_run("run 2", {timed_row("cpu", samples(5), 1), timed_row("cpu", samples(20), 4), timed_row("cuda:0", samples(1), 1)})},
+      {speed_run_of("run 1", {timed_row("cpu", samples(10), 1), timed_row("cpu", samples(10), 4), timed_row("cuda:0", samples(1), 1)}),
+       speed_run_of("run 2", {timed_row("cpu", samples(5), 1), timed_row("cpu", samples(20), 4), timed_row("cuda:0", samples(1), 1)})},
       {});
   ASSERT_EQ(c.summaries.size(), 2u);
   const ColumnSummary& cpu = c.summaries[0].device == "cpu" ? c.summaries[0] : c.summaries[1];
@@ -196,8 +196,8 @@ bool has_note(const Comparison& c, const std::string& text) {
 }
 
 TEST(CompareContext, DifferencesThatMakeRowsIncomparableAreNoted) {
-  LoadedRun a = speed_run("run 1", {timed_row("cuda:0", samples(10))});
-  LoadedRun b = speed_run("run 2", {timed_row("cuda:0", samples(10))});
+  LoadedRun a = speed_run_of("run 1", {timed_row("cuda:0", samples(10))});
+  LoadedRun b = speed_run_of("run 2", {timed_row("cuda:0", samples(10))});
   b.run.context.host.torch_version = "2.5.1";
   b.run.context.tf32_default = true;
   b.run.context.host.build_type = "Debug";
@@ -221,11 +221,11 @@ TEST(CompareContext, FewSamplesAreWarnedAbout) {
 }
 
 TEST(CompareInput, AVerifyRunIsRefused) {
-  LoadedRun checks = speed_run("run 3", {});
+  LoadedRun checks = speed_run_of("run 3", {});
   checks.run.kind = "verify";
   checks.run.id = 3;
   try {
-    compare_runs({speed_run("run 1", {}), checks}, {});
+    compare_runs({speed_run_of("run 1", {}), checks}, {});
     FAIL() << "no error";
   } catch (const UsageError& e) {
     EXPECT_NE(std::string(e.what()).find("compare takes speed runs"), std::string::npos) << e.what();
@@ -233,7 +233,7 @@ TEST(CompareInput, AVerifyRunIsRefused) {
 }
 
 TEST(CompareDevices, EachConfigurationOnEachDeviceAgainstTheFirst) {
-  const LoadedRun run = speed_run("run 4", {timed_row("cpu", samples(30), 1), timed_row("cuda:0", samples(3), 1),
+  const LoadedRun run = speed_run_of("run 4", {timed_row("cpu", samples(30), 1), timed_row("cuda:0", samples(3), 1),
                                             timed_row("cpu", samples(60), 4), timed_row("cuda:1", samples(5), 1)});
   const Comparison c = compare_devices(run, {"cpu", "cuda:0"}, {});
   EXPECT_EQ(c.columns, (std::vector<std::string>{"cpu", "cuda:0"}));
@@ -251,7 +251,7 @@ TEST(CompareDevices, EachConfigurationOnEachDeviceAgainstTheFirst) {
 TEST(CompareDevices, AGraphReplayOnTheGpuMatchesTheCpusEagerStep) {
   Result gpu = timed_row("cuda:0", samples(3), 1);
   gpu.graphs = GraphUse::step;
-  const Comparison c = compare_devices(speed_run("run 3", {timed_row("cpu", samples(30), 1), gpu}), {"cpu", "cuda:0"}, {});
+  const Comparison c = compare_devices(speed_run_of("run 3", {timed_row("cpu", samples(30), 1), gpu}), {"cpu", "cuda:0"}, {});
   ASSERT_EQ(c.rows.size(), 1u);
   EXPECT_TRUE(c.rows[0].cells[0].present && c.rows[0].cells[1].present);
 }
@@ -260,16 +260,16 @@ TEST(CompareDevices, AGraphReplayOnTheGpuMatchesTheCpusEagerStep) {
 TEST(CompareVerdict, APublishedFigureMatchesAGraphReplayWithANote) {
   Result ours = timed_row("cuda:0", samples(8));
   ours.graphs = GraphUse::step;
-  LoadedRun reference = speed_run("ref:bert-t4", {timed_row("cuda:0", {4.0})});
+  LoadedRun reference = speed_run_of("ref:bert-t4", {timed_row("cuda:0", {4.0})});
   reference.citation = "Macbook Pro GPU for ML? (blog), table 1";
-  const Comparison c = compare_runs({speed_run("run 1", {ours}), reference}, {});
+  const Comparison c = compare_runs({speed_run_of("run 1", {ours}), reference}, {});
   ASSERT_EQ(c.rows.size(), 1u);
   EXPECT_TRUE(c.rows[0].cells[1].present);
   bool noted = false;
   for (const std::string& note : c.notes) noted |= note.find("run 1 replayed CUDA graphs") != std::string::npos;
   EXPECT_TRUE(noted);
   // Between two runs of our own, a replay and an eager step stay different configurations.
-  EXPECT_EQ(compare_runs({speed_run("run 1", {ours}), speed_run("run 2", {timed_row("cuda:0", samples(8))})}, {}).rows.size(),
+  EXPECT_EQ(compare_runs({speed_run_of("run 1", {ours}), speed_run_of("run 2", {timed_row("cuda:0", samples(8))})}, {}).rows.size(),
             2u);
 }
 
@@ -285,8 +285,8 @@ TEST(CompareGate, FailsOnlyOnSignificantSlowdownsBeyondThePercentage) {
 
 // The H200's BERT run against the T4's figures: the T4 set has no CPU rows, which is one line.
 TEST(ComparePrinter, AKindOfDeviceOneSideLacksIsOneLine) {
-  const Comparison c = compare_runs({speed_run("run 1", {timed_row("cpu", samples(10), 1), timed_row("cuda:0", samples(2), 1)}),
-                                     speed_run("run 2", {timed_row("cuda:0", samples(3), 1)})},
+  const Comparison c = compare_runs({speed_run_of("run 1", {timed_row("cpu", samples(10), 1), timed_row("cuda:0", samples(2), 1)}),
+                                     speed_run_of("run 2", {timed_row("cuda:0", samples(3), 1)})},
                                     {});
   std::ostringstream out, notes;
   print_comparison(c, Format::md, out, notes);
@@ -297,8 +297,8 @@ TEST(ComparePrinter, AKindOfDeviceOneSideLacksIsOneLine) {
 }
 
 TEST(ComparePrinter, MarkdownNamesTheColumnsAndShowsEachVerdict) {
-  const Comparison c = compare_runs({speed_run("run 1", {timed_row("cpu", samples(10), 1), timed_row("cpu", samples(10), 4)}),
-                                     speed_run("run 2", {timed_row("cpu", samples(12), 1), timed_row("cpu", samples(10), 8)})},
+  const Comparison c = compare_runs({speed_run_of("run 1", {timed_row("cpu", samples(10), 1), timed_row("cpu", samples(10), 4)}),
+                                     speed_run_of("run 2", {timed_row("cpu", samples(12), 1), timed_row("cpu", samples(10), 8)})},
                                     {});
   std::ostringstream out, notes;
   print_comparison(c, Format::md, out, notes);
@@ -328,9 +328,9 @@ TEST(ComparePrinter, AVerdictOnNoisySamplesIsMarkedAndTheNoiseNamed) {
 }
 
 TEST(ComparePrinter, JsonAndCsvHaveOneRecordPerConfigurationAndColumn) {
-  const Comparison c = compare_runs({speed_run("run 1", {timed_row("cpu", samples(10), 1), timed_row("cpu", samples(10), 4)}),
-                                     speed_run("run 2", {timed_row("cpu", samples(12), 1)}),
-                                     speed_run("run 3", {timed_row("cpu", samples(10), 1)})},
+  const Comparison c = compare_runs({speed_run_of("run 1", {timed_row("cpu", samples(10), 1), timed_row("cpu", samples(10), 4)}),
+                                     speed_run_of("run 2", {timed_row("cpu", samples(12), 1)}),
+                                     speed_run_of("run 3", {timed_row("cpu", samples(10), 1)})},
                                     {});
   std::ostringstream json, csv, notes;
   print_comparison(c, Format::json, json, notes);

@@ -34,7 +34,7 @@ std::map<std::string, std::string> device_names(const LoadedRun& run) {
   return joined;
 }
 
-const std::vector<std::pair<std::string, Fact>>& facts() {
+const std::vector<std::pair<std::string, Fact>>& compared_facts() {
   static const std::vector<std::pair<std::string, Fact>> list = {
       {"LibTorch", [](const LoadedRun& r) { return r.run.context.host.torch_version; }},
       {"CUDA", [](const LoadedRun& r) { return r.run.context.host.cuda_version; }},
@@ -75,7 +75,7 @@ std::vector<std::string> context_differences(const std::vector<LoadedRun>& runs)
   const LoadedRun& base = runs.front();
   for (size_t i = 1; i < runs.size(); ++i) {
     const LoadedRun& other = runs[i];
-    for (const auto& [what, fact] : facts()) {
+    for (const auto& [what, fact] : compared_facts()) {
       const std::string a = fact(base), b = fact(other);
       if (!a.empty() && !b.empty() && a != b)
         lines.push_back(what + ": " + a + " (" + base.name + ") vs " + b + " (" + other.name + ")");

@@ -43,6 +43,9 @@ Database open_database(const std::string& spec, const std::string& db_path) {
 }
 
 LoadedRun from_database(const Database& db, const StoredRun& run, const std::string& name) {
+  // Comparing, showing or reporting a run without its machine would say less than it claims.
+  if (!run.context_error.empty())
+    throw UsageError(run.context_error + "; the other runs are still readable (`mlspeed history` lists them)");
   LoadedRun loaded;
   loaded.name = name;
   loaded.run = run;
@@ -51,7 +54,7 @@ LoadedRun from_database(const Database& db, const StoredRun& run, const std::str
   return loaded;
 }
 
-std::string id_list(const std::vector<StoredRun>& runs) {
+std::string run_id_list(const std::vector<StoredRun>& runs) {
   if (runs.empty()) return "it holds no runs yet";
   return "its runs are " + std::to_string(runs.back().id) + " to " + std::to_string(runs.front().id) +
          " (`mlspeed history` lists them)";
@@ -61,7 +64,7 @@ LoadedRun by_id(const std::string& spec, const std::string& db_path) {
   const Database db = open_database(spec, db_path);
   const std::optional<int64_t> id = to_id(spec);
   const std::optional<StoredRun> run = id ? db.run(*id) : std::nullopt;
-  if (!run) throw UsageError("no run " + spec + " in " + db.path() + "; " + id_list(db.runs()));
+  if (!run) throw UsageError("no run " + spec + " in " + db.path() + "; " + run_id_list(db.runs()));
   return from_database(db, *run, "run " + spec);
 }
 

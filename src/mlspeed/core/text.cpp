@@ -17,7 +17,7 @@ std::string join(const std::vector<std::string>& items, const std::string& separ
 std::string one_line(std::string text) {
   std::replace(text.begin(), text.end(), '\n', ' ');
   std::replace(text.begin(), text.end(), '\r', ' ');
-  return text;
+  return printable(text);
 }
 
 std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
@@ -73,9 +73,8 @@ size_t display_width(const std::string& s) {  // UTF-8 continuation bytes take n
 
 std::string table_cell(const std::string& s) {
   std::string out;
-  for (char c : s) {
-    if (c == '\n' || c == '\r') out += ' ';
-    else if (c == '|') out += "\\|";
+  for (char c : one_line(s)) {
+    if (c == '|') out += "\\|";
     else out += c;
   }
   return out;

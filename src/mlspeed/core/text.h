@@ -22,7 +22,8 @@ std::string printable(const std::string& text);
 std::string excerpt(const std::string& text, size_t max_bytes = 60);
 // One CSV cell (RFC 4180): quoted only when it holds a comma, a quote or a line break.
 std::string csv_cell(const std::string& text);
-// `text` with its line breaks as spaces: a message that has to stay one line of a note or a list.
+// `text` with its line breaks as spaces and other control characters as printable() writes them:
+// a message that has to stay one line of a note, a list or a table cell.
 std::string one_line(std::string text);
 // `text` up to its first line break.
 std::string first_line(const std::string& text);

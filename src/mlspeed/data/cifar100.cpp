@@ -29,7 +29,7 @@ std::string resolve(const std::string& path) {
   return train;
 }
 
-at::Tensor read_whole_file(const std::string& file) {
+at::Tensor read_records(const std::string& file) {
   std::FILE* in = std::fopen(file.c_str(), "rb");
   if (!in) throw InputFileError(file + ": cannot open: " + std::strerror(errno));
   int64_t bytes = -1;
@@ -72,7 +72,7 @@ void check_labels(const std::string& file, const at::Tensor& records) {
 
 }  // namespace
 
-Cifar100::Cifar100(const std::string& path) : file_(resolve(path)), records_(read_whole_file(file_)) {
+Cifar100::Cifar100(const std::string& path) : file_(resolve(path)), records_(read_records(file_)) {
   check_labels(file_, records_);
 }
 

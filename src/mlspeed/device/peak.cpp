@@ -45,7 +45,7 @@ const std::vector<DatasheetEntry>& datasheet() {
   return table;
 }
 
-bool contains(const std::string& haystack, const std::string& needle) {
+bool name_contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }
 
@@ -69,9 +69,9 @@ double matmul_rate(at::ScalarType dtype, int64_t n, double seconds) {
 std::optional<Peak> datasheet_peak(const std::string& device_name) {
   for (const auto& e : datasheet()) {
     const bool all = std::all_of(e.must_contain.begin(), e.must_contain.end(),
-                                 [&](const std::string& s) { return contains(device_name, s); });
+                                 [&](const std::string& s) { return name_contains(device_name, s); });
     const bool none = std::none_of(e.must_not_contain.begin(), e.must_not_contain.end(),
-                                   [&](const std::string& s) { return contains(device_name, s); });
+                                   [&](const std::string& s) { return name_contains(device_name, s); });
     if (!all || !none) continue;
     Peak peak;
     peak.source = std::string("NVIDIA datasheet, ") + e.product + ", dense";

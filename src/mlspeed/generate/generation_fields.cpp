@@ -6,7 +6,7 @@
 namespace mlspeed {
 namespace {
 
-template <class Access> GenerationField field(std::string name, std::string help, Access access) {
+template <class Access> GenerationField generation_field(std::string name, std::string help, Access access) {
   return make_field<GenerationRow>(std::move(name), std::move(help), access);
 }
 
@@ -15,28 +15,28 @@ template <class Access> GenerationField field(std::string name, std::string help
 // Context fields carry the same names as in the results and checks tables, so one query can join them.
 std::vector<GenerationField> make_generation_fields() {
   std::vector<GenerationField> fields = {
-      field("run_id", "id of the run in the results database (0 if not stored)", MEMBER(run_id)),
-      field("timestamp", "when the generation ran (UTC)", MEMBER(timestamp)),
-      field("workload", "the workload whose model generated", MEMBER(workload)),
-      field("size", "the workload size", MEMBER(size)),
-      field("device", "device id (cpu, cuda:0, mps)", MEMBER(device)),
-      field("dtype", "the dtype the model was cast to (fp32, tf32, fp16, bf16)", MEMBER(precision)),
-      field("seed", "seed of the random weights", MEMBER(seed)),
-      field("weights", "the weights file; empty: random weights", MEMBER(weights)),
-      field("prompt_ids", "the prompt's token ids", MEMBER(prompt_ids)),
-      field("new_ids", "the generated token ids", MEMBER(new_ids)),
-      field("top2_margins", "per new token: top-1 minus top-2 logit", MEMBER(top2_margins)),
-      field("text", "prompt and new tokens as text (with a vocabulary)", MEMBER(text)),
-      field("new_text", "the new tokens as text (with a vocabulary)", MEMBER(new_text)),
-      field("first_token_ms", "prompt processing and the first token, ms", MEMBER(first_token_ms)),
-      field("ms_per_token", "each later token, ms", MEMBER(ms_per_token)),
-      field("total_ms", "the whole generation, ms", MEMBER(total_ms)),
-      field("status", "ok, or oom, unsupported, error: the device could not run the model", MEMBER(status)),
-      field("message", "what went wrong", MEMBER(message)),
-      field("warnings", "what to look at, one per line (random weights, one token repeated, ...)", MEMBER(warnings)),
-      field("device_id", "device id in the device facts", MEMBER(device_facts.id)),
-      field("device_kind", "cpu, cuda or mps", MEMBER(device_facts.kind)),
-      field("device_index", "device index", MEMBER(device_facts.index)),
+      generation_field("run_id", "id of the run in the results database (0 if not stored)", MEMBER(run_id)),
+      generation_field("timestamp", "when the generation ran (UTC)", MEMBER(timestamp)),
+      generation_field("workload", "the workload whose model generated", MEMBER(workload)),
+      generation_field("size", "the workload size", MEMBER(size)),
+      generation_field("device", "device id (cpu, cuda:0, mps)", MEMBER(device)),
+      generation_field("dtype", "the dtype the model was cast to (fp32, tf32, fp16, bf16)", MEMBER(precision)),
+      generation_field("seed", "seed of the random weights", MEMBER(seed)),
+      generation_field("weights", "the weights file; empty: random weights", MEMBER(weights)),
+      generation_field("prompt_ids", "the prompt's token ids", MEMBER(prompt_ids)),
+      generation_field("new_ids", "the generated token ids", MEMBER(new_ids)),
+      generation_field("top2_margins", "per new token: top-1 minus top-2 logit", MEMBER(top2_margins)),
+      generation_field("text", "prompt and new tokens as text (with a vocabulary)", MEMBER(text)),
+      generation_field("new_text", "the new tokens as text (with a vocabulary)", MEMBER(new_text)),
+      generation_field("first_token_ms", "prompt processing and the first token, ms", MEMBER(first_token_ms)),
+      generation_field("ms_per_token", "each later token, ms", MEMBER(ms_per_token)),
+      generation_field("total_ms", "the whole generation, ms", MEMBER(total_ms)),
+      generation_field("status", "ok, or oom, unsupported, error: the device could not run the model", MEMBER(status)),
+      generation_field("message", "what went wrong", MEMBER(message)),
+      generation_field("warnings", "what to look at, one per line (random weights, one token repeated, ...)", MEMBER(warnings)),
+      generation_field("device_id", "device id in the device facts", MEMBER(device_facts.id)),
+      generation_field("device_kind", "cpu, cuda or mps", MEMBER(device_facts.kind)),
+      generation_field("device_index", "device index", MEMBER(device_facts.index)),
   };
   for (auto& f : machine_fields<GenerationRow>()) fields.push_back(std::move(f));
   return fields;

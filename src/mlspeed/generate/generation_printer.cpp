@@ -9,7 +9,7 @@
 namespace mlspeed {
 namespace {
 
-std::string id_list(const std::vector<int64_t>& ids) {
+std::string token_id_list(const std::vector<int64_t>& ids) {
   std::vector<std::string> items;
   for (int64_t id : ids) items.push_back(std::to_string(id));
   return join(items, " ");
@@ -20,7 +20,7 @@ std::string ms(double value) { return printf_string("%.2f", value); }
 // Model output in quotes, its line breaks and control bytes escaped as JSON escapes them (and a
 // byte sequence that is not UTF-8 replaced), so that it can neither break the layout nor drive
 // the terminal.
-std::string json_quoted(const std::string& text) {
+std::string json_string_literal(const std::string& text) {
   return nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
@@ -38,9 +38,9 @@ class GenerationMarkdown : public RowPrinter<GenerationRow> {
       out_ << name(g.status) << ": " << printable(g.message) << "\n" << std::flush;
       return;
     }
-    out_ << "prompt ids (" << g.prompt_ids.size() << "): " << id_list(g.prompt_ids) << "\n";
-    out_ << "new ids (" << g.new_ids.size() << "): " << id_list(g.new_ids) << "\n";
-    if (!g.text.empty()) out_ << "text: " << json_quoted(g.text) << "\n";
+    out_ << "prompt ids (" << g.prompt_ids.size() << "): " << token_id_list(g.prompt_ids) << "\n";
+    out_ << "new ids (" << g.new_ids.size() << "): " << token_id_list(g.new_ids) << "\n";
+    if (!g.text.empty()) out_ << "text: " << json_string_literal(g.text) << "\n";
     if (g.first_token_ms) out_ << "time to first token: " << ms(*g.first_token_ms) << " ms";
     if (g.ms_per_token) out_ << "; then " << ms(*g.ms_per_token) << " ms/token (" << g.new_ids.size() - 1 << " tokens)";
     if (g.total_ms) out_ << "; total " << ms(*g.total_ms) << " ms\n";

@@ -24,7 +24,7 @@ std::string decode_known(const text::Gpt2Bpe& bpe, const std::vector<int64_t>& i
   return out + bpe.decode(known);
 }
 
-GenerationRow base_row(const GenerationSetup& setup, const std::vector<int64_t>& prompt) {
+GenerationRow generation_template(const GenerationSetup& setup, const std::vector<int64_t>& prompt) {
   GenerationRow row;
   row.timestamp = now_iso8601();
   row.workload = setup.workload;
@@ -64,7 +64,7 @@ std::vector<std::string> warnings_of(const GenerationSetup& setup, const std::ve
 
 GenerationRow generate_row(const GenerationSetup& setup, Generator& generator, const std::vector<int64_t>& prompt,
                            int64_t new_tokens, const text::Gpt2Bpe* bpe) {
-  GenerationRow row = base_row(setup, prompt);
+  GenerationRow row = generation_template(setup, prompt);
   const Generation g = generator.greedy(prompt, new_tokens);
   row.new_ids = g.tokens;
   row.top2_margins = g.top2_margins;
@@ -83,7 +83,7 @@ GenerationRow generate_row(const GenerationSetup& setup, Generator& generator, c
 
 GenerationRow failed_generation_row(const GenerationSetup& setup, const std::vector<int64_t>& prompt,
                                     const Failure& failure) {
-  GenerationRow row = base_row(setup, prompt);
+  GenerationRow row = generation_template(setup, prompt);
   row.status = failure.status;
   row.message = failure.message;
   return row;

@@ -5,28 +5,38 @@
 #include "mlspeed/core/errors.h"
 #include "mlspeed/core/files.h"
 #include "mlspeed/results/database.h"
+#include "mlspeed/results/fields.h"
+#include "mlspeed/verify/check_fields.h"
 
 namespace mlspeed::report {
 
-std::vector<std::string> default_run_specs(const std::string& db_path) {
+DefaultRuns default_runs(const std::string& db_path) {
   if (!path_exists(db_path))
     throw UsageError("no results database at " + db_path + " yet; `mlspeed run` creates it (or pass --db PATH)");
   const Database db(db_path, Database::Access::read_only);
-  std::vector<StoredRun> runs = db.runs();  // newest first
-  runs.erase(std::remove_if(runs.begin(), runs.end(), [](const StoredRun& r) { return r.row_count == 0; }), runs.end());
+  DefaultRuns chosen;
+  std::vector<StoredRun> runs;  // newest first
+  for (StoredRun& run : db.runs()) {
+    if (run.row_count == 0) continue;
+    if (run.context_error.empty()) runs.push_back(std::move(run));
+    else chosen.passed_over.push_back(run.context_error);
+  }
   auto newest = [&](auto wanted) { return std::find_if(runs.begin(), runs.end(), wanted); };
-  auto speed = newest([](const StoredRun& r) { return r.kind != "verify"; });
+  auto of_kind = [](const char* kind) { return [kind](const StoredRun& r) { return r.kind == kind; }; };
+  auto speed = newest(of_kind(RowType<Result>::kind));
+  const char* verify_kind = RowType<verify::CheckResult>::kind;
+  auto checks = newest(of_kind(verify_kind));
+  if (speed == runs.end() && checks == runs.end())
+    throw UsageError(db_path + " holds no runs with results yet; `mlspeed run` adds one (or name runs to report)");
   if (speed == runs.end()) {
-    auto verify = newest([](const StoredRun& r) { return r.kind == "verify"; });
-    if (verify == runs.end())
-      throw UsageError(db_path + " holds no runs with results yet; `mlspeed run` adds one (or name runs to report)");
-    return {std::to_string(verify->id)};
+    chosen.specs = {std::to_string(checks->id)};
+    return chosen;
   }
   const std::string& host = speed->context.host.hostname;
-  auto verify = newest([&](const StoredRun& r) { return r.kind == "verify" && r.context.host.hostname == host; });
-  std::vector<std::string> specs = {std::to_string(speed->id)};
-  if (verify != runs.end()) specs.push_back(std::to_string(verify->id));
-  return specs;
+  checks = newest([&](const StoredRun& r) { return r.kind == verify_kind && r.context.host.hostname == host; });
+  chosen.specs = {std::to_string(speed->id)};
+  if (checks != runs.end()) chosen.specs.push_back(std::to_string(checks->id));
+  return chosen;
 }
 
 }  // namespace mlspeed::report

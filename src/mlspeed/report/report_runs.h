@@ -7,8 +7,12 @@
 
 namespace mlspeed::report {
 
-// Run ids as `load_run` takes them (compare/run_source.h). Throws UsageError when the database
-// does not exist or holds no run with rows.
-std::vector<std::string> default_run_specs(const std::string& db_path);
+struct DefaultRuns {
+  std::vector<std::string> specs;        // run ids as `load_run` takes them (compare/run_source.h)
+  std::vector<std::string> passed_over;  // why each run whose context is damaged was left out
+};
+
+// Throws UsageError when the database does not exist or holds no readable run with rows.
+DefaultRuns default_runs(const std::string& db_path);
 
 }  // namespace mlspeed::report

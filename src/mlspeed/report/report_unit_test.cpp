@@ -218,9 +218,11 @@ TEST(ReportRuns, TheDefaultRunsPassOverADamagedRun) {
     }
   }
   testing::raw_sql(path, "UPDATE runs SET context_json = '[' WHERE id = 2");
-  std::vector<std::string> specs;
-  ASSERT_NO_THROW(specs = default_run_specs(path));
-  EXPECT_EQ(specs, std::vector<std::string>{"1"});
+  DefaultRuns chosen;
+  ASSERT_NO_THROW(chosen = default_runs(path));
+  EXPECT_EQ(chosen.specs, std::vector<std::string>{"1"});
+  ASSERT_EQ(chosen.passed_over.size(), 1u);
+  EXPECT_NE(chosen.passed_over[0].find("run 2: its context (column context_json"), std::string::npos);
 }
 
 TEST(ReportModel, FiguresHaveFourSignificantDigitsOrGroupedThousands) {

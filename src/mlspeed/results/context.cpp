@@ -173,7 +173,26 @@ void capture_precision_flags(RunContext& c) {
   c.bf16_reduced_reduction = compat::bf16_reduced_precision_reduction();
 }
 
-std::string describe_context(const RunContext& c) {
+namespace {
+
+// `context` with each of its texts on one line and free of control characters: a context read
+// from another machine's file may hold anything, and its description goes to the terminal.
+RunContext printable_context(RunContext context) {
+  HostFacts& h = context.host;
+  for (std::string* text : {&context.started_at, &context.command, &h.hostname, &h.os, &h.cpu_model, &h.torch_version,
+                            &h.cuda_version, &h.cudnn_version, &h.blas, &h.mlspeed_version, &h.build_type, &h.compiler})
+    *text = one_line(*text);
+  for (DeviceFacts& d : context.devices)
+    for (std::string* text : {&d.id, &d.kind, &d.name, &d.compute_capability, &d.driver, &d.peak_source,
+                              &d.bandwidth_source})
+      *text = one_line(*text);
+  return context;
+}
+
+}  // namespace
+
+std::string describe_context(const RunContext& context) {
+  const RunContext c = printable_context(context);
   const HostFacts& h = c.host;
   std::string out;
   if (!c.started_at.empty()) out += "- run started " + c.started_at + "\n";

@@ -43,7 +43,7 @@ using sqlite::Statement;
 constexpr int kApplicationId = 0x4D4C5350;  // "MLSP": marks the file as ours
 constexpr int kSchemaVersion = 1;
 constexpr int kBusyTimeoutMs = 5000;  // another mlspeed may be storing a row at the same moment
-constexpr const char* kWhatToDo = "pass --db with another path, or --no-db to not store results";
+constexpr const char* kWhatToDo = "pass --db with another path";  // a session adds --no-db (run_session.h)
 constexpr const char* kWhatToDoReading = "pass --db with the path of an mlspeed results database";
 
 // What is wrong with the file; the constructor adds what to do, which depends on the access.
@@ -196,7 +196,7 @@ void open_and_prepare(sqlite3* db, const std::string& path, bool existed, bool r
 }
 
 // Calls `body`, naming the file and what was being done if sqlite3 fails.
-template <class Body> auto guarded(const std::string& path, const std::string& doing, Body body) {
+template <class Body> auto guarded_sql(const std::string& path, const std::string& doing, Body body) {
   try {
     return body();
   } catch (const SqliteError& e) {
@@ -301,8 +301,9 @@ StoredRun read_run(const Statement& s, const std::string& path) {
   try {
     parse_json_input<nlohmann::json>(context).get_to(run.context);
   } catch (const std::exception& e) {  // not JSON, or not a context's JSON
-    throw std::runtime_error("results database '" + path + "': run " + std::to_string(run.id) +
-                             " has an unreadable context (" + excerpt(e.what(), 160) + ")");
+    run.context = RunContext{};
+    run.context_error = "run " + std::to_string(run.id) + ": its context (column context_json) in " + path +
+                        " is not readable: " + excerpt(e.what(), 160);
   }
   return run;
 }
@@ -349,7 +350,7 @@ void set_database_missing_hook_for_testing(std::function<void(const std::string&
 
 int64_t Database::begin_run(const RunContext& context, std::string_view kind, std::string_view row_table,
                             std::string_view label) {
-  return guarded(path_, "cannot start a run", [&] {
+  return guarded_sql(path_, "cannot start a run", [&] {
     Statement s(db_,
                 "INSERT INTO runs (started_at, status, command, context_json, pid, host, kind, row_table, label) "
                 "VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?)");
@@ -369,7 +370,7 @@ int64_t Database::begin_run(const RunContext& context, std::string_view kind, st
 // No pid: no process of this machine owns the run, so it is never taken for an abandoned one.
 int64_t Database::add_run(const StoredRun& run, const std::string& table, const std::vector<Column>& columns,
                           const std::vector<std::vector<Value>>& rows) {
-  return guarded(path_, "cannot store the run", [&] {
+  return guarded_sql(path_, "cannot store the run", [&] {
     exec(db_, "BEGIN IMMEDIATE");
     try {
       Statement s(db_,
@@ -410,7 +411,7 @@ int64_t Database::add_run(const StoredRun& run, const std::string& table, const 
 // returns, whatever happens to the rest of the run.
 void Database::insert_row(const std::string& table, const std::vector<Column>& columns,
                           const std::vector<Value>& values) {
-  guarded(path_, "cannot store a row in " + table, [&] {
+  guarded_sql(path_, "cannot store a row in " + table, [&] {
     if (std::find(ready_tables_.begin(), ready_tables_.end(), table) == ready_tables_.end()) {
       schema::make_row_table(db_, table, columns);
       ready_tables_.push_back(table);
@@ -425,7 +426,7 @@ void Database::insert_row(const std::string& table, const std::vector<Column>& c
 }
 
 void Database::finish_run(int64_t run_id, std::string_view status) {
-  guarded(path_, "cannot finish a run", [&] {
+  guarded_sql(path_, "cannot finish a run", [&] {
     Statement s(db_, "UPDATE runs SET status = ?, finished_at = ? WHERE id = ?");
     s.bind(1, std::string(status)).bind(2, now_iso8601()).bind(3, run_id);
     s.run();
@@ -435,7 +436,7 @@ void Database::finish_run(int64_t run_id, std::string_view status) {
 }
 
 std::vector<StoredRun> Database::runs() const {
-  return guarded(path_, "cannot list runs", [&] {
+  return guarded_sql(path_, "cannot list runs", [&] {
     // Ids grow with every run stored, so they order runs even if the clock was changed.
     Statement s(db_, select_runs(db_) + " ORDER BY id DESC");
     const auto counts = row_counts(db_);
@@ -449,7 +450,7 @@ std::vector<StoredRun> Database::runs() const {
 }
 
 std::optional<StoredRun> Database::run(int64_t id) const {
-  return guarded(path_, "cannot read a run", [&]() -> std::optional<StoredRun> {
+  return guarded_sql(path_, "cannot read a run", [&]() -> std::optional<StoredRun> {
     Statement s(db_, select_runs(db_) + " WHERE id = ?");
     s.bind(1, id);
     if (!s.step()) return std::nullopt;
@@ -462,7 +463,7 @@ std::optional<StoredRun> Database::run(int64_t id) const {
 
 std::vector<StoredRow> Database::select_rows(const std::string& table, const std::vector<Column>& columns,
                                              int64_t run_id) const {
-  return guarded(path_, "cannot read " + table, [&] {
+  return guarded_sql(path_, "cannot read " + table, [&] {
     std::vector<StoredRow> out;
     if (!schema::table_exists(db_, table)) return out;
     Statement s(db_, "SELECT id, " + schema::select_list(db_, table, columns) + " FROM " + quoted(table) +

@@ -31,6 +31,10 @@ struct StoredRun {
   std::string label;       // `--label TEXT` ("driver 580"); empty when none was given
   int64_t row_count = 0;   // rows stored for it
   RunContext context;
+  // Why the context cannot be read, when another program damaged it ("run 3: its context (column
+  // context_json) in PATH is not readable: ..."); empty when it can. Such a run is still listed, and a
+  // command that needs its context refuses it by name rather than failing for every run.
+  std::string context_error;
 };
 
 // One column of a row table: a field's name and type.

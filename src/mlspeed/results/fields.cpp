@@ -16,72 +16,72 @@ template <> struct EnumNames<Job> {
 
 namespace {
 
-template <class Access> Field field(std::string name, std::string help, Access access) {
+template <class Access> Field result_field(std::string name, std::string help, Access access) {
   return make_field<Result>(std::move(name), std::move(help), access);
 }
 
 #define MEMBER(expr) [](auto& r) -> auto& { return r.expr; }
 
-std::vector<Field> make_fields() {
+std::vector<Field> make_result_fields() {
   std::vector<Field> fields = {
-      field("run_id", "id of the run in the results database (0 if not stored)", MEMBER(run_id)),
-      field("timestamp", "when the row was measured (UTC)", MEMBER(timestamp)),
-      field("workload", "workload name", MEMBER(workload)),
-      field("size", "workload size (tiny, full, ...)", MEMBER(size)),
-      field("job", "train or infer", MEMBER(job)),
-      field("device", "device id (cpu, cuda:0, mps)", MEMBER(device)),
-      field("dtype", "fp32, tf32, fp16 or bf16", MEMBER(precision)),
-      field("batch", "batch size", MEMBER(batch)),
-      field("seq_len", "sequence length (0 if none)", MEMBER(seq_len)),
-      field("new_tokens", "tokens generated one at a time (0 unless the step generates)", MEMBER(new_tokens)),
-      field("repetition", "repetition index, from 0", MEMBER(repetition)),
-      field("weights", "random, or the safetensors file loaded", MEMBER(weights)),
-      field("data", "synthetic, or the data set each step loaded", MEMBER(data)),
-      field("status", "ok, oom, too-large, unsupported or error", MEMBER(status)),
-      field("message", "why the row failed, or a note", MEMBER(message)),
-      field("warmup", "untimed iterations before timing", MEMBER(warmup)),
-      field("iterations", "timed iterations", MEMBER(summary.n)),
-      field("median_ms", "median time per iteration", MEMBER(summary.median)),
-      field("mean_ms", "mean time per iteration", MEMBER(summary.mean)),
-      field("stddev_ms", "sample standard deviation (n-1)", MEMBER(summary.stddev)),
-      field("min_ms", "fastest iteration", MEMBER(summary.min)),
-      field("max_ms", "slowest iteration", MEMBER(summary.max)),
-      field("cv", "coefficient of variation (stddev / mean)", MEMBER(summary.cv)),
-      field("noise", "why the samples are unreliable: cv over 10%, outliers (hyperfine's test), n under 5; "
+      result_field("run_id", "id of the run in the results database (0 if not stored)", MEMBER(run_id)),
+      result_field("timestamp", "when the row was measured (UTC)", MEMBER(timestamp)),
+      result_field("workload", "workload name", MEMBER(workload)),
+      result_field("size", "workload size (tiny, full, ...)", MEMBER(size)),
+      result_field("job", "train or infer", MEMBER(job)),
+      result_field("device", "device id (cpu, cuda:0, mps)", MEMBER(device)),
+      result_field("dtype", "fp32, tf32, fp16 or bf16", MEMBER(precision)),
+      result_field("batch", "batch size", MEMBER(batch)),
+      result_field("seq_len", "sequence length (0 if none)", MEMBER(seq_len)),
+      result_field("new_tokens", "tokens generated one at a time (0 unless the step generates)", MEMBER(new_tokens)),
+      result_field("repetition", "repetition index, from 0", MEMBER(repetition)),
+      result_field("weights", "random, or the safetensors file loaded", MEMBER(weights)),
+      result_field("data", "synthetic, or the data set each step loaded", MEMBER(data)),
+      result_field("status", "ok, oom, too-large, unsupported or error", MEMBER(status)),
+      result_field("message", "why the row failed, or a note", MEMBER(message)),
+      result_field("warmup", "untimed iterations before timing", MEMBER(warmup)),
+      result_field("iterations", "timed iterations", MEMBER(summary.n)),
+      result_field("median_ms", "median time per iteration", MEMBER(summary.median)),
+      result_field("mean_ms", "mean time per iteration", MEMBER(summary.mean)),
+      result_field("stddev_ms", "sample standard deviation (n-1)", MEMBER(summary.stddev)),
+      result_field("min_ms", "fastest iteration", MEMBER(summary.min)),
+      result_field("max_ms", "slowest iteration", MEMBER(summary.max)),
+      result_field("cv", "coefficient of variation (stddev / mean)", MEMBER(summary.cv)),
+      result_field("noise", "why the samples are unreliable: cv over 10%, outliers (hyperfine's test), n under 5; "
                      "empty when clean",
             MEMBER(noise)),
-      field("items_per_s", "throughput from the median iteration", MEMBER(items_per_s)),
-      field("item_unit", "what throughput counts (tokens, samples)", MEMBER(item_unit)),
-      field("items_per_step", "items processed per iteration", MEMBER(items_per_step)),
-      field("flops_per_item", "model FLOPs per item (analytic)", MEMBER(flops_per_item)),
-      field("tflops", "achieved model TFLOP/s", MEMBER(tflops)),
-      field("peak_tflops", "device peak TFLOP/s for this dtype", MEMBER(peak_tflops)),
-      field("mfu", "model FLOP utilisation (tflops / peak_tflops)", MEMBER(mfu)),
-      field("peak_memory_bytes", "peak device memory (CPU: peak resident set)", MEMBER(peak_memory_bytes)),
-      field("first_token_ms", "generation: median time to the first new token", MEMBER(first_token_ms)),
-      field("ms_per_token", "generation: median time per token after the first", MEMBER(ms_per_token)),
-      field("bytes_per_item", "memory-bound rows: bytes one item reads from device memory (analytic)",
+      result_field("items_per_s", "throughput from the median iteration", MEMBER(items_per_s)),
+      result_field("item_unit", "what throughput counts (tokens, samples)", MEMBER(item_unit)),
+      result_field("items_per_step", "items processed per iteration", MEMBER(items_per_step)),
+      result_field("flops_per_item", "model FLOPs per item (analytic)", MEMBER(flops_per_item)),
+      result_field("tflops", "achieved model TFLOP/s", MEMBER(tflops)),
+      result_field("peak_tflops", "device peak TFLOP/s for this dtype", MEMBER(peak_tflops)),
+      result_field("mfu", "model FLOP utilisation (tflops / peak_tflops)", MEMBER(mfu)),
+      result_field("peak_memory_bytes", "peak device memory (CPU: peak resident set)", MEMBER(peak_memory_bytes)),
+      result_field("first_token_ms", "generation: median time to the first new token", MEMBER(first_token_ms)),
+      result_field("ms_per_token", "generation: median time per token after the first", MEMBER(ms_per_token)),
+      result_field("bytes_per_item", "memory-bound rows: bytes one item reads from device memory (analytic)",
             MEMBER(bytes_per_item)),
-      field("gbps", "memory-bound rows: achieved GB/s (bytes_per_item over the time per item)", MEMBER(gbps)),
-      field("peak_gbps", "the device's memory bandwidth in GB/s (GPU datasheet; CPU measured copy)",
+      result_field("gbps", "memory-bound rows: achieved GB/s (bytes_per_item over the time per item)", MEMBER(gbps)),
+      result_field("peak_gbps", "the device's memory bandwidth in GB/s (GPU datasheet; CPU measured copy)",
             MEMBER(peak_gbps)),
-      field("mbu", "memory bandwidth utilisation (gbps / peak_gbps)", MEMBER(mbu)),
-      field("steps_per_job", "steps in the job a user waits for (1: the step is the job)", MEMBER(steps_per_job)),
-      field("job_s", "median step time x steps_per_job (when more than 1)", MEMBER(job_s)),
-      field("parameters", "model parameters", MEMBER(parameters)),
-      field("samples_ms", "raw time of every timed iteration", MEMBER(samples_ms)),
-      field("first_token_samples_ms", "generation: raw time to the first token of every iteration",
+      result_field("mbu", "memory bandwidth utilisation (gbps / peak_gbps)", MEMBER(mbu)),
+      result_field("steps_per_job", "steps in the job a user waits for (1: the step is the job)", MEMBER(steps_per_job)),
+      result_field("job_s", "median step time x steps_per_job (when more than 1)", MEMBER(job_s)),
+      result_field("parameters", "model parameters", MEMBER(parameters)),
+      result_field("samples_ms", "raw time of every timed iteration", MEMBER(samples_ms)),
+      result_field("first_token_samples_ms", "generation: raw time to the first token of every iteration",
             MEMBER(first_token_samples_ms)),
   };
   for (auto& f : machine_fields<Result>()) fields.push_back(std::move(f));
   fields.insert(fields.end(), {
-      field("graphs", "what was timed: off, step (one CUDA graph), tokens (graphs per token), eager (fallback)",
+      result_field("graphs", "what was timed: off, step (one CUDA graph), tokens (graphs per token), eager (fallback)",
             MEMBER(graphs)),
-      field("graph_note", "why a step asked to run from a CUDA graph ran eagerly", MEMBER(graph_note)),
-      field("tf32", "TF32 allowed for float32 matrix products", MEMBER(tf32)),
-      field("autocast", "autocast mixed precision on", MEMBER(autocast)),
-      field("deterministic", "deterministic algorithms on", MEMBER(deterministic)),
-      field("cudnn_benchmark", "cuDNN benchmark mode on", MEMBER(cudnn_benchmark)),
+      result_field("graph_note", "why a step asked to run from a CUDA graph ran eagerly", MEMBER(graph_note)),
+      result_field("tf32", "TF32 allowed for float32 matrix products", MEMBER(tf32)),
+      result_field("autocast", "autocast mixed precision on", MEMBER(autocast)),
+      result_field("deterministic", "deterministic algorithms on", MEMBER(deterministic)),
+      result_field("cudnn_benchmark", "cuDNN benchmark mode on", MEMBER(cudnn_benchmark)),
   });
   return fields;
 }
@@ -91,7 +91,7 @@ std::vector<Field> make_fields() {
 }  // namespace
 
 const std::vector<Field>& result_fields() {
-  static const std::vector<Field> fields = make_fields();
+  static const std::vector<Field> fields = make_result_fields();
   return fields;
 }
 

@@ -25,7 +25,7 @@
 namespace mlspeed {
 namespace {
 
-constexpr const char* kUnknown = "-";
+constexpr const char* kNoValue = "-";
 
 Value value(const Result& r, std::string_view field) {
   const Field* f = find_field(field);
@@ -33,20 +33,20 @@ Value value(const Result& r, std::string_view field) {
   return f->get(r);
 }
 
-std::optional<double> number(const Value& v) {
+std::optional<double> number_of(const Value& v) {
   if (const auto* i = std::get_if<int64_t>(&v)) return static_cast<double>(*i);
   if (const auto* d = std::get_if<double>(&v)) return *d;
   return std::nullopt;
 }
 
-std::string text(const Value& v) {
+std::string text_of(const Value& v) {
   const auto* s = std::get_if<std::string>(&v);
-  return s && !s->empty() ? *s : kUnknown;
+  return s && !s->empty() ? *s : kNoValue;
 }
 
 std::string whole(const Value& v) {
-  const auto x = number(v);
-  return x ? printf_string("%.0f", *x) : kUnknown;
+  const auto x = number_of(v);
+  return x ? printf_string("%.0f", *x) : kNoValue;
 }
 
 // Three significant digits without an exponent: "1234", "12.3", "0.0123".
@@ -57,15 +57,15 @@ int decimals_for(double x) {
 }
 
 std::string significant(const Value& v) {
-  const auto x = number(v);
-  return x ? printf_string("%.*f", decimals_for(*x), *x) : kUnknown;
+  const auto x = number_of(v);
+  return x ? printf_string("%.*f", decimals_for(*x), *x) : kNoValue;
 }
 
 std::string ms_per_iteration(const Result& r) {
-  const auto n = number(value(r, "iterations"));
-  const auto median = number(value(r, "median_ms"));
-  if (!n || *n < 1 || !median) return kUnknown;
-  const auto spread = number(value(r, "stddev_ms"));
+  const auto n = number_of(value(r, "iterations"));
+  const auto median = number_of(value(r, "median_ms"));
+  if (!n || *n < 1 || !median) return kNoValue;
+  const auto spread = number_of(value(r, "stddev_ms"));
   const bool with_spread = *n >= 2 && spread;
   // Three significant digits of the median, more when the spread needs them to be seen at all: a
   // quiet GPU row reads "31.18 ± 0.02", not "31.2 ± 0.0".
@@ -77,7 +77,7 @@ std::string ms_per_iteration(const Result& r) {
 }
 
 // Three significant digits, as the other figures, with a k/M/G suffix: "196", "4.54k", "133k".
-std::string count(double x) {
+std::string count_figure(double x) {
   const char* suffix[] = {"", "k", "M", "G", "T"};
   int s = 0;
   while (std::fabs(x) >= 999.5 && s < 4) x /= 1000, ++s;
@@ -85,24 +85,24 @@ std::string count(double x) {
 }
 
 std::string throughput(const Result& r) {
-  const auto per_s = number(value(r, "items_per_s"));
-  if (!per_s) return kUnknown;
-  const std::string unit = text(value(r, "item_unit"));
-  return count(*per_s) + " " + (unit == kUnknown ? "items" : unit) + "/s";
+  const auto per_s = number_of(value(r, "items_per_s"));
+  if (!per_s) return kNoValue;
+  const std::string unit = text_of(value(r, "item_unit"));
+  return count_figure(*per_s) + " " + (unit == kNoValue ? "items" : unit) + "/s";
 }
 
 std::string percent(const Value& v) {
-  const auto x = number(v);
-  return x ? printf_string("%.1f%%", *x * 100) : kUnknown;
+  const auto x = number_of(v);
+  return x ? printf_string("%.1f%%", *x * 100) : kNoValue;
 }
 
-std::string peak_memory(const Result& r) {
-  const auto bytes = number(value(r, "peak_memory_bytes"));
-  return bytes ? format_bytes(*bytes) : kUnknown;
+std::string peak_memory_cell(const Result& r) {
+  const auto bytes = number_of(value(r, "peak_memory_bytes"));
+  return bytes ? format_bytes(*bytes) : kNoValue;
 }
 
 std::string sequence(const Result& r) {
-  const auto seq = number(value(r, "seq_len"));
+  const auto seq = number_of(value(r, "seq_len"));
   return seq && *seq == 0 ? "" : whole(value(r, "seq_len"));
 }
 
@@ -120,51 +120,51 @@ struct TableColumn {
 constexpr const char* kMedianTitle = "median ms ± sd";  // per timed iteration
 
 std::function<std::string(const Result&)> field_text(std::string field) {
-  return [field](const Result& r) { return text(value(r, field)); };
+  return [field](const Result& r) { return text_of(value(r, field)); };
 }
 
 bool any_size_not_full(const std::vector<Result>& rows) {
-  return std::any_of(rows.begin(), rows.end(), [](const Result& r) { return text(value(r, "size")) != "full"; });
+  return std::any_of(rows.begin(), rows.end(), [](const Result& r) { return text_of(value(r, "size")) != "full"; });
 }
 
 // Whether any row has a value (not null, not zero) in `field`.
 std::function<bool(const std::vector<Result>&)> any_value(std::string field) {
   return [field](const std::vector<Result>& rows) {
-    return std::any_of(rows.begin(), rows.end(), [&](const Result& r) { return number(value(r, field)).value_or(0) != 0; });
+    return std::any_of(rows.begin(), rows.end(), [&](const Result& r) { return number_of(value(r, field)).value_or(0) != 0; });
   };
 }
 
 std::string new_tokens(const Result& r) {
-  const auto n = number(value(r, "new_tokens"));
+  const auto n = number_of(value(r, "new_tokens"));
   return n && *n == 0 ? "" : whole(value(r, "new_tokens"));
 }
 
-std::string ms(const Value& v) {
-  const auto x = number(v);
-  return x ? printf_string("%.*f", decimals_for(*x), *x) : kUnknown;
+std::string ms_cell(const Value& v) {
+  const auto x = number_of(v);
+  return x ? printf_string("%.*f", decimals_for(*x), *x) : kNoValue;
 }
 
 // "21.4 s / 50 steps"
 std::string job_time(const Result& r) {
-  const auto s = number(value(r, "job_s"));
-  if (!s) return kUnknown;
+  const auto s = number_of(value(r, "job_s"));
+  if (!s) return kNoValue;
   return printf_string("%.*f s / %s steps", decimals_for(*s), *s, whole(value(r, "steps_per_job")).c_str());
 }
 
 // Graphs are worth a column once any row used them or fell back from them.
 bool any_graphs(const std::vector<Result>& rows) {
-  return std::any_of(rows.begin(), rows.end(), [](const Result& r) { return text(value(r, "graphs")) != "off"; });
+  return std::any_of(rows.begin(), rows.end(), [](const Result& r) { return text_of(value(r, "graphs")) != "off"; });
 }
 
 bool any_repetition(const std::vector<Result>& rows) {
   return std::any_of(rows.begin(), rows.end(),
-                     [](const Result& r) { return number(value(r, "repetition")).value_or(0) > 0; });
+                     [](const Result& r) { return number_of(value(r, "repetition")).value_or(0) > 0; });
 }
 
 // The noise flag of an ok row (core/noise.h); a row stored before the flag existed is judged from
 // its samples here.
 std::string noise(const Result& r) {
-  if (text(value(r, "status")) != "ok") return "";
+  if (text_of(value(r, "status")) != "ok") return "";
   const Value flag = value(r, "noise");
   if (const auto* stored = std::get_if<std::string>(&flag); stored && !stored->empty()) return *stored;
   const Value samples = value(r, "samples_ms");
@@ -188,14 +188,14 @@ const std::vector<TableColumn>& wide_columns() {
       {"throughput", true, false, throughput, nullptr},
       {"TFLOP/s", true, false, [](const Result& r) { return significant(value(r, "tflops")); }, nullptr, true},
       {"MFU", true, false, [](const Result& r) { return percent(value(r, "mfu")); }, nullptr},
-      {"first token ms", true, false, [](const Result& r) { return ms(value(r, "first_token_ms")); },
+      {"first token ms", true, false, [](const Result& r) { return ms_cell(value(r, "first_token_ms")); },
        any_value("first_token_ms"), true},
-      {"ms/token", true, false, [](const Result& r) { return ms(value(r, "ms_per_token")); }, any_value("ms_per_token"),
+      {"ms/token", true, false, [](const Result& r) { return ms_cell(value(r, "ms_per_token")); }, any_value("ms_per_token"),
        true},
       {"GB/s", true, false, [](const Result& r) { return significant(value(r, "gbps")); }, any_value("gbps"), true},
       {"MBU", true, false, [](const Result& r) { return percent(value(r, "mbu")); }, any_value("mbu"), true},
       {"job", true, false, job_time, any_value("job_s"), true},
-      {"peak memory", true, false, peak_memory, nullptr, true},
+      {"peak memory", true, false, peak_memory_cell, nullptr, true},
       {"noise", false, false, noise, nullptr},
   };
   return table;
@@ -205,15 +205,15 @@ const std::vector<TableColumn>& wide_columns() {
 // than the published model's ("tiny b4 s128") and the repetition when there are several.
 std::string test_label(const Result& r, bool repeats) {
   std::string label = shape_label(r);
-  const std::string size = text(value(r, "size"));
-  if (size != "full" && size != kUnknown) label = size + " " + label;
+  const std::string size = text_of(value(r, "size"));
+  if (size != "full" && size != kNoValue) label = size + " " + label;
   if (repeats) label += " rep " + whole(value(r, "repetition"));
   return label;
 }
 
 // The median, or why there is none.
 std::string median_or_status(const Result& r) {
-  const std::string status = text(value(r, "status"));
+  const std::string status = text_of(value(r, "status"));
   return status == "ok" ? ms_per_iteration(r) : status;
 }
 
@@ -234,7 +234,7 @@ std::string configuration(const Result& r, const std::vector<const TableColumn*>
   std::vector<std::string> config;
   for (const TableColumn* column : shown) {
     const std::string cell = column->cell(r);
-    if (column->configuration && !cell.empty()) config.push_back(column->title + " " + cell);
+    if (column->configuration && !cell.empty()) config.push_back(column->title + " " + one_line(cell));
   }
   return join(config, ", ");
 }
@@ -262,10 +262,10 @@ std::string grouped(const std::vector<Result>& rows, const std::vector<const Tab
 // Rows that were not measured, one line per outcome and reason.
 std::string notes(const std::vector<Result>& rows, const std::vector<const TableColumn*>& shown) {
   const std::string out = grouped(rows, shown, [](const Result& r) -> std::string {
-    const std::string status = text(value(r, "status"));
+    const std::string status = text_of(value(r, "status"));
     if (status == "ok") return "";
-    const std::string message = one_line(text(value(r, "message")));
-    return status + (message == kUnknown ? "" : " — " + message);
+    const std::string message = one_line(text_of(value(r, "message")));
+    return status + (message == kNoValue ? "" : " — " + message);
   });
   return out.empty() ? "" : "\nNot measured:\n" + out;
 }
@@ -273,8 +273,8 @@ std::string notes(const std::vector<Result>& rows, const std::vector<const Table
 // Rows asked to replay a CUDA graph that ran eagerly, one line per reason.
 std::string graph_notes(const std::vector<Result>& rows, const std::vector<const TableColumn*>& shown) {
   const std::string out = grouped(rows, shown, [](const Result& r) -> std::string {
-    if (text(value(r, "graphs")) != "eager") return "";
-    return one_line(text(value(r, "graph_note")));
+    if (text_of(value(r, "graphs")) != "eager") return "";
+    return one_line(text_of(value(r, "graph_note")));
   });
   return out.empty() ? "" : "\nTimed as eager steps, not CUDA graphs:\n" + out;
 }
@@ -287,8 +287,8 @@ std::string inputs(const std::vector<Result>& rows) {
                                                {"data", "Data", "synthetic"}}) {
     std::vector<std::string> seen;
     for (const Result& r : rows) {
-      const std::string v = one_line(text(value(r, field)));
-      if (v != fallback && v != kUnknown && std::find(seen.begin(), seen.end(), v) == seen.end()) seen.push_back(v);
+      const std::string v = one_line(text_of(value(r, field)));
+      if (v != fallback && v != kNoValue && std::find(seen.begin(), seen.end(), v) == seen.end()) seen.push_back(v);
     }
     for (const auto& v : seen) out += std::string(title) + ": " + v + "\n";
   }
@@ -309,7 +309,7 @@ std::string wide_hint(const std::vector<Result>& rows, const std::vector<const T
   for (const TableColumn* column : wide) {
     if (!column->wide_only) continue;
     const bool known =
-        std::any_of(rows.begin(), rows.end(), [&](const Result& r) { return column->cell(r) != kUnknown; });
+        std::any_of(rows.begin(), rows.end(), [&](const Result& r) { return column->cell(r) != kNoValue; });
     if (known) more.push_back(column->title);
   }
   return more.empty() ? "" : "\n--wide adds: " + join(more, ", ") + ".\n";

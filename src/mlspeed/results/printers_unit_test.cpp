@@ -20,7 +20,7 @@ using testing::failed_row;
 using testing::full_row;
 using testing::sample_context;
 
-std::string print(Format format, const std::vector<Result>& rows, TableWidth width = TableWidth::narrow) {
+std::string print_rows(Format format, const std::vector<Result>& rows, TableWidth width = TableWidth::narrow) {
   std::ostringstream out;
   auto printer = make_printer(format, out, width);
   printer->header(sample_context());
@@ -59,28 +59,28 @@ namespace {
 
 TEST_P(MachineFormat, RowsReadBackEqualFieldByField) {
   const std::vector<Result> rows = {full_row(), failed_row(), ok_row()};
-  const std::string text = print(GetParam(), rows);
+  const std::string text = print_rows(GetParam(), rows);
   const std::vector<Result> back = parse_results(GetParam(), text);
   ASSERT_EQ(back.size(), rows.size()) << text;
   for (size_t i = 0; i < rows.size(); ++i) expect_same_fields(rows[i], back[i], "row " + std::to_string(i));
 }
 
 TEST_P(MachineFormat, NoRowsReadsBackAsNoRows) {
-  EXPECT_TRUE(parse_results(GetParam(), print(GetParam(), {})).empty());
+  EXPECT_TRUE(parse_results(GetParam(), print_rows(GetParam(), {})).empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(Results, MachineFormat, ::testing::Values(Format::json, Format::jsonl, Format::csv),
                          [](const auto& info) { return format_names()[static_cast<size_t>(info.param)]; });
 
 TEST(JsonFormat, IsAValidArrayWithZeroRowsAndEvenWithoutAHeader) {
-  EXPECT_EQ(nlohmann::json::parse(print(Format::json, {})), nlohmann::json::array());
+  EXPECT_EQ(nlohmann::json::parse(print_rows(Format::json, {})), nlohmann::json::array());
   std::ostringstream out;
   make_printer(Format::json, out)->footer(/*complete=*/false);  // interrupted before the header was printed
   EXPECT_EQ(nlohmann::json::parse(out.str()), nlohmann::json::array());
 }
 
 TEST(JsonFormat, OneKeyPerFieldInFieldOrderWithNativeTypes) {
-  const auto array = nlohmann::ordered_json::parse(print(Format::json, {failed_row()}));
+  const auto array = nlohmann::ordered_json::parse(print_rows(Format::json, {failed_row()}));
   ASSERT_EQ(array.size(), 1u);
   const auto& row = array[0];
   std::vector<std::string> keys;
@@ -104,7 +104,7 @@ TEST(JsonFormat, StreamsEachRowAsItArrives) {
 }
 
 TEST(JsonlFormat, OneObjectPerLine) {
-  const std::string text = print(Format::jsonl, {full_row(), failed_row()});
+  const std::string text = print_rows(Format::jsonl, {full_row(), failed_row()});
   std::istringstream lines(text);
   std::string line;
   int count = 0;
@@ -116,7 +116,7 @@ TEST(JsonlFormat, OneObjectPerLine) {
 }
 
 TEST(CsvFormat, HeaderIsTheFieldListAndCellsAreQuotedWhereNeeded) {
-  const std::string text = print(Format::csv, {failed_row(), full_row()});
+  const std::string text = print_rows(Format::csv, {failed_row(), full_row()});
   std::vector<std::string> names;
   for (const Field& f : result_fields()) names.push_back(f.name);
   EXPECT_EQ(text.substr(0, text.find('\n')), join(names, ","));
@@ -127,7 +127,7 @@ TEST(CsvFormat, HeaderIsTheFieldListAndCellsAreQuotedWhereNeeded) {
 }
 
 TEST(CsvFormat, AcceptsCrLfLineEndings) {
-  std::string text = print(Format::csv, {full_row()});
+  std::string text = print_rows(Format::csv, {full_row()});
   std::string crlf;
   for (char c : text) crlf += c == '\n' ? std::string("\r\n") : std::string(1, c);
   const auto back = parse_results(Format::csv, crlf);
@@ -173,7 +173,7 @@ TEST(ParseResults, UnknownColumnsAreSkippedSoNewerOutputStillReads) {
 TEST(MarkdownFormat, PrintsContextTableAndFailures) {
   Result failed = failed_row();
   failed.repetition = 0;
-  const std::string text = print(Format::md, {ok_row(), failed});
+  const std::string text = print_rows(Format::md, {ok_row(), failed});
   EXPECT_TRUE(contains(text, "bench-01")) << text;                       // context block
   EXPECT_TRUE(contains(text, "AMD EPYC 9654 96-Core Processor")) << text;
   EXPECT_TRUE(contains(text, "| workload        | device | dtype | test           | median ms ± sd |     throughput |"
@@ -205,7 +205,7 @@ TEST(MarkdownFormat, TheSpreadIsShownWithADigitOfItsOwn) {
   Result noisy = ok_row();
   noisy.summary.median = 323.1;
   noisy.summary.stddev = 12.4;
-  const std::string text = print(Format::md, {quiet, noisy});
+  const std::string text = print_rows(Format::md, {quiet, noisy});
   EXPECT_TRUE(contains(text, " 31.18 ± 0.02 |")) << text;
   EXPECT_TRUE(contains(text, " 323 ± 12 |")) << text;
 }
@@ -213,7 +213,7 @@ TEST(MarkdownFormat, TheSpreadIsShownWithADigitOfItsOwn) {
 TEST(MarkdownFormat, WidePrintsEveryColumnThatCarriesInformation) {
   Result failed = failed_row();
   failed.repetition = 0;
-  const std::string text = print(Format::md, {ok_row(), failed}, TableWidth::wide);
+  const std::string text = print_rows(Format::md, {ok_row(), failed}, TableWidth::wide);
   EXPECT_TRUE(contains(text, " 345 |")) << text;                         // seq
   EXPECT_TRUE(contains(text, "| median ms ± sd |")) << text;
   EXPECT_TRUE(contains(text, "0.333 ± 0.123")) << text;                  // median ± stddev
@@ -236,7 +236,7 @@ TEST(MarkdownFormat, RowsNotMeasuredForOneReasonShareOneNote) {
   a.message = b.message = "tf32 needs a GPU";
   a.batch = 1;
   b.batch = 2;
-  const std::string text = print(Format::md, {a, ok_row(), b, c});
+  const std::string text = print_rows(Format::md, {a, ok_row(), b, c});
   EXPECT_TRUE(contains(text, "- unsupported — tf32 needs a GPU\n  (2 rows: ")) << text;
   EXPECT_TRUE(contains(text, "batch 1")) << text;
   EXPECT_TRUE(contains(text, "; workload")) << text;
@@ -248,21 +248,21 @@ TEST(MarkdownFormat, ShowsSizeAndRepetitionOnlyWhenTheyVary) {
   Result tiny = ok_row();
   tiny.size = "tiny";
   tiny.repetition = 1;
-  const std::string text = print(Format::md, {ok_row(), tiny}, TableWidth::wide);
+  const std::string text = print_rows(Format::md, {ok_row(), tiny}, TableWidth::wide);
   EXPECT_TRUE(contains(text, "| size")) << text;
   EXPECT_TRUE(contains(text, "| rep")) << text;
   EXPECT_TRUE(contains(text, "| tiny ")) << text;
 
   // The narrow table keeps its columns and says it in the test label.
-  const std::string narrow = print(Format::md, {ok_row(), tiny});
+  const std::string narrow = print_rows(Format::md, {ok_row(), tiny});
   EXPECT_FALSE(contains(narrow, "| size")) << narrow;
   EXPECT_TRUE(contains(narrow, "| b12 pp345+tg16 rep 0      |")) << narrow;
   EXPECT_TRUE(contains(narrow, "| tiny b12 pp345+tg16 rep 1 |")) << narrow;
-  EXPECT_FALSE(contains(print(Format::md, {ok_row()}), " rep ")) << "one repetition needs no number";
+  EXPECT_FALSE(contains(print_rows(Format::md, {ok_row()}), " rep ")) << "one repetition needs no number";
 }
 
 TEST(MarkdownFormat, TableLinesLineUpAndNumbersAlignRight) {
-  const std::string text = print(Format::md, {ok_row(), failed_row()});
+  const std::string text = print_rows(Format::md, {ok_row(), failed_row()});
   const std::string table = text.substr(text.find("| workload"));
   std::istringstream lines(table);
   std::string line, first;
@@ -287,7 +287,7 @@ TEST(MarkdownFormat, GenerationAndJobColumnsAndInputsAppearOnlyWhenUsed) {
   plain.job_s.reset();
   plain.weights = "random";
   plain.data = "synthetic";
-  const std::string bare = print(Format::md, {plain}, TableWidth::wide);
+  const std::string bare = print_rows(Format::md, {plain}, TableWidth::wide);
   for (const char* title : {"| gen", "first token ms", "ms/token", " job |", "Weights:", "Data:"})
     EXPECT_FALSE(contains(bare, title)) << title << " in:\n" << bare;
 
@@ -296,7 +296,7 @@ TEST(MarkdownFormat, GenerationAndJobColumnsAndInputsAppearOnlyWhenUsed) {
   unet.steps_per_job = 50;
   unet.job_s = 21.5;
   unet.data = "IMDB aclImdb/train (25000 reviews)";
-  const std::string text = print(Format::md, {generated, unet}, TableWidth::wide);
+  const std::string text = print_rows(Format::md, {generated, unet}, TableWidth::wide);
   for (const char* part : {"| gen", "| first token ms", "| ms/token", " job |", "21.5 s / 50 steps", "0.250", "0.0625",
                            "Weights: /models/gpt2, \"small\"/model.safetensors", "Data: IMDB aclImdb/train (25000 reviews)"})
     EXPECT_TRUE(contains(text, part)) << part << " not in:\n" << text;
@@ -308,7 +308,7 @@ TEST(MarkdownFormat, GraphsAndRooflineColumnsAndFallbacksAppearOnlyWhenUsed) {
   cpu.graph_note.clear();
   cpu.gbps.reset();
   cpu.mbu.reset();
-  const std::string bare = print(Format::md, {cpu}, TableWidth::wide);
+  const std::string bare = print_rows(Format::md, {cpu}, TableWidth::wide);
   for (const char* part : {"| graphs", " GB/s |", " MBU |", "Timed as eager steps"})
     EXPECT_FALSE(contains(bare, part)) << part << " in:\n" << bare;
 
@@ -317,7 +317,7 @@ TEST(MarkdownFormat, GraphsAndRooflineColumnsAndFallbacksAppearOnlyWhenUsed) {
   Result eager = ok_row();
   eager.batch = 64;
   eager.graph_note = "each step reads its batch from the data set on the host (--data)";  // graphs: eager
-  const std::string text = print(Format::md, {cpu, replayed, eager}, TableWidth::wide);
+  const std::string text = print_rows(Format::md, {cpu, replayed, eager}, TableWidth::wide);
   for (const char* part : {"| graphs", "| tokens", "| eager", " GB/s |", "3912", " MBU |", "80.0%",
                            "Timed as eager steps, not CUDA graphs:\n- each step reads its batch from the data set "
                            "on the host (--data)\n  (workload gpt2-train, device cuda:1, dtype bf16, batch 64"})
@@ -378,15 +378,15 @@ size_t display_width(const std::string& line) {
 
 TEST(MarkdownFormat, TheDefaultTableFitsIn120Columns) {
   const std::vector<Result> rows = realistic_rows();
-  const std::vector<std::string> lines = table_lines(print(Format::md, rows));
+  const std::vector<std::string> lines = table_lines(print_rows(Format::md, rows));
   ASSERT_EQ(lines.size(), rows.size() + 2);
   for (const std::string& line : lines) EXPECT_LE(display_width(line), 120u) << line;
-  const std::string text = print(Format::md, rows);
+  const std::string text = print_rows(Format::md, rows);
   for (const char* part : {"| nanogpt-shakespeare-char |", "| b64 s256 ", "| pp512 ", "| tg128 ", "| pp4+tg16 ",
                            "| cv 17%, 1 outlier |", "| n=3 ", "133k samples/s", " oom |"})
     EXPECT_TRUE(contains(text, part)) << part << " not in:\n" << text;
   // The wide table is what it was: wider.
-  const std::vector<std::string> wide = table_lines(print(Format::md, rows, TableWidth::wide));
+  const std::vector<std::string> wide = table_lines(print_rows(Format::md, rows, TableWidth::wide));
   EXPECT_GT(display_width(wide.front()), 120u);
 }
 
@@ -394,7 +394,7 @@ TEST(MarkdownFormat, TheDefaultTableHasTheSameColumnsWhateverTheRun) {
   const std::vector<Result> rows = realistic_rows();
   for (const std::vector<Result>& some : {std::vector<Result>{rows[0]}, std::vector<Result>{rows[3]},
                                           std::vector<Result>{rows[6]}, std::vector<Result>{full_row()}}) {
-    const std::string header = table_lines(print(Format::md, some)).front();
+    const std::string header = table_lines(print_rows(Format::md, some)).front();
     std::string titles;
     for (char c : header)
       if (c == '|' || std::isalpha(static_cast<unsigned char>(c))) titles += c;
@@ -405,11 +405,11 @@ TEST(MarkdownFormat, TheDefaultTableHasTheSameColumnsWhateverTheRun) {
 TEST(MarkdownFormat, RowsStoredBeforeTheNoiseFlagAreJudgedFromTheirSamples) {
   Result old = realistic_rows()[0];
   old.noise.clear();  // a database row from before the noise field: NULL, read as ""
-  EXPECT_TRUE(contains(print(Format::md, {old}), "| cv 17%, 1 outlier |"));
+  EXPECT_TRUE(contains(print_rows(Format::md, {old}), "| cv 17%, 1 outlier |"));
 }
 
 TEST(MarkdownFormat, SaysSoWhenThereAreNoRows) {
-  const std::string text = print(Format::md, {});
+  const std::string text = print_rows(Format::md, {});
   EXPECT_TRUE(contains(text, "no results")) << text;
   EXPECT_TRUE(contains(text, "bench-01")) << text;
 }

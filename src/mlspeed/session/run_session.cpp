@@ -1,5 +1,6 @@
 #include "mlspeed/session/run_session.h"
 
+#include "mlspeed/core/errors.h"
 #include "mlspeed/core/text.h"
 #include "mlspeed/device/host.h"
 
@@ -26,7 +27,7 @@ std::string_view name(RunEnd end) {
 
 namespace {
 
-std::string count(int64_t n, const std::string& noun) { return std::to_string(n) + " " + noun + (n == 1 ? "" : "s"); }
+std::string counted(int64_t n, const std::string& noun) { return std::to_string(n) + " " + noun + (n == 1 ? "" : "s"); }
 
 // "run 12" or "run 12 labelled "driver 580"": the names `compare` and `show` take.
 std::string run_name(const StoreReport& r) {
@@ -50,8 +51,8 @@ std::string output_failure(const StoreReport& r) {
 void print_interrupted(std::ostream& err, const StoreReport& r) {
   err << r.program << ": " << (r.output_error.empty() ? "interrupted" : output_failure(r) + "stopped") << " after ";
   if (r.planned > 0) err << r.rows << " of " << r.planned << " " << r.planned_unit << "; ";
-  else err << count(r.rows, r.noun) << "; ";
-  if (r.store) err << "kept " << count(r.stored, r.noun) << " in " << r.path << " (" << run_name(r) << ")\n";
+  else err << counted(r.rows, r.noun) << "; ";
+  if (r.store) err << "kept " << counted(r.stored, r.noun) << " in " << r.path << " (" << run_name(r) << ")\n";
   else if (r.output_error.empty()) err << "the " << r.rows << " completed are printed above (--no-db: not stored)\n";
   else err << "--no-db: nothing was stored\n";
 }
@@ -59,13 +60,21 @@ void print_interrupted(std::ostream& err, const StoreReport& r) {
 // The closing line of a run that was not cut short, or whose output failed after its last row.
 void print_completed(std::ostream& err, const StoreReport& r) {
   if (r.store && r.unstored.empty())
-    err << r.program << ": " << output_failure(r) << "stored " << run_name(r) << " (" << count(r.stored, r.noun)
+    err << r.program << ": " << output_failure(r) << "stored " << run_name(r) << " (" << counted(r.stored, r.noun)
         << ") in " << r.path << "\n";
   else if (!r.output_error.empty())
     err << r.program << ": cannot write to standard output (" << r.output_error << ")\n";
 }
 
 }  // namespace
+
+std::unique_ptr<Database> open_session_database(const std::string& path) {
+  try {
+    return std::make_unique<Database>(path.empty() ? Database::default_path() : path);
+  } catch (const UsageError& e) {
+    throw UsageError(std::string(e.what()) + ", or --no-db to not store results");
+  }
+}
 
 void print_closing(std::ostream& err, const StoreReport& r, RunEnd end) {
   if (r.store) print_storing(err, r);
@@ -75,7 +84,7 @@ void print_closing(std::ostream& err, const StoreReport& r, RunEnd end) {
     case RunEnd::interrupted: print_interrupted(err, r); break;
     case RunEnd::stopped:
       if (r.store)
-        err << r.program << ": " << output_failure(r) << "kept the " << count(r.stored, r.noun)
+        err << r.program << ": " << output_failure(r) << "kept the " << counted(r.stored, r.noun)
             << " completed before it in " << r.path << "\n";
       else if (!r.output_error.empty())
         err << r.program << ": cannot write to standard output (" << r.output_error << ")\n";

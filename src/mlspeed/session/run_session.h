@@ -65,6 +65,10 @@ struct StoreReport {
 };
 void print_closing(std::ostream& err, const StoreReport& report, RunEnd end);
 
+// The results database at `path` (empty: the default), opened to store a session's rows; a file
+// that cannot be used is refused with the session's way out too (--no-db).
+std::unique_ptr<Database> open_session_database(const std::string& path);
+
 template <class Row> class RunSession {
  public:
   // Opens the database first: one that cannot be used is bad input (UsageError) before anything
@@ -76,8 +80,7 @@ template <class Row> class RunSession {
         printer_(std::move(printer)),
         is_failure_(std::move(is_failure)),
         store_([this](Row& row) { store_row(*db_, run_id_, row); }) {
-    if (setup_.store)
-      db_ = std::make_unique<Database>(setup_.db_path.empty() ? Database::default_path() : setup_.db_path);
+    if (setup_.store) db_ = open_session_database(setup_.db_path);
   }
 
   void begin() {

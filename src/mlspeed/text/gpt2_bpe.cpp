@@ -21,7 +21,7 @@ namespace {
 
 constexpr int64_t kMaxId = 10'000'000;  // far above any BPE vocabulary; bounds the id table
 
-std::string read_whole_file(const std::string& path) {
+std::string file_text(const std::string& path) {
   if (is_directory(path)) throw InputFileError(path + ": is a folder, expected a file");
   auto content = mlspeed::read_whole_file(path);
   if (!content) throw InputFileError(path + ": cannot open it (" + std::strerror(errno) + ")");
@@ -226,7 +226,7 @@ Gpt2Bpe Gpt2Bpe::from_directory(const std::string& dir) {
 Gpt2Bpe::Gpt2Bpe(const std::string& encoder_json_path, const std::string& vocab_bpe_path)
     : encoder_path_(encoder_json_path) {
   // encoder.json: {"token": id, ...}
-  const std::string json_text = read_whole_file(encoder_json_path);
+  const std::string json_text = file_text(encoder_json_path);
   nlohmann::json json;
   try {
     json = nlohmann::json::parse(json_text);
@@ -275,7 +275,7 @@ Gpt2Bpe::Gpt2Bpe(const std::string& encoder_json_path, const std::string& vocab_
                            "); a byte-level BPE vocabulary has one for each of the 256 bytes");
 
   // vocab.bpe: "#version: ..." then "first second" a line.
-  const std::string bpe_text = read_whole_file(vocab_bpe_path);
+  const std::string bpe_text = file_text(vocab_bpe_path);
   std::unordered_map<std::string, int> line_of_merge;
   std::istringstream lines(bpe_text);
   std::string line;

@@ -10,7 +10,7 @@ struct Range {
 };
 
 template <size_t N>
-bool in(const Range (&ranges)[N], char32_t c) {
+bool in_ranges(const Range (&ranges)[N], char32_t c) {
   for (const Range& r : ranges)
     if (c >= r.first && c <= r.last) return true;
   return false;
@@ -108,20 +108,20 @@ constexpr Single kGreekCyrillicFolds[] = {
 
 }  // namespace
 
-bool is_whitespace(char32_t c) { return c == '\t' || c == '\n' || c == '\r' || in(kSpaceSeparators, c); }
+bool is_whitespace(char32_t c) { return c == '\t' || c == '\n' || c == '\r' || in_ranges(kSpaceSeparators, c); }
 
 bool is_control(char32_t c) {
   if (c == '\t' || c == '\n' || c == '\r') return false;
-  return in(kControls, c);
+  return in_ranges(kControls, c);
 }
 
 bool is_punctuation(char32_t c) {
   // BERT counts every non-letter, non-digit ASCII character as punctuation ("^", "$", "`").
   if ((c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126)) return true;
-  return in(kPunctuation, c);
+  return in_ranges(kPunctuation, c);
 }
 
-bool is_cjk(char32_t c) { return in(kCjk, c); }
+bool is_cjk(char32_t c) { return in_ranges(kCjk, c); }
 
 void append_uncased(char32_t c, std::u32string& out) {
   if (c < 0x80) {

@@ -187,7 +187,7 @@ const CodePointRange kSpaces[] = {
 };
 
 template <size_t N>
-bool in(const CodePointRange (&table)[N], uint32_t cp) {
+bool in_table(const CodePointRange (&table)[N], uint32_t cp) {
   const auto* it = std::upper_bound(std::begin(table), std::end(table), cp,
                                     [](uint32_t c, const CodePointRange& r) { return c < r.first; });
   return it != std::begin(table) && cp <= std::prev(it)->last;
@@ -195,8 +195,8 @@ bool in(const CodePointRange (&table)[N], uint32_t cp) {
 
 }  // namespace
 
-bool is_letter(uint32_t cp) { return in(kLetters, cp); }
-bool is_number(uint32_t cp) { return in(kNumbers, cp); }
-bool is_space(uint32_t cp) { return in(kSpaces, cp); }
+bool is_letter(uint32_t cp) { return in_table(kLetters, cp); }
+bool is_number(uint32_t cp) { return in_table(kNumbers, cp); }
+bool is_space(uint32_t cp) { return in_table(kSpaces, cp); }
 
 }  // namespace mlspeed::text

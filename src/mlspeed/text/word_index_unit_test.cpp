@@ -8,14 +8,14 @@
 namespace mlspeed::text {
 namespace {
 
-using Words = std::vector<std::string>;
+using WordList = std::vector<std::string>;
 
 TEST(WordIndex, StandardisesAsKerasTextVectorization) {
-  EXPECT_EQ(standardize_and_split("Don't STOP-me, now!"), (Words{"dont", "stopme", "now"}));
-  EXPECT_EQ(standardize_and_split("  a\tb\nc  "), (Words{"a", "b", "c"}));
-  EXPECT_EQ(standardize_and_split("... -- !"), Words{});
+  EXPECT_EQ(standardize_and_split("Don't STOP-me, now!"), (WordList{"dont", "stopme", "now"}));
+  EXPECT_EQ(standardize_and_split("  a\tb\nc  "), (WordList{"a", "b", "c"}));
+  EXPECT_EQ(standardize_and_split("... -- !"), WordList{});
   // Bytes past ASCII are kept as they are (tf.strings.lower is ASCII-only).
-  EXPECT_EQ(standardize_and_split("Caf\xC3\xA9 \xC3\x89T\xC3\x89"), (Words{"caf\xC3\xA9", "\xC3\x89t\xC3\x89"}));
+  EXPECT_EQ(standardize_and_split("Caf\xC3\xA9 \xC3\x89T\xC3\x89"), (WordList{"caf\xC3\xA9", "\xC3\x89t\xC3\x89"}));
 }
 
 TEST(WordIndex, IdsByDescendingCountThenByWord) {

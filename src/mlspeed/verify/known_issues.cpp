@@ -8,7 +8,7 @@
 namespace mlspeed::verify {
 namespace {
 
-bool mentions(const std::string& text, const char* part) { return text.find(part) != std::string::npos; }
+bool message_mentions(const std::string& text, const char* part) { return text.find(part) != std::string::npos; }
 
 // Rows stored before the op level took the short dtype names say "bfloat16".
 bool is_bf16(const std::string& dtype) { return dtype == "bf16" || dtype == "bfloat16"; }
@@ -20,7 +20,7 @@ bool conv_transpose_scope(const CheckResult& r) {
   return is_bf16(r.dtype) && r.check.rfind("conv_transpose", 0) == 0;
 }
 bool conv_transpose_failure(const CheckResult& r) {
-  return conv_transpose_scope(r) && r.outcome == Outcome::error && mentions(r.message, "channels");
+  return conv_transpose_scope(r) && r.outcome == Outcome::error && message_mentions(r.message, "channels");
 }
 
 // The CPU's bfloat16 layer_norm and group_norm sum their weight and bias gradients in bfloat16
@@ -30,7 +30,7 @@ bool norm_grad_scope(const CheckResult& r) {
   return is_bf16(r.dtype) && r.pass == "backward" && (r.check == "layer_norm" || r.check == "group_norm");
 }
 bool norm_grad_failure(const CheckResult& r) {
-  return norm_grad_scope(r) && r.outcome == Outcome::fail && !mentions(r.message, "gradient of float input 0");
+  return norm_grad_scope(r) && r.outcome == Outcome::fail && !message_mentions(r.message, "gradient of float input 0");
 }
 
 // The CPU's gelu writing into an `out=` tensor that is a transposed view stores its values in
@@ -45,7 +45,7 @@ bool multinomial_scope(const CheckResult& r) {
   return is_bf16(r.dtype) && r.check == "multinomial" && r.variant == "with replacement";
 }
 bool multinomial_failure(const CheckResult& r) {
-  return multinomial_scope(r) && r.outcome == Outcome::fail && mentions(r.message, "standard errors");
+  return multinomial_scope(r) && r.outcome == Outcome::fail && message_mentions(r.message, "standard errors");
 }
 
 std::pair<int, int> major_minor(const std::string& version) {

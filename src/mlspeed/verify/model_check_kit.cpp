@@ -8,7 +8,7 @@
 namespace mlspeed::verify::models {
 namespace {
 
-std::string shape_text(const Shape& s) {
+std::string shape_string(const Shape& s) {
   std::string text = "batch " + std::to_string(s.batch);
   if (s.seq > 0) text += ", seq " + std::to_string(s.seq);
   if (s.new_tokens > 0) text += ", new tokens " + std::to_string(s.new_tokens);
@@ -40,7 +40,7 @@ CheckResult base_row(const Context& c, const std::string& pass, BugClass bug_cla
   row.check = c.workload.name();
   row.variant = c.size;
   row.dtype = std::string(name(c.precision));
-  row.shape = shape_text(c.shape);
+  row.shape = shape_string(c.shape);
   row.pass = pass;
   row.bug_class = bug_class;
   row.tf32 = compat::tf32_matmul_enabled();

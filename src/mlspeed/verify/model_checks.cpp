@@ -38,7 +38,7 @@ constexpr int64_t kGenerationPrompt = 4;
 constexpr int64_t kGenerationNewTokens = 16;
 
 // A generating workload sweeps new tokens in its shapes.
-bool is_generation(const Workload& w) {
+bool generates(const Workload& w) {
   return std::any_of(w.sizes().begin(), w.sizes().end(), [](const WorkloadSize& s) { return !s.new_tokens.empty(); });
 }
 bool is_training(const Workload& w) { return w.job() == Job::train; }
@@ -49,7 +49,7 @@ bool device_initialised(const Workload& w, const std::string& size) {
   return w.name() == "llama2-7b-generate" && (size == "medium" || size == "full");
 }
 
-std::vector<const Workload*> selected(const ModelCheckOptions& options) {
+std::vector<const Workload*> selected_workloads(const ModelCheckOptions& options) {
   if (options.workloads.empty()) return workload_catalogue();
   std::vector<const Workload*> out;
   for (const std::string& name : options.workloads) out.push_back(find_workload(name));
@@ -101,7 +101,7 @@ void enable_gradients(torch::nn::Module& model) {
   }
 }
 
-std::map<std::string, at::Tensor> gradients(torch::nn::Module& model) {
+std::map<std::string, at::Tensor> projection_gradients(torch::nn::Module& model) {
   std::map<std::string, at::Tensor> out;
   for (const auto& p : model.named_parameters())
     if (p.value().grad().defined()) out.emplace(p.key(), p.value().grad().detach().to(kCpu).clone());
@@ -129,7 +129,7 @@ Pass forward_backward(const Context& c, const c10::Device& device, Precision pre
   const at::Tensor out = pass.session->forward();
   pass.output = out.detach().to(kCpu);
   backward_of_projection(pass.session->model(), out, projection(pass.output, c.open.seed));
-  pass.gradients = gradients(pass.session->model());
+  pass.gradients = projection_gradients(pass.session->model());
   return pass;
 }
 
@@ -289,7 +289,7 @@ std::string quoted(const std::string& text) { return "\"" + text + "\""; }
 
 // The M3 Max review's "!!!!" test: GPT-2 with real weights continues "The rain in Spain" the same
 // on the device as on the CPU, and not with "!!!!".
-void text(const Context& c, const ModelCheckOptions& options, const std::function<void(CheckResult)>& emit) {
+void text_checks(const Context& c, const ModelCheckOptions& options, const std::function<void(CheckResult)>& emit) {
   CheckResult row = base_row(c, "text", BugClass::model);
   row.shape = "prompt " + quoted(kTextPrompt) + ", " + std::to_string(kTextNewTokens) + " new tokens";
   Stopwatch clock;
@@ -332,7 +332,7 @@ std::vector<std::string> passes_of(const Workload& w, const ModelCheckOptions& o
   std::vector<std::string> passes{"forward", "gradients"};
   if (is_training(w)) passes.push_back("training");
   if (!is_training(w) && replays_graphs(target)) passes.push_back("step");
-  if (is_generation(w)) passes.push_back("generation");
+  if (generates(w)) passes.push_back("generation");
   if (!options.weights.empty() && w.name() == kTextWorkload) passes.push_back("text");
   return passes;
 }
@@ -348,7 +348,7 @@ void validate(const ModelCheckOptions& options) {
   for (const std::string& name : options.workloads)
     if (!find_workload(name)) throw UsageError("unknown workload '" + name + "'; the workloads: " + names);
   if (!options.workloads.empty()) {
-    for (const Workload* w : selected(options)) {
+    for (const Workload* w : selected_workloads(options)) {
       if (!find_size(*w, options.size)) {
         std::vector<std::string> sizes;
         for (const WorkloadSize& s : w->sizes()) sizes.push_back(s.name);
@@ -388,7 +388,7 @@ std::vector<CheckResult> run_model_checks(const Target& target, const ModelCheck
     if (on_row) on_row(row);
     rows.push_back(std::move(row));
   };
-  for (const Workload* w : selected(options)) {
+  for (const Workload* w : selected_workloads(options)) {
     const WorkloadSize* size = find_size(*w, options.size);
     for (Precision precision : options.precisions) {
       Tf32Scope tf32(precision);
@@ -416,8 +416,8 @@ std::vector<CheckResult> run_model_checks(const Target& target, const ModelCheck
       forward_and_gradients(c, emit);
       if (is_training(*w)) training(c, options.training_steps, emit);
       if (!is_training(*w) && replays_graphs(target)) step_replay(c, emit);
-      if (is_generation(*w)) generation(c, emit);
-      if (!options.weights.empty() && w->name() == kTextWorkload) text(c, options, emit);
+      if (generates(*w)) generation(c, emit);
+      if (!options.weights.empty() && w->name() == kTextWorkload) text_checks(c, options, emit);
     }
   }
   return rows;

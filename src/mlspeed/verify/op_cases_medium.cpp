@@ -11,7 +11,7 @@
 namespace mlspeed::verify {
 namespace {
 
-std::string dims(int64_t rows, int64_t cols) { return std::to_string(rows) + "x" + std::to_string(cols); }
+std::string rows_by_cols(int64_t rows, int64_t cols) { return std::to_string(rows) + "x" + std::to_string(cols); }
 
 // softmax, log_softmax or layer_norm over `rows` rows of `width` elements. Softmax is scaled by
 // the width, so its outputs are O(1) and a kernel returning zeros cannot hide under atol.
@@ -21,7 +21,7 @@ OpCase long_rows(const std::string& op, int64_t rows, int64_t width, bool quick)
   c.variant = "rows of " + std::to_string(width);
   c.size_class = "medium";
   c.quick = quick;
-  c.shape = dims(rows, width);
+  c.shape = rows_by_cols(rows, width);
   c.dtypes = kFloat;
   c.layouts = {"contiguous", "transposed"};
   c.family = OpFamily::reduction;

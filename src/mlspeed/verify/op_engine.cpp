@@ -44,7 +44,7 @@ BugClass bug_class_for(const std::string& layout, const std::string& size_class,
   return BugClass::op;
 }
 
-CheckResult base_row(const Target& target, const std::string& op, const std::string& variant,
+CheckResult op_row(const Target& target, const std::string& op, const std::string& variant,
                      const std::string& layout, const std::string& dtype, const std::string& shape,
                      const std::string& size_class, const std::string& pass, bool precision) {
   CheckResult row;
@@ -63,7 +63,7 @@ CheckResult base_row(const Target& target, const std::string& op, const std::str
   return row;
 }
 
-double seconds_since(std::chrono::steady_clock::time_point start) {
+double op_seconds(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
@@ -76,12 +76,12 @@ void run_row(CheckResult row, const std::function<void(CheckResult&)>& body,
   } catch (...) {
     record_failure(row, std::current_exception());
   }
-  row.seconds = seconds_since(start);
+  row.seconds = op_seconds(start);
   emit(std::move(row));
 }
 
 // Marks the row not tested when the device ran something on the CPU instead.
-bool fell_back(CheckResult& row, const std::vector<std::string>& fallbacks) {
+bool op_fell_back(CheckResult& row, const std::vector<std::string>& fallbacks) {
   if (fallbacks.empty()) return false;
   row.outcome = Outcome::not_tested;
   row.fallback = fallbacks.front();
@@ -183,7 +183,7 @@ void forward_row(const Target& target, const OpCase& c, const std::string& dtype
     second = forward_on_device(c, masters, layout, target.device);
     fallbacks = scope.fallbacks();
   }
-  if (fell_back(row, fallbacks)) return;
+  if (op_fell_back(row, fallbacks)) return;
   const Tensors ref_in = reference_inputs(masters, dtype);
   const at::Tensor reference = c.exact_reference && !at::isFloatingType(dtype)
                                    ? c.exact_reference(ref_in).to(first.out.scalar_type())
@@ -198,7 +198,7 @@ void forward_row(const Target& target, const OpCase& c, const std::string& dtype
 }
 
 // Gradients of sum(out * g) w.r.t. every float input, for inputs in `layout`.
-Tensors gradients(const OpCase& c, Tensors inputs, const at::Tensor& g) {
+Tensors op_gradients(const OpCase& c, Tensors inputs, const at::Tensor& g) {
   Tensors wrt;
   for (at::Tensor& x : inputs)
     if (is_float(x.scalar_type())) {
@@ -225,12 +225,12 @@ void backward_row(const Target& target, const OpCase& c, const std::string& dtyp
   {
     DeviceScope scope(target);
     Tf32Scope tf32(dtype_name == "tf32");
-    first = gradients(c, device_inputs(masters, c, layout, target.device), g);
-    second = gradients(c, device_inputs(masters, c, layout, target.device), g);
+    first = op_gradients(c, device_inputs(masters, c, layout, target.device), g);
+    second = op_gradients(c, device_inputs(masters, c, layout, target.device), g);
     fallbacks = scope.fallbacks();
   }
-  if (fell_back(row, fallbacks)) return;
-  const Tensors reference = gradients(c, ref_in, reference_input(g, dtype));
+  if (op_fell_back(row, fallbacks)) return;
+  const Tensors reference = op_gradients(c, ref_in, reference_input(g, dtype));
   const Tolerance tolerance = case_tolerance(c, dtype, dtype_name == "tf32", true);
   bool reproducible = true;
   // The row reports the first gradient that fails, or the last one when all pass.
@@ -396,11 +396,11 @@ void run_case(const Target& target, const OpCase& c, const std::vector<std::stri
     for (const std::string& layout : layouts) {
       const uint64_t row_seed =
           mix_seed(seed, c.op + "/" + c.variant + "/" + c.size_class + "/" + seed_name(dtype));
-      run_row(base_row(target, c.op, c.variant, layout, dtype, c.shape, c.size_class, "forward", c.precision),
+      run_row(op_row(target, c.op, c.variant, layout, dtype, c.shape, c.size_class, "forward", c.precision),
               [&](CheckResult& row) { forward_row(target, c, dtype, layout, row_seed, row); }, emit);
       const bool view_layout = layout == "out-strided" || layout == "inplace-view";
       if (c.backward_reduction_size > 0 && is_float(scalar_type(dtype)) && !view_layout)
-        run_row(base_row(target, c.op, c.variant, layout, dtype, c.shape, c.size_class, "backward", c.precision),
+        run_row(op_row(target, c.op, c.variant, layout, dtype, c.shape, c.size_class, "backward", c.precision),
                 [&](CheckResult& row) { backward_row(target, c, dtype, layout, row_seed, row); }, emit);
     }
 }
@@ -408,7 +408,7 @@ void run_case(const Target& target, const OpCase& c, const std::vector<std::stri
 void run_random_case(const Target& target, const RandomCase& c, const std::vector<std::string>& dtypes,
                      uint64_t seed, const std::function<void(CheckResult)>& emit) {
   for (const std::string& dtype : dtypes)
-    run_row(base_row(target, c.op, c.variant, "contiguous", dtype, c.shape, "small", "statistics", false),
+    run_row(op_row(target, c.op, c.variant, "contiguous", dtype, c.shape, "small", "statistics", false),
             [&](CheckResult& row) {
               std::pair<bool, std::string> verdict;
               std::vector<std::string> fallbacks;
@@ -418,7 +418,7 @@ void run_random_case(const Target& target, const RandomCase& c, const std::vecto
                 verdict = c.check(target.device, scalar_type(dtype), draw_seed);
                 fallbacks = scope.fallbacks();
               }
-              if (fell_back(row, fallbacks)) return;
+              if (op_fell_back(row, fallbacks)) return;
               row.outcome = verdict.first ? Outcome::pass : Outcome::fail;
               row.message = verdict.second;
             },
@@ -426,7 +426,7 @@ void run_random_case(const Target& target, const RandomCase& c, const std::vecto
 }
 
 void run_huge_case(const Target& target, const HugeCase& c, uint64_t seed, const std::function<void(CheckResult)>& emit) {
-  run_row(base_row(target, c.op, c.variant, "contiguous", c.dtype, c.shape, "huge", "forward", false),
+  run_row(op_row(target, c.op, c.variant, "contiguous", c.dtype, c.shape, "huge", "forward", false),
           [&](CheckResult& row) {
             const std::optional<int64_t> free = free_memory(target.device);
             if (!free || *free < c.device_bytes) {
@@ -443,7 +443,7 @@ void run_huge_case(const Target& target, const HugeCase& c, uint64_t seed, const
               fallbacks = scope.fallbacks();
             }
             release_cached_memory(target.device);
-            if (fell_back(row, fallbacks)) return;
+            if (op_fell_back(row, fallbacks)) return;
             const Tensors references = c.reference(slices.reference_inputs);
             // Every slice compared; the row reports the first failing one, or the last.
             for (size_t i = 0; i < references.size(); ++i) {

@@ -14,7 +14,7 @@ constexpr int64_t kGiB = int64_t{1} << 30;
 // Huge inputs are drawn on the device, where they live, from its default generator, seeded.
 void seed_device(uint64_t seed) { at::manual_seed(seed); }
 
-HugeCase cat_case() {
+HugeCase huge_cat_case() {
   // Two uint8 tensors of 2^30 + 2^20 bytes: the result has 2^31 + 2^21 elements (S1: rows past
   // 2^31 stay 0).
   HugeCase c;
@@ -145,6 +145,6 @@ HugeCase softmax_case() {
 
 }  // namespace
 
-std::vector<HugeCase> huge_cases() { return {cat_case(), index_select_case(), bmm_case(), softmax_case()}; }
+std::vector<HugeCase> huge_cases() { return {huge_cat_case(), index_select_case(), bmm_case(), softmax_case()}; }
 
 }  // namespace mlspeed::verify

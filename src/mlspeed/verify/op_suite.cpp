@@ -55,13 +55,13 @@ const std::vector<OpInfo>& summaries() {
   return kSummaries;
 }
 
-bool contains(const std::vector<std::string>& list, const std::string& value) {
+bool listed(const std::vector<std::string>& list, const std::string& value) {
   return std::find(list.begin(), list.end(), value) != list.end();
 }
 
 void check_choices(const std::vector<std::string>& asked, const std::vector<std::string>& choices, const std::string& what) {
   for (const std::string& value : asked)
-    if (!contains(choices, value))
+    if (!listed(choices, value))
       throw UsageError("unknown " + what + " '" + value + "'; choose from: " + join(choices, ", "));
 }
 
@@ -74,11 +74,11 @@ std::vector<std::string> canonical_dtypes(const std::vector<std::string>& asked)
 
 // The values of `offered` that the selection keeps: those asked for (all when none were), and in
 // the quick subset only those of `quick`.
-std::vector<std::string> selected(const std::vector<std::string>& offered, const std::vector<std::string>& asked,
+std::vector<std::string> chosen_values(const std::vector<std::string>& offered, const std::vector<std::string>& asked,
                                   bool quick, const std::vector<std::string>& quick_set) {
   std::vector<std::string> out;
   for (const std::string& v : offered)
-    if ((asked.empty() || contains(asked, v)) && (!quick || contains(quick_set, v))) out.push_back(v);
+    if ((asked.empty() || listed(asked, v)) && (!quick || listed(quick_set, v))) out.push_back(v);
   return out;
 }
 
@@ -88,12 +88,12 @@ const std::vector<std::string> kQuickDtypes{"fp32", "bf16", "int64"};
 // The size classes a selection runs: --quick runs small and the medium cases marked for it.
 std::vector<std::string> classes_of(const OpSuiteOptions& options) {
   if (options.quick) return {"small", "medium"};
-  return selected(size_class_names(), options.size_classes.empty() ? default_size_classes() : options.size_classes,
+  return chosen_values(size_class_names(), options.size_classes.empty() ? default_size_classes() : options.size_classes,
                   false, {});
 }
 
 bool case_wanted(const OpCase& c, const std::vector<std::string>& classes, bool quick) {
-  if (!contains(classes, c.size_class)) return false;
+  if (!listed(classes, c.size_class)) return false;
   return !quick || c.size_class == "small" || c.quick;
 }
 
@@ -128,7 +128,7 @@ const std::vector<std::pair<std::string, std::string>>& dtype_aliases() {
 }
 
 std::optional<std::string> canonical_dtype(std::string_view dtype) {
-  if (contains(dtype_names(), std::string(dtype))) return std::string(dtype);
+  if (listed(dtype_names(), std::string(dtype))) return std::string(dtype);
   for (const auto& [alias, name] : dtype_aliases())
     if (alias == dtype) return name;
   return std::nullopt;
@@ -161,7 +161,7 @@ std::vector<CheckResult> run_op_suite(const Target& target, const OpSuiteOptions
     rows.push_back(std::move(row));
   };
   const std::vector<std::string> classes = classes_of(options);
-  const auto op_wanted = [&](const std::string& op) { return options.ops.empty() || contains(options.ops, op); };
+  const auto op_wanted = [&](const std::string& op) { return options.ops.empty() || listed(options.ops, op); };
 
   // In catalogue order: each op's small, boundary, medium and huge forms, then its statistics.
   const std::vector<OpCase> cases = op_cases();
@@ -171,18 +171,18 @@ std::vector<CheckResult> run_op_suite(const Target& target, const OpSuiteOptions
     if (!op_wanted(info.name)) continue;
     for (const OpCase& c : cases) {
       if (c.op != info.name || !case_wanted(c, classes, options.quick)) continue;
-      const auto dtypes = selected(c.dtypes, dtypes_asked, options.quick, kQuickDtypes);
-      const auto layouts = selected(c.layouts, options.layouts, options.quick, kQuickLayouts);
+      const auto dtypes = chosen_values(c.dtypes, dtypes_asked, options.quick, kQuickDtypes);
+      const auto layouts = chosen_values(c.layouts, options.layouts, options.quick, kQuickLayouts);
       if (!dtypes.empty() && !layouts.empty()) run_case(target, c, dtypes, layouts, options.seed, emit);
     }
-    if (contains(classes, "huge") && (options.layouts.empty() || contains(options.layouts, "contiguous")))
+    if (listed(classes, "huge") && (options.layouts.empty() || listed(options.layouts, "contiguous")))
       for (const HugeCase& c : huges)
-        if (c.op == info.name && (dtypes_asked.empty() || contains(dtypes_asked, c.dtype)))
+        if (c.op == info.name && (dtypes_asked.empty() || listed(dtypes_asked, c.dtype)))
           run_huge_case(target, c, options.seed, emit);
-    if (contains(classes, "small") && (options.layouts.empty() || contains(options.layouts, "contiguous")))
+    if (listed(classes, "small") && (options.layouts.empty() || listed(options.layouts, "contiguous")))
       for (const RandomCase& c : randoms) {
         if (c.op != info.name) continue;
-        const auto dtypes = selected(c.dtypes, dtypes_asked, options.quick, kQuickDtypes);
+        const auto dtypes = chosen_values(c.dtypes, dtypes_asked, options.quick, kQuickDtypes);
         if (!dtypes.empty()) run_random_case(target, c, dtypes, options.seed, emit);
       }
   }

@@ -84,7 +84,7 @@ std::string major_minor_text(const std::string& version) {
   return version.substr(0, second);
 }
 
-void count(std::vector<std::pair<std::string, int64_t>>& counts, const std::string& key) {
+void tally(std::vector<std::pair<std::string, int64_t>>& counts, const std::string& key) {
   auto it = std::find_if(counts.begin(), counts.end(), [&](const auto& c) { return c.first == key; });
   if (it == counts.end()) counts.emplace_back(key, 1);
   else ++it->second;
@@ -176,7 +176,7 @@ std::vector<DeviceVerdict> summarise(const std::vector<CheckResult>& rows) {
         break;
       case Outcome::known_issue:
         ++v.known;
-        count(v.known_issues, row.known_issue);
+        tally(v.known_issues, row.known_issue);
         break;
       case Outcome::not_tested:
         ++v.not_tested;

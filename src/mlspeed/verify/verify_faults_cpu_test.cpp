@@ -7,7 +7,7 @@
 namespace mlspeed::verify::testing {
 namespace {
 
-DeviceFacts cpu() {
+DeviceFacts cpu_facts() {
   DeviceFacts facts;
   facts.id = "cpu";
   facts.kind = "cpu";
@@ -16,7 +16,7 @@ DeviceFacts cpu() {
 
 class FaultIsCaught : public ::testing::TestWithParam<FaultCase> {};
 
-TEST_P(FaultIsCaught, OnTheCpu) { expect_caught(GetParam(), cpu()); }
+TEST_P(FaultIsCaught, OnTheCpu) { expect_caught(GetParam(), cpu_facts()); }
 
 INSTANTIATE_TEST_SUITE_P(Verify, FaultIsCaught, ::testing::ValuesIn(fault_cases()), case_label);
 

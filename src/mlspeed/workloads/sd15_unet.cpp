@@ -155,7 +155,7 @@ namespace {
 
 using sd15::UNetSize;
 
-std::string describe(const UNetSize& s) {
+std::string size_description(const UNetSize& s) {
   const unet::UNetConfig& c = s.config;
   std::string channels;
   for (int64_t ch : c.block_out_channels) channels += (channels.empty() ? "" : "/") + std::to_string(ch);
@@ -167,7 +167,7 @@ std::string describe(const UNetSize& s) {
 
 ModelFacts sd15_unet_facts(const std::string& size) {
   const UNetSize u = sd15::unet_size(size);
-  return {describe(u), unet::count_params(u.config)};  // every parameter, as diffusers' num_parameters()
+  return {size_description(u), unet::count_params(u.config)};  // every parameter, as diffusers' num_parameters()
 }
 
 class Sd15UnetInfer : public WorkloadBase {
