@@ -76,6 +76,46 @@ TEST(GenerateCommand, MarkdownNamesTheIdsTimesAndRandomWeights) {
   EXPECT_NE(r.out.find("warning: no --weights: the weights are random"), std::string::npos) << r.out;
 }
 
+// A generate run is a run like the others: stored, listed, shown, exported and imported again
+// with its ids intact, and refused by compare and report, which take speed runs.
+TEST(GenerateCommand, AGenerateRunIsStoredListedShownExportedAndImported) {
+  TempDir dir;
+  const std::string db = dir.file("results.db");
+  const std::vector<std::string> args = {"generate", "-w", "gpt2-generate", "--sizes", "tiny", "--ids", "1,2,3,4",
+                                         "-g", "5", "-o", "json", "--db", db, "--label", "greedy"};
+  const auto generated = json_of(run_cli(args));
+  EXPECT_EQ(testing::count_table_rows(db, "generations"), 1);
+
+  const auto history = run_cli({"history", "--db", db});
+  ASSERT_EQ(history.exit_code, 0) << history.err;
+  EXPECT_NE(history.out.find("| greedy | generate |"), std::string::npos) << history.out;
+
+  const auto shown = run_cli({"show", "label:greedy", "-o", "json", "--db", db});
+  EXPECT_EQ(json_of(shown)["new_ids"], generated["new_ids"]);
+  const auto markdown = run_cli({"show", "1", "--db", db});
+  ASSERT_EQ(markdown.exit_code, 0) << markdown.err;
+  EXPECT_NE(markdown.out.find("prompt ids (4): 1 2 3 4\n"), std::string::npos) << markdown.out;
+
+  const auto exported = run_cli({"export", "1", "--output", dir.file("g.json"), "--db", db});
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  EXPECT_NE(exported.err.find("(1 generation, started"), std::string::npos) << exported.err;
+  const std::string other = dir.file("other.db");
+  const auto imported = run_cli({"import", dir.file("g.json"), "--db", other});
+  ASSERT_EQ(imported.exit_code, 0) << imported.err;
+  EXPECT_NE(imported.out.find("(1 generation, measured on"), std::string::npos) << imported.out;
+  EXPECT_EQ(json_of(run_cli({"show", "last", "-o", "json", "--db", other}))["new_ids"], generated["new_ids"]);
+  // `show -o json` of it reads back as a generate run too (the kind from the rows' fields).
+  testing::write_file(dir.file("shown.json"), shown.out);
+  EXPECT_EQ(json_of(run_cli({"show", dir.file("shown.json"), "-o", "json"}))["new_ids"], generated["new_ids"]);
+
+  const auto compared = run_cli({"compare", "1", "1", "--db", db});
+  EXPECT_EQ(compared.exit_code, 2);
+  EXPECT_NE(compared.err.find("is a generate run"), std::string::npos) << compared.err;
+  const auto report = run_cli({"report", "1", "--output", dir.file("r.md"), "--db", db});
+  EXPECT_EQ(report.exit_code, 2);
+  EXPECT_NE(report.err.find("is a generate run"), std::string::npos) << report.err;
+}
+
 TEST(GenerateCommand, PromptTextRoundTripsThroughAVocabulary) {
   TempDir dir;
   const auto vocab = testing::tiny_gpt2_vocab();

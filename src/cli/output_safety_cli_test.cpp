@@ -41,7 +41,7 @@ std::string write_sample_run_file(const TempDir& dir) {
   run.run.command = "mlspeed run --sizes tiny";
   run.run.kind = "run";
   run.run.context = testing::sample_context();
-  run.rows = {testing::full_row()};
+  run.rows<Result>() = {testing::full_row()};
   const std::string path = dir.file("run.json");
   testing::write_file(path, write_run_file(run));
   return path;

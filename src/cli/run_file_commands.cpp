@@ -16,9 +16,11 @@ namespace mlspeed::cli {
 namespace {
 
 std::string rows_in_words(const LoadedRun& run) {
-  const size_t n = run.rows.size() + run.checks.size();
-  return std::to_string(n) + (run.run.kind == "verify" ? " check" : " result") + (n == 1 ? "" : "s");
+  const size_t n = run.row_count();
+  return std::to_string(n) + " " + RowKinds::noun(run.run.kind) + (n == 1 ? "" : "s");
 }
+
+bool is_speed_run(const LoadedRun& run) { return run.run.kind == RowType<Result>::kind; }
 
 }  // namespace
 
@@ -34,8 +36,7 @@ int export_command(const ExportOptions& options) {
   }
   std::cerr << "mlspeed export: " << run.name << " (" << rows_in_words(run) << ", started " << run.run.started_at
             << ")" << (options.output.empty() ? "" : " written to " + options.output) << "; on another machine: "
-            << (run.run.kind == "verify" ? "mlspeed import FILE\n"
-                                         : "mlspeed import FILE, or mlspeed compare last FILE\n");
+            << (is_speed_run(run) ? "mlspeed import FILE, or mlspeed compare last FILE\n" : "mlspeed import FILE\n");
   return 0;
 }
 
@@ -58,7 +59,7 @@ int import_command(const ImportOptions& options, const std::string& command_line
   if (file.context_rebuilt)
     std::cout << "its context was rebuilt from the rows' machine fields (host and devices): the file holds rows "
                  "only, with no command line or process-wide precision flags\n";
-  if (file.run.run.kind == "verify") std::cout << "show it: mlspeed show " << id << "\n";
+  if (!is_speed_run(file.run)) std::cout << "show it: mlspeed show " << id << "\n";
   else std::cout << "compare it with a run of yours: mlspeed compare RUN " << id << "   (mlspeed history lists them)\n";
   return 0;
 }

@@ -116,9 +116,10 @@ void warn_few_samples(Comparison& comparison) {
 }
 
 void require_speed_run(const LoadedRun& run) {
-  if (run.run.kind == RowType<verify::CheckResult>::kind)
-    throw UsageError(run.name + " is a verification run (`mlspeed verify`): compare takes speed runs (`mlspeed run`); "
-                     "`mlspeed show " + (run.run.id > 0 ? std::to_string(run.run.id) : run.name) + "` prints its checks");
+  if (run.run.kind == RowType<Result>::kind) return;
+  throw UsageError(run.name + " is a " + run.run.kind + " run (`mlspeed " + run.run.kind +
+                   "`): compare takes speed runs (`mlspeed run`); `mlspeed show " +
+                   (run.run.id > 0 ? std::to_string(run.run.id) : run.name) + "` prints its " + RowKinds::noun(run.run.kind) + "s");
 }
 
 bool replayed(const Result& row) { return row.graphs == GraphUse::step || row.graphs == GraphUse::tokens; }
@@ -169,13 +170,13 @@ Comparison compare_runs(const std::vector<LoadedRun>& runs, const CompareSetting
   Table table;
   for (size_t c = 0; c < runs.size(); ++c) {
     require_speed_run(runs[c]);
-    if (any_published && !runs[c].published() && std::any_of(runs[c].rows.begin(), runs[c].rows.end(), replayed))
+    if (any_published && !runs[c].published() && std::any_of(runs[c].rows<Result>().begin(), runs[c].rows<Result>().end(), replayed))
       comparison.notes.push_back(runs[c].name + " replayed CUDA graphs, the published figures are eager PyTorch "
                                  "scripts: the ratio includes what graphs save in kernel launches (`mlspeed run "
                                  "--graphs off` times what such a script sees)");
     comparison.columns.push_back(runs[c].name);
     std::map<MatchKey, std::set<std::string>> devices;  // to warn when one kind has several devices
-    for (const Result& row : runs[c].rows) {
+    for (const Result& row : runs[c].rows<Result>()) {
       MatchKey key = match_key(row, DeviceMatch::kind);
       if (any_published) key.timing.clear();
       devices[key].insert(row.device);
@@ -199,7 +200,7 @@ Comparison compare_devices(const LoadedRun& run, const std::vector<std::string>&
                            const CompareSettings& settings) {
   require_speed_run(run);
   std::set<std::string> in_run;
-  for (const Result& row : run.rows) in_run.insert(row.device);
+  for (const Result& row : run.rows<Result>()) in_run.insert(row.device);
   Comparison comparison;
   comparison.match = DeviceMatch::none;
   comparison.settings = settings;
@@ -212,7 +213,7 @@ Comparison compare_devices(const LoadedRun& run, const std::vector<std::string>&
     comparison.columns.push_back(device);
   }
   Table table;
-  for (const Result& row : run.rows) {
+  for (const Result& row : run.rows<Result>()) {
     const auto it = std::find(devices.begin(), devices.end(), row.device);
     if (it == devices.end()) continue;
     add_to_table(table, devices.size(), it - devices.begin(), match_key(row, DeviceMatch::none), row, run.published());

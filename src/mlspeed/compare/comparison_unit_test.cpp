@@ -48,7 +48,7 @@ LoadedRun speed_run_of(const std::string& name, std::vector<Result> rows) {
   run.name = name;
   run.run.kind = "run";
   run.run.context.host.torch_version = "1.13.1";
-  run.rows = std::move(rows);
+  run.rows<Result>() = std::move(rows);
   return run;
 }
 
@@ -201,8 +201,8 @@ TEST(CompareContext, DifferencesThatMakeRowsIncomparableAreNoted) {
   b.run.context.host.torch_version = "2.5.1";
   b.run.context.tf32_default = true;
   b.run.context.host.build_type = "Debug";
-  a.rows[0].device_facts.name = "NVIDIA H100 80GB HBM3";
-  b.rows[0].device_facts.name = "NVIDIA H200";
+  a.rows<Result>()[0].device_facts.name = "NVIDIA H100 80GB HBM3";
+  b.rows<Result>()[0].device_facts.name = "NVIDIA H200";
   const Comparison c = compare_runs({a, b}, {});
   EXPECT_TRUE(has_note(c, "LibTorch: 1.13.1 (run 1) vs 2.5.1 (run 2)"));
   EXPECT_TRUE(has_note(c, "TF32: off (run 1) vs on (run 2)"));

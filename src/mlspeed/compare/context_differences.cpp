@@ -17,7 +17,7 @@ using Fact = std::function<std::string(const LoadedRun&)>;
 
 // TF32 as the rows ran it: the process default, or any row that switched it on.
 std::string tf32(const LoadedRun& run) {
-  const bool any_row = std::any_of(run.rows.begin(), run.rows.end(), [](const Result& r) { return r.tf32; });
+  const bool any_row = std::any_of(run.rows<Result>().begin(), run.rows<Result>().end(), [](const Result& r) { return r.tf32; });
   return on_off(run.run.context.tf32_default || any_row);
 }
 
@@ -27,7 +27,7 @@ std::map<std::string, std::string> device_names(const LoadedRun& run) {
   // The kind from the device id: stored rows may not carry DeviceFacts::kind.
   for (const DeviceFacts& d : run.run.context.devices)
     if (!d.name.empty()) names[device_kind(d.id.empty() ? d.kind : d.id)].insert(d.name);
-  for (const Result& r : run.rows)
+  for (const Result& r : run.rows<Result>())
     if (!r.device_facts.name.empty()) names[device_kind(r.device)].insert(r.device_facts.name);
   std::map<std::string, std::string> joined;
   for (const auto& [kind, set] : names) joined[kind] = join({set.begin(), set.end()}, ", ");

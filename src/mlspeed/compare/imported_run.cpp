@@ -1,9 +1,9 @@
 #include "mlspeed/compare/imported_run.h"
 
+#include <stdexcept>
+
 #include "mlspeed/core/text.h"
-#include "mlspeed/results/fields.h"
 #include "mlspeed/results/row_table.h"
-#include "mlspeed/verify/check_fields.h"
 
 namespace mlspeed {
 
@@ -14,8 +14,11 @@ int64_t store_imported_run(Database& db, const LoadedRun& run, const std::string
   if (!label.empty()) record.label = label;
   if (record.started_at.empty()) record.started_at = record.context.started_at;
   if (record.started_at.empty()) record.started_at = now_iso8601();  // the database needs a time
-  if (record.kind == RowType<verify::CheckResult>::kind) return add_run(db, record, run.checks);
-  return add_run(db, record, run.rows);
+  int64_t id = 0;
+  const bool known =
+      RowKinds::visit(record.kind, [&](auto kind) { id = add_run(db, record, run.rows<typename decltype(kind)::type>()); });
+  if (!known) throw std::invalid_argument("a run of kind '" + excerpt(record.kind) + "', not " + RowKinds::kinds());
+  return id;
 }
 
 }  // namespace mlspeed

@@ -19,8 +19,8 @@ TEST(References, EveryBundledSetReadsWithACitationAndRows) {
     EXPECT_EQ(run->name, "ref:" + info.name);
     EXPECT_EQ(run->run.kind, "run");
     EXPECT_EQ(run->published(), info.published);  // LoadedRun tells published figures apart
-    ASSERT_FALSE(run->rows.empty());
-    for (const Result& row : run->rows) {
+    ASSERT_FALSE(run->rows<Result>().empty());
+    for (const Result& row : run->rows<Result>()) {
       if (row.status != Status::ok) continue;
       EXPECT_GT(row.summary.median, 0);
       EXPECT_EQ(row.summary.n, static_cast<int>(row.samples_ms.size()));
@@ -35,8 +35,8 @@ TEST(References, BertTableAsPublished) {
   const LoadedRun t4 = *load_reference("bert-t4");
   EXPECT_NE(t4.citation.find("Macbook Pro GPU for ML?"), std::string::npos);
   EXPECT_NE(t4.citation.find("https://"), std::string::npos);
-  ASSERT_EQ(t4.rows.size(), 4u);
-  for (const Result& row : t4.rows) {
+  ASSERT_EQ(t4.rows<Result>().size(), 4u);
+  for (const Result& row : t4.rows<Result>()) {
     EXPECT_EQ(row.workload, "bert-base-infer");
     EXPECT_EQ(row.device, "cuda:0");
     EXPECT_EQ(row.samples_ms.size(), 1u);  // one published figure, no raw samples
@@ -44,17 +44,17 @@ TEST(References, BertTableAsPublished) {
   }
   const LoadedRun m1 = *load_reference("bert-m1pro");
   std::set<std::string> devices;
-  for (const Result& row : m1.rows) devices.insert(row.device);
+  for (const Result& row : m1.rows<Result>()) devices.insert(row.device);
   EXPECT_EQ(devices, (std::set<std::string>{"cpu", "mps"}));
 }
 
 TEST(References, NanoGptSamplesAreTheLoggedIterations) {
   const LoadedRun mps = *load_reference("nanogpt-macbook-mps");
-  ASSERT_EQ(mps.rows.size(), 1u);
-  EXPECT_EQ(mps.rows[0].samples_ms, (std::vector<double>{220.50, 221.44, 221.30, 220.74, 220.24}));
-  EXPECT_EQ(mps.rows[0].batch, 64);
-  EXPECT_EQ(mps.rows[0].seq_len, 256);
-  EXPECT_DOUBLE_EQ(mps.rows[0].summary.median, 220.74);
+  ASSERT_EQ(mps.rows<Result>().size(), 1u);
+  EXPECT_EQ(mps.rows<Result>()[0].samples_ms, (std::vector<double>{220.50, 221.44, 221.30, 220.74, 220.24}));
+  EXPECT_EQ(mps.rows<Result>()[0].batch, 64);
+  EXPECT_EQ(mps.rows<Result>()[0].seq_len, 256);
+  EXPECT_DOUBLE_EQ(mps.rows<Result>()[0].summary.median, 220.74);
 }
 
 TEST(References, MlspeedOwnRunsAreNotPublishedFigures) {

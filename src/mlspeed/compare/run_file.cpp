@@ -10,10 +10,9 @@
 #include "mlspeed/compare/match_key.h"
 #include "mlspeed/core/json_input.h"
 #include "mlspeed/core/text.h"
+#include "mlspeed/compare/row_kinds.h"
 #include "mlspeed/results/context.h"
-#include "mlspeed/results/fields.h"
 #include "mlspeed/results/formats.h"
-#include "mlspeed/verify/check_fields.h"
 
 namespace mlspeed {
 namespace {
@@ -26,6 +25,13 @@ constexpr const char* kNotARun =
 constexpr const char* kRebuiltCommand =
     "unknown: this context was rebuilt from the rows of a `show -o json|jsonl` file, which records no command "
     "line and no process-wide precision flags";
+
+// "result, check or generation": the kinds of row a row list can hold.
+std::string row_nouns() {
+  std::vector<std::string> nouns;
+  RowKinds::for_each([&](auto kind) { nouns.push_back(RowType<typename decltype(kind)::type>::noun); });
+  return join({nouns.begin(), nouns.end() - 1}, ", ") + " or " + nouns.back();
+}
 
 // The rows as `show -o jsonl` writes them, one JSON object per line, joined into an array body.
 template <class Row> std::string rows_text(const std::vector<Row>& rows) {
@@ -73,35 +79,49 @@ template <class Row> std::string missing_key_field(const ReadRow& read) {
   return "";
 }
 
-// Why row `index` (from 0) of `text` is no `Row`: it is a row of the other kind (a speed run
-// edited to say "verify"), or it lacks `missing`.
-template <class Row, class Other>
+// The kind of row (RowType<Row>::kind) whose key fields `read` all has, other than `Row`'s; ""
+// when none. `read` was read with `Row`'s field list, so each kind is looked for in `text` anew.
+template <class Row>
+std::string other_kind(Format format, std::string_view text, size_t index) {
+  std::string found;
+  RowKinds::for_each([&](auto kind) {
+    using Other = typename decltype(kind)::type;
+    if constexpr (!std::is_same_v<Other, Row>) {
+      try {
+        if (found.empty() && missing_key_field<Other>(read_rows(format, text, RowType<Other>::fields()).at(index)).empty())
+          found = RowType<Other>::noun;
+      } catch (const std::exception&) {
+        // Not a row of this kind either.
+      }
+    }
+  });
+  return found;
+}
+
+// Why row `index` (from 0) of `text` is no `Row`: it is a row of another kind (a speed run edited
+// to say "verify"), or it lacks `missing`.
+template <class Row>
 std::string not_a_row(Format format, std::string_view text, size_t index, const ReadRow& read,
                       const std::string& missing) {
   const std::string row = "row " + std::to_string(index + 1) + (format == Format::jsonl ? " (" + read.where + ")" : "");
   const std::string keys = join(RowType<Row>::key_fields(), ", ");
-  bool other = false;
-  try {
-    other = missing_key_field<Other>(read_rows(format, text, RowType<Other>::fields()).at(index)).empty();
-  } catch (const std::exception&) {
-    // Not a row of the other kind either: what it lacks is the answer.
-  }
-  if (other)
-    return row + " is a " + RowType<Other>::noun + ", not a " + RowType<Row>::noun + ": a run of kind " +
-           RowType<Row>::kind + " holds " + RowType<Row>::noun + "s only (each with " + keys + ")";
+  const std::string other = other_kind<Row>(format, text, index);
+  if (!other.empty())
+    return row + " is a " + other + ", not a " + RowType<Row>::noun + ": a run of kind " + RowType<Row>::kind +
+           " holds " + RowType<Row>::noun + "s only (each with " + keys + ")";
   return row + " lacks \"" + missing + "\", which every " + RowType<Row>::noun + " has (" + keys + ")";
 }
 
 // The rows of `text`, each checked to be a `Row`: a check's outcome defaults to pass, so a speed
 // run edited to say "verify" would otherwise read as checks that all passed, and a verify run
 // edited to say "run" as results that measured nothing.
-template <class Row, class Other> std::vector<Row> rows_of_kind(Format format, std::string_view text) {
+template <class Row> std::vector<Row> rows_of_kind(Format format, std::string_view text) {
   const std::vector<ReadRow> read = read_rows(format, text, RowType<Row>::fields());
   std::vector<Row> rows;
   for (size_t i = 0; i < read.size(); ++i) {
     rows.push_back(row_from(read[i], RowType<Row>::fields()));
     const std::string missing = missing_key_field<Row>(read[i]);
-    if (!missing.empty()) throw std::invalid_argument(not_a_row<Row, Other>(format, text, i, read[i], missing));
+    if (!missing.empty()) throw std::invalid_argument(not_a_row<Row>(format, text, i, read[i], missing));
   }
   return rows;
 }
@@ -142,18 +162,32 @@ template <class Row> void fill_from_rows(RunFile& file, std::vector<Row> rows) {
   run.context.started_at = run.started_at;
   run.row_count = static_cast<int64_t>(rows.size());
   file.context_rebuilt = true;
-  if constexpr (std::is_same_v<Row, Result>) file.run.rows = std::move(rows);
-  else file.run.checks = std::move(rows);
+  file.run.rows<Row>() = std::move(rows);
 }
 
-// `show -o json` (an array) or `-o jsonl` (objects, one a line): results, or checks if the rows
-// name a check.
+// `show -o json` (an array) or `-o jsonl` (objects, one a line) of any kind of row: the kind
+// whose key fields (RowType::key_fields) the first row has most of, the first listed on a tie (a
+// generation has a result's and its token ids); each row is then checked to be of that kind.
 void read_row_list(RunFile& file, const json& first_row, Format format, std::string_view text) {
   if (!first_row.is_object()) throw std::invalid_argument("its first row is not a JSON object");
-  using verify::CheckResult;
-  if (first_row.contains("check")) fill_from_rows(file, rows_of_kind<CheckResult, Result>(format, text));
-  else if (first_row.contains("workload")) fill_from_rows(file, rows_of_kind<Result, CheckResult>(format, text));
-  else throw std::invalid_argument("its rows are neither results (no \"workload\") nor checks (no \"check\")");
+  std::string kind;
+  std::vector<std::string> all_keys;
+  size_t most = 0;
+  RowKinds::for_each([&](auto tag) {
+    const std::vector<std::string> keys = RowType<typename decltype(tag)::type>::key_fields();
+    const auto has = static_cast<size_t>(
+        std::count_if(keys.begin(), keys.end(), [&](const std::string& k) { return first_row.contains(k); }));
+    if (has > most) {
+      kind = RowType<typename decltype(tag)::type>::kind;
+      most = has;
+    }
+    for (const std::string& k : keys)
+      if (std::find(all_keys.begin(), all_keys.end(), k) == all_keys.end()) all_keys.push_back(k);
+  });
+  if (kind.empty())
+    throw std::invalid_argument("its first row has none of the fields of a " + row_nouns() + " (" + join(all_keys, ", ") +
+                                ")");
+  RowKinds::visit(kind, [&](auto tag) { fill_from_rows(file, rows_of_kind<typename decltype(tag)::type>(format, text)); });
 }
 
 // Only the versions that exist: 2^64 - 1 (which read as a signed number is -1), 0, 1.5 or "1"
@@ -183,12 +217,13 @@ void read_full_file(RunFile& file, const json& j) {
   if (file.published) loaded.citation = file.citation;  // LoadedRun::published() follows it
   if (!j.at("rows").is_array()) throw std::invalid_argument("\"rows\" is not an array");
   const std::string rows = j.at("rows").dump();
-  using verify::CheckResult;
-  if (loaded.run.kind == RowType<Result>::kind) loaded.rows = rows_of_kind<Result, CheckResult>(Format::json, rows);
-  else if (loaded.run.kind == RowType<CheckResult>::kind)
-    loaded.checks = rows_of_kind<CheckResult, Result>(Format::json, rows);
-  else throw std::invalid_argument("its run has kind '" + excerpt(loaded.run.kind) + "', not run or verify");
-  loaded.run.row_count = static_cast<int64_t>(loaded.rows.size() + loaded.checks.size());
+  const bool known = RowKinds::visit(loaded.run.kind, [&](auto kind) {
+    using Row = typename decltype(kind)::type;
+    loaded.rows<Row>() = rows_of_kind<Row>(Format::json, rows);
+  });
+  if (!known)
+    throw std::invalid_argument("its run has kind '" + excerpt(loaded.run.kind) + "', not " + RowKinds::kinds());
+  loaded.run.row_count = static_cast<int64_t>(loaded.row_count());
 }
 
 // JSON lines (`show -o jsonl`, also a single line) begin with a line that is a whole row object:
@@ -237,8 +272,9 @@ std::string write_run_file(const LoadedRun& run, const std::string& description,
   }
   if (!description.empty()) out += " \"description\": " + json(description).dump() + ",\n";
   out += " \"context\": " + json(run.run.context).dump() + ",\n";
-  const bool checks = run.run.kind == RowType<verify::CheckResult>::kind;
-  const std::string rows = checks ? rows_text(run.checks) : rows_text(run.rows);
+  std::string rows;
+  if (!RowKinds::visit(run.run.kind, [&](auto kind) { rows = rows_text(run.rows<typename decltype(kind)::type>()); }))
+    throw std::invalid_argument("a run of kind '" + excerpt(run.run.kind) + "', not " + RowKinds::kinds());
   out += " \"rows\": [\n" + rows + (rows.empty() ? "" : "\n") + " ]\n}\n";
   return out;
 }

@@ -29,7 +29,7 @@ LoadedRun sample_run() {
   run.run.kind = "run";
   run.run.label = "driver 580";
   run.run.context = testing::sample_context();
-  run.rows = {testing::full_row(), testing::failed_row()};
+  run.rows<Result>() = {testing::full_row(), testing::failed_row()};
   return run;
 }
 
@@ -49,9 +49,9 @@ TEST(RunFile, RoundTripKeepsRecordContextAndEveryField) {
   EXPECT_EQ(back.run.run.id, 12);
   EXPECT_EQ(back.run.run.command, run.run.command);
   expect_same_record(run.run, back.run.run);
-  ASSERT_EQ(back.run.rows.size(), 2u);
-  testing::expect_same_fields(run.rows[0], back.run.rows[0], "row 0");
-  testing::expect_same_fields(run.rows[1], back.run.rows[1], "row 1");
+  ASSERT_EQ(back.run.rows<Result>().size(), 2u);
+  testing::expect_same_fields(run.rows<Result>()[0], back.run.rows<Result>()[0], "row 0");
+  testing::expect_same_fields(run.rows<Result>()[1], back.run.rows<Result>()[1], "row 1");
   EXPECT_FALSE(back.context_rebuilt);
   EXPECT_FALSE(back.run.published());
 }
@@ -59,13 +59,13 @@ TEST(RunFile, RoundTripKeepsRecordContextAndEveryField) {
 TEST(RunFile, RoundTripOfAVerifyRunKeepsEveryCheckField) {
   LoadedRun run = sample_run();
   run.run.kind = "verify";
-  run.rows.clear();
-  run.checks = {testing::full_check(), testing::check_row("cpu", "softmax", verify::Outcome::fail, "NaN at [3]")};
+  run.rows<Result>().clear();
+  run.rows<verify::CheckResult>() = {testing::full_check(), testing::check_row("cpu", "softmax", verify::Outcome::fail, "NaN at [3]")};
   const RunFile back = read_run_file(write_run_file(run), "v.json");
-  ASSERT_EQ(back.run.checks.size(), 2u);
-  EXPECT_TRUE(back.run.rows.empty());
-  testing::expect_same_check(run.checks[0], back.run.checks[0], "check 0");
-  testing::expect_same_check(run.checks[1], back.run.checks[1], "check 1");
+  ASSERT_EQ(back.run.rows<verify::CheckResult>().size(), 2u);
+  EXPECT_TRUE(back.run.rows<Result>().empty());
+  testing::expect_same_check(run.rows<verify::CheckResult>()[0], back.run.rows<verify::CheckResult>()[0], "check 0");
+  testing::expect_same_check(run.rows<verify::CheckResult>()[1], back.run.rows<verify::CheckResult>()[1], "check 1");
 }
 
 TEST(RunFile, PublishedSetCarriesItsCitationAndUnpublishedOneDoesNot) {
@@ -90,21 +90,21 @@ TEST(RunFile, ReadsShowOutputAndRebuildsTheContextFromTheRows) {
     std::ostringstream out;
     auto printer = make_printer(format, out);
     printer->header(run.run.context);
-    for (const Result& row : run.rows) printer->row(row);
+    for (const Result& row : run.rows<Result>()) printer->row(row);
     printer->footer(true);
     const RunFile back = read_run_file(out.str(), "show.json");
     EXPECT_TRUE(back.context_rebuilt);
     EXPECT_EQ(back.run.run.kind, "run");
     EXPECT_EQ(back.run.run.status, "unknown");
-    ASSERT_EQ(back.run.rows.size(), 2u);
-    testing::expect_same_fields(run.rows[1], back.run.rows[1], "row 1");
+    ASSERT_EQ(back.run.rows<Result>().size(), 2u);
+    testing::expect_same_fields(run.rows<Result>()[1], back.run.rows<Result>()[1], "row 1");
     const RunContext& context = back.run.run.context;
-    testing::expect_same_host(run.rows[0].host, context.host);
+    testing::expect_same_host(run.rows<Result>()[0].host, context.host);
     ASSERT_EQ(context.devices.size(), 1u);  // both rows ran on one device
-    EXPECT_EQ(context.devices[0].id, run.rows[0].device);
-    EXPECT_EQ(context.devices[0].name, run.rows[0].device_facts.name);
+    EXPECT_EQ(context.devices[0].id, run.rows<Result>()[0].device);
+    EXPECT_EQ(context.devices[0].name, run.rows<Result>()[0].device_facts.name);
     EXPECT_NE(context.command.find("rebuilt"), std::string::npos);
-    EXPECT_EQ(back.run.run.started_at, run.rows[0].timestamp);
+    EXPECT_EQ(back.run.run.started_at, run.rows<Result>()[0].timestamp);
   }
 }
 
@@ -115,8 +115,8 @@ TEST(RunFile, ReadsVerifyShowOutputAsChecks) {
   writer.end();
   const RunFile back = read_run_file(out.str(), "v.jsonl");
   EXPECT_EQ(back.run.run.kind, "verify");
-  ASSERT_EQ(back.run.checks.size(), 1u);
-  testing::expect_same_check(testing::full_check(), back.run.checks[0], "check");
+  ASSERT_EQ(back.run.rows<verify::CheckResult>().size(), 1u);
+  testing::expect_same_check(testing::full_check(), back.run.rows<verify::CheckResult>()[0], "check");
 }
 
 TEST(RunFile, RefusesWhatIsNotARun) {
@@ -130,7 +130,7 @@ TEST(RunFile, RefusesWhatIsNotARun) {
   };
   EXPECT_NE(message("hello").find("neither a file written by `mlspeed export`"), std::string::npos);
   EXPECT_NE(message("[]").find("empty list"), std::string::npos);
-  EXPECT_NE(message(R"([{"name": 1}])").find("neither results"), std::string::npos);
+  EXPECT_NE(message(R"([{"name": 1}])").find("has none of the fields of a result, check or generation"), std::string::npos);
   EXPECT_NE(message(R"({"mlspeed_run_file": 99, "run": {}, "context": {}, "rows": []})").find("newer mlspeed"),
             std::string::npos);
   EXPECT_NE(message(R"({"mlspeed_run_file": 1, "run": {}})").find("lacks"), std::string::npos);
@@ -203,8 +203,8 @@ TEST(RunFile, RowsMustBeRowsOfTheRunsKind) {
 
   LoadedRun checks = sample_run();
   checks.run.kind = "verify";
-  checks.rows.clear();
-  checks.checks = {testing::full_check()};
+  checks.rows<Result>().clear();
+  checks.rows<verify::CheckResult>() = {testing::full_check()};
   message = run_file_refusal(edited_kind(checks, "run"));
   EXPECT_NE(message.find("row 1"), std::string::npos) << message;
 
@@ -224,8 +224,9 @@ TEST(RunFile, AFileCutShortIsRefusedWhereItEnds) {
 
   std::ostringstream lines;
   auto printer = make_printer(Format::jsonl, lines);
-  printer->header(sample_run().run.context);
-  for (const Result& row : sample_run().rows) printer->row(row);
+  const LoadedRun run = sample_run();
+  printer->header(run.run.context);
+  for (const Result& row : run.rows<Result>()) printer->row(row);
   printer->footer(true);
   const std::string jsonl = lines.str().substr(0, lines.str().size() - 40);
   const std::string message = run_file_refusal(jsonl);
@@ -246,7 +247,7 @@ TEST(RunFile, StoredImportKeepsContextStatusAndRowsAndSaysWhereItCameFrom) {
   EXPECT_EQ(stored->row_count, 2);
   const std::vector<Result> rows = load_rows<Result>(db, id);
   ASSERT_EQ(rows.size(), 2u);
-  Result expected = run.rows[0];
+  Result expected = run.rows<Result>()[0];
   expected.run_id = id;
   testing::expect_same_fields(expected, rows[0], "row 0");
 

@@ -10,9 +10,7 @@
 #include "mlspeed/core/errors.h"
 #include "mlspeed/core/files.h"
 #include "mlspeed/core/text.h"
-#include "mlspeed/results/fields.h"
 #include "mlspeed/results/row_table.h"
-#include "mlspeed/verify/check_fields.h"
 
 namespace mlspeed {
 namespace {
@@ -49,8 +47,13 @@ LoadedRun from_database(const Database& db, const StoredRun& run, const std::str
   LoadedRun loaded;
   loaded.name = name;
   loaded.run = run;
-  if (run.kind == RowType<verify::CheckResult>::kind) loaded.checks = load_rows<verify::CheckResult>(db, run.id);
-  else loaded.rows = load_rows<Result>(db, run.id);
+  const bool known = RowKinds::visit(run.kind, [&](auto kind) {
+    using Row = typename decltype(kind)::type;
+    loaded.rows<Row>() = load_rows<Row>(db, run.id);
+  });
+  if (!known)
+    throw UsageError(name + " in " + db.path() + " has kind '" + excerpt(run.kind) + "', which this mlspeed cannot read (" +
+                     RowKinds::kinds() + "); a newer mlspeed wrote it");
   return loaded;
 }
 

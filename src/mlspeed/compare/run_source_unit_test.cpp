@@ -43,8 +43,8 @@ TEST_F(RunSource, IdsLastAndLabelsNameRunsOfTheDatabase) {
   const LoadedRun two = load_run("2", path);
   EXPECT_EQ(two.name, "run 2");
   EXPECT_EQ(two.run.id, 2);
-  ASSERT_EQ(two.rows.size(), 1u);
-  EXPECT_EQ(two.rows[0].batch, 2);
+  ASSERT_EQ(two.rows<Result>().size(), 1u);
+  EXPECT_EQ(two.rows<Result>()[0].batch, 2);
   EXPECT_EQ(load_run("last", path).run.id, 3);
   EXPECT_EQ(load_run("last-2", path).run.id, 1);
   const LoadedRun labelled = load_run("label:driver 580", path);
@@ -60,7 +60,7 @@ TEST_F(RunSource, AFileIsReadAsARunFile) {
   const LoadedRun back = load_run(file, "");
   EXPECT_EQ(back.name, file);
   EXPECT_EQ(back.run.label, "old");
-  ASSERT_EQ(back.rows.size(), 1u);
+  ASSERT_EQ(back.rows<Result>().size(), 1u);
 }
 
 TEST_F(RunSource, ReferencesAreFoundByName) {

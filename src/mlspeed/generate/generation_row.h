@@ -49,6 +49,8 @@ template <> struct RowType<GenerationRow> {
   static constexpr const char* table = "generations";
   static constexpr const char* noun = "generation";
   static const std::vector<GenerationField>& fields() { return generation_fields(); }
+  // A result's key fields and the generated ids: a row list with them all is of generations.
+  static std::vector<std::string> key_fields() { return {"workload", "device", "status", "new_ids"}; }
   static std::string describe(const GenerationRow& g) {  // "gpt2-generate full cpu fp32"
     return g.workload + " " + g.size + " " + g.device + " " + std::string(name(g.precision));
   }

@@ -6,6 +6,7 @@
 #include <tuple>
 #include <utility>
 
+#include "mlspeed/core/errors.h"
 #include "mlspeed/core/noise.h"
 #include "mlspeed/core/precision.h"
 #include "mlspeed/core/stats.h"
@@ -14,7 +15,8 @@
 namespace mlspeed::report {
 namespace {
 
-bool is_speed_run(const LoadedRun& run) { return run.run.kind != "verify"; }
+bool is_speed_run(const LoadedRun& run) { return run.run.kind == RowType<Result>::kind; }
+bool is_verify_run(const LoadedRun& run) { return run.run.kind == RowType<verify::CheckResult>::kind; }
 
 RunColumn run_column(const LoadedRun& loaded) {
   const StoredRun& run = loaded.run;
@@ -24,7 +26,7 @@ RunColumn run_column(const LoadedRun& loaded) {
     if (device.kind != "cpu") gpus.push_back(device.id + " " + device.name);
   RunColumn column;
   column.name = loaded.name;
-  column.kind = run.kind.empty() ? "run" : run.kind;
+  column.kind = run.kind.empty() ? RowType<Result>::kind : run.kind;
   column.label = run.label;
   column.date = run.started_at.empty() ? run.context.started_at : run.started_at;
   column.status = run.status;
@@ -126,7 +128,7 @@ class Builder {
   void add_rows() {
     for (size_t r = 0; r < runs_.size(); ++r) {
       if (!is_speed_run(runs_[r])) continue;
-      for (const Result& row : runs_[r].rows) add_row(r, row);
+      for (const Result& row : runs_[r].rows<Result>()) add_row(r, row);
     }
     // Every workload a row named, also one whose rows all failed (its section lists them).
     for (auto& [workload, section] : sections_) finish_section(section, groups_[workload]);
@@ -227,14 +229,19 @@ std::string category_label(const MatchKey& key) {
 }
 
 ReportModel build_report(const std::vector<LoadedRun>& runs, size_t baseline) {
+  for (const LoadedRun& run : runs)
+    if (!is_speed_run(run) && !is_verify_run(run))
+      throw UsageError(run.name + " is a " + run.run.kind + " run: a report shows speed runs and verify runs (`mlspeed show " +
+                       (run.run.id > 0 ? std::to_string(run.run.id) : run.name) + "` prints it)");
   ReportModel model;
   model.generated_at = now_iso8601();
   for (const LoadedRun& run : runs) model.runs.push_back(run_column(run));
   Builder(runs, model).add_rows();
   for (const LoadedRun& run : runs) {
-    if (is_speed_run(run)) continue;
-    if (run.checks.empty()) model.unchecked.push_back(run.name);
-    for (verify::DeviceVerdict& verdict : verify::summarise(run.checks)) model.verdicts.push_back({run.name, verdict});
+    if (!is_verify_run(run)) continue;
+    const std::vector<verify::CheckResult>& checks = run.rows<verify::CheckResult>();
+    if (checks.empty()) model.unchecked.push_back(run.name);
+    for (verify::DeviceVerdict& verdict : verify::summarise(checks)) model.verdicts.push_back({run.name, verdict});
   }
   if (baseline >= runs.size() || !is_speed_run(runs[baseline])) {
     auto first = std::find_if(runs.begin(), runs.end(), is_speed_run);

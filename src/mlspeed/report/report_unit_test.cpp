@@ -48,7 +48,7 @@ LoadedRun speed_run(const std::string& name, std::vector<Result> rows) {
   run.run.kind = "run";
   run.run.status = "complete";
   run.run.context = testing::sample_context();
-  run.rows = std::move(rows);
+  run.rows<Result>() = std::move(rows);
   return run;
 }
 
@@ -179,7 +179,7 @@ TEST(ReportModel, VerifyRunsGiveAVerdictPerDeviceAndAContextColumn) {
     c.device = outcome == verify::Outcome::fail ? "cuda:0" : "cpu";
     c.check = "mm";
     c.outcome = outcome;
-    checks.checks.push_back(c);
+    checks.rows<verify::CheckResult>().push_back(c);
   }
   const ReportModel model = build_report({speed_run("run 1", {row("cpu", {1, 1, 1})}), checks});
   ASSERT_EQ(model.runs.size(), 2u);
