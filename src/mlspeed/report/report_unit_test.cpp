@@ -196,12 +196,14 @@ TEST(ReportModel, VerifyRunsGiveAVerdictPerDeviceAndAContextColumn) {
 TEST(ReportModel, AVerifyRunWithNoChecksSaysSoAndGetsNoVerdict) {
   LoadedRun empty;
   empty.name = "run 3";
-  empty.run.kind = "verify";
+  empty.run.kind = RowType<verify::CheckResult>::kind;
   const ReportModel model = build_report({empty});
   EXPECT_TRUE(model.verdicts.empty());
-  for (const std::string& page : {render_markdown(model), render_html(model)}) {
-    EXPECT_EQ(page.find("PASS"), std::string::npos);
-    EXPECT_NE(page.find("run 3: no checks"), std::string::npos);
+  std::vector<std::string> pages = {render_markdown(model)};
+  if (!chartjs_source().empty()) pages.push_back(render_html(model));  // HTML needs Chart.js
+  for (const std::string& page : pages) {
+    EXPECT_EQ(page.find("PASS"), std::string::npos) << page;
+    EXPECT_NE(page.find("run 3: no checks"), std::string::npos) << page;
   }
 }
 
