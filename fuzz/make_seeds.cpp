@@ -3,12 +3,17 @@
 // rather than committed). Usage: make_seeds DIR
 #include <cstdint>
 #include <cstdio>
+#include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "fuzz_support.h"
+#include "mlspeed/compare/row_kinds.h"
+#include "mlspeed/compare/run_file.h"
 #include "mlspeed/data/cifar100.h"
 #include "mlspeed/io/safetensors.h"
+#include "mlspeed/results/formats.h"
 #include "testing/imdb_fixture.h"
 #include "testing/tiny_gpt2_vocab.h"
 
@@ -105,6 +110,140 @@ void cli_seeds() {
   }
 }
 
+// The machine a run file's rows and context describe: one CPU, one GPU.
+RunContext seed_context() {
+  RunContext c;
+  c.started_at = "2026-01-02T03:04:05Z";
+  c.command = "mlspeed run -w gpt2-train -d all";
+  c.host.hostname = "bench-01";
+  c.host.os = "Linux 6.1.0 x86_64";
+  c.host.cpu_model = "AMD EPYC 9654 96-Core Processor";
+  c.host.logical_cpus = 192;
+  c.host.ram_bytes = 1622727786496;
+  c.host.torch_version = "1.13.1";
+  DeviceFacts cpu;
+  cpu.id = cpu.kind = "cpu";
+  cpu.peak_flops = {{Precision::fp32, 1.25e12}};
+  DeviceFacts gpu;
+  gpu.id = "cuda:0";
+  gpu.kind = "cuda";
+  gpu.name = "NVIDIA H100 80GB HBM3";
+  gpu.memory_bytes = 85520809984;
+  gpu.peak_flops = {{Precision::fp32, 66.9e12}, {Precision::bf16, 989.4e12}};
+  gpu.peak_bandwidth = 3.35e12;
+  c.devices = {cpu, gpu};
+  c.graphs = true;
+  return c;
+}
+
+Result seed_result() {
+  Result r;
+  r.timestamp = "2026-01-02T03:04:06Z";
+  r.workload = "gpt2-train";
+  r.size = "tiny";
+  r.device = "cuda:0";
+  r.precision = Precision::bf16;
+  r.batch = 8;
+  r.seq_len = 128;
+  r.samples_ms = {1.5, 0.1 + 0.2, 1.0 / 3};
+  r.summary = summarize(r.samples_ms);
+  r.items_per_s = 24576.5;
+  r.mfu = 0.0185;
+  r.peak_memory_bytes = 3221225472;
+  r.device_facts = seed_context().devices[1];
+  r.host = seed_context().host;
+  return r;
+}
+
+verify::CheckResult seed_check() {
+  verify::CheckResult c;
+  c.timestamp = "2026-01-02T03:04:07Z";
+  c.device = "cpu";
+  c.check = "mm";
+  c.variant = "square";
+  c.dtype = "fp16";
+  c.shape = "64x64";
+  c.outcome = verify::Outcome::fail;
+  c.message = "3.1% of elements (1234 of 40000) off by up to 0.42, first at [3, 17]";
+  c.elements = 40000;
+  c.max_abs_error = 0.42;
+  c.first_bad_index = "[3, 17]";
+  c.reproducible = true;
+  c.host = seed_context().host;
+  return c;
+}
+
+GenerationRow seed_generation() {
+  GenerationRow g;
+  g.timestamp = "2026-01-02T03:04:08Z";
+  g.workload = "gpt2-generate";
+  g.size = "tiny";
+  g.device = "cpu";
+  g.prompt_ids = {464, 6290, 287};
+  g.new_ids = {0, 0, 0, 0};
+  g.top2_margins = {0.5, 1e-3, 0, 2.25};
+  g.text = "The rain in!!!!";
+  g.new_text = "!!!!";
+  g.first_token_ms = 12.5;
+  g.ms_per_token = 3.25;
+  g.warnings = "random weights\none token repeated: 0 (\"!\") 4 times";
+  g.host = seed_context().host;
+  return g;
+}
+
+// `rows` as `mlspeed show -o FORMAT` writes them.
+template <class Row> std::string show_output(Format format, const std::vector<Row>& rows) {
+  std::ostringstream out;
+  RowWriter writer = make_row_writer(format, out, RowType<Row>::fields());
+  writer.begin();
+  for (const Row& row : rows) writer.write(values_of(RowType<Row>::fields(), row));
+  writer.end();
+  return out.str();
+}
+
+// A recorded run of `rows`, as `mlspeed export` reads it from the database.
+template <class Row> LoadedRun seed_run(const std::string& command, std::vector<Row> rows) {
+  LoadedRun run;
+  run.run.id = 12;
+  run.run.started_at = "2026-01-02T03:04:05Z";
+  run.run.finished_at = "2026-01-02T03:09:00Z";
+  run.run.status = "complete";
+  run.run.command = command;
+  run.run.kind = RowType<Row>::kind;
+  run.run.label = "driver 580";
+  run.run.context = seed_context();
+  run.run.row_count = static_cast<int64_t>(rows.size());
+  run.rows<Row>() = std::move(rows);
+  return run;
+}
+
+// Exported runs of each kind, and a reference set of published figures.
+void run_file_seeds() {
+  const LoadedRun speed =
+      seed_run("mlspeed run -w gpt2-train -d all --label \"driver 580\"", std::vector{seed_result()});
+  seed("run_file", "speed_run", write_run_file(speed));
+  LoadedRun published = speed;
+  published.citation = "Macbook Pro GPU for ML? (blog), table 1";
+  seed("run_file", "published_reference", write_run_file(published, "BERT on a T4"));
+  const LoadedRun checks = seed_run("mlspeed verify -d cpu --quick", std::vector{seed_check()});
+  seed("run_file", "verify_run", write_run_file(checks, "", "results/2026-11-23-cpu"));
+  const LoadedRun generations = seed_run("mlspeed generate -w gpt2-generate --prompt \"The rain in\"",
+                                         std::vector{seed_generation()});
+  seed("run_file", "generate_run", write_run_file(generations));
+}
+
+// `show -o json` and `-o jsonl` output, which the reader takes for a run file too.
+void row_list_seeds() {
+  Result failed = seed_result();
+  failed.status = Status::oom;
+  failed.message = "CUDA out of memory, tried to allocate \"2.5 GiB\"\nfree: 1.1 GiB";
+  failed.samples_ms.clear();
+  seed("run_file", "show_json", show_output(Format::json, std::vector{seed_result(), failed}));
+  seed("run_file", "show_jsonl", show_output(Format::jsonl, std::vector{seed_result(), failed}));
+  seed("run_file", "show_jsonl_checks", show_output(Format::jsonl, std::vector{seed_check()}));
+  seed("run_file", "show_json_generations", show_output(Format::json, std::vector{seed_generation()}));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -118,5 +257,7 @@ int main(int argc, char** argv) {
   imdb_seeds();
   gpt2_vocab_seeds();
   cli_seeds();
+  run_file_seeds();
+  row_list_seeds();
   return 0;
 }

@@ -51,20 +51,16 @@ json record_json(const StoredRun& run) {
               {"label", run.label}};
 }
 
-template <class T> void read_record_key(const json& object, const char* key, T& out) {
-  if (const auto it = object.find(key); it != object.end() && !it->is_null()) it->get_to(out);
-}
-
 StoredRun record_from_json(const json& j) {
   if (!j.is_object()) throw std::invalid_argument("\"run\" is not an object");
   StoredRun run;
-  read_record_key(j, "id", run.id);
-  read_record_key(j, "started_at", run.started_at);
-  read_record_key(j, "finished_at", run.finished_at);
-  read_record_key(j, "status", run.status);
-  read_record_key(j, "command", run.command);
-  read_record_key(j, "kind", run.kind);
-  read_record_key(j, "label", run.label);
+  read_json_key(j, "id", run.id);
+  read_json_key(j, "started_at", run.started_at);
+  read_json_key(j, "finished_at", run.finished_at);
+  read_json_key(j, "status", run.status);
+  read_json_key(j, "command", run.command);
+  read_json_key(j, "kind", run.kind);
+  read_json_key(j, "label", run.label);
   return run;
 }
 
@@ -211,9 +207,9 @@ void read_full_file(RunFile& file, const json& j) {
   LoadedRun& loaded = file.run;
   loaded.run = record_from_json(j.at("run"));
   j.at("context").get_to(loaded.run.context);
-  read_record_key(j, "citation", file.citation);
-  read_record_key(j, "description", file.description);
-  read_record_key(j, "published", file.published);
+  read_json_key(j, "citation", file.citation);
+  read_json_key(j, "description", file.description);
+  read_json_key(j, "published", file.published);
   if (file.published) loaded.citation = file.citation;  // LoadedRun::published() follows it
   if (!j.at("rows").is_array()) throw std::invalid_argument("\"rows\" is not an array");
   const std::string rows = j.at("rows").dump();

@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include <nlohmann/json.hpp>
 
@@ -51,5 +52,20 @@ template <class Json> Json parse_json_input(std::string_view text, JsonPlace pla
 
 // A JSON value quoted in a message: the start of its text, control characters escaped.
 template <class Json> std::string json_excerpt(const Json& value) { return excerpt(value.dump()); }
+
+// `object[key]` into `out`, where it is present and not null (else `out` keeps its value: a file
+// of an older mlspeed lacks the keys added since), as nlohmann's get_to reads it, except that a
+// whole number is read from a whole number only: get_to casts 1.5 to 1, and 1e300 to anything at
+// all (the cast is undefined behaviour). Throws std::invalid_argument for such a number, and
+// nlohmann's type_error for a value of another type.
+template <class Json, class T> void read_json_key(const Json& object, const char* key, T& out) {
+  const auto it = object.find(key);
+  if (it == object.end() || it->is_null()) return;
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    if (it->is_number_float())
+      throw std::invalid_argument(std::string("\"") + key + "\" is " + json_excerpt(*it) + ", not a whole number");
+  }
+  it->get_to(out);
+}
 
 }  // namespace mlspeed

@@ -53,5 +53,31 @@ TEST(JsonInput, ExcerptsAreShortPrintableAndCutBetweenCharacters) {
   EXPECT_EQ(json_excerpt(nlohmann::json::parse(R"(["a", 1])")), R"(["a",1])");
 }
 
+TEST(JsonInput, KeysReadIntoWholeNumbersOnlyFromWholeNumbers) {
+  const auto j = nlohmann::json::parse(
+      R"({"n": 7, "none": null, "big": 1e300, "half": 1.5, "long": 16227277869223372036854775807496, "text": "x"})");
+  int64_t n = -1;
+  read_json_key(j, "n", n);
+  EXPECT_EQ(n, 7);
+  read_json_key(j, "absent", n);
+  read_json_key(j, "none", n);
+  EXPECT_EQ(n, 7);  // an absent or null key leaves the value as it was
+  // nlohmann's get_to would cast these (1e300 into an int64_t is undefined behaviour); a number
+  // too long for 64 bits is read as a double.
+  try {
+    read_json_key(j, "big", n);
+    ADD_FAILURE() << "1e300 read as " << n;
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "\"big\" is 1e+300, not a whole number");
+  }
+  int small = 0;
+  EXPECT_THROW(read_json_key(j, "half", small), std::invalid_argument);
+  EXPECT_THROW(read_json_key(j, "long", n), std::invalid_argument);
+  EXPECT_THROW(read_json_key(j, "text", n), nlohmann::json::type_error);
+  double real = 0;
+  read_json_key(j, "big", real);
+  EXPECT_EQ(real, 1e300);
+}
+
 }  // namespace
 }  // namespace mlspeed

@@ -3,20 +3,13 @@
 #include <nlohmann/json.hpp>
 
 #include "mlspeed/compat/torch_compat.h"
+#include "mlspeed/core/json_input.h"
 #include "mlspeed/core/text.h"
 
 namespace mlspeed {
 namespace {
 
 using nlohmann::json;
-
-// Reading is lenient about absent keys: a context stored by an older mlspeed lacks the facts
-// added since, and those keep their defaults. A present key of the wrong type still throws.
-template <class T> void read_key(const json& j, const char* key, T& out) {
-  const auto it = j.find(key);
-  if (it != j.end() && !it->is_null()) it->get_to(out);
-}
-
 
 std::string or_unknown(const std::string& text) { return text.empty() ? "unknown" : text; }
 
@@ -81,21 +74,21 @@ void to_json(json& j, const HostFacts& h) {
 }
 
 void from_json(const json& j, HostFacts& h) {
-  read_key(j, "hostname", h.hostname);
-  read_key(j, "os", h.os);
-  read_key(j, "cpu_model", h.cpu_model);
-  read_key(j, "logical_cpus", h.logical_cpus);
-  read_key(j, "physical_cores", h.physical_cores);
-  read_key(j, "ram_bytes", h.ram_bytes);
-  read_key(j, "torch_threads", h.torch_threads);
-  read_key(j, "torch_version", h.torch_version);
-  read_key(j, "cuda_version", h.cuda_version);
-  read_key(j, "cudnn_version", h.cudnn_version);
-  read_key(j, "blas", h.blas);
-  read_key(j, "mlspeed_version", h.mlspeed_version);
-  read_key(j, "build_type", h.build_type);
-  read_key(j, "compiler", h.compiler);
-  read_key(j, "sanitized", h.sanitized);
+  read_json_key(j, "hostname", h.hostname);
+  read_json_key(j, "os", h.os);
+  read_json_key(j, "cpu_model", h.cpu_model);
+  read_json_key(j, "logical_cpus", h.logical_cpus);
+  read_json_key(j, "physical_cores", h.physical_cores);
+  read_json_key(j, "ram_bytes", h.ram_bytes);
+  read_json_key(j, "torch_threads", h.torch_threads);
+  read_json_key(j, "torch_version", h.torch_version);
+  read_json_key(j, "cuda_version", h.cuda_version);
+  read_json_key(j, "cudnn_version", h.cudnn_version);
+  read_json_key(j, "blas", h.blas);
+  read_json_key(j, "mlspeed_version", h.mlspeed_version);
+  read_json_key(j, "build_type", h.build_type);
+  read_json_key(j, "compiler", h.compiler);
+  read_json_key(j, "sanitized", h.sanitized);
 }
 
 void to_json(json& j, const DeviceFacts& d) {
@@ -117,18 +110,18 @@ void to_json(json& j, const DeviceFacts& d) {
 }
 
 void from_json(const json& j, DeviceFacts& d) {
-  read_key(j, "id", d.id);
-  read_key(j, "kind", d.kind);
-  read_key(j, "index", d.index);
-  read_key(j, "name", d.name);
-  read_key(j, "memory_bytes", d.memory_bytes);
-  read_key(j, "compute_capability", d.compute_capability);
-  read_key(j, "multiprocessors", d.multiprocessors);
-  read_key(j, "driver", d.driver);
-  read_key(j, "peak_source", d.peak_source);
-  read_key(j, "peak_bandwidth", d.peak_bandwidth);
-  read_key(j, "copy_bandwidth", d.copy_bandwidth);
-  read_key(j, "bandwidth_source", d.bandwidth_source);
+  read_json_key(j, "id", d.id);
+  read_json_key(j, "kind", d.kind);
+  read_json_key(j, "index", d.index);
+  read_json_key(j, "name", d.name);
+  read_json_key(j, "memory_bytes", d.memory_bytes);
+  read_json_key(j, "compute_capability", d.compute_capability);
+  read_json_key(j, "multiprocessors", d.multiprocessors);
+  read_json_key(j, "driver", d.driver);
+  read_json_key(j, "peak_source", d.peak_source);
+  read_json_key(j, "peak_bandwidth", d.peak_bandwidth);
+  read_json_key(j, "copy_bandwidth", d.copy_bandwidth);
+  read_json_key(j, "bandwidth_source", d.bandwidth_source);
   d.peak_flops.clear();
   const auto peaks = j.find("peak_flops");
   if (peaks == j.end() || peaks->is_null()) return;
@@ -152,14 +145,14 @@ void to_json(json& j, const RunContext& c) {
 }
 
 void from_json(const json& j, RunContext& c) {
-  read_key(j, "started_at", c.started_at);
-  read_key(j, "command", c.command);
-  read_key(j, "host", c.host);
-  read_key(j, "devices", c.devices);
-  read_key(j, "tf32_default", c.tf32_default);
-  read_key(j, "deterministic", c.deterministic);
-  read_key(j, "cudnn_benchmark", c.cudnn_benchmark);
-  read_key(j, "fp16_reduced_reduction", c.fp16_reduced_reduction);
+  read_json_key(j, "started_at", c.started_at);
+  read_json_key(j, "command", c.command);
+  read_json_key(j, "host", c.host);
+  read_json_key(j, "devices", c.devices);
+  read_json_key(j, "tf32_default", c.tf32_default);
+  read_json_key(j, "deterministic", c.deterministic);
+  read_json_key(j, "cudnn_benchmark", c.cudnn_benchmark);
+  read_json_key(j, "fp16_reduced_reduction", c.fp16_reduced_reduction);
   if (const auto it = j.find("bf16_reduced_reduction"); it != j.end() && !it->is_null())
     c.bf16_reduced_reduction = it->get<bool>();
   if (const auto it = j.find("graphs"); it != j.end() && !it->is_null()) c.graphs = it->get<bool>();
