@@ -6,9 +6,10 @@ file, so two files' anonymous namespaces become one: a helper `Column` in one fi
 `mlspeed::Column` or another file's `Column` then clash, or an unqualified call turns ambiguous.
 Which files share a batch changes whenever a file is added, so a clash would surface in some
 later, unrelated change. This check finds them all now: a top-level name (function, type,
-alias, constant) declared in an anonymous namespace of one file may not be declared at the
-same namespace level in any other file of the same target (library headers count for every
-target). Usage: check_unity_names.py SOURCE_DIR
+alias, constant) declared in an anonymous namespace of one file may not be declared in any
+other file of the same target in the same namespace, or in one enclosing or enclosed by it
+(where the helper would hide it or make a call ambiguous); library headers count for every
+target. Usage: check_unity_names.py SOURCE_DIR
 """
 import collections
 import pathlib
