@@ -40,8 +40,13 @@ template <class... Rows> struct RowKindList {
   }
 
   // "run, verify or generate", for messages naming the kinds there are.
-  static std::string kinds() {
-    const std::vector<std::string> names = {RowType<Rows>::kind...};
+  static std::string kinds() { return alternatives({RowType<Rows>::kind...}); }
+
+  // "result, check or generation": the rows those kinds hold.
+  static std::string nouns() { return alternatives({RowType<Rows>::noun...}); }
+
+ private:
+  static std::string alternatives(const std::vector<std::string>& names) {
     return join({names.begin(), names.end() - 1}, ", ") + " or " + names.back();
   }
 };

@@ -26,13 +26,6 @@ constexpr const char* kRebuiltCommand =
     "unknown: this context was rebuilt from the rows of a `show -o json|jsonl` file, which records no command "
     "line and no process-wide precision flags";
 
-// "result, check or generation": the kinds of row a row list can hold.
-std::string row_nouns() {
-  std::vector<std::string> nouns;
-  RowKinds::for_each([&](auto kind) { nouns.push_back(RowType<typename decltype(kind)::type>::noun); });
-  return join({nouns.begin(), nouns.end() - 1}, ", ") + " or " + nouns.back();
-}
-
 // The rows as `show -o jsonl` writes them, one JSON object per line, joined into an array body.
 template <class Row> std::string rows_text(const std::vector<Row>& rows) {
   std::ostringstream lines;
@@ -181,7 +174,7 @@ void read_row_list(RunFile& file, const json& first_row, Format format, std::str
       if (std::find(all_keys.begin(), all_keys.end(), k) == all_keys.end()) all_keys.push_back(k);
   });
   if (kind.empty())
-    throw std::invalid_argument("its first row has none of the fields of a " + row_nouns() + " (" + join(all_keys, ", ") +
+    throw std::invalid_argument("its first row has none of the fields of a " + RowKinds::nouns() + " (" + join(all_keys, ", ") +
                                 ")");
   RowKinds::visit(kind, [&](auto tag) { fill_from_rows(file, rows_of_kind<typename decltype(tag)::type>(format, text)); });
 }
