@@ -182,6 +182,9 @@ bool Runner::measure(const Configuration& config, Session& session, Result& resu
   session.prepare(config.shape);
   if (!open_.data.empty()) result.data = session.data_description();
   StepDriver driver(session, device, policy_.graphs);
+  // What an earlier shape or model left cached goes back first: the warm-up then leaves cached
+  // what this shape's steps allocate, for the timed steps to reuse, and no more.
+  release_cached_memory(device);
   for (int w = 0; w < policy_.warmup; ++w) {
     progress_.phase(printf_string("warm-up %d/%d", w + 1, policy_.warmup));
     driver.warm_up();

@@ -147,7 +147,8 @@ void reset_peak_memory(const c10::Device& device) {
   if (device.is_cuda()) {
     cuda::reset_peak_memory(device.index());
   } else if (device.is_cpu()) {
-    release_cached_memory(device);  // else heap kept from an earlier model counts as this one's
+    // From the resident set now: the caller released the heap an earlier model kept before it
+    // warmed this one up, so what is resident is this model's and the heap its steps reuse.
     std::ofstream clear("/proc/self/clear_refs");
     clear << "5";  // Linux: reset the peak resident set size (VmHWM)
   }

@@ -57,7 +57,8 @@ std::optional<std::string> unsupported_reason(const DeviceFacts& device, Precisi
 c10::Device torch_device(const DeviceFacts& device);
 void synchronize(const c10::Device& device);
 // Peak memory of the device since the last reset: allocator peak on CUDA, the process's peak
-// resident set on the CPU; nullopt where the platform cannot tell.
+// resident set on the CPU (counted from what is resident at the reset, the memory malloc keeps
+// for reuse included: release_cached_memory first); nullopt where the platform cannot tell.
 void reset_peak_memory(const c10::Device& device);
 std::optional<int64_t> peak_memory(const c10::Device& device);
 void release_cached_memory(const c10::Device& device);

@@ -16,6 +16,7 @@
 #include <thread>
 #include <utility>
 
+#include "mlspeed/device/cpu_setup.h"
 #include "mlspeed/device/cuda.h"
 
 #if defined(__APPLE__)
@@ -200,6 +201,7 @@ HostFacts collect_host_facts() {
   h.logical_cpus = static_cast<int>(std::thread::hardware_concurrency());
   h.ram_bytes = static_cast<int64_t>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGESIZE);
   h.torch_threads = at::get_num_threads();
+  h.cpu_allocator = cpu_allocator_description();
   h.torch_version = TORCH_VERSION;
   h.cuda_version = cuda::runtime_version();
   h.cudnn_version = cuda::cudnn_version();

@@ -15,6 +15,7 @@ struct HostFacts {
   int physical_cores = 0;
   int64_t ram_bytes = 0;
   int torch_threads = 0;  // intra-op threads LibTorch will use
+  std::string cpu_allocator;  // cpu_setup.h: whether freed CPU memory is kept for reuse
   std::string torch_version;
   std::string cuda_version;   // CUDA runtime; empty without CUDA
   std::string cudnn_version;  // empty without cuDNN

@@ -47,7 +47,9 @@ std::string describe_software(const HostFacts& h) {
   std::string out = "- LibTorch " + or_unknown(h.torch_version);
   out += h.cuda_version.empty() ? ", no CUDA" : ", CUDA " + h.cuda_version;
   if (!h.cudnn_version.empty()) out += ", cuDNN " + h.cudnn_version;
-  out += "; BLAS: " + or_unknown(h.blas) + "; LibTorch threads: " + std::to_string(h.torch_threads) + "\n";
+  out += "; BLAS: " + or_unknown(h.blas) + "; LibTorch threads: " + std::to_string(h.torch_threads);
+  if (!h.cpu_allocator.empty()) out += "; CPU memory: " + h.cpu_allocator;
+  out += "\n";
   out += "- mlspeed " + or_unknown(h.mlspeed_version) + ", " + or_unknown(h.build_type) + " build, " +
          or_unknown(h.compiler) + (h.sanitized ? ", sanitized" : "") + "\n";
   return out;
@@ -63,6 +65,7 @@ void to_json(json& j, const HostFacts& h) {
            {"physical_cores", h.physical_cores},
            {"ram_bytes", h.ram_bytes},
            {"torch_threads", h.torch_threads},
+           {"cpu_allocator", h.cpu_allocator},
            {"torch_version", h.torch_version},
            {"cuda_version", h.cuda_version},
            {"cudnn_version", h.cudnn_version},
@@ -81,6 +84,7 @@ void from_json(const json& j, HostFacts& h) {
   read_json_key(j, "physical_cores", h.physical_cores);
   read_json_key(j, "ram_bytes", h.ram_bytes);
   read_json_key(j, "torch_threads", h.torch_threads);
+  read_json_key(j, "cpu_allocator", h.cpu_allocator);
   read_json_key(j, "torch_version", h.torch_version);
   read_json_key(j, "cuda_version", h.cuda_version);
   read_json_key(j, "cudnn_version", h.cudnn_version);
