@@ -2,6 +2,7 @@
 // vocabulary written by the test, every bad input refused with exit status 2, and weights from a
 // file giving exactly the tokens the in-process Generator gives (so GPT-2's real weights give
 // Hugging Face's greedy continuation of "The rain in Spain").
+#include <c10/core/Device.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>

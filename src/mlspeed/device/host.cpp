@@ -16,6 +16,7 @@
 #include <thread>
 #include <utility>
 
+#include "mlspeed/device/build_facts.h"
 #include "mlspeed/device/cpu_setup.h"
 #include "mlspeed/device/cuda.h"
 
@@ -23,16 +24,6 @@
 #include <sys/sysctl.h>
 #else
 #include <link.h>
-#endif
-
-#ifndef MLSPEED_VERSION
-#define MLSPEED_VERSION "unknown"
-#endif
-#ifndef MLSPEED_BUILD_TYPE
-#define MLSPEED_BUILD_TYPE ""
-#endif
-#ifndef MLSPEED_SANITIZED
-#define MLSPEED_SANITIZED 0
 #endif
 
 namespace mlspeed {
@@ -169,26 +160,6 @@ std::string compiler_description() {
 #endif
 }
 
-bool built_with_sanitizers() {
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-  return true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
-  return true;
-#endif
-#endif
-  return MLSPEED_SANITIZED != 0;
-}
-
-std::string build_type() {
-  std::string type = MLSPEED_BUILD_TYPE;
-  if (type.empty()) type = "unspecified";
-#if !defined(__OPTIMIZE__)
-  type += " (unoptimised)";
-#endif
-  return type;
-}
-
 }  // namespace
 
 HostFacts collect_host_facts() {
@@ -206,7 +177,7 @@ HostFacts collect_host_facts() {
   h.cuda_version = cuda::runtime_version();
   h.cudnn_version = cuda::cudnn_version();
   h.blas = detect_blas();
-  h.mlspeed_version = MLSPEED_VERSION;
+  h.mlspeed_version = mlspeed_version();
   h.build_type = build_type();
   h.compiler = compiler_description();
   h.sanitized = built_with_sanitizers();
