@@ -1,6 +1,8 @@
 // `mlspeed compare`'s command line, parsed as the binary parses it; nothing runs.
 #include <gtest/gtest.h>
 
+#include "cli/compare_options.h"
+#include "cli/show_options.h"
 #include "testing/command_line.h"
 
 namespace mlspeed::cli {

@@ -5,6 +5,7 @@
 
 #include <set>
 
+#include "cli/commands.h"
 #include "testing/command_line.h"
 
 namespace mlspeed::cli {

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/report_options.h"
 #include "testing/command_line.h"
 
 namespace mlspeed::cli {

@@ -2,6 +2,10 @@
 // parses them; nothing runs.
 #include <gtest/gtest.h>
 
+#include "cli/history_options.h"
+#include "cli/run_file_options.h"
+#include "cli/run_options.h"
+#include "cli/verify_options.h"
 #include "testing/command_line.h"
 
 namespace mlspeed::cli {
