@@ -9,7 +9,8 @@ compiles the sources it prints as "plain" in an object library of their own, wit
 and while it is being built. A source is "libtorch" when it, or a project header it includes
 (followed through "mlspeed/...", "cli/..." and "testing/..."), includes <ATen/...> or
 <torch/...>; c10's headers (c10/core/ScalarType.h, the dtype enum) are light and do not count.
-Includes inside #if are counted as if taken: a wrong guess costs speed, never correctness.
+Includes inside #if are counted as if taken: that guess costs speed at worst. A plain source must
+include what it uses (c10/core/Device.h for c10::Device): nothing comes from the precompiled header.
 
 Usage: libtorch_sources.py [--plain] SOURCE_ROOT FILE...
 Prints "libtorch FILE" or "plain FILE" a line; with --plain, the plain files alone as a CMake list.
