@@ -12,6 +12,7 @@
 #include "mlspeed/compare/row_kinds.h"
 #include "mlspeed/compare/run_file.h"
 #include "mlspeed/data/cifar100.h"
+#include "mlspeed/io/gguf_writer.h"
 #include "mlspeed/io/safetensors.h"
 #include "mlspeed/results/formats.h"
 #include "testing/imdb_fixture.h"
@@ -54,6 +55,54 @@ void safetensors_seeds() {
   seed("safetensors", "misaligned", read(file));
   safetensors::save(file, {});
   seed("safetensors", "empty", read(file));
+}
+
+// `bytes` bytes counting up from `first`: tensor data that differs from tensor to tensor.
+std::vector<uint8_t> gguf_seed_bytes(size_t bytes, uint8_t first) {
+  std::vector<uint8_t> out(bytes);
+  for (size_t i = 0; i < bytes; ++i) out[i] = static_cast<uint8_t>(first + i);
+  return out;
+}
+
+// A small Llama-like file (a few metadata types, a vocabulary, an F32 and a Q8_0 tensor), the
+// same as version 2, one with the K formats at alignment 8, and one of metadata alone.
+void gguf_seeds() {
+  const std::string file = fuzz::temp_dir() + "/seed.gguf";
+  gguf::Writer w;
+  w.set_string("general.architecture", "llama");
+  w.set_uint32("llama.block_count", 1);
+  w.set_float32("llama.rope.freq_base", 10000.0f);
+  w.set_bool("llama.use_parallel_residual", false);
+  w.set_string_array("tokenizer.ggml.tokens", {"<s>", "a", "caf\xC3\xA9"});
+  w.set_float_array("tokenizer.ggml.scores", {0.0f, -1.0f, -2.5f});
+  w.set_int32_array("tokenizer.ggml.token_type", {3, 1, 1});
+  w.set("t.nested", gguf::Value::array_of_arrays({gguf::Value::array(std::vector<uint16_t>{1, 2}),
+                                                  gguf::Value::string_array({"x"})}));
+  w.add_tensor("output_norm.weight", {4, 2}, WeightFormat::f32, gguf_seed_bytes(32, 1));
+  w.add_tensor("token_embd.weight", {32, 1}, WeightFormat::q8_0, gguf_seed_bytes(34, 100));
+  w.write(file);
+  std::string v3 = read(file);
+  seed("gguf", "llama_like", v3);
+  v3[4] = 2;  // the layout of versions 2 and 3 is the same
+  seed("gguf", "version_2", v3);
+
+  gguf::Writer k;
+  k.set_uint32("general.alignment", 8);
+  k.set_uint64("general.file_type", 15);
+  k.set_float64("t.f64", -0.5);
+  k.set_int8("t.i8", -3);
+  k.add_tensor("blk.0.ffn_down.weight", {256}, WeightFormat::q6_k, gguf_seed_bytes(210, 7));
+  k.add_tensor("blk.0.attn_q.weight", {256}, WeightFormat::q4_k, gguf_seed_bytes(144, 9));
+  k.add_tensor("blk.0.attn_k.weight", {32, 2}, WeightFormat::q4_0, gguf_seed_bytes(36, 11));
+  k.add_tensor("blk.0.attn_norm.weight", {2}, WeightFormat::bf16, gguf_seed_bytes(4, 13));
+  k.add_tensor("blk.0.attn_v.weight", {3}, WeightFormat::f16, gguf_seed_bytes(6, 15));
+  k.write(file);
+  seed("gguf", "k_formats_aligned_8", read(file));
+
+  gguf::Writer m;
+  m.set_string("general.name", "metadata only");
+  m.write(file);
+  seed("gguf", "metadata_only", read(file));
 }
 
 void cifar100_seeds() {
@@ -253,6 +302,7 @@ int main(int argc, char** argv) {
   }
   out_dir = argv[1];
   safetensors_seeds();
+  gguf_seeds();
   cifar100_seeds();
   imdb_seeds();
   gpt2_vocab_seeds();

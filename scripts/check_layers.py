@@ -4,7 +4,8 @@
 The layers, lowest first (a folder may include its own layer's folder and any lower layer's):
 
   0  core, compat        words, files, lists, precision; the LibTorch version shim
-  1  text, io, device    tokenisers; safetensors; devices, timers, the profiler
+  1  text, io, device,   tokenisers; safetensors, GGUF; devices, timers, the profiler;
+     quant               quantised weight blocks and their kernels
   2  data, models, train data sets; the models; the training step
   3  results             rows, fields, printers, the database (any row type)
   4  workloads           a model plus the job timed on it
@@ -22,7 +23,7 @@ import pathlib
 import re
 import sys
 
-LAYERS = [["core", "compat"], ["text", "io", "device"], ["data", "models", "train"], ["results"],
+LAYERS = [["core", "compat"], ["text", "io", "device", "quant"], ["data", "models", "train"], ["results"],
           ["workloads"], ["bench"], ["verify", "generate"], ["session"],
           ["compare"], ["report"]]
 RANK = {folder: rank for rank, folders in enumerate(LAYERS) for folder in folders}

@@ -34,9 +34,9 @@ fi
 "$out/make_seeds" "$out/seeds"
 
 # target, then its largest input in bytes (CIFAR-100: three 3074-byte records and change; a run
-# file: its context and a few rows)
+# file: its context and a few rows; GGUF: a header, some metadata and a few small tensors)
 failed=""
-for spec in safetensors:4096 cifar100:9300 imdb:4096 char_text:4096 gpt2_vocab:8192 run_file:16384 cli:512; do
+for spec in safetensors:4096 gguf:4096 cifar100:9300 imdb:4096 char_text:4096 gpt2_vocab:8192 run_file:16384 cli:512; do
   target=${spec%%:*}
   max_len=${spec#*:}
   corpus="$out/corpus/$target"

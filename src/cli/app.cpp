@@ -122,6 +122,12 @@ int run_app(int argc, char** argv) {
     const std::string& chosen = command_line.chosen();
     std::cerr << "mlspeed" << (chosen.empty() ? "" : " " + chosen) << ": " << one_line(e.what()) << "\n";
     return 2;
+  } catch (const InputFileError& e) {
+    // A file given that cannot be used (a --model that is no GGUF, a truncated one) before
+    // anything ran: bad input, like a bad name.
+    const std::string& chosen = command_line.chosen();
+    std::cerr << "mlspeed" << (chosen.empty() ? "" : " " + chosen) << ": " << one_line(e.what()) << "\n";
+    return 2;
   }
 }
 

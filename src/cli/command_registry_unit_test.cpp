@@ -33,7 +33,7 @@ TEST(CommandRegistry, EveryCommandHasOneEntryWithItsHelp) {
     EXPECT_TRUE(c.parse) << c.name;
   }
   EXPECT_EQ(names, (std::set<std::string>{"devices", "workloads", "run", "generate", "verify", "show", "history",
-                                          "export", "import", "compare", "report"}));
+                                          "export", "import", "compare", "report", "quantize"}));
 }
 
 // Each command line reaches its own command's entry, with that command's options: nothing falls

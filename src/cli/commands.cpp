@@ -21,6 +21,11 @@ const std::vector<Command>& commands() {
                    "Exit status: 0 when generated (warnings included), 2 for bad input or a bad file, 1 if the "
                    "device failed.",
                    generate_option_table(), parse_generate_options, generate_command),
+      make_command("quantize",
+                   "write a Llama GGUF file in another type (llama-quantize: q4_0, q8_0, q4_k_m, q6_k, f16...), or "
+                   "random weights of a model size as one, for `run --model`",
+                   "Exit status: 0 when written, 2 for bad input or a file that cannot be read or written.",
+                   quantize_option_table(), parse_quantize_options, quantize_command),
       make_command("verify",
                    "check every device's numbers against a float64 CPU reference: ops in every layout, dtype and "
                    "size class, and every workload's forward, gradients, training and generation",

@@ -9,6 +9,7 @@
 #include "cli/generate_options.h"
 #include "cli/history_options.h"
 #include "cli/listing_options.h"
+#include "cli/quantize_options.h"
 #include "cli/run_file_options.h"
 #include "cli/run_options.h"
 #include "cli/report_options.h"
@@ -34,6 +35,8 @@ int compare_command(const CompareOptions& options);
 int report_command(const ReportOptions& options);
 // 2 for bad input or a bad vocabulary/weights file, 1 if the device failed to run the model.
 int generate_command(const GenerateOptions& options, const std::string& command_line);
+// Writes a GGUF file (llama-quantize's job); 2 for bad input or an unreadable or unwritable file.
+int quantize_command(const QuantizeOptions& options);
 // 0 when every check passed (skips and not-tested checks are listed, not failures), 1 when any
 // check failed or errored, 2 for bad input, 130 when interrupted (completed checks are kept).
 int verify_command(const VerifyOptions& options, const std::string& command_line);

@@ -29,6 +29,20 @@ std::vector<Precision> parse_precisions(const std::string& text, const std::stri
   return out;
 }
 
+std::vector<ModelFormat> parse_model_formats(const std::string& text, const std::string& option) {
+  std::vector<ModelFormat> out;
+  for (const std::string& item : split_list(text, option)) {
+    const std::optional<ModelFormat> format = parse_model_format(item);
+    if (!format)
+      throw UsageError(option + ": unknown value '" + item + "'; choose from: " + model_format_choices() +
+                       " (llama.cpp's names in any case)");
+    if (std::find(out.begin(), out.end(), *format) != out.end())
+      throw UsageError(option + ": '" + item + "' is " + std::string(name(*format)) + ", already listed");
+    out.push_back(*format);
+  }
+  return out;
+}
+
 std::string existing_file(const std::string& text, const char* option, bool folder_too) {
   if (text.empty()) throw UsageError(std::string(option) + ": the path is empty");
   if (!path_exists(text)) throw UsageError(std::string(option) + ": " + text + " does not exist");

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "mlspeed/core/precision.h"
+#include "mlspeed/core/weight_format.h"
 #include "mlspeed/results/formats.h"
 
 namespace mlspeed::cli {
@@ -16,6 +17,9 @@ Format parse_format_option(const std::string& text, const std::vector<Format>& a
 // A comma list of precisions: fp32, tf32, fp16, bf16, or their long names.
 std::vector<Precision> parse_precisions(const std::string& text, const std::string& option);
 Precision parse_one_precision(const std::string& text, const std::string& option);
+// A comma list of weight formats (core/weight_format.h), in mlspeed's or llama.cpp's spelling;
+// each once.
+std::vector<ModelFormat> parse_model_formats(const std::string& text, const std::string& option);
 // A path to read: a regular file, or also a folder when `folder_too` (a data set's tree). Named
 // pipes and devices are refused here, before anything opens them and blocks or reads forever.
 std::string existing_file(const std::string& text, const char* option, bool folder_too = false);

@@ -14,16 +14,28 @@
 #include "mlspeed/results/fields.h"
 #include "mlspeed/results/printers.h"
 #include "mlspeed/session/run_session.h"
+#include "mlspeed/workloads/gguf_generate.h"
 
 namespace mlspeed::cli {
 namespace {
 
-SweepRequest make_request(const RunOptions& o, const std::vector<DeviceFacts>& devices) {
+// The GGUF files of --model, each a workload (read and checked here: a bad file stops the run
+// before anything is timed or stored).
+std::vector<std::unique_ptr<Workload>> model_workloads(const RunOptions& o) {
+  std::vector<std::unique_ptr<Workload>> models;
+  for (const std::string& path : o.models) models.push_back(make_gguf_generate(path));
+  return models;
+}
+
+SweepRequest make_request(const RunOptions& o, const std::vector<DeviceFacts>& devices,
+                          const std::vector<std::unique_ptr<Workload>>& models) {
   SweepRequest request;
   for (const auto& name : o.workloads) request.workloads.push_back(find_workload(name));
+  for (const auto& model : models) request.workloads.push_back(model.get());
   request.sizes = o.sizes;
   request.devices = devices;
   request.precisions = o.dtypes;
+  request.weight_formats = o.weight_formats;
   request.shapes = ShapeRequest{o.batches, o.seqs, o.new_tokens};
   request.repetitions = static_cast<int>(o.repetitions);
   request.open = OpenOptions{o.seed, o.weights, o.data};
@@ -54,7 +66,8 @@ int run_command(const RunOptions& options, const std::string& command_line) {
   // Everything a user can get wrong is checked before anything runs or is stored.
   apply_threads(options.threads);  // before the CPU's peak is measured
   const std::vector<DeviceFacts> devices = chosen_devices(options);
-  const SweepRequest request = make_request(options, devices);
+  const std::vector<std::unique_ptr<Workload>> models = model_workloads(options);
+  const SweepRequest request = make_request(options, devices, models);
   const std::vector<Configuration> plan = expand(request);
   if (!options.profile.empty()) {
     const std::string why = make_directories(options.profile);

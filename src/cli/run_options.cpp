@@ -36,6 +36,11 @@ OptionTable<RunOptions> run_table() {
        "fp32, tf32, fp16, bf16 (training in fp16/bf16 uses autocast; float32, float16, bfloat16 are read as "
        "their short names)",
        "fp32", "", [](RunOptions& o, const std::string& t) { o.dtypes = parse_precisions(t, "--dtypes"); }},
+      {"--weight-format", "LIST",
+       "how the generation workloads store their weights: f32, f16, bf16, or llama.cpp's q8_0, q4_0, q4_k_m, "
+       "q6_k (any case: Q4_K_M); each a row beside the dtype's own",
+       std::nullopt, "each model's own",
+       [](RunOptions& o, const std::string& t) { o.weight_formats = parse_model_formats(t, "--weight-format"); }},
       {"--sizes", "LIST",
        "workload sizes: tiny (seconds on any CPU), full (the published model), and between them the "
        "sizes `mlspeed workloads` lists; a workload without a size skips it",
@@ -86,6 +91,13 @@ OptionTable<RunOptions> run_table() {
          if (o.threads && *o.threads > kMaxThreads)
            throw UsageError("--threads: '" + t + "' is out of range; expected 1 to " + std::to_string(kMaxThreads));
        }},
+      {"-m,--model", "LIST",
+       "GGUF files (llama.cpp's format, llama-bench's -m) of Llama-family models to time as llama-bench does: "
+       "pp512 and tg128 with the file's own weights; instead of the catalogue unless -w is given too",
+       std::nullopt, "none",
+       [](RunOptions& o, const std::string& t) {
+         for (const std::string& path : split_list(t, "--model")) o.models.push_back(existing_file(path, "--model"));
+       }},
       {"--weights", "FILE",
        "real weights from a .safetensors file with the public checkpoint's tensor names (one workload)",
        std::nullopt, "random", [](RunOptions& o, const std::string& t) { o.weights = existing_file(t, "--weights"); }},
@@ -112,7 +124,14 @@ RunOptions parse_run_options(const Given& given) {
   if (given.count("iterations") && given.count("min-time"))
     throw UsageError("-n and --min-time both given: -n times exactly N iterations, --min-time times until S seconds "
                      "have been measured; give one");
+  if (given.count("model") && given.count("weights"))
+    throw UsageError("--weights loads a safetensors checkpoint into a catalogue model, and --model times a GGUF file "
+                     "with its own weights; give one");
+  if (given.count("weight-format") && given.count("weights"))
+    throw UsageError("--weights loads a safetensors checkpoint in its own dtype, and --weight-format stores random "
+                     "weights in another format; give one (a checkpoint in GGUF is timed with --model)");
   RunOptions options = parse_options(run_option_table(), given);
+  if (!options.models.empty() && !given.count("workloads")) options.workloads.clear();
   check_wide(options.wide, options.format);
   return options;
 }

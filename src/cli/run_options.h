@@ -10,6 +10,7 @@
 
 #include "cli/option_table.h"
 #include "mlspeed/core/precision.h"
+#include "mlspeed/core/weight_format.h"
 #include "mlspeed/results/formats.h"
 
 namespace mlspeed::cli {
@@ -18,6 +19,7 @@ struct RunOptions {
   std::vector<std::string> workloads;
   std::vector<std::string> devices;  // ids as typed; checked against the machine later
   std::vector<Precision> dtypes;
+  std::vector<ModelFormat> weight_formats;  // empty: each model's own storage
   std::vector<std::string> sizes;
   std::vector<int64_t> batches;  // empty: each workload's defaults
   std::vector<int64_t> seqs;     // empty: each workload's defaults
@@ -33,6 +35,7 @@ struct RunOptions {
   std::string label;   // --label: the user's name for the stored run; empty for none
   uint64_t seed = 0;
   std::optional<int64_t> threads;  // empty: LibTorch's own default
+  std::vector<std::string> models;  // --model: GGUF files, each a workload of its own
   std::string weights;             // empty: random weights
   std::string data;                // empty: synthetic data
   bool graphs = true;              // CUDA graphs on CUDA devices (--graphs on|off)

@@ -31,14 +31,16 @@ class FakeWorkload : public Workload {
   double items_per_step(const Shape& s) const override { return static_cast<double>(s.batch); }
   double flops_per_item(const std::string&, const Shape&) const override { return 1e9; }
 
-  std::unique_ptr<Session> open(const std::string& size, const c10::Device&, Precision,
+  std::unique_ptr<Session> open(const std::string& size, const c10::Device&, const Numerics& numerics,
                                 const OpenOptions& options) const override {
     ++opens;
     last_open = options;
+    last_numerics = numerics;
     if (open_throws) open_throws();
     return std::make_unique<FakeSession>(*this, size);
   }
-  std::optional<MemoryEstimate> memory_estimate(const std::string&, const Shape& shape, Precision) const override {
+  std::vector<ModelFormat> weight_formats() const override { return formats; }
+  std::optional<MemoryEstimate> memory_estimate(const std::string&, const Shape& shape, const Numerics&) const override {
     if (!estimate) return std::nullopt;
     MemoryEstimate e = *estimate;
     e.per_step *= shape.batch;
@@ -52,6 +54,8 @@ class FakeWorkload : public Workload {
   std::optional<MemoryEstimate> estimate;  // per_step is per sample of the batch
   std::string data_format_text;
   mutable OpenOptions last_open;
+  mutable Numerics last_numerics;
+  std::vector<ModelFormat> formats;  // what weight_formats() gives: none by default
   double step_ms = 1.0;
   mutable int opens = 0;
   mutable int steps = 0;

@@ -1,5 +1,7 @@
 #include "mlspeed/bench/plan.h"
 
+#include <algorithm>
+
 #include "mlspeed/core/errors.h"
 
 namespace mlspeed {
@@ -15,10 +17,53 @@ void check_files(const SweepRequest& request) {
                        " reads no data set; choose workloads that do (see `mlspeed workloads`)");
 }
 
+// Each precision with each weight format the workload takes; a workload that takes none runs in
+// its own storage (a sweep of Llama in q4_0 and q8_0 beside ResNet-50 times ResNet-50 once).
+std::vector<Numerics> numerics_of(const Workload& workload, const SweepRequest& request) {
+  const std::vector<ModelFormat> taken = workload.weight_formats();
+  std::vector<Numerics> out;
+  for (Precision precision : request.precisions) {
+    if (const std::optional<ModelFormat> fixed = workload.fixed_weight_format()) {
+      out.emplace_back(precision, *fixed);
+      continue;
+    }
+    bool any = false;
+    for (ModelFormat format : request.weight_formats)
+      if (std::find(taken.begin(), taken.end(), format) != taken.end()) {
+        out.emplace_back(precision, format);
+        any = true;
+      }
+    if (!any) out.emplace_back(precision);
+  }
+  return out;
+}
+
+// The catalogue's workloads that take --weight-format, for the message that names them.
+std::string workloads_taking_formats() {
+  std::string names;
+  for (const Workload* w : workload_catalogue())
+    if (!w->weight_formats().empty()) names += (names.empty() ? "" : ", ") + w->name();
+  return names;
+}
+
+void check_weight_formats(const SweepRequest& request) {
+  for (ModelFormat format : request.weight_formats) {
+    bool taken = false;
+    for (const Workload* workload : request.workloads) {
+      const std::vector<ModelFormat> formats = workload->weight_formats();
+      taken = taken || std::find(formats.begin(), formats.end(), format) != formats.end();
+    }
+    if (!taken)
+      throw UsageError("--weight-format: no chosen workload stores its weights as " + std::string(name(format)) +
+                       "; the workloads that take a weight format: " + workloads_taking_formats());
+  }
+}
+
 }  // namespace
 
 std::vector<Configuration> expand(const SweepRequest& request) {
   check_files(request);
+  check_weight_formats(request);
   std::vector<Configuration> plan;
   for (const auto& size_name : request.sizes) {
     bool any = false;
@@ -41,10 +86,10 @@ std::vector<Configuration> expand(const SweepRequest& request) {
                            std::to_string(size->max_seq));
       }
       for (const auto& device : request.devices)
-        for (Precision precision : request.precisions)
+        for (const Numerics& numerics : numerics_of(*workload, request))
           for (const Shape& shape : shapes)
             for (int rep = 0; rep < request.repetitions; ++rep)
-              plan.push_back({workload, size_name, device, precision, shape, rep});
+              plan.push_back({workload, size_name, device, numerics, shape, rep});
     }
   }
   return plan;
@@ -52,7 +97,7 @@ std::vector<Configuration> expand(const SweepRequest& request) {
 
 bool same_model(const Configuration& a, const Configuration& b) {
   return a.workload == b.workload && a.size == b.size && a.device.id == b.device.id &&
-         a.precision == b.precision;
+         a.numerics == b.numerics;
 }
 
 }  // namespace mlspeed

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "mlspeed/core/precision.h"
+#include "mlspeed/core/numerics.h"
 #include "mlspeed/device/device.h"
 #include "mlspeed/workloads/workload.h"
 
@@ -17,6 +17,9 @@ struct SweepRequest {
   std::vector<std::string> sizes;
   std::vector<DeviceFacts> devices;
   std::vector<Precision> precisions;
+  // --weight-format: storage formats for the workloads that take them (Workload::weight_formats);
+  // empty: each model in its own storage.
+  std::vector<ModelFormat> weight_formats;
   ShapeRequest shapes;  // empty lists: each workload size's defaults
   int repetitions = 1;
   OpenOptions open;  // seed, weights, data: the same for every configuration
@@ -26,15 +29,16 @@ struct Configuration {
   const Workload* workload = nullptr;
   std::string size;
   DeviceFacts device;
-  Precision precision = Precision::fp32;
+  Numerics numerics;
   Shape shape;
   int repetition = 0;
 };
 
-// Order: workload, size, device, precision (one model each), then the workload's shapes (see
+// Order: workload, size, device, precision, weight format (one model each), then the workload's shapes (see
 // Workload::shapes) and repetition. A size a workload does not have is skipped for it. Throws
 // UsageError for a size no chosen workload has, a shape longer than a workload takes, --weights
-// with more than one workload, or --data for a workload that reads no data set.
+// with more than one workload, --data for a workload that reads no data set, or --weight-format
+// when no chosen workload takes one.
 std::vector<Configuration> expand(const SweepRequest& request);
 
 // Whether two configurations share one built model.

@@ -160,5 +160,37 @@ TEST(Plan, GenerationLengthsCountAgainstTheLongestSequence) {
   }
 }
 
+// --weight-format multiplies the configurations of the workloads that take a format (one model
+// each) and leaves the others in their own storage; a format no chosen workload takes is refused.
+TEST(Plan, WeightFormatsApplyToTheWorkloadsThatTakeThem) {
+  testing::FakeWorkload llama("llama"), resnet("resnet");
+  llama.formats = {ModelFormat::q4_0, ModelFormat::q8_0, ModelFormat::bf16};
+  SweepRequest r;
+  r.workloads = {&llama, &resnet};
+  r.sizes = {"full"};
+  r.devices = {device("cpu")};
+  r.precisions = {Precision::bf16};
+  r.shapes.batches = {1};
+  r.shapes.seqs = {16};
+  r.weight_formats = {ModelFormat::q4_0, ModelFormat::q8_0};
+  const auto plan = expand(r);
+  ASSERT_EQ(plan.size(), 3u);
+  EXPECT_EQ(plan[0].numerics, Numerics(Precision::bf16, ModelFormat::q4_0));
+  EXPECT_EQ(plan[1].numerics, Numerics(Precision::bf16, ModelFormat::q8_0));
+  EXPECT_FALSE(same_model(plan[0], plan[1]));
+  EXPECT_EQ(plan[2].workload, &resnet);
+  EXPECT_EQ(plan[2].numerics, Numerics(Precision::bf16));
+
+  r.workloads = {&resnet};
+  try {
+    expand(r);
+    FAIL() << "a format no workload takes was accepted";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("--weight-format: no chosen workload stores its weights as q4_0"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace mlspeed

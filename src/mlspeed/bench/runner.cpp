@@ -33,7 +33,8 @@ std::string profile_stem(const Configuration& c) {
   std::string device;
   for (char ch : c.device.id)
     if (ch != ':') device += ch;
-  std::string stem = c.workload->name() + "-" + c.size + "-" + device + "-" + std::string(name(c.precision)) + "-b" +
+  std::string stem = c.workload->name() + "-" + c.size + "-" + device + "-" + std::string(name(c.numerics.precision)) +
+                     (c.numerics.weights ? "-" + std::string(name(*c.numerics.weights)) : "") + "-b" +
                      std::to_string(c.shape.batch);
   if (c.shape.seq > 0) stem += "-s" + std::to_string(c.shape.seq);
   if (c.shape.new_tokens > 0) stem += "-g" + std::to_string(c.shape.new_tokens);
@@ -60,7 +61,8 @@ Result Runner::blank_result(const Configuration& c) const {
   r.size = c.size;
   r.job = c.workload->job();
   r.device = c.device.id;
-  r.precision = c.precision;
+  r.precision = c.numerics.precision;
+  r.weight_format = weight_format(c.numerics, r.job);
   r.batch = c.shape.batch;
   r.seq_len = c.shape.seq;
   r.new_tokens = c.shape.new_tokens;
@@ -73,8 +75,8 @@ Result Runner::blank_result(const Configuration& c) const {
   r.item_unit = c.workload->item_unit();
   r.items_per_step = c.workload->items_per_step(c.shape);
   r.flops_per_item = c.workload->flops_per_item(c.size, c.shape);
-  r.bytes_per_item = c.workload->bytes_per_item(c.size, c.shape, c.precision);
-  auto peak = c.device.peak_flops.find(c.precision);
+  r.bytes_per_item = c.workload->bytes_per_item(c.size, c.shape, c.numerics);
+  auto peak = c.device.peak_flops.find(c.numerics.precision);
   if (peak != c.device.peak_flops.end()) r.peak_tflops = peak->second / 1e12;
   if (c.device.peak_bandwidth > 0) r.peak_gbps = c.device.peak_bandwidth / 1e9;
   r.device_facts = c.device;
@@ -84,7 +86,7 @@ Result Runner::blank_result(const Configuration& c) const {
 }
 
 std::optional<std::string> Runner::too_large(const Configuration& c, bool model_open) const {
-  const auto estimate = c.workload->memory_estimate(c.size, c.shape, c.precision);
+  const auto estimate = c.workload->memory_estimate(c.size, c.shape, c.numerics);
   if (!estimate) return std::nullopt;
   const auto free = free_memory(torch_device(c.device));
   if (!free) return std::nullopt;
@@ -106,14 +108,14 @@ bool Runner::run(const std::vector<Configuration>& plan, const std::function<voi
     progress_.begin(config, static_cast<int>(i), static_cast<int>(plan.size()));
     Result result = blank_result(config);
 
-    if (auto reason = unsupported_reason(config.device, config.precision, config.workload->job())) {
+    if (auto reason = unsupported_reason(config.device, config.numerics.precision, config.workload->job())) {
       result.status = Status::unsupported;
       result.message = *reason;
       record_flags(config, result);
     } else {
       // TF32 is process-wide state: on for the tf32 rows only, so fp32 means full fp32, and
       // restored when the row is done. The row records the flags it was timed under.
-      Tf32Scope tf32(config.precision);
+      Tf32Scope tf32(config.numerics.precision);
       if (!build_and_measure(config, model, result)) return false;
       record_flags(config, result);
     }
@@ -143,7 +145,7 @@ bool Runner::build_and_measure(const Configuration& config, OpenModel& model, Re
     model.config = &config;
     progress_.phase("building model");
     try {
-      model.session = config.workload->open(config.size, device, config.precision, open_);
+      model.session = config.workload->open(config.size, device, config.numerics, open_);
     } catch (const InputFileError&) {
       throw;  // every configuration would read the same file: stop the sweep
     } catch (...) {
@@ -172,7 +174,7 @@ bool Runner::build_and_measure(const Configuration& config, OpenModel& model, Re
 
 void Runner::record_flags(const Configuration& config, Result& result) const {
   result.tf32 = tf32_flags().matmul;
-  result.autocast = config.workload->job() == Job::train && autocast_dtype(config.precision).has_value();
+  result.autocast = config.workload->job() == Job::train && autocast_dtype(config.numerics.precision).has_value();
   result.deterministic = at::globalContext().deterministicAlgorithms();
   result.cudnn_benchmark = at::globalContext().benchmarkCuDNN();
 }

@@ -11,6 +11,7 @@ MatchKey match_key(const Result& row, DeviceMatch device) {
   key.workload = row.workload;
   key.size = row.size;
   key.dtype = std::string(name(row.precision));
+  key.weights = std::string(name(stored_weights(row)));
   key.batch = row.batch;
   key.seq_len = row.seq_len;
   key.new_tokens = row.new_tokens;
@@ -29,6 +30,8 @@ MatchKey match_key(const Result& row, DeviceMatch device) {
 
 std::string describe(const MatchKey& key) {
   std::string text = key.workload + (key.size == "full" ? "" : " (" + key.size + ")") + " " + key.dtype + " ";
+  const std::optional<ModelFormat> weights = parse_model_format(key.weights);
+  if (weights && is_quantized(*weights)) text += key.weights + " ";
   text += key.shape;
   if (key.timing == "graph") text += " graph";
   if (!key.device.empty()) text += " (" + key.device + ")";

@@ -1,5 +1,5 @@
 // What makes two rows the same configuration, so that `compare` and `report` set them side by side:
-// workload, size, dtype, shape (batch, sequence, new tokens) and how the step was timed (a CUDA
+// workload, size, dtype, weight format, shape (batch, sequence, new tokens) and how the step was timed (a CUDA
 // graph replay or eager launches), and — when machines are compared — the kind of device (cpu,
 // cuda, mps), not its index: cuda:0 here matches cuda:1 on a friend's machine.
 #pragma once
@@ -21,6 +21,7 @@ struct MatchKey {
   std::string workload;
   std::string size;
   std::string dtype;  // fp32, tf32, fp16, bf16
+  std::string weights;  // how the weights were stored: f32, bf16, q4_0, ... (results/result.h)
   int64_t batch = 0;
   int64_t seq_len = 0;
   int64_t new_tokens = 0;
@@ -30,7 +31,7 @@ struct MatchKey {
   std::string device;  // the device kind ("cpu", "cuda", "mps"), empty for DeviceMatch::none
   std::string shape;   // results/shape_label.h's label ("b4 s128", "tg128"); words only, not matched on
 
-  auto tied() const { return std::tie(workload, size, dtype, batch, seq_len, new_tokens, timing, device); }
+  auto tied() const { return std::tie(workload, size, dtype, weights, batch, seq_len, new_tokens, timing, device); }
   bool operator<(const MatchKey& other) const { return tied() < other.tied(); }
   bool operator==(const MatchKey& other) const { return tied() == other.tied(); }
 };
@@ -40,7 +41,8 @@ std::string device_kind(const std::string& device);
 
 MatchKey match_key(const Result& row, DeviceMatch device = DeviceMatch::kind);
 
-// "bert-base-infer fp32 b4 s128 (cuda)": the whole key in words, for tables and messages.
+// "bert-base-infer fp32 b4 s128 (cuda)", "llama2-7b-generate bf16 q4_0 tg128 graph (cuda)": the
+// whole key in words (the weight format only where quantised), for tables and messages.
 std::string describe(const MatchKey& key);
 
 }  // namespace mlspeed

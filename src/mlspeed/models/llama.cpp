@@ -39,14 +39,53 @@ bool are_rows_of(const at::Tensor& fused, const std::vector<at::Tensor>& weights
   return true;
 }
 
-}  // namespace
+at::ScalarType dtype_of(const at::TensorOptions& options) { return c10::typeMetaToScalarType(options.dtype()); }
 
-LinearImpl::LinearImpl(int64_t in, int64_t out, const at::TensorOptions& options) {
-  weight = register_parameter("weight", at::empty({out, in}, options));
+// Whether the linears' weights can be stacked into one matrix: all dense, or all blocks of one format.
+bool same_storage(std::initializer_list<std::reference_wrapper<const LinearImpl>> linears) {
+  const LinearImpl& first = linears.begin()->get();
+  for (const LinearImpl& l : linears)
+    if (l.blocks.defined() != first.blocks.defined() || (l.blocks.defined() && l.format != first.format)) return false;
+  return true;
 }
 
-EmbeddingImpl::EmbeddingImpl(int64_t count, int64_t dim, const at::TensorOptions& options) {
-  weight = register_parameter("weight", at::empty({count, dim}, options));
+// x times a fused matrix (the weights or blocks of `like`'s kind, stacked by rows).
+at::Tensor fused_product(const at::Tensor& x, const at::Tensor& fused, const LinearImpl& like) {
+  if (!like.blocks.defined()) return at::linear(x, fused);
+  return quant::linear(x, {like.format, fused.size(0), x.size(-1), fused});
+}
+
+}  // namespace
+
+std::optional<WeightFormat> StoredWeights::of(TensorRole role, int64_t layer, int64_t cols, at::ScalarType dtype) const {
+  if (!format) return std::nullopt;
+  const auto given = exact.find({role, layer});
+  const WeightFormat f = given != exact.end() ? given->second : tensor_format(*format, role, layer, layers, cols);
+  const bool dense = (f == WeightFormat::f32 && dtype == at::kFloat) || (f == WeightFormat::f16 && dtype == at::kHalf) ||
+                     (f == WeightFormat::bf16 && dtype == at::kBFloat16);
+  if (dense) return std::nullopt;
+  return f;
+}
+
+LinearImpl::LinearImpl(int64_t in, int64_t out, const at::TensorOptions& options, std::optional<WeightFormat> stored)
+    : in_(in), out_(out) {
+  if (!stored) {
+    weight = register_parameter("weight", at::empty({out, in}, options));
+    return;
+  }
+  format = *stored;
+  blocks = register_buffer("blocks", quant::empty_matrix(format, out, in, options.device()).blocks);
+}
+
+EmbeddingImpl::EmbeddingImpl(int64_t count, int64_t dim, const at::TensorOptions& options,
+                             std::optional<WeightFormat> stored)
+    : count_(count), dim_(dim), dtype_(c10::typeMetaToScalarType(options.dtype())) {
+  if (!stored) {
+    weight = register_parameter("weight", at::empty({count, dim}, options));
+    return;
+  }
+  format = *stored;
+  blocks = register_buffer("blocks", quant::empty_matrix(format, count, dim, options.device()).blocks);
 }
 
 RMSNormImpl::RMSNormImpl(int64_t dim, double eps, const at::TensorOptions& options) : eps_(eps) {
@@ -116,21 +155,27 @@ at::Tensor grouped_decode_attention(const at::Tensor& q, const at::Tensor& k, co
   return decode_attention(grouped, k, v, mask).reshape({B, heads, 1, D});
 }
 
-LlamaAttentionImpl::LlamaAttentionImpl(const LlamaConfig& c, const at::TensorOptions& options)
-    : q_proj(register_module("q_proj", Linear(c.hidden_size, c.num_attention_heads * c.head_dim(), options))),
-      k_proj(register_module("k_proj", Linear(c.hidden_size, c.num_key_value_heads * c.head_dim(), options))),
-      v_proj(register_module("v_proj", Linear(c.hidden_size, c.num_key_value_heads * c.head_dim(), options))),
-      o_proj(register_module("o_proj", Linear(c.num_attention_heads * c.head_dim(), c.hidden_size, options))),
+LlamaAttentionImpl::LlamaAttentionImpl(const LlamaConfig& c, const at::TensorOptions& options,
+                                       const StoredWeights& s, int64_t layer)
+    : q_proj(register_module("q_proj", Linear(c.hidden_size, c.num_attention_heads * c.head_dim(), options,
+                                              s.of(TensorRole::attn_q, layer, c.hidden_size, dtype_of(options))))),
+      k_proj(register_module("k_proj", Linear(c.hidden_size, c.num_key_value_heads * c.head_dim(), options,
+                                              s.of(TensorRole::attn_k, layer, c.hidden_size, dtype_of(options))))),
+      v_proj(register_module("v_proj", Linear(c.hidden_size, c.num_key_value_heads * c.head_dim(), options,
+                                              s.of(TensorRole::attn_v, layer, c.hidden_size, dtype_of(options))))),
+      o_proj(register_module("o_proj", Linear(c.num_attention_heads * c.head_dim(), c.hidden_size, options,
+                                              s.of(TensorRole::attn_output, layer, c.num_attention_heads * c.head_dim(), dtype_of(options))))),
       heads_(c.num_attention_heads),
       kv_heads_(c.num_key_value_heads),
       head_dim_(c.head_dim()) {}
 
 void LlamaAttentionImpl::fuse() {
-  qkv_weight_ = fuse_rows({q_proj->weight, k_proj->weight, v_proj->weight});
+  if (same_storage({*q_proj, *k_proj, *v_proj}))
+    qkv_weight_ = fuse_rows({q_proj->storage(), k_proj->storage(), v_proj->storage()});
 }
 
 bool LlamaAttentionImpl::fused() const {
-  return are_rows_of(qkv_weight_, {q_proj->weight, k_proj->weight, v_proj->weight});
+  return are_rows_of(qkv_weight_, {q_proj->storage(), k_proj->storage(), v_proj->storage()});
 }
 
 std::vector<at::Tensor> LlamaAttentionImpl::project(const at::Tensor& x, const at::Tensor& cos,
@@ -138,7 +183,7 @@ std::vector<at::Tensor> LlamaAttentionImpl::project(const at::Tensor& x, const a
   const int64_t B = x.size(0), T = x.size(1);
   if (fused()) {
     // One product for q, k and v; the rotary embedding of q and k in one go.
-    const at::Tensor qkv = at::linear(x, qkv_weight_).view({B, T, heads_ + 2 * kv_heads_, head_dim_});
+    const at::Tensor qkv = fused_product(x, qkv_weight_, *q_proj).view({B, T, heads_ + 2 * kv_heads_, head_dim_});
     const at::Tensor qk = apply_rotary(qkv.narrow(2, 0, heads_ + kv_heads_).transpose(1, 2), cos, sin);
     return {qk.narrow(1, 0, heads_), qk.narrow(1, heads_, kv_heads_),
             qkv.narrow(2, heads_ + kv_heads_, kv_heads_).transpose(1, 2)};
@@ -173,25 +218,34 @@ at::Tensor LlamaAttentionImpl::decode(const at::Tensor& x, const at::Tensor& cos
   return merge(grouped_decode_attention(qkv[0], keys, values, mask));
 }
 
-LlamaMLPImpl::LlamaMLPImpl(const LlamaConfig& c, const at::TensorOptions& options)
-    : gate_proj(register_module("gate_proj", Linear(c.hidden_size, c.intermediate_size, options))),
-      up_proj(register_module("up_proj", Linear(c.hidden_size, c.intermediate_size, options))),
-      down_proj(register_module("down_proj", Linear(c.intermediate_size, c.hidden_size, options))) {}
+LlamaMLPImpl::LlamaMLPImpl(const LlamaConfig& c, const at::TensorOptions& options, const StoredWeights& s,
+                           int64_t layer)
+    : gate_proj(register_module("gate_proj", Linear(c.hidden_size, c.intermediate_size, options,
+                                                    s.of(TensorRole::ffn_gate, layer, c.hidden_size, dtype_of(options))))),
+      up_proj(register_module("up_proj", Linear(c.hidden_size, c.intermediate_size, options,
+                                                s.of(TensorRole::ffn_up, layer, c.hidden_size, dtype_of(options))))),
+      down_proj(register_module("down_proj", Linear(c.intermediate_size, c.hidden_size, options,
+                                                    s.of(TensorRole::ffn_down, layer, c.intermediate_size, dtype_of(options))))) {}
 
-void LlamaMLPImpl::fuse() { gate_up_weight_ = fuse_rows({gate_proj->weight, up_proj->weight}); }
+void LlamaMLPImpl::fuse() {
+  if (same_storage({*gate_proj, *up_proj})) gate_up_weight_ = fuse_rows({gate_proj->storage(), up_proj->storage()});
+}
 
-bool LlamaMLPImpl::fused() const { return are_rows_of(gate_up_weight_, {gate_proj->weight, up_proj->weight}); }
+bool LlamaMLPImpl::fused() const {
+  return are_rows_of(gate_up_weight_, {gate_proj->storage(), up_proj->storage()});
+}
 
 at::Tensor LlamaMLPImpl::forward(const at::Tensor& x) {
   if (!fused()) return down_proj(at::silu(gate_proj(x)) * up_proj(x));
-  const at::Tensor gate_up = at::linear(x, gate_up_weight_);
+  const at::Tensor gate_up = fused_product(x, gate_up_weight_, *gate_proj);
   const int64_t ffn = gate_up.size(-1) / 2;
   return down_proj(at::silu(gate_up.narrow(-1, 0, ffn)) * gate_up.narrow(-1, ffn, ffn));
 }
 
-LlamaDecoderLayerImpl::LlamaDecoderLayerImpl(const LlamaConfig& c, const at::TensorOptions& options)
-    : self_attn(register_module("self_attn", LlamaAttention(c, options))),
-      mlp(register_module("mlp", LlamaMLP(c, options))),
+LlamaDecoderLayerImpl::LlamaDecoderLayerImpl(const LlamaConfig& c, const at::TensorOptions& options,
+                                             const StoredWeights& stored, int64_t layer)
+    : self_attn(register_module("self_attn", LlamaAttention(c, options, stored, layer))),
+      mlp(register_module("mlp", LlamaMLP(c, options, stored, layer))),
       input_layernorm(register_module("input_layernorm", RMSNorm(c.hidden_size, c.rms_norm_eps, options))),
       post_attention_layernorm(
           register_module("post_attention_layernorm", RMSNorm(c.hidden_size, c.rms_norm_eps, options))) {}
@@ -208,18 +262,20 @@ at::Tensor LlamaDecoderLayerImpl::decode(const at::Tensor& x, const at::Tensor& 
   return h + mlp(post_attention_layernorm(h));
 }
 
-LlamaModelImpl::LlamaModelImpl(const LlamaConfig& c, const at::TensorOptions& options)
-    : embed_tokens(register_module("embed_tokens", Embedding(c.vocab_size, c.hidden_size, options))),
+LlamaModelImpl::LlamaModelImpl(const LlamaConfig& c, const at::TensorOptions& options, const StoredWeights& stored)
+    : embed_tokens(register_module("embed_tokens", Embedding(c.vocab_size, c.hidden_size, options,
+                                                             stored.of(TensorRole::embedding, 0, c.hidden_size, dtype_of(options))))),
       layers(register_module("layers", torch::nn::ModuleList())),
       norm(register_module("norm", RMSNorm(c.hidden_size, c.rms_norm_eps, options))) {
   for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
-    typed_layers.emplace_back(c, options);
+    typed_layers.emplace_back(c, options, stored, i);
     layers->push_back(typed_layers.back());
   }
 }
 
-LlamaForCausalLMImpl::LlamaForCausalLMImpl(const LlamaConfig& config, const at::TensorOptions& options)
-    : config_(config) {
+LlamaForCausalLMImpl::LlamaForCausalLMImpl(const LlamaConfig& config, const at::TensorOptions& options,
+                                           const StoredWeights& stored)
+    : config_(config), stored_{stored.format, config.num_hidden_layers, stored.exact} {
   TORCH_CHECK(config.vocab_size > 0 && config.hidden_size > 0 && config.num_hidden_layers > 0 &&
                   config.intermediate_size > 0 && config.max_position_embeddings > 0,
               "[Llama] sizes must be positive");
@@ -230,20 +286,33 @@ LlamaForCausalLMImpl::LlamaForCausalLMImpl(const LlamaConfig& config, const at::
   TORCH_CHECK(config.num_key_value_heads > 0 && config.num_attention_heads % config.num_key_value_heads == 0,
               "[Llama] num_key_value_heads ", config.num_key_value_heads, " does not divide num_attention_heads ",
               config.num_attention_heads);
-  model = register_module("model", LlamaModel(config, options));
-  lm_head = register_module("lm_head", Linear(config.hidden_size, config.vocab_size, options));
+  model = register_module("model", LlamaModel(config, options, stored_));
+  lm_head = register_module("lm_head", Linear(config.hidden_size, config.vocab_size, options,
+                                              stored_.of(TensorRole::output, 0, config.hidden_size, dtype_of(options))));
   rotary_float_ = rotary_tables(config.max_position_embeddings, config.head_dim(), config.rope_theta);
 }
 
 void LlamaForCausalLMImpl::init_weights(at::Generator generator) {
   torch::NoGradGuard no_grad;
   for (const auto& module : modules(/*include_self=*/false)) {
-    if (auto* linear = module->as<Linear>())
-      linear->weight.normal_(0.0, 0.02, generator);
-    else if (auto* embedding = module->as<Embedding>())
-      embedding->weight.normal_(0.0, 0.02, generator);
-    else if (auto* norm = module->as<RMSNorm>())
+    if (auto* linear = module->as<Linear>()) {
+      if (linear->blocks.defined()) {
+        quant::QuantizedMatrix m = linear->matrix();
+        quant::fill_random(m, generator);
+      } else {
+        linear->weight.normal_(0.0, 0.02, generator);
+      }
+    } else if (auto* embedding = module->as<Embedding>()) {
+      if (embedding->blocks.defined()) {
+        quant::QuantizedMatrix m{embedding->format, config_.vocab_size, config_.hidden_size, embedding->blocks};
+        quant::fill_random(m, generator);
+      } else {
+        embedding->weight.normal_(0.0, 0.02, generator);
+      }
+    }
+    else if (auto* norm = module->as<RMSNorm>()) {
       norm->weight.fill_(1.0);
+    }
   }
 }
 
@@ -298,7 +367,7 @@ void LlamaForCausalLMImpl::fuse_projections() {
 }
 
 KVCache LlamaForCausalLMImpl::make_cache(int64_t batch, int64_t max_len) const {
-  const at::Tensor& w = lm_head->weight;
+  const at::Tensor& w = model->norm->weight;  // dense in the compute dtype, however the matrices are stored
   return KVCache(config_.num_hidden_layers, batch, config_.num_key_value_heads, max_len, config_.head_dim(),
                  at::TensorOptions().dtype(w.scalar_type()).device(w.device()));
 }
@@ -320,13 +389,53 @@ double inference_flops_per_token(const LlamaConfig& c, int64_t prompt, int64_t n
   return body + head + attention * double(new_tokens + 1) / 2.0;
 }
 
-double decode_bytes_per_token(const LlamaConfig& c, int64_t new_tokens, int64_t batch, int64_t element_size) {
+namespace {
+
+// The bytes of a (rows, cols) matrix of `role` in `layer`, as stored.
+double matrix_bytes(const StoredWeights& s, TensorRole role, int64_t layer, int64_t rows, int64_t cols,
+                    int64_t element_size) {
+  if (!s.format) return double(rows) * double(cols) * double(element_size);
+  const auto given = s.exact.find({role, layer});
+  const WeightFormat f = given != s.exact.end() ? given->second : tensor_format(*s.format, role, layer, s.layers, cols);
+  if (!traits(f).quantized && traits(f).block_bytes == element_size) return double(rows) * double(cols) * double(element_size);
+  return double(rows) * double(storage_bytes(f, cols));
+}
+
+// Every matrix of the layers and lm_head (read once per decode step), and the layers' norm gains
+// and the final norm's.
+double shared_weight_bytes(const LlamaConfig& c, int64_t element_size, const StoredWeights& s) {
+  const int64_t h = c.hidden_size, kv = c.num_key_value_heads * c.head_dim(), ffn = c.intermediate_size;
+  double bytes = double(2 * c.num_hidden_layers + 1) * double(h) * double(element_size);  // norms
+  for (int64_t l = 0; l < c.num_hidden_layers; ++l) {
+    bytes += matrix_bytes(s, TensorRole::attn_q, l, h, h, element_size) +
+             matrix_bytes(s, TensorRole::attn_k, l, kv, h, element_size) +
+             matrix_bytes(s, TensorRole::attn_v, l, kv, h, element_size) +
+             matrix_bytes(s, TensorRole::attn_output, l, h, h, element_size) +
+             matrix_bytes(s, TensorRole::ffn_gate, l, ffn, h, element_size) +
+             matrix_bytes(s, TensorRole::ffn_up, l, ffn, h, element_size) +
+             matrix_bytes(s, TensorRole::ffn_down, l, h, ffn, element_size);
+  }
+  return bytes + matrix_bytes(s, TensorRole::output, 0, c.vocab_size, h, element_size);
+}
+
+}  // namespace
+
+double decode_bytes_per_token(const LlamaConfig& c, int64_t new_tokens, int64_t batch, int64_t element_size,
+                              const StoredWeights& stored) {
   if (new_tokens < 1 || batch < 1) return 0.0;
-  const double h = double(c.hidden_size);
-  const double shared = double(count_body_params(c)) + double(c.vocab_size) * h;  // layers, final norm, lm_head
+  const StoredWeights s{stored.format, c.num_hidden_layers, stored.exact};
+  const double shared = shared_weight_bytes(c, element_size, s);  // layers, final norm, lm_head
+  const double row = matrix_bytes(s, TensorRole::embedding, 0, 1, c.hidden_size, element_size);
   const double context = double(new_tokens + 1) / 2.0;
-  const double cache = 2.0 * double(c.num_hidden_layers) * double(c.num_key_value_heads * c.head_dim()) * context;
-  return (shared / double(batch) + h + cache) * double(element_size);
+  const double cache = 2.0 * double(c.num_hidden_layers) * double(c.num_key_value_heads * c.head_dim()) * context *
+                       double(element_size);
+  return shared / double(batch) + row + cache;
+}
+
+double weight_bytes(const LlamaConfig& c, int64_t element_size, const StoredWeights& stored) {
+  const StoredWeights s{stored.format, c.num_hidden_layers, stored.exact};
+  return shared_weight_bytes(c, element_size, s) +
+         matrix_bytes(s, TensorRole::embedding, 0, c.vocab_size, c.hidden_size, element_size);
 }
 
 }  // namespace mlspeed::llama

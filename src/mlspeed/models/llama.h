@@ -29,6 +29,14 @@
 // a 7B model is never materialised in float32 on the host; init_weights fills them from a
 // generator (HF's init: normal(0, 0.02) for every matrix, ones for the norm gains).
 //
+// Stored weights (a ModelFormat, core/weight_format.h): every matrix and the embedding in the
+// format llama.cpp's quantiser gives its role and layer (Q4_0 keeps lm_head in Q6_K; Q4_K_M gives
+// some attn_v and ffn_down Q6_K), as quant::QuantizedMatrix blocks, the buffer "<name>.blocks"
+// in place of the parameter "<name>.weight"; the norms stay dense in the options' dtype. A matrix
+// whose format is the options' dtype is an ordinary parameter. Such a model computes in the
+// options' dtype and takes no gradient of its stored matrices; it must not be cast (to(dtype)
+// would cast the blocks too), only built where it runs.
+//
 // FLOPs per token (inference, counted as the 2N convention with attention added):
 //   2 * N_body + 2 * vocab * hidden (lm_head, only for the positions whose logits are computed)
 //     + 4 * L * hidden * context
@@ -50,9 +58,14 @@
 #include <torch/nn/pimpl.h>
 
 #include <cstdint>
+#include <map>
+#include <optional>
+#include <utility>
 #include <vector>
 
+#include "mlspeed/core/weight_format.h"
 #include "mlspeed/models/kv_cache.h"
+#include "mlspeed/quant/quantized_matrix.h"
 
 namespace mlspeed::llama {
 
@@ -71,20 +84,49 @@ struct LlamaConfig {
   int64_t head_dim() const { return hidden_size / num_attention_heads; }
 };
 
-// A Linear without bias whose weight (out, in) is created with the given options.
+// How the model's matrices are stored: none, dense in the options' dtype; else a file type whose
+// per-tensor formats tensor_format() gives (with the layer count it needs), unless `exact` gives
+// them (a GGUF file's own: its quantiser's mix may differ from today's llama.cpp's).
+struct StoredWeights {
+  std::optional<ModelFormat> format;
+  int64_t layers = 1;
+  std::map<std::pair<TensorRole, int64_t>, WeightFormat> exact;  // (role, layer; 0 outside layers)
+  // The format of the weight of `role` in `layer`, rows of `cols`; none when it is dense in `dtype`.
+  std::optional<WeightFormat> of(TensorRole role, int64_t layer, int64_t cols, at::ScalarType dtype) const;
+};
+
+// A Linear without bias whose weight (out, in) is created with the given options, or stored as
+// blocks of `stored` (then `weight` is undefined and `blocks` holds them).
 class LinearImpl : public torch::nn::Module {
  public:
-  LinearImpl(int64_t in, int64_t out, const at::TensorOptions& options);
-  at::Tensor forward(const at::Tensor& x) { return at::linear(x, weight); }
+  LinearImpl(int64_t in, int64_t out, const at::TensorOptions& options, std::optional<WeightFormat> stored = {});
+  at::Tensor forward(const at::Tensor& x) { return blocks.defined() ? quant::linear(x, matrix()) : at::linear(x, weight); }
+  // The blocks as a matrix (defined only when stored).
+  quant::QuantizedMatrix matrix() const { return {format, out_, in_, blocks}; }
+  // What a fused product takes: the weight, or the blocks.
+  const at::Tensor& storage() const { return blocks.defined() ? blocks : weight; }
   at::Tensor weight;
+  at::Tensor blocks;  // uint8 (out, row bytes), when stored
+  WeightFormat format = WeightFormat::f32;
+
+ private:
+  int64_t in_, out_;
 };
 TORCH_MODULE(Linear);
 
 class EmbeddingImpl : public torch::nn::Module {
  public:
-  EmbeddingImpl(int64_t count, int64_t dim, const at::TensorOptions& options);
-  at::Tensor forward(const at::Tensor& ids) { return at::embedding(weight, ids); }
+  EmbeddingImpl(int64_t count, int64_t dim, const at::TensorOptions& options, std::optional<WeightFormat> stored = {});
+  at::Tensor forward(const at::Tensor& ids) {
+    return blocks.defined() ? quant::gather_rows({format, count_, dim_, blocks}, ids, dtype_) : at::embedding(weight, ids);
+  }
   at::Tensor weight;
+  at::Tensor blocks;
+  WeightFormat format = WeightFormat::f32;
+
+ private:
+  int64_t count_, dim_;
+  at::ScalarType dtype_;
 };
 TORCH_MODULE(Embedding);
 
@@ -121,7 +163,8 @@ at::Tensor grouped_decode_attention(const at::Tensor& q, const at::Tensor& k, co
 
 class LlamaAttentionImpl : public torch::nn::Module {
  public:
-  LlamaAttentionImpl(const LlamaConfig& config, const at::TensorOptions& options);
+  LlamaAttentionImpl(const LlamaConfig& config, const at::TensorOptions& options, const StoredWeights& stored = {},
+                     int64_t layer = 0);
   // x (B, T, hidden) at positions [past, past + T) with cos/sin for those positions; `cache`
   // (may be null) holds the past positions of this layer and receives the new ones.
   at::Tensor forward(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin, KVCache* cache,
@@ -146,13 +189,14 @@ class LlamaAttentionImpl : public torch::nn::Module {
   at::Tensor merge(const at::Tensor& y);
 
   int64_t heads_, kv_heads_, head_dim_;
-  at::Tensor qkv_weight_;  // (heads + 2 kv_heads) * head_dim x hidden, when fused
+  at::Tensor qkv_weight_;  // (heads + 2 kv_heads) * head_dim x hidden (or its blocks), when fused
 };
 TORCH_MODULE(LlamaAttention);
 
 class LlamaMLPImpl : public torch::nn::Module {
  public:
-  LlamaMLPImpl(const LlamaConfig& config, const at::TensorOptions& options);
+  LlamaMLPImpl(const LlamaConfig& config, const at::TensorOptions& options, const StoredWeights& stored = {},
+               int64_t layer = 0);
   at::Tensor forward(const at::Tensor& x);
   void fuse();  // gate and up in one tensor, as q, k, v above
   bool fused() const;
@@ -166,7 +210,8 @@ TORCH_MODULE(LlamaMLP);
 
 class LlamaDecoderLayerImpl : public torch::nn::Module {
  public:
-  LlamaDecoderLayerImpl(const LlamaConfig& config, const at::TensorOptions& options);
+  LlamaDecoderLayerImpl(const LlamaConfig& config, const at::TensorOptions& options, const StoredWeights& stored = {},
+                        int64_t layer = 0);
   at::Tensor forward(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin, KVCache* cache,
                      int64_t layer);
   at::Tensor decode(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin, KVCache& cache,
@@ -181,7 +226,7 @@ TORCH_MODULE(LlamaDecoderLayer);
 // HF's LlamaModel: the embedding, the layers and the final norm (the "model." of the names).
 class LlamaModelImpl : public torch::nn::Module {
  public:
-  LlamaModelImpl(const LlamaConfig& config, const at::TensorOptions& options);
+  LlamaModelImpl(const LlamaConfig& config, const at::TensorOptions& options, const StoredWeights& stored = {});
 
   Embedding embed_tokens{nullptr};
   torch::nn::ModuleList layers{nullptr};
@@ -194,11 +239,15 @@ class LlamaForCausalLMImpl : public torch::nn::Module {
  public:
   // Creates the parameters, uninitialised, with `options` (device and dtype); call
   // init_weights (random) or load weights before use.
+  // `stored`: how the matrices are stored (see the top; its layer count is the config's); by
+  // default dense in the options' dtype.
   explicit LlamaForCausalLMImpl(const LlamaConfig& config,
-                                const at::TensorOptions& options = at::TensorOptions(at::kFloat));
+                                const at::TensorOptions& options = at::TensorOptions(at::kFloat),
+                                const StoredWeights& stored = {});
 
   // HF's init: normal(0, 0.02) from `generator` for every matrix (embedding and lm_head
-  // included), ones for the RMSNorm gains. The generator's device must be the parameters'.
+  // included), ones for the RMSNorm gains; stored matrices get random blocks of that spread
+  // (quant::fill_random). The generator's device must be the parameters'.
   void init_weights(at::Generator generator);
 
   // ids: int64 (B, T). Without a cache the positions are 0..T-1; with one, past = its length:
@@ -226,6 +275,8 @@ class LlamaForCausalLMImpl : public torch::nn::Module {
   KVCache make_cache(int64_t batch, int64_t max_len) const;
 
   const LlamaConfig& config() const { return config_; }
+  const std::optional<ModelFormat>& weight_format() const { return stored_.format; }
+  const StoredWeights& stored_weights() const { return stored_; }
 
   LlamaModel model{nullptr};
   Linear lm_head{nullptr};
@@ -236,6 +287,7 @@ class LlamaForCausalLMImpl : public torch::nn::Module {
   const std::pair<at::Tensor, at::Tensor>& rotary_for(const at::Tensor& like);
 
   LlamaConfig config_;
+  StoredWeights stored_;
   std::pair<at::Tensor, at::Tensor> rotary_float_;  // float32, CPU
   std::pair<at::Tensor, at::Tensor> rotary_;        // cast and moved
 };
@@ -268,6 +320,13 @@ double inference_flops_per_token(const LlamaConfig& config, int64_t prompt, int6
 // (the table's other rows are not read). The cache term is the keys and values (kv heads only)
 // of every layer over the context the token attends to, at the mean of the decode steps,
 // (new_tokens + 1) / 2 as in the FLOPs above.
-double decode_bytes_per_token(const LlamaConfig& config, int64_t new_tokens, int64_t batch, int64_t element_size);
+// With stored weights (`stored.format`), each matrix counts its blocks' bytes (storage_bytes of
+// its format, so Q4_0 is 4.5 bits a weight) and the embedding row its blocks; the norm gains and
+// the cache stay at `element_size`.
+double decode_bytes_per_token(const LlamaConfig& config, int64_t new_tokens, int64_t batch, int64_t element_size,
+                              const StoredWeights& stored = {});
+// The bytes of every weight as stored: the matrices (by their formats), the embedding and the
+// norm gains at `element_size`; what the model occupies in memory and in a GGUF file.
+double weight_bytes(const LlamaConfig& config, int64_t element_size, const StoredWeights& stored = {});
 
 }  // namespace mlspeed::llama

@@ -36,6 +36,26 @@ void add_run_columns(sqlite3* db) {
   }
 }
 
+// Columns whose value for rows stored before the column existed follows from their other
+// columns: the weight format was the job's own storage of the dtype (core/numerics.h) until
+// quantised formats came.
+struct Backfill {
+  const char* table;
+  const char* column;
+  const char* value;  // an SQL expression over the row's columns
+};
+constexpr Backfill kBackfills[] = {
+    {"results", "weight_format",
+     "CASE WHEN job = 'train' OR dtype IN ('fp32', 'tf32') THEN 'f32' WHEN dtype = 'fp16' THEN 'f16' ELSE 'bf16' END"},
+};
+
+void backfill(sqlite3* db, const std::string& table, const std::string& column) {
+  for (const Backfill& b : kBackfills)
+    if (table == b.table && column == b.column)
+      exec(db, "UPDATE " + quoted(table) + " SET " + quoted(column) + " = " + b.value + " WHERE " + quoted(column) +
+                   " IS NULL");
+}
+
 void give_legacy_runs_a_kind(sqlite3* db) {
   exec(db, std::string("UPDATE runs SET kind = ") + kLegacyKind + ", row_table = " + kLegacyRowTable +
                " WHERE kind IS NULL");
@@ -88,8 +108,10 @@ void make_row_table(sqlite3* db, const std::string& table, const std::vector<Col
   exec(db, "CREATE INDEX IF NOT EXISTS " + quoted(table + "_by_run") + " ON " + quoted(table) + "(run_id)");
   const std::set<std::string> present = table_columns(db, table);
   for (const auto& c : columns)
-    if (!present.count(c.name))
+    if (!present.count(c.name)) {
       exec(db, "ALTER TABLE " + quoted(table) + " ADD COLUMN " + quoted(c.name) + " " + column_type(c.type));
+      backfill(db, table, c.name);
+    }
 }
 
 std::string this_host() {

@@ -29,7 +29,8 @@ bool table_exists(sqlite3* db, const std::string& table);
 std::string select_list(sqlite3* db, const std::string& table, const std::vector<Column>& columns);
 
 // One row table per row type, each row keyed by the run it belongs to. Files written before a
-// field existed lack its column and gain it here; their rows read it as unknown.
+// field existed lack its column and gain it here; their rows read it as unknown, or as the value
+// their other columns imply where one does (the weight format of a results row).
 void make_row_table(sqlite3* db, const std::string& table, const std::vector<Column>& columns);
 
 std::string this_host();  // what runs.host holds for a run of this machine

@@ -241,6 +241,30 @@ TEST(Database, AddsColumnsMissingFromOlderFiles) {
   expect_same_fields(added, load_rows<Result>(db, run).back(), "new row");
 }
 
+// Rows stored before rows had a weight format read it as the job's own storage of their dtype,
+// and opening the file for writing fills the new column so (results/database_schema.cpp).
+TEST(Database, RowsFromBeforeWeightFormatsGetTheirDtypesStorage) {
+  TempDir dir;
+  const std::string path = dir.file("old.db");
+  const int64_t run = store_sample_run(path);
+  raw_sql(path, "ALTER TABLE results DROP COLUMN weight_format; UPDATE results SET job = 'infer', dtype = 'fp16';");
+  {
+    const Database read_only(path, Database::Access::read_only);
+    const auto rows = load_rows<Result>(read_only, run);
+    ASSERT_EQ(rows.size(), 2u);
+    EXPECT_FALSE(rows[0].weight_format);
+    EXPECT_EQ(stored_weights(rows[0]), ModelFormat::f16);  // read by the rule, the file untouched
+  }
+  Database db(path);
+  Result added = full_row();
+  store_row(db, run, added);  // the first write adds the column and fills the old rows
+  const auto rows = load_rows<Result>(db, run);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].weight_format, ModelFormat::f16);
+  EXPECT_EQ(rows[1].weight_format, ModelFormat::f16);
+  EXPECT_EQ(rows[2].weight_format, added.weight_format);
+}
+
 TEST(Database, ReadOnlyLeavesTheFileByteForByteAndReadsOldFilesWithoutMigrating) {
   TempDir dir;
   const std::string path = dir.file("old.db");

@@ -15,6 +15,10 @@ template <> struct EnumNames<Precision> {
   static std::optional<Precision> parse(std::string_view text) { return parse_precision(text); }
   static constexpr const auto& values = kAllPrecisions;
 };
+template <> struct EnumNames<ModelFormat> {
+  static std::optional<ModelFormat> parse(std::string_view text) { return parse_model_format(text); }
+  static constexpr const auto& values = kAllModelFormats;
+};
 template <> struct EnumNames<Status> {
   static std::optional<Status> parse(std::string_view text) { return parse_status(text); }
   static constexpr const auto& values = kAllStatuses;

@@ -4,7 +4,8 @@
 //
 // Two layouts. The default (narrow) one fits a 120-column terminal and has the same eight columns
 // for every run, as llama-bench's table does: the configuration in four (its shape as one test
-// label, "b4 s128", "pp512", "tg128"), then median ± sd, throughput, MFU and the noise flag. A
+// label, "b4 s128", "pp512", "tg128"; and the weight format when a row's weights are quantised),
+// then median ± sd, throughput, MFU and the noise flag. A
 // failed row shows its status in place of the time. `--wide` shows every column that carries
 // information for the rows (batch, seq, graphs, TFLOP/s, the generation split, the memory
 // roofline, job time, peak memory), which is what the narrow table leaves out.
@@ -156,6 +157,16 @@ bool any_graphs(const std::vector<Result>& rows) {
   return std::any_of(rows.begin(), rows.end(), [](const Result& r) { return text_of(value(r, "graphs")) != "off"; });
 }
 
+// How the weights were stored, worth a column once a row's were quantised (or stored in another
+// dtype than their computation's): otherwise the dtype says it.
+std::string weights_cell(const Result& r) { return std::string(name(stored_weights(r))); }
+
+bool any_stored_apart(const std::vector<Result>& rows) {
+  return std::any_of(rows.begin(), rows.end(), [](const Result& r) {
+    return stored_weights(r) != weight_format(Numerics(r.precision), r.job);
+  });
+}
+
 bool any_repetition(const std::vector<Result>& rows) {
   return std::any_of(rows.begin(), rows.end(),
                      [](const Result& r) { return number_of(value(r, "repetition")).value_or(0) > 0; });
@@ -178,6 +189,7 @@ const std::vector<TableColumn>& wide_columns() {
       {"size", false, true, field_text("size"), any_size_not_full},
       {"device", false, true, field_text("device"), nullptr},
       {"dtype", false, true, field_text("dtype"), nullptr},
+      {"weights", false, true, weights_cell, any_stored_apart},
       {"batch", true, true, [](const Result& r) { return whole(value(r, "batch")); }, nullptr},
       {"seq", true, true, sequence, nullptr},
       {"gen", true, true, new_tokens, any_value("new_tokens")},
@@ -222,6 +234,7 @@ std::vector<TableColumn> narrow_columns(bool repeats) {
       {"workload", false, true, field_text("workload"), nullptr},
       {"device", false, true, field_text("device"), nullptr},
       {"dtype", false, true, field_text("dtype"), nullptr},
+      {"weights", false, true, weights_cell, any_stored_apart},
       {"test", false, true, [repeats](const Result& r) { return test_label(r, repeats); }, nullptr},
       {kMedianTitle, true, false, median_or_status, nullptr},
       {"throughput", true, false, throughput, nullptr},
@@ -339,7 +352,8 @@ std::string render(const std::vector<Result>& rows, TableWidth width) {
 
   const std::vector<TableColumn> narrow = narrow_columns(any_repetition(rows));
   std::vector<const TableColumn*> shown;
-  for (const TableColumn& column : narrow) shown.push_back(&column);
+  for (const TableColumn& column : narrow)
+    if (!column.shown || column.shown(rows)) shown.push_back(&column);
   return table(rows, shown) + wide_hint(rows, wide) + below;
 }
 

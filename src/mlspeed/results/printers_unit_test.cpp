@@ -324,6 +324,22 @@ TEST(MarkdownFormat, GraphsAndRooflineColumnsAndFallbacksAppearOnlyWhenUsed) {
     EXPECT_TRUE(contains(text, part)) << part << " not in:\n" << text;
 }
 
+// The weight format is a column once a row stores its weights otherwise than its job would (a
+// quantised model), in both layouts; rows in their own storage keep the eight columns.
+TEST(MarkdownFormat, WeightsColumnAppearsForQuantisedRows) {
+  Result own = ok_row();
+  const std::string plain = print_rows(Format::md, {own}, TableWidth::narrow);
+  EXPECT_FALSE(contains(plain, "| weights")) << plain;
+  Result q4 = ok_row();
+  q4.weight_format = ModelFormat::q4_0;
+  for (TableWidth width : {TableWidth::narrow, TableWidth::wide}) {
+    const std::string text = print_rows(Format::md, {own, q4}, width);
+    EXPECT_TRUE(contains(text, "| weights")) << text;
+    EXPECT_TRUE(contains(text, "| q4_0 ")) << text;
+    EXPECT_TRUE(contains(text, "| bf16 ")) << text;  // the other row's own storage, named
+  }
+}
+
 // A row as a run measures it: the figures derived from its samples.
 Result measured(std::string workload, Job job, int64_t batch, int64_t seq, int64_t new_tokens, std::string unit,
                 double items_per_step, std::vector<double> samples) {

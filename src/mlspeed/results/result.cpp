@@ -40,6 +40,10 @@ std::optional<GraphUse> parse_graph_use(std::string_view text) {
   return std::nullopt;
 }
 
+ModelFormat stored_weights(const Result& r) {
+  return r.weight_format ? *r.weight_format : weight_format(Numerics(r.precision), r.job);
+}
+
 void derive_figures(Result& r) {
   r.summary = summarize(r.samples_ms);
   r.items_per_s.reset();

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "mlspeed/core/stats.h"
-#include "mlspeed/core/precision.h"
+#include "mlspeed/core/numerics.h"
 #include "mlspeed/device/device.h"
 #include "mlspeed/device/host.h"
 #include "mlspeed/core/job.h"
@@ -48,6 +48,10 @@ struct Result {
   Job job = Job::train;
   std::string device;  // "cuda:0"
   Precision precision = Precision::fp32;
+  // How the weights were stored (core/numerics.h): f32 for a training step's master weights, the
+  // dtype of an inference, or a quantised format. Empty in rows stored before it was recorded;
+  // stored_weights() reads those by the rule they were measured under.
+  std::optional<ModelFormat> weight_format;
   int64_t batch = 0;
   int64_t seq_len = 0;     // 0 when the workload has none; the prompt length of a generation
   int64_t new_tokens = 0;  // tokens generated one at a time (0 unless the step generates)
@@ -101,6 +105,9 @@ struct Result {
   bool deterministic = false;
   bool cudnn_benchmark = false;
 };
+
+// The row's weight format, or for an older row without one the job's own storage of its dtype.
+ModelFormat stored_weights(const Result& r);
 
 // Fills summary and the derived figures from samples_ms and the facts above.
 void derive_figures(Result& result);

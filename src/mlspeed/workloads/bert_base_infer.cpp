@@ -92,15 +92,17 @@ class BertBaseInfer : public WorkloadBase {
   // Resident: the weights in the inference dtype. A forward holds at least the input and output of
   // a layer and its FFN activation at once (2h + I values per token), no attention matrix (fused).
   std::optional<MemoryEstimate> memory_estimate(const std::string& size, const Shape& shape,
-                                                Precision precision) const override {
+                                                const Numerics& numerics) const override {
+    const Precision precision = numerics.precision;
     const BertConfig c = bert::base_infer_config(size);
     const int64_t tokens = shape.batch * shape.seq;
     return MemoryEstimate{bert::count_params(c) * bytes_per_element(precision),
                           tokens * (2 * c.hidden_size + c.intermediate_size) * bytes_per_element(precision)};
   }
 
-  std::unique_ptr<Session> open(const std::string& size, const c10::Device& device, Precision precision,
+  std::unique_ptr<Session> open(const std::string& size, const c10::Device& device, const Numerics& numerics,
                                 const OpenOptions& options) const override {
+    const Precision precision = numerics.precision;
     auto session =
         std::make_unique<bert::InferenceSession>(bert::base_infer_config(size), device, precision, options.seed);
     // bert-base-uncased's model.safetensors is BertForPreTraining's: "bert." before every name,

@@ -213,7 +213,8 @@ class DistilBertImdb : public WorkloadBase {
   // attention output and the LayerNorm input (6 x B T d), lin1's output and GELU's (2 x B T H),
   // at the autocast dtype; plus the inputs. Attention scores are left out (fused kernels keep none).
   std::optional<MemoryEstimate> memory_estimate(const std::string& size, const Shape& shape,
-                                                Precision precision) const override {
+                                                const Numerics& numerics) const override {
+    const Precision precision = numerics.precision;
     const DistilBertConfig c = distilbert::imdb_config(size);
     MemoryEstimate m;
     m.model = 4 * distilbert::count_params(c) + (4 + 8) * distilbert::count_trainable_params(c);
@@ -222,8 +223,9 @@ class DistilBertImdb : public WorkloadBase {
     return m;
   }
 
-  std::unique_ptr<Session> open(const std::string& size, const c10::Device& device, Precision precision,
+  std::unique_ptr<Session> open(const std::string& size, const c10::Device& device, const Numerics& numerics,
                                 const OpenOptions& options) const override {
+    const Precision precision = numerics.precision;
     const DistilBertConfig config = distilbert::imdb_config(size);
     // The data set first: a bad one fails before the model is built.
     std::optional<distilbert::WordPieceReviews> data;

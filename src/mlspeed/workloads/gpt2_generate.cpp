@@ -180,13 +180,15 @@ class Gpt2Generate : public WorkloadBase {
 
   // Decode steps are bound by memory: the weights and the cache one token reads (see
   // gpt2::decode_bytes_per_token).
-  double bytes_per_item(const std::string& size, const Shape& shape, Precision precision) const override {
+  double bytes_per_item(const std::string& size, const Shape& shape, const Numerics& numerics) const override {
+    const Precision precision = numerics.precision;
     return gpt2::decode_bytes_per_token(gpt2::small_config(size), shape.seq, shape.new_tokens, shape.batch,
                                         bytes_per_element(precision));
   }
 
-  std::unique_ptr<Session> open(const std::string& size, const c10::Device& device, Precision precision,
+  std::unique_ptr<Session> open(const std::string& size, const c10::Device& device, const Numerics& numerics,
                                 const OpenOptions& options) const override {
+    const Precision precision = numerics.precision;
     auto session = std::make_unique<gpt2::GenerationSession>(gpt2::small_config(size), device, precision, options.seed);
     if (!options.weights.empty()) load_weights(session->model(), options.weights, gpt2::checkpoint_names());
     return session;
@@ -196,7 +198,8 @@ class Gpt2Generate : public WorkloadBase {
   // every layer for seq + new_tokens positions, rounded up as the cache allocates them) and one
   // row of float32-sized logits per sequence; the prompt's activations are left out.
   std::optional<MemoryEstimate> memory_estimate(const std::string& size, const Shape& shape,
-                                                Precision precision) const override {
+                                                const Numerics& numerics) const override {
+    const Precision precision = numerics.precision;
     const GPT2Config c = gpt2::small_config(size);
     const int64_t e = bytes_per_element(precision);
     MemoryEstimate m;

@@ -77,8 +77,9 @@ class Gpt2Train : public WorkloadBase {
     return gpt2::training_flops_per_token(gpt2::small_config(size), shape.seq);
   }
 
-  std::unique_ptr<Session> open(const std::string& size, const c10::Device& device, Precision precision,
+  std::unique_ptr<Session> open(const std::string& size, const c10::Device& device, const Numerics& numerics,
                                 const OpenOptions& options) const override {
+    const Precision precision = numerics.precision;
     auto session = std::make_unique<gpt2::TrainingSession>(gpt2::small_config(size), device, precision, options.seed);
     if (!options.weights.empty()) load_weights(session->model(), options.weights, gpt2::checkpoint_names());
     return session;
@@ -90,7 +91,8 @@ class Gpt2Train : public WorkloadBase {
   // activations in the compute dtype; GELU's output, LayerNorm outputs, attention statistics and
   // the loss's softmax are left out, so this is well below the real peak.
   std::optional<MemoryEstimate> memory_estimate(const std::string& size, const Shape& shape,
-                                                Precision precision) const override {
+                                                const Numerics& numerics) const override {
+    const Precision precision = numerics.precision;
     const GPT2Config c = gpt2::small_config(size);
     const int64_t tokens = shape.batch * shape.seq, e = bytes_per_element(precision);
     MemoryEstimate m;

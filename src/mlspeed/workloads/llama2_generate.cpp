@@ -36,9 +36,10 @@ at::Generator seeded_device_generator(const c10::Device& device, uint64_t seed) 
 }
 
 LlamaForCausalLM build_model(const LlamaConfig& config, const c10::Device& device, at::ScalarType dtype,
-                             uint64_t seed, bool init_on_device, bool random_init) {
-  if (init_on_device) {
-    LlamaForCausalLM model(config, at::TensorOptions().device(device).dtype(dtype));
+                             uint64_t seed, bool init_on_device, bool random_init, std::optional<ModelFormat> weights) {
+  // Stored blocks are made where they run: casting a model would cast them too.
+  if (init_on_device || weights) {
+    LlamaForCausalLM model(config, at::TensorOptions().device(device).dtype(dtype), StoredWeights{weights, 1, {}});
     if (random_init) model->init_weights(seeded_device_generator(device, seed));
     return model;
   }
@@ -110,14 +111,22 @@ bool cpu_runs_float16() {
 }
 
 GenerateSession::GenerateSession(const LlamaConfig& config, const c10::Device& device, Precision precision,
-                                 uint64_t seed, bool init_on_device, bool random_init)
+                                 uint64_t seed, bool init_on_device, bool random_init,
+                                 std::optional<ModelFormat> weights)
     : device_(device), dtype_(model_dtype(precision)), seed_(seed) {
   TORCH_CHECK_NOT_IMPLEMENTED(!(device.is_cpu() && dtype_ == at::kHalf) || cpu_runs_float16(), "[", kName,
                               "] fp16 on the CPU: LibTorch " TORCH_VERSION
                               " has no float16 CPU kernels for this model's ops (matrix products); "
                               "use bf16 or fp32 on the CPU");
-  model_ = build_model(config, device, dtype_, seed, init_on_device, random_init);
+  model_ = build_model(config, device, dtype_, seed, init_on_device, random_init, weights);
   model_->fuse_projections();  // after the move: weights loaded later are copied into place
+  model_->eval();
+}
+
+GenerateSession::GenerateSession(LlamaForCausalLM model, const c10::Device& device, Precision precision,
+                                 uint64_t seed)
+    : device_(device), dtype_(model_dtype(precision)), seed_(seed), model_(std::move(model)) {
+  model_->fuse_projections();
   model_->eval();
 }
 
@@ -290,6 +299,10 @@ class Llama2Generate : public WorkloadBase {
                       {"full", {1}, {512}, {128}}},
                      llama2_facts) {}
 
+  std::vector<ModelFormat> weight_formats() const override {
+    return {kAllModelFormats.begin(), kAllModelFormats.end()};
+  }
+
   double items_per_step(const Shape& shape) const override {
     return double(shape.batch) * double(shape.seq + shape.new_tokens);
   }
@@ -315,10 +328,10 @@ class Llama2Generate : public WorkloadBase {
 
   // tg rows are bound by memory: the weights and the cache one token reads (see
   // llama::decode_bytes_per_token); pp rows are compute-bound (0: no roofline).
-  double bytes_per_item(const std::string& size, const Shape& shape, Precision precision) const override {
+  double bytes_per_item(const std::string& size, const Shape& shape, const Numerics& numerics) const override {
     if (shape.seq > 0 || shape.new_tokens < 1) return 0.0;
     return llama::decode_bytes_per_token(llama::generate_config(size), shape.new_tokens, shape.batch,
-                                         bytes_per_element(precision));
+                                         bytes_per_element(numerics.precision), {numerics.weights, 1, {}});
   }
 
   // Weights exactly; the KV cache of the step (2 L batch kv_heads head_dim (seq + new_tokens),
@@ -326,13 +339,14 @@ class Llama2Generate : public WorkloadBase {
   // activations roughly and low: the residual stream and its normed copy, the MLP's gate and up
   // of the positions in flight, and the logits of the last position.
   std::optional<MemoryEstimate> memory_estimate(const std::string& size, const Shape& shape,
-                                                Precision precision) const override {
+                                                const Numerics& numerics) const override {
+    const Precision precision = numerics.precision;
     const LlamaConfig c = llama::generate_config(size);
     const int64_t bytes = bytes_per_element(precision);
     const int64_t length = shape.seq + shape.new_tokens;
     const int64_t in_flight = shape.batch * std::max<int64_t>(shape.seq, 1);
     MemoryEstimate m;
-    m.model = llama::count_params(c) * bytes;
+    m.model = static_cast<int64_t>(llama::weight_bytes(c, bytes, {numerics.weights, 1, {}}));
     m.per_step = 2 * c.num_hidden_layers * shape.batch * c.num_key_value_heads * c.head_dim() *
                      KVCache::capacity_for(length) * bytes +
                  in_flight * (2 * c.hidden_size + 2 * c.intermediate_size) * bytes +
@@ -340,12 +354,15 @@ class Llama2Generate : public WorkloadBase {
     return m;
   }
 
-  std::unique_ptr<Session> open(const std::string& size, const c10::Device& device, Precision precision,
+  std::unique_ptr<Session> open(const std::string& size, const c10::Device& device, const Numerics& numerics,
                                 const OpenOptions& options) const override {
     const bool on_device = size == "medium" || size == "full";  // too big to build on the host first
     const bool random = options.weights.empty();
-    auto session = std::make_unique<llama::GenerateSession>(llama::generate_config(size), device, precision,
-                                                            options.seed, on_device, random);
+    TORCH_CHECK_NOT_IMPLEMENTED(random || !numerics.weights, "[", llama::kName,
+                                "] --weights with --weight-format: a safetensors checkpoint loads in its own dtype; "
+                                "convert it to GGUF (llama.cpp's convert_hf_to_gguf.py) and time the file with --model");
+    auto session = std::make_unique<llama::GenerateSession>(llama::generate_config(size), device, numerics.precision,
+                                                            options.seed, on_device, random, numerics.weights);
     // Hugging Face Llama checkpoints (Llama-2-*-hf, TinyLlama) load by name; older ones also
     // saved each layer's rotary inv_freq, which is computed here.
     if (!random) load_weights(session->model(), options.weights, WeightsOptions{{"rotary_emb.inv_freq"}, {}, "", {}, {}});

@@ -58,8 +58,11 @@ class GenerateSession : public Session, public Generator {
   // from the device's generator; otherwise build in float32 on the CPU from a CPU generator and
   // move and cast. `random_init` false leaves them uninitialised (real weights follow).
   // Refuses fp16 on a CPU that cannot run it (c10::NotImplementedError: status unsupported).
+  // `weights`: the matrices stored in that format (models/llama.h), always built on `device`.
   GenerateSession(const LlamaConfig& config, const c10::Device& device, Precision precision, uint64_t seed,
-                  bool init_on_device, bool random_init);
+                  bool init_on_device, bool random_init, std::optional<ModelFormat> weights = std::nullopt);
+  // A model already built on `device` in the precision's dtype (read from a GGUF file).
+  GenerateSession(LlamaForCausalLM model, const c10::Device& device, Precision precision, uint64_t seed);
 
   // Random prompt tokens (pp) or start tokens (tg) on the CPU from the seed, moved here; the KV
   // cache of batch x (seq + new_tokens) positions is allocated here (the previous one freed).

@@ -105,7 +105,8 @@ class NanoGptShakespeareChar : public WorkloadBase {
   // outputs, q/k/v, the attention output and the 4x MLP activation for backward (13 B*T*C values in
   // the autocast dtype), plus the logits and their gradient in float32 (cross-entropy upcasts).
   std::optional<MemoryEstimate> memory_estimate(const std::string& size, const Shape& shape,
-                                                Precision precision) const override {
+                                                const Numerics& numerics) const override {
+    const Precision precision = numerics.precision;
     const GPTConfig c = nanogpt::shakespeare_char_config(size);
     const int64_t params = nanogpt::count_params(c, /*non_embedding=*/false);
     const int64_t tokens = shape.batch * shape.seq;
@@ -113,8 +114,9 @@ class NanoGptShakespeareChar : public WorkloadBase {
                                            2 * 4 * tokens * c.vocab_size};
   }
 
-  std::unique_ptr<Session> open(const std::string& size, const c10::Device& device, Precision precision,
+  std::unique_ptr<Session> open(const std::string& size, const c10::Device& device, const Numerics& numerics,
                                 const OpenOptions& options) const override {
+    const Precision precision = numerics.precision;
     auto session = std::make_unique<nanogpt::TrainingSession>(nanogpt::shakespeare_char_config(size), device,
                                                               precision, options.seed, options.data);
     // nanoGPT's state dict lists the tied head as lm_head.weight too.

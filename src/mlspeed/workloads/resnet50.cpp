@@ -129,8 +129,9 @@ class ResNet50Training : public WorkloadBase {
     return resnet::training_flops_per_image(config(size), task_.image_side, task_.image_side);
   }
 
-  std::unique_ptr<Session> open(const std::string& size, const c10::Device& device, Precision precision,
+  std::unique_ptr<Session> open(const std::string& size, const c10::Device& device, const Numerics& numerics,
                                 const OpenOptions& options) const override {
+    const Precision precision = numerics.precision;
     std::shared_ptr<const data::Cifar100> data;
     if (!options.data.empty()) {
       TORCH_CHECK(task_.reads_cifar100, "[", task_.name, "] reads no data set");
@@ -149,7 +150,8 @@ class ResNet50Training : public WorkloadBase {
   // per step at least every conv output (each BatchNorm keeps its input for backward) in the
   // autocast dtype, and the input images.
   std::optional<MemoryEstimate> memory_estimate(const std::string& size, const Shape& shape,
-                                                Precision precision) const override {
+                                                const Numerics& numerics) const override {
+    const Precision precision = numerics.precision;
     const resnet::ResNetConfig c = config(size);
     const int64_t side = task_.image_side;
     MemoryEstimate e;

@@ -194,7 +194,8 @@ class Sd15UnetInfer : public WorkloadBase {
   // down path leaves for the up path (all alive at the middle block), and the latents, context
   // and noise prediction. The activations of the block being computed come on top.
   std::optional<MemoryEstimate> memory_estimate(const std::string& size, const Shape& shape,
-                                                Precision precision) const override {
+                                                const Numerics& numerics) const override {
+    const Precision precision = numerics.precision;
     const UNetSize u = sd15::unet_size(size);
     const unet::UNetConfig& c = u.config;
     const int64_t unet_batch = 2 * shape.batch, n = int64_t(c.block_out_channels.size());
@@ -212,8 +213,9 @@ class Sd15UnetInfer : public WorkloadBase {
     return m;
   }
 
-  std::unique_ptr<Session> open(const std::string& size, const c10::Device& device, Precision precision,
+  std::unique_ptr<Session> open(const std::string& size, const c10::Device& device, const Numerics& numerics,
                                 const OpenOptions& options) const override {
+    const Precision precision = numerics.precision;
     auto session = std::make_unique<sd15::InferenceSession>(sd15::unet_size(size), device, precision, options.seed);
     // diffusers' unet/diffusion_pytorch_model.safetensors: the module names are its names.
     if (!options.weights.empty()) load_weights(session->model(), options.weights);

@@ -155,7 +155,8 @@ class SmallTransformerImdb : public WorkloadBase {
   // attention context (E + 4 hk), the two LayerNorm inputs and out1 (3 E), the ffn's hidden
   // layer (F), at the autocast dtype; plus the inputs.
   std::optional<MemoryEstimate> memory_estimate(const std::string& size, const Shape& shape,
-                                                Precision precision) const override {
+                                                const Numerics& numerics) const override {
+    const Precision precision = numerics.precision;
     const SmallTransformerConfig c = small_transformer::imdb_config(size);
     const int64_t hk = c.num_heads * c.key_dim;
     MemoryEstimate m;
@@ -165,8 +166,9 @@ class SmallTransformerImdb : public WorkloadBase {
     return m;
   }
 
-  std::unique_ptr<Session> open(const std::string& size, const c10::Device& device, Precision precision,
+  std::unique_ptr<Session> open(const std::string& size, const c10::Device& device, const Numerics& numerics,
                                 const OpenOptions& options) const override {
+    const Precision precision = numerics.precision;
     const SmallTransformerConfig config = small_transformer::imdb_config(size);
     std::optional<small_transformer::WordIndexReviews> data;
     if (!options.data.empty()) data = small_transformer::read_word_index_reviews(options.data, config, options.seed);

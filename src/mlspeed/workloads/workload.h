@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "mlspeed/core/precision.h"
+#include "mlspeed/core/numerics.h"
 #include "mlspeed/device/graph.h"
 #include "mlspeed/core/job.h"
 
@@ -129,15 +129,22 @@ class Workload {
   // For steps bound by memory bandwidth (decoding one token at a time): the fewest bytes one item
   // must read from device memory, counted analytically (every weight it multiplies by once, the
   // KV cache it attends over). 0 where the step is compute-bound and no roofline applies.
-  virtual double bytes_per_item(const std::string& size, const Shape& shape, Precision precision) const {
-    (void)size, (void)shape, (void)precision;
+  virtual double bytes_per_item(const std::string& size, const Shape& shape, const Numerics& numerics) const {
+    (void)size, (void)shape, (void)numerics;
     return 0.0;
   }
   // Builds the model (random weights from options.seed, identical on every device, or the
   // weights file), then moves it to `device`. Throws InputFileError for a bad weights or data
   // file, c10::Error or std::exception for anything else.
-  virtual std::unique_ptr<Session> open(const std::string& size, const c10::Device& device, Precision precision,
+  // `numerics.weights` is one of weight_formats() or none.
+  virtual std::unique_ptr<Session> open(const std::string& size, const c10::Device& device, const Numerics& numerics,
                                         const OpenOptions& options) const = 0;
+  // The weight formats (--weight-format) this workload can store its model in besides its own
+  // (Numerics::weights none); empty when it runs only in its own.
+  virtual std::vector<ModelFormat> weight_formats() const { return {}; }
+  // The one weight format of a model read from a file in its own (a GGUF file's type); every
+  // configuration of this workload has it. Empty for the catalogue's workloads.
+  virtual std::optional<ModelFormat> fixed_weight_format() const { return std::nullopt; }
 
   // The shapes to time, in order. The default is every seq x new_tokens x batch, from the
   // request's lists or the size's defaults; llama2-7b-generate overrides it (llama-bench's pp and
@@ -146,8 +153,8 @@ class Workload {
   // A lower bound on the memory of a configuration (see MemoryEstimate); empty when unknown,
   // which skips the check.
   virtual std::optional<MemoryEstimate> memory_estimate(const std::string& size, const Shape& shape,
-                                                        Precision precision) const {
-    (void)size, (void)shape, (void)precision;
+                                                        const Numerics& numerics) const {
+    (void)size, (void)shape, (void)numerics;
     return std::nullopt;
   }
   // The data set `--data` takes, in words ("CIFAR-100 binary: the cifar-100-binary folder or its
