@@ -10,6 +10,10 @@
 #          merges both into speed.md and ratios.csv (scripts/speed_table.py). SPEED_STEPS picks
 #          the parts (default mlspeed,yardstick,table); YARDSTICK_MODES, YARDSTICK_WORKLOADS and
 #          MIN_TIME narrow the yardstick, which needs the peers in .peers/ (see the README).
+#   gguf   the quantised-weight kernels' gpu tests (compute-sanitizer memcheck too, where installed),
+#          then Llama-2-7B-shaped GGUF files written by `mlspeed quantize random:full` (Q4_0, Q8_0,
+#          Q4_K_M) timed with `run --model` beside llama2-7b-generate in bf16 (pp512, tg128); the
+#          files go to $GGUF_DIR (default /tmp/mlspeed-gguf).
 #   verify runs `mlspeed verify` on cuda:0: the full op suite (every size class, huge included) and
 #          every workload's model checks in fp32, tf32, fp16 and bf16; the products again with
 #          cuBLAS's reduced-precision reductions off; the op suite with deterministic algorithms;
@@ -24,7 +28,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 MODE=${1:-}
-case "$MODE" in test|bench|verify|speed) ;; *) echo "usage: $0 test|bench|verify|speed" >&2; exit 2 ;; esac
+case "$MODE" in test|bench|verify|speed|gguf) ;; *) echo "usage: $0 test|bench|verify|speed|gguf" >&2; exit 2 ;; esac
 OUT=${OUT:-$PWD/gpu-out}
 mkdir -p "$OUT"
 BUILD=build-gpu
@@ -51,11 +55,15 @@ if [ -n "${SQLITE_INCLUDE:-}" ]; then
   sqlite_args=(-DSQLite3_INCLUDE_DIR="$SQLITE_INCLUDE" -DSQLite3_LIBRARY="$sqlite_lib")
 fi
 start=$(date +%s)
-cmake -S . -B $BUILD -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$TORCH_PREFIX" "${sqlite_args[@]}" \
+# nvcc for the quantised-weight kernels (src/mlspeed/quant/cuda), where the machine has one.
+cuda_args=()
+[ -x /usr/local/cuda/bin/nvcc ] && cuda_args=(-DCMAKE_CUDA_COMPILER=/usr/local/cuda/bin/nvcc)
+cmake -S . -B $BUILD -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$TORCH_PREFIX" "${sqlite_args[@]}" "${cuda_args[@]}" \
   > "$OUT/build.log" 2>&1 || { tail -40 "$OUT/build.log"; exit 1; }
 # The speed mode needs the program only; the others build the tests too.
 targets=()
 [ "$MODE" = speed ] && targets=(--target mlspeed)
+[ "$MODE" = gguf ] && targets=(--target mlspeed mlspeed_gpu_tests)
 cmake --build $BUILD "${targets[@]}" >> "$OUT/build.log" 2>&1 || { grep -E "error|Error" -A5 "$OUT/build.log" | head -80; exit 1; }
 echo "built in $(( $(date +%s) - start )) s"
 
@@ -109,6 +117,42 @@ if [ "$MODE" = speed ]; then
       --mlspeed-eager "$OUT/mlspeed-graphs-off.jsonl" --pytorch "$OUT/pytorch/pytorch.jsonl" --out "$OUT"
     check $? "speed table"
   fi
+  finish
+fi
+
+if [ "$MODE" = gguf ]; then
+  grep -E "mlspeed:" "$OUT/build.log" | head -5
+  step "quantised-weight kernels against a float64 reference (gpu tests)"
+  $BUILD/mlspeed_gpu_tests --gtest_filter='QuantKernelsGpu.*' > "$OUT/quant-gpu-tests.log" 2>&1
+  check $? "QuantKernelsGpu tests"
+  grep -E "^\[ *(OK|FAILED|SKIPPED|PASSED) |GB/s|us " "$OUT/quant-gpu-tests.log" | head -60
+  if command -v compute-sanitizer >/dev/null || [ -x /usr/local/cuda/bin/compute-sanitizer ]; then
+    sanitizer=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
+    $sanitizer --tool memcheck --error-exitcode 1 $BUILD/mlspeed_gpu_tests \
+      --gtest_filter='QuantKernelsGpu.RowViews*:QuantKernelsGpu.Gaussian*' > "$OUT/quant-memcheck.log" 2>&1
+    check $? "compute-sanitizer memcheck"
+    tail -3 "$OUT/quant-memcheck.log"
+  fi
+  GGUF_DIR=${GGUF_DIR:-/tmp/mlspeed-gguf}
+  mkdir -p "$GGUF_DIR"
+  step "GGUF files of Llama-2-7B's shape (random weights, llama.cpp's layout)"
+  models=()
+  for type in Q4_0 Q8_0 Q4_K_M; do
+    file="$GGUF_DIR/llama-2-7b.$type.gguf"
+    $BUILD/mlspeed quantize random:full "$file" --type "$type" 2>&1 | tee -a "$OUT/quantize.log"
+    check "${PIPESTATUS[0]}" "quantize $type"
+    models+=("$file")
+  done
+  DB="$OUT/gguf.db"
+  step "run --model (pp512, tg128) and llama2-7b-generate bf16, cuda:0, bf16 activations"
+  $BUILD/mlspeed run --model "$(IFS=,; echo "${models[*]}")" -w llama2-7b-generate -d cuda:0 -t bf16 \
+    --min-time "${MIN_TIME:-2}" --db "$DB" --label "gguf" > "$OUT/gguf-run.md" 2> "$OUT/gguf-run.err"
+  check $? "mlspeed run --model"
+  sed -n '/^| workload/,$p' "$OUT/gguf-run.md"
+  $BUILD/mlspeed show last --db "$DB" --wide > "$OUT/gguf-run-wide.md"
+  $BUILD/mlspeed show last --db "$DB" -o jsonl > "$OUT/gguf-run.jsonl"
+  check $? "mlspeed show"
+  sed -n '/^| workload/,$p' "$OUT/gguf-run-wide.md"
   finish
 fi
 

@@ -15,6 +15,9 @@ namespace {
 // once per row; beyond, one dequantisation and a BLAS product cost less than reading the blocks
 // again for every row.
 constexpr int64_t kCpuGemvRows = 8;
+// The CUDA kernels' matrix-vector product takes up to 8 rows; more dequantise into a scratch
+// matrix for cuBLAS (quant/cuda/register.cu).
+constexpr int64_t kCudaGemvRows = 8;
 
 CudaKernels& cuda_kernels() {
   static CudaKernels kernels;
@@ -190,7 +193,8 @@ void register_cuda_kernels(const CudaKernels& kernels) { cuda_kernels() = kernel
 
 std::string path_name(const at::Device& device, int64_t input_rows) {
   if (device.is_cpu() && input_rows <= kCpuGemvRows) return "cpu-" + cpu_kernel_isa();
-  if (device.is_cuda() && cuda_kernels().linear) return cuda_kernels().name;
+  if (device.is_cuda() && cuda_kernels().linear)
+    return input_rows <= kCudaGemvRows ? cuda_kernels().name : "cuda-dequantize+matmul";
   return "dequantize+matmul";
 }
 

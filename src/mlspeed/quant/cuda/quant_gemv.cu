@@ -1,0 +1,491 @@
+// Matrix-vector products over quantised weights (q8_0, q4_0, q4_k, q6_k) for decoding: a few
+// input vectors (n <= kGemvMaxRows), every weight byte read from memory once for all of them.
+//
+// Two kernels, as llama.cpp's mmvq:
+//   1. quantize_gemv_input: x to int8 per run of 32 values (GemvInput), one warp a run. The
+//      products then multiply integers with __dp4a (4 int8 products and a sum in one
+//      instruction): dequantising each weight to float and multiplying n vectors in fp32 would
+//      cost n + 2 instructions a weight, more than the memory system delivers weights on an H100
+//      or H200 for n > 1; __dp4a costs n / 4 a weight. The error is the input's rounding, at most
+//      max|x| / 254 of its run a value (quant/cpu_kernels.h's contract, and llama.cpp's).
+//   2. gemv: one warp for R consecutive weight rows (R = 1 for one vector, 2 for two, else 4:
+//      each input value loaded serves R rows, which keeps the L1 traffic of the inputs below the
+//      weights' own rate). The warp walks the rows' blocks in windows of F::kWindow blocks:
+//      each lane copies 16-byte granules of the window into the warp's shared memory with
+//      cp.async (the warp's 32 lanes read 512 contiguous bytes an instruction, fully coalesced,
+//      whatever the rows' alignment: the GGUF blocks are 18, 34, 144 or 210 bytes, so a block
+//      starts at any even address), double-buffered so that the next window streams in while the
+//      lanes compute on this one. Then each lane takes a unit of a block (32 or 64 weights),
+//      unpacks its quants in registers (4 a 32-bit word), and accumulates in fp32, per vector
+//      and row, the block scale times the input scale times the integer dot product. A
+//      warp-shuffle reduction ends each row; lane 0 writes the n products of its rows.
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+#include "mlspeed/quant/cuda/cuda_values.cuh"
+#include "mlspeed/quant/cuda/quant_kernels.cuh"
+
+namespace mlspeed::quant::gpu {
+namespace {
+
+constexpr int kCuqRun = 32;                 // input values per scale
+constexpr unsigned kCuqFullMask = 0xFFFFFFFFu;
+
+// ---- 1. the input ------------------------------------------------------------------------------
+
+template <GpuDtype D>
+__global__ void __launch_bounds__(256) cuq_quantize_input_kernel(const void* x, int64_t n, int64_t cols,
+                                                                 int64_t row_stride, int64_t col_stride, int8_t* q,
+                                                                 float* d, int32_t* sum) {
+  const int64_t run = (static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x) / 32;
+  const int lane = threadIdx.x & 31;
+  const int64_t runs_per_row = cols / kCuqRun;
+  if (run >= n * runs_per_row) return;  // the same for the whole warp
+  const int64_t v = run / runs_per_row, c = (run % runs_per_row) * kCuqRun + lane;
+  const float value = cuq_load<D>(x, v * row_stride + c * col_stride);
+  float amax = fabsf(value);
+  for (int o = 16; o > 0; o >>= 1) amax = fmaxf(amax, __shfl_xor_sync(kCuqFullMask, amax, o));
+  const float scale = amax / 127.0f;
+  // roundf: halves away from zero, as ggml's quantize_q8_1; the clamp only guards a NaN or an
+  // infinity in x from an undefined conversion.
+  const int qv = scale > 0.0f ? static_cast<int>(fminf(fmaxf(roundf(value / scale), -127.0f), 127.0f)) : 0;
+  int total = qv;
+  for (int o = 16; o > 0; o >>= 1) total += __shfl_xor_sync(kCuqFullMask, total, o);
+  q[run * kCuqRun + lane] = static_cast<int8_t>(qv);
+  if (lane == 0) {
+    d[run] = scale;
+    sum[run] = total;
+  }
+}
+
+// ---- 2. reading a staged window -----------------------------------------------------------------
+
+// The 4 bytes at any byte offset of a staging buffer (16-byte aligned, with slack after it).
+__device__ __forceinline__ uint32_t cuq_word_at(const uint8_t* base, int offset) {
+  const uint32_t* w = reinterpret_cast<const uint32_t*>(base) + (offset >> 2);
+  return __byte_perm(w[0], w[1], 0x3210 + 0x1111 * (offset & 3));
+}
+
+// K consecutive 4-byte words from any byte offset: K + 1 aligned loads and K byte permutes.
+template <int K>
+__device__ __forceinline__ void cuq_words_at(const uint8_t* base, int offset, uint32_t (&out)[K]) {
+  const uint32_t* w = reinterpret_cast<const uint32_t*>(base) + (offset >> 2);
+  const unsigned selector = 0x3210 + 0x1111 * (offset & 3);
+  uint32_t low = w[0];
+#pragma unroll
+  for (int k = 0; k < K; ++k) {
+    const uint32_t high = w[k + 1];
+    out[k] = __byte_perm(low, high, selector);
+    low = high;
+  }
+}
+
+// sum_k of the 4 int8 products of w[k] and the k-th word of x, for the 16 values of one int4.
+__device__ __forceinline__ int cuq_dot16(uint32_t w0, uint32_t w1, uint32_t w2, uint32_t w3, int4 x, int acc) {
+  acc = __dp4a(static_cast<int>(w0), x.x, acc);
+  acc = __dp4a(static_cast<int>(w1), x.y, acc);
+  acc = __dp4a(static_cast<int>(w2), x.z, acc);
+  return __dp4a(static_cast<int>(w3), x.w, acc);
+}
+
+__device__ __forceinline__ int4 cuq_input16(const GemvInput& x, int64_t i) {
+  return __ldg(reinterpret_cast<const int4*>(x.q + i));
+}
+
+constexpr uint32_t kCuqLowNibbles = 0x0F0F0F0Fu;
+
+// ---- the formats: a unit of a block, its weights (Weights), its inputs (Input), their product ----
+
+// q8_0: fp16 d, int8 q[32]; a unit is the block.
+struct CuqQ8_0 {
+  static constexpr int kBytes = 34, kValues = 32, kUnits = 1, kWindow = 32;
+  struct Weights {
+    float d;
+    uint32_t q[8];
+  };
+  struct Input {
+    int4 a, b;
+    float d;
+  };
+  __device__ static int unit_offset(int) { return 0; }
+  __device__ static void load(const uint8_t* s, int at, int, Weights& w) {
+    w.d = cuq_half_bits_to_float(cuq_word_at(s, at));
+    cuq_words_at<8>(s, at + 2, w.q);
+  }
+  __device__ static Input input(const GemvInput& x, int64_t i) {
+    return {cuq_input16(x, i), cuq_input16(x, i + 16), __ldg(x.d + i / kCuqRun)};
+  }
+  __device__ static float dot(const Weights& w, const Input& in) {
+    const int sum = cuq_dot16(w.q[4], w.q[5], w.q[6], w.q[7], in.b, cuq_dot16(w.q[0], w.q[1], w.q[2], w.q[3], in.a, 0));
+    return w.d * in.d * static_cast<float>(sum);
+  }
+};
+
+// q4_0: fp16 d, q[16] (value j in the low nibble of byte j, j + 16 in its high nibble); x = d (q - 8).
+struct CuqQ4_0 {
+  static constexpr int kBytes = 18, kValues = 32, kUnits = 1, kWindow = 64;
+  struct Weights {
+    float d;
+    uint32_t q[4];
+  };
+  struct Input {
+    int4 a, b;
+    float d;
+    int sum;
+  };
+  __device__ static int unit_offset(int) { return 0; }
+  __device__ static void load(const uint8_t* s, int at, int, Weights& w) {
+    w.d = cuq_half_bits_to_float(cuq_word_at(s, at));
+    cuq_words_at<4>(s, at + 2, w.q);
+  }
+  __device__ static Input input(const GemvInput& x, int64_t i) {
+    return {cuq_input16(x, i), cuq_input16(x, i + 16), __ldg(x.d + i / kCuqRun), __ldg(x.sum + i / kCuqRun)};
+  }
+  __device__ static float dot(const Weights& w, const Input& in) {
+    const uint32_t* q = w.q;
+    int sum = cuq_dot16(q[0] & kCuqLowNibbles, q[1] & kCuqLowNibbles, q[2] & kCuqLowNibbles, q[3] & kCuqLowNibbles,
+                        in.a, 0);
+    sum = cuq_dot16((q[0] >> 4) & kCuqLowNibbles, (q[1] >> 4) & kCuqLowNibbles, (q[2] >> 4) & kCuqLowNibbles,
+                    (q[3] >> 4) & kCuqLowNibbles, in.b, sum);
+    return w.d * in.d * static_cast<float>(sum - 8 * in.sum);
+  }
+};
+
+// Byte i (0-11) of the 12 scale bytes of a q4_k block, held as 3 words: selects, not an index
+// into the array, which would move it to local memory.
+__device__ __forceinline__ int cuq_scale_byte(const uint32_t (&w)[3], int i) {
+  const uint32_t word = i < 4 ? w[0] : (i < 8 ? w[1] : w[2]);
+  return static_cast<int>((word >> (8 * (i & 3))) & 0xFF);
+}
+
+// blocks.h's q4k_scale_min (ggml's get_scale_min_k4).
+__device__ __forceinline__ void cuq_q4k_scale_min(const uint32_t (&w)[3], int j, int& sc, int& m) {
+  if (j < 4) {
+    sc = cuq_scale_byte(w, j) & 63;
+    m = cuq_scale_byte(w, j + 4) & 63;
+  } else {
+    sc = (cuq_scale_byte(w, j + 4) & 0xF) | ((cuq_scale_byte(w, j - 4) >> 6) << 4);
+    m = (cuq_scale_byte(w, j + 4) >> 4) | ((cuq_scale_byte(w, j) >> 6) << 4);
+  }
+}
+
+// q4_k: fp16 d, dmin; 12 bytes of 6-bit scales and mins; q[128]. A unit is a chunk of 64
+// values: 32 bytes whose low nibbles are sub-block 2c and high nibbles sub-block 2c + 1;
+// x = d sc q - dmin m.
+struct CuqQ4K {
+  static constexpr int kBytes = 144, kValues = 256, kUnits = 4, kWindow = 8;
+  struct Weights {
+    float d_lo, d_hi, min_lo, min_hi;  // d sc and dmin m of the two sub-blocks
+    uint32_t q[8];
+  };
+  struct Input {
+    int4 x[4];
+    float d_lo, d_hi;
+    int sum_lo, sum_hi;
+  };
+  __device__ static int unit_offset(int unit) { return 64 * unit; }
+  __device__ static void load(const uint8_t* s, int at, int unit, Weights& w) {
+    const uint32_t scales_d = cuq_word_at(s, at);
+    const float d = cuq_half_bits_to_float(scales_d), dmin = cuq_half_bits_to_float(scales_d >> 16);
+    uint32_t packed[3];
+    cuq_words_at<3>(s, at + 4, packed);
+    int sc_lo, m_lo, sc_hi, m_hi;
+    cuq_q4k_scale_min(packed, 2 * unit, sc_lo, m_lo);
+    cuq_q4k_scale_min(packed, 2 * unit + 1, sc_hi, m_hi);
+    w.d_lo = d * static_cast<float>(sc_lo);
+    w.d_hi = d * static_cast<float>(sc_hi);
+    w.min_lo = dmin * static_cast<float>(m_lo);
+    w.min_hi = dmin * static_cast<float>(m_hi);
+    cuq_words_at<8>(s, at + 16 + 32 * unit, w.q);
+  }
+  __device__ static Input input(const GemvInput& x, int64_t i) {
+    const int64_t run = i / kCuqRun;
+    return {{cuq_input16(x, i), cuq_input16(x, i + 16), cuq_input16(x, i + 32), cuq_input16(x, i + 48)},
+            __ldg(x.d + run), __ldg(x.d + run + 1), __ldg(x.sum + run), __ldg(x.sum + run + 1)};
+  }
+  __device__ static float dot(const Weights& w, const Input& in) {
+    const uint32_t* q = w.q;
+    int lo = cuq_dot16(q[0] & kCuqLowNibbles, q[1] & kCuqLowNibbles, q[2] & kCuqLowNibbles, q[3] & kCuqLowNibbles,
+                       in.x[0], 0);
+    lo = cuq_dot16(q[4] & kCuqLowNibbles, q[5] & kCuqLowNibbles, q[6] & kCuqLowNibbles, q[7] & kCuqLowNibbles,
+                   in.x[1], lo);
+    int hi = cuq_dot16((q[0] >> 4) & kCuqLowNibbles, (q[1] >> 4) & kCuqLowNibbles, (q[2] >> 4) & kCuqLowNibbles,
+                       (q[3] >> 4) & kCuqLowNibbles, in.x[2], 0);
+    hi = cuq_dot16((q[4] >> 4) & kCuqLowNibbles, (q[5] >> 4) & kCuqLowNibbles, (q[6] >> 4) & kCuqLowNibbles,
+                   (q[7] >> 4) & kCuqLowNibbles, in.x[3], hi);
+    return in.d_lo * (w.d_lo * static_cast<float>(lo) - w.min_lo * static_cast<float>(in.sum_lo)) +
+           in.d_hi * (w.d_hi * static_cast<float>(hi) - w.min_hi * static_cast<float>(in.sum_hi));
+  }
+};
+
+// q6_k: ql[128], qh[64], int8 scales[16], fp16 d. Each half h of 128 values holds 4 runs of 32
+// (blocks.cpp's dequantize_q6_k): run k, value l from ql[64h + l + 32 (k & 1)] (low nibble for
+// k < 2, high for k >= 2) and bits 2k, 2k+1 of qh[32h + l], scale scales[8h + l / 16 + 2k]. A
+// unit is (h, g): values l = 16g..16g+15 of all 4 runs of half h, 16 bytes each of ql, ql + 32
+// and qh; q - 32 is formed per byte in registers.
+struct CuqQ6K {
+  static constexpr int kBytes = 210, kValues = 256, kUnits = 4, kWindow = 8;
+  struct Weights {
+    float d;
+    float sc[4];
+    uint32_t q[4][4];  // run k, word t: values 16g + 4t.. of run k, minus 32, as int8
+  };
+  struct Input {
+    int4 x[4];  // run k: 16 values
+    float d[4];
+  };
+  __device__ static int unit_offset(int unit) { return 128 * (unit >> 1) + 16 * (unit & 1); }
+  __device__ static void load(const uint8_t* s, int at, int unit, Weights& w) {
+    const int h = unit >> 1, g = unit & 1;
+    uint32_t ql_a[4], ql_b[4], qh[4], scales[2];
+    cuq_words_at<4>(s, at + 64 * h + 16 * g, ql_a);
+    cuq_words_at<4>(s, at + 64 * h + 32 + 16 * g, ql_b);
+    cuq_words_at<4>(s, at + 128 + 32 * h + 16 * g, qh);
+    cuq_words_at<2>(s, at + 192 + 8 * h + g, scales);  // bytes 0, 2, 4, 6: runs 0-3
+#pragma unroll
+    for (int k = 0; k < 4; ++k)
+      w.sc[k] = static_cast<float>(static_cast<int8_t>((scales[k >> 1] >> (16 * (k & 1))) & 0xFF));
+    w.d = cuq_half_bits_to_float(cuq_word_at(s, at + 208));
+    constexpr uint32_t kHigh2 = 0x30303030u, kMinus32 = 0x20202020u;
+#pragma unroll
+    for (int t = 0; t < 4; ++t) {
+      w.q[0][t] = __vsub4((ql_a[t] & kCuqLowNibbles) | ((qh[t] << 4) & kHigh2), kMinus32);
+      w.q[1][t] = __vsub4((ql_b[t] & kCuqLowNibbles) | ((qh[t] << 2) & kHigh2), kMinus32);
+      w.q[2][t] = __vsub4(((ql_a[t] >> 4) & kCuqLowNibbles) | (qh[t] & kHigh2), kMinus32);
+      w.q[3][t] = __vsub4(((ql_b[t] >> 4) & kCuqLowNibbles) | ((qh[t] >> 2) & kHigh2), kMinus32);
+    }
+  }
+  __device__ static Input input(const GemvInput& x, int64_t i) {
+    Input in;
+#pragma unroll
+    for (int k = 0; k < 4; ++k) {
+      in.x[k] = cuq_input16(x, i + 32 * k);
+      in.d[k] = __ldg(x.d + (i + 32 * k) / kCuqRun);
+    }
+    return in;
+  }
+  __device__ static float dot(const Weights& w, const Input& in) {
+    float total = 0.0f;
+#pragma unroll
+    for (int k = 0; k < 4; ++k) {
+      const int sum = cuq_dot16(w.q[k][0], w.q[k][1], w.q[k][2], w.q[k][3], in.x[k], 0);
+      total += w.sc[k] * in.d[k] * static_cast<float>(sum);
+    }
+    return w.d * total;
+  }
+};
+
+// ---- staging windows of the rows into shared memory --------------------------------------------
+
+__device__ __forceinline__ void cuq_copy16(void* shared, const void* global) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  const unsigned address = static_cast<unsigned>(__cvta_generic_to_shared(shared));
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(address), "l"(global) : "memory");
+#else
+  *static_cast<uint4*>(shared) = __ldg(static_cast<const uint4*>(global));
+#endif
+}
+
+__device__ __forceinline__ void cuq_commit_copies() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  asm volatile("cp.async.commit_group;\n" ::: "memory");
+#endif
+}
+
+// Waits for this lane's copies but the last committed group (the next window's).
+__device__ __forceinline__ void cuq_wait_previous_copies() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  asm volatile("cp.async.wait_group 1;\n" ::: "memory");
+#endif
+}
+
+template <class F>
+struct CuqLayout {
+  // A window's bytes start anywhere in a granule: one partial granule at each end, and one more
+  // of slack for cuq_words_at's reads past the last byte.
+  static constexpr int kGranules = F::kWindow * F::kBytes / 16 + 3;
+};
+
+// Copies the granules holding blocks [first, first + count) of a row into `buffer`; the window's
+// first byte lands at byte (its address mod 16) of the buffer.
+__device__ __forceinline__ void cuq_stage(const uint8_t* row, int bytes_per_block, int first, int count,
+                                          uint4* buffer, int lane) {
+  const uint8_t* begin = row + static_cast<int64_t>(first) * bytes_per_block;
+  const uintptr_t start = reinterpret_cast<uintptr_t>(begin) & ~uintptr_t{15};
+  const uintptr_t end = reinterpret_cast<uintptr_t>(begin) + static_cast<uintptr_t>(count) * bytes_per_block;
+  const int granules = static_cast<int>((end - start + 15) >> 4);
+  const uint4* from = reinterpret_cast<const uint4*>(start);
+  for (int i = lane; i < granules; i += 32) cuq_copy16(buffer + i, from + i);
+}
+
+__device__ __forceinline__ int cuq_misalignment(const uint8_t* row, int bytes_per_block, int first) {
+  return static_cast<int>(reinterpret_cast<uintptr_t>(row + static_cast<int64_t>(first) * bytes_per_block) & 15);
+}
+
+// Rows of one warp and warps of one thread block, for N vectors of format F: the staging buffers
+// of a block stay under the 48 KB of static shared memory.
+template <class F, int N>
+struct CuqShape {
+  static constexpr int kRows = N == 1 ? 1 : (N == 2 ? 2 : 4);
+  static constexpr int kWarpBytes = 2 * kRows * CuqLayout<F>::kGranules * 16;
+  static constexpr int kWarps = 45000 / kWarpBytes < 4 ? 45000 / kWarpBytes : 4;
+};
+
+// ---- the product -------------------------------------------------------------------------------
+
+template <class F, int N, GpuDtype D>
+__global__ void __launch_bounds__(CuqShape<F, N>::kWarps * 32)
+    cuq_gemv_kernel(const uint8_t* __restrict__ weights, int64_t row_stride, int rows, int blocks_per_row,
+                    GemvInput x, int64_t cols, int n, void* __restrict__ y) {
+  constexpr int R = CuqShape<F, N>::kRows, G = CuqLayout<F>::kGranules;
+  __shared__ uint4 stage[CuqShape<F, N>::kWarps][2][R][G];
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+  const int row0 = (blockIdx.x * CuqShape<F, N>::kWarps + warp) * R;
+  if (row0 >= rows) return;  // the whole warp: no block-wide barrier follows
+  const int windows = (blocks_per_row + F::kWindow - 1) / F::kWindow;
+  const auto window_blocks = [&](int window) { return min(F::kWindow, blocks_per_row - window * F::kWindow); };
+  const auto stage_window = [&](int window) {
+#pragma unroll
+    for (int i = 0; i < R; ++i)
+      if (row0 + i < rows)
+        cuq_stage(weights + (row0 + i) * row_stride, F::kBytes, window * F::kWindow, window_blocks(window),
+                  stage[warp][window & 1][i], lane);
+    cuq_commit_copies();
+  };
+  float acc[N][R] = {};
+  stage_window(0);
+  for (int window = 0; window < windows; ++window) {
+    if (window + 1 < windows) {
+      stage_window(window + 1);
+    } else {
+      cuq_commit_copies();  // an empty group keeps wait_group 1 meaning "this window's copies"
+    }
+    cuq_wait_previous_copies();
+    __syncwarp();  // the other lanes' copies are visible from here
+    const int first = window * F::kWindow, count = window_blocks(window);
+    int misalignment[R];
+#pragma unroll
+    for (int i = 0; i < R; ++i)
+      misalignment[i] = cuq_misalignment(weights + (row0 + i) * row_stride, F::kBytes, first);
+    for (int u = lane; u < count * F::kUnits; u += 32) {
+      const int block = u / F::kUnits, unit = u % F::kUnits;
+      typename F::Weights w[R];
+#pragma unroll
+      for (int i = 0; i < R; ++i)
+        if (row0 + i < rows)
+          F::load(reinterpret_cast<const uint8_t*>(stage[warp][window & 1][i]), misalignment[i] + block * F::kBytes,
+                  unit, w[i]);
+      const int64_t value = static_cast<int64_t>(first + block) * F::kValues + F::unit_offset(unit);
+#pragma unroll
+      for (int v = 0; v < N; ++v) {
+        if (v < n) {
+          const typename F::Input in = F::input(x, v * cols + value);
+#pragma unroll
+          for (int i = 0; i < R; ++i)
+            if (row0 + i < rows) acc[v][i] += F::dot(w[i], in);
+        }
+      }
+    }
+    __syncwarp();  // every lane is done with this buffer before the next window overwrites it
+  }
+#pragma unroll
+  for (int v = 0; v < N; ++v) {
+#pragma unroll
+    for (int i = 0; i < R; ++i) {
+      float total = acc[v][i];
+      for (int o = 16; o > 0; o >>= 1) total += __shfl_xor_sync(kCuqFullMask, total, o);
+      if (lane == 0 && v < n && row0 + i < rows) cuq_store<D>(y, static_cast<int64_t>(v) * rows + row0 + i, total);
+    }
+  }
+}
+
+template <class F, int N, GpuDtype D>
+void cuq_launch_gemv(const uint8_t* weights, int64_t row_stride, int64_t rows, int64_t cols, const GemvInput& x,
+                     int64_t n, void* y, cudaStream_t stream) {
+  using Shape = CuqShape<F, N>;
+  const int64_t rows_per_block = static_cast<int64_t>(Shape::kWarps) * Shape::kRows;
+  const auto grid = static_cast<unsigned>((rows + rows_per_block - 1) / rows_per_block);
+  cuq_gemv_kernel<F, N, D><<<grid, Shape::kWarps * 32, 0, stream>>>(
+      weights, row_stride, static_cast<int>(rows), static_cast<int>(cols / F::kValues), x, cols,
+      static_cast<int>(n), y);
+}
+
+// The kernel for the smallest N of 1, 2, 4, 8 that holds n vectors.
+template <class F, GpuDtype D>
+void cuq_gemv_for_count(const uint8_t* weights, int64_t row_stride, int64_t rows, int64_t cols, const GemvInput& x,
+                        int64_t n, void* y, cudaStream_t stream) {
+  if (n <= 1) {
+    cuq_launch_gemv<F, 1, D>(weights, row_stride, rows, cols, x, n, y, stream);
+  } else if (n <= 2) {
+    cuq_launch_gemv<F, 2, D>(weights, row_stride, rows, cols, x, n, y, stream);
+  } else if (n <= 4) {
+    cuq_launch_gemv<F, 4, D>(weights, row_stride, rows, cols, x, n, y, stream);
+  } else {
+    cuq_launch_gemv<F, 8, D>(weights, row_stride, rows, cols, x, n, y, stream);
+  }
+}
+
+template <class F>
+void cuq_gemv_for_format(const uint8_t* weights, int64_t row_stride, int64_t rows, int64_t cols, const GemvInput& x,
+                         int64_t n, void* y, GpuDtype dtype, cudaStream_t stream) {
+  switch (dtype) {
+    case GpuDtype::f32: return cuq_gemv_for_count<F, GpuDtype::f32>(weights, row_stride, rows, cols, x, n, y, stream);
+    case GpuDtype::f16: return cuq_gemv_for_count<F, GpuDtype::f16>(weights, row_stride, rows, cols, x, n, y, stream);
+    case GpuDtype::bf16: return cuq_gemv_for_count<F, GpuDtype::bf16>(weights, row_stride, rows, cols, x, n, y, stream);
+  }
+}
+
+}  // namespace
+
+size_t gemv_input_bytes(int64_t n, int64_t cols) {
+  const auto values = static_cast<size_t>(n * cols), runs = values / kCuqRun;
+  return values + runs * (sizeof(float) + sizeof(int32_t));
+}
+
+GemvInput gemv_input_view(const void* scratch, int64_t n, int64_t cols) {
+  const auto* base = static_cast<const uint8_t*>(scratch);
+  const auto values = static_cast<size_t>(n * cols), runs = values / kCuqRun;
+  // values is a multiple of 32: the scales stay 4-byte aligned behind the quants.
+  return {reinterpret_cast<const int8_t*>(base), reinterpret_cast<const float*>(base + values),
+          reinterpret_cast<const int32_t*>(base + values + runs * sizeof(float))};
+}
+
+cudaError_t quantize_gemv_input(const void* x, GpuDtype dtype, int64_t n, int64_t cols, int64_t row_stride,
+                                int64_t col_stride, void* scratch, cudaStream_t stream) {
+  if (n <= 0 || cols <= 0 || cols % kCuqRun != 0) return cudaErrorInvalidValue;
+  const GemvInput view = gemv_input_view(scratch, n, cols);
+  auto* q = const_cast<int8_t*>(view.q);
+  auto* d = const_cast<float*>(view.d);
+  auto* sum = const_cast<int32_t*>(view.sum);
+  const int64_t runs = n * cols / kCuqRun, runs_per_block = 256 / 32;
+  const auto grid = static_cast<unsigned>((runs + runs_per_block - 1) / runs_per_block);
+  switch (dtype) {
+    case GpuDtype::f32:
+      cuq_quantize_input_kernel<GpuDtype::f32><<<grid, 256, 0, stream>>>(x, n, cols, row_stride, col_stride, q, d, sum);
+      break;
+    case GpuDtype::f16:
+      cuq_quantize_input_kernel<GpuDtype::f16><<<grid, 256, 0, stream>>>(x, n, cols, row_stride, col_stride, q, d, sum);
+      break;
+    case GpuDtype::bf16:
+      cuq_quantize_input_kernel<GpuDtype::bf16><<<grid, 256, 0, stream>>>(x, n, cols, row_stride, col_stride, q, d, sum);
+      break;
+  }
+  return cudaGetLastError();
+}
+
+cudaError_t gemv(WeightFormat f, const uint8_t* weights, int64_t row_stride, int64_t rows, int64_t cols,
+                 const GemvInput& x, int64_t n, void* y, GpuDtype dtype, cudaStream_t stream) {
+  if (n < 1 || n > kGemvMaxRows || rows <= 0 || cols <= 0 || cols % traits(f).block_elements != 0)
+    return cudaErrorInvalidValue;
+  switch (f) {
+    case WeightFormat::q8_0: cuq_gemv_for_format<CuqQ8_0>(weights, row_stride, rows, cols, x, n, y, dtype, stream); break;
+    case WeightFormat::q4_0: cuq_gemv_for_format<CuqQ4_0>(weights, row_stride, rows, cols, x, n, y, dtype, stream); break;
+    case WeightFormat::q4_k: cuq_gemv_for_format<CuqQ4K>(weights, row_stride, rows, cols, x, n, y, dtype, stream); break;
+    case WeightFormat::q6_k: cuq_gemv_for_format<CuqQ6K>(weights, row_stride, rows, cols, x, n, y, dtype, stream); break;
+    default: return cudaErrorInvalidValue;
+  }
+  return cudaGetLastError();
+}
+
+}  // namespace mlspeed::quant::gpu
