@@ -80,7 +80,8 @@ inline Result full_row() {
   r.job = Job::infer;
   r.device = "cuda:1";
   r.precision = Precision::bf16;
-  r.weight_format = ModelFormat::bf16;  // the job's own: the narrow table keeps its eight columns
+  r.weight_format = ModelFormat::bf16;
+  r.weight_kernels = "dequantize+matmul";  // the job's own: the narrow table keeps its eight columns
   r.batch = 12;
   r.seq_len = 345;
   r.new_tokens = 16;

@@ -16,6 +16,7 @@
 #include "mlspeed/core/files.h"
 #include "mlspeed/core/text.h"
 #include "mlspeed/device/precision_flags.h"
+#include "mlspeed/quant/quantized_matrix.h"
 #include "mlspeed/device/profiler.h"
 #include "mlspeed/device/timer.h"
 
@@ -63,6 +64,10 @@ Result Runner::blank_result(const Configuration& c) const {
   r.device = c.device.id;
   r.precision = c.numerics.precision;
   r.weight_format = weight_format(c.numerics, r.job);
+  // A prompt multiplies batch x seq rows at once, a decode step batch rows.
+  if (quantized(c.numerics))
+    r.weight_kernels =
+        quant::path_name(torch_device(c.device), c.shape.batch * (c.shape.seq > 0 ? c.shape.seq : 1));
   r.batch = c.shape.batch;
   r.seq_len = c.shape.seq;
   r.new_tokens = c.shape.new_tokens;

@@ -81,6 +81,10 @@ std::vector<Field> make_result_fields() {
       result_field("graphs", "what was timed: off, step (one CUDA graph), tokens (graphs per token), eager (fallback)",
             MEMBER(graphs)),
       result_field("graph_note", "why a step asked to run from a CUDA graph ran eagerly", MEMBER(graph_note)),
+      result_field("weight_kernels",
+                   "how quantised weights were multiplied: cpu-avx512/avx2/portable, cuda-gemv, or dequantised for "
+                   "a matrix product (empty without quantised weights)",
+                   MEMBER(weight_kernels)),
       result_field("tf32", "TF32 allowed for float32 matrix products", MEMBER(tf32)),
       result_field("autocast", "autocast mixed precision on", MEMBER(autocast)),
       result_field("deterministic", "deterministic algorithms on", MEMBER(deterministic)),

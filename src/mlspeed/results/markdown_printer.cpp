@@ -206,6 +206,11 @@ const std::vector<TableColumn>& wide_columns() {
        true},
       {"GB/s", true, false, [](const Result& r) { return significant(value(r, "gbps")); }, any_value("gbps"), true},
       {"MBU", true, false, [](const Result& r) { return percent(value(r, "mbu")); }, any_value("mbu"), true},
+      {"weight kernels", false, false, [](const Result& r) { return r.weight_kernels.empty() ? kNoValue : r.weight_kernels; },
+       [](const std::vector<Result>& rows) {
+         return std::any_of(rows.begin(), rows.end(), [](const Result& r) { return !r.weight_kernels.empty(); });
+       },
+       true},
       {"job", true, false, job_time, any_value("job_s"), true},
       {"peak memory", true, false, peak_memory_cell, nullptr, true},
       {"noise", false, false, noise, nullptr},

@@ -188,7 +188,7 @@ TEST(MarkdownFormat, PrintsContextTableAndFailures) {
       << text;
   // What only the wide table shows is named, so that nothing seems lost.
   EXPECT_TRUE(
-      contains(text, "\n--wide adds: graphs, TFLOP/s, first token ms, ms/token, GB/s, MBU, job, peak memory.\n"))
+      contains(text, "\n--wide adds: graphs, TFLOP/s, first token ms, ms/token, GB/s, MBU, weight kernels, job, peak memory.\n"))
       << text;
   // The note gives the outcome and message on one line, then the configuration.
   EXPECT_TRUE(contains(text, "Not measured:\n- oom — CUDA out of memory, tried to allocate \"2.5 GiB\" free: 1.1 GiB\n"

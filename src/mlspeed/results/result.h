@@ -88,6 +88,9 @@ struct Result {
   // How the iterations ran: CUDA graph replays or eager steps (see GraphUse).
   GraphUse graphs = GraphUse::off;
   std::string graph_note;  // why a step asked to run from a graph ran eagerly
+  // How quantised weights were multiplied (quant/quantized_matrix.h's path_name): "cpu-avx512",
+  // "cuda-gemv", "dequantize+matmul"...; empty when no weight is quantised.
+  std::string weight_kernels;
 
   // The memory roofline of bandwidth-bound rows (decoding): the fewest bytes one item must read
   // from device memory (every weight once, the KV cache), counted analytically by the workload;
