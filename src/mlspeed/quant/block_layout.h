@@ -32,14 +32,14 @@ struct BlockQ4K {
 };
 
 struct BlockQ6K {
-  uint8_t ql[128];   // low 4 bits
-  uint8_t qh[64];    // high 2 bits
-  int8_t scales[16]; // one per 16 elements
-  uint8_t d[2];      // fp16 super-block scale
+  uint8_t ql[128];    // low 4 bits
+  uint8_t qh[64];     // high 2 bits
+  int8_t scales[16];  // one per 16 elements
+  uint8_t d[2];       // fp16 super-block scale
 };
 
-static_assert(sizeof(BlockQ8_0) == 34 && sizeof(BlockQ4_0) == 18 && sizeof(BlockQ4K) == 144 &&
-              sizeof(BlockQ6K) == 210, "the block sizes of core/weight_format.h's table");
+static_assert(sizeof(BlockQ8_0) == 34 && sizeof(BlockQ4_0) == 18 && sizeof(BlockQ4K) == 144 && sizeof(BlockQ6K) == 210,
+              "the block sizes of core/weight_format.h's table");
 
 inline uint16_t load_u16(const uint8_t* p) {
   uint16_t v;

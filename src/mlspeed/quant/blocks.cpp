@@ -39,7 +39,9 @@ uint16_t half_at_or_above(float v) {
 }
 
 // Clamped as floats first: a huge quotient (a step of a few ulps) must not overflow the int.
-int ceil_to_int(float v, int most) { return static_cast<int>(std::ceil(std::clamp(v, 0.0f, static_cast<float>(most)))); }
+int ceil_to_int(float v, int most) {
+  return static_cast<int>(std::ceil(std::clamp(v, 0.0f, static_cast<float>(most))));
+}
 int nearest_clamped(float v, int lo, int hi) {
   return static_cast<int>(std::nearbyint(std::clamp(v, static_cast<float>(lo), static_cast<float>(hi))));
 }
@@ -199,8 +201,8 @@ void quantize_q6_k(const float* x, BlockQ6K& b) {
     for (int l = 0; l < 32; ++l) {
       b.ql[64 * half + l] = static_cast<uint8_t>((h[l] & 0xF) | ((h[l + 64] & 0xF) << 4));
       b.ql[64 * half + l + 32] = static_cast<uint8_t>((h[l + 32] & 0xF) | ((h[l + 96] & 0xF) << 4));
-      b.qh[32 * half + l] =
-          static_cast<uint8_t>((h[l] >> 4) | ((h[l + 32] >> 4) << 2) | ((h[l + 64] >> 4) << 4) | ((h[l + 96] >> 4) << 6));
+      b.qh[32 * half + l] = static_cast<uint8_t>((h[l] >> 4) | ((h[l + 32] >> 4) << 2) | ((h[l + 64] >> 4) << 4) |
+                                                 ((h[l + 96] >> 4) << 6));
     }
   }
 }
@@ -228,8 +230,8 @@ uint16_t float_to_half(float f) {
   const auto sign = static_cast<uint16_t>((bits >> 16) & 0x8000);
   const uint32_t magnitude = bits & 0x7FFFFFFF;
   if (magnitude > 0x7F800000) return sign | 0x7E00 | ((magnitude >> 13) & 0x3FF);  // NaN, kept quiet
-  if (magnitude >= 0x477FF000) return sign | 0x7C00;  // 65520 and above round to infinity
-  if (magnitude >= 0x38800000)                        // a normal half (2^-14 and above)
+  if (magnitude >= 0x477FF000) return sign | 0x7C00;                               // 65520 and above round to infinity
+  if (magnitude >= 0x38800000)                                                     // a normal half (2^-14 and above)
     return sign | static_cast<uint16_t>(shift_round_even(magnitude - 0x38000000, 13));
   if (magnitude < 0x33000000) return sign;  // at most 2^-25: zero (2^-25 itself ties to even zero)
   // A subnormal half: the value in units of 2^-24, rounded.

@@ -178,7 +178,7 @@ TEST(Blocks, Q6_KDecodes) {
   std::vector<uint8_t> block;
   for (uint8_t ql : {0x21, 0x43, 0x65, 0x87}) block.insert(block.end(), 32, ql);
   for (uint8_t qh : {0xE4, 0x1B}) block.insert(block.end(), 32, qh);  // 0 1 2 3 and 3 2 1 0
-  for (int8_t sc : {1, -1, 2, -2, 3, -3, 4, -4, 5, -5, 6, -6, 7, -7, 8, -128}) block.push_back(static_cast<uint8_t>(sc));
+  for (int sc : {1, -1, 2, -2, 3, -3, 4, -4, 5, -5, 6, -6, 7, -7, 8, -128}) block.push_back(static_cast<uint8_t>(sc));
   block.push_back(0x00);
   block.push_back(0x34);
   block[5] = 0x2F;         // element 5: low bits 15
@@ -233,10 +233,46 @@ std::vector<float> random_block_row(int64_t elements, uint32_t seed) {
 // How far fp16 rounding may move a scale d: half an ulp, 2^-25 at least (subnormal halves).
 float fp16_scale_rounding(float d) { return std::max(d * 0x1p-11f, 0x1p-25f); }
 
+// q4_k's range of 32 elements: min(0, min x) to max(0, max x).
+float sub_block_range(const float* x) {
+  return std::max(0.0f, *std::max_element(x, x + 32)) - std::min(0.0f, *std::min_element(x, x + 32));
+}
+
 float block_max_abs(const float* x, int count) {
   float m = 0.0f;
   for (int j = 0; j < count; ++j) m = std::max(m, std::fabs(x[j]));
   return m;
+}
+
+// How far a round trip through format f may move x[i].
+float round_trip_bound(WeightFormat f, const std::vector<float>& x, int64_t i) {
+  const float* block = x.data() + i / 32 * 32;  // q8_0's, q4_0's, q4_k's sub-block
+  const float* group = x.data() + i / 16 * 16;  // q6_k's scale group
+  const float* super_block = x.data() + i / 256 * 256;
+  switch (f) {
+    case WeightFormat::f32:
+      return 0.0f;
+    case WeightFormat::f16:
+      return std::fabs(x[i]) * 0x1p-11f + 0x1p-25f;  // half an ulp; subnormals 2^-25
+    case WeightFormat::bf16:
+      return std::fabs(x[i]) * 0x1p-8f;
+    case WeightFormat::q8_0: {  // half a step d / 2, plus d's fp16 rounding times |q| <= 127
+      const float d = block_max_abs(block, 32) / 127;
+      return d / 2 + 127 * fp16_scale_rounding(d);
+    }
+    case WeightFormat::q4_0: {  // d = max / -8: half a step, but a step at the far end (16 clamped to 15)
+      const float d = block_max_abs(block, 32) / 8;
+      return d * (std::fabs(x[i]) > 7.5f * d ? 1.0f : 0.5f) + 8 * fp16_scale_rounding(d);
+    }
+    case WeightFormat::q4_k: {  // half of a 15th of the range, plus what the 6-bit scales add
+      float largest = 0.0f;
+      for (int j = 0; j < 8; ++j) largest = std::max(largest, sub_block_range(super_block + 32 * j));
+      return sub_block_range(block) / 30 + largest / 900;
+    }
+    case WeightFormat::q6_k:  // half of a 31st of max |x|, plus what the 8-bit scales add
+      return block_max_abs(group, 16) / 62 + block_max_abs(super_block, 256) / 7800;
+  }
+  return 0.0f;
 }
 
 TEST(Blocks, RoundTripsStayWithinEachFormatsBound) {
@@ -246,38 +282,8 @@ TEST(Blocks, RoundTripsStayWithinEachFormatsBound) {
     SCOPED_TRACE(std::string(name(f)));
     const std::vector<float> y = decoded_blocks(f, encoded_blocks(f, x));
     ASSERT_EQ(y.size(), x.size());
-    for (int64_t i = 0; i < n; ++i) {
-      const float* block = x.data() + i / 32 * 32;
-      float bound = 0.0f;
-      if (f == WeightFormat::f16) bound = std::fabs(x[i]) * 0x1p-11f + 0x1p-25f;  // subnormals: 2^-25
-      if (f == WeightFormat::bf16) bound = std::fabs(x[i]) * 0x1p-8f;
-      // Half a step, d / 2, plus the fp16 rounding of d times |q| <= 127.
-      if (f == WeightFormat::q8_0) bound = block_max_abs(block, 32) / 127 / 2 + 127 * fp16_scale_rounding(block_max_abs(block, 32) / 127);
-      if (f == WeightFormat::q4_0) {
-        // d = max / -8: half a step, except at the far end, where q = 16 is clamped to 15.
-        const float step = block_max_abs(block, 32) / 8;
-        bound = step * (std::fabs(x[i]) > 7.5f * step ? 1.0f : 0.5f) + 8 * fp16_scale_rounding(step);
-      }
-      if (f == WeightFormat::q4_k || f == WeightFormat::q6_k) {
-        // Half a step of the sub-block's range (q4_k: 15 steps over min(0, min)..max; q6_k: 31
-        // over max |x| per 16), plus what the 6- or 8-bit scales add, a fraction of the largest.
-        const bool k4 = f == WeightFormat::q4_k;
-        const int64_t group = k4 ? 32 : 16;
-        const float* g = x.data() + i / group * group;
-        const float* super = x.data() + i / 256 * 256;
-        float range = 0.0f, super_range = 0.0f;
-        if (k4) {
-          range = std::max(0.0f, *std::max_element(g, g + 32)) - std::min(0.0f, *std::min_element(g, g + 32));
-          for (int j = 0; j < 8; ++j)
-            super_range = std::max(super_range, std::max(0.0f, *std::max_element(super + 32 * j, super + 32 * j + 32)) -
-                                                    std::min(0.0f, *std::min_element(super + 32 * j, super + 32 * j + 32)));
-          bound = range / 30 + super_range / 900;
-        } else {
-          bound = block_max_abs(g, 16) / 62 + block_max_abs(super, 256) / 7800;
-        }
-      }
-      ASSERT_LE(std::fabs(y[i] - x[i]), bound * 1.0001f + 1e-30f) << "element " << i << " of " << x[i];
-    }
+    for (int64_t i = 0; i < n; ++i)
+      ASSERT_LE(std::fabs(y[i] - x[i]), round_trip_bound(f, x, i) * 1.0001f + 1e-30f) << "element " << i << " " << x[i];
   }
 }
 

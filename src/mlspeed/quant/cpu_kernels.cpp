@@ -94,8 +94,8 @@ void gemm_rows(WeightFormat f, const void* weight, int64_t rows, int64_t cols, c
   const PreparedInputs prepared(f, x, cols, n, isa);
   const kernels::Job job{f, static_cast<const uint8_t*>(weight), row_bytes, rows, &prepared.inputs(), y};
   void (*run_rows)(const kernels::Job&, int64_t, int64_t) = isa == KernelIsa::avx512 ? kernels::rows_avx512
-                                                           : isa == KernelIsa::avx2   ? kernels::rows_avx2
-                                                                                      : kernels::rows_portable;
+                                                            : isa == KernelIsa::avx2 ? kernels::rows_avx2
+                                                                                     : kernels::rows_portable;
   // LibTorch's OpenMP backend is inline in <ATen/Parallel.h>: the rows are spread over threads
   // only where this file is compiled with -fopenmp; without it parallel_for runs them all here.
   const int64_t grain = std::max<int64_t>(1, kParallelBytes / (row_bytes + (n - 1) * cols));

@@ -112,8 +112,8 @@ MLSPEED_AVX2 inline float avx2_half_low(const uint8_t* p) {
 // The int32 lanes of block b's dot product with vector v (all lanes summed later).
 MLSPEED_AVX2 inline __m256i avx2_q8_0_dot(const BlockQ8_0& w, const int8_t* x) {
   const __m256i qw = avx2_load(w.qs);
-  const __m256i magnitude = _mm256_sign_epi8(qw, qw);               // |w|, unsigned (128 for -128)
-  const __m256i signed_x = _mm256_sign_epi8(avx2_load(x), qw);      // x with w's sign
+  const __m256i magnitude = _mm256_sign_epi8(qw, qw);           // |w|, unsigned (128 for -128)
+  const __m256i signed_x = _mm256_sign_epi8(avx2_load(x), qw);  // x with w's sign
   return _mm256_madd_epi16(_mm256_maddubs_epi16(magnitude, signed_x), _mm256_set1_epi16(1));
 }
 
@@ -127,8 +127,10 @@ MLSPEED_AVX2 inline __m256i avx2_q4_0_dot(const BlockQ4_0& w, const int8_t* x, c
 
 template <class Block>
 MLSPEED_AVX2 inline __m256i avx2_block_dot(const Block& w, const Avx2Input& x, int64_t b) {
-  if constexpr (std::is_same_v<Block, BlockQ8_0>) return avx2_q8_0_dot(w, x.q + kQK * b);
-  else return avx2_q4_0_dot(w, x.q + kQK * b, x.bias + 8 * b);
+  if constexpr (std::is_same_v<Block, BlockQ8_0>)
+    return avx2_q8_0_dot(w, x.q + kQK * b);
+  else
+    return avx2_q4_0_dot(w, x.q + kQK * b, x.bias + 8 * b);
 }
 
 // q8_0 and q4_0: blocks of 32 with an fp16 scale. Even and odd blocks feed two accumulators: one
@@ -152,8 +154,8 @@ MLSPEED_AVX2 void avx2_q32_row(const Block* w, const Inputs& in, int64_t v0, flo
   if (b < blocks) {
     const float dw = avx2_half_low(w[b].d);
     for (int v = 0; v < NV; ++v)
-      acc[v][0] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(avx2_block_dot(w[b], x[v], b)), _mm256_set1_ps(dw * x[v].d[b]),
-                                  acc[v][0]);
+      acc[v][0] =
+          _mm256_fmadd_ps(_mm256_cvtepi32_ps(avx2_block_dot(w[b], x[v], b)), _mm256_set1_ps(dw * x[v].d[b]), acc[v][0]);
   }
   for (int v = 0; v < NV; ++v) out[v] = avx2_hsum(_mm256_add_ps(acc[v][0], acc[v][1]));
 }
@@ -170,14 +172,17 @@ MLSPEED_AVX2 void avx2_q4_k_row(const BlockQ4K* w, const Inputs& in, int64_t v0,
   for (int64_t b = 0; b < cols / kQKK; ++b) {
     const Q4kScales packed = q4k_unpack_scales(w[b].scales);
     // The 8 scales as int16, twice; run `chunk` takes words 2 chunk and 2 chunk + 1 across all lanes.
-    const __m256i scales = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(_mm_cvtsi64_si128(static_cast<int64_t>(packed.scales))));
+    const __m256i scales =
+        _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(_mm_cvtsi64_si128(static_cast<int64_t>(packed.scales))));
     __m256i dot[NV];
     for (int v = 0; v < NV; ++v) dot[v] = _mm256_setzero_si256();
     for (int chunk = 0; chunk < 4; ++chunk) {
       const __m256i packed_q = avx2_load(w[b].qs + 32 * chunk);
       const __m256i lo = _mm256_and_si256(packed_q, low4), hi = _mm256_and_si256(_mm256_srli_epi16(packed_q, 4), low4);
-      const __m256i scale_lo = _mm256_shuffle_epi8(scales, _mm256_add_epi8(word0, _mm256_set1_epi8(static_cast<char>(4 * chunk))));
-      const __m256i scale_hi = _mm256_shuffle_epi8(scales, _mm256_add_epi8(word0, _mm256_set1_epi8(static_cast<char>(4 * chunk + 2))));
+      const __m256i scale_lo =
+          _mm256_shuffle_epi8(scales, _mm256_add_epi8(word0, _mm256_set1_epi8(static_cast<char>(4 * chunk))));
+      const __m256i scale_hi =
+          _mm256_shuffle_epi8(scales, _mm256_add_epi8(word0, _mm256_set1_epi8(static_cast<char>(4 * chunk + 2))));
       for (int v = 0; v < NV; ++v) {
         const int8_t* x = in.q + (v0 + v) * cols + kQKK * b + 64 * chunk;
         dot[v] = _mm256_add_epi32(dot[v], _mm256_madd_epi16(_mm256_maddubs_epi16(lo, avx2_load(x)), scale_lo));
@@ -229,7 +234,8 @@ MLSPEED_AVX2 void avx2_q6_k_row(const BlockQ6K* w, const Inputs& in, int64_t v0,
     __m256i dot[NV];
     for (int v = 0; v < NV; ++v) dot[v] = _mm256_setzero_si256();
     for (int half = 0; half < 2; ++half) {
-      const __m256i scales = _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(half ? _mm_srli_si128(scales8, 8) : scales8));
+      const __m256i scales =
+          _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(half ? _mm_srli_si128(scales8, 8) : scales8));
       __m256i q[4];
       avx2_q6_k_unpack(w[b].ql + 64 * half, w[b].qh + 32 * half, q);
       for (int k = 0; k < 4; ++k) {
@@ -245,8 +251,8 @@ MLSPEED_AVX2 void avx2_q6_k_row(const BlockQ6K* w, const Inputs& in, int64_t v0,
     for (int v = 0; v < NV; ++v) {
       const __m256i offset = _mm256_madd_epi16(scales16, avx2_load(in.sum16 + (v0 + v) * (cols / 16) + 16 * b));
       dot[v] = _mm256_sub_epi32(dot[v], _mm256_slli_epi32(offset, 5));
-      acc[v] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot[v]), _mm256_set1_ps(dw * in.d[(v0 + v) * (cols / kQKK) + b]),
-                               acc[v]);
+      acc[v] =
+          _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot[v]), _mm256_set1_ps(dw * in.d[(v0 + v) * (cols / kQKK) + b]), acc[v]);
     }
   }
   for (int v = 0; v < NV; ++v) out[v] = avx2_hsum(acc[v]);
@@ -303,13 +309,20 @@ template <int NV>
 void avx2_row(const Job& job, const uint8_t* row, int64_t v0, float* out) {
   const Inputs& in = *job.in;
   switch (job.format) {
-    case WeightFormat::f32: return avx2_float_row<WeightFormat::f32, NV>(row, in, v0, out);
-    case WeightFormat::f16: return avx2_float_row<WeightFormat::f16, NV>(row, in, v0, out);
-    case WeightFormat::bf16: return avx2_float_row<WeightFormat::bf16, NV>(row, in, v0, out);
-    case WeightFormat::q8_0: return avx2_q32_row<BlockQ8_0, NV>(reinterpret_cast<const BlockQ8_0*>(row), in, v0, out);
-    case WeightFormat::q4_0: return avx2_q32_row<BlockQ4_0, NV>(reinterpret_cast<const BlockQ4_0*>(row), in, v0, out);
-    case WeightFormat::q4_k: return avx2_q4_k_row<NV>(reinterpret_cast<const BlockQ4K*>(row), in, v0, out);
-    case WeightFormat::q6_k: return avx2_q6_k_row<NV>(reinterpret_cast<const BlockQ6K*>(row), in, v0, out);
+    case WeightFormat::f32:
+      return avx2_float_row<WeightFormat::f32, NV>(row, in, v0, out);
+    case WeightFormat::f16:
+      return avx2_float_row<WeightFormat::f16, NV>(row, in, v0, out);
+    case WeightFormat::bf16:
+      return avx2_float_row<WeightFormat::bf16, NV>(row, in, v0, out);
+    case WeightFormat::q8_0:
+      return avx2_q32_row<BlockQ8_0, NV>(reinterpret_cast<const BlockQ8_0*>(row), in, v0, out);
+    case WeightFormat::q4_0:
+      return avx2_q32_row<BlockQ4_0, NV>(reinterpret_cast<const BlockQ4_0*>(row), in, v0, out);
+    case WeightFormat::q4_k:
+      return avx2_q4_k_row<NV>(reinterpret_cast<const BlockQ4K*>(row), in, v0, out);
+    case WeightFormat::q6_k:
+      return avx2_q6_k_row<NV>(reinterpret_cast<const BlockQ6K*>(row), in, v0, out);
   }
 }
 
@@ -326,10 +339,14 @@ void rows_avx2(const Job& job, int64_t begin, int64_t end) {
     const uint8_t* row = job.weight + r * job.row_bytes;
     for (int64_t v0 = 0; v0 < n; v0 += kAvx2Vectors) {
       const int64_t count = std::min<int64_t>(kAvx2Vectors, n - v0);
-      if (count == 4) avx2_row<4>(job, row, v0, out);
-      else if (count == 3) avx2_row<3>(job, row, v0, out);
-      else if (count == 2) avx2_row<2>(job, row, v0, out);
-      else avx2_row<1>(job, row, v0, out);
+      if (count == 4)
+        avx2_row<4>(job, row, v0, out);
+      else if (count == 3)
+        avx2_row<3>(job, row, v0, out);
+      else if (count == 2)
+        avx2_row<2>(job, row, v0, out);
+      else
+        avx2_row<1>(job, row, v0, out);
       for (int64_t v = 0; v < count; ++v) job.y[(v0 + v) * job.rows + r] = out[v];
     }
   }

@@ -38,9 +38,7 @@ MLSPEED_AVX512 inline __m512i avx512_load(const void* p) { return _mm512_loadu_s
 MLSPEED_AVX512 inline __m256i avx512_load256(const void* p) {
   return _mm256_loadu_si256(static_cast<const __m256i*>(p));
 }
-MLSPEED_AVX512 inline __m128i avx512_load128(const void* p) {
-  return _mm_loadu_si128(static_cast<const __m128i*>(p));
-}
+MLSPEED_AVX512 inline __m128i avx512_load128(const void* p) { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }
 
 MLSPEED_AVX512 inline float avx512_hsum256(__m256 v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -113,7 +111,8 @@ MLSPEED_AVX512 inline __m512i avx512_pair(const BlockQ8_0* w) {
 }
 
 MLSPEED_AVX512 inline __m512i avx512_pair(const BlockQ4_0* w) {
-  const __m256i both = _mm256_inserti128_si256(_mm256_castsi128_si256(avx512_load128(w[0].qs)), avx512_load128(w[1].qs), 1);
+  const __m256i both =
+      _mm256_inserti128_si256(_mm256_castsi128_si256(avx512_load128(w[0].qs)), avx512_load128(w[1].qs), 1);
   const __m512i lanes = _mm512_inserti64x4(_mm512_castsi256_si512(both), _mm256_srli_epi16(both, 4), 1);
   // [low 0, low 1, high 0, high 1] to [low 0, high 0, low 1, high 1]
   return _mm512_and_si512(_mm512_shuffle_i64x2(lanes, lanes, _MM_SHUFFLE(3, 1, 2, 0)), _mm512_set1_epi8(0x0F));
@@ -142,7 +141,8 @@ MLSPEED_AVX512 inline __m512 avx512_pair_product(const __m512i& weights, __m128 
 
 // Blocks b and b + 1 for every vector, into accumulator `slot` of each.
 template <class Block, int NV, int Slot>
-MLSPEED_AVX512 inline void avx512_pair_step(const Block* w, int64_t b, const Avx512Input (&x)[NV], __m512 (&acc)[NV][2]) {
+MLSPEED_AVX512 inline void avx512_pair_step(const Block* w, int64_t b, const Avx512Input (&x)[NV],
+                                            __m512 (&acc)[NV][2]) {
   const __m512i weights = avx512_pair(w + b);
   const uint32_t scale_bits = load_u16(w[b].d) | static_cast<uint32_t>(load_u16(w[b + 1].d)) << 16;
   const __m128 dw = _mm_cvtph_ps(_mm_cvtsi32_si128(static_cast<int>(scale_bits)));
@@ -172,11 +172,13 @@ MLSPEED_AVX512 void avx512_q32_row(const Block* w, const Inputs& in, int64_t v0,
     const __m256i weights = avx512_single(w[b]);
     const float dw = _mm_cvtss_f32(avx512_halves(w[b].d));
     for (int v = 0; v < NV; ++v) {
-      const __m256i dot = _mm256_dpbusd_epi32(avx512_load256(x[v].bias + 8 * b), weights, avx512_load256(x[v].q + kQK * b));
+      const __m256i dot =
+          _mm256_dpbusd_epi32(avx512_load256(x[v].bias + 8 * b), weights, avx512_load256(x[v].q + kQK * b));
       last[v] = _mm256_mul_ps(_mm256_cvtepi32_ps(dot), _mm256_set1_ps(dw * x[v].d[b]));
     }
   }
-  for (int v = 0; v < NV; ++v) out[v] = _mm512_reduce_add_ps(_mm512_add_ps(acc[v][0], acc[v][1])) + avx512_hsum256(last[v]);
+  for (int v = 0; v < NV; ++v)
+    out[v] = _mm512_reduce_add_ps(_mm512_add_ps(acc[v][0], acc[v][1])) + avx512_hsum256(last[v]);
 }
 
 // q4_k: per 64 elements, the 32 bytes' low nibbles then their high ones, two sub-blocks whose
@@ -192,14 +194,16 @@ MLSPEED_AVX512 void avx512_q4_k_row(const BlockQ4K* w, const Inputs& in, int64_t
                                           0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
   for (int64_t b = 0; b < cols / kQKK; ++b) {
     const Q4kScales packed = q4k_unpack_scales(w[b].scales);
-    const __m512i scales16 = _mm512_cvtepu8_epi16(_mm256_zextsi128_si256(_mm_cvtsi64_si128(static_cast<int64_t>(packed.scales))));
+    const __m512i scales16 =
+        _mm512_cvtepu8_epi16(_mm256_zextsi128_si256(_mm_cvtsi64_si128(static_cast<int64_t>(packed.scales))));
     __m512i dot[NV];
     for (int v = 0; v < NV; ++v) dot[v] = _mm512_setzero_si512();
     for (int chunk = 0; chunk < 4; ++chunk) {
       const __m256i packed = avx512_load256(w[b].qs + 32 * chunk);
-      const __m512i nibbles = _mm512_and_si512(
-          _mm512_inserti64x4(_mm512_castsi256_si512(packed), _mm256_srli_epi16(packed, 4), 1), low4);
-      const __m512i scale = _mm512_permutexvar_epi16(_mm512_add_epi16(spread, _mm512_set1_epi16(static_cast<short>(2 * chunk))), scales16);
+      const __m512i nibbles =
+          _mm512_and_si512(_mm512_inserti64x4(_mm512_castsi256_si512(packed), _mm256_srli_epi16(packed, 4), 1), low4);
+      const __m512i scale = _mm512_permutexvar_epi16(
+          _mm512_add_epi16(spread, _mm512_set1_epi16(static_cast<short>(2 * chunk))), scales16);
       for (int v = 0; v < NV; ++v) {
         const int8_t* x = in.q + (v0 + v) * cols + kQKK * b + 64 * chunk;
         dot[v] = _mm512_dpwssd_epi32(dot[v], _mm512_maddubs_epi16(nibbles, avx512_load(x)), scale);
@@ -265,9 +269,11 @@ MLSPEED_AVX512 void avx512_q6_k_row(const BlockQ6K* w, const Inputs& in, int64_t
     const __m256i scales16_low = _mm512_castsi512_si256(scales16);
     const float dw = _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(load_u16(w[b].d))));
     for (int v = 0; v < NV; ++v) {
-      const __m256i offset = _mm256_madd_epi16(scales16_low, avx512_load256(in.sum16 + (v0 + v) * (cols / 16) + 16 * b));
+      const __m256i offset =
+          _mm256_madd_epi16(scales16_low, avx512_load256(in.sum16 + (v0 + v) * (cols / 16) + 16 * b));
       dot[v] = _mm512_sub_epi32(dot[v], _mm512_zextsi256_si512(_mm256_slli_epi32(offset, 5)));
-      acc[v] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot[v]), _mm512_set1_ps(dw * in.d[(v0 + v) * (cols / kQKK) + b]), acc[v]);
+      acc[v] =
+          _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot[v]), _mm512_set1_ps(dw * in.d[(v0 + v) * (cols / kQKK) + b]), acc[v]);
     }
   }
   for (int v = 0; v < NV; ++v) out[v] = _mm512_reduce_add_ps(acc[v]);
@@ -277,13 +283,20 @@ template <int NV>
 void avx512_row(const Job& job, const uint8_t* row, int64_t v0, float* out) {
   const Inputs& in = *job.in;
   switch (job.format) {
-    case WeightFormat::f32: return avx512_float_row<WeightFormat::f32, NV>(row, in, v0, out);
-    case WeightFormat::f16: return avx512_float_row<WeightFormat::f16, NV>(row, in, v0, out);
-    case WeightFormat::bf16: return avx512_float_row<WeightFormat::bf16, NV>(row, in, v0, out);
-    case WeightFormat::q8_0: return avx512_q32_row<BlockQ8_0, NV>(reinterpret_cast<const BlockQ8_0*>(row), in, v0, out);
-    case WeightFormat::q4_0: return avx512_q32_row<BlockQ4_0, NV>(reinterpret_cast<const BlockQ4_0*>(row), in, v0, out);
-    case WeightFormat::q4_k: return avx512_q4_k_row<NV>(reinterpret_cast<const BlockQ4K*>(row), in, v0, out);
-    case WeightFormat::q6_k: return avx512_q6_k_row<NV>(reinterpret_cast<const BlockQ6K*>(row), in, v0, out);
+    case WeightFormat::f32:
+      return avx512_float_row<WeightFormat::f32, NV>(row, in, v0, out);
+    case WeightFormat::f16:
+      return avx512_float_row<WeightFormat::f16, NV>(row, in, v0, out);
+    case WeightFormat::bf16:
+      return avx512_float_row<WeightFormat::bf16, NV>(row, in, v0, out);
+    case WeightFormat::q8_0:
+      return avx512_q32_row<BlockQ8_0, NV>(reinterpret_cast<const BlockQ8_0*>(row), in, v0, out);
+    case WeightFormat::q4_0:
+      return avx512_q32_row<BlockQ4_0, NV>(reinterpret_cast<const BlockQ4_0*>(row), in, v0, out);
+    case WeightFormat::q4_k:
+      return avx512_q4_k_row<NV>(reinterpret_cast<const BlockQ4K*>(row), in, v0, out);
+    case WeightFormat::q6_k:
+      return avx512_q6_k_row<NV>(reinterpret_cast<const BlockQ6K*>(row), in, v0, out);
   }
 }
 
@@ -296,10 +309,14 @@ void rows_avx512(const Job& job, int64_t begin, int64_t end) {
     const uint8_t* row = job.weight + r * job.row_bytes;
     for (int64_t v0 = 0; v0 < n; v0 += kAvx512Vectors) {
       const int64_t count = std::min<int64_t>(kAvx512Vectors, n - v0);
-      if (count == 4) avx512_row<4>(job, row, v0, out);
-      else if (count == 3) avx512_row<3>(job, row, v0, out);
-      else if (count == 2) avx512_row<2>(job, row, v0, out);
-      else avx512_row<1>(job, row, v0, out);
+      if (count == 4)
+        avx512_row<4>(job, row, v0, out);
+      else if (count == 3)
+        avx512_row<3>(job, row, v0, out);
+      else if (count == 2)
+        avx512_row<2>(job, row, v0, out);
+      else
+        avx512_row<1>(job, row, v0, out);
       for (int64_t v = 0; v < count; ++v) job.y[(v0 + v) * job.rows + r] = out[v];
     }
   }

@@ -27,8 +27,8 @@ namespace mlspeed::quant::kernels {
 
 struct Inputs {
   int64_t cols = 0, n = 0;
-  const float* x = nullptr;        // the floats, for f32, f16, bf16 weights
-  const int8_t* q = nullptr;       // the rest for the quantised formats
+  const float* x = nullptr;   // the floats, for f32, f16, bf16 weights
+  const int8_t* q = nullptr;  // the rest for the quantised formats
   const float* d = nullptr;
   const int32_t* bias = nullptr;
   const int16_t* sum16 = nullptr;
@@ -40,7 +40,7 @@ struct Job {
   const uint8_t* weight;  // row r at weight + r * row_bytes
   int64_t row_bytes, rows;
   const Inputs* in;
-  float* y;               // y[v * rows + r]
+  float* y;  // y[v * rows + r]
 };
 
 // One run of input arrays (as in Inputs, writable): bias for q8_0 and q4_0, sum16 and sum32 for

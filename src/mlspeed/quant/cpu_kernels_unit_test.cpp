@@ -66,7 +66,7 @@ KernelTestMatrix kernel_test_matrix(WeightFormat f, int64_t rows, int64_t cols, 
   std::normal_distribution<float> normal(0.0f, 0.5f);
   const int64_t row_bytes = storage_bytes(f, cols);
   KernelTestMatrix m{rows, cols, std::vector<uint8_t>(static_cast<size_t>(rows * row_bytes + 1)),
-               std::vector<float>(static_cast<size_t>(rows * cols))};
+                     std::vector<float>(static_cast<size_t>(rows * cols))};
   std::vector<float> row(static_cast<size_t>(cols));
   for (int64_t r = 0; r < rows; ++r) {
     for (float& v : row) v = normal(rng);
@@ -92,7 +92,7 @@ std::vector<float> kernel_test_inputs(int64_t n, int64_t cols, bool exact, uint3
 // rounding, 1e-5 of sum |w x|, and for an inexact input to a quantised format the input's
 // quantisation, sum |w| max|x| / 254 (cpu_kernels.h).
 void expect_kernel_products(WeightFormat f, const KernelTestMatrix& m, const std::vector<float>& x, int64_t n,
-                     const std::vector<float>& y, bool exact) {
+                            const std::vector<float>& y, bool exact) {
   for (int64_t v = 0; v < n; ++v) {
     const float* xv = x.data() + v * m.cols;
     double max_x = 0.0;
