@@ -16,10 +16,10 @@ const std::vector<Command>& commands() {
                    "ended in error, 2 for bad input, 130 when interrupted (completed rows are kept).",
                    run_option_table(), parse_run_options, run_command),
       make_command("generate",
-                   "greedy generation from a prompt (token ids, or text with GPT-2's vocabulary): the \"!!!!\" check "
-                   "of the M3 Max review",
+                   "greedy generation from a prompt (token ids, text with GPT-2's vocabulary, or a GGUF model's own; "
+                   "--questions: mac-ml-speed-test's llama.cpp test): the \"!!!!\" check of the M3 Max review",
                    "Exit status: 0 when generated (warnings included), 2 for bad input or a bad file, 1 if the "
-                   "device failed.",
+                   "device failed, 130 when interrupted (completed generations are kept).",
                    generate_option_table(), parse_generate_options, generate_command),
       make_command("quantize",
                    "write a Llama GGUF file in another type (llama-quantize: q4_0, q8_0, q4_k_m, q6_k, f16...), or "

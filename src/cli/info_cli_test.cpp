@@ -84,8 +84,8 @@ TEST(Help, RunListsEveryOptionWithItsDefault) {
 TEST(Help, AnUnknownCommandIsNamedWithTheCommandsThereAre) {
   const auto r = run_cli({"benchmark"});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(r.err, "mlspeed: unknown command 'benchmark'; commands: devices, workloads, run, generate, verify, show, history, "
-            "export, import, compare, report\n");
+  EXPECT_EQ(r.err, "mlspeed: unknown command 'benchmark'; commands: devices, workloads, run, generate, quantize, verify, show, "
+            "history, export, import, compare, report\n");
 }
 
 TEST(Help, NoCommandIsBadInput) {

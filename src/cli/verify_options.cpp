@@ -38,6 +38,14 @@ OptionTable<VerifyOptions> verify_table() {
        [](O& o, T t) { o.models.size = t; }},
       {"--model-dtypes", "LIST", "precisions for the model level: fp32, tf32, fp16, bf16", "fp32", "",
        [](O& o, T t) { o.models.precisions = parse_precisions(t, "--model-dtypes"); }},
+      {"--model-weight-formats", "LIST",
+       "quantised weight formats of the model level's quantised-Llama check (with llama2-7b-generate): q8_0, q4_0, "
+       "q4_k_m, q6_k, or none",
+       "q8_0,q4_0,q4_k_m,q6_k", "",
+       [](O& o, T t) {
+         o.models.weight_formats = t == "none" ? std::vector<ModelFormat>{}
+                                               : parse_model_formats(t, "--model-weight-formats");
+       }},
       {"--steps", "N", "training steps compared with the CPU (20 to 10000)", "20", "",
        [](O& o, T t) { o.models.training_steps = parse_count(t, "--steps", 20); }},
       {"--seed", "N", "seed of inputs and weights", "0", "",

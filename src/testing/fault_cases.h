@@ -13,6 +13,8 @@
 #include "mlspeed/verify/faults.h"
 #include "mlspeed/verify/model_checks.h"
 #include "mlspeed/verify/op_suite.h"
+#include "mlspeed/verify/quant_checks.h"
+#include "mlspeed/verify/quant_model_check.h"
 #include "mlspeed/verify/target.h"
 #include "mlspeed/verify/verdict.h"
 
@@ -49,6 +51,13 @@ inline ModelCheckOptions model_selection(std::string workload, Precision precisi
   ModelCheckOptions o;
   o.workloads = {std::move(workload)};
   o.precisions = {precision};
+  return o;
+}
+
+// The quantised-Llama check alone (with llama2-7b-generate's own tiny checks) in one weight format.
+inline ModelCheckOptions quant_model_selection(ModelFormat format) {
+  ModelCheckOptions o = model_selection(kQuantModelWorkload);
+  o.weight_formats = {format};
   return o;
 }
 
@@ -128,6 +137,23 @@ inline std::vector<FaultCase> fault_cases() {
                            BugClass::op, {"bitwise"});
   sum->outcome = Outcome::pass;
   sum->not_reproducible = true;
+  // Quantised weights (quant_faults.h): quant_linear of the formats each misread concerns (every
+  // input row count of the small class: the int8-activation kernels and dequantise + matmul), and
+  // a quantised Llama's logits.
+  const OpSuiteOptions quant_ops = op_selection({kQuantLinearOp}, {"float32"});
+  op_case("quant-nibbles-swapped", quant_ops, kQuantLinearOp, "forward", BugClass::op, {"off by"})->variant = "q4_0";
+  op_case("quant-scale-as-bf16", quant_ops, kQuantLinearOp, "forward", BugClass::op, {"off by"})->variant = "q8_0";
+  op_case("quant-kquant-subblock-scale-shifted", quant_ops, kQuantLinearOp, "forward", BugClass::op, {"off by"})
+      ->variant = "q6_k";
+  op_case("quant-block-offset", quant_ops, kQuantLinearOp, "forward", BugClass::op, {"off by"})->variant = "q4_k";
+  model_case("quant-nibbles-swapped", quant_model_selection(ModelFormat::q4_0), "decode", BugClass::model,
+             {"quantised products", "off by"});
+  model_case("quant-scale-as-bf16", quant_model_selection(ModelFormat::q8_0), "forward", BugClass::model,
+             {"all zeros"});
+  model_case("quant-kquant-subblock-scale-shifted", quant_model_selection(ModelFormat::q4_k_m), "forward",
+             BugClass::model, {"quantised products", "off by"});
+  model_case("quant-block-offset", quant_model_selection(ModelFormat::q6_k), "decode", BugClass::model,
+             {"quantised products", "off by"});
   return cases;
 }
 

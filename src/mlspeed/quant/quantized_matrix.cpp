@@ -7,6 +7,7 @@
 
 #include "mlspeed/quant/blocks.h"
 #include "mlspeed/quant/cpu_kernels.h"
+#include "mlspeed/quant/fault_hook.h"  // verify's fault hook: the blocks as a faulty kernel reads them
 
 namespace mlspeed::quant {
 namespace {
@@ -86,6 +87,20 @@ at::Tensor tensor_dequantize_q6_k(const at::Tensor& b) {
   return value.flatten(-4);
 }
 
+// The matrix in float32 through blocks.h's decoder, rows spread over LibTorch's threads: on the
+// CPU a dozen times faster than the tensor ops' dozens of passes over the blocks.
+at::Tensor dequantize_on_cpu(const QuantizedMatrix& w) {
+  const at::Tensor blocks = w.blocks.contiguous();
+  at::Tensor out = at::empty({w.rows, w.cols}, at::kFloat);
+  const int64_t row_bytes = blocks.size(1);
+  const uint8_t* src = blocks.data_ptr<uint8_t>();
+  float* dst = out.data_ptr<float>();
+  at::parallel_for(0, w.rows, 64, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) dequantize_row(w.format, src + r * row_bytes, dst + r * w.cols, w.cols);
+  });
+  return out;
+}
+
 }  // namespace
 
 QuantizedMatrix QuantizedMatrix::narrow_rows(int64_t start, int64_t count) const {
@@ -97,7 +112,9 @@ QuantizedMatrix empty_matrix(WeightFormat format, int64_t rows, int64_t cols, co
   return {format, rows, cols, at::empty({rows, row_bytes}, at::TensorOptions(at::kByte).device(device))};
 }
 
-at::Tensor dequantize(const QuantizedMatrix& w, at::ScalarType dtype) {
+at::Tensor dequantize(const QuantizedMatrix& given, at::ScalarType dtype) {
+  const FaultedMatrix faulted(given);  // verify's fault hook (fault_hook.h)
+  const QuantizedMatrix& w = faulted.matrix();
   const WeightFormatTraits& t = traits(w.format);
   if (!t.quantized) {
     const at::ScalarType stored = w.format == WeightFormat::f32   ? at::kFloat
@@ -117,7 +134,9 @@ at::Tensor dequantize(const QuantizedMatrix& w, at::ScalarType dtype) {
   return value.reshape({w.rows, w.cols}).to(dtype);
 }
 
-at::Tensor linear(const at::Tensor& x, const QuantizedMatrix& w) {
+at::Tensor linear(const at::Tensor& x, const QuantizedMatrix& given) {
+  const FaultedMatrix faulted(given);  // verify's fault hook (fault_hook.h)
+  const QuantizedMatrix& w = faulted.matrix();
   TORCH_CHECK(x.size(-1) == w.cols, "[quant] input of width ", x.size(-1), " for a matrix of ", w.cols, " columns");
   const at::Tensor x2d = x.reshape({-1, w.cols});
   const int64_t n = x2d.size(0);
@@ -130,6 +149,8 @@ at::Tensor linear(const at::Tensor& x, const QuantizedMatrix& w) {
     y = yf.to(x.scalar_type());
   } else if (x.device().is_cuda() && cuda_kernels().linear) {
     y = cuda_kernels().linear(x2d, w);
+  } else if (x.device().is_cpu()) {
+    y = at::matmul(x2d, dequantize_on_cpu(w).to(x.scalar_type()).t());
   } else {
     y = at::matmul(x2d, dequantize(w, x.scalar_type()).t());
   }
@@ -138,7 +159,9 @@ at::Tensor linear(const at::Tensor& x, const QuantizedMatrix& w) {
   return y.view(shape);
 }
 
-at::Tensor gather_rows(const QuantizedMatrix& w, const at::Tensor& ids, at::ScalarType dtype) {
+at::Tensor gather_rows(const QuantizedMatrix& given, const at::Tensor& ids, at::ScalarType dtype) {
+  const FaultedMatrix faulted(given);  // verify's fault hook (fault_hook.h)
+  const QuantizedMatrix& w = faulted.matrix();
   const at::Tensor flat = ids.reshape({-1});
   const QuantizedMatrix picked{w.format, flat.size(0), w.cols, w.blocks.index_select(0, flat)};
   std::vector<int64_t> shape = ids.sizes().vec();

@@ -10,6 +10,9 @@
 #include <mutex>
 #include <set>
 
+#include "mlspeed/quant/fault_hook.h"
+#include "mlspeed/verify/quant_faults.h"
+
 namespace mlspeed::verify {
 namespace {
 
@@ -276,6 +279,7 @@ const std::vector<Fault>& faults() {
   static const std::vector<Fault> list = [] {
     std::vector<Fault> out;
     for (const FaultImpl& impl : implementations()) out.push_back(impl.fault);
+    for (const BlocksFaultImpl& impl : blocks_faults()) out.push_back(impl.fault);  // quant_faults.h
     return out;
   }();
   return list;
@@ -289,6 +293,12 @@ const Fault* find_fault(std::string_view name) {
 
 Injection::Injection(const Fault* fault) {
   if (!fault) return;
+  // A fault of the quantised-weight path is read by quant/fault_hook.h, not by the dispatcher.
+  if (const quant::BlocksFault rewrite = blocks_fault_named(fault->name)) {
+    quant::set_blocks_fault(rewrite);
+    blocks_ = true;
+    return;
+  }
   register_kernels();
   const FaultImpl* impl = nullptr;
   for (const FaultImpl& candidate : implementations())
@@ -299,6 +309,7 @@ Injection::Injection(const Fault* fault) {
 }
 
 Injection::~Injection() {
+  if (blocks_) quant::set_blocks_fault(nullptr);
   if (!include_) return;
   include_.reset();
   active.store(nullptr);

@@ -22,6 +22,7 @@
 #include "mlspeed/verify/compare.h"
 #include "mlspeed/verify/model_check_kit.h"
 #include "mlspeed/verify/model_detectors.h"
+#include "mlspeed/verify/quant_model_check.h"
 #include "mlspeed/verify/step_checks.h"
 #include "mlspeed/workloads/generation.h"
 #include "mlspeed/workloads/workload.h"
@@ -371,6 +372,10 @@ void validate(const ModelCheckOptions& options) {
     throw UsageError(options.weights.empty() ? "a vocabulary (--vocab) is for the text check, which needs --weights too"
                                              : "the text check with --weights needs GPT-2's vocabulary (--vocab: the "
                                                "folder of encoder.json and vocab.bpe)");
+  for (ModelFormat format : options.weight_formats)
+    if (!is_quantized(format))
+      throw UsageError("the quantised-model check (--model-weight-formats) takes quantised weight formats (q8_0, "
+                       "q4_0, q4_k_m, q6_k), not " + std::string(name(format)));
   if (!options.weights.empty() && (options.workloads.size() != 1 || options.workloads.front() != kTextWorkload))
     throw UsageError(std::string("--weights for model checks is the \"The rain in Spain\" text check of one workload, ") +
                      kTextWorkload + " (pass -w " + kTextWorkload + ")");
@@ -419,6 +424,15 @@ std::vector<CheckResult> run_model_checks(const Target& target, const ModelCheck
       if (generates(*w)) generation(c, emit);
       if (!options.weights.empty() && w->name() == kTextWorkload) text_checks(c, options, emit);
     }
+    // Its reference is the dense model, not the CPU's own quantised kernels: no self-check.
+    if (w->name() == kQuantModelWorkload)
+      for (Precision precision : options.precisions) {
+        Tf32Scope tf32(precision);
+        run_quant_model_checks(target, options, precision, [&](CheckResult row) {
+          if (on_row) on_row(row);
+          rows.push_back(std::move(row));
+        });
+      }
   }
   return rows;
 }

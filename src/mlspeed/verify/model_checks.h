@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "mlspeed/core/precision.h"
+#include "mlspeed/core/weight_format.h"
 #include "mlspeed/verify/check.h"
 #include "mlspeed/verify/target.h"
 
@@ -27,9 +28,14 @@ struct ModelCheckOptions {
   int64_t training_steps = 20;         // at least 20
   std::string weights;                 // a safetensors file for one generation workload ("The rain in Spain" text check)
   std::string vocab;                   // GPT-2's encoder.json + vocab.bpe folder, with `weights`
+  // The quantised file types of the quantised-Llama check (quant_model_check.h), run with
+  // llama2-7b-generate; empty: none.
+  std::vector<ModelFormat> weight_formats{ModelFormat::q8_0, ModelFormat::q4_0, ModelFormat::q4_k_m,
+                                          ModelFormat::q6_k};
 };
 
-// Throws UsageError for an unknown workload or size, too few steps, or weights without a vocabulary.
+// Throws UsageError for an unknown workload or size, too few steps, weights without a vocabulary,
+// or a weight format that is not quantised.
 void validate(const ModelCheckOptions& options);
 
 std::vector<CheckResult> run_model_checks(const Target& target, const ModelCheckOptions& options,

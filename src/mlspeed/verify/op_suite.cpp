@@ -5,6 +5,7 @@
 #include "mlspeed/core/errors.h"
 #include "mlspeed/core/text.h"
 #include "mlspeed/verify/op_engine.h"
+#include "mlspeed/verify/quant_checks.h"
 
 namespace mlspeed::verify {
 namespace {
@@ -18,6 +19,11 @@ const std::vector<OpInfo>& summaries() {
       {"addmm", "bias plus matrix product, square (O1: transposed result) and rectangular"},
       {"linear", "x W^T + b, weight sliced w[::2] (L1), 8 rows through K 4096, 3-d with batch over 65536 (S5), "
                  "Linear(1, 32769) (S4)"},
+      {kQuantLinearOp, "x W^T with W in every weight format (q8_0, q4_0, q4_k, q6_k, f32, f16, bf16: quant/), "
+                       "1 and 512 input rows (int8-activation kernels, dequantise + matmul), rows and columns off "
+                       "every tile; against blocks.h's decoder in float64"},
+      {kQuantDequantizeOp, "the LibTorch-op decoder of every quantised weight format against blocks.h's, exactly, "
+                           "in fp32, bf16 and fp16"},
       {"conv1d", "strides 1 and 2 (O2), weight gradient over a minibatch of 2^16 (S6)"},
       {"conv2d", "strides 1, 2 and (1,2) (O2)"},
       {"conv_transpose1d", "strides 1, 2 and 8 (O2)"},
@@ -97,6 +103,28 @@ bool case_wanted(const OpCase& c, const std::vector<std::string>& classes, bool 
   return !quick || c.size_class == "small" || c.quick;
 }
 
+// quant_linear's cases (quant_checks.h); --quick runs those marked for it.
+void run_quant_cases(const Target& target, const OpSuiteOptions& options, const std::vector<std::string>& classes,
+                     const std::vector<std::string>& dtypes_asked, const std::function<void(CheckResult)>& emit) {
+  const auto dtypes = chosen_values(quant_dtypes(), dtypes_asked, options.quick, kQuickDtypes);
+  const auto layouts = chosen_values(quant_layouts(), options.layouts, options.quick, kQuickLayouts);
+  if (dtypes.empty() || layouts.empty()) return;
+  for (const QuantCase& c : quant_cases())
+    if (listed(classes, c.size_class) && (!options.quick || c.quick))
+      run_quant_case(target, c, dtypes, layouts, options.seed, emit);
+}
+
+// quant_dequantize: one matrix of each quantised format, in the small class, contiguous.
+void run_dequantize_cases(const Target& target, const OpSuiteOptions& options, const std::vector<std::string>& classes,
+                          const std::vector<std::string>& dtypes_asked, const std::function<void(CheckResult)>& emit) {
+  const auto dtypes = chosen_values(quant_dtypes(), dtypes_asked, options.quick, kQuickDtypes);
+  if (dtypes.empty() || !listed(classes, "small") || !(options.layouts.empty() || listed(options.layouts, "contiguous")))
+    return;
+  for (const QuantCase& c : quant_cases())
+    if (c.size_class == "small" && c.batch == 1 && traits(c.format).quantized)
+      run_dequantize_case(target, c, dtypes, options.seed, emit);
+}
+
 }  // namespace
 
 const std::vector<std::string>& layout_names() {
@@ -169,6 +197,8 @@ std::vector<CheckResult> run_op_suite(const Target& target, const OpSuiteOptions
   const std::vector<HugeCase> huges = huge_cases();
   for (const OpInfo& info : summaries()) {
     if (!op_wanted(info.name)) continue;
+    if (info.name == kQuantLinearOp) run_quant_cases(target, options, classes, dtypes_asked, emit);
+    if (info.name == kQuantDequantizeOp) run_dequantize_cases(target, options, classes, dtypes_asked, emit);
     for (const OpCase& c : cases) {
       if (c.op != info.name || !case_wanted(c, classes, options.quick)) continue;
       const auto dtypes = chosen_values(c.dtypes, dtypes_asked, options.quick, kQuickDtypes);
