@@ -113,7 +113,7 @@ GenerationRow generate(const GenerateOptions& o, const Workload& workload, const
   } catch (const std::exception&) {
     const Failure failure = classify_failure(std::current_exception());
     session.begin();
-    return failed_generation_row(setup, GenerationPrompt{prompt}, failure);
+    return failed_generation_row(setup, GenerationPrompt{prompt, "", ""}, failure);
   }
   Generator* generator = model->generator();
   if (!generator) throw UsageError("--workload: " + o.workload + "'s model does not generate");
@@ -124,7 +124,7 @@ GenerationRow generate(const GenerateOptions& o, const Workload& workload, const
   } catch (const std::invalid_argument& e) {
     throw UsageError(e.what());
   } catch (const std::exception&) {
-    return failed_generation_row(setup, GenerationPrompt{prompt}, classify_failure(std::current_exception()));
+    return failed_generation_row(setup, GenerationPrompt{prompt, "", ""}, classify_failure(std::current_exception()));
   }
 }
 

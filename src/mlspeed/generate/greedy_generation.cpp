@@ -96,7 +96,7 @@ GenerationRow finished_generation_row(const GenerationSetup& setup, const Genera
 GenerationRow generate_row(const GenerationSetup& setup, Generator& generator, const std::vector<int64_t>& prompt,
                            int64_t new_tokens, const RowVocabulary* vocabulary) {
   const Generation g = generator.greedy(prompt, new_tokens);
-  return finished_generation_row(setup, GenerationPrompt{prompt}, g, /*ended_by_token=*/false,
+  return finished_generation_row(setup, GenerationPrompt{prompt, "", ""}, g, /*ended_by_token=*/false,
                                  generator.vocab_size(), vocabulary);
 }
 

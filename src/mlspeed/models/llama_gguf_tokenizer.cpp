@@ -80,7 +80,7 @@ bool GgufTokenizer::ends_generation(int64_t id) const {
 
 GgufTokenizer read_gguf_tokenizer(const gguf::File& file) {
   check_tokenizer_model(file);
-  GgufTokenizer t{tokenizer_of(file)};
+  GgufTokenizer t{tokenizer_of(file), true, false, {}};
   t.add_bos = file.find_bool("tokenizer.ggml.add_bos_token").value_or(true);
   t.add_eos = file.find_bool("tokenizer.ggml.add_eos_token").value_or(false);
   t.end_of_generation.push_back(t.tokenizer.special_ids().eos);
