@@ -1,12 +1,6 @@
 #include "mlspeed/io/gguf.h"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
 #include <limits>
 #include <stdexcept>
@@ -488,49 +482,19 @@ GgufParsed GgufParser::parse() {
 
 // --- File ----------------------------------------------------------------------------------
 
-File::File(const std::string& path) : path_(path) {
-  // O_NONBLOCK: a named pipe would otherwise block the open until a writer comes, before fstat
-  // can refuse it (it has no effect on a regular file).
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) throw InputFileError(path + ": cannot open: " + std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    throw InputFileError(path + ": is not a regular file; expected a GGUF model file");
-  }
-  size_ = static_cast<uint64_t>(st.st_size);
-  static const uint8_t kNothing = 0;
-  bytes_ = &kNothing;  // an empty file is not mapped (mmap refuses length 0); the parse refuses it
-  if (size_ > 0) {
-    map_ = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (map_ == MAP_FAILED) {
-      map_ = nullptr;
-      const std::string why = std::strerror(errno);
-      ::close(fd);
-      throw InputFileError(path + ": cannot map: " + why);
-    }
-    bytes_ = static_cast<const uint8_t*>(map_);
-  }
-  ::close(fd);
-  // A constructor that throws runs no destructor: a refused file is unmapped here.
-  try {
-    GgufParsed parsed = GgufParser(path_, bytes_, size_).parse();
-    version_ = parsed.version;
-    alignment_ = parsed.alignment;
-    data_offset_ = parsed.data_offset;
-    metadata_ = std::move(parsed.metadata);
-    tensors_ = std::move(parsed.tensors);
-    tensor_index_ = std::move(parsed.tensor_index);
-  } catch (...) {
-    if (map_) ::munmap(map_, size_);
-    map_ = nullptr;
-    throw;
-  }
+File::File(const std::string& path)
+    : path_(path), map_(path, MappedFile::Access::read_only, "expected a GGUF model file") {
+  // A refusal throws after map_ was built, so the mapping is released with it.
+  GgufParsed parsed = GgufParser(path_, map_.data(), map_.size()).parse();
+  version_ = parsed.version;
+  alignment_ = parsed.alignment;
+  data_offset_ = parsed.data_offset;
+  metadata_ = std::move(parsed.metadata);
+  tensors_ = std::move(parsed.tensors);
+  tensor_index_ = std::move(parsed.tensor_index);
 }
 
-File::~File() {
-  if (map_) ::munmap(map_, size_);
-}
+File::~File() = default;
 
 const TensorInfo* File::find(const std::string& name) const {
   const auto it = tensor_index_.find(name);
@@ -538,10 +502,10 @@ const TensorInfo* File::find(const std::string& name) const {
 }
 
 const uint8_t* File::data(const TensorInfo& info) const {
-  const uint64_t data_size = size_ - std::min(size_, data_offset_);
+  const uint64_t data_size = map_.size() - std::min(map_.size(), data_offset_);
   if (info.offset > data_size || info.bytes > data_size - info.offset)
     throw std::out_of_range("gguf::File::data: tensor '" + info.name + "' is not one of " + path_ + "'s");
-  return bytes_ + data_offset_ + info.offset;
+  return map_.data() + data_offset_ + info.offset;
 }
 
 // --- typed getters -------------------------------------------------------------------------

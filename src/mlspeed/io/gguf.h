@@ -35,6 +35,7 @@
 #include <utility>
 #include <vector>
 
+#include "mlspeed/core/mapped_file.h"
 #include "mlspeed/core/weight_format.h"
 
 namespace mlspeed::gguf {
@@ -177,7 +178,7 @@ class File {
   // Where the data section starts: the end of the tensor infos rounded up to the alignment (past
   // the end of a file without tensors that ends unpadded, which ggml's writer never makes).
   uint64_t data_offset() const { return data_offset_; }
-  uint64_t file_size() const { return size_; }
+  uint64_t file_size() const { return map_.size(); }
 
   const Metadata& metadata() const { return metadata_; }
   // Typed getters: InputFileError naming the key when it is absent or of another type (see
@@ -212,13 +213,11 @@ class File {
   std::string path_;
   uint32_t version_ = 0;
   uint32_t alignment_ = 32;
-  uint64_t size_ = 0;
   uint64_t data_offset_ = 0;
   Metadata metadata_;
   std::vector<TensorInfo> tensors_;
   std::unordered_map<std::string, size_t> tensor_index_;
-  void* map_ = nullptr;  // the whole file, read-only; null for an empty file
-  const uint8_t* bytes_ = nullptr;
+  MappedFile map_;  // the whole file, read-only
 };
 
 // The byte offset of the first invalid UTF-8 sequence in `text` (a stray continuation byte, a

@@ -1,10 +1,5 @@
 #include "mlspeed/io/safetensors.h"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -55,41 +50,13 @@ bool as_size(const nlohmann::json& v, uint64_t& out) {
 
 }  // namespace
 
-File::File(const std::string& path) : path_(path) {
-  // O_NONBLOCK: a named pipe would otherwise block the open until a writer comes, before fstat
-  // can refuse it (it has no effect on a regular file).
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) fail(path, std::string("cannot open: ") + std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    fail(path, "is not a regular file");
-  }
-  const uint64_t file_size = static_cast<uint64_t>(st.st_size);
-  if (file_size < 8) {
-    ::close(fd);
+File::File(const std::string& path) : path_(path), map_(path, MappedFile::Access::writable) {
+  // Every refusal below throws after map_ was built, so the mapping is released with it.
+  const uint64_t file_size = map_.size();
+  if (file_size < 8)
     fail(path, "is " + std::to_string(file_size) +
                    " bytes: too short for a safetensors file (it starts with an 8-byte header length)");
-  }
-  map_size_ = static_cast<size_t>(file_size);
-  // Private and writable: tensors may be viewed as mutable, but no write ever reaches the file.
-  map_ = ::mmap(nullptr, map_size_, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
-  ::close(fd);
-  if (map_ == MAP_FAILED) {
-    map_ = nullptr;
-    fail(path, std::string("cannot map: ") + std::strerror(errno));
-  }
-  // A constructor that throws runs no destructor: every refusal below unmaps the file here
-  // (each refused file once kept its mapping, until the process ran out of them).
-  struct UnmapUnlessAccepted {
-    File* file;
-    ~UnmapUnlessAccepted() {
-      if (!file) return;
-      ::munmap(file->map_, file->map_size_);
-      file->map_ = nullptr;
-    }
-  } unmap{this};
-  const auto* bytes = static_cast<const uint8_t*>(map_);
+  const uint8_t* bytes = map_.data();
 
   uint64_t header_len = 0;
   for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | bytes[i];  // little-endian
@@ -192,12 +159,9 @@ File::File(const std::string& path) : path_(path) {
     if (by_offset[i]->begin < by_offset[i - 1]->end)
       fail(path, "tensors '" + printable(by_offset[i - 1]->name) + "' and '" + printable(by_offset[i]->name) +
                      "' overlap");
-  unmap.file = nullptr;  // accepted: the destructor unmaps it
 }
 
-File::~File() {
-  if (map_) ::munmap(map_, map_size_);
-}
+File::~File() = default;
 
 const TensorInfo* File::find(const std::string& name) const {
   for (const auto& t : tensors_)

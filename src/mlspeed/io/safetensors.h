@@ -22,6 +22,8 @@
 #include <utility>
 #include <vector>
 
+#include "mlspeed/core/mapped_file.h"
+
 namespace mlspeed::safetensors {
 
 struct TensorInfo {
@@ -53,8 +55,7 @@ class File {
   std::string path_;
   std::vector<TensorInfo> tensors_;
   std::map<std::string, std::string> metadata_;
-  void* map_ = nullptr;
-  size_t map_size_ = 0;
+  MappedFile map_;  // writable pages: tensors over them may be viewed as mutable
   const uint8_t* data_ = nullptr;  // the data buffer, after the header
 };
 

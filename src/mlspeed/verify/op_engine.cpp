@@ -67,18 +67,6 @@ double op_seconds(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-// Runs `body` for one row: times it, turns exceptions into outcomes, and hands the row on.
-void run_row(CheckResult row, const std::function<void(CheckResult&)>& body,
-             const std::function<void(CheckResult)>& emit) {
-  const auto start = std::chrono::steady_clock::now();
-  try {
-    body(row);
-  } catch (...) {
-    record_failure(row, std::current_exception());
-  }
-  row.seconds = op_seconds(start);
-  emit(std::move(row));
-}
 
 // Marks the row not tested when the device ran something on the CPU instead.
 bool op_fell_back(CheckResult& row, const std::vector<std::string>& fallbacks) {
@@ -254,6 +242,18 @@ std::string outside_support(const at::Tensor& s, double low, double high) {
 }
 
 }  // namespace
+
+void run_row(CheckResult row, const std::function<void(CheckResult&)>& body,
+             const std::function<void(CheckResult)>& emit) {
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    body(row);
+  } catch (...) {
+    record_failure(row, std::current_exception());
+  }
+  row.seconds = op_seconds(start);
+  emit(std::move(row));
+}
 
 at::ScalarType scalar_type(const std::string& dtype) {
   static const std::vector<std::pair<std::string, at::ScalarType>> kTypes{

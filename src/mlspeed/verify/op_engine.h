@@ -111,6 +111,11 @@ ViewWrite write_inplace_view(const at::Tensor& initial, const std::function<void
 // Bitwise equality, NaN payloads included (two NaN with the same bits are equal).
 bool bitwise_equal(const at::Tensor& a, const at::Tensor& b);
 
+// Runs `body` for one row: times it, turns an exception into the row's outcome
+// (record_failure), and hands the row to `emit`.
+void run_row(CheckResult row, const std::function<void(CheckResult&)>& body,
+             const std::function<void(CheckResult)>& emit);
+
 // --- statistics ---------------------------------------------------------------------------------
 
 // Whether `samples` (any device, any dtype) have the expected mean and variance within

@@ -132,19 +132,6 @@ void dequantize_row_check(const Target& target, const QuantWeights& w, const std
   if (!*row.reproducible) row.message += "; two runs were not bitwise equal (non-deterministic)";
 }
 
-// Times `body` for `row`, turns exceptions into outcomes, and hands the row on.
-void quant_run_row(CheckResult row, const std::function<void(CheckResult&)>& body,
-                   const std::function<void(CheckResult)>& emit) {
-  const auto start = std::chrono::steady_clock::now();
-  try {
-    body(row);
-  } catch (...) {
-    record_failure(row, std::current_exception());
-  }
-  row.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  emit(std::move(row));
-}
-
 uint64_t quant_seed(uint64_t seed, const std::string& what) {
   return seed * 0x9E3779B97F4A7C15ULL ^ std::hash<std::string>{}(what);
 }
@@ -189,7 +176,7 @@ void run_quant_case(const Target& target, const QuantCase& c, const std::vector<
     for (const std::string& layout : layouts) {
       const CheckResult row = quant_row(target, c, dtype, layout);
       const uint64_t x_seed = quant_seed(seed, row.variant + "/" + row.shape + "/" + dtype);
-      quant_run_row(row, with_weights(weights, target, c, seed, [&](const QuantWeights& w, CheckResult& r) {
+      run_row(row, with_weights(weights, target, c, seed, [&](const QuantWeights& w, CheckResult& r) {
                       quant_forward_row(target, c, w, dtype, layout, x_seed, r);
                     }),
                     emit);
@@ -202,7 +189,7 @@ void run_dequantize_case(const Target& target, const QuantCase& c, const std::ve
   for (const std::string& dtype : dtypes) {
     CheckResult row = quant_row(target, c, dtype, "contiguous", kQuantDequantizeOp);
     row.shape = std::to_string(c.rows) + "x" + std::to_string(c.cols) + " " + row.variant;
-    quant_run_row(row, with_weights(weights, target, c, seed, [&](const QuantWeights& w, CheckResult& r) {
+    run_row(row, with_weights(weights, target, c, seed, [&](const QuantWeights& w, CheckResult& r) {
                     dequantize_row_check(target, w, dtype, r);
                   }),
                   emit);
