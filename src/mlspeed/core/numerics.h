@@ -36,6 +36,10 @@ ModelFormat storage_of(Precision p);
 // How the weights are stored: the chosen format, else float32 for training (autocast keeps float32
 // master weights) and the precision's dtype for inference.
 ModelFormat weight_format(const Numerics& n, Job job);
+// The LibTorch dtype of a plain format (f32, f16, bf16), and the plain format of a dtype (float32,
+// float16, bfloat16); std::invalid_argument for a quantised format or another dtype.
+c10::ScalarType dtype_of(WeightFormat plain);
+WeightFormat plain_format_of(c10::ScalarType dtype);
 // Whether the weights are stored in quantised blocks (the chosen format is one of llama.cpp's).
 bool quantized(const Numerics& n);
 

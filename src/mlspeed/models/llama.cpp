@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "mlspeed/compat/torch_compat.h"
+#include "mlspeed/core/numerics.h"
 
 namespace mlspeed::llama {
 namespace {
@@ -39,7 +40,7 @@ bool are_rows_of(const at::Tensor& fused, const std::vector<at::Tensor>& weights
   return true;
 }
 
-at::ScalarType dtype_of(const at::TensorOptions& options) { return c10::typeMetaToScalarType(options.dtype()); }
+at::ScalarType options_dtype(const at::TensorOptions& options) { return c10::typeMetaToScalarType(options.dtype()); }
 
 // Whether the linears' weights can be stacked into one matrix: all dense, or all blocks of one format.
 bool same_storage(std::initializer_list<std::reference_wrapper<const LinearImpl>> linears) {
@@ -61,9 +62,7 @@ std::optional<WeightFormat> StoredWeights::of(TensorRole role, int64_t layer, in
   if (!format) return std::nullopt;
   const auto given = exact.find({role, layer});
   const WeightFormat f = given != exact.end() ? given->second : tensor_format(*format, role, layer, layers, cols);
-  const bool dense = (f == WeightFormat::f32 && dtype == at::kFloat) || (f == WeightFormat::f16 && dtype == at::kHalf) ||
-                     (f == WeightFormat::bf16 && dtype == at::kBFloat16);
-  if (dense) return std::nullopt;
+  if (!traits(f).quantized && dtype_of(f) == dtype) return std::nullopt;  // dense in the compute dtype
   return f;
 }
 
@@ -158,13 +157,13 @@ at::Tensor grouped_decode_attention(const at::Tensor& q, const at::Tensor& k, co
 LlamaAttentionImpl::LlamaAttentionImpl(const LlamaConfig& c, const at::TensorOptions& options,
                                        const StoredWeights& s, int64_t layer)
     : q_proj(register_module("q_proj", Linear(c.hidden_size, c.num_attention_heads * c.head_dim(), options,
-                                              s.of(TensorRole::attn_q, layer, c.hidden_size, dtype_of(options))))),
+                                              s.of(TensorRole::attn_q, layer, c.hidden_size, options_dtype(options))))),
       k_proj(register_module("k_proj", Linear(c.hidden_size, c.num_key_value_heads * c.head_dim(), options,
-                                              s.of(TensorRole::attn_k, layer, c.hidden_size, dtype_of(options))))),
+                                              s.of(TensorRole::attn_k, layer, c.hidden_size, options_dtype(options))))),
       v_proj(register_module("v_proj", Linear(c.hidden_size, c.num_key_value_heads * c.head_dim(), options,
-                                              s.of(TensorRole::attn_v, layer, c.hidden_size, dtype_of(options))))),
+                                              s.of(TensorRole::attn_v, layer, c.hidden_size, options_dtype(options))))),
       o_proj(register_module("o_proj", Linear(c.num_attention_heads * c.head_dim(), c.hidden_size, options,
-                                              s.of(TensorRole::attn_output, layer, c.num_attention_heads * c.head_dim(), dtype_of(options))))),
+                                              s.of(TensorRole::attn_output, layer, c.num_attention_heads * c.head_dim(), options_dtype(options))))),
       heads_(c.num_attention_heads),
       kv_heads_(c.num_key_value_heads),
       head_dim_(c.head_dim()) {}
@@ -221,11 +220,11 @@ at::Tensor LlamaAttentionImpl::decode(const at::Tensor& x, const at::Tensor& cos
 LlamaMLPImpl::LlamaMLPImpl(const LlamaConfig& c, const at::TensorOptions& options, const StoredWeights& s,
                            int64_t layer)
     : gate_proj(register_module("gate_proj", Linear(c.hidden_size, c.intermediate_size, options,
-                                                    s.of(TensorRole::ffn_gate, layer, c.hidden_size, dtype_of(options))))),
+                                                    s.of(TensorRole::ffn_gate, layer, c.hidden_size, options_dtype(options))))),
       up_proj(register_module("up_proj", Linear(c.hidden_size, c.intermediate_size, options,
-                                                s.of(TensorRole::ffn_up, layer, c.hidden_size, dtype_of(options))))),
+                                                s.of(TensorRole::ffn_up, layer, c.hidden_size, options_dtype(options))))),
       down_proj(register_module("down_proj", Linear(c.intermediate_size, c.hidden_size, options,
-                                                    s.of(TensorRole::ffn_down, layer, c.intermediate_size, dtype_of(options))))) {}
+                                                    s.of(TensorRole::ffn_down, layer, c.intermediate_size, options_dtype(options))))) {}
 
 void LlamaMLPImpl::fuse() {
   if (same_storage({*gate_proj, *up_proj})) gate_up_weight_ = fuse_rows({gate_proj->storage(), up_proj->storage()});
@@ -264,7 +263,7 @@ at::Tensor LlamaDecoderLayerImpl::decode(const at::Tensor& x, const at::Tensor& 
 
 LlamaModelImpl::LlamaModelImpl(const LlamaConfig& c, const at::TensorOptions& options, const StoredWeights& stored)
     : embed_tokens(register_module("embed_tokens", Embedding(c.vocab_size, c.hidden_size, options,
-                                                             stored.of(TensorRole::embedding, 0, c.hidden_size, dtype_of(options))))),
+                                                             stored.of(TensorRole::embedding, 0, c.hidden_size, options_dtype(options))))),
       layers(register_module("layers", torch::nn::ModuleList())),
       norm(register_module("norm", RMSNorm(c.hidden_size, c.rms_norm_eps, options))) {
   for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
@@ -288,7 +287,7 @@ LlamaForCausalLMImpl::LlamaForCausalLMImpl(const LlamaConfig& config, const at::
               config.num_attention_heads);
   model = register_module("model", LlamaModel(config, options, stored_));
   lm_head = register_module("lm_head", Linear(config.hidden_size, config.vocab_size, options,
-                                              stored_.of(TensorRole::output, 0, config.hidden_size, dtype_of(options))));
+                                              stored_.of(TensorRole::output, 0, config.hidden_size, options_dtype(options))));
   rotary_float_ = rotary_tables(config.max_position_embeddings, config.head_dim(), config.rope_theta);
 }
 

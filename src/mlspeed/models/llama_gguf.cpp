@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "mlspeed/core/errors.h"
+#include "mlspeed/core/numerics.h"
 #include "mlspeed/core/text.h"
 
 namespace mlspeed::llama {
@@ -196,10 +197,6 @@ at::Tensor unpermute_rows(int64_t rows, int64_t heads, bool inverse) {
 
 namespace {
 
-at::ScalarType plain_dtype(WeightFormat f) {
-  return f == WeightFormat::f32 ? at::kFloat : f == WeightFormat::f16 ? at::kHalf : at::kBFloat16;
-}
-
 // The file's bytes of `t` as a CPU tensor over the mapping (rows, bytes of a row); no copy.
 at::Tensor mapped_rows(const gguf::File& file, const gguf::TensorInfo& t) {
   const int64_t rows = t.dims.size() == 2 ? t.dims[1] : 1;
@@ -220,21 +217,22 @@ void copy_tensor(const gguf::File& file, const gguf::TensorInfo& t, at::Tensor& 
   const int64_t cols = t.dims[0];
   at::Tensor values = traits(t.format).quantized
                           ? quant::dequantize({t.format, rows.size(0), cols, rows}, at::kFloat)
-                          : rows.contiguous().view(plain_dtype(t.format)).view({rows.size(0), cols});
+                          : rows.contiguous().view(dtype_of(t.format)).view({rows.size(0), cols});
   target.copy_(values.view(target.sizes()));
 }
 
 }  // namespace
 
+StoredWeights as_loaded(const GgufModel& m, at::ScalarType dtype) {
+  StoredWeights s = m.stored;
+  for (auto& [place, format] : s.exact)
+    if (!traits(format).quantized) format = plain_format_of(dtype);
+  return s;
+}
+
 LlamaForCausalLM load_gguf(const gguf::File& file, const GgufModel& m, const at::Device& device,
                            at::ScalarType dtype) {
-  // Plain matrices become dense parameters in the compute dtype; quantised ones keep their blocks.
-  StoredWeights stored = m.stored;
-  const WeightFormat compute = dtype == at::kFloat ? WeightFormat::f32 : dtype == at::kHalf ? WeightFormat::f16
-                                                                                             : WeightFormat::bf16;
-  for (auto& [place, format] : stored.exact)
-    if (!traits(format).quantized) format = compute;
-  LlamaForCausalLM model(m.config, at::TensorOptions().device(device).dtype(dtype), stored);
+  LlamaForCausalLM model(m.config, at::TensorOptions().device(device).dtype(dtype), as_loaded(m, dtype));
   c10::InferenceMode normal_tensors(false);  // first: it turns gradients back on
   torch::NoGradGuard no_grad;
   const LlamaConfig& c = m.config;

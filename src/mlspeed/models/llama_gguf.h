@@ -49,7 +49,11 @@ struct GgufModel {
 // it cannot be (another architecture, a missing key, a shape that disagrees, an unknown tensor).
 GgufModel describe_gguf(const gguf::File& file);
 
-// Builds the model on `device` computing in `dtype` and copies every tensor in.
+// How load_gguf stores the matrices for `dtype`: plain ones (F32/F16/BF16) become dense
+// parameters in the compute dtype, quantised ones keep the file's format.
+StoredWeights as_loaded(const GgufModel& model, at::ScalarType dtype);
+
+// Builds the model on `device` computing in `dtype` (as_loaded) and copies every tensor in.
 LlamaForCausalLM load_gguf(const gguf::File& file, const GgufModel& model, const at::Device& device,
                            at::ScalarType dtype);
 

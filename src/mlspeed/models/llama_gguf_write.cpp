@@ -7,6 +7,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "mlspeed/core/numerics.h"
 #include "mlspeed/core/text.h"
 #include "mlspeed/io/gguf_writer.h"
 #include "mlspeed/models/llama_gguf.h"
@@ -23,10 +24,6 @@ std::vector<uint8_t> bytes_of(const at::Tensor& t) {
   return std::vector<uint8_t>(p, p + c.nbytes());
 }
 
-at::ScalarType plain_dtype_of(WeightFormat f) {
-  return f == WeightFormat::f32 ? at::kFloat : f == WeightFormat::f16 ? at::kHalf : at::kBFloat16;
-}
-
 // A matrix's bytes in `target` (rows in llama.cpp's order when `heads` is given): the stored
 // blocks as they are when they already are `target`, else the values quantised anew.
 std::vector<uint8_t> matrix_bytes_for(const at::Tensor& weight, const at::Tensor& blocks, WeightFormat stored,
@@ -38,7 +35,7 @@ std::vector<uint8_t> matrix_bytes_for(const at::Tensor& weight, const at::Tensor
   const at::Tensor dense =
       reorder(blocks.defined() ? quant::dequantize({stored, rows, cols, blocks}, at::kFloat).cpu()
                                : weight.detach().to(at::kCPU, at::kFloat));
-  if (!traits(target).quantized) return bytes_of(dense.to(plain_dtype_of(target)));
+  if (!traits(target).quantized) return bytes_of(dense.to(dtype_of(target)));
   return bytes_of(quant::quantize(dense, target, at::kCPU).blocks);
 }
 

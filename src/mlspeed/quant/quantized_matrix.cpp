@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "mlspeed/core/numerics.h"
 #include "mlspeed/quant/blocks.h"
 #include "mlspeed/quant/cpu_kernels.h"
 #include "mlspeed/quant/fault_hook.h"  // verify's fault hook: the blocks as a faulty kernel reads them
@@ -117,10 +118,7 @@ at::Tensor dequantize(const QuantizedMatrix& given, at::ScalarType dtype) {
   const QuantizedMatrix& w = faulted.matrix();
   const WeightFormatTraits& t = traits(w.format);
   if (!t.quantized) {
-    const at::ScalarType stored = w.format == WeightFormat::f32   ? at::kFloat
-                                  : w.format == WeightFormat::f16 ? at::kHalf
-                                                                  : at::kBFloat16;
-    return w.blocks.contiguous().view(stored).to(dtype);
+    return w.blocks.contiguous().view(dtype_of(w.format)).to(dtype);
   }
   const at::Tensor b = w.blocks.reshape({w.rows, w.cols / t.block_elements, t.block_bytes});
   at::Tensor value;
@@ -174,8 +172,7 @@ void fill_random(QuantizedMatrix& w, at::Generator generator) {
   const WeightFormatTraits& t = traits(w.format);
   if (!t.quantized) {
     dequantize(w, at::kFloat);  // checks the shape
-    w.blocks.view(w.format == WeightFormat::f32 ? at::kFloat : w.format == WeightFormat::f16 ? at::kHalf : at::kBFloat16)
-        .normal_(0.0, 0.02, generator);
+    w.blocks.view(dtype_of(w.format)).normal_(0.0, 0.02, generator);
     return;
   }
   w.blocks.random_(0, 256, generator);

@@ -24,16 +24,6 @@ std::string model_summary(const llama::GgufModel& m) {
                        double(m.parameters) / 1e9);
 }
 
-// The stored weights as load_gguf builds them for `dtype`: plain matrices in the compute dtype.
-llama::StoredWeights gguf_as_loaded(const llama::GgufModel& m, at::ScalarType dtype) {
-  llama::StoredWeights s = m.stored;
-  const WeightFormat compute = dtype == at::kFloat ? WeightFormat::f32 : dtype == at::kHalf ? WeightFormat::f16
-                                                                                             : WeightFormat::bf16;
-  for (auto& [place, format] : s.exact)
-    if (!traits(format).quantized) format = compute;
-  return s;
-}
-
 class GgufGenerate : public WorkloadBase {
  public:
   GgufGenerate(std::string path, llama::GgufModel model)
@@ -73,7 +63,7 @@ class GgufGenerate : public WorkloadBase {
     if (shape.seq > 0 || shape.new_tokens < 1) return 0.0;
     const at::ScalarType dtype = model_dtype(numerics.precision);
     return llama::decode_bytes_per_token(model_.config, shape.new_tokens, shape.batch,
-                                         bytes_per_element(numerics.precision), gguf_as_loaded(model_, dtype));
+                                         bytes_per_element(numerics.precision), llama::as_loaded(model_, dtype));
   }
 
   // The weights as loaded, the KV cache, and the activations roughly (as llama2-7b-generate).
@@ -84,7 +74,7 @@ class GgufGenerate : public WorkloadBase {
     const int64_t length = shape.seq + shape.new_tokens;
     const int64_t in_flight = shape.batch * std::max<int64_t>(shape.seq, 1);
     MemoryEstimate m;
-    m.model = static_cast<int64_t>(llama::weight_bytes(c, bytes, gguf_as_loaded(model_, model_dtype(numerics.precision))));
+    m.model = static_cast<int64_t>(llama::weight_bytes(c, bytes, llama::as_loaded(model_, model_dtype(numerics.precision))));
     m.per_step = 2 * c.num_hidden_layers * shape.batch * c.num_key_value_heads * c.head_dim() *
                      KVCache::capacity_for(length) * bytes +
                  in_flight * (2 * c.hidden_size + 2 * c.intermediate_size) * bytes + shape.batch * c.vocab_size * bytes;
