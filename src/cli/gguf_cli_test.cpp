@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,22 @@ TEST(GgufCli, QuantizeThenRunTheFileAsLlamaBenchDoes) {
   }
   // Q4_0 reads fewer bytes a token than Q8_0.
   EXPECT_LT(rows[1].bytes_per_item, rows[3].bytes_per_item);
+  // llama-bench's model columns: the file's model and type, its tensors' bytes.
+  for (size_t i = 0; i < rows.size(); i += 2) {
+    EXPECT_TRUE(rows[i].model.rfind("llama ", 0) == 0) << rows[i].model;
+    EXPECT_TRUE(contains(rows[i].model, i == 0 ? " Q4_0" : i == 2 ? " Q8_0" : " Q4_K_M")) << rows[i].model;
+    EXPECT_GT(rows[i].model_bytes, 0);
+    EXPECT_LT(rows[i].model_bytes, static_cast<int64_t>(std::filesystem::file_size(models[i / 2])));
+  }
+  EXPECT_LT(rows[0].model_bytes, rows[2].model_bytes);
+
+  // llama-bench's -d: the tests after a filled KV cache, labelled as llama-bench labels them.
+  const auto deep = run_cli({"run", "--model", models[0], "-d", "cpu", "-s", "16", "-g", "8", "--depth", "0,24",
+                             "-n", "1", "--warmup", "0", "--no-db"});
+  ASSERT_EQ(deep.exit_code, 0) << deep.err;
+  EXPECT_TRUE(contains(deep.out, "| pp16 @ d24 |")) << deep.out;
+  EXPECT_TRUE(contains(deep.out, "| tg8 @ d24  |")) << deep.out;
+  EXPECT_TRUE(contains(deep.out, "| tg8        |")) << deep.out;
 }
 
 TEST(GgufCli, BadFilesAndNamesAreOneLineAndStatus2) {

@@ -36,7 +36,7 @@ SweepRequest make_request(const RunOptions& o, const std::vector<DeviceFacts>& d
   request.devices = devices;
   request.precisions = o.dtypes;
   request.weight_formats = o.weight_formats;
-  request.shapes = ShapeRequest{o.batches, o.seqs, o.new_tokens};
+  request.shapes = ShapeRequest{o.batches, o.seqs, o.new_tokens, o.depths};
   request.repetitions = static_cast<int>(o.repetitions);
   request.open = OpenOptions{o.seed, o.weights, o.data};
   return request;

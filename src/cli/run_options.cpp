@@ -52,6 +52,15 @@ OptionTable<RunOptions> run_table() {
       {"-g,--new-tokens", "LIST", "tokens to generate, for generation workloads (llama-bench's -n)", std::nullopt,
        "each workload's own",
        [](RunOptions& o, const std::string& t) { o.new_tokens = parse_positive_ints(t, "--new-tokens"); }},
+      {"--depth", "LIST",
+       "language-model tests after filling the KV cache with this many positions of context, untimed "
+       "(llama-bench's -d: \"tg128 @ d4096\"); 0 is an empty cache",
+       "0", "",
+       [](RunOptions& o, const std::string& t) {
+         o.depths.clear();
+         for (const std::string& item : split_list(t, "--depth"))
+           o.depths.push_back(parse_int_in_range(item, "--depth", 0, kMaxShapeValue));
+       }},
       {"-r,--repetitions", "N", "times each configuration is measured, each one a row", "1", "",
        [](RunOptions& o, const std::string& t) { o.repetitions = parse_count(t, "--repetitions", 1); }},
       {"--warmup", "N", "untimed iterations before timing", "1", "",

@@ -24,6 +24,7 @@ struct RunOptions {
   std::vector<int64_t> batches;  // empty: each workload's defaults
   std::vector<int64_t> seqs;     // empty: each workload's defaults
   std::vector<int64_t> new_tokens;  // empty: each workload's defaults
+  std::vector<int64_t> depths;      // --depth; empty: 0 (an empty KV cache)
   int64_t repetitions = 1;
   int64_t warmup = 1;
   std::optional<int64_t> iterations;  // empty: time for min_time seconds instead

@@ -85,6 +85,7 @@ inline Result full_row() {
   r.batch = 12;
   r.seq_len = 345;
   r.new_tokens = 16;
+  r.depth = 1024;
   r.repetition = 2;
   r.weights = "/models/gpt2, \"small\"/model.safetensors";
   r.data = "IMDB aclImdb/train (25000 reviews)";
@@ -95,6 +96,8 @@ inline Result full_row() {
   r.summary = Summary{4, 1.0 / 3, 0.5333333333333333, 0.123456789012345678, 0.30000000000000004, 1.5, 0.2314814814};
   r.noise = "cv 23%, n=4";
   r.parameters = 124439808;
+  r.model = "gpt2 124M BF16";
+  r.model_bytes = 248879616;
   r.item_unit = "tokens";
   r.items_per_step = 4140;
   r.flops_per_item = 7.4663884800000001e8;

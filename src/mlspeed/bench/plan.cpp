@@ -59,11 +59,26 @@ void check_weight_formats(const SweepRequest& request) {
   }
 }
 
+// --depth fills a KV cache: refused when no chosen workload has one to fill (a depth of 0 is
+// every workload's own).
+void check_depths(const SweepRequest& request) {
+  const auto& depths = request.shapes.depths;
+  if (std::all_of(depths.begin(), depths.end(), [](int64_t d) { return d == 0; })) return;
+  for (const Workload* workload : request.workloads)
+    if (workload->takes_depth()) return;
+  std::string names;
+  for (const Workload* w : workload_catalogue())
+    if (w->takes_depth()) names += (names.empty() ? "" : ", ") + w->name();
+  throw UsageError("--depth: no chosen workload generates from a KV cache it can fill first; the workloads that "
+                   "take a depth: " + names + " and every --model file");
+}
+
 }  // namespace
 
 std::vector<Configuration> expand(const SweepRequest& request) {
   check_files(request);
   check_weight_formats(request);
+  check_depths(request);
   std::vector<Configuration> plan;
   for (const auto& size_name : request.sizes) {
     bool any = false;
@@ -79,11 +94,12 @@ std::vector<Configuration> expand(const SweepRequest& request) {
       const std::vector<Shape> shapes = workload->shapes(*size, request.shapes);
       for (const Shape& shape : shapes) {
         // Each at most kMaxShapeValue (2^24): the sum cannot overflow.
-        const int64_t length = shape.seq + shape.new_tokens;
+        const int64_t length = shape.depth + shape.seq + shape.new_tokens;
+        const std::string given = std::string(shape.depth > 0 ? "--depth + " : "") +
+                                  (shape.new_tokens > 0 ? "--seq + --new-tokens: " : "--seq: ");
         if (size->max_seq > 0 && length > size->max_seq)
-          throw UsageError((shape.new_tokens > 0 ? "--seq + --new-tokens: " : "--seq: ") + std::to_string(length) +
-                           " exceeds the longest sequence " + workload->name() + " (" + size_name + ") takes, " +
-                           std::to_string(size->max_seq));
+          throw UsageError(given + std::to_string(length) + " exceeds the longest sequence " + workload->name() +
+                           " (" + size_name + ") takes, " + std::to_string(size->max_seq));
       }
       for (const auto& device : request.devices)
         for (const Numerics& numerics : numerics_of(*workload, request))

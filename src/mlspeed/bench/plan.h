@@ -37,8 +37,8 @@ struct Configuration {
 // Order: workload, size, device, precision, weight format (one model each), then the workload's shapes (see
 // Workload::shapes) and repetition. A size a workload does not have is skipped for it. Throws
 // UsageError for a size no chosen workload has, a shape longer than a workload takes, --weights
-// with more than one workload, --data for a workload that reads no data set, or --weight-format
-// when no chosen workload takes one.
+// with more than one workload, --data for a workload that reads no data set, --weight-format
+// when no chosen workload takes one, or a --depth above 0 when none takes a depth.
 std::vector<Configuration> expand(const SweepRequest& request);
 
 // Whether two configurations share one built model.

@@ -192,5 +192,50 @@ TEST(Plan, WeightFormatsApplyToTheWorkloadsThatTakeThem) {
   }
 }
 
+// --depth fills the KV cache of the workloads that take one: the depth counts against the
+// longest sequence, a depth above 0 with no such workload chosen is refused, and 0 (the default)
+// is accepted by every workload.
+TEST(Plan, DepthsApplyToTheWorkloadsThatTakeThemAndCountAgainstTheLongestSequence) {
+  struct Deep : testing::FakeWorkload {
+    using FakeWorkload::FakeWorkload;
+    bool takes_depth() const override { return true; }
+    std::vector<Shape> shapes(const WorkloadSize&, const ShapeRequest& q) const override {
+      std::vector<Shape> out;
+      for (int64_t d : q.depths) out.push_back(Shape{1, 0, 8, d});
+      return out;
+    }
+  } deep("deep");
+  testing::FakeWorkload flat("flat");
+  SweepRequest r;
+  r.workloads = {&deep};
+  r.sizes = {"full"};
+  r.devices = {device("cpu")};
+  r.precisions = {Precision::fp32};
+  r.shapes.depths = {0, 56};  // 56 + 8 = 64, the fake's longest sequence
+  const auto plan = expand(r);
+  ASSERT_EQ(plan.size(), 2u);
+  EXPECT_EQ(plan[1].shape.depth, 56);
+
+  r.shapes.depths = {57};
+  try {
+    expand(r);
+    FAIL() << "a depth past the longest sequence was accepted";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("--depth + --seq + --new-tokens: 65 exceeds"), std::string::npos) << e.what();
+  }
+
+  r.workloads = {&flat};
+  r.shapes.depths = {0};
+  EXPECT_NO_THROW(expand(r));
+  r.shapes.depths = {0, 16};
+  try {
+    expand(r);
+    FAIL() << "a depth no workload takes was accepted";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("--depth: no chosen workload generates from a KV cache"), std::string::npos)
+        << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace mlspeed

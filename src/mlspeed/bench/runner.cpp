@@ -39,6 +39,7 @@ std::string profile_stem(const Configuration& c) {
                      std::to_string(c.shape.batch);
   if (c.shape.seq > 0) stem += "-s" + std::to_string(c.shape.seq);
   if (c.shape.new_tokens > 0) stem += "-g" + std::to_string(c.shape.new_tokens);
+  if (c.shape.depth > 0) stem += "-d" + std::to_string(c.shape.depth);
   if (c.repetition > 0) stem += "-r" + std::to_string(c.repetition);
   return stem;
 }
@@ -71,12 +72,17 @@ Result Runner::blank_result(const Configuration& c) const {
   r.batch = c.shape.batch;
   r.seq_len = c.shape.seq;
   r.new_tokens = c.shape.new_tokens;
+  r.depth = c.shape.depth;
   r.repetition = c.repetition;
   if (!open_.weights.empty()) r.weights = open_.weights;
   if (!open_.data.empty()) r.data = open_.data;
   r.steps_per_job = c.workload->steps_per_job();
   r.warmup = policy_.warmup;
   if (const WorkloadSize* size = find_size(*c.workload, c.size)) r.parameters = size->parameters;
+  if (const std::optional<StoredModel> model = c.workload->stored_model(c.size, c.numerics)) {
+    r.model = model->label;
+    r.model_bytes = model->bytes;
+  }
   r.item_unit = c.workload->item_unit();
   r.items_per_step = c.workload->items_per_step(c.shape);
   r.flops_per_item = c.workload->flops_per_item(c.size, c.shape);

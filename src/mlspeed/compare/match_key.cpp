@@ -15,6 +15,7 @@ MatchKey match_key(const Result& row, DeviceMatch device) {
   key.batch = row.batch;
   key.seq_len = row.seq_len;
   key.new_tokens = row.new_tokens;
+  key.depth = row.depth;
   key.shape = shape_label(row);
   // A graph replay and eager launches time different things (the GPU's work vs the host's
   // launches too), so they are different configurations; a fallback to eager is eager.

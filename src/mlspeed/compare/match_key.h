@@ -1,7 +1,7 @@
 // What makes two rows the same configuration, so that `compare` and `report` set them side by side:
-// workload, size, dtype, weight format, shape (batch, sequence, new tokens) and how the step was timed (a CUDA
-// graph replay or eager launches), and — when machines are compared — the kind of device (cpu,
-// cuda, mps), not its index: cuda:0 here matches cuda:1 on a friend's machine.
+// workload, size, dtype, weight format, shape (batch, sequence, new tokens, depth) and how the
+// step was timed (a CUDA graph replay or eager launches), and — when machines are compared — the
+// kind of device (cpu, cuda, mps), not its index: cuda:0 here matches cuda:1 on a friend's machine.
 #pragma once
 
 #include <cstdint>
@@ -25,13 +25,14 @@ struct MatchKey {
   int64_t batch = 0;
   int64_t seq_len = 0;
   int64_t new_tokens = 0;
+  int64_t depth = 0;  // the KV cache's positions before the step
   // "graph" (a CUDA graph replay: GraphUse step or tokens) or "eager"; empty for DeviceMatch::none
   // and where a side holds published figures (compare_runs).
   std::string timing;
   std::string device;  // the device kind ("cpu", "cuda", "mps"), empty for DeviceMatch::none
   std::string shape;   // results/shape_label.h's label ("b4 s128", "tg128"); words only, not matched on
 
-  auto tied() const { return std::tie(workload, size, dtype, weights, batch, seq_len, new_tokens, timing, device); }
+  auto tied() const { return std::tie(workload, size, dtype, weights, batch, seq_len, new_tokens, depth, timing, device); }
   bool operator<(const MatchKey& other) const { return tied() < other.tied(); }
   bool operator==(const MatchKey& other) const { return tied() == other.tied(); }
 };

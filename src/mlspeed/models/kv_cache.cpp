@@ -54,6 +54,12 @@ void KVCache::advance(int64_t t) {
   length_ += t;
 }
 
+void KVCache::rewind(int64_t length) {
+  TORCH_CHECK(length >= 0 && length <= length_, "KVCache: cannot rewind to ", length, " of ", length_,
+              " filled positions");
+  length_ = length;
+}
+
 void KVCache::set_position(int64_t p) {
   TORCH_CHECK(p >= 0 && p <= max_len_, "KVCache: position ", p, " is outside the cache's ", max_len_);
   position_.fill_(p);

@@ -47,6 +47,9 @@ class KVCache {
   std::pair<at::Tensor, at::Tensor> append(int64_t layer, const at::Tensor& k, const at::Tensor& v);
   void advance(int64_t t);
   void reset() { length_ = 0; }  // keeps the memory
+  // Back to `length` filled positions, keeping the first `length` (a context filled once and
+  // generated from again and again, llama-bench's -d); the ones after are overwritten.
+  void rewind(int64_t length);
 
   // Device position: int64 (1,) on the cache's device, the position the next token is written at.
   const at::Tensor& position() const { return position_; }

@@ -9,6 +9,7 @@
 
 #include "mlspeed/compat/torch_compat.h"
 #include "mlspeed/core/numerics.h"
+#include "mlspeed/core/text.h"
 
 namespace mlspeed::llama {
 namespace {
@@ -379,13 +380,14 @@ int64_t count_body_params(const LlamaConfig& c) {
 
 int64_t count_params(const LlamaConfig& c) { return count_body_params(c) + 2 * c.vocab_size * c.hidden_size; }
 
-double inference_flops_per_token(const LlamaConfig& c, int64_t prompt, int64_t new_tokens) {
+double inference_flops_per_token(const LlamaConfig& c, int64_t prompt, int64_t new_tokens, int64_t depth) {
   TORCH_CHECK((prompt > 0) != (new_tokens > 0), "[Llama] a step processes a prompt or generates tokens, not both");
+  TORCH_CHECK(depth >= 0, "[Llama] a negative depth");
   const double body = 2.0 * double(count_body_params(c));
   const double head = 2.0 * double(c.vocab_size) * double(c.hidden_size);
   const double attention = 4.0 * double(c.num_hidden_layers) * double(c.hidden_size);
-  if (prompt > 0) return body + head / double(prompt) + attention * double(prompt + 1) / 2.0;
-  return body + head + attention * double(new_tokens + 1) / 2.0;
+  if (prompt > 0) return body + head / double(prompt) + attention * (double(depth) + double(prompt + 1) / 2.0);
+  return body + head + attention * (double(depth) + double(new_tokens + 1) / 2.0);
 }
 
 namespace {
@@ -420,12 +422,12 @@ double shared_weight_bytes(const LlamaConfig& c, int64_t element_size, const Sto
 }  // namespace
 
 double decode_bytes_per_token(const LlamaConfig& c, int64_t new_tokens, int64_t batch, int64_t element_size,
-                              const StoredWeights& stored) {
+                              const StoredWeights& stored, int64_t depth) {
   if (new_tokens < 1 || batch < 1) return 0.0;
   const StoredWeights s{stored.format, c.num_hidden_layers, stored.exact};
   const double shared = shared_weight_bytes(c, element_size, s);  // layers, final norm, lm_head
   const double row = matrix_bytes(s, TensorRole::embedding, 0, 1, c.hidden_size, element_size);
-  const double context = double(new_tokens + 1) / 2.0;
+  const double context = double(depth) + double(new_tokens + 1) / 2.0;
   const double cache = 2.0 * double(c.num_hidden_layers) * double(c.num_key_value_heads * c.head_dim()) * context *
                        double(element_size);
   return shared / double(batch) + row + cache;
@@ -435,6 +437,26 @@ double weight_bytes(const LlamaConfig& c, int64_t element_size, const StoredWeig
   const StoredWeights s{stored.format, c.num_hidden_layers, stored.exact};
   return shared_weight_bytes(c, element_size, s) +
          matrix_bytes(s, TensorRole::embedding, 0, c.vocab_size, c.hidden_size, element_size);
+}
+
+std::string size_label(const LlamaConfig& c, int64_t parameters) {
+  switch (c.num_hidden_layers) {
+    case 22: return "1B";
+    case 26: return "3B";
+    case 32: return c.vocab_size < 40000 ? "7B" : "8B";
+    case 40: return "13B";
+    case 48: return "34B";
+    case 60: return "30B";
+    case 80: return c.num_attention_heads == c.num_key_value_heads ? "65B" : "70B";
+    default: break;
+  }
+  const double p = double(parameters);
+  if (p >= 1e9) return printf_string("%.1fB", p / 1e9);
+  return p >= 1e6 ? printf_string("%.0fM", p / 1e6) : printf_string("%.0fK", p / 1e3);
+}
+
+std::string model_label(const LlamaConfig& config, int64_t parameters, ModelFormat format) {
+  return "llama " + size_label(config, parameters) + " " + std::string(label(format));
 }
 
 }  // namespace mlspeed::llama

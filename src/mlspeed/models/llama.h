@@ -308,8 +308,9 @@ int64_t count_body_params(const LlamaConfig& config);
 //  * generation of `new_tokens` tokens one at a time from an empty cache (llama-bench's tg):
 //    2 N_body + 2 vocab h + 4 L h (new_tokens + 1) / 2
 //    (decode step j, from 0, attends to the j cached keys and its own: j + 1).
-// Exactly one of prompt and new_tokens is positive.
-double inference_flops_per_token(const LlamaConfig& config, int64_t prompt, int64_t new_tokens);
+// Exactly one of prompt and new_tokens is positive. With `depth` positions already in the cache
+// (llama-bench's -d), every token also attends to them: the mean context grows by depth.
+double inference_flops_per_token(const LlamaConfig& config, int64_t prompt, int64_t new_tokens, int64_t depth = 0);
 
 // The fewest bytes one generated token reads from device memory in a decode step (tg: the
 // roofline of decoding, bound by memory, not FLOPs), with `element_size` bytes per weight and
@@ -322,11 +323,18 @@ double inference_flops_per_token(const LlamaConfig& config, int64_t prompt, int6
 // (new_tokens + 1) / 2 as in the FLOPs above.
 // With stored weights (`stored.format`), each matrix counts its blocks' bytes (storage_bytes of
 // its format, so Q4_0 is 4.5 bits a weight) and the embedding row its blocks; the norm gains and
-// the cache stay at `element_size`.
+// the cache stay at `element_size`. With `depth` positions already in the cache, each token
+// reads them too: the mean context grows by depth.
 double decode_bytes_per_token(const LlamaConfig& config, int64_t new_tokens, int64_t batch, int64_t element_size,
-                              const StoredWeights& stored = {});
+                              const StoredWeights& stored = {}, int64_t depth = 0);
 // The bytes of every weight as stored: the matrices (by their formats), the embedding and the
 // norm gains at `element_size`; what the model occupies in memory and in a GGUF file.
 double weight_bytes(const LlamaConfig& config, int64_t element_size, const StoredWeights& stored = {});
+
+// llama.cpp's model type for a Llama of this depth (llama-model.cpp: "7B", "13B", "70B", "8B",
+// "1B"), else the parameters in words ("134M").
+std::string size_label(const LlamaConfig& config, int64_t parameters);
+// llama-bench's model column: "llama 7B Q4_0".
+std::string model_label(const LlamaConfig& config, int64_t parameters, ModelFormat format);
 
 }  // namespace mlspeed::llama

@@ -97,23 +97,6 @@ LlamaConfig config_of(const gguf::File& file) {
   return c;
 }
 
-// llama.cpp's model type for a Llama of this depth (llama-model.cpp), else the parameters in words.
-std::string size_label(const LlamaConfig& c, int64_t parameters) {
-  switch (c.num_hidden_layers) {
-    case 22: return "1B";
-    case 26: return "3B";
-    case 32: return c.vocab_size < 40000 ? "7B" : "8B";
-    case 40: return "13B";
-    case 48: return "34B";
-    case 60: return "30B";
-    case 80: return c.num_attention_heads == c.num_key_value_heads ? "65B" : "70B";
-    default: break;
-  }
-  const double p = double(parameters);
-  if (p >= 1e9) return printf_string("%.1fB", p / 1e9);
-  return p >= 1e6 ? printf_string("%.0fM", p / 1e6) : printf_string("%.0fK", p / 1e3);
-}
-
 // The file type: general.file_type when it is one mlspeed names, else the matrices' most common
 // format (an older file without the key).
 ModelFormat file_type_of(const gguf::File& file, const std::map<WeightFormat, int64_t>& matrices) {
@@ -179,7 +162,7 @@ GgufModel describe_gguf(const gguf::File& file) {
   m.stored.format = m.file_type;
   m.stored.layers = m.config.num_hidden_layers;
   m.size_label = size_label(m.config, m.parameters);
-  m.label = "llama " + m.size_label + " " + std::string(label(m.file_type));
+  m.label = model_label(m.config, m.parameters, m.file_type);
   return m;
 }
 

@@ -140,6 +140,19 @@ std::string new_tokens(const Result& r) {
   return n && *n == 0 ? "" : whole(value(r, "new_tokens"));
 }
 
+std::string depth_cell(const Result& r) { return r.depth == 0 ? "" : std::to_string(r.depth); }
+
+// llama-bench's model columns: "llama 7B Q4_0", "3.56 GiB", "6.74 B".
+bool any_model(const std::vector<Result>& rows) {
+  return std::any_of(rows.begin(), rows.end(), [](const Result& r) { return !r.model.empty(); });
+}
+std::string model_size_cell(const Result& r) {
+  return r.model_bytes > 0 ? printf_string("%.2f GiB", double(r.model_bytes) / double(1ull << 30)) : kNoValue;
+}
+std::string model_params_cell(const Result& r) {
+  return r.model.empty() ? kNoValue : printf_string("%.2f B", double(r.parameters) / 1e9);
+}
+
 std::string ms_cell(const Value& v) {
   const auto x = number_of(v);
   return x ? printf_string("%.*f", decimals_for(*x), *x) : kNoValue;
@@ -190,9 +203,13 @@ const std::vector<TableColumn>& wide_columns() {
       {"device", false, true, field_text("device"), nullptr},
       {"dtype", false, true, field_text("dtype"), nullptr},
       {"weights", false, true, weights_cell, any_stored_apart},
+      {"model", false, false, [](const Result& r) { return r.model.empty() ? kNoValue : r.model; }, any_model, true},
+      {"model size", true, false, model_size_cell, any_model, true},
+      {"params", true, false, model_params_cell, any_model, true},
       {"batch", true, true, [](const Result& r) { return whole(value(r, "batch")); }, nullptr},
       {"seq", true, true, sequence, nullptr},
       {"gen", true, true, new_tokens, any_value("new_tokens")},
+      {"depth", true, true, depth_cell, any_value("depth")},
       {"rep", true, true, [](const Result& r) { return whole(value(r, "repetition")); }, any_repetition},
       {"graphs", false, false, field_text("graphs"), any_graphs, true},
       {"status", false, false, field_text("status"), nullptr},

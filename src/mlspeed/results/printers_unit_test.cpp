@@ -176,23 +176,24 @@ TEST(MarkdownFormat, PrintsContextTableAndFailures) {
   const std::string text = print_rows(Format::md, {ok_row(), failed});
   EXPECT_TRUE(contains(text, "bench-01")) << text;                       // context block
   EXPECT_TRUE(contains(text, "AMD EPYC 9654 96-Core Processor")) << text;
-  EXPECT_TRUE(contains(text, "| workload        | device | dtype | test           | median ms ± sd |     throughput |"
+  EXPECT_TRUE(contains(text, "| workload        | device | dtype | test                   | median ms ± sd |     throughput |"
                              "  MFU | noise       |\n"))
       << text;
-  EXPECT_TRUE(contains(text, "| gpt2-train      | cuda:1 | bf16  | b12 pp345+tg16 |  0.333 ± 0.123 | 24.6k tokens/s |"
+  EXPECT_TRUE(contains(text, "| gpt2-train      | cuda:1 | bf16  | b12 pp345+tg16 @ d1024 |  0.333 ± 0.123 | 24.6k tokens/s |"
                              " 1.9% | cv 23%, n=4 |\n"))
       << text;
   // A failed row: its status where the time would be, no figures, no noise flag.
-  EXPECT_TRUE(contains(text, "| sd15-unet-infer | cuda:1 | bf16  | b12 pp345+tg16 |            oom |              - |"
+  EXPECT_TRUE(contains(text, "| sd15-unet-infer | cuda:1 | bf16  | b12 pp345+tg16 @ d1024 |            oom |              - |"
                              "    - |             |\n"))
       << text;
   // What only the wide table shows is named, so that nothing seems lost.
   EXPECT_TRUE(
-      contains(text, "\n--wide adds: graphs, TFLOP/s, first token ms, ms/token, GB/s, MBU, weight kernels, job, peak memory.\n"))
+      contains(text, "\n--wide adds: model, model size, params, graphs, TFLOP/s, first token ms, ms/token, GB/s, MBU, "
+                     "weight kernels, job, peak memory.\n"))
       << text;
   // The note gives the outcome and message on one line, then the configuration.
   EXPECT_TRUE(contains(text, "Not measured:\n- oom — CUDA out of memory, tried to allocate \"2.5 GiB\" free: 1.1 GiB\n"
-                             "  (workload sd15-unet-infer, device cuda:1, dtype bf16, batch 12, seq 345, gen 16)"))
+                             "  (workload sd15-unet-infer, device cuda:1, dtype bf16, batch 12, seq 345, gen 16, depth 1024)"))
       << text;
 }
 
@@ -221,6 +222,9 @@ TEST(MarkdownFormat, WidePrintsEveryColumnThatCarriesInformation) {
   EXPECT_TRUE(contains(text, "18.3")) << text;                           // TFLOP/s
   EXPECT_TRUE(contains(text, "1.9%")) << text;                           // MFU
   EXPECT_TRUE(contains(text, "3.0 GiB")) << text;                        // peak memory
+  EXPECT_TRUE(contains(text, "| gpt2 124M BF16 |   0.23 GiB | 0.12 B |")) << text;  // llama-bench's model columns
+  EXPECT_TRUE(contains(text, "| depth |")) << text;
+  EXPECT_TRUE(contains(text, " 1024 |")) << text;
   EXPECT_TRUE(contains(text, "| oom ")) << text;
   EXPECT_TRUE(contains(text, "| cv 23%, n=4 |")) << text;
   EXPECT_TRUE(contains(text, " - |")) << "unknowns show as -:\n" << text;
@@ -256,8 +260,8 @@ TEST(MarkdownFormat, ShowsSizeAndRepetitionOnlyWhenTheyVary) {
   // The narrow table keeps its columns and says it in the test label.
   const std::string narrow = print_rows(Format::md, {ok_row(), tiny});
   EXPECT_FALSE(contains(narrow, "| size")) << narrow;
-  EXPECT_TRUE(contains(narrow, "| b12 pp345+tg16 rep 0      |")) << narrow;
-  EXPECT_TRUE(contains(narrow, "| tiny b12 pp345+tg16 rep 1 |")) << narrow;
+  EXPECT_TRUE(contains(narrow, "| b12 pp345+tg16 @ d1024 rep 0      |")) << narrow;
+  EXPECT_TRUE(contains(narrow, "| tiny b12 pp345+tg16 @ d1024 rep 1 |")) << narrow;
   EXPECT_FALSE(contains(print_rows(Format::md, {ok_row()}), " rep ")) << "one repetition needs no number";
 }
 

@@ -55,6 +55,7 @@ struct Result {
   int64_t batch = 0;
   int64_t seq_len = 0;     // 0 when the workload has none; the prompt length of a generation
   int64_t new_tokens = 0;  // tokens generated one at a time (0 unless the step generates)
+  int64_t depth = 0;       // positions in the KV cache before the step (llama-bench's -d); 0: none
   int repetition = 0;
   std::string weights = "random";  // "random" or the safetensors file loaded
   std::string data = "synthetic";  // "synthetic" or the data set read (the step includes loading)
@@ -69,6 +70,10 @@ struct Result {
 
   // What the workload does per step.
   int64_t parameters = 0;
+  // llama-bench's model columns (Workload::stored_model): "llama 7B Q4_0" and the weights' bytes
+  // as stored; empty and 0 for models llama.cpp has no name for.
+  std::string model;
+  int64_t model_bytes = 0;
   std::string item_unit;  // "tokens" / "samples"
   double items_per_step = 0;
   double flops_per_item = 0;

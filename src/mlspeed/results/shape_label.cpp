@@ -18,6 +18,7 @@ std::string shape_label(const Result& row) {
   std::string test;
   if (row.seq_len > 0) test = "pp" + std::to_string(row.seq_len);
   if (row.new_tokens > 0) test += (test.empty() ? "" : "+") + std::string("tg") + std::to_string(row.new_tokens);
+  if (row.depth > 0) test += " @ d" + std::to_string(row.depth);  // llama-bench's label
   return row.batch > 1 ? batch + " " + test : test;
 }
 

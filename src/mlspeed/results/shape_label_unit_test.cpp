@@ -23,6 +23,12 @@ TEST(ShapeLabel, NamesEachKindOfStepAsLlamaBenchDoes) {
   EXPECT_EQ(shape_label(shaped(Job::infer, "tokens", 1, 0, 128)), "tg128");         // and its generation
   EXPECT_EQ(shape_label(shaped(Job::infer, "tokens", 1, 4, 16)), "pp4+tg16");       // GPT-2 generate
   EXPECT_EQ(shape_label(shaped(Job::infer, "tokens", 4, 0, 128)), "b4 tg128");      // a batch above 1 is shown
+  Result deep = shaped(Job::infer, "tokens", 1, 0, 128);
+  deep.depth = 4096;
+  EXPECT_EQ(shape_label(deep), "tg128 @ d4096");  // after a filled KV cache (llama-bench's -d)
+  deep.seq_len = 512;
+  deep.new_tokens = 0;
+  EXPECT_EQ(shape_label(deep), "pp512 @ d4096");
 }
 
 }  // namespace

@@ -56,6 +56,15 @@ TEST(GenerationGraphsOnCpu, LlamaReplaysGiveTheEagerTokensAndLogits) {
                                       rerun_recorder);
 }
 
+TEST(GenerationGraphsOnCpu, LlamaReplaysAtADepthGiveTheEagerTokensAndLogits) {
+  // After 40 positions of context: the graphs start at the depth, and the output's columns
+  // follow the device position less the depth.
+  testing::expect_replays_equal_eager({"llama2-7b-generate", "tiny", Shape{2, 0, 8, 40}, Precision::fp32}, cpu,
+                                      rerun_recorder);
+  testing::expect_replays_equal_eager({"llama2-7b-generate", "tiny", Shape{1, 16, 0, 40}, Precision::fp32}, cpu,
+                                      rerun_recorder);
+}
+
 TEST(GenerationGraphsOnCpu, RecordingDoesNotRunTheStep) {
   auto session = testing::open_case({"gpt2-generate", "tiny", Shape{2, 4, 6}, Precision::fp32}, cpu);
   session->step();

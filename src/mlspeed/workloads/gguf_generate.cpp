@@ -39,6 +39,10 @@ class GgufGenerate : public WorkloadBase {
         model_(std::move(model)) {}
 
   std::optional<ModelFormat> fixed_weight_format() const override { return model_.file_type; }
+  bool takes_depth() const override { return true; }
+  std::optional<StoredModel> stored_model(const std::string&, const Numerics&) const override {
+    return StoredModel{model_.label, static_cast<int64_t>(model_.tensor_bytes)};
+  }
 
   double items_per_step(const Shape& shape) const override {
     return double(shape.batch) * double(shape.seq + shape.new_tokens);
@@ -46,24 +50,20 @@ class GgufGenerate : public WorkloadBase {
 
   double flops_per_item(const std::string&, const Shape& shape) const override {
     if ((shape.seq > 0) == (shape.new_tokens > 0)) return 0;
-    return llama::inference_flops_per_token(model_.config, shape.seq, shape.new_tokens);
+    return llama::inference_flops_per_token(model_.config, shape.seq, shape.new_tokens, shape.depth);
   }
 
   // llama-bench's tests: pp rows, then tg rows (as llama2-7b-generate).
   std::vector<Shape> shapes(const WorkloadSize& size, const ShapeRequest& request) const override {
-    std::vector<Shape> shapes;
-    for (int64_t p : requested_or(request.seqs, size.seqs))
-      for (int64_t batch : requested_or(request.batches, size.batches)) shapes.push_back(Shape{batch, p, 0});
-    for (int64_t n : requested_or(request.new_tokens, size.new_tokens))
-      for (int64_t batch : requested_or(request.batches, size.batches)) shapes.push_back(Shape{batch, 0, n});
-    return shapes;
+    return llama_bench_shapes(size, request);
   }
 
   double bytes_per_item(const std::string&, const Shape& shape, const Numerics& numerics) const override {
     if (shape.seq > 0 || shape.new_tokens < 1) return 0.0;
     const at::ScalarType dtype = model_dtype(numerics.precision);
     return llama::decode_bytes_per_token(model_.config, shape.new_tokens, shape.batch,
-                                         bytes_per_element(numerics.precision), llama::as_loaded(model_, dtype));
+                                         bytes_per_element(numerics.precision), llama::as_loaded(model_, dtype),
+                                         shape.depth);
   }
 
   // The weights as loaded, the KV cache, and the activations roughly (as llama2-7b-generate).
@@ -71,8 +71,8 @@ class GgufGenerate : public WorkloadBase {
                                                 const Numerics& numerics) const override {
     const llama::LlamaConfig& c = model_.config;
     const int64_t bytes = bytes_per_element(numerics.precision);
-    const int64_t length = shape.seq + shape.new_tokens;
-    const int64_t in_flight = shape.batch * std::max<int64_t>(shape.seq, 1);
+    const int64_t length = shape.depth + shape.seq + shape.new_tokens;
+    const int64_t in_flight = shape.batch * std::max<int64_t>({shape.seq, std::min(shape.depth, llama::kContextFillChunk), 1});
     MemoryEstimate m;
     m.model = static_cast<int64_t>(llama::weight_bytes(c, bytes, llama::as_loaded(model_, model_dtype(numerics.precision))));
     m.per_step = 2 * c.num_hidden_layers * shape.batch * c.num_key_value_heads * c.head_dim() *

@@ -132,12 +132,12 @@ GenerateSession::GenerateSession(LlamaForCausalLM model, const c10::Device& devi
 
 void GenerateSession::prepare(const Shape& shape) {
   const LlamaConfig& c = model_->config();
-  TORCH_CHECK(shape.batch >= 1 && shape.seq >= 0 && shape.new_tokens >= 0 &&
+  TORCH_CHECK(shape.batch >= 1 && shape.seq >= 0 && shape.new_tokens >= 0 && shape.depth >= 0 &&
                   (shape.seq > 0) != (shape.new_tokens > 0),
               "[", kName, "] a step is prompt processing (seq > 0, new_tokens 0) or generation (seq 0, ",
-              "new_tokens > 0) of batch >= 1; got batch ", shape.batch, " seq ", shape.seq, " new_tokens ",
-              shape.new_tokens);
-  const int64_t length = shape.seq + shape.new_tokens;
+              "new_tokens > 0) of batch >= 1 at a depth >= 0; got batch ", shape.batch, " seq ", shape.seq,
+              " new_tokens ", shape.new_tokens, " depth ", shape.depth);
+  const int64_t length = shape.depth + shape.seq + shape.new_tokens;
   TORCH_CHECK(length <= c.max_position_embeddings, "[", kName, "] ", length, " positions exceed the model's ",
               c.max_position_embeddings);
   drop_graphs();       // they read and write the previous shape's buffers
@@ -153,6 +153,16 @@ void GenerateSession::prepare(const Shape& shape) {
   }
   cache_ = model_->make_cache(shape.batch, length);
   shape_ = shape;
+  fill_context(generator);
+}
+
+void GenerateSession::fill_context(at::Generator& generator) {
+  c10::InferenceMode inference;
+  for (int64_t filled = 0; filled < shape_.depth; filled += kContextFillChunk) {
+    const int64_t n = std::min(kContextFillChunk, shape_.depth - filled);
+    const at::Tensor context = at::randint(model_->config().vocab_size, {shape_.batch, n}, generator, at::kLong);
+    model_->forward(context.to(device_), &cache_, /*last_only=*/true);
+  }
 }
 
 at::Tensor GenerateSession::forward() {
@@ -169,7 +179,7 @@ void GenerateSession::step() {
     graphs_.replay(std::max<int64_t>(shape_.new_tokens - 1, 0));  // output_ is the recording's: replays rewrite it
     return;
   }
-  cache_.reset();
+  cache_.rewind(shape_.depth);
   if (shape_.seq > 0) {
     output_ = model_->forward(prompt_, &cache_, /*last_only=*/true).squeeze(1);
     return;
@@ -185,23 +195,23 @@ void GenerateSession::step() {
 }
 
 void GenerateSession::prompt_pass() {
-  cache_.reset();  // the positions written are host constants, the same in every replay
+  cache_.rewind(shape_.depth);  // the positions written are host constants, the same in every replay
   if (shape_.seq > 0) {
     output_ = model_->forward(prompt_, &cache_, /*last_only=*/true).squeeze(1);
     return;
   }
-  const at::Tensor logits = model_->forward(start_, &cache_, /*last_only=*/true);  // position 0
+  const at::Tensor logits = model_->forward(start_, &cache_, /*last_only=*/true);  // position depth
   at::argmax_out(next_, logits, -1);  // (batch, 1), as the eager step's argmax
   tokens_.narrow(1, 0, 1).copy_(next_);
-  cache_.set_position(1);
+  cache_.set_position(shape_.depth + 1);
   output_ = tokens_;
 }
 
 void GenerateSession::decode_token() {
   const at::Tensor logits = model_->decode_step(next_, cache_);  // at the device position, then advanced
   at::argmax_out(next_, logits, -1);
-  // The token just made sits at the (advanced) device position; token i of the output at 1 + i.
-  tokens_.index_copy_(1, cache_.position() - 1, next_);
+  // The token just made sits at the (advanced) device position; token i of the output at depth + 1 + i.
+  tokens_.index_copy_(1, cache_.position() - (shape_.depth + 1), next_);
 }
 
 void GenerateSession::record_graphs(GraphRecorder& recorder) {
@@ -302,6 +312,16 @@ class Llama2Generate : public WorkloadBase {
   std::vector<ModelFormat> weight_formats() const override {
     return {kAllModelFormats.begin(), kAllModelFormats.end()};
   }
+  bool takes_depth() const override { return true; }
+
+  // As a GGUF file of this layout in the weights' format would be described (llama_gguf.h).
+  std::optional<StoredModel> stored_model(const std::string& size, const Numerics& numerics) const override {
+    const LlamaConfig c = llama::generate_config(size);
+    const ModelFormat format = weight_format(numerics, Job::infer);
+    return StoredModel{llama::model_label(c, llama::count_params(c), format),
+                       static_cast<int64_t>(llama::weight_bytes(c, bytes_per_element(numerics.precision),
+                                                                {numerics.weights, 1, {}}))};
+  }
 
   double items_per_step(const Shape& shape) const override {
     return double(shape.batch) * double(shape.seq + shape.new_tokens);
@@ -310,20 +330,12 @@ class Llama2Generate : public WorkloadBase {
   // See models/llama.h: 2 N_body + lm_head where logits are computed + 4 L h context.
   double flops_per_item(const std::string& size, const Shape& shape) const override {
     if ((shape.seq > 0) == (shape.new_tokens > 0)) return 0;  // neither pp nor tg
-    return llama::inference_flops_per_token(llama::generate_config(size), shape.seq, shape.new_tokens);
+    return llama::inference_flops_per_token(llama::generate_config(size), shape.seq, shape.new_tokens, shape.depth);
   }
 
   // llama-bench's tests: one pp row per prompt length, one tg row per generation length.
   std::vector<Shape> shapes(const WorkloadSize& size, const ShapeRequest& request) const override {
-    const auto& batches = requested_or(request.batches, size.batches);
-    const auto& prompts = requested_or(request.seqs, size.seqs);
-    const auto& generations = requested_or(request.new_tokens, size.new_tokens);
-    std::vector<Shape> shapes;
-    for (int64_t p : prompts)
-      for (int64_t batch : batches) shapes.push_back(Shape{batch, p, 0});
-    for (int64_t n : generations)
-      for (int64_t batch : batches) shapes.push_back(Shape{batch, 0, n});
-    return shapes;
+    return llama_bench_shapes(size, request);
   }
 
   // tg rows are bound by memory: the weights and the cache one token reads (see
@@ -331,10 +343,11 @@ class Llama2Generate : public WorkloadBase {
   double bytes_per_item(const std::string& size, const Shape& shape, const Numerics& numerics) const override {
     if (shape.seq > 0 || shape.new_tokens < 1) return 0.0;
     return llama::decode_bytes_per_token(llama::generate_config(size), shape.new_tokens, shape.batch,
-                                         bytes_per_element(numerics.precision), {numerics.weights, 1, {}});
+                                         bytes_per_element(numerics.precision), {numerics.weights, 1, {}},
+                                         shape.depth);
   }
 
-  // Weights exactly; the KV cache of the step (2 L batch kv_heads head_dim (seq + new_tokens),
+  // Weights exactly; the KV cache of the step (2 L batch kv_heads head_dim (depth + seq + new_tokens),
   // the positions rounded up as the cache allocates them);
   // activations roughly and low: the residual stream and its normed copy, the MLP's gate and up
   // of the positions in flight, and the logits of the last position.
@@ -343,8 +356,9 @@ class Llama2Generate : public WorkloadBase {
     const Precision precision = numerics.precision;
     const LlamaConfig c = llama::generate_config(size);
     const int64_t bytes = bytes_per_element(precision);
-    const int64_t length = shape.seq + shape.new_tokens;
-    const int64_t in_flight = shape.batch * std::max<int64_t>(shape.seq, 1);
+    const int64_t length = shape.depth + shape.seq + shape.new_tokens;
+    // The context is filled by prompt passes of up to kContextFillChunk positions.
+    const int64_t in_flight = shape.batch * std::max<int64_t>({shape.seq, std::min(shape.depth, llama::kContextFillChunk), 1});
     MemoryEstimate m;
     m.model = static_cast<int64_t>(llama::weight_bytes(c, bytes, {numerics.weights, 1, {}}));
     m.per_step = 2 * c.num_hidden_layers * shape.batch * c.num_key_value_heads * c.head_dim() *

@@ -5,7 +5,9 @@
 //     cache, logits of the last position only (llama.cpp computes only what it needs);
 //   * tg (shape {batch, seq = 0, new_tokens = n}): n single-token decode steps from an empty
 //     cache (llama-bench's tg test), each feeding the argmax of the previous one, on the device,
-//     with no host synchronisation.
+//     with no host synchronisation;
+//   * either at a depth d (llama-bench's -d, "tg128 @ d4096"): prepare() fills the cache's first
+//     d positions once with a context of random tokens, untimed, and every step starts from it.
 //
 // With CUDA graphs (GraphScope::tokens) the step is replayed from graphs recorded after the
 // warm-up: pp is one graph (the prompt pass); tg is a first graph (the start token at position
@@ -52,6 +54,10 @@ LlamaConfig generate_config(const std::string& size);
 // product there); probed once on a miniature model.
 bool cpu_runs_float16();
 
+// The longest prompt pass that fills a context (Shape::depth): llama-bench's default batch, -b 2048,
+// which bounds the activations of a long context.
+inline constexpr int64_t kContextFillChunk = 2048;
+
 class GenerateSession : public Session, public Generator {
  public:
   // `init_on_device`: create the parameters on `device` in the inference dtype and fill them
@@ -65,7 +71,8 @@ class GenerateSession : public Session, public Generator {
   GenerateSession(LlamaForCausalLM model, const c10::Device& device, Precision precision, uint64_t seed);
 
   // Random prompt tokens (pp) or start tokens (tg) on the CPU from the seed, moved here; the KV
-  // cache of batch x (seq + new_tokens) positions is allocated here (the previous one freed).
+  // cache of batch x (depth + seq + new_tokens) positions is allocated here (the previous one
+  // freed) and its first depth positions filled with a random context.
   void prepare(const Shape& shape) override;
   // A pp or tg step under c10::InferenceMode; no host synchronisation. Eager, or the replay of
   // the graphs once record_graphs() has recorded them.
@@ -95,8 +102,10 @@ class GenerateSession : public Session, public Generator {
   at::ScalarType dtype() const { return dtype_; }
 
  private:
+  // The cache's first shape_.depth positions from random tokens, a prompt pass at a time.
+  void fill_context(at::Generator& generator);
   // What the graphs record (static shapes, static tensors, no host read of a device value).
-  void prompt_pass();   // pp: the logits; tg: the first token, the device position set to 1
+  void prompt_pass();   // pp: the logits; tg: the first token, the device position set to depth + 1
   void decode_token();  // tg: one more token at the device position
 
   c10::Device device_;

@@ -205,6 +205,85 @@ TEST(Llama2Generate, GenerationStepIsGreedyDecodingThroughTheCache) {
   }
 }
 
+// llama-bench's -d: the step starts from a cache already holding `depth` positions of random
+// context, filled once in prepare(), and generates what a model given context + start token
+// would generate.
+TEST(Llama2Generate, GenerationAtADepthContinuesTheContextInTheCache) {
+  auto session = open_tiny_llama();
+  auto& generate = as_generate(*session);
+  const Shape shape{2, 0, 6, 30};
+  session->prepare(shape);
+  EXPECT_EQ(generate.cache().length(), 30) << "the context is in the cache before any step";
+  session->step();
+  const at::Tensor tokens = session->last_output();
+  EXPECT_EQ(tokens.sizes(), (std::vector<int64_t>{2, 6}));
+  EXPECT_EQ(generate.cache().length(), 36);
+  // prepare() draws the start tokens, then the context, from the seed's generator.
+  auto generator = at::make_generator<at::CPUGeneratorImpl>(1);
+  const at::Tensor starts = at::randint(256, {2, 1}, generator, at::kLong);
+  const at::Tensor context = at::randint(256, {2, 30}, generator, at::kLong);
+  for (int64_t b = 0; b < 2; ++b) {
+    std::vector<int64_t> ids(context[b].data_ptr<int64_t>(), context[b].data_ptr<int64_t>() + 30);
+    ids.push_back(starts[b][0].item<int64_t>());
+    const std::vector<int64_t> expected = llama_greedy_without_cache(generate.llama_model(), ids, 6);
+    for (int64_t i = 0; i < 6; ++i) EXPECT_EQ(tokens[b][i].item<int64_t>(), expected[i]) << b << "," << i;
+  }
+  session->step();  // back to the depth, not to an empty cache
+  EXPECT_TRUE(session->last_output().equal(tokens));
+  EXPECT_EQ(generate.cache().length(), 36);
+
+  // A prompt at a depth: its last position's logits as a full forward over context + prompt.
+  session->prepare(Shape{1, 5, 0, 20});
+  session->step();
+  auto again = at::make_generator<at::CPUGeneratorImpl>(1);
+  const at::Tensor prompt = at::randint(256, {1, 5}, again, at::kLong);
+  const at::Tensor context20 = at::randint(256, {1, 20}, again, at::kLong);
+  c10::InferenceMode inference;
+  const at::Tensor reference = generate.llama_model()->forward(at::cat({context20, prompt}, 1)).select(1, 24);
+  EXPECT_TRUE(session->last_output().allclose(reference, 1e-5, 1e-5));
+}
+
+TEST(Llama2Generate, ADepthIsAttendedOverInFlopsBytesAndMemory) {
+  const Workload& w = llama2();
+  // Each token attends to the 4096 positions of context besides its own run: 4 L h x 4096 more.
+  const double attention = 4.0 * 32 * 4096;
+  EXPECT_DOUBLE_EQ(w.flops_per_item("full", Shape{1, 0, 128, 4096}) - w.flops_per_item("full", Shape{1, 0, 128}),
+                   attention * 4096);
+  EXPECT_DOUBLE_EQ(w.flops_per_item("full", Shape{1, 512, 0, 4096}) - w.flops_per_item("full", Shape{1, 512, 0}),
+                   attention * 4096);
+  // ... and reads their keys and values: 2 L kv_heads head_dim x 4096 elements of 2 bytes in bf16.
+  EXPECT_DOUBLE_EQ(w.bytes_per_item("full", Shape{1, 0, 128, 4096}, Precision::bf16) -
+                       w.bytes_per_item("full", Shape{1, 0, 128}, Precision::bf16),
+                   2.0 * 32 * 32 * 128 * 4096 * 2);
+  const int64_t cache_4224 = 2LL * 32 * 32 * 128 * 4224 * 2;  // 4096 + 128 positions, a multiple of 16
+  EXPECT_GE(w.memory_estimate("full", Shape{1, 0, 128, 4096}, Precision::bf16)->per_step, cache_4224);
+}
+
+TEST(Llama2Generate, ShapesTakeEveryDepth) {
+  const Workload& w = llama2();
+  EXPECT_TRUE(w.takes_depth());
+  ShapeRequest request;
+  request.depths = {0, 4096};
+  std::vector<std::vector<int64_t>> got;
+  for (const Shape& s : w.shapes(*find_size(w, "full"), request)) got.push_back({s.seq, s.new_tokens, s.depth});
+  EXPECT_EQ(got, (std::vector<std::vector<int64_t>>{{512, 0, 0}, {512, 0, 4096}, {0, 128, 0}, {0, 128, 4096}}));
+}
+
+// llama-bench's model and size columns. llama.cpp's README shows Llama-2-7B Q4_0 as
+// "llama 7B Q4_0 | 3.56 GiB | 6.74 B" (output.weight in Q6_K, every other matrix in Q4_0).
+TEST(Llama2Generate, NamesItsStoredModelAsLlamaBench) {
+  const Workload& w = llama2();
+  const auto q4_0 = w.stored_model("full", Numerics(Precision::fp16, ModelFormat::q4_0));
+  ASSERT_TRUE(q4_0);
+  EXPECT_EQ(q4_0->label, "llama 7B Q4_0");
+  EXPECT_NEAR(double(q4_0->bytes) / double(1ull << 30), 3.56, 0.005);
+  const auto bf16 = w.stored_model("full", Numerics(Precision::bf16));
+  EXPECT_EQ(bf16->label, "llama 7B BF16");
+  EXPECT_EQ(bf16->bytes, 6'738'415'616LL * 2);
+  EXPECT_EQ(w.stored_model("medium", Numerics(Precision::bf16, ModelFormat::q8_0))->label, "llama 1B Q8_0");
+  EXPECT_FALSE(testing::catalogue_workload("gpt2-generate").stored_model("full", Numerics(Precision::fp32)));
+}
+
 TEST(Llama2Generate, BadShapesAndFloat16OnThisCpu) {
   auto session = open_tiny_llama();
   EXPECT_THROW(session->step(), c10::Error);  // before prepare

@@ -29,13 +29,16 @@ namespace mlspeed {
 class Generator;
 
 // What one timed step works on. `seq` is the sequence (or prompt) length, `new_tokens` the
-// tokens a generation step produces one at a time with a KV cache (0 for every other job).
+// tokens a generation step produces one at a time with a KV cache (0 for every other job),
+// `depth` the positions already in that cache when the step starts (llama-bench's -d: filled
+// before timing, so the step attends over a long context without processing it).
 // llama-bench's tests are shapes: pp512 is {batch 1, seq 512, new_tokens 0}, tg128 is
-// {batch 1, seq 0, new_tokens 128}.
+// {batch 1, seq 0, new_tokens 128}, "tg128 @ d4096" is {1, 0, 128, 4096}.
 struct Shape {
   int64_t batch = 1;
   int64_t seq = 0;         // 0 when the workload has no sequence length
   int64_t new_tokens = 0;  // 0 unless the step generates
+  int64_t depth = 0;       // 0 unless the workload takes a depth (Workload::takes_depth)
 };
 
 struct WorkloadSize {
@@ -45,7 +48,7 @@ struct WorkloadSize {
   std::vector<int64_t> batches;    // default sweep
   std::vector<int64_t> seqs;       // default sweep; empty when the workload has no sequence length
   std::vector<int64_t> new_tokens; // default sweep of generated tokens; empty unless it generates
-  int64_t max_seq = 0;             // the longest seq + new_tokens the model takes (0: no limit)
+  int64_t max_seq = 0;             // the longest depth + seq + new_tokens the model takes (0: no limit)
 };
 
 // The user's sweep lists for the shape dimensions; an empty list means the size's defaults.
@@ -53,6 +56,15 @@ struct ShapeRequest {
   std::vector<int64_t> batches;
   std::vector<int64_t> seqs;
   std::vector<int64_t> new_tokens;
+  std::vector<int64_t> depths;  // taken by the workloads whose takes_depth() is true; empty: 0
+};
+
+// llama-bench's model columns for a language model whose layout llama.cpp names: its model
+// ("llama 7B Q4_0": architecture, llama.cpp's model type, file type) and the bytes of its
+// weights as stored (llama-bench's size).
+struct StoredModel {
+  std::string label;
+  int64_t bytes = 0;
 };
 
 // How a session is opened: the seed of random weights and synthetic data, and optionally real
@@ -145,6 +157,13 @@ class Workload {
   // The one weight format of a model read from a file in its own (a GGUF file's type); every
   // configuration of this workload has it. Empty for the catalogue's workloads.
   virtual std::optional<ModelFormat> fixed_weight_format() const { return std::nullopt; }
+  // Whether the step can start from a KV cache filled to Shape::depth (--depth).
+  virtual bool takes_depth() const { return false; }
+  // llama-bench's model columns in this storage; empty for a model llama.cpp has no name for.
+  virtual std::optional<StoredModel> stored_model(const std::string& size, const Numerics& numerics) const {
+    (void)size, (void)numerics;
+    return std::nullopt;
+  }
 
   // The shapes to time, in order. The default is every seq x new_tokens x batch, from the
   // request's lists or the size's defaults; llama2-7b-generate overrides it (llama-bench's pp and

@@ -22,6 +22,20 @@ WorkloadBase::WorkloadBase(WorkloadFacts facts, const std::vector<SizeDefaults>&
   }
 }
 
+std::vector<Shape> llama_bench_shapes(const WorkloadSize& size, const ShapeRequest& request) {
+  static const std::vector<int64_t> kEmptyCache{0};
+  const auto& batches = requested_or(request.batches, size.batches);
+  const auto& depths = requested_or(request.depths, kEmptyCache);
+  std::vector<Shape> shapes;
+  for (int64_t p : requested_or(request.seqs, size.seqs))
+    for (int64_t depth : depths)
+      for (int64_t batch : batches) shapes.push_back(Shape{batch, p, 0, depth});
+  for (int64_t n : requested_or(request.new_tokens, size.new_tokens))
+    for (int64_t depth : depths)
+      for (int64_t batch : batches) shapes.push_back(Shape{batch, 0, n, depth});
+  return shapes;
+}
+
 void throw_unknown_size(const std::string& workload, const std::string& size) {
   throw std::invalid_argument("[" + workload + "] unknown size '" + size + "'");
 }

@@ -69,6 +69,10 @@ class WorkloadBase : public Workload {
   std::vector<WorkloadSize> sizes_;
 };
 
+// llama-bench's tests as shapes: a pp row per prompt length, then a tg row per generation
+// length, each at every depth (request.depths, or 0) and batch.
+std::vector<Shape> llama_bench_shapes(const WorkloadSize& size, const ShapeRequest& request);
+
 // The error every workload gives for a size it does not have: std::invalid_argument.
 [[noreturn]] void throw_unknown_size(const std::string& workload, const std::string& size);
 
