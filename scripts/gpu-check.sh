@@ -12,8 +12,8 @@
 #          MIN_TIME narrow the yardstick, which needs the peers in .peers/ (see the README).
 #   gguf   the quantised-weight kernels' gpu tests (compute-sanitizer memcheck too, where installed),
 #          then Llama-2-7B-shaped GGUF files written by `mlspeed quantize random:full` (Q4_0, Q8_0,
-#          Q4_K_M) timed with `run --model` beside llama2-7b-generate in bf16 (pp512, tg128); the
-#          files go to $GGUF_DIR (default /tmp/mlspeed-gguf).
+#          Q4_K_M) timed with `run --model` beside llama2-7b-generate in bf16 (pp512, tg128, each
+#          also at --depth 4096); the files go to $GGUF_DIR (default /tmp/mlspeed-gguf).
 #   verify runs `mlspeed verify` on cuda:0: the full op suite (every size class, huge included) and
 #          every workload's model checks in fp32, tf32, fp16 and bf16; the products again with
 #          cuBLAS's reduced-precision reductions off; the op suite with deterministic algorithms;
@@ -144,9 +144,9 @@ if [ "$MODE" = gguf ]; then
     models+=("$file")
   done
   DB="$OUT/gguf.db"
-  step "run --model (pp512, tg128) and llama2-7b-generate bf16, cuda:0, bf16 activations"
+  step "run --model (pp512, tg128, each at depth 0 and 4096) and llama2-7b-generate bf16, cuda:0, bf16 activations"
   $BUILD/mlspeed run --model "$(IFS=,; echo "${models[*]}")" -w llama2-7b-generate -d cuda:0 -t bf16 \
-    --min-time "${MIN_TIME:-2}" --db "$DB" --label "gguf" > "$OUT/gguf-run.md" 2> "$OUT/gguf-run.err"
+    --depth 0,4096 --min-time "${MIN_TIME:-2}" --db "$DB" --label "gguf" > "$OUT/gguf-run.md" 2> "$OUT/gguf-run.err"
   check $? "mlspeed run --model"
   sed -n '/^| workload/,$p' "$OUT/gguf-run.md"
   $BUILD/mlspeed show last --db "$DB" --wide > "$OUT/gguf-run-wide.md"
