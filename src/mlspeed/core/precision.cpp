@@ -30,10 +30,17 @@ const Row& row(Precision p) {
 
 std::string_view name(Precision p) { return row(p).name; }
 
+std::vector<std::string_view> aliases(Precision p) {
+  std::vector<std::string_view> out;
+  for (std::string_view alias : row(p).aliases)
+    if (!alias.empty()) out.push_back(alias);
+  return out;
+}
+
 std::optional<Precision> parse_precision(std::string_view text) {
   for (Precision p : kAllPrecisions) {
-    const Row& r = row(p);
-    if (!text.empty() && (r.name == text || r.aliases[0] == text || r.aliases[1] == text)) return p;
+    const std::vector<std::string_view> long_names = aliases(p);
+    if (name(p) == text || std::find(long_names.begin(), long_names.end(), text) != long_names.end()) return p;
   }
   return std::nullopt;
 }

@@ -30,6 +30,8 @@ inline constexpr std::array<Precision, 4> kAllPrecisions = {Precision::fp32, Pre
 
 // The one spelling used in results, tables and file names.
 std::string_view name(Precision p);
+// The long names also read as it (float32; float16, half; bfloat16; none for tf32).
+std::vector<std::string_view> aliases(Precision p);
 // Accepts the name or one of its long aliases (float32, float16, half, bfloat16; tf32 has none).
 std::optional<Precision> parse_precision(std::string_view text);
 std::string precision_choices();  // "fp32, tf32, fp16, bf16"

@@ -10,6 +10,7 @@
 
 #include "mlspeed/core/text.h"
 #include "mlspeed/verify/check_fields.h"
+#include "mlspeed/verify/op_dtypes.h"
 #include "mlspeed/verify/verdict.h"
 
 namespace mlspeed::verify {
@@ -50,18 +51,6 @@ std::string replace_word(std::string text, const std::string& word, const std::s
     at += by.size();
   }
   return text;
-}
-
-// How a dtype is spelt in messages: its name, the long name, LibTorch's ("not implemented for
-// 'BFloat16'").
-std::vector<std::string> dtype_spellings(const std::string& dtype) {
-  static const std::vector<std::vector<std::string>> kSpellings{
-      {"fp32", "float32", "Float"}, {"fp16", "float16", "Half"}, {"bf16", "bfloat16", "BFloat16"},
-      {"fp64", "float64", "Double"}, {"int8", "Char"}, {"uint8", "Byte"}, {"int16", "Short"}, {"int32", "Int"},
-      {"int64", "Long"}, {"bool", "Bool"}};
-  for (const auto& spellings : kSpellings)
-    if (std::find(spellings.begin(), spellings.end(), dtype) != spellings.end()) return spellings;
-  return {dtype};
 }
 
 // A failure's message with the row's own dtype, layout and shape as <dtype>, <layout>, <shape>:

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "mlspeed/core/text.h"
+#include "mlspeed/verify/op_dtypes.h"
 
 namespace mlspeed::verify {
 namespace {
@@ -17,22 +18,6 @@ double grown(double base, int64_t k, double cap) {
   return cap > 0 ? std::min(t, cap) : t;
 }
 
-// The op level's dtype names (op_suite.h's dtype_names()).
-std::string dtype_label(at::ScalarType dtype, bool tf32) {
-  switch (dtype) {
-    case at::kFloat: return tf32 ? "tf32" : "fp32";
-    case at::kHalf: return "fp16";
-    case at::kBFloat16: return "bf16";
-    case at::kDouble: return "fp64";
-    case at::kChar: return "int8";
-    case at::kByte: return "uint8";
-    case at::kShort: return "int16";
-    case at::kInt: return "int32";
-    case at::kLong: return "int64";
-    case at::kBool: return "bool";
-    default: return c10::toString(dtype);
-  }
-}
 
 std::string index_text(const std::vector<int64_t>& index) {
   std::string out = "[";
@@ -71,7 +56,7 @@ void find_worst_element(const at::Tensor& diff, const at::Tensor& ref, const at:
 
 Tolerance tolerance_for(at::ScalarType dtype, bool tf32, OpFamily family, int64_t reduction_size) {
   Tolerance t;
-  const std::string label = dtype_label(dtype, tf32 && dtype == at::kFloat);
+  const std::string label = op_dtype_name(dtype, tf32);
   if (is_exact(dtype)) {
     t.exact = true;
     t.description = label + ": exact";

@@ -24,16 +24,6 @@ uint64_t mix_seed(uint64_t seed, const std::string& what) {
   return seed * 0x9E3779B97F4A7C15ULL ^ std::hash<std::string>{}(what);
 }
 
-// The dtype as seeds spell it: the long names the op level used before it took the model level's
-// fp32, bf16, ..., so that a --seed still draws the inputs of the runs stored before.
-std::string seed_name(const std::string& dtype) {
-  static const std::vector<std::pair<std::string, std::string>> kLong{
-      {"fp32", "float32"}, {"fp16", "float16"}, {"bf16", "bfloat16"}, {"fp64", "float64"}};
-  for (const auto& [name, long_name] : kLong)
-    if (name == dtype) return long_name;
-  return dtype;
-}
-
 BugClass bug_class_for(const std::string& layout, const std::string& size_class, const std::string& pass,
                        bool precision) {
   if (!layout.empty() && layout != "contiguous") return BugClass::layout;
@@ -58,7 +48,7 @@ CheckResult op_row(const Target& target, const std::string& op, const std::strin
   row.size_class = size_class;
   row.pass = pass;
   row.bug_class = bug_class_for(layout, size_class, pass, precision);
-  row.tf32 = dtype == "tf32";
+  row.tf32 = uses_tf32(dtype);
   record_flags(row);
   return row;
 }
@@ -166,7 +156,7 @@ void forward_row(const Target& target, const OpCase& c, const std::string& dtype
   std::vector<std::string> fallbacks;
   {
     DeviceScope scope(target);
-    Tf32Scope tf32(dtype_name == "tf32");
+    Tf32Scope tf32(uses_tf32(dtype_name));
     first = forward_on_device(c, masters, layout, target.device);
     second = forward_on_device(c, masters, layout, target.device);
     fallbacks = scope.fallbacks();
@@ -176,7 +166,7 @@ void forward_row(const Target& target, const OpCase& c, const std::string& dtype
   const at::Tensor reference = c.exact_reference && !at::isFloatingType(dtype)
                                    ? c.exact_reference(ref_in).to(first.out.scalar_type())
                                    : c.compute(ref_in);
-  record(row, compare(first.out, reference, case_tolerance(c, dtype, dtype_name == "tf32", false)));
+  record(row, compare(first.out, reference, case_tolerance(c, dtype, uses_tf32(dtype_name), false)));
   if (first.neighbours_changed > 0) {
     row.outcome = Outcome::fail;
     row.message = std::to_string(first.neighbours_changed) + " elements outside the " + layout +
@@ -212,14 +202,14 @@ void backward_row(const Target& target, const OpCase& c, const std::string& dtyp
   std::vector<std::string> fallbacks;
   {
     DeviceScope scope(target);
-    Tf32Scope tf32(dtype_name == "tf32");
+    Tf32Scope tf32(uses_tf32(dtype_name));
     first = op_gradients(c, device_inputs(masters, c, layout, target.device), g);
     second = op_gradients(c, device_inputs(masters, c, layout, target.device), g);
     fallbacks = scope.fallbacks();
   }
   if (op_fell_back(row, fallbacks)) return;
   const Tensors reference = op_gradients(c, ref_in, reference_input(g, dtype));
-  const Tolerance tolerance = case_tolerance(c, dtype, dtype_name == "tf32", true);
+  const Tolerance tolerance = case_tolerance(c, dtype, uses_tf32(dtype_name), true);
   bool reproducible = true;
   // The row reports the first gradient that fails, or the last one when all pass.
   for (size_t i = 0; i < reference.size(); ++i) {
@@ -253,16 +243,6 @@ void run_row(CheckResult row, const std::function<void(CheckResult&)>& body,
   }
   row.seconds = op_seconds(start);
   emit(std::move(row));
-}
-
-at::ScalarType scalar_type(const std::string& dtype) {
-  static const std::vector<std::pair<std::string, at::ScalarType>> kTypes{
-      {"fp32", at::kFloat},   {"tf32", at::kFloat}, {"fp16", at::kHalf},   {"bf16", at::kBFloat16},
-      {"fp64", at::kDouble},  {"int8", at::kChar},  {"uint8", at::kByte},  {"int16", at::kShort},
-      {"int32", at::kInt},    {"int64", at::kLong}, {"bool", at::kBool}};
-  for (const auto& [name, type] : kTypes)
-    if (name == dtype) return type;
-  throw std::invalid_argument("unknown dtype " + dtype);
 }
 
 at::Tensor broadcast_values(const at::Tensor& x) {

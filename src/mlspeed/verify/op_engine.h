@@ -14,6 +14,7 @@
 
 #include "mlspeed/verify/check.h"
 #include "mlspeed/verify/compare.h"
+#include "mlspeed/verify/op_dtypes.h"
 #include "mlspeed/verify/target.h"
 
 namespace mlspeed::verify {
@@ -138,8 +139,5 @@ void run_random_case(const Target& target, const RandomCase& c, const std::vecto
                      uint64_t seed, const std::function<void(CheckResult)>& emit);
 void run_huge_case(const Target& target, const HugeCase& c, uint64_t seed,
                    const std::function<void(CheckResult)>& emit);
-
-// The ScalarType of a dtype name of dtype_names() ("tf32" is float32).
-at::ScalarType scalar_type(const std::string& dtype);
 
 }  // namespace mlspeed::verify

@@ -143,25 +143,6 @@ const std::vector<std::string>& default_size_classes() {
   return kNames;
 }
 
-const std::vector<std::string>& dtype_names() {
-  static const std::vector<std::string> kNames{"fp32", "tf32",  "fp16",  "bf16",  "fp64", "int8",
-                                               "uint8", "int16", "int32", "int64", "bool"};
-  return kNames;
-}
-
-const std::vector<std::pair<std::string, std::string>>& dtype_aliases() {
-  static const std::vector<std::pair<std::string, std::string>> kAliases{
-      {"float32", "fp32"}, {"float64", "fp64"}, {"float16", "fp16"}, {"half", "fp16"}, {"bfloat16", "bf16"}};
-  return kAliases;
-}
-
-std::optional<std::string> canonical_dtype(std::string_view dtype) {
-  if (listed(dtype_names(), std::string(dtype))) return std::string(dtype);
-  for (const auto& [alias, name] : dtype_aliases())
-    if (alias == dtype) return name;
-  return std::nullopt;
-}
-
 std::vector<OpInfo> op_catalogue() { return summaries(); }
 
 void validate(const OpSuiteOptions& options) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "mlspeed/verify/check.h"
+#include "mlspeed/verify/op_dtypes.h"
 #include "mlspeed/verify/target.h"
 
 namespace mlspeed::verify {
@@ -39,14 +40,7 @@ const std::vector<std::string>& size_class_names();
 // The classes run when none are asked for: small, boundary, medium (huge must be asked for).
 const std::vector<std::string>& default_size_classes();
 
-// The op level's dtypes, in the model level's spelling: "fp32", "tf32" (fp32 with TF32
-// tensor-core products allowed), "fp16", "bf16", "fp64", "int8", "uint8", "int16", "int32",
-// "int64", "bool". Rows carry these names.
-const std::vector<std::string>& dtype_names();
-// The long names accepted on input as aliases: float32, float64, float16, half, bfloat16.
-const std::vector<std::pair<std::string, std::string>>& dtype_aliases();  // {alias, name}
-// A dtype name or alias as its name ("bfloat16" -> "bf16"); nullopt for neither.
-std::optional<std::string> canonical_dtype(std::string_view dtype);
+// The op level's dtypes (dtype_names, dtype_aliases, canonical_dtype) are op_dtypes.h's table.
 
 struct OpSuiteOptions {
   std::vector<std::string> ops;          // empty: every op
