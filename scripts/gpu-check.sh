@@ -13,7 +13,11 @@
 #   gguf   the quantised-weight kernels' gpu tests (compute-sanitizer memcheck too, where installed),
 #          then Llama-2-7B-shaped GGUF files written by `mlspeed quantize random:full` (Q4_0, Q8_0,
 #          Q4_K_M) timed with `run --model` beside llama2-7b-generate in bf16 (pp512, tg128, each
-#          also at --depth 4096); the files go to $GGUF_DIR (default /tmp/mlspeed-gguf).
+#          also at --depth 4096), and llama.cpp's llama-bench on the same files where llama.cpp is
+#          in .peers/ (built here for sm_90; the table is scripts/llama_bench_table.py's). The files
+#          go to $GGUF_DIR (default /tmp/mlspeed-gguf); GGUF_STEPS picks the parts (build, tests,
+#          files, run, llama-bench; default all but build: `build` alone makes both builds, for a
+#          first call on a machine held between calls).
 #   verify runs `mlspeed verify` on cuda:0: the full op suite (every size class, huge included) and
 #          every workload's model checks in fp32, tf32, fp16 and bf16; the products again with
 #          cuBLAS's reduced-precision reductions off; the op suite with deterministic algorithms;
@@ -47,6 +51,41 @@ finish() {
 step "environment"
 { nvidia-smi; python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, "cudnn", torch.backends.cudnn.version())'; cmake --version | head -1; g++ --version | head -1; date -u; } 2>&1 | tee -a "$OUT/env.txt"
 
+# gguf: which parts run (GGUF_STEPS, default all): build (the builds alone: a first call on a
+# machine held between calls), tests, files, run, llama-bench.
+gguf_steps=${GGUF_STEPS:-tests,files,run,llama-bench}
+# llama.cpp's llama-bench, the peer of `run --model`, built beside mlspeed (in the background) from
+# .peers/llama.cpp, or from .peers/llama.cpp.tar.xz when only the archive was carried (see the
+# README). Its source and commit go to $OUT/env.txt.
+LLAMA_CPP=.peers/llama.cpp
+LLAMA_BENCH=$LLAMA_CPP/build-cuda/bin/llama-bench
+llama_bench_pid=""
+start_llama_bench_build() {
+  [ -f "$LLAMA_CPP/CMakeLists.txt" ] || { [ -f "$LLAMA_CPP.tar.xz" ] && tar -xJf "$LLAMA_CPP.tar.xz" -C .peers; }
+  if [ ! -f "$LLAMA_CPP/CMakeLists.txt" ]; then
+    echo "llama-bench: no llama.cpp in $LLAMA_CPP (or $LLAMA_CPP.tar.xz): the comparison is skipped" | tee -a "$OUT/env.txt"
+    return
+  fi
+  { echo "llama.cpp: $(cat "$LLAMA_CPP/MLSPEED_SOURCE" 2>/dev/null || git -C "$LLAMA_CPP" log -1 --format='%H %cs' 2>/dev/null)"; } \
+    | tee -a "$OUT/env.txt"
+  (cmake -S "$LLAMA_CPP" -B "$LLAMA_CPP/build-cuda" -G Ninja -DCMAKE_BUILD_TYPE=Release -DGGML_CUDA=ON \
+     -DCMAKE_CUDA_ARCHITECTURES=90 -DCMAKE_CUDA_COMPILER=/usr/local/cuda/bin/nvcc -DGGML_NATIVE=OFF \
+     -DGGML_CUDA_NCCL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF \
+     -DLLAMA_BUILD_APP=OFF -DLLAMA_BUILD_UI=OFF -DLLAMA_OPENSSL=OFF -DLLAMA_CURL=OFF &&
+   cmake --build "$LLAMA_CPP/build-cuda" --target llama-bench) > "$OUT/llama-bench-build.log" 2>&1 &
+  llama_bench_pid=$!
+}
+wait_for_llama_bench() {
+  [ -n "$llama_bench_pid" ] || return 0
+  wait "$llama_bench_pid"
+  check $? "llama-bench build (see llama-bench-build.log)"
+  llama_bench_pid=""
+  tail -2 "$OUT/llama-bench-build.log"
+}
+if [ "$MODE" = gguf ] && [[ ",$gguf_steps," == *,llama-bench,* || ",$gguf_steps," == *,build,* ]]; then
+  start_llama_bench_build
+fi
+
 step "configure and build"
 TORCH_PREFIX=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
 sqlite_args=()
@@ -66,6 +105,11 @@ targets=()
 [ "$MODE" = gguf ] && targets=(--target mlspeed mlspeed_gpu_tests)
 cmake --build $BUILD "${targets[@]}" >> "$OUT/build.log" 2>&1 || { grep -E "error|Error" -A5 "$OUT/build.log" | head -80; exit 1; }
 echo "built in $(( $(date +%s) - start )) s"
+if [ "$MODE" = gguf ] && [ "$gguf_steps" = build ]; then
+  wait_for_llama_bench
+  echo "llama-bench and mlspeed built in $(( $(date +%s) - start )) s"
+  finish
+fi
 
 run_tests() {
   step "tests"
@@ -122,37 +166,56 @@ fi
 
 if [ "$MODE" = gguf ]; then
   grep -E "mlspeed:" "$OUT/build.log" | head -5
-  step "quantised-weight kernels against a float64 reference (gpu tests)"
-  $BUILD/mlspeed_gpu_tests --gtest_filter='QuantKernelsGpu.*' > "$OUT/quant-gpu-tests.log" 2>&1
-  check $? "QuantKernelsGpu tests"
-  grep -E "^\[ *(OK|FAILED|SKIPPED|PASSED) |GB/s|us " "$OUT/quant-gpu-tests.log" | head -60
-  if command -v compute-sanitizer >/dev/null || [ -x /usr/local/cuda/bin/compute-sanitizer ]; then
-    sanitizer=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
-    $sanitizer --tool memcheck --error-exitcode 1 $BUILD/mlspeed_gpu_tests \
-      --gtest_filter='QuantKernelsGpu.RowViews*:QuantKernelsGpu.Gaussian*' > "$OUT/quant-memcheck.log" 2>&1
-    check $? "compute-sanitizer memcheck"
-    tail -3 "$OUT/quant-memcheck.log"
+  if [[ ",$gguf_steps," == *,tests,* ]]; then
+    step "quantised-weight kernels against a float64 reference (gpu tests)"
+    $BUILD/mlspeed_gpu_tests --gtest_filter='QuantKernelsGpu.*' > "$OUT/quant-gpu-tests.log" 2>&1
+    check $? "QuantKernelsGpu tests"
+    grep -E "^\[ *(OK|FAILED|SKIPPED|PASSED) |GB/s|us " "$OUT/quant-gpu-tests.log" | head -60
+    if command -v compute-sanitizer >/dev/null || [ -x /usr/local/cuda/bin/compute-sanitizer ]; then
+      sanitizer=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
+      $sanitizer --tool memcheck --error-exitcode 1 $BUILD/mlspeed_gpu_tests \
+        --gtest_filter='QuantKernelsGpu.RowViews*:QuantKernelsGpu.Gaussian*' > "$OUT/quant-memcheck.log" 2>&1
+      check $? "compute-sanitizer memcheck"
+      tail -3 "$OUT/quant-memcheck.log"
+    fi
   fi
   GGUF_DIR=${GGUF_DIR:-/tmp/mlspeed-gguf}
   mkdir -p "$GGUF_DIR"
-  step "GGUF files of Llama-2-7B's shape (random weights, llama.cpp's layout)"
   models=()
-  for type in Q4_0 Q8_0 Q4_K_M; do
-    file="$GGUF_DIR/llama-2-7b.$type.gguf"
-    $BUILD/mlspeed quantize random:full "$file" --type "$type" 2>&1 | tee -a "$OUT/quantize.log"
-    check "${PIPESTATUS[0]}" "quantize $type"
-    models+=("$file")
-  done
+  for type in Q4_0 Q8_0 Q4_K_M; do models+=("$GGUF_DIR/llama-2-7b.$type.gguf"); done
+  model_list=$(IFS=,; echo "${models[*]}")
+  if [[ ",$gguf_steps," == *,files,* ]]; then
+    step "GGUF files of Llama-2-7B's shape (random weights, llama.cpp's layout)"
+    for file in "${models[@]}"; do
+      type=${file%.gguf}; type=${type##*.}
+      $BUILD/mlspeed quantize random:full "$file" --type "$type" 2>&1 | tee -a "$OUT/quantize.log"
+      check "${PIPESTATUS[0]}" "quantize $type"
+    done
+  fi
   DB="$OUT/gguf.db"
-  step "run --model (pp512, tg128, each at depth 0 and 4096) and llama2-7b-generate bf16, cuda:0, bf16 activations"
-  $BUILD/mlspeed run --model "$(IFS=,; echo "${models[*]}")" -w llama2-7b-generate -d cuda:0 -t bf16 \
-    --depth 0,4096 --min-time "${MIN_TIME:-2}" --db "$DB" --label "gguf" > "$OUT/gguf-run.md" 2> "$OUT/gguf-run.err"
-  check $? "mlspeed run --model"
-  sed -n '/^| workload/,$p' "$OUT/gguf-run.md"
-  $BUILD/mlspeed show last --db "$DB" --wide > "$OUT/gguf-run-wide.md"
-  $BUILD/mlspeed show last --db "$DB" -o jsonl > "$OUT/gguf-run.jsonl"
-  check $? "mlspeed show"
-  sed -n '/^| workload/,$p' "$OUT/gguf-run-wide.md"
+  if [[ ",$gguf_steps," == *,run,* ]]; then
+    step "run --model (pp512, tg128, each at depth 0 and 4096) and llama2-7b-generate bf16, cuda:0, bf16 activations"
+    $BUILD/mlspeed run --model "$model_list" -w llama2-7b-generate -d cuda:0 -t bf16 \
+      --depth 0,4096 --min-time "${MIN_TIME:-2}" --db "$DB" --label "gguf" > "$OUT/gguf-run.md" 2> "$OUT/gguf-run.err"
+    check $? "mlspeed run --model"
+    sed -n '/^| workload/,$p' "$OUT/gguf-run.md"
+    $BUILD/mlspeed show last --db "$DB" --wide > "$OUT/gguf-run-wide.md"
+    $BUILD/mlspeed show last --db "$DB" -o jsonl > "$OUT/gguf-run.jsonl"
+    check $? "mlspeed show"
+    sed -n '/^| workload/,$p' "$OUT/gguf-run-wide.md"
+  fi
+  if [[ ",$gguf_steps," == *,llama-bench,* ]]; then
+    step "llama-bench on the same files (pp512, tg128, depth 0 and 4096, every layer on the GPU)"
+    wait_for_llama_bench
+    if [ -x "$LLAMA_BENCH" ]; then
+      "$LLAMA_BENCH" -m "$model_list" -p 512 -n 128 -d 0,4096 -ngl 99 -r 5 -o jsonl > "$OUT/llama-bench.jsonl" \
+        2> "$OUT/llama-bench.err"
+      check $? "llama-bench"
+      python3 scripts/llama_bench_table.py --mlspeed "$OUT/gguf-run.jsonl" --llama-bench "$OUT/llama-bench.jsonl" \
+        --out "$OUT"
+      check $? "llama_bench_table.py"
+    fi
+  fi
   finish
 fi
 
