@@ -1,12 +1,12 @@
 #include "mlspeed/generate/gguf_chat.h"
 
 #include <algorithm>
+#include <memory>
 #include <stdexcept>
 
 #include "mlspeed/core/errors.h"
 #include "mlspeed/core/text.h"
 #include "mlspeed/generate/stopping_greedy.h"
-#include "mlspeed/text/llama_tokenizer.h"
 #include "mlspeed/workloads/gguf_generate.h"
 #include "mlspeed/workloads/llama2_generate.h"
 
@@ -15,14 +15,30 @@ namespace {
 
 // The model's ids and the vocabulary's must be the same ids: an id past the embedding would be
 // read out of bounds, and one the vocabulary lacks could not be shown.
-const llama::GgufTokenizer& check_vocabulary_fits(const gguf::File& file, const llama::GgufTokenizer& tokenizer,
-                                                  const llama::GgufModel& model) {
-  if (tokenizer.tokenizer.vocab_size() != model.config.vocab_size)
-    throw InputFileError(file.path() + ": tokenizer.ggml.tokens has " +
-                         std::to_string(tokenizer.tokenizer.vocab_size()) + " tokens but token_embd.weight has " +
-                         std::to_string(model.config.vocab_size) + " rows; expected one row per token");
+llama::GgufTokenizer check_vocabulary_fits(const gguf::File& file, llama::GgufTokenizer tokenizer,
+                                           const llama::GgufModel& model) {
+  if (tokenizer.vocab_size() != model.config.vocab_size)
+    throw InputFileError(file.path() + ": tokenizer.ggml.tokens has " + std::to_string(tokenizer.vocab_size()) +
+                         " tokens but token_embd.weight has " + std::to_string(model.config.vocab_size) +
+                         " rows; expected one row per token");
   return tokenizer;
 }
+
+// The file's vocabulary, either kind, as the rows show ids: SentencePiece's control tokens as
+// nothing (as llama.cpp prints them), byte-level BPE's special tokens as their text.
+class GgufRowVocabulary : public RowVocabulary {
+ public:
+  GgufRowVocabulary(const llama::GgufTokenizer& tokenizer, const std::string& file)
+      : tokenizer_(tokenizer), source_("the tokenizer of " + file) {}
+  const std::string& source() const override { return source_; }
+  int64_t size() const override { return tokenizer_.vocab_size(); }
+  bool has_id(int64_t id) const override { return id >= 0 && id < tokenizer_.vocab_size(); }
+  std::string decode(const std::vector<int64_t>& ids) const override { return tokenizer_.decode(ids); }
+
+ private:
+  const llama::GgufTokenizer& tokenizer_;
+  std::string source_;
+};
 
 }  // namespace
 
@@ -33,7 +49,7 @@ GgufChat::GgufChat(const gguf::File& file)
       name_(file.find_string("general.name").value_or("")),
       model_(llama::describe_gguf(file)),
       tokenizer_(check_vocabulary_fits(file, llama::read_gguf_tokenizer(file), model_)),
-      vocabulary_(llama_row_vocabulary(tokenizer_.tokenizer, path_)),
+      vocabulary_(std::make_unique<GgufRowVocabulary>(tokenizer_, path_)),
       workload_(make_gguf_generate(path_)) {}
 
 std::vector<std::string> GgufChat::notes() const {
@@ -50,8 +66,13 @@ GenerationPrompt GgufChat::prompt(const std::string& text, const ChatOptions& ch
   p.text = text;
   p.question = question;
   p.repetition = repetition;
-  if (chat.chat) p.chat_template = kLlama2ChatTemplate;
-  p.ids = tokenizer_.encode(chat.chat ? text::llama2_chat_prompt(chat.system, text) : text);
+  if (!chat.chat) {
+    p.ids = tokenizer_.encode(text);
+    return p;
+  }
+  p.chat_template =
+      tokenizer_.chat_template == llama::ChatTemplate::llama3 ? kLlama3ChatTemplate : kLlama2ChatTemplate;
+  p.ids = tokenizer_.encode_chat(chat.system, text);
   return p;
 }
 

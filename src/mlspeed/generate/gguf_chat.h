@@ -1,9 +1,11 @@
 // A Llama chat model read from a GGUF file, for `mlspeed generate --model FILE.gguf`: the model and
 // its vocabulary both come from the file (models/llama_gguf.h, models/llama_gguf_tokenizer.h);
-// a prompt is the text as typed or wrapped in Llama-2-chat's template ([INST] ... [/INST], an
-// optional <<SYS>> block), tokenised as llama.cpp tokenises it; an answer is greedy, up to a
-// number of tokens, ending where the model gives its end-of-generation token
-// (generate/stopping_greedy.h), and becomes a row with the prompt's and the generation's tokens/s.
+// a prompt is the text as typed or wrapped in the chat template of the file's vocabulary (Llama 3's
+// <|start_header_id|> turns when it has their tokens, else Llama-2-chat's [INST] ... [/INST] with
+// an optional <<SYS>> block), tokenised as llama.cpp tokenises it; an answer is greedy, up to a
+// number of tokens, ending where the model gives an end-of-generation token (EOS, Llama 3's
+// <|eot_id|>: generate/stopping_greedy.h), and becomes a row with the prompt's and the
+// generation's tokens/s.
 #pragma once
 
 #include <c10/core/Device.h>
@@ -25,11 +27,12 @@
 
 namespace mlspeed {
 
-// The row's chat_template for Llama-2-chat's.
+// The row's chat_template for Llama-2-chat's and Llama 3's.
 inline constexpr const char* kLlama2ChatTemplate = "llama-2";
+inline constexpr const char* kLlama3ChatTemplate = "llama-3";
 
 struct ChatOptions {
-  bool chat = false;   // wrap the text in Llama-2-chat's template
+  bool chat = false;   // wrap the text in the vocabulary's chat template
   std::string system;  // its system prompt; empty: none
 };
 

@@ -12,6 +12,7 @@
 #include "mlspeed/io/gguf_writer.h"
 #include "mlspeed/models/llama_gguf.h"
 #include "mlspeed/quant/quantized_matrix.h"
+#include "mlspeed/text/utf8.h"
 
 namespace mlspeed::llama {
 namespace {
@@ -53,13 +54,15 @@ void set_metadata(gguf::Writer& w, const LlamaConfig& c, const GgufVocabulary& v
   w.set_uint32("llama.attention.head_count_kv", static_cast<uint32_t>(c.num_key_value_heads));
   w.set_float32("llama.attention.layer_norm_rms_epsilon", static_cast<float>(c.rms_norm_eps));
   w.set_float32("llama.rope.freq_base", static_cast<float>(c.rope_theta));
-  w.set_string("tokenizer.ggml.model", "llama");
+  w.set_string("tokenizer.ggml.model", v.model);
+  if (!v.pre.empty()) w.set_string("tokenizer.ggml.pre", v.pre);
   w.set_string_array("tokenizer.ggml.tokens", v.tokens);
-  w.set_float_array("tokenizer.ggml.scores", v.scores);
+  if (!v.scores.empty()) w.set_float_array("tokenizer.ggml.scores", v.scores);
   w.set_int32_array("tokenizer.ggml.token_type", v.types);
+  if (!v.merges.empty()) w.set_string_array("tokenizer.ggml.merges", v.merges);
   w.set_uint32("tokenizer.ggml.bos_token_id", static_cast<uint32_t>(v.bos));
   w.set_uint32("tokenizer.ggml.eos_token_id", static_cast<uint32_t>(v.eos));
-  w.set_uint32("tokenizer.ggml.unknown_token_id", static_cast<uint32_t>(v.unknown));
+  if (v.unknown >= 0) w.set_uint32("tokenizer.ggml.unknown_token_id", static_cast<uint32_t>(v.unknown));
   w.set_bool("tokenizer.ggml.add_bos_token", true);
   w.set_bool("tokenizer.ggml.add_eos_token", false);
 }
@@ -91,6 +94,52 @@ GgufVocabulary synthetic_vocabulary(int64_t size) {
         if (!full()) add(piece, -float(v.tokens.size() - 259), 1);
     runs = std::move(longer);
   }
+  return v;
+}
+
+GgufVocabulary synthetic_llama3_vocabulary(int64_t size) {
+  const std::vector<std::string> specials = {"<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>",
+                                             "<|end_header_id|>", "<|eot_id|>"};
+  if (size < 256 + int64_t(specials.size()))
+    throw std::invalid_argument("a Llama 3 vocabulary holds at least 261 tokens (256 bytes, 5 special)");
+  GgufVocabulary v;
+  v.model = "gpt2";
+  v.pre = "llama-bpe";
+  v.unknown = -1;
+  // GPT-2's bytes_to_unicode, in its order: the printable bytes as themselves, then the other 68
+  // bytes as U+0100, U+0101, ...
+  std::vector<bool> printable(256, false);
+  for (int b = 0; b < 256; ++b) printable[b] = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || b >= 0xAE;
+  std::string space;
+  for (int b = 0; b < 256; ++b)
+    if (printable[b]) v.tokens.push_back(utf8::encode(std::u32string(1, char32_t(b))));
+  char32_t next = 256;
+  for (int b = 0; b < 256; ++b)
+    if (!printable[b]) {
+      v.tokens.push_back(utf8::encode(std::u32string(1, next++)));
+      if (b == ' ') space = v.tokens.back();  // "Ġ"
+    }
+  // Letter runs, each after "Ġ" and alone: a shorter run (or "Ġ" and a shorter run) and one letter.
+  const int64_t pieces = size - int64_t(specials.size());
+  for (std::vector<std::string> runs = {""}; int64_t(v.tokens.size()) < pieces;) {
+    std::vector<std::string> longer;
+    for (const std::string& run : runs)
+      for (char letter = 'a'; letter <= 'z'; ++letter) {
+        longer.push_back(run + letter);
+        for (const std::string& prefix : {space, std::string()}) {
+          if (prefix.empty() && run.empty()) continue;  // a letter alone is a byte token
+          if (int64_t(v.tokens.size()) >= pieces) break;
+          v.merges.push_back(prefix + run + " " + letter);
+          v.tokens.push_back(prefix + run + letter);
+        }
+      }
+    runs = std::move(longer);
+  }
+  for (const std::string& special : specials) v.tokens.push_back(special);
+  v.types.assign(v.tokens.size(), 1);
+  std::fill(v.types.end() - int64_t(specials.size()), v.types.end(), 3);
+  v.bos = static_cast<int32_t>(pieces);
+  v.eos = static_cast<int32_t>(pieces + 1);
   return v;
 }
 

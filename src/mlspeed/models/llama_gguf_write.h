@@ -20,12 +20,17 @@
 
 namespace mlspeed::llama {
 
-// A SentencePiece vocabulary as GGUF stores it (tokenizer.ggml.*; token types: 1 normal,
-// 2 unknown, 3 control, 6 byte).
+// A vocabulary as GGUF stores it (tokenizer.ggml.*; token types: 1 normal, 2 unknown, 3 control,
+// 6 byte): SentencePiece's ("llama", with scores), or a byte-level BPE ("gpt2", with merges and
+// the pre-tokenizer's name). Lists left empty, the pre-tokenizer's name empty and an unknown id
+// below 0 are not written.
 struct GgufVocabulary {
+  std::string model = "llama";  // tokenizer.ggml.model
   std::vector<std::string> tokens;
   std::vector<float> scores;
   std::vector<int32_t> types;
+  std::vector<std::string> merges;  // "first second", best first
+  std::string pre;                  // tokenizer.ggml.pre: "llama-bpe", "gpt2", ...
   int32_t bos = 1, eos = 2, unknown = 0;
 };
 
@@ -35,6 +40,14 @@ struct GgufVocabulary {
 // index. Not Meta's vocabulary (mlspeed cannot ship it): a tokenizer of the same size and shape,
 // that encodes and decodes any text.
 GgufVocabulary synthetic_vocabulary(int64_t size);
+
+// `size` (at least 261) tokens laid out as Llama 3's byte-level BPE ("gpt2", pre-tokenizer
+// "llama-bpe"): the 256 byte characters in GPT-2's order ("!" is 0, "Ġ" 220), then made-up
+// merged pieces (lowercase letter runs alone and after "Ġ", each one merge of a shorter piece and
+// a letter, ranked in order), then Llama 3's special tokens as control tokens: <|begin_of_text|>
+// (BOS), <|end_of_text|> (EOS), <|start_header_id|>, <|end_header_id|>, <|eot_id|>. Encodes any
+// text and wraps a question in Llama 3's chat template.
+GgufVocabulary synthetic_llama3_vocabulary(int64_t size);
 
 struct GgufWriteOptions {
   ModelFormat format = ModelFormat::q4_0;

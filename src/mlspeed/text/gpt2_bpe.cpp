@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
+#include <utility>
 
 #include "mlspeed/core/errors.h"
 #include "mlspeed/core/files.h"
@@ -160,9 +161,9 @@ std::vector<Char> classify(std::string_view text) {
   return chars;
 }
 
-// The end (exclusive, in chars) of the pattern's match at chars[i]; the alternatives are tried
-// in the pattern's order, each as the regex engine would (greedy, backtracking within itself).
-size_t match_end(const std::vector<Char>& chars, size_t i) {
+// The end (exclusive, in chars) of GPT-2's pattern's match at chars[i]; the alternatives are
+// tried in the pattern's order, each as the regex engine would (greedy, backtracking within itself).
+size_t gpt2_match_end(const std::vector<Char>& chars, size_t i) {
   const size_t n = chars.size();
   const auto cp = [&](size_t j) { return j < n ? chars[j].cp : 0xFFFFFFFFu; };
   const auto is = [&](size_t j, Kind k) { return j < n && chars[j].kind == k; };
@@ -190,6 +191,51 @@ size_t match_end(const std::vector<Char>& chars, size_t i) {
   return end - 1;
 }
 
+// The same for Llama 3's pattern.
+size_t llama3_match_end(const std::vector<Char>& chars, size_t i) {
+  const size_t n = chars.size();
+  const auto cp = [&](size_t j) { return j < n ? chars[j].cp : 0xFFFFFFFFu; };
+  const auto is = [&](size_t j, Kind k) { return j < n && chars[j].kind == k; };
+  const auto is_line_break = [&](size_t j) { return cp(j) == '\r' || cp(j) == '\n'; };
+  const auto run_end = [&](size_t j, Kind k) {
+    while (is(j, k)) ++j;
+    return j;
+  };
+  // (?i:'s|'t|'re|'ve|'m|'ll|'d): either case of the ASCII letters
+  if (cp(i) == '\'') {
+    const auto lower = [&](size_t j) { return cp(j) >= 'A' && cp(j) <= 'Z' ? cp(j) + ('a' - 'A') : cp(j); };
+    for (const char* suffix : {"s", "t", "re", "ve", "m", "ll", "d"}) {
+      size_t k = 0;
+      while (suffix[k] && lower(i + 1 + k) == static_cast<uint32_t>(suffix[k])) ++k;
+      if (!suffix[k]) return i + 1 + k;
+    }
+  }
+  // [^\r\n\p{L}\p{N}]?\p{L}+: one character that is no line break, letter or number may lead
+  if (i < n && !is_line_break(i) && !is(i, Kind::letter) && !is(i, Kind::number) && is(i + 1, Kind::letter))
+    return run_end(i + 1, Kind::letter);
+  if (is(i, Kind::letter)) return run_end(i, Kind::letter);
+  // \p{N}{1,3}
+  if (is(i, Kind::number)) {
+    size_t j = i;
+    while (j < i + 3 && is(j, Kind::number)) ++j;
+    return j;
+  }
+  //  ?[^\s\p{L}\p{N}]+[\r\n]*
+  const size_t symbols = cp(i) == ' ' && is(i + 1, Kind::other) ? i + 1 : i;
+  if (is(symbols, Kind::other)) {
+    size_t j = run_end(symbols, Kind::other);
+    while (j < n && is_line_break(j)) ++j;
+    return j;
+  }
+  // \s*[\r\n]+: the whitespace run up to its last line break
+  const size_t end = run_end(i, Kind::space);
+  for (size_t j = end; j > i; --j)
+    if (is_line_break(j - 1)) return j;
+  // \s+(?!\S) | \s+, as in GPT-2's pattern
+  if (end == n || end - i == 1) return end;
+  return end - 1;
+}
+
 }  // namespace
 
 std::string utf8_replace_invalid(std::string_view bytes) {
@@ -207,7 +253,12 @@ std::string utf8_replace_invalid(std::string_view bytes) {
 }
 
 std::vector<std::string> Gpt2Bpe::pre_tokenize(std::string_view text) {
+  return pre_tokenize(text, BpePreTokenizer::gpt2);
+}
+
+std::vector<std::string> Gpt2Bpe::pre_tokenize(std::string_view text, BpePreTokenizer pre) {
   const std::vector<Char> chars = classify(text);
+  const auto match_end = pre == BpePreTokenizer::llama3 ? llama3_match_end : gpt2_match_end;
   std::vector<std::string> pieces;
   for (size_t i = 0; i < chars.size();) {
     const size_t end = match_end(chars, i);
@@ -223,8 +274,11 @@ Gpt2Bpe Gpt2Bpe::from_directory(const std::string& dir) {
   return Gpt2Bpe(dir + "/encoder.json", dir + "/vocab.bpe");
 }
 
+Gpt2Bpe::Gpt2Bpe(std::string source, BpePreTokenizer pre, bool ignore_merges)
+    : source_(std::move(source)), pre_(pre), ignore_merges_(ignore_merges) {}
+
 Gpt2Bpe::Gpt2Bpe(const std::string& encoder_json_path, const std::string& vocab_bpe_path)
-    : encoder_path_(encoder_json_path) {
+    : Gpt2Bpe(encoder_json_path, BpePreTokenizer::gpt2, false) {
   // encoder.json: {"token": id, ...}
   const std::string json_text = file_text(encoder_json_path);
   nlohmann::json json;
@@ -268,38 +322,81 @@ Gpt2Bpe::Gpt2Bpe(const std::string& encoder_json_path, const std::string& vocab_
                            ", which stands for no byte in GPT-2's byte-to-unicode mapping");
     known_[id] = true;
   }
-  for (int b = 0; b < 256; ++b)
-    if (!encoder_.count(byte_encoder()[b]))
-      throw InputFileError(encoder_json_path + ": no token for the byte " + printf_string("0x%02X", b) + " (" +
-                           json_quoted(byte_encoder()[b]) +
-                           "); a byte-level BPE vocabulary has one for each of the 256 bytes");
+  check_byte_tokens(encoder_json_path + ": ");
 
   // vocab.bpe: "#version: ..." then "first second" a line.
   const std::string bpe_text = file_text(vocab_bpe_path);
-  std::unordered_map<std::string, int> line_of_merge;
+  std::vector<int> line_of_rank;
   std::istringstream lines(bpe_text);
   std::string line;
   for (int number = 1; std::getline(lines, line); ++number) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty() || (number == 1 && line[0] == '#')) continue;
     const std::string where = vocab_bpe_path + " line " + std::to_string(number) + ": ";
-    const size_t space = line.find(' ');
-    if (space == std::string::npos || space == 0 || space + 1 == line.size() ||
-        line.find(' ', space + 1) != std::string::npos)
-      throw InputFileError(where + "expected a merge, two symbols separated by one space, found " + json_quoted(line));
-    const std::string first = line.substr(0, space), second = line.substr(space + 1);
-    for (const std::string* symbol : {&first, &second})
-      if (!encoder_.count(*symbol))
-        throw InputFileError(where + "the symbol " + json_quoted(*symbol) + " is no token of " + encoder_json_path);
-    if (!encoder_.count(first + second))
-      throw InputFileError(where + "the merge of " + json_quoted(first) + " and " + json_quoted(second) + ", " +
-                           json_quoted(first + second) + ", is no token of " + encoder_json_path);
-    auto [previous, fresh] = line_of_merge.emplace(line, number);
-    if (!fresh)
-      throw InputFileError(where + "repeats the merge of line " + std::to_string(previous->second) + " (" +
+    const int before = add_merge(line, where, encoder_json_path);
+    if (before >= 0)
+      throw InputFileError(where + "repeats the merge of line " + std::to_string(line_of_rank[before]) + " (" +
                            json_quoted(line) + ")");
-    ranks_.emplace(line, static_cast<int>(ranks_.size()));
+    line_of_rank.push_back(number);
   }
+}
+
+Gpt2Bpe::Gpt2Bpe(const Gpt2BpeVocabulary& v) : Gpt2Bpe(v.tokens_name, v.pre, v.ignore_merges) {
+  if (!v.literal.empty() && v.literal.size() != v.tokens.size())
+    throw std::invalid_argument("Gpt2BpeVocabulary: " + std::to_string(v.literal.size()) + " literal flags for " +
+                                std::to_string(v.tokens.size()) + " tokens");
+  if (v.tokens.size() >= size_t(kMaxId))
+    throw InputFileError(v.tokens_name + " has " + std::to_string(v.tokens.size()) + " tokens; at most " +
+                         std::to_string(kMaxId - 1) + " are read");
+  decoder_.assign(v.tokens.size(), std::string());
+  known_.assign(v.tokens.size(), true);
+  encoder_.reserve(v.tokens.size());
+  for (size_t id = 0; id < v.tokens.size(); ++id) {
+    const std::string& token = v.tokens[id];
+    if (!v.literal.empty() && v.literal[id]) {
+      decoder_[id] = token;
+      continue;
+    }
+    uint32_t bad = 0;
+    if (!token_bytes(token, decoder_[id], bad))
+      throw InputFileError(v.tokens_name + ": token " + json_quoted(token) + " (id " + std::to_string(id) +
+                           ") has the character " + code_point_name(bad) +
+                           ", which stands for no byte in GPT-2's byte-to-unicode mapping");
+    encoder_.emplace(token, static_cast<int64_t>(id));  // a repeated token keeps its first id
+  }
+  check_byte_tokens(v.tokens_name + ": ");
+  ranks_.reserve(v.merges.size());
+  for (size_t entry = 0; entry < v.merges.size(); ++entry) {
+    const std::string where = v.merges_name + " entry " + std::to_string(entry) + ": ";
+    const int before = add_merge(v.merges[entry], where, v.tokens_name);
+    if (before >= 0)  // ranks are entries until the first repeat
+      throw InputFileError(where + "repeats the merge of entry " + std::to_string(before) + " (" +
+                           json_quoted(v.merges[entry]) + ")");
+  }
+}
+
+void Gpt2Bpe::check_byte_tokens(const std::string& where) const {
+  for (int b = 0; b < 256; ++b)
+    if (!encoder_.count(byte_encoder()[b]))
+      throw InputFileError(where + "no token for the byte " + printf_string("0x%02X", b) + " (" +
+                           json_quoted(byte_encoder()[b]) +
+                           "); a byte-level BPE vocabulary has one for each of the 256 bytes");
+}
+
+int Gpt2Bpe::add_merge(const std::string& merge, const std::string& where, const std::string& tokens) {
+  const size_t space = merge.find(' ');
+  if (space == std::string::npos || space == 0 || space + 1 == merge.size() ||
+      merge.find(' ', space + 1) != std::string::npos)
+    throw InputFileError(where + "expected a merge, two symbols separated by one space, found " + json_quoted(merge));
+  const std::string first = merge.substr(0, space), second = merge.substr(space + 1);
+  for (const std::string* symbol : {&first, &second})
+    if (!encoder_.count(*symbol))
+      throw InputFileError(where + "the symbol " + json_quoted(*symbol) + " is no token of " + tokens);
+  if (!encoder_.count(first + second))
+    throw InputFileError(where + "the merge of " + json_quoted(first) + " and " + json_quoted(second) + ", " +
+                         json_quoted(first + second) + ", is no token of " + tokens);
+  auto [it, fresh] = ranks_.emplace(merge, static_cast<int>(ranks_.size()));
+  return fresh ? -1 : it->second;
 }
 
 bool Gpt2Bpe::has_id(int64_t id) const { return id >= 0 && id < vocab_size() && known_[static_cast<size_t>(id)]; }
@@ -314,6 +411,11 @@ std::vector<int64_t> Gpt2Bpe::bpe(const std::string& piece) const {
   }
   std::vector<std::string> word;
   for (unsigned char b : piece) word.push_back(byte_encoder()[b]);
+  if (ignore_merges_ && word.size() > 1) {
+    std::string whole;
+    for (const std::string& symbol : word) whole += symbol;
+    if (encoder_.count(whole)) word = {whole};
+  }
   while (word.size() > 1) {
     int best = std::numeric_limits<int>::max();
     size_t best_at = 0;
@@ -344,7 +446,7 @@ std::vector<int64_t> Gpt2Bpe::bpe(const std::string& piece) const {
 
 std::vector<int64_t> Gpt2Bpe::encode(std::string_view text) const {
   std::vector<int64_t> ids;
-  for (const std::string& piece : pre_tokenize(text)) {
+  for (const std::string& piece : pre_tokenize(text, pre_)) {
     const std::vector<int64_t> piece_ids = bpe(piece);
     ids.insert(ids.end(), piece_ids.begin(), piece_ids.end());
   }
@@ -354,7 +456,7 @@ std::vector<int64_t> Gpt2Bpe::encode(std::string_view text) const {
 std::string Gpt2Bpe::decode_bytes(const std::vector<int64_t>& ids) const {
   std::string bytes;
   for (int64_t id : ids) {
-    if (!has_id(id)) throw std::out_of_range("token id " + std::to_string(id) + " is no token of " + encoder_path_);
+    if (!has_id(id)) throw std::out_of_range("token id " + std::to_string(id) + " is no token of " + source_);
     bytes += decoder_[static_cast<size_t>(id)];
   }
   return bytes;

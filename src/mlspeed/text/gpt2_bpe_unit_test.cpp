@@ -100,6 +100,129 @@ TEST(Gpt2Bpe, PreTokenizesAsGpt2sPattern) {
   for (const auto& [text, pieces] : cases) EXPECT_EQ(Gpt2Bpe::pre_tokenize(text), pieces) << text;
 }
 
+// Expected pieces from Python: regex.findall(Llama 3's pattern, text) with the `regex` module
+// (the pattern of gpt2_bpe.h, as Meta's tokenizer.json has it). Where GPT-2's pattern splits
+// differently the comment says how.
+TEST(Gpt2Bpe, PreTokenizesAsLlama3sPattern) {
+  const std::vector<std::pair<std::string, std::vector<std::string>>> cases = {
+      {"The rain in Spain", {"The", " rain", " in", " Spain"}},
+      {"I'm here, they'll see", {"I", "'m", " here", ",", " they", "'ll", " see"}},
+      {"I'M SURE THEY'LL", {"I", "'M", " SURE", " THEY", "'LL"}},  // GPT-2: "'", "M" (lower case only)
+      // Numbers in groups of three from the left (GPT-2: "12345", " 1234567", ...).
+      {"12345 1234567 3.14159", {"123", "45", " ", "123", "456", "7", " ", "3", ".", "141", "59"}},
+      {"\xD9\xA3\xD9\xA4\xD9\xA5\xD9\xA6 \xEF\xBC\x93\xEF\xBC\x94\xEF\xBC\x95",  // Arabic-Indic, full-width digits
+       {"\xD9\xA3\xD9\xA4\xD9\xA5", "\xD9\xA6", " ", "\xEF\xBC\x93\xEF\xBC\x94\xEF\xBC\x95"}},
+      {"$100,000.50", {"$", "100", ",", "000", ".", "50"}},
+      // Line breaks: a run of them (with the spaces before) is one piece (GPT-2: "\n", "\n").
+      {"a\n\nb   c", {"a", "\n\n", "b", "  ", " c"}},
+      {"x \n y", {"x", " \n", " y"}},
+      {"a\r\nb", {"a", "\r\n", "b"}},
+      {"  \n\n  leading", {"  \n\n", " ", " leading"}},
+      {"x  \n", {"x", "  \n"}},
+      {"!!!\n\n", {"!!!\n\n"}},  // symbols take the line breaks after them
+      {"end  ", {"end", "  "}},
+      {"   ", {"   "}},
+      {"\n", {"\n"}},
+      // One character that is no letter, number or line break leads a word (GPT-2: only a space).
+      {"(hello) [world]!\n\nNext", {"(hello", ")", " [", "world", "]!\n\n", "Next"}},
+      {"\tTabbed\ttext", {"\tTabbed", "\ttext"}},
+      {"hi<|eot_id|>", {"hi", "<|", "eot", "_id", "|>"}},
+      {"nbsp\xC2\xA0here \xE3\x80\x80ideo", {"nbsp", "\xC2\xA0here", " ", "\xE3\x80\x80ideo"}},
+      {"Caf\xC3\xA9 \xE4\xB8\xAD\xE6\x96\x87 \xF0\x9F\x98\x80",  // "Café 中文 😀"
+       {"Caf\xC3\xA9", " \xE4\xB8\xAD\xE6\x96\x87", " \xF0\x9F\x98\x80"}},
+      {"e\xCC\x81 combining", {"e", "\xCC\x81", " combining"}},  // U+0301 is a mark, not a letter
+      {"'sup 'Twas", {"'s", "up", " '", "Twas"}},
+      {"don't", {"don", "'t"}},
+      {"", {}},
+  };
+  for (const auto& [text, pieces] : cases)
+    EXPECT_EQ(Gpt2Bpe::pre_tokenize(text, BpePreTokenizer::llama3), pieces) << text;
+  // Bytes that are not UTF-8 are "other" characters, one each: pre-tokenised, never lost.
+  EXPECT_EQ(Gpt2Bpe::pre_tokenize("a\xFF\xFE" "b", BpePreTokenizer::llama3),
+            (std::vector<std::string>{"a", "\xFF\xFE", "b"}));
+}
+
+// The tiny vocabulary of the files, in memory, as a GGUF file holds it: tokens by id, merges by rank.
+Gpt2BpeVocabulary in_memory(const TinyGpt2Vocab& tiny) {
+  Gpt2BpeVocabulary v;
+  v.tokens.resize(tiny.ids.size());
+  for (const auto& [token, id] : tiny.ids) v.tokens[static_cast<size_t>(id)] = token;
+  for (const auto& [a, b] : tiny.merges) v.merges.push_back(a + " " + b);
+  v.tokens_name = "tokenizer.ggml.tokens";
+  v.merges_name = "tokenizer.ggml.merges";
+  return v;
+}
+
+TEST(Gpt2Bpe, ReadsAVocabularyFromMemoryAsFromFiles) {
+  Files files;
+  const Gpt2Bpe from_files = files.load();
+  Gpt2BpeVocabulary v = in_memory(files.vocabulary);
+  v.literal.assign(v.tokens.size(), false);
+  v.literal[static_cast<size_t>(files.id("<|endoftext|>"))] = true;
+  const Gpt2Bpe bpe(v);
+  EXPECT_EQ(bpe.vocab_size(), from_files.vocab_size());
+  EXPECT_EQ(bpe.merges(), 12u);
+  for (const std::string text : {"The rain in Spain", "inin the xyz", "Caf\xC3\xA9\n\n  x", "<|endoftext|>"})
+    EXPECT_EQ(bpe.encode(text), from_files.encode(text)) << text;
+  // A literal (special) token is never the result of merging, and decodes as written.
+  EXPECT_EQ(bpe.decode({files.id("<|endoftext|>"), files.id("The")}), "<|endoftext|>The");
+}
+
+// Llama 3's tokenizer takes a pre-token that is a token as a whole, merges or not: here " Spain"
+// is a token, and also " pain", which no merge makes (the merges stop at " p" ... "ain": none of
+// them joins "p" and "ain" or " " and "p").
+TEST(Gpt2Bpe, IgnoreMergesTakesAWholeTokenFirst) {
+  Files files;
+  Gpt2BpeVocabulary v = in_memory(files.vocabulary);
+  const int64_t pain = static_cast<int64_t>(v.tokens.size());
+  v.tokens.push_back(G + "pain");
+  Gpt2BpeVocabulary llama3 = v;
+  llama3.pre = BpePreTokenizer::llama3;
+  llama3.ignore_merges = true;
+  // Without: " pain" is " ", "p", "ain" (the merges (i,n), (a,in) make "ain"; nothing joins the rest).
+  EXPECT_EQ(Gpt2Bpe(v).encode(" pain"), (std::vector<int64_t>{files.id(G), files.id("p"), files.id("ain")}));
+  EXPECT_EQ(Gpt2Bpe(llama3).encode(" pain"), std::vector<int64_t>{pain});
+  EXPECT_EQ(Gpt2Bpe(llama3).encode(" Spain"), std::vector<int64_t>{files.id(G + "Spain")});
+  // Llama 3's pattern: "12345" is two pre-tokens, each of bytes here.
+  EXPECT_EQ(Gpt2Bpe(llama3).encode("12345"), (std::vector<int64_t>{files.id("1"), files.id("2"), files.id("3"),
+                                                                   files.id("4"), files.id("5")}));
+}
+
+// The messages name the list and the entry (merges by their index, from 0; tokens by id).
+TEST(Gpt2Bpe, AVocabularyInMemoryIsCheckedAsFilesAre) {
+  const TinyGpt2Vocab tiny = tiny_gpt2_vocab();
+  const auto refusal = [](const Gpt2BpeVocabulary& v) -> std::string {
+    try {
+      Gpt2Bpe bpe(v);
+    } catch (const InputFileError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  Gpt2BpeVocabulary v = in_memory(tiny);
+  v.merges.push_back("q@ x");
+  EXPECT_EQ(refusal(v), "tokenizer.ggml.merges entry 12: the symbol \"q@\" is no token of tokenizer.ggml.tokens");
+  v = in_memory(tiny);
+  v.merges[1] = "x y";
+  EXPECT_EQ(refusal(v), "tokenizer.ggml.merges entry 1: the merge of \"x\" and \"y\", \"xy\", is no token of "
+                        "tokenizer.ggml.tokens");
+  v = in_memory(tiny);
+  v.merges[2] = "he";
+  EXPECT_EQ(refusal(v), "tokenizer.ggml.merges entry 2: expected a merge, two symbols separated by one space, "
+                        "found \"he\"");
+  v = in_memory(tiny);
+  v.merges.push_back(v.merges[3]);
+  EXPECT_TRUE(testing::contains(refusal(v), "tokenizer.ggml.merges entry 12: repeats the merge of entry 3"))
+      << refusal(v);
+  v = in_memory(tiny);
+  v.tokens[0] = "\xE2\x82\xAC";  // "€" for "!": no byte character, and then no token for 0x21
+  EXPECT_EQ(refusal(v), "tokenizer.ggml.tokens: token \"\xE2\x82\xAC\" (id 0) has the character U+20AC, which "
+                        "stands for no byte in GPT-2's byte-to-unicode mapping");
+  v.literal.assign(v.tokens.size(), false);
+  v.literal[0] = true;  // a special token may be any text, but the byte 0x21 then has no token
+  EXPECT_TRUE(testing::contains(refusal(v), "tokenizer.ggml.tokens: no token for the byte 0x21")) << refusal(v);
+}
+
 TEST(Gpt2Bpe, RoundTripsUtf8Text) {
   Files files;
   const Gpt2Bpe bpe = files.load();
