@@ -22,8 +22,9 @@ const std::vector<Command>& commands() {
                    "device failed, 130 when interrupted (completed generations are kept).",
                    generate_option_table(), parse_generate_options, generate_command),
       make_command("quantize",
-                   "write a Llama GGUF file in another type (llama-quantize: q4_0, q8_0, q4_k_m, q6_k, f16...), or "
-                   "random weights of a model size as one, for `run --model`",
+                   "write a Llama GGUF file in another type (llama-quantize: q4_0, q8_0, q4_k_m, q6_k, f16...), a "
+                   "Hugging Face Llama checkpoint folder as one (convert_hf_to_gguf.py + llama-quantize), or random "
+                   "weights of a model size as one, for `run --model`",
                    "Exit status: 0 when written, 2 for bad input or a file that cannot be read or written.",
                    quantize_option_table(), parse_quantize_options, quantize_command),
       make_command("verify",

@@ -1,6 +1,7 @@
 // `mlspeed quantize IN OUT --type TYPE` (llama.cpp's llama-quantize): a GGUF file of a Llama-family
-// model written again in another file type, or random weights of a catalogue size written as one,
-// at the layout llama.cpp's tools give (what `run --model` then times on machines that cannot
+// model written again in another file type, a Hugging Face checkpoint folder written as one
+// (convert_hf_to_gguf.py then llama-quantize), or random weights of a catalogue size written as
+// one, at the layout llama.cpp's tools give (what `run --model` then times on machines that cannot
 // download a model).
 #include <ATen/CPUGeneratorImpl.h>
 
@@ -14,6 +15,8 @@
 #include "mlspeed/io/gguf.h"
 #include "mlspeed/models/llama_gguf.h"
 #include "mlspeed/models/llama_gguf_write.h"
+#include "mlspeed/models/llama_hf.h"
+#include "mlspeed/models/llama_hf_vocabulary.h"
 #include "mlspeed/workloads/llama2_generate.h"
 
 namespace mlspeed::cli {
@@ -63,6 +66,21 @@ int quantize_command(const QuantizeOptions& o) {
   if (o.input.rfind("random:", 0) == 0) {
     model = random_model(o.input.substr(7), o.type, o.seed, vocabulary);
     write.name = "mlspeed random " + o.input.substr(7);
+  } else if (llama::is_hf_checkpoint_path(o.input)) {
+    // Everything that can be refused is read before the weights: config.json, tokenizer.json, the
+    // shards' presence, then their headers (load_hf_llama).
+    const llama::HfCheckpoint checkpoint = llama::open_hf_checkpoint(o.input);
+    vocabulary = llama::read_hf_vocabulary(checkpoint);
+    write.name = checkpoint.name;
+    LiveLine& line = LiveLine::on_stderr();
+    try {
+      model = llama::load_hf_llama(checkpoint, [&](int64_t done, int64_t total) {
+        line.show("quantize: reading " + std::to_string(done) + "/" + std::to_string(total) + " tensors", done == total);
+      });
+    } catch (...) {
+      line.clear();
+      throw;
+    }
   } else {
     const gguf::File file(o.input);
     const llama::GgufModel described = llama::describe_gguf(file);

@@ -13,7 +13,10 @@ OptionTable<QuantizeOptions> quantize_table() {
   using T = const std::string&;
   return {
       {"in", "IN",
-       "a GGUF file of a Llama-family model (any format mlspeed reads), or random:SIZE for random weights of a "
+       "a GGUF file of a Llama-family model (any format mlspeed reads); a Hugging Face Llama checkpoint folder "
+       "or its model.safetensors, as convert_hf_to_gguf.py reads one (config.json; model.safetensors, or "
+       "model-0000N-of-0000M.safetensors shards and model.safetensors.index.json; tokenizer.json: Llama 2, "
+       "Mistral, TinyLlama, not yet Llama 3's vocabulary); or random:SIZE for random weights of a "
        "llama2-7b-generate size (tiny, small, medium = TinyLlama-1.1B's shape, full = Llama-2-7B's) with a "
        "made-up 32,000-token vocabulary",
        std::nullopt, "required",
@@ -23,7 +26,7 @@ OptionTable<QuantizeOptions> quantize_table() {
              throw UsageError("IN: 'random:' names no size; write random:tiny, random:medium or random:full");
            o.input = t;
          } else {
-           o.input = existing_file(t, "IN");
+           o.input = existing_file(t, "IN", /*folder_too=*/true);
          }
        }},
       {"out", "OUT", "the GGUF file to write (replaced whole, never left half-written)", std::nullopt, "required",

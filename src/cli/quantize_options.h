@@ -9,7 +9,7 @@
 namespace mlspeed::cli {
 
 struct QuantizeOptions {
-  std::string input;   // a GGUF file, or "random:SIZE"
+  std::string input;   // a GGUF file, a Hugging Face checkpoint (folder or file), or "random:SIZE"
   std::string output;  // the GGUF file to write
   ModelFormat type = ModelFormat::q4_0;
   uint64_t seed = 0;   // random:SIZE's weights

@@ -3,6 +3,8 @@
 // loaded into a LibTorch module whose parameters and buffers carry the same names.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -39,6 +41,15 @@ struct WeightsOptions {
 // one InputFileError that lists, by name, every missing, unexpected and wrongly shaped tensor
 // (with both shapes). Nothing is silently skipped or left random.
 void load_weights(torch::nn::Module& module, const std::string& path, const WeightsOptions& options = {});
+
+// The same from the files of one checkpoint together (Hugging Face's sharded
+// model-0000N-of-0000M.safetensors): every module tensor must be found exactly once across them,
+// and a checkpoint name in two files is an error naming both, as are missing, unexpected and
+// wrongly shaped tensors; nothing is loaded unless everything fits. Every file is opened and
+// checked before any tensor is copied. `progress`, when given, is called after each tensor copied
+// with (done, total): a 7B checkpoint is 13 GB to read.
+void load_weights(torch::nn::Module& module, const std::vector<std::string>& paths, const WeightsOptions& options = {},
+                  const std::function<void(int64_t done, int64_t total)>& progress = {});
 
 // Writes every parameter and buffer of `module` to `path` under its module name (for tests, and
 // to hand a model to another tool).
