@@ -12,7 +12,7 @@
 #include <memory>
 #include <string>
 
-#include "mlspeed/core/precision.h"
+#include "mlspeed/core/numerics.h"
 #include "mlspeed/device/device.h"
 #include "mlspeed/device/graph.h"
 #include "mlspeed/workloads/workload.h"
@@ -23,19 +23,20 @@ struct GraphCase {
   const char* workload;
   const char* size;
   Shape shape;
-  Precision precision;
+  Numerics numerics;  // a Precision, or one with stored weights (q4_0, ...)
 };
 
 inline std::string describe(const GraphCase& c) {
-  return std::string(c.workload) + " " + c.size + " " + std::string(name(c.precision)) + ", batch " +
-         std::to_string(c.shape.batch) + " seq " + std::to_string(c.shape.seq) + " new_tokens " +
-         std::to_string(c.shape.new_tokens);
+  const std::string weights = c.numerics.weights ? " " + std::string(name(*c.numerics.weights)) : "";
+  return std::string(c.workload) + " " + c.size + " " + std::string(name(c.numerics.precision)) + weights +
+         ", batch " + std::to_string(c.shape.batch) + " seq " + std::to_string(c.shape.seq) + " new_tokens " +
+         std::to_string(c.shape.new_tokens) + " depth " + std::to_string(c.shape.depth);
 }
 
 inline std::unique_ptr<Session> open_case(const GraphCase& c, const c10::Device& device) {
   const Workload* w = find_workload(c.workload);
   if (w == nullptr) throw std::runtime_error(std::string(c.workload) + " is not in the catalogue");
-  auto session = w->open(c.size, device, c.precision, OpenOptions{3, "", ""});
+  auto session = w->open(c.size, device, c.numerics, OpenOptions{3, "", ""});
   session->prepare(c.shape);
   return session;
 }

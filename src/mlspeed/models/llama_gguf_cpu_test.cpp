@@ -10,6 +10,7 @@
 #include "mlspeed/core/errors.h"
 #include "mlspeed/io/gguf_writer.h"
 #include "mlspeed/models/llama_gguf_write.h"
+#include "testing/dequantised_llama.h"
 #include "testing/test_support.h"
 
 namespace mlspeed::llama {
@@ -81,22 +82,7 @@ TEST(LlamaGguf, QuantisedFilesAreTheModelOfTheirDequantisedWeights) {
     LlamaForCausalLM quantised = round_trip(model, format, dir.file(std::string(name(format)) + ".gguf"), &described);
     EXPECT_EQ(described.file_type, format);
     EXPECT_TRUE(quantised->lm_head->blocks.defined()) << name(format);
-    LlamaForCausalLM dense(c);
-    {
-      c10::InferenceMode normal(false);
-      torch::NoGradGuard no_grad;
-      auto dense_params = dense->named_parameters();
-      for (const auto& item : quantised->named_parameters()) dense_params[item.key()].copy_(item.value());
-      for (const auto& module : quantised->named_modules()) {
-        const auto* linear = module.value()->as<Linear>();
-        const auto* embedding = module.value()->as<Embedding>();
-        if (linear && linear->blocks.defined())
-          dense_params[module.key() + ".weight"].copy_(quant::dequantize(linear->matrix(), at::kFloat));
-        if (embedding && embedding->blocks.defined())
-          dense_params[module.key() + ".weight"].copy_(
-              quant::dequantize({embedding->format, c.vocab_size, c.hidden_size, embedding->blocks}, at::kFloat));
-      }
-    }
+    LlamaForCausalLM dense = testing::dequantised_dense(quantised, at::kCPU);
     const at::Tensor ids = at::randint(c.vocab_size, {1, 12}, at::make_generator<at::CPUGeneratorImpl>(2), at::kLong);
     EXPECT_TRUE(at::allclose(logits(quantised, ids), logits(dense, ids), 1e-4, 1e-5)) << name(format);
     // And close to the original model: quantisation noise, not a scrambled tensor.

@@ -65,6 +65,14 @@ TEST(GenerationGraphsOnCpu, LlamaReplaysAtADepthGiveTheEagerTokensAndLogits) {
                                       rerun_recorder);
 }
 
+TEST(GenerationGraphsOnCpu, LlamaReplaysWithQuantisedWeightsGiveTheEagerTokens) {
+  for (ModelFormat format : {ModelFormat::q4_0, ModelFormat::q8_0, ModelFormat::q4_k_m}) {
+    const Numerics numerics(Precision::fp32, format);
+    testing::expect_replays_equal_eager({"llama2-7b-generate", "tiny", Shape{2, 0, 8}, numerics}, cpu, rerun_recorder);
+    testing::expect_replays_equal_eager({"llama2-7b-generate", "tiny", Shape{1, 16, 0}, numerics}, cpu, rerun_recorder);
+  }
+}
+
 TEST(GenerationGraphsOnCpu, RecordingDoesNotRunTheStep) {
   auto session = testing::open_case({"gpt2-generate", "tiny", Shape{2, 4, 6}, Precision::fp32}, cpu);
   session->step();

@@ -40,6 +40,29 @@ TEST_F(GenerationGraphs, LlamaReplaysGiveTheEagerTokensAndLogits) {
   }
 }
 
+// After a filled context (--depth): the graphs start at the depth.
+TEST_F(GenerationGraphs, LlamaReplaysAtADepthGiveTheEagerTokensAndLogits) {
+  const auto make = [this] { return recorder(); };
+  for (Precision precision : {Precision::fp32, Precision::bf16}) {
+    testing::expect_replays_equal_eager({"llama2-7b-generate", "tiny", Shape{2, 0, 8, 40}, precision}, gpu, make);
+    testing::expect_replays_equal_eager({"llama2-7b-generate", "small", Shape{1, 0, 32, 1000}, precision}, gpu, make);
+    testing::expect_replays_equal_eager({"llama2-7b-generate", "small", Shape{1, 64, 0, 1000}, precision}, gpu, make);
+  }
+}
+
+// Quantised weights: the CUDA matrix-vector kernels (or dequantise-then-matmul) recorded in the
+// decode graph give the eager step's tokens.
+TEST_F(GenerationGraphs, LlamaReplaysWithQuantisedWeightsGiveTheEagerTokens) {
+  const auto make = [this] { return recorder(); };
+  for (ModelFormat format : {ModelFormat::q4_0, ModelFormat::q8_0, ModelFormat::q4_k_m}) {
+    for (Precision precision : {Precision::fp32, Precision::bf16}) {
+      const Numerics numerics(precision, format);
+      testing::expect_replays_equal_eager({"llama2-7b-generate", "small", Shape{1, 0, 32}, numerics}, gpu, make);
+      testing::expect_replays_equal_eager({"llama2-7b-generate", "small", Shape{1, 128, 0}, numerics}, gpu, make);
+    }
+  }
+}
+
 // As the runner drives it: eager warm-up, then StepDriver::record() must end up replaying the
 // session's own graphs (GraphUse::tokens), not eager steps with a note.
 TEST_F(GenerationGraphs, StepDriverRecordsTheSessionsGraphs) {
