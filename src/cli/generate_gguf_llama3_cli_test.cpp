@@ -91,6 +91,24 @@ TEST(GenerateGgufLlama3, APromptIsTokenisedByTheByteLevelVocabularyAndAnswered) 
   EXPECT_TRUE(contains(md.out, "\ngeneration: ")) << md.out;
 }
 
+// `quantize` writes a Llama 3 file again in another type with its whole vocabulary (merges, the
+// pre-tokenizer, its special ids): the same prompt gives the same ids from both files.
+TEST(GenerateGgufLlama3, RequantisingKeepsTheVocabulary) {
+  TempDir dir;
+  const testing::TinyLlama3Vocab hand = testing::tiny_llama3_vocab();
+  const std::string q8 = llama3_gguf(dir, "llama3.gguf", hand.gguf());
+  const std::string q4 = dir.file("llama3-q4_0.gguf");
+  const auto q = run_cli({"quantize", q8, q4, "--type", "q4_0"});
+  ASSERT_EQ(q.exit_code, 0) << q.err;
+  const std::vector<std::string> prompt = {"--prompt", "I'm sure they'll", "-g", "1", "-o", "jsonl"};
+  const auto before = one_row(run_cli(generate(q8, prompt)));
+  const auto after = one_row(run_cli(generate(q4, prompt)));
+  EXPECT_EQ(after["prompt_ids"], before["prompt_ids"]);
+  EXPECT_EQ(after["weight_format"], "q4_0");
+  const std::vector<std::string> chat = {"--prompt", "hi", "--chat", "-g", "1", "-o", "jsonl"};
+  EXPECT_EQ(one_row(run_cli(generate(q4, chat)))["chat_template"], "llama-3");
+}
+
 TEST(GenerateGgufLlama3, ChatUsesLlama3sTemplate) {
   TempDir dir;
   const testing::TinyLlama3Vocab hand = testing::tiny_llama3_vocab();

@@ -22,15 +22,23 @@
 namespace mlspeed::cli {
 namespace {
 
-// The vocabulary a GGUF file carries (tokenizer.ggml.*), for writing it again.
+// The vocabulary a GGUF file carries (tokenizer.ggml.*), for writing it again: SentencePiece's
+// ("llama": scores) or a byte-level BPE's ("gpt2": merges and the pre-tokenizer's name, Llama 3).
+// The ids default as llama.cpp's loader defaults them for the file's kind of vocabulary.
 llama::GgufVocabulary vocabulary_of(const gguf::File& file) {
   llama::GgufVocabulary v;
+  v.model = file.find_string("tokenizer.ggml.model").value_or("llama");
+  const bool byte_level = v.model == "gpt2";
   v.tokens = file.get_string_array("tokenizer.ggml.tokens");
-  v.scores = file.get_float_array("tokenizer.ggml.scores");
-  for (int64_t t : file.get_int_array("tokenizer.ggml.token_type")) v.types.push_back(static_cast<int32_t>(t));
-  v.bos = static_cast<int32_t>(file.find_uint("tokenizer.ggml.bos_token_id").value_or(1));
-  v.eos = static_cast<int32_t>(file.find_uint("tokenizer.ggml.eos_token_id").value_or(2));
-  v.unknown = static_cast<int32_t>(file.find_uint("tokenizer.ggml.unknown_token_id").value_or(0));
+  v.scores = file.find_float_array("tokenizer.ggml.scores").value_or(std::vector<float>{});
+  for (int64_t t : file.find_int_array("tokenizer.ggml.token_type").value_or(std::vector<int64_t>{}))
+    v.types.push_back(static_cast<int32_t>(t));
+  v.merges = file.find_string_array("tokenizer.ggml.merges").value_or(std::vector<std::string>{});
+  v.pre = file.find_string("tokenizer.ggml.pre").value_or("");
+  v.bos = static_cast<int32_t>(file.find_uint("tokenizer.ggml.bos_token_id").value_or(byte_level ? 11 : 1));
+  v.eos = static_cast<int32_t>(file.find_uint("tokenizer.ggml.eos_token_id").value_or(byte_level ? 11 : 2));
+  const std::optional<uint64_t> unknown = file.find_uint("tokenizer.ggml.unknown_token_id");
+  v.unknown = unknown ? static_cast<int32_t>(*unknown) : byte_level ? -1 : 0;
   return v;
 }
 

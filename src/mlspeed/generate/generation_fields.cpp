@@ -28,7 +28,7 @@ std::vector<GenerationField> make_generation_fields() {
                        MEMBER(weight_format)),
       generation_field("prompt_text", "the prompt as typed, or the bundled question, before any chat template",
                        MEMBER(prompt_text)),
-      generation_field("chat_template", "llama-2: the prompt wrapped in Llama-2-chat's [INST] template; empty: none",
+      generation_field("chat_template", "llama-2 or llama-3: the prompt wrapped in that model's chat template; empty: none",
                        MEMBER(chat_template)),
       generation_field("question", "--questions: the bundled question asked, 1 to 20; 0 otherwise", MEMBER(question)),
       generation_field("repetition", "--questions: which time it was asked, from 1; 0 otherwise", MEMBER(repetition)),

@@ -30,7 +30,7 @@ struct GenerationRow {
   std::string weights;  // the .safetensors or .gguf file; empty: random weights
   std::optional<ModelFormat> weight_format;  // a GGUF file's type (q4_0, ...); empty otherwise
   std::string prompt_text;    // the prompt as typed, or the bundled question, before any chat template
-  std::string chat_template;  // "llama-2" when the prompt was wrapped in Llama-2-chat's [INST] template
+  std::string chat_template;  // "llama-2" or "llama-3": the chat template the prompt was wrapped in
   int64_t question = 0;       // --questions: 1 to 20, the bundled question asked; 0 otherwise
   int64_t repetition = 0;     // --questions: 1 to -r, which time it was asked; 0 otherwise
   std::vector<int64_t> prompt_ids;

@@ -32,7 +32,7 @@ struct GenerationSetup {
 struct GenerationPrompt {
   std::vector<int64_t> ids;
   std::string text;           // as typed, or the bundled question; empty for ids given as ids
-  std::string chat_template;  // "llama-2" or empty
+  std::string chat_template;  // "llama-2", "llama-3" or empty
   int64_t question = 0, repetition = 0;  // --questions' numbering, from 1; 0 otherwise
 };
 

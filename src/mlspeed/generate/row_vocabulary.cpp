@@ -17,31 +17,11 @@ class Gpt2RowVocabulary : public RowVocabulary {
   std::string source_;
 };
 
-// Control and unknown tokens (BOS, EOS) decode to nothing, as llama.cpp prints them.
-class LlamaRowVocabulary : public RowVocabulary {
- public:
-  LlamaRowVocabulary(const text::LlamaTokenizer& tokenizer, const std::string& file)
-      : tokenizer_(tokenizer), source_("the tokenizer of " + file) {}
-  const std::string& source() const override { return source_; }
-  int64_t size() const override { return tokenizer_.vocab_size(); }
-  bool has_id(int64_t id) const override { return id >= 0 && id < tokenizer_.vocab_size(); }
-  std::string decode(const std::vector<int64_t>& ids) const override {
-    return tokenizer_.decode(std::vector<int32_t>(ids.begin(), ids.end()));
-  }
-
- private:
-  const text::LlamaTokenizer& tokenizer_;
-  std::string source_;
-};
 
 }  // namespace
 
 std::unique_ptr<RowVocabulary> gpt2_row_vocabulary(const text::Gpt2Bpe& bpe, const std::string& dir) {
   return std::make_unique<Gpt2RowVocabulary>(bpe, dir);
-}
-
-std::unique_ptr<RowVocabulary> llama_row_vocabulary(const text::LlamaTokenizer& tokenizer, const std::string& file) {
-  return std::make_unique<LlamaRowVocabulary>(tokenizer, file);
 }
 
 std::string decode_known(const RowVocabulary& vocabulary, const std::vector<int64_t>& ids) {

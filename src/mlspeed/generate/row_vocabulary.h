@@ -9,7 +9,6 @@
 #include <vector>
 
 #include "mlspeed/text/gpt2_bpe.h"
-#include "mlspeed/text/llama_tokenizer.h"
 
 namespace mlspeed {
 
@@ -24,9 +23,8 @@ class RowVocabulary {
   virtual std::string decode(const std::vector<int64_t>& ids) const = 0;
 };
 
-// Both keep a reference: `bpe` and `tokenizer` must outlive them.
+// Keeps a reference: `bpe` must outlive it. (A GGUF file's vocabulary is generate/gguf_chat.h's.)
 std::unique_ptr<RowVocabulary> gpt2_row_vocabulary(const text::Gpt2Bpe& bpe, const std::string& dir);
-std::unique_ptr<RowVocabulary> llama_row_vocabulary(const text::LlamaTokenizer& tokenizer, const std::string& file);
 
 // The text of `ids`; an id the vocabulary lacks (a model with more ids than the vocabulary files)
 // shows as [id N].
