@@ -374,7 +374,8 @@ class Llama2Generate : public WorkloadBase {
     const bool random = options.weights.empty();
     TORCH_CHECK_NOT_IMPLEMENTED(random || !numerics.weights, "[", llama::kName,
                                 "] --weights with --weight-format: a safetensors checkpoint loads in its own dtype; "
-                                "convert it to GGUF (llama.cpp's convert_hf_to_gguf.py) and time the file with --model");
+                                "write it as a GGUF file in that format (mlspeed quantize CHECKPOINT_FOLDER OUT.gguf --type q4_0) and "
+                                "time the file with --model");
     auto session = std::make_unique<llama::GenerateSession>(llama::generate_config(size), device, numerics.precision,
                                                             options.seed, on_device, random, numerics.weights);
     // Hugging Face Llama checkpoints (Llama-2-*-hf, TinyLlama) load by name; older ones also
