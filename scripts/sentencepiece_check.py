@@ -5,11 +5,16 @@ transformers' LlamaTokenizer runs).
     python3 scripts/sentencepiece_check.py MLSPEED [--keep DIR]
 
 Trains a small SentencePiece BPE model with Llama 2's settings (identity normalisation, a dummy
-prefix, whitespace kept, digits split, byte fallback, <unk> <s> </s> as ids 0 1 2), writes it as
-a GGUF "llama" vocabulary in a miniature Llama model file (as llama.cpp's converter writes
-tokenizer.model: every piece with its score and type), and for each text of a test corpus asks
-`MLSPEED generate --model FILE --prompt TEXT` for the prompt's ids. They must equal <s> followed by
-SentencePiece's encoding, and the row's text must start with the prompt (decoding gives it back).
+prefix, whitespace kept, digits split, byte fallback, <unk> <s> </s> as ids 0 1 2) and gives it to
+mlspeed two ways:
+  * as a GGUF "llama" vocabulary in a miniature Llama model file, as llama.cpp's converter writes
+    tokenizer.model (every piece with its score and type);
+  * as a Hugging Face checkpoint folder (config.json, model.safetensors, and tokenizer.json with
+    the merges transformers' converter derives from the model, which has no scores), turned into
+    a GGUF file by `MLSPEED quantize FOLDER OUT --type f32`.
+For each text of a test corpus, `MLSPEED generate --model FILE --prompt TEXT` gives the prompt's
+ids: they must equal <s> followed by SentencePiece's encoding, and the row's text must start with
+the prompt (decoding gives it back).
 
 Exit status: 0 when every text agrees; 1 naming each that does not; 2 for bad arguments; 77 (a
 skipped test) when SentencePiece is not installed (Debian: python3-sentencepiece).
@@ -177,6 +182,75 @@ def write_gguf(path, sp, hidden=8, heads=2, ffn=16, context=256):
         f.write(head + b"".join(blobs))
 
 
+# --- the same model as a Hugging Face checkpoint folder -------------------------------------
+def hf_merges(sp):
+    """transformers' SentencePieceExtractor for a model with scores: every split of a piece into two
+    pieces of the vocabulary, ordered by the piece's score (best first), splits by their ids."""
+    vocab = {sp.id_to_piece(i): i for i in range(sp.vocab_size())}
+    merges = []
+    for piece, i in vocab.items():
+        local = [(piece[:k], piece[k:], sp.get_score(i)) for k in range(1, len(piece))
+                 if piece[:k] in vocab and piece[k:] in vocab]
+        merges.extend(sorted(local, key=lambda m: (vocab[m[0]], vocab[m[1]])))
+    merges.sort(key=lambda m: m[2], reverse=True)
+    return [f"{left} {right}" for left, right, _ in merges]
+
+
+def hf_tokenizer_json(sp):
+    space = "\u2581"
+    vocab = {sp.id_to_piece(i): i for i in range(sp.vocab_size())}
+    return {
+        "version": "1.0",
+        "added_tokens": [{"id": i, "content": sp.id_to_piece(i), "special": True} for i in range(3)],
+        "normalizer": {"type": "Sequence", "normalizers": [{"type": "Prepend", "prepend": space},
+                                                            {"type": "Replace", "pattern": {"String": " "},
+                                                             "content": space}]},
+        "pre_tokenizer": None,
+        "decoder": {"type": "Sequence", "decoders": [{"type": "Replace", "pattern": {"String": space}, "content": " "},
+                                                      {"type": "ByteFallback"}, {"type": "Fuse"},
+                                                      {"type": "Strip", "content": " ", "start": 1, "stop": 0}]},
+        "model": {"type": "BPE", "dropout": None, "unk_token": "<unk>", "fuse_unk": True, "byte_fallback": True,
+                  "vocab": vocab, "merges": hf_merges(sp)},
+    }
+
+
+def write_safetensors(path, tensors):
+    header, blobs, offset = {}, [], 0
+    for name, shape in tensors:
+        count = 1
+        for d in shape:
+            count *= d
+        blob = b"".join(struct.pack("<f", ((i * 7919) % 17 - 8) / 64.0) for i in range(count))
+        header[name] = {"dtype": "F32", "shape": shape, "data_offsets": [offset, offset + len(blob)]}
+        blobs.append(blob)
+        offset += len(blob)
+    text = json.dumps(header).encode()
+    text += b" " * ((-len(text)) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
+
+
+def write_hf_folder(folder, sp, hidden=8, heads=2, ffn=16, context=256):
+    os.makedirs(folder, exist_ok=True)
+    vocab = sp.vocab_size()
+    config = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_act": "silu",
+              "hidden_size": hidden, "intermediate_size": ffn, "num_hidden_layers": 1, "num_attention_heads": heads,
+              "num_key_value_heads": heads, "max_position_embeddings": context, "rms_norm_eps": 1e-5,
+              "vocab_size": vocab, "tie_word_embeddings": False, "bos_token_id": 1, "eos_token_id": 2}
+    with open(os.path.join(folder, "config.json"), "w") as f:
+        json.dump(config, f)
+    with open(os.path.join(folder, "tokenizer.json"), "w", encoding="utf-8") as f:
+        json.dump(hf_tokenizer_json(sp), f, ensure_ascii=False)
+    layer = "model.layers.0."
+    tensors = [("model.embed_tokens.weight", [vocab, hidden]), ("lm_head.weight", [vocab, hidden]),
+               ("model.norm.weight", [hidden]), (layer + "input_layernorm.weight", [hidden]),
+               (layer + "post_attention_layernorm.weight", [hidden])]
+    tensors += [(layer + f"self_attn.{p}_proj.weight", [hidden, hidden]) for p in "qkvo"]
+    tensors += [(layer + "mlp.gate_proj.weight", [ffn, hidden]), (layer + "mlp.up_proj.weight", [ffn, hidden]),
+                (layer + "mlp.down_proj.weight", [hidden, ffn])]
+    write_safetensors(os.path.join(folder, "model.safetensors"), tensors)
+
+
 def mlspeed_prompt(mlspeed, model, text):
     r = subprocess.run([mlspeed, "generate", "--model", model, "--prompt", text, "-g", "1", "-d", "cpu", "--no-db",
                         "-o", "jsonl"], capture_output=True, text=True)
@@ -184,6 +258,27 @@ def mlspeed_prompt(mlspeed, model, text):
         return None, f"exit status {r.returncode}: {r.stderr.strip()}"
     row = json.loads(r.stdout.splitlines()[0])
     return row, ""
+
+
+def check_file(mlspeed, sp, model, label):
+    """The corpus through `generate --model` on one file; the number of texts that differ."""
+    failures = 0
+    for text in CORPUS:
+        expected = [1] + sp.encode(text)
+        row, error = mlspeed_prompt(mlspeed, model, text)
+        got = row["prompt_ids"] if row else None
+        decoded_ok = bool(row) and row["text"].startswith(text)
+        if got == expected and decoded_ok:
+            print(f"ok   {label} {text!r}: {len(expected)} tokens")
+            continue
+        failures += 1
+        print(f"FAIL {label} {text!r}: " + (error or ""))
+        if row:
+            print(f"     mlspeed:       {got}\n     sentencepiece: {expected}")
+            print(f"     pieces: {[sp.id_to_piece(i) for i in expected]}")
+            if not decoded_ok:
+                print(f"     decoded: {row['text']!r}")
+    return failures
 
 
 def main():
@@ -200,25 +295,20 @@ def main():
     sp = train()
     folder = keep or tempfile.mkdtemp(prefix="mlspeed-spm-")
     os.makedirs(folder, exist_ok=True)
-    model = os.path.join(folder, "spm-check.gguf")
-    write_gguf(model, sp)
-    failures = 0
-    for text in CORPUS:
-        expected = [1] + sp.encode(text)
-        row, error = mlspeed_prompt(mlspeed, model, text)
-        got = row["prompt_ids"] if row else None
-        decoded_ok = bool(row) and row["text"].startswith(text)
-        if got == expected and decoded_ok:
-            print(f"ok   {text!r}: {len(expected)} tokens")
-            continue
-        failures += 1
-        print(f"FAIL {text!r}: " + (error or ""))
-        if row:
-            print(f"     mlspeed:       {got}\n     sentencepiece: {expected}")
-            print(f"     pieces: {[sp.id_to_piece(i) for i in expected]}")
-            if not decoded_ok:
-                print(f"     decoded: {row['text']!r}")
-    print(f"{failures} of {len(CORPUS)} texts differ" if failures else f"all {len(CORPUS)} texts agree")
+    direct = os.path.join(folder, "spm-check.gguf")
+    write_gguf(direct, sp)
+    failures = check_file(mlspeed, sp, direct, "gguf")
+
+    hf_folder, converted = os.path.join(folder, "hf"), os.path.join(folder, "spm-check-hf.gguf")
+    write_hf_folder(hf_folder, sp)
+    r = subprocess.run([mlspeed, "quantize", hf_folder, converted, "--type", "f32"], capture_output=True, text=True)
+    if r.returncode != 0:
+        print(f"FAIL quantize {hf_folder}: exit status {r.returncode}: {r.stderr.strip()}")
+        failures += len(CORPUS)
+    else:
+        failures += check_file(mlspeed, sp, converted, "hf")
+    total = 2 * len(CORPUS)
+    print(f"{failures} of {total} encodings differ" if failures else f"all {total} encodings agree")
     return 1 if failures else 0
 
 

@@ -2,7 +2,7 @@
 // into a LlamaConfig (transformers' defaults for the keys older configs lack, every other gap or
 // wrong type refused by file and key), the weight files found (one file, or the shards an index
 // names), and tokenizer.json into the GGUF vocabulary llama.cpp's converter writes (LlamaHfVocab:
-// tokens in id order with the added ones, byte/control/unknown/user-defined types, -1000 scores),
+// tokens in id order with the added ones, byte/control/unknown/user-defined types, scores from the merges' ranks),
 // Llama 3's byte-level vocabulary refused as not yet supported.
 #include <gtest/gtest.h>
 
@@ -166,7 +166,18 @@ TEST(LlamaHfVocabulary, TokensTypesAndScoresAreLlamaCppsConversion) {
   EXPECT_EQ(v.types[kTinyHfBase], 3);      // a special added token: control
   EXPECT_EQ(v.types[kTinyHfBase + 1], 4);  // another added token: user-defined
   EXPECT_EQ(v.types[kTinyHfBase + 2], 5);  // padding: unused
-  for (float score : v.scores) EXPECT_EQ(score, -1000.0f);
+  // model.merges "a b", "b a", "▁ a", "▁a b" make "ab", "ba", "▁a", "▁ab": minus their ranks; every
+  // other piece -1000.
+  const auto id = [&](const std::string& piece) {
+    return std::find(v.tokens.begin(), v.tokens.end(), piece) - v.tokens.begin();
+  };
+  const std::string space = testing::kHfSpace;
+  EXPECT_EQ(v.scores[id("ab")], 0.0f);
+  EXPECT_EQ(v.scores[id("ba")], -1.0f);
+  EXPECT_EQ(v.scores[id(space + "a")], -2.0f);
+  EXPECT_EQ(v.scores[id(space + "ab")], -3.0f);
+  EXPECT_EQ(v.scores[id("a")], -1000.0f);
+  EXPECT_EQ(v.scores[3], -1000.0f);  // a byte
   EXPECT_EQ(v.bos, 1);
   EXPECT_EQ(v.eos, 2);
   EXPECT_EQ(v.unknown, 0);

@@ -54,67 +54,121 @@ struct HfTokens {
   std::set<int64_t> special;             // ids of added tokens marked "special"
   std::set<int64_t> user_defined;        // ids of the other added tokens past model.vocab
   std::optional<std::string> unk_token;  // model.unk_token
+  std::map<int64_t, float> merged_scores;  // the pieces model.merges makes: minus the first merge's rank
 };
 
-HfTokens read_tokens(const json& tokenizer, const std::string& path) {
-  const auto fail = [&](const std::string& what) -> void { throw InputFileError(path + ": " + what); };
+[[noreturn]] void bad_tokenizer_json(const std::string& path, const std::string& what) {
+  throw InputFileError(path + ": " + what);
+}
+
+// tokenizer.json's "model", if it is Llama 2's SentencePiece-style BPE (byte fallback, no
+// byte-level pre-tokenizer); one line naming what it is otherwise.
+const json& spm_bpe_model(const json& tokenizer, const std::string& path) {
   const auto model = tokenizer.find("model");
-  if (model == tokenizer.end() || !model->is_object()) fail("\"model\" is missing or not an object");
+  if (model == tokenizer.end() || !model->is_object()) bad_tokenizer_json(path, "\"model\" is missing or not an object");
   const json type = model->value("type", json());
   const auto pre = tokenizer.find("pre_tokenizer"), decoder = tokenizer.find("decoder");
   if (type == "BPE" && ((pre != tokenizer.end() && byte_level(*pre)) || (decoder != tokenizer.end() && byte_level(*decoder))))
-    fail("a byte-level BPE vocabulary (a ByteLevel pre-tokenizer: Llama 3's); quantize does not read Llama 3 "
-         "vocabularies yet, only Llama 2's SentencePiece-style one (Llama 2, Mistral, TinyLlama)");
+    bad_tokenizer_json(path, "a byte-level BPE vocabulary (a ByteLevel pre-tokenizer: Llama 3's); quantize does not read "
+                        "Llama 3 vocabularies yet, only Llama 2's SentencePiece-style one (Llama 2, Mistral, TinyLlama)");
   if (type != "BPE")
-    fail("\"model.type\" is " + json_excerpt(type) +
-         "; quantize reads Llama's SentencePiece-style BPE vocabulary (\"BPE\" with byte_fallback: Llama 2, Mistral, "
-         "TinyLlama)");
+    bad_tokenizer_json(path, "\"model.type\" is " + json_excerpt(type) +
+                            "; quantize reads Llama's SentencePiece-style BPE vocabulary (\"BPE\" with byte_fallback: "
+                            "Llama 2, Mistral, TinyLlama)");
   if (model->value("byte_fallback", json()) != true)
-    fail("\"model.byte_fallback\" is not true; quantize reads Llama's SentencePiece-style BPE vocabulary, which falls "
-         "back to byte tokens (Llama 2, Mistral, TinyLlama)");
+    bad_tokenizer_json(path, "\"model.byte_fallback\" is not true; quantize reads Llama's SentencePiece-style BPE "
+                        "vocabulary, which falls back to byte tokens (Llama 2, Mistral, TinyLlama)");
+  return *model;
+}
 
-  HfTokens t;
-  const auto vocab = model->find("vocab");
-  if (vocab == model->end() || !vocab->is_object() || vocab->empty())
-    fail("\"model.vocab\" is missing or not an object of pieces and ids");
+// model.vocab's pieces in id order: every id from 0 once.
+void read_vocab(const json& model, const std::string& path, HfTokens& t) {
+  const auto vocab = model.find("vocab");
+  if (vocab == model.end() || !vocab->is_object() || vocab->empty())
+    bad_tokenizer_json(path, "\"model.vocab\" is missing or not an object of pieces and ids");
   const int64_t base = int64_t(vocab->size());
   std::vector<std::optional<std::string>> by_id(static_cast<size_t>(base));
   for (const auto& [piece, id] : vocab->items()) {
     if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() >= base)
-      fail("\"model.vocab\" gives " + json_quoted(piece) + " the id " + json_excerpt(id) + "; its " + std::to_string(base) +
-           " pieces have the ids 0 to " + std::to_string(base - 1) + ", each once");
+      bad_tokenizer_json(path, "\"model.vocab\" gives " + json_quoted(piece) + " the id " + json_excerpt(id) + "; its " +
+                              std::to_string(base) + " pieces have the ids 0 to " + std::to_string(base - 1) + ", each once");
     std::optional<std::string>& slot = by_id[static_cast<size_t>(id.get<int64_t>())];
-    if (slot) fail("\"model.vocab\" gives the id " + id.dump() + " to both " + json_quoted(*slot) + " and " + json_quoted(piece));
+    if (slot)
+      bad_tokenizer_json(path, "\"model.vocab\" gives the id " + id.dump() + " to both " + json_quoted(*slot) + " and " +
+                              json_quoted(piece));
     slot = piece;
     t.vocab.emplace(piece, id.get<int64_t>());
   }
   for (std::optional<std::string>& piece : by_id) t.tokens.push_back(std::move(*piece));
+}
 
-  std::map<int64_t, AddedToken> past;  // added tokens with ids past model.vocab
+// "added_tokens": within model.vocab they replace the piece's text (what Hugging Face decodes it
+// to); past it they must take the next ids in turn.
+void read_added_tokens(const json& tokenizer, const std::string& path, HfTokens& t) {
+  const int64_t base = int64_t(t.tokens.size());
+  std::map<int64_t, AddedToken> past;
   const auto added = tokenizer.find("added_tokens");
   const bool has_added = added != tokenizer.end() && !added->is_null();
-  if (has_added && !added->is_array()) fail("\"added_tokens\" is not a list");
+  if (has_added && !added->is_array()) bad_tokenizer_json(path, "\"added_tokens\" is not a list");
   static const json kNone = json::array();
   for (const json& a : has_added ? *added : kNone) {
     const json id = a.is_object() ? a.value("id", json()) : json(), content = a.is_object() ? a.value("content", json()) : json();
     if (!id.is_number_integer() || id.get<int64_t>() < 0 || !content.is_string())
-      fail("\"added_tokens\" holds " + json_excerpt(a) + ", not {\"id\": a whole number, \"content\": a string, ...}");
+      bad_tokenizer_json(path, "\"added_tokens\" holds " + json_excerpt(a) +
+                              ", not {\"id\": a whole number, \"content\": a string, ...}");
     const int64_t i = id.get<int64_t>();
     const AddedToken token{content.get<std::string>(), a.value("special", json()) == true};
     t.added.emplace(token.content, i);
     if (token.special) t.special.insert(i);
-    if (i < base) t.tokens[static_cast<size_t>(i)] = token.content;  // the text Hugging Face decodes it to
-    else if (!past.emplace(i, token).second) fail("\"added_tokens\" gives the id " + std::to_string(i) + " twice");
+    if (i < base) t.tokens[static_cast<size_t>(i)] = token.content;
+    else if (!past.emplace(i, token).second)
+      bad_tokenizer_json(path, "\"added_tokens\" gives the id " + std::to_string(i) + " twice");
   }
   for (const auto& [i, token] : past) {
     if (i != int64_t(t.tokens.size()))
-      fail("\"added_tokens\" past model.vocab's " + std::to_string(base) + " pieces must take the next ids in turn; " +
-           json_quoted(token.content) + " has the id " + std::to_string(i) + " where " + std::to_string(t.tokens.size()) +
-           " is next");
+      bad_tokenizer_json(path, "\"added_tokens\" past model.vocab's " + std::to_string(base) +
+                              " pieces must take the next ids in turn; " + json_quoted(token.content) + " has the id " +
+                              std::to_string(i) + " where " + std::to_string(t.tokens.size()) + " is next");
     if (!token.special) t.user_defined.insert(i);
     t.tokens.push_back(token.content);
   }
-  if (const auto unk = model->find("unk_token"); unk != model->end() && unk->is_string()) t.unk_token = unk->get<std::string>();
+}
+
+// model.merges ("left right", or [left, right] in newer files), best first. Hugging Face's
+// converter lists a SentencePiece BPE model's merges by the score of the piece they make, every
+// split of a piece into two pieces included; so minus the rank of a piece's first merge orders
+// the pieces as their scores did, and llama.cpp's SentencePiece tokenizer, which merges the pair
+// making the best-scored piece, tokenises as Hugging Face does.
+void read_merge_scores(const json& model, const std::string& path, HfTokens& t) {
+  const auto merges = model.find("merges");
+  if (merges == model.end() || merges->is_null()) return;
+  if (!merges->is_array()) bad_tokenizer_json(path, "\"model.merges\" is not a list");
+  int64_t rank = 0;
+  for (const json& m : *merges) {
+    std::string merged;
+    if (m.is_string()) {
+      const std::string text = m.get<std::string>();
+      const size_t space = text.find(' ');
+      if (space != std::string::npos) merged = text.substr(0, space) + text.substr(space + 1);
+    } else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string()) {
+      merged = m[0].get<std::string>() + m[1].get<std::string>();
+    }
+    if (merged.empty())
+      bad_tokenizer_json(path, "\"model.merges\" holds " + json_excerpt(m) +
+                                   ", not \"left right\" or [\"left\", \"right\"]");
+    if (const auto id = t.vocab.find(merged); id != t.vocab.end())
+      t.merged_scores.emplace(id->second, -static_cast<float>(rank));  // the first merge making it
+    ++rank;
+  }
+}
+
+HfTokens read_tokens(const json& tokenizer, const std::string& path) {
+  const json& model = spm_bpe_model(tokenizer, path);
+  HfTokens t;
+  read_vocab(model, path, t);
+  read_merge_scores(model, path, t);
+  read_added_tokens(tokenizer, path, t);
+  if (const auto unk = model.find("unk_token"); unk != model.end() && unk->is_string()) t.unk_token = unk->get<std::string>();
   return t;
 }
 
@@ -185,7 +239,10 @@ GgufVocabulary read_hf_vocabulary(const HfCheckpoint& checkpoint) {
     v.tokens.push_back("[PAD" + std::to_string(i) + "]");
     v.types.push_back(kUnused);
   }
+  // Pieces no merge makes (single characters, bytes, special and added tokens) are never the
+  // result of a merge: their score decides nothing; they keep LlamaHfVocab's.
   v.scores.assign(v.tokens.size(), kHfScore);
+  for (const auto& [id, score] : t.merged_scores) v.scores[static_cast<size_t>(id)] = score;
   for (int32_t id : {v.bos, v.eos, v.unknown})
     if (id >= real)
       throw InputFileError(path + ": has no BOS, EOS or unknown token of the id " + std::to_string(id) +

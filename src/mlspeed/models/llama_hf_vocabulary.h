@@ -10,9 +10,12 @@
 //            control; SentencePiece's converter, TheBloke's files and this reader's tokenizer
 //            call it unknown); user-defined (4) for the other added tokens past the vocabulary;
 //            normal (1) for the rest
-//   scores   -1000 for every token, as LlamaHfVocab gives them (tokenizer.json has no scores):
-//            a tokenizer that merges by score then merges left to right, as llama.cpp does with
-//            its own conversion of such a checkpoint
+//   scores   tokenizer.json has none: a piece that model.merges makes scores minus the rank of
+//            its first merge (Hugging Face's converter lists a SentencePiece model's merges by the
+//            score of the piece they make), so that llama.cpp's tokenizer, which merges the pair
+//            making the best-scored piece, tokenises as Hugging Face does; -1000 for the rest
+//            (they are never made by a merge). llama.cpp's LlamaHfVocab gives every token -1000,
+//            which merges left to right instead and tokenises differently
 //   padding  up to config.json's vocab_size with "[PAD1]", "[PAD2]"... unused (5), as llama.cpp's
 //            SentencePiece converter pads (the embedding has a row for every id); more tokens
 //            than vocab_size is refused
