@@ -72,7 +72,8 @@ class GgufGenerate : public WorkloadBase {
     const llama::LlamaConfig& c = model_.config;
     const int64_t bytes = bytes_per_element(numerics.precision);
     const int64_t length = shape.depth + shape.seq + shape.new_tokens;
-    const int64_t in_flight = shape.batch * std::max<int64_t>({shape.seq, std::min(shape.depth, llama::kContextFillChunk), 1});
+    const int64_t in_flight =
+        shape.batch * std::max<int64_t>({shape.seq, std::min(shape.depth, llama::kContextFillChunk), 1});
     MemoryEstimate m;
     m.model = static_cast<int64_t>(llama::weight_bytes(c, bytes, llama::as_loaded(model_, model_dtype(numerics.precision))));
     m.per_step = 2 * c.num_hidden_layers * shape.batch * c.num_key_value_heads * c.head_dim() *

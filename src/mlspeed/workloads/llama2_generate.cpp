@@ -358,7 +358,8 @@ class Llama2Generate : public WorkloadBase {
     const int64_t bytes = bytes_per_element(precision);
     const int64_t length = shape.depth + shape.seq + shape.new_tokens;
     // The context is filled by prompt passes of up to kContextFillChunk positions.
-    const int64_t in_flight = shape.batch * std::max<int64_t>({shape.seq, std::min(shape.depth, llama::kContextFillChunk), 1});
+    const int64_t in_flight =
+        shape.batch * std::max<int64_t>({shape.seq, std::min(shape.depth, llama::kContextFillChunk), 1});
     MemoryEstimate m;
     m.model = static_cast<int64_t>(llama::weight_bytes(c, bytes, {numerics.weights, 1, {}}));
     m.per_step = 2 * c.num_hidden_layers * shape.batch * c.num_key_value_heads * c.head_dim() *
