@@ -56,6 +56,25 @@ TEST(GgufCli, QuantizeThenRunTheFileAsLlamaBenchDoes) {
   }
   EXPECT_LT(rows[0].model_bytes, rows[2].model_bytes);
 
+  // --kernels libtorch: LibTorch's ops alone (the weights dequantised for its matrix product),
+  // recorded in every row and said above the table; mlspeed's own kernels by default.
+  EXPECT_EQ(rows[1].kernels, KernelSet::mlspeed);
+  EXPECT_EQ(rows[1].weight_kernels.rfind("cpu-", 0), 0u) << rows[1].weight_kernels;
+  const std::vector<std::string> libtorch_run = {"run", "--model", models[0], "-d", "cpu", "-s", "16", "-g", "8",
+                                                 "-n", "1", "--warmup", "0", "--no-db", "--kernels", "libtorch"};
+  const auto alone = run_cli(testing::with(libtorch_run, {"-o", "jsonl"}));
+  ASSERT_EQ(alone.exit_code, 0) << alone.err;
+  for (const Result& row : parse_results(Format::jsonl, alone.out)) {
+    EXPECT_EQ(row.status, Status::ok) << row.message;
+    EXPECT_EQ(row.kernels, KernelSet::libtorch);
+    EXPECT_EQ(row.weight_kernels, "dequantize+matmul");
+  }
+  const auto table = run_cli(libtorch_run);
+  EXPECT_TRUE(contains(table.out, "- LibTorch's kernels alone (--kernels libtorch)")) << table.out;
+  const auto bad = run_cli({"run", "--model", models[0], "--kernels", "cublas", "--no-db"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_TRUE(contains(bad.err, "--kernels: unknown value 'cublas'; choose from: mlspeed, libtorch")) << bad.err;
+
   // llama-bench's -d: the tests after a filled KV cache, labelled as llama-bench labels them.
   const auto deep = run_cli({"run", "--model", models[0], "-d", "cpu", "-s", "16", "-g", "8", "--depth", "0,24",
                              "-n", "1", "--warmup", "0", "--no-db"});

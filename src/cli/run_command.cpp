@@ -48,6 +48,7 @@ TimingPolicy make_policy(const RunOptions& o) {
   if (o.iterations) policy.iterations = static_cast<int>(*o.iterations);
   policy.min_time_s = o.min_time;
   policy.graphs = o.graphs;
+  policy.kernels = o.kernels;
   policy.profile_dir = o.profile;
   return policy;
 }
@@ -76,6 +77,7 @@ int run_command(const RunOptions& options, const std::string& command_line) {
   RunContext context = capture_context(command_line, devices);
   if (std::any_of(devices.begin(), devices.end(), [](const DeviceFacts& d) { return d.kind == "cuda"; }))
     context.graphs = options.graphs;
+  context.kernels = options.kernels;
   const SessionSetup setup{"mlspeed run", !options.no_db, options.db, "the current iteration",
                            static_cast<int64_t>(plan.size()), "configurations", options.label};
   const TableWidth width = options.wide ? TableWidth::wide : TableWidth::narrow;

@@ -77,6 +77,16 @@ OptionTable<RunOptions> run_table() {
          if (t != "on" && t != "off") throw UsageError("--graphs: unknown value '" + t + "'; choose from: on, off");
          o.graphs = t == "on";
        }},
+      {"--kernels", "mlspeed|libtorch",
+       "mlspeed: its own kernels where it has them (the quantised-weight products on the CPU and CUDA), LibTorch's "
+       "for the rest; libtorch: LibTorch's ops alone (quantised weights dequantised for LibTorch's matrix "
+       "product), to compare devices on LibTorch's kernels or mlspeed's kernels against them",
+       "mlspeed", "",
+       [](RunOptions& o, const std::string& t) {
+         const std::optional<KernelSet> k = parse_kernel_set(t);
+         if (!k) throw UsageError("--kernels: unknown value '" + t + "'; choose from: mlspeed, libtorch");
+         o.kernels = *k;
+       }},
       {"--profile", "DIR",
        "after timing each configuration, run 5 more steps under LibTorch's profiler (Kineto) and write "
        "DIR/<configuration>.trace.json (Perfetto, chrome://tracing) and .ops.csv (time per kernel or op); "

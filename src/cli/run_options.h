@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cli/option_table.h"
+#include "mlspeed/core/kernel_set.h"
 #include "mlspeed/core/precision.h"
 #include "mlspeed/core/weight_format.h"
 #include "mlspeed/results/formats.h"
@@ -40,6 +41,7 @@ struct RunOptions {
   std::string weights;             // empty: random weights
   std::string data;                // empty: synthetic data
   bool graphs = true;              // CUDA graphs on CUDA devices (--graphs on|off)
+  KernelSet kernels = KernelSet::mlspeed;  // --kernels mlspeed|libtorch
   std::string profile;             // folder for --profile's traces; empty: no profiling
 };
 

@@ -67,6 +67,7 @@ inline RunContext sample_context() {
   c.tf32_default = true;
   c.cudnn_benchmark = true;
   c.graphs = true;
+  c.kernels = KernelSet::mlspeed;
   return c;
 }
 
@@ -82,6 +83,7 @@ inline Result full_row() {
   r.precision = Precision::bf16;
   r.weight_format = ModelFormat::bf16;
   r.weight_kernels = "dequantize+matmul";  // the job's own: the narrow table keeps its eight columns
+  r.kernels = KernelSet::libtorch;
   r.batch = 12;
   r.seq_len = 345;
   r.new_tokens = 16;
@@ -200,6 +202,8 @@ inline void expect_same_context(const RunContext& a, const RunContext& b) {
   EXPECT_EQ(a.tf32_default, b.tf32_default);
   EXPECT_EQ(a.deterministic, b.deterministic);
   EXPECT_EQ(a.cudnn_benchmark, b.cudnn_benchmark);
+  EXPECT_EQ(a.graphs, b.graphs);
+  EXPECT_EQ(a.kernels, b.kernels);
 }
 
 }  // namespace mlspeed::testing

@@ -66,9 +66,10 @@ Result Runner::blank_result(const Configuration& c) const {
   r.precision = c.numerics.precision;
   r.weight_format = weight_format(c.numerics, r.job);
   // A prompt multiplies batch x seq rows at once, a decode step batch rows.
+  r.kernels = policy_.kernels;
   if (quantized(c.numerics))
-    r.weight_kernels =
-        quant::path_name(torch_device(c.device), c.shape.batch * (c.shape.seq > 0 ? c.shape.seq : 1));
+    r.weight_kernels = quant::path_name(torch_device(c.device), c.shape.batch * (c.shape.seq > 0 ? c.shape.seq : 1),
+                                        policy_.kernels);
   r.batch = c.shape.batch;
   r.seq_len = c.shape.seq;
   r.new_tokens = c.shape.new_tokens;
@@ -127,6 +128,7 @@ bool Runner::run(const std::vector<Configuration>& plan, const std::function<voi
       // TF32 is process-wide state: on for the tf32 rows only, so fp32 means full fp32, and
       // restored when the row is done. The row records the flags it was timed under.
       Tf32Scope tf32(config.numerics.precision);
+      KernelSetScope kernels(policy_.kernels);  // whose kernels the model is built and timed with
       if (!build_and_measure(config, model, result)) return false;
       record_flags(config, result);
     }

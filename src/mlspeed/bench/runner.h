@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "mlspeed/core/kernel_set.h"
 #include "mlspeed/bench/plan.h"
 #include "mlspeed/bench/progress.h"
 #include "mlspeed/results/context.h"
@@ -23,6 +24,7 @@ struct TimingPolicy {
   int min_iterations = 3;         // ...and at least this many iterations
   int max_iterations = 10000;
   bool graphs = true;  // CUDA devices replay each step from a graph where the step allows it
+  KernelSet kernels = KernelSet::mlspeed;  // run --kernels: mlspeed's own where it has them, or LibTorch's alone
   // After timing, this many more steps run under LibTorch's profiler, their trace and summary
   // written into profile_dir (run --profile); off when the folder is empty.
   std::string profile_dir;

@@ -12,6 +12,7 @@ MatchKey match_key(const Result& row, DeviceMatch device) {
   key.size = row.size;
   key.dtype = std::string(name(row.precision));
   key.weights = std::string(name(stored_weights(row)));
+  key.kernels = std::string(name(row.kernels));
   key.batch = row.batch;
   key.seq_len = row.seq_len;
   key.new_tokens = row.new_tokens;
@@ -35,6 +36,7 @@ std::string describe(const MatchKey& key) {
   if (weights && is_quantized(*weights)) text += key.weights + " ";
   text += key.shape;
   if (key.timing == "graph") text += " graph";
+  if (key.kernels == "libtorch") text += " libtorch-kernels";
   if (!key.device.empty()) text += " (" + key.device + ")";
   return text;
 }

@@ -1,7 +1,8 @@
 // What makes two rows the same configuration, so that `compare` and `report` set them side by side:
-// workload, size, dtype, weight format, shape (batch, sequence, new tokens, depth) and how the
-// step was timed (a CUDA graph replay or eager launches), and — when machines are compared — the
-// kind of device (cpu, cuda, mps), not its index: cuda:0 here matches cuda:1 on a friend's machine.
+// workload, size, dtype, weight format, whose kernels ran, shape (batch, sequence, new tokens,
+// depth) and how the step was timed (a CUDA graph replay or eager launches), and — when machines
+// are compared — the kind of device (cpu, cuda, mps), not its index: cuda:0 here matches cuda:1 on
+// a friend's machine.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +23,7 @@ struct MatchKey {
   std::string size;
   std::string dtype;  // fp32, tf32, fp16, bf16
   std::string weights;  // how the weights were stored: f32, bf16, q4_0, ... (results/result.h)
+  std::string kernels;  // whose kernels ran: mlspeed or libtorch (core/kernel_set.h)
   int64_t batch = 0;
   int64_t seq_len = 0;
   int64_t new_tokens = 0;
@@ -32,7 +34,7 @@ struct MatchKey {
   std::string device;  // the device kind ("cpu", "cuda", "mps"), empty for DeviceMatch::none
   std::string shape;   // results/shape_label.h's label ("b4 s128", "tg128"); words only, not matched on
 
-  auto tied() const { return std::tie(workload, size, dtype, weights, batch, seq_len, new_tokens, depth, timing, device); }
+  auto tied() const { return std::tie(workload, size, dtype, weights, kernels, batch, seq_len, new_tokens, depth, timing, device); }
   bool operator<(const MatchKey& other) const { return tied() < other.tied(); }
   bool operator==(const MatchKey& other) const { return tied() == other.tied(); }
 };

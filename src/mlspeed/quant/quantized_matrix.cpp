@@ -139,15 +139,16 @@ at::Tensor linear(const at::Tensor& x, const QuantizedMatrix& given) {
   const at::Tensor x2d = x.reshape({-1, w.cols});
   const int64_t n = x2d.size(0);
   at::Tensor y;
-  if (x.device().is_cpu() && n <= kCpuGemvRows) {
+  const bool own = own_kernels();
+  if (own && x.device().is_cpu() && n <= kCpuGemvRows) {
     const at::Tensor xf = x2d.to(at::kFloat).contiguous();
     at::Tensor yf = at::empty({n, w.rows}, xf.options());
     const at::Tensor blocks = w.blocks.contiguous();
     gemm_rows(w.format, blocks.data_ptr<uint8_t>(), w.rows, w.cols, xf.data_ptr<float>(), n, yf.data_ptr<float>());
     y = yf.to(x.scalar_type());
-  } else if (x.device().is_cuda() && cuda_kernels().linear) {
+  } else if (own && x.device().is_cuda() && cuda_kernels().linear) {
     y = cuda_kernels().linear(x2d, w);
-  } else if (x.device().is_cpu()) {
+  } else if (own && x.device().is_cpu()) {
     y = at::matmul(x2d, dequantize_on_cpu(w).to(x.scalar_type()).t());
   } else {
     y = at::matmul(x2d, dequantize(w, x.scalar_type()).t());
@@ -211,7 +212,8 @@ QuantizedMatrix quantize(const at::Tensor& dense, WeightFormat format, const at:
 
 void register_cuda_kernels(const CudaKernels& kernels) { cuda_kernels() = kernels; }
 
-std::string path_name(const at::Device& device, int64_t input_rows) {
+std::string path_name(const at::Device& device, int64_t input_rows, KernelSet kernels) {
+  if (kernels == KernelSet::libtorch) return "dequantize+matmul";
   if (device.is_cpu() && input_rows <= kCpuGemvRows) return "cpu-" + cpu_kernel_isa();
   if (device.is_cuda() && cuda_kernels().linear)
     return input_rows <= kCudaGemvRows ? cuda_kernels().name : "cuda-dequantize+matmul";

@@ -10,7 +10,8 @@
 //     the matrix once into the activations' dtype and take LibTorch's matrix product.
 //   * CUDA: the kernels registered by the CUDA build (register_cuda_kernels), else as below.
 //   * Any other device (MPS): dequantise with LibTorch ops, then LibTorch's matrix product.
-// path_name() says which one ran, for the result row.
+// With LibTorch's kernels alone (core/kernel_set.h: `run --kernels libtorch`) every device
+// dequantises with LibTorch ops and takes LibTorch's matrix product. path_name() says which one ran, for the row.
 #pragma once
 
 #include <ATen/ATen.h>
@@ -18,6 +19,7 @@
 #include <cstdint>
 #include <string>
 
+#include "mlspeed/core/kernel_set.h"
 #include "mlspeed/core/weight_format.h"
 
 namespace mlspeed::quant {
@@ -62,8 +64,8 @@ struct CudaKernels {
 };
 void register_cuda_kernels(const CudaKernels& kernels);
 
-// Which product linear() takes for this device and input row count: "cpu-avx2", "cuda-gemv",
-// "dequantize+matmul", ...
-std::string path_name(const at::Device& device, int64_t input_rows);
+// Which product linear() takes for this device, input row count and kernel set: "cpu-avx2",
+// "cuda-gemv", "dequantize+matmul", ...
+std::string path_name(const at::Device& device, int64_t input_rows, KernelSet kernels);
 
 }  // namespace mlspeed::quant

@@ -74,6 +74,27 @@ TEST(QuantizedMatrix, ProductsEqualAFloat64Reference) {
   }
 }
 
+// `run --kernels libtorch`: a decoding row (one input row) takes LibTorch's matrix product of the
+// dequantised weights, exactly, where mlspeed's kernel rounds its input to int8 blocks; and the
+// row says so.
+TEST(QuantizedMatrix, LibTorchsKernelsAloneDequantiseForTheMatrixProduct) {
+  auto generator = at::make_generator<at::CPUGeneratorImpl>(8);
+  const QuantizedMatrix w = quantized_random(WeightFormat::q4_0, 3);
+  const at::Tensor x = at::randn({1, kCols}, generator);
+  const at::Tensor dequantised_product = at::matmul(x, dequantize(w, at::kFloat).t());
+  const at::Tensor own = linear(x, w);
+  EXPECT_FALSE(own.equal(dequantised_product)) << "mlspeed's kernel quantises its input";
+  {
+    KernelSetScope libtorch(KernelSet::libtorch);
+    EXPECT_TRUE(linear(x, w).equal(dequantised_product));
+  }
+  EXPECT_TRUE(linear(x, w).equal(own)) << "the scope's end brings mlspeed's kernel back";
+  const at::Device cpu(at::kCPU);
+  EXPECT_EQ(path_name(cpu, 1, KernelSet::libtorch), "dequantize+matmul");
+  EXPECT_EQ(path_name(cpu, 1, KernelSet::mlspeed).rfind("cpu-", 0), 0u);
+  EXPECT_EQ(path_name(cpu, 64, KernelSet::mlspeed), "dequantize+matmul") << "a prompt";
+}
+
 TEST(QuantizedMatrix, GatheredRowsAreTheDequantisedRows) {
   const QuantizedMatrix w = quantized_random(WeightFormat::q4_k, 4);
   const at::Tensor ids = at::tensor(std::vector<int64_t>{3, 0, 36, 3}, at::kLong).view({2, 2});

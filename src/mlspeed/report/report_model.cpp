@@ -63,10 +63,10 @@ struct CategoryOrder {
     return precision ? int(*precision) : 100;
   }
   bool operator()(const MatchKey& a, const MatchKey& b) const {
-    return std::make_tuple(a.size, rank(a.dtype), a.dtype, a.weights, a.batch, a.seq_len, a.new_tokens, a.depth,
-                           a.timing) <
-           std::make_tuple(b.size, rank(b.dtype), b.dtype, b.weights, b.batch, b.seq_len, b.new_tokens, b.depth,
-                           b.timing);
+    return std::make_tuple(a.size, rank(a.dtype), a.dtype, a.weights, a.kernels, a.batch, a.seq_len, a.new_tokens,
+                           a.depth, a.timing) <
+           std::make_tuple(b.size, rank(b.dtype), b.dtype, b.weights, b.kernels, b.batch, b.seq_len, b.new_tokens,
+                           b.depth, b.timing);
   }
 };
 

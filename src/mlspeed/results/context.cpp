@@ -146,6 +146,7 @@ void to_json(json& j, const RunContext& c) {
            {"fp16_reduced_reduction", c.fp16_reduced_reduction}};
   if (c.bf16_reduced_reduction) j["bf16_reduced_reduction"] = *c.bf16_reduced_reduction;
   if (c.graphs) j["graphs"] = *c.graphs;
+  if (c.kernels) j["kernels"] = std::string(name(*c.kernels));
 }
 
 void from_json(const json& j, RunContext& c) {
@@ -160,6 +161,7 @@ void from_json(const json& j, RunContext& c) {
   if (const auto it = j.find("bf16_reduced_reduction"); it != j.end() && !it->is_null())
     c.bf16_reduced_reduction = it->get<bool>();
   if (const auto it = j.find("graphs"); it != j.end() && !it->is_null()) c.graphs = it->get<bool>();
+  if (const auto it = j.find("kernels"); it != j.end() && it->is_string()) c.kernels = parse_kernel_set(it->get<std::string>());
 }
 
 void capture_precision_flags(RunContext& c) {
@@ -206,6 +208,9 @@ std::string describe_context(const RunContext& context) {
     out += *c.graphs ? "- CUDA graphs on: a CUDA device times the replay of each step recorded after the warm-up "
                        "(column graphs with --wide; `--graphs off` times eager steps)\n"
                      : "- CUDA graphs off: every step is launched kernel by kernel from the host, as in eager PyTorch\n";
+  if (c.kernels == KernelSet::libtorch)
+    out += "- LibTorch's kernels alone (--kernels libtorch): quantised weights are dequantised for LibTorch's matrix "
+           "product, mlspeed's own kernels are off\n";
   out += c.devices.empty() ? "- devices: none\n" : "- devices:\n";
   for (const DeviceFacts& device : c.devices) out += describe_device(device);
   return out;

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "mlspeed/core/kernel_set.h"
 #include "mlspeed/device/device.h"
 #include "mlspeed/device/host.h"
 
@@ -29,6 +30,8 @@ struct RunContext {
   // `mlspeed run --graphs`: whether CUDA devices replay each step from a CUDA graph (empty for
   // commands that time nothing).
   std::optional<bool> graphs;
+  // `mlspeed run --kernels`: whose kernels every row ran (empty for commands that time nothing).
+  std::optional<KernelSet> kernels;
 };
 
 // Reads the process-wide precision flags above as they are now.

@@ -19,6 +19,16 @@ TEST(Context, JsonRoundTripKeepsEveryFact) {
   original.tf32_default = false;
   const RunContext back = json::parse(json(original).dump()).get<RunContext>();
   expect_same_context(original, back);
+  original.kernels = KernelSet::libtorch;
+  expect_same_context(original, json::parse(json(original).dump()).get<RunContext>());
+}
+
+// The narrow table has no kernels column: the context says when the rows ran LibTorch's alone.
+TEST(Context, DescriptionSaysWhenMlspeedsOwnKernelsAreOff) {
+  RunContext c = sample_context();
+  EXPECT_EQ(describe_context(c).find("kernels alone"), std::string::npos);
+  c.kernels = KernelSet::libtorch;
+  EXPECT_NE(describe_context(c).find("- LibTorch's kernels alone (--kernels libtorch)"), std::string::npos);
 }
 
 TEST(Context, PeakFlopsAreKeyedByPrecisionName) {

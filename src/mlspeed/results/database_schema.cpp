@@ -38,7 +38,7 @@ void add_run_columns(sqlite3* db) {
 
 // Columns whose value for rows stored before the column existed follows from their other
 // columns: the weight format was the job's own storage of the dtype (core/numerics.h) until
-// quantised formats came.
+// quantised formats came; the kernels were mlspeed's until `run --kernels` came.
 struct Backfill {
   const char* table;
   const char* column;
@@ -47,6 +47,8 @@ struct Backfill {
 constexpr Backfill kBackfills[] = {
     {"results", "weight_format",
      "CASE WHEN job = 'train' OR dtype IN ('fp32', 'tf32') THEN 'f32' WHEN dtype = 'fp16' THEN 'f16' ELSE 'bf16' END"},
+    // mlspeed's own kernels were the only ones a run could take before the choice came.
+    {"results", "kernels", "'mlspeed'"},
 };
 
 void backfill(sqlite3* db, const std::string& table, const std::string& column) {

@@ -46,6 +46,18 @@ std::set<std::string> result_columns(const std::string& path) {
   return names;
 }
 
+// The one number a query gives (a count).
+int64_t query_number(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* s = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr), SQLITE_OK);
+  const int64_t n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  return n;
+}
+
 // A stored run with the two test rows; returns the run id.
 int64_t store_sample_run(const std::string& path) {
   Database db(path);
@@ -263,6 +275,30 @@ TEST(Database, RowsFromBeforeWeightFormatsGetTheirDtypesStorage) {
   EXPECT_EQ(rows[0].weight_format, ModelFormat::f16);
   EXPECT_EQ(rows[1].weight_format, ModelFormat::f16);
   EXPECT_EQ(rows[2].weight_format, added.weight_format);
+}
+
+// Rows stored before `run --kernels` ran mlspeed's kernels, the only ones there were: they read so,
+// and the first write fills the new column so.
+TEST(Database, RowsFromBeforeTheKernelChoiceRanMlspeeds) {
+  TempDir dir;
+  const std::string path = dir.file("old.db");
+  const int64_t run = store_sample_run(path);
+  raw_sql(path, "ALTER TABLE results DROP COLUMN kernels;");
+  {
+    const Database read_only(path, Database::Access::read_only);
+    const auto rows = load_rows<Result>(read_only, run);
+    ASSERT_EQ(rows.size(), 2u);
+    EXPECT_EQ(rows[0].kernels, KernelSet::mlspeed);
+  }
+  Database db(path);
+  Result added = full_row();
+  ASSERT_EQ(added.kernels, KernelSet::libtorch);
+  store_row(db, run, added);
+  const auto rows = load_rows<Result>(db, run);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].kernels, KernelSet::mlspeed);
+  EXPECT_EQ(rows[2].kernels, KernelSet::libtorch);
+  EXPECT_EQ(query_number(path, "SELECT count(*) FROM results WHERE kernels = 'mlspeed'"), 2) << "filled in";
 }
 
 TEST(Database, ReadOnlyLeavesTheFileByteForByteAndReadsOldFilesWithoutMigrating) {

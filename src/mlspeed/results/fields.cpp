@@ -9,6 +9,10 @@ template <> struct EnumNames<GraphUse> {
   static std::optional<GraphUse> parse(std::string_view text) { return parse_graph_use(text); }
   static constexpr const auto& values = kAllGraphUses;
 };
+template <> struct EnumNames<KernelSet> {
+  static std::optional<KernelSet> parse(std::string_view text) { return parse_kernel_set(text); }
+  static constexpr const auto& values = kAllKernelSets;
+};
 template <> struct EnumNames<Job> {
   static std::optional<Job> parse(std::string_view text) { return parse_job(text); }
   static constexpr const auto& values = kAllJobs;
@@ -87,6 +91,10 @@ std::vector<Field> make_result_fields() {
       result_field("graphs", "what was timed: off, step (one CUDA graph), tokens (graphs per token), eager (fallback)",
             MEMBER(graphs)),
       result_field("graph_note", "why a step asked to run from a CUDA graph ran eagerly", MEMBER(graph_note)),
+      result_field("kernels",
+                   "whose kernels ran: mlspeed (its own where it has them: the quantised-weight products) or "
+                   "libtorch (LibTorch's ops alone)",
+                   MEMBER(kernels)),
       result_field("weight_kernels",
                    "how quantised weights were multiplied: cpu-avx512/avx2/portable, cuda-gemv, or dequantised for "
                    "a matrix product (empty without quantised weights)",

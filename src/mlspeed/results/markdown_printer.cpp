@@ -180,6 +180,13 @@ bool any_stored_apart(const std::vector<Result>& rows) {
   });
 }
 
+// Whose kernels ran, worth a column of the wide table once a row ran LibTorch's alone (run
+// --kernels libtorch; the context says so above the narrow one).
+bool any_libtorch_kernels(const std::vector<Result>& rows) {
+  return std::any_of(rows.begin(), rows.end(), [](const Result& r) { return r.kernels != KernelSet::mlspeed; });
+}
+std::string kernels_cell(const Result& r) { return std::string(name(r.kernels)); }
+
 bool any_repetition(const std::vector<Result>& rows) {
   return std::any_of(rows.begin(), rows.end(),
                      [](const Result& r) { return number_of(value(r, "repetition")).value_or(0) > 0; });
@@ -203,6 +210,7 @@ const std::vector<TableColumn>& wide_columns() {
       {"device", false, true, field_text("device"), nullptr},
       {"dtype", false, true, field_text("dtype"), nullptr},
       {"weights", false, true, weights_cell, any_stored_apart},
+      {"kernels", false, true, kernels_cell, any_libtorch_kernels, true},
       {"model", false, false, [](const Result& r) { return r.model.empty() ? kNoValue : r.model; }, any_model, true},
       {"model size", true, false, model_size_cell, any_model, true},
       {"params", true, false, model_params_cell, any_model, true},

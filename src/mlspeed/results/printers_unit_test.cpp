@@ -188,12 +188,13 @@ TEST(MarkdownFormat, PrintsContextTableAndFailures) {
       << text;
   // What only the wide table shows is named, so that nothing seems lost.
   EXPECT_TRUE(
-      contains(text, "\n--wide adds: model, model size, params, graphs, TFLOP/s, first token ms, ms/token, GB/s, MBU, "
-                     "weight kernels, job, peak memory.\n"))
+      contains(text, "\n--wide adds: kernels, model, model size, params, graphs, TFLOP/s, first token ms, ms/token, GB/s, "
+                     "MBU, weight kernels, job, peak memory.\n"))
       << text;
   // The note gives the outcome and message on one line, then the configuration.
   EXPECT_TRUE(contains(text, "Not measured:\n- oom — CUDA out of memory, tried to allocate \"2.5 GiB\" free: 1.1 GiB\n"
-                             "  (workload sd15-unet-infer, device cuda:1, dtype bf16, batch 12, seq 345, gen 16, depth 1024)"))
+                             "  (workload sd15-unet-infer, device cuda:1, dtype bf16, kernels libtorch, batch 12, seq 345, gen 16, "
+                             "depth 1024)"))
       << text;
 }
 
@@ -324,7 +325,7 @@ TEST(MarkdownFormat, GraphsAndRooflineColumnsAndFallbacksAppearOnlyWhenUsed) {
   const std::string text = print_rows(Format::md, {cpu, replayed, eager}, TableWidth::wide);
   for (const char* part : {"| graphs", "| tokens", "| eager", " GB/s |", "3912", " MBU |", "80.0%",
                            "Timed as eager steps, not CUDA graphs:\n- each step reads its batch from the data set "
-                           "on the host (--data)\n  (workload gpt2-train, device cuda:1, dtype bf16, batch 64"})
+                           "on the host (--data)\n  (workload gpt2-train, device cuda:1, dtype bf16, kernels libtorch, batch 64"})
     EXPECT_TRUE(contains(text, part)) << part << " not in:\n" << text;
 }
 

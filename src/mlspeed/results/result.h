@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "mlspeed/core/kernel_set.h"
 #include "mlspeed/core/stats.h"
 #include "mlspeed/core/numerics.h"
 #include "mlspeed/device/device.h"
@@ -96,6 +97,9 @@ struct Result {
   // How quantised weights were multiplied (quant/quantized_matrix.h's path_name): "cpu-avx512",
   // "cuda-gemv", "dequantize+matmul"...; empty when no weight is quantised.
   std::string weight_kernels;
+  // Whose kernels ran (core/kernel_set.h, `run --kernels`): mlspeed's own where it has them, or
+  // LibTorch's alone.
+  KernelSet kernels = KernelSet::mlspeed;
 
   // The memory roofline of bandwidth-bound rows (decoding): the fewest bytes one item must read
   // from device memory (every weight once, the KV cache), counted analytically by the workload;

@@ -14,6 +14,7 @@
 #include "mlspeed/core/errors.h"
 #include "mlspeed/text/gpt2_bpe.h"
 #include "testing/test_support.h"
+#include "testing/text.h"
 #include "testing/tiny_gpt2_vocab.h"
 
 namespace mlspeed::text {

@@ -105,7 +105,7 @@ void quant_forward_row(const Target& target, const QuantCase& c, const QuantWeig
     fallbacks = scope.fallbacks();
   }
   if (quant_fell_back(row, fallbacks)) return;
-  const std::string path = quant::path_name(target.device, c.batch);
+  const std::string path = quant::path_name(target.device, c.batch, current_kernel_set());
   const at::Tensor x = reference_input(input, dtype);
   record(row, compare(first, x.matmul(w.reference.t()), quant_linear_tolerance(c.format, dtype, path, w.reference, x)));
   row.message = "path " + path + ": " + row.message;
