@@ -13,7 +13,7 @@
 #   gguf   the quantised-weight kernels' gpu tests (compute-sanitizer memcheck too, where installed),
 #          then Llama-2-7B-shaped GGUF files written by `mlspeed quantize random:full` (Q4_0, Q8_0,
 #          Q4_K_M) timed with `run --model` beside llama2-7b-generate in bf16 (pp512, tg128, each
-#          also at --depth 4096), and llama.cpp's llama-bench on the same files where llama.cpp is
+#          also at --depth 4096) and again on LibTorch's kernels alone, and llama.cpp's llama-bench on the same files where llama.cpp is
 #          in .peers/ (built here for sm_90; the table is scripts/llama_bench_table.py's). The files
 #          go to $GGUF_DIR (default /tmp/mlspeed-gguf); GGUF_STEPS picks the parts (build, tests,
 #          files, run, llama-bench; default all but build: `build` alone makes both builds, for a
@@ -203,6 +203,11 @@ if [ "$MODE" = gguf ]; then
     $BUILD/mlspeed show last --db "$DB" -o jsonl > "$OUT/gguf-run.jsonl"
     check $? "mlspeed show"
     sed -n '/^| workload/,$p' "$OUT/gguf-run-wide.md"
+    step "the same files on LibTorch's kernels alone (--kernels libtorch: dequantise, then cuBLAS), pp512 and tg128"
+    $BUILD/mlspeed run --model "$model_list" -d cuda:0 -t bf16 --kernels libtorch --min-time "${MIN_TIME:-2}" \
+      --db "$DB" --label "gguf-libtorch-kernels" > "$OUT/gguf-libtorch.md" 2> "$OUT/gguf-libtorch.err"
+    check $? "mlspeed run --kernels libtorch"
+    sed -n '/^| workload/,$p' "$OUT/gguf-libtorch.md"
   fi
   if [[ ",$gguf_steps," == *,llama-bench,* ]]; then
     step "llama-bench on the same files (pp512, tg128, depth 0 and 4096, every layer on the GPU)"
