@@ -161,7 +161,8 @@ void from_json(const json& j, RunContext& c) {
   if (const auto it = j.find("bf16_reduced_reduction"); it != j.end() && !it->is_null())
     c.bf16_reduced_reduction = it->get<bool>();
   if (const auto it = j.find("graphs"); it != j.end() && !it->is_null()) c.graphs = it->get<bool>();
-  if (const auto it = j.find("kernels"); it != j.end() && it->is_string()) c.kernels = parse_kernel_set(it->get<std::string>());
+  if (const auto it = j.find("kernels"); it != j.end() && it->is_string())
+    c.kernels = parse_kernel_set(it->get<std::string>());
 }
 
 void capture_precision_flags(RunContext& c) {
