@@ -224,9 +224,13 @@ std::string format_figure(double value) {
 }
 
 std::string category_label(const MatchKey& key) {
-  std::string text = key.dtype + " " + key.shape;
+  std::string text = key.dtype + " ";
+  const std::optional<ModelFormat> weights = parse_model_format(key.weights);
+  if (weights && is_quantized(*weights)) text += key.weights + " ";  // q4_0 and q8_0 rows apart
+  text += key.shape;
   if (key.size != "full" && !key.size.empty()) text += " (" + key.size + ")";
   if (key.timing == "graph") text += " graph";
+  if (key.kernels == "libtorch") text += " libtorch kernels";
   return text;
 }
 

@@ -103,6 +103,29 @@ TEST(ReportModel, DtypesAndShapesAreSeparateCategoriesAndRepetitionsPoolTheirSam
   EXPECT_DOUBLE_EQ(pooled->median_ms, 15);
 }
 
+// Rows that differ only in their weight format, kernels or KV-cache depth are configurations of
+// their own, each named so.
+TEST(ReportModel, WeightFormatsKernelsAndDepthsAreSeparateCategories) {
+  Result q4 = row("cpu", {10, 10, 10}, Precision::bf16), q8 = q4, libtorch = q4, deep = q4;
+  q4.weight_format = ModelFormat::q4_0;
+  q8.weight_format = ModelFormat::q8_0;
+  libtorch.weight_format = ModelFormat::q4_0;
+  libtorch.kernels = KernelSet::libtorch;
+  deep.weight_format = ModelFormat::q4_0;
+  deep.item_unit = "tokens";
+  deep.seq_len = 0;
+  deep.new_tokens = 128;
+  deep.batch = 1;
+  Result shallow = deep;
+  deep.depth = 4096;
+  const ReportModel model = build_report({speed_run("run 1", {q4, q8, libtorch, shallow, deep})});
+  const WorkloadSection& w = section(model, "bert-base-infer");
+  EXPECT_EQ(w.bars.size(), 5u);
+  for (const char* category : {"bf16 q4_0 b4 s128", "bf16 q8_0 b4 s128", "bf16 q4_0 b4 s128 libtorch kernels",
+                               "bf16 q4_0 tg128", "bf16 q4_0 tg128 @ d4096"})
+    EXPECT_NE(find_bar(model, "run 1 · cpu", category), nullptr) << category;
+}
+
 TEST(ReportModel, SpeedupsAcrossRunsMatchTheConfigurationAndTheKindOfDevice) {
   const LoadedRun before = speed_run("run 1", {row("cpu", {10, 10, 10}), row("cuda:0", {2, 2, 2})});
   const LoadedRun after =
