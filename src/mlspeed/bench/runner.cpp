@@ -194,6 +194,8 @@ void Runner::record_flags(const Configuration& config, Result& result) const {
 
 bool Runner::measure(const Configuration& config, Session& session, Result& result) {
   const c10::Device device = torch_device(config.device);
+  // A long context (--depth 4096 of a 7B model on a CPU) takes a while to fill: say so.
+  if (config.shape.depth > 0) progress_.phase("filling " + std::to_string(config.shape.depth) + " positions of context");
   session.prepare(config.shape);
   if (!open_.data.empty()) result.data = session.data_description();
   StepDriver driver(session, device, policy_.graphs);
