@@ -13,7 +13,8 @@
 #   gguf   the quantised-weight kernels' gpu tests (compute-sanitizer memcheck too, where installed),
 #          then Llama-2-7B-shaped GGUF files written by `mlspeed quantize random:full` (Q4_0, Q8_0,
 #          Q4_K_M) timed with `run --model` beside llama2-7b-generate in bf16 (pp512, tg128, each
-#          also at --depth 4096) and again on LibTorch's kernels alone, and llama.cpp's llama-bench on the same files where llama.cpp is
+#          also at --depth $GGUF_DEPTH, default 3584: Llama 2's context holds it and a 512-token
+#          prompt) and again on LibTorch's kernels alone, and llama.cpp's llama-bench on the same files where llama.cpp is
 #          in .peers/ (built here for sm_90; the table is scripts/llama_bench_table.py's). The files
 #          go to $GGUF_DIR (default /tmp/mlspeed-gguf); GGUF_STEPS picks the parts (build, tests,
 #          files, run, llama-bench; default all but build: `build` alone makes both builds, for a
@@ -102,7 +103,10 @@ cmake -S . -B $BUILD -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$T
 # The speed mode needs the program only; the others build the tests too.
 targets=()
 [ "$MODE" = speed ] && targets=(--target mlspeed)
-[ "$MODE" = gguf ] && targets=(--target mlspeed mlspeed_gpu_tests)
+if [ "$MODE" = gguf ]; then
+  targets=(--target mlspeed)
+  [[ ",${GGUF_STEPS:-tests}," == *,tests,* || ",${GGUF_STEPS:-}," == *,build,* ]] && targets+=(mlspeed_gpu_tests)
+fi
 cmake --build $BUILD "${targets[@]}" >> "$OUT/build.log" 2>&1 || { grep -E "error|Error" -A5 "$OUT/build.log" | head -80; exit 1; }
 echo "built in $(( $(date +%s) - start )) s"
 if [ "$MODE" = gguf ] && [ "$gguf_steps" = build ]; then
@@ -193,10 +197,13 @@ if [ "$MODE" = gguf ]; then
     done
   fi
   DB="$OUT/gguf.db"
+  depth=${GGUF_DEPTH:-3584}
   if [[ ",$gguf_steps," == *,run,* ]]; then
-    step "run --model (pp512, tg128, each at depth 0 and 4096) and llama2-7b-generate bf16, cuda:0, bf16 activations"
+    # Llama 2's 4096 positions hold 3584 of context and a 512-token prompt (llama.cpp runs past a
+    # model's trained context; mlspeed refuses to).
+    step "run --model (pp512, tg128, each at depth 0 and $depth) and llama2-7b-generate bf16, cuda:0, bf16 activations"
     $BUILD/mlspeed run --model "$model_list" -w llama2-7b-generate -d cuda:0 -t bf16 \
-      --depth 0,4096 --min-time "${MIN_TIME:-2}" --db "$DB" --label "gguf" > "$OUT/gguf-run.md" 2> "$OUT/gguf-run.err"
+      --depth "0,$depth" --min-time "${MIN_TIME:-2}" --db "$DB" --label "gguf" > "$OUT/gguf-run.md" 2> "$OUT/gguf-run.err"
     check $? "mlspeed run --model"
     sed -n '/^| workload/,$p' "$OUT/gguf-run.md"
     $BUILD/mlspeed show last --db "$DB" --wide > "$OUT/gguf-run-wide.md"
@@ -210,10 +217,10 @@ if [ "$MODE" = gguf ]; then
     sed -n '/^| workload/,$p' "$OUT/gguf-libtorch.md"
   fi
   if [[ ",$gguf_steps," == *,llama-bench,* ]]; then
-    step "llama-bench on the same files (pp512, tg128, depth 0 and 4096, every layer on the GPU)"
+    step "llama-bench on the same files (pp512, tg128, depth 0 and $depth, every layer on the GPU)"
     wait_for_llama_bench
     if [ -x "$LLAMA_BENCH" ]; then
-      "$LLAMA_BENCH" -m "$model_list" -p 512 -n 128 -d 0,4096 -ngl 99 -r 5 -o jsonl > "$OUT/llama-bench.jsonl" \
+      "$LLAMA_BENCH" -m "$model_list" -p 512 -n 128 -d "0,$depth" -ngl 99 -r 5 -o jsonl > "$OUT/llama-bench.jsonl" \
         2> "$OUT/llama-bench.err"
       check $? "llama-bench"
       python3 scripts/llama_bench_table.py --mlspeed "$OUT/gguf-run.jsonl" --llama-bench "$OUT/llama-bench.jsonl" \

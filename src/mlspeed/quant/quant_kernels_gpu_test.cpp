@@ -101,7 +101,7 @@ std::vector<int64_t> quant_gpu_cols(WeightFormat f) {
 TEST_F(QuantKernelsGpu, KernelsAreRegisteredForTheBuild) {
 #ifdef MLSPEED_QUANT_CUDA_KERNELS
   EXPECT_EQ(quant::path_name(gpu, 1, KernelSet::mlspeed), "cuda-gemv");
-  EXPECT_EQ(quant::path_name(gpu, 64, KernelSet::mlspeed), "cuda-gemv");
+  EXPECT_EQ(quant::path_name(gpu, 64, KernelSet::mlspeed), "cuda-dequantize+matmul") << "a prompt";
   EXPECT_EQ(quant::path_name(gpu, 1, KernelSet::libtorch), "dequantize+matmul");
 #else
   GTEST_SKIP() << "built without a CUDA compiler: LibTorch ops dequantise";
