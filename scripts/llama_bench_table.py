@@ -19,36 +19,12 @@ Exit status: 0; 2 when an input file is missing or malformed.
 """
 import argparse
 import csv
-import json
 import os
 import sys
 
+from speed_table import InputError, read_jsonl  # one JSONL reader for the scripts' inputs
+
 COLUMNS = ["model", "test", "mlspeed_tps", "llama_bench_tps", "llama_bench_sd", "ratio"]
-
-
-class InputError(Exception):
-    pass
-
-
-def read_jsonl(path, required, what):
-    if not os.path.isfile(path):
-        raise InputError(f"{what}: {path}: no such file")
-    rows = []
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise InputError(f"{what}: {path}:{number}: not JSON ({e.msg} at column {e.colno})")
-            if not isinstance(row, dict):
-                raise InputError(f"{what}: {path}:{number}: not a JSON object")
-            missing = [k for k in required if k not in row]
-            if missing:
-                raise InputError(f"{what}: {path}:{number}: no field {', '.join(missing)}")
-            rows.append(row)
-    return rows
 
 
 def test_name(prompt, gen, depth):
