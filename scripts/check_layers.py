@@ -6,14 +6,15 @@ The layers, lowest first (a folder may include its own layer's folder and any lo
   0  core, compat        words, files, lists, precision; the LibTorch version shim
   1  text, io, device,   tokenisers; safetensors, GGUF; devices, timers, the profiler;
      quant               quantised weight blocks and their kernels
-  2  data, models, train data sets; the models; the training step
-  3  results             rows, fields, printers, the database (any row type)
-  4  workloads           a model plus the job timed on it
-  5  bench               the speed runner
-  6  verify, generate    the numerical verifier; greedy generation as a row
-  7  session             what every row-producing command shares
-  8  compare             runs from anywhere (database, exported files, references) side by side
-  9  report              HTML and markdown reports of runs
+  2  fused               fused kernels of a decode step (they write quant's quantised input)
+  3  data, models, train data sets; the models; the training step
+  4  results             rows, fields, printers, the database (any row type)
+  5  workloads           a model plus the job timed on it
+  6  bench               the speed runner
+  7  verify, generate    the numerical verifier; greedy generation as a row
+  8  session             what every row-producing command shares
+  9  compare             runs from anywhere (database, exported files, references) side by side
+ 10  report              HTML and markdown reports of runs
 
 Nothing in src/mlspeed includes cli/ (the program) or testing/ (test helpers). Tests (*_test.cpp)
 are leaves that nothing includes, so they may use any folder.
@@ -23,7 +24,7 @@ import pathlib
 import re
 import sys
 
-LAYERS = [["core", "compat"], ["text", "io", "device", "quant"], ["data", "models", "train"], ["results"],
+LAYERS = [["core", "compat"], ["text", "io", "device", "quant"], ["fused"], ["data", "models", "train"], ["results"],
           ["workloads"], ["bench"], ["verify", "generate"], ["session"],
           ["compare"], ["report"]]
 RANK = {folder: rank for rank, folders in enumerate(LAYERS) for folder in folders}

@@ -17,8 +17,9 @@
 #          prompt) and again on LibTorch's kernels alone, and llama.cpp's llama-bench on the same files where llama.cpp is
 #          in .peers/ (built here for sm_90; the table is scripts/llama_bench_table.py's). The files
 #          go to $GGUF_DIR (default /tmp/mlspeed-gguf); GGUF_STEPS picks the parts (build, tests,
-#          files, run, llama-bench; default all but build: `build` alone makes both builds, for a
-#          first call on a machine held between calls).
+#          files, run, verify (`verify --quick` on cuda:0), questions (`generate --questions` on the
+#          Q4_0 file, QUESTION_REPEATS times, default 5), llama-bench; default all but build: `build`
+#          alone makes both builds, for a first call on a machine held between calls).
 #   verify runs `mlspeed verify` on cuda:0: the full op suite (every size class, huge included) and
 #          every workload's model checks in fp32, tf32, fp16 and bf16; the products again with
 #          cuBLAS's reduced-precision reductions off; the op suite with deterministic algorithms;
@@ -54,7 +55,7 @@ step "environment"
 
 # gguf: which parts run (GGUF_STEPS, default all): build (the builds alone: a first call on a
 # machine held between calls), tests, files, run, llama-bench.
-gguf_steps=${GGUF_STEPS:-tests,files,run,llama-bench}
+gguf_steps=${GGUF_STEPS:-tests,files,run,verify,questions,llama-bench}
 # llama.cpp's llama-bench, the peer of `run --model`, built beside mlspeed (in the background) from
 # .peers/llama.cpp, or from .peers/llama.cpp.tar.xz when only the archive was carried (see the
 # README). Its source and commit go to $OUT/env.txt.
@@ -171,14 +172,15 @@ fi
 if [ "$MODE" = gguf ]; then
   grep -E "mlspeed:" "$OUT/build.log" | head -5
   if [[ ",$gguf_steps," == *,tests,* ]]; then
-    step "quantised-weight kernels against a float64 reference (gpu tests)"
-    $BUILD/mlspeed_gpu_tests --gtest_filter='QuantKernelsGpu.*' > "$OUT/quant-gpu-tests.log" 2>&1
-    check $? "QuantKernelsGpu tests"
-    grep -E "^\[ *(OK|FAILED|SKIPPED|PASSED) |GB/s|us " "$OUT/quant-gpu-tests.log" | head -60
+    step "quantised-weight and fused decode kernels against float64 references, quantised decoding (gpu tests)"
+    $BUILD/mlspeed_gpu_tests --gtest_filter='QuantKernelsGpu.*:FusedDecodeGpu.*:LlamaGgufDecodeGpu.*:GenerationGraphs.*' \
+      > "$OUT/quant-gpu-tests.log" 2>&1
+    check $? "quantised and fused kernel tests"
+    grep -E "^\[ *(OK|FAILED|SKIPPED|PASSED) |GB/s|us " "$OUT/quant-gpu-tests.log" | head -80
     if command -v compute-sanitizer >/dev/null || [ -x /usr/local/cuda/bin/compute-sanitizer ]; then
       sanitizer=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
       $sanitizer --tool memcheck --error-exitcode 1 $BUILD/mlspeed_gpu_tests \
-        --gtest_filter='QuantKernelsGpu.RowViews*:QuantKernelsGpu.Gaussian*' > "$OUT/quant-memcheck.log" 2>&1
+        --gtest_filter='QuantKernelsGpu.RowViews*:QuantKernelsGpu.Gaussian*:FusedDecodeGpu.*' > "$OUT/quant-memcheck.log" 2>&1
       check $? "compute-sanitizer memcheck"
       tail -3 "$OUT/quant-memcheck.log"
     fi
@@ -215,6 +217,19 @@ if [ "$MODE" = gguf ]; then
       --db "$DB" --label "gguf-libtorch-kernels" > "$OUT/gguf-libtorch.md" 2> "$OUT/gguf-libtorch.err"
     check $? "mlspeed run --kernels libtorch"
     sed -n '/^| workload/,$p' "$OUT/gguf-libtorch.md"
+  fi
+  if [[ ",$gguf_steps," == *,verify,* ]]; then
+    step "verify --quick on cuda:0 (the quantised model checks decode through the fused kernels; quantised faults)"
+    $BUILD/mlspeed verify -d cuda:0 --quick --db "$DB" > "$OUT/verify-quick.md" 2> "$OUT/verify-quick.err"
+    check $? "verify --quick"
+    sed -n '/^## Verdict/,$p' "$OUT/verify-quick.md" | head -30
+  fi
+  if [[ ",$gguf_steps," == *,questions,* ]]; then
+    step "the source benchmark's test: the 20 questions, ${QUESTION_REPEATS:-5} times each, Q4_0 file, cuda:0"
+    $BUILD/mlspeed generate --model "${models[0]}" --questions -r "${QUESTION_REPEATS:-5}" -d cuda:0 -t bf16 \
+      --db "$DB" --label "questions" > "$OUT/questions.md" 2> "$OUT/questions.err"
+    check $? "generate --questions"
+    tail -30 "$OUT/questions.md"
   fi
   if [[ ",$gguf_steps," == *,llama-bench,* ]]; then
     step "llama-bench on the same files (pp512, tg128, depth 0 and $depth, every layer on the GPU)"

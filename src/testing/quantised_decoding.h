@@ -37,7 +37,26 @@ inline at::Tensor decode_logits(llama::LlamaForCausalLM& model, const std::vecto
   return at::stack(rows);
 }
 
-inline void expect_quantised_decoding_matches_dense(const at::Device& device) {
+// The same through decode_step (the device position: the step a CUDA graph replays, and on CUDA the
+// fused kernels of fused/decode_kernels.h), after the first token went through forward().
+inline at::Tensor decode_step_logits(llama::LlamaForCausalLM& model, const std::vector<int64_t>& ids,
+                                     const at::Device& device) {
+  c10::InferenceMode inference;
+  KVCache cache = model->make_cache(1, static_cast<int64_t>(ids.size()));
+  const auto token = [&](int64_t id) { return at::full({1, 1}, id, at::TensorOptions(at::kLong).device(device)); };
+  std::vector<at::Tensor> rows = {model->forward(token(ids[0]), &cache, true).reshape({-1}).to(at::kFloat).cpu()};
+  cache.set_position(1);
+  for (size_t i = 1; i < ids.size(); ++i)
+    rows.push_back(model->decode_step(token(ids[i]), cache).reshape({-1}).to(at::kFloat).cpu());
+  return at::stack(rows);
+}
+
+// How the quantised model decodes: one token at a time through forward() and the cache, or
+// through decode_step.
+enum class DecodePath { forward, decode_step };
+
+inline void expect_quantised_decoding_matches_dense(const at::Device& device,
+                                                    DecodePath decode_path = DecodePath::forward) {
   llama::LlamaConfig c;  // wide enough for whole K-quant super-blocks (256) in every row
   c.vocab_size = 512;
   c.hidden_size = 256;
@@ -66,10 +85,13 @@ inline void expect_quantised_decoding_matches_dense(const at::Device& device) {
     const gguf::File file(path);
     llama::LlamaForCausalLM quantised = llama::load_gguf(file, llama::describe_gguf(file), device, at::kFloat);
     llama::LlamaForCausalLM dense = dequantised_dense(quantised, device);
+    quantised->fuse_projections();  // as the workloads do: the fused step needs one matrix for q, k, v
     // The dense model's greedy continuation of a prompt: the tokens both are fed.
     std::vector<int64_t> ids = {1, 17, 300, 42, 7, 99};
     while (ids.size() < 64) ids.push_back(decode_logits(dense, ids, device)[-1].argmax().item<int64_t>());
-    const at::Tensor want = decode_logits(dense, ids, device), got = decode_logits(quantised, ids, device);
+    const at::Tensor want = decode_logits(dense, ids, device);
+    const at::Tensor got = decode_path == DecodePath::forward ? decode_logits(quantised, ids, device)
+                                                       : decode_step_logits(quantised, ids, device);
     const at::Tensor top2 = std::get<0>(want.topk(2, -1));
     const at::Tensor clear = (top2.select(1, 0) - top2.select(1, 1)) > kClearLead;
     const at::Tensor agree = want.argmax(-1).eq(got.argmax(-1));

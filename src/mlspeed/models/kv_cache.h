@@ -60,6 +60,9 @@ class KVCache {
   // to them with decode_mask(). Call advance_position() once after the last layer.
   std::pair<at::Tensor, at::Tensor> write_at_position(int64_t layer, const at::Tensor& k, const at::Tensor& v);
   void advance_position();
+  // Layer `layer`'s whole keys and values (batch, heads, capacity, head_dim), for kernels that
+  // write and read at position() themselves (fused/decode_kernels.h).
+  std::pair<at::Tensor, at::Tensor> layer(int64_t layer) const { return {keys_.at(layer), values_.at(layer)}; }
   // The additive mask of one new query at position(): (1, 1, 1, capacity) in `dtype`, 0 up to
   // and including position(), -inf after it. Made once per decode step and shared by the layers.
   at::Tensor decode_mask(at::ScalarType dtype) const;

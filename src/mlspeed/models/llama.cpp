@@ -178,6 +178,11 @@ bool LlamaAttentionImpl::fused() const {
   return are_rows_of(qkv_weight_, {q_proj->storage(), k_proj->storage(), v_proj->storage()});
 }
 
+quant::QuantizedMatrix LlamaAttentionImpl::qkv_matrix() const {
+  if (!fused() || !q_proj->blocks.defined()) return {};
+  return {q_proj->format, qkv_weight_.size(0), q_proj->matrix().cols, qkv_weight_};
+}
+
 std::vector<at::Tensor> LlamaAttentionImpl::project(const at::Tensor& x, const at::Tensor& cos,
                                                     const at::Tensor& sin) {
   const int64_t B = x.size(0), T = x.size(1);
@@ -233,6 +238,11 @@ void LlamaMLPImpl::fuse() {
 
 bool LlamaMLPImpl::fused() const {
   return are_rows_of(gate_up_weight_, {gate_proj->storage(), up_proj->storage()});
+}
+
+quant::QuantizedMatrix LlamaMLPImpl::gate_up_matrix() const {
+  if (!fused() || !gate_proj->blocks.defined()) return {};
+  return {gate_proj->format, gate_up_weight_.size(0), gate_proj->matrix().cols, gate_up_weight_};
 }
 
 at::Tensor LlamaMLPImpl::forward(const at::Tensor& x) {
@@ -349,6 +359,7 @@ at::Tensor LlamaForCausalLMImpl::decode_step(const at::Tensor& ids, KVCache& cac
   TORCH_CHECK(cache.max_length() <= config_.max_position_embeddings, "[Llama] a cache of ", cache.max_length(),
               " positions exceeds max_position_embeddings ", config_.max_position_embeddings);
   at::Tensor x = model->embed_tokens(ids);
+  if (auto fused = fused_decode_step(x, cache)) return *fused;
   const auto& tables = rotary_for(x);
   const at::Tensor cos = tables.first.index_select(0, cache.position());  // (1, head_dim)
   const at::Tensor sin = tables.second.index_select(0, cache.position());

@@ -135,6 +135,7 @@ class RMSNormImpl : public torch::nn::Module {
  public:
   RMSNormImpl(int64_t dim, double eps, const at::TensorOptions& options);
   at::Tensor forward(const at::Tensor& x);
+  double eps() const { return eps_; }
   at::Tensor weight;
 
  private:
@@ -179,6 +180,10 @@ class LlamaAttentionImpl : public torch::nn::Module {
   // it, so that one matrix product makes all three (see LlamaForCausalLMImpl::fuse_projections).
   void fuse();
   bool fused() const;
+  // The fused q, k, v rows as one quantised matrix: defined when fused() and stored as blocks.
+  quant::QuantizedMatrix qkv_matrix() const;
+  int64_t heads() const { return heads_; }
+  int64_t kv_heads() const { return kv_heads_; }
 
   Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
 
@@ -200,6 +205,8 @@ class LlamaMLPImpl : public torch::nn::Module {
   at::Tensor forward(const at::Tensor& x);
   void fuse();  // gate and up in one tensor, as q, k, v above
   bool fused() const;
+  // The fused gate and up rows as one quantised matrix: defined when fused() and stored as blocks.
+  quant::QuantizedMatrix gate_up_matrix() const;
 
   Linear gate_proj{nullptr}, up_proj{nullptr}, down_proj{nullptr};
 
@@ -261,6 +268,13 @@ class LlamaForCausalLMImpl : public torch::nn::Module {
   // advanced. Returns the logits (B, 1, vocab), those of forward(ids, cache, true) at that
   // position, without reading any device value on the host.
   at::Tensor decode_step(const at::Tensor& ids, KVCache& cache);
+
+  // decode_step through the fused kernels of fused/decode_kernels.h, when they can take it: a CUDA
+  // device with mlspeed's kernels, every layer's projections fused and quantised, one to
+  // quant::kCudaGemvRows sequences (models/llama_fused_decode.cpp). Ten kernels a layer in place
+  // of about twenty, attention over the filled positions only; the same logits up to the order
+  // of float32 sums. Empty when they cannot; then decode_step takes LibTorch's ops.
+  std::optional<at::Tensor> fused_decode_step(const at::Tensor& x, KVCache& cache);
 
   // Fuses the projections that read the same input (q, k, v; gate, up) into one matrix
   // product each: the parameters become views of one tensor per layer, with their names,

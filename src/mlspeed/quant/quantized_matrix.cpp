@@ -17,10 +17,8 @@ namespace {
 // once per row; beyond, one dequantisation and a BLAS product cost less than reading the blocks
 // again for every row.
 constexpr int64_t kCpuGemvRows = 8;
-// The CUDA kernels' matrix-vector product takes up to 8 rows; more dequantise into a scratch
-// matrix for cuBLAS (quant/cuda/register.cu).
-constexpr int64_t kCudaGemvRows = 8;
-
+// Input values per scale of a QuantizedInput (quant/cuda/gemv_input.cuh's kGemvInputRun).
+constexpr int64_t kInputRun = 32;
 CudaKernels& cuda_kernels() {
   static CudaKernels kernels;
   return kernels;
@@ -120,6 +118,8 @@ at::Tensor dequantize(const QuantizedMatrix& given, at::ScalarType dtype) {
   if (!t.quantized) {
     return w.blocks.contiguous().view(dtype_of(w.format)).to(dtype);
   }
+  // One kernel in place of ten (a quantised embedding's row is dequantised every decode step).
+  if (own_kernels() && w.blocks.is_cuda() && cuda_kernels().dequantize) return cuda_kernels().dequantize(w, dtype);
   const at::Tensor b = w.blocks.reshape({w.rows, w.cols / t.block_elements, t.block_bytes});
   at::Tensor value;
   switch (w.format) {
@@ -211,6 +211,43 @@ QuantizedMatrix quantize(const at::Tensor& dense, WeightFormat format, const at:
 }
 
 void register_cuda_kernels(const CudaKernels& kernels) { cuda_kernels() = kernels; }
+
+int64_t quantized_input_bytes(int64_t rows, int64_t cols) {
+  const int64_t values = rows * cols;
+  return values + (values / kInputRun) * int64_t(sizeof(float) + sizeof(int32_t));
+}
+
+bool takes_quantized_input(const QuantizedMatrix& w, const at::Device& device, int64_t rows) {
+  return own_kernels() && device.is_cuda() && cuda_kernels().linear_quantized && traits(w.format).quantized &&
+         rows >= 1 && rows <= kCudaGemvRows;
+}
+
+at::Tensor linear(const QuantizedInput& x, const QuantizedMatrix& given, at::ScalarType dtype, const at::Tensor& add) {
+  const FaultedMatrix faulted(given);  // verify's fault hook (fault_hook.h)
+  const QuantizedMatrix& w = faulted.matrix();
+  TORCH_CHECK(takes_quantized_input(w, x.bytes.device(), x.rows), "[quant] no kernel takes ", x.rows,
+              " quantised input rows for ", name(w.format), " on ", x.bytes.device(), " with the ",
+              name(current_kernel_set()), " kernels");
+  TORCH_CHECK(x.cols == w.cols, "[quant] input of width ", x.cols, " for a matrix of ", w.cols, " columns");
+  TORCH_CHECK(!add.defined() || (add.sizes() == at::IntArrayRef{x.rows, w.rows} && add.scalar_type() == dtype),
+              "[quant] add must be (", x.rows, ", ", w.rows, ") in ", dtype);
+  return cuda_kernels().linear_quantized(x, w, dtype, add);
+}
+
+QuantizedInput quantize_input(const at::Tensor& x) {
+  TORCH_CHECK(x.device().is_cuda() && cuda_kernels().quantize_input, "[quant] quantize_input needs the CUDA kernels");
+  TORCH_CHECK(x.dim() == 2 && x.size(1) % kInputRun == 0, "[quant] quantize_input takes (rows, a multiple of ",
+              kInputRun, " columns), got ", x.sizes());
+  return cuda_kernels().quantize_input(x);
+}
+
+at::Tensor dequantize_input(const QuantizedInput& x) {
+  // The layout of quant/cuda/quant_kernels.cuh's gemv_input_view: quants, then scales, then sums.
+  const int64_t values = x.rows * x.cols, runs = values / kInputRun;
+  const at::Tensor q = x.bytes.narrow(0, 0, values).view(at::kChar).to(at::kFloat).view({runs, kInputRun});
+  const at::Tensor d = x.bytes.narrow(0, values, runs * int64_t(sizeof(float))).view(at::kFloat).view({runs, 1});
+  return (q * d).view({x.rows, x.cols});
+}
 
 std::string path_name(const at::Device& device, int64_t input_rows, KernelSet kernels) {
   if (kernels == KernelSet::libtorch) return "dequantize+matmul";

@@ -92,7 +92,9 @@ QuantLogits run_passes(LlamaForCausalLM& model, const at::Tensor& prompt, const 
   out.forward = model->forward(prompt.to(device)).to(models::kCpu, at::kDouble);
   KVCache cache = model->make_cache(kQuantBatch, kQuantPrompt + 1);
   model->forward(prompt.to(device), &cache, /*last_only=*/true);
-  out.decode = model->forward(next.to(device), &cache, /*last_only=*/true).to(models::kCpu, at::kDouble);
+  // The next token through decode_step, the step generation replays (on CUDA, the fused kernels).
+  cache.set_position(cache.length());
+  out.decode = model->decode_step(next.to(device), cache).to(models::kCpu, at::kDouble);
   return out;
 }
 

@@ -39,6 +39,18 @@ __device__ __forceinline__ void cuq_store(void* p, int64_t i, float v) {
   }
 }
 
+// v rounded to `D` and back: the value a LibTorch op writing `D` leaves.
+template <GpuDtype D>
+__device__ __forceinline__ float cuq_round(float v) {
+  if constexpr (D == GpuDtype::f32) {
+    return v;
+  } else if constexpr (D == GpuDtype::f16) {
+    return __half2float(__float2half_rn(v));
+  } else {
+    return __bfloat162float(__float2bfloat16_rn(v));
+  }
+}
+
 // Two floats as the 32 bits of two consecutive `D` values (D: f16 or bf16), the first in the low half.
 template <GpuDtype D>
 __device__ __forceinline__ uint32_t cuq_pack2(float lo, float hi) {

@@ -45,11 +45,12 @@ GemvInput gemv_input_view(const void* scratch, int64_t n, int64_t cols);
 cudaError_t quantize_gemv_input(const void* x, GpuDtype dtype, int64_t n, int64_t cols, int64_t row_stride,
                                 int64_t col_stride, void* scratch, cudaStream_t stream);
 
-// y (n, rows), contiguous, in `dtype`: y[v][r] = sum_c W[r][c] x[v][c], for a quantised format
-// (q8_0, q4_0, q4_k, q6_k) and 1 <= n <= kGemvMaxRows. Each weight byte is read from memory once
-// for all n vectors.
+// y (n, rows), contiguous, in `dtype`: y[v][r] = sum_c W[r][c] x[v][c] (+ add[v][r] when `add`,
+// an (n, rows) array in `dtype`, is not null: rounded once), for a quantised format (q8_0, q4_0,
+// q4_k, q6_k) and 1 <= n <= kGemvMaxRows. Each weight byte is read from memory once for all n
+// vectors. `add` may be `y` itself.
 cudaError_t gemv(WeightFormat f, const uint8_t* weights, int64_t row_stride, int64_t rows, int64_t cols,
-                 const GemvInput& x, int64_t n, void* y, GpuDtype dtype, cudaStream_t stream);
+                 const GemvInput& x, int64_t n, const void* add, void* y, GpuDtype dtype, cudaStream_t stream);
 
 // The matrix (rows, cols), contiguous, in `dtype`: each value ggml's dequantisation computed in
 // float32 (bit for bit blocks.h's dequantize_row), then rounded to `dtype`. Quantised formats only.

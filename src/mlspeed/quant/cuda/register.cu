@@ -6,6 +6,8 @@
 //                                   x's dtype, as the CPU path does
 //   quantised, n <= kGemvMaxRows    quantize_gemv_input + gemv (quant_gemv.cu): decoding
 //   quantised, more rows            dequantize (dequantize.cu) into x's dtype, then at::linear
+//   an input quantised already      gemv alone, adding the residual when asked (the fused kernels of
+//                                   a decode step, fused/cuda, write their outputs so)
 //
 // Everything runs on the current stream of x's device; the only allocations are at::empty's
 // (the output, the quantised input, the dequantised matrix), which the CUDA caching allocator
@@ -62,9 +64,44 @@ at::Tensor cuq_decode(const at::Tensor& x2d, const QuantizedMatrix& w, const at:
                                      x2d.stride(1), scratch.data_ptr(), stream));
   at::Tensor y = at::empty({n, w.rows}, x2d.options());
   C10_CUDA_CHECK(gemv(w.format, blocks.data_ptr<uint8_t>(), blocks.stride(0), w.rows, w.cols,
-                      gemv_input_view(scratch.data_ptr(), n, w.cols), n, y.data_ptr(), cuq_gpu_dtype(y.scalar_type()),
-                      stream));
+                      gemv_input_view(scratch.data_ptr(), n, w.cols), n, nullptr, y.data_ptr(),
+                      cuq_gpu_dtype(y.scalar_type()), stream));
   return y;
+}
+
+// The product of an input a fused kernel quantised already (quant::linear's checks done).
+at::Tensor cuq_linear_quantized(const QuantizedInput& x, const QuantizedMatrix& w, at::ScalarType dtype,
+                                const at::Tensor& add) {
+  TORCH_CHECK(dtype == at::kFloat || dtype == at::kHalf || dtype == at::kBFloat16, "[quant] products in ", dtype,
+              " are not made by the CUDA kernels");
+  TORCH_CHECK(x.bytes.numel() == static_cast<int64_t>(gemv_input_bytes(x.rows, x.cols)) &&
+                  w.blocks.device() == x.bytes.device(),
+              "[quant] a quantised input of ", x.bytes.numel(), " bytes on ", x.bytes.device(), " for (", x.rows,
+              ", ", x.cols, ") and blocks on ", w.blocks.device());
+  const c10::cuda::CUDAGuard device(x.bytes.device());
+  const at::Tensor blocks = cuq_row_bytes(w);
+  const cudaStream_t stream = at::cuda::getCurrentCUDAStream(x.bytes.device().index()).stream();
+  at::Tensor y = at::empty({x.rows, w.rows}, x.bytes.options().dtype(dtype));
+  const at::Tensor plus = add.defined() ? add.contiguous() : add;
+  C10_CUDA_CHECK(gemv(w.format, blocks.data_ptr<uint8_t>(), blocks.stride(0), w.rows, w.cols,
+                      gemv_input_view(x.bytes.data_ptr(), x.rows, x.cols), x.rows,
+                      plus.defined() ? plus.data_ptr() : nullptr, y.data_ptr(), cuq_gpu_dtype(dtype), stream));
+  return y;
+}
+
+QuantizedInput cuq_quantize_input(const at::Tensor& x2d) {
+  const at::Tensor x = x2d.scalar_type() == at::kFloat || x2d.scalar_type() == at::kHalf ||
+                               x2d.scalar_type() == at::kBFloat16
+                           ? x2d
+                           : x2d.to(at::kFloat);
+  const c10::cuda::CUDAGuard device(x.device());
+  const int64_t n = x.size(0), cols = x.size(1);
+  QuantizedInput out{at::empty({static_cast<int64_t>(gemv_input_bytes(n, cols))}, x.options().dtype(at::kByte)), n,
+                     cols};
+  if (n == 0) return out;
+  C10_CUDA_CHECK(quantize_gemv_input(x.data_ptr(), cuq_gpu_dtype(x.scalar_type()), n, cols, x.stride(0), x.stride(1),
+                                     out.bytes.data_ptr(), at::cuda::getCurrentCUDAStream(x.device().index()).stream()));
+  return out;
 }
 
 at::Tensor cuq_prompt(const at::Tensor& x2d, const QuantizedMatrix& w, const at::Tensor& blocks, cudaStream_t stream) {
@@ -72,6 +109,21 @@ at::Tensor cuq_prompt(const at::Tensor& x2d, const QuantizedMatrix& w, const at:
   C10_CUDA_CHECK(dequantize(w.format, blocks.data_ptr<uint8_t>(), blocks.stride(0), w.rows, w.cols, dense.data_ptr(),
                             cuq_gpu_dtype(dense.scalar_type()), stream));
   return at::linear(x2d, dense);
+}
+
+// The matrix dequantised by dequantize.cu (quant::dequantize's CUDA path: an embedding's rows).
+at::Tensor cuq_dequantize(const QuantizedMatrix& w, at::ScalarType dtype) {
+  TORCH_CHECK(w.blocks.is_cuda() && traits(w.format).quantized, "[quant] the CUDA dequantisation takes quantised "
+              "blocks on a CUDA device");
+  if (dtype != at::kFloat && dtype != at::kHalf && dtype != at::kBFloat16)
+    return cuq_dequantize(w, at::kFloat).to(dtype);
+  const c10::cuda::CUDAGuard device(w.blocks.device());
+  at::Tensor dense = at::empty({w.rows, w.cols}, w.blocks.options().dtype(dtype));
+  if (w.rows == 0) return dense;
+  const at::Tensor blocks = w.blocks.contiguous();
+  C10_CUDA_CHECK(dequantize(w.format, blocks.data_ptr<uint8_t>(), blocks.stride(0), w.rows, w.cols, dense.data_ptr(),
+                            cuq_gpu_dtype(dtype), at::cuda::getCurrentCUDAStream(w.blocks.device().index()).stream()));
+  return dense;
 }
 
 at::Tensor cuq_linear(const at::Tensor& x2d, const QuantizedMatrix& w) {
@@ -95,7 +147,9 @@ at::Tensor cuq_linear(const at::Tensor& x2d, const QuantizedMatrix& w) {
 }  // namespace mlspeed::quant::gpu
 
 extern "C" void mlspeed_quant_cuda_register() {
-  mlspeed::quant::register_cuda_kernels({&mlspeed::quant::gpu::cuq_linear, "cuda-gemv"});
+  using namespace mlspeed::quant;
+  register_cuda_kernels(
+      {&gpu::cuq_linear, "cuda-gemv", &gpu::cuq_linear_quantized, &gpu::cuq_quantize_input, &gpu::cuq_dequantize});
 }
 
 namespace {

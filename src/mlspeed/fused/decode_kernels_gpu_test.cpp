@@ -1,0 +1,209 @@
+// The fused kernels of a decode step (fused/decode_kernels.h) on a CUDA device (label gpu), each
+// against a float64 reference on the CPU computed from the same inputs: float32, float16 and
+// bfloat16, grouped-query heads, head_dim 64, 128 and 256, batches of 1 to 3, a cache position at
+// the start, the middle and the end of the cache, positions after it holding NaN (which only a
+// kernel that reads past the position would see). Then the model: Llama's decode_step takes them
+// for a quantised model, and not with LibTorch's kernels. Skipped without a CUDA device; without a
+// CUDA compiler the kernels are not built and the tests say so.
+//
+// An output quantised for the next product is compared as the values it holds (scale times quant):
+// within the input's int8 rounding (max |x| / 254 of its run), plus the rounding to the dtype that
+// the unfused ops do before it. A wrong index, scale or head is far outside.
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <c10/core/InferenceMode.h>
+#include <gtest/gtest.h>
+#include <torch/cuda.h>
+
+#include <cmath>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "mlspeed/core/kernel_set.h"
+#include "mlspeed/fused/decode_kernels.h"
+#include "mlspeed/models/kv_cache.h"
+#include "mlspeed/models/llama.h"
+#include "mlspeed/quant/quantized_matrix.h"
+
+namespace mlspeed {
+namespace {
+
+class FusedDecodeGpu : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+    kernels = fused::decode_kernels(gpu);
+#ifdef MLSPEED_FUSED_CUDA_KERNELS
+    ASSERT_NE(kernels, nullptr) << "built with nvcc, yet the fused kernels are not registered";
+#else
+    if (!kernels) GTEST_SKIP() << "built without a CUDA compiler: decoding runs LibTorch's ops";
+#endif
+  }
+  const c10::Device gpu{c10::DeviceType::CUDA, 0};
+  const fused::DecodeKernels* kernels = nullptr;
+};
+
+const std::vector<at::ScalarType> kFusedDtypes = {at::kFloat, at::kHalf, at::kBFloat16};
+
+// Relative rounding of one value to the dtype (twice the unit roundoff: a value may be rounded by
+// two ops), and a float32 sum's.
+double fused_unit(at::ScalarType dtype) {
+  if (dtype == at::kBFloat16) return std::ldexp(1.0, -8);
+  if (dtype == at::kHalf) return std::ldexp(1.0, -11);
+  return 1e-6;
+}
+
+// Normal values in `dtype` on the GPU, from a CPU generator (the same on any machine).
+at::Tensor fused_random(at::IntArrayRef shape, uint64_t seed, at::ScalarType dtype, const c10::Device& device) {
+  return at::randn(shape, at::make_generator<at::CPUGeneratorImpl>(seed), at::kFloat).to(device, dtype);
+}
+
+at::Tensor fused_cpu64(const at::Tensor& t) { return t.to(at::kCPU, at::kDouble); }
+
+// got (quantised) holds `want` (float64, (rows, cols)) to within its int8 rounding and the dtype's;
+// and each run's stored sum is the sum of its quants.
+void expect_quantised_close(const quant::QuantizedInput& got, const at::Tensor& want, at::ScalarType dtype) {
+  ASSERT_EQ(got.rows, want.size(0));
+  ASSERT_EQ(got.cols, want.size(1));
+  const at::Tensor values = fused_cpu64(quant::dequantize_input(got));
+  const at::Tensor run_max = want.abs().view({-1, 32}).amax(1, true).expand({-1, 32}).reshape(want.sizes());
+  const at::Tensor bound = run_max * (1.02 / 254) + want.abs() * fused_unit(dtype) + 1e-6;
+  const at::Tensor excess = (values - want).abs() - bound;
+  EXPECT_LE(excess.max().item<double>(), 0.0)
+      << "worst at flat index " << excess.argmax().item<int64_t>() << ": got "
+      << values.view({-1})[excess.argmax()].item<double>() << ", want " << want.view({-1})[excess.argmax()].item<double>();
+  const at::Tensor bytes = got.bytes.cpu();
+  const int64_t n = got.rows * got.cols, runs = n / 32;
+  const at::Tensor quants = bytes.narrow(0, 0, n).view(at::kChar).to(at::kInt).view({runs, 32}).sum(1);
+  const at::Tensor sums = bytes.narrow(0, n + runs * 4, runs * 4).view(at::kInt);
+  EXPECT_TRUE(quants.to(at::kInt).equal(sums)) << "a run's stored sum is not the sum of its quants";
+}
+
+TEST_F(FusedDecodeGpu, RmsNormQuantiseMatchesTheFloat64Norm) {
+  for (at::ScalarType dtype : kFusedDtypes) {
+    for (const auto& [rows, cols] : {std::pair<int64_t, int64_t>{1, 4096}, {3, 96}, {2, 11008}}) {
+      SCOPED_TRACE(std::string(c10::toString(dtype)) + " " + std::to_string(rows) + "x" + std::to_string(cols));
+      const at::Tensor x = fused_random({rows, cols}, 1, dtype, gpu) * 3;
+      const at::Tensor w = fused_random({cols}, 2, dtype, gpu);
+      const quant::QuantizedInput got = kernels->rms_norm_quantize(x, w, 1e-5);
+      const at::Tensor x64 = fused_cpu64(x);
+      const at::Tensor want = x64 * at::rsqrt(x64.pow(2).mean(-1, true) + 1e-5) * fused_cpu64(w);
+      expect_quantised_close(got, want, dtype);
+    }
+  }
+}
+
+TEST_F(FusedDecodeGpu, SiluMulQuantiseMatchesTheFloat64Activation) {
+  for (at::ScalarType dtype : kFusedDtypes) {
+    for (const auto& [rows, ffn] : {std::pair<int64_t, int64_t>{1, 11008}, {3, 64}}) {
+      SCOPED_TRACE(std::string(c10::toString(dtype)) + " " + std::to_string(rows) + "x" + std::to_string(ffn));
+      const at::Tensor gate_up = fused_random({rows, 2 * ffn}, 3, dtype, gpu) * 4;
+      const at::Tensor g = fused_cpu64(gate_up.narrow(1, 0, ffn)), u = fused_cpu64(gate_up.narrow(1, ffn, ffn));
+      expect_quantised_close(kernels->silu_mul_quantize(gate_up), g * at::sigmoid(g) * u, dtype);
+    }
+  }
+}
+
+TEST_F(FusedDecodeGpu, RotaryCacheWriteRotatesQAndKAndWritesTheCacheRowAtThePosition) {
+  for (at::ScalarType dtype : kFusedDtypes) {
+    for (const auto& [batch, heads, kv_heads, head_dim, position] :
+         {std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t>{1, 32, 32, 128, 0}, {2, 8, 2, 64, 17}, {3, 4, 1, 256, 31}}) {
+      SCOPED_TRACE(std::string(c10::toString(dtype)) + " heads " + std::to_string(heads) + "/" +
+                   std::to_string(kv_heads) + " head_dim " + std::to_string(head_dim) + " at " +
+                   std::to_string(position));
+      const int64_t capacity = 32;
+      const at::Tensor qkv = fused_random({batch, (heads + 2 * kv_heads) * head_dim}, 4, dtype, gpu);
+      const auto tables = llama::rotary_tables(64, head_dim, 10000.0);
+      const at::Tensor cos = tables.first.to(gpu, dtype), sin = tables.second.to(gpu, dtype);
+      const at::Tensor keys = at::full({batch, kv_heads, capacity, head_dim}, 7.0, qkv.options());
+      const at::Tensor values = keys.clone();
+      const at::Tensor where = at::full({1}, position, qkv.options().dtype(at::kLong));
+      const at::Tensor q = kernels->rotary_cache_write(qkv, heads, kv_heads, cos, sin, where, keys, values);
+      // The reference: x cos + roll(x, head_dim / 2) signed_sin on the float64 values.
+      const at::Tensor parts = fused_cpu64(qkv).view({batch, heads + 2 * kv_heads, head_dim});
+      const at::Tensor c = fused_cpu64(cos)[position], s = fused_cpu64(sin)[position];
+      const at::Tensor rotated = parts * c + at::roll(parts, head_dim / 2, -1) * s;
+      const double tolerance = 4 * fused_unit(dtype) * rotated.abs().max().item<double>() + 1e-6;
+      EXPECT_LE((fused_cpu64(q) - rotated.narrow(1, 0, heads)).abs().max().item<double>(), tolerance) << "q";
+      const at::Tensor k_row = fused_cpu64(keys.select(2, position));
+      EXPECT_LE((k_row - rotated.narrow(1, heads, kv_heads)).abs().max().item<double>(), tolerance) << "k";
+      EXPECT_TRUE(fused_cpu64(values.select(2, position)).equal(parts.narrow(1, heads + kv_heads, kv_heads)))
+          << "v is written as it is";
+      // Every other row of the cache untouched.
+      const at::Tensor others = at::ones({capacity}, at::kBool).index_put_({position}, false);
+      EXPECT_TRUE((fused_cpu64(keys).index({at::indexing::Slice(), at::indexing::Slice(), others}) == 7.0).all().item<bool>());
+      EXPECT_TRUE((fused_cpu64(values).index({at::indexing::Slice(), at::indexing::Slice(), others}) == 7.0).all().item<bool>());
+    }
+  }
+}
+
+// softmax(q k / sqrt(d)) v over positions 0..position, in float64: (B, heads * head_dim).
+at::Tensor fused_reference_attention(const at::Tensor& q, const at::Tensor& keys, const at::Tensor& values,
+                                     int64_t position) {
+  const int64_t batch = q.size(0), heads = q.size(1), head_dim = q.size(2), group = heads / keys.size(1);
+  const at::Tensor k = fused_cpu64(keys).narrow(2, 0, position + 1).repeat_interleave(group, 1);
+  const at::Tensor v = fused_cpu64(values).narrow(2, 0, position + 1).repeat_interleave(group, 1);
+  const at::Tensor scores = at::matmul(fused_cpu64(q).unsqueeze(2), k.transpose(2, 3)) / std::sqrt(double(head_dim));
+  return at::matmul(at::softmax(scores, -1), v).reshape({batch, heads * head_dim});
+}
+
+TEST_F(FusedDecodeGpu, AttentionReadsThePositionsUpToTheCachePositionAndNoMore) {
+  for (at::ScalarType dtype : kFusedDtypes) {
+    for (const auto& [batch, heads, kv_heads, head_dim, capacity, position] :
+         {std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int64_t>{1, 32, 32, 128, 144, 100},
+          {2, 8, 2, 64, 300, 0}, {3, 4, 1, 256, 1000, 999}, {1, 8, 8, 128, 3712, 3583}}) {
+      SCOPED_TRACE(std::string(c10::toString(dtype)) + " heads " + std::to_string(heads) + "/" +
+                   std::to_string(kv_heads) + " head_dim " + std::to_string(head_dim) + " position " +
+                   std::to_string(position) + " of " + std::to_string(capacity));
+      const at::Tensor q = fused_random({batch, heads, head_dim}, 5, dtype, gpu);
+      const at::Tensor keys = fused_random({batch, kv_heads, capacity, head_dim}, 6, dtype, gpu);
+      const at::Tensor values = fused_random({batch, kv_heads, capacity, head_dim}, 7, dtype, gpu);
+      const at::Tensor want = fused_reference_attention(q, keys, values, position);
+      if (position + 1 < capacity) {  // what a kernel reading past the position would take in
+        keys.narrow(2, position + 1, capacity - position - 1).fill_(NAN);
+        values.narrow(2, position + 1, capacity - position - 1).fill_(NAN);
+      }
+      const at::Tensor where = at::full({1}, position, q.options().dtype(at::kLong));
+      expect_quantised_close(kernels->attention_quantize(q, keys, values, where), want, dtype);
+    }
+  }
+}
+
+// A small Llama stored in Q4_0 on the GPU, projections fused as the workloads fuse them.
+llama::LlamaForCausalLM fused_small_llama(const c10::Device& device) {
+  llama::LlamaConfig c;
+  c.vocab_size = 256;
+  c.hidden_size = 256;
+  c.intermediate_size = 512;
+  c.num_hidden_layers = 2;
+  c.num_attention_heads = 4;
+  c.num_key_value_heads = 2;
+  c.max_position_embeddings = 64;
+  llama::StoredWeights stored;
+  stored.format = ModelFormat::q4_0;
+  stored.layers = c.num_hidden_layers;
+  llama::LlamaForCausalLM model(c, at::TensorOptions(at::kBFloat16).device(device), stored);
+  model->init_weights(at::make_generator<at::CPUGeneratorImpl>(9));
+  return model;
+}
+
+TEST_F(FusedDecodeGpu, LlamaDecodeStepTakesTheFusedKernelsForAQuantisedModelOnly) {
+  c10::InferenceMode inference;
+  llama::LlamaForCausalLM model = fused_small_llama(gpu);
+  KVCache cache = model->make_cache(1, 8);
+  const at::Tensor x = model->model->embed_tokens(at::full({1, 1}, 3, at::TensorOptions(at::kLong).device(gpu)));
+  EXPECT_FALSE(model->fused_decode_step(x, cache).has_value()) << "q, k and v not fused yet: three products";
+  model->fuse_projections();
+  const std::optional<at::Tensor> logits = model->fused_decode_step(x, cache);
+  ASSERT_TRUE(logits.has_value());
+  EXPECT_EQ(logits->sizes(), (at::IntArrayRef{1, 1, 256}));
+  EXPECT_TRUE(at::isfinite(*logits).all().item<bool>());
+  {
+    const KernelSetScope libtorch(KernelSet::libtorch);
+    EXPECT_FALSE(model->fused_decode_step(x, cache).has_value()) << "--kernels libtorch runs LibTorch's ops";
+  }
+}
+
+}  // namespace
+}  // namespace mlspeed

@@ -1,0 +1,33 @@
+// Device-side writing of the matrix-vector kernels' quantised input (quant_kernels.cuh's
+// GemvInput), shared by quantize_gemv_input and by the fused kernels of a decode step (fused/cuda),
+// which write their outputs in this form so that the product needs no kernel of its own to
+// quantise them. One definition of the rounding: every producer gives the same bytes for the same
+// values.
+#pragma once
+
+#include <cstdint>
+
+namespace mlspeed::quant::gpu {
+
+inline constexpr int kGemvInputRun = 32;  // input values per scale
+
+// One run of 32 values, lane i of a full warp holding value i: int8 q = round(value / d) with
+// d = max |value| / 127 (roundf: halves away from zero, as ggml's quantize_q8_1; the clamp only
+// guards a NaN or an infinity from an undefined conversion), the run's scale and the sum of its q.
+__device__ __forceinline__ void cuq_write_input_run(float value, int lane, int64_t run, int8_t* q, float* d,
+                                                    int32_t* sum) {
+  constexpr unsigned kFull = 0xFFFFFFFFu;
+  float amax = fabsf(value);
+  for (int o = 16; o > 0; o >>= 1) amax = fmaxf(amax, __shfl_xor_sync(kFull, amax, o));
+  const float scale = amax / 127.0f;
+  const int qv = scale > 0.0f ? static_cast<int>(fminf(fmaxf(roundf(value / scale), -127.0f), 127.0f)) : 0;
+  int total = qv;
+  for (int o = 16; o > 0; o >>= 1) total += __shfl_xor_sync(kFull, total, o);
+  q[run * kGemvInputRun + lane] = static_cast<int8_t>(qv);
+  if (lane == 0) {
+    d[run] = scale;
+    sum[run] = total;
+  }
+}
+
+}  // namespace mlspeed::quant::gpu
