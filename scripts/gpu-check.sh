@@ -16,10 +16,12 @@
 #          also at --depth $GGUF_DEPTH, default 3584: Llama 2's context holds it and a 512-token
 #          prompt) and again on LibTorch's kernels alone, and llama.cpp's llama-bench on the same files where llama.cpp is
 #          in .peers/ (built here for sm_90; the table is scripts/llama_bench_table.py's). The files
-#          go to $GGUF_DIR (default /tmp/mlspeed-gguf); GGUF_STEPS picks the parts (build, tests,
-#          files, run, verify (`verify --quick` on cuda:0), questions (`generate --questions` on the
-#          Q4_0 file, QUESTION_REPEATS times, default 5), llama-bench; default all but build: `build`
-#          alone makes both builds, for a first call on a machine held between calls).
+#          go to $GGUF_DIR (default /tmp/mlspeed-gguf); GGUF_TYPES narrows them (default "Q4_0 Q8_0
+#          Q4_K_M"); GGUF_STEPS picks the parts (build, tests, files, run, llama-bench, libtorch (the
+#          files on LibTorch's kernels alone), verify (`verify --quick` on cuda:0), questions
+#          (`generate --questions` on the first file, QUESTION_REPEATS times, default 5); default all
+#          but build: `build` alone makes both builds, for a first call on a machine held between
+#          calls).
 #   verify runs `mlspeed verify` on cuda:0: the full op suite (every size class, huge included) and
 #          every workload's model checks in fp32, tf32, fp16 and bf16; the products again with
 #          cuBLAS's reduced-precision reductions off; the op suite with deterministic algorithms;
@@ -54,8 +56,8 @@ step "environment"
 { nvidia-smi; python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, "cudnn", torch.backends.cudnn.version())'; cmake --version | head -1; g++ --version | head -1; date -u; } 2>&1 | tee -a "$OUT/env.txt"
 
 # gguf: which parts run (GGUF_STEPS, default all): build (the builds alone: a first call on a
-# machine held between calls), tests, files, run, llama-bench.
-gguf_steps=${GGUF_STEPS:-tests,files,run,verify,questions,llama-bench}
+# machine held between calls) and the rest the header names.
+gguf_steps=${GGUF_STEPS:-tests,files,run,llama-bench,libtorch,verify,questions}
 # llama.cpp's llama-bench, the peer of `run --model`, built beside mlspeed (in the background) from
 # .peers/llama.cpp, or from .peers/llama.cpp.tar.xz when only the archive was carried (see the
 # README). Its source and commit go to $OUT/env.txt.
@@ -188,7 +190,7 @@ if [ "$MODE" = gguf ]; then
   GGUF_DIR=${GGUF_DIR:-/tmp/mlspeed-gguf}
   mkdir -p "$GGUF_DIR"
   models=()
-  for type in Q4_0 Q8_0 Q4_K_M; do models+=("$GGUF_DIR/llama-2-7b.$type.gguf"); done
+  for type in ${GGUF_TYPES:-Q4_0 Q8_0 Q4_K_M}; do models+=("$GGUF_DIR/llama-2-7b.$type.gguf"); done
   model_list=$(IFS=,; echo "${models[*]}")
   if [[ ",$gguf_steps," == *,files,* ]]; then
     step "GGUF files of Llama-2-7B's shape (random weights, llama.cpp's layout)"
@@ -212,6 +214,20 @@ if [ "$MODE" = gguf ]; then
     $BUILD/mlspeed show last --db "$DB" -o jsonl > "$OUT/gguf-run.jsonl"
     check $? "mlspeed show"
     sed -n '/^| workload/,$p' "$OUT/gguf-run-wide.md"
+  fi
+  if [[ ",$gguf_steps," == *,llama-bench,* ]]; then
+    step "llama-bench on the same files (pp512, tg128, depth 0 and $depth, every layer on the GPU)"
+    wait_for_llama_bench
+    if [ -x "$LLAMA_BENCH" ]; then
+      "$LLAMA_BENCH" -m "$model_list" -p 512 -n 128 -d "0,$depth" -ngl 99 -r 5 -o jsonl > "$OUT/llama-bench.jsonl" \
+        2> "$OUT/llama-bench.err"
+      check $? "llama-bench"
+      python3 scripts/llama_bench_table.py --mlspeed "$OUT/gguf-run.jsonl" --llama-bench "$OUT/llama-bench.jsonl" \
+        --out "$OUT"
+      check $? "llama_bench_table.py"
+    fi
+  fi
+  if [[ ",$gguf_steps," == *,libtorch,* ]]; then
     step "the same files on LibTorch's kernels alone (--kernels libtorch: dequantise, then cuBLAS), pp512 and tg128"
     $BUILD/mlspeed run --model "$model_list" -d cuda:0 -t bf16 --kernels libtorch --min-time "${MIN_TIME:-2}" \
       --db "$DB" --label "gguf-libtorch-kernels" > "$OUT/gguf-libtorch.md" 2> "$OUT/gguf-libtorch.err"
@@ -230,18 +246,6 @@ if [ "$MODE" = gguf ]; then
       --db "$DB" --label "questions" > "$OUT/questions.md" 2> "$OUT/questions.err"
     check $? "generate --questions"
     tail -30 "$OUT/questions.md"
-  fi
-  if [[ ",$gguf_steps," == *,llama-bench,* ]]; then
-    step "llama-bench on the same files (pp512, tg128, depth 0 and $depth, every layer on the GPU)"
-    wait_for_llama_bench
-    if [ -x "$LLAMA_BENCH" ]; then
-      "$LLAMA_BENCH" -m "$model_list" -p 512 -n 128 -d "0,$depth" -ngl 99 -r 5 -o jsonl > "$OUT/llama-bench.jsonl" \
-        2> "$OUT/llama-bench.err"
-      check $? "llama-bench"
-      python3 scripts/llama_bench_table.py --mlspeed "$OUT/gguf-run.jsonl" --llama-bench "$OUT/llama-bench.jsonl" \
-        --out "$OUT"
-      check $? "llama_bench_table.py"
-    fi
   fi
   finish
 fi

@@ -179,19 +179,12 @@ void GenerateSession::step() {
     graphs_.replay(std::max<int64_t>(shape_.new_tokens - 1, 0));  // output_ is the recording's: replays rewrite it
     return;
   }
-  cache_.rewind(shape_.depth);
-  if (shape_.seq > 0) {
-    output_ = model_->forward(prompt_, &cache_, /*last_only=*/true).squeeze(1);
-    return;
-  }
-  std::vector<at::Tensor> tokens;
-  tokens.reserve(static_cast<size_t>(shape_.new_tokens));
-  at::Tensor token = start_;
-  for (int64_t i = 0; i < shape_.new_tokens; ++i) {
-    token = model_->forward(token, &cache_, /*last_only=*/true).argmax(-1);  // (batch, 1), on the device
-    tokens.push_back(token);
-  }
-  output_ = at::cat(tokens, 1);
+  // The work the graphs record, run eagerly: decode_step may take fused kernels that round
+  // differently from forward(), and an eager step must produce what its replays produce.
+  prompt_pass();
+  if (shape_.seq > 0) return;
+  for (int64_t i = 1; i < shape_.new_tokens; ++i) decode_token();
+  cache_.advance(shape_.new_tokens - 1);  // the host's count of the positions the device position filled
 }
 
 void GenerateSession::prompt_pass() {

@@ -16,12 +16,16 @@
 #include "mlspeed/fused/cuda/fused_kernels.cuh"
 #include "mlspeed/quant/cuda/cuda_values.cuh"
 #include "mlspeed/quant/cuda/gemv_input.cuh"
+#include "mlspeed/quant/cuda/launch.cuh"
 
 namespace mlspeed::fused::gpu {
 namespace {
 
+using quant::gpu::cuq_allow_successor;
+using quant::gpu::cuq_launch;
 using quant::gpu::cuq_load;
 using quant::gpu::cuq_round;
+using quant::gpu::cuq_wait_for_predecessor;
 using quant::gpu::cuq_write_input_run;
 using quant::gpu::kGemvInputRun;
 
@@ -63,6 +67,8 @@ __global__ void __launch_bounds__(kAttentionWarps * 32)
                                  float* partial_sum, float* partial_out) {
   constexpr int G = HD / kValuesPerLane, kKeysPerWarp = 32 / G, kGroups = kAttentionWarps * kKeysPerWarp;
   __shared__ float group_max[kGroups], group_sum[kGroups], group_out[kGroups][HD];
+  cuq_wait_for_predecessor();
+  cuq_allow_successor();
   const int64_t bh = blockIdx.x, b = bh / heads, h = bh % heads, chunks = gridDim.y, c = blockIdx.y;
   const int64_t kv = h / (heads / kv_heads);
   const int64_t last = min(*position, capacity - 1);
@@ -77,26 +83,37 @@ __global__ void __launch_bounds__(kAttentionWarps * 32)
   const int64_t base = (b * kv_heads + kv) * capacity * HD;
   float running_max = -FLT_MAX, running_sum = 0.0f, out[kValuesPerLane] = {};
   // The loop is the same for the warp's lanes (the shuffles need them all): a group past the last
-  // key of the chunk reduces zeros and keeps its state.
-  for (int64_t first = begin + warp * kKeysPerWarp; first < end; first += kGroups) {
-    const int64_t j = first + lane / G;
-    const bool valid = j < end;
-    float k[kValuesPerLane] = {}, v[kValuesPerLane] = {};
-    if (valid) {
-      fused_load8<D>(keys, base + j * HD + slot, k);
-      fused_load8<D>(values, base + j * HD + slot, v);
+  // key of the chunk reduces zeros and keeps its state. The next keys' loads are issued before this
+  // key's arithmetic, so that a load's latency is paid once a chunk rather than once a key.
+  float k[kValuesPerLane] = {}, v[kValuesPerLane] = {};
+  int64_t j = begin + warp * kKeysPerWarp + lane / G;
+  if (j < end) {
+    fused_load8<D>(keys, base + j * HD + slot, k);
+    fused_load8<D>(values, base + j * HD + slot, v);
+  }
+  for (int64_t first = begin + warp * kKeysPerWarp; first < end; first += kGroups, j += kGroups) {
+    float next_k[kValuesPerLane] = {}, next_v[kValuesPerLane] = {};
+    if (j + kGroups < end) {
+      fused_load8<D>(keys, base + (j + kGroups) * HD + slot, next_k);
+      fused_load8<D>(values, base + (j + kGroups) * HD + slot, next_v);
     }
     float score = 0.0f;
 #pragma unroll
     for (int i = 0; i < kValuesPerLane; ++i) score += qv[i] * k[i];
     for (int o = G / 2; o > 0; o >>= 1) score += __shfl_xor_sync(0xFFFFFFFFu, score, o);
-    if (!valid) continue;
-    const float new_max = fmaxf(running_max, score);
-    const float correction = expf(running_max - new_max), weight = expf(score - new_max);
-    running_sum = running_sum * correction + weight;
+    if (j < end) {
+      const float new_max = fmaxf(running_max, score);
+      const float correction = expf(running_max - new_max), weight = expf(score - new_max);
+      running_sum = running_sum * correction + weight;
 #pragma unroll
-    for (int i = 0; i < kValuesPerLane; ++i) out[i] = out[i] * correction + weight * v[i];
-    running_max = new_max;
+      for (int i = 0; i < kValuesPerLane; ++i) out[i] = out[i] * correction + weight * v[i];
+      running_max = new_max;
+    }
+#pragma unroll
+    for (int i = 0; i < kValuesPerLane; ++i) {
+      k[i] = next_k[i];
+      v[i] = next_v[i];
+    }
   }
   const bool any = begin + group < end;  // this group took at least one key
   if (lane % G == 0) {
@@ -131,6 +148,8 @@ __global__ void __launch_bounds__(HD)
     fused_attention_combine_kernel(int64_t heads, int64_t chunks, const float* partial_max, const float* partial_sum,
                                    const float* partial_out, GemvInput out) {
   const int64_t bh = blockIdx.x, t = threadIdx.x;
+  cuq_wait_for_predecessor();
+  cuq_allow_successor();
   float top = -FLT_MAX;
   for (int64_t c = 0; c < chunks; ++c)
     if (partial_sum[bh * chunks + c] > 0.0f) top = fmaxf(top, partial_max[bh * chunks + c]);
@@ -154,11 +173,10 @@ void fused_launch_attention(const void* q, const void* keys, const void* values,
   const int64_t chunks = fused_chunks(capacity), slots = batch * heads * chunks;
   float *partial_max = workspace, *partial_sum = workspace + slots, *partial_out = workspace + 2 * slots;
   const dim3 grid(static_cast<unsigned>(batch * heads), static_cast<unsigned>(chunks));
-  fused_attention_chunk_kernel<D, HD><<<grid, kAttentionWarps * 32, 0, stream>>>(
-      q, keys, values, heads, kv_heads, capacity, fused_chunk(capacity), position, partial_max, partial_sum,
-      partial_out);
-  fused_attention_combine_kernel<D, HD><<<static_cast<unsigned>(batch * heads), HD, 0, stream>>>(
-      heads, chunks, partial_max, partial_sum, partial_out, out);
+  cuq_launch(fused_attention_chunk_kernel<D, HD>, grid, kAttentionWarps * 32, stream, q, keys, values, heads,
+             kv_heads, capacity, fused_chunk(capacity), position, partial_max, partial_sum, partial_out);
+  cuq_launch(fused_attention_combine_kernel<D, HD>, static_cast<unsigned>(batch * heads), HD, stream, heads, chunks,
+             partial_max, partial_sum, partial_out, out);
 }
 
 template <GpuDtype D>

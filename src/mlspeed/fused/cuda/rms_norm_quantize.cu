@@ -8,12 +8,16 @@
 #include "mlspeed/fused/cuda/fused_kernels.cuh"
 #include "mlspeed/quant/cuda/cuda_values.cuh"
 #include "mlspeed/quant/cuda/gemv_input.cuh"
+#include "mlspeed/quant/cuda/launch.cuh"
 
 namespace mlspeed::fused::gpu {
 namespace {
 
+using quant::gpu::cuq_allow_successor;
+using quant::gpu::cuq_launch;
 using quant::gpu::cuq_load;
 using quant::gpu::cuq_round;
+using quant::gpu::cuq_wait_for_predecessor;
 using quant::gpu::cuq_write_input_run;
 using quant::gpu::kGemvInputRun;
 
@@ -35,6 +39,8 @@ template <GpuDtype D>
 __global__ void __launch_bounds__(kNormThreads)
     fused_rms_norm_quantize_kernel(const void* x, const void* weight, int64_t cols, float eps, GemvInput out) {
   const int64_t row = blockIdx.x;
+  cuq_wait_for_predecessor();
+  cuq_allow_successor();
   float squares = 0.0f;
   for (int64_t c = threadIdx.x; c < cols; c += blockDim.x) {
     const float v = cuq_load<D>(x, row * cols + c);
@@ -56,7 +62,7 @@ void fused_launch_rms_norm(const void* x, const void* weight, int64_t batch, int
                            cudaStream_t stream) {
   const int64_t runs = cols / kGemvInputRun;
   const int threads = static_cast<int>(runs * 32 < kNormThreads ? runs * 32 : kNormThreads);
-  fused_rms_norm_quantize_kernel<D><<<static_cast<unsigned>(batch), threads, 0, stream>>>(x, weight, cols, eps, out);
+  cuq_launch(fused_rms_norm_quantize_kernel<D>, static_cast<unsigned>(batch), threads, stream, x, weight, cols, eps, out);
 }
 
 }  // namespace

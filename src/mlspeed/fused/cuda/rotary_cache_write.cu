@@ -6,19 +6,25 @@
 
 #include "mlspeed/fused/cuda/fused_kernels.cuh"
 #include "mlspeed/quant/cuda/cuda_values.cuh"
+#include "mlspeed/quant/cuda/launch.cuh"
 
 namespace mlspeed::fused::gpu {
 namespace {
 
+using quant::gpu::cuq_allow_successor;
+using quant::gpu::cuq_launch;
 using quant::gpu::cuq_load;
 using quant::gpu::cuq_round;
 using quant::gpu::cuq_store;
+using quant::gpu::cuq_wait_for_predecessor;
 
 template <GpuDtype D>
 __global__ void fused_rotary_cache_write_kernel(const void* qkv, int64_t heads, int64_t kv_heads, int64_t head_dim,
                                                 const void* cos, const void* signed_sin, int64_t table_positions,
                                                 const int64_t* position, void* keys, void* values, int64_t capacity,
                                                 void* q_out) {
+  cuq_wait_for_predecessor();
+  cuq_allow_successor();
   const int64_t p = *position;
   if (p < 0 || p >= capacity || p >= table_positions) __trap();  // LibTorch's index assertion, on the device
   const int64_t b = blockIdx.x, h = blockIdx.y, i = threadIdx.x;
@@ -51,9 +57,8 @@ cudaError_t rotary_cache_write(const void* qkv, int64_t batch, int64_t heads, in
   const dim3 grid(static_cast<unsigned>(batch), static_cast<unsigned>(heads + 2 * kv_heads));
   const auto threads = static_cast<unsigned>(head_dim);
 #define MLSPEED_FUSED_ROTARY(D)                                                                                    \
-  fused_rotary_cache_write_kernel<D><<<grid, threads, 0, stream>>>(qkv, heads, kv_heads, head_dim, cos, signed_sin, \
-                                                                   table_positions, position, keys, values,         \
-                                                                   capacity, q_out)
+  cuq_launch(fused_rotary_cache_write_kernel<D>, grid, threads, stream, qkv, heads, kv_heads, head_dim, cos, \
+             signed_sin, table_positions, position, keys, values, capacity, q_out)
   switch (dtype) {
     case GpuDtype::f32: MLSPEED_FUSED_ROTARY(GpuDtype::f32); break;
     case GpuDtype::f16: MLSPEED_FUSED_ROTARY(GpuDtype::f16); break;

@@ -7,12 +7,16 @@
 #include "mlspeed/fused/cuda/fused_kernels.cuh"
 #include "mlspeed/quant/cuda/cuda_values.cuh"
 #include "mlspeed/quant/cuda/gemv_input.cuh"
+#include "mlspeed/quant/cuda/launch.cuh"
 
 namespace mlspeed::fused::gpu {
 namespace {
 
+using quant::gpu::cuq_allow_successor;
+using quant::gpu::cuq_launch;
 using quant::gpu::cuq_load;
 using quant::gpu::cuq_round;
+using quant::gpu::cuq_wait_for_predecessor;
 using quant::gpu::cuq_write_input_run;
 using quant::gpu::kGemvInputRun;
 
@@ -22,6 +26,8 @@ __global__ void __launch_bounds__(256)
   const int64_t run = (static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x) >> 5;
   const int lane = threadIdx.x & 31;
   const int64_t runs_per_row = ffn / kGemvInputRun;
+  cuq_wait_for_predecessor();
+  cuq_allow_successor();
   if (run >= batch * runs_per_row) return;  // the same for the whole warp
   const int64_t row = run / runs_per_row, c = (run % runs_per_row) * kGemvInputRun + lane;
   const float gate = cuq_load<D>(gate_up, row * 2 * ffn + c), up = cuq_load<D>(gate_up, row * 2 * ffn + ffn + c);
@@ -38,9 +44,9 @@ cudaError_t silu_mul_quantize(const void* gate_up, int64_t batch, int64_t ffn, G
   const int64_t runs = batch * ffn / kGemvInputRun, runs_per_block = 256 / 32;
   const auto grid = static_cast<unsigned>((runs + runs_per_block - 1) / runs_per_block);
   switch (dtype) {
-    case GpuDtype::f32: fused_silu_mul_quantize_kernel<GpuDtype::f32><<<grid, 256, 0, stream>>>(gate_up, batch, ffn, out); break;
-    case GpuDtype::f16: fused_silu_mul_quantize_kernel<GpuDtype::f16><<<grid, 256, 0, stream>>>(gate_up, batch, ffn, out); break;
-    case GpuDtype::bf16: fused_silu_mul_quantize_kernel<GpuDtype::bf16><<<grid, 256, 0, stream>>>(gate_up, batch, ffn, out); break;
+    case GpuDtype::f32: cuq_launch(fused_silu_mul_quantize_kernel<GpuDtype::f32>, grid, 256, stream, gate_up, batch, ffn, out); break;
+    case GpuDtype::f16: cuq_launch(fused_silu_mul_quantize_kernel<GpuDtype::f16>, grid, 256, stream, gate_up, batch, ffn, out); break;
+    case GpuDtype::bf16: cuq_launch(fused_silu_mul_quantize_kernel<GpuDtype::bf16>, grid, 256, stream, gate_up, batch, ffn, out); break;
   }
   return cudaGetLastError();
 }

@@ -13,6 +13,7 @@
 #include <cstdint>
 
 #include "mlspeed/quant/cuda/cuda_values.cuh"
+#include "mlspeed/quant/cuda/launch.cuh"
 #include "mlspeed/quant/cuda/quant_kernels.cuh"
 
 namespace mlspeed::quant::gpu {
@@ -94,6 +95,8 @@ __global__ void __launch_bounds__(256) cuq_dequantize_kernel(const uint8_t* __re
                                                              int64_t rows, int64_t cols, void* __restrict__ out) {
   const int64_t octets_per_row = cols / 8;
   const int64_t octet = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  cuq_wait_for_predecessor();
+  cuq_allow_successor();
   if (octet >= rows * octets_per_row) return;
   const int64_t row = octet / octets_per_row, value = (octet % octets_per_row) * 8;
   const uint8_t* block = weights + row * row_stride + (value / F::kValues) * F::kBytes;
@@ -109,13 +112,13 @@ void cuq_launch_dequantize(const uint8_t* weights, int64_t row_stride, int64_t r
   const auto grid = static_cast<unsigned>((octets + 255) / 256);
   switch (dtype) {
     case GpuDtype::f32:
-      cuq_dequantize_kernel<F, GpuDtype::f32><<<grid, 256, 0, stream>>>(weights, row_stride, rows, cols, out);
+      cuq_launch(cuq_dequantize_kernel<F, GpuDtype::f32>, grid, 256, stream, weights, row_stride, rows, cols, out);
       break;
     case GpuDtype::f16:
-      cuq_dequantize_kernel<F, GpuDtype::f16><<<grid, 256, 0, stream>>>(weights, row_stride, rows, cols, out);
+      cuq_launch(cuq_dequantize_kernel<F, GpuDtype::f16>, grid, 256, stream, weights, row_stride, rows, cols, out);
       break;
     case GpuDtype::bf16:
-      cuq_dequantize_kernel<F, GpuDtype::bf16><<<grid, 256, 0, stream>>>(weights, row_stride, rows, cols, out);
+      cuq_launch(cuq_dequantize_kernel<F, GpuDtype::bf16>, grid, 256, stream, weights, row_stride, rows, cols, out);
       break;
   }
 }
