@@ -31,6 +31,7 @@ StoppingGeneration greedy_until_end(llama::LlamaForCausalLM& model, const c10::D
   const at::Tensor ids = at::tensor(prompt, at::kLong).view({1, static_cast<int64_t>(prompt.size())}).to(device);
   int64_t token = pick(model->forward(ids, &cache, /*last_only=*/true));
   out.generation.first_token_ms = first->stop_ms();
+  cache.set_position(cache.length());  // decode_step writes at the device position
   while (true) {
     out.ended_by_token = ends(token);
     if (out.ended_by_token || int64_t(out.generation.tokens.size()) >= max_new_tokens) break;
@@ -39,7 +40,7 @@ StoppingGeneration greedy_until_end(llama::LlamaForCausalLM& model, const c10::D
       break;
     }
     const at::Tensor next = at::full({1, 1}, token, at::TensorOptions(at::kLong)).to(device);
-    token = pick(model->forward(next, &cache, /*last_only=*/true));
+    token = pick(model->decode_step(next, cache));
   }
   out.generation.total_ms = total->stop_ms();
   const at::Tensor all_margins = at::stack(margins).to(at::kDouble).cpu();
