@@ -47,11 +47,16 @@ OptionTable<RunOptions> run_table() {
        "full", "", [](RunOptions& o, const std::string& t) { o.sizes = parse_choices(t, "--sizes", size_names()); }},
       {"-b,--batch", "LIST", "batch sizes", std::nullopt, "each workload's own",
        [](RunOptions& o, const std::string& t) { o.batches = parse_positive_ints(t, "--batch"); }},
-      {"-s,--seq", "LIST", "sequence lengths, for workloads that have one", std::nullopt, "each workload's own",
-       [](RunOptions& o, const std::string& t) { o.seqs = parse_positive_ints(t, "--seq"); }},
-      {"-g,--new-tokens", "LIST", "tokens to generate, for generation workloads (llama-bench's -n)", std::nullopt,
-       "each workload's own",
-       [](RunOptions& o, const std::string& t) { o.new_tokens = parse_positive_ints(t, "--new-tokens"); }},
+      {"-s,--seq", "LIST",
+       "sequence lengths, for workloads that have one; for the language-model tests (pp, llama-bench's -p) 0 "
+       "leaves the prompt tests out",
+       std::nullopt, "each workload's own",
+       [](RunOptions& o, const std::string& t) { o.seqs = parse_nonnegative_ints(t, "--seq"); }},
+      {"-g,--new-tokens", "LIST",
+       "tokens to generate, for generation workloads (llama-bench's -n); for the language-model tests 0 leaves the "
+       "generation tests (tg) out",
+       std::nullopt, "each workload's own",
+       [](RunOptions& o, const std::string& t) { o.new_tokens = parse_nonnegative_ints(t, "--new-tokens"); }},
       {"--depth", "LIST",
        "language-model tests after filling the KV cache with this many positions of context, untimed "
        "(llama-bench's -d: \"tg128 @ d4096\"); 0 is an empty cache",

@@ -73,12 +73,36 @@ void check_depths(const SweepRequest& request) {
                    "take a depth: " + names + " and every --model file");
 }
 
+// A length of 0 leaves a language-model test out (llama-bench's -p 0, -n 0): the workloads that
+// time prompts and generation as separate tests (those that take a depth) take it; any other
+// chosen workload that has such lengths is refused, never run at a length of 0.
+void check_zero_lengths(const SweepRequest& request) {
+  const auto has_zero = [](const std::vector<int64_t>& v) { return std::find(v.begin(), v.end(), 0) != v.end(); };
+  const bool zero_seq = has_zero(request.shapes.seqs), zero_new = has_zero(request.shapes.new_tokens);
+  if (!zero_seq && !zero_new) return;
+  for (const Workload* workload : request.workloads) {
+    if (workload->takes_depth()) continue;
+    for (const auto& size_name : request.sizes) {
+      const WorkloadSize* size = find_size(*workload, size_name);
+      if (!size) continue;
+      const char* option = nullptr;
+      if (zero_seq && !size->seqs.empty()) option = "--seq";
+      else if (zero_new && !size->new_tokens.empty()) option = "--new-tokens";
+      if (option)
+        throw UsageError(std::string(option) + ": 0 leaves a language-model test out (llama-bench's -p 0 / -n 0), " +
+                         "for the workloads that time prompts and generation apart (llama2-7b-generate, --model " +
+                         "files); " + workload->name() + " takes positive lengths: choose workloads with -w");
+    }
+  }
+}
+
 }  // namespace
 
 std::vector<Configuration> expand(const SweepRequest& request) {
   check_files(request);
   check_weight_formats(request);
   check_depths(request);
+  check_zero_lengths(request);
   std::vector<Configuration> plan;
   for (const auto& size_name : request.sizes) {
     bool any = false;
@@ -92,6 +116,9 @@ std::vector<Configuration> expand(const SweepRequest& request) {
       const WorkloadSize* size = find_size(*workload, size_name);
       if (!size) continue;
       const std::vector<Shape> shapes = workload->shapes(*size, request.shapes);
+      if (shapes.empty())
+        throw UsageError("--seq 0 and --new-tokens 0 leave no test of " + workload->name() +
+                         ": give a prompt length (-s) or a generation length (-g) above 0");
       for (const Shape& shape : shapes) {
         // Each at most kMaxShapeValue (2^24): the sum cannot overflow.
         const int64_t length = shape.depth + shape.seq + shape.new_tokens;

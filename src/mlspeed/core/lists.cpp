@@ -59,6 +59,13 @@ std::vector<int64_t> parse_positive_ints(std::string_view text, std::string_view
   return values;
 }
 
+std::vector<int64_t> parse_nonnegative_ints(std::string_view text, std::string_view option) {
+  std::vector<int64_t> values;
+  for (const auto& item : split_list(text, option))
+    values.push_back(parse_int(item, option, 0, "whole numbers from 0 up to 16777216, like 0,128,512", kMaxShapeValue));
+  return values;
+}
+
 int64_t parse_positive_int(std::string_view text, std::string_view option) {
   return parse_int(text, option, 1, "a positive whole number");
 }

@@ -17,6 +17,8 @@ std::vector<std::string> split_list(std::string_view text, std::string_view opti
 // of them and a model's sizes (memory estimates, positions) can overflow 64 bits.
 inline constexpr int64_t kMaxShapeValue = int64_t{1} << 24;
 std::vector<int64_t> parse_positive_ints(std::string_view text, std::string_view option);
+// As parse_positive_ints, 0 allowed (llama-bench's -p 0 / -n 0: no such test).
+std::vector<int64_t> parse_nonnegative_ints(std::string_view text, std::string_view option);
 int64_t parse_positive_int(std::string_view text, std::string_view option);
 int64_t parse_nonnegative_int(std::string_view text, std::string_view option);
 // A whole number from `minimum` to `maximum`; a refusal names the range, also for a number too large

@@ -269,6 +269,26 @@ TEST(Llama2Generate, ShapesTakeEveryDepth) {
   EXPECT_EQ(got, (std::vector<std::vector<int64_t>>{{512, 0, 0}, {512, 0, 4096}, {0, 128, 0}, {0, 128, 4096}}));
 }
 
+// llama-bench's -p 0 and -n 0: a length of 0 leaves that kind of test out.
+TEST(Llama2Generate, ALengthOfZeroLeavesThatTestOut) {
+  const Workload& w = llama2();
+  const WorkloadSize& full = *find_size(w, "full");
+  ShapeRequest generation_only;
+  generation_only.seqs = {0};
+  std::vector<std::vector<int64_t>> got;
+  for (const Shape& s : w.shapes(full, generation_only)) got.push_back({s.seq, s.new_tokens});
+  EXPECT_EQ(got, (std::vector<std::vector<int64_t>>{{0, 128}}));
+  ShapeRequest prompts_only;
+  prompts_only.new_tokens = {0, 64};
+  got.clear();
+  for (const Shape& s : w.shapes(full, prompts_only)) got.push_back({s.seq, s.new_tokens});
+  EXPECT_EQ(got, (std::vector<std::vector<int64_t>>{{512, 0}, {0, 64}}));
+  ShapeRequest none;
+  none.seqs = {0};
+  none.new_tokens = {0};
+  EXPECT_TRUE(w.shapes(full, none).empty());
+}
+
 // llama-bench's model and size columns. llama.cpp's README shows Llama-2-7B Q4_0 as
 // "llama 7B Q4_0 | 3.56 GiB | 6.74 B" (output.weight in Q6_K, every other matrix in Q4_0).
 TEST(Llama2Generate, NamesItsStoredModelAsLlamaBench) {

@@ -70,7 +70,7 @@ class WorkloadBase : public Workload {
 };
 
 // llama-bench's tests as shapes: a pp row per prompt length, then a tg row per generation
-// length, each at every depth (request.depths, or 0) and batch.
+// length, each at every depth (request.depths, or 0) and batch; a length of 0 is no test.
 std::vector<Shape> llama_bench_shapes(const WorkloadSize& size, const ShapeRequest& request);
 
 // The error every workload gives for a size it does not have: std::invalid_argument.
