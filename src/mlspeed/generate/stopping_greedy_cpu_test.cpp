@@ -1,12 +1,13 @@
 #include "mlspeed/generate/stopping_greedy.h"
 
 #include <ATen/CPUGeneratorImpl.h>
-#include <c10/core/InferenceMode.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <atomic>
 #include <vector>
+
+#include "testing/llama_greedy.h"
 
 namespace mlspeed {
 namespace {
@@ -32,19 +33,6 @@ llama::LlamaForCausalLM stopping_small_llama() {
   return model;
 }
 
-// The greedy tokens the slow way: a full forward over the whole sequence for every new token.
-std::vector<int64_t> stopping_greedy_without_cache(llama::LlamaForCausalLM& model, std::vector<int64_t> ids,
-                                                   int64_t n) {
-  c10::InferenceMode inference;
-  std::vector<int64_t> out;
-  for (int64_t i = 0; i < n; ++i) {
-    const at::Tensor input = at::tensor(ids, at::kLong).view({1, static_cast<int64_t>(ids.size())});
-    out.push_back(model->forward(input).select(1, -1).argmax(-1).item<int64_t>());
-    ids.push_back(out.back());
-  }
-  return out;
-}
-
 const c10::Device kStoppingCpu{c10::kCPU};
 
 TEST(StoppingGreedy, DecodesTheTokensOfAForwardOverTheWholeSequence) {
@@ -54,7 +42,7 @@ TEST(StoppingGreedy, DecodesTheTokensOfAForwardOverTheWholeSequence) {
       greedy_until_end(model, kStoppingCpu, prompt, 12, [](int64_t) { return false; }, nullptr);
   EXPECT_FALSE(g.ended_by_token);
   EXPECT_FALSE(g.cancelled);
-  EXPECT_EQ(g.generation.tokens, stopping_greedy_without_cache(model, prompt, 12));
+  EXPECT_EQ(g.generation.tokens, testing::llama_greedy_without_cache(model, prompt, 12));
   EXPECT_EQ(g.generation.top2_margins.size(), 12u);
   for (double margin : g.generation.top2_margins) EXPECT_GE(margin, 0.0);
 }
@@ -62,7 +50,7 @@ TEST(StoppingGreedy, DecodesTheTokensOfAForwardOverTheWholeSequence) {
 TEST(StoppingGreedy, StopsAfterTheEndTokenOrWhenCancelled) {
   llama::LlamaForCausalLM model = stopping_small_llama();
   const std::vector<int64_t> prompt = {3, 9, 27};
-  const std::vector<int64_t> all = stopping_greedy_without_cache(model, prompt, 8);
+  const std::vector<int64_t> all = testing::llama_greedy_without_cache(model, prompt, 8);
   const int64_t end = all[3];
   const StoppingGeneration g =
       greedy_until_end(model, kStoppingCpu, prompt, 8, [&](int64_t id) { return id == end; }, nullptr);

@@ -13,6 +13,7 @@
 #include "mlspeed/io/weights.h"
 #include "testing/test_support.h"
 #include "testing/catalogue.h"
+#include "testing/llama_greedy.h"
 
 namespace mlspeed {
 namespace {
@@ -28,19 +29,7 @@ std::unique_ptr<Session> open_tiny_llama(Precision precision = Precision::fp32, 
 
 GenerateSession& as_generate(Session& session) { return dynamic_cast<GenerateSession&>(session); }
 
-// Greedy continuation computed the slow way: a full forward over the whole sequence for every
-// new token, no cache.
-std::vector<int64_t> llama_greedy_without_cache(llama::LlamaForCausalLM& model, std::vector<int64_t> ids, int64_t n) {
-  c10::InferenceMode inference;
-  std::vector<int64_t> out;
-  for (int64_t i = 0; i < n; ++i) {
-    const at::Tensor input = at::tensor(ids, at::kLong).view({1, static_cast<int64_t>(ids.size())});
-    const int64_t next = model->forward(input).select(1, -1).argmax(-1).item<int64_t>();
-    out.push_back(next);
-    ids.push_back(next);
-  }
-  return out;
-}
+using testing::llama_greedy_without_cache;
 
 TEST(Llama2Generate, DescribesItself) {
   const Workload& w = llama2();
