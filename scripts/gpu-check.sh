@@ -194,18 +194,10 @@ if [ "$MODE" = gguf ]; then
   model_list=$(IFS=,; echo "${models[*]}")
   if [[ ",$gguf_steps," == *,files,* ]]; then
     step "GGUF files of Llama-2-7B's shape (random weights, llama.cpp's layout)"
-    # In parallel: each file's random weights come from one sequential generator (a core each).
-    pids=()
     for file in "${models[@]}"; do
       type=${file%.gguf}; type=${type##*.}
-      $BUILD/mlspeed quantize random:full "$file" --type "$type" > "$OUT/quantize-$type.log" 2>&1 &
-      pids+=($!)
-    done
-    for i in "${!models[@]}"; do
-      type=${models[$i]%.gguf}; type=${type##*.}
-      wait "${pids[$i]}"
-      check $? "quantize $type"
-      tee -a "$OUT/quantize.log" < "$OUT/quantize-$type.log" && rm "$OUT/quantize-$type.log"
+      $BUILD/mlspeed quantize random:full "$file" --type "$type" 2>&1 | tee -a "$OUT/quantize.log"
+      check "${PIPESTATUS[0]}" "quantize $type"
     done
   fi
   DB="$OUT/gguf.db"

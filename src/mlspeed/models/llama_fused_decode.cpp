@@ -1,21 +1,17 @@
 // LlamaForCausalLMImpl::fused_decode_step: one decode step through the fused kernels of
-// fused/decode_kernels.h and the quantised-input products of quant::linear. A layer is five kernels:
+// fused/decode_kernels.h and the quantised-input products of quant::linear. A layer is ten kernels:
 //
-//   qkv product, rotary + cache write + attention, o product + residual + norm, gate/up product +
-//   silu(gate) * up, down product + residual + the next layer's norm
+//   norm+quantise, qkv product, rotary+cache write, attention (2, ending quantised),
+//   o product + residual, norm+quantise, gate/up product, silu*up+quantise, down product + residual
 //
-// each ending in the next product's quantised input, where LibTorch's ops take about twenty (each
-// product quantising its own input, the rotary embedding and cache write five to seven, the
-// residual adds, a mask over the whole cache). A kernel boundary is a wait for the whole GPU: the
-// work that needs a whole output (the norms, the attention's chunks combined) is done by the thread
-// block that finishes last (quant/cuda/last_block.cuh).
+// where LibTorch's ops take about twenty (each product quantising its own input, the rotary
+// embedding and cache write five to seven, the residual adds, a mask over the whole cache).
 // Decoding a token on a GPU is bound by the weights' bytes and by kernel launches (which overlap:
 // quant/cuda/launch.cuh): Llama-2-7B Q4_0 decodes at 381 tokens/s on an H100, 1.12x llama-bench
 // (results/2026-12-05-h100-gguf-fused/).
 #include <ATen/ATen.h>
 
 #include <optional>
-#include <tuple>
 
 #include "mlspeed/fused/decode_kernels.h"
 #include "mlspeed/models/llama.h"
@@ -50,45 +46,34 @@ const fused::DecodeKernels* llama_fused_kernels(const LlamaForCausalLMImpl& mode
 std::optional<at::Tensor> LlamaForCausalLMImpl::fused_decode_step(const at::Tensor& x, KVCache& cache) {
   const fused::DecodeKernels* k = llama_fused_kernels(*this, x, cache);
   if (!k) return std::nullopt;
-  const int64_t rows = x.size(0), heads = config_.num_attention_heads;
+  const int64_t rows = x.size(0);
   const at::ScalarType dtype = x.scalar_type();
   const auto& [cos, sin] = rotary_for(x);
-  // The counters the kernels count their thread blocks with: the attention's (a sequence and head
-  // each), the norms' (one: two products with a norm are never in flight together,
-  // quant/cuda/launch.cuh) and the gate/up product's (a run of 32 of the activation each).
-  const int64_t runs = config_.intermediate_size / 32;
-  const at::Tensor& counters = cache.counters(rows * heads + 1 + runs);
-  const at::Tensor tickets = counters.narrow(0, 0, rows * heads), norm_counter = counters.narrow(0, rows * heads, 1),
-                   run_counters = counters.narrow(0, rows * heads + 1, runs);
-  using Then = quant::ProductEpilogue;
-  auto& layers = model->typed_layers;
   at::Tensor h = x.reshape({rows, config_.hidden_size}).contiguous();  // the residual stream
-  // Each layer's input norm is computed by the product before it (the previous layer's down
-  // product, whose norm of the last layer is the model's final one).
-  quant::QuantizedInput normed =
-      k->rms_norm_quantize(h, layers.front()->input_layernorm->weight, layers.front()->input_layernorm->eps());
-  for (size_t i = 0; i < layers.size(); ++i) {
-    LlamaDecoderLayerImpl& layer = *layers[i];
+  for (size_t i = 0; i < model->typed_layers.size(); ++i) {
+    LlamaDecoderLayerImpl& layer = *model->typed_layers[i];
     LlamaAttentionImpl& attention = *layer.self_attn;
     const auto [keys, values] = cache.layer(static_cast<int64_t>(i));
+    const quant::QuantizedInput normed =
+        k->rms_norm_quantize(h, layer.input_layernorm->weight, layer.input_layernorm->eps());
     const at::Tensor qkv = quant::linear(normed, attention.qkv_matrix(), dtype);
-    const quant::QuantizedInput attended = k->rotary_attention_quantize(
-        qkv, attention.heads(), attention.kv_heads(), cos, sin, cache.position(), keys, values, tickets);
-    const RMSNormImpl& post = *layer.post_attention_layernorm;
-    auto [after_attention, normed_again] = quant::linear(attended, attention.o_proj->matrix(), dtype, h,
-                                                         {Then::Kind::rms_norm, post.weight, post.eps(), norm_counter});
-    const quant::QuantizedInput activated =
-        quant::linear(normed_again, layer.mlp->gate_up_matrix(), dtype, {}, {Then::Kind::silu_mul, {}, 0, run_counters})
-            .second;
-    const RMSNormImpl& next = i + 1 < layers.size() ? *layers[i + 1]->input_layernorm : *model->norm;
-    std::tie(h, normed) = quant::linear(activated, layer.mlp->down_proj->matrix(), dtype, after_attention,
-                                        {Then::Kind::rms_norm, next.weight, next.eps(), norm_counter});
+    const at::Tensor q = k->rotary_cache_write(qkv, attention.heads(), attention.kv_heads(), cos, sin,
+                                               cache.position(), keys, values);
+    const quant::QuantizedInput attended = k->attention_quantize(q, keys, values, cache.position());
+    const at::Tensor after_attention = quant::linear(attended, attention.o_proj->matrix(), dtype, h);
+    const quant::QuantizedInput normed_again = k->rms_norm_quantize(
+        after_attention, layer.post_attention_layernorm->weight, layer.post_attention_layernorm->eps());
+    const at::Tensor gate_up = quant::linear(normed_again, layer.mlp->gate_up_matrix(), dtype);
+    h = quant::linear(k->silu_mul_quantize(gate_up), layer.mlp->down_proj->matrix(), dtype, after_attention);
   }
   cache.advance_position();
   const quant::QuantizedMatrix head = lm_head->matrix();
-  const at::Tensor logits = head.defined() && quant::takes_quantized_input(head, x.device(), rows)
-                                ? quant::linear(normed, head, dtype)
-                                : lm_head(model->norm(h));
+  at::Tensor logits;
+  if (head.defined() && quant::takes_quantized_input(head, x.device(), rows)) {
+    logits = quant::linear(k->rms_norm_quantize(h, model->norm->weight, model->norm->eps()), head, dtype);
+  } else {
+    logits = lm_head(model->norm(h));
+  }
   return logits.view({rows, 1, config_.vocab_size});
 }
 

@@ -234,28 +234,6 @@ at::Tensor linear(const QuantizedInput& x, const QuantizedMatrix& given, at::Sca
   return cuda_kernels().linear_quantized(x, w, dtype, add);
 }
 
-std::pair<at::Tensor, QuantizedInput> linear(const QuantizedInput& x, const QuantizedMatrix& given, at::ScalarType dtype,
-                                             const at::Tensor& add, const ProductEpilogue& then) {
-  const FaultedMatrix faulted(given);  // verify's fault hook (fault_hook.h)
-  const QuantizedMatrix& w = faulted.matrix();
-  TORCH_CHECK(takes_quantized_input(w, x.bytes.device(), x.rows) && cuda_kernels().linear_quantized_then,
-              "[quant] no kernel takes ", x.rows, " quantised input rows and an epilogue for ", name(w.format), " on ",
-              x.bytes.device(), " with the ", name(current_kernel_set()), " kernels");
-  TORCH_CHECK(x.cols == w.cols, "[quant] input of width ", x.cols, " for a matrix of ", w.cols, " columns");
-  TORCH_CHECK(!add.defined() || (add.sizes() == at::IntArrayRef{x.rows, w.rows} && add.scalar_type() == dtype),
-              "[quant] add must be (", x.rows, ", ", w.rows, ") in ", dtype);
-  const bool norm = then.kind == ProductEpilogue::Kind::rms_norm;
-  TORCH_CHECK(!norm || (then.weight.defined() && then.weight.dim() == 1 && then.weight.size(0) == w.rows &&
-                        then.weight.scalar_type() == dtype),
-              "[quant] the norm of a product of ", w.rows, " rows in ", dtype, " needs a weight of (", w.rows,
-              ") in that dtype");
-  const int64_t counters = norm ? 1 : w.rows / 2 / kInputRun;
-  TORCH_CHECK(then.counters.defined() && then.counters.scalar_type() == at::kInt && then.counters.is_contiguous() &&
-                  then.counters.numel() >= counters,
-              "[quant] the epilogue of a product of ", w.rows, " rows needs ", counters, " int32 counters");
-  return cuda_kernels().linear_quantized_then(x, w, dtype, add, then);
-}
-
 QuantizedInput quantize_input(const at::Tensor& x) {
   TORCH_CHECK(x.device().is_cuda() && cuda_kernels().quantize_input, "[quant] quantize_input needs the CUDA kernels");
   TORCH_CHECK(x.dim() == 2 && x.size(1) % kInputRun == 0, "[quant] quantize_input takes (rows, a multiple of ",

@@ -65,24 +65,6 @@ bool takes_quantized_input(const QuantizedMatrix& w, const at::Device& device, i
 // x times the matrix's transpose, plus `add` when defined ((x.rows, w.rows) in `dtype`, rounded
 // once with the product): (x.rows, w.rows) in `dtype`. Throws unless takes_quantized_input.
 at::Tensor linear(const QuantizedInput& x, const QuantizedMatrix& w, at::ScalarType dtype, const at::Tensor& add = {});
-// What a product's kernel also computes from its whole output, as the next kernel of a decode step
-// would (quant/cuda/quant_kernels.cuh's GemvEpilogue: a kernel fewer), quantised for the next
-// product:
-//   rms_norm  each output row times rsqrt(mean(row^2) + eps) times `weight`, rounded to the dtype
-//             (fused/decode_kernels.h's rms_norm_quantize of the output: the norm after a residual add)
-//   silu_mul  of an output [gate | up] (2 ffn wide), silu(gate) * up, each op rounded to the dtype
-//             (the gated MLP's activation, rounded as LibTorch's silu and mul round)
-struct ProductEpilogue {
-  enum class Kind { rms_norm, silu_mul } kind = Kind::rms_norm;
-  at::Tensor weight;  // rms_norm: (w.rows) in the product's dtype, on its device
-  double eps = 0;
-  // int32 zeros on the device, which the kernel leaves at zero: 1 for rms_norm, ffn / 32 for
-  // silu_mul (KVCache::counters).
-  at::Tensor counters;
-};
-// linear(x, w, dtype, add) above and `then` of its output: {y, then's values quantised}.
-std::pair<at::Tensor, QuantizedInput> linear(const QuantizedInput& x, const QuantizedMatrix& w, at::ScalarType dtype,
-                                             const at::Tensor& add, const ProductEpilogue& then);
 // x (rows, cols), a CUDA tensor with cols a multiple of 32, quantised as the kernels take it.
 QuantizedInput quantize_input(const at::Tensor& x);
 // The values x holds, scale times quant: float32 (rows, cols), on x's device.
@@ -109,9 +91,6 @@ struct CudaKernels {
   at::Tensor (*linear_quantized)(const QuantizedInput& x, const QuantizedMatrix& w, at::ScalarType dtype,
                                  const at::Tensor& add) = nullptr;
   QuantizedInput (*quantize_input)(const at::Tensor& x2d) = nullptr;
-  std::pair<at::Tensor, QuantizedInput> (*linear_quantized_then)(const QuantizedInput& x, const QuantizedMatrix& w,
-                                                                 at::ScalarType dtype, const at::Tensor& add,
-                                                                 const ProductEpilogue& then) = nullptr;
   at::Tensor (*dequantize)(const QuantizedMatrix& w, at::ScalarType dtype) = nullptr;  // quantised formats
 };
 void register_cuda_kernels(const CudaKernels& kernels);

@@ -8,14 +8,12 @@
 #include "mlspeed/fused/cuda/fused_kernels.cuh"
 #include "mlspeed/quant/cuda/cuda_values.cuh"
 #include "mlspeed/quant/cuda/gemv_input.cuh"
-#include "mlspeed/quant/cuda/last_block.cuh"
 #include "mlspeed/quant/cuda/launch.cuh"
 
 namespace mlspeed::fused::gpu {
 namespace {
 
 using quant::gpu::cuq_allow_successor;
-using quant::gpu::cuq_block_sum;
 using quant::gpu::cuq_launch;
 using quant::gpu::cuq_load;
 using quant::gpu::cuq_round;
@@ -24,6 +22,18 @@ using quant::gpu::cuq_write_input_run;
 using quant::gpu::kGemvInputRun;
 
 constexpr int kNormThreads = 1024;
+
+// The sum of `value` over the thread block (every thread gets it).
+__device__ float fused_block_sum(float value) {
+  __shared__ float partial[kNormThreads / 32];
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  for (int o = 16; o > 0; o >>= 1) value += __shfl_xor_sync(0xFFFFFFFFu, value, o);
+  if (lane == 0) partial[warp] = value;
+  __syncthreads();
+  float total = 0.0f;
+  for (int w = 0; w < static_cast<int>(blockDim.x >> 5); ++w) total += partial[w];
+  return total;
+}
 
 template <GpuDtype D>
 __global__ void __launch_bounds__(kNormThreads)
@@ -36,7 +46,7 @@ __global__ void __launch_bounds__(kNormThreads)
     const float v = cuq_load<D>(x, row * cols + c);
     squares += v * v;
   }
-  const float inv_rms = rsqrtf(cuq_block_sum(squares) / static_cast<float>(cols) + eps);
+  const float inv_rms = rsqrtf(fused_block_sum(squares) / static_cast<float>(cols) + eps);
   const int lane = threadIdx.x & 31;
   const int64_t runs = cols / kGemvInputRun;
   for (int64_t r = threadIdx.x >> 5; r < runs; r += blockDim.x >> 5) {

@@ -28,18 +28,6 @@ __device__ __forceinline__ float cuq_load(const void* p, int64_t i) {
   }
 }
 
-// Element i of an array of `D` that other thread blocks of this kernel wrote: from L2 (__ldcg),
-// never from a line this SM's L1 may hold from before their writes.
-template <GpuDtype D>
-__device__ __forceinline__ float cuq_load_l2(const void* p, int64_t i) {
-  if constexpr (D == GpuDtype::f32) {
-    return __ldcg(static_cast<const float*>(p) + i);
-  } else {
-    const unsigned short bits = __ldcg(static_cast<const unsigned short*>(p) + i);
-    return D == GpuDtype::f16 ? __half2float(__ushort_as_half(bits)) : __bfloat162float(__ushort_as_bfloat16(bits));
-  }
-}
-
 template <GpuDtype D>
 __device__ __forceinline__ void cuq_store(void* p, int64_t i, float v) {
   if constexpr (D == GpuDtype::f32) {
@@ -72,28 +60,6 @@ __device__ __forceinline__ uint32_t cuq_pack2(float lo, float hi) {
   } else {
     return static_cast<uint32_t>(__bfloat16_as_ushort(__float2bfloat16_rn(lo))) |
            (static_cast<uint32_t>(__bfloat16_as_ushort(__float2bfloat16_rn(hi))) << 16);
-  }
-}
-
-// Eight consecutive values at element i of an array of `D` (i a multiple of 8, the array 16-byte
-// aligned): one or two 16-byte loads, through the read-only cache (memory no kernel in flight
-// writes), or with kWrittenNow from L2 (__ldcg: values other thread blocks of this kernel wrote).
-template <GpuDtype D, bool kWrittenNow = false>
-__device__ __forceinline__ void cuq_load8(const void* p, int64_t i, float (&v)[8]) {
-  const auto load = [](const auto* at) { return kWrittenNow ? __ldcg(at) : __ldg(at); };
-  if constexpr (D == GpuDtype::f32) {
-    const float4* f = reinterpret_cast<const float4*>(static_cast<const float*>(p) + i);
-    const float4 a = load(f), b = load(f + 1);
-    v[0] = a.x, v[1] = a.y, v[2] = a.z, v[3] = a.w, v[4] = b.x, v[5] = b.y, v[6] = b.z, v[7] = b.w;
-  } else {
-    const uint4 raw = load(reinterpret_cast<const uint4*>(static_cast<const uint16_t*>(p) + i));
-    const uint32_t words[4] = {raw.x, raw.y, raw.z, raw.w};
-#pragma unroll
-    for (int k = 0; k < 4; ++k) {
-      const uint16_t lo = static_cast<uint16_t>(words[k] & 0xFFFF), hi = static_cast<uint16_t>(words[k] >> 16);
-      v[2 * k] = cuq_load<D>(&lo, 0);
-      v[2 * k + 1] = cuq_load<D>(&hi, 0);
-    }
   }
 }
 

@@ -30,33 +30,4 @@ __device__ __forceinline__ void cuq_write_input_run(float value, int lane, int64
   }
 }
 
-// The same run held by 4 consecutive lanes of a warp, 8 values each (part = lane & 3 holds values
-// 8 part .. 8 part + 7; the layout of 16-byte loads): the same scale, quants and sum as
-// cuq_write_input_run. Every lane of the warp calls it; a group of 4 lanes with `store` false
-// writes nothing.
-__device__ __forceinline__ void cuq_write_input_run8(const float (&value)[8], int part, int64_t run, bool store,
-                                                     int8_t* q, float* d, int32_t* sum) {
-  constexpr unsigned kFull = 0xFFFFFFFFu;
-  float amax = fabsf(value[0]);
-#pragma unroll
-  for (int i = 1; i < 8; ++i) amax = fmaxf(amax, fabsf(value[i]));
-  for (int o = 1; o < 4; o <<= 1) amax = fmaxf(amax, __shfl_xor_sync(kFull, amax, o));
-  const float scale = amax / 127.0f;
-  int total = 0;
-  uint32_t packed[2] = {0, 0};
-#pragma unroll
-  for (int i = 0; i < 8; ++i) {
-    const int qv = scale > 0.0f ? static_cast<int>(fminf(fmaxf(roundf(value[i] / scale), -127.0f), 127.0f)) : 0;
-    total += qv;
-    packed[i / 4] |= (static_cast<uint32_t>(qv) & 0xFFu) << (8 * (i % 4));
-  }
-  for (int o = 1; o < 4; o <<= 1) total += __shfl_xor_sync(kFull, total, o);
-  if (!store) return;
-  *reinterpret_cast<uint2*>(q + run * kGemvInputRun + 8 * part) = make_uint2(packed[0], packed[1]);
-  if (part == 0) {
-    d[run] = scale;
-    sum[run] = total;
-  }
-}
-
 }  // namespace mlspeed::quant::gpu

@@ -22,16 +22,13 @@
 //      (4 a 32-bit word) and accumulates in fp32, per vector and row, the block scale times the
 //      input scale times the integer dot product. A warp-shuffle reduction ends each row; lane 0
 //      writes the n products of its rows, plus the matching element of `add` when given (the
-//      residual connection of a decode step, one kernel fewer). With a GemvEpilogue the blocks that
-//      finish last write what the next kernel would have (the RMSNorm of the whole output, or the
-//      gated MLP's silu(gate) * up) as the next product's input: another kernel fewer.
+//      residual connection of a decode step, one kernel fewer).
 #include <cuda_runtime.h>
 
 #include <cstdint>
 
 #include "mlspeed/quant/cuda/cuda_values.cuh"
 #include "mlspeed/quant/cuda/gemv_input.cuh"
-#include "mlspeed/quant/cuda/last_block.cuh"
 #include "mlspeed/quant/cuda/launch.cuh"
 #include "mlspeed/quant/cuda/quant_kernels.cuh"
 
@@ -323,13 +320,23 @@ struct CuqShape {
   static constexpr int kWarps = 4;
 };
 
-// The products of the warp's R rows (from row0, which is < rows) with the n vectors, written to y.
 template <class F, int N, GpuDtype D>
-__device__ __forceinline__ void cuq_gemv_rows(const uint8_t* __restrict__ weights, int64_t row_stride, int rows,
-                                              int row0, int blocks_per_row, const GemvInput& x, int64_t cols, int n,
-                                              const void* add, void* y) {
+__global__ void __launch_bounds__(CuqShape<N>::kWarps * 32)
+    cuq_gemv_kernel(const uint8_t* __restrict__ weights, int64_t row_stride, int rows, int blocks_per_row,
+                    GemvInput x, int64_t cols, int n, const void* add, void* y) {
   constexpr int R = CuqShape<N>::kRows;
-  const int lane = threadIdx.x & 31;
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+  const int row0 = (blockIdx.x * CuqShape<N>::kWarps + warp) * R;
+  const int row_bytes = blocks_per_row * F::kBytes;
+  // The weights depend on no kernel before this one (launch.cuh): on their way to L2 while it
+  // finishes.
+  for (int i = 0; i < R && row0 + i < rows; ++i) {
+    const uint8_t* row = weights + static_cast<int64_t>(row0 + i) * row_stride;
+    for (int at = 128 * lane; at < row_bytes; at += 128 * 32) cuq_prefetch_l2(row + at);
+  }
+  cuq_wait_for_predecessor();
+  cuq_allow_successor();
+  if (row0 >= rows) return;  // the whole warp: no block-wide barrier follows
   // Each row from the 4-byte word holding its first byte; a row past the last reads the last
   // (valid memory) and its products are dropped.
   const uint8_t* base[R];
@@ -369,114 +376,38 @@ __device__ __forceinline__ void cuq_gemv_rows(const uint8_t* __restrict__ weight
   }
 }
 
-// GemvEpilogue's rms_norm, in the block that finishes the product last: per vector, the sum of
-// squares of its row of y, then each group of 4 lanes normalises a run of 32 values (8 a lane,
-// 16-byte loads) and writes it quantised. The values and their rounding are
-// fused/cuda/rms_norm_quantize.cu's.
-template <GpuDtype D>
-__device__ void cuq_gemv_rms_norm(const GemvEpilogue& e, const void* y, int rows, int n) {
-  if (!cuq_last_block(e.tickets, gridDim.x)) return;
-  const int chunks = rows / 8;  // of 8 values; a multiple of 4 (rows is of 32)
-  for (int v = 0; v < n; ++v) {
-    const int64_t row = static_cast<int64_t>(v) * rows;
-    float squares = 0.0f;
-#pragma unroll 4
-    for (int c = threadIdx.x; c < chunks; c += blockDim.x) {
-      float values[8];
-      cuq_load8<D, true>(y, row + 8 * c, values);
-#pragma unroll
-      for (int i = 0; i < 8; ++i) squares += values[i] * values[i];
-    }
-    const float inv_rms = rsqrtf(cuq_block_sum(squares) / static_cast<float>(rows) + e.eps);
-    for (int first = 0; first < chunks; first += blockDim.x) {  // the same trips for the whole block
-      const int c = first + threadIdx.x;
-      const bool here = c < chunks;  // the same for a group of 4 lanes
-      float values[8] = {}, weight[8] = {}, normed[8];
-      if (here) {
-        cuq_load8<D, true>(y, row + 8 * c, values);
-        cuq_load8<D>(e.weight, 8 * c, weight);
-      }
-#pragma unroll
-      for (int i = 0; i < 8; ++i) normed[i] = cuq_round<D>(values[i] * inv_rms * weight[i]);
-      cuq_write_input_run8(normed, c & 3, (row + 8 * c) / kCuqRun, here, const_cast<int8_t*>(e.out.q),
-                           const_cast<float*>(e.out.d), const_cast<int32_t*>(e.out.sum));
-    }
-  }
-}
-
-// GemvEpilogue's silu_mul: the block's kRowsPerBlock rows (a divisor of 32) lie in one run of gate
-// or of up; the last of the run's 64 / kRowsPerBlock blocks to finish writes silu(gate) * up of the
-// run, one warp, rounded as LibTorch's silu and product round (silu to the dtype, then the product).
-template <GpuDtype D, int kRowsPerBlock>
-__device__ void cuq_gemv_silu_mul(const GemvEpilogue& e, const void* y, int rows, int n) {
-  const int ffn = rows / 2, run = (static_cast<int>(blockIdx.x) * kRowsPerBlock % ffn) / kCuqRun;
-  if (!cuq_last_block(e.tickets + run, 2 * kCuqRun / kRowsPerBlock) || threadIdx.x >= 32) return;
-  const int lane = threadIdx.x;
-  for (int v = 0; v < n; ++v) {
-    const int64_t c = static_cast<int64_t>(v) * rows + run * kCuqRun + lane;
-    const float gate = cuq_load_l2<D>(y, c), up = cuq_load_l2<D>(y, c + ffn);
-    const float silu = cuq_round<D>(gate / (1.0f + expf(-gate)));  // LibTorch's silu, in float32
-    cuq_write_input_run(cuq_round<D>(silu * up), lane, static_cast<int64_t>(v) * (ffn / kCuqRun) + run,
-                        const_cast<int8_t*>(e.out.q), const_cast<float*>(e.out.d), const_cast<int32_t*>(e.out.sum));
-  }
-}
-
-template <class F, int N, GpuDtype D>
-__global__ void __launch_bounds__(CuqShape<N>::kWarps * 32)
-    cuq_gemv_kernel(const uint8_t* __restrict__ weights, int64_t row_stride, int rows, int blocks_per_row,
-                    GemvInput x, int64_t cols, int n, const void* add, void* y, GemvEpilogue then) {
-  constexpr int R = CuqShape<N>::kRows;
-  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-  const int row0 = (blockIdx.x * CuqShape<N>::kWarps + warp) * R;
-  const int row_bytes = blocks_per_row * F::kBytes;
-  // The weights depend on no kernel before this one (launch.cuh): on their way to L2 while it
-  // finishes.
-  for (int i = 0; i < R && row0 + i < rows; ++i) {
-    const uint8_t* row = weights + static_cast<int64_t>(row0 + i) * row_stride;
-    for (int at = 128 * lane; at < row_bytes; at += 128 * 32) cuq_prefetch_l2(row + at);
-  }
-  cuq_wait_for_predecessor();
-  cuq_allow_successor();
-  if (row0 < rows) cuq_gemv_rows<F, N, D>(weights, row_stride, rows, row0, blocks_per_row, x, cols, n, add, y);
-  // The same for every block (their barriers need every thread).
-  if (then.kind == GemvEpilogue::Kind::rms_norm) cuq_gemv_rms_norm<D>(then, y, rows, n);
-  if (then.kind == GemvEpilogue::Kind::silu_mul)
-    cuq_gemv_silu_mul<D, CuqShape<N>::kWarps * CuqShape<N>::kRows>(then, y, rows, n);
-}
-
 template <class F, int N, GpuDtype D>
 void cuq_launch_gemv(const uint8_t* weights, int64_t row_stride, int64_t rows, int64_t cols, const GemvInput& x,
-                     int64_t n, const void* add, void* y, const GemvEpilogue& then, cudaStream_t stream) {
+                     int64_t n, const void* add, void* y, cudaStream_t stream) {
   using Shape = CuqShape<N>;
   const int64_t rows_per_block = static_cast<int64_t>(Shape::kWarps) * Shape::kRows;
   const auto grid = static_cast<unsigned>((rows + rows_per_block - 1) / rows_per_block);
   cuq_launch(cuq_gemv_kernel<F, N, D>, grid, Shape::kWarps * 32, stream, weights, row_stride, static_cast<int>(rows),
-             static_cast<int>(cols / F::kValues), x, cols, static_cast<int>(n), add, y, then);
+             static_cast<int>(cols / F::kValues), x, cols, static_cast<int>(n), add, y);
 }
 
 // The kernel for the smallest N of 1, 2, 4, 8 that holds n vectors.
 template <class F, GpuDtype D>
 void cuq_gemv_for_count(const uint8_t* weights, int64_t row_stride, int64_t rows, int64_t cols, const GemvInput& x,
-                        int64_t n, const void* add, void* y, const GemvEpilogue& then, cudaStream_t stream) {
+                        int64_t n, const void* add, void* y, cudaStream_t stream) {
   if (n <= 1) {
-    cuq_launch_gemv<F, 1, D>(weights, row_stride, rows, cols, x, n, add, y, then, stream);
+    cuq_launch_gemv<F, 1, D>(weights, row_stride, rows, cols, x, n, add, y, stream);
   } else if (n <= 2) {
-    cuq_launch_gemv<F, 2, D>(weights, row_stride, rows, cols, x, n, add, y, then, stream);
+    cuq_launch_gemv<F, 2, D>(weights, row_stride, rows, cols, x, n, add, y, stream);
   } else if (n <= 4) {
-    cuq_launch_gemv<F, 4, D>(weights, row_stride, rows, cols, x, n, add, y, then, stream);
+    cuq_launch_gemv<F, 4, D>(weights, row_stride, rows, cols, x, n, add, y, stream);
   } else {
-    cuq_launch_gemv<F, 8, D>(weights, row_stride, rows, cols, x, n, add, y, then, stream);
+    cuq_launch_gemv<F, 8, D>(weights, row_stride, rows, cols, x, n, add, y, stream);
   }
 }
 
 template <class F>
 void cuq_gemv_for_format(const uint8_t* weights, int64_t row_stride, int64_t rows, int64_t cols, const GemvInput& x,
-                         int64_t n, const void* add, void* y, GpuDtype dtype, const GemvEpilogue& then,
-                         cudaStream_t stream) {
+                         int64_t n, const void* add, void* y, GpuDtype dtype, cudaStream_t stream) {
   switch (dtype) {
-    case GpuDtype::f32: return cuq_gemv_for_count<F, GpuDtype::f32>(weights, row_stride, rows, cols, x, n, add, y, then, stream);
-    case GpuDtype::f16: return cuq_gemv_for_count<F, GpuDtype::f16>(weights, row_stride, rows, cols, x, n, add, y, then, stream);
-    case GpuDtype::bf16: return cuq_gemv_for_count<F, GpuDtype::bf16>(weights, row_stride, rows, cols, x, n, add, y, then, stream);
+    case GpuDtype::f32: return cuq_gemv_for_count<F, GpuDtype::f32>(weights, row_stride, rows, cols, x, n, add, y, stream);
+    case GpuDtype::f16: return cuq_gemv_for_count<F, GpuDtype::f16>(weights, row_stride, rows, cols, x, n, add, y, stream);
+    case GpuDtype::bf16: return cuq_gemv_for_count<F, GpuDtype::bf16>(weights, row_stride, rows, cols, x, n, add, y, stream);
   }
 }
 
@@ -519,20 +450,14 @@ cudaError_t quantize_gemv_input(const void* x, GpuDtype dtype, int64_t n, int64_
 }
 
 cudaError_t gemv(WeightFormat f, const uint8_t* weights, int64_t row_stride, int64_t rows, int64_t cols,
-                 const GemvInput& x, int64_t n, const void* add, void* y, GpuDtype dtype, cudaStream_t stream,
-                 const GemvEpilogue& then) {
-  using Kind = GemvEpilogue::Kind;
-  const bool norm_ok = rows % kCuqRun == 0 && then.weight && reinterpret_cast<uintptr_t>(then.weight) % 16 == 0 &&
-                       reinterpret_cast<uintptr_t>(y) % 16 == 0;
-  if (n < 1 || n > kGemvMaxRows || rows <= 0 || cols <= 0 || cols % traits(f).block_elements != 0 ||
-      (then.kind != Kind::none && !then.tickets) || (then.kind == Kind::rms_norm && !norm_ok) ||
-      (then.kind == Kind::silu_mul && rows % (2 * kCuqRun) != 0))
+                 const GemvInput& x, int64_t n, const void* add, void* y, GpuDtype dtype, cudaStream_t stream) {
+  if (n < 1 || n > kGemvMaxRows || rows <= 0 || cols <= 0 || cols % traits(f).block_elements != 0)
     return cudaErrorInvalidValue;
   switch (f) {
-    case WeightFormat::q8_0: cuq_gemv_for_format<CuqQ8_0>(weights, row_stride, rows, cols, x, n, add, y, dtype, then, stream); break;
-    case WeightFormat::q4_0: cuq_gemv_for_format<CuqQ4_0>(weights, row_stride, rows, cols, x, n, add, y, dtype, then, stream); break;
-    case WeightFormat::q4_k: cuq_gemv_for_format<CuqQ4K>(weights, row_stride, rows, cols, x, n, add, y, dtype, then, stream); break;
-    case WeightFormat::q6_k: cuq_gemv_for_format<CuqQ6K>(weights, row_stride, rows, cols, x, n, add, y, dtype, then, stream); break;
+    case WeightFormat::q8_0: cuq_gemv_for_format<CuqQ8_0>(weights, row_stride, rows, cols, x, n, add, y, dtype, stream); break;
+    case WeightFormat::q4_0: cuq_gemv_for_format<CuqQ4_0>(weights, row_stride, rows, cols, x, n, add, y, dtype, stream); break;
+    case WeightFormat::q4_k: cuq_gemv_for_format<CuqQ4K>(weights, row_stride, rows, cols, x, n, add, y, dtype, stream); break;
+    case WeightFormat::q6_k: cuq_gemv_for_format<CuqQ6K>(weights, row_stride, rows, cols, x, n, add, y, dtype, stream); break;
     default: return cudaErrorInvalidValue;
   }
   return cudaGetLastError();

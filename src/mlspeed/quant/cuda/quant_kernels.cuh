@@ -45,31 +45,12 @@ GemvInput gemv_input_view(const void* scratch, int64_t n, int64_t cols);
 cudaError_t quantize_gemv_input(const void* x, GpuDtype dtype, int64_t n, int64_t cols, int64_t row_stride,
                                 int64_t col_stride, void* scratch, cudaStream_t stream);
 
-// What gemv computes from its whole output besides writing it, as the next kernel of a decode step
-// would (a kernel boundary is a wait for the whole GPU, as long as a small kernel's work), written
-// quantised as the next product's input:
-//   rms_norm  each row y[v] (rows a multiple of 32) times rsqrt(mean(y[v]^2) + eps) times
-//             `weight`, rounded to the dtype, by the thread block that finishes last (the norm after
-//             a residual add: fused/cuda's rms_norm_quantize computes the same values); out (n, rows)
-//   silu_mul  of y[v] = [gate | up] (rows = 2 ffn, ffn a multiple of 32), silu(gate) * up, each op
-//             rounded to the dtype, each run of 32 by the block that finishes its 64 rows last (the
-//             gated MLP's activation, rounded as LibTorch's silu and mul); out (n, ffn)
-// `tickets`: zero before the launch and left at zero, 1 for rms_norm, ffn / 32 for silu_mul.
-struct GemvEpilogue {
-  enum class Kind { none, rms_norm, silu_mul } kind = Kind::none;
-  const void* weight = nullptr;  // rms_norm: (rows) in the dtype, 16-byte aligned (as y)
-  float eps = 0.0f;
-  GemvInput out{};
-  unsigned* tickets = nullptr;
-};
-
 // y (n, rows), contiguous, in `dtype`: y[v][r] = sum_c W[r][c] x[v][c] (+ add[v][r] when `add`,
 // an (n, rows) array in `dtype`, is not null: rounded once), for a quantised format (q8_0, q4_0,
 // q4_k, q6_k) and 1 <= n <= kGemvMaxRows. Each weight byte is read from memory once for all n
-// vectors. `add` may be `y` itself. Then `then` (GemvEpilogue).
+// vectors. `add` may be `y` itself.
 cudaError_t gemv(WeightFormat f, const uint8_t* weights, int64_t row_stride, int64_t rows, int64_t cols,
-                 const GemvInput& x, int64_t n, const void* add, void* y, GpuDtype dtype, cudaStream_t stream,
-                 const GemvEpilogue& then = GemvEpilogue{});
+                 const GemvInput& x, int64_t n, const void* add, void* y, GpuDtype dtype, cudaStream_t stream);
 
 // The matrix (rows, cols), contiguous, in `dtype`: each value ggml's dequantisation computed in
 // float32 (bit for bit blocks.h's dequantize_row), then rounded to `dtype`. Quantised formats only.

@@ -7,9 +7,7 @@
 //   quantised, n <= kGemvMaxRows    quantize_gemv_input + gemv (quant_gemv.cu): decoding
 //   quantised, more rows            dequantize (dequantize.cu) into x's dtype, then at::linear
 //   an input quantised already      gemv alone, adding the residual when asked (the fused kernels of
-//                                   a decode step, fused/cuda, write their outputs so), and the
-//                                   RMSNorm of its output or the gated MLP's activation when
-//                                   asked (GemvEpilogue)
+//                                   a decode step, fused/cuda, write their outputs so)
 //
 // Everything runs on the current stream of x's device; the only allocations are at::empty's
 // (the output, the quantised input, the dequantised matrix), which the CUDA caching allocator
@@ -71,10 +69,9 @@ at::Tensor cuq_decode(const at::Tensor& x2d, const QuantizedMatrix& w, const at:
   return y;
 }
 
-// The product of an input a fused kernel quantised already (quant::linear's checks done), then
-// `then`.
-at::Tensor cuq_product_of_quantized(const QuantizedInput& x, const QuantizedMatrix& w, at::ScalarType dtype,
-                                    const at::Tensor& add, const GemvEpilogue& then) {
+// The product of an input a fused kernel quantised already (quant::linear's checks done).
+at::Tensor cuq_linear_quantized(const QuantizedInput& x, const QuantizedMatrix& w, at::ScalarType dtype,
+                                const at::Tensor& add) {
   TORCH_CHECK(dtype == at::kFloat || dtype == at::kHalf || dtype == at::kBFloat16, "[quant] products in ", dtype,
               " are not made by the CUDA kernels");
   TORCH_CHECK(x.bytes.numel() == static_cast<int64_t>(gemv_input_bytes(x.rows, x.cols)) &&
@@ -88,36 +85,8 @@ at::Tensor cuq_product_of_quantized(const QuantizedInput& x, const QuantizedMatr
   const at::Tensor plus = add.defined() ? add.contiguous() : add;
   C10_CUDA_CHECK(gemv(w.format, blocks.data_ptr<uint8_t>(), blocks.stride(0), w.rows, w.cols,
                       gemv_input_view(x.bytes.data_ptr(), x.rows, x.cols), x.rows,
-                      plus.defined() ? plus.data_ptr() : nullptr, y.data_ptr(), cuq_gpu_dtype(dtype), stream, then));
+                      plus.defined() ? plus.data_ptr() : nullptr, y.data_ptr(), cuq_gpu_dtype(dtype), stream));
   return y;
-}
-
-at::Tensor cuq_linear_quantized(const QuantizedInput& x, const QuantizedMatrix& w, at::ScalarType dtype,
-                                const at::Tensor& add) {
-  return cuq_product_of_quantized(x, w, dtype, add, GemvEpilogue{});
-}
-
-std::pair<at::Tensor, QuantizedInput> cuq_linear_quantized_then(const QuantizedInput& x, const QuantizedMatrix& w,
-                                                                at::ScalarType dtype, const at::Tensor& add,
-                                                                const ProductEpilogue& then) {
-  const bool norm = then.kind == ProductEpilogue::Kind::rms_norm;
-  TORCH_CHECK(then.counters.device() == x.bytes.device() &&
-                  (norm ? w.rows % 32 == 0 && then.weight.device() == x.bytes.device() && then.weight.is_contiguous() &&
-                              reinterpret_cast<uintptr_t>(then.weight.data_ptr()) % 16 == 0
-                        : w.rows % 64 == 0),
-              "[quant] a product's ", norm ? "norm needs a multiple of 32 rows and a contiguous, 16-byte aligned "
-              "weight" : "silu(gate) * up needs a multiple of 64 rows", " on ", x.bytes.device(), ", got ", w.rows,
-              " rows");
-  const int64_t cols = norm ? w.rows : w.rows / 2;
-  QuantizedInput out{at::empty({static_cast<int64_t>(gemv_input_bytes(x.rows, cols))}, x.bytes.options().dtype(at::kByte)),
-                     x.rows, cols};
-  GemvEpilogue request;
-  request.kind = norm ? GemvEpilogue::Kind::rms_norm : GemvEpilogue::Kind::silu_mul;
-  request.weight = norm ? then.weight.data_ptr() : nullptr;
-  request.eps = static_cast<float>(then.eps);
-  request.out = gemv_input_view(out.bytes.data_ptr(), x.rows, cols);
-  request.tickets = reinterpret_cast<unsigned*>(then.counters.data_ptr<int32_t>());
-  return {cuq_product_of_quantized(x, w, dtype, add, request), out};
 }
 
 QuantizedInput cuq_quantize_input(const at::Tensor& x2d) {
@@ -179,8 +148,8 @@ at::Tensor cuq_linear(const at::Tensor& x2d, const QuantizedMatrix& w) {
 
 extern "C" void mlspeed_quant_cuda_register() {
   using namespace mlspeed::quant;
-  register_cuda_kernels({&gpu::cuq_linear, "cuda-gemv", &gpu::cuq_linear_quantized, &gpu::cuq_quantize_input,
-                         &gpu::cuq_linear_quantized_then, &gpu::cuq_dequantize});
+  register_cuda_kernels(
+      {&gpu::cuq_linear, "cuda-gemv", &gpu::cuq_linear_quantized, &gpu::cuq_quantize_input, &gpu::cuq_dequantize});
 }
 
 namespace {
