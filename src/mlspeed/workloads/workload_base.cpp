@@ -28,14 +28,16 @@ std::vector<Shape> llama_bench_shapes(const WorkloadSize& size, const ShapeReque
   const auto& depths = requested_or(request.depths, kEmptyCache);
   std::vector<Shape> shapes;
   // A prompt length or a generation length of 0 is no such test (llama-bench's -p 0, -n 0).
-  for (int64_t p : requested_or(request.seqs, size.seqs))
+  for (int64_t p : requested_or(request.seqs, size.seqs)) {
+    if (p == 0) continue;
     for (int64_t depth : depths)
-      for (int64_t batch : batches)
-        if (p > 0) shapes.push_back(Shape{batch, p, 0, depth});
-  for (int64_t n : requested_or(request.new_tokens, size.new_tokens))
+      for (int64_t batch : batches) shapes.push_back(Shape{batch, p, 0, depth});
+  }
+  for (int64_t n : requested_or(request.new_tokens, size.new_tokens)) {
+    if (n == 0) continue;
     for (int64_t depth : depths)
-      for (int64_t batch : batches)
-        if (n > 0) shapes.push_back(Shape{batch, 0, n, depth});
+      for (int64_t batch : batches) shapes.push_back(Shape{batch, 0, n, depth});
+  }
   return shapes;
 }
 
