@@ -1,8 +1,8 @@
-// The fused kernels of a Llama decode step on CUDA (fused/cuda/): ten kernels a layer where the
+// The fused kernels of a Llama decode step on CUDA (fused/cuda/): eight kernels a layer where the
 // unfused step runs about twenty. Registered at start-up by the CUDA build (fused/cuda/register.cu);
 // models/llama_fused_decode.cpp strings them together with quant::linear's quantised-input product:
 //
-//   rms_norm_quantize -> qkv product -> rotary_cache_write -> attention_quantize -> o product + x
+//   rms_norm_quantize -> qkv product -> rotary_attention_quantize -> o product + x
 //   -> rms_norm_quantize -> gate/up product -> silu_mul_quantize -> down product + h
 //
 // Each computes what the unfused LibTorch ops compute, rounded where they round (to within the
@@ -23,22 +23,22 @@ struct DecodeKernels {
   // x (B, hidden) * rsqrt(mean(x^2) + eps) * weight (hidden), rounded to x's dtype (as
   // compat::fused_rms_norm), quantised.
   quant::QuantizedInput (*rms_norm_quantize)(const at::Tensor& x, const at::Tensor& weight, double eps) = nullptr;
-  // From qkv (B, (heads + 2 kv_heads) head_dim): q and k rotated by the rows at `position` (int64
-  // (1,) on the device) of the rotary tables cos and signed sin ((positions, head_dim), x's dtype:
-  // models/llama.h's apply_rotary), k and v written at `position` of keys and values (B, kv_heads,
-  // capacity, head_dim: one layer of a KVCache); returns q (B, heads, head_dim).
-  at::Tensor (*rotary_cache_write)(const at::Tensor& qkv, int64_t heads, int64_t kv_heads, const at::Tensor& cos,
-                                   const at::Tensor& sin, const at::Tensor& position, const at::Tensor& keys,
-                                   const at::Tensor& values) = nullptr;
-  // softmax(q k^T / sqrt(head_dim)) v of q (B, heads, head_dim) over positions 0..position of
-  // keys and values (grouped-query: query head h reads kv head h / (heads / kv_heads)), rounded
-  // to q's dtype, quantised as (B, heads * head_dim). head_dim 64, 128 or 256.
-  quant::QuantizedInput (*attention_quantize)(const at::Tensor& q, const at::Tensor& keys, const at::Tensor& values,
-                                              const at::Tensor& position) = nullptr;
+  // One layer's attention of a decode step, from qkv (B, (heads + 2 kv_heads) head_dim): q and k
+  // rotated by the rows at `position` (int64 (1,) on the device) of the rotary tables cos and
+  // signed sin ((positions, head_dim), x's dtype: models/llama.h's apply_rotary), k and v written
+  // at `position` of keys and values (B, kv_heads, capacity, head_dim: one layer of a KVCache),
+  // then softmax(q k^T / sqrt(head_dim)) v over positions 0..position (grouped-query: query head
+  // h reads kv head h / (heads / kv_heads)), rounded to the dtype, quantised as (B, heads *
+  // head_dim). head_dim 64, 128 or 256. `tickets`: at least B * heads int32 zeros on the device,
+  // left at zero (KVCache::counters).
+  quant::QuantizedInput (*rotary_attention_quantize)(const at::Tensor& qkv, int64_t heads, int64_t kv_heads,
+                                                     const at::Tensor& cos, const at::Tensor& sin,
+                                                     const at::Tensor& position, const at::Tensor& keys,
+                                                     const at::Tensor& values, const at::Tensor& tickets) = nullptr;
   // silu(gate) * up of gate_up (B, 2 ffn) = [gate | up], each op rounded to its dtype, quantised
   // as (B, ffn).
   quant::QuantizedInput (*silu_mul_quantize)(const at::Tensor& gate_up) = nullptr;
-  // Whether attention_quantize takes this head_dim.
+  // Whether rotary_attention_quantize takes this head_dim.
   bool (*supports_head_dim)(int64_t head_dim) = nullptr;
 };
 

@@ -106,37 +106,14 @@ TEST_F(FusedDecodeGpu, SiluMulQuantiseMatchesTheFloat64Activation) {
   }
 }
 
-TEST_F(FusedDecodeGpu, RotaryCacheWriteRotatesQAndKAndWritesTheCacheRowAtThePosition) {
-  for (at::ScalarType dtype : kFusedDtypes) {
-    for (const auto& [batch, heads, kv_heads, head_dim, position] :
-         {std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t>{1, 32, 32, 128, 0}, {2, 8, 2, 64, 17}, {3, 4, 1, 256, 31}}) {
-      SCOPED_TRACE(std::string(c10::toString(dtype)) + " heads " + std::to_string(heads) + "/" +
-                   std::to_string(kv_heads) + " head_dim " + std::to_string(head_dim) + " at " +
-                   std::to_string(position));
-      const int64_t capacity = 32;
-      const at::Tensor qkv = fused_random({batch, (heads + 2 * kv_heads) * head_dim}, 4, dtype, gpu);
-      const auto tables = llama::rotary_tables(64, head_dim, 10000.0);
-      const at::Tensor cos = tables.first.to(gpu, dtype), sin = tables.second.to(gpu, dtype);
-      const at::Tensor keys = at::full({batch, kv_heads, capacity, head_dim}, 7.0, qkv.options());
-      const at::Tensor values = keys.clone();
-      const at::Tensor where = at::full({1}, position, qkv.options().dtype(at::kLong));
-      const at::Tensor q = kernels->rotary_cache_write(qkv, heads, kv_heads, cos, sin, where, keys, values);
-      // The reference: x cos + roll(x, head_dim / 2) signed_sin on the float64 values.
-      const at::Tensor parts = fused_cpu64(qkv).view({batch, heads + 2 * kv_heads, head_dim});
-      const at::Tensor c = fused_cpu64(cos)[position], s = fused_cpu64(sin)[position];
-      const at::Tensor rotated = parts * c + at::roll(parts, head_dim / 2, -1) * s;
-      const double tolerance = 4 * fused_unit(dtype) * rotated.abs().max().item<double>() + 1e-6;
-      EXPECT_LE((fused_cpu64(q) - rotated.narrow(1, 0, heads)).abs().max().item<double>(), tolerance) << "q";
-      const at::Tensor k_row = fused_cpu64(keys.select(2, position));
-      EXPECT_LE((k_row - rotated.narrow(1, heads, kv_heads)).abs().max().item<double>(), tolerance) << "k";
-      EXPECT_TRUE(fused_cpu64(values.select(2, position)).equal(parts.narrow(1, heads + kv_heads, kv_heads)))
-          << "v is written as it is";
-      // Every other row of the cache untouched.
-      const at::Tensor others = at::ones({capacity}, at::kBool).index_put_({position}, false);
-      EXPECT_TRUE((fused_cpu64(keys).index({at::indexing::Slice(), at::indexing::Slice(), others}) == 7.0).all().item<bool>());
-      EXPECT_TRUE((fused_cpu64(values).index({at::indexing::Slice(), at::indexing::Slice(), others}) == 7.0).all().item<bool>());
-    }
-  }
+// x cos + roll(x, head_dim / 2) signed_sin of every head of qkv (B, (heads + 2 kv_heads) head_dim)
+// in float64, rounded as the kernel rounds (x cos to the dtype, then the sum): (B, heads + 2
+// kv_heads, head_dim), the v heads rotated too (the caller takes them from `parts`).
+at::Tensor fused_reference_rotary(const at::Tensor& parts, const at::Tensor& cos, const at::Tensor& sin,
+                                  int64_t position, at::ScalarType dtype) {
+  const auto round = [&](const at::Tensor& t) { return t.to(dtype).to(at::kDouble); };
+  const at::Tensor c = fused_cpu64(cos)[position], s = fused_cpu64(sin)[position];
+  return round(round(parts * c) + at::roll(parts, parts.size(-1) / 2, -1) * s);
 }
 
 // softmax(q k / sqrt(d)) v over positions 0..position, in float64: (B, heads * head_dim).
@@ -149,24 +126,73 @@ at::Tensor fused_reference_attention(const at::Tensor& q, const at::Tensor& keys
   return at::matmul(at::softmax(scores, -1), v).reshape({batch, heads * head_dim});
 }
 
-TEST_F(FusedDecodeGpu, AttentionReadsThePositionsUpToTheCachePositionAndNoMore) {
+struct AttentionCase {
+  int64_t batch, heads, kv_heads, head_dim, capacity, position;
+};
+
+std::string attention_case_name(const AttentionCase& c, at::ScalarType dtype) {
+  return std::string(c10::toString(dtype)) + " batch " + std::to_string(c.batch) + " heads " +
+         std::to_string(c.heads) + "/" + std::to_string(c.kv_heads) + " head_dim " + std::to_string(c.head_dim) +
+         " position " + std::to_string(c.position) + " of " + std::to_string(c.capacity);
+}
+
+TEST_F(FusedDecodeGpu, RotaryAttentionWritesTheRotatedKeyAndTheValueAtThePositionOnly) {
   for (at::ScalarType dtype : kFusedDtypes) {
-    for (const auto& [batch, heads, kv_heads, head_dim, capacity, position] :
-         {std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int64_t>{1, 32, 32, 128, 144, 100},
-          {2, 8, 2, 64, 300, 0}, {3, 4, 1, 256, 1000, 999}, {1, 8, 8, 128, 3712, 3583}}) {
-      SCOPED_TRACE(std::string(c10::toString(dtype)) + " heads " + std::to_string(heads) + "/" +
-                   std::to_string(kv_heads) + " head_dim " + std::to_string(head_dim) + " position " +
-                   std::to_string(position) + " of " + std::to_string(capacity));
-      const at::Tensor q = fused_random({batch, heads, head_dim}, 5, dtype, gpu);
-      const at::Tensor keys = fused_random({batch, kv_heads, capacity, head_dim}, 6, dtype, gpu);
-      const at::Tensor values = fused_random({batch, kv_heads, capacity, head_dim}, 7, dtype, gpu);
-      const at::Tensor want = fused_reference_attention(q, keys, values, position);
-      if (position + 1 < capacity) {  // what a kernel reading past the position would take in
-        keys.narrow(2, position + 1, capacity - position - 1).fill_(NAN);
-        values.narrow(2, position + 1, capacity - position - 1).fill_(NAN);
-      }
-      const at::Tensor where = at::full({1}, position, q.options().dtype(at::kLong));
-      expect_quantised_close(kernels->attention_quantize(q, keys, values, where), want, dtype);
+    for (const AttentionCase& t : {AttentionCase{1, 32, 32, 128, 32, 0}, {2, 8, 2, 64, 32, 17}, {3, 4, 1, 256, 32, 31}}) {
+      SCOPED_TRACE(attention_case_name(t, dtype));
+      const at::Tensor qkv = fused_random({t.batch, (t.heads + 2 * t.kv_heads) * t.head_dim}, 4, dtype, gpu);
+      const auto tables = llama::rotary_tables(64, t.head_dim, 10000.0);
+      const at::Tensor cos = tables.first.to(gpu, dtype), sin = tables.second.to(gpu, dtype);
+      const at::Tensor keys = at::full({t.batch, t.kv_heads, t.capacity, t.head_dim}, 7.0, qkv.options());
+      const at::Tensor values = keys.clone();
+      const at::Tensor where = at::full({1}, t.position, qkv.options().dtype(at::kLong));
+      const at::Tensor tickets = at::zeros({t.batch * t.heads}, qkv.options().dtype(at::kInt));
+      kernels->rotary_attention_quantize(qkv, t.heads, t.kv_heads, cos, sin, where, keys, values, tickets);
+      const at::Tensor parts = fused_cpu64(qkv).view({t.batch, t.heads + 2 * t.kv_heads, t.head_dim});
+      const at::Tensor rotated = fused_reference_rotary(parts, cos, sin, t.position, dtype);
+      const double tolerance = 2 * fused_unit(dtype) * rotated.abs().max().item<double>() + 1e-6;
+      const at::Tensor k_row = fused_cpu64(keys.select(2, t.position));
+      EXPECT_LE((k_row - rotated.narrow(1, t.heads, t.kv_heads)).abs().max().item<double>(), tolerance) << "k";
+      EXPECT_TRUE(fused_cpu64(values.select(2, t.position)).equal(parts.narrow(1, t.heads + t.kv_heads, t.kv_heads)))
+          << "v is written as it is";
+      // Every other row of the cache untouched, and the counters back at zero.
+      const at::Tensor others = at::ones({t.capacity}, at::kBool).index_put_({t.position}, false);
+      EXPECT_TRUE((fused_cpu64(keys).index({at::indexing::Slice(), at::indexing::Slice(), others}) == 7.0).all().item<bool>());
+      EXPECT_TRUE((fused_cpu64(values).index({at::indexing::Slice(), at::indexing::Slice(), others}) == 7.0).all().item<bool>());
+      EXPECT_EQ(tickets.count_nonzero().item<int64_t>(), 0) << "the attention leaves its counters at zero";
+    }
+  }
+}
+
+TEST_F(FusedDecodeGpu, RotaryAttentionReadsThePositionsUpToTheCachePositionAndNoMore) {
+  for (at::ScalarType dtype : kFusedDtypes) {
+    for (const AttentionCase& t : {AttentionCase{1, 32, 32, 128, 144, 100}, {2, 8, 2, 64, 300, 0},
+                                   {3, 4, 1, 256, 1000, 999}, {1, 8, 8, 128, 3712, 3583}}) {
+      SCOPED_TRACE(attention_case_name(t, dtype));
+      const at::Tensor qkv = fused_random({t.batch, (t.heads + 2 * t.kv_heads) * t.head_dim}, 5, dtype, gpu);
+      const auto tables = llama::rotary_tables(t.capacity, t.head_dim, 10000.0);
+      const at::Tensor cos = tables.first.to(gpu, dtype), sin = tables.second.to(gpu, dtype);
+      const at::Tensor keys = fused_random({t.batch, t.kv_heads, t.capacity, t.head_dim}, 6, dtype, gpu);
+      const at::Tensor values = fused_random({t.batch, t.kv_heads, t.capacity, t.head_dim}, 7, dtype, gpu);
+      // The reference over the cache as the kernel leaves it: the new k and v at the position.
+      const at::Tensor parts = fused_cpu64(qkv).view({t.batch, t.heads + 2 * t.kv_heads, t.head_dim});
+      const at::Tensor rotated = fused_reference_rotary(parts, cos, sin, t.position, dtype);
+      const at::Tensor keys64 = fused_cpu64(keys), values64 = fused_cpu64(values);
+      keys64.select(2, t.position).copy_(rotated.narrow(1, t.heads, t.kv_heads));
+      values64.select(2, t.position).copy_(parts.narrow(1, t.heads + t.kv_heads, t.kv_heads));
+      const at::Tensor want = fused_reference_attention(rotated.narrow(1, 0, t.heads), keys64, values64, t.position);
+      // What a kernel reading the position's old row or any row after it would take in.
+      keys.narrow(2, t.position, t.capacity - t.position).fill_(NAN);
+      values.narrow(2, t.position, t.capacity - t.position).fill_(NAN);
+      const at::Tensor where = at::full({1}, t.position, qkv.options().dtype(at::kLong));
+      const at::Tensor tickets = at::zeros({t.batch * t.heads}, qkv.options().dtype(at::kInt));
+      const quant::QuantizedInput got =
+          kernels->rotary_attention_quantize(qkv, t.heads, t.kv_heads, cos, sin, where, keys, values, tickets);
+      expect_quantised_close(got, want, dtype);
+      // Again on the same counters: the same bytes (the first launch left them ready).
+      const quant::QuantizedInput again =
+          kernels->rotary_attention_quantize(qkv, t.heads, t.kv_heads, cos, sin, where, keys, values, tickets);
+      EXPECT_TRUE(again.bytes.equal(got.bytes)) << "a second launch on the same counters";
     }
   }
 }

@@ -27,6 +27,11 @@ KVCache::KVCache(int64_t layers, int64_t batch, int64_t heads, int64_t max_len, 
   slots_ = at::arange(capacity_, index);
 }
 
+const at::Tensor& KVCache::counters(int64_t count) {
+  if (!counters_.defined() || counters_.numel() < count) counters_ = at::zeros({count}, position_.options().dtype(at::kInt));
+  return counters_;
+}
+
 int64_t KVCache::capacity_for(int64_t max_len) {
   return (max_len + kCapacityMultiple - 1) / kCapacityMultiple * kCapacityMultiple;
 }

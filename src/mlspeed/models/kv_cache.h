@@ -63,6 +63,11 @@ class KVCache {
   // Layer `layer`'s whole keys and values (batch, heads, capacity, head_dim), for kernels that
   // write and read at position() themselves (fused/decode_kernels.h).
   std::pair<at::Tensor, at::Tensor> layer(int64_t layer) const { return {keys_.at(layer), values_.at(layer)}; }
+  // At least `count` int32 counters on the cache's device, zero: kernels that split one sequence's
+  // work over several thread blocks count their blocks here to find the last one (the fused decode
+  // attention), and leave them at zero. Allocated and zeroed on the first call for a count (a
+  // graph that records that call records the zeroing, harmless when replayed).
+  const at::Tensor& counters(int64_t count);
   // The additive mask of one new query at position(): (1, 1, 1, capacity) in `dtype`, 0 up to
   // and including position(), -inf after it. Made once per decode step and shared by the layers.
   at::Tensor decode_mask(at::ScalarType dtype) const;
@@ -75,6 +80,7 @@ class KVCache {
   int64_t length_ = 0;
   at::Tensor position_;  // int64 (1,), on the device
   at::Tensor slots_;     // 0 .. capacity - 1, int64, on the device: what the mask compares
+  at::Tensor counters_;  // int32, on the device (counters())
 };
 
 // Causal attention of the new queries q (batch, heads, T, head_dim) over k and v holding

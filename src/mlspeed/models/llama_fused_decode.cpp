@@ -1,14 +1,14 @@
 // LlamaForCausalLMImpl::fused_decode_step: one decode step through the fused kernels of
-// fused/decode_kernels.h and the quantised-input products of quant::linear. A layer is ten kernels:
+// fused/decode_kernels.h and the quantised-input products of quant::linear. A layer is eight kernels:
 //
-//   norm+quantise, qkv product, rotary+cache write, attention (2, ending quantised),
+//   norm+quantise, qkv product, rotary + cache write + attention (ending quantised),
 //   o product + residual, norm+quantise, gate/up product, silu*up+quantise, down product + residual
 //
 // where LibTorch's ops take about twenty (each product quantising its own input, the rotary
 // embedding and cache write five to seven, the residual adds, a mask over the whole cache).
 // Decoding a token on a GPU is bound by the weights' bytes and by kernel launches (which overlap:
-// quant/cuda/launch.cuh): Llama-2-7B Q4_0 decodes at 381 tokens/s on an H100, 1.12x llama-bench
-// (results/2026-12-05-h100-gguf-fused/).
+// quant/cuda/launch.cuh): Llama-2-7B Q4_0 decodes at 426 tokens/s on an H100, where the ten
+// kernels a layer before this one decoded at 381 (1.12x llama-bench; results/2026-12-05-h100-decode-kernels/).
 #include <ATen/ATen.h>
 
 #include <optional>
@@ -49,6 +49,9 @@ std::optional<at::Tensor> LlamaForCausalLMImpl::fused_decode_step(const at::Tens
   const int64_t rows = x.size(0);
   const at::ScalarType dtype = x.scalar_type();
   const auto& [cos, sin] = rotary_for(x);
+  // The attention's thread blocks count the chunks of a sequence and head done here, to find the
+  // last one, which combines them.
+  const at::Tensor& tickets = cache.counters(rows * config_.num_attention_heads);
   at::Tensor h = x.reshape({rows, config_.hidden_size}).contiguous();  // the residual stream
   for (size_t i = 0; i < model->typed_layers.size(); ++i) {
     LlamaDecoderLayerImpl& layer = *model->typed_layers[i];
@@ -57,9 +60,8 @@ std::optional<at::Tensor> LlamaForCausalLMImpl::fused_decode_step(const at::Tens
     const quant::QuantizedInput normed =
         k->rms_norm_quantize(h, layer.input_layernorm->weight, layer.input_layernorm->eps());
     const at::Tensor qkv = quant::linear(normed, attention.qkv_matrix(), dtype);
-    const at::Tensor q = k->rotary_cache_write(qkv, attention.heads(), attention.kv_heads(), cos, sin,
-                                               cache.position(), keys, values);
-    const quant::QuantizedInput attended = k->attention_quantize(q, keys, values, cache.position());
+    const quant::QuantizedInput attended = k->rotary_attention_quantize(
+        qkv, attention.heads(), attention.kv_heads(), cos, sin, cache.position(), keys, values, tickets);
     const at::Tensor after_attention = quant::linear(attended, attention.o_proj->matrix(), dtype, h);
     const quant::QuantizedInput normed_again = k->rms_norm_quantize(
         after_attention, layer.post_attention_layernorm->weight, layer.post_attention_layernorm->eps());

@@ -15,6 +15,7 @@
 #include <torch/cuda.h>
 
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <functional>
 #include <string>
@@ -179,6 +180,29 @@ TEST_F(QuantKernelsGpu, RowViewsAndStridedInputsGiveTheSameProducts) {
       const at::Tensor batched = quant::linear(x.to(gpu).view({1, n, cols}), w);
       ASSERT_EQ(batched.sizes(), at::IntArrayRef({1, n, rows - 1})) << what;
       quant_gpu_expect_within(batched.view({n, rows - 1}), reference, tolerance, what + " 3-D");
+    }
+  }
+}
+
+// The products read rows that start on 16-byte boundaries as 16-byte chunks and other rows as
+// 32-bit words (quant/cuda/quant_gemv.cu): the same weights, so the same bits. The blocks moved 4
+// bytes off the boundary take the word reads for every format (a q4_k row, 144 bytes a block, is
+// otherwise always aligned).
+TEST_F(QuantKernelsGpu, BlocksOffA16ByteBoundaryGiveTheSameBits) {
+  for (WeightFormat f : {WeightFormat::q8_0, WeightFormat::q4_0, WeightFormat::q4_k, WeightFormat::q6_k}) {
+    const int64_t rows = 70, cols = 4096;
+    const quant::QuantizedMatrix cpu = quant_gpu_random_matrix(f, rows, cols, 6);
+    const quant::QuantizedMatrix aligned{f, rows, cols, cpu.blocks.to(gpu)};
+    const int64_t bytes = cpu.blocks.numel();
+    const at::Tensor shifted =
+        at::empty({bytes + 16}, cpu.blocks.options().device(gpu)).narrow(0, 4, bytes).view(cpu.blocks.sizes());
+    shifted.copy_(aligned.blocks);
+    const quant::QuantizedMatrix off{f, rows, cols, shifted};
+    ASSERT_NE(reinterpret_cast<uintptr_t>(off.blocks.data_ptr()) % 16, 0u);
+    for (int64_t n : {1, 2, 5}) {
+      const at::Tensor x = quant_gpu_exact_inputs(n, cols, 3).to(gpu, at::kBFloat16);
+      EXPECT_TRUE(at::equal(quant::linear(x, off).cpu(), quant::linear(x, aligned).cpu()))
+          << name(f) << " n=" << n;
     }
   }
 }

@@ -1,9 +1,12 @@
-// Attention of one new token over a key/value cache (flash-decoding): the positions 0..*position are
-// split into chunks, each chunk's thread block computes a partial softmax-weighted sum with an
-// online softmax, and a second kernel combines the chunks and writes the result as o_proj's
-// quantised input. Only the filled positions are read (the position is read on the device), where
-// the unfused step's SDPA reads the whole capacity under a mask: at a depth of thousands of
-// positions the cache is a third of the bytes a token reads.
+// Attention of one new token over a key/value cache (flash-decoding), with the rotary embedding of
+// q and k and the cache write of the new k and v: one kernel a layer where the unfused step runs
+// a dozen. The positions 0..*position are split into chunks; each chunk's thread block computes a
+// partial softmax-weighted sum with an online softmax, and the block that finishes a (sequence,
+// head)'s chunks last combines them and writes the result as o_proj's quantised input. Only the
+// filled positions are read (the position is read on the device), where the unfused step's SDPA
+// reads the whole capacity under a mask: at a depth of thousands of positions the cache is a third
+// of the bytes a token reads. The rotary embedding and the combination were kernels of their own
+// (three a layer): each kernel boundary of a decode step is a wait on the whole GPU.
 //
 // In a chunk's block of 4 warps, a group of head_dim / 8 lanes takes one key at a time, each lane
 // 8 of its values (one 16-byte load of bfloat16/float16): q.k is reduced over the group with a few
@@ -16,15 +19,18 @@
 #include "mlspeed/fused/cuda/fused_kernels.cuh"
 #include "mlspeed/quant/cuda/cuda_values.cuh"
 #include "mlspeed/quant/cuda/gemv_input.cuh"
+#include "mlspeed/quant/cuda/last_block.cuh"
 #include "mlspeed/quant/cuda/launch.cuh"
 
 namespace mlspeed::fused::gpu {
 namespace {
 
 using quant::gpu::cuq_allow_successor;
+using quant::gpu::cuq_last_block;
 using quant::gpu::cuq_launch;
-using quant::gpu::cuq_load;
+using quant::gpu::cuq_load8;
 using quant::gpu::cuq_round;
+using quant::gpu::cuq_store8;
 using quant::gpu::cuq_wait_for_predecessor;
 using quant::gpu::cuq_write_input_run;
 using quant::gpu::kGemvInputRun;
@@ -33,7 +39,8 @@ constexpr int kAttentionWarps = 4;
 constexpr int kValuesPerLane = 8;
 
 // Positions a chunk takes for a cache of `capacity`: at least 64, and about 16 chunks for a long
-// cache so that even one sequence of 32 heads fills the GPU.
+// cache so that even one sequence of 32 heads fills the GPU; never more than kMaxChunks chunks.
+constexpr int kMaxChunks = 16;
 int64_t fused_chunk(int64_t capacity) {
   const int64_t per_16 = (capacity + 15) / 16;
   return per_16 <= 64 ? 64 : (per_16 + 63) / 64 * 64;
@@ -41,62 +48,127 @@ int64_t fused_chunk(int64_t capacity) {
 
 int64_t fused_chunks(int64_t capacity) { return (capacity + fused_chunk(capacity) - 1) / fused_chunk(capacity); }
 
-// Values i..i+7 of an array of `D` (i a multiple of 8, the array 16-byte aligned).
-template <GpuDtype D>
-__device__ __forceinline__ void fused_load8(const void* p, int64_t i, float (&v)[kValuesPerLane]) {
-  if constexpr (D == GpuDtype::f32) {
-    const float4* f = reinterpret_cast<const float4*>(static_cast<const float*>(p) + i);
-    const float4 a = __ldg(f), b = __ldg(f + 1);
-    v[0] = a.x, v[1] = a.y, v[2] = a.z, v[3] = a.w, v[4] = b.x, v[5] = b.y, v[6] = b.z, v[7] = b.w;
-  } else {
-    const uint4 raw = __ldg(reinterpret_cast<const uint4*>(static_cast<const uint16_t*>(p) + i));
-    const uint32_t words[4] = {raw.x, raw.y, raw.z, raw.w};
+// x cos + roll(x, HD / 2) signed_sin of the 8 values at `slot` of one head's HD values at element
+// `at` of qkv, by c and s (the slot's values of row p of the tables): the half-roll's partner values are those of lane
+// lane ^ (G / 2) of the same group of G = HD / 8 lanes (every lane of the warp takes part). Rounded
+// as models/llama.cpp's apply_rotary rounds (x cos to the dtype, then the sum), and to the dtype,
+// as the unfused step stores q and k.
+template <GpuDtype D, int HD>
+__device__ __forceinline__ void fused_rotate8(const void* qkv, int64_t at, const float (&c)[kValuesPerLane],
+                                              const float (&s)[kValuesPerLane], int slot,
+                                              float (&out)[kValuesPerLane]) {
+  constexpr int G = HD / kValuesPerLane;
+  float x[kValuesPerLane];
+  cuq_load8<D>(qkv, at + slot, x);
 #pragma unroll
-    for (int k = 0; k < 4; ++k) {
-      const uint16_t lo = static_cast<uint16_t>(words[k] & 0xFFFF), hi = static_cast<uint16_t>(words[k] >> 16);
-      v[2 * k] = cuq_load<D>(&lo, 0);
-      v[2 * k + 1] = cuq_load<D>(&hi, 0);
-    }
+  for (int i = 0; i < kValuesPerLane; ++i) {
+    const float rolled = __shfl_xor_sync(0xFFFFFFFFu, x[i], G / 2);
+    out[i] = cuq_round<D>(cuq_round<D>(x[i] * c[i]) + rolled * s[i]);
   }
 }
 
+// The chunks of (sequence b, head h) combined, divided by the total sum, rounded to the dtype and
+// quantised, a warp a run of 32 values: run by the block that finished the pair's chunks last,
+// reading the others' partials from L2 (__ldcg: they were written during this kernel). Every
+// chunk's partials are loaded before any is used, in one round trip to L2: a loop that loaded
+// a chunk's sum, then its maximum, then its values, one chunk after another, made the attention of
+// a short context take 11 us on an H200, most of it waiting on those loads one by one.
+template <GpuDtype D, int HD>
+__device__ void fused_combine_chunks(int64_t bh, int64_t chunks, const float* partial_max,
+                                     const float* partial_sum, const float* partial_out, GemvInput out) {
+  for (int t = threadIdx.x; t < HD; t += blockDim.x) {  // HD a multiple of 32: whole warps
+    float chunk_max[kMaxChunks], chunk_sum[kMaxChunks], chunk_out[kMaxChunks];
+#pragma unroll
+    for (int c = 0; c < kMaxChunks; ++c) {
+      const int64_t at = bh * chunks + c;
+      const bool filled = c < chunks;
+      chunk_sum[c] = filled ? __ldcg(partial_sum + at) : 0.0f;  // 0: a chunk past the position
+      chunk_max[c] = filled ? __ldcg(partial_max + at) : -FLT_MAX;
+      chunk_out[c] = filled ? __ldcg(partial_out + at * HD + t) : 0.0f;
+    }
+    float top = -FLT_MAX;
+#pragma unroll
+    for (int c = 0; c < kMaxChunks; ++c)
+      if (chunk_sum[c] > 0.0f) top = fmaxf(top, chunk_max[c]);
+    float sum = 0.0f, value = 0.0f;
+#pragma unroll
+    for (int c = 0; c < kMaxChunks; ++c) {
+      if (chunk_sum[c] <= 0.0f) continue;
+      const float w = expf(chunk_max[c] - top);
+      sum += chunk_sum[c] * w;
+      value += chunk_out[c] * w;
+    }
+    const int64_t run = (bh * HD + t) / kGemvInputRun;  // row b's runs are heads * HD / 32 consecutive ones
+    cuq_write_input_run(cuq_round<D>(value / sum), t & 31, run, const_cast<int8_t*>(out.q),
+                        const_cast<float*>(out.d), const_cast<int32_t*>(out.sum));
+  }
+}
+
+// One block a (sequence, head, chunk of positions). The block's q, and the new token's k and v of
+// its kv head, come straight from qkv, rotated in registers; the first chunk's block of the kv
+// head's first query head writes them at position p of the cache, and every block takes them from
+// registers for position p, so that no block reads a cache row that this kernel writes.
 template <GpuDtype D, int HD>
 __global__ void __launch_bounds__(kAttentionWarps * 32)
-    fused_attention_chunk_kernel(const void* q, const void* keys, const void* values, int64_t heads, int64_t kv_heads,
-                                 int64_t capacity, int64_t chunk, const int64_t* position, float* partial_max,
-                                 float* partial_sum, float* partial_out) {
+    fused_rotary_attention_kernel(const void* qkv, const void* cos, const void* signed_sin, int64_t table_positions,
+                                  void* keys, void* values, int64_t heads, int64_t kv_heads, int64_t capacity,
+                                  int64_t chunk, const int64_t* position, float* partial_max, float* partial_sum,
+                                  float* partial_out, unsigned* tickets, GemvInput out) {
   constexpr int G = HD / kValuesPerLane, kKeysPerWarp = 32 / G, kGroups = kAttentionWarps * kKeysPerWarp;
   __shared__ float group_max[kGroups], group_sum[kGroups], group_out[kGroups][HD];
-  cuq_wait_for_predecessor();
-  cuq_allow_successor();
+  // Before the wait, what no kernel of this decode step writes (launch.cuh's exception): the
+  // position, the rotary tables' row and the first key of the chunk (rows before the position
+  // were written by earlier steps), on their way while the qkv product finishes.
+  const int64_t p = *position;
+  if (p < 0 || p >= capacity || p >= table_positions) __trap();  // LibTorch's index assertion, on the device
   const int64_t bh = blockIdx.x, b = bh / heads, h = bh % heads, chunks = gridDim.y, c = blockIdx.y;
-  const int64_t kv = h / (heads / kv_heads);
-  const int64_t last = min(*position, capacity - 1);
-  const int64_t begin = c * chunk, end = min(begin + chunk, last + 1);
+  const int64_t group_heads = heads / kv_heads, kv = h / group_heads;
+  const int64_t begin = c * chunk, end = min(begin + chunk, p + 1);
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int group = warp * kKeysPerWarp + lane / G, slot = (lane % G) * kValuesPerLane;
-  float qv[kValuesPerLane];
-  fused_load8<D>(q, bh * HD + slot, qv);
-  const float scale = rsqrtf(static_cast<float>(HD));
-#pragma unroll
-  for (int i = 0; i < kValuesPerLane; ++i) qv[i] *= scale;
   const int64_t base = (b * kv_heads + kv) * capacity * HD;
-  float running_max = -FLT_MAX, running_sum = 0.0f, out[kValuesPerLane] = {};
+  float table_cos[kValuesPerLane], table_sin[kValuesPerLane];
+  cuq_load8<D>(cos, p * HD + slot, table_cos);
+  cuq_load8<D>(signed_sin, p * HD + slot, table_sin);
   // The loop is the same for the warp's lanes (the shuffles need them all): a group past the last
   // key of the chunk reduces zeros and keeps its state. The next keys' loads are issued before this
   // key's arithmetic, so that a load's latency is paid once a chunk rather than once a key.
   float k[kValuesPerLane] = {}, v[kValuesPerLane] = {};
   int64_t j = begin + warp * kKeysPerWarp + lane / G;
-  if (j < end) {
-    fused_load8<D>(keys, base + j * HD + slot, k);
-    fused_load8<D>(values, base + j * HD + slot, v);
+  if (j < end && j != p) {
+    cuq_load8<D>(keys, base + j * HD + slot, k);
+    cuq_load8<D>(values, base + j * HD + slot, v);
   }
+  cuq_wait_for_predecessor();
+  cuq_allow_successor();
+  const int64_t row = b * (heads + 2 * kv_heads) * HD;
+  float qv[kValuesPerLane], new_k[kValuesPerLane], new_v[kValuesPerLane];
+  fused_rotate8<D, HD>(qkv, row + h * HD, table_cos, table_sin, slot, qv);
+  fused_rotate8<D, HD>(qkv, row + (heads + kv) * HD, table_cos, table_sin, slot, new_k);
+  cuq_load8<D>(qkv, row + (heads + kv_heads + kv) * HD + slot, new_v);
+  if (c == 0 && h % group_heads == 0 && threadIdx.x < G) {
+    cuq_store8<D>(keys, base + p * HD + slot, new_k);
+    cuq_store8<D>(values, base + p * HD + slot, new_v);
+  }
+  const float scale = rsqrtf(static_cast<float>(HD));
+#pragma unroll
+  for (int i = 0; i < kValuesPerLane; ++i) qv[i] *= scale;
+  // Key j's values: from the cache, or for the new position from registers.
+  const auto load_key = [&](int64_t j, float (&k)[kValuesPerLane], float (&v)[kValuesPerLane]) {
+    if (j >= end) return;
+    if (j == p) {
+#pragma unroll
+      for (int i = 0; i < kValuesPerLane; ++i) k[i] = new_k[i], v[i] = new_v[i];
+    } else {
+      cuq_load8<D>(keys, base + j * HD + slot, k);
+      cuq_load8<D>(values, base + j * HD + slot, v);
+    }
+  };
+  if (j == p) load_key(j, k, v);  // the new key, from registers
+  float running_max = -FLT_MAX, running_sum = 0.0f, out_values[kValuesPerLane] = {};
   for (int64_t first = begin + warp * kKeysPerWarp; first < end; first += kGroups, j += kGroups) {
     float next_k[kValuesPerLane] = {}, next_v[kValuesPerLane] = {};
-    if (j + kGroups < end) {
-      fused_load8<D>(keys, base + (j + kGroups) * HD + slot, next_k);
-      fused_load8<D>(values, base + (j + kGroups) * HD + slot, next_v);
-    }
+    load_key(j + kGroups, next_k, next_v);
     float score = 0.0f;
 #pragma unroll
     for (int i = 0; i < kValuesPerLane; ++i) score += qv[i] * k[i];
@@ -106,7 +178,7 @@ __global__ void __launch_bounds__(kAttentionWarps * 32)
       const float correction = expf(running_max - new_max), weight = expf(score - new_max);
       running_sum = running_sum * correction + weight;
 #pragma unroll
-      for (int i = 0; i < kValuesPerLane; ++i) out[i] = out[i] * correction + weight * v[i];
+      for (int i = 0; i < kValuesPerLane; ++i) out_values[i] = out_values[i] * correction + weight * v[i];
       running_max = new_max;
     }
 #pragma unroll
@@ -121,7 +193,7 @@ __global__ void __launch_bounds__(kAttentionWarps * 32)
     group_sum[group] = any ? running_sum : 0.0f;
   }
 #pragma unroll
-  for (int i = 0; i < kValuesPerLane; ++i) group_out[group][slot + i] = any ? out[i] : 0.0f;
+  for (int i = 0; i < kValuesPerLane; ++i) group_out[group][slot + i] = any ? out_values[i] : 0.0f;
   __syncthreads();
   float block_max = -FLT_MAX;
   for (int g = 0; g < kGroups; ++g) block_max = fmaxf(block_max, group_max[g]);
@@ -139,54 +211,28 @@ __global__ void __launch_bounds__(kAttentionWarps * 32)
       partial_sum[at] = sum;  // 0 for a chunk past the position
     }
   }
-}
-
-// One thread block of HD threads a (sequence, head): the chunks combined, divided by the total
-// sum, rounded to the dtype and quantised, a warp a run of 32 values.
-template <GpuDtype D, int HD>
-__global__ void __launch_bounds__(HD)
-    fused_attention_combine_kernel(int64_t heads, int64_t chunks, const float* partial_max, const float* partial_sum,
-                                   const float* partial_out, GemvInput out) {
-  const int64_t bh = blockIdx.x, t = threadIdx.x;
-  cuq_wait_for_predecessor();
-  cuq_allow_successor();
-  float top = -FLT_MAX;
-  for (int64_t c = 0; c < chunks; ++c)
-    if (partial_sum[bh * chunks + c] > 0.0f) top = fmaxf(top, partial_max[bh * chunks + c]);
-  float sum = 0.0f, value = 0.0f;
-  for (int64_t c = 0; c < chunks; ++c) {
-    const int64_t at = bh * chunks + c;
-    if (partial_sum[at] <= 0.0f) continue;
-    const float w = expf(partial_max[at] - top);
-    sum += partial_sum[at] * w;
-    value += partial_out[at * HD + t] * w;
-  }
-  const int64_t run = (bh * HD + t) / kGemvInputRun;  // row b's runs are heads * HD / 32 consecutive ones
-  cuq_write_input_run(cuq_round<D>(value / sum), static_cast<int>(t & 31), run, const_cast<int8_t*>(out.q),
-                      const_cast<float*>(out.d), const_cast<int32_t*>(out.sum));
+  if (cuq_last_block(tickets + bh, static_cast<unsigned>(chunks)))
+    fused_combine_chunks<D, HD>(bh, chunks, partial_max, partial_sum, partial_out, out);
 }
 
 template <GpuDtype D, int HD>
-void fused_launch_attention(const void* q, const void* keys, const void* values, int64_t batch, int64_t heads,
-                            int64_t kv_heads, int64_t capacity, const int64_t* position, float* workspace,
-                            GemvInput out, cudaStream_t stream) {
-  const int64_t chunks = fused_chunks(capacity), slots = batch * heads * chunks;
+void fused_launch_attention(const DecodeAttentionArgs& a, float* workspace, unsigned* tickets, GemvInput out,
+                            cudaStream_t stream) {
+  const int64_t chunks = fused_chunks(a.capacity), slots = a.batch * a.heads * chunks;
   float *partial_max = workspace, *partial_sum = workspace + slots, *partial_out = workspace + 2 * slots;
-  const dim3 grid(static_cast<unsigned>(batch * heads), static_cast<unsigned>(chunks));
-  cuq_launch(fused_attention_chunk_kernel<D, HD>, grid, kAttentionWarps * 32, stream, q, keys, values, heads,
-             kv_heads, capacity, fused_chunk(capacity), position, partial_max, partial_sum, partial_out);
-  cuq_launch(fused_attention_combine_kernel<D, HD>, static_cast<unsigned>(batch * heads), HD, stream, heads, chunks,
-             partial_max, partial_sum, partial_out, out);
+  const dim3 grid(static_cast<unsigned>(a.batch * a.heads), static_cast<unsigned>(chunks));
+  cuq_launch(fused_rotary_attention_kernel<D, HD>, grid, kAttentionWarps * 32, stream, a.qkv, a.cos, a.signed_sin,
+             a.table_positions, a.keys, a.values, a.heads, a.kv_heads, a.capacity, fused_chunk(a.capacity),
+             a.position, partial_max, partial_sum, partial_out, tickets, out);
 }
 
 template <GpuDtype D>
-void fused_attention_for_dim(const void* q, const void* keys, const void* values, int64_t batch, int64_t heads,
-                             int64_t kv_heads, int64_t head_dim, int64_t capacity, const int64_t* position,
-                             float* workspace, GemvInput out, cudaStream_t stream) {
-  switch (head_dim) {
-    case 64: return fused_launch_attention<D, 64>(q, keys, values, batch, heads, kv_heads, capacity, position, workspace, out, stream);
-    case 128: return fused_launch_attention<D, 128>(q, keys, values, batch, heads, kv_heads, capacity, position, workspace, out, stream);
-    default: return fused_launch_attention<D, 256>(q, keys, values, batch, heads, kv_heads, capacity, position, workspace, out, stream);
+void fused_attention_for_dim(const DecodeAttentionArgs& a, float* workspace, unsigned* tickets, GemvInput out,
+                             cudaStream_t stream) {
+  switch (a.head_dim) {
+    case 64: return fused_launch_attention<D, 64>(a, workspace, tickets, out, stream);
+    case 128: return fused_launch_attention<D, 128>(a, workspace, tickets, out, stream);
+    default: return fused_launch_attention<D, 256>(a, workspace, tickets, out, stream);
   }
 }
 
@@ -198,17 +244,15 @@ int64_t decode_attention_workspace_floats(int64_t batch, int64_t heads, int64_t 
   return batch * heads * fused_chunks(capacity) * (head_dim + 2);
 }
 
-cudaError_t decode_attention_quantize(const void* q, const void* keys, const void* values, int64_t batch,
-                                      int64_t heads, int64_t kv_heads, int64_t head_dim, int64_t capacity,
-                                      const int64_t* position, float* workspace, GpuDtype dtype, GemvInput out,
-                                      cudaStream_t stream) {
-  if (batch <= 0 || heads <= 0 || kv_heads <= 0 || heads % kv_heads != 0 || capacity <= 0 ||
-      !decode_attention_supports(head_dim))
+cudaError_t rotary_attention_quantize(const DecodeAttentionArgs& a, float* workspace, unsigned* tickets,
+                                      GemvInput out, cudaStream_t stream) {
+  if (a.batch <= 0 || a.heads <= 0 || a.kv_heads <= 0 || a.heads % a.kv_heads != 0 || a.capacity <= 0 ||
+      a.table_positions <= 0 || !decode_attention_supports(a.head_dim))
     return cudaErrorInvalidValue;
-  switch (dtype) {
-    case GpuDtype::f32: fused_attention_for_dim<GpuDtype::f32>(q, keys, values, batch, heads, kv_heads, head_dim, capacity, position, workspace, out, stream); break;
-    case GpuDtype::f16: fused_attention_for_dim<GpuDtype::f16>(q, keys, values, batch, heads, kv_heads, head_dim, capacity, position, workspace, out, stream); break;
-    case GpuDtype::bf16: fused_attention_for_dim<GpuDtype::bf16>(q, keys, values, batch, heads, kv_heads, head_dim, capacity, position, workspace, out, stream); break;
+  switch (a.dtype) {
+    case GpuDtype::f32: fused_attention_for_dim<GpuDtype::f32>(a, workspace, tickets, out, stream); break;
+    case GpuDtype::f16: fused_attention_for_dim<GpuDtype::f16>(a, workspace, tickets, out, stream); break;
+    case GpuDtype::bf16: fused_attention_for_dim<GpuDtype::bf16>(a, workspace, tickets, out, stream); break;
   }
   return cudaGetLastError();
 }

@@ -39,26 +39,30 @@ cudaError_t rms_norm_quantize(const void* x, const void* weight, int64_t batch, 
 cudaError_t silu_mul_quantize(const void* gate_up, int64_t batch, int64_t ffn, GpuDtype dtype, GemvInput out,
                               cudaStream_t stream);
 
-// From qkv (B, (heads + 2 kv_heads) head_dim): q and k rotated by row *position of the rotary
-// tables cos and signed_sin ((positions, head_dim): x cos + roll(x, head_dim / 2) signed_sin, as
-// models/llama.cpp's apply_rotary), q into q_out (B, heads, head_dim), k and v into row
-// *position of keys and values (B, kv_heads, capacity, head_dim). head_dim even, <= 1024.
-cudaError_t rotary_cache_write(const void* qkv, int64_t batch, int64_t heads, int64_t kv_heads, int64_t head_dim,
-                               const void* cos, const void* signed_sin, int64_t table_positions,
-                               const int64_t* position, void* keys, void* values, int64_t capacity, void* q_out,
-                               GpuDtype dtype, cudaStream_t stream);
-
-// Attention of one query per head, q (B, heads, head_dim), over positions 0..*position of keys and
-// values (B, kv_heads, capacity, head_dim; query head h reads kv head h / (heads / kv_heads)),
-// softmax(q k / sqrt(head_dim)) v in float32, rounded to the dtype and quantised: out (B,
-// heads * head_dim). Split over the positions in chunks (flash-decoding), then combined;
-// head_dim 64, 128 or 256 (decode_attention_supports).
+// One layer's attention of a decode step: from qkv (B, (heads + 2 kv_heads) head_dim), q and k
+// rotated by row *position of the rotary tables cos and signed_sin ((table_positions, head_dim):
+// x cos + roll(x, head_dim / 2) signed_sin, as models/llama.cpp's apply_rotary), k and v written
+// into row *position of keys and values (B, kv_heads, capacity, head_dim), then softmax(q k /
+// sqrt(head_dim)) v over positions 0..*position (query head h reads kv head h / (heads /
+// kv_heads)) in float32, rounded to the dtype and quantised: out (B, heads * head_dim). Split
+// over the positions in chunks (flash-decoding); head_dim 64, 128 or 256.
+struct DecodeAttentionArgs {
+  const void* qkv;
+  const void* cos;
+  const void* signed_sin;
+  int64_t table_positions;
+  void* keys;
+  void* values;
+  int64_t batch, heads, kv_heads, head_dim, capacity;
+  const int64_t* position;
+  GpuDtype dtype;
+};
 bool decode_attention_supports(int64_t head_dim);
 // The float32 workspace the launcher needs: partial maxima, sums and outputs of every chunk.
 int64_t decode_attention_workspace_floats(int64_t batch, int64_t heads, int64_t head_dim, int64_t capacity);
-cudaError_t decode_attention_quantize(const void* q, const void* keys, const void* values, int64_t batch,
-                                      int64_t heads, int64_t kv_heads, int64_t head_dim, int64_t capacity,
-                                      const int64_t* position, float* workspace, GpuDtype dtype, GemvInput out,
-                                      cudaStream_t stream);
+// `tickets`: B * heads counters, zero before the launch and left at zero by it (the last block of
+// a (sequence, head) is the one that draws ticket chunks - 1).
+cudaError_t rotary_attention_quantize(const DecodeAttentionArgs& args, float* workspace, unsigned* tickets,
+                                      GemvInput out, cudaStream_t stream);
 
 }  // namespace mlspeed::fused::gpu

@@ -50,6 +50,8 @@ quant::QuantizedInput fused_rms_norm_quantize(const at::Tensor& x, const at::Ten
               " with a weight of ", weight.sizes());
   fused_check(x, x, "x");
   fused_check(weight, x, "the norm's weight");
+  for (const at::Tensor* t : {&x, &weight})  // read 16 bytes at a time
+    TORCH_CHECK(reinterpret_cast<uintptr_t>(t->data_ptr()) % 16 == 0, "[fused] rms_norm needs 16-byte aligned tensors");
   const c10::cuda::CUDAGuard device(x.device());
   quant::QuantizedInput out = fused_quantized_output(x, x.size(0), x.size(1));
   C10_CUDA_CHECK(rms_norm_quantize(x.data_ptr(), weight.data_ptr(), x.size(0), x.size(1), static_cast<float>(eps),
@@ -57,52 +59,42 @@ quant::QuantizedInput fused_rms_norm_quantize(const at::Tensor& x, const at::Ten
   return out;
 }
 
-at::Tensor fused_rotary_cache_write(const at::Tensor& qkv, int64_t heads, int64_t kv_heads, const at::Tensor& cos,
-                                    const at::Tensor& sin, const at::Tensor& position, const at::Tensor& keys,
-                                    const at::Tensor& values) {
+quant::QuantizedInput fused_rotary_attention_quantize(const at::Tensor& qkv, int64_t heads, int64_t kv_heads,
+                                                      const at::Tensor& cos, const at::Tensor& sin,
+                                                      const at::Tensor& position, const at::Tensor& keys,
+                                                      const at::Tensor& values, const at::Tensor& tickets) {
   TORCH_CHECK(keys.dim() == 4 && keys.sizes() == values.sizes() && keys.size(1) == kv_heads && qkv.dim() == 2 &&
-                  keys.size(0) == qkv.size(0) && qkv.size(1) == (heads + 2 * kv_heads) * keys.size(3),
+                  keys.size(0) == qkv.size(0) && heads % kv_heads == 0 &&
+                  qkv.size(1) == (heads + 2 * kv_heads) * keys.size(3),
               "[fused] qkv ", qkv.sizes(), " for ", heads, " heads and a cache layer of ", keys.sizes());
-  const int64_t head_dim = keys.size(3);
+  const int64_t batch = qkv.size(0), head_dim = keys.size(3), capacity = keys.size(2);
+  TORCH_CHECK(decode_attention_supports(head_dim), "[fused] attention takes head_dim 64, 128 or 256, got ", head_dim);
   TORCH_CHECK(cos.dim() == 2 && cos.size(1) == head_dim && sin.sizes() == cos.sizes(), "[fused] rotary tables ",
               cos.sizes(), " for head_dim ", head_dim);
   TORCH_CHECK(position.is_cuda() && position.scalar_type() == at::kLong && position.numel() == 1,
               "[fused] the position must be one int64 on the device");
+  TORCH_CHECK(tickets.device() == qkv.device() && tickets.scalar_type() == at::kInt && tickets.is_contiguous() &&
+                  tickets.numel() >= batch * heads,
+              "[fused] attention needs ", batch * heads, " int32 counters on ", qkv.device());
   fused_check(qkv, qkv, "qkv");
   fused_check(keys, qkv, "keys");
   fused_check(values, qkv, "values");
   fused_check(cos, qkv, "cos");
   fused_check(sin, qkv, "sin");
+  for (const at::Tensor* t : {&qkv, &keys, &values, &cos, &sin})  // read and written 16 bytes at a time
+    TORCH_CHECK(reinterpret_cast<uintptr_t>(t->data_ptr()) % 16 == 0, "[fused] attention needs 16-byte aligned "
+                "qkv, cache and rotary tables");
   const c10::cuda::CUDAGuard device(qkv.device());
-  at::Tensor q = at::empty({qkv.size(0), heads, head_dim}, qkv.options());
-  C10_CUDA_CHECK(rotary_cache_write(qkv.data_ptr(), qkv.size(0), heads, kv_heads, head_dim, cos.data_ptr(),
-                                    sin.data_ptr(), cos.size(0), position.data_ptr<int64_t>(), keys.data_ptr(),
-                                    values.data_ptr(), keys.size(2), q.data_ptr(), fused_gpu_dtype(qkv),
-                                    fused_stream(qkv)));
-  return q;
-}
-
-quant::QuantizedInput fused_attention_quantize(const at::Tensor& q, const at::Tensor& keys, const at::Tensor& values,
-                                               const at::Tensor& position) {
-  TORCH_CHECK(q.dim() == 3 && keys.dim() == 4 && keys.sizes() == values.sizes() && keys.size(0) == q.size(0) &&
-                  keys.size(3) == q.size(2) && q.size(1) % keys.size(1) == 0,
-              "[fused] attention of q ", q.sizes(), " over a cache layer of ", keys.sizes());
-  TORCH_CHECK(decode_attention_supports(q.size(2)), "[fused] attention takes head_dim 64, 128 or 256, got ",
-              q.size(2));
-  TORCH_CHECK(position.is_cuda() && position.scalar_type() == at::kLong && position.numel() == 1,
-              "[fused] the position must be one int64 on the device");
-  fused_check(q, q, "q");
-  fused_check(keys, q, "keys");
-  fused_check(values, q, "values");
-  const c10::cuda::CUDAGuard device(q.device());
-  const int64_t batch = q.size(0), heads = q.size(1), head_dim = q.size(2), capacity = keys.size(2);
-  const at::Tensor workspace =
-      at::empty({decode_attention_workspace_floats(batch, heads, head_dim, capacity)}, q.options().dtype(at::kFloat));
-  quant::QuantizedInput out = fused_quantized_output(q, batch, heads * head_dim);
-  C10_CUDA_CHECK(decode_attention_quantize(q.data_ptr(), keys.data_ptr(), values.data_ptr(), batch, heads,
-                                           keys.size(1), head_dim, capacity, position.data_ptr<int64_t>(),
-                                           workspace.data_ptr<float>(), fused_gpu_dtype(q), fused_view(out),
-                                           fused_stream(q)));
+  const at::Tensor workspace = at::empty({decode_attention_workspace_floats(batch, heads, head_dim, capacity)},
+                                         qkv.options().dtype(at::kFloat));
+  quant::QuantizedInput out = fused_quantized_output(qkv, batch, heads * head_dim);
+  const DecodeAttentionArgs args{qkv.data_ptr(), cos.data_ptr(),    sin.data_ptr(), cos.size(0),
+                                 keys.data_ptr(), values.data_ptr(), batch,          heads,
+                                 kv_heads,        head_dim,          capacity,       position.data_ptr<int64_t>(),
+                                 fused_gpu_dtype(qkv)};
+  C10_CUDA_CHECK(rotary_attention_quantize(args, workspace.data_ptr<float>(),
+                                           reinterpret_cast<unsigned*>(tickets.data_ptr<int32_t>()), fused_view(out),
+                                           fused_stream(qkv)));
   return out;
 }
 
@@ -123,9 +115,8 @@ quant::QuantizedInput fused_silu_mul_quantize(const at::Tensor& gate_up) {
 
 extern "C" void mlspeed_fused_cuda_register() {
   using namespace mlspeed::fused;
-  register_decode_kernels({&gpu::fused_rms_norm_quantize, &gpu::fused_rotary_cache_write,
-                           &gpu::fused_attention_quantize, &gpu::fused_silu_mul_quantize,
-                           &gpu::decode_attention_supports});
+  register_decode_kernels({&gpu::fused_rms_norm_quantize, &gpu::fused_rotary_attention_quantize,
+                           &gpu::fused_silu_mul_quantize, &gpu::decode_attention_supports});
 }
 
 namespace {

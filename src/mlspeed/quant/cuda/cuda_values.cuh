@@ -63,6 +63,28 @@ __device__ __forceinline__ uint32_t cuq_pack2(float lo, float hi) {
   }
 }
 
+// Eight consecutive values at element i of an array of `D` (i a multiple of 8, the array 16-byte
+// aligned): one or two 16-byte loads through the read-only cache (memory no kernel in flight
+// writes).
+template <GpuDtype D>
+__device__ __forceinline__ void cuq_load8(const void* p, int64_t i, float (&v)[8]) {
+  const auto load = [](const auto* at) { return __ldg(at); };
+  if constexpr (D == GpuDtype::f32) {
+    const float4* f = reinterpret_cast<const float4*>(static_cast<const float*>(p) + i);
+    const float4 a = load(f), b = load(f + 1);
+    v[0] = a.x, v[1] = a.y, v[2] = a.z, v[3] = a.w, v[4] = b.x, v[5] = b.y, v[6] = b.z, v[7] = b.w;
+  } else {
+    const uint4 raw = load(reinterpret_cast<const uint4*>(static_cast<const uint16_t*>(p) + i));
+    const uint32_t words[4] = {raw.x, raw.y, raw.z, raw.w};
+#pragma unroll
+    for (int k = 0; k < 4; ++k) {
+      const uint16_t lo = static_cast<uint16_t>(words[k] & 0xFFFF), hi = static_cast<uint16_t>(words[k] >> 16);
+      v[2 * k] = cuq_load<D>(&lo, 0);
+      v[2 * k + 1] = cuq_load<D>(&hi, 0);
+    }
+  }
+}
+
 // Eight consecutive values v[0..7] stored at element i of an array of `D` (i a multiple of 8 and
 // the array 16-byte aligned): one or two 16-byte stores.
 template <GpuDtype D>

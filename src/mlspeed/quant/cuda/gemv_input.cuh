@@ -30,4 +30,33 @@ __device__ __forceinline__ void cuq_write_input_run(float value, int lane, int64
   }
 }
 
+// The same run held by 4 consecutive lanes (quarter q = lane & 3 holds values 8q..8q + 7), every
+// lane of the warp taking part in the shuffles: the same bytes as cuq_write_input_run for the same
+// values, written 8 at a time. A group with run < 0 takes part and writes nothing.
+__device__ __forceinline__ void cuq_write_input_run8(const float (&value)[8], int64_t run, int8_t* q, float* d,
+                                                     int32_t* sum) {
+  constexpr unsigned kFull = 0xFFFFFFFFu;
+  float amax = 0.0f;
+#pragma unroll
+  for (int i = 0; i < 8; ++i) amax = fmaxf(amax, fabsf(value[i]));
+  for (int o = 1; o < 4; o <<= 1) amax = fmaxf(amax, __shfl_xor_sync(kFull, amax, o));
+  const float scale = amax / 127.0f;
+  int total = 0;
+  uint32_t packed[2] = {0, 0};
+#pragma unroll
+  for (int i = 0; i < 8; ++i) {
+    const int qv = scale > 0.0f ? static_cast<int>(fminf(fmaxf(roundf(value[i] / scale), -127.0f), 127.0f)) : 0;
+    total += qv;
+    packed[i >> 2] |= (static_cast<uint32_t>(qv) & 0xFFu) << (8 * (i & 3));
+  }
+  for (int o = 1; o < 4; o <<= 1) total += __shfl_xor_sync(kFull, total, o);
+  const int quarter = static_cast<int>(threadIdx.x & 3);
+  if (run < 0) return;
+  *reinterpret_cast<uint2*>(q + run * kGemvInputRun + 8 * quarter) = make_uint2(packed[0], packed[1]);
+  if (quarter == 0) {
+    d[run] = scale;
+    sum[run] = total;
+  }
+}
+
 }  // namespace mlspeed::quant::gpu

@@ -13,6 +13,11 @@
 // A kernel that is not launched this way (LibTorch's) never lets its successor start early, and a
 // successor's wait returns at once when its predecessor has finished.
 //
+// The one exception to 1: memory that only kernels before the predecessor wrote may be read before
+// the wait (a decode step's cache position and earlier cache rows, written by earlier steps;
+// constant tables). A kernel starts early only once its predecessor has passed its own wait, that
+// is once every kernel before the predecessor has finished and its writes are visible.
+//
 // MLSPEED_CUDA_PDL=off (or 0) launches every kernel the ordinary way, to measure what the overlap
 // is worth; GPUs before compute capability 9.0 always do.
 #pragma once

@@ -9,23 +9,23 @@
 //      or H200 for n > 1; __dp4a costs n / 4 a weight. The error is the input's rounding, at most
 //      max|x| / 254 of its run a value (quant/cpu_kernels.h's contract, and llama.cpp's). The
 //      fused kernels of a decode step (fused/) write the same GemvInput from their own outputs.
-//   2. gemv: one warp for R consecutive weight rows (R = 1 for one vector, 2 for two, else 4:
-//      each input value loaded serves R rows). Lane l takes units l, l + 32, ... of the rows (a
-//      unit: a block, or a quarter of a 256-value K-quant block) and reads its bytes straight
-//      from global memory as aligned 32-bit words, picking the bytes out with byte permutes: the
-//      GGUF blocks are 18, 34, 144 or 210 bytes, so a block starts at any even address, and the
-//      warp's 32 units are contiguous, so each of its load instructions touches a few 128-byte
-//      lines that the next ones hit in L1. Measured on the H200 against the earlier design, which
-//      staged windows of each row through shared memory with cp.async: 20-25% less time for
-//      Llama-2-7B's Q4_0 matrices (5.6 us for 4096 x 4096, 16.6 us for 22016 x 4096), a kernel's
-//      fixed cost being most of a small matrix's time. Each lane unpacks its quants in registers
-//      (4 a 32-bit word) and accumulates in fp32, per vector and row, the block scale times the
-//      input scale times the integer dot product. A warp-shuffle reduction ends each row; lane 0
-//      writes the n products of its rows, plus the matching element of `add` when given (the
-//      residual connection of a decode step, one kernel fewer).
+//   2. gemv: one warp for R consecutive weight rows (R = 2 for one or two vectors, else 4: each
+//      input value loaded serves R rows). Lane l takes units l, l + 32, ... of the rows (a unit: a
+//      block, or a quarter of a 256-value K-quant block). Where the rows start on 16-byte
+//      boundaries (Llama's matrices do), a lane reads its unit's bytes as the aligned 16-byte
+//      chunks that hold them (CuqBlockChunks; a K-quant block is 16-byte aligned itself), else as
+//      aligned 32-bit words (CuqBlockWords), picking the bytes out with byte permutes: the GGUF
+//      blocks are 18, 34, 144 or 210 bytes, so a block starts at any even address. Both beat the
+//      first design, which staged windows of each row through shared memory with cp.async (20-25%
+//      less time for Llama-2-7B's Q4_0 matrices on an H200). Each lane unpacks its quants in
+//      registers (4 a 32-bit word) and accumulates in fp32, per vector and row, the block scale
+//      times the input scale times the integer dot product. A warp-shuffle reduction ends each
+//      row; lane 0 writes the n products of its rows, plus the matching element of `add` when
+//      given (the residual connection of a decode step, one kernel fewer).
 #include <cuda_runtime.h>
 
 #include <cstdint>
+#include <type_traits>
 
 #include "mlspeed/quant/cuda/cuda_values.cuh"
 #include "mlspeed/quant/cuda/gemv_input.cuh"
@@ -110,6 +110,48 @@ struct CuqBlockWords {
   }
 };
 
+// The same block read as the aligned 16-byte chunks that hold it, when the row starts on a 16-byte
+// boundary and its blocks start at even bytes (q4_0, q8_0: 18 and 34 bytes, so every block lies in
+// 2 or 3 chunks). The L1 cache serves a warp's access one 128-byte line at a time: with 4-byte
+// words a warp reading 32 consecutive blocks touches 5 lines an instruction for 128 bytes, 6
+// instructions a block; with 16-byte chunks, 2 or 3 instructions. On an H200 this did not change
+// a Llama-2-7B Q4_0 decode step (311.6 against 310.6 ms for 128 tokens), where the products
+// overlap the kernels around them; the 16-byte reads of a q4_k block (CuqQ4K) took its 14336 x
+// 4096 product from 19.9 us (an earlier lease) to 16.1. The lane's start within its first chunk
+// (0-14) is undone in registers: a word shift by selects, then 2-byte shifts by byte permutes.
+template <int kBytes>
+struct CuqBlockChunks {
+  static_assert(kBytes % 4 == 2, "a block starting at an even byte, ending in its last chunk");
+  static constexpr int kChunks = (kBytes + 14 + 15) / 16;
+  static constexpr int kWords = (kBytes + 2 + 3) / 4;  // from the word holding the block's first byte
+  uint32_t w[kWords];
+  uint32_t even_selector, odd_selector;  // the byte permutes for a block offset = 0 or 2 (mod 4)
+
+  __device__ __forceinline__ CuqBlockChunks(const uint8_t* base, int at) {
+    const uint4* p = reinterpret_cast<const uint4*>(base + (at & ~15));
+    uint32_t raw[4 * kChunks];
+#pragma unroll
+    for (int c = 0; c < kChunks; ++c) {
+      const uint4 v = __ldg(p + c);
+      raw[4 * c] = v.x, raw[4 * c + 1] = v.y, raw[4 * c + 2] = v.z, raw[4 * c + 3] = v.w;
+    }
+    const int shift = (at >> 2) & 3;  // the words before the block's first word
+    uint32_t once[kWords + 2];
+#pragma unroll
+    for (int k = 0; k < kWords + 2; ++k) once[k] = (shift & 1) ? raw[k + 1] : raw[k];
+#pragma unroll
+    for (int k = 0; k < kWords; ++k) w[k] = (shift & 2) ? once[k + 2] : once[k];
+    even_selector = (at & 2) ? 0x5432 : 0x3210;
+    odd_selector = (at & 2) ? 0x7654 : 0x5432;
+  }
+
+  // Bytes offset..offset + 3 of the block (offset even, a compile-time constant once unrolled).
+  __device__ __forceinline__ uint32_t at(int offset) const {
+    const int k = offset >> 2;
+    return __byte_perm(w[k], w[min(k + 1, kWords - 1)], (offset & 2) ? odd_selector : even_selector);
+  }
+};
+
 // sum_k of the 4 int8 products of w[k] and the k-th word of x, for the 16 values of one int4.
 __device__ __forceinline__ int cuq_dot16(uint32_t w0, uint32_t w1, uint32_t w2, uint32_t w3, int4 x, int acc) {
   acc = __dp4a(static_cast<int>(w0), x.x, acc);
@@ -138,8 +180,9 @@ struct CuqQ8_0 {
     float d;
   };
   __device__ static int unit_offset(int) { return 0; }
+  template <bool kAligned>
   __device__ static void load(const uint8_t* s, int at, int, Weights& w) {
-    const CuqBlockWords<kBytes> block(s, at);
+    const std::conditional_t<kAligned, CuqBlockChunks<kBytes>, CuqBlockWords<kBytes>> block(s, at);
     w.d = cuq_half_bits_to_float(block.at(0));
 #pragma unroll
     for (int k = 0; k < 8; ++k) w.q[k] = block.at(2 + 4 * k);
@@ -166,8 +209,9 @@ struct CuqQ4_0 {
     int sum;
   };
   __device__ static int unit_offset(int) { return 0; }
+  template <bool kAligned>
   __device__ static void load(const uint8_t* s, int at, int, Weights& w) {
-    const CuqBlockWords<kBytes> block(s, at);
+    const std::conditional_t<kAligned, CuqBlockChunks<kBytes>, CuqBlockWords<kBytes>> block(s, at);
     w.d = cuq_half_bits_to_float(block.at(0));
 #pragma unroll
     for (int k = 0; k < 4; ++k) w.q[k] = block.at(2 + 4 * k);
@@ -218,11 +262,23 @@ struct CuqQ4K {
     int sum_lo, sum_hi;
   };
   __device__ static int unit_offset(int unit) { return 64 * unit; }
+  // kAligned: the block starts on a 16-byte boundary (144 bytes, in a row that does): its header
+  // (d, dmin, the scales) is one 16-byte load and the unit's quants two.
+  template <bool kAligned>
   __device__ static void load(const uint8_t* s, int at, int unit, Weights& w) {
-    const uint32_t scales_d = cuq_word_at(s, at);
+    uint32_t scales_d, packed[3];
+    if constexpr (kAligned) {
+      const uint4* p = reinterpret_cast<const uint4*>(s + at);
+      const uint4 header = __ldg(p), low = __ldg(p + 1 + 2 * unit), high = __ldg(p + 2 + 2 * unit);
+      scales_d = header.x, packed[0] = header.y, packed[1] = header.z, packed[2] = header.w;
+      w.q[0] = low.x, w.q[1] = low.y, w.q[2] = low.z, w.q[3] = low.w;
+      w.q[4] = high.x, w.q[5] = high.y, w.q[6] = high.z, w.q[7] = high.w;
+    } else {
+      scales_d = cuq_word_at(s, at);
+      cuq_words_at<3>(s, at + 4, packed);
+      cuq_words_at<8>(s, at + 16 + 32 * unit, w.q);
+    }
     const float d = cuq_half_bits_to_float(scales_d), dmin = cuq_half_bits_to_float(scales_d >> 16);
-    uint32_t packed[3];
-    cuq_words_at<3>(s, at + 4, packed);
     int sc_lo, m_lo, sc_hi, m_hi;
     cuq_q4k_scale_min(packed, 2 * unit, sc_lo, m_lo);
     cuq_q4k_scale_min(packed, 2 * unit + 1, sc_hi, m_hi);
@@ -230,7 +286,6 @@ struct CuqQ4K {
     w.d_hi = d * static_cast<float>(sc_hi);
     w.min_lo = dmin * static_cast<float>(m_lo);
     w.min_hi = dmin * static_cast<float>(m_hi);
-    cuq_words_at<8>(s, at + 16 + 32 * unit, w.q);
   }
   __device__ static Input input(const GemvInput& x, int64_t i) {
     const int64_t run = i / kCuqRun;
@@ -269,6 +324,7 @@ struct CuqQ6K {
     float d[4];
   };
   __device__ static int unit_offset(int unit) { return 128 * (unit >> 1) + 16 * (unit & 1); }
+  template <bool kAligned>  // 210-byte blocks: read as words however the row is aligned
   __device__ static void load(const uint8_t* s, int at, int unit, Weights& w) {
     const int h = unit >> 1, g = unit & 1;
     uint32_t ql_a[4], ql_b[4], qh[4], scales[2];
@@ -311,22 +367,25 @@ struct CuqQ6K {
 
 // ---- the product -------------------------------------------------------------------------------
 
-// Rows of one warp for N vectors; warps of one thread block (4: measured best on the H200 beside
-// 2 and 8 for Llama's matrices). Loading 2, 4 or 8 units of a row before multiplying any changed
-// the time of Llama-2-7B's Q4_0 matrices by under 5% either way on an H100: one at a time.
-template <int N>
-struct CuqShape {
-  static constexpr int kRows = N == 1 ? 1 : (N == 2 ? 2 : 4);
-  static constexpr int kWarps = 4;
-};
+// Warps of one thread block (4: measured best on the H200 beside 2 and 8 for Llama's matrices).
+// Loading 2, 4 or 8 units of a row before multiplying any changed the time of Llama-2-7B's Q4_0
+// matrices by under 5% either way on an H100: one at a time.
+constexpr int kCuqWarps = 4;
 
-template <class F, int N, GpuDtype D>
-__global__ void __launch_bounds__(CuqShape<N>::kWarps * 32)
+// Rows of one warp for N vectors: each input value loaded serves R rows, and a warp has R rows'
+// loads in flight. Two for one vector, measured on an H200 against one (with the chunk loads):
+// 4.87 against 5.54 us for Q4_0 4096 x 4096, 10.68 against 12.77 us for 14336 x 4096, and a
+// Llama-2-7B Q4_0 token 2.7% faster; the qkv product (12288 rows) then fits the GPU's thread
+// blocks in one wave instead of 1.45.
+template <int N>
+constexpr int kCuqRows = N <= 2 ? 2 : 4;
+
+template <class F, int N, int R, GpuDtype D, bool kAligned>
+__global__ void __launch_bounds__(kCuqWarps * 32)
     cuq_gemv_kernel(const uint8_t* __restrict__ weights, int64_t row_stride, int rows, int blocks_per_row,
                     GemvInput x, int64_t cols, int n, const void* add, void* y) {
-  constexpr int R = CuqShape<N>::kRows;
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-  const int row0 = (blockIdx.x * CuqShape<N>::kWarps + warp) * R;
+  const int row0 = (blockIdx.x * kCuqWarps + warp) * R;
   const int row_bytes = blocks_per_row * F::kBytes;
   // The weights depend on no kernel before this one (launch.cuh): on their way to L2 while it
   // finishes.
@@ -337,8 +396,8 @@ __global__ void __launch_bounds__(CuqShape<N>::kWarps * 32)
   cuq_wait_for_predecessor();
   cuq_allow_successor();
   if (row0 >= rows) return;  // the whole warp: no block-wide barrier follows
-  // Each row from the 4-byte word holding its first byte; a row past the last reads the last
-  // (valid memory) and its products are dropped.
+  // Each row from the 4-byte word holding its first byte (kAligned: rows start on 16-byte
+  // boundaries); a row past the last reads the last (valid memory) and its products are dropped.
   const uint8_t* base[R];
   int misalignment[R];
 #pragma unroll
@@ -353,7 +412,8 @@ __global__ void __launch_bounds__(CuqShape<N>::kWarps * 32)
     const int block = u / F::kUnits, unit = u % F::kUnits;
     typename F::Weights w[R];
 #pragma unroll
-    for (int i = 0; i < R; ++i) F::load(base[i], misalignment[i] + block * F::kBytes, unit, w[i]);
+    for (int i = 0; i < R; ++i)
+      F::template load<kAligned>(base[i], misalignment[i] + block * F::kBytes, unit, w[i]);
     const int64_t value = static_cast<int64_t>(block) * F::kValues + F::unit_offset(unit);
 #pragma unroll
     for (int v = 0; v < N; ++v) {
@@ -376,13 +436,14 @@ __global__ void __launch_bounds__(CuqShape<N>::kWarps * 32)
   }
 }
 
-template <class F, int N, GpuDtype D>
+template <class F, int N, int R, GpuDtype D>
 void cuq_launch_gemv(const uint8_t* weights, int64_t row_stride, int64_t rows, int64_t cols, const GemvInput& x,
                      int64_t n, const void* add, void* y, cudaStream_t stream) {
-  using Shape = CuqShape<N>;
-  const int64_t rows_per_block = static_cast<int64_t>(Shape::kWarps) * Shape::kRows;
+  const int64_t rows_per_block = static_cast<int64_t>(kCuqWarps) * R;
   const auto grid = static_cast<unsigned>((rows + rows_per_block - 1) / rows_per_block);
-  cuq_launch(cuq_gemv_kernel<F, N, D>, grid, Shape::kWarps * 32, stream, weights, row_stride, static_cast<int>(rows),
+  const bool aligned = reinterpret_cast<uintptr_t>(weights) % 16 == 0 && row_stride % 16 == 0;
+  const auto kernel = aligned ? cuq_gemv_kernel<F, N, R, D, true> : cuq_gemv_kernel<F, N, R, D, false>;
+  cuq_launch(kernel, grid, kCuqWarps * 32, stream, weights, row_stride, static_cast<int>(rows),
              static_cast<int>(cols / F::kValues), x, cols, static_cast<int>(n), add, y);
 }
 
@@ -391,13 +452,13 @@ template <class F, GpuDtype D>
 void cuq_gemv_for_count(const uint8_t* weights, int64_t row_stride, int64_t rows, int64_t cols, const GemvInput& x,
                         int64_t n, const void* add, void* y, cudaStream_t stream) {
   if (n <= 1) {
-    cuq_launch_gemv<F, 1, D>(weights, row_stride, rows, cols, x, n, add, y, stream);
+    cuq_launch_gemv<F, 1, kCuqRows<1>, D>(weights, row_stride, rows, cols, x, n, add, y, stream);
   } else if (n <= 2) {
-    cuq_launch_gemv<F, 2, D>(weights, row_stride, rows, cols, x, n, add, y, stream);
+    cuq_launch_gemv<F, 2, kCuqRows<2>, D>(weights, row_stride, rows, cols, x, n, add, y, stream);
   } else if (n <= 4) {
-    cuq_launch_gemv<F, 4, D>(weights, row_stride, rows, cols, x, n, add, y, stream);
+    cuq_launch_gemv<F, 4, kCuqRows<4>, D>(weights, row_stride, rows, cols, x, n, add, y, stream);
   } else {
-    cuq_launch_gemv<F, 8, D>(weights, row_stride, rows, cols, x, n, add, y, stream);
+    cuq_launch_gemv<F, 8, kCuqRows<8>, D>(weights, row_stride, rows, cols, x, n, add, y, stream);
   }
 }
 

@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+"""Where a decode token's time goes: the kernels of a Llama decode step by their role in a layer.
+
+usage: scripts/decode_timeline.py TRACE.json
+
+TRACE.json is a trace that `mlspeed run --profile DIR` writes for a generation row (tg128, ...).
+Each kernel is named by its role: the products by their place in the layer (the product after
+the attention is o, after silu(gate) * up is down, after a norm is qkv unless the product before
+it was o, then gate_up; a product followed by no attention kernel is lm_head), every other kernel
+by its name. Printed per role: kernels, median duration, total, and the median gap from the end
+of the kernel before to its start (negative: the launches overlap, MLSPEED_CUDA_PDL=on). With
+MLSPEED_CUDA_PDL=off the durations are each kernel's own time.
+"""
+import json
+import re
+import statistics
+import sys
+from collections import defaultdict
+
+
+def short(name):
+    kernel = re.search(r"(\w+_kernel)", name)
+    weights = re.search(r"(Cuq\w+)", name)
+    return (kernel.group(1) if kernel else name[:40]) + (f"<{weights.group(1)}>" if weights else "")
+
+
+def roles(events):
+    """The role of each kernel, in start order."""
+    names = [short(e["name"]) for e in events]
+    out, last_product = [], None
+    for i, name in enumerate(names):
+        role = name
+        if "gemv_kernel" in name:
+            before = names[i - 1] if i else ""
+            if "attention" in before or "combine" in before:
+                role = "o"
+            elif "silu" in before:
+                role = "down"
+            elif "rms_norm" in before:
+                role = "gate_up" if last_product == "o" else "qkv"
+            if role == "qkv" and not any("attention" in n or "rotary" in n for n in names[i + 1:i + 3]):
+                role = "lm_head"
+            last_product = role
+            role = f"product {role} {name[name.find('<'):]}" if "<" in name else f"product {role}"
+        out.append(role)
+    return out
+
+
+def main():
+    events = [e for e in json.load(open(sys.argv[1]))["traceEvents"] if e.get("cat") == "kernel"]
+    events.sort(key=lambda e: e["ts"])
+    durations, gaps = defaultdict(list), defaultdict(list)
+    previous_end = None
+    for event, role in zip(events, roles(events)):
+        durations[role].append(event["dur"])
+        if previous_end is not None:
+            gaps[role].append(event["ts"] - previous_end)
+        previous_end = event["ts"] + event["dur"]
+    span = events[-1]["ts"] + events[-1]["dur"] - events[0]["ts"]
+    busy = sum(sum(d) for d in durations.values())
+    print(f"{len(events)} kernels, span {span / 1e3:.2f} ms, busy (sum of durations) {busy / 1e3:.2f} ms")
+    print(f"{'role':56s} {'kernels':>8s} {'median us':>10s} {'total ms':>9s} {'median gap us':>14s}")
+    for role in sorted(durations, key=lambda r: -sum(durations[r])):
+        gap = statistics.median(gaps[role]) if gaps[role] else float("nan")
+        print(f"{role[:56]:56s} {len(durations[role]):8d} {statistics.median(durations[role]):10.2f} "
+              f"{sum(durations[role]) / 1e3:9.2f} {gap:14.2f}")
+
+
+if __name__ == "__main__":
+    main()
