@@ -10,6 +10,8 @@ it was o, then gate_up; a product followed by no attention kernel is lm_head), e
 by its name. Printed per role: kernels, median duration, total, and the median gap from the end
 of the kernel before to its start (negative: the launches overlap, MLSPEED_CUDA_PDL=on). With
 MLSPEED_CUDA_PDL=off the durations are each kernel's own time.
+
+Exit status: 0; 2 when the trace cannot be read or holds no kernels.
 """
 import json
 import re
@@ -46,9 +48,29 @@ def roles(events):
     return out
 
 
+def fail(message):
+    print(f"decode_timeline: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+def read_kernels(path):
+    """The trace's device kernels in start order; exits 2 with one line when there are none."""
+    try:
+        with open(path) as f:
+            events = json.load(f)["traceEvents"]
+        kernels = [e for e in events if e.get("cat") == "kernel"]
+        kernels.sort(key=lambda e: e["ts"])
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        fail(f"cannot read {path} as a `run --profile` trace: {e}")
+    if not kernels:
+        fail(f"{path} holds no device kernels (a CPU row's trace?)")
+    return kernels
+
+
 def main():
-    events = [e for e in json.load(open(sys.argv[1]))["traceEvents"] if e.get("cat") == "kernel"]
-    events.sort(key=lambda e: e["ts"])
+    if len(sys.argv) != 2:
+        fail("usage: scripts/decode_timeline.py TRACE.json")
+    events = read_kernels(sys.argv[1])
     durations, gaps = defaultdict(list), defaultdict(list)
     previous_end = None
     for event, role in zip(events, roles(events)):

@@ -7,8 +7,9 @@
 // where LibTorch's ops take about twenty (each product quantising its own input, the rotary
 // embedding and cache write five to seven, the residual adds, a mask over the whole cache).
 // Decoding a token on a GPU is bound by the weights' bytes and by kernel launches (which overlap:
-// quant/cuda/launch.cuh): Llama-2-7B Q4_0 decodes at 426 tokens/s on an H100, where the ten
-// kernels a layer before this one decoded at 381 (1.12x llama-bench; results/2026-12-05-h100-decode-kernels/).
+// quant/cuda/launch.cuh): Llama-2-7B Q4_0 decodes at 446 tokens/s on an H100, 1.30x llama-bench on
+// the same file (results/2026-12-05-h100-gguf-record/); the ten kernels a layer before this step
+// decoded at 380 (results/2026-12-05-h100-decode-kernels/).
 #include <ATen/ATen.h>
 
 #include <optional>
