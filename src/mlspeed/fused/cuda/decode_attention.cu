@@ -53,10 +53,10 @@ int64_t fused_chunk(int64_t capacity) {
 int64_t fused_chunks(int64_t capacity) { return (capacity + fused_chunk(capacity) - 1) / fused_chunk(capacity); }
 
 // x cos + roll(x, HD / 2) signed_sin of the 8 values at `slot` of one head's HD values at element
-// `at` of qkv, by c and s (the slot's values of row p of the tables): the half-roll's partner values are those of lane
-// lane ^ (G / 2) of the same group of G = HD / 8 lanes (every lane of the warp takes part). Rounded
-// as models/llama.cpp's apply_rotary rounds (x cos to the dtype, then the sum), and to the dtype,
-// as the unfused step stores q and k.
+// `at` of qkv, with c and s the slot's values of row p of the tables: the half-roll's partner
+// values are those of lane lane ^ (G / 2) of the same group of G = HD / 8 lanes (every lane of the
+// warp takes part). Rounded as models/llama.cpp's apply_rotary rounds (x cos to the dtype, then
+// the sum), and to the dtype, as the unfused step stores q and k.
 template <GpuDtype D, int HD>
 __device__ __forceinline__ void fused_rotate8(const void* qkv, int64_t at, const float (&c)[kValuesPerLane],
                                               const float (&s)[kValuesPerLane], int slot,
