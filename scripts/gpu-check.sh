@@ -14,8 +14,10 @@
 #          then Llama-2-7B-shaped GGUF files written by `mlspeed quantize random:full` (Q4_0, Q8_0,
 #          Q4_K_M) timed with `run --model` beside llama2-7b-generate in bf16 (pp512, tg128, each
 #          also at --depth $GGUF_DEPTH, default 3584: Llama 2's context holds it and a 512-token
-#          prompt) and again on LibTorch's kernels alone, and llama.cpp's llama-bench on the same files where llama.cpp is
-#          in .peers/ (built here for sm_90; the table is scripts/llama_bench_table.py's). The files
+#          prompt; GGUF_DEPTH=0 times depth 0 alone, GGUF_BF16=0 leaves the bf16 rows out) and again
+#          on LibTorch's kernels alone, and llama.cpp's llama-bench on the same files where llama.cpp
+#          is in .peers/ (built here for sm_90, LLAMA_BENCH_REPS repetitions, default 5; the table
+#          is scripts/llama_bench_table.py's). The files
 #          go to $GGUF_DIR (default /tmp/mlspeed-gguf); GGUF_TYPES narrows them (default "Q4_0 Q8_0
 #          Q4_K_M"); GGUF_STEPS picks the parts (build, tests, files, run, llama-bench, libtorch (the
 #          files on LibTorch's kernels alone), verify (`verify --quick` on cuda:0), questions
@@ -194,20 +196,30 @@ if [ "$MODE" = gguf ]; then
   model_list=$(IFS=,; echo "${models[*]}")
   if [[ ",$gguf_steps," == *,files,* ]]; then
     step "GGUF files of Llama-2-7B's shape (random weights, llama.cpp's layout)"
+    # In parallel: each file's random weights come from one sequential generator (a core each).
+    pids=()
     for file in "${models[@]}"; do
       type=${file%.gguf}; type=${type##*.}
-      $BUILD/mlspeed quantize random:full "$file" --type "$type" 2>&1 | tee -a "$OUT/quantize.log"
-      check "${PIPESTATUS[0]}" "quantize $type"
+      $BUILD/mlspeed quantize random:full "$file" --type "$type" > "$OUT/quantize-$type.log" 2>&1 &
+      pids+=($!)
+    done
+    for i in "${!models[@]}"; do
+      type=${models[$i]%.gguf}; type=${type##*.}
+      wait "${pids[$i]}"
+      check $? "quantize $type"
+      tee -a "$OUT/quantize.log" < "$OUT/quantize-$type.log" && rm "$OUT/quantize-$type.log"
     done
   fi
   DB="$OUT/gguf.db"
   depth=${GGUF_DEPTH:-3584}
+  depths=0; [ "$depth" != 0 ] && depths="0,$depth"
+  bf16_workload=(-w llama2-7b-generate); [ "${GGUF_BF16:-1}" = 0 ] && bf16_workload=()
   if [[ ",$gguf_steps," == *,run,* ]]; then
     # Llama 2's 4096 positions hold 3584 of context and a 512-token prompt (llama.cpp runs past a
     # model's trained context; mlspeed refuses to).
-    step "run --model (pp512, tg128, each at depth 0 and $depth) and llama2-7b-generate bf16, cuda:0, bf16 activations"
-    $BUILD/mlspeed run --model "$model_list" -w llama2-7b-generate -d cuda:0 -t bf16 \
-      --depth "0,$depth" --min-time "${MIN_TIME:-2}" --db "$DB" --label "gguf" > "$OUT/gguf-run.md" 2> "$OUT/gguf-run.err"
+    step "run --model (pp512, tg128, each at depth $depths)${bf16_workload:+ and llama2-7b-generate bf16}, cuda:0, bf16 activations"
+    $BUILD/mlspeed run --model "$model_list" "${bf16_workload[@]}" -d cuda:0 -t bf16 \
+      --depth "$depths" --min-time "${MIN_TIME:-2}" --db "$DB" --label "gguf" > "$OUT/gguf-run.md" 2> "$OUT/gguf-run.err"
     check $? "mlspeed run --model"
     sed -n '/^| workload/,$p' "$OUT/gguf-run.md"
     $BUILD/mlspeed show last --db "$DB" --wide > "$OUT/gguf-run-wide.md"
@@ -216,10 +228,11 @@ if [ "$MODE" = gguf ]; then
     sed -n '/^| workload/,$p' "$OUT/gguf-run-wide.md"
   fi
   if [[ ",$gguf_steps," == *,llama-bench,* ]]; then
-    step "llama-bench on the same files (pp512, tg128, depth 0 and $depth, every layer on the GPU)"
+    step "llama-bench on the same files (pp512, tg128, depth $depths, every layer on the GPU)"
     wait_for_llama_bench
     if [ -x "$LLAMA_BENCH" ]; then
-      "$LLAMA_BENCH" -m "$model_list" -p 512 -n 128 -d "0,$depth" -ngl 99 -r 5 -o jsonl > "$OUT/llama-bench.jsonl" \
+      "$LLAMA_BENCH" -m "$model_list" -p 512 -n 128 -d "$depths" -ngl 99 -r "${LLAMA_BENCH_REPS:-5}" -o jsonl \
+        > "$OUT/llama-bench.jsonl" \
         2> "$OUT/llama-bench.err"
       check $? "llama-bench"
       python3 scripts/llama_bench_table.py --mlspeed "$OUT/gguf-run.jsonl" --llama-bench "$OUT/llama-bench.jsonl" \
