@@ -11,7 +11,7 @@ import traceback
 
 import torch
 
-from . import common
+from . import allocator, common
 from .profile import profile_iterations
 from .common import (DTYPES, HERE, MODES, HarnessError, Unavailable, compile_available, compile_events,
                      cudagraph_skips, free_memory, measure, median, reset_compiler, set_tf32, warm_up)
@@ -79,6 +79,11 @@ def parse_args(argv, workloads):
                    help="after timing each configuration, profile 5 more iterations with torch.profiler and write "
                         "DIR/<configuration>.trace.json (compare with mlspeed run --profile: "
                         "scripts/profile_compare.py)")
+    p.add_argument("--threads", type=int, default=0,
+                   help="CPU threads (torch.set_num_threads), as mlspeed's --threads (default: torch's own)")
+    p.add_argument("--malloc-defaults", action="store_true",
+                   help="leave glibc's allocator at its defaults (read by pytorch_reference.py before torch is "
+                        "imported; the default keeps freed memory for reuse, as mlspeed does)")
     p.add_argument("--list", action="store_true", help="print the workloads and their shapes, and exit")
     args = p.parse_args(argv)
     args.workloads = parse_list(args.workloads, list(workloads), "workloads")
@@ -93,6 +98,10 @@ def parse_args(argv, workloads):
         raise SystemExit(usage_error("--batch and --seq take comma lists of whole numbers"))
     if args.min_time < 0 or args.warmup < 0:
         raise SystemExit(usage_error("--min-time and --warmup must not be negative"))
+    if args.threads < 0:
+        raise SystemExit(usage_error(f"--threads {args.threads}: a thread count is at least 1 (0: torch's own)"))
+    if args.threads:
+        torch.set_num_threads(args.threads)
     return args
 
 
@@ -126,6 +135,7 @@ def context(args, device):
         "warmup_eager": args.warmup,
         "peers_dir": os.path.abspath(args.peers),
         "cpu_threads": torch.get_num_threads(),
+        "cpu_memory": allocator.description(),
     }
     ctx.update(common.peer_versions())
     if device.type == "cuda":
