@@ -41,13 +41,14 @@ the yardstick's own "harness" error); 2 for bad arguments; 130 after Ctrl-C (row
 Usage:
   python3 scripts/pytorch_reference.py --device cuda --out DIR [--workloads LIST] [--dtypes bf16,...]
       [--modes eager,compile,reduce-overhead] [--batch LIST] [--seq LIST] [--min-time 2] [--peers .peers]
-      [--allow-errors] [--append] [--profile DIR] [--malloc-defaults]
+      [--allow-errors] [--append] [--profile DIR] [--threads N] [--malloc-defaults]
   (--batch / --seq keep only the default shapes of those sizes, as mlspeed's -b / -s narrow a sweep;
   --append adds rows to an earlier run's pytorch.jsonl, for a run split over several commands;
   --profile DIR profiles 5 more iterations of each configuration with torch.profiler into
   DIR/<configuration>.trace.json, for scripts/profile_compare.py beside mlspeed run --profile;
-  --malloc-defaults leaves glibc's allocator as it is, where the yardstick otherwise keeps freed
-  memory for reuse as mlspeed does: yardstick/allocator.py)
+  --threads N sets torch's CPU threads as mlspeed's --threads does; --malloc-defaults leaves
+  glibc's allocator as it is, where the yardstick otherwise keeps freed memory for reuse as
+  mlspeed does: yardstick/allocator.py)
   python3 scripts/pytorch_reference.py --list --out /tmp/x
 
 Peers (--peers, default .peers in the repository): nanoGPT/model.py (karpathy/nanoGPT) and
