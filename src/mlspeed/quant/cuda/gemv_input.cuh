@@ -11,16 +11,21 @@ namespace mlspeed::quant::gpu {
 
 inline constexpr int kGemvInputRun = 32;  // input values per scale
 
+// int8 q = round(value / scale) (roundf: halves away from zero, as ggml's quantize_q8_1; the clamp
+// only guards a NaN or an infinity from an undefined conversion); 0 for a run of zeros.
+__device__ __forceinline__ int cuq_quantize_value(float value, float scale) {
+  return scale > 0.0f ? static_cast<int>(fminf(fmaxf(roundf(value / scale), -127.0f), 127.0f)) : 0;
+}
+
 // One run of 32 values, lane i of a full warp holding value i: int8 q = round(value / d) with
-// d = max |value| / 127 (roundf: halves away from zero, as ggml's quantize_q8_1; the clamp only
-// guards a NaN or an infinity from an undefined conversion), the run's scale and the sum of its q.
+// d = max |value| / 127 (cuq_quantize_value), the run's scale and the sum of its q.
 __device__ __forceinline__ void cuq_write_input_run(float value, int lane, int64_t run, int8_t* q, float* d,
                                                     int32_t* sum) {
   constexpr unsigned kFull = 0xFFFFFFFFu;
   float amax = fabsf(value);
   for (int o = 16; o > 0; o >>= 1) amax = fmaxf(amax, __shfl_xor_sync(kFull, amax, o));
   const float scale = amax / 127.0f;
-  const int qv = scale > 0.0f ? static_cast<int>(fminf(fmaxf(roundf(value / scale), -127.0f), 127.0f)) : 0;
+  const int qv = cuq_quantize_value(value, scale);
   int total = qv;
   for (int o = 16; o > 0; o >>= 1) total += __shfl_xor_sync(kFull, total, o);
   q[run * kGemvInputRun + lane] = static_cast<int8_t>(qv);
@@ -45,7 +50,7 @@ __device__ __forceinline__ void cuq_write_input_run8(const float (&value)[8], in
   uint32_t packed[2] = {0, 0};
 #pragma unroll
   for (int i = 0; i < 8; ++i) {
-    const int qv = scale > 0.0f ? static_cast<int>(fminf(fmaxf(roundf(value[i] / scale), -127.0f), 127.0f)) : 0;
+    const int qv = cuq_quantize_value(value[i], scale);
     total += qv;
     packed[i >> 2] |= (static_cast<uint32_t>(qv) & 0xFFu) << (8 * (i & 3));
   }
