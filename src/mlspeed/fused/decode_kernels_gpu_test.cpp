@@ -197,7 +197,7 @@ TEST_F(FusedDecodeGpu, RotaryAttentionReadsThePositionsUpToTheCachePositionAndNo
   }
 }
 
-// A small Llama stored in Q4_0 on the GPU, projections fused as the workloads fuse them.
+// A small Llama stored in Q4_0 on the GPU, its projections not fused yet (the workloads fuse them).
 llama::LlamaForCausalLM fused_small_llama(const c10::Device& device) {
   llama::LlamaConfig c;
   c.vocab_size = 256;
@@ -221,14 +221,19 @@ llama::LlamaForCausalLM fused_small_llama(const c10::Device& device) {
 TEST_F(FusedDecodeGpu, LlamaDecodeStepTakesTheFusedKernelsForAQuantisedModelOnly) {
   c10::InferenceMode inference;
   llama::LlamaForCausalLM model = fused_small_llama(gpu);
-  KVCache cache = model->make_cache(1, 8);
   const at::Tensor x = model->model->embed_tokens(at::full({1, 1}, 3, at::TensorOptions(at::kLong).device(gpu)));
-  EXPECT_FALSE(model->fused_decode_step(x, cache).has_value()) << "q, k and v not fused yet: three products";
+  // q, k and v apart (as a Q4_K_M file's layers with v in q6_k stay): a product each, joined.
+  KVCache apart_cache = model->make_cache(1, 8);
+  const std::optional<at::Tensor> apart = model->fused_decode_step(x, apart_cache);
+  ASSERT_TRUE(apart.has_value()) << "q, k, v and gate, up as separate matrices";
   model->fuse_projections();
+  KVCache cache = model->make_cache(1, 8);
   const std::optional<at::Tensor> logits = model->fused_decode_step(x, cache);
   ASSERT_TRUE(logits.has_value());
   EXPECT_EQ(logits->sizes(), (at::IntArrayRef{1, 1, 256}));
   EXPECT_TRUE(at::isfinite(*logits).all().item<bool>());
+  // Each row of a product is the same sum whichever matrix holds it.
+  EXPECT_TRUE(at::equal(*apart, *logits)) << "one matrix for q, k and v against three";
   {
     const KernelSetScope libtorch(KernelSet::libtorch);
     EXPECT_FALSE(model->fused_decode_step(x, cache).has_value()) << "--kernels libtorch runs LibTorch's ops";

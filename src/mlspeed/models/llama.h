@@ -270,10 +270,11 @@ class LlamaForCausalLMImpl : public torch::nn::Module {
   at::Tensor decode_step(const at::Tensor& ids, KVCache& cache);
 
   // decode_step through the fused kernels of fused/decode_kernels.h, when they can take it: a CUDA
-  // device with mlspeed's kernels, every layer's projections fused and quantised, one to
-  // quant::kCudaGemvRows sequences (models/llama_fused_decode.cpp). Ten kernels a layer in place
-  // of about twenty, attention over the filled positions only; the same logits up to the order
-  // of float32 sums. Empty when they cannot; then decode_step takes LibTorch's ops.
+  // device with mlspeed's kernels, every layer's projections quantised, one to
+  // quant::kCudaGemvRows sequences (models/llama_fused_decode.cpp). Eight kernels a layer in place
+  // of about twenty (more where q, k and v or gate and up are not fused into one matrix),
+  // attention over the filled positions only; the same logits up to the order of float32 sums.
+  // Empty when they cannot; then decode_step takes LibTorch's ops.
   std::optional<at::Tensor> fused_decode_step(const at::Tensor& x, KVCache& cache);
 
   // Fuses the projections that read the same input (q, k, v; gate, up) into one matrix

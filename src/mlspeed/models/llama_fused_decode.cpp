@@ -5,7 +5,9 @@
 //   o product + residual, norm+quantise, gate/up product, silu*up+quantise, down product + residual
 //
 // where LibTorch's ops take about twenty (each product quantising its own input, the rotary
-// embedding and cache write five to seven, the residual adds, a mask over the whole cache).
+// embedding and cache write five to seven, the residual adds, a mask over the whole cache). A layer
+// whose q, k and v are not one matrix (llama.cpp's Q4_K_M files keep v in q6_k and q, k in q4_k in
+// some layers) makes a product of the one quantised input with each and joins them: ten kernels.
 // Decoding a token on a GPU is bound by the weights' bytes and by kernel launches (which overlap:
 // quant/cuda/launch.cuh): Llama-2-7B Q4_0 decodes at 446 tokens/s on an H100, 1.30x llama-bench on
 // the same file (results/2026-12-05-h100-gguf-record/); the ten kernels a layer before this step
@@ -13,12 +15,32 @@
 #include <ATen/ATen.h>
 
 #include <optional>
+#include <vector>
 
 #include "mlspeed/fused/decode_kernels.h"
 #include "mlspeed/models/llama.h"
 
 namespace mlspeed::llama {
 namespace {
+
+// The matrices of q, k and v (gate and up): one when they were fused (one format), else each.
+std::vector<quant::QuantizedMatrix> llama_qkv_matrices(const LlamaAttentionImpl& attention) {
+  if (const quant::QuantizedMatrix qkv = attention.qkv_matrix(); qkv.defined()) return {qkv};
+  return {attention.q_proj->matrix(), attention.k_proj->matrix(), attention.v_proj->matrix()};
+}
+
+std::vector<quant::QuantizedMatrix> llama_gate_up_matrices(const LlamaMLPImpl& mlp) {
+  if (const quant::QuantizedMatrix gate_up = mlp.gate_up_matrix(); gate_up.defined()) return {gate_up};
+  return {mlp.gate_proj->matrix(), mlp.up_proj->matrix()};
+}
+
+// The products of one quantised input with each matrix, side by side: (rows, sum of their rows).
+at::Tensor llama_joined_product(const quant::QuantizedInput& x, const std::vector<quant::QuantizedMatrix>& matrices,
+                                at::ScalarType dtype) {
+  std::vector<at::Tensor> parts;
+  for (const quant::QuantizedMatrix& m : matrices) parts.push_back(quant::linear(x, m, dtype));
+  return parts.size() == 1 ? parts[0] : at::cat(parts, 1);
+}
 
 // The kernels for this model and step, or null when any part of the step is not theirs to take.
 const fused::DecodeKernels* llama_fused_kernels(const LlamaForCausalLMImpl& model, const at::Tensor& x,
@@ -35,9 +57,12 @@ const fused::DecodeKernels* llama_fused_kernels(const LlamaForCausalLMImpl& mode
     return m.defined() && quant::takes_quantized_input(m, x.device(), rows);
   };
   for (const auto& layer : model.model->typed_layers) {
-    if (!takes(layer->self_attn->qkv_matrix()) || !takes(layer->self_attn->o_proj->matrix()) ||
-        !takes(layer->mlp->gate_up_matrix()) || !takes(layer->mlp->down_proj->matrix()))
-      return nullptr;
+    std::vector<quant::QuantizedMatrix> matrices = llama_qkv_matrices(*layer->self_attn);
+    for (const quant::QuantizedMatrix& m : llama_gate_up_matrices(*layer->mlp)) matrices.push_back(m);
+    matrices.push_back(layer->self_attn->o_proj->matrix());
+    matrices.push_back(layer->mlp->down_proj->matrix());
+    for (const quant::QuantizedMatrix& m : matrices)
+      if (!takes(m)) return nullptr;
   }
   return k;
 }
@@ -60,13 +85,13 @@ std::optional<at::Tensor> LlamaForCausalLMImpl::fused_decode_step(const at::Tens
     const auto [keys, values] = cache.layer(static_cast<int64_t>(i));
     const quant::QuantizedInput normed =
         k->rms_norm_quantize(h, layer.input_layernorm->weight, layer.input_layernorm->eps());
-    const at::Tensor qkv = quant::linear(normed, attention.qkv_matrix(), dtype);
+    const at::Tensor qkv = llama_joined_product(normed, llama_qkv_matrices(attention), dtype);
     const quant::QuantizedInput attended = k->rotary_attention_quantize(
         qkv, attention.heads(), attention.kv_heads(), cos, sin, cache.position(), keys, values, tickets);
     const at::Tensor after_attention = quant::linear(attended, attention.o_proj->matrix(), dtype, h);
     const quant::QuantizedInput normed_again = k->rms_norm_quantize(
         after_attention, layer.post_attention_layernorm->weight, layer.post_attention_layernorm->eps());
-    const at::Tensor gate_up = quant::linear(normed_again, layer.mlp->gate_up_matrix(), dtype);
+    const at::Tensor gate_up = llama_joined_product(normed_again, llama_gate_up_matrices(*layer.mlp), dtype);
     h = quant::linear(k->silu_mul_quantize(gate_up), layer.mlp->down_proj->matrix(), dtype, after_attention);
   }
   cache.advance_position();

@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 #include <torch/cuda.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -237,18 +238,29 @@ TEST_F(QuantKernelsGpu, TheProductRecordsInACudaGraph) {
 
 // Not a check: prints the rate at which the product reads the weights, to set beside the device's
 // copy bandwidth (mlspeed's device facts). 20 products recorded in a CUDA graph, so that launches
-// cost nothing; Llama-7B/8B shapes (attention 4096 x 4096, the FFN's 14336 x 4096 and back).
+// cost nothing, each on the next of enough copies of the matrix to fill 256 MB: every product reads
+// its weights from memory, not from the L2 cache (50 MB on an H100, 60 on an H200), as a decode
+// step does. Llama-2-7B's shapes: a 4096 x 4096 projection, q, k and v together, gate and up
+// together, down, and the output layer (q6_k in llama.cpp's files).
 TEST_F(QuantKernelsGpu, ReportsTheWeightBandwidthOfTheProduct) {
   if (const auto why = graphs_unavailable(gpu)) GTEST_SKIP() << *why;
   constexpr int kCalls = 20;
+  constexpr double kBytesRead = 256e6;
+  const std::vector<std::pair<int64_t, int64_t>> shapes{{4096, 4096}, {12288, 4096}, {22016, 4096}, {4096, 11008}};
   for (WeightFormat f : {WeightFormat::q8_0, WeightFormat::q4_0, WeightFormat::q4_k, WeightFormat::q6_k}) {
-    for (const auto& [rows, cols] : {std::pair<int64_t, int64_t>{4096, 4096}, {14336, 4096}, {4096, 14336}}) {
-      const quant::QuantizedMatrix w{f, rows, cols, quant_gpu_random_matrix(f, rows, cols, 3).blocks.to(gpu)};
-      for (int64_t n : {1, 4, 8, 64}) {
+    std::vector<std::pair<int64_t, int64_t>> these = shapes;
+    if (f == WeightFormat::q6_k) these.emplace_back(32000, 4096);
+    for (const auto& [rows, cols] : these) {
+      const at::Tensor blocks = quant_gpu_random_matrix(f, rows, cols, 3).blocks.to(gpu);
+      const double bytes = static_cast<double>(blocks.numel());
+      std::vector<quant::QuantizedMatrix> copies;
+      for (int c = 0; c < std::max(2, static_cast<int>(std::ceil(kBytesRead / bytes))); ++c)
+        copies.push_back({f, rows, cols, blocks.clone()});
+      for (int64_t n : {1, 8}) {
         const at::Tensor x = quant_gpu_exact_inputs(n, cols, 4).to(gpu, at::kBFloat16);
         at::Tensor y;
         const std::function<void()> step = [&] {
-          for (int i = 0; i < kCalls; ++i) y = quant::linear(x, w);
+          for (int i = 0; i < kCalls; ++i) y = quant::linear(x, copies[i % copies.size()]);
         };
         auto recorder = make_graph_recorder(gpu);
         recorder->warm_up(step);
@@ -259,8 +271,7 @@ TEST_F(QuantKernelsGpu, ReportsTheWeightBandwidthOfTheProduct) {
         timer->start();
         graph->replay();
         const double us = timer->stop_ms() * 1e3 / kCalls;
-        const double bytes = static_cast<double>(w.blocks.numel());
-        std::printf("[ rate     ] %-4s %5ld x %5ld  n=%-2ld %8.2f us  %7.1f GB/s of weights\n", std::string(name(f)).c_str(),
+        std::printf("[ rate     ] %-4s %5ld x %5ld  n=%ld  %8.2f us  %7.1f GB/s of weights\n", std::string(name(f)).c_str(),
                     static_cast<long>(rows), static_cast<long>(cols), static_cast<long>(n), us, bytes / us * 1e-3);
       }
     }

@@ -9,22 +9,25 @@
 //      or H200 for n > 1; __dp4a costs n / 4 a weight. The error is the input's rounding, at most
 //      max|x| / 254 of its run a value (quant/cpu_kernels.h's contract, and llama.cpp's). The
 //      fused kernels of a decode step (fused/) write the same GemvInput from their own outputs.
-//   2. gemv: one warp for R consecutive weight rows (R = 2 for one or two vectors, else 4: each
-//      input value loaded serves R rows). Lane l takes units l, l + 32, ... of the rows (a unit: a
-//      block, or a quarter of a 256-value K-quant block). Where the rows start on 16-byte
-//      boundaries (Llama's matrices do), a lane reads its unit's bytes as the aligned 16-byte
-//      chunks that hold them (CuqBlockChunks; a K-quant block is 16-byte aligned itself), else as
-//      aligned 32-bit words (CuqBlockWords), picking the bytes out with byte permutes: the GGUF
-//      blocks are 18, 34, 144 or 210 bytes, so a block starts at any even address. Both beat the
-//      first design, which staged windows of each row through shared memory with cp.async (20-25%
-//      less time for Llama-2-7B's Q4_0 matrices on an H200). Each lane unpacks its quants in
-//      registers (4 a 32-bit word) and accumulates in fp32, per vector and row, the block scale
-//      times the input scale times the integer dot product. A warp-shuffle reduction ends each
-//      row; lane 0 writes the n products of its rows, plus the matching element of `add` when
-//      given (the residual connection of a decode step, one kernel fewer).
+//   2. gemv: one warp, or `split` warps of a thread block, for R consecutive weight rows (R = 2 for
+//      one or two vectors, else 4: each input value loaded serves R rows). Lane l of part p takes
+//      units 32 p + l, 32 (p + split) + l, ... of the rows (a unit: a block, or a quarter of a
+//      256-value K-quant block). Where the rows start on 16-byte boundaries (Llama's matrices do),
+//      a lane reads its unit's bytes as the aligned 16-byte chunks that hold them (CuqBlockChunks;
+//      a q4_k block is 16-byte aligned itself; not q6_k, whose 210-byte blocks read as chunks took
+//      up to 14% more time than as words on an H100), else as aligned 32-bit words (CuqBlockWords),
+//      picking the bytes out with byte permutes: the GGUF blocks are 18, 34, 144 or 210 bytes, so a
+//      block starts at any even address. Both beat the first design, which staged windows of each
+//      row through shared memory with cp.async (20-25% less time for Llama-2-7B's Q4_0 matrices on
+//      an H200). Each lane unpacks its quants in registers (4 a 32-bit word) and accumulates in
+//      fp32, per vector and row, the block scale times the input scale times the integer dot
+//      product. A warp-shuffle reduction ends each row (and shared memory the parts of a split
+//      row); lane 0 of the first part writes the n products of its rows, plus the matching element
+//      of `add` when given (the residual connection of a decode step, one kernel fewer).
 #include <cuda_runtime.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <type_traits>
 
 #include "mlspeed/quant/cuda/cuda_values.cuh"
@@ -171,6 +174,7 @@ constexpr uint32_t kCuqLowNibbles = 0x0F0F0F0Fu;
 // q8_0: fp16 d, int8 q[32]; a unit is the block.
 struct CuqQ8_0 {
   static constexpr int kBytes = 34, kValues = 32, kUnits = 1;
+  static constexpr int kSplit = 4;  // warps a row for one or two vectors (cuq_split)
   struct Weights {
     float d;
     uint32_t q[8];
@@ -199,6 +203,7 @@ struct CuqQ8_0 {
 // q4_0: fp16 d, q[16] (value j in the low nibble of byte j, j + 16 in its high nibble); x = d (q - 8).
 struct CuqQ4_0 {
   static constexpr int kBytes = 18, kValues = 32, kUnits = 1;
+  static constexpr int kSplit = 4;
   struct Weights {
     float d;
     uint32_t q[4];
@@ -252,6 +257,7 @@ __device__ __forceinline__ void cuq_q4k_scale_min(const uint32_t (&w)[3], int j,
 // x = d sc q - dmin m.
 struct CuqQ4K {
   static constexpr int kBytes = 144, kValues = 256, kUnits = 4;
+  static constexpr int kSplit = 2;
   struct Weights {
     float d_lo, d_hi, min_lo, min_hi;  // d sc and dmin m of the two sub-blocks
     uint32_t q[8];
@@ -314,6 +320,7 @@ struct CuqQ4K {
 // and qh; q - 32 is formed per byte in registers.
 struct CuqQ6K {
   static constexpr int kBytes = 210, kValues = 256, kUnits = 4;
+  static constexpr int kSplit = 2;
   struct Weights {
     float d;
     float sc[4];
@@ -332,10 +339,10 @@ struct CuqQ6K {
     cuq_words_at<4>(s, at + 64 * h + 32 + 16 * g, ql_b);
     cuq_words_at<4>(s, at + 128 + 32 * h + 16 * g, qh);
     cuq_words_at<2>(s, at + 192 + 8 * h + g, scales);  // bytes 0, 2, 4, 6: runs 0-3
+    w.d = cuq_half_bits_to_float(cuq_word_at(s, at + 208));
 #pragma unroll
     for (int k = 0; k < 4; ++k)
       w.sc[k] = static_cast<float>(static_cast<int8_t>((scales[k >> 1] >> (16 * (k & 1))) & 0xFF));
-    w.d = cuq_half_bits_to_float(cuq_word_at(s, at + 208));
     constexpr uint32_t kHigh2 = 0x30303030u, kMinus32 = 0x20202020u;
 #pragma unroll
     for (int t = 0; t < 4; ++t) {
@@ -380,22 +387,26 @@ constexpr int kCuqWarps = 4;
 template <int N>
 constexpr int kCuqRows = N <= 2 ? 2 : 4;
 
+// `split` warps of a thread block share R rows, each taking every split-th run of 32 units (split =
+// 1, 2 or kCuqWarps): a lane then takes a split-th of the units one after another, and more of a
+// row's loads are in flight at once (cuq_split says when that pays).
 template <class F, int N, int R, GpuDtype D, bool kAligned>
 __global__ void __launch_bounds__(kCuqWarps * 32)
     cuq_gemv_kernel(const uint8_t* __restrict__ weights, int64_t row_stride, int rows, int blocks_per_row,
-                    GemvInput x, int64_t cols, int n, const void* add, void* y) {
+                    GemvInput x, int64_t cols, int n, int split, const void* add, void* y) {
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-  const int row0 = (blockIdx.x * kCuqWarps + warp) * R;
+  const int part = warp % split;
+  const int row0 = (blockIdx.x * (kCuqWarps / split) + warp / split) * R;
   const int row_bytes = blocks_per_row * F::kBytes;
   // The weights depend on no kernel before this one (launch.cuh): on their way to L2 while it
   // finishes.
   for (int i = 0; i < R && row0 + i < rows; ++i) {
     const uint8_t* row = weights + static_cast<int64_t>(row0 + i) * row_stride;
-    for (int at = 128 * lane; at < row_bytes; at += 128 * 32) cuq_prefetch_l2(row + at);
+    for (int at = 128 * (lane + 32 * part); at < row_bytes; at += 128 * 32 * split) cuq_prefetch_l2(row + at);
   }
   cuq_wait_for_predecessor();
   cuq_allow_successor();
-  if (row0 >= rows) return;  // the whole warp: no block-wide barrier follows
+  if (split == 1 && row0 >= rows) return;  // the whole warp, and no block-wide barrier follows
   // Each row from the 4-byte word holding its first byte (kAligned: rows start on 16-byte
   // boundaries); a row past the last reads the last (valid memory) and its products are dropped.
   const uint8_t* base[R];
@@ -408,7 +419,7 @@ __global__ void __launch_bounds__(kCuqWarps * 32)
   }
   float acc[N][R] = {};
   const int units = blocks_per_row * F::kUnits;
-  for (int u = lane; u < units; u += 32) {
+  for (int u = lane + 32 * part; u < units; u += 32 * split) {
     const int block = u / F::kUnits, unit = u % F::kUnits;
     typename F::Weights w[R];
 #pragma unroll
@@ -427,24 +438,79 @@ __global__ void __launch_bounds__(kCuqWarps * 32)
 #pragma unroll
   for (int v = 0; v < N; ++v) {
 #pragma unroll
-    for (int i = 0; i < R; ++i) {
-      float total = acc[v][i];
-      for (int o = 16; o > 0; o >>= 1) total += __shfl_xor_sync(kCuqFullMask, total, o);
-      const int64_t at = static_cast<int64_t>(v) * rows + row0 + i;
-      if (lane == 0 && v < n && row0 + i < rows) cuq_store<D>(y, at, add ? total + cuq_load<D>(add, at) : total);
+    for (int i = 0; i < R; ++i)
+      for (int o = 16; o > 0; o >>= 1) acc[v][i] += __shfl_xor_sync(kCuqFullMask, acc[v][i], o);
+  }
+  if (split > 1) {  // the parts of a row meet in shared memory; the first part adds them in order
+    __shared__ float partial[kCuqWarps][N][R];
+    if (lane == 0) {
+#pragma unroll
+      for (int v = 0; v < N; ++v) {
+#pragma unroll
+        for (int i = 0; i < R; ++i) partial[warp][v][i] = acc[v][i];
+      }
+    }
+    __syncthreads();
+    if (part != 0) return;
+#pragma unroll
+    for (int v = 0; v < N; ++v) {
+#pragma unroll
+      for (int i = 0; i < R; ++i) {
+        for (int p = 1; p < split; ++p) acc[v][i] += partial[warp + p][v][i];
+      }
     }
   }
+  if (lane != 0) return;
+#pragma unroll
+  for (int v = 0; v < N; ++v) {
+#pragma unroll
+    for (int i = 0; i < R; ++i) {
+      const int64_t at = static_cast<int64_t>(v) * rows + row0 + i;
+      if (v < n && row0 + i < rows) cuq_store<D>(y, at, add ? acc[v][i] + cuq_load<D>(add, at) : acc[v][i]);
+    }
+  }
+}
+
+// MLSPEED_GEMV_SPLIT=1, 2 or 4 fixes the split of every product (to measure the choice below);
+// read once per process. 0: chosen by shape.
+int cuq_split_from_environment() {
+  const char* value = std::getenv("MLSPEED_GEMV_SPLIT");
+  if (!value) return 0;
+  const int split = std::atoi(value);
+  return split == 1 || split == 2 || split == kCuqWarps ? split : 0;
+}
+
+// The split of a product over rows of `units` units for n vectors. Measured on an H100 with
+// Llama-2-7B's matrices read from memory (QuantKernelsGpu.ReportsTheWeightBandwidthOfTheProduct,
+// every split forced in turn), what decides it is how many units a lane takes one after another:
+//   - one or two vectors: F::kSplit. q4_0 and q8_0 (a unit is a block: 18 or 34 bytes) took the
+//     least time split over 4 warps at every shape (q4_0 4096 x 4096: 6.76 us against 8.44 unsplit,
+//     4096 x 11008: 14.04 against 17.73; 22016 x 4096: 20.73 against 24.38); q4_k and q6_k (a unit
+//     is a quarter of a 144- or 210-byte block: 48 bytes or more) over 2 (q4_k 12288 x 4096: 15.60
+//     us against 16.64 unsplit and 16.73 over 4; q6_k, read as 16-byte chunks then, 25.24 against
+//     27.26 and 27.92). Llama-2-7B Q4_0 tg128: 445 tokens/s
+//     unsplit, 469 over 2, 486 over 4.
+//   - more vectors (each unit loaded serves n of them, and 4 rows a warp): 2 where a lane still
+//     takes 5 or more units (q4_0 4096 x 11008, n = 8: 35.3 us against 44.9 unsplit), else 1.
+// Never so far split that a lane has no unit (TinyLlama's 2048 columns of q4_k are 32 units).
+int cuq_split(int units, int64_t n, int preferred) {
+  static const int forced = cuq_split_from_environment();
+  if (forced) return forced;
+  int split = n <= 2 ? preferred : (units >= 160 ? 2 : 1);
+  while (split > 1 && units < 32 * split) split /= 2;
+  return split;
 }
 
 template <class F, int N, int R, GpuDtype D>
 void cuq_launch_gemv(const uint8_t* weights, int64_t row_stride, int64_t rows, int64_t cols, const GemvInput& x,
                      int64_t n, const void* add, void* y, cudaStream_t stream) {
-  const int64_t rows_per_block = static_cast<int64_t>(kCuqWarps) * R;
+  const int split = cuq_split(static_cast<int>(cols / F::kValues * F::kUnits), n, F::kSplit);
+  const int64_t rows_per_block = static_cast<int64_t>(kCuqWarps / split) * R;
   const auto grid = static_cast<unsigned>((rows + rows_per_block - 1) / rows_per_block);
   const bool aligned = reinterpret_cast<uintptr_t>(weights) % 16 == 0 && row_stride % 16 == 0;
   const auto kernel = aligned ? cuq_gemv_kernel<F, N, R, D, true> : cuq_gemv_kernel<F, N, R, D, false>;
   cuq_launch(kernel, grid, kCuqWarps * 32, stream, weights, row_stride, static_cast<int>(rows),
-             static_cast<int>(cols / F::kValues), x, cols, static_cast<int>(n), add, y);
+             static_cast<int>(cols / F::kValues), x, cols, static_cast<int>(n), split, add, y);
 }
 
 // The kernel for the smallest N of 1, 2, 4, 8 that holds n vectors.
