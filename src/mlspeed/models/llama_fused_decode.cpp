@@ -9,9 +9,10 @@
 // whose q, k and v are not one matrix (llama.cpp's Q4_K_M files keep v in q6_k and q, k in q4_k in
 // some layers) makes a product of the one quantised input with each and joins them: ten kernels.
 // Decoding a token on a GPU is bound by the weights' bytes and by kernel launches (which overlap:
-// quant/cuda/launch.cuh): Llama-2-7B Q4_0 decodes at 446 tokens/s on an H100, 1.30x llama-bench on
-// the same file (results/2026-12-05-h100-gguf-record/); the ten kernels a layer before this step
-// decoded at 380 (results/2026-12-05-h100-decode-kernels/).
+// quant/cuda/launch.cuh): Llama-2-7B Q4_0 decodes at 491 tokens/s on an H100, 1.43x llama-bench on
+// the same file, and Q4_K_M (1.36x) at 386, which took LibTorch's ops before at 257
+// (results/2026-12-05-h100-gguf-split/); the ten kernels a layer before this step decoded Q4_0 at
+// 380 (results/2026-12-05-h100-decode-kernels/).
 #include <ATen/ATen.h>
 
 #include <optional>
