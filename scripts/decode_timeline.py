@@ -6,8 +6,9 @@ usage: scripts/decode_timeline.py TRACE.json
 TRACE.json is a trace that `mlspeed run --profile DIR` writes for a generation row (tg128, ...).
 Each kernel is named by its role: the products by their place in the layer (the product after
 the attention is o, after silu(gate) * up is down, after a norm is qkv unless the product before
-it was o, then gate_up; a product followed by no attention kernel is lm_head), every other kernel
-by its name. Printed per role: kernels, median duration, total, and the median gap from the end
+it was o, then gate_up; products right after it take its role: q, k and v as separate matrices,
+as in llama.cpp's Q4_K_M files; a product followed by no attention kernel is lm_head), every
+other kernel by its name. Printed per role: kernels, median duration, total, and the median gap from the end
 of the kernel before to its start (negative: the launches overlap, MLSPEED_CUDA_PDL=on). With
 MLSPEED_CUDA_PDL=off the durations are each kernel's own time.
 
@@ -40,12 +41,21 @@ def roles(events):
                 role = "down"
             elif "rms_norm" in before:
                 role = "gate_up" if last_product == "o" else "qkv"
-            if role == "qkv" and not any("attention" in n or "rotary" in n for n in names[i + 1:i + 3]):
+            elif "gemv_kernel" in before and last_product in ("qkv", "gate_up", "lm_head"):
+                role = last_product  # another matrix of the same input (q, k, v apart: a Q4_K_M layer)
+            if role == "qkv" and not attention_follows(names, i):
                 role = "lm_head"
             last_product = role
             role = f"product {role} {name[name.find('<'):]}" if "<" in name else f"product {role}"
         out.append(role)
     return out
+
+
+def attention_follows(names, i):
+    """Whether an attention kernel comes within two kernels after the products that start at i
+    (the products of one input, and the kernel that joins them, if any, counted as one)."""
+    following = [n for n in names[i + 1:i + 8] if "gemv_kernel" not in n]
+    return any("attention" in n or "rotary" in n for n in following[:2])
 
 
 def fail(message):

@@ -14,6 +14,7 @@ NORM = "void mlspeed::fused::gpu::fused_rms_norm_quantize_kernel<(GpuDtype)2, 1>
 ATTENTION = "void mlspeed::fused::gpu::fused_rotary_attention_kernel<(GpuDtype)2, 128>(const void*)"
 SILU = "void mlspeed::fused::gpu::fused_silu_mul_quantize_kernel<(GpuDtype)2>(const void*)"
 ARGMAX = "void at::native::reduce_kernel<512, 1>(at::native::ReduceOp)"
+CAT = "void at::native::(anonymous namespace)::CatArrayBatchedCopy<float, unsigned int, 2, 64, 64>(float*)"
 
 
 def product(weights):
@@ -74,6 +75,20 @@ with tempfile.TemporaryDirectory() as d:
     check("norms: 5 a token", fields is not None and fields[1] == "15", result.stdout)
     check("gaps are measured", row(result.stdout, "product o")[-1] == "0.50", result.stdout)
     check("host ops are left out", "aten::mm" not in result.stdout, result.stdout)
+
+    # A Q4_K_M layer with v in Q6_K: q, k and v as three products and LibTorch's cat before the
+    # attention. All three are qkv, not lm_head; the layer after them is named as usual.
+    mixed = [NORM, product("CuqQ4K"), product("CuqQ4K"), product("CuqQ6K"), CAT, ATTENTION, product("CuqQ4K"), NORM,
+             product("CuqQ4K"), SILU, product("CuqQ6K")]
+    path = write(d, [(name, 1.0) for name in (mixed * 2 + [NORM, product("CuqQ6K"), ARGMAX]) * 2])
+    result = run(path)
+    for role, count in (("product qkv <CuqQ4K>", "8"), ("product qkv <CuqQ6K>", "4"), ("product o <CuqQ4K>", "4"),
+                        ("product gate_up <CuqQ4K>", "4"), ("product down <CuqQ6K>", "4"),
+                        ("product lm_head <CuqQ6K>", "2")):
+        fields = row(result.stdout, role)
+        check(f"a Q4_K_M layer: {role}, {count} kernels", fields is not None and fields[-4] == count, result.stdout)
+    check("a Q4_K_M layer: no product without a role", "product qkv" in result.stdout and
+          "product cuq_gemv_kernel" not in result.stdout, result.stdout)
 
     # Bad input: one line, exit 2.
     missing = run(os.path.join(d, "missing.json"))
