@@ -154,6 +154,10 @@ inline std::vector<FaultCase> fault_cases() {
              BugClass::model, {"quantised products", "off by"});
   model_case("quant-block-offset", quant_model_selection(ModelFormat::q6_k), "decode", BugClass::model,
              {"quantised products", "off by"});
+  // A decode step's own bug, in the fused CUDA attention kernel where the device takes the fused
+  // step (a quantised model on CUDA) and in LibTorch's path elsewhere: the same row catches both.
+  model_case("decode-attention-unscaled", quant_model_selection(ModelFormat::q8_0), "decode", BugClass::model,
+             {"quantised products", "off by"});
   return cases;
 }
 

@@ -3,6 +3,7 @@
 #include <c10/core/InferenceMode.h>
 #include <torch/utils.h>
 
+#include <cmath>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "mlspeed/compat/torch_compat.h"
 #include "mlspeed/core/numerics.h"
 #include "mlspeed/core/text.h"
+#include "mlspeed/fused/decode_fault.h"
 
 namespace mlspeed::llama {
 namespace {
@@ -218,7 +220,9 @@ at::Tensor LlamaAttentionImpl::forward(const at::Tensor& x, const at::Tensor& co
 
 at::Tensor LlamaAttentionImpl::decode(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
                                       KVCache& cache, int64_t layer, const at::Tensor& mask) {
-  const std::vector<at::Tensor> qkv = project(x, cos, sin);
+  std::vector<at::Tensor> qkv = project(x, cos, sin);
+  if (fused::decode_fault() == fused::DecodeFault::scores_unscaled)  // the verifier's fault
+    qkv[0] = qkv[0] * std::sqrt(static_cast<double>(head_dim_));
   const auto [keys, values] = cache.write_at_position(layer, qkv[1], qkv[2]);
   return merge(grouped_decode_attention(qkv[0], keys, values, mask));
 }

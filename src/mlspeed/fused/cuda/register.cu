@@ -9,6 +9,7 @@
 #include <c10/cuda/CUDAGuard.h>
 
 #include "mlspeed/fused/cuda/fused_kernels.cuh"
+#include "mlspeed/fused/decode_fault.h"
 #include "mlspeed/fused/decode_kernels.h"
 
 extern "C" void mlspeed_fused_cuda_register();
@@ -91,7 +92,8 @@ quant::QuantizedInput fused_rotary_attention_quantize(const at::Tensor& qkv, int
   const DecodeAttentionArgs args{qkv.data_ptr(), cos.data_ptr(),    sin.data_ptr(), cos.size(0),
                                  keys.data_ptr(), values.data_ptr(), batch,          heads,
                                  kv_heads,        head_dim,          capacity,       position.data_ptr<int64_t>(),
-                                 fused_gpu_dtype(qkv)};
+                                 fused_gpu_dtype(qkv),
+                                 decode_fault() == DecodeFault::scores_unscaled};
   C10_CUDA_CHECK(rotary_attention_quantize(args, workspace.data_ptr<float>(),
                                            reinterpret_cast<unsigned*>(tickets.data_ptr<int32_t>()), fused_view(out),
                                            fused_stream(qkv)));
