@@ -158,6 +158,8 @@ inline std::vector<FaultCase> fault_cases() {
   // step (a quantised model on CUDA) and in LibTorch's path elsewhere: the same row catches both.
   model_case("decode-attention-unscaled", quant_model_selection(ModelFormat::q8_0), "decode", BugClass::model,
              {"quantised products", "off by"});
+  model_case("kv-cache-key-unrotated", quant_model_selection(ModelFormat::q6_k), "decode", BugClass::model,
+             {"quantised products", "off by"});
   return cases;
 }
 

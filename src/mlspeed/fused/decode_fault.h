@@ -13,6 +13,9 @@ enum class DecodeFault {
   // The attention's scores q.k leave out their 1 / sqrt(head_dim): a softmax up to sqrt(head_dim)
   // times too sharp, plausible numbers all the same.
   scores_unscaled,
+  // The new token's key attended to and cached without its rotary embedding: every later step's
+  // query meets it at no position (lucidrains/x-transformers#219's symptom).
+  new_key_unrotated,
 };
 
 // Sets the fault for the calling thread (DecodeFault::none clears it).

@@ -254,6 +254,11 @@ const std::vector<DecodeFaultImpl>& decode_faults() {
         "kernel and LibTorch's path alike)",
         kQuantModelWorkload, "decode"},
        fused::DecodeFault::scores_unscaled},
+      {{"kv-cache-key-unrotated", BugClass::model, "M3",
+        "a Llama decode step attends to and caches the new token's key without its rotary embedding (the fused "
+        "CUDA attention kernel and LibTorch's path alike)",
+        kQuantModelWorkload, "decode"},
+       fused::DecodeFault::new_key_unrotated},
   };
   return list;
 }

@@ -56,8 +56,9 @@ struct DecodeAttentionArgs {
   int64_t batch, heads, kv_heads, head_dim, capacity;
   const int64_t* position;
   GpuDtype dtype;
-  // The verifier's fault (fused/decode_fault.h): the scores without their 1 / sqrt(head_dim).
-  bool scores_unscaled = false;
+  // The verifier's faults (fused/decode_fault.h): the scores without their 1 / sqrt(head_dim); the
+  // new key attended to and cached unrotated.
+  bool scores_unscaled = false, new_key_unrotated = false;
 };
 bool decode_attention_supports(int64_t head_dim);
 // The float32 workspace the launcher needs: partial maxima, sums and outputs of every chunk.

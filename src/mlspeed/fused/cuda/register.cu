@@ -93,7 +93,8 @@ quant::QuantizedInput fused_rotary_attention_quantize(const at::Tensor& qkv, int
                                  keys.data_ptr(), values.data_ptr(), batch,          heads,
                                  kv_heads,        head_dim,          capacity,       position.data_ptr<int64_t>(),
                                  fused_gpu_dtype(qkv),
-                                 decode_fault() == DecodeFault::scores_unscaled};
+                                 decode_fault() == DecodeFault::scores_unscaled,
+                                 decode_fault() == DecodeFault::new_key_unrotated};
   C10_CUDA_CHECK(rotary_attention_quantize(args, workspace.data_ptr<float>(),
                                            reinterpret_cast<unsigned*>(tickets.data_ptr<int32_t>()), fused_view(out),
                                            fused_stream(qkv)));
