@@ -41,8 +41,8 @@ llama::StoredWeights stored_as(ModelFormat format) {
   return llama::StoredWeights{format, quant_check_config().num_hidden_layers, {}};
 }
 
-// The attention norms' gains times kAttentionGain: q and k kAttentionGain times larger, scores
-// kAttentionGain^2, so that where a key sits matters. With the random weights' own scale this
+// The attention norms' gains times kAttentionGain: q, k and v kAttentionGain times larger, the
+// scores kAttentionGain^2, so that where a key sits matters. With the random weights' own scale this
 // model attends almost evenly over its positions, and a key cached without its rotary embedding
 // moved the decode logits by a fifth of the tolerance; with 4 it fails the decode row of every file
 // type for seed 0, Q6_K's by 1.8 times or more for seeds 0-7. Healthy, the decode rows use at most
