@@ -6,9 +6,10 @@ import subprocess
 import sys
 import tempfile
 
+from script_checks import check, failures
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOOL = os.path.join(HERE, "decode_timeline.py")
-failures = []
 
 NORM = "void mlspeed::fused::gpu::fused_rms_norm_quantize_kernel<(GpuDtype)2, 1>(const void*)"
 ATTENTION = "void mlspeed::fused::gpu::fused_rotary_attention_kernel<(GpuDtype)2, 128>(const void*)"
@@ -19,14 +20,6 @@ CAT = "void at::native::(anonymous namespace)::CatArrayBatchedCopy<float, unsign
 
 def product(weights):
     return f"void mlspeed::quant::gpu::cuq_gemv_kernel<mlspeed::quant::gpu::{weights}, 1, 2, (GpuDtype)2, true>(const unsigned char*)"
-
-
-def check(what, condition, detail=""):
-    print(("ok   " if condition else "FAIL ") + what)
-    if not condition:
-        failures.append(what)
-        if detail:
-            print(detail)
 
 
 def token(layers, durations):

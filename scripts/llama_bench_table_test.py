@@ -7,15 +7,10 @@ import subprocess
 import sys
 import tempfile
 
+from script_checks import check, failures
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOOL = os.path.join(HERE, "llama_bench_table.py")
-failures = []
-
-
-def check(what, condition):
-    print(("ok   " if condition else "FAIL ") + what)
-    if not condition:
-        failures.append(what)
 
 
 def ml(workload, seq, new, tps, depth=0, status="ok"):

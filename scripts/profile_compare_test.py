@@ -6,17 +6,10 @@ import subprocess
 import sys
 import tempfile
 
+from script_checks import check, failures
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOOL = os.path.join(HERE, "profile_compare.py")
-failures = []
-
-
-def check(what, condition, detail=""):
-    print(("ok   " if condition else "FAIL ") + what)
-    if not condition:
-        failures.append(what)
-        if detail:
-            print(detail)
 
 
 def event(name, dur, cat="kernel"):

@@ -7,15 +7,10 @@ import subprocess
 import sys
 import tempfile
 
+from script_checks import check, failures
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOOL = os.path.join(HERE, "speed_table.py")
-failures = []
-
-
-def check(what, condition):
-    print(("ok   " if condition else "FAIL ") + what)
-    if not condition:
-        failures.append(what)
 
 
 def ml(workload, batch, median, seq=0, new=0, status="ok", device="cuda:0", graphs="step", **extra):

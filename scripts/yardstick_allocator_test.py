@@ -10,8 +10,9 @@ import platform
 import subprocess
 import sys
 
+from script_checks import check, failures
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-failures = []
 
 CHILD = r"""
 import ctypes, sys
@@ -34,14 +35,6 @@ for line in open("/proc/self/maps"):
         heap += end - start
 print(before, "|", allocator.description(), "|", heap >> 20)
 """
-
-
-def check(what, condition, detail=""):
-    print(("ok   " if condition else "FAIL ") + what)
-    if not condition:
-        failures.append(what)
-        if detail:
-            print(detail)
 
 
 def child(mode):
