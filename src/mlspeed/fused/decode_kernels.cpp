@@ -12,11 +12,15 @@ DecodeKernels& registered() {
 
 }  // namespace
 
-void register_decode_kernels(const DecodeKernels& kernels) { registered() = kernels; }
+DecodeKernels register_decode_kernels(const DecodeKernels& kernels) {
+  const DecodeKernels before = registered();
+  registered() = kernels;
+  return before;
+}
 
 const DecodeKernels* decode_kernels(const at::Device& device) {
   const DecodeKernels& k = registered();
-  if (!device.is_cuda() || !own_kernels() || !k.rms_norm_quantize) return nullptr;
+  if (device.type() != k.device_type || !own_kernels() || !k.supports_head_dim) return nullptr;
   return &k;
 }
 

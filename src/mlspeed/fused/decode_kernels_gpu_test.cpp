@@ -81,6 +81,17 @@ void expect_quantised_close(const quant::QuantizedInput& got, const at::Tensor& 
   EXPECT_TRUE(quants.to(at::kInt).equal(sums)) << "a run's stored sum is not the sum of its quants";
 }
 
+// got (activations in `dtype`) holds `want` (float64) to within two roundings to the dtype.
+void expect_values_close(const at::Tensor& got, const at::Tensor& want, at::ScalarType dtype) {
+  ASSERT_EQ(got.scalar_type(), dtype);
+  ASSERT_EQ(got.sizes(), want.sizes());
+  const at::Tensor excess = (fused_cpu64(got) - want).abs() - (want.abs() * fused_unit(dtype) + 1e-6);
+  EXPECT_LE(excess.max().item<double>(), 0.0)
+      << "worst at flat index " << excess.argmax().item<int64_t>() << ": got "
+      << fused_cpu64(got).view({-1})[excess.argmax()].item<double>() << ", want "
+      << want.view({-1})[excess.argmax()].item<double>();
+}
+
 TEST_F(FusedDecodeGpu, RmsNormQuantiseMatchesTheFloat64Norm) {
   for (at::ScalarType dtype : kFusedDtypes) {
     for (const auto& [rows, cols] : {std::pair<int64_t, int64_t>{1, 4096}, {3, 96}, {2, 11008}}) {
@@ -101,7 +112,9 @@ TEST_F(FusedDecodeGpu, SiluMulQuantiseMatchesTheFloat64Activation) {
       SCOPED_TRACE(std::string(c10::toString(dtype)) + " " + std::to_string(rows) + "x" + std::to_string(ffn));
       const at::Tensor gate_up = fused_random({rows, 2 * ffn}, 3, dtype, gpu) * 4;
       const at::Tensor g = fused_cpu64(gate_up.narrow(1, 0, ffn)), u = fused_cpu64(gate_up.narrow(1, ffn, ffn));
-      expect_quantised_close(kernels->silu_mul_quantize(gate_up), g * at::sigmoid(g) * u, dtype);
+      const at::Tensor want = g * at::sigmoid(g) * u;
+      expect_quantised_close(kernels->silu_mul_quantize(gate_up), want, dtype);
+      expect_values_close(kernels->silu_mul(gate_up), want, dtype);
     }
   }
 }
@@ -193,6 +206,9 @@ TEST_F(FusedDecodeGpu, RotaryAttentionReadsThePositionsUpToTheCachePositionAndNo
       const quant::QuantizedInput again =
           kernels->rotary_attention_quantize(qkv, t.heads, t.kv_heads, cos, sin, where, keys, values, tickets);
       EXPECT_TRUE(again.bytes.equal(got.bytes)) << "a second launch on the same counters";
+      // And as activations (the step of 16-bit weights): the values before quantising.
+      expect_values_close(
+          kernels->decode_attention(qkv, {}, t.heads, t.kv_heads, cos, sin, where, keys, values, tickets), want, dtype);
     }
   }
 }
@@ -237,6 +253,58 @@ TEST_F(FusedDecodeGpu, LlamaDecodeStepTakesTheFusedKernelsForAQuantisedModelOnly
   {
     const KernelSetScope libtorch(KernelSet::libtorch);
     EXPECT_FALSE(model->fused_decode_step(x, cache).has_value()) << "--kernels libtorch runs LibTorch's ops";
+  }
+}
+
+// The small Llama above with dense weights in `dtype`.
+llama::LlamaForCausalLM fused_dense_llama(const c10::Device& device, at::ScalarType dtype) {
+  llama::LlamaConfig c;
+  c.vocab_size = 256;
+  c.hidden_size = 256;
+  c.intermediate_size = 512;
+  c.num_hidden_layers = 2;
+  c.num_attention_heads = 4;
+  c.num_key_value_heads = 2;
+  c.max_position_embeddings = 64;
+  llama::LlamaForCausalLM model(c, at::TensorOptions(dtype).device(device));
+  at::Generator generator = at::globalContext().defaultGenerator(device).clone();
+  generator.set_current_seed(11);
+  model->init_weights(generator);
+  return model;
+}
+
+// Eight decode steps of the fused step of 16-bit weights against LibTorch's ops, each on its own
+// cache: the logits agree at every step (so the keys and values each wrote and read back agree),
+// within the dtype's rounding of a few ops; a wrong head, position or residual is far outside.
+TEST_F(FusedDecodeGpu, LlamaDecodeStepOfDenseWeightsGivesLibTorchsLogits) {
+  c10::InferenceMode inference;
+  for (at::ScalarType dtype : kFusedDtypes) {
+    SCOPED_TRACE(c10::toString(dtype));
+    llama::LlamaForCausalLM model = fused_dense_llama(gpu, dtype);
+    const at::Tensor ids = at::tensor({5, 17, 3, 250, 9, 9, 42, 0}, at::TensorOptions(at::kLong).device(gpu));
+    {
+      KVCache cache = model->make_cache(2, 16);
+      const at::Tensor x = model->model->embed_tokens(ids.narrow(0, 0, 2).view({2, 1}));
+      EXPECT_FALSE(model->fused_decode_step(x, cache).has_value()) << "q, k and v not yet one matrix";
+    }
+    model->fuse_projections();
+    KVCache fused_cache = model->make_cache(2, 16), libtorch_cache = model->make_cache(2, 16);
+    for (int64_t step = 0; step < 4; ++step) {
+      const at::Tensor token = ids.narrow(0, 2 * step, 2).view({2, 1});
+      const at::Tensor x = model->model->embed_tokens(token);
+      const std::optional<at::Tensor> fused = model->fused_decode_step(x, fused_cache);
+      ASSERT_TRUE(fused.has_value()) << "a dense model with its projections fused";
+      at::Tensor unfused;
+      {
+        const KernelSetScope libtorch(KernelSet::libtorch);
+        ASSERT_FALSE(model->fused_decode_step(x, libtorch_cache).has_value());
+        unfused = model->decode_step(token, libtorch_cache);
+      }
+      const double scale = fused_cpu64(unfused).abs().max().item<double>();
+      const double worst = (fused_cpu64(*fused) - fused_cpu64(unfused)).abs().max().item<double>();
+      const double tolerance = dtype == at::kFloat ? 1e-4 : 16 * fused_unit(dtype);
+      EXPECT_LE(worst, tolerance * scale) << "step " << step << ": logits up to " << scale;
+    }
   }
 }
 

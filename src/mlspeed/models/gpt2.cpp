@@ -8,6 +8,7 @@
 #include <string>
 
 #include "mlspeed/compat/torch_compat.h"
+#include "mlspeed/fused/cross_entropy.h"
 
 namespace mlspeed::gpt2 {
 namespace {
@@ -162,7 +163,7 @@ at::Tensor GPT2ModelImpl::forward(const at::Tensor& idx) { return head(hidden_st
 
 at::Tensor GPT2ModelImpl::loss(const at::Tensor& idx, const at::Tensor& targets) {
   const at::Tensor logits = padded_training_logits(hidden_states(idx, nullptr), wte->weight);
-  return at::cross_entropy_loss(logits.view({-1, logits.size(-1)}), targets.reshape(-1));
+  return fused::cross_entropy(logits.view({-1, logits.size(-1)}), targets.reshape(-1));
 }
 
 at::Tensor GPT2ModelImpl::forward_cached(const at::Tensor& idx, KVCache& cache) {
@@ -174,8 +175,9 @@ at::Tensor GPT2ModelImpl::decode_step(const at::Tensor& idx, KVCache& cache) {
               idx.sizes());
   TORCH_CHECK(cache.max_length() <= config_.n_positions, "[GPT-2] a cache of ", cache.max_length(),
               " positions exceeds the model's ", config_.n_positions);
-  const at::Tensor mask = cache.decode_mask(wte->weight.scalar_type());
   at::Tensor x = drop(wte(idx) + wpe->weight.index_select(0, cache.position()));  // (B,1,C) + (1,C)
+  if (auto fused = fused_decode_step(x, cache)) return *fused;
+  const at::Tensor mask = cache.decode_mask(wte->weight.scalar_type());
   for (size_t i = 0; i < blocks_.size(); ++i) x = blocks_[i]->decode(x, cache, static_cast<int64_t>(i), mask);
   cache.advance_position();
   return head(ln_f(x).select(1, -1));

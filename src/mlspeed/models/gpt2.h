@@ -31,6 +31,7 @@
 #include <torch/nn/pimpl.h>
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "mlspeed/io/weights.h"
@@ -127,7 +128,8 @@ class GPT2ModelImpl : public torch::nn::Module {
   // Training and plain inference: idx int64 (B,T), T <= n_positions. Returns logits (B,T,vocab).
   at::Tensor forward(const at::Tensor& idx);
   // Training: the mean cross-entropy of targets (B,T) under the logits of idx (B,T), as
-  // cross_entropy(forward(idx)); on CUDA through a head padded to an aligned vocabulary.
+  // cross_entropy(forward(idx)); on CUDA through a head padded to an aligned vocabulary and the
+  // fused cross-entropy of fused/cross_entropy.h (no float32 copy of the logits).
   at::Tensor loss(const at::Tensor& idx, const at::Tensor& targets);
   // Generation: idx (B,T) continues the sequence held in `cache` (positions cache.length()
   // onwards); fills and advances the cache. Returns the logits of the last position only
@@ -139,6 +141,12 @@ class GPT2ModelImpl : public torch::nn::Module {
   // position is advanced. Returns the logits (B,vocab), the same as forward_cached's at that
   // position, without reading any device value on the host.
   at::Tensor decode_step(const at::Tensor& idx, KVCache& cache);
+  // decode_step from the embeddings x (B, 1, n_embd) through the fused kernels of
+  // fused/decode_kernels.h, when they can take it: a CUDA device with mlspeed's kernels, float32,
+  // float16 or bfloat16, no dropout (models/gpt2_fused_decode.cpp). Seven kernels a layer in place
+  // of about fourteen, attention over the filled positions only; the same logits up to the order
+  // of float32 sums. Empty when they cannot; then decode_step takes LibTorch's ops.
+  std::optional<at::Tensor> fused_decode_step(const at::Tensor& x, KVCache& cache);
 
   // The final hidden states after ln_f (B,T,n_embd); with a cache, as forward_cached.
   at::Tensor hidden_states(const at::Tensor& idx, KVCache* cache);

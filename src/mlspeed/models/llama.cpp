@@ -185,6 +185,10 @@ quant::QuantizedMatrix LlamaAttentionImpl::qkv_matrix() const {
   return {q_proj->format, qkv_weight_.size(0), q_proj->matrix().cols, qkv_weight_};
 }
 
+at::Tensor LlamaAttentionImpl::qkv_weight() const {
+  return fused() && !q_proj->blocks.defined() ? qkv_weight_ : at::Tensor();
+}
+
 std::vector<at::Tensor> LlamaAttentionImpl::project(const at::Tensor& x, const at::Tensor& cos,
                                                     const at::Tensor& sin) {
   const int64_t B = x.size(0), T = x.size(1);
@@ -249,6 +253,10 @@ bool LlamaMLPImpl::fused() const {
 quant::QuantizedMatrix LlamaMLPImpl::gate_up_matrix() const {
   if (!fused() || !gate_proj->blocks.defined()) return {};
   return {gate_proj->format, gate_up_weight_.size(0), gate_proj->matrix().cols, gate_up_weight_};
+}
+
+at::Tensor LlamaMLPImpl::gate_up_weight() const {
+  return fused() && !gate_proj->blocks.defined() ? gate_up_weight_ : at::Tensor();
 }
 
 at::Tensor LlamaMLPImpl::forward(const at::Tensor& x) {

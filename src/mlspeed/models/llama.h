@@ -182,6 +182,9 @@ class LlamaAttentionImpl : public torch::nn::Module {
   bool fused() const;
   // The fused q, k, v rows as one quantised matrix: defined when fused() and stored as blocks.
   quant::QuantizedMatrix qkv_matrix() const;
+  // The fused rows as one dense weight ((heads + 2 kv_heads) head_dim, hidden): defined when
+  // fused() and not stored as blocks.
+  at::Tensor qkv_weight() const;
   int64_t heads() const { return heads_; }
   int64_t kv_heads() const { return kv_heads_; }
 
@@ -207,6 +210,7 @@ class LlamaMLPImpl : public torch::nn::Module {
   bool fused() const;
   // The fused gate and up rows as one quantised matrix: defined when fused() and stored as blocks.
   quant::QuantizedMatrix gate_up_matrix() const;
+  at::Tensor gate_up_weight() const;  // dense (2 ffn, hidden), as qkv_weight() above
 
   Linear gate_proj{nullptr}, up_proj{nullptr}, down_proj{nullptr};
 
@@ -270,11 +274,12 @@ class LlamaForCausalLMImpl : public torch::nn::Module {
   at::Tensor decode_step(const at::Tensor& ids, KVCache& cache);
 
   // decode_step through the fused kernels of fused/decode_kernels.h, when they can take it: a CUDA
-  // device with mlspeed's kernels, every layer's projections quantised, one to
-  // quant::kCudaGemvRows sequences (models/llama_fused_decode.cpp). Eight kernels a layer in place
-  // of about twenty (more where q, k and v or gate and up are not fused into one matrix),
-  // attention over the filled positions only; the same logits up to the order of float32 sums.
-  // Empty when they cannot; then decode_step takes LibTorch's ops.
+  // device with mlspeed's kernels, and either every layer's projections quantised (one to
+  // quant::kCudaGemvRows sequences) or every layer dense in x's dtype with q, k, v and gate, up
+  // fused (models/llama_fused_decode.cpp). Eight kernels a layer in place of about twenty (more
+  // where quantised q, k and v or gate and up are not one matrix), attention over the filled
+  // positions only; the same logits up to the order of float32 sums. Empty when they cannot;
+  // then decode_step takes LibTorch's ops.
   std::optional<at::Tensor> fused_decode_step(const at::Tensor& x, KVCache& cache);
 
   // Fuses the projections that read the same input (q, k, v; gate, up) into one matrix

@@ -2,10 +2,10 @@
 // q and k and the cache write of the new k and v: one kernel a layer where the unfused step runs
 // a dozen. The positions 0..*position are split into chunks; each chunk's thread block computes a
 // partial softmax-weighted sum with an online softmax, and the block that finishes a (sequence,
-// head)'s chunks last combines them and writes the result as o_proj's quantised input. Only the
-// filled positions are read (the position is read on the device), where the unfused step's SDPA
-// reads the whole capacity under a mask: at a depth of thousands of positions the cache is a third
-// of the bytes a token reads. The rotary embedding and the combination were kernels of their own
+// head)'s chunks last combines them and writes the result as o_proj's quantised input (or as
+// values of the dtype, for a product of 16-bit weights). Only the filled positions are read (the
+// position is read on the device), where the unfused step's SDPA reads the whole capacity under a
+// mask: at a depth of thousands of positions the cache is a third of the bytes a token reads. The rotary embedding and the combination were kernels of their own
 // (three a layer): each kernel boundary of a decode step is a wait on the whole GPU.
 //
 // In a chunk's block of 4 warps, a group of head_dim / 8 lanes takes one key at a time, each lane
@@ -17,6 +17,7 @@
 #include <cfloat>
 
 #include "mlspeed/fused/cuda/fused_kernels.cuh"
+#include "mlspeed/fused/cuda/fused_out.cuh"
 #include "mlspeed/quant/cuda/cuda_values.cuh"
 #include "mlspeed/quant/cuda/gemv_input.cuh"
 #include "mlspeed/quant/cuda/last_block.cuh"
@@ -32,7 +33,6 @@ using quant::gpu::cuq_load8;
 using quant::gpu::cuq_round;
 using quant::gpu::cuq_store8;
 using quant::gpu::cuq_wait_for_predecessor;
-using quant::gpu::cuq_write_input_run;
 using quant::gpu::kGemvInputRun;
 
 constexpr int kAttentionWarps = 4;
@@ -52,34 +52,39 @@ int64_t fused_chunk(int64_t capacity) {
 
 int64_t fused_chunks(int64_t capacity) { return (capacity + fused_chunk(capacity) - 1) / fused_chunk(capacity); }
 
-// x cos + roll(x, HD / 2) signed_sin of the 8 values at `slot` of one head's HD values at element
-// `at` of qkv, with c and s the slot's values of row p of the tables: the half-roll's partner
-// values are those of lane lane ^ (G / 2) of the same group of G = HD / 8 lanes (every lane of the
-// warp takes part). Rounded as models/llama.cpp's apply_rotary rounds (x cos to the dtype, then
-// the sum), and to the dtype, as the unfused step stores q and k.
+// The 8 values at `slot` of one head of qkv (element `at`; the head's values start at element
+// `bias_at` of the bias, null for none) plus the bias's, as the product with its bias rounds them;
+// rotated when there are tables: x cos + roll(x, HD / 2) signed_sin, with c and s the slot's
+// values of the position's row, the half-roll's partner values being those of lane
+// lane ^ (G / 2) of the same group of G = HD / 8 lanes (every lane of the warp takes part).
+// Rounded as models/llama.cpp's apply_rotary rounds (x cos to the dtype, then the sum), and to the
+// dtype, as the unfused step stores q and k.
 template <GpuDtype D, int HD>
-__device__ __forceinline__ void fused_rotate8(const void* qkv, int64_t at, const float (&c)[kValuesPerLane],
-                                              const float (&s)[kValuesPerLane], int slot,
-                                              float (&out)[kValuesPerLane]) {
+__device__ __forceinline__ void fused_head8(const void* qkv, int64_t at, const void* bias, int64_t bias_at,
+                                            bool rotate, const float (&c)[kValuesPerLane],
+                                            const float (&s)[kValuesPerLane], int slot, float (&out)[kValuesPerLane]) {
   constexpr int G = HD / kValuesPerLane;
-  float x[kValuesPerLane];
+  float x[kValuesPerLane], b[kValuesPerLane] = {};
   cuq_load8<D>(qkv, at + slot, x);
+  if (bias) cuq_load8<D>(bias, bias_at + slot, b);
 #pragma unroll
   for (int i = 0; i < kValuesPerLane; ++i) {
+    x[i] = bias ? cuq_round<D>(x[i] + b[i]) : x[i];
     const float rolled = __shfl_xor_sync(0xFFFFFFFFu, x[i], G / 2);
-    out[i] = cuq_round<D>(cuq_round<D>(x[i] * c[i]) + rolled * s[i]);
+    out[i] = rotate ? cuq_round<D>(cuq_round<D>(x[i] * c[i]) + rolled * s[i]) : x[i];
   }
 }
 
 // The chunks of (sequence b, head h) combined, divided by the total sum, rounded to the dtype and
-// quantised, a warp a run of 32 values: run by the block that finished the pair's chunks last,
-// reading the others' partials from L2 (__ldcg: they were written during this kernel). Every
+// written (fused_write_run), a warp a run of 32 values: run by the block that finished the pair's
+// chunks last, reading the others' partials from L2 (__ldcg: they were written during this
+// kernel). Every
 // chunk's partials are loaded before any is used, in one round trip to L2: a loop that loaded
 // a chunk's sum, then its maximum, then its values, one chunk after another, made the attention of
 // a short context take 11 us on an H200, most of it waiting on those loads one by one.
 template <GpuDtype D, int HD>
 __device__ void fused_combine_chunks(int64_t bh, int64_t chunks, const float* partial_max,
-                                     const float* partial_sum, const float* partial_out, GemvInput out) {
+                                     const float* partial_sum, const float* partial_out, FusedOut out) {
   for (int t = threadIdx.x; t < HD; t += blockDim.x) {  // HD a multiple of 32: whole warps
     float chunk_max[kMaxChunks], chunk_sum[kMaxChunks], chunk_out[kMaxChunks];
 #pragma unroll
@@ -103,8 +108,7 @@ __device__ void fused_combine_chunks(int64_t bh, int64_t chunks, const float* pa
       value += chunk_out[c] * w;
     }
     const int64_t run = (bh * HD + t) / kGemvInputRun;  // row b's runs are heads * HD / 32 consecutive ones
-    cuq_write_input_run(cuq_round<D>(value / sum), t & 31, run, const_cast<int8_t*>(out.q),
-                        const_cast<float*>(out.d), const_cast<int32_t*>(out.sum));
+    fused_write_run<D>(out, cuq_round<D>(value / sum), t & 31, run);
   }
 }
 
@@ -114,10 +118,11 @@ __device__ void fused_combine_chunks(int64_t bh, int64_t chunks, const float* pa
 // registers for position p, so that no block reads a cache row that this kernel writes.
 template <GpuDtype D, int HD>
 __global__ void __launch_bounds__(kAttentionWarps * 32)
-    fused_rotary_attention_kernel(const void* qkv, const void* cos, const void* signed_sin, int64_t table_positions,
+    fused_rotary_attention_kernel(const void* qkv, const void* qkv_bias, const void* cos, const void* signed_sin,
+                                  int64_t table_positions,
                                   void* keys, void* values, int64_t heads, int64_t kv_heads, int64_t capacity,
                                   int64_t chunk, const int64_t* position, float* partial_max, float* partial_sum,
-                                  float* partial_out, unsigned* tickets, GemvInput out, bool scores_unscaled,
+                                  float* partial_out, unsigned* tickets, FusedOut out, bool scores_unscaled,
                                   bool new_key_unrotated) {
   constexpr int G = HD / kValuesPerLane, kKeysPerWarp = 32 / G, kGroups = kAttentionWarps * kKeysPerWarp;
   __shared__ float group_max[kGroups], group_sum[kGroups], group_out[kGroups][HD];
@@ -125,16 +130,19 @@ __global__ void __launch_bounds__(kAttentionWarps * 32)
   // position, the rotary tables' row and the first key of the chunk (rows before the position
   // were written by earlier steps), on their way while the qkv product finishes.
   const int64_t p = *position;
-  if (p < 0 || p >= capacity || p >= table_positions) __trap();  // LibTorch's index assertion, on the device
+  const bool rotate = cos != nullptr;
+  if (p < 0 || p >= capacity || (rotate && p >= table_positions)) __trap();  // LibTorch's index assertion
   const int64_t bh = blockIdx.x, b = bh / heads, h = bh % heads, chunks = gridDim.y, c = blockIdx.y;
   const int64_t group_heads = heads / kv_heads, kv = h / group_heads;
   const int64_t begin = c * chunk, end = min(begin + chunk, p + 1);
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int group = warp * kKeysPerWarp + lane / G, slot = (lane % G) * kValuesPerLane;
   const int64_t base = (b * kv_heads + kv) * capacity * HD;
-  float table_cos[kValuesPerLane], table_sin[kValuesPerLane];
-  cuq_load8<D>(cos, p * HD + slot, table_cos);
-  cuq_load8<D>(signed_sin, p * HD + slot, table_sin);
+  float table_cos[kValuesPerLane] = {}, table_sin[kValuesPerLane] = {};
+  if (rotate) {
+    cuq_load8<D>(cos, p * HD + slot, table_cos);
+    cuq_load8<D>(signed_sin, p * HD + slot, table_sin);
+  }
   // The loop is the same for the warp's lanes (the shuffles need them all): a group past the last
   // key of the chunk reduces zeros and keeps its state. The next keys' loads are issued before this
   // key's arithmetic, so that a load's latency is paid once a chunk rather than once a key.
@@ -148,12 +156,12 @@ __global__ void __launch_bounds__(kAttentionWarps * 32)
   cuq_allow_successor();
   const int64_t row = b * (heads + 2 * kv_heads) * HD;
   float qv[kValuesPerLane], new_k[kValuesPerLane], new_v[kValuesPerLane];
-  fused_rotate8<D, HD>(qkv, row + h * HD, table_cos, table_sin, slot, qv);
-  if (new_key_unrotated)  // the verifier's fault (the same for the whole grid)
-    cuq_load8<D>(qkv, row + (heads + kv) * HD + slot, new_k);
-  else
-    fused_rotate8<D, HD>(qkv, row + (heads + kv) * HD, table_cos, table_sin, slot, new_k);
-  cuq_load8<D>(qkv, row + (heads + kv_heads + kv) * HD + slot, new_v);
+  fused_head8<D, HD>(qkv, row + h * HD, qkv_bias, h * HD, rotate, table_cos, table_sin, slot, qv);
+  // new_key_unrotated: the verifier's fault (the same for the whole grid).
+  fused_head8<D, HD>(qkv, row + (heads + kv) * HD, qkv_bias, (heads + kv) * HD, rotate && !new_key_unrotated,
+                     table_cos, table_sin, slot, new_k);
+  fused_head8<D, HD>(qkv, row + (heads + kv_heads + kv) * HD, qkv_bias, (heads + kv_heads + kv) * HD, false,
+                     table_cos, table_sin, slot, new_v);
   if (c == 0 && h % group_heads == 0 && threadIdx.x < G) {
     cuq_store8<D>(keys, base + p * HD + slot, new_k);
     cuq_store8<D>(values, base + p * HD + slot, new_v);
@@ -224,19 +232,20 @@ __global__ void __launch_bounds__(kAttentionWarps * 32)
 }
 
 template <GpuDtype D, int HD>
-void fused_launch_attention(const DecodeAttentionArgs& a, float* workspace, unsigned* tickets, GemvInput out,
+void fused_launch_attention(const DecodeAttentionArgs& a, float* workspace, unsigned* tickets, FusedOut out,
                             cudaStream_t stream) {
   const int64_t chunks = fused_chunks(a.capacity), slots = a.batch * a.heads * chunks;
   float *partial_max = workspace, *partial_sum = workspace + slots, *partial_out = workspace + 2 * slots;
   const dim3 grid(static_cast<unsigned>(a.batch * a.heads), static_cast<unsigned>(chunks));
-  cuq_launch(fused_rotary_attention_kernel<D, HD>, grid, kAttentionWarps * 32, stream, a.qkv, a.cos, a.signed_sin,
+  cuq_launch(fused_rotary_attention_kernel<D, HD>, grid, kAttentionWarps * 32, stream, a.qkv, a.qkv_bias, a.cos,
+             a.signed_sin,
              a.table_positions, a.keys, a.values, a.heads, a.kv_heads, a.capacity, fused_chunk(a.capacity),
              a.position, partial_max, partial_sum, partial_out, tickets, out, a.scores_unscaled,
              a.new_key_unrotated);
 }
 
 template <GpuDtype D>
-void fused_attention_for_dim(const DecodeAttentionArgs& a, float* workspace, unsigned* tickets, GemvInput out,
+void fused_attention_for_dim(const DecodeAttentionArgs& a, float* workspace, unsigned* tickets, FusedOut out,
                              cudaStream_t stream) {
   switch (a.head_dim) {
     case 64: return fused_launch_attention<D, 64>(a, workspace, tickets, out, stream);
@@ -253,10 +262,10 @@ int64_t decode_attention_workspace_floats(int64_t batch, int64_t heads, int64_t 
   return batch * heads * fused_chunks(capacity) * (head_dim + 2);
 }
 
-cudaError_t rotary_attention_quantize(const DecodeAttentionArgs& a, float* workspace, unsigned* tickets,
-                                      GemvInput out, cudaStream_t stream) {
+cudaError_t decode_attention(const DecodeAttentionArgs& a, float* workspace, unsigned* tickets, FusedOut out,
+                             cudaStream_t stream) {
   if (a.batch <= 0 || a.heads <= 0 || a.kv_heads <= 0 || a.heads % a.kv_heads != 0 || a.capacity <= 0 ||
-      a.table_positions <= 0 || !decode_attention_supports(a.head_dim))
+      (a.cos && a.table_positions <= 0) || !decode_attention_supports(a.head_dim))
     return cudaErrorInvalidValue;
   switch (a.dtype) {
     case GpuDtype::f32: fused_attention_for_dim<GpuDtype::f32>(a, workspace, tickets, out, stream); break;

@@ -1,4 +1,4 @@
-// The fused CUDA kernels of a Llama decode step, as plain launchers (device pointers, sizes, a
+// The fused CUDA kernels of a decode step (Llama's, GPT-2's), as plain launchers (device pointers, sizes, a
 // stream): no LibTorch here, so that only register.cu compiles LibTorch's headers with nvcc.
 // Built with the quantised-weight kernels (quant/cuda) when LibTorch has CUDA and nvcc is found;
 // register.cu hands them to fused/decode_kernels.h.
@@ -8,7 +8,7 @@
 // dtype where the unfused LibTorch ops round it, so that the fused step computes what the
 // unfused one does up to the order of a few float32 sums. The outputs that feed a quantised
 // product are written as its quantised input (quant/cuda/gemv_input.cuh), in place of the
-// activation itself.
+// activation itself; the others as activations for cuBLAS's products.
 //
 // The cache position is read on the device (an int64): one decode step is the same kernels at
 // every position, which a CUDA graph replays. A position outside the cache stops the kernel with
@@ -29,25 +29,35 @@ namespace mlspeed::fused::gpu {
 using quant::gpu::GemvInput;
 using quant::gpu::GpuDtype;
 
+// Where a kernel writes the activation it ends with, (B, cols): as the next product's quantised
+// input, or, when `plain` is set, as values of the dtype, for a product of 16-bit weights
+// (cuBLAS's: models/llama_fused_decode.cpp's dense step).
+struct FusedOut {
+  GemvInput quantised{};
+  void* plain = nullptr;
+};
+
 // out = quantised (x * rsqrt(mean(x^2) + eps) * weight, rounded to the dtype): x (B, cols),
 // weight (cols), both in `dtype`; cols a multiple of 32.
 cudaError_t rms_norm_quantize(const void* x, const void* weight, int64_t batch, int64_t cols, float eps,
                               GpuDtype dtype, GemvInput out, cudaStream_t stream);
 
-// out = quantised (silu(gate) * up), each op rounded to the dtype: gate_up (B, 2 ffn) holds gate
-// then up; ffn a multiple of 32.
-cudaError_t silu_mul_quantize(const void* gate_up, int64_t batch, int64_t ffn, GpuDtype dtype, GemvInput out,
-                              cudaStream_t stream);
+// out = silu(gate) * up, each op rounded to the dtype: gate_up (B, 2 ffn) holds gate then up; ffn
+// a multiple of 32.
+cudaError_t silu_mul(const void* gate_up, int64_t batch, int64_t ffn, GpuDtype dtype, FusedOut out,
+                     cudaStream_t stream);
 
-// One layer's attention of a decode step: from qkv (B, (heads + 2 kv_heads) head_dim), q and k
-// rotated by row *position of the rotary tables cos and signed_sin ((table_positions, head_dim):
-// x cos + roll(x, head_dim / 2) signed_sin, as models/llama.cpp's apply_rotary), k and v written
+// One layer's attention of a decode step: from qkv (B, (heads + 2 kv_heads) head_dim) plus
+// qkv_bias ((heads + 2 kv_heads) head_dim; null: none), q and k rotated by row *position of the
+// rotary tables cos and signed_sin ((table_positions, head_dim): x cos + roll(x, head_dim / 2)
+// signed_sin, as models/llama.cpp's apply_rotary; null: no rotation, GPT-2), k and v written
 // into row *position of keys and values (B, kv_heads, capacity, head_dim), then softmax(q k /
 // sqrt(head_dim)) v over positions 0..*position (query head h reads kv head h / (heads /
-// kv_heads)) in float32, rounded to the dtype and quantised: out (B, heads * head_dim). Split
-// over the positions in chunks (flash-decoding); head_dim 64, 128 or 256.
+// kv_heads)) in float32, rounded to the dtype: out (B, heads * head_dim). Split over the positions
+// in chunks (flash-decoding); head_dim 64, 128 or 256.
 struct DecodeAttentionArgs {
   const void* qkv;
+  const void* qkv_bias;
   const void* cos;
   const void* signed_sin;
   int64_t table_positions;
@@ -65,7 +75,31 @@ bool decode_attention_supports(int64_t head_dim);
 int64_t decode_attention_workspace_floats(int64_t batch, int64_t heads, int64_t head_dim, int64_t capacity);
 // `tickets`: B * heads counters, zero before the launch and left at zero by it (the last block of
 // a (sequence, head) is the one that draws ticket chunks - 1).
-cudaError_t rotary_attention_quantize(const DecodeAttentionArgs& args, float* workspace, unsigned* tickets,
-                                      GemvInput out, cudaStream_t stream);
+cudaError_t decode_attention(const DecodeAttentionArgs& args, float* workspace, unsigned* tickets, FusedOut out,
+                             cudaStream_t stream);
+
+// h (B, cols) += y + bias (bias (cols) may be null), then out (B, cols) = (h - mean) /
+// sqrt(var + eps) * gamma + beta over each row: a residual add and the LayerNorm after it. All in
+// `dtype`, 16-byte aligned; cols a multiple of 8, at most 32768.
+cudaError_t add_layer_norm(void* h, const void* y, const void* bias, const void* gamma, const void* beta,
+                           int64_t batch, int64_t cols, float eps, GpuDtype dtype, void* out, cudaStream_t stream);
+
+// out (B, cols) = gelu_tanh(x + bias) (bias (cols)), all in `dtype`, 16-byte aligned, cols a
+// multiple of 8.
+cudaError_t bias_gelu(const void* x, const void* bias, int64_t batch, int64_t cols, GpuDtype dtype, void* out,
+                      cudaStream_t stream);
+
+// Cross-entropy of targets (rows, int64) under logits (rows, vocab) in `dtype` (vocab a multiple of
+// 8, 16-byte aligned): forward writes each row's loss, logsumexp - logit[target] (0 where the
+// target is ignore_index), and its log-sum-exp, in float32; backward writes the logits' gradient in
+// `dtype`, (softmax - one-hot) * *scale (0 for an ignored row), *scale on the device (the loss's
+// gradient over the count of rows). A target outside 0..vocab - 1 (other than ignore_index) stops
+// the kernel with a trap, as LibTorch's assertion does.
+cudaError_t cross_entropy_forward(const void* logits, const int64_t* targets, int64_t rows, int64_t vocab,
+                                  int64_t ignore_index, GpuDtype dtype, float* row_loss, float* logsumexp,
+                                  cudaStream_t stream);
+cudaError_t cross_entropy_backward(const void* logits, const int64_t* targets, const float* logsumexp,
+                                   const float* scale, int64_t rows, int64_t vocab, int64_t ignore_index,
+                                   GpuDtype dtype, void* grad, cudaStream_t stream);
 
 }  // namespace mlspeed::fused::gpu

@@ -8,6 +8,7 @@
 #include <c10/cuda/CUDAException.h>
 #include <c10/cuda/CUDAGuard.h>
 
+#include "mlspeed/fused/cross_entropy.h"
 #include "mlspeed/fused/cuda/fused_kernels.cuh"
 #include "mlspeed/fused/decode_fault.h"
 #include "mlspeed/fused/decode_kernels.h"
@@ -60,18 +61,51 @@ quant::QuantizedInput fused_rms_norm_quantize(const at::Tensor& x, const at::Ten
   return out;
 }
 
-quant::QuantizedInput fused_rotary_attention_quantize(const at::Tensor& qkv, int64_t heads, int64_t kv_heads,
-                                                      const at::Tensor& cos, const at::Tensor& sin,
-                                                      const at::Tensor& position, const at::Tensor& keys,
-                                                      const at::Tensor& values, const at::Tensor& tickets) {
+// One layer's attention of a decode step, after the checks of its arguments: `out` chosen by the
+// caller (a quantised input or activations), written on the current stream.
+void fused_launch_attention(const at::Tensor& qkv, const at::Tensor& qkv_bias, int64_t heads, int64_t kv_heads,
+                            const at::Tensor& cos, const at::Tensor& sin, const at::Tensor& position,
+                            const at::Tensor& keys, const at::Tensor& values, const at::Tensor& tickets,
+                            FusedOut out) {
+  const int64_t batch = qkv.size(0), head_dim = keys.size(3), capacity = keys.size(2);
+  const at::Tensor workspace = at::empty({decode_attention_workspace_floats(batch, heads, head_dim, capacity)},
+                                         qkv.options().dtype(at::kFloat));
+  const auto pointer = [](const at::Tensor& t) -> const void* { return t.defined() ? t.data_ptr() : nullptr; };
+  const DecodeAttentionArgs args{qkv.data_ptr(),
+                                 pointer(qkv_bias),
+                                 pointer(cos),
+                                 pointer(sin),
+                                 cos.defined() ? cos.size(0) : 0,
+                                 keys.data_ptr(),
+                                 values.data_ptr(),
+                                 batch,
+                                 heads,
+                                 kv_heads,
+                                 head_dim,
+                                 capacity,
+                                 position.data_ptr<int64_t>(),
+                                 fused_gpu_dtype(qkv),
+                                 decode_fault() == DecodeFault::scores_unscaled,
+                                 decode_fault() == DecodeFault::new_key_unrotated};
+  C10_CUDA_CHECK(decode_attention(args, workspace.data_ptr<float>(),
+                                  reinterpret_cast<unsigned*>(tickets.data_ptr<int32_t>()), out, fused_stream(qkv)));
+}
+
+// Undefined cos and sin: no rotation; an undefined bias: none.
+void fused_check_attention(const at::Tensor& qkv, const at::Tensor& qkv_bias, int64_t heads, int64_t kv_heads,
+                           const at::Tensor& cos, const at::Tensor& sin, const at::Tensor& position,
+                           const at::Tensor& keys, const at::Tensor& values, const at::Tensor& tickets) {
   TORCH_CHECK(keys.dim() == 4 && keys.sizes() == values.sizes() && keys.size(1) == kv_heads && qkv.dim() == 2 &&
                   keys.size(0) == qkv.size(0) && heads % kv_heads == 0 &&
                   qkv.size(1) == (heads + 2 * kv_heads) * keys.size(3),
               "[fused] qkv ", qkv.sizes(), " for ", heads, " heads and a cache layer of ", keys.sizes());
-  const int64_t batch = qkv.size(0), head_dim = keys.size(3), capacity = keys.size(2);
+  const int64_t batch = qkv.size(0), head_dim = keys.size(3);
   TORCH_CHECK(decode_attention_supports(head_dim), "[fused] attention takes head_dim 64, 128 or 256, got ", head_dim);
-  TORCH_CHECK(cos.dim() == 2 && cos.size(1) == head_dim && sin.sizes() == cos.sizes(), "[fused] rotary tables ",
-              cos.sizes(), " for head_dim ", head_dim);
+  TORCH_CHECK(cos.defined() == sin.defined(), "[fused] rotary tables: cos and sin, or neither");
+  TORCH_CHECK(!cos.defined() || (cos.dim() == 2 && cos.size(1) == head_dim && sin.sizes() == cos.sizes()),
+              "[fused] rotary tables ", cos.sizes(), " for head_dim ", head_dim);
+  TORCH_CHECK(!qkv_bias.defined() || (qkv_bias.dim() == 1 && qkv_bias.size(0) == qkv.size(1)), "[fused] a qkv bias ",
+              qkv_bias.sizes(), " for qkv ", qkv.sizes());
   TORCH_CHECK(position.is_cuda() && position.scalar_type() == at::kLong && position.numel() == 1,
               "[fused] the position must be one int64 on the device");
   TORCH_CHECK(tickets.device() == qkv.device() && tickets.scalar_type() == at::kInt && tickets.is_contiguous() &&
@@ -80,37 +114,126 @@ quant::QuantizedInput fused_rotary_attention_quantize(const at::Tensor& qkv, int
   fused_check(qkv, qkv, "qkv");
   fused_check(keys, qkv, "keys");
   fused_check(values, qkv, "values");
-  fused_check(cos, qkv, "cos");
-  fused_check(sin, qkv, "sin");
-  for (const at::Tensor* t : {&qkv, &keys, &values, &cos, &sin})  // read and written 16 bytes at a time
-    TORCH_CHECK(reinterpret_cast<uintptr_t>(t->data_ptr()) % 16 == 0, "[fused] attention needs 16-byte aligned "
-                "qkv, cache and rotary tables");
+  for (const at::Tensor* t : {&cos, &sin, &qkv_bias})
+    if (t->defined()) fused_check(*t, qkv, "a rotary table or bias");
+  for (const at::Tensor* t : {&qkv, &keys, &values, &cos, &sin, &qkv_bias})  // read and written 16 bytes at a time
+    TORCH_CHECK(!t->defined() || reinterpret_cast<uintptr_t>(t->data_ptr()) % 16 == 0, "[fused] attention needs "
+                "16-byte aligned qkv, cache, rotary tables and bias");
+}
+
+quant::QuantizedInput fused_rotary_attention_quantize(const at::Tensor& qkv, int64_t heads, int64_t kv_heads,
+                                                      const at::Tensor& cos, const at::Tensor& sin,
+                                                      const at::Tensor& position, const at::Tensor& keys,
+                                                      const at::Tensor& values, const at::Tensor& tickets) {
+  TORCH_CHECK(cos.defined(), "[fused] the quantised attention is Llama's: it needs rotary tables");
+  fused_check_attention(qkv, {}, heads, kv_heads, cos, sin, position, keys, values, tickets);
   const c10::cuda::CUDAGuard device(qkv.device());
-  const at::Tensor workspace = at::empty({decode_attention_workspace_floats(batch, heads, head_dim, capacity)},
-                                         qkv.options().dtype(at::kFloat));
-  quant::QuantizedInput out = fused_quantized_output(qkv, batch, heads * head_dim);
-  const DecodeAttentionArgs args{qkv.data_ptr(), cos.data_ptr(),    sin.data_ptr(), cos.size(0),
-                                 keys.data_ptr(), values.data_ptr(), batch,          heads,
-                                 kv_heads,        head_dim,          capacity,       position.data_ptr<int64_t>(),
-                                 fused_gpu_dtype(qkv),
-                                 decode_fault() == DecodeFault::scores_unscaled,
-                                 decode_fault() == DecodeFault::new_key_unrotated};
-  C10_CUDA_CHECK(rotary_attention_quantize(args, workspace.data_ptr<float>(),
-                                           reinterpret_cast<unsigned*>(tickets.data_ptr<int32_t>()), fused_view(out),
-                                           fused_stream(qkv)));
+  quant::QuantizedInput out = fused_quantized_output(qkv, qkv.size(0), heads * keys.size(3));
+  fused_launch_attention(qkv, {}, heads, kv_heads, cos, sin, position, keys, values, tickets, {fused_view(out)});
   return out;
 }
 
-quant::QuantizedInput fused_silu_mul_quantize(const at::Tensor& gate_up) {
+at::Tensor fused_decode_attention(const at::Tensor& qkv, const at::Tensor& qkv_bias, int64_t heads,
+                                  int64_t kv_heads, const at::Tensor& cos, const at::Tensor& sin,
+                                  const at::Tensor& position, const at::Tensor& keys, const at::Tensor& values,
+                                  const at::Tensor& tickets) {
+  fused_check_attention(qkv, qkv_bias, heads, kv_heads, cos, sin, position, keys, values, tickets);
+  const c10::cuda::CUDAGuard device(qkv.device());
+  at::Tensor out = at::empty({qkv.size(0), heads * keys.size(3)}, qkv.options());
+  fused_launch_attention(qkv, qkv_bias, heads, kv_heads, cos, sin, position, keys, values, tickets,
+                         {{}, out.data_ptr()});
+  return out;
+}
+
+void fused_check_gate_up(const at::Tensor& gate_up) {
   TORCH_CHECK(gate_up.dim() == 2 && gate_up.size(1) % 64 == 0, "[fused] gate_up must be (B, 2 ffn) with ffn a ",
               "multiple of 32, got ", gate_up.sizes());
   fused_check(gate_up, gate_up, "gate_up");
+}
+
+quant::QuantizedInput fused_silu_mul_quantize(const at::Tensor& gate_up) {
+  fused_check_gate_up(gate_up);
   const c10::cuda::CUDAGuard device(gate_up.device());
   const int64_t ffn = gate_up.size(1) / 2;
   quant::QuantizedInput out = fused_quantized_output(gate_up, gate_up.size(0), ffn);
-  C10_CUDA_CHECK(silu_mul_quantize(gate_up.data_ptr(), gate_up.size(0), ffn, fused_gpu_dtype(gate_up),
-                                   fused_view(out), fused_stream(gate_up)));
+  C10_CUDA_CHECK(silu_mul(gate_up.data_ptr(), gate_up.size(0), ffn, fused_gpu_dtype(gate_up), {fused_view(out)},
+                          fused_stream(gate_up)));
   return out;
+}
+
+at::Tensor fused_silu_mul(const at::Tensor& gate_up) {
+  fused_check_gate_up(gate_up);
+  const c10::cuda::CUDAGuard device(gate_up.device());
+  const int64_t ffn = gate_up.size(1) / 2;
+  at::Tensor out = at::empty({gate_up.size(0), ffn}, gate_up.options());
+  C10_CUDA_CHECK(silu_mul(gate_up.data_ptr(), gate_up.size(0), ffn, fused_gpu_dtype(gate_up), {{}, out.data_ptr()},
+                          fused_stream(gate_up)));
+  return out;
+}
+
+void fused_check_aligned(const at::Tensor& t, const at::Tensor& like, const char* what) {
+  fused_check(t, like, what);
+  TORCH_CHECK(reinterpret_cast<uintptr_t>(t.data_ptr()) % 16 == 0, "[fused] ", what, " must be 16-byte aligned");
+}
+
+at::Tensor fused_add_layer_norm(at::Tensor& h, const at::Tensor& y, const at::Tensor& bias, const at::Tensor& gamma,
+                                const at::Tensor& beta, double eps) {
+  TORCH_CHECK(h.dim() == 2 && y.sizes() == h.sizes() && gamma.dim() == 1 && gamma.size(0) == h.size(1) &&
+                  beta.sizes() == gamma.sizes() && (!bias.defined() || bias.sizes() == gamma.sizes()) &&
+                  h.size(1) % 8 == 0,
+              "[fused] add_layer_norm of h ", h.sizes(), " and y ", y.sizes(), " with parameters of ", gamma.sizes(),
+              " (columns a multiple of 8)");
+  fused_check_aligned(h, h, "h");
+  fused_check_aligned(y, h, "y");
+  fused_check_aligned(gamma, h, "the norm's weight");
+  fused_check_aligned(beta, h, "the norm's bias");
+  if (bias.defined()) fused_check_aligned(bias, h, "the projection's bias");
+  const c10::cuda::CUDAGuard device(h.device());
+  at::Tensor out = at::empty_like(h);
+  C10_CUDA_CHECK(add_layer_norm(h.data_ptr(), y.data_ptr(), bias.defined() ? bias.data_ptr() : nullptr,
+                                gamma.data_ptr(), beta.data_ptr(), h.size(0), h.size(1), static_cast<float>(eps),
+                                fused_gpu_dtype(h), out.data_ptr(), fused_stream(h)));
+  return out;
+}
+
+at::Tensor fused_bias_gelu(const at::Tensor& x, const at::Tensor& bias) {
+  TORCH_CHECK(x.dim() == 2 && bias.dim() == 1 && bias.size(0) == x.size(1) && x.size(1) % 8 == 0,
+              "[fused] bias_gelu of ", x.sizes(), " with a bias of ", bias.sizes(), " (columns a multiple of 8)");
+  fused_check_aligned(x, x, "x");
+  fused_check_aligned(bias, x, "the bias");
+  const c10::cuda::CUDAGuard device(x.device());
+  at::Tensor out = at::empty_like(x);
+  C10_CUDA_CHECK(bias_gelu(x.data_ptr(), bias.data_ptr(), x.size(0), x.size(1), fused_gpu_dtype(x), out.data_ptr(),
+                           fused_stream(x)));
+  return out;
+}
+
+std::pair<at::Tensor, at::Tensor> fused_cross_entropy_forward(const at::Tensor& logits, const at::Tensor& targets,
+                                                              int64_t ignore_index) {
+  TORCH_CHECK(fused_cross_entropy_takes(logits, targets), "[fused] cross_entropy of logits ", logits.sizes(), " ",
+              logits.scalar_type(), " and targets ", targets.sizes(), " ", targets.scalar_type());
+  const c10::cuda::CUDAGuard device(logits.device());
+  at::Tensor row_loss = at::empty({logits.size(0)}, logits.options().dtype(at::kFloat));
+  at::Tensor logsumexp = at::empty_like(row_loss);
+  C10_CUDA_CHECK(cross_entropy_forward(logits.data_ptr(), targets.data_ptr<int64_t>(), logits.size(0),
+                                       logits.size(1), ignore_index, fused_gpu_dtype(logits),
+                                       row_loss.data_ptr<float>(), logsumexp.data_ptr<float>(), fused_stream(logits)));
+  return {row_loss, logsumexp};
+}
+
+at::Tensor fused_cross_entropy_backward(const at::Tensor& logits, const at::Tensor& targets,
+                                        const at::Tensor& logsumexp, const at::Tensor& scale, int64_t ignore_index) {
+  TORCH_CHECK(fused_cross_entropy_takes(logits, targets) && logsumexp.scalar_type() == at::kFloat &&
+                  logsumexp.numel() == logits.size(0) && scale.scalar_type() == at::kFloat && scale.numel() == 1 &&
+                  scale.device() == logits.device(),
+              "[fused] cross_entropy backward of logits ", logits.sizes());
+  const c10::cuda::CUDAGuard device(logits.device());
+  at::Tensor grad = at::empty_like(logits);
+  C10_CUDA_CHECK(cross_entropy_backward(logits.data_ptr(), targets.data_ptr<int64_t>(),
+                                        logsumexp.contiguous().data_ptr<float>(), scale.data_ptr<float>(),
+                                        logits.size(0), logits.size(1), ignore_index, fused_gpu_dtype(logits),
+                                        grad.data_ptr(), fused_stream(logits)));
+  return grad;
 }
 
 }  // namespace
@@ -118,8 +241,17 @@ quant::QuantizedInput fused_silu_mul_quantize(const at::Tensor& gate_up) {
 
 extern "C" void mlspeed_fused_cuda_register() {
   using namespace mlspeed::fused;
-  register_decode_kernels({&gpu::fused_rms_norm_quantize, &gpu::fused_rotary_attention_quantize,
-                           &gpu::fused_silu_mul_quantize, &gpu::decode_attention_supports});
+  DecodeKernels k;
+  k.rms_norm_quantize = &gpu::fused_rms_norm_quantize;
+  k.rotary_attention_quantize = &gpu::fused_rotary_attention_quantize;
+  k.silu_mul_quantize = &gpu::fused_silu_mul_quantize;
+  k.decode_attention = &gpu::fused_decode_attention;
+  k.silu_mul = &gpu::fused_silu_mul;
+  k.add_layer_norm = &gpu::fused_add_layer_norm;
+  k.bias_gelu = &gpu::fused_bias_gelu;
+  k.supports_head_dim = &gpu::decode_attention_supports;
+  register_decode_kernels(k);
+  register_cross_entropy_kernels({&gpu::fused_cross_entropy_forward, &gpu::fused_cross_entropy_backward});
 }
 
 namespace {

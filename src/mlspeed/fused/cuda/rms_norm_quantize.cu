@@ -10,6 +10,7 @@
 // step's ~75 us a layer on an H200, twice a layer.
 #include <cuda_runtime.h>
 
+#include "mlspeed/fused/cuda/block_sum.cuh"
 #include "mlspeed/fused/cuda/fused_kernels.cuh"
 #include "mlspeed/quant/cuda/cuda_values.cuh"
 #include "mlspeed/quant/cuda/gemv_input.cuh"
@@ -26,20 +27,8 @@ using quant::gpu::cuq_wait_for_predecessor;
 using quant::gpu::cuq_write_input_run8;
 using quant::gpu::kGemvInputRun;
 
-constexpr int kNormMaxThreads = 1024;
+constexpr int kNormMaxThreads = kBlockSumMaxThreads;
 constexpr int kNormValues = 8;  // values a thread holds per chunk
-
-// The sum of `value` over the thread block (every thread gets it).
-__device__ float fused_block_sum(float value) {
-  __shared__ float partial[kNormMaxThreads / 32];
-  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-  for (int o = 16; o > 0; o >>= 1) value += __shfl_xor_sync(0xFFFFFFFFu, value, o);
-  if (lane == 0) partial[warp] = value;
-  __syncthreads();
-  float total = 0.0f;
-  for (int w = 0; w < static_cast<int>(blockDim.x >> 5); ++w) total += partial[w];
-  return total;
-}
 
 // kChunks chunks of 8 values a thread: chunk k of thread t holds values 8 (t + k blockDim.x)...
 // A thread past the row's end holds zeros and takes part in the shuffles, writing nothing.

@@ -1,12 +1,12 @@
-// The gated MLP's activation written as down_proj's quantised input: silu(gate) * up, one warp a
-// run of 32 values. The unfused step runs silu, the product and quantize_gemv_input as three
-// kernels; the rounding is theirs (silu rounded to the dtype, then the product), so the bytes out
-// are the same.
+// The gated MLP's activation, silu(gate) * up, one warp a run of 32 values: written as down_proj's
+// quantised input, or as values of the dtype for a product of 16-bit weights. The unfused step
+// runs silu, the product (and quantize_gemv_input) as two (three) kernels; the rounding is theirs
+// (silu rounded to the dtype, then the product), so the values out are the same.
 #include <cuda_runtime.h>
 
 #include "mlspeed/fused/cuda/fused_kernels.cuh"
+#include "mlspeed/fused/cuda/fused_out.cuh"
 #include "mlspeed/quant/cuda/cuda_values.cuh"
-#include "mlspeed/quant/cuda/gemv_input.cuh"
 #include "mlspeed/quant/cuda/launch.cuh"
 
 namespace mlspeed::fused::gpu {
@@ -17,12 +17,11 @@ using quant::gpu::cuq_launch;
 using quant::gpu::cuq_load;
 using quant::gpu::cuq_round;
 using quant::gpu::cuq_wait_for_predecessor;
-using quant::gpu::cuq_write_input_run;
 using quant::gpu::kGemvInputRun;
 
 template <GpuDtype D>
 __global__ void __launch_bounds__(256)
-    fused_silu_mul_quantize_kernel(const void* gate_up, int64_t batch, int64_t ffn, GemvInput out) {
+    fused_silu_mul_kernel(const void* gate_up, int64_t batch, int64_t ffn, FusedOut out) {
   const int64_t run = (static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x) >> 5;
   const int lane = threadIdx.x & 31;
   const int64_t runs_per_row = ffn / kGemvInputRun;
@@ -32,21 +31,20 @@ __global__ void __launch_bounds__(256)
   const int64_t row = run / runs_per_row, c = (run % runs_per_row) * kGemvInputRun + lane;
   const float gate = cuq_load<D>(gate_up, row * 2 * ffn + c), up = cuq_load<D>(gate_up, row * 2 * ffn + ffn + c);
   const float silu = cuq_round<D>(gate / (1.0f + expf(-gate)));  // LibTorch's silu, in float32
-  cuq_write_input_run(cuq_round<D>(silu * up), lane, run, const_cast<int8_t*>(out.q), const_cast<float*>(out.d),
-                      const_cast<int32_t*>(out.sum));
+  fused_write_run<D>(out, cuq_round<D>(silu * up), lane, run);
 }
 
 }  // namespace
 
-cudaError_t silu_mul_quantize(const void* gate_up, int64_t batch, int64_t ffn, GpuDtype dtype, GemvInput out,
-                              cudaStream_t stream) {
+cudaError_t silu_mul(const void* gate_up, int64_t batch, int64_t ffn, GpuDtype dtype, FusedOut out,
+                     cudaStream_t stream) {
   if (batch <= 0 || ffn <= 0 || ffn % kGemvInputRun != 0) return cudaErrorInvalidValue;
   const int64_t runs = batch * ffn / kGemvInputRun, runs_per_block = 256 / 32;
   const auto grid = static_cast<unsigned>((runs + runs_per_block - 1) / runs_per_block);
   switch (dtype) {
-    case GpuDtype::f32: cuq_launch(fused_silu_mul_quantize_kernel<GpuDtype::f32>, grid, 256, stream, gate_up, batch, ffn, out); break;
-    case GpuDtype::f16: cuq_launch(fused_silu_mul_quantize_kernel<GpuDtype::f16>, grid, 256, stream, gate_up, batch, ffn, out); break;
-    case GpuDtype::bf16: cuq_launch(fused_silu_mul_quantize_kernel<GpuDtype::bf16>, grid, 256, stream, gate_up, batch, ffn, out); break;
+    case GpuDtype::f32: cuq_launch(fused_silu_mul_kernel<GpuDtype::f32>, grid, 256, stream, gate_up, batch, ffn, out); break;
+    case GpuDtype::f16: cuq_launch(fused_silu_mul_kernel<GpuDtype::f16>, grid, 256, stream, gate_up, batch, ffn, out); break;
+    case GpuDtype::bf16: cuq_launch(fused_silu_mul_kernel<GpuDtype::bf16>, grid, 256, stream, gate_up, batch, ffn, out); break;
   }
   return cudaGetLastError();
 }

@@ -1,0 +1,155 @@
+// The steps that string the fused kernels together, on the CPU: Llama's and GPT-2's fused decode
+// steps and GPT-2's fused loss, run with the kernels' LibTorch-op references
+// (src/testing/reference_fused_kernels.h) against LibTorch's unfused ops. What the CUDA kernels
+// compute is the gpu label's (fused/*_gpu_test.cpp); this checks what the steps do with them —
+// which weights, in which orientation, the residual stream, the cache, the head, the loss's
+// scale and count — in CI, on every change.
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <c10/core/InferenceMode.h>
+#include <gtest/gtest.h>
+#include <torch/utils.h>
+
+#include <string>
+#include <vector>
+
+#include "mlspeed/core/kernel_set.h"
+#include "mlspeed/fused/cross_entropy.h"
+#include "mlspeed/models/gpt2.h"
+#include "mlspeed/models/kv_cache.h"
+#include "mlspeed/models/llama.h"
+#include "testing/reference_fused_kernels.h"
+
+namespace mlspeed {
+namespace {
+
+double worst_relative(const at::Tensor& got, const at::Tensor& want) {
+  return (got - want).abs().max().item<double>() / want.abs().max().item<double>();
+}
+
+llama::LlamaForCausalLM small_dense_llama() {
+  llama::LlamaConfig c;
+  c.vocab_size = 256;
+  c.hidden_size = 256;
+  c.intermediate_size = 512;
+  c.num_hidden_layers = 2;
+  c.num_attention_heads = 4;
+  c.num_key_value_heads = 2;
+  c.max_position_embeddings = 64;
+  llama::LlamaForCausalLM model(c);
+  model->init_weights(at::make_generator<at::CPUGeneratorImpl>(5));
+  return model;
+}
+
+TEST(FusedSteps, LlamaDenseDecodeStepGivesTheUnfusedLogits) {
+  c10::InferenceMode inference;
+  llama::LlamaForCausalLM model = small_dense_llama();
+  const testing::ReferenceFusedKernels references;
+  const at::Tensor first = model->model->embed_tokens(at::full({2, 1}, 3, at::kLong));
+  {
+    KVCache cache = model->make_cache(2, 16);
+    EXPECT_FALSE(model->fused_decode_step(first, cache).has_value()) << "q, k and v not yet one matrix";
+  }
+  model->fuse_projections();
+  KVCache fused_cache = model->make_cache(2, 16), libtorch_cache = model->make_cache(2, 16);
+  const at::Tensor ids = at::tensor({5, 17, 3, 250, 9, 9, 42, 0, 255, 1}, at::kLong);
+  for (int64_t step = 0; step < 5; ++step) {
+    const at::Tensor token = ids.narrow(0, 2 * step, 2).view({2, 1});
+    const std::optional<at::Tensor> fused = model->fused_decode_step(model->model->embed_tokens(token), fused_cache);
+    ASSERT_TRUE(fused.has_value()) << "the dense step takes a model with its projections fused";
+    at::Tensor unfused;
+    {
+      const KernelSetScope libtorch(KernelSet::libtorch);
+      unfused = model->decode_step(token, libtorch_cache);
+    }
+    ASSERT_EQ(fused->sizes(), unfused.sizes());
+    EXPECT_LT(worst_relative(*fused, unfused), 1e-5) << "step " << step;
+  }
+  EXPECT_LT(worst_relative(fused_cache.layer(1).first, libtorch_cache.layer(1).first), 1e-5)
+      << "the keys each step wrote";
+}
+
+gpt2::GPT2Model small_gpt2(int64_t vocab) {
+  gpt2::GPT2Config config;
+  config.vocab_size = vocab;
+  config.n_positions = 64;
+  config.n_embd = 128;
+  config.n_layer = 3;
+  config.n_head = 2;
+  torch::manual_seed(3);
+  gpt2::GPT2Model model(config);
+  // Biases and norm parameters away from their initial zeros and ones, so that a step that drops
+  // one is seen.
+  at::NoGradGuard no_grad;
+  for (auto& p : model->named_parameters())
+    if (p.key().find("bias") != std::string::npos || p.key().find("ln_") != std::string::npos)
+      p.value().add_(at::randn_like(p.value()) * 0.1);
+  return model;
+}
+
+TEST(FusedSteps, Gpt2DecodeStepGivesTheUnfusedLogits) {
+  c10::InferenceMode inference;
+  gpt2::GPT2Model model = small_gpt2(300);
+  model->eval();
+  const testing::ReferenceFusedKernels references;
+  KVCache fused_cache = model->make_cache(2, 16), libtorch_cache = model->make_cache(2, 16);
+  const at::Tensor ids = at::tensor({5, 17, 3, 250, 9, 9, 42, 0, 299, 1}, at::kLong);
+  for (int64_t step = 0; step < 5; ++step) {
+    const at::Tensor token = ids.narrow(0, 2 * step, 2).view({2, 1});
+    const at::Tensor x = at::zeros({2, 1, 128});
+    at::Tensor fused, unfused;
+    fused = model->decode_step(token, fused_cache);
+    {
+      const KernelSetScope libtorch(KernelSet::libtorch);
+      EXPECT_FALSE(model->fused_decode_step(x, libtorch_cache).has_value());
+      unfused = model->decode_step(token, libtorch_cache);
+    }
+    ASSERT_EQ(fused.sizes(), unfused.sizes());
+    EXPECT_LT(worst_relative(fused, unfused), 1e-5) << "step " << step;
+  }
+  EXPECT_TRUE(model->fused_decode_step(at::zeros({2, 1, 128}), fused_cache).has_value())
+      << "the steps above went through the fused step";
+}
+
+TEST(FusedSteps, FusedCrossEntropyGivesLibTorchsLossAndGradients) {
+  const testing::ReferenceFusedKernels references;
+  at::Tensor logits = at::randn({6, 16}, at::make_generator<at::CPUGeneratorImpl>(1)).requires_grad_(true);
+  const at::Tensor targets = at::tensor({3, -100, 15, 0, 7, -100}, at::kLong);
+  ASSERT_TRUE(fused::fused_cross_entropy_takes(logits, targets));
+  const at::Tensor loss = fused::cross_entropy(logits, targets);
+  (loss * 3).backward();
+  const at::Tensor fused_grad = logits.grad().clone();
+  logits.mutable_grad().zero_();
+  const at::Tensor want = at::cross_entropy_loss(logits, targets);
+  (want * 3).backward();
+  EXPECT_NEAR(loss.item<double>(), want.item<double>(), 1e-6);
+  EXPECT_LT(worst_relative(fused_grad, logits.grad()), 1e-6) << "the gradient's scale is the loss's over the count";
+}
+
+TEST(FusedSteps, Gpt2LossThroughTheFusedCrossEntropyGivesTheSameGradients) {
+  gpt2::GPT2Model model = small_gpt2(296);  // a multiple of 8: the fused loss takes it on the CPU
+  const at::Tensor idx = at::randint(296, {2, 12}, at::make_generator<at::CPUGeneratorImpl>(2), at::kLong);
+  const at::Tensor targets = at::randint(296, {2, 12}, at::make_generator<at::CPUGeneratorImpl>(3), at::kLong);
+  std::vector<std::string> names;  // the loss's autograd node, each time
+  const auto loss_and_grads = [&] {
+    model->zero_grad();
+    const at::Tensor loss = model->loss(idx, targets);
+    names.push_back(loss.grad_fn()->name());
+    loss.backward();
+    return std::make_pair(loss.detach(), model->named_parameters()["h.0.mlp.c_fc.weight"].grad().clone());
+  };
+  at::Tensor fused_loss, fused_grad;
+  {
+    const testing::ReferenceFusedKernels references;
+    std::tie(fused_loss, fused_grad) = loss_and_grads();
+  }
+  const auto [loss, grad] = loss_and_grads();
+  EXPECT_NE(names[0].find("FusedCrossEntropy"), std::string::npos) << names[0];
+  EXPECT_EQ(names[1].find("FusedCrossEntropy"), std::string::npos) << names[1];
+  EXPECT_NEAR(fused_loss.item<double>(), loss.item<double>(), 1e-5);
+  EXPECT_LT(worst_relative(fused_grad, grad), 1e-4);
+  EXPECT_GT(grad.abs().max().item<double>(), 0.0);
+}
+
+}  // namespace
+}  // namespace mlspeed

@@ -1,0 +1,107 @@
+// The fused kernels' contracts (fused/decode_kernels.h, fused/cross_entropy.h) written with
+// LibTorch's ops, registered for the CPU while a ReferenceFusedKernels lives: CPU tests run the
+// steps that string the kernels together (Llama's and GPT-2's fused decode steps, GPT-2's fused
+// loss) on this machine and check them against the unfused ops. What the CUDA kernels compute is
+// the gpu label's to check (fused/*_gpu_test.cpp); this checks what is done with them.
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <cmath>
+#include <cstdint>
+#include <utility>
+
+#include "mlspeed/fused/cross_entropy.h"
+#include "mlspeed/fused/decode_kernels.h"
+
+namespace mlspeed::testing {
+
+// qkv (B, (heads + 2 kv_heads) d) plus the bias, q and k rotated by the tables' row at `position`
+// when there are tables, k and v written into the cache at `position`, then softmax(q k / sqrt(d))
+// v over positions 0..position: (B, heads d).
+inline at::Tensor reference_decode_attention(const at::Tensor& qkv, const at::Tensor& bias, int64_t heads,
+                                             int64_t kv_heads, const at::Tensor& cos, const at::Tensor& sin,
+                                             const at::Tensor& position, const at::Tensor& keys,
+                                             const at::Tensor& values, const at::Tensor& /*tickets*/) {
+  const int64_t batch = qkv.size(0), d = keys.size(3), p = position.item<int64_t>();
+  const at::Tensor x = (bias.defined() ? qkv + bias : qkv).view({batch, heads + 2 * kv_heads, d});
+  const auto rotate = [&](const at::Tensor& t) {
+    if (!cos.defined()) return t;
+    return t * cos[p] + at::roll(t, d / 2, -1) * sin[p];
+  };
+  const at::Tensor q = rotate(x.narrow(1, 0, heads)), k = rotate(x.narrow(1, heads, kv_heads));
+  keys.select(2, p).copy_(k);
+  values.select(2, p).copy_(x.narrow(1, heads + kv_heads, kv_heads));
+  const int64_t group = heads / kv_heads;
+  const at::Tensor k_all = keys.narrow(2, 0, p + 1).repeat_interleave(group, 1);
+  const at::Tensor v_all = values.narrow(2, 0, p + 1).repeat_interleave(group, 1);
+  const at::Tensor scores = at::matmul(q.unsqueeze(2), k_all.transpose(2, 3)) / std::sqrt(static_cast<double>(d));
+  return at::matmul(at::softmax(scores, -1), v_all).reshape({batch, heads * d});
+}
+
+inline at::Tensor reference_silu_mul(const at::Tensor& gate_up) {
+  const int64_t ffn = gate_up.size(1) / 2;
+  return at::silu(gate_up.narrow(1, 0, ffn)) * gate_up.narrow(1, ffn, ffn);
+}
+
+inline at::Tensor reference_add_layer_norm(at::Tensor& h, const at::Tensor& y, const at::Tensor& bias,
+                                           const at::Tensor& gamma, const at::Tensor& beta, double eps) {
+  h.add_(bias.defined() ? y + bias : y);
+  return at::layer_norm(h, {h.size(1)}, gamma, beta, eps);
+}
+
+inline at::Tensor reference_bias_gelu(const at::Tensor& x, const at::Tensor& bias) {
+  return at::gelu(x + bias, "tanh");
+}
+
+inline std::pair<at::Tensor, at::Tensor> reference_cross_entropy_forward(const at::Tensor& logits,
+                                                                         const at::Tensor& targets,
+                                                                         int64_t ignore_index) {
+  const at::Tensor x = logits.to(at::kFloat), counted = targets.ne(ignore_index);
+  const at::Tensor safe = at::where(counted, targets, at::zeros_like(targets));
+  const at::Tensor lse = at::logsumexp(x, 1);
+  return {(lse - x.gather(1, safe.unsqueeze(1)).squeeze(1)) * counted, lse};
+}
+
+inline at::Tensor reference_cross_entropy_backward(const at::Tensor& logits, const at::Tensor& targets,
+                                                   const at::Tensor& logsumexp, const at::Tensor& scale,
+                                                   int64_t ignore_index) {
+  const at::Tensor counted = targets.ne(ignore_index);
+  const at::Tensor safe = at::where(counted, targets, at::zeros_like(targets));
+  const at::Tensor p = at::exp(logits.to(at::kFloat) - logsumexp.unsqueeze(1));
+  const at::Tensor one_hot = at::one_hot(safe, logits.size(1)).to(at::kFloat);
+  return ((p - one_hot) * scale * counted.unsqueeze(1)).to(logits.scalar_type());
+}
+
+// Registers the references for the CPU while it lives; the kernels registered before come back
+// after it.
+class ReferenceFusedKernels {
+ public:
+  ReferenceFusedKernels() {
+    fused::DecodeKernels k;
+    k.decode_attention = &reference_decode_attention;
+    k.silu_mul = &reference_silu_mul;
+    k.add_layer_norm = &reference_add_layer_norm;
+    k.bias_gelu = &reference_bias_gelu;
+    k.supports_head_dim = [](int64_t head_dim) { return head_dim % 2 == 0; };
+    k.device_type = c10::DeviceType::CPU;
+    decode_before_ = fused::register_decode_kernels(k);
+    fused::CrossEntropyKernels c;
+    c.forward = &reference_cross_entropy_forward;
+    c.backward = &reference_cross_entropy_backward;
+    c.device_type = c10::DeviceType::CPU;
+    cross_entropy_before_ = fused::register_cross_entropy_kernels(c);
+  }
+  ~ReferenceFusedKernels() {
+    fused::register_decode_kernels(decode_before_);
+    fused::register_cross_entropy_kernels(cross_entropy_before_);
+  }
+  ReferenceFusedKernels(const ReferenceFusedKernels&) = delete;
+  ReferenceFusedKernels& operator=(const ReferenceFusedKernels&) = delete;
+
+ private:
+  fused::DecodeKernels decode_before_;
+  fused::CrossEntropyKernels cross_entropy_before_;
+};
+
+}  // namespace mlspeed::testing
