@@ -24,6 +24,13 @@
 #          (`generate --questions` on the first file, QUESTION_REPEATS times, default 5); default all
 #          but build: `build` alone makes both builds, for a first call on a machine held between
 #          calls).
+#   fused  mlspeed's fused CUDA kernels (src/mlspeed/fused/): their gpu tests (against float64
+#          references and the unfused ops; the training and generation graphs that capture them;
+#          the decode faults on CUDA; compute-sanitizer memcheck where installed), then each row they
+#          change timed on mlspeed's kernels and on LibTorch's alone (--kernels libtorch), the two
+#          alternating FUSED_REPEATS times (default 2): Llama-2-7B bf16 tg128, gpt2-generate,
+#          gpt2-train; the decode step's kernels by role (scripts/decode_timeline.py) for each; and
+#          `verify --quick` on cuda:0.
 #   verify runs `mlspeed verify` on cuda:0: the full op suite (every size class, huge included) and
 #          every workload's model checks in fp32, tf32, fp16 and bf16; the products again with
 #          cuBLAS's reduced-precision reductions off; the op suite with deterministic algorithms;
@@ -38,7 +45,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 MODE=${1:-}
-case "$MODE" in test|bench|verify|speed|gguf) ;; *) echo "usage: $0 test|bench|verify|speed|gguf" >&2; exit 2 ;; esac
+case "$MODE" in test|bench|verify|speed|gguf|fused) ;; *) echo "usage: $0 test|bench|verify|speed|gguf|fused" >&2; exit 2 ;; esac
 OUT=${OUT:-$PWD/gpu-out}
 mkdir -p "$OUT"
 BUILD=build-gpu
@@ -108,6 +115,7 @@ cmake -S . -B $BUILD -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$T
 # The speed mode needs the program only; the others build the tests too.
 targets=()
 [ "$MODE" = speed ] && targets=(--target mlspeed)
+[ "$MODE" = fused ] && targets=(--target mlspeed mlspeed_gpu_tests)
 if [ "$MODE" = gguf ]; then
   targets=(--target mlspeed)
   [[ ",${GGUF_STEPS:-tests}," == *,tests,* || ",${GGUF_STEPS:-}," == *,build,* ]] && targets+=(mlspeed_gpu_tests)
@@ -132,6 +140,57 @@ run_tests() {
 
 if [ "$MODE" = test ]; then
   run_tests
+  finish
+fi
+
+if [ "$MODE" = fused ]; then
+  grep -E "mlspeed:" "$OUT/build.log" | head -5
+  step "fused kernels against float64 references and the unfused ops; the graphs that capture them; decode faults"
+  fused_tests='FusedDecodeGpu.*:Gpt2FusedDecodeGpu.*:FusedCrossEntropyGpu.*:Gpt2Loss.*:StepGraphs.*:GenerationGraphs.*:*FaultIsCaughtOnCuda*'
+  $BUILD/mlspeed_gpu_tests --gtest_filter="$fused_tests" > "$OUT/fused-gpu-tests.log" 2>&1
+  check $? "fused kernel tests"
+  grep -E "^\[ *(OK|FAILED|SKIPPED|PASSED) " "$OUT/fused-gpu-tests.log" | head -80
+  if command -v compute-sanitizer >/dev/null || [ -x /usr/local/cuda/bin/compute-sanitizer ]; then
+    sanitizer=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
+    $sanitizer --tool memcheck --error-exitcode 1 $BUILD/mlspeed_gpu_tests \
+      --gtest_filter='FusedDecodeGpu.*:Gpt2FusedDecodeGpu.*:FusedCrossEntropyGpu.*' > "$OUT/fused-memcheck.log" 2>&1
+    check $? "compute-sanitizer memcheck"
+    tail -3 "$OUT/fused-memcheck.log"
+  fi
+  DB="$OUT/fused.db"
+  rows=("-w llama2-7b-generate -s 0 -g 128" "-w gpt2-generate" "-w gpt2-train")
+  for row in "${rows[@]}"; do
+    step "run $row, cuda:0, bf16: mlspeed's kernels against LibTorch's, alternating"
+    for ((i = 0; i < ${FUSED_REPEATS:-2}; i++)); do
+      for kernels in mlspeed libtorch; do
+        # shellcheck disable=SC2086 # $row is the row's arguments
+        $BUILD/mlspeed run $row -d cuda:0 -t bf16 --kernels $kernels --min-time "${MIN_TIME:-2}" --db "$DB" \
+          --label "fused-$kernels" > "$OUT/fused-run.md" 2>> "$OUT/fused-run.err"
+        check $? "mlspeed run $row --kernels $kernels"
+        grep -E "^\| (llama|gpt2)" "$OUT/fused-run.md" | sed "s/^/$kernels: /"
+      done
+    done
+  done
+  $BUILD/mlspeed history --db "$DB" > "$OUT/fused-history.md" 2>&1
+  for kernels in mlspeed libtorch; do
+    step "Llama-2-7B's decode step by role (--kernels $kernels --profile)"
+    rm -rf "$OUT/profile"
+    $BUILD/mlspeed run -w llama2-7b-generate -s 0 -g 128 -d cuda:0 -t bf16 --kernels $kernels -n 3 \
+      --profile "$OUT/profile" > /dev/null 2>&1
+    check $? "mlspeed run llama2-7b-generate --profile"
+    python3 scripts/decode_timeline.py "$(ls "$OUT"/profile/*tg128*.trace.json | tail -1)" \
+      | tee "$OUT/llama-tg128-timeline-$kernels.txt" | head -24
+    step "gpt2-generate's kernels (--kernels $kernels --profile)"
+    $BUILD/mlspeed run -w gpt2-generate -d cuda:0 -t bf16 --kernels $kernels -n 3 --profile "$OUT/profile" \
+      > "$OUT/gpt2-generate-profile-$kernels.md" 2>&1
+    check $? "mlspeed run gpt2-generate --profile"
+    grep -A14 -i "longest" "$OUT/gpt2-generate-profile-$kernels.md" | head -16
+  done
+  rm -rf "$OUT/profile"
+  step "verify --quick on cuda:0 (the generation checks decode through the fused steps)"
+  $BUILD/mlspeed verify -d cuda:0 --quick --db "$DB" > "$OUT/verify-quick.md" 2> "$OUT/verify-quick.err"
+  check $? "verify --quick"
+  sed -n '/^## Verdict/,$p' "$OUT/verify-quick.md" | head -20
   finish
 fi
 
