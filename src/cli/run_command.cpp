@@ -48,6 +48,7 @@ TimingPolicy make_policy(const RunOptions& o) {
   if (o.iterations) policy.iterations = static_cast<int>(*o.iterations);
   policy.min_time_s = o.min_time;
   policy.graphs = o.graphs;
+  policy.energy = o.energy;
   policy.kernels = o.kernels;
   policy.profile_dir = o.profile;
   return policy;

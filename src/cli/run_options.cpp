@@ -74,6 +74,15 @@ OptionTable<RunOptions> run_table() {
        [](RunOptions& o, const std::string& t) { o.iterations = parse_count(t, "--iterations", 1); }},
       {"--min-time", "SECONDS", "time each configuration for at least this long (and 3 iterations)", "2", "",
        [](RunOptions& o, const std::string& t) { o.min_time = parse_min_time(t); }},
+      {"--energy", "on|off",
+       "read the energy the timed iterations used (NVIDIA GPUs: NVML; the CPU: RAPL through Linux's powercap) "
+       "with the clocks and the throttle reasons seen (on), or not (off); a device whose counters cannot be read "
+       "says why under the table",
+       "on", "",
+       [](RunOptions& o, const std::string& t) {
+         if (t != "on" && t != "off") throw UsageError("--energy: unknown value '" + t + "'; choose from: on, off");
+         o.energy = t == "on";
+       }},
       {"--graphs", "on|off",
        "CUDA devices: time the replay of a CUDA graph recorded after the warm-up (on), or eager steps "
        "launched one kernel at a time from the host, what an eager PyTorch script sees (off)",

@@ -41,6 +41,7 @@ struct RunOptions {
   std::string weights;             // empty: random weights
   std::string data;                // empty: synthetic data
   bool graphs = true;              // CUDA graphs on CUDA devices (--graphs on|off)
+  bool energy = true;              // energy, clocks and throttling over the timed iterations (--energy on|off)
   KernelSet kernels = KernelSet::mlspeed;  // --kernels mlspeed|libtorch
   std::string profile;             // folder for --profile's traces; empty: no profiling
 };

@@ -119,6 +119,16 @@ inline Result full_row() {
   r.gbps = 3911.5;
   r.peak_gbps = 3350;
   r.mbu = 0.8;
+  r.joules_per_step = 1.25;
+  r.joules_per_item = 0.078125;
+  r.items_per_joule = 12.8;
+  r.watts = 412.5;
+  r.energy_source = "nvml energy counter";
+  r.energy_note = "not available: the GPU was lost during the run (NVML: GPU is lost)";  // every field set
+  r.clock_min_mhz = 1500;
+  r.clock_median_mhz = 1980;
+  r.temperature_max_c = 71;
+  r.throttle = "power-cap,thermal";
   r.device_facts = sample_gpu();
   r.host = sample_host();
   r.tf32 = true;
@@ -149,6 +159,15 @@ inline Result failed_row() {
   r.job_s.reset();
   r.gbps.reset();
   r.mbu.reset();
+  r.joules_per_step.reset();
+  r.joules_per_item.reset();
+  r.items_per_joule.reset();
+  r.watts.reset();
+  r.energy_source.clear();
+  r.clock_min_mhz.reset();
+  r.clock_median_mhz.reset();
+  r.temperature_max_c.reset();
+  r.throttle.clear();
   r.first_token_samples_ms.clear();
   return r;
 }

@@ -18,6 +18,7 @@
 #include "mlspeed/device/precision_flags.h"
 #include "mlspeed/quant/quantized_matrix.h"
 #include "mlspeed/device/profiler.h"
+#include "mlspeed/device/energy.h"
 #include "mlspeed/device/timer.h"
 
 namespace mlspeed {
@@ -42,6 +43,20 @@ std::string profile_stem(const Configuration& c) {
   if (c.shape.depth > 0) stem += "-d" + std::to_string(c.shape.depth);
   if (c.repetition > 0) stem += "-r" + std::to_string(c.repetition);
   return stem;
+}
+
+// The meter's reading into the row: per iteration, the mean power, the clocks and throttling.
+void record_energy(const EnergyReading& reading, Result& result) {
+  if (reading.joules && !result.samples_ms.empty()) {
+    result.joules_per_step = *reading.joules / double(result.samples_ms.size());
+    if (reading.seconds > 0) result.watts = *reading.joules / reading.seconds;
+  }
+  result.energy_source = reading.source;
+  result.energy_note = reading.unavailable;
+  result.clock_min_mhz = reading.clock_min_mhz;
+  result.clock_median_mhz = reading.clock_median_mhz;
+  result.temperature_max_c = reading.temperature_max_c;
+  result.throttle = join(reading.throttle_reasons, ",");
 }
 
 }  // namespace
@@ -220,6 +235,9 @@ bool Runner::measure(const Configuration& config, Session& session, Result& resu
   result.graphs = driver.use();
   result.graph_note = driver.note();
   auto timer = make_timer(device);
+  // Started last, stopped first: the region it reads is the timed iterations.
+  const std::unique_ptr<EnergyMeter> meter = policy_.energy ? make_energy_meter(config.device) : nullptr;
+  if (meter) meter->start();
   const int planned = policy_.iterations.value_or(0);
   double measured_ms = 0;
   while (true) {
@@ -247,6 +265,7 @@ bool Runner::measure(const Configuration& config, Session& session, Result& resu
     progress_.iteration(done, planned, ms, seconds_left(left_here));
     if (finished) break;
   }
+  if (meter) record_energy(meter->stop(), result);
   if (!policy_.iterations && measured_ms / 1e3 < policy_.min_time_s)  // stopped by max_iterations
     result.message = printf_string("timed %d iterations, the most mlspeed times, in %.3g s of the %.3g s --min-time",
                                    policy_.max_iterations, measured_ms / 1e3, policy_.min_time_s);

@@ -24,6 +24,7 @@ struct TimingPolicy {
   int min_iterations = 3;         // ...and at least this many iterations
   int max_iterations = 10000;
   bool graphs = true;  // CUDA devices replay each step from a graph where the step allows it
+  bool energy = true;  // energy, clocks and throttling read over the timed iterations (device/energy.h)
   KernelSet kernels = KernelSet::mlspeed;  // run --kernels: mlspeed's own where it has them, or LibTorch's alone
   // After timing, this many more steps run under LibTorch's profiler, their trace and summary
   // written into profile_dir (run --profile); off when the folder is empty.

@@ -38,6 +38,7 @@ void add_row(Cell& cell, const Result& row, bool published) {
   else cell.samples_ms.insert(cell.samples_ms.end(), row.samples_ms.begin(), row.samples_ms.end());
   if (published) cell.items_per_s = row.items_per_s;
   cell.items_per_step = row.items_per_step;
+  if (row.joules_per_item) cell.joules_per_item.push_back(*row.joules_per_item);
 }
 
 void finish_cell(Cell& cell) {
@@ -47,6 +48,19 @@ void finish_cell(Cell& cell) {
   if (!cell.items_per_s && cell.items_per_step > 0 && cell.median_ms > 0)
     cell.items_per_s = cell.items_per_step / (cell.median_ms / 1000);
   if (!cell.published) cell.noise = assess_noise(cell.samples_ms);
+  if (!cell.joules_per_item.empty()) cell.median_joules_per_item = median(cell.joules_per_item);
+}
+
+// The verdict of two sets of samples whose medians' ratio is `ratio` (above 1: more).
+Verdict judge_samples(const std::vector<double>& baseline, const std::vector<double>& other, double ratio,
+                      const CompareSettings& settings, std::optional<UTest>* test_out = nullptr) {
+  const UTest test = mann_whitney_u(baseline, other);
+  if (test_out) *test_out = test;
+  if (smallest_p_value(static_cast<int>(baseline.size()), static_cast<int>(other.size())) >= settings.alpha)
+    return Verdict::too_few_samples;
+  if (test.p < settings.alpha && std::abs(ratio - 1) > settings.threshold)
+    return ratio > 1 ? Verdict::slower : Verdict::faster;
+  return Verdict::same;
 }
 
 // The rows of each column pooled by key, in the order keys first appear.
@@ -147,17 +161,24 @@ Change judge(const Cell& baseline, const Cell& other, const CompareSettings& set
     change.verdict = Verdict::published;
     return change;
   }
-  const int n1 = static_cast<int>(baseline.samples_ms.size()), n2 = static_cast<int>(other.samples_ms.size());
-  change.test = mann_whitney_u(baseline.samples_ms, other.samples_ms);
-  if (smallest_p_value(n1, n2) >= settings.alpha) {
-    change.verdict = Verdict::too_few_samples;
-    return change;
+  change.verdict = judge_samples(baseline.samples_ms, other.samples_ms, *change.ratio, settings, &change.test);
+  if (baseline.median_joules_per_item && other.median_joules_per_item && *baseline.median_joules_per_item > 0) {
+    change.energy_ratio = *other.median_joules_per_item / *baseline.median_joules_per_item;
+    change.energy_verdict = judge_samples(baseline.joules_per_item, other.joules_per_item, *change.energy_ratio, settings);
   }
-  const bool significant = change.test->p < settings.alpha;
-  const bool large = std::abs(*change.ratio - 1) > settings.threshold;
-  if (significant && large) change.verdict = *change.ratio > 1 ? Verdict::slower : Verdict::faster;
-  else change.verdict = Verdict::same;
   return change;
+}
+
+std::string describe_energy(const Change& change) {
+  if (!change.energy_ratio) return "";
+  const double r = *change.energy_ratio;
+  switch (change.energy_verdict) {
+    case Verdict::faster: return printf_string("%.2fx energy, less", r);
+    case Verdict::slower: return printf_string("%.2fx energy, more", r);
+    case Verdict::same: return printf_string("same energy (%.2fx)", r);
+    case Verdict::too_few_samples: return printf_string("%.2fx energy, too few samples", r);
+    default: return printf_string("%.2fx energy", r);
+  }
 }
 
 Comparison compare_runs(const std::vector<LoadedRun>& runs, const CompareSettings& settings) {

@@ -52,6 +52,10 @@ struct Cell {
   std::string item_unit;              // "tokens", "samples"
   bool published = false;             // one figure published by other code, not samples
   NoiseReport noise;                  // of samples_ms (clean for a published figure)
+  // The energy per item of each ok row that read it (run --energy): one value a row, so that
+  // repetitions are samples for the same test as the times.
+  std::vector<double> joules_per_item;
+  std::optional<double> median_joules_per_item;
 
   bool timed() const { return present && status == Status::ok && median_ms > 0; }
 };
@@ -62,6 +66,10 @@ struct Change {
   std::optional<double> speedup;  // baseline time / time (above 1: faster)
   std::optional<UTest> test;      // absent when no test was run (a published figure, a missing side)
   Verdict verdict = Verdict::not_compared;
+  // Energy per item, judged by the same rule over the rows' values: faster reads "less energy",
+  // slower "more energy".
+  std::optional<double> energy_ratio;  // median J/item / baseline median J/item
+  Verdict energy_verdict = Verdict::not_compared;
 };
 
 struct ComparedRow {
@@ -90,8 +98,10 @@ struct Comparison {
   std::vector<std::string> notes;
 };
 
-// Judges `other` against `baseline` (see the verdicts above).
+// Judges `other` against `baseline` (see the verdicts above): time, then energy per item.
 Change judge(const Cell& baseline, const Cell& other, const CompareSettings& settings);
+// "0.91x energy, less", "same energy (1.02x)", "1.20x energy, too few samples"; "" without energy.
+std::string describe_energy(const Change& change);
 
 // Runs side by side, the first the baseline. Every run must be a speed run (UsageError otherwise).
 Comparison compare_runs(const std::vector<LoadedRun>& runs, const CompareSettings& settings);

@@ -79,20 +79,29 @@ void print_table(const Comparison& comparison, size_t column, const std::string&
     return;
   }
   std::vector<std::vector<std::string>> cells;
+  bool energy = false;  // a column of energy ratios, once a row of this table has one
   for (const ComparedRow& row : comparison.rows) {
     if (row.key.device != device) continue;
     if (!row.cells[0].present && !row.cells[column].present) continue;
     cells.push_back({without_device(row.key), ms_text(row.cells[0]), ms_text(row.cells[column]),
                      change_cell(row, column), p_text(row.changes[column]),
-                     noise_text(row.cells[0], row.cells[column], column)});
+                     noise_text(row.cells[0], row.cells[column], column), describe_energy(row.changes[column])});
+    energy = energy || row.changes[column].energy_ratio.has_value();
   }
   if (cells.empty()) return;
+  std::vector<std::string> titles = {"configuration", "A ms", b + " ms", b + " vs A", "p", "noise"};
+  std::vector<bool> numeric = {false, true, true, false, true, false};
+  if (energy) {
+    titles.push_back(b + " vs A, J/item");
+    numeric.push_back(false);
+  } else {
+    for (auto& row : cells) row.pop_back();
+  }
   const std::string heading = comparison.match == DeviceMatch::none
                                   ? comparison.columns[column] + " vs " + comparison.columns[0]
                                   : b + " vs A" + (device.empty() ? "" : " on " + device);
   out << "\n### " << one_line(heading) << "\n\n";
-  out << markdown_table({"configuration", "A ms", b + " ms", b + " vs A", "p", "noise"},
-                        {false, true, true, false, true, false}, cells);
+  out << markdown_table(titles, numeric, cells);
   for (const ColumnSummary& s : comparison.summaries)
     if (s.column == column && s.device == device) out << "\n" << one_line(summary_line(s)) << "\n";
 }
@@ -121,6 +130,13 @@ void print_md(const Comparison& comparison, std::ostream& out) {
 
 Value optional_value(const std::optional<double>& v) { return v ? Value(*v) : Value(); }
 
+// An energy verdict in its own words: less, more, same, too few samples.
+std::string energy_verdict_name(Verdict v) {
+  if (v == Verdict::faster) return "less";
+  if (v == Verdict::slower) return "more";
+  return std::string(name(v));
+}
+
 std::vector<Value> comparison_record(const Comparison& comparison, const ComparedRow& row, size_t column) {
   const Cell &a = row.cells[0], &b = row.cells[column];
   const Change& change = row.changes[column];
@@ -133,7 +149,10 @@ std::vector<Value> comparison_record(const Comparison& comparison, const Compare
           optional_value(a.items_per_s), optional_value(b.items_per_s), b.present ? b.item_unit : a.item_unit,
           optional_value(change.ratio), optional_value(change.speedup),
           change.test ? Value(change.test->u) : Value(), change.test ? Value(change.test->p) : Value(),
-          method.empty() ? Value() : Value(method), std::string(name(change.verdict)), a.noise.flag(), b.noise.flag()};
+          method.empty() ? Value() : Value(method), std::string(name(change.verdict)), a.noise.flag(), b.noise.flag(),
+          optional_value(a.median_joules_per_item), optional_value(b.median_joules_per_item),
+          optional_value(change.energy_ratio),
+          change.energy_ratio ? Value(energy_verdict_name(change.energy_verdict)) : Value()};
 }
 
 }  // namespace
@@ -143,7 +162,7 @@ const std::vector<std::string>& comparison_field_names() {
       "configuration", "workload", "size", "dtype", "shape", "timing", "device_kind", "baseline", "compared",
       "baseline_device", "device", "baseline_status", "status", "baseline_median_ms", "median_ms", "baseline_n", "n",
       "baseline_items_per_s", "items_per_s", "item_unit", "ratio", "speedup", "u", "p_value", "p_method", "verdict",
-      "baseline_noise", "noise"};
+      "baseline_noise", "noise", "baseline_joules_per_item", "joules_per_item", "energy_ratio", "energy_verdict"};
   return names;
 }
 

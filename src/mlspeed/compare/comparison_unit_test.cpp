@@ -347,5 +347,49 @@ TEST(ComparePrinter, JsonAndCsvHaveOneRecordPerConfigurationAndColumn) {
   EXPECT_EQ(header.substr(0, 28), "configuration,workload,size,");
 }
 
+// Rows of the same configuration (repetitions), each with its energy per item.
+std::vector<Result> rows_with_energy(const std::vector<double>& joules_per_item) {
+  std::vector<Result> rows;
+  for (double j : joules_per_item) {
+    Result r = timed_row("cuda:0", samples(10));
+    r.joules_per_item = j;
+    rows.push_back(r);
+  }
+  return rows;
+}
+
+TEST(CompareEnergy, EnergyPerItemIsJudgedByTheRuleOfTheTimesOverTheRows) {
+  const std::vector<double> a = {2.0, 2.01, 1.99, 2.02, 1.98, 2.0};
+  const std::vector<double> less = {1.5, 1.51, 1.49, 1.52, 1.48, 1.5};  // 25% less
+  Comparison c = compare_runs({speed_run_of("run 1", rows_with_energy(a)), speed_run_of("run 2", rows_with_energy(less))},
+                              CompareSettings{});
+  ASSERT_EQ(c.rows.size(), 1u);
+  const Change& change = c.rows[0].changes[1];
+  ASSERT_TRUE(change.energy_ratio.has_value());
+  EXPECT_NEAR(*change.energy_ratio, 0.75, 1e-9);
+  EXPECT_EQ(change.energy_verdict, Verdict::faster);
+  EXPECT_EQ(describe_energy(change), "0.75x energy, less");
+  EXPECT_EQ(change.verdict, Verdict::same) << "the times did not move";
+  std::ostringstream md, json, notes;
+  print_comparison(c, Format::md, md, notes);
+  EXPECT_NE(md.str().find("B vs A, J/item"), std::string::npos) << md.str();
+  print_comparison(c, Format::jsonl, json, notes);
+  const nlohmann::json record = nlohmann::json::parse(json.str().substr(0, json.str().find('\n')));
+  EXPECT_EQ(record["energy_verdict"], "less");
+  EXPECT_NEAR(record["energy_ratio"].get<double>(), 0.75, 1e-9);
+
+  // One row a side: a ratio, and too few samples to call it anything.
+  c = compare_runs({speed_run_of("run 1", rows_with_energy({2.0})), speed_run_of("run 2", rows_with_energy({1.5}))},
+                   CompareSettings{});
+  EXPECT_EQ(describe_energy(c.rows[0].changes[1]), "0.75x energy, too few samples");
+  // Without energy on a side: no ratio, and no energy column.
+  c = compare_runs({speed_run_of("run 1", {timed_row("cuda:0", samples(10))}), speed_run_of("run 2", rows_with_energy({1.5}))},
+                   CompareSettings{});
+  EXPECT_FALSE(c.rows[0].changes[1].energy_ratio.has_value());
+  std::ostringstream plain;
+  print_comparison(c, Format::md, plain, notes);
+  EXPECT_EQ(plain.str().find("J/item"), std::string::npos) << plain.str();
+}
+
 }  // namespace
 }  // namespace mlspeed

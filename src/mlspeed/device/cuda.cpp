@@ -161,4 +161,13 @@ int64_t free_memory(int index) {
   return static_cast<int64_t>(free) + std::max<int64_t>(cached_unused, 0);
 }
 
+std::string pci_bus_id(int index) {
+  char id[32] = {};
+  if (cudaDeviceGetPCIBusId(id, sizeof id, index) != cudaSuccess) {
+    (void)cudaGetLastError();  // not this call's caller's error
+    return "";
+  }
+  return id;
+}
+
 }  // namespace mlspeed::cuda

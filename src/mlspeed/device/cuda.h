@@ -24,5 +24,8 @@ void release_cached_memory();
 // Memory a new allocation could get: the driver's free memory plus what the caching allocator
 // holds without using.
 int64_t free_memory(int index);
+// The device's PCI bus id ("0000:19:00.0"), how NVML finds the same GPU whatever
+// CUDA_VISIBLE_DEVICES renumbers; empty when it cannot be read.
+std::string pci_bus_id(int index);
 
 }  // namespace mlspeed::cuda

@@ -24,6 +24,7 @@ void reset_peak_memory(int) { unavailable(); }
 int64_t peak_memory(int) { unavailable(); }
 void release_cached_memory() {}
 int64_t free_memory(int) { unavailable(); }
+std::string pci_bus_id(int) { return ""; }
 
 }  // namespace mlspeed::cuda
 

@@ -56,8 +56,8 @@ std::vector<Field> make_result_fields() {
       result_field("min_ms", "fastest iteration", MEMBER(summary.min)),
       result_field("max_ms", "slowest iteration", MEMBER(summary.max)),
       result_field("cv", "coefficient of variation (stddev / mean)", MEMBER(summary.cv)),
-      result_field("noise", "why the samples are unreliable: cv over 10%, outliers (hyperfine's test), n under 5; "
-                     "empty when clean",
+      result_field("noise", "why the samples are unreliable: cv over 10%, outliers (hyperfine's test), n under 5, "
+                     "a clock more than 10% below its median, a throttle reason; empty when clean",
             MEMBER(noise)),
       result_field("items_per_s", "throughput from the median iteration", MEMBER(items_per_s)),
       result_field("item_unit", "what throughput counts (tokens, samples)", MEMBER(item_unit)),
@@ -75,6 +75,22 @@ std::vector<Field> make_result_fields() {
       result_field("peak_gbps", "the device's memory bandwidth in GB/s (GPU datasheet; CPU measured copy)",
             MEMBER(peak_gbps)),
       result_field("mbu", "memory bandwidth utilisation (gbps / peak_gbps)", MEMBER(mbu)),
+      result_field("joules_per_step", "energy of one timed iteration, J (the timed region's energy over its iterations)",
+                   MEMBER(joules_per_step)),
+      result_field("joules_per_item", "energy per item, J (per token, sample or image)", MEMBER(joules_per_item)),
+      result_field("items_per_joule", "items per joule", MEMBER(items_per_joule)),
+      result_field("watts", "mean power over the timed iterations, W", MEMBER(watts)),
+      result_field("energy_source", "how the energy was read: nvml energy counter, nvml power samples, rapl <zones>",
+                   MEMBER(energy_source)),
+      result_field("energy_note", "why the energy was not read (\"not available: ...\"); empty when it was or when "
+                                  "--energy off", MEMBER(energy_note)),
+      result_field("clock_min_mhz", "slowest clock sampled during the timed iterations (SM clock; CPU: cores' mean)",
+                   MEMBER(clock_min_mhz)),
+      result_field("clock_median_mhz", "median clock sampled during the timed iterations", MEMBER(clock_median_mhz)),
+      result_field("temperature_max_c", "hottest temperature sampled during the timed iterations (NVIDIA)",
+                   MEMBER(temperature_max_c)),
+      result_field("throttle", "what held the clock down while timing (power-cap, thermal, hw-slowdown, ...); empty: "
+                               "nothing", MEMBER(throttle)),
       result_field("steps_per_job", "steps in the job a user waits for (1: the step is the job)", MEMBER(steps_per_job)),
       result_field("job_s", "median step time x steps_per_job (when more than 1)", MEMBER(job_s)),
       result_field("parameters", "model parameters", MEMBER(parameters)),

@@ -203,6 +203,24 @@ std::string noise(const Result& r) {
   return xs ? assess_noise(*xs).flag() : "";
 }
 
+// Energy per item in the row's unit: "0.52 J/token".
+std::string joules_per_item_cell(const Result& r) {
+  if (!r.joules_per_item) return kNoValue;
+  std::string unit = r.item_unit.empty() ? "item" : r.item_unit;
+  if (unit.size() > 1 && unit.back() == 's') unit.pop_back();
+  return significant(Value(*r.joules_per_item)) + " J/" + unit;
+}
+
+// The clocks sampled while timing: "1500/1980" (slowest/median, MHz).
+std::string clock_cell(const Result& r) {
+  if (!r.clock_median_mhz) return kNoValue;
+  return printf_string("%.0f/%.0f", r.clock_min_mhz.value_or(*r.clock_median_mhz), *r.clock_median_mhz);
+}
+
+bool any_throttle(const std::vector<Result>& rows) {
+  return std::any_of(rows.begin(), rows.end(), [](const Result& r) { return !r.throttle.empty(); });
+}
+
 const std::vector<TableColumn>& wide_columns() {
   static const std::vector<TableColumn> table = {
       {"workload", false, true, field_text("workload"), nullptr},
@@ -236,6 +254,11 @@ const std::vector<TableColumn>& wide_columns() {
          return std::any_of(rows.begin(), rows.end(), [](const Result& r) { return !r.weight_kernels.empty(); });
        },
        true},
+      {"W", true, false, [](const Result& r) { return significant(value(r, "watts")); }, any_value("watts"), true},
+      {"energy", true, false, joules_per_item_cell, any_value("joules_per_item"), true},
+      {"clock MHz", true, false, clock_cell, any_value("clock_median_mhz"), true},
+      {"throttle", false, false, [](const Result& r) { return r.throttle.empty() ? kNoValue : r.throttle; },
+       any_throttle, true},
       {"job", true, false, job_time, any_value("job_s"), true},
       {"peak memory", true, false, peak_memory_cell, nullptr, true},
       {"noise", false, false, noise, nullptr},
@@ -322,6 +345,18 @@ std::string graph_notes(const std::vector<Result>& rows, const std::vector<const
   return out.empty() ? "" : "\nTimed as eager steps, not CUDA graphs:\n" + out;
 }
 
+// Why a device's energy was not read, one line per device and reason ("--energy off" rows say
+// nothing).
+std::string energy_notes(const std::vector<Result>& rows) {
+  std::vector<std::string> lines;
+  for (const Result& r : rows) {
+    if (r.energy_note.empty()) continue;
+    const std::string line = "- " + r.device + ": " + one_line(r.energy_note) + "\n";
+    if (std::find(lines.begin(), lines.end(), line) == lines.end()) lines.push_back(line);
+  }
+  return lines.empty() ? "" : "\nEnergy:\n" + join(lines, "");
+}
+
 // The real weights and data sets the rows used, each named once (random weights and synthetic
 // data, the defaults, go unsaid).
 std::string inputs(const std::vector<Result>& rows) {
@@ -377,7 +412,7 @@ std::string render(const std::vector<Result>& rows, TableWidth width) {
   if (rows.empty()) return "no results\n";
   // Notes below either table name a configuration by the wide table's columns: "batch 4, seq 128".
   const std::vector<const TableColumn*> wide = wide_shown(rows);
-  const std::string below = inputs(rows) + graph_notes(rows, wide) + notes(rows, wide);
+  const std::string below = inputs(rows) + graph_notes(rows, wide) + energy_notes(rows) + notes(rows, wide);
   if (width == TableWidth::wide) return table(rows, wide) + below;
 
   const std::vector<TableColumn> narrow = narrow_columns(any_repetition(rows));

@@ -189,7 +189,10 @@ TEST(MarkdownFormat, PrintsContextTableAndFailures) {
   // What only the wide table shows is named, so that nothing seems lost.
   EXPECT_TRUE(
       contains(text, "\n--wide adds: kernels, model, model size, params, graphs, TFLOP/s, first token ms, ms/token, GB/s, "
-                     "MBU, weight kernels, job, peak memory.\n"))
+                     "MBU, weight kernels, W, energy, clock MHz, throttle, job, peak memory.\n"))
+      << text;
+  // Why a device's energy was not read: one line.
+  EXPECT_TRUE(contains(text, "\nEnergy:\n- cuda:1: not available: the GPU was lost during the run (NVML: GPU is lost)\n"))
       << text;
   // The note gives the outcome and message on one line, then the configuration.
   EXPECT_TRUE(contains(text, "Not measured:\n- oom — CUDA out of memory, tried to allocate \"2.5 GiB\" free: 1.1 GiB\n"
@@ -228,6 +231,7 @@ TEST(MarkdownFormat, WidePrintsEveryColumnThatCarriesInformation) {
   EXPECT_TRUE(contains(text, " 1024 |")) << text;
   EXPECT_TRUE(contains(text, "| oom ")) << text;
   EXPECT_TRUE(contains(text, "| cv 23%, n=4 |")) << text;
+  EXPECT_TRUE(contains(text, "| 412 | 0.0781 J/token | 1500/1980 | power-cap,thermal |")) << text;  // energy
   EXPECT_TRUE(contains(text, " - |")) << "unknowns show as -:\n" << text;
   EXPECT_FALSE(contains(text, "--wide adds")) << text;
   EXPECT_TRUE(contains(text, "Not measured:\n- oom — CUDA out of memory")) << text;

@@ -4,6 +4,7 @@
 #include <array>
 
 #include "mlspeed/core/noise.h"
+#include "mlspeed/core/text.h"
 
 namespace mlspeed {
 
@@ -40,6 +41,22 @@ std::optional<GraphUse> parse_graph_use(std::string_view text) {
   return std::nullopt;
 }
 
+namespace {
+
+std::string join_flags(const std::string& a, const std::string& b) {
+  return a.empty() ? b : b.empty() ? a : a + ", " + b;
+}
+
+}  // namespace
+
+std::string clock_flag(const Result& r) {
+  std::string flag;
+  if (r.clock_min_mhz && r.clock_median_mhz && *r.clock_min_mhz < 0.9 * *r.clock_median_mhz)
+    flag = printf_string("clock fell %.0f%% below its median", 100 * (1 - *r.clock_min_mhz / *r.clock_median_mhz));
+  if (!r.throttle.empty()) flag = join_flags(flag, "throttled: " + r.throttle);
+  return flag;
+}
+
 ModelFormat stored_weights(const Result& r) {
   return r.weight_format ? *r.weight_format : weight_format(Numerics(r.precision), r.job);
 }
@@ -54,9 +71,15 @@ void derive_figures(Result& r) {
   r.job_s.reset();
   r.gbps.reset();
   r.mbu.reset();
+  r.joules_per_item.reset();
+  r.items_per_joule.reset();
   r.noise.clear();
   if (r.status != Status::ok || r.summary.median <= 0) return;
-  r.noise = assess_noise(r.samples_ms).flag();
+  r.noise = join_flags(assess_noise(r.samples_ms).flag(), clock_flag(r));
+  if (r.joules_per_step && r.items_per_step > 0) {
+    r.joules_per_item = *r.joules_per_step / r.items_per_step;
+    if (*r.joules_per_item > 0) r.items_per_joule = 1 / *r.joules_per_item;
+  }
   if (r.steps_per_job > 1) r.job_s = r.summary.median * double(r.steps_per_job) / 1e3;
   if (!r.first_token_samples_ms.empty()) {
     // Medians of each part: time to the first token, then the rest spread over the other tokens.

@@ -109,6 +109,21 @@ struct Result {
   std::optional<double> peak_gbps;  // the device's memory bandwidth (see DeviceFacts)
   std::optional<double> mbu;        // memory bandwidth utilisation, gbps / peak_gbps
 
+  // Energy over the timed iterations (device/energy.h, `run --energy`): empty where it was not
+  // read, with the reason in energy_note ("not available: ...").
+  std::optional<double> joules_per_step;  // the region's energy over its iterations
+  std::optional<double> watts;            // the region's mean power
+  std::optional<double> joules_per_item;  // derived: joules_per_step / items_per_step
+  std::optional<double> items_per_joule;  // derived
+  std::string energy_source;              // "nvml energy counter", "rapl package-0+dram-0"
+  std::string energy_note;
+  // Sampled while the iterations ran: the SM clock (NVIDIA) or the cores' mean clock (CPU), the
+  // hottest temperature, and the throttle reasons seen ("power-cap,thermal"; empty: none).
+  std::optional<double> clock_min_mhz;
+  std::optional<double> clock_median_mhz;
+  std::optional<double> temperature_max_c;
+  std::string throttle;
+
   // Context: the device and host this was measured on, and the precision flags in force.
   DeviceFacts device_facts;  // peak_flops is not stored per row; peak_tflops is
   HostFacts host;
@@ -120,6 +135,11 @@ struct Result {
 
 // The row's weight format, or for an older row without one the job's own storage of its dtype.
 ModelFormat stored_weights(const Result& r);
+
+// The noise flag's part from the clocks (device/energy.h): "clock fell 18% below its median" when
+// the slowest sample was more than 10% below the median, "throttled: thermal" when a reason that
+// holds the clock down was seen; "" otherwise.
+std::string clock_flag(const Result& r);
 
 // Fills summary and the derived figures from samples_ms and the facts above.
 void derive_figures(Result& result);

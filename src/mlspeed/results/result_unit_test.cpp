@@ -101,5 +101,35 @@ TEST(DeriveFigures, NoiseIsFlaggedOnMeasuredRowsOnly) {
   EXPECT_EQ(r.noise, "");
 }
 
+TEST(DeriveFigures, EnergyPerItemAndItemsPerJouleFollowFromTheStepsEnergy) {
+  Result r = generation_row();
+  r.joules_per_step = 8;  // 16 tokens a step
+  derive_figures(r);
+  ASSERT_TRUE(r.joules_per_item && r.items_per_joule);
+  EXPECT_DOUBLE_EQ(*r.joules_per_item, 0.5);
+  EXPECT_DOUBLE_EQ(*r.items_per_joule, 2);
+  r.joules_per_step.reset();  // energy not read: no figures from it
+  derive_figures(r);
+  EXPECT_FALSE(r.joules_per_item || r.items_per_joule);
+}
+
+TEST(DeriveFigures, AClockThatFellOrAThrottleReasonMakesTheRowNoisy) {
+  Result r = generation_row();
+  r.samples_ms = {34, 34, 34, 34, 34, 34};
+  r.clock_median_mhz = 1980;
+  r.clock_min_mhz = 1800;  // 9% below: within the bound
+  derive_figures(r);
+  EXPECT_EQ(r.noise, "");
+  r.clock_min_mhz = 1580;  // 20% below, as flashinfer's B200
+  derive_figures(r);
+  EXPECT_EQ(r.noise, "clock fell 20% below its median");
+  r.throttle = "power-cap,thermal";
+  derive_figures(r);
+  EXPECT_EQ(r.noise, "clock fell 20% below its median, throttled: power-cap,thermal");
+  r.samples_ms = {34, 34, 34};  // with the samples' own flag first
+  derive_figures(r);
+  EXPECT_EQ(r.noise, "n=3, clock fell 20% below its median, throttled: power-cap,thermal");
+}
+
 }  // namespace
 }  // namespace mlspeed
