@@ -5,7 +5,8 @@
   report_browser_test.py --page FILE [SHOT.png]  the same checks on a page written anywhere (a GPU
                                                  machine without Chromium), keeping its screenshot
 
-Makes two tiny CPU runs and a verify run in a fresh database, writes the report of the default runs
+Makes two tiny CPU runs (the second reading its energy from a fake RAPL counter that a thread of
+this test advances) and a verify run in a fresh database, writes the report of the default runs
 and of both runs, and loads each page in headless Chromium with every host name mapped to nowhere.
 The page's script sets <body data-charts-drawn="N"> when Chart.js has rendered N charts; the test
 reads it back from the DOM (--dump-dom) and counts the canvases. It then takes a screenshot and
@@ -20,6 +21,8 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 import zlib
 
 SKIPPED = 77
@@ -34,8 +37,9 @@ def check(what, condition, detail=""):
         failures.append(what)
 
 
-def mlspeed(exe, db, *args, expect=0):
-    result = subprocess.run([exe, *args, "--db", db], capture_output=True, text=True, timeout=600)
+def mlspeed(exe, db, *args, expect=0, env=None):
+    result = subprocess.run([exe, *args, "--db", db], capture_output=True, text=True, timeout=600,
+                            env=None if env is None else {**os.environ, **env})
     if expect is not None and result.returncode != expect:
         sys.exit(f"mlspeed {' '.join(args)} exited {result.returncode}, expected {expect}:\n{result.stderr}")
     return result
@@ -137,6 +141,40 @@ def check_existing_page(browser, page, shot):
     return 1 if failures else 0
 
 
+class FakeRapl:
+    """A powercap tree whose package counter a thread advances at 10 W while it is open: the run
+    made under MLSPEED_SYSFS_ROOT reads energy, so the report draws its efficiency charts."""
+
+    def __init__(self, root):
+        self.root = root
+        self.package = os.path.join(root, "class", "powercap", "intel-rapl:0")
+        os.makedirs(self.package)
+        for name, text in (("name", "package-0"), ("max_energy_range_uj", "262143328850"), ("energy_uj", "0")):
+            self.write(name, text)
+        self.running = True
+        self.thread = threading.Thread(target=self.advance)
+
+    def write(self, name, text):
+        partial = os.path.join(self.package, name + ".partial")
+        with open(partial, "w") as f:
+            f.write(text + "\n")
+        os.replace(partial, os.path.join(self.package, name))  # whole, never half a file
+
+    def advance(self):
+        start = time.monotonic()
+        while self.running:
+            self.write("energy_uj", str(int((time.monotonic() - start) * 1e7)))  # 10 W in microjoules
+            time.sleep(0.002)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.running = False
+        self.thread.join()
+
+
 def main():
     usage = "usage: report_browser_test.py PATH/TO/mlspeed | --page FILE.html [SCREENSHOT.png]"
     page_mode = len(sys.argv) in (3, 4) and sys.argv[1] == "--page"
@@ -154,7 +192,11 @@ def main():
         tiny = ["run", "--sizes", "tiny", "-d", "cpu", "-n", "5", "--warmup", "1", "-o", "jsonl",
                 "-w", "bert-base-infer,gpt2-generate", "-b", "1,2"]
         mlspeed(exe, db, *tiny)
-        mlspeed(exe, db, *tiny, "-t", "fp32,bf16", "--label", HOSTILE)
+        # The second run reads its energy from a fake RAPL counter: long enough for it to move.
+        with FakeRapl(os.path.join(folder, "sysfs")) as rapl:
+            energy_run = [a if a != "-n" else "--min-time" for a in tiny]
+            energy_run[energy_run.index("--min-time") + 1] = "0.2"
+            mlspeed(exe, db, *energy_run, "-t", "fp32,bf16", "--label", HOSTILE, env={"MLSPEED_SYSFS_ROOT": rapl.root})
         mlspeed(exe, db, "verify", "-d", "cpu", "--level", "op", "--ops", "mm", "--quick", "-o", "jsonl")
 
         default = os.path.join(folder, "default.html")
@@ -164,13 +206,14 @@ def main():
             return SKIPPED
         check("report --output default.html writes the page", written.returncode == 0 and os.path.exists(default),
               written.stderr)
-        check_page(browser, folder, default, "default report (last speed run and verify run)", 4)
+        check_page(browser, folder, default, "default report (last speed run and verify run)", 6)
         both = os.path.join(folder, "both.html")
         mlspeed(exe, db, "report", "1", "2", "--output", both)
-        check_page(browser, folder, both, "report of two runs", 6)
+        check_page(browser, folder, both, "report of two runs", 8)
         with open(both, encoding="utf-8") as f:
             html = f.read()
         check("speedup charts are there", 'data-metric="speedup"' in html)
+        check("efficiency charts are there (the second run read its energy)", 'data-metric="efficiency"' in html)
         check("the page fetches nothing", not re.search(r'<(script|link|img)[^>]+(src|href)=', html))
     print(f"{len(failures)} of the checks failed" if failures else "all checks passed")
     return 1 if failures else 0

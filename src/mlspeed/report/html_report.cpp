@@ -34,6 +34,8 @@ nlohmann::json bar_json(const Bar& bar) {
   optional_field(j, "mfu", bar.mfu);
   optional_field(j, "mbu", bar.mbu);
   optional_field(j, "speedup", bar.speedup);
+  optional_field(j, "per_joule", bar.items_per_joule);
+  j["throttle"] = bar.throttle;
   return j;
 }
 
@@ -150,8 +152,8 @@ void numbers_table(std::ostream& out, const ReportModel& model, const WorkloadSe
   out << "<details><summary>The numbers</summary><div class=\"table-wrap\"><table><thead><tr><th>configuration</th>"
          "<th>run · device</th><th>median ms</th><th>"
       << escaped(w.unit)
-      << "</th><th>interquartile</th><th>n</th><th>MFU</th><th>MBU</th><th>speedup</th><th>noise</th>"
-         "</tr></thead><tbody>";
+      << "</th><th>interquartile</th><th>n</th><th>MFU</th><th>MBU</th><th>speedup</th><th>per joule</th>"
+         "<th>throttle</th><th>noise</th></tr></thead><tbody>";
   for (const Bar& b : w.bars) {
     const std::string iqr = b.q1 ? format_figure(*b.q1) + "–" + format_figure(*b.q3) : "";
     out << "<tr><td>" << escaped(w.categories[b.category]) << "</td><td>" << escaped(model.series[b.series].name)
@@ -159,7 +161,9 @@ void numbers_table(std::ostream& out, const ReportModel& model, const WorkloadSe
         << format_figure(b.throughput) << "</td><td class=\"num\">" << iqr << "</td><td class=\"num\">"
         << (b.n ? std::to_string(b.n) : "published") << "</td><td class=\"num\">" << figure(b.mfu, "%.1f%%", 100)
         << "</td><td class=\"num\">" << figure(b.mbu, "%.1f%%", 100) << "</td><td class=\"num\">"
-        << figure(b.speedup, "%.2f×") << "</td><td>" << escaped(b.noise) << "</td></tr>";
+        << figure(b.speedup, "%.2f×") << "</td><td class=\"num\">"
+        << (b.items_per_joule ? format_figure(*b.items_per_joule) : "") << "</td><td>" << escaped(b.throttle)
+        << "</td><td>" << escaped(b.noise) << "</td></tr>";
   }
   out << "</tbody></table></div></details>";
 }
@@ -173,6 +177,8 @@ void workload_section(std::ostream& out, const ReportModel& model, size_t index)
     charts.push_back({"speedup", "speedup against the baseline"});
   if (any([](const Bar& b) { return b.mfu.has_value(); })) charts.push_back({"mfu", "model FLOP utilisation"});
   if (any([](const Bar& b) { return b.mbu.has_value(); })) charts.push_back({"mbu", "memory bandwidth utilisation"});
+  if (any([](const Bar& b) { return b.items_per_joule.has_value(); }))
+    charts.push_back({"efficiency", "energy efficiency, items per joule"});
   out << "<section class=\"card workload\"><h2>" << escaped(w.workload) << "</h2><div class=\"charts\">";
   for (size_t c = 0; c < charts.size(); ++c) {
     const bool wide = c == 0 && (charts.size() % 2 == 1 || w.categories.size() > 6);

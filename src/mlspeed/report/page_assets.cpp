@@ -131,6 +131,8 @@ const char kPageScript[] = R"js(
     if (b.mfu != null) lines.push('MFU ' + pct(b.mfu));
     if (b.mbu != null) lines.push('bandwidth utilisation ' + pct(b.mbu));
     if (b.speedup != null) lines.push(fmt(b.speedup) + '\u00d7 ' + data.baseline);
+    if (b.per_joule != null) lines.push(fmt(b.per_joule) + ' ' + w.unit.replace('/s', '') + ' per joule');
+    if (b.throttle) lines.push('throttled: ' + b.throttle);
     if (b.noise) lines.push('noisy samples: ' + b.noise);
     return lines;
   }
@@ -217,6 +219,24 @@ const char kPageScript[] = R"js(
                  scales: axes('% of peak') }
     });
   }
+  // Items per joule; a bar whose clock was held down while it was timed is outlined in orange.
+  function efficiencyChart(w, canvas) {
+    const datasets = seriesIn(w).filter((e) => e.bars.some((b) => b && b.per_joule != null)).map((e) => {
+      const d = mainBars(e, (b) => b.per_joule);
+      d.borderColor = e.bars.map((b, i) => (b && b.throttle ? '#bc4c00' : d.borderColor[i]));
+      d.borderWidth = e.bars.map((b, i) => (b && b.throttle ? 3 : d.borderWidth[i]));
+      return d;
+    });
+    new Chart(canvas, {
+      type: 'bar', data: { labels: w.categories, datasets: datasets }, plugins: [countDrawn],
+      options: { plugins: Object.assign(title(w.workload + ': energy efficiency (' + w.unit.replace('/s', '') +
+                                              ' per joule, higher is better)',
+                   'items over the energy of the timed iterations \u00b7 orange outline: throttled \u00b7 ' +
+                   'red outline: noisy samples'),
+                   { legend: legend(), tooltip: tooltip(w) }),
+                 scales: axes(w.unit.replace('/s', '') + ' per joule') }
+    });
+  }
   const draw = {
     throughput: throughputChart,
     speedup: speedupChart,
@@ -224,7 +244,8 @@ const char kPageScript[] = R"js(
                                     'achieved model FLOP/s over the peak for the dtype'),
     mbu: (w, c) => utilisationChart(w, c, 'mbu', 'memory bandwidth utilisation (decoding, % of peak)',
                                     'bytes each token must read over the time per token, against the ' +
-                                    'memory bandwidth')
+                                    'memory bandwidth'),
+    efficiency: efficiencyChart
   };
   document.body.setAttribute('data-charts-total', String(canvases.length));
   for (const canvas of canvases) {

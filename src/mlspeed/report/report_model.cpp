@@ -90,6 +90,13 @@ Bar make_bar(const Group& group, size_t category, bool published) {
   bar.category = category;
   bar.mfu = first.mfu;
   bar.mbu = first.mbu;
+  std::vector<double> per_joule;
+  for (const Result* row : group.rows) {
+    if (row->items_per_joule) per_joule.push_back(*row->items_per_joule);
+    if (!row->throttle.empty() && (", " + bar.throttle + ", ").find(", " + row->throttle + ", ") == std::string::npos)
+      bar.throttle += (bar.throttle.empty() ? "" : ", ") + row->throttle;
+  }
+  if (!per_joule.empty()) bar.items_per_joule = median(per_joule);
   bar.n = int(samples.size());
   if (samples.empty() || first.items_per_step <= 0) {
     // A published figure: its median (and throughput) only.

@@ -48,6 +48,10 @@ struct Bar {
   std::optional<double> mfu, mbu;  // 0..1
   std::optional<double> speedup;   // throughput over the baseline's for the same configuration
   std::string noise;               // assess_noise's flag ("cv 12%"), empty when clean
+  // Energy efficiency (run --energy): items per joule, the median of the rows'; and what held the
+  // clock down while timing ("power-cap,thermal"), empty when nothing did.
+  std::optional<double> items_per_joule;
+  std::string throttle;
 };
 
 struct WorkloadSection {

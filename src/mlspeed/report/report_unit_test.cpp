@@ -308,6 +308,7 @@ TEST(ReportHtml, ChartsFollowWhatTheRowsHave) {
       {speed_run("run 1", {row("cpu", {10, 10, 10})}), speed_run("run 2", {row("cpu", {5, 5, 5}), decode})}));
   for (const char* metric : {"throughput", "speedup", "mfu", "mbu"})
     EXPECT_NE(html.find("data-metric=\"" + std::string(metric) + "\""), std::string::npos) << metric;
+  EXPECT_EQ(html.find("data-metric=\"efficiency\""), std::string::npos) << "no row read its energy";
   EXPECT_NE(html.find(std::string(chartjs_source().substr(0, 200))), std::string::npos) << "Chart.js inlined";
   // Nothing to fetch: no external script, style sheet or image.
   EXPECT_EQ(html.find(" src=\"http"), std::string::npos);
@@ -333,6 +334,25 @@ TEST(ReportMarkdown, TablesOfThroughputWithSpeedupsVerdictsAndMarkedReferences) 
   EXPECT_NE(md.find("Macbook Pro GPU for ML? (blog), table 1"), std::string::npos) << md;
   EXPECT_EQ(md.find("<script"), std::string::npos) << md;
   EXPECT_NE(md.find("a\\|b"), std::string::npos) << md;
+}
+
+TEST(ReportHtml, RowsWithEnergyGetAnEfficiencyChartAndTheirThrottleIsNamed) {
+  if (chartjs_source().empty()) GTEST_SKIP() << "built without Chart.js (libjs-chart.js)";
+  Result a = row("cuda:0", {2, 2, 2}), b = a;
+  a.items_per_joule = 40;
+  b.items_per_joule = 60;  // a repetition: the bar is the median of the rows'
+  b.repetition = 1;
+  b.throttle = "power-cap";
+  const ReportModel model = build_report({speed_run("run 1", {a, b})});
+  ASSERT_EQ(model.workloads.size(), 1u);
+  ASSERT_EQ(model.workloads[0].bars.size(), 1u);
+  const Bar& bar = model.workloads[0].bars[0];
+  EXPECT_EQ(bar.items_per_joule, 50);
+  EXPECT_EQ(bar.throttle, "power-cap");
+  const std::string html = render_html(model);
+  EXPECT_NE(html.find("data-metric=\"efficiency\""), std::string::npos);
+  EXPECT_NE(html.find("<th>per joule</th><th>throttle</th>"), std::string::npos);
+  EXPECT_NE(html.find(">power-cap</td>"), std::string::npos);
 }
 
 }  // namespace
