@@ -182,6 +182,16 @@ TEST_F(PowercapEnergy, NoCountersOrCountersOnlyRootMayReadSayWhy) {
   EXPECT_EQ(why.rfind("not available: ", 0), 0u) << why;
 }
 
+TEST_F(PowercapEnergy, WithoutCountersTheCoresClockIsStillSampled) {
+  write("devices/system/cpu/cpu0/cpufreq/scaling_cur_freq", "1800000");
+  const std::unique_ptr<EnergyMeter> meter = make_powercap_meter(root.string());
+  meter->start();
+  const EnergyReading r = meter->stop();
+  EXPECT_FALSE(r.joules.has_value());
+  EXPECT_EQ(r.unavailable.rfind("not available: no RAPL energy counters", 0), 0u) << r.unavailable;
+  EXPECT_EQ(r.clock_median_mhz, 1800);
+}
+
 TEST_F(PowercapEnergy, AZoneThatCannotBeReadMidRunLeavesNoNumber) {
   zone("intel-rapl:0", "package-0", 1e6);
   const std::unique_ptr<EnergyMeter> meter = make_powercap_meter(root.string());

@@ -68,8 +68,9 @@ std::string why_unreadable(const std::string& path, int error) {
 
 class PowercapMeter : public EnergyMeter {
  public:
-  PowercapMeter(std::vector<Zone> zones, std::vector<std::string> clocks, SysfsReader read)
-      : zones_(std::move(zones)), clocks_(std::move(clocks)), read_(std::move(read)),
+  // Without zones (`no_zones` says why) it reads the clocks alone.
+  PowercapMeter(std::vector<Zone> zones, std::vector<std::string> clocks, SysfsReader read, std::string no_zones = "")
+      : zones_(std::move(zones)), clocks_(std::move(clocks)), read_(std::move(read)), no_zones_(std::move(no_zones)),
         sampler_(std::chrono::milliseconds(100), [this] { sample(); }) {}
 
   void start() override {
@@ -90,8 +91,8 @@ class PowercapMeter : public EnergyMeter {
     EnergyReading r;
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
     summarise_clocks(clock_samples_, r);
-    if (!failure_.empty()) {
-      r.unavailable = "not available: " + failure_;
+    if (!failure_.empty() || zones_.empty()) {
+      r.unavailable = "not available: " + (zones_.empty() ? no_zones_ : failure_);
       return r;
     }
     double uj = 0;
@@ -135,6 +136,7 @@ class PowercapMeter : public EnergyMeter {
   std::vector<Zone> zones_;
   std::vector<std::string> clocks_;  // cpuN/cpufreq/scaling_cur_freq, kHz
   SysfsReader read_;
+  std::string no_zones_;
   std::mutex mutex_;
   std::vector<double> last_, total_uj_, clock_samples_;
   std::string failure_;
@@ -169,13 +171,15 @@ SysfsText read_sysfs(const std::string& path) {
 std::unique_ptr<EnergyMeter> make_powercap_meter(const std::string& sysfs, const SysfsReader& read) {
   const fs::path powercap = fs::path(sysfs) / "class" / "powercap";
   std::vector<Zone> zones = find_zones(powercap, read);
+  std::string why;
   if (zones.empty())
-    return unavailable_energy_meter("no RAPL energy counters under " + powercap.string() +
-                                    " (a virtual machine, or a CPU or kernel without RAPL)");
+    why = "no RAPL energy counters under " + powercap.string() + " (a virtual machine, or a CPU or kernel without RAPL)";
   for (const Zone& z : zones)
-    if (const SysfsText t = read(z.energy_path); t.error) return unavailable_energy_meter(why_unreadable(z.energy_path, t.error));
-  return std::make_unique<PowercapMeter>(std::move(zones), clock_files(fs::path(sysfs) / "devices" / "system" / "cpu"),
-                                         read);
+    if (const SysfsText t = read(z.energy_path); t.error && why.empty()) why = why_unreadable(z.energy_path, t.error);
+  std::vector<std::string> clocks = clock_files(fs::path(sysfs) / "devices" / "system" / "cpu");
+  if (!why.empty() && clocks.empty()) return unavailable_energy_meter(why);
+  if (!why.empty()) zones.clear();  // the clocks alone
+  return std::make_unique<PowercapMeter>(std::move(zones), std::move(clocks), read, why);
 }
 
 std::unique_ptr<EnergyMeter> make_powercap_meter() {
