@@ -72,7 +72,8 @@ void verdicts(std::ostream& out, const ReportModel& model) {
 std::string cell(const Bar& bar) {
   std::string text = format_figure(bar.throughput);
   if (bar.speedup) text += printf_string(" (%.2f×)", *bar.speedup);
-  if (!bar.noise.empty()) text += " ⚠";
+  if (bar.items_per_joule) text += " · " + format_figure(*bar.items_per_joule) + "/J";
+  if (!bar.noise.empty() || !bar.throttle.empty()) text += " ⚠";
   return text;
 }
 
@@ -92,8 +93,10 @@ void workload_table(std::ostream& out, const ReportModel& model, const WorkloadS
       auto bar =
           std::find_if(w.bars.begin(), w.bars.end(), [&](const Bar& b) { return b.category == c && b.series == s; });
       row.push_back(bar == w.bars.end() ? "" : cell(*bar));
-      if (bar != w.bars.end() && !bar->noise.empty())
-        noisy.push_back(md(model.series[s].name + " " + w.categories[c] + ": " + bar->noise));
+      if (bar != w.bars.end() && (!bar->noise.empty() || !bar->throttle.empty()))
+        noisy.push_back(md(model.series[s].name + " " + w.categories[c] + ": " + bar->noise +
+                           (bar->noise.empty() || bar->throttle.empty() ? "" : ", ") +
+                           (bar->throttle.empty() ? "" : "throttled: " + bar->throttle)));
     }
     rows.push_back(row);
   }
@@ -101,10 +104,13 @@ void workload_table(std::ostream& out, const ReportModel& model, const WorkloadS
   right[0] = false;
   out << "## " << md(w.workload) << "\n\n" << md(w.unit) << " at the median sample (higher is better)";
   if (!model.baseline.empty()) out << "; in brackets the speedup against " << md(model.baseline);
+  if (std::any_of(w.bars.begin(), w.bars.end(), [](const Bar& b) { return b.items_per_joule.has_value(); }))
+    out << "; after the dot, " << md(w.unit.substr(0, w.unit.find('/'))) << " per joule";
   out << ".\n\n";
   if (!rows.empty()) out << markdown_table(titles, right, rows) << "\n";
   if (!noisy.empty()) {
-    out << "⚠ noisy samples (a coefficient of variation above 10%, outliers or few iterations):\n";
+    out << "⚠ noisy samples (a coefficient of variation above 10%, outliers or few iterations) or a throttled "
+           "clock:\n";
     for (const std::string& line : noisy) out << "- " << line << "\n";
     out << "\n";
   }

@@ -353,6 +353,10 @@ TEST(ReportHtml, RowsWithEnergyGetAnEfficiencyChartAndTheirThrottleIsNamed) {
   EXPECT_NE(html.find("data-metric=\"efficiency\""), std::string::npos);
   EXPECT_NE(html.find("<th>per joule</th><th>throttle</th>"), std::string::npos);
   EXPECT_NE(html.find(">power-cap</td>"), std::string::npos);
+  const std::string md = render_markdown(model);
+  EXPECT_NE(md.find("; after the dot, samples per joule."), std::string::npos) << md;
+  EXPECT_NE(md.find(" · 50/J ⚠ |"), std::string::npos) << md;
+  EXPECT_NE(md.find("throttled: power-cap"), std::string::npos) << md;
 }
 
 }  // namespace
