@@ -146,14 +146,16 @@ fi
 if [ "$MODE" = fused ]; then
   grep -E "mlspeed:" "$OUT/build.log" | head -5
   step "fused kernels against float64 references and the unfused ops; the graphs that capture them; decode faults"
-  fused_tests='FusedDecodeGpu.*:Gpt2FusedDecodeGpu.*:FusedCrossEntropyGpu.*:Gpt2Loss.*:StepGraphs.*:GenerationGraphs.*:*FaultIsCaughtOnCuda*'
+  fused_tests='FusedDecodeGpu.*:Gpt2FusedDecodeGpu.*:FusedCrossEntropyGpu.*:ResidualLayerNormGpu.*:Gpt2Loss.*:StepGraphs.*:'
+  fused_tests+='GenerationGraphs.*:*FaultIsCaughtOnCuda*:EnergyGpu.*'
   $BUILD/mlspeed_gpu_tests --gtest_filter="$fused_tests" > "$OUT/fused-gpu-tests.log" 2>&1
   check $? "fused kernel tests"
   grep -E "^\[ *(OK|FAILED|SKIPPED|PASSED) " "$OUT/fused-gpu-tests.log" | head -80
   if command -v compute-sanitizer >/dev/null || [ -x /usr/local/cuda/bin/compute-sanitizer ]; then
     sanitizer=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
     $sanitizer --tool memcheck --error-exitcode 1 $BUILD/mlspeed_gpu_tests \
-      --gtest_filter='FusedDecodeGpu.*:Gpt2FusedDecodeGpu.*:FusedCrossEntropyGpu.*' > "$OUT/fused-memcheck.log" 2>&1
+      --gtest_filter='FusedDecodeGpu.*:Gpt2FusedDecodeGpu.*:FusedCrossEntropyGpu.*:ResidualLayerNormGpu.*' \
+      > "$OUT/fused-memcheck.log" 2>&1
     check $? "compute-sanitizer memcheck"
     tail -3 "$OUT/fused-memcheck.log"
   fi

@@ -1,7 +1,8 @@
-// The fused kernels' contracts (fused/decode_kernels.h, fused/cross_entropy.h) written with
-// LibTorch's ops, registered for the CPU while a ReferenceFusedKernels lives: CPU tests run the
-// steps that string the kernels together (Llama's and GPT-2's fused decode steps, GPT-2's fused
-// loss) on this machine and check them against the unfused ops. What the CUDA kernels compute is
+// The fused kernels' contracts (fused/decode_kernels.h, fused/cross_entropy.h,
+// fused/residual_layer_norm.h) written with LibTorch's ops, registered for the CPU while a
+// ReferenceFusedKernels lives: CPU tests run the steps that string the kernels together (Llama's
+// and GPT-2's fused decode steps, GPT-2's fused training forward and loss) on this machine and
+// check them against the unfused ops. What the CUDA kernels compute is
 // the gpu label's to check (fused/*_gpu_test.cpp); this checks what is done with them.
 #pragma once
 
@@ -13,6 +14,7 @@
 
 #include "mlspeed/fused/cross_entropy.h"
 #include "mlspeed/fused/decode_kernels.h"
+#include "mlspeed/fused/residual_layer_norm.h"
 
 namespace mlspeed::testing {
 
@@ -73,6 +75,26 @@ inline at::Tensor reference_cross_entropy_backward(const at::Tensor& logits, con
   return ((p - one_hot) * scale * counted.unsqueeze(1)).to(logits.scalar_type());
 }
 
+inline std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> reference_residual_layer_norm_forward(
+    const at::Tensor& x, const at::Tensor& y, const at::Tensor& gamma, const at::Tensor& beta, double eps) {
+  const at::Tensor sum = x + y.to(at::kFloat);
+  const at::Tensor mean = sum.mean(-1, true), rstd = at::rsqrt((sum - mean).pow(2).mean(-1, true) + eps);
+  const at::Tensor out = ((sum - mean) * rstd * gamma + beta).to(y.scalar_type());
+  return {sum, out, mean.squeeze(-1), rstd.squeeze(-1)};
+}
+
+inline std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> reference_residual_layer_norm_backward(
+    const at::Tensor& sum, const at::Tensor& mean, const at::Tensor& rstd, const at::Tensor& gamma,
+    const at::Tensor& d_out, const at::Tensor& d_sum) {
+  const at::Tensor r = rstd.unsqueeze(-1), xhat = (sum - mean.unsqueeze(-1)) * r, dout = d_out.to(at::kFloat);
+  const at::Tensor g = dout * gamma;
+  at::Tensor d_x = r * (g - g.mean(-1, true) - xhat * (g * xhat).mean(-1, true));
+  if (d_sum.defined()) d_x = d_x + d_sum;
+  // Two tensors, as the kernel writes: one gradient tensor for two inputs could become both
+  // leaves' .grad.
+  return {d_x, d_x.to(d_out.scalar_type(), /*non_blocking=*/false, /*copy=*/true), (dout * xhat).sum(0), dout.sum(0)};
+}
+
 // Registers the references for the CPU while it lives; the kernels registered before come back
 // after it.
 class ReferenceFusedKernels {
@@ -91,10 +113,16 @@ class ReferenceFusedKernels {
     c.backward = &reference_cross_entropy_backward;
     c.device_type = c10::DeviceType::CPU;
     cross_entropy_before_ = fused::register_cross_entropy_kernels(c);
+    fused::ResidualLayerNormKernels n;
+    n.forward = &reference_residual_layer_norm_forward;
+    n.backward = &reference_residual_layer_norm_backward;
+    n.device_type = c10::DeviceType::CPU;
+    residual_layer_norm_before_ = fused::register_residual_layer_norm_kernels(n);
   }
   ~ReferenceFusedKernels() {
     fused::register_decode_kernels(decode_before_);
     fused::register_cross_entropy_kernels(cross_entropy_before_);
+    fused::register_residual_layer_norm_kernels(residual_layer_norm_before_);
   }
   ReferenceFusedKernels(const ReferenceFusedKernels&) = delete;
   ReferenceFusedKernels& operator=(const ReferenceFusedKernels&) = delete;
@@ -102,6 +130,7 @@ class ReferenceFusedKernels {
  private:
   fused::DecodeKernels decode_before_;
   fused::CrossEntropyKernels cross_entropy_before_;
+  fused::ResidualLayerNormKernels residual_layer_norm_before_;
 };
 
 }  // namespace mlspeed::testing

@@ -10,11 +10,13 @@
 #include <gtest/gtest.h>
 #include <torch/utils.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
 #include "mlspeed/core/kernel_set.h"
 #include "mlspeed/fused/cross_entropy.h"
+#include "mlspeed/fused/residual_layer_norm.h"
 #include "mlspeed/models/gpt2.h"
 #include "mlspeed/models/kv_cache.h"
 #include "mlspeed/models/llama.h"
@@ -126,7 +128,33 @@ TEST(FusedSteps, FusedCrossEntropyGivesLibTorchsLossAndGradients) {
   EXPECT_LT(worst_relative(fused_grad, logits.grad()), 1e-6) << "the gradient's scale is the loss's over the count";
 }
 
-TEST(FusedSteps, Gpt2LossThroughTheFusedCrossEntropyGivesTheSameGradients) {
+TEST(FusedSteps, TheResidualLayerNormNodeGivesLibTorchsValuesAndGradients) {
+  const testing::ReferenceFusedKernels references;
+  auto random = at::make_generator<at::CPUGeneratorImpl>(4);
+  const at::Tensor x = (at::randn({2, 5, 16}, random) * 2 + 1).requires_grad_(true);
+  const at::Tensor y = at::randn({2, 5, 16}, random).requires_grad_(true);
+  const at::Tensor gamma = (at::randn({16}, random) + 1).requires_grad_(true);
+  const at::Tensor beta = at::randn({16}, random).requires_grad_(true);
+  ASSERT_TRUE(fused::residual_layer_norm_takes(x, y, gamma, beta));
+  // Both outputs used downstream, with weights of their own, as a transformer uses them.
+  const at::Tensor w_sum = at::randn({2, 5, 16}, random), w_out = at::randn({2, 5, 16}, random);
+  const auto grads_of = [&](const at::Tensor& sum, const at::Tensor& out) {
+    for (const at::Tensor* t : {&x, &y, &gamma, &beta})
+      if (t->grad().defined()) t->mutable_grad().zero_();
+    ((sum * w_sum).sum() + (out * w_out).sum()).backward();
+    return std::vector<at::Tensor>{x.grad().clone(), y.grad().clone(), gamma.grad().clone(), beta.grad().clone()};
+  };
+  const auto [sum, out] = fused::residual_layer_norm(x, y, gamma, beta, 1e-5);
+  const std::vector<at::Tensor> fused_grads = grads_of(sum, out);
+  const at::Tensor want_sum = x + y, want_out = at::layer_norm(want_sum, {16}, gamma, beta, 1e-5);
+  EXPECT_LT(worst_relative(sum, want_sum), 1e-6);
+  EXPECT_LT(worst_relative(out, want_out), 1e-5);
+  const std::vector<at::Tensor> want_grads = grads_of(want_sum, want_out);
+  const char* names[] = {"x", "y", "gamma", "beta"};
+  for (size_t i = 0; i < 4; ++i) EXPECT_LT(worst_relative(fused_grads[i], want_grads[i]), 1e-5) << names[i];
+}
+
+TEST(FusedSteps, Gpt2TrainingThroughTheFusedNodesGivesTheSameLossAndGradients) {
   gpt2::GPT2Model model = small_gpt2(296);  // a multiple of 8: the fused loss takes it on the CPU
   const at::Tensor idx = at::randint(296, {2, 12}, at::make_generator<at::CPUGeneratorImpl>(2), at::kLong);
   const at::Tensor targets = at::randint(296, {2, 12}, at::make_generator<at::CPUGeneratorImpl>(3), at::kLong);
@@ -136,19 +164,25 @@ TEST(FusedSteps, Gpt2LossThroughTheFusedCrossEntropyGivesTheSameGradients) {
     const at::Tensor loss = model->loss(idx, targets);
     names.push_back(loss.grad_fn()->name());
     loss.backward();
-    return std::make_pair(loss.detach(), model->named_parameters()["h.0.mlp.c_fc.weight"].grad().clone());
+    std::map<std::string, at::Tensor> grads;
+    for (const auto& p : model->named_parameters()) grads[p.key()] = p.value().grad().clone();
+    return std::make_pair(loss.detach(), grads);
   };
-  at::Tensor fused_loss, fused_grad;
+  at::Tensor fused_loss;
+  std::map<std::string, at::Tensor> fused_grads;
   {
     const testing::ReferenceFusedKernels references;
-    std::tie(fused_loss, fused_grad) = loss_and_grads();
+    std::tie(fused_loss, fused_grads) = loss_and_grads();
   }
-  const auto [loss, grad] = loss_and_grads();
+  const auto [loss, grads] = loss_and_grads();
   EXPECT_NE(names[0].find("FusedCrossEntropy"), std::string::npos) << names[0];
   EXPECT_EQ(names[1].find("FusedCrossEntropy"), std::string::npos) << names[1];
   EXPECT_NEAR(fused_loss.item<double>(), loss.item<double>(), 1e-5);
-  EXPECT_LT(worst_relative(fused_grad, grad), 1e-4);
-  EXPECT_GT(grad.abs().max().item<double>(), 0.0);
+  for (const auto& [name, grad] : grads) {
+    ASSERT_TRUE(fused_grads[name].defined()) << name;
+    EXPECT_LT(worst_relative(fused_grads[name], grad), 1e-4) << name;
+  }
+  EXPECT_GT(grads.at("h.2.ln_2.weight").abs().max().item<double>(), 0.0);
 }
 
 }  // namespace

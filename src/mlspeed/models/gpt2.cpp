@@ -9,6 +9,7 @@
 
 #include "mlspeed/compat/torch_compat.h"
 #include "mlspeed/fused/cross_entropy.h"
+#include "mlspeed/fused/residual_layer_norm.h"
 
 namespace mlspeed::gpt2 {
 namespace {
@@ -152,9 +153,36 @@ at::Tensor GPT2ModelImpl::hidden_states(const at::Tensor& idx, KVCache* cache) {
               config_.n_positions, " positions");
   // Token + position embeddings, (B, T, n_embd); positions past..past+T-1 as a slice of wpe.
   at::Tensor x = drop(wte(idx) + wpe->weight.narrow(0, past, T));
+  if (!cache)
+    if (std::optional<at::Tensor> fused = fused_hidden_states(x)) return *fused;
   for (size_t i = 0; i < blocks_.size(); ++i) x = blocks_[i](x, cache, static_cast<int64_t>(i));
   if (cache) cache->advance(T);
   return ln_f(x);
+}
+
+std::optional<at::Tensor> GPT2ModelImpl::fused_hidden_states(const at::Tensor& x) {
+  if ((config_.dropout > 0 && is_training()) ||  // the fused add has no dropout
+      !fused::residual_layer_norm_takes(x, x, blocks_[0]->ln_2->weight, blocks_[0]->ln_2->bias))
+    return std::nullopt;
+  // Each residual add and the norm after it as one node: (x, normed) = (x + y, LayerNorm(x + y)).
+  const auto add_and_norm = [](at::Tensor& x, const at::Tensor& y, const torch::nn::LayerNormImpl& norm) {
+    auto [sum, normed] = fused::residual_layer_norm(x, y, norm.weight, norm.bias, norm.options.eps());
+    x = sum;
+    return normed;
+  };
+  at::Tensor stream = x;
+  at::Tensor normed = blocks_[0]->ln_1(stream);
+  for (size_t i = 0; i < blocks_.size(); ++i) {
+    BlockImpl& block = *blocks_[i];
+    const at::Tensor attended = block.attn(normed);
+    TORCH_CHECK(fused::residual_layer_norm_takes(stream, attended, block.ln_2->weight, block.ln_2->bias),
+                "[GPT-2] the fused residual LayerNorm cannot take layer ", i, "'s ", attended.scalar_type(),
+                " attention output");
+    normed = add_and_norm(stream, attended, *block.ln_2);
+    const torch::nn::LayerNormImpl& next = i + 1 < blocks_.size() ? *blocks_[i + 1]->ln_1 : *ln_f;
+    normed = add_and_norm(stream, block.mlp(normed), next);
+  }
+  return normed;
 }
 
 at::Tensor GPT2ModelImpl::head(const at::Tensor& hidden) const { return at::linear(hidden, wte->weight); }

@@ -150,6 +150,11 @@ class GPT2ModelImpl : public torch::nn::Module {
 
   // The final hidden states after ln_f (B,T,n_embd); with a cache, as forward_cached.
   at::Tensor hidden_states(const at::Tensor& idx, KVCache* cache);
+  // hidden_states without a cache from the embeddings x, each residual add and the LayerNorm after
+  // it one fused node (fused/residual_layer_norm.h: the stream float32, the norms' outputs in the
+  // branches' dtype, as autocast's products take them), where the fused kernels take the tensors
+  // and no dropout is on; empty otherwise.
+  std::optional<at::Tensor> fused_hidden_states(const at::Tensor& x);
   at::Tensor head(const at::Tensor& hidden) const;  // hidden @ wte.weight^T
 
   // An empty cache for `batch` sequences of up to `max_len` positions, in the model's dtype and

@@ -102,4 +102,31 @@ cudaError_t cross_entropy_backward(const void* logits, const int64_t* targets, c
                                    const float* scale, int64_t rows, int64_t vocab, int64_t ignore_index,
                                    GpuDtype dtype, void* grad, cudaStream_t stream);
 
+// Training's residual add + LayerNorm (residual_layer_norm.cu): x, the float32 residual stream,
+// plus y, a branch in `dtype`, into sum (float32); out = LayerNorm(sum) gamma + beta in `dtype`
+// (gamma, beta float32); each row's mean and 1/std kept for backward. (rows, cols), contiguous,
+// 16-byte aligned; cols a multiple of 8, at most 32768.
+struct ResidualLayerNormArgs {
+  const float* x;
+  const void* y;
+  const float* gamma;
+  const float* beta;
+  int64_t rows, cols;
+  float eps;
+  GpuDtype dtype;
+  float* sum;
+  void* out;
+  float* mean;
+  float* rstd;
+};
+cudaError_t residual_layer_norm_forward(const ResidualLayerNormArgs& args, cudaStream_t stream);
+// The floats of workspace backward needs: two partial sums of parts(rows) x cols.
+int64_t residual_layer_norm_parts(int64_t rows);
+// From args' sum, mean, rstd and gamma and the gradients of out (d_out, `dtype`) and of sum
+// (d_sum, float32; null when sum is not used after the norm): d_x (float32) and d_y (`dtype`), the
+// same values, and d_gamma, d_beta (float32, cols); `partial` holds 2 parts(rows) cols floats.
+cudaError_t residual_layer_norm_backward(const ResidualLayerNormArgs& args, const void* d_out, const float* d_sum,
+                                         float* d_x, void* d_y, float* partial, float* d_gamma, float* d_beta,
+                                         cudaStream_t stream);
+
 }  // namespace mlspeed::fused::gpu

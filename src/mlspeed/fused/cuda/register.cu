@@ -9,6 +9,7 @@
 #include <c10/cuda/CUDAGuard.h>
 
 #include "mlspeed/fused/cross_entropy.h"
+#include "mlspeed/fused/residual_layer_norm.h"
 #include "mlspeed/fused/cuda/fused_kernels.cuh"
 #include "mlspeed/fused/decode_fault.h"
 #include "mlspeed/fused/decode_kernels.h"
@@ -236,6 +237,54 @@ at::Tensor fused_cross_entropy_backward(const at::Tensor& logits, const at::Tens
   return grad;
 }
 
+ResidualLayerNormArgs fused_residual_args(const at::Tensor& x, const at::Tensor& y_like, const at::Tensor& gamma,
+                                          const at::Tensor& beta, double eps) {
+  return {x.data_ptr<float>(), nullptr, gamma.data_ptr<float>(), beta.defined() ? beta.data_ptr<float>() : nullptr,
+          x.size(0), x.size(1), static_cast<float>(eps), fused_gpu_dtype(y_like), nullptr, nullptr, nullptr, nullptr};
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> fused_residual_layer_norm_forward(
+    const at::Tensor& x, const at::Tensor& y, const at::Tensor& gamma, const at::Tensor& beta, double eps) {
+  TORCH_CHECK(residual_layer_norm_takes(x, y, gamma, beta) && x.dim() == 2, "[fused] residual_layer_norm of x ",
+              x.sizes(), " ", x.scalar_type(), " and y ", y.sizes(), " ", y.scalar_type());
+  for (const at::Tensor* t : {&x, &y, &gamma, &beta}) fused_check_aligned(*t, *t, "residual_layer_norm's input");
+  const c10::cuda::CUDAGuard device(x.device());
+  at::Tensor sum = at::empty_like(x), out = at::empty_like(y);
+  at::Tensor mean = at::empty({x.size(0)}, x.options()), rstd = at::empty_like(mean);
+  ResidualLayerNormArgs a = fused_residual_args(x, y, gamma, beta, eps);
+  a.y = y.data_ptr();
+  a.sum = sum.data_ptr<float>();
+  a.out = out.data_ptr();
+  a.mean = mean.data_ptr<float>();
+  a.rstd = rstd.data_ptr<float>();
+  C10_CUDA_CHECK(residual_layer_norm_forward(a, fused_stream(x)));
+  return {sum, out, mean, rstd};
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> fused_residual_layer_norm_backward(
+    const at::Tensor& sum, const at::Tensor& mean, const at::Tensor& rstd, const at::Tensor& gamma,
+    const at::Tensor& d_out, const at::Tensor& d_sum) {
+  TORCH_CHECK(sum.dim() == 2 && d_out.sizes() == sum.sizes() && (!d_sum.defined() || d_sum.sizes() == sum.sizes()) &&
+                  mean.numel() == sum.size(0) && rstd.numel() == sum.size(0) && gamma.numel() == sum.size(1),
+              "[fused] residual_layer_norm backward of ", sum.sizes());
+  fused_check_aligned(sum, sum, "the sum");
+  fused_check_aligned(d_out, d_out, "the gradient of out");
+  if (d_sum.defined()) fused_check_aligned(d_sum, sum, "the gradient of the sum");
+  const c10::cuda::CUDAGuard device(sum.device());
+  at::Tensor d_x = at::empty_like(sum), d_y = at::empty_like(d_out);
+  at::Tensor d_gamma = at::empty_like(gamma), d_beta = at::empty_like(gamma);
+  const at::Tensor partial =
+      at::empty({2 * residual_layer_norm_parts(sum.size(0)) * sum.size(1)}, sum.options());
+  ResidualLayerNormArgs a = fused_residual_args(sum, d_out, gamma, {}, 0);
+  a.sum = sum.data_ptr<float>();
+  a.mean = mean.data_ptr<float>();
+  a.rstd = rstd.data_ptr<float>();
+  C10_CUDA_CHECK(residual_layer_norm_backward(a, d_out.data_ptr(), d_sum.defined() ? d_sum.data_ptr<float>() : nullptr,
+                                              d_x.data_ptr<float>(), d_y.data_ptr(), partial.data_ptr<float>(),
+                                              d_gamma.data_ptr<float>(), d_beta.data_ptr<float>(), fused_stream(sum)));
+  return {d_x, d_y, d_gamma, d_beta};
+}
+
 }  // namespace
 }  // namespace mlspeed::fused::gpu
 
@@ -252,6 +301,8 @@ extern "C" void mlspeed_fused_cuda_register() {
   k.supports_head_dim = &gpu::decode_attention_supports;
   register_decode_kernels(k);
   register_cross_entropy_kernels({&gpu::fused_cross_entropy_forward, &gpu::fused_cross_entropy_backward});
+  register_residual_layer_norm_kernels(
+      {&gpu::fused_residual_layer_norm_forward, &gpu::fused_residual_layer_norm_backward});
 }
 
 namespace {
