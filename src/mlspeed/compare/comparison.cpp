@@ -164,7 +164,8 @@ Change judge(const Cell& baseline, const Cell& other, const CompareSettings& set
   change.verdict = judge_samples(baseline.samples_ms, other.samples_ms, *change.ratio, settings, &change.test);
   if (baseline.median_joules_per_item && other.median_joules_per_item && *baseline.median_joules_per_item > 0) {
     change.energy_ratio = *other.median_joules_per_item / *baseline.median_joules_per_item;
-    change.energy_verdict = judge_samples(baseline.joules_per_item, other.joules_per_item, *change.energy_ratio, settings);
+    change.energy_verdict =
+        judge_samples(baseline.joules_per_item, other.joules_per_item, *change.energy_ratio, settings);
   }
   return change;
 }

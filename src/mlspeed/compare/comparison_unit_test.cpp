@@ -361,8 +361,8 @@ std::vector<Result> rows_with_energy(const std::vector<double>& joules_per_item)
 TEST(CompareEnergy, EnergyPerItemIsJudgedByTheRuleOfTheTimesOverTheRows) {
   const std::vector<double> a = {2.0, 2.01, 1.99, 2.02, 1.98, 2.0};
   const std::vector<double> less = {1.5, 1.51, 1.49, 1.52, 1.48, 1.5};  // 25% less
-  Comparison c = compare_runs({speed_run_of("run 1", rows_with_energy(a)), speed_run_of("run 2", rows_with_energy(less))},
-                              CompareSettings{});
+  Comparison c =
+      compare_runs({speed_run_of("run 1", rows_with_energy(a)), speed_run_of("run 2", rows_with_energy(less))}, {});
   ASSERT_EQ(c.rows.size(), 1u);
   const Change& change = c.rows[0].changes[1];
   ASSERT_TRUE(change.energy_ratio.has_value());
@@ -383,8 +383,8 @@ TEST(CompareEnergy, EnergyPerItemIsJudgedByTheRuleOfTheTimesOverTheRows) {
                    CompareSettings{});
   EXPECT_EQ(describe_energy(c.rows[0].changes[1]), "0.75x energy, too few samples");
   // Without energy on a side: no ratio, and no energy column.
-  c = compare_runs({speed_run_of("run 1", {timed_row("cuda:0", samples(10))}), speed_run_of("run 2", rows_with_energy({1.5}))},
-                   CompareSettings{});
+  c = compare_runs(
+      {speed_run_of("run 1", {timed_row("cuda:0", samples(10))}), speed_run_of("run 2", rows_with_energy({1.5}))}, {});
   EXPECT_FALSE(c.rows[0].changes[1].energy_ratio.has_value());
   std::ostringstream plain;
   print_comparison(c, Format::md, plain, notes);

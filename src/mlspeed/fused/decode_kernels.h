@@ -12,7 +12,7 @@
 //   -> silu_mul -> down product into h
 //
 // and GPT-2's (models/gpt2_fused_decode.cpp), the biases added by the kernels after cuBLAS's
-// products, seven kernels a layer:
+// products, eight kernels a layer:
 //
 //   qkv product -> decode_attention (+ bias) -> proj product -> add_layer_norm (+ bias)
 //   -> fc product -> bias_gelu -> proj product -> add_layer_norm (+ bias, the next layer's norm)

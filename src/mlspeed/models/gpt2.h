@@ -143,7 +143,7 @@ class GPT2ModelImpl : public torch::nn::Module {
   at::Tensor decode_step(const at::Tensor& idx, KVCache& cache);
   // decode_step from the embeddings x (B, 1, n_embd) through the fused kernels of
   // fused/decode_kernels.h, when they can take it: a CUDA device with mlspeed's kernels, float32,
-  // float16 or bfloat16, no dropout (models/gpt2_fused_decode.cpp). Seven kernels a layer in place
+  // float16 or bfloat16, no dropout (models/gpt2_fused_decode.cpp). Eight kernels a layer in place
   // of about fourteen, attention over the filled positions only; the same logits up to the order
   // of float32 sums. Empty when they cannot; then decode_step takes LibTorch's ops.
   std::optional<at::Tensor> fused_decode_step(const at::Tensor& x, KVCache& cache);

@@ -4,7 +4,7 @@
 //   qkv product, attention (+ bias, cache write), proj product, residual add (+ bias) + ln_2,
 //   fc product, bias + GELU, proj product, residual add (+ bias) + the next layer's ln_1 (ln_f)
 //
-// seven kernels a layer where LibTorch's ops run about fourteen (the products with their biases,
+// eight kernels a layer where LibTorch's ops run about fourteen (the products with their biases,
 // two cache writes, attention under a mask over the whole cache, GELU, the adds, the norms).
 // GPT-2 small decodes a token from 0.25 GB of weights: it is bound by those kernels' count, not
 // by the bytes (results/2026-11-30-h200-speed/: 0.565 ms a token, 170 kernels, 9% of bandwidth).
