@@ -10,10 +10,8 @@
 // within the input's int8 rounding (max |x| / 254 of its run), plus the rounding to the dtype that
 // the unfused ops do before it. A wrong index, scale or head is far outside.
 #include <ATen/ATen.h>
-#include <ATen/CPUGeneratorImpl.h>
 #include <c10/core/InferenceMode.h>
 #include <gtest/gtest.h>
-#include <torch/cuda.h>
 
 #include <cmath>
 #include <string>
@@ -25,26 +23,18 @@
 #include "mlspeed/models/kv_cache.h"
 #include "mlspeed/models/llama.h"
 #include "mlspeed/quant/quantized_matrix.h"
+#include "testing/fused_kernels_gpu.h"
+#include "testing/fused_test_models.h"
 
 namespace mlspeed {
 namespace {
 
-class FusedDecodeGpu : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
-    kernels = fused::decode_kernels(gpu);
-#ifdef MLSPEED_FUSED_CUDA_KERNELS
-    ASSERT_NE(kernels, nullptr) << "built with nvcc, yet the fused kernels are not registered";
-#else
-    if (!kernels) GTEST_SKIP() << "built without a CUDA compiler: decoding runs LibTorch's ops";
-#endif
-  }
-  const c10::Device gpu{c10::DeviceType::CUDA, 0};
-  const fused::DecodeKernels* kernels = nullptr;
-};
+class FusedDecodeGpu : public testing::FusedKernelsGpu {};
 
-const std::vector<at::ScalarType> kFusedDtypes = {at::kFloat, at::kHalf, at::kBFloat16};
+using testing::fused_cpu64;
+using testing::fused_random;
+
+
 
 // Relative error of a value rounded to the dtype by two ops (silu, then the product): twice the
 // unit roundoff (2^-8 for bfloat16's 8 significant bits, 2^-11 for float16's 11), and a float32
@@ -55,12 +45,6 @@ double fused_unit(at::ScalarType dtype) {
   return 1e-6;
 }
 
-// Normal values in `dtype` on the GPU, from a CPU generator (the same on any machine).
-at::Tensor fused_random(at::IntArrayRef shape, uint64_t seed, at::ScalarType dtype, const c10::Device& device) {
-  return at::randn(shape, at::make_generator<at::CPUGeneratorImpl>(seed), at::kFloat).to(device, dtype);
-}
-
-at::Tensor fused_cpu64(const at::Tensor& t) { return t.to(at::kCPU, at::kDouble); }
 
 // got (quantised) holds `want` (float64, (rows, cols)) to within its int8 rounding and the dtype's;
 // and each run's stored sum is the sum of its quants.
@@ -93,7 +77,7 @@ void expect_values_close(const at::Tensor& got, const at::Tensor& want, at::Scal
 }
 
 TEST_F(FusedDecodeGpu, RmsNormQuantiseMatchesTheFloat64Norm) {
-  for (at::ScalarType dtype : kFusedDtypes) {
+  for (at::ScalarType dtype : testing::fused_dtypes()) {
     for (const auto& [rows, cols] : {std::pair<int64_t, int64_t>{1, 4096}, {3, 96}, {2, 11008}}) {
       SCOPED_TRACE(std::string(c10::toString(dtype)) + " " + std::to_string(rows) + "x" + std::to_string(cols));
       const at::Tensor x = fused_random({rows, cols}, 1, dtype, gpu) * 3;
@@ -107,7 +91,7 @@ TEST_F(FusedDecodeGpu, RmsNormQuantiseMatchesTheFloat64Norm) {
 }
 
 TEST_F(FusedDecodeGpu, SiluMulQuantiseMatchesTheFloat64Activation) {
-  for (at::ScalarType dtype : kFusedDtypes) {
+  for (at::ScalarType dtype : testing::fused_dtypes()) {
     for (const auto& [rows, ffn] : {std::pair<int64_t, int64_t>{1, 11008}, {3, 64}}) {
       SCOPED_TRACE(std::string(c10::toString(dtype)) + " " + std::to_string(rows) + "x" + std::to_string(ffn));
       const at::Tensor gate_up = fused_random({rows, 2 * ffn}, 3, dtype, gpu) * 4;
@@ -150,7 +134,7 @@ std::string attention_case_name(const AttentionCase& c, at::ScalarType dtype) {
 }
 
 TEST_F(FusedDecodeGpu, RotaryAttentionWritesTheRotatedKeyAndTheValueAtThePositionOnly) {
-  for (at::ScalarType dtype : kFusedDtypes) {
+  for (at::ScalarType dtype : testing::fused_dtypes()) {
     for (const AttentionCase& t : {AttentionCase{1, 32, 32, 128, 32, 0}, {2, 8, 2, 64, 32, 17}, {3, 4, 1, 256, 32, 31}}) {
       SCOPED_TRACE(attention_case_name(t, dtype));
       const at::Tensor qkv = fused_random({t.batch, (t.heads + 2 * t.kv_heads) * t.head_dim}, 4, dtype, gpu);
@@ -178,7 +162,7 @@ TEST_F(FusedDecodeGpu, RotaryAttentionWritesTheRotatedKeyAndTheValueAtThePositio
 }
 
 TEST_F(FusedDecodeGpu, RotaryAttentionReadsThePositionsUpToTheCachePositionAndNoMore) {
-  for (at::ScalarType dtype : kFusedDtypes) {
+  for (at::ScalarType dtype : testing::fused_dtypes()) {
     for (const AttentionCase& t : {AttentionCase{1, 32, 32, 128, 144, 100}, {2, 8, 2, 64, 300, 0},
                                    {3, 4, 1, 256, 1000, 999}, {1, 8, 8, 128, 3712, 3583}}) {
       SCOPED_TRACE(attention_case_name(t, dtype));
@@ -215,14 +199,7 @@ TEST_F(FusedDecodeGpu, RotaryAttentionReadsThePositionsUpToTheCachePositionAndNo
 
 // A small Llama stored in Q4_0 on the GPU, its projections not fused yet (the workloads fuse them).
 llama::LlamaForCausalLM fused_small_llama(const c10::Device& device) {
-  llama::LlamaConfig c;
-  c.vocab_size = 256;
-  c.hidden_size = 256;
-  c.intermediate_size = 512;
-  c.num_hidden_layers = 2;
-  c.num_attention_heads = 4;
-  c.num_key_value_heads = 2;
-  c.max_position_embeddings = 64;
+  const llama::LlamaConfig c = testing::fused_test_llama_config();
   llama::StoredWeights stored;
   stored.format = ModelFormat::q4_0;
   stored.layers = c.num_hidden_layers;
@@ -258,15 +235,7 @@ TEST_F(FusedDecodeGpu, LlamaDecodeStepTakesTheFusedKernelsForAQuantisedModelOnly
 
 // The small Llama above with dense weights in `dtype`.
 llama::LlamaForCausalLM fused_dense_llama(const c10::Device& device, at::ScalarType dtype) {
-  llama::LlamaConfig c;
-  c.vocab_size = 256;
-  c.hidden_size = 256;
-  c.intermediate_size = 512;
-  c.num_hidden_layers = 2;
-  c.num_attention_heads = 4;
-  c.num_key_value_heads = 2;
-  c.max_position_embeddings = 64;
-  llama::LlamaForCausalLM model(c, at::TensorOptions(dtype).device(device));
+  llama::LlamaForCausalLM model(testing::fused_test_llama_config(), at::TensorOptions(dtype).device(device));
   at::Generator generator = at::globalContext().defaultGenerator(device).clone();
   generator.set_current_seed(11);
   model->init_weights(generator);
@@ -278,7 +247,7 @@ llama::LlamaForCausalLM fused_dense_llama(const c10::Device& device, at::ScalarT
 // within the dtype's rounding of a few ops; a wrong head, position or residual is far outside.
 TEST_F(FusedDecodeGpu, LlamaDecodeStepOfDenseWeightsGivesLibTorchsLogits) {
   c10::InferenceMode inference;
-  for (at::ScalarType dtype : kFusedDtypes) {
+  for (at::ScalarType dtype : testing::fused_dtypes()) {
     SCOPED_TRACE(c10::toString(dtype));
     llama::LlamaForCausalLM model = fused_dense_llama(gpu, dtype);
     const at::Tensor ids = at::tensor({5, 17, 3, 250, 9, 9, 42, 0}, at::TensorOptions(at::kLong).device(gpu));

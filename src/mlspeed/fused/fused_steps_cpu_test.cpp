@@ -20,6 +20,7 @@
 #include "mlspeed/models/gpt2.h"
 #include "mlspeed/models/kv_cache.h"
 #include "mlspeed/models/llama.h"
+#include "testing/fused_test_models.h"
 #include "testing/reference_fused_kernels.h"
 
 namespace mlspeed {
@@ -30,15 +31,7 @@ double worst_relative(const at::Tensor& got, const at::Tensor& want) {
 }
 
 llama::LlamaForCausalLM small_dense_llama() {
-  llama::LlamaConfig c;
-  c.vocab_size = 256;
-  c.hidden_size = 256;
-  c.intermediate_size = 512;
-  c.num_hidden_layers = 2;
-  c.num_attention_heads = 4;
-  c.num_key_value_heads = 2;
-  c.max_position_embeddings = 64;
-  llama::LlamaForCausalLM model(c);
+  llama::LlamaForCausalLM model(testing::fused_test_llama_config());
   model->init_weights(at::make_generator<at::CPUGeneratorImpl>(5));
   return model;
 }
@@ -71,27 +64,9 @@ TEST(FusedSteps, LlamaDenseDecodeStepGivesTheUnfusedLogits) {
       << "the keys each step wrote";
 }
 
-gpt2::GPT2Model small_gpt2(int64_t vocab) {
-  gpt2::GPT2Config config;
-  config.vocab_size = vocab;
-  config.n_positions = 64;
-  config.n_embd = 128;
-  config.n_layer = 3;
-  config.n_head = 2;
-  torch::manual_seed(3);
-  gpt2::GPT2Model model(config);
-  // Biases and norm parameters away from their initial zeros and ones, so that a step that drops
-  // one is seen.
-  at::NoGradGuard no_grad;
-  for (auto& p : model->named_parameters())
-    if (p.key().find("bias") != std::string::npos || p.key().find("ln_") != std::string::npos)
-      p.value().add_(at::randn_like(p.value()) * 0.1);
-  return model;
-}
-
 TEST(FusedSteps, Gpt2DecodeStepGivesTheUnfusedLogits) {
   c10::InferenceMode inference;
-  gpt2::GPT2Model model = small_gpt2(300);
+  gpt2::GPT2Model model = testing::fused_test_gpt2(300);
   model->eval();
   const testing::ReferenceFusedKernels references;
   KVCache fused_cache = model->make_cache(2, 16), libtorch_cache = model->make_cache(2, 16);
@@ -155,7 +130,7 @@ TEST(FusedSteps, TheResidualLayerNormNodeGivesLibTorchsValuesAndGradients) {
 }
 
 TEST(FusedSteps, Gpt2TrainingThroughTheFusedNodesGivesTheSameLossAndGradients) {
-  gpt2::GPT2Model model = small_gpt2(296);  // a multiple of 8: the fused loss takes it on the CPU
+  gpt2::GPT2Model model = testing::fused_test_gpt2(296);  // a multiple of 8: the fused loss takes it on the CPU
   const at::Tensor idx = at::randint(296, {2, 12}, at::make_generator<at::CPUGeneratorImpl>(2), at::kLong);
   const at::Tensor targets = at::randint(296, {2, 12}, at::make_generator<at::CPUGeneratorImpl>(3), at::kLong);
   std::vector<std::string> names;  // the loss's autograd node, each time

@@ -4,40 +4,27 @@
 // several steps. float32, float16 and bfloat16; skipped without a CUDA device; without a CUDA
 // compiler the kernels are not built and the tests say so.
 #include <ATen/ATen.h>
-#include <ATen/CPUGeneratorImpl.h>
 #include <c10/core/InferenceMode.h>
 #include <gtest/gtest.h>
-#include <torch/cuda.h>
-#include <torch/utils.h>
 
 #include <cmath>
 #include <string>
-#include <vector>
 
 #include "mlspeed/core/kernel_set.h"
 #include "mlspeed/fused/decode_kernels.h"
 #include "mlspeed/models/gpt2.h"
 #include "mlspeed/models/kv_cache.h"
+#include "testing/fused_kernels_gpu.h"
+#include "testing/fused_test_models.h"
 
 namespace mlspeed {
 namespace {
 
-class Gpt2FusedDecodeGpu : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
-    kernels = fused::decode_kernels(gpu);
-#ifdef MLSPEED_FUSED_CUDA_KERNELS
-    ASSERT_NE(kernels, nullptr) << "built with nvcc, yet the fused kernels are not registered";
-#else
-    if (!kernels) GTEST_SKIP() << "built without a CUDA compiler: decoding runs LibTorch's ops";
-#endif
-  }
-  const c10::Device gpu{c10::DeviceType::CUDA, 0};
-  const fused::DecodeKernels* kernels = nullptr;
-};
+class Gpt2FusedDecodeGpu : public testing::FusedKernelsGpu {};
 
-const std::vector<at::ScalarType> kDtypes = {at::kFloat, at::kHalf, at::kBFloat16};
+using testing::fused_cpu64;
+using testing::fused_random;
+
 
 // The relative error of a few roundings to the dtype (8 significant bits for bfloat16, 11 for
 // float16) and of float32 sums.
@@ -47,35 +34,30 @@ double unit(at::ScalarType dtype) {
   return 1e-5;
 }
 
-at::Tensor random_on(at::IntArrayRef shape, uint64_t seed, at::ScalarType dtype, const c10::Device& device) {
-  return at::randn(shape, at::make_generator<at::CPUGeneratorImpl>(seed), at::kFloat).to(device, dtype);
-}
-
-at::Tensor cpu64(const at::Tensor& t) { return t.to(at::kCPU, at::kDouble); }
 
 // got holds want (float64) to within `unit` of the largest |want| of its row.
 void expect_close(const at::Tensor& got, const at::Tensor& want, at::ScalarType dtype) {
   ASSERT_EQ(got.scalar_type(), dtype);
   ASSERT_EQ(got.sizes(), want.sizes());
   const at::Tensor bound = want.abs().amax(-1, true) * unit(dtype) + 1e-6;
-  const at::Tensor excess = (cpu64(got) - want).abs() - bound;
+  const at::Tensor excess = (fused_cpu64(got) - want).abs() - bound;
   EXPECT_LE(excess.max().item<double>(), 0.0) << "worst at flat index " << excess.argmax().item<int64_t>();
 }
 
 TEST_F(Gpt2FusedDecodeGpu, AddLayerNormAddsIntoTheResidualAndNormalisesIt) {
-  for (at::ScalarType dtype : kDtypes) {
+  for (at::ScalarType dtype : testing::fused_dtypes()) {
     for (const auto& [rows, cols] : {std::pair<int64_t, int64_t>{1, 768}, {3, 1600}, {2, 8}, {1, 12288}}) {
       SCOPED_TRACE(std::string(c10::toString(dtype)) + " " + std::to_string(rows) + "x" + std::to_string(cols));
-      at::Tensor h = random_on({rows, cols}, 1, dtype, gpu) * 2 + 1;
-      const at::Tensor y = random_on({rows, cols}, 2, dtype, gpu), bias = random_on({cols}, 3, dtype, gpu);
-      const at::Tensor gamma = random_on({cols}, 4, dtype, gpu), beta = random_on({cols}, 5, dtype, gpu);
-      const at::Tensor sum = cpu64(h) + cpu64(y) + cpu64(bias);
+      at::Tensor h = fused_random({rows, cols}, 1, dtype, gpu) * 2 + 1;
+      const at::Tensor y = fused_random({rows, cols}, 2, dtype, gpu), bias = fused_random({cols}, 3, dtype, gpu);
+      const at::Tensor gamma = fused_random({cols}, 4, dtype, gpu), beta = fused_random({cols}, 5, dtype, gpu);
+      const at::Tensor sum = fused_cpu64(h) + fused_cpu64(y) + fused_cpu64(bias);
       const at::Tensor mean = sum.mean(-1, true), var = (sum - mean).pow(2).mean(-1, true);
-      const at::Tensor want = (sum - mean) * at::rsqrt(var + 1e-5) * cpu64(gamma) + cpu64(beta);
+      const at::Tensor want = (sum - mean) * at::rsqrt(var + 1e-5) * fused_cpu64(gamma) + fused_cpu64(beta);
       const at::Tensor normed = kernels->add_layer_norm(h, y, bias, gamma, beta, 1e-5);
       expect_close(h, sum, dtype);  // h holds the sum
       expect_close(normed, want, dtype);
-      const at::Tensor no_bias = cpu64(h) + cpu64(y);
+      const at::Tensor no_bias = fused_cpu64(h) + fused_cpu64(y);
       kernels->add_layer_norm(h, y, {}, gamma, beta, 1e-5);
       expect_close(h, no_bias, dtype);
     }
@@ -83,11 +65,11 @@ TEST_F(Gpt2FusedDecodeGpu, AddLayerNormAddsIntoTheResidualAndNormalisesIt) {
 }
 
 TEST_F(Gpt2FusedDecodeGpu, BiasGeluIsTheTanhGeluOfTheSum) {
-  for (at::ScalarType dtype : kDtypes) {
+  for (at::ScalarType dtype : testing::fused_dtypes()) {
     for (const auto& [rows, cols] : {std::pair<int64_t, int64_t>{1, 3072}, {3, 8}, {2, 6400}}) {
       SCOPED_TRACE(std::string(c10::toString(dtype)) + " " + std::to_string(rows) + "x" + std::to_string(cols));
-      const at::Tensor x = random_on({rows, cols}, 6, dtype, gpu) * 3, bias = random_on({cols}, 7, dtype, gpu);
-      const at::Tensor u = cpu64(x) + cpu64(bias);
+      const at::Tensor x = fused_random({rows, cols}, 6, dtype, gpu) * 3, bias = fused_random({cols}, 7, dtype, gpu);
+      const at::Tensor u = fused_cpu64(x) + fused_cpu64(bias);
       const at::Tensor want = 0.5 * u * (1 + at::tanh(std::sqrt(2 / M_PI) * (u + 0.044715 * u.pow(3))));
       expect_close(kernels->bias_gelu(x, bias), want, dtype);
     }
@@ -97,15 +79,15 @@ TEST_F(Gpt2FusedDecodeGpu, BiasGeluIsTheTanhGeluOfTheSum) {
 // softmax(q k / sqrt(d)) v of qkv + bias over positions 0..position of the cache (the new k and v
 // at the position): no rotation, in float64, (B, heads * head_dim).
 TEST_F(Gpt2FusedDecodeGpu, AttentionWithABiasAndNoRotation) {
-  for (at::ScalarType dtype : kDtypes) {
+  for (at::ScalarType dtype : testing::fused_dtypes()) {
     const int64_t batch = 2, heads = 12, head_dim = 64, capacity = 40, position = 23;
     SCOPED_TRACE(c10::toString(dtype));
-    const at::Tensor qkv = random_on({batch, 3 * heads * head_dim}, 8, dtype, gpu);
-    const at::Tensor bias = random_on({3 * heads * head_dim}, 9, dtype, gpu);
-    const at::Tensor keys = random_on({batch, heads, capacity, head_dim}, 10, dtype, gpu);
-    const at::Tensor values = random_on({batch, heads, capacity, head_dim}, 11, dtype, gpu);
-    const at::Tensor parts = (cpu64(qkv) + cpu64(bias)).view({batch, 3, heads, head_dim});
-    at::Tensor k64 = cpu64(keys).narrow(2, 0, position + 1).clone(), v64 = cpu64(values).narrow(2, 0, position + 1).clone();
+    const at::Tensor qkv = fused_random({batch, 3 * heads * head_dim}, 8, dtype, gpu);
+    const at::Tensor bias = fused_random({3 * heads * head_dim}, 9, dtype, gpu);
+    const at::Tensor keys = fused_random({batch, heads, capacity, head_dim}, 10, dtype, gpu);
+    const at::Tensor values = fused_random({batch, heads, capacity, head_dim}, 11, dtype, gpu);
+    const at::Tensor parts = (fused_cpu64(qkv) + fused_cpu64(bias)).view({batch, 3, heads, head_dim});
+    at::Tensor k64 = fused_cpu64(keys).narrow(2, 0, position + 1).clone(), v64 = fused_cpu64(values).narrow(2, 0, position + 1).clone();
     k64.select(2, position).copy_(parts.select(1, 1));
     v64.select(2, position).copy_(parts.select(1, 2));
     const at::Tensor scores = at::matmul(parts.select(1, 0).unsqueeze(2), k64.transpose(2, 3)) / std::sqrt(64.0);
@@ -119,19 +101,7 @@ TEST_F(Gpt2FusedDecodeGpu, AttentionWithABiasAndNoRotation) {
 }
 
 gpt2::GPT2Model small_gpt2(const c10::Device& device, at::ScalarType dtype) {
-  gpt2::GPT2Config config;
-  config.vocab_size = 300;
-  config.n_positions = 64;
-  config.n_embd = 128;
-  config.n_layer = 3;
-  config.n_head = 2;
-  torch::manual_seed(3);
-  gpt2::GPT2Model model(config);
-  // Biases and norm parameters away from their initial zeros and ones, so that a kernel that
-  // drops one is seen.
-  for (auto& p : model->named_parameters())
-    if (p.key().find("bias") != std::string::npos || p.key().find("ln_") != std::string::npos)
-      p.value().data().add_(at::randn_like(p.value()) * 0.1);
+  gpt2::GPT2Model model = testing::fused_test_gpt2(300);
   model->to(device, dtype);
   model->eval();
   return model;
@@ -141,7 +111,7 @@ gpt2::GPT2Model small_gpt2(const c10::Device& device, at::ScalarType dtype) {
 // agree at every step within the dtype's rounding of a few ops.
 TEST_F(Gpt2FusedDecodeGpu, DecodeStepGivesLibTorchsLogits) {
   c10::InferenceMode inference;
-  for (at::ScalarType dtype : kDtypes) {
+  for (at::ScalarType dtype : testing::fused_dtypes()) {
     SCOPED_TRACE(c10::toString(dtype));
     gpt2::GPT2Model model = small_gpt2(gpu, dtype);
     KVCache fused_cache = model->make_cache(2, 16), libtorch_cache = model->make_cache(2, 16);
@@ -156,8 +126,8 @@ TEST_F(Gpt2FusedDecodeGpu, DecodeStepGivesLibTorchsLogits) {
         unfused = model->decode_step(token, libtorch_cache);
       }
       ASSERT_EQ(fused.sizes(), unfused.sizes());
-      const double scale = cpu64(unfused).abs().max().item<double>();
-      const double worst = (cpu64(fused) - cpu64(unfused)).abs().max().item<double>();
+      const double scale = fused_cpu64(unfused).abs().max().item<double>();
+      const double worst = (fused_cpu64(fused) - fused_cpu64(unfused)).abs().max().item<double>();
       EXPECT_LE(worst, 4 * unit(dtype) * scale) << "step " << step << ": logits up to " << scale;
     }
     const at::Tensor x = at::zeros({2, 1, 128}, at::TensorOptions(dtype).device(gpu));
