@@ -10,6 +10,7 @@
 #include "mlspeed/fused/cuda/block_sum.cuh"
 #include "mlspeed/fused/cuda/dtype_dispatch.cuh"
 #include "mlspeed/fused/cuda/fused_kernels.cuh"
+#include "mlspeed/fused/cuda/row_blocks.cuh"
 #include "mlspeed/quant/cuda/cuda_values.cuh"
 #include "mlspeed/quant/cuda/launch.cuh"
 
@@ -23,7 +24,7 @@ using quant::gpu::cuq_round;
 using quant::gpu::cuq_store8;
 using quant::gpu::cuq_wait_for_predecessor;
 
-constexpr int kValues = 8;  // values a thread holds per chunk
+constexpr int kValues = kRowValues;
 
 // kChunks chunks of 8 values a thread: chunk k of thread t holds values 8 (t + k blockDim.x)...
 // A thread past the row's end holds zeros, adds nothing to the sums and writes nothing.
@@ -33,61 +34,44 @@ __global__ void __launch_bounds__(kBlockSumMaxThreads)
                                 int64_t cols, float eps, void* out) {
   const int64_t row = blockIdx.x;
   float b[kChunks][kValues] = {}, g[kChunks][kValues] = {}, s[kChunks][kValues] = {}, v[kChunks][kValues] = {};
-  const auto start = [&](int k) { return kValues * (threadIdx.x + static_cast<int64_t>(k) * blockDim.x); };
 #pragma unroll
   for (int k = 0; k < kChunks; ++k) {  // the parameters: no kernel of the step writes them
-    if (start(k) >= cols) continue;
-    if (bias) cuq_load8<D>(bias, start(k), b[k]);
-    cuq_load8<D>(gamma, start(k), g[k]);
-    cuq_load8<D>(beta, start(k), s[k]);
+    if (fused_row_start(k) >= cols) continue;
+    if (bias) cuq_load8<D>(bias, fused_row_start(k), b[k]);
+    cuq_load8<D>(gamma, fused_row_start(k), g[k]);
+    cuq_load8<D>(beta, fused_row_start(k), s[k]);
   }
   cuq_wait_for_predecessor();
   cuq_allow_successor();
   float sum = 0.0f;
 #pragma unroll
   for (int k = 0; k < kChunks; ++k) {
-    if (start(k) >= cols) continue;
+    if (fused_row_start(k) >= cols) continue;
     float residual[kValues], update[kValues];
-    cuq_load8<D>(h, row * cols + start(k), residual);
-    cuq_load8<D>(y, row * cols + start(k), update);
+    cuq_load8<D>(h, row * cols + fused_row_start(k), residual);
+    cuq_load8<D>(y, row * cols + fused_row_start(k), update);
 #pragma unroll
     for (int i = 0; i < kValues; ++i) {
       v[k][i] = cuq_round<D>(residual[i] + cuq_round<D>(update[i] + b[k][i]));
       sum += v[k][i];
     }
-    cuq_store8<D>(h, row * cols + start(k), v[k]);
+    cuq_store8<D>(h, row * cols + fused_row_start(k), v[k]);
   }
   const float mean = fused_block_sum(sum) / static_cast<float>(cols);
   float squares = 0.0f;
 #pragma unroll
   for (int k = 0; k < kChunks; ++k)
 #pragma unroll
-    for (int i = 0; i < kValues; ++i) squares += start(k) < cols ? (v[k][i] - mean) * (v[k][i] - mean) : 0.0f;
+    for (int i = 0; i < kValues; ++i)
+      squares += fused_row_start(k) < cols ? (v[k][i] - mean) * (v[k][i] - mean) : 0.0f;
   const float inv_std = rsqrtf(fused_block_sum(squares) / static_cast<float>(cols) + eps);
 #pragma unroll
   for (int k = 0; k < kChunks; ++k) {
-    if (start(k) >= cols) continue;
+    if (fused_row_start(k) >= cols) continue;
     float normed[kValues];
 #pragma unroll
     for (int i = 0; i < kValues; ++i) normed[i] = (v[k][i] - mean) * inv_std * g[k][i] + s[k][i];
-    cuq_store8<D>(out, row * cols + start(k), normed);
-  }
-}
-
-template <GpuDtype D>
-void fused_launch_add_layer_norm(void* h, const void* y, const void* bias, const void* gamma, const void* beta,
-                                 int64_t batch, int64_t cols, float eps, void* out, cudaStream_t stream) {
-  const int64_t chunks = cols / kValues;
-  const int threads =
-      static_cast<int>(chunks < kBlockSumMaxThreads ? (chunks + 31) / 32 * 32 : kBlockSumMaxThreads);
-  const int64_t per_thread = (chunks + threads - 1) / threads;
-  const auto grid = static_cast<unsigned>(batch);
-  if (per_thread <= 1) {
-    cuq_launch(fused_add_layer_norm_kernel<D, 1>, grid, threads, stream, h, y, bias, gamma, beta, cols, eps, out);
-  } else if (per_thread <= 2) {
-    cuq_launch(fused_add_layer_norm_kernel<D, 2>, grid, threads, stream, h, y, bias, gamma, beta, cols, eps, out);
-  } else {
-    cuq_launch(fused_add_layer_norm_kernel<D, 4>, grid, threads, stream, h, y, bias, gamma, beta, cols, eps, out);
+    cuq_store8<D>(out, row * cols + fused_row_start(k), normed);
   }
 }
 
@@ -95,10 +79,14 @@ void fused_launch_add_layer_norm(void* h, const void* y, const void* bias, const
 
 cudaError_t add_layer_norm(void* h, const void* y, const void* bias, const void* gamma, const void* beta,
                            int64_t batch, int64_t cols, float eps, GpuDtype dtype, void* out, cudaStream_t stream) {
-  if (batch <= 0 || cols <= 0 || cols % kValues != 0 || cols > 4 * kValues * kBlockSumMaxThreads)
+  if (batch <= 0 || cols <= 0 || cols % kValues != 0 || cols > kRowMaxCols)
     return cudaErrorInvalidValue;
   fused_dispatch(dtype, [&](auto d) {
-    fused_launch_add_layer_norm<decltype(d)::value>(h, y, bias, gamma, beta, batch, cols, eps, out, stream);
+    fused_by_chunks(cols, [&](auto chunks) {
+      cuq_launch(fused_add_layer_norm_kernel<decltype(d)::value, decltype(chunks)::value>,
+                 static_cast<unsigned>(batch), fused_row_threads(cols), stream, h, y, bias, gamma, beta, cols, eps,
+                 out);
+    });
   });
   return cudaGetLastError();
 }

@@ -19,6 +19,7 @@
 #include "mlspeed/fused/cuda/block_sum.cuh"
 #include "mlspeed/fused/cuda/dtype_dispatch.cuh"
 #include "mlspeed/fused/cuda/fused_kernels.cuh"
+#include "mlspeed/fused/cuda/row_blocks.cuh"
 #include "mlspeed/quant/cuda/cuda_values.cuh"
 
 namespace mlspeed::fused::gpu {
@@ -27,13 +28,8 @@ namespace {
 using quant::gpu::cuq_load8;
 using quant::gpu::cuq_store8;
 
-constexpr int kValues = 8;
+constexpr int kValues = kRowValues;
 constexpr int kRowsPerRun = 8;  // rows a backward block takes: partial sums of (rows / 8) x cols floats
-
-// The first of the 8 columns chunk k of this thread holds.
-__device__ __forceinline__ int64_t fused_start(int k) {
-  return kValues * (threadIdx.x + static_cast<int64_t>(k) * blockDim.x);
-}
 
 template <GpuDtype Y, int kChunks>
 __global__ void __launch_bounds__(kBlockSumMaxThreads)
@@ -45,7 +41,7 @@ __global__ void __launch_bounds__(kBlockSumMaxThreads)
   float total = 0.0f;
 #pragma unroll
   for (int k = 0; k < kChunks; ++k) {
-    const int64_t at = fused_start(k);
+    const int64_t at = fused_row_start(k);
     if (at >= cols) continue;
     float branch[kValues];
     cuq_load8<GpuDtype::f32>(x, row * cols + at, v[k]);
@@ -63,11 +59,11 @@ __global__ void __launch_bounds__(kBlockSumMaxThreads)
   for (int k = 0; k < kChunks; ++k)
 #pragma unroll
     for (int i = 0; i < kValues; ++i)
-      squares += fused_start(k) < cols ? (v[k][i] - mean) * (v[k][i] - mean) : 0.0f;
+      squares += fused_row_start(k) < cols ? (v[k][i] - mean) * (v[k][i] - mean) : 0.0f;
   const float rstd = rsqrtf(fused_block_sum(squares) / static_cast<float>(cols) + eps);
 #pragma unroll
   for (int k = 0; k < kChunks; ++k) {
-    const int64_t at = fused_start(k);
+    const int64_t at = fused_row_start(k);
     if (at >= cols) continue;
     float g[kValues], b[kValues], normed[kValues];
     cuq_load8<GpuDtype::f32>(gamma, at, g);
@@ -92,7 +88,7 @@ __global__ void __launch_bounds__(kBlockSumMaxThreads)
   float g[kChunks][kValues] = {}, dgamma[kChunks][kValues] = {}, dbeta[kChunks][kValues] = {};
 #pragma unroll
   for (int k = 0; k < kChunks; ++k)
-    if (fused_start(k) < cols) cuq_load8<GpuDtype::f32>(gamma, fused_start(k), g[k]);
+    if (fused_row_start(k) < cols) cuq_load8<GpuDtype::f32>(gamma, fused_row_start(k), g[k]);
   const int64_t first = static_cast<int64_t>(blockIdx.x) * kRowsPerRun;
   for (int64_t row = first; row < min(first + kRowsPerRun, rows); ++row) {  // the same for the whole block
     const float m = mean[row], r = rstd[row];
@@ -100,7 +96,7 @@ __global__ void __launch_bounds__(kBlockSumMaxThreads)
     float a = 0.0f, b = 0.0f;
 #pragma unroll
     for (int k = 0; k < kChunks; ++k) {
-      const int64_t at = fused_start(k);
+      const int64_t at = fused_row_start(k);
       if (at >= cols) continue;
       float s[kValues], dout[kValues];
       cuq_load8<GpuDtype::f32>(sum, row * cols + at, s);
@@ -119,7 +115,7 @@ __global__ void __launch_bounds__(kBlockSumMaxThreads)
     b = fused_block_sum(b) / static_cast<float>(cols);
 #pragma unroll
     for (int k = 0; k < kChunks; ++k) {
-      const int64_t at = fused_start(k);
+      const int64_t at = fused_row_start(k);
       if (at >= cols) continue;
       float stream[kValues] = {}, dx[kValues];
       if (d_sum) cuq_load8<GpuDtype::f32>(d_sum, row * cols + at, stream);
@@ -131,7 +127,7 @@ __global__ void __launch_bounds__(kBlockSumMaxThreads)
   }
 #pragma unroll
   for (int k = 0; k < kChunks; ++k) {
-    const int64_t at = fused_start(k);
+    const int64_t at = fused_row_start(k);
     if (at >= cols) continue;
     cuq_store8<GpuDtype::f32>(partial_gamma, blockIdx.x * cols + at, dgamma[k]);
     cuq_store8<GpuDtype::f32>(partial_beta, blockIdx.x * cols + at, dbeta[k]);
@@ -154,31 +150,17 @@ __global__ void __launch_bounds__(1024) fused_sum_parts_kernel(const float* part
   out[c] = total;
 }
 
-int fused_threads(int64_t cols) {
-  const int64_t chunks = cols / kValues;
-  return static_cast<int>(chunks < kBlockSumMaxThreads ? (chunks + 31) / 32 * 32 : kBlockSumMaxThreads);
-}
-
-// kChunks for `cols`: 1, 2 or 4 chunks of 8 a thread.
-template <typename F>
-void fused_by_chunks(int64_t cols, F&& f) {
-  const int64_t per_thread = (cols / kValues + fused_threads(cols) - 1) / fused_threads(cols);
-  if (per_thread <= 1) f(std::integral_constant<int, 1>{});
-  else if (per_thread <= 2) f(std::integral_constant<int, 2>{});
-  else f(std::integral_constant<int, 4>{});
-}
-
 }  // namespace
 
 int64_t residual_layer_norm_parts(int64_t rows) { return (rows + kRowsPerRun - 1) / kRowsPerRun; }
 
 cudaError_t residual_layer_norm_forward(const ResidualLayerNormArgs& a, cudaStream_t stream) {
-  if (a.rows <= 0 || a.cols <= 0 || a.cols % kValues != 0 || a.cols > 4 * kValues * kBlockSumMaxThreads)
+  if (a.rows <= 0 || a.cols <= 0 || a.cols % kValues != 0 || a.cols > kRowMaxCols)
     return cudaErrorInvalidValue;
   fused_dispatch(a.dtype, [&](auto d) {
     fused_by_chunks(a.cols, [&](auto chunks) {
       fused_residual_layer_norm_forward_kernel<decltype(d)::value, decltype(chunks)::value>
-          <<<static_cast<unsigned>(a.rows), fused_threads(a.cols), 0, stream>>>(
+          <<<static_cast<unsigned>(a.rows), fused_row_threads(a.cols), 0, stream>>>(
               a.x, a.y, a.gamma, a.beta, a.cols, a.eps, a.sum, a.out, a.mean, a.rstd);
     });
   });
@@ -188,14 +170,14 @@ cudaError_t residual_layer_norm_forward(const ResidualLayerNormArgs& a, cudaStre
 cudaError_t residual_layer_norm_backward(const ResidualLayerNormArgs& a, const void* d_out, const float* d_sum,
                                          float* d_x, void* d_y, float* partial, float* d_gamma, float* d_beta,
                                          cudaStream_t stream) {
-  if (a.rows <= 0 || a.cols <= 0 || a.cols % kValues != 0 || a.cols > 4 * kValues * kBlockSumMaxThreads)
+  if (a.rows <= 0 || a.cols <= 0 || a.cols % kValues != 0 || a.cols > kRowMaxCols)
     return cudaErrorInvalidValue;
   const int64_t parts = residual_layer_norm_parts(a.rows);
   float *partial_gamma = partial, *partial_beta = partial + parts * a.cols;
   fused_dispatch(a.dtype, [&](auto d) {
     fused_by_chunks(a.cols, [&](auto chunks) {
       fused_residual_layer_norm_backward_kernel<decltype(d)::value, decltype(chunks)::value>
-          <<<static_cast<unsigned>(parts), fused_threads(a.cols), 0, stream>>>(
+          <<<static_cast<unsigned>(parts), fused_row_threads(a.cols), 0, stream>>>(
               a.sum, a.mean, a.rstd, a.gamma, d_out, d_sum, a.rows, a.cols, d_x, d_y, partial_gamma, partial_beta);
     });
   });

@@ -12,6 +12,7 @@
 
 #include "mlspeed/fused/cuda/block_sum.cuh"
 #include "mlspeed/fused/cuda/fused_kernels.cuh"
+#include "mlspeed/fused/cuda/row_blocks.cuh"
 #include "mlspeed/quant/cuda/cuda_values.cuh"
 #include "mlspeed/quant/cuda/gemv_input.cuh"
 #include "mlspeed/quant/cuda/launch.cuh"
@@ -28,7 +29,7 @@ using quant::gpu::cuq_write_input_run8;
 using quant::gpu::kGemvInputRun;
 
 constexpr int kNormMaxThreads = kBlockSumMaxThreads;
-constexpr int kNormValues = 8;  // values a thread holds per chunk
+constexpr int kNormValues = kRowValues;
 
 // kChunks chunks of 8 values a thread: chunk k of thread t holds values 8 (t + k blockDim.x)...
 // A thread past the row's end holds zeros and takes part in the shuffles, writing nothing.
@@ -39,7 +40,7 @@ __global__ void __launch_bounds__(kNormMaxThreads)
   float gain[kChunks][kNormValues] = {}, v[kChunks][kNormValues] = {};
 #pragma unroll
   for (int k = 0; k < kChunks; ++k) {
-    const int64_t at = kNormValues * (threadIdx.x + static_cast<int64_t>(k) * blockDim.x);
+    const int64_t at = fused_row_start(k);
     if (at < cols) cuq_load8<D>(weight, at, gain[k]);
   }
   cuq_wait_for_predecessor();
@@ -47,7 +48,7 @@ __global__ void __launch_bounds__(kNormMaxThreads)
   float squares = 0.0f;
 #pragma unroll
   for (int k = 0; k < kChunks; ++k) {
-    const int64_t at = kNormValues * (threadIdx.x + static_cast<int64_t>(k) * blockDim.x);
+    const int64_t at = fused_row_start(k);
     if (at < cols) cuq_load8<D>(x, row * cols + at, v[k]);
 #pragma unroll
     for (int i = 0; i < kNormValues; ++i) squares += v[k][i] * v[k][i];
@@ -56,7 +57,7 @@ __global__ void __launch_bounds__(kNormMaxThreads)
   const int64_t runs = cols / kGemvInputRun;
 #pragma unroll
   for (int k = 0; k < kChunks; ++k) {
-    const int64_t at = kNormValues * (threadIdx.x + static_cast<int64_t>(k) * blockDim.x);
+    const int64_t at = fused_row_start(k);
     float normed[kNormValues];
 #pragma unroll
     for (int i = 0; i < kNormValues; ++i) normed[i] = cuq_round<D>(v[k][i] * inv_rms * gain[k][i]);
@@ -70,24 +71,17 @@ __global__ void __launch_bounds__(kNormMaxThreads)
 template <GpuDtype D>
 void fused_launch_rms_norm(const void* x, const void* weight, int64_t batch, int64_t cols, float eps, GemvInput out,
                            cudaStream_t stream) {
-  const int64_t chunks = cols / kNormValues;
-  const int threads = static_cast<int>(chunks < kNormMaxThreads ? (chunks + 31) / 32 * 32 : kNormMaxThreads);
-  const int64_t per_thread = (chunks + threads - 1) / threads;
-  const auto grid = static_cast<unsigned>(batch);
-  if (per_thread <= 1) {
-    cuq_launch(fused_rms_norm_quantize_kernel<D, 1>, grid, threads, stream, x, weight, cols, eps, out);
-  } else if (per_thread <= 2) {
-    cuq_launch(fused_rms_norm_quantize_kernel<D, 2>, grid, threads, stream, x, weight, cols, eps, out);
-  } else {
-    cuq_launch(fused_rms_norm_quantize_kernel<D, 4>, grid, threads, stream, x, weight, cols, eps, out);
-  }
+  fused_by_chunks(cols, [&](auto chunks) {
+    cuq_launch(fused_rms_norm_quantize_kernel<D, decltype(chunks)::value>, static_cast<unsigned>(batch),
+               fused_row_threads(cols), stream, x, weight, cols, eps, out);
+  });
 }
 
 }  // namespace
 
 cudaError_t rms_norm_quantize(const void* x, const void* weight, int64_t batch, int64_t cols, float eps,
                               GpuDtype dtype, GemvInput out, cudaStream_t stream) {
-  if (batch <= 0 || cols <= 0 || cols % kGemvInputRun != 0 || cols > 4 * kNormValues * kNormMaxThreads)
+  if (batch <= 0 || cols <= 0 || cols % kGemvInputRun != 0 || cols > kRowMaxCols)
     return cudaErrorInvalidValue;
   switch (dtype) {
     case GpuDtype::f32: fused_launch_rms_norm<GpuDtype::f32>(x, weight, batch, cols, eps, out, stream); break;

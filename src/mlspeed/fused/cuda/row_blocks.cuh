@@ -1,0 +1,39 @@
+// The launch shape the row kernels of this folder share (the norms: RMSNorm, the residual adds +
+// LayerNorm): one thread block a row, each thread holding 8 consecutive values of each chunk of
+// the row in registers, 1, 2 or 4 chunks a thread (kChunks, a template argument so that the
+// registers are arrays the compiler can keep), at most 1024 threads. A row of `cols` values
+// (cols a multiple of 8, at most kRowMaxCols) takes fused_row_threads(cols) threads, a multiple of
+// 32: a thread past the row's end holds zeros and takes part in the block's sums.
+#pragma once
+
+#include <cstdint>
+#include <type_traits>
+
+#include "mlspeed/fused/cuda/block_sum.cuh"
+
+namespace mlspeed::fused::gpu {
+
+inline constexpr int kRowValues = 8;  // values a thread holds per chunk
+inline constexpr int64_t kRowMaxCols = 4 * kRowValues * kBlockSumMaxThreads;
+
+// The first of the 8 values chunk k of this thread holds.
+__device__ __forceinline__ int64_t fused_row_start(int k) {
+  return kRowValues * (threadIdx.x + static_cast<int64_t>(k) * blockDim.x);
+}
+
+inline int fused_row_threads(int64_t cols) {
+  const int64_t chunks = cols / kRowValues;
+  return static_cast<int>(chunks < kBlockSumMaxThreads ? (chunks + 31) / 32 * 32 : kBlockSumMaxThreads);
+}
+
+// f(std::integral_constant<int, kChunks>) with the chunks a thread takes for `cols`: 1, 2 or 4.
+template <typename F>
+void fused_by_chunks(int64_t cols, F&& f) {
+  const int threads = fused_row_threads(cols);
+  const int64_t per_thread = (cols / kRowValues + threads - 1) / threads;
+  if (per_thread <= 1) f(std::integral_constant<int, 1>{});
+  else if (per_thread <= 2) f(std::integral_constant<int, 2>{});
+  else f(std::integral_constant<int, 4>{});
+}
+
+}  // namespace mlspeed::fused::gpu
