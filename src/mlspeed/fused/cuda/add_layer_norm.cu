@@ -57,14 +57,7 @@ __global__ void __launch_bounds__(kBlockSumMaxThreads)
     }
     cuq_store8<D>(h, row * cols + fused_row_start(k), v[k]);
   }
-  const float mean = fused_block_sum(sum) / static_cast<float>(cols);
-  float squares = 0.0f;
-#pragma unroll
-  for (int k = 0; k < kChunks; ++k)
-#pragma unroll
-    for (int i = 0; i < kValues; ++i)
-      squares += fused_row_start(k) < cols ? (v[k][i] - mean) * (v[k][i] - mean) : 0.0f;
-  const float inv_std = rsqrtf(fused_block_sum(squares) / static_cast<float>(cols) + eps);
+  const auto [mean, inv_std] = fused_row_moments<kChunks>(v, sum, cols, eps);
 #pragma unroll
   for (int k = 0; k < kChunks; ++k) {
     if (fused_row_start(k) >= cols) continue;

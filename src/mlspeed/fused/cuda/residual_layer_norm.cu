@@ -53,14 +53,7 @@ __global__ void __launch_bounds__(kBlockSumMaxThreads)
     }
     cuq_store8<GpuDtype::f32>(sum, row * cols + at, v[k]);
   }
-  const float mean = fused_block_sum(total) / static_cast<float>(cols);
-  float squares = 0.0f;
-#pragma unroll
-  for (int k = 0; k < kChunks; ++k)
-#pragma unroll
-    for (int i = 0; i < kValues; ++i)
-      squares += fused_row_start(k) < cols ? (v[k][i] - mean) * (v[k][i] - mean) : 0.0f;
-  const float rstd = rsqrtf(fused_block_sum(squares) / static_cast<float>(cols) + eps);
+  const auto [mean, rstd] = fused_row_moments<kChunks>(v, total, cols, eps);
 #pragma unroll
   for (int k = 0; k < kChunks; ++k) {
     const int64_t at = fused_row_start(k);

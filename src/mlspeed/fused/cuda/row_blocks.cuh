@@ -21,6 +21,25 @@ __device__ __forceinline__ int64_t fused_row_start(int k) {
   return kRowValues * (threadIdx.x + static_cast<int64_t>(k) * blockDim.x);
 }
 
+// A LayerNorm's statistics of the row the block holds in v (each thread's chunks; values past
+// the row's end are left out), `total` this thread's sum of its values: the mean, then the
+// variance about it (two block sums, as exact in float32 as LibTorch's Welford).
+struct RowMoments {
+  float mean, rstd;  // rstd = 1 / sqrt(variance + eps)
+};
+template <int kChunks>
+__device__ __forceinline__ RowMoments fused_row_moments(const float (&v)[kChunks][kRowValues], float total,
+                                                        int64_t cols, float eps) {
+  const float mean = fused_block_sum(total) / static_cast<float>(cols);
+  float squares = 0.0f;
+#pragma unroll
+  for (int k = 0; k < kChunks; ++k)
+#pragma unroll
+    for (int i = 0; i < kRowValues; ++i)
+      squares += fused_row_start(k) < cols ? (v[k][i] - mean) * (v[k][i] - mean) : 0.0f;
+  return {mean, rsqrtf(fused_block_sum(squares) / static_cast<float>(cols) + eps)};
+}
+
 inline int fused_row_threads(int64_t cols) {
   const int64_t chunks = cols / kRowValues;
   return static_cast<int>(chunks < kBlockSumMaxThreads ? (chunks + 31) / 32 * 32 : kBlockSumMaxThreads);
