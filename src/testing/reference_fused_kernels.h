@@ -14,6 +14,7 @@
 
 #include "mlspeed/fused/cross_entropy.h"
 #include "mlspeed/fused/decode_kernels.h"
+#include "mlspeed/fused/kernel_fault.h"
 #include "mlspeed/fused/residual_layer_norm.h"
 
 namespace mlspeed::testing {
@@ -89,6 +90,8 @@ inline std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> reference_resi
   const at::Tensor r = rstd.unsqueeze(-1), xhat = (sum - mean.unsqueeze(-1)) * r, dout = d_out.to(at::kFloat);
   const at::Tensor g = dout * gamma;
   at::Tensor d_x = r * (g - g.mean(-1, true) - xhat * (g * xhat).mean(-1, true));
+  if (fused::kernel_fault() == fused::KernelFault::norm_backward_zero_rows)  // as the CUDA kernel reads it
+    d_x = d_x * (at::arange(d_x.size(0), d_x.options()).remainder(2) == 0).unsqueeze(-1);
   if (d_sum.defined()) d_x = d_x + d_sum;
   // Two tensors, as the kernel writes: one gradient tensor for two inputs could become both
   // leaves' .grad.

@@ -20,6 +20,7 @@
 #include "mlspeed/models/gpt2.h"
 #include "mlspeed/models/kv_cache.h"
 #include "mlspeed/models/llama.h"
+#include "mlspeed/verify/faults.h"
 #include "testing/fused_test_models.h"
 #include "testing/reference_fused_kernels.h"
 
@@ -127,6 +128,35 @@ TEST(FusedSteps, TheResidualLayerNormNodeGivesLibTorchsValuesAndGradients) {
   const std::vector<at::Tensor> want_grads = grads_of(want_sum, want_out);
   const char* names[] = {"x", "y", "gamma", "beta"};
   for (size_t i = 0; i < 4; ++i) EXPECT_LT(worst_relative(fused_grads[i], want_grads[i]), 1e-5) << names[i];
+}
+
+// The verifier's layer-norm-backward-zero-rows reaches the fused node too (through
+// fused/kernel_fault.h, recorded in forward: backward may run on another thread): the norm's
+// gradient is gone on odd rows, the stream's own passes, even rows and the forward stay right.
+TEST(FusedSteps, TheLayerNormBackwardFaultBreaksTheResidualNormsBackward) {
+  const testing::ReferenceFusedKernels references;
+  auto random = at::make_generator<at::CPUGeneratorImpl>(6);
+  const at::Tensor x = at::randn({6, 16}, random).requires_grad_(true);
+  const at::Tensor y = at::randn({6, 16}, random), gamma = at::randn({16}, random) + 1;
+  const at::Tensor beta = at::randn({16}, random), w_sum = at::randn({6, 16}, random);
+  const at::Tensor w_out = at::randn({6, 16}, random);
+  const auto grad_of_x = [&](const verify::Fault* fault) {
+    at::Tensor sum, out;
+    {
+      const verify::Injection injection(fault);
+      std::tie(sum, out) = fused::residual_layer_norm(x, y, gamma, beta, 1e-5);
+    }
+    if (x.grad().defined()) x.mutable_grad().zero_();
+    ((sum * w_sum).sum() + (out * w_out).sum()).backward();  // outside the fault's scope
+    return x.grad().clone();
+  };
+  const at::Tensor healthy = grad_of_x(nullptr);
+  const at::Tensor faulty = grad_of_x(verify::find_fault("layer-norm-backward-zero-rows"));
+  for (int64_t row = 0; row < 6; ++row) {
+    const at::Tensor want = row % 2 == 0 ? healthy[row] : w_sum[row];
+    EXPECT_TRUE(at::allclose(faulty[row], want)) << "row " << row;
+  }
+  EXPECT_FALSE(at::allclose(healthy[1], w_sum[1])) << "the norm's gradient of a healthy odd row is not zero";
 }
 
 TEST(FusedSteps, Gpt2TrainingThroughTheFusedNodesGivesTheSameLossAndGradients) {

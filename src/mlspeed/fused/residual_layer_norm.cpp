@@ -3,6 +3,7 @@
 #include <torch/csrc/autograd/custom_function.h>
 
 #include "mlspeed/core/kernel_set.h"
+#include "mlspeed/fused/kernel_fault.h"
 
 namespace mlspeed::fused {
 namespace {
@@ -22,6 +23,8 @@ class ResidualLayerNorm : public torch::autograd::Function<ResidualLayerNorm> {
     auto [sum, out, mean, rstd] = residual_layer_norm_registered().forward(x, y, gamma, beta, eps);
     ctx->save_for_backward({sum, mean, rstd, gamma});
     ctx->saved_data["out_dtype"] = static_cast<int64_t>(y.scalar_type());
+    // The verifier's fault is set on the forward's thread; backward may run on autograd's.
+    ctx->saved_data["fault"] = static_cast<int64_t>(kernel_fault());
     return {sum, out};
   }
 
@@ -32,6 +35,7 @@ class ResidualLayerNorm : public torch::autograd::Function<ResidualLayerNorm> {
     // An output nothing used has no gradient: out's is then zeros; sum's stays undefined.
     const at::Tensor d_out = grads[1].defined() ? grads[1].to(dtype).contiguous()
                                                 : at::zeros(saved[0].sizes(), saved[0].options().dtype(dtype));
+    const KernelFaultScope fault(static_cast<KernelFault>(ctx->saved_data["fault"].toInt()));
     auto [d_x, d_y, d_gamma, d_beta] = residual_layer_norm_registered().backward(
         saved[0], saved[1], saved[2], saved[3], d_out, grads[0].defined() ? grads[0].contiguous() : at::Tensor());
     return {d_x, d_y, d_gamma, d_beta, at::Tensor()};

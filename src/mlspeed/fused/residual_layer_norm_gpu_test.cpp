@@ -1,7 +1,8 @@
 // The fused residual add + LayerNorm of training (fused/residual_layer_norm.h) on a CUDA device
 // (label gpu): the sum, the normalised output and every gradient (the stream's, the branch's,
 // gamma's and beta's) against float64, for branches in float32, float16 and bfloat16, rows of 8
-// to 12,288 columns, with and without a gradient of the sum. Skipped without a CUDA device;
+// to 12,288 columns, with and without a gradient of the sum; and the verifier's fault in the
+// backward kernel, set in forward's scope, reaching backward on autograd's CUDA thread. Skipped without a CUDA device;
 // without a CUDA compiler the kernels are not built and the test says so.
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
@@ -9,8 +10,11 @@
 #include <torch/cuda.h>
 
 #include <string>
+#include <tuple>
+#include <utility>
 
 #include "mlspeed/fused/residual_layer_norm.h"
+#include "mlspeed/verify/faults.h"
 
 namespace mlspeed {
 namespace {
@@ -70,6 +74,38 @@ TEST(ResidualLayerNormGpu, ValuesAndGradientsMatchFloat64) {
       }
     }
   }
+}
+
+// verify's layer-norm-backward-zero-rows, injected around the forward alone: the kernel leaves
+// the norm's gradient out of every odd row (the stream's own passes) and nothing else changes.
+TEST(ResidualLayerNormGpu, TheVerifiersFaultReachesTheBackwardKernel) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  const c10::Device gpu(c10::DeviceType::CUDA, 0);
+  auto random = at::make_generator<at::CPUGeneratorImpl>(9);
+  const at::Tensor x = at::randn({37, 768}, random).to(gpu).requires_grad_(true);
+  const at::Tensor y = at::randn({37, 768}, random).to(gpu, at::kBFloat16);
+  const at::Tensor gamma = (at::randn({768}, random) + 1).to(gpu).requires_grad_(true);
+  const at::Tensor beta = at::randn({768}, random).to(gpu);
+  const at::Tensor w_out = at::randn({37, 768}, random).to(gpu), w_sum = at::randn({37, 768}, random).to(gpu);
+  if (!fused::residual_layer_norm_takes(x, y, gamma, beta)) GTEST_SKIP() << "built without a CUDA compiler";
+  const auto grads = [&](const verify::Fault* fault) {
+    at::Tensor sum, out;
+    {
+      const verify::Injection injection(fault);
+      std::tie(sum, out) = fused::residual_layer_norm(x, y, gamma, beta, 1e-5);
+    }
+    for (const at::Tensor* t : {&x, &gamma})
+      if (t->grad().defined()) t->mutable_grad().zero_();
+    ((out.to(at::kFloat) * w_out).sum() + (sum * w_sum).sum()).backward();
+    return std::pair{x.grad().cpu(), gamma.grad().cpu()};
+  };
+  const auto [healthy_x, healthy_gamma] = grads(nullptr);
+  const auto [faulty_x, faulty_gamma] = grads(verify::find_fault("layer-norm-backward-zero-rows"));
+  const at::Tensor stream = w_sum.cpu();
+  for (int64_t row = 0; row < 37; ++row)
+    EXPECT_TRUE(at::allclose(faulty_x[row], row % 2 == 0 ? healthy_x[row] : stream[row])) << "row " << row;
+  EXPECT_FALSE(at::allclose(healthy_x[1], stream[1])) << "a healthy odd row has the norm's gradient";
+  EXPECT_TRUE(at::equal(faulty_gamma, healthy_gamma)) << "the fault leaves gamma's gradient alone";
 }
 
 }  // namespace

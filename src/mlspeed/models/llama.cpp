@@ -11,7 +11,7 @@
 #include "mlspeed/compat/torch_compat.h"
 #include "mlspeed/core/numerics.h"
 #include "mlspeed/core/text.h"
-#include "mlspeed/fused/decode_fault.h"
+#include "mlspeed/fused/kernel_fault.h"
 
 namespace mlspeed::llama {
 namespace {
@@ -225,9 +225,9 @@ at::Tensor LlamaAttentionImpl::forward(const at::Tensor& x, const at::Tensor& co
 at::Tensor LlamaAttentionImpl::decode(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
                                       KVCache& cache, int64_t layer, const at::Tensor& mask) {
   std::vector<at::Tensor> qkv = project(x, cos, sin);
-  if (fused::decode_fault() == fused::DecodeFault::scores_unscaled)  // the verifier's faults
+  if (fused::kernel_fault() == fused::KernelFault::scores_unscaled)  // the verifier's faults
     qkv[0] = qkv[0] * std::sqrt(static_cast<double>(head_dim_));
-  if (fused::decode_fault() == fused::DecodeFault::new_key_unrotated)
+  if (fused::kernel_fault() == fused::KernelFault::new_key_unrotated)
     qkv[1] = project(x, at::ones_like(cos), at::zeros_like(sin))[1];
   const auto [keys, values] = cache.write_at_position(layer, qkv[1], qkv[2]);
   return merge(grouped_decode_attention(qkv[0], keys, values, mask));

@@ -10,7 +10,7 @@
 #include <mutex>
 #include <set>
 
-#include "mlspeed/fused/decode_fault.h"
+#include "mlspeed/fused/kernel_fault.h"
 #include "mlspeed/quant/fault_hook.h"
 #include "mlspeed/verify/quant_faults.h"
 #include "mlspeed/verify/quant_model_check.h"
@@ -166,6 +166,8 @@ struct FaultImpl {
   Fault fault;
   std::vector<std::string> ops;  // "name" or "name.overload"; overloads this LibTorch lacks are skipped
   Handler handler;
+  // The same bug in mlspeed's own kernel of the op, set on fused/kernel_fault.h beside it.
+  fused::KernelFault kernel = fused::KernelFault::none;
 };
 
 const std::vector<FaultImpl>& implementations() {
@@ -211,10 +213,12 @@ const std::vector<FaultImpl>& implementations() {
        {"multinomial"},
        multinomial_always_zero},
       {{"layer-norm-backward-zero-rows", BugClass::training, "T1",
-        "layer_norm's input gradient has every other row zeroed while its forward stays right", "layer_norm",
-        "backward"},
+        "layer_norm's input gradient (LibTorch's and mlspeed's fused residual add + LayerNorm's) has every other "
+        "row zeroed while its forward stays right",
+        "layer_norm", "backward"},
        {"native_layer_norm_backward"},
-       layer_norm_backward_zero_rows},
+       layer_norm_backward_zero_rows,
+       fused::KernelFault::norm_backward_zero_rows},
       {{"optimizer-update-dropped", BugClass::training, "T3",
         "AdamW's parameter update (_foreach_addcdiv_ / _fused_adamw_) never reaches the parameters", "", "training"},
        {"_foreach_addcdiv_.Scalar", "_foreach_addcdiv_.ScalarList", "_foreach_addcdiv_.Tensor", "_fused_adamw_",
@@ -240,11 +244,11 @@ const std::vector<FaultImpl>& implementations() {
   return list;
 }
 
-// Faults of a decode step's own code, read through fused/decode_fault.h by both of its paths (the
+// Faults of a decode step's own code, read through fused/kernel_fault.h by both of its paths (the
 // fused CUDA kernels and LibTorch's ops), so that every device catches them.
 struct DecodeFaultImpl {
   Fault fault;
-  fused::DecodeFault hook;
+  fused::KernelFault hook;
 };
 
 const std::vector<DecodeFaultImpl>& decode_faults() {
@@ -253,12 +257,12 @@ const std::vector<DecodeFaultImpl>& decode_faults() {
         "a Llama decode step's attention leaves out the 1/sqrt(head_dim) of its scores (the fused CUDA attention "
         "kernel and LibTorch's path alike)",
         kQuantModelWorkload, "decode"},
-       fused::DecodeFault::scores_unscaled},
+       fused::KernelFault::scores_unscaled},
       {{"kv-cache-key-unrotated", BugClass::model, "M3",
         "a Llama decode step attends to and caches the new token's key without its rotary embedding (the fused "
         "CUDA attention kernel and LibTorch's path alike)",
         kQuantModelWorkload, "decode"},
-       fused::DecodeFault::new_key_unrotated},
+       fused::KernelFault::new_key_unrotated},
   };
   return list;
 }
@@ -331,10 +335,10 @@ Injection::Injection(const Fault* fault) {
     blocks_ = true;
     return;
   }
-  // A fault of the decode step is read by fused/decode_fault.h.
+  // A fault of the decode step is read by fused/kernel_fault.h.
   if (const DecodeFaultImpl* decode = decode_fault_named(fault->name)) {
-    fused::set_decode_fault(decode->hook);
-    decode_ = true;
+    fused::set_kernel_fault(decode->hook);
+    kernel_ = true;
     return;
   }
   register_kernels();
@@ -344,11 +348,15 @@ Injection::Injection(const Fault* fault) {
   TORCH_CHECK(impl, "[verify] unknown fault ", fault->name);
   active.store(impl);
   include_.emplace(kFaultKey);
+  if (impl->kernel != fused::KernelFault::none) {
+    fused::set_kernel_fault(impl->kernel);
+    kernel_ = true;
+  }
 }
 
 Injection::~Injection() {
   if (blocks_) quant::set_blocks_fault(nullptr);
-  if (decode_) fused::set_decode_fault(fused::DecodeFault::none);
+  if (kernel_) fused::set_kernel_fault(fused::KernelFault::none);
   if (!include_) return;
   include_.reset();
   active.store(nullptr);

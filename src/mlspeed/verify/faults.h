@@ -6,7 +6,7 @@
 // The faults of the quantised-weight path (quant_faults.h) are not ops of the dispatcher: they
 // rewrite the blocks that quant's products read, through quant/fault_hook.h, in the same scope;
 // a fault of a Llama decode step's own code (its fused CUDA kernels and its LibTorch path) is set
-// on fused/decode_fault.h.
+// on fused/kernel_fault.h, as is a dispatcher fault's twin in mlspeed's own kernel of the op.
 // `mlspeed verify --inject-fault NAME` runs the verifier against a device with the fault, to show
 // that it is caught; the tests assert that every fault is.
 #pragma once
@@ -38,7 +38,7 @@ const Fault* find_fault(std::string_view name);
 // While alive, `fault` breaks the ops it targets in this thread and in the autograd work started
 // from it (LibTorch carries the thread's dispatch keys into backward). Its kernels are registered
 // with the dispatcher on first use; a fault of the quantised path is set on quant/fault_hook.h,
-// one of the decode step on fused/decode_fault.h, for this thread instead. A null fault injects nothing and costs nothing. Used by DeviceScope.
+// one of the decode step on fused/kernel_fault.h, for this thread instead. A null fault injects nothing and costs nothing. Used by DeviceScope.
 class Injection {
  public:
   explicit Injection(const Fault* fault);
@@ -49,7 +49,7 @@ class Injection {
  private:
   std::optional<c10::impl::IncludeDispatchKeyGuard> include_;
   bool blocks_ = false;  // a quant_faults.h fault, set on quant/fault_hook.h
-  bool decode_ = false;  // a fault of the decode step, set on fused/decode_fault.h
+  bool kernel_ = false;  // a fault of mlspeed's own kernels, set on fused/kernel_fault.h
 };
 
 }  // namespace mlspeed::verify

@@ -66,7 +66,7 @@ struct DecodeAttentionArgs {
   int64_t batch, heads, kv_heads, head_dim, capacity;
   const int64_t* position;
   GpuDtype dtype;
-  // The verifier's faults (fused/decode_fault.h): the scores without their 1 / sqrt(head_dim); the
+  // The verifier's faults (fused/kernel_fault.h): the scores without their 1 / sqrt(head_dim); the
   // new key attended to and cached unrotated.
   bool scores_unscaled = false, new_key_unrotated = false;
 };
@@ -118,6 +118,7 @@ struct ResidualLayerNormArgs {
   void* out;
   float* mean;
   float* rstd;
+  bool fault_odd_rows = false;  // the verifier's fault (fused/kernel_fault.h): backward drops odd rows' norm gradient
 };
 cudaError_t residual_layer_norm_forward(const ResidualLayerNormArgs& args, cudaStream_t stream);
 // The floats of workspace backward needs: two partial sums of parts(rows) x cols.

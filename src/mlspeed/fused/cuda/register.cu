@@ -11,7 +11,7 @@
 #include "mlspeed/fused/cross_entropy.h"
 #include "mlspeed/fused/residual_layer_norm.h"
 #include "mlspeed/fused/cuda/fused_kernels.cuh"
-#include "mlspeed/fused/decode_fault.h"
+#include "mlspeed/fused/kernel_fault.h"
 #include "mlspeed/fused/decode_kernels.h"
 
 extern "C" void mlspeed_fused_cuda_register();
@@ -86,8 +86,8 @@ void fused_launch_attention(const at::Tensor& qkv, const at::Tensor& qkv_bias, i
                                  capacity,
                                  position.data_ptr<int64_t>(),
                                  fused_gpu_dtype(qkv),
-                                 decode_fault() == DecodeFault::scores_unscaled,
-                                 decode_fault() == DecodeFault::new_key_unrotated};
+                                 kernel_fault() == KernelFault::scores_unscaled,
+                                 kernel_fault() == KernelFault::new_key_unrotated};
   C10_CUDA_CHECK(decode_attention(args, workspace.data_ptr<float>(),
                                   reinterpret_cast<unsigned*>(tickets.data_ptr<int32_t>()), out, fused_stream(qkv)));
 }
@@ -279,6 +279,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> fused_residual_layer_
   a.sum = sum.data_ptr<float>();
   a.mean = mean.data_ptr<float>();
   a.rstd = rstd.data_ptr<float>();
+  a.fault_odd_rows = kernel_fault() == KernelFault::norm_backward_zero_rows;
   C10_CUDA_CHECK(residual_layer_norm_backward(a, d_out.data_ptr(), d_sum.defined() ? d_sum.data_ptr<float>() : nullptr,
                                               d_x.data_ptr<float>(), d_y.data_ptr(), partial.data_ptr<float>(),
                                               d_gamma.data_ptr<float>(), d_beta.data_ptr<float>(), fused_stream(sum)));

@@ -77,7 +77,7 @@ __global__ void __launch_bounds__(kBlockSumMaxThreads)
     fused_residual_layer_norm_backward_kernel(const float* sum, const float* mean, const float* rstd,
                                               const float* gamma, const void* d_out, const float* d_sum,
                                               int64_t rows, int64_t cols, float* d_x, void* d_y,
-                                              float* partial_gamma, float* partial_beta) {
+                                              float* partial_gamma, float* partial_beta, bool fault_odd_rows) {
   float g[kChunks][kValues] = {}, dgamma[kChunks][kValues] = {}, dbeta[kChunks][kValues] = {};
 #pragma unroll
   for (int k = 0; k < kChunks; ++k)
@@ -85,6 +85,7 @@ __global__ void __launch_bounds__(kBlockSumMaxThreads)
   const int64_t first = static_cast<int64_t>(blockIdx.x) * kRowsPerRun;
   for (int64_t row = first; row < min(first + kRowsPerRun, rows); ++row) {  // the same for the whole block
     const float m = mean[row], r = rstd[row];
+    const float norm_part = fault_odd_rows && row % 2 == 1 ? 0.0f : r;  // the verifier's fault: none on odd rows
     float xhat[kChunks][kValues] = {}, dg[kChunks][kValues] = {};
     float a = 0.0f, b = 0.0f;
 #pragma unroll
@@ -113,7 +114,7 @@ __global__ void __launch_bounds__(kBlockSumMaxThreads)
       float stream[kValues] = {}, dx[kValues];
       if (d_sum) cuq_load8<GpuDtype::f32>(d_sum, row * cols + at, stream);
 #pragma unroll
-      for (int i = 0; i < kValues; ++i) dx[i] = r * (dg[k][i] - a - xhat[k][i] * b) + stream[i];
+      for (int i = 0; i < kValues; ++i) dx[i] = norm_part * (dg[k][i] - a - xhat[k][i] * b) + stream[i];
       cuq_store8<GpuDtype::f32>(d_x, row * cols + at, dx);
       cuq_store8<Y>(d_y, row * cols + at, dx);
     }
@@ -171,7 +172,8 @@ cudaError_t residual_layer_norm_backward(const ResidualLayerNormArgs& a, const v
     fused_by_chunks(a.cols, [&](auto chunks) {
       fused_residual_layer_norm_backward_kernel<decltype(d)::value, decltype(chunks)::value>
           <<<static_cast<unsigned>(parts), fused_row_threads(a.cols), 0, stream>>>(
-              a.sum, a.mean, a.rstd, a.gamma, d_out, d_sum, a.rows, a.cols, d_x, d_y, partial_gamma, partial_beta);
+              a.sum, a.mean, a.rstd, a.gamma, d_out, d_sum, a.rows, a.cols, d_x, d_y, partial_gamma, partial_beta,
+              a.fault_odd_rows);
     });
   });
   const unsigned column_blocks = static_cast<unsigned>((a.cols + 31) / 32);

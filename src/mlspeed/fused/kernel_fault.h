@@ -1,0 +1,45 @@
+// The verifier's hook into mlspeed's own kernels (mlspeed verify --inject-fault, verify/faults.h):
+// the one place where a fault of a fused step's own code enters.
+// - A Llama decode step's faults: both paths of the step read them, so that the same bug is
+//   caught on every device: the fused attention kernel of CUDA (fused/cuda/decode_attention.cu)
+//   and LibTorch's ops elsewhere (models/llama.cpp).
+// - The fused residual add + LayerNorm's (fused/residual_layer_norm.h): set beside the dispatcher
+//   fault that breaks LibTorch's LayerNorm backward the same way, so that a training step is
+//   wrong on whichever path it takes.
+// Thread-local: the verifier's reference runs outside the fault's scope on the same thread, and
+// other threads never see it (an autograd node that reads it in backward, which runs on another
+// thread on CUDA, records it in forward). Without a fault set a step pays one thread-local read.
+#pragma once
+
+namespace mlspeed::fused {
+
+enum class KernelFault {
+  none,
+  // The attention's scores q.k leave out their 1 / sqrt(head_dim): a softmax up to sqrt(head_dim)
+  // times too sharp, plausible numbers all the same.
+  scores_unscaled,
+  // The new token's key attended to and cached without its rotary embedding: every later step's
+  // query meets it at no position (lucidrains/x-transformers#219's symptom).
+  new_key_unrotated,
+  // The residual norm's backward leaves out the norm's gradient on every other row (the stream's
+  // own gradient still passes): the forward and the loss stay right.
+  norm_backward_zero_rows,
+};
+
+// Sets the fault for the calling thread (KernelFault::none clears it).
+void set_kernel_fault(KernelFault fault);
+KernelFault kernel_fault();
+
+// Sets a fault for the calling thread while alive, then puts back the one before.
+class KernelFaultScope {
+ public:
+  explicit KernelFaultScope(KernelFault fault) : before_(kernel_fault()) { set_kernel_fault(fault); }
+  ~KernelFaultScope() { set_kernel_fault(before_); }
+  KernelFaultScope(const KernelFaultScope&) = delete;
+  KernelFaultScope& operator=(const KernelFaultScope&) = delete;
+
+ private:
+  KernelFault before_;
+};
+
+}  // namespace mlspeed::fused
