@@ -80,7 +80,8 @@ inline std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> reference_resi
     const at::Tensor& x, const at::Tensor& y, const at::Tensor& gamma, const at::Tensor& beta, double eps) {
   const at::Tensor sum = x + y.to(at::kFloat);
   const at::Tensor mean = sum.mean(-1, true), rstd = at::rsqrt((sum - mean).pow(2).mean(-1, true) + eps);
-  const at::Tensor out = ((sum - mean) * rstd * gamma + beta).to(y.scalar_type());
+  const at::Tensor normed = (sum - mean) * rstd * gamma;
+  const at::Tensor out = (beta.defined() ? normed + beta : normed).to(y.scalar_type());
   return {sum, out, mean.squeeze(-1), rstd.squeeze(-1)};
 }
 

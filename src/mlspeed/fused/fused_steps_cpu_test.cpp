@@ -17,6 +17,7 @@
 #include "mlspeed/core/kernel_set.h"
 #include "mlspeed/fused/cross_entropy.h"
 #include "mlspeed/fused/residual_layer_norm.h"
+#include "mlspeed/models/gpt.h"
 #include "mlspeed/models/gpt2.h"
 #include "mlspeed/models/kv_cache.h"
 #include "mlspeed/models/llama.h"
@@ -188,6 +189,60 @@ TEST(FusedSteps, Gpt2TrainingThroughTheFusedNodesGivesTheSameLossAndGradients) {
     EXPECT_LT(worst_relative(fused_grads[name], grad), 1e-4) << name;
   }
   EXPECT_GT(grads.at("h.2.ln_2.weight").abs().max().item<double>(), 0.0);
+}
+
+}  // namespace
+}  // namespace mlspeed
+
+namespace mlspeed {
+namespace {
+
+// nanoGPT's shakespeare-char shape in small: no biases (the fused norm without beta) and dropout
+// inside the branches, which comes before the add: re-seeded, the fused and unfused steps draw the
+// same masks and give the same loss and gradients.
+TEST(FusedSteps, NanoGptTrainingWithDropoutAndNoBiasesThroughTheFusedNodes) {
+  nanogpt::GPTConfig config;
+  config.vocab_size = 65;
+  config.block_size = 32;
+  config.n_layer = 2;
+  config.n_head = 2;
+  config.n_embd = 64;
+  config.dropout = 0.2;
+  config.bias = false;
+  torch::manual_seed(11);
+  nanogpt::GPT model(config);
+  {
+    at::NoGradGuard no_grad;
+    for (auto& p : model->named_parameters())
+      if (p.key().find("ln_") != std::string::npos) p.value().add_(at::randn_like(p.value()) * 0.1);
+  }
+  model->train();
+  const at::Tensor idx = at::randint(65, {3, 32}, at::make_generator<at::CPUGeneratorImpl>(2), at::kLong);
+  const at::Tensor targets = at::randint(65, {3, 32}, at::make_generator<at::CPUGeneratorImpl>(3), at::kLong);
+  const auto loss_and_grads = [&] {
+    model->zero_grad();
+    torch::manual_seed(5);  // the same dropout masks
+    const at::Tensor logits = model->forward(idx);
+    const at::Tensor loss = at::cross_entropy_loss(logits.view({-1, 65}), targets.view(-1));
+    loss.backward();
+    std::map<std::string, at::Tensor> grads;
+    for (const auto& p : model->named_parameters()) grads[p.key()] = p.value().grad().clone();
+    return std::make_pair(loss.detach(), grads);
+  };
+  at::Tensor fused_loss;
+  std::map<std::string, at::Tensor> fused_grads;
+  {
+    const testing::ReferenceFusedKernels references;
+    ASSERT_TRUE(model->fused_blocks(at::zeros({1, 4, 64})).has_value()) << "the fused path does not take the model";
+    std::tie(fused_loss, fused_grads) = loss_and_grads();
+  }
+  ASSERT_FALSE(model->fused_blocks(at::zeros({1, 4, 64})).has_value());
+  const auto [loss, grads] = loss_and_grads();
+  EXPECT_NEAR(fused_loss.item<double>(), loss.item<double>(), 1e-5);
+  for (const auto& [name, grad] : grads) {
+    ASSERT_TRUE(fused_grads[name].defined()) << name;
+    EXPECT_LT(worst_relative(fused_grads[name], grad), 1e-4) << name;
+  }
 }
 
 }  // namespace

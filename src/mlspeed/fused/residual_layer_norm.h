@@ -8,7 +8,10 @@
 
 #include <ATen/ATen.h>
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <utility>
 
 namespace mlspeed::fused {
@@ -34,7 +37,7 @@ ResidualLayerNormKernels register_residual_layer_norm_kernels(const ResidualLaye
 
 // Whether residual_layer_norm takes these tensors: registered for their device's type, mlspeed's
 // kernels in force, x (N, C) float32 and y of its shape in float32, float16 or bfloat16, gamma and
-// beta (C) float32, C a multiple of 8.
+// beta (C) float32 (beta may be undefined: a norm without bias, as nanoGPT's), C a multiple of 8.
 bool residual_layer_norm_takes(const at::Tensor& x, const at::Tensor& y, const at::Tensor& gamma,
                                const at::Tensor& beta);
 
@@ -42,5 +45,25 @@ bool residual_layer_norm_takes(const at::Tensor& x, const at::Tensor& y, const a
 // x and y of more than two dimensions are taken as rows of their last.
 std::pair<at::Tensor, at::Tensor> residual_layer_norm(const at::Tensor& x, const at::Tensor& y,
                                                       const at::Tensor& gamma, const at::Tensor& beta, double eps);
+
+struct NormParameters {
+  at::Tensor weight, bias;  // bias may be undefined
+  double eps = 1e-5;
+};
+
+// A pre-norm transformer's blocks (GPT-2's and nanoGPT's): x = x + attn(ln_1(x)), then
+// x = x + mlp(ln_2(x)) for each block, then ln_f(x).
+struct PreNormBlocks {
+  size_t count = 0;
+  std::function<NormParameters(size_t block)> ln_1, ln_2;
+  NormParameters ln_f;
+  std::function<at::Tensor(size_t block, const at::Tensor& normed)> attn, mlp;
+};
+
+// ln_f's output from the embeddings x, each residual add and the norm after it one
+// residual_layer_norm node (the first ln_1 is LibTorch's), where the kernels take the tensors;
+// empty otherwise, and the caller runs the blocks. The branches may hold dropout: it comes before
+// the add.
+std::optional<at::Tensor> pre_norm_blocks(const at::Tensor& x, const PreNormBlocks& blocks);
 
 }  // namespace mlspeed::fused

@@ -5,10 +5,12 @@
 
 #include <cmath>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
 #include "mlspeed/compat/torch_compat.h"
+#include "mlspeed/fused/residual_layer_norm.h"
 
 namespace mlspeed::nanogpt {
 namespace {
@@ -118,9 +120,25 @@ at::Tensor GPTImpl::forward(const at::Tensor& idx) {
               ", block size is only ", config_.block_size);
   const at::Tensor pos = at::arange(T, idx.options().dtype(at::kLong));
   at::Tensor x = drop(wte(idx) + wpe(pos));  // token + position embeddings, (B, T, n_embd)
-  for (auto& block : blocks_) x = block(x);
-  x = ln_f(x);
+  if (std::optional<at::Tensor> fused = fused_blocks(x)) {
+    x = *fused;
+  } else {
+    for (auto& block : blocks_) x = block(x);
+    x = ln_f(x);
+  }
   return at::linear(x, wte->weight);  // lm_head, tied to wte
+}
+
+std::optional<at::Tensor> GPTImpl::fused_blocks(const at::Tensor& x) {
+  const auto norm = [](const LayerNormImpl& n) { return fused::NormParameters{n.weight, n.bias, 1e-5}; };
+  fused::PreNormBlocks stack;
+  stack.count = blocks_.size();
+  stack.ln_1 = [&](size_t i) { return norm(*blocks_[i]->ln_1); };
+  stack.ln_2 = [&](size_t i) { return norm(*blocks_[i]->ln_2); };
+  stack.ln_f = norm(*ln_f);
+  stack.attn = [&](size_t i, const at::Tensor& normed) { return blocks_[i]->attn(normed); };
+  stack.mlp = [&](size_t i, const at::Tensor& normed) { return blocks_[i]->mlp(normed); };
+  return fused::pre_norm_blocks(x, stack);
 }
 
 int64_t num_params(const GPTImpl& model, bool non_embedding) {

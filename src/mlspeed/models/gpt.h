@@ -29,6 +29,7 @@
 #include <torch/nn/pimpl.h>
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "mlspeed/models/linear.h"
@@ -103,6 +104,10 @@ class GPTImpl : public torch::nn::Module {
   explicit GPTImpl(const GPTConfig& config);
   // idx: int64 token ids (B, T) with T <= block_size. Returns logits (B, T, vocab_size).
   at::Tensor forward(const at::Tensor& idx);
+  // ln_f's output from the embeddings x with each residual add and the LayerNorm after it one
+  // fused node (fused/residual_layer_norm.h), where mlspeed's kernels take the tensors (CUDA);
+  // empty otherwise.
+  std::optional<at::Tensor> fused_blocks(const at::Tensor& x);
 
   const GPTConfig& config() const { return config_; }
 

@@ -161,28 +161,17 @@ at::Tensor GPT2ModelImpl::hidden_states(const at::Tensor& idx, KVCache* cache) {
 }
 
 std::optional<at::Tensor> GPT2ModelImpl::fused_hidden_states(const at::Tensor& x) {
-  if ((config_.dropout > 0 && is_training()) ||  // the fused add has no dropout
-      !fused::residual_layer_norm_takes(x, x, blocks_[0]->ln_2->weight, blocks_[0]->ln_2->bias))
-    return std::nullopt;
-  // Each residual add and the norm after it as one node: (x, normed) = (x + y, LayerNorm(x + y)).
-  const auto add_and_norm = [](at::Tensor& x, const at::Tensor& y, const torch::nn::LayerNormImpl& norm) {
-    auto [sum, normed] = fused::residual_layer_norm(x, y, norm.weight, norm.bias, norm.options.eps());
-    x = sum;
-    return normed;
+  const auto norm = [](const torch::nn::LayerNormImpl& n) {
+    return fused::NormParameters{n.weight, n.bias, n.options.eps()};
   };
-  at::Tensor stream = x;
-  at::Tensor normed = blocks_[0]->ln_1(stream);
-  for (size_t i = 0; i < blocks_.size(); ++i) {
-    BlockImpl& block = *blocks_[i];
-    const at::Tensor attended = block.attn(normed);
-    TORCH_CHECK(fused::residual_layer_norm_takes(stream, attended, block.ln_2->weight, block.ln_2->bias),
-                "[GPT-2] the fused residual LayerNorm cannot take layer ", i, "'s ", attended.scalar_type(),
-                " attention output");
-    normed = add_and_norm(stream, attended, *block.ln_2);
-    const torch::nn::LayerNormImpl& next = i + 1 < blocks_.size() ? *blocks_[i + 1]->ln_1 : *ln_f;
-    normed = add_and_norm(stream, block.mlp(normed), next);
-  }
-  return normed;
+  fused::PreNormBlocks stack;
+  stack.count = blocks_.size();
+  stack.ln_1 = [&](size_t i) { return norm(*blocks_[i]->ln_1); };
+  stack.ln_2 = [&](size_t i) { return norm(*blocks_[i]->ln_2); };
+  stack.ln_f = norm(*ln_f);
+  stack.attn = [&](size_t i, const at::Tensor& normed) { return blocks_[i]->attn(normed); };
+  stack.mlp = [&](size_t i, const at::Tensor& normed) { return blocks_[i]->mlp(normed); };
+  return fused::pre_norm_blocks(x, stack);
 }
 
 at::Tensor GPT2ModelImpl::head(const at::Tensor& hidden) const { return at::linear(hidden, wte->weight); }

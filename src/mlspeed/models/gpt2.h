@@ -152,8 +152,8 @@ class GPT2ModelImpl : public torch::nn::Module {
   at::Tensor hidden_states(const at::Tensor& idx, KVCache* cache);
   // hidden_states without a cache from the embeddings x, each residual add and the LayerNorm after
   // it one fused node (fused/residual_layer_norm.h: the stream float32, the norms' outputs in the
-  // branches' dtype, as autocast's products take them), where the fused kernels take the tensors
-  // and no dropout is on; empty otherwise.
+  // branches' dtype, as autocast's products take them), where the fused kernels take the tensors;
+  // empty otherwise.
   std::optional<at::Tensor> fused_hidden_states(const at::Tensor& x);
   at::Tensor head(const at::Tensor& hidden) const;  // hidden @ wte.weight^T
 

@@ -110,7 +110,7 @@ struct ResidualLayerNormArgs {
   const float* x;
   const void* y;
   const float* gamma;
-  const float* beta;
+  const float* beta;  // null: no bias
   int64_t rows, cols;
   float eps;
   GpuDtype dtype;

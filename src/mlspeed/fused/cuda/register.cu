@@ -247,7 +247,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> fused_residual_layer_
     const at::Tensor& x, const at::Tensor& y, const at::Tensor& gamma, const at::Tensor& beta, double eps) {
   TORCH_CHECK(residual_layer_norm_takes(x, y, gamma, beta) && x.dim() == 2, "[fused] residual_layer_norm of x ",
               x.sizes(), " ", x.scalar_type(), " and y ", y.sizes(), " ", y.scalar_type());
-  for (const at::Tensor* t : {&x, &y, &gamma, &beta}) fused_check_aligned(*t, *t, "residual_layer_norm's input");
+  for (const at::Tensor* t : {&x, &y, &gamma, &beta})  // beta may be undefined: no bias
+    if (t->defined()) fused_check_aligned(*t, *t, "residual_layer_norm's input");
   const c10::cuda::CUDAGuard device(x.device());
   at::Tensor sum = at::empty_like(x), out = at::empty_like(y);
   at::Tensor mean = at::empty({x.size(0)}, x.options()), rstd = at::empty_like(mean);

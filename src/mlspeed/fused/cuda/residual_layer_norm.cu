@@ -6,7 +6,7 @@
 // plus the casts and the add of the two gradients that reach the stream. In an H200 profile of
 // GPT-2's training step those were 9.7 of its 33.8 ms (results/2026-11-30-h200-profile/ml/).
 //
-// Forward, one thread block a row, 8 values a thread per chunk held in registers: sum = x + y
+// beta may be null (a norm without bias). Forward, one thread block a row, 8 values a thread per chunk held in registers: sum = x + y
 // (stored: the stream goes on), then the mean and the variance about it (two block sums), the
 // normalised row written in the branch's dtype (what the next product takes), and the row's mean
 // and 1/std kept for backward.
@@ -58,9 +58,9 @@ __global__ void __launch_bounds__(kBlockSumMaxThreads)
   for (int k = 0; k < kChunks; ++k) {
     const int64_t at = fused_row_start(k);
     if (at >= cols) continue;
-    float g[kValues], b[kValues], normed[kValues];
+    float g[kValues], b[kValues] = {}, normed[kValues];
     cuq_load8<GpuDtype::f32>(gamma, at, g);
-    cuq_load8<GpuDtype::f32>(beta, at, b);
+    if (beta) cuq_load8<GpuDtype::f32>(beta, at, b);
 #pragma unroll
     for (int i = 0; i < kValues; ++i) normed[i] = (v[k][i] - mean) * rstd * g[i] + b[i];
     cuq_store8<Y>(out, row * cols + at, normed);
