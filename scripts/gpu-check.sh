@@ -29,7 +29,8 @@
 #          the decode faults on CUDA; compute-sanitizer memcheck where installed), then each row they
 #          change timed on mlspeed's kernels and on LibTorch's alone (--kernels libtorch), the two
 #          alternating FUSED_REPEATS times (default 2): Llama-2-7B bf16 tg128, gpt2-generate,
-#          gpt2-train; the decode step's kernels by role (scripts/decode_timeline.py) for each; and
+#          gpt2-train, nanogpt-shakespeare-char b64; the decode step's kernels by role
+#          (scripts/decode_timeline.py) for each; and
 #          `verify --quick` on cuda:0.
 #   verify runs `mlspeed verify` on cuda:0: the full op suite (every size class, huge included) and
 #          every workload's model checks in fp32, tf32, fp16 and bf16; the products again with
@@ -160,7 +161,7 @@ if [ "$MODE" = fused ]; then
     tail -3 "$OUT/fused-memcheck.log"
   fi
   DB="$OUT/fused.db"
-  rows=("-w llama2-7b-generate -s 0 -g 128" "-w gpt2-generate" "-w gpt2-train")
+  rows=("-w llama2-7b-generate -s 0 -g 128" "-w gpt2-generate" "-w gpt2-train" "-w nanogpt-shakespeare-char -b 64")
   for row in "${rows[@]}"; do
     step "run $row, cuda:0, bf16: mlspeed's kernels against LibTorch's, alternating"
     for ((i = 0; i < ${FUSED_REPEATS:-2}; i++)); do
@@ -169,7 +170,7 @@ if [ "$MODE" = fused ]; then
         $BUILD/mlspeed run $row -d cuda:0 -t bf16 --kernels $kernels --min-time "${MIN_TIME:-2}" --db "$DB" \
           --label "fused-$kernels" > "$OUT/fused-run.md" 2>> "$OUT/fused-run.err"
         check $? "mlspeed run $row --kernels $kernels"
-        grep -E "^\| (llama|gpt2)" "$OUT/fused-run.md" | sed "s/^/$kernels: /"
+        grep -E "^\| (llama|gpt2|nanogpt)" "$OUT/fused-run.md" | sed "s/^/$kernels: /"
       done
     done
   done
