@@ -1,7 +1,8 @@
 // The fused kernels' contracts (fused/decode_kernels.h, fused/cross_entropy.h,
-// fused/residual_layer_norm.h) written with LibTorch's ops, registered for the CPU while a
-// ReferenceFusedKernels lives: CPU tests run the steps that string the kernels together (Llama's
-// and GPT-2's fused decode steps, GPT-2's fused training forward and loss) on this machine and
+// fused/residual_layer_norm.h, fused/group_norm.h) written with LibTorch's ops, registered for the
+// CPU while a ReferenceFusedKernels lives: CPU tests run the steps that string the kernels together
+// (Llama's and GPT-2's fused decode steps, GPT-2's and nanoGPT's fused training forward and loss,
+// the UNet's norms) on this machine and
 // check them against the unfused ops. What the CUDA kernels compute is
 // the gpu label's to check (fused/*_gpu_test.cpp); this checks what is done with them.
 #pragma once
@@ -14,6 +15,7 @@
 
 #include "mlspeed/fused/cross_entropy.h"
 #include "mlspeed/fused/decode_kernels.h"
+#include "mlspeed/fused/group_norm.h"
 #include "mlspeed/fused/kernel_fault.h"
 #include "mlspeed/fused/residual_layer_norm.h"
 
@@ -99,6 +101,14 @@ inline std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> reference_resi
   return {d_x, d_x.to(d_out.scalar_type(), /*non_blocking=*/false, /*copy=*/true), (dout * xhat).sum(0), dout.sum(0)};
 }
 
+// GroupNorm of x + add, then SiLU, written channels-last as the kernel writes it.
+inline at::Tensor reference_group_norm(const at::Tensor& x, const at::Tensor& add, int64_t groups,
+                                       const at::Tensor& weight, const at::Tensor& bias, double eps, bool silu) {
+  const at::Tensor input = add.defined() ? x + add.unsqueeze(-1).unsqueeze(-1) : x;
+  const at::Tensor normed = at::group_norm(input, groups, weight, bias, eps);
+  return (silu ? at::silu(normed) : normed).contiguous(at::MemoryFormat::ChannelsLast);
+}
+
 // Registers the references for the CPU while it lives; the kernels registered before come back
 // after it.
 class ReferenceFusedKernels {
@@ -122,11 +132,13 @@ class ReferenceFusedKernels {
     n.backward = &reference_residual_layer_norm_backward;
     n.device_type = c10::DeviceType::CPU;
     residual_layer_norm_before_ = fused::register_residual_layer_norm_kernels(n);
+    group_norm_before_ = fused::register_group_norm_kernels({&reference_group_norm, c10::DeviceType::CPU});
   }
   ~ReferenceFusedKernels() {
     fused::register_decode_kernels(decode_before_);
     fused::register_cross_entropy_kernels(cross_entropy_before_);
     fused::register_residual_layer_norm_kernels(residual_layer_norm_before_);
+    fused::register_group_norm_kernels(group_norm_before_);
   }
   ReferenceFusedKernels(const ReferenceFusedKernels&) = delete;
   ReferenceFusedKernels& operator=(const ReferenceFusedKernels&) = delete;
@@ -135,6 +147,7 @@ class ReferenceFusedKernels {
   fused::DecodeKernels decode_before_;
   fused::CrossEntropyKernels cross_entropy_before_;
   fused::ResidualLayerNormKernels residual_layer_norm_before_;
+  fused::GroupNormKernels group_norm_before_;
 };
 
 }  // namespace mlspeed::testing

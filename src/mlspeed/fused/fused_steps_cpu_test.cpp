@@ -21,6 +21,7 @@
 #include "mlspeed/models/gpt2.h"
 #include "mlspeed/models/kv_cache.h"
 #include "mlspeed/models/llama.h"
+#include "mlspeed/models/unet2d.h"
 #include "mlspeed/verify/faults.h"
 #include "testing/fused_test_models.h"
 #include "testing/reference_fused_kernels.h"
@@ -243,6 +244,60 @@ TEST(FusedSteps, NanoGptTrainingWithDropoutAndNoBiasesThroughTheFusedNodes) {
     ASSERT_TRUE(fused_grads[name].defined()) << name;
     EXPECT_LT(worst_relative(fused_grads[name], grad), 1e-4) << name;
   }
+}
+
+}  // namespace
+}  // namespace mlspeed
+
+namespace mlspeed {
+namespace {
+
+// The UNet's norms through the group norm's contract (each ResNet block's time-embedding add
+// folded into norm2, SiLU into the norms that have it): a channels-last UNet gives the unfused
+// output, and every norm took the fused path (a reference that counts its calls).
+int reference_group_norm_calls = 0;
+at::Tensor counting_group_norm(const at::Tensor& x, const at::Tensor& add, int64_t groups, const at::Tensor& weight,
+                               const at::Tensor& bias, double eps, bool silu) {
+  ++reference_group_norm_calls;
+  return testing::reference_group_norm(x, add, groups, weight, bias, eps, silu);
+}
+
+TEST(FusedSteps, UNetThroughTheFusedGroupNormsGivesTheUnfusedOutput) {
+  unet::UNetConfig config;
+  config.block_out_channels = {16, 32, 32};
+  config.cross_attention = {true, true, false};
+  config.layers_per_block = 1;
+  config.attention_heads = 2;
+  config.cross_attention_dim = 24;
+  config.norm_num_groups = 8;
+  torch::manual_seed(4);
+  unet::UNet2DConditionModel model(config);
+  {
+    at::NoGradGuard no_grad;
+    for (auto& p : model->named_parameters())
+      if (p.key().find("norm") != std::string::npos) p.value().add_(at::randn_like(p.value()) * 0.2);
+  }
+  model->eval();
+  unet::to_channels_last(*model);
+  c10::InferenceMode inference;
+  const at::Tensor sample = at::randn({2, 4, 8, 8}).contiguous(at::MemoryFormat::ChannelsLast);
+  const at::Tensor context = at::randn({2, 3, 24}), timesteps = at::full({1}, 500);
+  at::Tensor fused;
+  {
+    const testing::ReferenceFusedKernels references;
+    const fused::GroupNormKernels before = fused::register_group_norm_kernels({&counting_group_norm, c10::kCPU});
+    reference_group_norm_calls = 0;
+    fused = model->forward(sample, timesteps, context);
+    fused::register_group_norm_kernels(before);
+  }
+  // Per level's ResNet blocks two norms, the transformers one each, the mid block's 2 ResNet
+  // blocks and transformer, conv_norm_out: the model's GroupNorm modules, every one of them.
+  int modules = 0;
+  for (const auto& m : model->modules(/*include_self=*/false))
+    if (m->as<torch::nn::GroupNorm>()) ++modules;
+  EXPECT_EQ(reference_group_norm_calls, modules);
+  const at::Tensor unfused = model->forward(sample, timesteps, context);
+  EXPECT_LT(worst_relative(fused, unfused), 1e-5);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "mlspeed/compat/torch_compat.h"
+#include "mlspeed/fused/group_norm.h"
 
 namespace mlspeed::unet {
 namespace {
@@ -25,6 +26,13 @@ mlspeed::nn::Linear linear(int64_t in, int64_t out, bool bias = true) {
 
 torch::nn::GroupNorm group_norm(int64_t groups, int64_t channels, double eps) {
   return torch::nn::GroupNorm(torch::nn::GroupNormOptions(groups, channels).eps(eps));
+}
+
+// The GroupNorm `norm` of x + add (B, C) at every position (add undefined: x), then SiLU if silu:
+// mlspeed's fused kernels on a channels-last CUDA tensor (fused/group_norm.h), LibTorch's ops
+// elsewhere.
+at::Tensor normed(const torch::nn::GroupNormImpl& norm, const at::Tensor& x, const at::Tensor& add, bool silu) {
+  return fused::group_norm(x, add, norm.options.num_groups(), norm.weight, norm.bias, norm.options.eps(), silu);
 }
 
 torch::nn::LayerNorm layer_norm(int64_t dim) {
@@ -74,10 +82,9 @@ ResnetBlock2DImpl::ResnetBlock2DImpl(int64_t in_channels, int64_t out_channels, 
 }
 
 at::Tensor ResnetBlock2DImpl::forward(const at::Tensor& x, const at::Tensor& temb_act) {
-  at::Tensor h = conv1(at::silu(norm1(x)));
-  h = h + time_emb_proj(temb_act).unsqueeze(-1).unsqueeze(-1);
-  h = conv2(at::silu(norm2(h)));  // dropout 0
-  return (conv_shortcut ? conv_shortcut(x) : x) + h;  // output_scale_factor 1
+  const at::Tensor h = conv1(normed(*norm1, x, {}, /*silu=*/true));
+  const at::Tensor out = conv2(normed(*norm2, h, time_emb_proj(temb_act), /*silu=*/true));  // dropout 0
+  return (conv_shortcut ? conv_shortcut(x) : x) + out;  // output_scale_factor 1
 }
 
 AttentionImpl::AttentionImpl(int64_t query_dim, int64_t context_dim, int64_t heads)
@@ -146,7 +153,7 @@ Transformer2DModelImpl::Transformer2DModelImpl(int64_t channels, int64_t heads, 
 at::Tensor Transformer2DModelImpl::forward(const at::Tensor& x, const at::Tensor& context) {
   const int64_t B = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
   // (B, C, H, W) -> (B, H*W, C): a view when x is channels-last.
-  at::Tensor h = proj_in(norm(x)).permute({0, 2, 3, 1}).reshape({B, H * W, C});
+  at::Tensor h = proj_in(normed(*norm, x, {}, /*silu=*/false)).permute({0, 2, 3, 1}).reshape({B, H * W, C});
   h = block_(h, context);
   h = h.reshape({B, H, W, C}).permute({0, 3, 1, 2});  // channels-last strides, no copy
   return proj_out(h) + x;
@@ -303,7 +310,7 @@ at::Tensor UNet2DConditionModelImpl::forward(const at::Tensor& sample, const at:
   for (auto& down : downs_) x = down->forward(x, temb_act, context, skips);
   x = mid_block(x, temb_act, context);
   for (auto& up : ups_) x = up->forward(x, skips, temb_act, context);
-  return conv_out(at::silu(conv_norm_out(x)));
+  return conv_out(normed(*conv_norm_out, x, {}, /*silu=*/true));
 }
 
 int64_t num_params(const torch::nn::Module& model) {

@@ -130,4 +130,26 @@ cudaError_t residual_layer_norm_backward(const ResidualLayerNormArgs& args, cons
                                          float* d_x, void* d_y, float* partial, float* d_gamma, float* d_beta,
                                          cudaStream_t stream);
 
+// Inference's GroupNorm on channels-last activations (group_norm.cu): x (n, hw, c) in `dtype`,
+// plus add (n, c) (null: none), normalised over each sample's groups of c / groups channels, times
+// weight plus bias (c, `dtype`), then SiLU when `silu` is set, into out (n, hw, c). Every pointer
+// 4-byte aligned (8 for float32).
+struct GroupNormArgs {
+  const void* x;
+  const void* add;
+  const void* weight;
+  const void* bias;
+  int64_t n, hw, c, groups;
+  float eps;
+  bool silu;
+  GpuDtype dtype;
+  void* out;
+};
+// c / groups even, c at most 2048, n at most 65535.
+bool group_norm_supports(int64_t n, int64_t c, int64_t groups);
+// The float32 workspace of group_norm_nhwc: the partial sums of each run of rows and each group's
+// statistics.
+int64_t group_norm_workspace_floats(int64_t n, int64_t hw, int64_t c, int64_t groups);
+cudaError_t group_norm_nhwc(const GroupNormArgs& args, float* workspace, cudaStream_t stream);
+
 }  // namespace mlspeed::fused::gpu

@@ -1,4 +1,5 @@
-// fused/decode_kernels.h's CUDA kernels, registered at start-up: checks, outputs and workspaces as
+// The fused CUDA kernels (fused/decode_kernels.h, cross_entropy.h, residual_layer_norm.h,
+// group_norm.h), registered at start-up: checks, outputs and workspaces as
 // LibTorch tensors, the launchers of this folder on the current stream. The only allocations are
 // at::empty's, which the CUDA caching allocator serves from a graph's private pool while one is
 // recorded: the decode step stays capturable. Linked as quant/cuda/register.cu is (CMakeLists.txt
@@ -9,6 +10,7 @@
 #include <c10/cuda/CUDAGuard.h>
 
 #include "mlspeed/fused/cross_entropy.h"
+#include "mlspeed/fused/group_norm.h"
 #include "mlspeed/fused/residual_layer_norm.h"
 #include "mlspeed/fused/cuda/fused_kernels.cuh"
 #include "mlspeed/fused/kernel_fault.h"
@@ -287,6 +289,31 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> fused_residual_layer_
   return {d_x, d_y, d_gamma, d_beta};
 }
 
+at::Tensor fused_group_norm(const at::Tensor& x, const at::Tensor& add, int64_t groups, const at::Tensor& weight,
+                            const at::Tensor& bias, double eps, bool silu) {
+  const int64_t n = x.size(0), c = x.size(1), hw = x.size(2) * x.size(3);
+  TORCH_CHECK(x.is_cuda() && x.dim() == 4 && x.is_contiguous(at::MemoryFormat::ChannelsLast) &&
+                  group_norm_supports(n, c, groups),
+              "[fused] group_norm of ", x.sizes(), " in ", groups, " groups (channels-last, C / groups even, C at "
+              "most 2048)");
+  for (const at::Tensor* t : {&weight, &bias, &add})
+    if (t->defined()) fused_check(*t, x, "group_norm's weight, bias or add");
+  TORCH_CHECK(weight.numel() == c && bias.numel() == c && (!add.defined() || add.numel() == n * c),
+              "[fused] group_norm's weight ", weight.sizes(), ", bias ", bias.sizes(), " for ", c, " channels");
+  const int64_t alignment = x.scalar_type() == at::kFloat ? 8 : 4;
+  for (const at::Tensor* t : {&x, &weight, &bias, &add})  // read two values at a time
+    TORCH_CHECK(!t->defined() || reinterpret_cast<uintptr_t>(t->data_ptr()) % alignment == 0,
+                "[fused] group_norm needs ", alignment, "-byte aligned tensors");
+  const c10::cuda::CUDAGuard device(x.device());
+  at::Tensor out = at::empty(x.sizes(), x.options().memory_format(at::MemoryFormat::ChannelsLast));
+  const at::Tensor workspace =
+      at::empty({group_norm_workspace_floats(n, hw, c, groups)}, x.options().dtype(at::kFloat));
+  const GroupNormArgs args{x.data_ptr(), add.defined() ? add.data_ptr() : nullptr, weight.data_ptr(), bias.data_ptr(),
+                           n, hw, c, groups, static_cast<float>(eps), silu, fused_gpu_dtype(x), out.data_ptr()};
+  C10_CUDA_CHECK(group_norm_nhwc(args, workspace.data_ptr<float>(), fused_stream(x)));
+  return out;
+}
+
 }  // namespace
 }  // namespace mlspeed::fused::gpu
 
@@ -305,6 +332,7 @@ extern "C" void mlspeed_fused_cuda_register() {
   register_cross_entropy_kernels({&gpu::fused_cross_entropy_forward, &gpu::fused_cross_entropy_backward});
   register_residual_layer_norm_kernels(
       {&gpu::fused_residual_layer_norm_forward, &gpu::fused_residual_layer_norm_backward});
+  register_group_norm_kernels({&gpu::fused_group_norm});
 }
 
 namespace {
