@@ -31,7 +31,9 @@
 #          alternating FUSED_REPEATS times (default 2): Llama-2-7B bf16 tg128, gpt2-generate,
 #          gpt2-train, nanogpt-shakespeare-char b64, sd15-unet-infer; the decode step's kernels by role
 #          (scripts/decode_timeline.py) for each; and
-#          `verify --quick` on cuda:0.
+#          `verify --quick` on cuda:0. FUSED_STEPS picks the parts (default
+#          tests,memcheck,runs,profiles,verify; the build always comes first and is kept between
+#          calls on a machine still held).
 #   verify runs `mlspeed verify` on cuda:0: the full op suite (every size class, huge included) and
 #          every workload's model checks in fp32, tf32, fp16 and bf16; the products again with
 #          cuBLAS's reduced-precision reductions off; the op suite with deterministic algorithms;
@@ -146,6 +148,10 @@ fi
 
 if [ "$MODE" = fused ]; then
   grep -E "mlspeed:" "$OUT/build.log" | head -5
+  fused_steps=${FUSED_STEPS:-tests,memcheck,runs,profiles,verify}
+  fused_step() { [[ ",$fused_steps," == *,$1,* ]]; }
+fi
+if [ "$MODE" = fused ] && fused_step tests; then
   step "fused kernels against float64 references and the unfused ops; the graphs that capture them; decode faults"
   fused_tests='FusedDecodeGpu.*:Gpt2FusedDecodeGpu.*:FusedCrossEntropyGpu.*:ResidualLayerNormGpu.*:GroupNormGpu.*:'
   fused_tests+='Gpt2Loss.*:StepGraphs.*:'
@@ -153,6 +159,8 @@ if [ "$MODE" = fused ]; then
   $BUILD/mlspeed_gpu_tests --gtest_filter="$fused_tests" > "$OUT/fused-gpu-tests.log" 2>&1
   check $? "fused kernel tests"
   grep -E "^\[ *(OK|FAILED|SKIPPED|PASSED) " "$OUT/fused-gpu-tests.log" | head -80
+fi
+if [ "$MODE" = fused ] && fused_step memcheck; then
   if command -v compute-sanitizer >/dev/null || [ -x /usr/local/cuda/bin/compute-sanitizer ]; then
     sanitizer=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
     $sanitizer --tool memcheck --error-exitcode 1 $BUILD/mlspeed_gpu_tests \
@@ -161,7 +169,11 @@ if [ "$MODE" = fused ]; then
     check $? "compute-sanitizer memcheck"
     tail -3 "$OUT/fused-memcheck.log"
   fi
+fi
+if [ "$MODE" = fused ]; then
   DB="$OUT/fused.db"
+fi
+if [ "$MODE" = fused ] && fused_step runs; then
   rows=("-w llama2-7b-generate -s 0 -g 128" "-w gpt2-generate" "-w gpt2-train" "-w nanogpt-shakespeare-char -b 64"
         "-w sd15-unet-infer")
   for row in "${rows[@]}"; do
@@ -177,6 +189,8 @@ if [ "$MODE" = fused ]; then
     done
   done
   $BUILD/mlspeed history --db "$DB" > "$OUT/fused-history.md" 2>&1
+fi
+if [ "$MODE" = fused ] && fused_step profiles; then
   for kernels in mlspeed libtorch; do
     step "Llama-2-7B's decode step by role (--kernels $kernels --profile)"
     rm -rf "$OUT/profile"
@@ -192,12 +206,14 @@ if [ "$MODE" = fused ]; then
     grep -A14 -i "longest" "$OUT/gpt2-generate-profile-$kernels.md" | head -16
   done
   rm -rf "$OUT/profile"
+fi
+if [ "$MODE" = fused ] && fused_step verify; then
   step "verify --quick on cuda:0 (the generation checks decode through the fused steps)"
   $BUILD/mlspeed verify -d cuda:0 --quick --db "$DB" > "$OUT/verify-quick.md" 2> "$OUT/verify-quick.err"
   check $? "verify --quick"
   sed -n '/^## Verdict/,$p' "$OUT/verify-quick.md" | head -20
-  finish
 fi
+[ "$MODE" = fused ] && finish
 
 if [ "$MODE" = speed ]; then
   step "devices"
