@@ -32,8 +32,9 @@ bool group_norm_takes(const at::Tensor& x, const at::Tensor& add, int64_t groups
     return false;
   const at::ScalarType dtype = x.scalar_type();
   const int64_t channels = x.size(1);
-  const bool needs_grad = at::GradMode::is_enabled() && (x.requires_grad() || weight.requires_grad() ||
-                                                         bias.requires_grad() || (add.defined() && add.requires_grad()));
+  const bool any_requires_grad = x.requires_grad() || weight.requires_grad() || bias.requires_grad() ||
+                                 (add.defined() && add.requires_grad());
+  const bool needs_grad = at::GradMode::is_enabled() && any_requires_grad;
   return !needs_grad && (dtype == at::kFloat || dtype == at::kHalf || dtype == at::kBFloat16) && groups > 0 &&
          channels % groups == 0 && (channels / groups) % 2 == 0 && channels <= 2048 &&
          group_norm_parameter(weight, x, {channels}) && group_norm_parameter(bias, x, {channels}) &&

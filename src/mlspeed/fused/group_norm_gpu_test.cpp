@@ -74,10 +74,12 @@ TEST(GroupNormGpu, MatchesFloat64AndLibTorchChannelsLast) {
           ASSERT_EQ(out.scalar_type(), dtype);
           EXPECT_TRUE(out.is_contiguous(at::MemoryFormat::ChannelsLast));
           const double unit = dtype == at::kFloat ? 1e-5 : dtype == at::kHalf ? 2e-3 : 1.6e-2;
-          expect_group_norm_close(out, group_norm_float64(x, add, k.groups, weight, bias, silu), unit, "against float64");
+          expect_group_norm_close(out, group_norm_float64(x, add, k.groups, weight, bias, silu), unit,
+                                  "against float64");
           const at::Tensor input = with_add ? x + add.unsqueeze(-1).unsqueeze(-1) : x;
           const at::Tensor normed = at::group_norm(input.contiguous(), k.groups, weight, bias, 1e-5);
-          expect_group_norm_close(out, (silu ? at::silu(normed) : normed).to(at::kCPU, at::kDouble), unit, "against LibTorch");
+          const at::Tensor libtorch = (silu ? at::silu(normed) : normed).to(at::kCPU, at::kDouble);
+          expect_group_norm_close(out, libtorch, unit, "against LibTorch");
           EXPECT_TRUE(at::equal(out, fused::group_norm(x, add, k.groups, weight, bias, 1e-5, silu)))
               << "not the same bits on a second run";
         }
@@ -91,7 +93,8 @@ TEST(GroupNormGpu, MatchesFloat64AndLibTorchChannelsLast) {
 TEST(GroupNormGpu, WhatTheKernelsDoNotTakeIsLibTorchs) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
   const at::TensorOptions on_gpu = at::TensorOptions(at::kFloat).device(c10::Device(c10::DeviceType::CUDA, 0));
-  const at::Tensor x = at::randn({2, 96, 5, 5}, on_gpu), weight = at::ones({96}, on_gpu), bias = at::zeros({96}, on_gpu);
+  const at::Tensor x = at::randn({2, 96, 5, 5}, on_gpu);
+  const at::Tensor weight = at::ones({96}, on_gpu), bias = at::zeros({96}, on_gpu);
   EXPECT_FALSE(fused::group_norm_takes(x, {}, 32, weight, bias)) << "channels-first";
   const at::Tensor last = x.contiguous(at::MemoryFormat::ChannelsLast);
   EXPECT_FALSE(fused::group_norm_takes(last, {}, 32, weight, bias)) << "3 channels a group";

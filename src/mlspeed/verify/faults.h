@@ -38,7 +38,8 @@ const Fault* find_fault(std::string_view name);
 // While alive, `fault` breaks the ops it targets in this thread and in the autograd work started
 // from it (LibTorch carries the thread's dispatch keys into backward). Its kernels are registered
 // with the dispatcher on first use; a fault of the quantised path is set on quant/fault_hook.h,
-// one of the decode step on fused/kernel_fault.h, for this thread instead. A null fault injects nothing and costs nothing. Used by DeviceScope.
+// one of mlspeed's own kernels on fused/kernel_fault.h, for this thread instead. A null fault
+// injects nothing and costs nothing. Used by DeviceScope.
 class Injection {
  public:
   explicit Injection(const Fault* fault);

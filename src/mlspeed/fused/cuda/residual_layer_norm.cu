@@ -6,7 +6,8 @@
 // plus the casts and the add of the two gradients that reach the stream. In an H200 profile of
 // GPT-2's training step those were 9.7 of its 33.8 ms (results/2026-11-30-h200-profile/ml/).
 //
-// beta may be null (a norm without bias). Forward, one thread block a row, 8 values a thread per chunk held in registers: sum = x + y
+// beta may be null (a norm without bias).
+// Forward, one thread block a row, 8 values a thread per chunk held in registers: sum = x + y
 // (stored: the stream goes on), then the mean and the variance about it (two block sums), the
 // normalised row written in the branch's dtype (what the next product takes), and the row's mean
 // and 1/std kept for backward.
