@@ -127,6 +127,13 @@ inline std::vector<FaultCase> fault_cases() {
              {"gradient"});
   model_case("optimizer-update-dropped", model_selection("nanogpt-shakespeare-char"), "training",
              BugClass::training, {"update"});
+  // Layout: SiLU right on contiguous inputs, zeros on others; in a channels-last UNet every
+  // norm's SiLU (mlspeed's fused GroupNorm + SiLU on CUDA, LibTorch's op elsewhere).
+  op_case("silu-non-contiguous-zeros", op_selection({"silu"}, {"float32"}, {"contiguous", "transposed"}), "silu",
+          "forward", BugClass::layout, {"zeros"})
+      ->layout = "transposed";
+  model_case("silu-non-contiguous-zeros", model_selection("sd15-unet-infer"), "forward",
+             BugClass::model, {"off by"});
   // Model-level symptoms from the M3 Max review: "!!!!" and the black image.
   model_case("argmax-zero", model_selection("gpt2-generate"), "generation", BugClass::model, {"token 0"});
   op_case("low-precision-conv-zeros", op_selection({"conv2d"}, {"bfloat16"}), "conv2d", "forward", BugClass::op,

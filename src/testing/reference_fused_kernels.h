@@ -106,7 +106,9 @@ inline at::Tensor reference_group_norm(const at::Tensor& x, const at::Tensor& ad
                                        const at::Tensor& weight, const at::Tensor& bias, double eps, bool silu) {
   const at::Tensor input = add.defined() ? x + add.unsqueeze(-1).unsqueeze(-1) : x;
   const at::Tensor normed = at::group_norm(input, groups, weight, bias, eps);
-  return (silu ? at::silu(normed) : normed).contiguous(at::MemoryFormat::ChannelsLast);
+  if (silu && fused::kernel_fault() == fused::KernelFault::silu_non_contiguous_zeros)  // as the CUDA kernel reads it
+    return at::zeros_like(normed).contiguous(at::MemoryFormat::ChannelsLast);
+  return (silu ? at::silu(normed.contiguous()) : normed).contiguous(at::MemoryFormat::ChannelsLast);
 }
 
 // Registers the references for the CPU while it lives; the kernels registered before come back

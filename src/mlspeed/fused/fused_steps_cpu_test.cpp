@@ -302,3 +302,42 @@ TEST(FusedSteps, UNetThroughTheFusedGroupNormsGivesTheUnfusedOutput) {
 
 }  // namespace
 }  // namespace mlspeed
+
+namespace mlspeed {
+namespace {
+
+// The group norm's node with gradients (the verifier's model checks take them): LibTorch's values
+// and gradients; and verify's silu-non-contiguous-zeros reaches the fused SiLU (through
+// fused/kernel_fault.h) while the norm without SiLU stays right.
+TEST(FusedSteps, TheGroupNormNodeGivesLibTorchsGradientsAndTakesTheSiluFault) {
+  const testing::ReferenceFusedKernels references;
+  auto random = at::make_generator<at::CPUGeneratorImpl>(8);
+  const at::Tensor x = at::randn({2, 16, 3, 5}, random).contiguous(at::MemoryFormat::ChannelsLast).requires_grad_(true);
+  const at::Tensor add = at::randn({2, 16}, random).requires_grad_(true);
+  const at::Tensor weight = (at::randn({16}, random) + 1).requires_grad_(true);
+  const at::Tensor bias = at::randn({16}, random).requires_grad_(true), g = at::randn({2, 16, 3, 5}, random);
+  ASSERT_TRUE(fused::group_norm_takes(x, add, 4, weight, bias));
+  const auto grads = [&](const at::Tensor& out) {
+    for (const at::Tensor* t : {&x, &add, &weight, &bias})
+      if (t->grad().defined()) t->mutable_grad().zero_();
+    (out * g).sum().backward();
+    return std::vector<at::Tensor>{x.grad().clone(), add.grad().clone(), weight.grad().clone(), bias.grad().clone()};
+  };
+  const at::Tensor fused_out = fused::group_norm(x, add, 4, weight, bias, 1e-5, true);
+  EXPECT_NE(std::string(fused_out.grad_fn()->name()).find("FusedGroupNorm"), std::string::npos);
+  const std::vector<at::Tensor> fused_grads = grads(fused_out);
+  const at::Tensor want = at::silu(at::group_norm(x + add.unsqueeze(-1).unsqueeze(-1), 4, weight, bias, 1e-5));
+  EXPECT_LT(worst_relative(fused_out, want), 1e-6);
+  const std::vector<at::Tensor> want_grads = grads(want);
+  const char* names[] = {"x", "add", "weight", "bias"};
+  for (size_t i = 0; i < 4; ++i) EXPECT_LT(worst_relative(fused_grads[i], want_grads[i]), 1e-5) << names[i];
+
+  const verify::Injection fault(verify::find_fault("silu-non-contiguous-zeros"));
+  at::NoGradGuard no_grad;
+  EXPECT_EQ(fused::group_norm(x, add, 4, weight, bias, 1e-5, true).abs().max().item<double>(), 0.0);
+  const at::Tensor normed = at::group_norm(x + add.unsqueeze(-1).unsqueeze(-1), 4, weight, bias, 1e-5);
+  EXPECT_LT(worst_relative(fused::group_norm(x, add, 4, weight, bias, 1e-5, false), normed), 1e-6);
+}
+
+}  // namespace
+}  // namespace mlspeed

@@ -6,8 +6,9 @@
 // only: on a channels-last UNet each norm costs a copy in, a copy back out for the next
 // convolution, four kernels of its own and SiLU's (the H200 profile of the UNet,
 // results/2026-11-30-h200-profile/). Registered at start-up by the CUDA build; elsewhere, with
-// LibTorch's kernels (core/kernel_set.h), or for tensors the kernels do not take (anything that
-// needs a gradient among them), LibTorch's ops.
+// LibTorch's kernels (core/kernel_set.h), or for tensors the kernels do not take, LibTorch's ops.
+// Differentiable (backward recomputes LibTorch's ops), so that the verifier's model checks, which
+// take gradients, run the kernels a benchmark runs.
 #pragma once
 
 #include <ATen/ATen.h>
@@ -29,7 +30,7 @@ struct GroupNormKernels {
 GroupNormKernels register_group_norm_kernels(const GroupNormKernels& kernels);
 
 // Whether group_norm below takes the fused kernels: registered for x's device type, mlspeed's
-// kernels in force, no gradient needed, x (N, C, H, W) channels-last in float32, float16 or
+// kernels in force, x (N, C, H, W) channels-last in float32, float16 or
 // bfloat16, weight and bias (C) and add (N, C) (if defined) in its dtype, C / groups even, C at
 // most 2048.
 bool group_norm_takes(const at::Tensor& x, const at::Tensor& add, int64_t groups, const at::Tensor& weight,

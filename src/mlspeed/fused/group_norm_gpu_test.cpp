@@ -2,7 +2,8 @@
 // (fused/group_norm.h) on a CUDA device (label gpu): against float64 and against LibTorch's
 // at::group_norm and at::silu, in float32, float16 and bfloat16, for Stable Diffusion's shapes
 // (320 to 1280 channels in 32 groups), odd spatial sizes, 2048 channels, a group whose mean is
-// far from zero against its spread; the output channels-last and the same bits on every run.
+// far from zero against its spread; the output channels-last and the same bits on every run; the
+// gradients (backward recomputes LibTorch's ops) LibTorch's.
 // Skipped without a CUDA device; without a CUDA compiler the kernels are not built and the test
 // says so.
 #include <ATen/ATen.h>
@@ -88,8 +89,7 @@ TEST(GroupNormGpu, MatchesFloat64AndLibTorchChannelsLast) {
   }
 }
 
-// What the kernels do not take goes to LibTorch's ops: a channels-first tensor, an odd group size,
-// a tensor that needs a gradient.
+// What the kernels do not take goes to LibTorch's ops: a channels-first tensor, an odd group size.
 TEST(GroupNormGpu, WhatTheKernelsDoNotTakeIsLibTorchs) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
   const at::TensorOptions on_gpu = at::TensorOptions(at::kFloat).device(c10::Device(c10::DeviceType::CUDA, 0));
@@ -98,10 +98,38 @@ TEST(GroupNormGpu, WhatTheKernelsDoNotTakeIsLibTorchs) {
   EXPECT_FALSE(fused::group_norm_takes(x, {}, 32, weight, bias)) << "channels-first";
   const at::Tensor last = x.contiguous(at::MemoryFormat::ChannelsLast);
   EXPECT_FALSE(fused::group_norm_takes(last, {}, 32, weight, bias)) << "3 channels a group";
-  const at::Tensor trained = last.detach().requires_grad_(true);
-  EXPECT_FALSE(fused::group_norm_takes(trained, {}, 16, weight, bias)) << "a gradient needed";
   const at::Tensor out = fused::group_norm(x, {}, 32, weight, bias, 1e-5, true);
   EXPECT_TRUE(at::allclose(out, at::silu(at::group_norm(x, 32, weight, bias, 1e-5))));
+}
+
+// With gradients (the verifier's model checks take them): the fused forward, and backward's
+// recomputed LibTorch ops give LibTorch's gradients for x, the add, the weight and the bias.
+TEST(GroupNormGpu, GradientsAreLibTorchs) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  const at::TensorOptions on_gpu = at::TensorOptions(at::kFloat).device(c10::Device(c10::DeviceType::CUDA, 0));
+  auto random = at::make_generator<at::CPUGeneratorImpl>(12);
+  const auto leaf = [&](std::vector<int64_t> sizes, bool channels_last) {
+    at::Tensor t = at::randn(sizes, random).to(on_gpu);
+    if (channels_last) t = t.contiguous(at::MemoryFormat::ChannelsLast);
+    return t.requires_grad_(true);
+  };
+  const at::Tensor x = leaf({2, 64, 6, 5}, true), add = leaf({2, 64}, false);
+  const at::Tensor weight = leaf({64}, false), bias = leaf({64}, false);
+  const at::Tensor g = at::randn({2, 64, 6, 5}, random).to(on_gpu);
+  if (!fused::group_norm_takes(x, add, 8, weight, bias)) GTEST_SKIP() << "built without nvcc";
+  const auto grads = [&](bool fused_path) {
+    for (const at::Tensor* t : {&x, &add, &weight, &bias})
+      if (t->grad().defined()) t->mutable_grad().zero_();
+    const at::Tensor out = fused_path ? fused::group_norm(x, add, 8, weight, bias, 1e-5, true)
+                                      : at::silu(at::group_norm(x + add.unsqueeze(-1).unsqueeze(-1), 8, weight, bias));
+    if (fused_path) EXPECT_NE(std::string(out.grad_fn()->name()).find("FusedGroupNorm"), std::string::npos);
+    (out * g).sum().backward();
+    return std::vector<at::Tensor>{x.grad().clone(), add.grad().clone(), weight.grad().clone(), bias.grad().clone()};
+  };
+  const std::vector<at::Tensor> fused_grads = grads(true), want = grads(false);
+  const char* names[] = {"x", "add", "weight", "bias"};
+  for (size_t i = 0; i < 4; ++i)
+    EXPECT_TRUE(at::allclose(fused_grads[i], want[i], 1e-4, 1e-5)) << names[i];
 }
 
 }  // namespace

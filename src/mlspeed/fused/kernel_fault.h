@@ -3,9 +3,9 @@
 // - A Llama decode step's faults: both paths of the step read them, so that the same bug is
 //   caught on every device: the fused attention kernel of CUDA (fused/cuda/decode_attention.cu)
 //   and LibTorch's ops elsewhere (models/llama.cpp).
-// - The fused residual add + LayerNorm's (fused/residual_layer_norm.h): set beside the dispatcher
-//   fault that breaks LibTorch's LayerNorm backward the same way, so that a training step is
-//   wrong on whichever path it takes.
+// - The fused residual add + LayerNorm's (fused/residual_layer_norm.h) and GroupNorm + SiLU's
+//   (fused/group_norm.h): each set beside the dispatcher fault that breaks LibTorch's op the same
+//   way, so that a step is wrong on whichever path it takes.
 // Thread-local: the verifier's reference runs outside the fault's scope on the same thread, and
 // other threads never see it (an autograd node that reads it in backward, which runs on another
 // thread on CUDA, records it in forward). Without a fault set a step pays one thread-local read.
@@ -24,6 +24,9 @@ enum class KernelFault {
   // The residual norm's backward leaves out the norm's gradient on every other row (the stream's
   // own gradient still passes): the forward and the loss stay right.
   norm_backward_zero_rows,
+  // The fused GroupNorm + SiLU of channels-last activations writes zeros where SiLU's outputs go
+  // (set beside the dispatcher fault that makes LibTorch's SiLU of a non-contiguous input zeros).
+  silu_non_contiguous_zeros,
 };
 
 // Sets the fault for the calling thread (KernelFault::none clears it).

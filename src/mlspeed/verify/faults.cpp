@@ -155,6 +155,12 @@ void alternate_last_bit(const c10::OperatorHandle& op, Stack* stack) {
     returned(op, stack, 0) = at::nextafter(out, at::full_like(out, std::numeric_limits<double>::infinity()));
 }
 
+void silu_non_contiguous_zeros(const c10::OperatorHandle& op, Stack* stack) {
+  const bool contiguous = argument(op, stack, 0).toTensor().is_contiguous();
+  op.callBoxed(stack);
+  if (!contiguous) returned(op, stack, 0) = returned(op, stack, 0).toTensor() * 0;  // as low_precision_conv_zeros
+}
+
 void low_precision_conv_zeros(const c10::OperatorHandle& op, Stack* stack) {
   const at::ScalarType dtype = argument(op, stack, 0).toTensor().scalar_type();
   op.callBoxed(stack);
@@ -228,6 +234,13 @@ const std::vector<FaultImpl>& implementations() {
         "argmax always returns 0, so greedy decoding repeats token 0 (GPT-2's '!!!!')", "", "generation"},
        {"argmax"},
        argmax_zero},
+      {{"silu-non-contiguous-zeros", BugClass::layout, "L4",
+        "SiLU of a non-contiguous input (LibTorch's, and mlspeed's fused GroupNorm + SiLU of channels-last "
+        "activations) returns zeros; contiguous inputs stay right",
+        "silu", "forward"},
+       {"silu"},
+       silu_non_contiguous_zeros,
+       fused::KernelFault::silu_non_contiguous_zeros},
       {{"low-precision-conv-zeros", BugClass::precision, "M2",
         "fp16 and bf16 convolutions return zeros (Stable Diffusion's black image)", "conv2d", "forward"},
        {"convolution"},

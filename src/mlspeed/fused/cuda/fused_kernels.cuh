@@ -144,6 +144,7 @@ struct GroupNormArgs {
   bool silu;
   GpuDtype dtype;
   void* out;
+  bool fault_silu_zeros = false;  // the verifier's fault (fused/kernel_fault.h): SiLU's outputs zeros
 };
 // c / groups even, c at most 2048, n at most 65535.
 bool group_norm_supports(int64_t n, int64_t c, int64_t groups);

@@ -158,7 +158,7 @@ template <GpuDtype D, bool kSilu>
 __global__ void __launch_bounds__(1024) group_norm_apply_kernel(const void* x, const void* add, const void* weight,
                                                                   const void* bias, int64_t hw, int c, int groups,
                                                                   int64_t rows_per_chunk, const float* stats,
-                                                                  void* out) {
+                                                                  void* out, bool fault_silu_zeros) {
   const GnThread t = gn_thread(c, groups);
   const int64_t n = blockIdx.y, first = blockIdx.x * rows_per_chunk, last = min(hw, first + rows_per_chunk);
   const float mean = stats[(n * groups + t.group) * 2], rstd = stats[(n * groups + t.group) * 2 + 1];
@@ -172,8 +172,8 @@ __global__ void __launch_bounds__(1024) group_norm_apply_kernel(const void* x, c
     float y0 = cuq_round<D>(gn_input<D>(v.x, add, a.x) * scale0 + offset0);
     float y1 = cuq_round<D>(gn_input<D>(v.y, add, a.y) * scale1 + offset1);
     if constexpr (kSilu) {
-      y0 = y0 / (1.0f + expf(-y0));
-      y1 = y1 / (1.0f + expf(-y1));
+      y0 = fault_silu_zeros ? 0.0f : y0 / (1.0f + expf(-y0));  // the verifier's fault: zeros
+      y1 = fault_silu_zeros ? 0.0f : y1 / (1.0f + expf(-y1));
     }
     gn_store2<D>(out, at, y0, y1);
   }
@@ -206,10 +206,11 @@ cudaError_t group_norm_nhwc(const GroupNormArgs& a, float* workspace, cudaStream
         a.x, a.add, a.hw, c, groups, s.chunks, partial, a.eps, stats);
     if (a.silu) {
       group_norm_apply_kernel<D, true><<<grid, threads, 0, stream>>>(a.x, a.add, a.weight, a.bias, a.hw, c, groups,
-                                                                      s.rows_per_chunk, stats, a.out);
+                                                                      s.rows_per_chunk, stats, a.out,
+                                                                      a.fault_silu_zeros);
     } else {
       group_norm_apply_kernel<D, false><<<grid, threads, 0, stream>>>(a.x, a.add, a.weight, a.bias, a.hw, c, groups,
-                                                                       s.rows_per_chunk, stats, a.out);
+                                                                       s.rows_per_chunk, stats, a.out, false);
     }
   });
   return cudaGetLastError();

@@ -308,8 +308,9 @@ at::Tensor fused_group_norm(const at::Tensor& x, const at::Tensor& add, int64_t 
   at::Tensor out = at::empty(x.sizes(), x.options().memory_format(at::MemoryFormat::ChannelsLast));
   const at::Tensor workspace =
       at::empty({group_norm_workspace_floats(n, hw, c, groups)}, x.options().dtype(at::kFloat));
-  const GroupNormArgs args{x.data_ptr(), add.defined() ? add.data_ptr() : nullptr, weight.data_ptr(), bias.data_ptr(),
-                           n, hw, c, groups, static_cast<float>(eps), silu, fused_gpu_dtype(x), out.data_ptr()};
+  GroupNormArgs args{x.data_ptr(), add.defined() ? add.data_ptr() : nullptr, weight.data_ptr(), bias.data_ptr(),
+                     n, hw, c, groups, static_cast<float>(eps), silu, fused_gpu_dtype(x), out.data_ptr()};
+  args.fault_silu_zeros = kernel_fault() == KernelFault::silu_non_contiguous_zeros;
   C10_CUDA_CHECK(group_norm_nhwc(args, workspace.data_ptr<float>(), fused_stream(x)));
   return out;
 }
