@@ -127,6 +127,10 @@ inline std::vector<FaultCase> fault_cases() {
              {"gradient"});
   model_case("optimizer-update-dropped", model_selection("nanogpt-shakespeare-char"), "training",
              BugClass::training, {"update"});
+  // The loss itself: on CUDA GPT-2's is mlspeed's fused cross-entropy, which the fault breaks the
+  // same way as LibTorch's.
+  model_case("cross-entropy-backward-next-class", model_selection("gpt2-train"), "training", BugClass::training,
+             {"loss"});
   // Layout: SiLU right on contiguous inputs, zeros on others; in a channels-last UNet every
   // norm's SiLU (mlspeed's fused GroupNorm + SiLU on CUDA, LibTorch's op elsewhere).
   op_case("silu-non-contiguous-zeros", op_selection({"silu"}, {"float32"}, {"contiguous", "transposed"}), "silu",

@@ -59,11 +59,21 @@ inline at::Tensor reference_bias_gelu(const at::Tensor& x, const at::Tensor& bia
   return at::gelu(x + bias, "tanh");
 }
 
+// The targets the kernels read, an ignored row's as 0; backward's under the verifier's fault
+// (fused/kernel_fault.h) the next class.
+inline at::Tensor reference_safe_targets(const at::Tensor& targets, int64_t ignore_index, int64_t vocab,
+                                         bool backward) {
+  const at::Tensor counted = targets.ne(ignore_index);
+  const at::Tensor safe = at::where(counted, targets, at::zeros_like(targets));
+  const bool fault = backward && fused::kernel_fault() == fused::KernelFault::cross_entropy_backward_next_class;
+  return fault ? (safe + 1).remainder(vocab) : safe;
+}
+
 inline std::pair<at::Tensor, at::Tensor> reference_cross_entropy_forward(const at::Tensor& logits,
                                                                          const at::Tensor& targets,
                                                                          int64_t ignore_index) {
   const at::Tensor x = logits.to(at::kFloat), counted = targets.ne(ignore_index);
-  const at::Tensor safe = at::where(counted, targets, at::zeros_like(targets));
+  const at::Tensor safe = reference_safe_targets(targets, ignore_index, logits.size(1), false);
   const at::Tensor lse = at::logsumexp(x, 1);
   return {(lse - x.gather(1, safe.unsqueeze(1)).squeeze(1)) * counted, lse};
 }
@@ -72,7 +82,7 @@ inline at::Tensor reference_cross_entropy_backward(const at::Tensor& logits, con
                                                    const at::Tensor& logsumexp, const at::Tensor& scale,
                                                    int64_t ignore_index) {
   const at::Tensor counted = targets.ne(ignore_index);
-  const at::Tensor safe = at::where(counted, targets, at::zeros_like(targets));
+  const at::Tensor safe = reference_safe_targets(targets, ignore_index, logits.size(1), true);
   const at::Tensor p = at::exp(logits.to(at::kFloat) - logsumexp.unsqueeze(1));
   const at::Tensor one_hot = at::one_hot(safe, logits.size(1)).to(at::kFloat);
   return ((p - one_hot) * scale * counted.unsqueeze(1)).to(logits.scalar_type());

@@ -3,6 +3,7 @@
 #include <torch/csrc/autograd/custom_function.h>
 
 #include "mlspeed/core/kernel_set.h"
+#include "mlspeed/fused/kernel_fault.h"
 
 namespace mlspeed::fused {
 namespace {
@@ -24,6 +25,7 @@ class FusedCrossEntropy : public torch::autograd::Function<FusedCrossEntropy> {
     const auto [row_loss, logsumexp] = cross_entropy_registered().forward(logits, targets, kIgnoreIndex);
     const at::Tensor count = targets.ne(kIgnoreIndex).sum().to(at::kFloat);
     ctx->save_for_backward({logits, targets, logsumexp, count});
+    ctx->saved_data["fault"] = static_cast<int64_t>(kernel_fault());  // backward may run on another thread
     return row_loss.sum() / count;
   }
 
@@ -31,6 +33,7 @@ class FusedCrossEntropy : public torch::autograd::Function<FusedCrossEntropy> {
                                                  torch::autograd::variable_list grads) {
     const torch::autograd::variable_list saved = ctx->get_saved_variables();
     const at::Tensor scale = (grads[0].to(at::kFloat) / saved[3]).reshape({1}).contiguous();
+    const KernelFaultScope fault(static_cast<KernelFault>(ctx->saved_data["fault"].toInt()));
     return {cross_entropy_registered().backward(saved[0], saved[1], saved[2], scale, kIgnoreIndex), at::Tensor()};
   }
 };

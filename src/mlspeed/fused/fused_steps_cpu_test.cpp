@@ -341,3 +341,42 @@ TEST(FusedSteps, TheGroupNormNodeGivesLibTorchsGradientsAndTakesTheSiluFault) {
 
 }  // namespace
 }  // namespace mlspeed
+
+namespace mlspeed {
+namespace {
+
+// verify's cross-entropy-backward-next-class reaches the fused loss's backward (recorded in forward:
+// backward may run on another thread, so this one runs outside the fault's scope) as it reaches
+// LibTorch's nll_loss_backward (inside it, as in verify's steps): the same loss as a healthy one,
+// and the gradient of the next class's targets.
+TEST(FusedSteps, TheCrossEntropyFaultShiftsTheFusedGradientLikeLibTorchs) {
+  const testing::ReferenceFusedKernels references;
+  auto random = at::make_generator<at::CPUGeneratorImpl>(10);
+  const at::Tensor logits = at::randn({6, 16}, random).requires_grad_(true);
+  const at::Tensor targets = at::tensor({3, 15, -100, 0, 7, 7}, at::kLong);
+  const auto loss_and_grad = [&](bool fused_path, const at::Tensor& with_targets, const verify::Fault* fault) {
+    if (logits.grad().defined()) logits.mutable_grad().zero_();
+    at::Tensor loss;
+    {
+      const verify::Injection injection(fault);
+      loss = fused_path ? fused::cross_entropy(logits, with_targets) : at::cross_entropy_loss(logits, with_targets);
+      if (!fused_path) loss.backward();
+    }
+    if (fused_path) loss.backward();
+    return std::make_pair(loss.detach(), logits.grad().clone());
+  };
+  ASSERT_TRUE(fused::fused_cross_entropy_takes(logits, targets));
+  const verify::Fault* fault = verify::find_fault("cross-entropy-backward-next-class");
+  const auto [fused_loss, fused_grad] = loss_and_grad(true, targets, fault);
+  const auto [healthy_loss, healthy_grad] = loss_and_grad(false, targets, nullptr);
+  const at::Tensor shifted = at::tensor({4, 0, -100, 1, 8, 8}, at::kLong);
+  const auto [shifted_loss, shifted_grad] = loss_and_grad(false, shifted, nullptr);
+  EXPECT_NEAR(fused_loss.item<double>(), healthy_loss.item<double>(), 1e-6) << "the loss stays right";
+  EXPECT_LT(worst_relative(fused_grad, shifted_grad), 1e-5) << "the gradient is the next class's";
+  const auto [libtorch_loss, libtorch_grad] = loss_and_grad(false, targets, fault);
+  EXPECT_NEAR(libtorch_loss.item<double>(), healthy_loss.item<double>(), 1e-6);
+  EXPECT_LT(worst_relative(libtorch_grad, shifted_grad), 1e-5) << "LibTorch's path breaks the same way";
+}
+
+}  // namespace
+}  // namespace mlspeed

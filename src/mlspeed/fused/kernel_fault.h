@@ -3,8 +3,8 @@
 // - A Llama decode step's faults: both paths of the step read them, so that the same bug is
 //   caught on every device: the fused attention kernel of CUDA (fused/cuda/decode_attention.cu)
 //   and LibTorch's ops elsewhere (models/llama.cpp).
-// - The fused residual add + LayerNorm's (fused/residual_layer_norm.h) and GroupNorm + SiLU's
-//   (fused/group_norm.h): each set beside the dispatcher fault that breaks LibTorch's op the same
+// - The fused residual add + LayerNorm's (fused/residual_layer_norm.h), GroupNorm + SiLU's
+//   (fused/group_norm.h) and cross-entropy's (fused/cross_entropy.h): each set beside the dispatcher fault that breaks LibTorch's op the same
 //   way, so that a step is wrong on whichever path it takes.
 // Thread-local: the verifier's reference runs outside the fault's scope on the same thread, and
 // other threads never see it (an autograd node that reads it in backward, which runs on another
@@ -27,6 +27,9 @@ enum class KernelFault {
   // The fused GroupNorm + SiLU of channels-last activations writes zeros where SiLU's outputs go
   // (set beside the dispatcher fault that makes LibTorch's SiLU of a non-contiguous input zeros).
   silu_non_contiguous_zeros,
+  // The fused cross-entropy's backward takes the gradient for each target's next class while the
+  // loss stays right (set beside the dispatcher fault that does it to LibTorch's nll_loss_backward).
+  cross_entropy_backward_next_class,
 };
 
 // Sets the fault for the calling thread (KernelFault::none clears it).

@@ -155,6 +155,18 @@ void alternate_last_bit(const c10::OperatorHandle& op, Stack* stack) {
     returned(op, stack, 0) = at::nextafter(out, at::full_like(out, std::numeric_limits<double>::infinity()));
 }
 
+// nll_loss_backward (self: argument 1, target: 2, ignore_index: 5): the gradient taken for each
+// counted target's next class. (A loss of shifted targets, forward and backward, would train as
+// well as the right one: a training curve could not tell.)
+void nll_loss_backward_next_class(const c10::OperatorHandle& op, Stack* stack) {
+  const at::Tensor input = argument(op, stack, 1).toTensor();
+  const at::Tensor target = argument(op, stack, 2).toTensor();
+  const int64_t ignore_index = argument(op, stack, 5).toInt();
+  const at::Tensor next = (target + 1).remainder(input.size(-1));
+  argument(op, stack, 2) = at::where(target.ne(ignore_index), next, target);
+  op.callBoxed(stack);
+}
+
 void silu_non_contiguous_zeros(const c10::OperatorHandle& op, Stack* stack) {
   const bool contiguous = argument(op, stack, 0).toTensor().is_contiguous();
   op.callBoxed(stack);
@@ -241,6 +253,13 @@ const std::vector<FaultImpl>& implementations() {
        {"silu"},
        silu_non_contiguous_zeros,
        fused::KernelFault::silu_non_contiguous_zeros},
+      {{"cross-entropy-backward-next-class", BugClass::training, "T1",
+        "the cross-entropy's gradient is taken for each target's next class while its loss stays right "
+        "(LibTorch's nll_loss_backward and mlspeed's fused cross-entropy alike): the loss stops falling",
+        "", "training"},
+       {"nll_loss_backward"},
+       nll_loss_backward_next_class,
+       fused::KernelFault::cross_entropy_backward_next_class},
       {{"low-precision-conv-zeros", BugClass::precision, "M2",
         "fp16 and bf16 convolutions return zeros (Stable Diffusion's black image)", "conv2d", "forward"},
        {"convolution"},

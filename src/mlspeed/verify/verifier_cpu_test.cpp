@@ -74,6 +74,17 @@ TEST(Verifier, KnownIssuesFailOnlyWhenStrictAndTheSelfTestSaysWhatItCaught) {
   caught.pass = fault.caught_by_pass;
   EXPECT_NE(self_test_line(fault.name, {caught}).find("was caught: 1 failing"), std::string::npos);
   EXPECT_NE(self_test_line(fault.name, {}).find("was NOT caught"), std::string::npos);
+
+  // A training fault names no workload: any model's failing training row catches it.
+  const Fault* training = find_fault("optimizer-update-dropped");
+  ASSERT_TRUE(training && training->caught_by_check.empty());
+  CheckResult curve;
+  curve.outcome = Outcome::fail;
+  curve.check = "gpt2-train";
+  curve.pass = "training";
+  EXPECT_NE(self_test_line(training->name, {curve}).find("was caught: 1 failing training check"), std::string::npos);
+  curve.pass = "forward";
+  EXPECT_NE(self_test_line(training->name, {curve}).find("was NOT caught by the training checks"), std::string::npos);
 }
 
 }  // namespace

@@ -61,6 +61,14 @@ __device__ float fused_row_logsumexp(const void* logits, int64_t row, int64_t vo
   return m + logf(s);
 }
 
+// The row's target; under the verifier's fault (fused/kernel_fault.h, backward only) the next
+// class.
+__device__ __forceinline__ int64_t fused_target(const int64_t* targets, int64_t row, int64_t ignore_index,
+                                                int64_t vocab, bool fault_next_class) {
+  const int64_t t = targets[row];
+  return fault_next_class && t != ignore_index && t >= 0 && t < vocab ? (t + 1) % vocab : t;
+}
+
 template <GpuDtype D>
 __global__ void __launch_bounds__(kThreads)
     fused_cross_entropy_forward_kernel(const void* logits, const int64_t* targets, int64_t vocab,
@@ -83,9 +91,10 @@ __global__ void __launch_bounds__(kThreads)
 template <GpuDtype D>
 __global__ void __launch_bounds__(kThreads)
     fused_cross_entropy_backward_kernel(const void* logits, const int64_t* targets, const float* logsumexp,
-                                        const float* scale, int64_t vocab, int64_t ignore_index, void* grad) {
+                                        const float* scale, int64_t vocab, int64_t ignore_index, void* grad,
+                                        bool fault_next_class) {
   const int64_t row = blockIdx.x;
-  const int64_t t = targets[row];
+  const int64_t t = fused_target(targets, row, ignore_index, vocab, fault_next_class);
   const float lse = logsumexp[row], k = t == ignore_index ? 0.0f : *scale;
   const int64_t stride = kValues * static_cast<int64_t>(blockDim.x) * gridDim.y;
   for (int64_t at = kValues * (static_cast<int64_t>(blockIdx.y) * blockDim.x + threadIdx.x); at < vocab; at += stride) {
@@ -113,7 +122,7 @@ cudaError_t cross_entropy_forward(const void* logits, const int64_t* targets, in
 
 cudaError_t cross_entropy_backward(const void* logits, const int64_t* targets, const float* logsumexp,
                                    const float* scale, int64_t rows, int64_t vocab, int64_t ignore_index,
-                                   GpuDtype dtype, void* grad, cudaStream_t stream) {
+                                   GpuDtype dtype, void* grad, cudaStream_t stream, bool fault_next_class) {
   if (rows <= 0 || vocab <= 0 || vocab % kValues != 0) return cudaErrorInvalidValue;
   // Rows of GPT-2's 50,304 logits take 13 chunks of 8 a thread in one block; a few rows (nanoGPT's
   // tiny vocabulary aside) would leave the GPU idle, so a short batch splits each row.
@@ -122,7 +131,8 @@ cudaError_t cross_entropy_backward(const void* logits, const int64_t* targets, c
   const dim3 grid(static_cast<unsigned>(rows), static_cast<unsigned>(parts));
   fused_dispatch(dtype, [&](auto d) {
     fused_cross_entropy_backward_kernel<decltype(d)::value>
-        <<<grid, kThreads, 0, stream>>>(logits, targets, logsumexp, scale, vocab, ignore_index, grad);
+        <<<grid, kThreads, 0, stream>>>(logits, targets, logsumexp, scale, vocab, ignore_index, grad,
+                                        fault_next_class);
   });
   return cudaGetLastError();
 }

@@ -94,13 +94,14 @@ cudaError_t bias_gelu(const void* x, const void* bias, int64_t batch, int64_t co
 // target is ignore_index), and its log-sum-exp, in float32; backward writes the logits' gradient in
 // `dtype`, (softmax - one-hot) * *scale (0 for an ignored row), *scale on the device (the loss's
 // gradient over the count of rows). A target outside 0..vocab - 1 (other than ignore_index) stops
-// the kernel with a trap, as LibTorch's assertion does.
+// the kernel with a trap, as LibTorch's assertion does. fault_next_class: the verifier's fault
+// (fused/kernel_fault.h), backward's gradient taken for each target's next class.
 cudaError_t cross_entropy_forward(const void* logits, const int64_t* targets, int64_t rows, int64_t vocab,
                                   int64_t ignore_index, GpuDtype dtype, float* row_loss, float* logsumexp,
                                   cudaStream_t stream);
 cudaError_t cross_entropy_backward(const void* logits, const int64_t* targets, const float* logsumexp,
                                    const float* scale, int64_t rows, int64_t vocab, int64_t ignore_index,
-                                   GpuDtype dtype, void* grad, cudaStream_t stream);
+                                   GpuDtype dtype, void* grad, cudaStream_t stream, bool fault_next_class = false);
 
 // Training's residual add + LayerNorm (residual_layer_norm.cu): x, the float32 residual stream,
 // plus y, a branch in `dtype`, into sum (float32); out = LayerNorm(sum) gamma + beta in `dtype`

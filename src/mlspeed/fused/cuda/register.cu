@@ -235,7 +235,8 @@ at::Tensor fused_cross_entropy_backward(const at::Tensor& logits, const at::Tens
   C10_CUDA_CHECK(cross_entropy_backward(logits.data_ptr(), targets.data_ptr<int64_t>(),
                                         logsumexp.contiguous().data_ptr<float>(), scale.data_ptr<float>(),
                                         logits.size(0), logits.size(1), ignore_index, fused_gpu_dtype(logits),
-                                        grad.data_ptr(), fused_stream(logits)));
+                                        grad.data_ptr(), fused_stream(logits),
+                                        kernel_fault() == KernelFault::cross_entropy_backward_next_class));
   return grad;
 }
 
