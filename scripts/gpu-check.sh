@@ -29,9 +29,9 @@
 #          the decode faults on CUDA; compute-sanitizer memcheck where installed), then each row they
 #          change timed on mlspeed's kernels and on LibTorch's alone (--kernels libtorch), the two
 #          alternating FUSED_REPEATS times (default 2): Llama-2-7B bf16 tg128, gpt2-generate,
-#          gpt2-train, nanogpt-shakespeare-char b64, sd15-unet-infer; the decode step's kernels by role
-#          (scripts/decode_timeline.py) for each; and
-#          `verify --quick` on cuda:0. FUSED_STEPS picks the parts (default
+#          gpt2-train, nanogpt-shakespeare-char b64, sd15-unet-infer, resnet50-food101 b128; the decode
+#          step's kernels by role (scripts/decode_timeline.py) for each; and `verify --quick` on
+#          cuda:0. FUSED_STEPS picks the parts (default
 #          tests,memcheck,runs,profiles,verify; the build always comes first and is kept between
 #          calls on a machine still held).
 #   verify runs `mlspeed verify` on cuda:0: the full op suite (every size class, huge included) and
@@ -154,6 +154,7 @@ fi
 if [ "$MODE" = fused ] && fused_step tests; then
   step "fused kernels against float64 references and the unfused ops; the graphs that capture them; decode faults"
   fused_tests='FusedDecodeGpu.*:Gpt2FusedDecodeGpu.*:FusedCrossEntropyGpu.*:ResidualLayerNormGpu.*:GroupNormGpu.*:'
+  fused_tests+='BatchNormGpu.*:'
   fused_tests+='Gpt2Loss.*:StepGraphs.*:'
   fused_tests+='GenerationGraphs.*:*FaultIsCaughtOnCuda*:EnergyGpu.*'
   $BUILD/mlspeed_gpu_tests --gtest_filter="$fused_tests" > "$OUT/fused-gpu-tests.log" 2>&1
@@ -164,7 +165,7 @@ if [ "$MODE" = fused ] && fused_step memcheck; then
   if command -v compute-sanitizer >/dev/null || [ -x /usr/local/cuda/bin/compute-sanitizer ]; then
     sanitizer=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
     $sanitizer --tool memcheck --error-exitcode 1 $BUILD/mlspeed_gpu_tests \
-      --gtest_filter='FusedDecodeGpu.*:Gpt2FusedDecodeGpu.*:FusedCrossEntropyGpu.*:ResidualLayerNormGpu.*:GroupNormGpu.*' \
+      --gtest_filter='FusedDecodeGpu.*:Gpt2FusedDecodeGpu.*:FusedCrossEntropyGpu.*:ResidualLayerNormGpu.*:GroupNormGpu.*:BatchNormGpu.*' \
       > "$OUT/fused-memcheck.log" 2>&1
     check $? "compute-sanitizer memcheck"
     tail -3 "$OUT/fused-memcheck.log"
@@ -175,7 +176,7 @@ if [ "$MODE" = fused ]; then
 fi
 if [ "$MODE" = fused ] && fused_step runs; then
   rows=("-w llama2-7b-generate -s 0 -g 128" "-w gpt2-generate" "-w gpt2-train" "-w nanogpt-shakespeare-char -b 64"
-        "-w sd15-unet-infer")
+        "-w sd15-unet-infer" "-w resnet50-food101 -b 128")
   for row in "${rows[@]}"; do
     step "run $row, cuda:0, bf16: mlspeed's kernels against LibTorch's, alternating"
     for ((i = 0; i < ${FUSED_REPEATS:-2}; i++)); do
@@ -184,7 +185,7 @@ if [ "$MODE" = fused ] && fused_step runs; then
         $BUILD/mlspeed run $row -d cuda:0 -t bf16 --kernels $kernels --min-time "${MIN_TIME:-2}" --db "$DB" \
           --label "fused-$kernels" > "$OUT/fused-run.md" 2>> "$OUT/fused-run.err"
         check $? "mlspeed run $row --kernels $kernels"
-        grep -E "^\| (llama|gpt2|nanogpt|sd15)" "$OUT/fused-run.md" | sed "s/^/$kernels: /"
+        grep -E "^\| (llama|gpt2|nanogpt|sd15|resnet)" "$OUT/fused-run.md" | sed "s/^/$kernels: /"
       done
     done
   done

@@ -1,10 +1,10 @@
-// The fused kernels' contracts (fused/decode_kernels.h, fused/cross_entropy.h,
-// fused/residual_layer_norm.h, fused/group_norm.h) written with LibTorch's ops, registered for the
-// CPU while a ReferenceFusedKernels lives: CPU tests run the steps that string the kernels together
-// (Llama's and GPT-2's fused decode steps, GPT-2's and nanoGPT's fused training forward and loss,
-// the UNet's norms) on this machine and
-// check them against the unfused ops. What the CUDA kernels compute is
-// the gpu label's to check (fused/*_gpu_test.cpp); this checks what is done with them.
+// The fused kernels' contracts (fused/decode_kernels.h, cross_entropy.h, residual_layer_norm.h,
+// group_norm.h, batch_norm_kernels.h) written with LibTorch's ops, registered for the CPU while a
+// ReferenceFusedKernels lives: CPU tests run the steps that string the kernels together (Llama's
+// and GPT-2's fused decode steps, GPT-2's and nanoGPT's fused training forward and loss, the
+// UNet's norms, ResNet's training step) on this machine and check them against the unfused ops.
+// What the CUDA kernels compute is the gpu label's to check (fused/*_gpu_test.cpp); this checks
+// what is done with them.
 #pragma once
 
 #include <ATen/ATen.h>
@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <utility>
 
+#include "mlspeed/fused/batch_norm_kernels.h"
 #include "mlspeed/fused/cross_entropy.h"
 #include "mlspeed/fused/decode_kernels.h"
 #include "mlspeed/fused/group_norm.h"
@@ -121,6 +122,37 @@ inline at::Tensor reference_group_norm(const at::Tensor& x, const at::Tensor& ad
   return (silu ? at::silu(normed.contiguous()) : normed).contiguous(at::MemoryFormat::ChannelsLast);
 }
 
+// Training's batch norm over (N, H, W) of each channel, + residual, + ReLU; the running
+// statistics updated in place, the variance unbiased, as LibTorch keeps them.
+inline std::tuple<at::Tensor, at::Tensor, at::Tensor> reference_batch_norm_forward(
+    const at::Tensor& x, const at::Tensor& residual, const at::Tensor& weight, const at::Tensor& bias,
+    const at::Tensor& running_mean, const at::Tensor& running_var, double momentum, double eps, bool relu) {
+  const at::Tensor xf = x.to(at::kFloat);
+  const double count = static_cast<double>(x.numel() / x.size(1));
+  const at::Tensor mean = xf.mean({0, 2, 3}), variance = (xf - mean.view({1, -1, 1, 1})).pow(2).mean({0, 2, 3});
+  const at::Tensor invstd = at::rsqrt(variance + eps);
+  const auto channel = [](const at::Tensor& t) { return t.view({1, -1, 1, 1}); };
+  at::Tensor out = ((xf - channel(mean)) * channel(invstd * weight) + channel(bias)).to(x.scalar_type());
+  if (residual.defined()) out = out + residual;
+  if (relu) out = out.relu();
+  running_mean.mul_(1 - momentum).add_(mean * momentum);
+  running_var.mul_(1 - momentum).add_(variance * (count / (count - 1)) * momentum);
+  return {out.contiguous(at::MemoryFormat::ChannelsLast), mean, invstd};
+}
+
+inline std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> reference_batch_norm_backward(
+    const at::Tensor& x, const at::Tensor& out, const at::Tensor& mean, const at::Tensor& invstd,
+    const at::Tensor& weight, const at::Tensor& d_out, bool relu, bool residual) {
+  const auto channel = [](const at::Tensor& t) { return t.view({1, -1, 1, 1}); };
+  const at::Tensor g = relu ? d_out * out.gt(0) : d_out;
+  const at::Tensor gf = g.to(at::kFloat), xhat = (x.to(at::kFloat) - channel(mean)) * channel(invstd);
+  const double count = static_cast<double>(x.numel() / x.size(1));
+  const at::Tensor d_bias = gf.sum({0, 2, 3}), d_weight = (gf * xhat).sum({0, 2, 3});
+  const at::Tensor d_x = channel(weight * invstd) * (gf - channel(d_bias) / count - xhat * channel(d_weight) / count);
+  const auto last = at::MemoryFormat::ChannelsLast;
+  return {d_x.to(x.scalar_type()).contiguous(last), residual ? g.contiguous(last) : at::Tensor(), d_weight, d_bias};
+}
+
 // Registers the references for the CPU while it lives; the kernels registered before come back
 // after it.
 class ReferenceFusedKernels {
@@ -145,12 +177,15 @@ class ReferenceFusedKernels {
     n.device_type = c10::DeviceType::CPU;
     residual_layer_norm_before_ = fused::register_residual_layer_norm_kernels(n);
     group_norm_before_ = fused::register_group_norm_kernels({&reference_group_norm, c10::DeviceType::CPU});
+    batch_norm_before_ = fused::register_batch_norm_kernels(
+        {&reference_batch_norm_forward, &reference_batch_norm_backward, c10::DeviceType::CPU});
   }
   ~ReferenceFusedKernels() {
     fused::register_decode_kernels(decode_before_);
     fused::register_cross_entropy_kernels(cross_entropy_before_);
     fused::register_residual_layer_norm_kernels(residual_layer_norm_before_);
     fused::register_group_norm_kernels(group_norm_before_);
+    fused::register_batch_norm_kernels(batch_norm_before_);
   }
   ReferenceFusedKernels(const ReferenceFusedKernels&) = delete;
   ReferenceFusedKernels& operator=(const ReferenceFusedKernels&) = delete;
@@ -160,6 +195,7 @@ class ReferenceFusedKernels {
   fused::CrossEntropyKernels cross_entropy_before_;
   fused::ResidualLayerNormKernels residual_layer_norm_before_;
   fused::GroupNormKernels group_norm_before_;
+  fused::BatchNormKernels batch_norm_before_;
 };
 
 }  // namespace mlspeed::testing

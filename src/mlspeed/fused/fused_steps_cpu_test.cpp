@@ -10,17 +10,21 @@
 #include <gtest/gtest.h>
 #include <torch/utils.h>
 
+#include <algorithm>
 #include <map>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "mlspeed/core/kernel_set.h"
+#include "mlspeed/fused/batch_norm.h"
 #include "mlspeed/fused/cross_entropy.h"
 #include "mlspeed/fused/residual_layer_norm.h"
 #include "mlspeed/models/gpt.h"
 #include "mlspeed/models/gpt2.h"
 #include "mlspeed/models/kv_cache.h"
 #include "mlspeed/models/llama.h"
+#include "mlspeed/models/resnet.h"
 #include "mlspeed/models/unet2d.h"
 #include "mlspeed/verify/faults.h"
 #include "testing/fused_test_models.h"
@@ -376,6 +380,75 @@ TEST(FusedSteps, TheCrossEntropyFaultShiftsTheFusedGradientLikeLibTorchs) {
   const auto [libtorch_loss, libtorch_grad] = loss_and_grad(false, targets, fault);
   EXPECT_NEAR(libtorch_loss.item<double>(), healthy_loss.item<double>(), 1e-6);
   EXPECT_LT(worst_relative(libtorch_grad, shifted_grad), 1e-5) << "LibTorch's path breaks the same way";
+}
+
+}  // namespace
+}  // namespace mlspeed
+
+namespace mlspeed {
+namespace {
+
+// A small ResNet's training step through the batch norm's contract (every norm of a bottleneck with
+// its ReLU, bn3 with the shortcut): the same loss, every gradient and the running statistics, as
+// LibTorch's modules give them; and every norm but the downsample's took the fused path.
+int reference_batch_norm_calls = 0;
+std::tuple<at::Tensor, at::Tensor, at::Tensor> counting_batch_norm(const at::Tensor& x, const at::Tensor& residual,
+                                                                   const at::Tensor& weight, const at::Tensor& bias,
+                                                                   const at::Tensor& running_mean,
+                                                                   const at::Tensor& running_var, double momentum,
+                                                                   double eps, bool relu) {
+  ++reference_batch_norm_calls;
+  return testing::reference_batch_norm_forward(x, residual, weight, bias, running_mean, running_var, momentum, eps,
+                                               relu);
+}
+
+TEST(FusedSteps, ResNetTrainingThroughTheFusedBatchNormsGivesLibTorchsStep) {
+  resnet::ResNetConfig config;
+  config.width = 8;
+  config.layers = {1, 1, 1, 1};
+  config.num_classes = 5;
+  const auto build = [&] {
+    torch::manual_seed(6);
+    resnet::ResNet model(config);
+    resnet::to_channels_last(*model);
+    model->train();
+    return model;
+  };
+  const at::Tensor images = at::randn({3, 3, 32, 32}).contiguous(at::MemoryFormat::ChannelsLast);
+  const at::Tensor labels = at::tensor({0, 4, 2}, at::kLong);
+  const auto step = [&](resnet::ResNet& model) {
+    const at::Tensor loss = at::cross_entropy_loss(model->forward(images), labels);
+    loss.backward();
+    std::map<std::string, at::Tensor> state;
+    for (const auto& p : model->named_parameters()) state[p.key()] = p.value().grad().clone();
+    for (const auto& b : model->named_buffers()) state[b.key()] = b.value().clone();
+    return std::make_pair(loss.detach(), state);
+  };
+  resnet::ResNet fused_model = build(), model = build();
+  at::Tensor fused_loss;
+  std::map<std::string, at::Tensor> fused_state;
+  {
+    const testing::ReferenceFusedKernels references;
+    fused::BatchNormKernels counting = fused::register_batch_norm_kernels({});
+    counting.forward = &counting_batch_norm;
+    fused::register_batch_norm_kernels(counting);
+    reference_batch_norm_calls = 0;
+    std::tie(fused_loss, fused_state) = step(fused_model);
+  }
+  const auto [loss, state] = step(model);
+  int norms = 0, downsamples = 0;
+  for (const auto& m : model->named_modules()) {
+    if (!m.value()->as<torch::nn::BatchNorm2d>()) continue;
+    ++(m.key().find("downsample") == std::string::npos ? norms : downsamples);
+  }
+  EXPECT_EQ(reference_batch_norm_calls, norms);
+  EXPECT_GT(downsamples, 0);
+  EXPECT_NEAR(fused_loss.item<double>(), loss.item<double>(), 1e-5);
+  for (const auto& [name, value] : state) {
+    ASSERT_TRUE(fused_state[name].defined()) << name;
+    const double scale = std::max(1e-6, value.abs().max().to(at::kDouble).item<double>());
+    EXPECT_LT((fused_state[name] - value).abs().max().to(at::kDouble).item<double>() / scale, 1e-4) << name;
+  }
 }
 
 }  // namespace

@@ -154,4 +154,46 @@ bool group_norm_supports(int64_t n, int64_t c, int64_t groups);
 int64_t group_norm_workspace_floats(int64_t n, int64_t hw, int64_t c, int64_t groups);
 cudaError_t group_norm_nhwc(const GroupNormArgs& args, float* workspace, cudaStream_t stream);
 
+// Training's BatchNorm (+ residual) (+ ReLU) on channels-last activations (batch_norm.cu): x, the
+// residual (null: none), out: (rows, c) in `dtype`, rows = N H W; weight and bias (c) float32;
+// the batch's mean and 1/std written to save_mean and save_invstd, the running statistics
+// (null: none) updated with `momentum`. Every activation pointer 4-byte aligned (8 for float32).
+struct BatchNormArgs {
+  const void* x;
+  const void* residual;
+  const float* weight;
+  const float* bias;
+  int64_t rows, c;
+  float eps, momentum;
+  bool relu;
+  GpuDtype dtype;
+  float* running_mean;
+  float* running_var;
+  float* save_mean;
+  float* save_invstd;
+  void* out;
+};
+// From forward's x and out (the ReLU's mask), its saved mean and 1/std, and the gradient of out:
+// d_x, d_residual (null: none) in `dtype`, d_weight and d_bias (c) float32.
+struct BatchNormBackwardArgs {
+  const void* x;
+  const void* out;
+  const void* d_out;
+  const float* weight;
+  const float* save_mean;
+  const float* save_invstd;
+  int64_t rows, c;
+  bool relu;
+  GpuDtype dtype;
+  void* d_x;
+  void* d_residual;
+  float* d_weight;
+  float* d_bias;
+};
+bool batch_norm_supports(int64_t c);  // c even, at most 2048
+// The float32 workspace of either launcher: two partial sums of every run of rows and channel.
+int64_t batch_norm_workspace_floats(int64_t rows, int64_t c);
+cudaError_t batch_norm_forward(const BatchNormArgs& args, float* workspace, cudaStream_t stream);
+cudaError_t batch_norm_backward(const BatchNormBackwardArgs& args, float* workspace, cudaStream_t stream);
+
 }  // namespace mlspeed::fused::gpu

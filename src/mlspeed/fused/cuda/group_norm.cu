@@ -17,13 +17,13 @@
 
 #include "mlspeed/fused/cuda/dtype_dispatch.cuh"
 #include "mlspeed/fused/cuda/fused_kernels.cuh"
+#include "mlspeed/fused/cuda/value_pairs.cuh"
 #include "mlspeed/quant/cuda/cuda_values.cuh"
 
 namespace mlspeed::fused::gpu {
 namespace {
 
 using quant::gpu::cuq_load;
-using quant::gpu::cuq_pack2;
 using quant::gpu::cuq_round;
 
 constexpr int kGroupNormThreads = 512;  // a block's threads where C / 2 leaves room for several rows
@@ -44,27 +44,6 @@ GroupNormShape group_norm_shape(int64_t n, int64_t hw, int64_t c) {
   s.rows_per_chunk = (hw + chunks - 1) / chunks;
   s.chunks = (hw + s.rows_per_chunk - 1) / s.rows_per_chunk;  // no empty run
   return s;
-}
-
-// Two consecutive values at element i (even; the array 4-byte aligned, 8 for float32).
-template <GpuDtype D>
-__device__ __forceinline__ float2 gn_load2(const void* p, int64_t i) {
-  if constexpr (D == GpuDtype::f32) {
-    return *reinterpret_cast<const float2*>(static_cast<const float*>(p) + i);
-  } else {
-    const uint32_t word = *reinterpret_cast<const uint32_t*>(static_cast<const uint16_t*>(p) + i);
-    const uint16_t lo = static_cast<uint16_t>(word & 0xFFFF), hi = static_cast<uint16_t>(word >> 16);
-    return make_float2(cuq_load<D>(&lo, 0), cuq_load<D>(&hi, 0));
-  }
-}
-
-template <GpuDtype D>
-__device__ __forceinline__ void gn_store2(void* p, int64_t i, float a, float b) {
-  if constexpr (D == GpuDtype::f32) {
-    *reinterpret_cast<float2*>(static_cast<float*>(p) + i) = make_float2(a, b);
-  } else {
-    *reinterpret_cast<uint32_t*>(static_cast<uint16_t*>(p) + i) = cuq_pack2<D>(a, b);
-  }
 }
 
 // The norm's input value: x, or x + add rounded to the dtype as the unfused add leaves it.
@@ -104,10 +83,10 @@ __global__ void __launch_bounds__(1024) group_norm_stats_kernel(const void* x, c
   const int64_t n = blockIdx.y, chunk = blockIdx.x, first = chunk * rows_per_chunk;
   const int64_t last = min(hw, first + rows_per_chunk);
   const float shift = gn_shift<D>(x, add, n, hw, c, t.group * t.group_channels);
-  const float2 a = add ? gn_load2<D>(add, n * c + t.channel) : make_float2(0.0f, 0.0f);
+  const float2 a = add ? fused_load2<D>(add, n * c + t.channel) : make_float2(0.0f, 0.0f);
   float sum = 0.0f, square = 0.0f;
   for (int64_t r = first + t.lane; r < last; r += t.lanes) {
-    const float2 v = gn_load2<D>(x, (n * hw + r) * c + t.channel);
+    const float2 v = fused_load2<D>(x, (n * hw + r) * c + t.channel);
     const float d0 = gn_input<D>(v.x, add, a.x) - shift, d1 = gn_input<D>(v.y, add, a.y) - shift;
     sum += d0 + d1;
     square += d0 * d0 + d1 * d1;
@@ -162,20 +141,20 @@ __global__ void __launch_bounds__(1024) group_norm_apply_kernel(const void* x, c
   const GnThread t = gn_thread(c, groups);
   const int64_t n = blockIdx.y, first = blockIdx.x * rows_per_chunk, last = min(hw, first + rows_per_chunk);
   const float mean = stats[(n * groups + t.group) * 2], rstd = stats[(n * groups + t.group) * 2 + 1];
-  const float2 w = gn_load2<D>(weight, t.channel), b = gn_load2<D>(bias, t.channel);
-  const float2 a = add ? gn_load2<D>(add, n * c + t.channel) : make_float2(0.0f, 0.0f);
+  const float2 w = fused_load2<D>(weight, t.channel), b = fused_load2<D>(bias, t.channel);
+  const float2 a = add ? fused_load2<D>(add, n * c + t.channel) : make_float2(0.0f, 0.0f);
   const float scale0 = rstd * w.x, scale1 = rstd * w.y;
   const float offset0 = b.x - mean * scale0, offset1 = b.y - mean * scale1;
   for (int64_t r = first + t.lane; r < last; r += t.lanes) {
     const int64_t at = (n * hw + r) * c + t.channel;
-    const float2 v = gn_load2<D>(x, at);
+    const float2 v = fused_load2<D>(x, at);
     float y0 = cuq_round<D>(gn_input<D>(v.x, add, a.x) * scale0 + offset0);
     float y1 = cuq_round<D>(gn_input<D>(v.y, add, a.y) * scale1 + offset1);
     if constexpr (kSilu) {
       y0 = fault_silu_zeros ? 0.0f : y0 / (1.0f + expf(-y0));  // the verifier's fault: zeros
       y1 = fault_silu_zeros ? 0.0f : y1 / (1.0f + expf(-y1));
     }
-    gn_store2<D>(out, at, y0, y1);
+    fused_store2<D>(out, at, y0, y1);
   }
 }
 

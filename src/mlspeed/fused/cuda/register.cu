@@ -1,5 +1,5 @@
 // The fused CUDA kernels (fused/decode_kernels.h, cross_entropy.h, residual_layer_norm.h,
-// group_norm.h), registered at start-up: checks, outputs and workspaces as
+// group_norm.h, batch_norm_kernels.h), registered at start-up: checks, outputs and workspaces as
 // LibTorch tensors, the launchers of this folder on the current stream. The only allocations are
 // at::empty's, which the CUDA caching allocator serves from a graph's private pool while one is
 // recorded: the decode step stays capturable. Linked as quant/cuda/register.cu is (CMakeLists.txt
@@ -9,6 +9,7 @@
 #include <c10/cuda/CUDAException.h>
 #include <c10/cuda/CUDAGuard.h>
 
+#include "mlspeed/fused/batch_norm_kernels.h"
 #include "mlspeed/fused/cross_entropy.h"
 #include "mlspeed/fused/group_norm.h"
 #include "mlspeed/fused/residual_layer_norm.h"
@@ -316,6 +317,65 @@ at::Tensor fused_group_norm(const at::Tensor& x, const at::Tensor& add, int64_t 
   return out;
 }
 
+void fused_check_channels_last(const at::Tensor& t, const at::Tensor& x, const char* what) {
+  TORCH_CHECK(t.is_cuda() && t.device() == x.device() && t.scalar_type() == x.scalar_type() && t.sizes() == x.sizes() &&
+                  t.is_contiguous(at::MemoryFormat::ChannelsLast),
+              "[fused] batch_norm's ", what, " must be channels-last ", x.scalar_type(), " of ", x.sizes());
+  const int64_t alignment = x.scalar_type() == at::kFloat ? 8 : 4;  // read two values at a time
+  TORCH_CHECK(reinterpret_cast<uintptr_t>(t.data_ptr()) % alignment == 0, "[fused] batch_norm's ", what, " must be ",
+              alignment, "-byte aligned");
+}
+
+void fused_check_channel_floats(const at::Tensor& t, int64_t c, const at::Tensor& x) {
+  TORCH_CHECK(t.is_cuda() && t.device() == x.device() && t.scalar_type() == at::kFloat && t.numel() == c &&
+                  t.is_contiguous(),
+              "[fused] batch_norm's parameters and statistics must be ", c, " contiguous floats on ", x.device());
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor> fused_batch_norm_forward(
+    const at::Tensor& x, const at::Tensor& residual, const at::Tensor& weight, const at::Tensor& bias,
+    const at::Tensor& running_mean, const at::Tensor& running_var, double momentum, double eps, bool relu) {
+  const int64_t c = x.size(1), rows = x.numel() / c;
+  TORCH_CHECK(x.dim() == 4 && batch_norm_supports(c) && rows > 1, "[fused] batch_norm of ", x.sizes());
+  fused_check_channels_last(x, x, "input");
+  if (residual.defined()) fused_check_channels_last(residual, x, "residual");
+  for (const at::Tensor* t : {&weight, &bias, &running_mean, &running_var}) fused_check_channel_floats(*t, c, x);
+  const c10::cuda::CUDAGuard device(x.device());
+  at::Tensor out = at::empty(x.sizes(), x.options().memory_format(at::MemoryFormat::ChannelsLast));
+  at::Tensor mean = at::empty({c}, weight.options()), invstd = at::empty({c}, weight.options());
+  const at::Tensor workspace = at::empty({batch_norm_workspace_floats(rows, c)}, weight.options());
+  const BatchNormArgs args{x.data_ptr(), residual.defined() ? residual.data_ptr() : nullptr,
+                           weight.data_ptr<float>(), bias.data_ptr<float>(), rows, c, static_cast<float>(eps),
+                           static_cast<float>(momentum), relu, fused_gpu_dtype(x), running_mean.data_ptr<float>(),
+                           running_var.data_ptr<float>(), mean.data_ptr<float>(), invstd.data_ptr<float>(),
+                           out.data_ptr()};
+  C10_CUDA_CHECK(batch_norm_forward(args, workspace.data_ptr<float>(), fused_stream(x)));
+  return {out, mean, invstd};
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> fused_batch_norm_backward(
+    const at::Tensor& x, const at::Tensor& out, const at::Tensor& mean, const at::Tensor& invstd,
+    const at::Tensor& weight, const at::Tensor& d_out, bool relu, bool residual) {
+  const int64_t c = x.size(1), rows = x.numel() / c;
+  TORCH_CHECK(x.dim() == 4 && batch_norm_supports(c) && rows > 1, "[fused] batch_norm backward of ", x.sizes());
+  fused_check_channels_last(x, x, "input");
+  fused_check_channels_last(out, x, "output");
+  fused_check_channels_last(d_out, x, "output's gradient");
+  for (const at::Tensor* t : {&mean, &invstd, &weight}) fused_check_channel_floats(*t, c, x);
+  const c10::cuda::CUDAGuard device(x.device());
+  const auto like_x = x.options().memory_format(at::MemoryFormat::ChannelsLast);
+  at::Tensor d_x = at::empty(x.sizes(), like_x), d_residual = residual ? at::empty(x.sizes(), like_x) : at::Tensor();
+  at::Tensor d_weight = at::empty({c}, weight.options()), d_bias = at::empty({c}, weight.options());
+  const at::Tensor workspace = at::empty({batch_norm_workspace_floats(rows, c)}, weight.options());
+  const BatchNormBackwardArgs args{x.data_ptr(), out.data_ptr(), d_out.data_ptr(), weight.data_ptr<float>(),
+                                   mean.data_ptr<float>(), invstd.data_ptr<float>(), rows, c, relu,
+                                   fused_gpu_dtype(x), d_x.data_ptr(),
+                                   residual ? d_residual.data_ptr() : nullptr, d_weight.data_ptr<float>(),
+                                   d_bias.data_ptr<float>()};
+  C10_CUDA_CHECK(batch_norm_backward(args, workspace.data_ptr<float>(), fused_stream(x)));
+  return {d_x, d_residual, d_weight, d_bias};
+}
+
 }  // namespace
 }  // namespace mlspeed::fused::gpu
 
@@ -335,6 +395,7 @@ extern "C" void mlspeed_fused_cuda_register() {
   register_residual_layer_norm_kernels(
       {&gpu::fused_residual_layer_norm_forward, &gpu::fused_residual_layer_norm_backward});
   register_group_norm_kernels({&gpu::fused_group_norm});
+  register_batch_norm_kernels({&gpu::fused_batch_norm_forward, &gpu::fused_batch_norm_backward});
 }
 
 namespace {
