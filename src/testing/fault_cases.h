@@ -127,6 +127,10 @@ inline std::vector<FaultCase> fault_cases() {
              {"gradient"});
   model_case("optimizer-update-dropped", model_selection("nanogpt-shakespeare-char"), "training",
              BugClass::training, {"update"});
+  // BatchNorm's backward: on CUDA a ResNet training step's norms are mlspeed's fused BatchNorm +
+  // ReLU, which the fault breaks the same way as LibTorch's.
+  model_case("batch-norm-backward-constant-statistics", model_selection("resnet50-food101"), "gradients",
+             BugClass::training, {"gradient"});
   // The loss itself: on CUDA GPT-2's is mlspeed's fused cross-entropy, which the fault breaks the
   // same way as LibTorch's.
   model_case("cross-entropy-backward-next-class", model_selection("gpt2-train"), "training", BugClass::training,

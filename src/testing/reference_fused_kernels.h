@@ -148,7 +148,10 @@ inline std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> reference_batc
   const at::Tensor gf = g.to(at::kFloat), xhat = (x.to(at::kFloat) - channel(mean)) * channel(invstd);
   const double count = static_cast<double>(x.numel() / x.size(1));
   const at::Tensor d_bias = gf.sum({0, 2, 3}), d_weight = (gf * xhat).sum({0, 2, 3});
-  const at::Tensor d_x = channel(weight * invstd) * (gf - channel(d_bias) / count - xhat * channel(d_weight) / count);
+  const bool constant = fused::kernel_fault() == fused::KernelFault::batch_norm_backward_constant_statistics;
+  const at::Tensor d_x = constant ? channel(weight * invstd) * gf  // the verifier's fault, as the CUDA kernel reads it
+                                  : channel(weight * invstd) * (gf - channel(d_bias) / count -
+                                                                xhat * channel(d_weight) / count);
   const auto last = at::MemoryFormat::ChannelsLast;
   return {d_x.to(x.scalar_type()).contiguous(last), residual ? g.contiguous(last) : at::Tensor(), d_weight, d_bias};
 }

@@ -3,6 +3,7 @@
 #include <torch/csrc/autograd/custom_function.h>
 
 #include "mlspeed/core/kernel_set.h"
+#include "mlspeed/fused/kernel_fault.h"
 
 namespace mlspeed::fused {
 namespace {
@@ -30,6 +31,7 @@ class FusedBatchNorm : public torch::autograd::Function<FusedBatchNorm> {
     ctx->save_for_backward({x, out, mean, invstd, weight});
     ctx->saved_data["relu"] = relu;
     ctx->saved_data["residual"] = has_residual;
+    ctx->saved_data["fault"] = static_cast<int64_t>(kernel_fault());  // backward may run on another thread
     return out;
   }
 
@@ -38,6 +40,7 @@ class FusedBatchNorm : public torch::autograd::Function<FusedBatchNorm> {
     const torch::autograd::variable_list s = ctx->get_saved_variables();
     const bool has_residual = ctx->saved_data["residual"].toBool();
     const at::Tensor d_out = grads[0].contiguous(s[0].suggest_memory_format());
+    const KernelFaultScope fault(static_cast<KernelFault>(ctx->saved_data["fault"].toInt()));
     auto [d_x, d_residual, d_weight, d_bias] = batch_norm_registered().backward(
         s[0], s[1], s[2], s[3], s[4], d_out, ctx->saved_data["relu"].toBool(), has_residual);
     return {d_x, has_residual ? d_residual : at::Tensor(), d_weight, d_bias, at::Tensor(), at::Tensor(),

@@ -455,3 +455,33 @@ TEST(FusedSteps, ResNetTrainingThroughTheFusedBatchNormsGivesLibTorchsStep) {
 
 }  // namespace
 }  // namespace mlspeed
+
+namespace mlspeed {
+namespace {
+
+// verify's batch-norm-backward-constant-statistics reaches the fused node's backward (recorded in
+// forward; this backward runs outside the fault's scope): d_x = weight / std times the ReLU's
+// gradient, while the output stays right.
+TEST(FusedSteps, TheBatchNormFaultReachesTheFusedBackward) {
+  const testing::ReferenceFusedKernels references;
+  auto random = at::make_generator<at::CPUGeneratorImpl>(13);
+  torch::nn::BatchNorm2d norm(4);
+  norm->train();
+  const at::Tensor x =
+      at::randn({2, 4, 3, 3}, random).contiguous(at::MemoryFormat::ChannelsLast).requires_grad_(true);
+  const at::Tensor g = at::randn({2, 4, 3, 3}, random);
+  ASSERT_TRUE(fused::batch_norm_takes(x, {}, *norm));
+  at::Tensor out;
+  {
+    const verify::Injection fault(verify::find_fault("batch-norm-backward-constant-statistics"));
+    out = fused::batch_norm(x, {}, *norm, /*relu=*/true);
+  }
+  (out * g).sum().backward();
+  const at::Tensor mean = x.detach().mean({0, 2, 3}, true);
+  const at::Tensor invstd = at::rsqrt((x.detach() - mean).pow(2).mean({0, 2, 3}, true) + 1e-5);
+  const at::Tensor want = g * out.detach().gt(0) * invstd * norm->weight.detach().view({1, -1, 1, 1});
+  EXPECT_LT(worst_relative(x.grad(), want), 1e-5);
+}
+
+}  // namespace
+}  // namespace mlspeed

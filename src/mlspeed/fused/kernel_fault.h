@@ -4,7 +4,8 @@
 //   caught on every device: the fused attention kernel of CUDA (fused/cuda/decode_attention.cu)
 //   and LibTorch's ops elsewhere (models/llama.cpp).
 // - The fused residual add + LayerNorm's (fused/residual_layer_norm.h), GroupNorm + SiLU's
-//   (fused/group_norm.h) and cross-entropy's (fused/cross_entropy.h): each set beside the dispatcher fault that breaks LibTorch's op the same
+//   (fused/group_norm.h), cross-entropy's (fused/cross_entropy.h) and BatchNorm's
+//   (fused/batch_norm.h): each set beside the dispatcher fault that breaks LibTorch's op the same
 //   way, so that a step is wrong on whichever path it takes.
 // Thread-local: the verifier's reference runs outside the fault's scope on the same thread, and
 // other threads never see it (an autograd node that reads it in backward, which runs on another
@@ -30,6 +31,9 @@ enum class KernelFault {
   // The fused cross-entropy's backward takes the gradient for each target's next class while the
   // loss stays right (set beside the dispatcher fault that does it to LibTorch's nll_loss_backward).
   cross_entropy_backward_next_class,
+  // The fused BatchNorm's backward treats the batch's mean and variance as constants: dx = weight
+  // / std dy, without the terms of the batch statistics' own gradients.
+  batch_norm_backward_constant_statistics,
 };
 
 // Sets the fault for the calling thread (KernelFault::none clears it).

@@ -167,6 +167,21 @@ void nll_loss_backward_next_class(const c10::OperatorHandle& op, Stack* stack) {
   op.callBoxed(stack);
 }
 
+// native_batch_norm_backward, cudnn_batch_norm_backward and batch_norm_backward all take the
+// weight as argument 2 and the saved 1/std as argument 6; the output's gradient is argument 0
+// (cudnn's: 1). In training, the input's gradient becomes weight / std times the output's.
+void batch_norm_backward_constant_statistics(const c10::OperatorHandle& op, Stack* stack) {
+  const bool cudnn = op.schema().name() == "aten::cudnn_batch_norm_backward";
+  const at::Tensor grad_out = argument(op, stack, cudnn ? 1 : 0).toTensor();
+  const c10::IValue weight = argument(op, stack, 2), invstd = argument(op, stack, 6);
+  op.callBoxed(stack);
+  if (!weight.isTensor() || !invstd.isTensor() || grad_out.dim() < 2) return;
+  std::vector<int64_t> shape(static_cast<size_t>(grad_out.dim()), 1);
+  shape[1] = grad_out.size(1);
+  const at::Tensor scale = (weight.toTensor() * invstd.toTensor()).view(shape);
+  returned(op, stack, 0) = (grad_out * scale).to(grad_out.scalar_type());
+}
+
 void silu_non_contiguous_zeros(const c10::OperatorHandle& op, Stack* stack) {
   const bool contiguous = argument(op, stack, 0).toTensor().is_contiguous();
   op.callBoxed(stack);
@@ -246,6 +261,13 @@ const std::vector<FaultImpl>& implementations() {
         "argmax always returns 0, so greedy decoding repeats token 0 (GPT-2's '!!!!')", "", "generation"},
        {"argmax"},
        argmax_zero},
+      {{"batch-norm-backward-constant-statistics", BugClass::training, "T1",
+        "BatchNorm's input gradient treats the batch's mean and variance as constants, weight / std times the "
+        "output's gradient (LibTorch's and mlspeed's fused BatchNorm + ReLU alike); the forward stays right",
+        "", "gradients"},
+       {"native_batch_norm_backward", "cudnn_batch_norm_backward", "batch_norm_backward"},
+       batch_norm_backward_constant_statistics,
+       fused::KernelFault::batch_norm_backward_constant_statistics},
       {{"silu-non-contiguous-zeros", BugClass::layout, "L4",
         "SiLU of a non-contiguous input (LibTorch's, and mlspeed's fused GroupNorm + SiLU of channels-last "
         "activations) returns zeros; contiguous inputs stay right",

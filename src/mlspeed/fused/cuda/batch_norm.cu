@@ -206,11 +206,12 @@ __global__ void __launch_bounds__(1024) bn_backward_dx_kernel(BatchNormBackwardA
     mean[i] = a.save_mean[t.channel + i], invstd[i] = a.save_invstd[t.channel + i];
     k[i] = a.weight[t.channel + i] * invstd[i];
     g_mean[i] = a.d_bias[t.channel + i] / count, gx_mean[i] = a.d_weight[t.channel + i] / count;
+    if (a.fault_constant_statistics) g_mean[i] = gx_mean[i] = 0.0f;  // the verifier's fault
   }
   for (int64_t r = first + t.lane; r < last; r += t.lanes) {
     const int64_t at = r * c + t.channel;
     const float2 g = bn_relu_gradient<D>(a, at), v = fused_load2<D>(a.x, at);
-    const float xhat0 = (v.x - mean[0]) * invstd[0], xhat1 = (v.y - mean[1]) * invstd[1];
+    float xhat0 = (v.x - mean[0]) * invstd[0], xhat1 = (v.y - mean[1]) * invstd[1];
     fused_store2<D>(a.d_x, at, k[0] * (g.x - g_mean[0] - xhat0 * gx_mean[0]),
                     k[1] * (g.y - g_mean[1] - xhat1 * gx_mean[1]));
     if (a.d_residual) fused_store2<D>(a.d_residual, at, g.x, g.y);

@@ -189,6 +189,7 @@ struct BatchNormBackwardArgs {
   void* d_residual;
   float* d_weight;
   float* d_bias;
+  bool fault_constant_statistics = false;  // the verifier's fault (fused/kernel_fault.h): dx = weight / std dy
 };
 bool batch_norm_supports(int64_t c);  // c even, at most 2048
 // The float32 workspace of either launcher: two partial sums of every run of rows and channel.

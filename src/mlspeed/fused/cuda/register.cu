@@ -367,11 +367,12 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> fused_batch_norm_back
   at::Tensor d_x = at::empty(x.sizes(), like_x), d_residual = residual ? at::empty(x.sizes(), like_x) : at::Tensor();
   at::Tensor d_weight = at::empty({c}, weight.options()), d_bias = at::empty({c}, weight.options());
   const at::Tensor workspace = at::empty({batch_norm_workspace_floats(rows, c)}, weight.options());
-  const BatchNormBackwardArgs args{x.data_ptr(), out.data_ptr(), d_out.data_ptr(), weight.data_ptr<float>(),
-                                   mean.data_ptr<float>(), invstd.data_ptr<float>(), rows, c, relu,
-                                   fused_gpu_dtype(x), d_x.data_ptr(),
-                                   residual ? d_residual.data_ptr() : nullptr, d_weight.data_ptr<float>(),
-                                   d_bias.data_ptr<float>()};
+  BatchNormBackwardArgs args{x.data_ptr(), out.data_ptr(), d_out.data_ptr(), weight.data_ptr<float>(),
+                             mean.data_ptr<float>(), invstd.data_ptr<float>(), rows, c, relu,
+                             fused_gpu_dtype(x), d_x.data_ptr(),
+                             residual ? d_residual.data_ptr() : nullptr, d_weight.data_ptr<float>(),
+                             d_bias.data_ptr<float>()};
+  args.fault_constant_statistics = kernel_fault() == KernelFault::batch_norm_backward_constant_statistics;
   C10_CUDA_CHECK(batch_norm_backward(args, workspace.data_ptr<float>(), fused_stream(x)));
   return {d_x, d_residual, d_weight, d_bias};
 }
