@@ -94,8 +94,9 @@ OptionTable<RunOptions> run_table() {
       {"--kernels", "mlspeed|libtorch",
        "mlspeed: its own kernels where it has them (the quantised-weight products on the CPU and CUDA; on CUDA the "
        "fused decode steps of Llama and GPT-2, GPT-2's fused cross-entropy, GPT-2's and nanoGPT's fused residual "
-       "LayerNorm, the UNet's GroupNorm + SiLU, ResNet's training BatchNorm + ReLU), LibTorch's for the rest; libtorch: LibTorch's ops alone (quantised weights dequantised for "
-       "LibTorch's matrix product), to compare devices on LibTorch's kernels or mlspeed's kernels against them",
+       "LayerNorm, the UNet's GroupNorm + SiLU, ResNet's training BatchNorm + ReLU), LibTorch's for the rest; "
+       "libtorch: LibTorch's ops alone (quantised weights dequantised for LibTorch's matrix product), to compare "
+       "devices on LibTorch's kernels or mlspeed's kernels against them",
        "mlspeed", "",
        [](RunOptions& o, const std::string& t) {
          const std::optional<KernelSet> k = parse_kernel_set(t);
