@@ -11,6 +11,7 @@
 
 #include "mlspeed/compat/torch_compat.h"
 #include "mlspeed/fused/residual_layer_norm.h"
+#include "mlspeed/models/pre_norm_stack.h"
 
 namespace mlspeed::nanogpt {
 namespace {
@@ -131,14 +132,7 @@ at::Tensor GPTImpl::forward(const at::Tensor& idx) {
 
 std::optional<at::Tensor> GPTImpl::fused_blocks(const at::Tensor& x) {
   const auto norm = [](const LayerNormImpl& n) { return fused::NormParameters{n.weight, n.bias, 1e-5}; };
-  fused::PreNormBlocks stack;
-  stack.count = blocks_.size();
-  stack.ln_1 = [&](size_t i) { return norm(*blocks_[i]->ln_1); };
-  stack.ln_2 = [&](size_t i) { return norm(*blocks_[i]->ln_2); };
-  stack.ln_f = norm(*ln_f);
-  stack.attn = [&](size_t i, const at::Tensor& normed) { return blocks_[i]->attn(normed); };
-  stack.mlp = [&](size_t i, const at::Tensor& normed) { return blocks_[i]->mlp(normed); };
-  return fused::pre_norm_blocks(x, stack);
+  return fused::pre_norm_blocks(x, pre_norm_stack(blocks_, ln_f, norm));
 }
 
 int64_t num_params(const GPTImpl& model, bool non_embedding) {

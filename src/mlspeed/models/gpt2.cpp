@@ -10,6 +10,7 @@
 #include "mlspeed/compat/torch_compat.h"
 #include "mlspeed/fused/cross_entropy.h"
 #include "mlspeed/fused/residual_layer_norm.h"
+#include "mlspeed/models/pre_norm_stack.h"
 
 namespace mlspeed::gpt2 {
 namespace {
@@ -164,14 +165,7 @@ std::optional<at::Tensor> GPT2ModelImpl::fused_hidden_states(const at::Tensor& x
   const auto norm = [](const torch::nn::LayerNormImpl& n) {
     return fused::NormParameters{n.weight, n.bias, n.options.eps()};
   };
-  fused::PreNormBlocks stack;
-  stack.count = blocks_.size();
-  stack.ln_1 = [&](size_t i) { return norm(*blocks_[i]->ln_1); };
-  stack.ln_2 = [&](size_t i) { return norm(*blocks_[i]->ln_2); };
-  stack.ln_f = norm(*ln_f);
-  stack.attn = [&](size_t i, const at::Tensor& normed) { return blocks_[i]->attn(normed); };
-  stack.mlp = [&](size_t i, const at::Tensor& normed) { return blocks_[i]->mlp(normed); };
-  return fused::pre_norm_blocks(x, stack);
+  return fused::pre_norm_blocks(x, pre_norm_stack(blocks_, ln_f, norm));
 }
 
 at::Tensor GPT2ModelImpl::head(const at::Tensor& hidden) const { return at::linear(hidden, wte->weight); }

@@ -30,9 +30,12 @@ constexpr int kBnThreads = 512;      // a block's threads where C / 2 leaves roo
 constexpr int64_t kBnBlocks = 1024;  // runs of rows to aim for
 constexpr int kBnMaxChannels = 2048;
 
+// A launch's shape: the row kernels' blocks (a run of rows each) and threads, and the finalize
+// kernels' blocks of 32 channels.
 struct BnShape {
   int pairs, lanes;
   int64_t chunks, rows_per_chunk;
+  unsigned blocks, threads, channel_blocks;
 };
 
 BnShape bn_shape(int64_t rows, int64_t c) {
@@ -42,6 +45,9 @@ BnShape bn_shape(int64_t rows, int64_t c) {
   const int64_t chunks = std::min<int64_t>(kBnBlocks, (rows + s.lanes - 1) / s.lanes);
   s.rows_per_chunk = (rows + chunks - 1) / chunks;
   s.chunks = (rows + s.rows_per_chunk - 1) / s.rows_per_chunk;
+  s.blocks = static_cast<unsigned>(s.chunks);
+  s.threads = static_cast<unsigned>(s.pairs * s.lanes);
+  s.channel_blocks = static_cast<unsigned>((c + 31) / 32);
   return s;
 }
 
@@ -228,13 +234,11 @@ cudaError_t batch_norm_forward(const BatchNormArgs& a, float* workspace, cudaStr
   if (!batch_norm_supports(a.c) || a.rows < 2) return cudaErrorInvalidValue;
   const BnShape s = bn_shape(a.rows, a.c);
   const int c = static_cast<int>(a.c);
-  const unsigned threads = static_cast<unsigned>(s.pairs * s.lanes), blocks = static_cast<unsigned>(s.chunks);
-  const unsigned channel_blocks = static_cast<unsigned>((a.c + 31) / 32);
   fused_dispatch(a.dtype, [&](auto d) {
     constexpr GpuDtype D = decltype(d)::value;
-    bn_stats_kernel<D><<<blocks, threads, 0, stream>>>(a.x, a.rows, c, s.rows_per_chunk, workspace);
-    bn_finalize_kernel<D><<<channel_blocks, dim3(32, 32), 0, stream>>>(a.x, a.rows, c, s.chunks, workspace, a);
-    bn_apply_kernel<D><<<blocks, threads, 0, stream>>>(a, c, s.rows_per_chunk);
+    bn_stats_kernel<D><<<s.blocks, s.threads, 0, stream>>>(a.x, a.rows, c, s.rows_per_chunk, workspace);
+    bn_finalize_kernel<D><<<s.channel_blocks, dim3(32, 32), 0, stream>>>(a.x, a.rows, c, s.chunks, workspace, a);
+    bn_apply_kernel<D><<<s.blocks, s.threads, 0, stream>>>(a, c, s.rows_per_chunk);
   });
   return cudaGetLastError();
 }
@@ -243,14 +247,12 @@ cudaError_t batch_norm_backward(const BatchNormBackwardArgs& a, float* workspace
   if (!batch_norm_supports(a.c) || a.rows < 2) return cudaErrorInvalidValue;
   const BnShape s = bn_shape(a.rows, a.c);
   const int c = static_cast<int>(a.c);
-  const unsigned threads = static_cast<unsigned>(s.pairs * s.lanes), blocks = static_cast<unsigned>(s.chunks);
-  const unsigned channel_blocks = static_cast<unsigned>((a.c + 31) / 32);
   fused_dispatch(a.dtype, [&](auto d) {
     constexpr GpuDtype D = decltype(d)::value;
-    bn_backward_reduce_kernel<D><<<blocks, threads, 0, stream>>>(a, c, s.rows_per_chunk, workspace);
-    bn_backward_finalize_kernel<<<channel_blocks, dim3(32, 32), 0, stream>>>(c, s.chunks, workspace, a.d_weight,
-                                                                              a.d_bias);
-    bn_backward_dx_kernel<D><<<blocks, threads, 0, stream>>>(a, c, s.rows_per_chunk);
+    bn_backward_reduce_kernel<D><<<s.blocks, s.threads, 0, stream>>>(a, c, s.rows_per_chunk, workspace);
+    bn_backward_finalize_kernel<<<s.channel_blocks, dim3(32, 32), 0, stream>>>(c, s.chunks, workspace, a.d_weight,
+                                                                                a.d_bias);
+    bn_backward_dx_kernel<D><<<s.blocks, s.threads, 0, stream>>>(a, c, s.rows_per_chunk);
   });
   return cudaGetLastError();
 }
