@@ -1,9 +1,11 @@
 // The steps that string the fused kernels together, on the CPU: Llama's and GPT-2's fused decode
-// steps and GPT-2's fused loss, run with the kernels' LibTorch-op references
-// (src/testing/reference_fused_kernels.h) against LibTorch's unfused ops. What the CUDA kernels
-// compute is the gpu label's (fused/*_gpu_test.cpp); this checks what the steps do with them —
-// which weights, in which orientation, the residual stream, the cache, the head, the loss's
-// scale and count — in CI, on every change.
+// steps, GPT-2's fused loss, GPT-2's and nanoGPT's residual norms, the UNet's GroupNorms and
+// ResNet's BatchNorms, run with the kernels' LibTorch-op references
+// (src/testing/reference_fused_kernels.h) against LibTorch's unfused ops; and the verifier's faults
+// reaching the fused nodes. What the CUDA kernels compute is the gpu label's
+// (fused/*_gpu_test.cpp); this checks what the steps do with them — which weights, in which
+// orientation, the residual stream, the cache, the head, the loss's scale and count — in CI, on
+// every change.
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <c10/core/InferenceMode.h>
@@ -196,11 +198,6 @@ TEST(FusedSteps, Gpt2TrainingThroughTheFusedNodesGivesTheSameLossAndGradients) {
   EXPECT_GT(grads.at("h.2.ln_2.weight").abs().max().item<double>(), 0.0);
 }
 
-}  // namespace
-}  // namespace mlspeed
-
-namespace mlspeed {
-namespace {
 
 // nanoGPT's shakespeare-char shape in small: no biases (the fused norm without beta) and dropout
 // inside the branches, which comes before the add: re-seeded, the fused and unfused steps draw the
@@ -250,11 +247,6 @@ TEST(FusedSteps, NanoGptTrainingWithDropoutAndNoBiasesThroughTheFusedNodes) {
   }
 }
 
-}  // namespace
-}  // namespace mlspeed
-
-namespace mlspeed {
-namespace {
 
 // The UNet's norms through the group norm's contract (each ResNet block's time-embedding add
 // folded into norm2, SiLU into the norms that have it): a channels-last UNet gives the unfused
@@ -304,11 +296,6 @@ TEST(FusedSteps, UNetThroughTheFusedGroupNormsGivesTheUnfusedOutput) {
   EXPECT_LT(worst_relative(fused, unfused), 1e-5);
 }
 
-}  // namespace
-}  // namespace mlspeed
-
-namespace mlspeed {
-namespace {
 
 // The group norm's node with gradients (the verifier's model checks take them): LibTorch's values
 // and gradients; and verify's silu-non-contiguous-zeros reaches the fused SiLU (through
@@ -343,11 +330,6 @@ TEST(FusedSteps, TheGroupNormNodeGivesLibTorchsGradientsAndTakesTheSiluFault) {
   EXPECT_LT(worst_relative(fused::group_norm(x, add, 4, weight, bias, 1e-5, false), normed), 1e-6);
 }
 
-}  // namespace
-}  // namespace mlspeed
-
-namespace mlspeed {
-namespace {
 
 // verify's cross-entropy-backward-next-class reaches the fused loss's backward (recorded in forward:
 // backward may run on another thread, so this one runs outside the fault's scope) as it reaches
@@ -382,11 +364,6 @@ TEST(FusedSteps, TheCrossEntropyFaultShiftsTheFusedGradientLikeLibTorchs) {
   EXPECT_LT(worst_relative(libtorch_grad, shifted_grad), 1e-5) << "LibTorch's path breaks the same way";
 }
 
-}  // namespace
-}  // namespace mlspeed
-
-namespace mlspeed {
-namespace {
 
 // A small ResNet's training step through the batch norm's contract (every norm of a bottleneck with
 // its ReLU, bn3 with the shortcut): the same loss, every gradient and the running statistics, as
@@ -453,11 +430,6 @@ TEST(FusedSteps, ResNetTrainingThroughTheFusedBatchNormsGivesLibTorchsStep) {
   }
 }
 
-}  // namespace
-}  // namespace mlspeed
-
-namespace mlspeed {
-namespace {
 
 // verify's batch-norm-backward-constant-statistics reaches the fused node's backward (recorded in
 // forward; this backward runs outside the fault's scope): d_x = weight / std times the ReLU's
