@@ -198,13 +198,13 @@ if [ "$MODE" = fused ] && fused_step profiles; then
     $BUILD/mlspeed run -w llama2-7b-generate -s 0 -g 128 -d cuda:0 -t bf16 --kernels $kernels -n 3 \
       --profile "$OUT/profile" > /dev/null 2>&1
     check $? "mlspeed run llama2-7b-generate --profile"
-    python3 scripts/decode_timeline.py "$(ls "$OUT"/profile/*tg128*.trace.json | tail -1)" \
+    python3 scripts/decode_timeline.py "$(ls "$OUT"/profile/*g128*.trace.json | tail -1)" \
       | tee "$OUT/llama-tg128-timeline-$kernels.txt" | head -24
     step "gpt2-generate's kernels (--kernels $kernels --profile)"
     $BUILD/mlspeed run -w gpt2-generate -d cuda:0 -t bf16 --kernels $kernels -n 3 --profile "$OUT/profile" \
       > "$OUT/gpt2-generate-profile-$kernels.md" 2>&1
     check $? "mlspeed run gpt2-generate --profile"
-    grep -A14 -i "longest" "$OUT/gpt2-generate-profile-$kernels.md" | head -16
+    grep -A12 "^profile of" "$OUT/gpt2-generate-profile-$kernels.md"
   done
   rm -rf "$OUT/profile"
 fi

@@ -91,18 +91,7 @@ OptionTable<RunOptions> run_table() {
          if (t != "on" && t != "off") throw UsageError("--graphs: unknown value '" + t + "'; choose from: on, off");
          o.graphs = t == "on";
        }},
-      {"--kernels", "mlspeed|libtorch",
-       "mlspeed: its own kernels where it has them (the quantised-weight products on the CPU and CUDA; on CUDA the "
-       "fused decode steps of Llama and GPT-2, GPT-2's fused cross-entropy, GPT-2's and nanoGPT's fused residual "
-       "LayerNorm, the UNet's GroupNorm + SiLU, ResNet's training BatchNorm + ReLU), LibTorch's for the rest; "
-       "libtorch: LibTorch's ops alone (quantised weights dequantised for LibTorch's matrix product), to compare "
-       "devices on LibTorch's kernels or mlspeed's kernels against them",
-       "mlspeed", "",
-       [](RunOptions& o, const std::string& t) {
-         const std::optional<KernelSet> k = parse_kernel_set(t);
-         if (!k) throw UsageError("--kernels: unknown value '" + t + "'; choose from: mlspeed, libtorch");
-         o.kernels = *k;
-       }},
+      kernels_option<RunOptions>(),
       {"--profile", "DIR",
        "after timing each configuration, run 5 more steps under LibTorch's profiler (Kineto) and write "
        "DIR/<configuration>.trace.json (Perfetto, chrome://tracing) and .ops.csv (time per kernel or op); "

@@ -10,6 +10,7 @@
 #include "cli/option_table.h"
 #include "cli/option_values.h"
 #include "mlspeed/core/errors.h"
+#include "mlspeed/core/kernel_set.h"
 #include "mlspeed/core/text.h"
 #include "mlspeed/results/formats.h"
 
@@ -61,6 +62,22 @@ template <class Options> OptionSpec<Options> label_option(std::string help, std:
 // --wide: the md table with every column (Options::wide).
 template <class Options> OptionSpec<Options> wide_option() {
   return {"--wide", "", kWideHelp, std::nullopt, "", [](Options& o, const std::string&) { o.wide = true; }};
+}
+
+// --kernels mlspeed|libtorch: whose kernels run (Options::kernels).
+template <class Options> OptionSpec<Options> kernels_option() {
+  return {"--kernels", "mlspeed|libtorch",
+          "mlspeed: its own kernels where it has them (the quantised-weight products on the CPU and CUDA; on CUDA "
+          "the fused decode steps of Llama and GPT-2, GPT-2's fused cross-entropy, GPT-2's and nanoGPT's fused "
+          "residual LayerNorm, the UNet's GroupNorm + SiLU, ResNet's training BatchNorm + ReLU), LibTorch's for the "
+          "rest; libtorch: LibTorch's ops alone (quantised weights dequantised for LibTorch's matrix product), to "
+          "compare devices on LibTorch's kernels or mlspeed's kernels against them",
+          "mlspeed", "",
+          [](Options& o, const std::string& t) {
+            const std::optional<KernelSet> k = parse_kernel_set(t);
+            if (!k) throw UsageError("--kernels: unknown value '" + t + "'; choose from: mlspeed, libtorch");
+            o.kernels = *k;
+          }};
 }
 
 }  // namespace mlspeed::cli

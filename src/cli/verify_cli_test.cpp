@@ -164,6 +164,11 @@ TEST(VerifyCommand, PrecisionFlagsAreSetByOptionsAndRecordedInEveryRow) {
   ASSERT_EQ(md.exit_code, 0) << md.err;
   EXPECT_NE(md.out.find("deterministic on"), std::string::npos) << md.out;
   EXPECT_NE(md.out.find("reduced-precision reductions fp16 on"), std::string::npos) << md.out;
+  // --kernels libtorch checks LibTorch's ops alone, and the context says so.
+  const auto libtorch = run_cli(ops({"--ops", "mm", "--dtypes", "float32", "--kernels", "libtorch", "--no-db"}));
+  ASSERT_EQ(libtorch.exit_code, 0) << libtorch.err;
+  EXPECT_NE(libtorch.out.find("LibTorch's kernels alone (--kernels libtorch)"), std::string::npos) << libtorch.out;
+  EXPECT_EQ(md.out.find("LibTorch's kernels alone"), std::string::npos) << md.out;
 }
 
 TEST(VerifyCommand, CtrlCKeepsTheCompletedChecksAndMarksTheRunInterrupted) {
@@ -218,6 +223,7 @@ TEST(VerifyCommand, BadInputIsRefusedWithExitStatus2BeforeAnythingRuns) {
       {{"verify", "--steps", "5"}, "20"},
       {{"verify", "-d", "cuda:7"}, "cuda:7"},
       {{"verify", "-o", "xml"}, "xml"},
+      {{"verify", "--kernels", "cublas"}, "--kernels: unknown value 'cublas'; choose from: mlspeed, libtorch"},
   };
   for (const auto& c : cases) {
     std::vector<std::string> args = c.args;

@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "mlspeed/compat/torch_compat.h"
+#include "mlspeed/core/kernel_set.h"
 #include "mlspeed/core/live_line.h"
 #include "mlspeed/core/text.h"
 #include "mlspeed/session/run_session.h"
@@ -85,7 +86,10 @@ int verify_command(const VerifyOptions& options, const std::string& command_line
   for (const auto& target : plan.targets) devices.push_back(target.facts);
   const SessionSetup setup{"mlspeed verify", !options.no_db, options.db, "the current check", 0, "", options.label};
   const bool strict = options.strict;
-  RunSession<CheckResult> session(setup, capture_context(command_line, devices),
+  const KernelSetScope kernels(options.kernels);  // whose kernels every check runs
+  RunContext context = capture_context(command_line, devices);
+  context.kernels = options.kernels;
+  RunSession<CheckResult> session(setup, context,
                                   verify::make_check_printer(options.format, std::cout, strict),
                                   [strict](const CheckResult& row) { return verify::is_failure(row, strict); });
   session.begin();

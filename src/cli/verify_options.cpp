@@ -66,6 +66,7 @@ OptionTable<VerifyOptions> verify_table() {
       {"--full-precision-reductions", "", "cuBLAS sums float16 and bfloat16 matrix products in float32 (turns off "
                                           "PyTorch's allow_fp16/bf16_reduced_precision_reduction, on by default)",
        std::nullopt, "", [](O& o, T) { o.full_precision_reductions = true; }},
+      kernels_option<O>(),
       {"--strict", "", "known LibTorch issues (bugs of LibTorch itself, listed by --list with their upstream "
                        "reports) fail the verdict too; by default they are shown but do not", std::nullopt, "",
        [](O& o, T) { o.strict = true; }},

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cli/option_table.h"
+#include "mlspeed/core/kernel_set.h"
 #include "mlspeed/results/formats.h"
 #include "mlspeed/verify/model_checks.h"
 #include "mlspeed/verify/op_suite.h"
@@ -22,6 +23,7 @@ struct VerifyOptions {
   bool strict = false;                     // known LibTorch issues fail the verdict too
   bool deterministic = false;              // deterministic algorithms (and cuBLAS workspace config)
   bool full_precision_reductions = false;  // cuBLAS sums float16/bfloat16 products in float32
+  KernelSet kernels = KernelSet::mlspeed;  // --kernels libtorch: check LibTorch's ops alone
   bool list = false;
   Format format = Format::md;
   std::string db;  // empty: the default path
