@@ -96,5 +96,53 @@ TEST(BatchNormGpu, MatchesTheContractAndLibTorchsModule) {
   }
 }
 
+// Where a channel's mean dwarfs its spread (a stem's activations on images around 0.5; here 500
+// against 1), float32 rounds the saved mean by a unit of the mean's size, which moves every xhat of
+// the channel by one constant. Summed over the N rows, d_x would then be off zero by N times it, and
+// the weight gradient of the layer before (d_x times its inputs, summed over N) off by a constant a
+// channel: a healthy H100 failed verify's resnet50-food101 gradient check that way (conv1.weight).
+// The kernel measures the offset and takes it out: each channel's sum of d_x stays at the float64
+// reference's (zero) within 1e-6 of the sum of |d_x|.
+TEST(BatchNormGpu, TheInputGradientSumsToZeroWhenTheMeanDwarfsTheSpread) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  const c10::Device gpu(c10::DeviceType::CUDA, 0);
+  const auto last = at::MemoryFormat::ChannelsLast;
+  auto random = at::make_generator<at::CPUGeneratorImpl>(29);
+  const int64_t n = 4, c = 8, side = 112;
+  const at::Tensor x64 =
+      at::randn({n, c, side, side}, random, at::kDouble) + 500 + at::arange(c, at::kDouble).view({1, c, 1, 1});
+  const at::Tensor x_cpu = x64.to(at::kFloat).contiguous(last);
+  const at::Tensor xd = x_cpu.to(at::kDouble);
+  const at::Tensor mean = xd.mean({0, 2, 3}, true), var = xd.var({0, 2, 3}, false, true);
+  const at::Tensor xhat = (xd - mean) / (var + 1e-5).sqrt();
+  // A gradient that follows xhat, as a trained network's does: mean(g xhat) is far from zero.
+  const at::Tensor g64 = 0.5 * xhat + at::randn({n, c, side, side}, random, at::kDouble);
+  const at::Tensor g_cpu = g64.to(at::kFloat).contiguous(last);
+  const at::Tensor g = g_cpu.to(at::kDouble);
+  const at::Tensor want_dx = (g - g.mean({0, 2, 3}, true) - xhat * (g * xhat).mean({0, 2, 3}, true)) /
+                             (var + 1e-5).sqrt();
+
+  torch::nn::BatchNorm2d norm(c), twin(c);
+  norm->to(gpu);
+  twin->to(gpu);
+  const at::Tensor x = x_cpu.to(gpu).requires_grad_(true);
+#ifdef MLSPEED_FUSED_CUDA_KERNELS
+  ASSERT_TRUE(fused::batch_norm_takes(x, {}, *norm)) << "built with nvcc, yet not taken";
+#else
+  if (!fused::batch_norm_takes(x, {}, *norm)) GTEST_SKIP() << "built without nvcc";
+#endif
+  (fused::batch_norm(x, {}, *norm, /*relu=*/false) * g_cpu.to(gpu)).sum().backward();
+  const at::Tensor x_twin = x_cpu.to(gpu).requires_grad_(true);
+  (twin->forward(x_twin) * g_cpu.to(gpu)).sum().backward();
+
+  const at::Tensor got = x.grad().to(at::kCPU, at::kDouble), libtorch = x_twin.grad().to(at::kCPU, at::kDouble);
+  const at::Tensor scale = want_dx.abs().sum({0, 2, 3});
+  const at::Tensor off = (got.sum({0, 2, 3}) - want_dx.sum({0, 2, 3})).abs() / scale;
+  const at::Tensor libtorch_off = (libtorch.sum({0, 2, 3}) - want_dx.sum({0, 2, 3})).abs() / scale;
+  EXPECT_LE(off.max().item<double>(), 1e-6) << "each channel's |sum d_x - float64's| / sum |d_x|: " << off
+                                            << "LibTorch's module on the same device: " << libtorch_off;
+  expect_batch_norm_close(got, want_dx, 1e-4, "d_x against float64");
+}
+
 }  // namespace
 }  // namespace mlspeed

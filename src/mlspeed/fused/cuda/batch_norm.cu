@@ -6,8 +6,9 @@
 // that the sum of squares does not cancel), finalize (a block 32 channels: the runs' sums, then
 // mean, 1/std, running statistics), apply
 // (y = x a + b, + residual, ReLU, each rounded to the dtype where LibTorch's unfused ops round).
-// Backward: g = dy where y > 0, its partial sums and those of g xhat, finalize (dbias, dweight),
-// then dx = weight / std (g - mean(g) - xhat mean(g xhat)), and the residual's gradient g.
+// Backward: g = dy where y > 0, its partial sums and those of g xhat and of xhat, finalize (dbias,
+// dweight, mean xhat), then dx = weight / std (g - mean(g) - xhat mean(g xhat)) with xhat centred on
+// its measured mean (bn_backward_reduce_kernel says why), and the residual's gradient g.
 // In the eager step LibTorch runs the statistics, the transform, the add and the ReLU as separate
 // kernels both ways (12.5 ms of batch norm and 4.8 ms of adds and clamps a ResNet-50 step at
 // b128 on an H200, results/2026-11-30-h200-profile/).
@@ -64,18 +65,21 @@ __device__ __forceinline__ BnThread bn_thread(int c) {
   return t;
 }
 
-// The block's sums of each thread's four values over its lanes, in a fixed order; lane 0 of each
-// channel pair gets them.
-__device__ __forceinline__ float4 bn_lane_sums(float4 mine, const BnThread& t) {
-  __shared__ float4 values[1024];
+__device__ __forceinline__ float4 bn_add(float4 a, float4 b) {
+  return make_float4(a.x + b.x, a.y + b.y, a.z + b.z, a.w + b.w);
+}
+__device__ __forceinline__ float2 bn_add(float2 a, float2 b) { return make_float2(a.x + b.x, a.y + b.y); }
+
+// The block's sums of each thread's values (a float4 or a float2) over its lanes, in a fixed order;
+// lane 0 of each channel pair gets them.
+template <class V>
+__device__ __forceinline__ V bn_lane_sums(V mine, const BnThread& t) {
+  __shared__ V values[1024];
   values[threadIdx.x] = mine;
   __syncthreads();
-  float4 total = mine;
+  V total = mine;
   if (t.lane == 0)
-    for (int lane = 1; lane < t.lanes; ++lane) {
-      const float4 v = values[lane * t.pairs + threadIdx.x];
-      total.x += v.x, total.y += v.y, total.z += v.z, total.w += v.w;
-    }
+    for (int lane = 1; lane < t.lanes; ++lane) total = bn_add(total, values[lane * t.pairs + threadIdx.x]);
   return total;
 }
 
@@ -107,6 +111,7 @@ __global__ void __launch_bounds__(1024) bn_stats_kernel(const void* x, int64_t r
 // same result on every run). Valid in row 0's threads.
 __device__ __forceinline__ float2 bn_chunk_sums(const float* partial, int64_t chunks, int c) {
   __shared__ float first[32][33], second[32][33];
+  __syncthreads();  // a second call's writes wait for the first call's reads
   const int ch = static_cast<int>(blockIdx.x) * 32 + static_cast<int>(threadIdx.x);
   float a = 0.0f, b = 0.0f;
   if (ch < c)
@@ -174,6 +179,12 @@ __device__ __forceinline__ float2 bn_relu_gradient(const BatchNormBackwardArgs& 
   return make_float2(y.x > 0.0f ? dy.x : 0.0f, y.y > 0.0f ? dy.y : 0.0f);
 }
 
+// Backward's sums a run: of g and of g xhat (first and second), and of xhat itself (third). xhat is
+// centred on the saved mean, which float32 rounds to a unit of the mean's size: where the mean
+// dwarfs the spread (a stem's activations on images around 0.5) that leaves every xhat of a channel
+// off by one constant, the sum of d_x off zero by N times it, and the weight gradient of the layer
+// before (d_x times its inputs, summed over N) off by a constant a channel. The third sum measures
+// that offset, and finalize and d_x take it out.
 template <GpuDtype D>
 __global__ void __launch_bounds__(1024) bn_backward_reduce_kernel(BatchNormBackwardArgs a, int c,
                                                                   int64_t rows_per_chunk, float* partial) {
@@ -182,42 +193,54 @@ __global__ void __launch_bounds__(1024) bn_backward_reduce_kernel(BatchNormBackw
   const float mean0 = a.save_mean[t.channel], mean1 = a.save_mean[t.channel + 1];
   const float invstd0 = a.save_invstd[t.channel], invstd1 = a.save_invstd[t.channel + 1];
   float4 sums = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+  float2 xhat_sums = make_float2(0.0f, 0.0f);
   for (int64_t r = first + t.lane; r < last; r += t.lanes) {
     const int64_t at = r * c + t.channel;
     const float2 g = bn_relu_gradient<D>(a, at), v = fused_load2<D>(a.x, at);
-    sums.x += g.x, sums.y += g.y;
-    sums.z += g.x * (v.x - mean0) * invstd0, sums.w += g.y * (v.y - mean1) * invstd1;
+    const float xhat0 = (v.x - mean0) * invstd0, xhat1 = (v.y - mean1) * invstd1;
+    sums.x += g.x, sums.y += g.y, sums.z += g.x * xhat0, sums.w += g.y * xhat1;
+    xhat_sums.x += xhat0, xhat_sums.y += xhat1;
   }
   sums = bn_lane_sums(sums, t);
-  if (t.lane == 0) bn_write_partial(partial, gridDim.x, c, t.channel, sums);
+  xhat_sums = bn_lane_sums(xhat_sums, t);
+  if (t.lane != 0) return;
+  bn_write_partial(partial, gridDim.x, c, t.channel, sums);
+  const int64_t third = 2 * static_cast<int64_t>(gridDim.x) * c + static_cast<int64_t>(blockIdx.x) * c + t.channel;
+  partial[third] = xhat_sums.x, partial[third + 1] = xhat_sums.y;
 }
 
-__global__ void __launch_bounds__(1024) bn_backward_finalize_kernel(int c, int64_t chunks, const float* partial,
-                                                                    float* d_weight, float* d_bias) {
-  const float2 sums = bn_chunk_sums(partial, chunks, c);
+// d_bias = sum g; d_weight = sum g (xhat - mean xhat); xhat_mean for d_x.
+__global__ void __launch_bounds__(1024) bn_backward_finalize_kernel(int64_t rows, int c, int64_t chunks,
+                                                                    const float* partial, float* d_weight,
+                                                                    float* d_bias, float* xhat_mean) {
+  const float2 g_sums = bn_chunk_sums(partial, chunks, c);
+  const float2 xhat_sums = bn_chunk_sums(partial + chunks * c, chunks, c);  // (g xhat, xhat)
   const int ch = static_cast<int>(blockIdx.x) * 32 + static_cast<int>(threadIdx.x);
   if (threadIdx.y != 0 || ch >= c) return;
-  d_bias[ch] = sums.x;
-  d_weight[ch] = sums.y;
+  const float offset = xhat_sums.y / static_cast<float>(rows);
+  d_bias[ch] = g_sums.x;
+  d_weight[ch] = g_sums.y - offset * g_sums.x;
+  xhat_mean[ch] = offset;
 }
 
 template <GpuDtype D>
-__global__ void __launch_bounds__(1024) bn_backward_dx_kernel(BatchNormBackwardArgs a, int c,
-                                                              int64_t rows_per_chunk) {
+__global__ void __launch_bounds__(1024) bn_backward_dx_kernel(BatchNormBackwardArgs a, int c, int64_t rows_per_chunk,
+                                                              const float* xhat_mean) {
   const BnThread t = bn_thread(c);
   const int64_t first = blockIdx.x * rows_per_chunk, last = min(a.rows, first + rows_per_chunk);
   const float count = static_cast<float>(a.rows);
-  float mean[2], invstd[2], k[2], g_mean[2], gx_mean[2];
+  float mean[2], invstd[2], k[2], g_mean[2], gx_mean[2], offset[2];
   for (int i = 0; i < 2; ++i) {
     mean[i] = a.save_mean[t.channel + i], invstd[i] = a.save_invstd[t.channel + i];
     k[i] = a.weight[t.channel + i] * invstd[i];
     g_mean[i] = a.d_bias[t.channel + i] / count, gx_mean[i] = a.d_weight[t.channel + i] / count;
+    offset[i] = xhat_mean[t.channel + i];
     if (a.fault_constant_statistics) g_mean[i] = gx_mean[i] = 0.0f;  // the verifier's fault
   }
   for (int64_t r = first + t.lane; r < last; r += t.lanes) {
     const int64_t at = r * c + t.channel;
     const float2 g = bn_relu_gradient<D>(a, at), v = fused_load2<D>(a.x, at);
-    float xhat0 = (v.x - mean[0]) * invstd[0], xhat1 = (v.y - mean[1]) * invstd[1];
+    const float xhat0 = (v.x - mean[0]) * invstd[0] - offset[0], xhat1 = (v.y - mean[1]) * invstd[1] - offset[1];
     fused_store2<D>(a.d_x, at, k[0] * (g.x - g_mean[0] - xhat0 * gx_mean[0]),
                     k[1] * (g.y - g_mean[1] - xhat1 * gx_mean[1]));
     if (a.d_residual) fused_store2<D>(a.d_residual, at, g.x, g.y);
@@ -228,7 +251,8 @@ __global__ void __launch_bounds__(1024) bn_backward_dx_kernel(BatchNormBackwardA
 
 bool batch_norm_supports(int64_t c) { return c > 0 && c % 2 == 0 && c <= kBnMaxChannels; }
 
-int64_t batch_norm_workspace_floats(int64_t rows, int64_t c) { return 2 * bn_shape(rows, c).chunks * c; }
+// Forward: two sums a run and channel; backward: three, and each channel's mean xhat.
+int64_t batch_norm_workspace_floats(int64_t rows, int64_t c) { return (3 * bn_shape(rows, c).chunks + 1) * c; }
 
 cudaError_t batch_norm_forward(const BatchNormArgs& a, float* workspace, cudaStream_t stream) {
   if (!batch_norm_supports(a.c) || a.rows < 2) return cudaErrorInvalidValue;
@@ -250,9 +274,10 @@ cudaError_t batch_norm_backward(const BatchNormBackwardArgs& a, float* workspace
   fused_dispatch(a.dtype, [&](auto d) {
     constexpr GpuDtype D = decltype(d)::value;
     bn_backward_reduce_kernel<D><<<s.blocks, s.threads, 0, stream>>>(a, c, s.rows_per_chunk, workspace);
-    bn_backward_finalize_kernel<<<s.channel_blocks, dim3(32, 32), 0, stream>>>(c, s.chunks, workspace, a.d_weight,
-                                                                                a.d_bias);
-    bn_backward_dx_kernel<D><<<s.blocks, s.threads, 0, stream>>>(a, c, s.rows_per_chunk);
+    float* xhat_mean = workspace + 3 * s.chunks * c;
+    bn_backward_finalize_kernel<<<s.channel_blocks, dim3(32, 32), 0, stream>>>(a.rows, c, s.chunks, workspace,
+                                                                                a.d_weight, a.d_bias, xhat_mean);
+    bn_backward_dx_kernel<D><<<s.blocks, s.threads, 0, stream>>>(a, c, s.rows_per_chunk, xhat_mean);
   });
   return cudaGetLastError();
 }
