@@ -34,6 +34,13 @@
 #          cuda:0. FUSED_STEPS picks the parts (default
 #          tests,memcheck,runs,profiles,verify; the build always comes first and is kept between
 #          calls on a machine still held).
+#   energy issue 22's evidence on cuda:0 in bf16: the quick suite twice with energy on
+#          (scripts/energy_repeatability.py: J/item within 3% for every row whose time is within 1%),
+#          then with --energy off (`compare` of on against off: "same" when reading energy costs no
+#          time), gpt2-train (a row that reaches the power cap), and Llama-2-7B tg128 in bf16 and from
+#          a Q4_0 GGUF file (J/token). ENERGY_STEPS picks the parts (default repeat,onoff,train,llama).
+#          The database comes back as $OUT/energy.db; the report is made where Chart.js and Chromium
+#          are: `mlspeed report --db energy.db label:energy-1 ... --output report.html`.
 #   verify runs `mlspeed verify` on cuda:0: the full op suite (every size class, huge included) and
 #          every workload's model checks in fp32, tf32, fp16 and bf16; the products again with
 #          cuBLAS's reduced-precision reductions off; the op suite with deterministic algorithms;
@@ -48,7 +55,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 MODE=${1:-}
-case "$MODE" in test|bench|verify|speed|gguf|fused) ;; *) echo "usage: $0 test|bench|verify|speed|gguf|fused" >&2; exit 2 ;; esac
+case "$MODE" in test|bench|verify|speed|gguf|fused|energy) ;;
+  *) echo "usage: $0 test|bench|verify|speed|gguf|fused|energy" >&2; exit 2 ;; esac
 OUT=${OUT:-$PWD/gpu-out}
 mkdir -p "$OUT"
 BUILD=build-gpu
@@ -117,7 +125,7 @@ cmake -S . -B $BUILD -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$T
   > "$OUT/build.log" 2>&1 || { tail -40 "$OUT/build.log"; exit 1; }
 # The speed mode needs the program only; the others build the tests too.
 targets=()
-[ "$MODE" = speed ] && targets=(--target mlspeed)
+[ "$MODE" = speed ] || [ "$MODE" = energy ] && targets=(--target mlspeed)
 [ "$MODE" = fused ] && targets=(--target mlspeed mlspeed_gpu_tests)
 if [ "$MODE" = gguf ]; then
   targets=(--target mlspeed)
@@ -215,6 +223,47 @@ if [ "$MODE" = fused ] && fused_step verify; then
   sed -n '/^## Verdict/,$p' "$OUT/verify-quick.md" | head -20
 fi
 [ "$MODE" = fused ] && finish
+
+if [ "$MODE" = energy ]; then
+  energy_steps=${ENERGY_STEPS:-repeat,onoff,train,llama}
+  energy_step() { [[ ",$energy_steps," == *,$1,* ]]; }
+  DB="$OUT/energy.db"
+  quick=(-w nanogpt-shakespeare-char,bert-base-infer,resnet50-cifar100,small-transformer-imdb,gpt2-generate)
+  # $1: the label, then run's other arguments; the rows as md (printed) and jsonl ($OUT/<label>.jsonl).
+  energy_run() {
+    local label=$1; shift
+    step "mlspeed run $* (cuda:0, bf16, --label $label)"
+    $BUILD/mlspeed run -d cuda:0 -t bf16 --min-time "${MIN_TIME:-2}" --db "$DB" --label "$label" "$@" \
+      > "$OUT/$label.md" 2> "$OUT/$label.err"
+    check $? "mlspeed run $* --label $label"
+    sed -n '/^| workload/,$p' "$OUT/$label.md"
+    $BUILD/mlspeed show "label:$label" --db "$DB" -o jsonl > "$OUT/$label.jsonl"
+    check $? "mlspeed show label:$label"
+  }
+  if energy_step repeat; then
+    energy_run energy-1 "${quick[@]}"
+    energy_run energy-2 "${quick[@]}"
+    step "J/item of the two runs, row by row"
+    python3 scripts/energy_repeatability.py "$OUT/energy-1.jsonl" "$OUT/energy-2.jsonl" | tee "$OUT/repeatability.md"
+    check "${PIPESTATUS[0]}" "energy repeatability"
+  fi
+  if energy_step onoff; then
+    energy_run energy-off "${quick[@]}" --energy off
+    step "time with energy on (energy-2) against off (energy-off)"
+    $BUILD/mlspeed compare label:energy-2 label:energy-off --db "$DB" | tee "$OUT/energy-on-off.md"
+    check "${PIPESTATUS[0]}" "mlspeed compare"
+  fi
+  energy_step train && energy_run energy-train -w gpt2-train,resnet50-food101 --wide
+  if energy_step llama; then
+    energy_run energy-llama-bf16 -w llama2-7b-generate -s 0 -g 128 --wide
+    gguf=/tmp/mlspeed-gguf/llama-2-7b.Q4_0.gguf
+    mkdir -p /tmp/mlspeed-gguf
+    $BUILD/mlspeed quantize random:full "$gguf" --type Q4_0 > "$OUT/quantize.log" 2>&1
+    check $? "mlspeed quantize random:full --type Q4_0"
+    energy_run energy-llama-q4_0 --model "$gguf" -s 0 -g 128 --wide
+  fi
+  finish
+fi
 
 if [ "$MODE" = speed ]; then
   step "devices"

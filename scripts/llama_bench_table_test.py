@@ -1,13 +1,11 @@
 #!/usr/bin/env python3
 """Checks scripts/llama_bench_table.py on small hand-made JSONL files: python3 scripts/llama_bench_table_test.py"""
 import csv
-import json
 import os
-import subprocess
 import sys
 import tempfile
 
-from script_checks import check, failures
+from script_checks import check, failures, run_script, write_jsonl
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOOL = os.path.join(HERE, "llama_bench_table.py")
@@ -23,15 +21,11 @@ def lb(path, prompt, gen, tps, depth=0, sd=1.5):
                 avg_ts=tps, stddev_ts=sd)
 
 
-def write(folder, name, rows, raw=None):
-    path = os.path.join(folder, name)
-    with open(path, "w") as f:
-        f.write(raw if raw is not None else "".join(json.dumps(r) + "\n" for r in rows))
-    return path
+write = write_jsonl
 
 
 def run(*args):
-    return subprocess.run([sys.executable, TOOL, *args], capture_output=True, text=True)
+    return run_script(TOOL, *args)
 
 
 with tempfile.TemporaryDirectory() as tmp:
