@@ -179,6 +179,8 @@ inline std::vector<FaultCase> fault_cases() {
              {"quantised products", "off by"});
   model_case("kv-cache-key-unrotated", quant_model_selection(ModelFormat::q6_k), "decode", BugClass::model,
              {"quantised products", "off by"});
+  model_case("gate-up-swapped", quant_model_selection(ModelFormat::q8_0), "decode", BugClass::model,
+             {"quantised products", "off by"});
   return cases;
 }
 

@@ -1,8 +1,8 @@
 // The verifier's hook into mlspeed's own kernels (mlspeed verify --inject-fault, verify/faults.h):
 // the one place where a fault of a fused step's own code enters.
 // - A Llama decode step's faults: both paths of the step read them, so that the same bug is
-//   caught on every device: the fused attention kernel of CUDA (fused/cuda/decode_attention.cu)
-//   and LibTorch's ops elsewhere (models/llama.cpp).
+//   caught on every device: the fused attention and silu * up kernels of CUDA
+//   (fused/cuda/decode_attention.cu, silu_mul.cu) and LibTorch's ops elsewhere (models/llama.cpp).
 // - The fused residual add + LayerNorm's (fused/residual_layer_norm.h), GroupNorm + SiLU's
 //   (fused/group_norm.h), cross-entropy's (fused/cross_entropy.h) and BatchNorm's
 //   (fused/batch_norm.h): each set beside the dispatcher fault that breaks LibTorch's op the same
@@ -34,6 +34,10 @@ enum class KernelFault {
   // The fused BatchNorm's backward treats the batch's mean and variance as constants: dx = weight
   // / std dy, without the terms of the batch statistics' own gradients.
   batch_norm_backward_constant_statistics,
+  // A Llama decode step's gated MLP takes its gate and up halves the wrong way round: silu(up) *
+  // gate (a fused SwiGLU's packing order is the kind of contract a kernel and its callers disagree
+  // on: flashinfer-ai/flashinfer#4130). Read by the fused silu * up kernels and LibTorch's path.
+  gate_up_swapped,
 };
 
 // Sets the fault for the calling thread (KernelFault::none clears it).

@@ -283,7 +283,10 @@ at::Tensor LlamaDecoderLayerImpl::forward(const at::Tensor& x, const at::Tensor&
 at::Tensor LlamaDecoderLayerImpl::decode(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
                                          KVCache& cache, int64_t layer, const at::Tensor& mask) {
   const at::Tensor h = x + self_attn->decode(input_layernorm(x), cos, sin, cache, layer, mask);
-  return h + mlp(post_attention_layernorm(h));
+  const at::Tensor normed = post_attention_layernorm(h);
+  if (fused::kernel_fault() == fused::KernelFault::gate_up_swapped)  // the verifier's fault
+    return h + mlp->down_proj(at::silu(mlp->up_proj(normed)) * mlp->gate_proj(normed));
+  return h + mlp(normed);
 }
 
 LlamaModelImpl::LlamaModelImpl(const LlamaConfig& c, const at::TensorOptions& options, const StoredWeights& stored)

@@ -317,6 +317,11 @@ const std::vector<DecodeFaultImpl>& decode_faults() {
         "CUDA attention kernel and LibTorch's path alike)",
         kQuantModelWorkload, "decode"},
        fused::KernelFault::new_key_unrotated},
+      {{"gate-up-swapped", BugClass::model, "M3",
+        "a Llama decode step's gated MLP takes its gate and up halves the wrong way round, silu(up) * gate (the "
+        "fused CUDA silu * up kernels and LibTorch's path alike)",
+        kQuantModelWorkload, "decode"},
+       fused::KernelFault::gate_up_swapped},
   };
   return list;
 }

@@ -43,9 +43,9 @@ cudaError_t rms_norm_quantize(const void* x, const void* weight, int64_t batch, 
                               GpuDtype dtype, GemvInput out, cudaStream_t stream);
 
 // out = silu(gate) * up, each op rounded to the dtype: gate_up (B, 2 ffn) holds gate then up; ffn
-// a multiple of 32.
+// a multiple of 32. gate_up_swapped: the verifier's fault, silu(up) * gate.
 cudaError_t silu_mul(const void* gate_up, int64_t batch, int64_t ffn, GpuDtype dtype, FusedOut out,
-                     cudaStream_t stream);
+                     cudaStream_t stream, bool gate_up_swapped = false);
 
 // One layer's attention of a decode step: from qkv (B, (heads + 2 kv_heads) head_dim) plus
 // qkv_bias ((heads + 2 kv_heads) head_dim; null: none), q and k rotated by row *position of the

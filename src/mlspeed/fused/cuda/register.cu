@@ -161,7 +161,7 @@ quant::QuantizedInput fused_silu_mul_quantize(const at::Tensor& gate_up) {
   const int64_t ffn = gate_up.size(1) / 2;
   quant::QuantizedInput out = fused_quantized_output(gate_up, gate_up.size(0), ffn);
   C10_CUDA_CHECK(silu_mul(gate_up.data_ptr(), gate_up.size(0), ffn, fused_gpu_dtype(gate_up), {fused_view(out)},
-                          fused_stream(gate_up)));
+                          fused_stream(gate_up), kernel_fault() == KernelFault::gate_up_swapped));
   return out;
 }
 
@@ -171,7 +171,7 @@ at::Tensor fused_silu_mul(const at::Tensor& gate_up) {
   const int64_t ffn = gate_up.size(1) / 2;
   at::Tensor out = at::empty({gate_up.size(0), ffn}, gate_up.options());
   C10_CUDA_CHECK(silu_mul(gate_up.data_ptr(), gate_up.size(0), ffn, fused_gpu_dtype(gate_up), {{}, out.data_ptr()},
-                          fused_stream(gate_up)));
+                          fused_stream(gate_up), kernel_fault() == KernelFault::gate_up_swapped));
   return out;
 }
 
