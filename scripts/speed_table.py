@@ -1,15 +1,15 @@
 #!/usr/bin/env python3
 """mlspeed against the PyTorch yardstick, configuration by configuration.
 
-    python3 scripts/speed_table.py --mlspeed-graphs A.jsonl --mlspeed-eager B.jsonl \\
+    python3 scripts/speed_table.py --mlspeed-graphs A.jsonl [--mlspeed-eager B.jsonl] \\
         --pytorch DIR/pytorch.jsonl --out DIR [--device cuda:0]
 
 (each of the three takes several files, e.g. yardstick runs split by workload).
 
 A and B are `mlspeed show RUN -o jsonl` outputs (one JSON object per row): A the run with CUDA
-graphs (graphs "step"/"token"), B the eager run. The PyTorch rows are scripts/pytorch_reference.py's
-(modes eager, compile, reduce-overhead). Rows are matched on workload, size, dtype, batch, seq
-(mlspeed's seq_len) and new_tokens. The compared time is the median ms per step, except for
+graphs (graphs "step"/"token"), B the eager run (optional: without it the eager column is empty).
+The PyTorch rows are scripts/pytorch_reference.py's (modes eager, compile, reduce-overhead). Rows
+are matched on workload, size, dtype, batch, seq (mlspeed's seq_len) and new_tokens. The compared time is the median ms per step, except for
 generation rows (new_tokens > 0), where it is ms per token: mlspeed's ms_per_token and the
 yardstick's (a row without one falls back to its median / new_tokens, marked in speed.md).
 
@@ -220,8 +220,8 @@ def main(argv=None):
                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     p.add_argument("--mlspeed-graphs", required=True, nargs="+", metavar="JSONL",
                    help="mlspeed show RUN -o jsonl of the run with CUDA graphs (several files: their rows together)")
-    p.add_argument("--mlspeed-eager", required=True, nargs="+", metavar="JSONL",
-                   help="mlspeed show RUN -o jsonl of the eager run")
+    p.add_argument("--mlspeed-eager", nargs="+", default=[], metavar="JSONL",
+                   help="mlspeed show RUN -o jsonl of the eager run (left out: the eager column is empty)")
     p.add_argument("--pytorch", required=True, nargs="+", metavar="JSONL",
                    help="the yardstick's pytorch.jsonl (several, from runs split by workload)")
     p.add_argument("--out", required=True, help="folder for ratios.csv and speed.md")
@@ -237,7 +237,8 @@ def main(argv=None):
         devices = {r.get("device") for r in pytorch_rows if r.get("device")}
         device = args.device or (devices.pop() if len(devices) == 1 else None)
         graphs_rows = pick_device(graphs_rows, args.device, device, "mlspeed graphs rows")
-        eager_rows = pick_device(eager_rows, args.device, device, "mlspeed eager rows")
+        if eager_rows:
+            eager_rows = pick_device(eager_rows, args.device, device, "mlspeed eager rows")
         results = build(graphs_rows, eager_rows, pytorch_rows)
     except InputError as e:
         print(f"speed_table: {e}", file=sys.stderr)

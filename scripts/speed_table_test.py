@@ -122,5 +122,13 @@ with tempfile.TemporaryDirectory() as d:
     check("--device cpu keeps the cpu rows", p.returncode == 0 and len(rows) == 1 and
           float(rows[0]["mlspeed_graphs_ms"]) == 99.0 and float(rows[0]["pytorch_eager_ms"]) == 9.0)
 
+    out = os.path.join(d, "no-eager")
+    p = subprocess.run([sys.executable, TOOL, "--mlspeed-graphs", graphs, "--pytorch", pytorch, "--out", out],
+                       capture_output=True, text=True)
+    rows = {r["workload"] + r["batch"]: r for r in csv.DictReader(open(os.path.join(out, "ratios.csv")))}
+    b1 = rows["bert-base-infer1"]
+    check("no --mlspeed-eager: the eager column empty, the ratios as before", p.returncode == 0 and
+          b1["mlspeed_eager_ms"] == "" and abs(float(b1["ratio"]) - 1.25) < 1e-3)
+
 print(f"{len(failures)} failed" if failures else "all passed")
 sys.exit(1 if failures else 0)

@@ -181,6 +181,8 @@ inline std::vector<FaultCase> fault_cases() {
              {"quantised products", "off by"});
   model_case("gate-up-swapped", quant_model_selection(ModelFormat::q8_0), "decode", BugClass::model,
              {"quantised products", "off by"});
+  model_case("rms-norm-gain-offset", quant_model_selection(ModelFormat::q4_k_m), "decode", BugClass::model,
+             {"quantised products", "off by"});
   return cases;
 }
 

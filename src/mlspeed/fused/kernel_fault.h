@@ -1,8 +1,9 @@
 // The verifier's hook into mlspeed's own kernels (mlspeed verify --inject-fault, verify/faults.h):
 // the one place where a fault of a fused step's own code enters.
 // - A Llama decode step's faults: both paths of the step read them, so that the same bug is
-//   caught on every device: the fused attention and silu * up kernels of CUDA
-//   (fused/cuda/decode_attention.cu, silu_mul.cu) and LibTorch's ops elsewhere (models/llama.cpp).
+//   caught on every device: the fused attention, silu * up and RMSNorm kernels of CUDA
+//   (fused/cuda/decode_attention.cu, silu_mul.cu, rms_norm_quantize.cu) and LibTorch's ops
+//   elsewhere (models/llama.cpp).
 // - The fused residual add + LayerNorm's (fused/residual_layer_norm.h), GroupNorm + SiLU's
 //   (fused/group_norm.h), cross-entropy's (fused/cross_entropy.h) and BatchNorm's
 //   (fused/batch_norm.h): each set beside the dispatcher fault that breaks LibTorch's op the same
@@ -38,6 +39,11 @@ enum class KernelFault {
   // gate (a fused SwiGLU's packing order is the kind of contract a kernel and its callers disagree
   // on: flashinfer-ai/flashinfer#4130). Read by the fused silu * up kernels and LibTorch's path.
   gate_up_swapped,
+  // A Llama's RMSNorm multiplies by 1 + its gain, Gemma's convention (Gemma stores the gain less
+  // one), where Llama means the gain itself: a norm kernel shared between model families taking the
+  // other family's convention (linkedin/Liger-Kernel#74 shipped it the other way round). Read by
+  // the fused RMSNorm + quantise kernel and RMSNorm's LibTorch path (models/llama.cpp).
+  norm_gain_offset,
 };
 
 // Sets the fault for the calling thread (KernelFault::none clears it).

@@ -99,16 +99,18 @@ at::Tensor RMSNormImpl::forward(const at::Tensor& x) {
   // It rounds once where HF's expression rounds twice (before and after the gain): within one
   // unit of the dtype's rounding, which verification's tolerances take.
   const bool records_gradient = at::GradMode::is_enabled() && (x.requires_grad() || weight.requires_grad());
+  // The verifier's fault: Gemma's 1 + gain on a Llama, as the fused CUDA kernel takes it too.
+  const at::Tensor gain = fused::kernel_fault() == fused::KernelFault::norm_gain_offset ? weight + 1 : weight;
   if (!records_gradient)
-    if (auto fused = compat::fused_rms_norm(x, weight, eps_)) return *fused;
+    if (auto fused = compat::fused_rms_norm(x, gain, eps_)) return *fused;
   const at::Tensor h = x.to(at::kFloat);
   const at::Tensor inv_rms = at::rsqrt(h.pow(2).mean(-1, /*keepdim=*/true) + eps_);
-  if (h.requires_grad()) return weight * (h * inv_rms).to(x.scalar_type());  // out= ops take no gradient
+  if (h.requires_grad()) return gain * (h * inv_rms).to(x.scalar_type());  // out= ops take no gradient
   // The product in float32 written straight in x's dtype: the same rounding as the product and
   // then a cast, one kernel fewer (decoding a token is bound by kernel launches).
   at::Tensor normed = at::empty_like(x);
   at::mul_out(normed, h, inv_rms);
-  return weight * normed;
+  return gain * normed;
 }
 
 at::Tensor apply_rotary(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& signed_sin) {

@@ -322,6 +322,11 @@ const std::vector<DecodeFaultImpl>& decode_faults() {
         "fused CUDA silu * up kernels and LibTorch's path alike)",
         kQuantModelWorkload, "decode"},
        fused::KernelFault::gate_up_swapped},
+      {{"rms-norm-gain-offset", BugClass::model, "M4",
+        "a Llama's RMSNorms multiply by 1 + their gain, as Gemma's do (the fused CUDA RMSNorm + quantise "
+        "kernel and LibTorch's path alike)",
+        kQuantModelWorkload, "decode"},
+       fused::KernelFault::norm_gain_offset},
   };
   return list;
 }

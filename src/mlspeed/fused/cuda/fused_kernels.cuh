@@ -38,9 +38,10 @@ struct FusedOut {
 };
 
 // out = quantised (x * rsqrt(mean(x^2) + eps) * weight, rounded to the dtype): x (B, cols),
-// weight (cols), both in `dtype`; cols a multiple of 32.
+// weight (cols), both in `dtype`; cols a multiple of 32. gain_offset: the verifier's fault, Gemma's
+// convention on a model that means its gain itself: weight + 1 in its place.
 cudaError_t rms_norm_quantize(const void* x, const void* weight, int64_t batch, int64_t cols, float eps,
-                              GpuDtype dtype, GemvInput out, cudaStream_t stream);
+                              GpuDtype dtype, GemvInput out, cudaStream_t stream, bool gain_offset = false);
 
 // out = silu(gate) * up, each op rounded to the dtype: gate_up (B, 2 ffn) holds gate then up; ffn
 // a multiple of 32. gate_up_swapped: the verifier's fault, silu(up) * gate.

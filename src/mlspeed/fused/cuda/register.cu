@@ -61,7 +61,8 @@ quant::QuantizedInput fused_rms_norm_quantize(const at::Tensor& x, const at::Ten
   const c10::cuda::CUDAGuard device(x.device());
   quant::QuantizedInput out = fused_quantized_output(x, x.size(0), x.size(1));
   C10_CUDA_CHECK(rms_norm_quantize(x.data_ptr(), weight.data_ptr(), x.size(0), x.size(1), static_cast<float>(eps),
-                                   fused_gpu_dtype(x), fused_view(out), fused_stream(x)));
+                                   fused_gpu_dtype(x), fused_view(out), fused_stream(x),
+                                   kernel_fault() == KernelFault::norm_gain_offset));
   return out;
 }
 

@@ -35,13 +35,16 @@ constexpr int kNormValues = kRowValues;
 // A thread past the row's end holds zeros and takes part in the shuffles, writing nothing.
 template <GpuDtype D, int kChunks>
 __global__ void __launch_bounds__(kNormMaxThreads)
-    fused_rms_norm_quantize_kernel(const void* x, const void* weight, int64_t cols, float eps, GemvInput out) {
+    fused_rms_norm_quantize_kernel(const void* x, const void* weight, int64_t cols, float eps, float gain_offset,
+                                   GemvInput out) {
   const int64_t row = blockIdx.x;
   float gain[kChunks][kNormValues] = {}, v[kChunks][kNormValues] = {};
 #pragma unroll
   for (int k = 0; k < kChunks; ++k) {
     const int64_t at = fused_row_start(k);
     if (at < cols) cuq_load8<D>(weight, at, gain[k]);
+#pragma unroll
+    for (int i = 0; i < kNormValues; ++i) gain[k][i] += gain_offset;  // 0, or 1 under the verifier's fault
   }
   cuq_wait_for_predecessor();
   cuq_allow_successor();
@@ -69,24 +72,25 @@ __global__ void __launch_bounds__(kNormMaxThreads)
 }
 
 template <GpuDtype D>
-void fused_launch_rms_norm(const void* x, const void* weight, int64_t batch, int64_t cols, float eps, GemvInput out,
-                           cudaStream_t stream) {
+void fused_launch_rms_norm(const void* x, const void* weight, int64_t batch, int64_t cols, float eps,
+                           float gain_offset, GemvInput out, cudaStream_t stream) {
   fused_by_chunks(cols, [&](auto chunks) {
     cuq_launch(fused_rms_norm_quantize_kernel<D, decltype(chunks)::value>, static_cast<unsigned>(batch),
-               fused_row_threads(cols), stream, x, weight, cols, eps, out);
+               fused_row_threads(cols), stream, x, weight, cols, eps, gain_offset, out);
   });
 }
 
 }  // namespace
 
 cudaError_t rms_norm_quantize(const void* x, const void* weight, int64_t batch, int64_t cols, float eps,
-                              GpuDtype dtype, GemvInput out, cudaStream_t stream) {
+                              GpuDtype dtype, GemvInput out, cudaStream_t stream, bool gain_offset) {
   if (batch <= 0 || cols <= 0 || cols % kGemvInputRun != 0 || cols > kRowMaxCols)
     return cudaErrorInvalidValue;
+  const float offset = gain_offset ? 1.0f : 0.0f;
   switch (dtype) {
-    case GpuDtype::f32: fused_launch_rms_norm<GpuDtype::f32>(x, weight, batch, cols, eps, out, stream); break;
-    case GpuDtype::f16: fused_launch_rms_norm<GpuDtype::f16>(x, weight, batch, cols, eps, out, stream); break;
-    case GpuDtype::bf16: fused_launch_rms_norm<GpuDtype::bf16>(x, weight, batch, cols, eps, out, stream); break;
+    case GpuDtype::f32: fused_launch_rms_norm<GpuDtype::f32>(x, weight, batch, cols, eps, offset, out, stream); break;
+    case GpuDtype::f16: fused_launch_rms_norm<GpuDtype::f16>(x, weight, batch, cols, eps, offset, out, stream); break;
+    case GpuDtype::bf16: fused_launch_rms_norm<GpuDtype::bf16>(x, weight, batch, cols, eps, offset, out, stream); break;
   }
   return cudaGetLastError();
 }
