@@ -183,6 +183,12 @@ inline std::vector<FaultCase> fault_cases() {
              {"quantised products", "off by"});
   model_case("rms-norm-gain-offset", quant_model_selection(ModelFormat::q4_k_m), "decode", BugClass::model,
              {"quantised products", "off by"});
+  // GPT-2's decode step (its fused add + LayerNorm and bias + GELU on CUDA), on a GPT-2 whose
+  // biases and norms are drawn (gpt2_decode_check.h).
+  model_case("residual-bias-dropped", model_selection("gpt2-generate"), "decode", BugClass::model,
+             {"decode step", "off by"});
+  model_case("gelu-bias-doubled", model_selection("gpt2-generate"), "decode", BugClass::model,
+             {"decode step", "off by"});
   return cases;
 }
 

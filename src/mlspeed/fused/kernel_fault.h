@@ -3,7 +3,8 @@
 // - A Llama decode step's faults: both paths of the step read them, so that the same bug is
 //   caught on every device: the fused attention, silu * up and RMSNorm kernels of CUDA
 //   (fused/cuda/decode_attention.cu, silu_mul.cu, rms_norm_quantize.cu) and LibTorch's ops
-//   elsewhere (models/llama.cpp).
+//   elsewhere (models/llama.cpp); a GPT-2 decode step's likewise (fused/cuda/register.cu's add +
+//   LayerNorm, bias_gelu.cu; models/gpt2.cpp).
 // - The fused residual add + LayerNorm's (fused/residual_layer_norm.h), GroupNorm + SiLU's
 //   (fused/group_norm.h), cross-entropy's (fused/cross_entropy.h) and BatchNorm's
 //   (fused/batch_norm.h): each set beside the dispatcher fault that breaks LibTorch's op the same
@@ -44,6 +45,15 @@ enum class KernelFault {
   // other family's convention (linkedin/Liger-Kernel#74 shipped it the other way round). Read by
   // the fused RMSNorm + quantise kernel and RMSNorm's LibTorch path (models/llama.cpp).
   norm_gain_offset,
+  // A GPT-2 decode step adds each projection into the residual stream without its bias, the fused
+  // add-bias-residual-LayerNorm mixing up the operands it adds (NVIDIA/FasterTransformer#466 fixed
+  // such a kernel, which added the wrong value). Read by the fused residual add + LayerNorm's entry
+  // (fused/cuda/register.cu) and GPT-2's LibTorch decode path (models/gpt2.cpp).
+  residual_bias_dropped,
+  // A GPT-2 decode step's MLP adds its first bias twice, GELU(x + 2 b) (xformers' FusedMLP doubled
+  // its bias: facebookresearch/xformers#317). Read by the fused bias + GELU kernel and GPT-2's
+  // LibTorch decode path.
+  gelu_bias_doubled,
 };
 
 // Sets the fault for the calling thread (KernelFault::none clears it).

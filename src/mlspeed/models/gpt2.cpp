@@ -9,6 +9,7 @@
 
 #include "mlspeed/compat/torch_compat.h"
 #include "mlspeed/fused/cross_entropy.h"
+#include "mlspeed/fused/kernel_fault.h"
 #include "mlspeed/fused/residual_layer_norm.h"
 #include "mlspeed/models/pre_norm_stack.h"
 
@@ -112,7 +113,14 @@ at::Tensor BlockImpl::forward(const at::Tensor& x, KVCache* cache, int64_t layer
 }
 
 at::Tensor BlockImpl::decode(const at::Tensor& x, KVCache& cache, int64_t layer, const at::Tensor& mask) {
-  const at::Tensor y = x + attn->decode(ln_1(x), cache, layer, mask);
+  // The verifier's faults (fused/kernel_fault.h), as the fused decode kernels take them.
+  const fused::KernelFault fault = fused::kernel_fault();
+  at::Tensor attended = attn->decode(ln_1(x), cache, layer, mask);
+  if (fault == fused::KernelFault::residual_bias_dropped) attended = attended - attn->c_proj->bias;
+  const at::Tensor y = x + attended;
+  if (fault == fused::KernelFault::gelu_bias_doubled)
+    return y + mlp->c_proj(at::gelu(mlp->c_fc(ln_2(y)) + mlp->c_fc->bias, "tanh"));
+  if (fault == fused::KernelFault::residual_bias_dropped) return y + (mlp(ln_2(y)) - mlp->c_proj->bias);
   return y + mlp(ln_2(y));
 }
 

@@ -327,6 +327,16 @@ const std::vector<DecodeFaultImpl>& decode_faults() {
         "kernel and LibTorch's path alike)",
         kQuantModelWorkload, "decode"},
        fused::KernelFault::norm_gain_offset},
+      {{"residual-bias-dropped", BugClass::model, "M3",
+        "a GPT-2 decode step adds each projection into the residual stream without its bias (the fused CUDA "
+        "residual add + LayerNorm and LibTorch's path alike)",
+        "gpt2-generate", "decode"},
+       fused::KernelFault::residual_bias_dropped},
+      {{"gelu-bias-doubled", BugClass::model, "M3",
+        "a GPT-2 decode step's MLP adds its first bias twice, GELU(x + 2 b) (the fused CUDA bias + GELU kernel and "
+        "LibTorch's path alike)",
+        "gpt2-generate", "decode"},
+       fused::KernelFault::gelu_bias_doubled},
   };
   return list;
 }

@@ -20,6 +20,7 @@
 #include "mlspeed/device/device.h"
 #include "mlspeed/text/gpt2_bpe.h"
 #include "mlspeed/verify/compare.h"
+#include "mlspeed/verify/gpt2_decode_check.h"
 #include "mlspeed/verify/model_check_kit.h"
 #include "mlspeed/verify/model_detectors.h"
 #include "mlspeed/verify/quant_model_check.h"
@@ -334,6 +335,7 @@ std::vector<std::string> passes_of(const Workload& w, const ModelCheckOptions& o
   if (is_training(w)) passes.push_back("training");
   if (!is_training(w) && replays_graphs(target)) passes.push_back("step");
   if (generates(w)) passes.push_back("generation");
+  if (w.name() == kTextWorkload) passes.push_back("decode");
   if (!options.weights.empty() && w.name() == kTextWorkload) passes.push_back("text");
   return passes;
 }
@@ -422,6 +424,7 @@ std::vector<CheckResult> run_model_checks(const Target& target, const ModelCheck
       if (is_training(*w)) training(c, options.training_steps, emit);
       if (!is_training(*w) && replays_graphs(target)) step_replay(c, emit);
       if (generates(*w)) generation(c, emit);
+      if (w->name() == kTextWorkload) gpt2_decode_check(c, emit);
       if (!options.weights.empty() && w->name() == kTextWorkload) text_checks(c, options, emit);
     }
     // Its reference is the dense model, not the CPU's own quantised kernels: no self-check.

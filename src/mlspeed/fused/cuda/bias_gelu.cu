@@ -25,7 +25,8 @@ constexpr int kThreads = 256;
 
 template <GpuDtype D>
 __global__ void __launch_bounds__(kThreads)
-    fused_bias_gelu_kernel(const void* x, const void* bias, int64_t batch, int64_t cols, void* out) {
+    fused_bias_gelu_kernel(const void* x, const void* bias, float bias_times, int64_t batch, int64_t cols,
+                           void* out) {
   const int64_t chunk = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   const int64_t at = chunk * kValues, col = at % cols;
   float b[kValues] = {};
@@ -39,7 +40,7 @@ __global__ void __launch_bounds__(kThreads)
   constexpr float kKappa = 0.044715f;
 #pragma unroll
   for (int i = 0; i < kValues; ++i) {
-    const float u = cuq_round<D>(v[i] + b[i]);
+    const float u = cuq_round<D>(v[i] + bias_times * b[i]);  // bias_times: 1, or 2 under the verifier's fault
     v[i] = 0.5f * u * (1.0f + tanhf(kBeta * (u + kKappa * u * u * u)));
   }
   cuq_store8<D>(out, at, v);
@@ -48,12 +49,13 @@ __global__ void __launch_bounds__(kThreads)
 }  // namespace
 
 cudaError_t bias_gelu(const void* x, const void* bias, int64_t batch, int64_t cols, GpuDtype dtype, void* out,
-                      cudaStream_t stream) {
+                      cudaStream_t stream, bool bias_doubled) {
   if (batch <= 0 || cols <= 0 || cols % kValues != 0) return cudaErrorInvalidValue;
   const int64_t chunks = batch * cols / kValues;
   const auto grid = static_cast<unsigned>((chunks + kThreads - 1) / kThreads);
   fused_dispatch(dtype, [&](auto d) {
-    cuq_launch(fused_bias_gelu_kernel<decltype(d)::value>, grid, kThreads, stream, x, bias, batch, cols, out);
+    cuq_launch(fused_bias_gelu_kernel<decltype(d)::value>, grid, kThreads, stream, x, bias, bias_doubled ? 2.0f : 1.0f,
+               batch, cols, out);
   });
   return cudaGetLastError();
 }

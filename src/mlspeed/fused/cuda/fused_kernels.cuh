@@ -86,9 +86,9 @@ cudaError_t add_layer_norm(void* h, const void* y, const void* bias, const void*
                            int64_t batch, int64_t cols, float eps, GpuDtype dtype, void* out, cudaStream_t stream);
 
 // out (B, cols) = gelu_tanh(x + bias) (bias (cols)), all in `dtype`, 16-byte aligned, cols a
-// multiple of 8.
+// multiple of 8. bias_doubled: the verifier's fault, gelu_tanh(x + 2 bias).
 cudaError_t bias_gelu(const void* x, const void* bias, int64_t batch, int64_t cols, GpuDtype dtype, void* out,
-                      cudaStream_t stream);
+                      cudaStream_t stream, bool bias_doubled = false);
 
 // Cross-entropy of targets (rows, int64) under logits (rows, vocab) in `dtype` (vocab a multiple of
 // 8, 16-byte aligned): forward writes each row's loss, logsumexp - logit[target] (0 where the

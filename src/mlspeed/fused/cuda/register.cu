@@ -195,7 +195,9 @@ at::Tensor fused_add_layer_norm(at::Tensor& h, const at::Tensor& y, const at::Te
   if (bias.defined()) fused_check_aligned(bias, h, "the projection's bias");
   const c10::cuda::CUDAGuard device(h.device());
   at::Tensor out = at::empty_like(h);
-  C10_CUDA_CHECK(add_layer_norm(h.data_ptr(), y.data_ptr(), bias.defined() ? bias.data_ptr() : nullptr,
+  // The verifier's fault: the projection added into the stream without its bias.
+  const bool adds_bias = bias.defined() && kernel_fault() != KernelFault::residual_bias_dropped;
+  C10_CUDA_CHECK(add_layer_norm(h.data_ptr(), y.data_ptr(), adds_bias ? bias.data_ptr() : nullptr,
                                 gamma.data_ptr(), beta.data_ptr(), h.size(0), h.size(1), static_cast<float>(eps),
                                 fused_gpu_dtype(h), out.data_ptr(), fused_stream(h)));
   return out;
@@ -209,7 +211,7 @@ at::Tensor fused_bias_gelu(const at::Tensor& x, const at::Tensor& bias) {
   const c10::cuda::CUDAGuard device(x.device());
   at::Tensor out = at::empty_like(x);
   C10_CUDA_CHECK(bias_gelu(x.data_ptr(), bias.data_ptr(), x.size(0), x.size(1), fused_gpu_dtype(x), out.data_ptr(),
-                           fused_stream(x)));
+                           fused_stream(x), kernel_fault() == KernelFault::gelu_bias_doubled));
   return out;
 }
 
