@@ -7,9 +7,10 @@ cd "$(dirname "$0")"
 
 # OpenBLAS matters: without it LibTorch's CPU matrix products fall back to the reference BLAS,
 # about 50x slower. Chart.js (libjs-chart.js) is built into `mlspeed report`'s HTML pages. The
-# tests use GoogleTest and SentencePiece (the reference the GGUF tokenizer is checked against).
+# tests use GoogleTest, SentencePiece (the reference the GGUF tokenizer is checked against) and Gloo
+# (LibTorch's ProcessGroupGloo needs its headers: the data-parallel reducer's test).
 packages="cmake ninja-build g++ libtorch-dev libopenblas0-pthread libsqlite3-dev libcli11-dev
-          nlohmann-json3-dev libgtest-dev python3 python3-sentencepiece libjs-chart.js"
+          nlohmann-json3-dev libgtest-dev python3 python3-sentencepiece libjs-chart.js libgloo-dev"
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -24,7 +24,7 @@ import pathlib
 import re
 import sys
 
-LAYERS = [["core", "compat"], ["text", "io", "device", "quant"], ["fused"], ["data", "models", "train"], ["results"],
+LAYERS = [["core", "compat"], ["text", "io", "device", "quant", "parallel"], ["fused"], ["data", "models", "train"], ["results"],
           ["workloads"], ["bench"], ["verify", "generate"], ["session"],
           ["compare"], ["report"]]
 RANK = {folder: rank for rank, folders in enumerate(LAYERS) for folder in folders}

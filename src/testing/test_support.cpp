@@ -30,10 +30,25 @@ std::string mlspeed_exe() {
   return exe;
 }
 
+namespace {
+std::vector<std::string> program_and(const std::string& program, const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {program};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return argv;
+}
+}  // namespace
+
 Child::Child(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
-             const std::string& stdout_path) {
-  std::vector<std::string> argv_storage = {mlspeed_exe()};
-  argv_storage.insert(argv_storage.end(), args.begin(), args.end());
+             const std::string& stdout_path)
+    : Child(program_and(mlspeed_exe(), args), env, stdout_path, 0) {}
+
+std::unique_ptr<Child> Child::of_program(const std::string& program, const std::vector<std::string>& args,
+                                         const std::map<std::string, std::string>& env) {
+  return std::unique_ptr<Child>(new Child(program_and(program, args), env, "", 0));
+}
+
+Child::Child(std::vector<std::string> argv_storage, const std::map<std::string, std::string>& env,
+             const std::string& stdout_path, int) {
   std::vector<char*> argv;
   for (auto& a : argv_storage) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -67,7 +82,7 @@ Child::Child(const std::vector<std::string>& args, const std::map<std::string, s
   out_fd_ = out_pipe[0];
   err_fd_ = err_pipe[0];
   if (!stdout_path.empty()) close_stdout();  // nothing comes through the pipe
-  if (rc != 0) throw std::runtime_error(std::string("cannot start mlspeed: ") + std::strerror(rc));
+  if (rc != 0) throw std::runtime_error("cannot start " + argv_storage[0] + ": " + std::strerror(rc));
 }
 
 Child::~Child() {

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,9 @@ class Child {
   // instead of a pipe to this test.
   Child(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {},
         const std::string& stdout_path = "");
+  // Another program than mlspeed (a test binary running itself as a worker).
+  static std::unique_ptr<Child> of_program(const std::string& program, const std::vector<std::string>& args,
+                                           const std::map<std::string, std::string>& env = {});
   ~Child();
   Child(const Child&) = delete;
   Child& operator=(const Child&) = delete;
@@ -37,6 +41,8 @@ class Child {
   CliResult wait();  // reads the streams still open to the end, then reaps
 
  private:
+  Child(std::vector<std::string> argv, const std::map<std::string, std::string>& env, const std::string& stdout_path,
+        int /*tag: argv[0] is the program*/);
   pid_t pid_ = -1;
   int out_fd_ = -1;
   int err_fd_ = -1;

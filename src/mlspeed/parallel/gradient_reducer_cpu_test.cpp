@@ -1,0 +1,157 @@
+// The reducer over Gloo, two ranks as two threads of this process (an in-process HashStore for the
+// rendezvous) and as two processes (this test binary run again as each rank, meeting through a
+// FileStore in a temporary directory): each trains on half of a batch, and the averaged gradients
+// must be those of one process on the whole batch.
+#include "mlspeed/parallel/gradient_reducer.h"
+
+#include <gtest/gtest.h>
+#include <torch/nn/modules/activation.h>
+#include <torch/nn/modules/container/sequential.h>
+#include <torch/nn/modules/linear.h>
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <cstdlib>
+#include <fstream>
+#include <thread>
+
+#include "testing/test_support.h"
+
+#if MLSPEED_HAS_GLOO
+#include <torch/csrc/distributed/c10d/FileStore.hpp>
+#include <torch/csrc/distributed/c10d/HashStore.hpp>
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#endif
+
+namespace mlspeed::parallel {
+namespace {
+
+constexpr int kRanks = 2, kBatch = 8;
+
+torch::nn::Sequential small_model() {
+  torch::manual_seed(7);
+  return torch::nn::Sequential(torch::nn::Linear(5, 16), torch::nn::ReLU(), torch::nn::Linear(16, 3));
+}
+
+at::Tensor inputs() { return at::linspace(-2, 2, kBatch * 5).reshape({kBatch, 5}); }
+at::Tensor targets() { return at::linspace(-1, 1, kBatch * 3).reshape({kBatch, 3}).cos(); }
+
+// The gradients of the mean squared error over rows [begin, end) of the batch, by parameter.
+void backward_on(torch::nn::Sequential& model, int64_t begin, int64_t end) {
+  const at::Tensor out = model->forward(inputs().slice(0, begin, end));
+  (out - targets().slice(0, begin, end)).pow(2).mean().backward();
+}
+
+#if MLSPEED_HAS_GLOO
+c10::intrusive_ptr<c10d::ProcessGroup> gloo_group(const c10::intrusive_ptr<c10d::Store>& store, int rank) {
+  auto options = c10d::ProcessGroupGloo::Options::create();
+  options->timeout = std::chrono::seconds(60);  // a rank that never comes fails the test, not hangs it
+  options->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
+  return c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, kRanks, options);
+}
+
+// One rank's gradients after two backward passes on its half of the batch (the reducer is ready
+// again after finish()), its weights first moved off rank 0's, which the broadcast undoes.
+std::vector<at::Tensor> train_rank(const c10::intrusive_ptr<c10d::Store>& store, int rank, int64_t cap) {
+  torch::nn::Sequential model = small_model();
+  if (rank == 1) {
+    at::NoGradGuard no_grad;
+    for (auto& p : model->parameters()) p.add_(1.0);
+  }
+  GradientReducer reducer(model->parameters(), gloo_group(store, rank), cap);
+  reducer.broadcast_parameters();
+  for (int step = 0; step < 2; ++step) {
+    for (auto& p : model->parameters()) p.mutable_grad() = at::Tensor();
+    backward_on(model, rank * kBatch / kRanks, (rank + 1) * kBatch / kRanks);
+    reducer.finish();
+  }
+  std::vector<at::Tensor> grads;
+  for (auto& p : model->parameters()) grads.push_back(p.grad().clone());
+  return grads;
+}
+
+std::vector<std::vector<at::Tensor>> reduced_in_threads(int64_t cap) {
+  auto store = c10::make_intrusive<c10d::HashStore>();
+  std::vector<std::vector<at::Tensor>> grads(kRanks);
+  std::vector<std::thread> ranks;
+  for (int rank = 0; rank < kRanks; ++rank) ranks.emplace_back([&, rank] { grads[rank] = train_rank(store, rank, cap); });
+  for (auto& t : ranks) t.join();
+  return grads;
+}
+#endif
+
+// The gradients of one process on the whole batch.
+std::vector<at::Tensor> whole_batch_gradients() {
+  torch::nn::Sequential whole = small_model();
+  backward_on(whole, 0, kBatch);
+  std::vector<at::Tensor> grads;
+  for (auto& p : whole->parameters()) grads.push_back(p.grad().clone());
+  return grads;
+}
+
+void expect_equal_gradients(const std::vector<std::vector<at::Tensor>>& ranks, const std::vector<at::Tensor>& want) {
+  ASSERT_EQ(ranks.size(), size_t{kRanks});
+  for (int rank = 0; rank < kRanks; ++rank) {
+    ASSERT_EQ(ranks[rank].size(), want.size()) << "rank " << rank;
+    for (size_t k = 0; k < want.size(); ++k)
+      EXPECT_TRUE(at::allclose(ranks[rank][k], want[k], 1e-5, 1e-6))
+          << "rank " << rank << " parameter " << k << ": " << (ranks[rank][k] - want[k]).abs().max();
+  }
+}
+
+TEST(GradientReducer, TwoRanksOnHalvesGiveTheGradientsOfOneProcessOnTheWholeBatch) {
+#if MLSPEED_HAS_GLOO
+  // One bucket for everything, and a bucket a parameter (several collectives in flight).
+  for (int64_t cap : {kDefaultBucketBytes, int64_t{8}}) {
+    SCOPED_TRACE("bucket cap " + std::to_string(cap));
+    expect_equal_gradients(reduced_in_threads(cap), whole_batch_gradients());
+  }
+#else
+  GTEST_SKIP() << "Gloo's headers and library (Debian: libgloo-dev) are not installed";
+#endif
+}
+
+// Run with MLSPEED_REDUCER_RANK and MLSPEED_REDUCER_DIR set, this test is one rank of the next:
+// it writes its gradients to DIR/rank<N>.bin as float32.
+TEST(GradientReducer, TwoProcessesMeetingThroughAFileStoreGiveTheSameGradients) {
+#if MLSPEED_HAS_GLOO
+  if (const char* rank = std::getenv("MLSPEED_REDUCER_RANK")) {
+    const std::string dir = std::getenv("MLSPEED_REDUCER_DIR");
+    auto store = c10::make_intrusive<c10d::FileStore>(dir + "/store", kRanks);
+    std::ofstream out(dir + "/rank" + rank + ".bin", std::ios::binary);
+    for (const at::Tensor& g : train_rank(store, std::atoi(rank), 8))
+      out.write(static_cast<const char*>(g.contiguous().data_ptr()), static_cast<std::streamsize>(g.nbytes()));
+    return;
+  }
+  char self[4096] = {};
+  ASSERT_GT(readlink("/proc/self/exe", self, sizeof self - 1), 0);
+  testing::TempDir dir;
+  std::vector<std::unique_ptr<testing::Child>> ranks;
+  for (int rank = 0; rank < kRanks; ++rank)
+    ranks.push_back(testing::Child::of_program(
+        self, {"--gtest_filter=GradientReducer.TwoProcessesMeetingThroughAFileStoreGiveTheSameGradients"},
+        {{"MLSPEED_REDUCER_RANK", std::to_string(rank)}, {"MLSPEED_REDUCER_DIR", dir.path()}}));
+  const std::vector<at::Tensor> want = whole_batch_gradients();
+  std::vector<std::vector<at::Tensor>> got(kRanks);
+  for (int rank = 0; rank < kRanks; ++rank) {
+    const testing::CliResult r = ranks[rank]->wait();
+    ASSERT_EQ(r.exit_code, 0) << "rank " << rank << ":\n" << r.out << r.err;
+    const std::string bytes = testing::read_file(dir.path() + "/rank" + std::to_string(rank) + ".bin");
+    int64_t at_byte = 0;
+    for (const at::Tensor& w : want) {
+      ASSERT_LE(at_byte + static_cast<int64_t>(w.nbytes()), static_cast<int64_t>(bytes.size())) << "rank " << rank;
+      got[rank].push_back(at::empty_like(w));
+      std::memcpy(got[rank].back().data_ptr(), bytes.data() + at_byte, w.nbytes());
+      at_byte += static_cast<int64_t>(w.nbytes());
+    }
+  }
+  expect_equal_gradients(got, want);
+#else
+  GTEST_SKIP() << "Gloo's headers and library (Debian: libgloo-dev) are not installed";
+#endif
+}
+
+}  // namespace
+}  // namespace mlspeed::parallel
