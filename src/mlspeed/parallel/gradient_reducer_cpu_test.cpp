@@ -17,13 +17,8 @@
 #include <fstream>
 #include <thread>
 
+#include "testing/gloo_group.h"
 #include "testing/test_support.h"
-
-#if MLSPEED_HAS_GLOO
-#include <torch/csrc/distributed/c10d/FileStore.hpp>
-#include <torch/csrc/distributed/c10d/HashStore.hpp>
-#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
-#endif
 
 namespace mlspeed::parallel {
 namespace {
@@ -45,13 +40,6 @@ void backward_on(torch::nn::Sequential& model, int64_t begin, int64_t end) {
 }
 
 #if MLSPEED_HAS_GLOO
-c10::intrusive_ptr<c10d::ProcessGroup> gloo_group(const c10::intrusive_ptr<c10d::Store>& store, int rank) {
-  auto options = c10d::ProcessGroupGloo::Options::create();
-  options->timeout = std::chrono::seconds(60);  // a rank that never comes fails the test, not hangs it
-  options->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
-  return c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, kRanks, options);
-}
-
 // One rank's gradients after two backward passes on its half of the batch (the reducer is ready
 // again after finish()), its weights first moved off rank 0's, which the broadcast undoes.
 std::vector<at::Tensor> train_rank(const c10::intrusive_ptr<c10d::Store>& store, int rank, int64_t cap) {
@@ -60,7 +48,7 @@ std::vector<at::Tensor> train_rank(const c10::intrusive_ptr<c10d::Store>& store,
     at::NoGradGuard no_grad;
     for (auto& p : model->parameters()) p.add_(1.0);
   }
-  GradientReducer reducer(model->parameters(), gloo_group(store, rank), cap);
+  GradientReducer reducer(model->parameters(), testing::gloo_group(store, rank, kRanks), cap);
   reducer.broadcast_parameters();
   for (int step = 0; step < 2; ++step) {
     for (auto& p : model->parameters()) p.mutable_grad() = at::Tensor();
