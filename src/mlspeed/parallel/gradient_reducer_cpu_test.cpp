@@ -64,7 +64,8 @@ std::vector<std::vector<at::Tensor>> reduced_in_threads(int64_t cap) {
   auto store = c10::make_intrusive<c10d::HashStore>();
   std::vector<std::vector<at::Tensor>> grads(kRanks);
   std::vector<std::thread> ranks;
-  for (int rank = 0; rank < kRanks; ++rank) ranks.emplace_back([&, rank] { grads[rank] = train_rank(store, rank, cap); });
+  for (int rank = 0; rank < kRanks; ++rank)
+    ranks.emplace_back([&, rank] { grads[rank] = train_rank(store, rank, cap); });
   for (auto& t : ranks) t.join();
   return grads;
 }

@@ -54,7 +54,8 @@ GPT2Model decode_check_model(uint64_t seed) {
 }
 
 // `model` on `device` in `dtype`, every parameter multiplied by (1 + unit * N(0, 1)) when unit > 0.
-GPT2Model decode_check_copy(GPT2Model& model, const c10::Device& device, at::ScalarType dtype, double unit, uint64_t seed) {
+GPT2Model decode_check_copy(GPT2Model& model, const c10::Device& device, at::ScalarType dtype, double unit,
+                            uint64_t seed) {
   GPT2Model copy(decode_check_config());
   at::NoGradGuard no_grad;
   auto random = at::make_generator<at::CPUGeneratorImpl>(seed + 2);
@@ -97,8 +98,9 @@ void gpt2_decode_check(const models::Context& c, const std::function<void(CheckR
   models::guarded(row, [&] {
     GPT2Model stored = decode_check_model(c.open.seed);
     auto random = at::make_generator<at::CPUGeneratorImpl>(c.open.seed + 1);
-    const at::Tensor prompt = at::randint(decode_check_config().vocab_size, {kDecodeBatch, kDecodePrompt}, random, at::kLong);
-    const at::Tensor next = at::randint(decode_check_config().vocab_size, {kDecodeBatch, 1}, random, at::kLong);
+    const int64_t vocab = decode_check_config().vocab_size;
+    const at::Tensor prompt = at::randint(vocab, {kDecodeBatch, kDecodePrompt}, random, at::kLong);
+    const at::Tensor next = at::randint(vocab, {kDecodeBatch, 1}, random, at::kLong);
     at::Tensor device;
     {
       DeviceScope scope(c.target);
@@ -110,8 +112,8 @@ void gpt2_decode_check(const models::Context& c, const std::function<void(CheckR
     Tolerance tolerance = model_tolerance(c.precision, ModelQuantity::output, reference);
     if (const double unit = rounding_unit(c.precision); unit > 0) {
       GPT2Model rounded = decode_check_copy(stored, models::kCpu, at::kFloat, unit, c.open.seed);
-      tolerance = widened_by_sensitivity(tolerance, max_abs_difference(decode_check_logits(rounded, prompt, next), reference),
-                                         c.precision);
+      const double change = max_abs_difference(decode_check_logits(rounded, prompt, next), reference);
+      tolerance = widened_by_sensitivity(tolerance, change, c.precision);
     }
     record(row, compare(device, reference, tolerance));
     row.message = "decode step against the CPU's: " + row.message;
