@@ -26,13 +26,13 @@ inline c10::intrusive_ptr<c10d::ProcessGroup> gloo_group(const c10::intrusive_pt
 }
 
 // Runs `body(group, rank)` for every rank, each in a thread of its own, and waits for them all.
-inline void on_thread_ranks(int ranks, const std::function<void(c10d::ProcessGroup&, int)>& body) {
+inline void on_thread_ranks(int ranks,
+                            const std::function<void(const c10::intrusive_ptr<c10d::ProcessGroup>&, int)>& body) {
   auto store = c10::make_intrusive<c10d::HashStore>();
   std::vector<std::thread> threads;
   for (int rank = 0; rank < ranks; ++rank)
     threads.emplace_back([&, rank] {
-      const auto group = gloo_group(store, rank, ranks);
-      body(*group, rank);
+      body(gloo_group(store, rank, ranks), rank);
     });
   for (auto& t : threads) t.join();
 }

@@ -17,8 +17,8 @@ TEST(AllreduceProbe, EveryRankReportsTheSlowestRanksTimeAndTheBandwidthsFollowFr
   constexpr int64_t kBytes = int64_t{1} << 20;
   std::mutex mutex;
   std::vector<AllreduceBandwidth> results(kRanks);
-  testing::on_thread_ranks(kRanks, [&](c10d::ProcessGroup& group, int rank) {
-    const AllreduceBandwidth r = probe_allreduce(group, kBytes, at::TensorOptions(), 4, 1);
+  testing::on_thread_ranks(kRanks, [&](const c10::intrusive_ptr<c10d::ProcessGroup>& group, int rank) {
+    const AllreduceBandwidth r = probe_allreduce(*group, kBytes, at::TensorOptions(), 4, 1);
     const std::lock_guard<std::mutex> lock(mutex);
     results[rank] = r;
   });

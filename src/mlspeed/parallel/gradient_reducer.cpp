@@ -12,8 +12,9 @@ GradientReducer::GradientReducer(std::vector<at::Tensor> params, c10::intrusive_
   slots_.resize(params_.size());
   for (size_t b = 0; b < buckets_.size(); ++b) {
     int64_t offset = 0;
-    for (size_t k : buckets_[b].params) {
-      slots_[k] = Slot{b, offset};
+    for (size_t i = 0; i < buckets_[b].params.size(); ++i) {
+      const size_t k = buckets_[b].params[i];
+      slots_[k] = Slot{b, i, offset};
       offset += params_[k].numel();
     }
     buffers_.push_back(at::zeros({offset}, params_[buckets_[b].params.front()].options()));
@@ -47,13 +48,10 @@ void GradientReducer::broadcast_parameters() {
 void GradientReducer::gradient_ready(size_t param, const at::Tensor& grad) {
   const std::lock_guard<std::mutex> lock(mutex_);
   const Slot& slot = slots_[param];
-  const GradientBucket& bucket = buckets_[slot.bucket];
-  size_t position = 0;
-  while (bucket.params[position] != param) ++position;
-  TORCH_CHECK(!filled_[slot.bucket][position], "[parallel] parameter ", param,
+  TORCH_CHECK(!filled_[slot.bucket][slot.position], "[parallel] parameter ", param,
               "'s gradient arrived twice in one step: call finish() after each backward pass");
   buffers_[slot.bucket].narrow(0, slot.offset, grad.numel()).copy_(grad.reshape({-1}));
-  filled_[slot.bucket][position] = true;
+  filled_[slot.bucket][slot.position] = true;
   if (--missing_[slot.bucket] == 0) launch_ready_buckets();
 }
 

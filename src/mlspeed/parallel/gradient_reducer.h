@@ -39,7 +39,8 @@ class GradientReducer {
   using WorkPtr = decltype(std::declval<c10d::ProcessGroup&>().allreduce(std::declval<std::vector<at::Tensor>&>()));
   struct Slot {
     size_t bucket = 0;
-    int64_t offset = 0;  // elements into the bucket's buffer
+    size_t position = 0;  // in the bucket's parameter list
+    int64_t offset = 0;   // elements into the bucket's buffer
   };
   void gradient_ready(size_t param, const at::Tensor& grad);
   void launch_ready_buckets();  // with mutex_ held

@@ -15,7 +15,6 @@
 #include <cstring>
 #include <cstdlib>
 #include <fstream>
-#include <thread>
 
 #include "testing/gloo_group.h"
 #include "testing/test_support.h"
@@ -42,13 +41,13 @@ void backward_on(torch::nn::Sequential& model, int64_t begin, int64_t end) {
 #if MLSPEED_HAS_GLOO
 // One rank's gradients after two backward passes on its half of the batch (the reducer is ready
 // again after finish()), its weights first moved off rank 0's, which the broadcast undoes.
-std::vector<at::Tensor> train_rank(const c10::intrusive_ptr<c10d::Store>& store, int rank, int64_t cap) {
+std::vector<at::Tensor> train_rank(const c10::intrusive_ptr<c10d::ProcessGroup>& group, int rank, int64_t cap) {
   torch::nn::Sequential model = small_model();
   if (rank == 1) {
     at::NoGradGuard no_grad;
     for (auto& p : model->parameters()) p.add_(1.0);
   }
-  GradientReducer reducer(model->parameters(), testing::gloo_group(store, rank, kRanks), cap);
+  GradientReducer reducer(model->parameters(), group, cap);
   reducer.broadcast_parameters();
   for (int step = 0; step < 2; ++step) {
     for (auto& p : model->parameters()) p.mutable_grad() = at::Tensor();
@@ -61,12 +60,10 @@ std::vector<at::Tensor> train_rank(const c10::intrusive_ptr<c10d::Store>& store,
 }
 
 std::vector<std::vector<at::Tensor>> reduced_in_threads(int64_t cap) {
-  auto store = c10::make_intrusive<c10d::HashStore>();
   std::vector<std::vector<at::Tensor>> grads(kRanks);
-  std::vector<std::thread> ranks;
-  for (int rank = 0; rank < kRanks; ++rank)
-    ranks.emplace_back([&, rank] { grads[rank] = train_rank(store, rank, cap); });
-  for (auto& t : ranks) t.join();
+  testing::on_thread_ranks(kRanks, [&](const c10::intrusive_ptr<c10d::ProcessGroup>& group, int rank) {
+    grads[rank] = train_rank(group, rank, cap);
+  });
   return grads;
 }
 #endif
@@ -106,11 +103,12 @@ TEST(GradientReducer, TwoRanksOnHalvesGiveTheGradientsOfOneProcessOnTheWholeBatc
 // it writes its gradients to DIR/rank<N>.bin as float32.
 TEST(GradientReducer, TwoProcessesMeetingThroughAFileStoreGiveTheSameGradients) {
 #if MLSPEED_HAS_GLOO
-  if (const char* rank = std::getenv("MLSPEED_REDUCER_RANK")) {
+  if (const char* rank_text = std::getenv("MLSPEED_REDUCER_RANK")) {
+    const int rank = std::atoi(rank_text);
     const std::string dir = std::getenv("MLSPEED_REDUCER_DIR");
     auto store = c10::make_intrusive<c10d::FileStore>(dir + "/store", kRanks);
-    std::ofstream out(dir + "/rank" + rank + ".bin", std::ios::binary);
-    for (const at::Tensor& g : train_rank(store, std::atoi(rank), 8))
+    std::ofstream out(dir + "/rank" + rank_text + ".bin", std::ios::binary);
+    for (const at::Tensor& g : train_rank(testing::gloo_group(store, rank, kRanks), rank, 8))
       out.write(static_cast<const char*>(g.contiguous().data_ptr()), static_cast<std::streamsize>(g.nbytes()));
     return;
   }
