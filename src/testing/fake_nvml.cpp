@@ -3,6 +3,8 @@
 // serves every test:
 //   FAKE_NVML_WATTS      the power drawn (default 200): the energy counter is 1e6 mJ plus this
 //                        many watts times the milliseconds since fake_nvml_reset()
+//   FAKE_NVML_STEP_MS    the counter's value changes only every this many milliseconds (as a real
+//                        one does, about every 100 ms); default: at every read
 //   FAKE_NVML_NO_ENERGY  1: no energy counter (NVML_ERROR_NOT_SUPPORTED), as before Volta
 //   FAKE_NVML_BACKWARDS  1: the counter goes down by 1 J at every read
 //   FAKE_NVML_LOST_AFTER N: every device call after the N-th since the reset fails with
@@ -14,6 +16,7 @@
 // Built as a shared library by CMakeLists.txt for the tests only; nothing of mlspeed links it.
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -79,7 +82,8 @@ int nvmlDeviceGetTotalEnergyConsumption(void*, unsigned long long* mj) {
     *mj = static_cast<unsigned long long>(1000000000LL - 1000 * ++backwards);
     return 0;
   }
-  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - origin).count();
+  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - origin).count();
+  if (const long step = env("FAKE_NVML_STEP_MS", 0); step > 0) ms = static_cast<double>(step) * std::floor(ms / step);
   *mj = static_cast<unsigned long long>(1e6 + static_cast<double>(env("FAKE_NVML_WATTS", 200)) * ms);
   return 0;
 }

@@ -24,7 +24,7 @@ namespace mlspeed {
 struct EnergyReading {
   std::optional<double> joules;  // the region's energy; empty when it could not be read
   double seconds = 0;            // the region's length on the host's steady clock
-  std::string source;            // how joules was read: "nvml energy counter", "rapl package-0+dram-0", ...
+  std::string source;            // how joules was read: "nvml energy counter (difference)", "rapl package-0", ...
   std::string unavailable;       // "not available: <reason>" when joules is empty
   // Sampled while the region ran: the SM clock (NVIDIA) or the cores' mean clock (CPU), in MHz.
   std::optional<double> clock_min_mhz, clock_median_mhz;

@@ -26,7 +26,7 @@ namespace fs = std::filesystem;
 #error "CMakeLists.txt passes the fake NVML library's path"
 #endif
 
-constexpr const char* kFakeVariables[] = {"FAKE_NVML_WATTS",      "FAKE_NVML_NO_ENERGY", "FAKE_NVML_BACKWARDS",
+constexpr const char* kFakeVariables[] = {"FAKE_NVML_WATTS",      "FAKE_NVML_NO_ENERGY", "FAKE_NVML_BACKWARDS", "FAKE_NVML_STEP_MS",
                                           "FAKE_NVML_LOST_AFTER", "FAKE_NVML_SM_CLOCKS", "FAKE_NVML_REASONS",
                                           "FAKE_NVML_INIT",       "FAKE_NVML_NO_DEVICE"};
 
@@ -57,7 +57,7 @@ TEST_F(NvmlEnergy, TheEnergyCounterGivesThePowerTimesTheRegion) {
   setenv("FAKE_NVML_WATTS", "250", 1);
   const EnergyReading r = measure();
   ASSERT_TRUE(r.joules.has_value()) << r.unavailable;
-  EXPECT_EQ(r.source, "nvml energy counter");
+  EXPECT_EQ(r.source.rfind("nvml energy counter (its rate between steps", 0), 0u) << r.source;
   EXPECT_GE(r.seconds, 0.15);
   EXPECT_NEAR(*r.joules, 250 * r.seconds, 0.02 * 250 * r.seconds);
   EXPECT_EQ(r.clock_min_mhz, 1980);
@@ -65,6 +65,24 @@ TEST_F(NvmlEnergy, TheEnergyCounterGivesThePowerTimesTheRegion) {
   EXPECT_EQ(r.temperature_max_c, 61);
   EXPECT_TRUE(r.throttle_reasons.empty());
   EXPECT_TRUE(r.unavailable.empty());
+}
+
+// A counter that moves every 50 ms, over a region of 375 ms: its plain difference is 350 or 400 ms
+// worth, 6.7% off either way; its rate between steps is right.
+TEST_F(NvmlEnergy, ACounterThatMovesInStepsIsReadAtItsRateBetweenThem) {
+  setenv("FAKE_NVML_WATTS", "700", 1);
+  setenv("FAKE_NVML_STEP_MS", "50", 1);
+  const EnergyReading r = measure(375);
+  ASSERT_TRUE(r.joules.has_value()) << r.unavailable;
+  EXPECT_NEAR(*r.joules, 700 * r.seconds, 0.03 * 700 * r.seconds) << r.source;
+  EXPECT_EQ(r.source, "nvml energy counter (its rate between steps, every 50 ms)");
+}
+
+TEST_F(NvmlEnergy, ARegionShorterThanTwoStepsGetsThePlainDifference) {
+  setenv("FAKE_NVML_STEP_MS", "1000", 1);
+  const EnergyReading r = measure(30);
+  ASSERT_TRUE(r.joules.has_value()) << r.unavailable;
+  EXPECT_EQ(r.source, "nvml energy counter (difference)");
 }
 
 TEST_F(NvmlEnergy, WithoutACounterThePowerSamplesAreIntegrated) {

@@ -8,10 +8,13 @@
 #include <cstdlib>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <vector>
 
+#include "mlspeed/core/text.h"
 #include "mlspeed/device/cuda.h"
 #include "mlspeed/device/periodic_sampler.h"
+#include "mlspeed/device/stepped_counter.h"
 
 namespace mlspeed {
 namespace {
@@ -87,10 +90,22 @@ const Nvml& nvml(const std::string& path) {
   return n;
 }
 
+// The energy counter is read every 2 ms, so that each of its steps (about 100 ms apart) is placed
+// within a millisecond (device/stepped_counter.h); the clocks, temperature, reasons and power every
+// 10 ms.
+constexpr int kCounterPeriodMs = 2;
+constexpr int kReadsPerSample = 5;
+
+double seconds_into_region(std::chrono::steady_clock::time_point origin) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - origin).count();
+}
+
 class NvmlMeter : public EnergyMeter {
  public:
   NvmlMeter(const Nvml& api, NvmlDevice device)
-      : api_(api), device_(device), sampler_(std::chrono::milliseconds(10), [this] { sample(); }) {}
+      : api_(api),
+        device_(device),
+        sampler_(std::chrono::milliseconds(kCounterPeriodMs), [this] { tick(); }) {}
 
   void start() override {
     const std::lock_guard<std::mutex> lock(mutex_);
@@ -105,6 +120,8 @@ class NvmlMeter : public EnergyMeter {
     if (!counter_ && r != kNvmlNotSupported) fail("reading the energy counter", r);
     start_mj_ = mj;
     started_ = std::chrono::steady_clock::now();
+    steps_.start(0, static_cast<double>(mj));
+    ticks_ = 0;
     sampler_.start();
   }
 
@@ -113,7 +130,7 @@ class NvmlMeter : public EnergyMeter {
     sample();
     const std::lock_guard<std::mutex> lock(mutex_);
     EnergyReading out;
-    out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+    out.seconds = seconds_into_region(started_);
     summarise_clocks(clocks_, out);
     if (temperature_ >= 0) out.temperature_max_c = temperature_;
     for (const Reason& reason : kReasons)
@@ -139,8 +156,27 @@ class NvmlMeter : public EnergyMeter {
       failure_ = "the GPU's energy counter went backwards (the driver reloaded?)";
       return;
     }
+    steps_.read(out.seconds, static_cast<double>(mj));
+    // Over a region that holds several of the counter's steps, its rate between them; else the
+    // plain difference, off by up to one step.
+    if (const std::optional<double> mj_per_s = steps_.rate(out.seconds / 2); mj_per_s && *mj_per_s > 0) {
+      out.joules = *mj_per_s * out.seconds / 1e3;
+      out.source = printf_string("nvml energy counter (its rate between steps, every %.0f ms)",
+                                 *steps_.step_seconds() * 1e3);
+      return;
+    }
     out.joules = double(mj - start_mj_) / 1e3;
-    out.source = "nvml energy counter";
+    out.source = "nvml energy counter (difference)";
+  }
+
+  void tick() {
+    if (ticks_++ % kReadsPerSample == kReadsPerSample - 1) sample();
+    const std::lock_guard<std::mutex> lock(mutex_);
+    if (!counter_ || !failure_.empty()) return;
+    unsigned long long mj = 0;
+    const NvmlReturn r = api_.total_energy(device_, &mj);
+    if (r == kNvmlSuccess) steps_.read(seconds_into_region(started_), static_cast<double>(mj));
+    else fail("reading the energy counter", r);
   }
 
   // The mean of the power samples times the region's length: a GPU without an energy counter.
@@ -176,6 +212,8 @@ class NvmlMeter : public EnergyMeter {
   std::mutex mutex_;
   bool counter_ = false;
   unsigned long long start_mj_ = 0;
+  SteppedCounter steps_;
+  long ticks_ = 0;  // the sampler thread's alone
   std::vector<double> clocks_, power_mw_;
   unsigned long long reasons_ = 0;
   double temperature_ = -1;

@@ -2,8 +2,11 @@
 // comes with the driver, so mlspeed has no build-time dependency on it, and a machine without it
 // says so in the row. The GPU is found by its PCI bus id (CUDA's numbering need not be NVML's).
 //
-// Energy is the difference of nvmlDeviceGetTotalEnergyConsumption (millijoules since the driver
-// loaded; Volta and newer) between start and stop; where the GPU has no such counter, the power
+// Energy comes from nvmlDeviceGetTotalEnergyConsumption (millijoules since the driver loaded; Volta
+// and newer), read every 2 ms: the counter moves in steps (about every 100 ms), and its rate
+// between the first and last step inside the region, times the region's length, is the region's
+// energy (device/stepped_counter.h); a region too short for that gets the plain difference between
+// start and stop, off by up to one step. Where the GPU has no such counter, the power
 // (nvmlDeviceGetPowerUsage) sampled every 10 ms and integrated over the region. The SM clock, the
 // temperature and the clock-event reasons (nvmlDeviceGetCurrentClocksEventReasons; ...Throttle-
 // Reasons on drivers before 535) are sampled every 10 ms. A GPU lost mid-run, an error or a

@@ -80,7 +80,9 @@ std::vector<Field> make_result_fields() {
       result_field("joules_per_item", "energy per item, J (per token, sample or image)", MEMBER(joules_per_item)),
       result_field("items_per_joule", "items per joule", MEMBER(items_per_joule)),
       result_field("watts", "mean power over the timed iterations, W", MEMBER(watts)),
-      result_field("energy_source", "how the energy was read: nvml energy counter, nvml power samples, rapl <zones>",
+      result_field("energy_source",
+                   "how the energy was read: nvml energy counter (its rate between steps, or the difference), "
+                   "nvml power samples, rapl <zones>",
                    MEMBER(energy_source)),
       result_field("energy_note", "why the energy was not read (\"not available: ...\"); empty when it was or when "
                                   "--energy off", MEMBER(energy_note)),
