@@ -15,6 +15,8 @@
 #include <thread>
 #include <vector>
 
+#include "mlspeed/compat/torch_compat.h"
+
 namespace mlspeed::testing {
 
 inline c10::intrusive_ptr<c10d::ProcessGroup> gloo_group(const c10::intrusive_ptr<c10d::Store>& store, int rank,
@@ -22,7 +24,8 @@ inline c10::intrusive_ptr<c10d::ProcessGroup> gloo_group(const c10::intrusive_pt
   auto options = c10d::ProcessGroupGloo::Options::create();
   options->timeout = std::chrono::seconds(60);
   options->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
-  return c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, ranks, options);
+  return compat::process_group<c10d::ProcessGroup>(
+      store, rank, ranks, c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, ranks, options), c10::kCPU, "gloo");
 }
 
 // Runs `body(group, rank)` for every rank, each in a thread of its own, and waits for them all.

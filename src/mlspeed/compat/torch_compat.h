@@ -256,4 +256,31 @@ double event_duration_us(const Event& e) {
   else return static_cast<double>(e.durationUs());
 }
 
+// A c10d process group whose collectives on `device_type` run on `backend` (a ProcessGroupGloo or
+// ProcessGroupNCCL made by the caller; `name` "gloo" or "nccl"). From LibTorch 2.0 such a backend is
+// a c10d::Backend that a c10d::ProcessGroup dispatches to by device type (its constructor took
+// Options naming the backend, later a default backend set afterwards); in 1.13 the backend was the
+// process group itself. Group is c10d::ProcessGroup, a template parameter so that this header
+// needs none of c10d's headers.
+template <class Group, class Backend, class Store>
+c10::intrusive_ptr<Group> process_group(const c10::intrusive_ptr<Store>& store, int rank, int size,
+                                        const c10::intrusive_ptr<Backend>& backend, c10::DeviceType device_type,
+                                        const std::string& name) {
+#if MLSPEED_TORCH_AT_LEAST(2, 0)
+  const auto type = name == "nccl" ? Group::BackendType::NCCL : Group::BackendType::GLOO;
+  c10::intrusive_ptr<Group> group;
+  if constexpr (std::is_constructible_v<Group, const c10::intrusive_ptr<Store>&, int, int>) {
+    group = c10::make_intrusive<Group>(store, rank, size);
+    group->setDefaultBackend(type);
+  } else {
+    group = c10::make_intrusive<Group>(store, rank, size, c10::make_intrusive<typename Group::Options>(name));
+  }
+  group->setBackend(device_type, type, backend);
+  return group;
+#else
+  (void)store, (void)rank, (void)size, (void)device_type, (void)name;
+  return backend;
+#endif
+}
+
 }  // namespace mlspeed::compat
