@@ -1,6 +1,6 @@
 // The reducer over Gloo, two ranks as two threads of this process (an in-process HashStore for the
-// rendezvous) and as two processes (this test binary run again as each rank, meeting through a
-// FileStore in a temporary directory): each trains on half of a batch, and the averaged gradients
+// rendezvous) and as two processes (this test binary started again as each rank by the rank
+// launcher, meeting through the launch's FileStore): each trains on half of a batch, and the averaged gradients
 // must be those of one process on the whole batch.
 #include "mlspeed/parallel/gradient_reducer.h"
 
@@ -9,13 +9,13 @@
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/linear.h>
 
-#include <unistd.h>
-
 #include <chrono>
 #include <cstring>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 
+#include "mlspeed/parallel/rank_launcher.h"
 #include "testing/gloo_group.h"
 #include "testing/test_support.h"
 
@@ -99,32 +99,31 @@ TEST(GradientReducer, TwoRanksOnHalvesGiveTheGradientsOfOneProcessOnTheWholeBatc
 #endif
 }
 
-// Run with MLSPEED_REDUCER_RANK and MLSPEED_REDUCER_DIR set, this test is one rank of the next:
-// it writes its gradients to DIR/rank<N>.bin as float32.
+// Started by launch_ranks (parallel/rank_launcher.h) as its ranks, with MLSPEED_REDUCER_DIR set,
+// this test is one rank of itself: it meets the other at the launch's FileStore and writes its
+// gradients to DIR/rank<N>.bin as float32.
 TEST(GradientReducer, TwoProcessesMeetingThroughAFileStoreGiveTheSameGradients) {
 #if MLSPEED_HAS_GLOO
-  if (const char* rank_text = std::getenv("MLSPEED_REDUCER_RANK")) {
-    const int rank = std::atoi(rank_text);
+  if (const RankPlace place = rank_place(); place.world_size > 0) {
     const std::string dir = std::getenv("MLSPEED_REDUCER_DIR");
-    auto store = c10::make_intrusive<c10d::FileStore>(dir + "/store", kRanks);
-    std::ofstream out(dir + "/rank" + rank_text + ".bin", std::ios::binary);
-    for (const at::Tensor& g : train_rank(testing::gloo_group(store, rank, kRanks), rank, 8))
+    auto store = c10::make_intrusive<c10d::FileStore>(place.rendezvous, place.world_size);
+    std::ofstream out(dir + "/rank" + std::to_string(place.rank) + ".bin", std::ios::binary);
+    for (const at::Tensor& g : train_rank(testing::gloo_group(store, place.rank, place.world_size), place.rank, 8))
       out.write(static_cast<const char*>(g.contiguous().data_ptr()), static_cast<std::streamsize>(g.nbytes()));
     return;
   }
-  char self[4096] = {};
-  ASSERT_GT(readlink("/proc/self/exe", self, sizeof self - 1), 0);
   testing::TempDir dir;
-  std::vector<std::unique_ptr<testing::Child>> ranks;
-  for (int rank = 0; rank < kRanks; ++rank)
-    ranks.push_back(testing::Child::of_program(
-        self, {"--gtest_filter=GradientReducer.TwoProcessesMeetingThroughAFileStoreGiveTheSameGradients"},
-        {{"MLSPEED_REDUCER_RANK", std::to_string(rank)}, {"MLSPEED_REDUCER_DIR", dir.path()}}));
+  LaunchRequest launch;
+  launch.world_size = kRanks;
+  launch.program = std::filesystem::read_symlink("/proc/self/exe").string();
+  launch.args = {"--gtest_filter=GradientReducer.TwoProcessesMeetingThroughAFileStoreGiveTheSameGradients"};
+  launch.env = {{"MLSPEED_REDUCER_DIR", dir.path()}};
+  launch.timeout = std::chrono::minutes(2);
+  const LaunchOutcome outcome = launch_ranks(launch);
+  ASSERT_TRUE(outcome.ok()) << outcome.failure() << "\n" << outcome.ranks[0].err << outcome.ranks[1].err;
   const std::vector<at::Tensor> want = whole_batch_gradients();
   std::vector<std::vector<at::Tensor>> got(kRanks);
   for (int rank = 0; rank < kRanks; ++rank) {
-    const testing::CliResult r = ranks[rank]->wait();
-    ASSERT_EQ(r.exit_code, 0) << "rank " << rank << ":\n" << r.out << r.err;
     const std::string bytes = testing::read_file(dir.path() + "/rank" + std::to_string(rank) + ".bin");
     int64_t at_byte = 0;
     for (const at::Tensor& w : want) {
