@@ -25,9 +25,11 @@ GraphSupport graph_support(const AdamW& optimizer, bool reads_data) {
 }
 
 void backward_and_update(const at::Tensor& loss, const std::vector<at::Tensor>& params, AdamW& optimizer,
-                         std::optional<GradScaler>& scaler, double clip_norm) {
+                         std::optional<GradScaler>& scaler, double clip_norm,
+                         const std::function<void()>& after_backward) {
   if (scaler) {
     scaler->scale(loss).backward();
+    if (after_backward) after_backward();  // the scaled gradients: the same scale on every rank
     if (clip_norm > 0) {
       scaler->unscale_(params);  // clip the true gradients, not the scaled ones
       clip_grad_norm_(params, clip_norm);
@@ -36,6 +38,7 @@ void backward_and_update(const at::Tensor& loss, const std::vector<at::Tensor>& 
     scaler->update();
   } else {
     loss.backward();
+    if (after_backward) after_backward();
     if (clip_norm > 0) clip_grad_norm_(params, clip_norm);
     optimizer.step();
   }

@@ -56,6 +56,7 @@ class TrainingSession : public TrainingSessionBase {
   // next_token_batch (train.py's get_batch on uniform token ids), moved to the device here,
   // never in step().
   void prepare_inputs(const Shape& shape) override;
+  std::vector<at::Tensor*> batch_tensors() override { return {&x_, &y_}; }
   at::Tensor logits() override { return model_->forward(x_); }
   at::Tensor loss() override { return model_->loss(x_, y_); }
 

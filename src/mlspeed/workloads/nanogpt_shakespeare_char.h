@@ -52,6 +52,7 @@ class TrainingSession : public TrainingSessionBase {
   // here, never in step(). With a data file: the first batch of a batch generator seeded from
   // the seed.
   void prepare_inputs(const Shape& shape) override;
+  std::vector<at::Tensor*> batch_tensors() override { return {&x_, &y_}; }
   bool reads_data() const override { return text_.has_value(); }
   void load_next_batch() override;  // from text_, as train.py's get_batch (pinned, non-blocking copy on CUDA)
   at::Tensor logits() override { return model_->forward(x_); }

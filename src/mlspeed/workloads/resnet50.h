@@ -60,6 +60,7 @@ class TrainingSession : public TrainingSessionBase {
   // Synthetic: images (batch, 3, side, side), channels-last, and labels, drawn on the CPU from
   // the seed and moved to the device here, never in step(). Data: rewinds to the first record.
   void prepare_inputs(const Shape& shape) override;
+  std::vector<at::Tensor*> batch_tensors() override { return {&x_, &y_}; }
   bool reads_data() const override { return data_ != nullptr; }
   void load_next_batch() override;
   at::Tensor logits() override { return model_->forward(x_); }

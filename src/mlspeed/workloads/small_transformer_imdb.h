@@ -64,6 +64,7 @@ class TrainingSession : public TrainingSessionBase {
   // Real data: back to the first batch of the shuffled reviews (each step loads its batch, padded
   // at the front as pad_sequences does, built on the host and copied to the device).
   void prepare_inputs(const Shape& shape) override;
+  std::vector<at::Tensor*> batch_tensors() override { return {&input_ids_, &labels_}; }
   bool reads_data() const override { return data_.has_value(); }
   void load_next_batch() override;
   at::Tensor logits() override { return model_->forward(input_ids_); }

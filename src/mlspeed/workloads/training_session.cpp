@@ -25,10 +25,27 @@ void TrainingSessionBase::start_training(std::vector<at::Tensor> params, std::ve
   clip_norm_ = clip_norm;
 }
 
+void TrainingSessionBase::set_data_parallel(int rank, int world, std::function<void()> sync) {
+  TORCH_CHECK(world >= 1 && rank >= 0 && rank < world, "[", workload_, "] rank ", rank, " of ", world);
+  TORCH_CHECK(world == 1 || !reads_data(), "[", workload_,
+              "] data-parallel training reads synthetic batches only: each rank would read the whole data set");
+  rank_ = rank;
+  world_ = world;
+  sync_ = std::move(sync);
+}
+
 void TrainingSessionBase::prepare(const Shape& shape) {
   prepared_ = false;
   last_loss_ = at::Tensor();
-  prepare_inputs(shape);
+  if (world_ == 1) {
+    prepare_inputs(shape);
+  } else {
+    Shape combined = shape;
+    combined.batch *= world_;
+    prepare_inputs(combined);
+    for (at::Tensor* t : batch_tensors())
+      if (t->defined()) *t = t->narrow(0, rank_ * shape.batch, shape.batch).contiguous();
+  }
   prepared_ = true;
 }
 
@@ -49,10 +66,13 @@ void TrainingSessionBase::step() {
   optimizer_->zero_grad();
   // Only the forward runs under autocast; backward follows the dtypes it recorded.
   const at::Tensor loss = under_autocast([this] { return this->loss(); });
-  train::backward_and_update(loss, params_, *optimizer_, scaler_, clip_norm_);
+  train::backward_and_update(loss, params_, *optimizer_, scaler_, clip_norm_, sync_);
   last_loss_ = loss.detach();
 }
 
-GraphSupport TrainingSessionBase::graph_support() const { return train::graph_support(*optimizer_, reads_data()); }
+GraphSupport TrainingSessionBase::graph_support() const {
+  if (sync_) return {GraphScope::none, "data-parallel steps run eagerly: their gradient all-reduces are not captured"};
+  return train::graph_support(*optimizer_, reads_data());
+}
 
 }  // namespace mlspeed

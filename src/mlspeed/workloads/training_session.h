@@ -37,6 +37,15 @@ class TrainingSessionBase : public Session {
   const at::Tensor& last_loss() const { return last_loss_; }  // of the last step, detached, on the device
   const train::AdamW& optimizer() const { return *optimizer_; }
 
+  // Data parallelism (parallel/): this session is rank `rank` of `world`. prepare() then makes the
+  // combined batch of world x shape.batch rows from the seed, as one process would, and keeps this
+  // rank's rows of it; `sync` runs after each backward pass, before clipping and the optimizer
+  // (the gradient reducer's finish()). No CUDA graph: the all-reduces are not captured. Refused
+  // (c10::Error) with a data set, which every rank would read whole.
+  void set_data_parallel(int rank, int world, std::function<void()> sync);
+  // The trained parameters in the order the model registers them (the reducer's buckets).
+  const std::vector<at::Tensor>& trained_parameters() const { return params_; }
+
  protected:
   // Refuses (c10::Error) a precision this LibTorch cannot autocast on the device, before the
   // derived session builds anything.
@@ -49,6 +58,9 @@ class TrainingSessionBase : public Session {
 
   // Makes the inputs of `shape` (synthetic from the seed, or rewinds the data set).
   virtual void prepare_inputs(const Shape& shape) = 0;
+  // The prepared inputs whose first dimension is the batch (undefined ones are skipped): data
+  // parallelism keeps each rank's rows of them.
+  virtual std::vector<at::Tensor*> batch_tensors() = 0;
   // With a data set, step() loads each batch on the host (and no CUDA graph can replay it).
   virtual bool reads_data() const { return false; }
   virtual void load_next_batch() {}
@@ -72,6 +84,8 @@ class TrainingSessionBase : public Session {
   std::unique_ptr<train::AdamW> optimizer_;
   std::optional<train::GradScaler> scaler_;  // fp16 only
   double clip_norm_ = 0;
+  int rank_ = 0, world_ = 1;
+  std::function<void()> sync_;
   bool prepared_ = false;
   at::Tensor last_loss_;
 };
