@@ -41,6 +41,12 @@
 #          a Q4_0 GGUF file (J/token). ENERGY_STEPS picks the parts (default repeat,onoff,train,llama).
 #          The database comes back as $OUT/energy.db; the report is made where Chart.js and Chromium
 #          are: `mlspeed report --db energy.db label:energy-1 ... --output report.html`.
+#   ddp    issue 23's evidence: the NCCL gpu tests (world size 1: the reducer and the probe over
+#          ProcessGroupNCCL), then `mlspeed run --ddp N` in bf16 from cuda:0 for gpt2-train b12,
+#          resnet50-food101 b128 and distilbert-imdb b32 (a run each, labelled ddp-N in one
+#          database), N = DDP_RANKS (default: every GPU the machine has), each beside its one-GPU
+#          row with the scaling efficiency and the all-reduce bus bandwidth; the rows come back as
+#          $OUT/ddp.jsonl.
 #   verify runs `mlspeed verify` on cuda:0: the full op suite (every size class, huge included) and
 #          every workload's model checks in fp32, tf32, fp16 and bf16; the products again with
 #          cuBLAS's reduced-precision reductions off; the op suite with deterministic algorithms;
@@ -55,8 +61,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 MODE=${1:-}
-case "$MODE" in test|bench|verify|speed|gguf|fused|energy) ;;
-  *) echo "usage: $0 test|bench|verify|speed|gguf|fused|energy" >&2; exit 2 ;; esac
+case "$MODE" in test|bench|verify|speed|gguf|fused|energy|ddp) ;;
+  *) echo "usage: $0 test|bench|verify|speed|gguf|fused|energy|ddp" >&2; exit 2 ;; esac
 OUT=${OUT:-$PWD/gpu-out}
 mkdir -p "$OUT"
 BUILD=build-gpu
@@ -126,7 +132,7 @@ cmake -S . -B $BUILD -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$T
 # The speed mode needs the program only; the others build the tests too.
 targets=()
 [ "$MODE" = speed ] || [ "$MODE" = energy ] && targets=(--target mlspeed)
-[ "$MODE" = fused ] && targets=(--target mlspeed mlspeed_gpu_tests)
+[ "$MODE" = fused ] || [ "$MODE" = ddp ] && targets=(--target mlspeed mlspeed_gpu_tests)
 if [ "$MODE" = gguf ]; then
   targets=(--target mlspeed)
   [[ ",${GGUF_STEPS:-tests}," == *,tests,* || ",${GGUF_STEPS:-}," == *,build,* ]] && targets+=(mlspeed_gpu_tests)
@@ -262,6 +268,25 @@ if [ "$MODE" = energy ]; then
     check $? "mlspeed quantize random:full --type Q4_0"
     energy_run energy-llama-q4_0 --model "$gguf" -s 0 -g 128 --wide
   fi
+  finish
+fi
+
+if [ "$MODE" = ddp ]; then
+  step "NCCL with world size 1: the gradient reducer and the all-reduce probe"
+  $BUILD/mlspeed_gpu_tests --gtest_filter='NcclGroup.*' 2>&1 | tee "$OUT/nccl-gpu-tests.log" | tail -3
+  check "${PIPESTATUS[0]}" "NCCL gpu tests"
+  ranks=${DDP_RANKS:-$(nvidia-smi -L | wc -l)}
+  for config in gpt2-train:12 resnet50-food101:128 distilbert-imdb:32; do
+    workload=${config%:*} batch=${config#*:}
+    step "mlspeed run -w $workload -b $batch --ddp $ranks (cuda:0, bf16)"
+    $BUILD/mlspeed run -d cuda:0 -t bf16 -w "$workload" -b "$batch" --ddp "$ranks" --min-time "${MIN_TIME:-2}" \
+      --db "$OUT/ddp.db" --label "ddp-$ranks" --wide > "$OUT/ddp-$workload.md" 2> "$OUT/ddp-$workload.err"
+    check $? "mlspeed run -w $workload --ddp $ranks"
+    sed -n '/^| workload/,$p' "$OUT/ddp-$workload.md"
+    tail -3 "$OUT/ddp-$workload.err"
+  done
+  $BUILD/mlspeed show "label:ddp-$ranks" --db "$OUT/ddp.db" -o jsonl > "$OUT/ddp.jsonl"
+  check $? "mlspeed show label:ddp-$ranks"
   finish
 fi
 

@@ -1,10 +1,13 @@
 // `mlspeed run`: parse -> expand -> run -> print and store, as llama-bench does.
 #include <algorithm>
+#include <chrono>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <optional>
 
 #include "cli/commands.h"
+#include "mlspeed/bench/data_parallel.h"
 #include "mlspeed/bench/plan.h"
 #include "mlspeed/bench/progress.h"
 #include "mlspeed/bench/runner.h"
@@ -62,6 +65,36 @@ std::vector<DeviceFacts> chosen_devices(const RunOptions& o) {
   return devices;
 }
 
+int visible_gpus() {
+  const std::vector<DeviceFacts> all = discover_devices(/*measure_cpu_peak=*/false);
+  return static_cast<int>(std::count_if(all.begin(), all.end(), [](const DeviceFacts& d) { return d.kind == "cuda"; }));
+}
+
+// --ddp N: refused before anything runs where it cannot be done.
+void check_data_parallel(const RunOptions& o, const std::vector<DeviceFacts>& devices, const SweepRequest& request) {
+  if (o.ddp == 0 || parallel::rank_place().world_size > 0) return;
+  if (devices.size() != 1)
+    throw UsageError("--ddp times data-parallel training on one kind of device: give one device with -d (cuda:0, cpu)");
+  const std::string why = data_parallel_refusal(static_cast<int>(o.ddp), devices.front(), visible_gpus(),
+                                                request.workloads, !o.data.empty(), !o.profile.empty());
+  if (!why.empty()) throw UsageError(why);
+}
+
+// After each training row of a --ddp run: the same configuration on N devices, a row of its own.
+std::optional<Result> data_parallel_row(const RunOptions& o, const Result& single, const std::atomic<bool>& stop) {
+  if (o.ddp == 0 || single.job != Job::train) return std::nullopt;
+  if (single.status != Status::ok) {
+    std::cerr << "mlspeed run: " << single.workload << " b" << single.batch
+              << " not timed on " << o.ddp << " devices: its one-device row failed\n";
+    return std::nullopt;
+  }
+  std::cerr << "mlspeed run: timing " << single.workload << " b" << single.batch << " data-parallel on " << o.ddp
+            << " devices (" << o.ddp << " processes)\n";
+  RankTiming timing{make_policy(o), o.seed, o.threads};
+  return time_data_parallel(single, static_cast<int>(o.ddp), timing,
+                            std::filesystem::read_symlink("/proc/self/exe").string(), &stop);
+}
+
 }  // namespace
 
 int run_command(const RunOptions& options, const std::string& command_line) {
@@ -71,6 +104,7 @@ int run_command(const RunOptions& options, const std::string& command_line) {
   const std::vector<std::unique_ptr<Workload>> models = model_workloads(options);
   const SweepRequest request = make_request(options, devices, models);
   const std::vector<Configuration> plan = expand(request);
+  check_data_parallel(options, devices, request);
   if (!options.profile.empty()) {
     const std::string why = make_directories(options.profile);
     if (!why.empty()) throw UsageError("--profile: cannot use '" + options.profile + "' as a folder: " + why);
@@ -91,11 +125,20 @@ int run_command(const RunOptions& options, const std::string& command_line) {
   const auto progress = make_progress(LiveLine::on_stderr().active());
   Runner runner(make_policy(options), request.open, context, *progress, session.stop_flag());
   runner.on_profile([&](const std::string& report) { profile_report = report; });
+  // A rank of a --ddp run (started by the run above it): joins its group and trains its share.
+  std::unique_ptr<RankRole> rank;
+  if (const parallel::RankPlace place = parallel::rank_place(); place.world_size > 0) {
+    parallel::die_with_launcher();
+    rank = std::make_unique<RankRole>(place, devices.front(), std::chrono::minutes(2));
+    runner.on_open([&](Session& s) { rank->attach(s); });
+  }
   try {
     const bool completed = runner.run(plan, [&](Result& r) {
+      if (rank) rank->annotate(r);
       session.add(r);
       std::cerr << profile_report;
       profile_report.clear();
+      if (std::optional<Result> ddp = data_parallel_row(options, r, session.stop_flag())) session.add(*ddp);
     });
     return session.finish(completed ? RunEnd::complete : RunEnd::interrupted);
   } catch (const InputFileError& e) {

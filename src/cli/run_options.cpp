@@ -23,6 +23,7 @@ std::vector<std::string> size_names() {
 }
 
 constexpr int64_t kMaxThreads = 1024;
+constexpr int64_t kMaxRanks = 64;
 
 OptionTable<RunOptions> run_table() {
   return {
@@ -108,6 +109,13 @@ OptionTable<RunOptions> run_table() {
       label_option<RunOptions>("a name for the stored run (\"driver 580\"), shown by `mlspeed history`, taken by "
                                "`mlspeed compare label:TEXT`",
                                "none"),
+      {"--ddp", "N",
+       "also time each training configuration data-parallel on N devices of its kind, one process each "
+       "(CUDA: NCCL, GPUs from the one named by -d; CPU: Gloo, the ranks sharing its cores), each rank on "
+       "the configuration's batch, with the gradients all-reduced during the backward pass as PyTorch's DDP "
+       "does; a row beside the one-device row with the scaling efficiency and the all-reduce bus bandwidth",
+       std::nullopt, "off",
+       [](RunOptions& o, const std::string& t) { o.ddp = parse_int_in_range(t, "--ddp", 1, kMaxRanks); }},
       {"--threads", "N", "LibTorch intra-op threads for CPU work", std::nullopt, "LibTorch's default",
        [](RunOptions& o, const std::string& t) {
          o.threads = parse_positive_int(t, "--threads");

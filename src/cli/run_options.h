@@ -44,6 +44,7 @@ struct RunOptions {
   bool energy = true;              // energy, clocks and throttling over the timed iterations (--energy on|off)
   KernelSet kernels = KernelSet::mlspeed;  // --kernels mlspeed|libtorch
   std::string profile;             // folder for --profile's traces; empty: no profiling
+  int64_t ddp = 0;                 // --ddp N: each training configuration also on N devices; 0: not
 };
 
 const OptionTable<RunOptions>& run_option_table();

@@ -89,6 +89,7 @@ inline Result full_row() {
   r.new_tokens = 16;
   r.depth = 1024;
   r.repetition = 2;
+  r.world_size = 2;
   r.weights = "/models/gpt2, \"small\"/model.safetensors";
   r.data = "IMDB aclImdb/train (25000 reviews)";
   r.status = Status::unsupported;
@@ -112,6 +113,8 @@ inline Result full_row() {
   r.ms_per_token = 0.0625;
   r.steps_per_job = 50;
   r.job_s = 0.0166666;
+  r.scaling_efficiency = 0.93;
+  r.allreduce_busbw_gb_s = 181.5;
   r.first_token_samples_ms = {0.25, 0.5};
   r.graphs = GraphUse::eager;
   r.graph_note = "recording the step as a CUDA graph failed: operation not permitted when stream is capturing";
@@ -157,6 +160,8 @@ inline Result failed_row() {
   r.first_token_ms.reset();
   r.ms_per_token.reset();
   r.job_s.reset();
+  r.scaling_efficiency.reset();
+  r.allreduce_busbw_gb_s.reset();
   r.gbps.reset();
   r.mbu.reset();
   r.joules_per_step.reset();

@@ -174,6 +174,7 @@ bool Runner::build_and_measure(const Configuration& config, OpenModel& model, Re
     progress_.phase("building model");
     try {
       model.session = config.workload->open(config.size, device, config.numerics, open_);
+      if (open_hook_) open_hook_(*model.session);
     } catch (const InputFileError&) {
       throw;  // every configuration would read the same file: stop the sweep
     } catch (...) {

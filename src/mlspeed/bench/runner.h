@@ -47,6 +47,9 @@ class Runner {
 
   // Receives what --profile found for each configuration, as lines for a person to read.
   void on_profile(std::function<void(const std::string& report)> report) { profile_report_ = std::move(report); }
+  // Called with each session as soon as its model is built, before it is prepared (a data-parallel
+  // rank attaches its gradient reducer); what it throws fails the configuration as a build would.
+  void on_open(std::function<void(class Session&)> hook) { open_hook_ = std::move(hook); }
 
  private:
   struct OpenModel;
@@ -73,6 +76,7 @@ class Runner {
   Progress& progress_;
   const std::atomic<bool>& stop_;
   std::function<void(const std::string&)> profile_report_;
+  std::function<void(class Session&)> open_hook_;
   int current_index_ = 0;
   int total_ = 0;
   std::chrono::steady_clock::time_point current_start_;

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -101,6 +102,26 @@ TEST(CompareMatching, DevicesMatchByKindAcrossRunsNotByIndex) {
   EXPECT_EQ(cuda->cells[1].device, "cuda:1");
   EXPECT_EQ(cuda->changes[1].verdict, Verdict::same);
   EXPECT_FALSE(find_row(c, 1, "cpu")->cells[1].present) << "a CPU row is not matched with a GPU row";
+}
+
+TEST(CompareMatching, ADataParallelRowMatchesOnlyRowsOnAsManyDevices) {
+  Result one_rank = timed_row("cuda:0", samples(5)), two_ranks = timed_row("cuda:0", samples(6));
+  one_rank.allreduce_busbw_gb_s = 0;  // `run --ddp 1`: data-parallel, one rank
+  two_ranks.world_size = 2;
+  two_ranks.allreduce_busbw_gb_s = 180;
+  const Comparison c = compare_runs({speed_run_of("here", {timed_row("cuda:0", samples(5)), one_rank, two_ranks}),
+                                     speed_run_of("there", {two_ranks})},
+                                    {});
+  ASSERT_EQ(c.rows.size(), 3u) << "one device, ddp x1 and ddp x2 are three configurations";
+  std::vector<int64_t> sizes;
+  for (const ComparedRow& r : c.rows) sizes.push_back(r.key.world_size);
+  std::sort(sizes.begin(), sizes.end());
+  EXPECT_EQ(sizes, (std::vector<int64_t>{0, 1, 2}));
+  for (const ComparedRow& r : c.rows) {
+    if (r.key.world_size != 2) continue;
+    EXPECT_TRUE(r.cells[1].present);
+    EXPECT_NE(describe(r.key).find(" ddp x2"), std::string::npos) << describe(r.key);
+  }
 }
 
 TEST(CompareMatching, AFailedRowShowsItsStatusAndIsNotCompared) {

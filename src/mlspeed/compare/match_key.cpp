@@ -17,6 +17,7 @@ MatchKey match_key(const Result& row, DeviceMatch device) {
   key.seq_len = row.seq_len;
   key.new_tokens = row.new_tokens;
   key.depth = row.depth;
+  key.world_size = is_data_parallel(row) ? row.world_size : 0;
   key.shape = shape_label(row);
   // A graph replay and eager launches time different things (the GPU's work vs the host's
   // launches too), so they are different configurations; a fallback to eager is eager.
@@ -36,6 +37,7 @@ std::string describe(const MatchKey& key) {
   if (weights && is_quantized(*weights)) text += key.weights + " ";
   text += key.shape;
   if (key.timing == "graph") text += " graph";
+  if (key.world_size > 0) text += " ddp x" + std::to_string(key.world_size);
   if (key.kernels == "libtorch") text += " libtorch-kernels";
   if (!key.device.empty()) text += " (" + key.device + ")";
   return text;

@@ -28,13 +28,17 @@ struct MatchKey {
   int64_t seq_len = 0;
   int64_t new_tokens = 0;
   int64_t depth = 0;  // the KV cache's positions before the step
+  int64_t world_size = 0;  // data-parallel devices (run --ddp N); 0: one device, not data-parallel
   // "graph" (a CUDA graph replay: GraphUse step or tokens) or "eager"; empty for DeviceMatch::none
   // and where a side holds published figures (compare_runs).
   std::string timing;
   std::string device;  // the device kind ("cpu", "cuda", "mps"), empty for DeviceMatch::none
   std::string shape;   // results/shape_label.h's label ("b4 s128", "tg128"); words only, not matched on
 
-  auto tied() const { return std::tie(workload, size, dtype, weights, kernels, batch, seq_len, new_tokens, depth, timing, device); }
+  auto tied() const {
+    return std::tie(workload, size, dtype, weights, kernels, batch, seq_len, new_tokens, depth, world_size, timing,
+                    device);
+  }
   bool operator<(const MatchKey& other) const { return tied() < other.tied(); }
   bool operator==(const MatchKey& other) const { return tied() == other.tied(); }
 };

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -64,33 +65,39 @@ struct Rank {
   std::string out_path, err_path;
 };
 
-// Between fork and exec only async-signal-safe calls: LibTorch's threads may hold locks.
-[[noreturn]] void become_rank(int out_fd, int err_fd, pid_t launcher, char* const* argv, char* const* envp) {
-  setpgid(0, 0);
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (getppid() != launcher) _exit(126);  // the launcher died before prctl
-  if (dup2(out_fd, STDOUT_FILENO) < 0 || dup2(err_fd, STDERR_FILENO) < 0) _exit(126);
-  execve(argv[0], argv, envp);
-  static const char message[] = "mlspeed: could not start the rank's program\n";
-  (void)!write(STDERR_FILENO, message, sizeof message - 1);
-  _exit(127);
-}
-
-void start(Rank& rank, std::vector<std::string> argv, std::vector<std::string> envp) {
+// posix_spawn rather than fork: a LibTorch process is large and has many threads, and fork would
+// copy its page tables and run every library's atfork handlers (CUDA's, OpenMP's) in both
+// processes. The rank leads a process group of its own; its signals start from their defaults.
+// Returns 0 or the error number of a program that could not be started.
+int start(Rank& rank, std::vector<std::string> argv, std::vector<std::string> envp) {
   const int out_fd = open(rank.out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   const int err_fd = open(rank.err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (out_fd < 0 || err_fd < 0)
     throw std::runtime_error("could not open the rank's output files: " + std::string(std::strerror(errno)));
   std::vector<char*> argv_ptrs = pointers(argv), envp_ptrs = pointers(envp);
-  const pid_t launcher = getpid();
-  const pid_t pid = fork();
-  if (pid == 0) become_rank(out_fd, err_fd, launcher, argv_ptrs.data(), envp_ptrs.data());
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out_fd, STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, err_fd, STDERR_FILENO);
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  sigset_t no_signals, default_signals;
+  sigemptyset(&no_signals);
+  sigfillset(&default_signals);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  posix_spawnattr_setpgroup(&attributes, 0);
+  posix_spawnattr_setsigmask(&attributes, &no_signals);
+  posix_spawnattr_setsigdefault(&attributes, &default_signals);
+  pid_t pid = -1;
+  const int error = posix_spawn(&pid, argv_ptrs[0], &actions, &attributes, argv_ptrs.data(), envp_ptrs.data());
+  posix_spawnattr_destroy(&attributes);
+  posix_spawn_file_actions_destroy(&actions);
   close(out_fd);
   close(err_fd);
-  if (pid < 0) throw std::runtime_error("could not start a rank: fork failed: " + std::string(std::strerror(errno)));
-  setpgid(pid, pid);  // as the child does: whichever runs first
+  if (error != 0) return error;
   rank.pid = pid;
   rank.running = true;
+  return 0;
 }
 
 void signal_running(std::vector<Rank>& ranks, LaunchOutcome& outcome, int signo) {
@@ -136,6 +143,11 @@ void supervise(std::vector<Rank>& ranks, LaunchOutcome& outcome, const LaunchReq
       outcome.timed_out = true;
       signal_running(ranks, outcome, SIGKILL);
     }
+    if (request.stop && *request.stop && !outcome.interrupted) {
+      outcome.interrupted = true;
+      signal_running(ranks, outcome, SIGTERM);
+      if (!kill_at) kill_at = now + request.grace;
+    }
     if (kill_at && now > *kill_at) signal_running(ranks, outcome, SIGKILL);
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
@@ -157,7 +169,7 @@ LaunchOutcome launch_ranks(const LaunchRequest& request) {
   std::vector<Rank> ranks(static_cast<size_t>(request.world_size));
   const LaunchClock::time_point t0 = LaunchClock::now();
   try {
-    for (int r = 0; r < request.world_size; ++r) {
+    for (int r = 0; r < request.world_size && outcome.start_error.empty(); ++r) {
       outcome.ranks.emplace_back();
       outcome.ranks.back().rank = r;
       ranks[r].out_path = dir + "/rank" + std::to_string(r) + ".out";
@@ -166,10 +178,16 @@ LaunchOutcome launch_ranks(const LaunchRequest& request) {
       env["MLSPEED_RANK"] = std::to_string(r);
       env["MLSPEED_WORLD_SIZE"] = std::to_string(request.world_size);
       env["MLSPEED_RENDEZVOUS"] = dir + "/store";
+      if (static_cast<size_t>(r) < request.rank_env.size())
+        for (const auto& [name, value] : request.rank_env[r]) env[name] = value;
+      env["MLSPEED_LAUNCHER_PID"] = std::to_string(getpid());
       std::vector<std::string> argv{request.program};
       argv.insert(argv.end(), request.args.begin(), request.args.end());
-      start(ranks[r], std::move(argv), environment_with(env));
+      if (const int error = start(ranks[r], std::move(argv), environment_with(env)))
+        outcome.start_error = "rank " + std::to_string(r) + " could not be started: " + request.program + ": " +
+                              std::strerror(error);
     }
+    if (!outcome.start_error.empty()) signal_running(ranks, outcome, SIGKILL);
   } catch (...) {
     signal_running(ranks, outcome, SIGKILL);
     for (Rank& r : ranks)
@@ -180,8 +198,8 @@ LaunchOutcome launch_ranks(const LaunchRequest& request) {
   supervise(ranks, outcome, request, t0);
   outcome.seconds = std::chrono::duration<double>(LaunchClock::now() - t0).count();
   outcome.timeout_seconds = std::chrono::duration<double>(request.timeout).count();
-  for (size_t r = 0; r < ranks.size(); ++r) {
-    killpg(ranks[r].pid, SIGKILL);  // whatever the rank left running in its group
+  for (size_t r = 0; r < outcome.ranks.size(); ++r) {
+    if (ranks[r].pid > 0) killpg(ranks[r].pid, SIGKILL);  // whatever the rank left running in its group
     outcome.ranks[r].out = slurp(ranks[r].out_path);
     outcome.ranks[r].err = slurp(ranks[r].err_path);
   }
@@ -191,13 +209,14 @@ LaunchOutcome launch_ranks(const LaunchRequest& request) {
 }
 
 bool LaunchOutcome::ok() const {
-  if (timed_out || ranks.empty()) return false;
+  if (timed_out || interrupted || !start_error.empty() || ranks.empty()) return false;
   for (const RankOutcome& r : ranks)
     if (!r.ok()) return false;
   return true;
 }
 
 std::string LaunchOutcome::failure() const {
+  if (!start_error.empty()) return start_error;
   for (const RankOutcome& r : ranks) {
     if (r.ok() || r.stopped) continue;
     const std::string why = r.signal ? "died of signal " + std::to_string(r.signal) + " (" + strsignal(r.signal) + ")"
@@ -205,10 +224,18 @@ std::string LaunchOutcome::failure() const {
     const std::string line = last_line(r.err);
     return "rank " + std::to_string(r.rank) + " " + why + (line.empty() ? "" : ": " + line);
   }
+  if (interrupted) return "interrupted; every rank was stopped";
   if (timed_out)
     return "the ranks did not finish within " + std::to_string(static_cast<long>(timeout_seconds)) +
            " s; every rank was stopped";
   return "";
+}
+
+void die_with_launcher() {
+  const char* launcher = std::getenv("MLSPEED_LAUNCHER_PID");
+  if (!launcher) return;
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != static_cast<pid_t>(std::atol(launcher))) _exit(1);  // it died before prctl
 }
 
 RankPlace rank_place() {

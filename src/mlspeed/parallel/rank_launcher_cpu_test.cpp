@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -21,7 +22,7 @@ namespace mlspeed::parallel {
 namespace {
 
 // Each rank, by MLSPEED_LAUNCHER_TEST:
-//   echo         prints "rank R of N meets at STORE" and succeeds
+//   echo         prints "rank R of N meets at STORE" (and "gpu G" from CUDA_VISIBLE_DEVICES) and succeeds
 //   rank1-fails  rank 1 says why on its standard error and exits with status 3; the others wait a minute
 //   rank0-segv   rank 0 dies of SIGSEGV; the others wait a minute
 //   hang         every rank waits a minute
@@ -29,10 +30,12 @@ namespace {
 TEST(RankLauncher, Worker) {
   const char* behaviour = std::getenv("MLSPEED_LAUNCHER_TEST");
   if (!behaviour) GTEST_SKIP() << "a rank of the tests below, run by them";
+  die_with_launcher();
   const RankPlace place = rank_place();
   const std::string what = behaviour;
   if (what == "echo") {
     std::cout << "rank " << place.rank << " of " << place.world_size << " meets at " << place.rendezvous << std::endl;
+    if (const char* gpu = std::getenv("CUDA_VISIBLE_DEVICES")) std::cout << "gpu " << gpu << std::endl;
     return;
   }
   if (what == "grandchild") {
@@ -90,6 +93,32 @@ TEST(RankLauncher, EveryRankIsToldItsPlaceAndTheRendezvousGoesWithTheLaunch) {
   EXPECT_FALSE(std::filesystem::exists(std::filesystem::path(store).parent_path())) << store;
 }
 
+TEST(RankLauncher, EachRankGetsAnEnvironmentOfItsOwn) {
+  LaunchRequest r = request("echo", 2);
+  r.rank_env = {{{"CUDA_VISIBLE_DEVICES", "3"}}, {{"CUDA_VISIBLE_DEVICES", "5"}}};
+  const LaunchOutcome o = launch_ranks(r);
+  ASSERT_TRUE(o.ok()) << o.failure();
+  EXPECT_NE(o.ranks[0].out.find("gpu 3\n"), std::string::npos) << o.ranks[0].out;
+  EXPECT_NE(o.ranks[1].out.find("gpu 5\n"), std::string::npos) << o.ranks[1].out;
+}
+
+TEST(RankLauncher, AStopFlagStopsEveryRank) {
+  std::atomic<bool> stop{false};
+  LaunchRequest r = request("hang", 2);
+  r.stop = &stop;
+  std::thread interrupt([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    stop = true;
+  });
+  const LaunchOutcome o = launch_ranks(r);
+  interrupt.join();
+  EXPECT_FALSE(o.ok());
+  EXPECT_TRUE(o.interrupted);
+  EXPECT_LT(o.seconds, 20);
+  EXPECT_TRUE(o.ranks[0].stopped && o.ranks[1].stopped);
+  EXPECT_EQ(o.failure(), "interrupted; every rank was stopped");
+}
+
 TEST(RankLauncher, ARankThatFailsStopsTheOthersAtOnceAndIsNamed) {
   const LaunchOutcome o = launch_ranks(request("rank1-fails", 3));
   EXPECT_FALSE(o.ok());
@@ -143,7 +172,7 @@ TEST(RankLauncher, AProgramThatCannotBeRunIsAFailedRank) {
   r.program = "/nonexistent/mlspeed";
   const LaunchOutcome o = launch_ranks(r);
   EXPECT_FALSE(o.ok());
-  EXPECT_EQ(o.failure(), "rank 0 exited with status 127: mlspeed: could not start the rank's program");
+  EXPECT_EQ(o.failure(), "rank 0 could not be started: /nonexistent/mlspeed: No such file or directory");
 }
 
 }  // namespace

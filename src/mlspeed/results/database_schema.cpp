@@ -49,6 +49,8 @@ constexpr Backfill kBackfills[] = {
      "CASE WHEN job = 'train' OR dtype IN ('fp32', 'tf32') THEN 'f32' WHEN dtype = 'fp16' THEN 'f16' ELSE 'bf16' END"},
     // mlspeed's own kernels were the only ones a run could take before the choice came.
     {"results", "kernels", "'mlspeed'"},
+    // One device per row before `run --ddp`.
+    {"results", "world_size", "1"},
 };
 
 void backfill(sqlite3* db, const std::string& table, const std::string& column) {

@@ -142,6 +142,12 @@ std::string new_tokens(const Result& r) {
 
 std::string depth_cell(const Result& r) { return r.depth == 0 ? "" : std::to_string(r.depth); }
 
+// Data parallelism: "x2" for two devices training together ("x1": one rank), empty for a row that was not.
+std::string world_size_cell(const Result& r) { return is_data_parallel(r) ? "x" + std::to_string(r.world_size) : ""; }
+bool any_data_parallel(const std::vector<Result>& rows) {
+  return std::any_of(rows.begin(), rows.end(), is_data_parallel);
+}
+
 // llama-bench's model columns: "llama 7B Q4_0", "3.56 GiB", "6.74 B".
 bool any_model(const std::vector<Result>& rows) {
   return std::any_of(rows.begin(), rows.end(), [](const Result& r) { return !r.model.empty(); });
@@ -237,6 +243,7 @@ const std::vector<TableColumn>& wide_columns() {
       {"gen", true, true, new_tokens, any_value("new_tokens")},
       {"depth", true, true, depth_cell, any_value("depth")},
       {"rep", true, true, [](const Result& r) { return whole(value(r, "repetition")); }, any_repetition},
+      {"ddp", true, true, world_size_cell, any_data_parallel},
       {"graphs", false, false, field_text("graphs"), any_graphs, true},
       {"status", false, false, field_text("status"), nullptr},
       {kMedianTitle, true, false, ms_per_iteration, nullptr},
@@ -260,6 +267,10 @@ const std::vector<TableColumn>& wide_columns() {
       {"throttle", false, false, [](const Result& r) { return r.throttle.empty() ? kNoValue : r.throttle; },
        any_throttle, true},
       {"job", true, false, job_time, any_value("job_s"), true},
+      {"scaling", true, false, [](const Result& r) { return percent(value(r, "scaling_efficiency")); },
+       any_value("scaling_efficiency")},
+      {"busbw GB/s", true, false, [](const Result& r) { return significant(value(r, "allreduce_busbw_gb_s")); },
+       any_value("allreduce_busbw_gb_s"), true},
       {"peak memory", true, false, peak_memory_cell, nullptr, true},
       {"noise", false, false, noise, nullptr},
   };
@@ -267,12 +278,14 @@ const std::vector<TableColumn>& wide_columns() {
 }
 
 // The test label, with what tells the rows apart when a run has more than shapes: a size other
-// than the published model's ("tiny b4 s128") and the repetition when there are several.
+// than the published model's ("tiny b4 s128"), the repetition when there are several, and the
+// devices training together ("b12 s1024 ddp x2").
 std::string test_label(const Result& r, bool repeats) {
   std::string label = shape_label(r);
   const std::string size = text_of(value(r, "size"));
   if (size != "full" && size != kNoValue) label = size + " " + label;
   if (repeats) label += " rep " + whole(value(r, "repetition"));
+  if (is_data_parallel(r)) label += " ddp x" + std::to_string(r.world_size);
   return label;
 }
 
@@ -357,6 +370,22 @@ std::string energy_notes(const std::vector<Result>& rows) {
   return lines.empty() ? "" : "\nEnergy:\n" + join(lines, "");
 }
 
+// The data-parallel rows' scaling, one line each (the narrow table keeps its eight columns).
+std::string data_parallel_notes(const std::vector<Result>& rows) {
+  std::string out;
+  for (const Result& r : rows) {
+    if (!is_data_parallel(r) || !r.scaling_efficiency) continue;
+    out += "- " + r.workload + (r.size == "full" ? "" : " (" + r.size + ")") + " " + std::string(name(r.precision)) +
+           " " + shape_label(r) + " on " + std::to_string(r.world_size) + " devices from " + r.device + ": scaling " +
+           percent(Value(*r.scaling_efficiency));
+    if (r.allreduce_busbw_gb_s)
+      out += ", all-reduce bus bandwidth " + significant(Value(*r.allreduce_busbw_gb_s)) + " GB/s";
+    out += "\n";
+  }
+  if (out.empty()) return "";
+  return "\nData-parallel (throughput on N devices over N times one device's, the same run):\n" + out;
+}
+
 // The real weights and data sets the rows used, each named once (random weights and synthetic
 // data, the defaults, go unsaid).
 std::string inputs(const std::vector<Result>& rows) {
@@ -412,7 +441,8 @@ std::string render(const std::vector<Result>& rows, TableWidth width) {
   if (rows.empty()) return "no results\n";
   // Notes below either table name a configuration by the wide table's columns: "batch 4, seq 128".
   const std::vector<const TableColumn*> wide = wide_shown(rows);
-  const std::string below = inputs(rows) + graph_notes(rows, wide) + energy_notes(rows) + notes(rows, wide);
+  const std::string below =
+      inputs(rows) + graph_notes(rows, wide) + energy_notes(rows) + data_parallel_notes(rows) + notes(rows, wide);
   if (width == TableWidth::wide) return table(rows, wide) + below;
 
   const std::vector<TableColumn> narrow = narrow_columns(any_repetition(rows));

@@ -38,6 +38,9 @@ Result ok_row() {
   r.message.clear();
   r.size = "full";
   r.repetition = 0;
+  r.world_size = 1;  // one device: run --ddp's rows are below
+  r.scaling_efficiency.reset();
+  r.allreduce_busbw_gb_s.reset();
   return r;
 }
 
@@ -170,9 +173,26 @@ TEST(ParseResults, UnknownColumnsAreSkippedSoNewerOutputStillReads) {
   EXPECT_EQ(rows[0].batch, 8);
 }
 
+TEST(MarkdownFormat, ADataParallelRowSaysSoInItsLabelAndItsScalingUnderTheTable) {
+  Result two = ok_row();
+  two.world_size = 2;
+  two.scaling_efficiency = 0.931;
+  two.allreduce_busbw_gb_s = 181.5;
+  const std::string text = print_rows(Format::md, {ok_row(), two});
+  EXPECT_TRUE(contains(text, "| b12 pp345+tg16 @ d1024 ddp x2 |")) << text;
+  EXPECT_TRUE(contains(text, "\nData-parallel (throughput on N devices over N times one device's, the same run):\n"
+                             "- gpt2-train bf16 b12 pp345+tg16 @ d1024 on 2 devices from cuda:1: scaling 93.1%, "
+                             "all-reduce bus bandwidth 182 GB/s\n"))
+      << text;
+  const std::string wide = print_rows(Format::md, {ok_row(), two}, TableWidth::wide);
+  EXPECT_TRUE(contains(wide, "| scaling |")) << wide;
+  EXPECT_TRUE(contains(wide, " 93.1% |        182 |")) << wide;
+}
+
 TEST(MarkdownFormat, PrintsContextTableAndFailures) {
   Result failed = failed_row();
   failed.repetition = 0;
+  failed.world_size = 1;
   const std::string text = print_rows(Format::md, {ok_row(), failed});
   EXPECT_TRUE(contains(text, "bench-01")) << text;                       // context block
   EXPECT_TRUE(contains(text, "AMD EPYC 9654 96-Core Processor")) << text;

@@ -58,6 +58,9 @@ struct Result {
   int64_t new_tokens = 0;  // tokens generated one at a time (0 unless the step generates)
   int64_t depth = 0;       // positions in the KV cache before the step (llama-bench's -d); 0: none
   int repetition = 0;
+  // Data parallelism (`run --ddp N`): the devices that trained together, one process each, each on
+  // `batch` rows of its own; 1 for one device.
+  int64_t world_size = 1;
   std::string weights = "random";  // "random" or the safetensors file loaded
   std::string data = "synthetic";  // "synthetic" or the data set read (the step includes loading)
 
@@ -90,6 +93,11 @@ struct Result {
   int64_t steps_per_job = 1;             // steps in the job a user waits for (SD: 50 denoising steps)
   std::optional<double> job_s;           // the median step times steps_per_job, when more than 1
   std::vector<double> first_token_samples_ms;  // one per timed iteration (generation only)
+  // Data-parallel rows: the throughput on world_size devices over world_size times the same
+  // configuration's one-device throughput in the same run; and the all-reduce bus bandwidth a probe
+  // reached between the ranks before timing (busbw as nccl-tests reports it, GB/s).
+  std::optional<double> scaling_efficiency;
+  std::optional<double> allreduce_busbw_gb_s;
 
   // How the iterations ran: CUDA graph replays or eager steps (see GraphUse).
   GraphUse graphs = GraphUse::off;
@@ -135,6 +143,10 @@ struct Result {
 
 // The row's weight format, or for an older row without one the job's own storage of its dtype.
 ModelFormat stored_weights(const Result& r);
+
+// Whether the row was trained data-parallel (`run --ddp N`), N = 1 included: every such row
+// carries the all-reduce probe's bus bandwidth (0 for one rank), which no other row has.
+inline bool is_data_parallel(const Result& r) { return r.world_size > 1 || r.allreduce_busbw_gb_s.has_value(); }
 
 // The noise flag's part from the clocks (device/energy.h): "clock fell 18% below its median" when
 // the slowest sample was more than 10% below the median, "throttled: thermal" when a reason that
