@@ -84,12 +84,12 @@ void check_data_parallel(const RunOptions& o, const std::vector<DeviceFacts>& de
 std::optional<Result> data_parallel_row(const RunOptions& o, const Result& single, const std::atomic<bool>& stop) {
   if (o.ddp == 0 || single.job != Job::train) return std::nullopt;
   if (single.status != Status::ok) {
-    std::cerr << "mlspeed run: " << single.workload << " b" << single.batch
-              << " not timed on " << o.ddp << " devices: its one-device row failed\n";
+    std::cerr << "mlspeed run: " << single.workload << " b" << single.batch << " not timed data-parallel on "
+              << o.ddp << (o.ddp == 1 ? " device" : " devices") << ": its one-device row failed\n";
     return std::nullopt;
   }
   std::cerr << "mlspeed run: timing " << single.workload << " b" << single.batch << " data-parallel on " << o.ddp
-            << " devices (" << o.ddp << " processes)\n";
+            << (o.ddp == 1 ? " device (1 process)\n" : " devices (one process each)\n");
   RankTiming timing{make_policy(o), o.seed, o.threads};
   return time_data_parallel(single, static_cast<int>(o.ddp), timing,
                             std::filesystem::read_symlink("/proc/self/exe").string(), &stop);

@@ -160,8 +160,8 @@ Result time_data_parallel(const Result& single, int world_size, const RankTiming
     return failed_row(single, world_size, std::string("data-parallel ranks could not start: ") + e.what());
   }
   if (!outcome.ok())
-    return failed_row(single, world_size, "data-parallel on " + std::to_string(world_size) + " devices failed: " +
-                                              outcome.failure());
+    return failed_row(single, world_size, "data-parallel on " + std::to_string(world_size) +
+                                              (world_size == 1 ? " device" : " devices") + " failed: " + outcome.failure());
   std::vector<Result> ranks;
   for (const parallel::RankOutcome& r : outcome.ranks) {
     std::vector<Result> rows;

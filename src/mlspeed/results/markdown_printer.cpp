@@ -376,8 +376,8 @@ std::string data_parallel_notes(const std::vector<Result>& rows) {
   for (const Result& r : rows) {
     if (!is_data_parallel(r) || !r.scaling_efficiency) continue;
     out += "- " + r.workload + (r.size == "full" ? "" : " (" + r.size + ")") + " " + std::string(name(r.precision)) +
-           " " + shape_label(r) + " on " + std::to_string(r.world_size) + " devices from " + r.device + ": scaling " +
-           percent(Value(*r.scaling_efficiency));
+           " " + shape_label(r) + " on " + std::to_string(r.world_size) + (r.world_size == 1 ? " device" : " devices") +
+           " from " + r.device + ": scaling " + percent(Value(*r.scaling_efficiency));
     if (r.allreduce_busbw_gb_s)
       out += ", all-reduce bus bandwidth " + significant(Value(*r.allreduce_busbw_gb_s)) + " GB/s";
     out += "\n";
