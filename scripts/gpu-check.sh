@@ -42,7 +42,8 @@
 #          The database comes back as $OUT/energy.db; the report is made where Chart.js and Chromium
 #          are: `mlspeed report --db energy.db label:energy-1 ... --output report.html`.
 #   ddp    issue 23's evidence: the NCCL gpu tests (world size 1: the reducer and the probe over
-#          ProcessGroupNCCL), then `mlspeed run --ddp N` in bf16 from cuda:0 for gpt2-train b12,
+#          ProcessGroupNCCL; rank processes training 20 steps against one process, and with two GPUs
+#          against one GPU on the combined batch), then `mlspeed run --ddp N` in bf16 from cuda:0 for gpt2-train b12,
 #          resnet50-food101 b128 and distilbert-imdb b32 (a run each, labelled ddp-N in one
 #          database), N = DDP_RANKS (default: every GPU the machine has), each beside its one-GPU
 #          row with the scaling efficiency and the all-reduce bus bandwidth; the rows come back as
@@ -272,8 +273,8 @@ if [ "$MODE" = energy ]; then
 fi
 
 if [ "$MODE" = ddp ]; then
-  step "NCCL with world size 1: the gradient reducer and the all-reduce probe"
-  $BUILD/mlspeed_gpu_tests --gtest_filter='NcclGroup.*' 2>&1 | tee "$OUT/nccl-gpu-tests.log" | tail -3
+  step "NCCL: the gradient reducer, the all-reduce probe, and 20 training steps of rank processes"
+  $BUILD/mlspeed_gpu_tests --gtest_filter='NcclGroup.*:DataParallelStepsGpu.*' 2>&1 | tee "$OUT/nccl-gpu-tests.log" | tail -3
   check "${PIPESTATUS[0]}" "NCCL gpu tests"
   ranks=${DDP_RANKS:-$(nvidia-smi -L | wc -l)}
   for config in gpt2-train:12 resnet50-food101:128 distilbert-imdb:32; do

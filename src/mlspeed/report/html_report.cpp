@@ -35,6 +35,7 @@ nlohmann::json bar_json(const Bar& bar) {
   optional_field(j, "mbu", bar.mbu);
   optional_field(j, "speedup", bar.speedup);
   optional_field(j, "per_joule", bar.items_per_joule);
+  optional_field(j, "scaling", bar.scaling_efficiency);
   j["throttle"] = bar.throttle;
   return j;
 }
@@ -179,6 +180,8 @@ void workload_section(std::ostream& out, const ReportModel& model, size_t index)
   if (any([](const Bar& b) { return b.mbu.has_value(); })) charts.push_back({"mbu", "memory bandwidth utilisation"});
   if (any([](const Bar& b) { return b.items_per_joule.has_value(); }))
     charts.push_back({"efficiency", "energy efficiency, items per joule"});
+  if (any([](const Bar& b) { return b.scaling_efficiency.has_value(); }))
+    charts.push_back({"scaling", "data-parallel scaling efficiency"});
   out << "<section class=\"card workload\"><h2>" << escaped(w.workload) << "</h2><div class=\"charts\">";
   for (size_t c = 0; c < charts.size(); ++c) {
     const bool wide = c == 0 && (charts.size() % 2 == 1 || w.categories.size() > 6);

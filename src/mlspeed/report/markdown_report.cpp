@@ -73,6 +73,7 @@ std::string cell(const Bar& bar) {
   std::string text = format_figure(bar.throughput);
   if (bar.speedup) text += printf_string(" (%.2f×)", *bar.speedup);
   if (bar.items_per_joule) text += " · " + format_figure(*bar.items_per_joule) + "/J";
+  if (bar.scaling_efficiency) text += printf_string(" · scaling %.0f%%", 100 * *bar.scaling_efficiency);
   if (!bar.noise.empty() || !bar.throttle.empty()) text += " ⚠";
   return text;
 }

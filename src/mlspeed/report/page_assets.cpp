@@ -209,14 +209,14 @@ const char kPageScript[] = R"js(
                  scales: axes('speedup (\u00d7)') }
     });
   }
-  function utilisationChart(w, canvas, field, text, subtitle) {
+  function utilisationChart(w, canvas, field, text, subtitle, axis = '% of peak') {
     const datasets = seriesIn(w).filter((e) => e.bars.some((b) => b && b[field] != null))
                                 .map((e) => mainBars(e, (b) => (b[field] == null ? null : 100 * b[field])));
     new Chart(canvas, {
       type: 'bar', data: { labels: w.categories, datasets: datasets }, plugins: [countDrawn],
       options: { plugins: Object.assign(title(w.workload + ': ' + text, subtitle),
                                         { legend: legend(), tooltip: tooltip(w) }),
-                 scales: axes('% of peak') }
+                 scales: axes(axis) }
     });
   }
   // Items per joule; a bar whose clock was held down while it was timed is outlined in orange.
@@ -245,7 +245,10 @@ const char kPageScript[] = R"js(
     mbu: (w, c) => utilisationChart(w, c, 'mbu', 'memory bandwidth utilisation (decoding, % of peak)',
                                     'bytes each token must read over the time per token, against the ' +
                                     'memory bandwidth'),
-    efficiency: efficiencyChart
+    efficiency: efficiencyChart,
+    scaling: (w, c) => utilisationChart(w, c, 'scaling', 'data-parallel scaling efficiency (%, higher is better)',
+                                        'throughput on N devices over N times one device\u2019s, the same run',
+                                        '% of N \u00d7 one device')
   };
   document.body.setAttribute('data-charts-total', String(canvases.length));
   for (const canvas of canvases) {

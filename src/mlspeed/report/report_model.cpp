@@ -64,9 +64,9 @@ struct CategoryOrder {
   }
   bool operator()(const MatchKey& a, const MatchKey& b) const {
     return std::make_tuple(a.size, rank(a.dtype), a.dtype, a.weights, a.kernels, a.batch, a.seq_len, a.new_tokens,
-                           a.depth, a.timing) <
+                           a.depth, a.world_size, a.timing) <
            std::make_tuple(b.size, rank(b.dtype), b.dtype, b.weights, b.kernels, b.batch, b.seq_len, b.new_tokens,
-                           b.depth, b.timing);
+                           b.depth, b.world_size, b.timing);
   }
 };
 
@@ -90,13 +90,15 @@ Bar make_bar(const Group& group, size_t category, bool published) {
   bar.category = category;
   bar.mfu = first.mfu;
   bar.mbu = first.mbu;
-  std::vector<double> per_joule;
+  std::vector<double> per_joule, scaling;
   for (const Result* row : group.rows) {
     if (row->items_per_joule) per_joule.push_back(*row->items_per_joule);
+    if (row->scaling_efficiency) scaling.push_back(*row->scaling_efficiency);
     if (!row->throttle.empty() && (", " + bar.throttle + ", ").find(", " + row->throttle + ", ") == std::string::npos)
       bar.throttle += (bar.throttle.empty() ? "" : ", ") + row->throttle;
   }
   if (!per_joule.empty()) bar.items_per_joule = median(per_joule);
+  if (!scaling.empty()) bar.scaling_efficiency = median(scaling);
   bar.n = int(samples.size());
   if (samples.empty() || first.items_per_step <= 0) {
     // A published figure: its median (and throughput) only.
@@ -238,6 +240,7 @@ std::string category_label(const MatchKey& key) {
   if (key.size != "full" && !key.size.empty()) text += " (" + key.size + ")";
   if (key.timing == "graph") text += " graph";
   if (key.kernels == "libtorch") text += " libtorch kernels";
+  if (key.world_size > 0) text += " ddp x" + std::to_string(key.world_size);
   return text;
 }
 

@@ -52,6 +52,9 @@ struct Bar {
   // clock down while timing ("power-cap,thermal"), empty when nothing did.
   std::optional<double> items_per_joule;
   std::string throttle;
+  // Data-parallel rows (run --ddp): throughput on N devices over N times one device's, the
+  // median of the rows'.
+  std::optional<double> scaling_efficiency;
 };
 
 struct WorkloadSection {

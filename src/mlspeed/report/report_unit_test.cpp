@@ -336,6 +336,33 @@ TEST(ReportMarkdown, TablesOfThroughputWithSpeedupsVerdictsAndMarkedReferences) 
   EXPECT_NE(md.find("a\\|b"), std::string::npos) << md;
 }
 
+// A data-parallel row (run --ddp) is a configuration of its own beside its one-device row, never
+// pooled with it, and its scaling efficiency gets a chart.
+TEST(ReportModel, DataParallelRowsAreCategoriesOfTheirOwnWithAScalingChart) {
+  Result one = row("cuda:0", {10, 10, 10}), two = one;
+  two.world_size = 2;
+  two.items_per_step = 2 * one.items_per_step;
+  two.samples_ms = {11, 11, 11};
+  two.scaling_efficiency = 0.909;
+  two.allreduce_busbw_gb_s = 150;
+  derive_figures(two);
+  const ReportModel model = build_report({speed_run("run 1", {one, two})});
+  const WorkloadSection& w = section(model, "bert-base-infer");
+  ASSERT_EQ(w.bars.size(), 2u);
+  const Bar* single = find_bar(model, "run 1 · cuda:0", "fp32 b4 s128");
+  const Bar* ddp = find_bar(model, "run 1 · cuda:0", "fp32 b4 s128 ddp x2");
+  ASSERT_TRUE(single && ddp);
+  EXPECT_EQ(single->n, 3) << "not pooled with the two-device samples";
+  EXPECT_FALSE(single->scaling_efficiency.has_value());
+  EXPECT_EQ(ddp->scaling_efficiency, 0.909);
+  EXPECT_DOUBLE_EQ(ddp->throughput, 8 * 1e3 / 11);
+  if (!chartjs_source().empty()) {
+    const std::string html = render_html(model);
+    EXPECT_NE(html.find("data-metric=\"scaling\""), std::string::npos);
+  }
+  EXPECT_NE(render_markdown(model).find(" · scaling 91%"), std::string::npos) << render_markdown(model);
+}
+
 TEST(ReportHtml, RowsWithEnergyGetAnEfficiencyChartAndTheirThrottleIsNamed) {
   if (chartjs_source().empty()) GTEST_SKIP() << "built without Chart.js (libjs-chart.js)";
   Result a = row("cuda:0", {2, 2, 2}), b = a;
