@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cli/app.h"
+#include "cli/crash_report.h"
 #include "mlspeed/core/standard_output.h"
 #include "mlspeed/core/text.h"
 #include "mlspeed/device/cpu_setup.h"
@@ -28,6 +29,7 @@ int main(int argc, char** argv) {
   // A reader that went away (`mlspeed run -o jsonl | head -1`) makes writes fail with EPIPE,
   // which the run turns into an orderly end, instead of killing the process mid-run.
   signal(SIGPIPE, SIG_IGN);
+  mlspeed::cli::install_crash_report();
   mlspeed::keep_freed_cpu_memory();  // before any tensor is allocated
   const mlspeed::CheckedOutput checked(std::cout, STDOUT_FILENO);
   int status = 1;
