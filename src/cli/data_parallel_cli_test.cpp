@@ -32,7 +32,9 @@ TEST(DataParallelCli, TwoRanksOnTheCpuGiveARowBesideTheOneDeviceRowAndBothAreSto
   ASSERT_EQ(one.status, Status::ok) << one.message;
   ASSERT_EQ(two.status, Status::ok) << two.message;
   EXPECT_EQ(one.world_size, 1);
+  EXPECT_FALSE(one.data_parallel);
   EXPECT_EQ(two.world_size, 2);
+  EXPECT_TRUE(two.data_parallel);
   EXPECT_EQ(two.batch, 2) << "each rank's batch";
   EXPECT_EQ(two.items_per_step, 2 * one.items_per_step);
   EXPECT_EQ(two.samples_ms.size(), 3u) << "as many steps as the one-device row";

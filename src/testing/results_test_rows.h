@@ -89,6 +89,7 @@ inline Result full_row() {
   r.new_tokens = 16;
   r.depth = 1024;
   r.repetition = 2;
+  r.data_parallel = true;
   r.world_size = 2;
   r.weights = "/models/gpt2, \"small\"/model.safetensors";
   r.data = "IMDB aclImdb/train (25000 reviews)";

@@ -35,6 +35,7 @@ std::vector<std::string> rank_gpus(int first, int world_size) {
 // A copy of `single` for N devices that failed with `why`.
 Result failed_row(const Result& single, int world_size, const std::string& why) {
   Result row = single;
+  row.data_parallel = true;
   row.world_size = world_size;
   row.status = Status::error;
   row.message = why;
@@ -65,6 +66,7 @@ void RankRole::attach(Session& session) {
 }
 
 void RankRole::annotate(Result& row) const {
+  row.data_parallel = true;
   row.world_size = place_.world_size;
   row.allreduce_busbw_gb_s = probe_.busbw_gb_s;
 }
@@ -107,6 +109,7 @@ Result combine_ranks(const std::vector<Result>& ranks, const Result& single) {
     return a.summary.median < b.summary.median;
   });
   Result row = single;
+  row.data_parallel = true;
   row.world_size = world;
   row.timestamp = ranks.front().timestamp;
   row.warmup = slowest->warmup;

@@ -35,6 +35,7 @@ TEST(DataParallelRow, TheSlowestRankTimesTheStepAndEveryRankCountsItsItems) {
   const Result combined = combine_ranks({training_row("cuda", 10.0, 1.0), training_row("cuda", 12.0, 2.0)}, single);
   EXPECT_EQ(combined.status, Status::ok);
   EXPECT_EQ(combined.world_size, 2);
+  EXPECT_TRUE(combined.data_parallel);
   EXPECT_EQ(combined.batch, 4) << "the batch is each device's";
   EXPECT_DOUBLE_EQ(combined.summary.median, 12.0);
   EXPECT_DOUBLE_EQ(combined.items_per_step, 200);
@@ -102,6 +103,8 @@ TEST(DataParallelRow, ALaunchThatFailsIsARowWithTheReason) {
   EXPECT_NE(combined.message.find("exited with status 1"), std::string::npos) << combined.message;
   const Result garbled = time_data_parallel(training_row("cpu", 5.0), 1, RankTiming{}, "/bin/echo", nullptr);
   EXPECT_EQ(garbled.status, Status::error);
+  EXPECT_TRUE(garbled.data_parallel) << "a failed one-rank row is still told from the one-device row";
+  EXPECT_TRUE(is_data_parallel(garbled));
   EXPECT_EQ(garbled.message.rfind("rank 0's row could not be read", 0), 0u) << garbled.message;
 }
 

@@ -106,7 +106,8 @@ TEST(CompareMatching, DevicesMatchByKindAcrossRunsNotByIndex) {
 
 TEST(CompareMatching, ADataParallelRowMatchesOnlyRowsOnAsManyDevices) {
   Result one_rank = timed_row("cuda:0", samples(5)), two_ranks = timed_row("cuda:0", samples(6));
-  one_rank.allreduce_busbw_gb_s = 0;  // `run --ddp 1`: data-parallel, one rank
+  one_rank.data_parallel = true;  // `run --ddp 1`: data-parallel, one rank
+  two_ranks.data_parallel = true;
   two_ranks.world_size = 2;
   two_ranks.allreduce_busbw_gb_s = 180;
   const Comparison c = compare_runs({speed_run_of("here", {timed_row("cuda:0", samples(5)), one_rank, two_ranks}),

@@ -340,6 +340,7 @@ TEST(ReportMarkdown, TablesOfThroughputWithSpeedupsVerdictsAndMarkedReferences) 
 // pooled with it, and its scaling efficiency gets a chart.
 TEST(ReportModel, DataParallelRowsAreCategoriesOfTheirOwnWithAScalingChart) {
   Result one = row("cuda:0", {10, 10, 10}), two = one;
+  two.data_parallel = true;
   two.world_size = 2;
   two.items_per_step = 2 * one.items_per_step;
   two.samples_ms = {11, 11, 11};

@@ -50,6 +50,7 @@ constexpr Backfill kBackfills[] = {
     // mlspeed's own kernels were the only ones a run could take before the choice came.
     {"results", "kernels", "'mlspeed'"},
     // One device per row before `run --ddp`.
+    {"results", "data_parallel", "0"},
     {"results", "world_size", "1"},
 };
 

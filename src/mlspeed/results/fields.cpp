@@ -44,6 +44,8 @@ std::vector<Field> make_result_fields() {
       result_field("depth", "positions in the KV cache before the step (llama-bench's -d; 0 unless given)",
                    MEMBER(depth)),
       result_field("repetition", "repetition index, from 0", MEMBER(repetition)),
+      result_field("data_parallel", "trained data-parallel (run --ddp N: one process a device, N = 1 included)",
+                   MEMBER(data_parallel)),
       result_field("world_size",
                    "devices training together (run --ddp N: one process each, each on `batch` rows); 1: one device",
                    MEMBER(world_size)),

@@ -38,7 +38,8 @@ Result ok_row() {
   r.message.clear();
   r.size = "full";
   r.repetition = 0;
-  r.world_size = 1;  // one device: run --ddp's rows are below
+  r.data_parallel = false;  // one device: run --ddp's rows are below
+  r.world_size = 1;
   r.scaling_efficiency.reset();
   r.allreduce_busbw_gb_s.reset();
   return r;
@@ -175,6 +176,7 @@ TEST(ParseResults, UnknownColumnsAreSkippedSoNewerOutputStillReads) {
 
 TEST(MarkdownFormat, ADataParallelRowSaysSoInItsLabelAndItsScalingUnderTheTable) {
   Result two = ok_row();
+  two.data_parallel = true;
   two.world_size = 2;
   two.scaling_efficiency = 0.931;
   two.allreduce_busbw_gb_s = 181.5;
@@ -192,6 +194,7 @@ TEST(MarkdownFormat, ADataParallelRowSaysSoInItsLabelAndItsScalingUnderTheTable)
 TEST(MarkdownFormat, PrintsContextTableAndFailures) {
   Result failed = failed_row();
   failed.repetition = 0;
+  failed.data_parallel = false;
   failed.world_size = 1;
   const std::string text = print_rows(Format::md, {ok_row(), failed});
   EXPECT_TRUE(contains(text, "bench-01")) << text;                       // context block

@@ -58,8 +58,10 @@ struct Result {
   int64_t new_tokens = 0;  // tokens generated one at a time (0 unless the step generates)
   int64_t depth = 0;       // positions in the KV cache before the step (llama-bench's -d); 0: none
   int repetition = 0;
-  // Data parallelism (`run --ddp N`): the devices that trained together, one process each, each on
-  // `batch` rows of its own; 1 for one device.
+  // Data parallelism (`run --ddp N`): whether the row was trained data-parallel (one process a
+  // device, N = 1 included), and the devices that trained together, each on `batch` rows of its
+  // own; 1 for one device.
+  bool data_parallel = false;
   int64_t world_size = 1;
   std::string weights = "random";  // "random" or the safetensors file loaded
   std::string data = "synthetic";  // "synthetic" or the data set read (the step includes loading)
@@ -144,9 +146,9 @@ struct Result {
 // The row's weight format, or for an older row without one the job's own storage of its dtype.
 ModelFormat stored_weights(const Result& r);
 
-// Whether the row was trained data-parallel (`run --ddp N`), N = 1 included: every such row
-// carries the all-reduce probe's bus bandwidth (0 for one rank), which no other row has.
-inline bool is_data_parallel(const Result& r) { return r.world_size > 1 || r.allreduce_busbw_gb_s.has_value(); }
+// Whether the row was trained data-parallel (`run --ddp N`), N = 1 included; rows stored before
+// the flag existed say so by their world size.
+inline bool is_data_parallel(const Result& r) { return r.data_parallel || r.world_size > 1; }
 
 // The noise flag's part from the clocks (device/energy.h): "clock fell 18% below its median" when
 // the slowest sample was more than 10% below the median, "throttled: thermal" when a reason that
