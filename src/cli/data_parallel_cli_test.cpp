@@ -3,6 +3,14 @@
 // beside the one-device row with its scaling efficiency and bus bandwidth; and what --ddp refuses,
 // with exit status 2, before anything runs.
 #include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <thread>
 
 #include "mlspeed/results/printers.h"
 #include "testing/test_support.h"
@@ -54,6 +62,41 @@ TEST(DataParallelCli, TwoRanksOnTheCpuGiveARowBesideTheOneDeviceRowAndBothAreSto
   const auto table = run_cli({"show", "last", "--db", db});
   EXPECT_NE(table.out.find("ddp x2"), std::string::npos) << table.out;
   EXPECT_NE(table.out.find("scaling"), std::string::npos) << table.out;
+#else
+  GTEST_SKIP() << "Gloo's headers and library (Debian: libgloo-dev) are not installed";
+#endif
+}
+
+// How many processes run with `needle` among their arguments.
+int processes_with_argument(const std::string& needle) {
+  int found = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    std::ifstream in(entry.path() / "cmdline", std::ios::binary);
+    const std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (cmdline.find(needle) != std::string::npos) ++found;
+  }
+  return found;
+}
+
+TEST(DataParallelCli, CtrlCWhileTheRanksRunStopsThemAndTheRunIsInterrupted) {
+#if MLSPEED_HAS_GLOO
+  TempDir dir;
+  const std::string db = dir.file("results.db");
+  const std::string seed = "424242";  // marks this test's processes
+  testing::Child child({"run", "-w", "gpt2-train", "-d", "cpu", "--sizes", "tiny", "-b", "2", "-s", "8", "-n", "2000",
+                        "--ddp", "2", "--seed", seed, "--db", db});
+  // The one-device row is stored before the ranks start; they then take as many steps, seconds.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
+  while (testing::count_table_rows(db, "results") < 1 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  while (processes_with_argument(seed) < 3 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  child.signal(SIGINT);
+  const auto r = child.wait();
+  EXPECT_EQ(r.exit_code, 130) << r.err;
+  EXPECT_NE(r.err.find("interrupted after 1 of 1 configurations"), std::string::npos) << r.err;
+  EXPECT_EQ(testing::count_table_rows(db, "results"), 1) << "the one-device row kept, no failed row added";
+  EXPECT_EQ(processes_with_argument(seed), 0) << "no rank left running";
 #else
   GTEST_SKIP() << "Gloo's headers and library (Debian: libgloo-dev) are not installed";
 #endif

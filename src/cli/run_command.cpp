@@ -91,8 +91,10 @@ std::optional<Result> data_parallel_row(const RunOptions& o, const Result& singl
   std::cerr << "mlspeed run: timing " << single.workload << " b" << single.batch << " data-parallel on " << o.ddp
             << (o.ddp == 1 ? " device (1 process)\n" : " devices (one process each)\n");
   RankTiming timing{make_policy(o), o.seed, o.threads};
-  return time_data_parallel(single, static_cast<int>(o.ddp), timing,
-                            std::filesystem::read_symlink("/proc/self/exe").string(), &stop);
+  Result row = time_data_parallel(single, static_cast<int>(o.ddp), timing,
+                                  std::filesystem::read_symlink("/proc/self/exe").string(), &stop);
+  if (stop) return std::nullopt;  // Ctrl-C stopped the ranks: an interruption, not a failed row
+  return row;
 }
 
 }  // namespace
@@ -140,7 +142,8 @@ int run_command(const RunOptions& options, const std::string& command_line) {
       profile_report.clear();
       if (std::optional<Result> ddp = data_parallel_row(options, r, session.stop_flag())) session.add(*ddp);
     });
-    return session.finish(completed ? RunEnd::complete : RunEnd::interrupted);
+    // A data-parallel launch stopped by Ctrl-C after the last configuration's row is an interruption too.
+    return session.finish(completed && !session.stop_flag() ? RunEnd::complete : RunEnd::interrupted);
   } catch (const InputFileError& e) {
     // A bad --weights or --data file: every configuration would fail the same way.
     std::cerr << "mlspeed run: " << e.what() << "\n";
