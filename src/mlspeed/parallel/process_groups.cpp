@@ -35,28 +35,34 @@ std::string group_unavailable(c10::DeviceType device) {
   return "data-parallel training runs on CUDA GPUs (NCCL) and the CPU (Gloo), not on " + c10::DeviceTypeName(device);
 }
 
-c10::intrusive_ptr<c10d::ProcessGroup> join_group(const RankPlace& place, c10::DeviceType device,
-                                                   std::chrono::milliseconds timeout) {
+c10::intrusive_ptr<c10d::ProcessGroup> make_group(const c10::intrusive_ptr<c10d::Store>& store, int rank, int size,
+                                                   c10::DeviceType device, std::chrono::milliseconds timeout) {
   if (const std::string why = group_unavailable(device); !why.empty()) throw std::runtime_error(why);
-  c10::intrusive_ptr<c10d::Store> store = c10::make_intrusive<c10d::FileStore>(place.rendezvous, place.world_size);
-  store->setTimeout(timeout);
 #if MLSPEED_HAS_NCCL
   if (device == c10::kCUDA) {
     auto options = c10d::ProcessGroupNCCL::Options::create();
     options->timeout = timeout;
-    auto nccl = c10::make_intrusive<c10d::ProcessGroupNCCL>(store, place.rank, place.world_size, options);
-    return compat::process_group<c10d::ProcessGroup>(store, place.rank, place.world_size, nccl, device, "nccl");
+    auto nccl = c10::make_intrusive<c10d::ProcessGroupNCCL>(store, rank, size, options);
+    return compat::process_group<c10d::ProcessGroup>(store, rank, size, nccl, device, "nccl");
   }
 #endif
 #if MLSPEED_HAS_GLOO
   auto options = c10d::ProcessGroupGloo::Options::create();
   options->timeout = timeout;
   options->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
-  auto gloo = c10::make_intrusive<c10d::ProcessGroupGloo>(store, place.rank, place.world_size, options);
-  return compat::process_group<c10d::ProcessGroup>(store, place.rank, place.world_size, gloo, device, "gloo");
+  auto gloo = c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, size, options);
+  return compat::process_group<c10d::ProcessGroup>(store, rank, size, gloo, device, "gloo");
 #else
   throw std::runtime_error(group_unavailable(device));
 #endif
+}
+
+c10::intrusive_ptr<c10d::ProcessGroup> join_group(const RankPlace& place, c10::DeviceType device,
+                                                   std::chrono::milliseconds timeout) {
+  if (const std::string why = group_unavailable(device); !why.empty()) throw std::runtime_error(why);
+  c10::intrusive_ptr<c10d::Store> store = c10::make_intrusive<c10d::FileStore>(place.rendezvous, place.world_size);
+  store->setTimeout(timeout);
+  return make_group(store, place.rank, place.world_size, device, timeout);
 }
 
 }  // namespace mlspeed::parallel

@@ -19,6 +19,13 @@ namespace mlspeed::parallel {
 // empty when it can.
 std::string group_unavailable(c10::DeviceType device);
 
+// The group of `rank` of `size` ranks meeting through `store`, for `device`: NCCL for CUDA (the
+// rank's GPU is its cuda:0), Gloo for the CPU. A collective that waits longer than `timeout` for a
+// rank fails with c10::Error instead of hanging. Throws std::runtime_error where group_unavailable
+// says why.
+c10::intrusive_ptr<c10d::ProcessGroup> make_group(const c10::intrusive_ptr<c10d::Store>& store, int rank, int size,
+                                                   c10::DeviceType device, std::chrono::milliseconds timeout);
+
 // Joins the group of `place` for `device` (NCCL: the rank's GPU is its cuda:0, the launcher having
 // given each rank one GPU). A rank that does not come within `timeout` fails the collectives with
 // c10::Error instead of hanging. Throws std::runtime_error where group_unavailable says why.

@@ -11,11 +11,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <optional>
-#include <sstream>
 #include <stdexcept>
 #include <thread>
+
+#include "mlspeed/core/files.h"
 
 extern char** environ;
 
@@ -31,13 +31,6 @@ std::string make_launch_dir() {
     throw std::runtime_error("could not make a directory for the ranks under " + fs::temp_directory_path().string() +
                              ": " + std::strerror(errno));
   return pattern;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 // This process's environment with `extra` added or replacing entries of the same name.
@@ -192,7 +185,7 @@ LaunchOutcome launch_ranks(const LaunchRequest& request) {
     signal_running(ranks, outcome, SIGKILL);
     for (Rank& r : ranks)
       if (r.running) waitpid(r.pid, nullptr, 0);
-    fs::remove_all(dir);
+    remove_tree(dir);
     throw;
   }
   supervise(ranks, outcome, request, t0);
@@ -200,11 +193,10 @@ LaunchOutcome launch_ranks(const LaunchRequest& request) {
   outcome.timeout_seconds = std::chrono::duration<double>(request.timeout).count();
   for (size_t r = 0; r < outcome.ranks.size(); ++r) {
     if (ranks[r].pid > 0) killpg(ranks[r].pid, SIGKILL);  // whatever the rank left running in its group
-    outcome.ranks[r].out = slurp(ranks[r].out_path);
-    outcome.ranks[r].err = slurp(ranks[r].err_path);
+    outcome.ranks[r].out = read_whole_file(ranks[r].out_path).value_or("");
+    outcome.ranks[r].err = read_whole_file(ranks[r].err_path).value_or("");
   }
-  std::error_code ignored;
-  fs::remove_all(dir, ignored);
+  remove_tree(dir);
   return outcome;
 }
 
