@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 
 #include "mlspeed/parallel/rank_launcher.h"
 #include "testing/gloo_group.h"
@@ -24,7 +25,12 @@ namespace {
 
 constexpr int kRanks = 2, kBatch = 8;
 
+// Seeding and drawing the weights is one step under a lock: LibTorch's generator is global, and
+// ranks that are threads of one process would otherwise interleave their draws, and rank 0 (whose
+// weights the broadcast gives everyone) would hold weights the whole-batch model never had.
 torch::nn::Sequential small_model() {
+  static std::mutex building;
+  const std::lock_guard<std::mutex> lock(building);
   torch::manual_seed(7);
   return torch::nn::Sequential(torch::nn::Linear(5, 16), torch::nn::ReLU(), torch::nn::Linear(16, 3));
 }
