@@ -203,6 +203,17 @@ TEST(VerifyCommand, ListNamesOpsLayoutsAndFaults) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   for (const char* word : {"mm", "layer_norm", "transposed", "out-strided", "boundary", "square-mm-transposed"})
     EXPECT_NE(r.out.find(word), std::string::npos) << word;
+  // The healthy perturbation is listed apart from the faults verify must catch.
+  const size_t healthy = r.out.find("Healthy perturbations");
+  ASSERT_NE(healthy, std::string::npos) << r.out;
+  EXPECT_GT(r.out.find("rounding-jitter"), healthy);
+}
+
+TEST(VerifyCommand, AHealthyPerturbationPassesWithExitStatus0) {
+  const auto r = run_cli({"verify", "-d", "cpu", "--level", "op", "--ops", "mm", "--dtypes", "float32", "--layouts",
+                          "contiguous", "--inject-fault", "rounding-jitter", "--no-db"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("passed every check: no false alarm"), std::string::npos) << r.out;
 }
 
 TEST(VerifyCommand, BadInputIsRefusedWithExitStatus2BeforeAnythingRuns) {

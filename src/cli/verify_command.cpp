@@ -65,8 +65,12 @@ void print_lists() {
   std::cout << "Workloads (--workloads): " << join(workload_names(), ", ") << "\n";
   std::cout << "Faults (--inject-fault, the self-test: the verifier must catch each):\n";
   for (const auto& f : verify::faults())
-    std::cout << "  " << f.name << " [" << name(f.bug_class) << ", docs/silent-bugs.md " << f.bugs_id
-              << "]: " << f.description << "\n";
+    if (!f.healthy)
+      std::cout << "  " << f.name << " [" << name(f.bug_class) << ", docs/silent-bugs.md " << f.bugs_id
+                << "]: " << f.description << "\n";
+  std::cout << "Healthy perturbations (--inject-fault too: the verifier must pass each, no false alarm):\n";
+  for (const auto& f : verify::faults())
+    if (f.healthy) std::cout << "  " << f.name << ": " << f.description << "\n";
   std::cout << "Known LibTorch issues (outcome known-issue; they fail the verdict only with --strict):\n";
   for (const auto& issue : verify::known_issues())
     std::cout << "  " << issue.id << " [" << issue.device_kind << ", " << versions(issue) << "]: " << issue.summary

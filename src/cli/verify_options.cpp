@@ -55,7 +55,7 @@ OptionTable<VerifyOptions> verify_table() {
       {"--vocab", "DIR", "a folder with GPT-2's encoder.json and vocab.bpe", std::nullopt, "none",
        [](O& o, T t) { o.models.vocab = existing_file(t, "--vocab", /*folder_too=*/true); }},
       {"--inject-fault", "NAME", "self-test: inject a known bug into the device under test (see --list); verify "
-                                 "must fail", std::nullopt, "none",
+                                 "must fail (rounding-jitter, a healthy perturbation: verify must pass)", std::nullopt, "none",
        [](O& o, T t) {
          if (t.empty()) throw UsageError("--inject-fault: the fault name is empty; `mlspeed verify --list` names them");
          o.fault = t;

@@ -155,6 +155,38 @@ void alternate_last_bit(const c10::OperatorHandle& op, Stack* stack) {
     returned(op, stack, 0) = at::nextafter(out, at::full_like(out, std::numeric_limits<double>::infinity()));
 }
 
+// A healthy device that sums in another order (a GPU's blocked products and convolutions, its
+// split reductions) returns each result a unit or so of its accumulator's rounding away from the
+// CPU's. This moves every floating-point result of the ops it targets by up to one unit of
+// float32 rounding (of float64's for double), up or down, before it is rounded to the result's
+// dtype: a bf16 or fp16 result changes only where it lay that close to a rounding boundary, as
+// an fp32 accumulator summed in another order changes it. The direction comes from a hash of the
+// element's index and the call's number: repeatable from run to run, no generator state touched
+// (the checks' seeded streams stay the CPU's), and only kernels on the tensor's own device, so
+// that it also runs inside a CUDA graph capture.
+void rounding_jitter(const c10::OperatorHandle& op, Stack* stack) {
+  static std::atomic<int64_t> calls{0};
+  op.callBoxed(stack);
+  const int64_t call = calls++;
+  for (size_t i = 0; i < op.schema().returns().size(); ++i) {
+    c10::IValue& value = returned(op, stack, i);
+    if (!value.isTensor()) continue;
+    const at::Tensor out = value.toTensor();
+    if (!out.defined() || !at::isFloatingType(out.scalar_type()) || out.numel() == 0) continue;
+    const double ulp = out.scalar_type() == at::kDouble ? 0x1p-52 : 0x1p-23;
+    // Two steps of the MINSTD generator from (index, call), reduced to [0, 1); every product stays
+    // below 2^47.
+    constexpr int64_t kModulus = 2147483647, kMultiplier = 48271;
+    const at::Tensor index = at::arange(out.numel(), out.options().dtype(at::kLong)).view(out.sizes());
+    at::Tensor state = (index + (call % 65536) * 32768).remainder(kModulus) + 1;
+    for (int step = 0; step < 2; ++step) state = (state * kMultiplier).remainder(kModulus);
+    const at::Tensor u = state.to(at::kDouble) / kModulus;
+    at::Tensor moved = at::empty_like(out);  // the result's own layout (channels-last stays so)
+    moved.copy_(out.to(at::kDouble) * (1 + ulp * (2 * u - 1)));
+    value = moved;
+  }
+}
+
 // nll_loss_backward (self: argument 1, target: 2, ignore_index: 5): the gradient taken for each
 // counted target's next class. (A loss of shifted targets, forward and backward, would train as
 // well as the right one: a training curve could not tell.)
@@ -294,6 +326,12 @@ const std::vector<FaultImpl>& implementations() {
         "float sums move by one ulp on every other call: right, but not reproducible", "sum", "forward"},
        {"sum", "sum.dim_IntList"},
        alternate_last_bit},
+      {{"rounding-jitter", BugClass::op, "healthy",
+        "healthy, not a bug: every float product and convolution (forward and backward) moved by up to one unit "
+        "of float32 rounding, as a device that sums in another order; verify must pass",
+        "", "", true},
+       {"mm", "addmm", "bmm", "convolution", "convolution_backward"},
+       rounding_jitter},
   };
   return list;
 }

@@ -101,9 +101,11 @@ void label_known_issue(CheckResult& row) {
   if (row.outcome != Outcome::fail && row.outcome != Outcome::error) return;
   // A self-test's injected fault is never a LibTorch bug: the check it targets keeps its failures.
   // Other checks are labelled as usual, so the self-test's verdict counts only what the fault did.
+  // A healthy perturbation targets no check: every row is labelled as on a device without it.
   if (!row.fault.empty()) {
     const Fault* fault = find_fault(row.fault);
-    if (!fault || fault->caught_by_check.empty() || fault->caught_by_check == row.check) return;
+    if (!fault) return;
+    if (!fault->healthy && (fault->caught_by_check.empty() || fault->caught_by_check == row.check)) return;
   }
   for (const KnownIssue& issue : known_issues()) {
     if (applies(issue, row.host.torch_version, row.device_facts.kind) && issue.matches(row)) {

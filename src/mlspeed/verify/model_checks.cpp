@@ -21,6 +21,7 @@
 #include "mlspeed/text/gpt2_bpe.h"
 #include "mlspeed/verify/compare.h"
 #include "mlspeed/verify/gpt2_decode_check.h"
+#include "mlspeed/verify/gradient_judge.h"
 #include "mlspeed/verify/model_check_kit.h"
 #include "mlspeed/verify/model_detectors.h"
 #include "mlspeed/verify/quant_model_check.h"
@@ -117,13 +118,15 @@ struct Pass {
   std::map<std::string, at::Tensor> gradients;  // on the CPU
 };
 
-// `perturbation` > 0: every weight multiplied by (1 + perturbation * N(0, 1)) first, from the seed.
-Pass forward_backward(const Context& c, const c10::Device& device, Precision precision, double perturbation = 0) {
+// `perturbation` > 0: every weight multiplied by (1 + perturbation * N(0, 1)) first, drawn from
+// the seed (`draw` picks another stream of it).
+Pass forward_backward(const Context& c, const c10::Device& device, Precision precision, double perturbation = 0,
+                      uint64_t draw = 0) {
   Pass pass;
   pass.session = open_prepared(c, device, precision);
   if (perturbation > 0) {
     at::NoGradGuard no_grad;
-    auto random = at::make_generator<at::CPUGeneratorImpl>(c.open.seed + 2);
+    auto random = at::make_generator<at::CPUGeneratorImpl>(c.open.seed + 2 + 1000 * draw);
     for (at::Tensor& p : pass.session->model().parameters())
       p.mul_(1 + perturbation * at::randn(p.sizes(), random, p.options().device(kCpu)).to(p.device()));
   }
@@ -143,6 +146,15 @@ std::optional<Pass> perturbed_pass(const Context& c) {
   const double unit = rounding_unit(c.precision);
   if (unit <= 0) return std::nullopt;
   return forward_backward(c, kCpu, Precision::fp32, unit);
+}
+
+// The second look's draws (gradient_judge.h): the CPU's float32 pass with every weight perturbed
+// by kKinkPerturbation, each drawn from a stream of its own.
+std::vector<Gradients> kink_draws(const Context& c) {
+  std::vector<Gradients> draws;
+  for (uint64_t draw = 1; draw <= kKinkDraws; ++draw)
+    draws.push_back(forward_backward(c, kCpu, Precision::fp32, kKinkPerturbation, draw).gradients);
+  return draws;
 }
 
 // `fixed`, widened by the model's sensitivity where it was measured.
@@ -184,58 +196,14 @@ void forward_and_gradients(const Context& c, const std::function<void(CheckResul
       set_failure(forward_row, Outcome::fail, *flag + "; " + forward_row.message);
 
     // Gradients: every parameter; the row carries the worst one's figures.
-    int64_t failing = 0;
-    std::optional<Comparison> worst;  // the failing parameter with most elements off, else the closest to failing
-    double worst_use = -1;            // the largest share of its tolerance an element of `worst` uses
-    std::string worst_name, worst_flag;
-    // A tenth of the rms of all the CPU's gradients: below it a gradient is rounding noise.
-    double squares = 0, elements = 0;
-    for (const auto& entry : cpu.gradients) {
-      squares += std::pow(finite_rms(entry.second), 2) * double(entry.second.numel());
-      elements += double(entry.second.numel());
-    }
-    const double floor = elements > 0 ? 0.1 * std::sqrt(squares / elements) : 0.0;
-    for (const auto& [name, cpu_grad] : cpu.gradients) {
-      const auto found = device.gradients.find(name);
-      if (found == device.gradients.end()) {
-        ++failing;
-        if (worst_flag.empty()) worst_flag = "no gradient reached " + name + " on the device (the CPU's has one)";
-        continue;
-      }
-      const at::Tensor ref = cpu_grad.to(at::kDouble);
-      const at::Tensor* sensitive = nullptr;
-      if (perturbed) {
-        const auto it = perturbed->gradients.find(name);
-        if (it != perturbed->gradients.end()) sensitive = &it->second;
-      }
-      const Comparison cmp = compare(
-          found->second, ref,
-          widened(model_tolerance(c.precision, ModelQuantity::gradient, ref, floor), sensitive, ref, c.precision));
-      const auto flag = output_flags(found->second, ref, "gradient of " + name, finite_rms(ref) >= floor);
-      if (!cmp.passed || flag) ++failing;
-      if (flag && worst_flag.empty()) worst_flag = *flag;
-      const double use = tolerance_used(found->second, ref, cmp.tolerance);
-      const auto badness = [](const Comparison& x, double u) { return std::make_tuple(!x.passed, x.mismatch_fraction, u); };
-      if (!worst || badness(cmp, use) > badness(*worst, worst_use)) {
-        worst = cmp;
-        worst_use = use;
-        worst_name = name;
-      }
-    }
-    if (!worst) {
-      set_failure(gradient_row, Outcome::error, "no parameter has a gradient on the CPU");
-      return;
-    }
-    record(gradient_row, *worst);
-    const std::string count = std::to_string(failing) + " of " + std::to_string(cpu.gradients.size()) + " parameters";
-    if (!worst_flag.empty()) {
-      set_failure(gradient_row, Outcome::fail, worst_flag + " (" + count + " off)");
-    } else if (failing > 0) {
-      gradient_row.message = "gradient of " + worst_name + ": " + worst->summary() + " (" + count + " off)";
-    } else {
-      gradient_row.message = "every gradient matches (" + std::to_string(cpu.gradients.size()) +
-                             " parameters; the closest to failing: " + worst_name + ")";
-    }
+    const GradientVerdict verdict = judge_gradients(
+        device.gradients, cpu.gradients, c.precision, perturbed ? &perturbed->gradients : nullptr,
+        [&] { return kink_draws(c); });
+    if (verdict.worst) record(gradient_row, *verdict.worst);
+    gradient_row.outcome = verdict.passed()                          ? Outcome::pass
+                           : verdict.worst || !verdict.flag.empty() ? Outcome::fail
+                                                                    : Outcome::error;
+    gradient_row.message = verdict.message();
   });
   if (!done && gradient_row.outcome == Outcome::pass) {
     gradient_row.outcome = forward_row.outcome;

@@ -47,8 +47,23 @@ std::string progress_text(const CheckResult& row, int64_t done, int64_t failed) 
          " " + row.dtype + " " + row.layout + " " + row.pass;
 }
 
+namespace {
+
+// A healthy perturbation (Fault::healthy) must fail nothing: any failing check is a false alarm.
+std::string healthy_self_test_line(const Fault& fault, const std::vector<CheckResult>& rows) {
+  int64_t failing = 0;
+  for (const CheckResult& row : rows) failing += row.outcome == Outcome::fail || row.outcome == Outcome::error;
+  const std::string line = "\nself-test: the injected perturbation " + fault.name + " (" + fault.description + ")";
+  if (failing == 0) return line + " passed every check: no false alarm\n";
+  return line + " failed " + std::to_string(failing) + (failing == 1 ? " check" : " checks") +
+         ": false alarms on a healthy device\n";
+}
+
+}  // namespace
+
 std::string self_test_line(const std::string& fault_name, const std::vector<CheckResult>& rows) {
   const Fault* fault = find_fault(fault_name);
+  if (fault && fault->healthy) return healthy_self_test_line(*fault, rows);
   int64_t caught = 0, failing = 0;
   for (const CheckResult& row : rows) {
     const bool failed = row.outcome == Outcome::fail || row.outcome == Outcome::error;

@@ -85,6 +85,14 @@ TEST(Verifier, KnownIssuesFailOnlyWhenStrictAndTheSelfTestSaysWhatItCaught) {
   EXPECT_NE(self_test_line(training->name, {curve}).find("was caught: 1 failing training check"), std::string::npos);
   curve.pass = "forward";
   EXPECT_NE(self_test_line(training->name, {curve}).find("was NOT caught by the training checks"), std::string::npos);
+
+  // A healthy perturbation must fail nothing: a failing row is a false alarm, not a catch.
+  const Fault* healthy = find_fault("rounding-jitter");
+  ASSERT_TRUE(healthy && healthy->healthy);
+  CheckResult passed;
+  passed.outcome = Outcome::pass;
+  EXPECT_NE(self_test_line(healthy->name, {passed}).find("passed every check: no false alarm"), std::string::npos);
+  EXPECT_NE(self_test_line(healthy->name, {passed, curve}).find("failed 1 check: false alarms"), std::string::npos);
 }
 
 }  // namespace
