@@ -4,7 +4,6 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
-#include <optional>
 
 #include "cli/commands.h"
 #include "mlspeed/bench/data_parallel.h"
@@ -42,6 +41,8 @@ SweepRequest make_request(const RunOptions& o, const std::vector<DeviceFacts>& d
   request.shapes = ShapeRequest{o.batches, o.seqs, o.new_tokens, o.depths};
   request.repetitions = static_cast<int>(o.repetitions);
   request.open = OpenOptions{o.seed, o.weights, o.data};
+  // A rank of a --ddp run times its share on one device (it is never given --ddp itself).
+  request.data_parallel = parallel::rank_place().world_size > 0 ? 0 : static_cast<int>(o.ddp);
   return request;
 }
 
@@ -80,21 +81,15 @@ void check_data_parallel(const RunOptions& o, const std::vector<DeviceFacts>& de
   if (!why.empty()) throw UsageError(why);
 }
 
-// After each training row of a --ddp run: the same configuration on N devices, a row of its own.
-std::optional<Result> data_parallel_row(const RunOptions& o, const Result& single, const std::atomic<bool>& stop) {
-  if (o.ddp == 0 || single.job != Job::train) return std::nullopt;
-  if (single.status != Status::ok) {
-    std::cerr << "mlspeed run: " << single.workload << " b" << single.batch << " not timed data-parallel on "
-              << o.ddp << (o.ddp == 1 ? " device" : " devices") << ": its one-device row failed\n";
-    return std::nullopt;
-  }
-  std::cerr << "mlspeed run: timing " << single.workload << " b" << single.batch << " data-parallel on " << o.ddp
-            << (o.ddp == 1 ? " device (1 process)\n" : " devices (one process each)\n");
-  RankTiming timing{make_policy(o), o.seed, o.threads};
-  Result row = time_data_parallel(single, static_cast<int>(o.ddp), timing,
-                                  std::filesystem::read_symlink("/proc/self/exe").string(), &stop);
-  if (stop) return std::nullopt;  // Ctrl-C stopped the ranks: an interruption, not a failed row
-  return row;
+// A --ddp run's data-parallel configurations: this program started again as each rank.
+Runner::DataParallelTimer data_parallel_timer(const RunOptions& o, const std::atomic<bool>& stop) {
+  return [&o, &stop](const Result& single, int world_size) {
+    std::cerr << "mlspeed run: timing " << single.workload << " b" << single.batch << " data-parallel on " << world_size
+              << (world_size == 1 ? " device (1 process)\n" : " devices (one process each)\n");
+    const RankTiming timing{make_policy(o), o.seed, o.threads};
+    return time_data_parallel(single, world_size, timing, std::filesystem::read_symlink("/proc/self/exe").string(),
+                              &stop);
+  };
 }
 
 }  // namespace
@@ -134,16 +129,15 @@ int run_command(const RunOptions& options, const std::string& command_line) {
     rank = std::make_unique<RankRole>(place, devices.front(), std::chrono::minutes(2));
     runner.on_open([&](Session& s) { rank->attach(s); });
   }
+  runner.on_data_parallel(data_parallel_timer(options, session.stop_flag()));
   try {
     const bool completed = runner.run(plan, [&](Result& r) {
       if (rank) rank->annotate(r);
       session.add(r);
       std::cerr << profile_report;
       profile_report.clear();
-      if (std::optional<Result> ddp = data_parallel_row(options, r, session.stop_flag())) session.add(*ddp);
     });
-    // A data-parallel launch stopped by Ctrl-C after the last configuration's row is an interruption too.
-    return session.finish(completed && !session.stop_flag() ? RunEnd::complete : RunEnd::interrupted);
+    return session.finish(completed ? RunEnd::complete : RunEnd::interrupted);
   } catch (const InputFileError& e) {
     // A bad --weights or --data file: every configuration would fail the same way.
     std::cerr << "mlspeed run: " << e.what() << "\n";

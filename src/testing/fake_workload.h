@@ -25,7 +25,7 @@ class FakeWorkload : public Workload {
   }
   std::string name() const override { return name_; }
   std::string description() const override { return "a fake workload for tests"; }
-  Job job() const override { return Job::train; }
+  Job job() const override { return fake_job; }
   std::string item_unit() const override { return "samples"; }
   const std::vector<WorkloadSize>& sizes() const override { return sizes_; }
   double items_per_step(const Shape& s) const override { return static_cast<double>(s.batch); }
@@ -57,6 +57,7 @@ class FakeWorkload : public Workload {
   mutable Numerics last_numerics;
   std::vector<ModelFormat> formats;  // what weight_formats() gives: none by default
   double step_ms = 1.0;
+  Job fake_job = Job::train;
   mutable int opens = 0;
   mutable int steps = 0;
 

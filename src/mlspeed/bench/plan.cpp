@@ -128,19 +128,24 @@ std::vector<Configuration> expand(const SweepRequest& request) {
           throw UsageError(given + std::to_string(length) + " exceeds the longest sequence " + workload->name() +
                            " (" + size_name + ") takes, " + std::to_string(size->max_seq));
       }
+      const bool data_parallel = request.data_parallel > 0 && workload->job() == Job::train;
       for (const auto& device : request.devices)
         for (const Numerics& numerics : numerics_of(*workload, request))
           for (const Shape& shape : shapes)
-            for (int rep = 0; rep < request.repetitions; ++rep)
+            for (int rep = 0; rep < request.repetitions; ++rep) {
               plan.push_back({workload, size_name, device, numerics, shape, rep});
+              if (data_parallel)
+                plan.push_back({workload, size_name, Placement::data_parallel(device, request.data_parallel),
+                                numerics, shape, rep});
+            }
     }
   }
   return plan;
 }
 
 bool same_model(const Configuration& a, const Configuration& b) {
-  return a.workload == b.workload && a.size == b.size && a.device.id == b.device.id &&
-         a.numerics == b.numerics;
+  return a.workload == b.workload && a.size == b.size && a.placement == b.placement &&
+         !a.placement.is_data_parallel() && a.numerics == b.numerics;
 }
 
 }  // namespace mlspeed

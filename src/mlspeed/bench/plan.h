@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "mlspeed/bench/placement.h"
 #include "mlspeed/core/numerics.h"
 #include "mlspeed/device/device.h"
 #include "mlspeed/workloads/workload.h"
@@ -23,25 +24,29 @@ struct SweepRequest {
   ShapeRequest shapes;  // empty lists: each workload size's defaults
   int repetitions = 1;
   OpenOptions open;  // seed, weights, data: the same for every configuration
+  // --ddp N: each training configuration again on N devices (data-parallel), right after it on
+  // one; 0: one device only.
+  int data_parallel = 0;
 };
 
 struct Configuration {
   const Workload* workload = nullptr;
   std::string size;
-  DeviceFacts device;
+  Placement placement;
   Numerics numerics;
   Shape shape;
   int repetition = 0;
 };
 
 // Order: workload, size, device, precision, weight format (one model each), then the workload's shapes (see
-// Workload::shapes) and repetition. A size a workload does not have is skipped for it. Throws
+// Workload::shapes) and repetition, each on one device and then, with data_parallel, on N. A size a workload does not have is skipped for it. Throws
 // UsageError for a size no chosen workload has, a shape longer than a workload takes, --weights
 // with more than one workload, --data for a workload that reads no data set, --weight-format
 // when no chosen workload takes one, or a --depth above 0 when none takes a depth.
 std::vector<Configuration> expand(const SweepRequest& request);
 
-// Whether two configurations share one built model.
+// Whether two configurations share one built model (a data-parallel one builds none here: its
+// ranks build their own).
 bool same_model(const Configuration& a, const Configuration& b);
 
 }  // namespace mlspeed

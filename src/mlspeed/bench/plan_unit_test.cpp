@@ -40,6 +40,37 @@ TEST(Plan, IsTheCartesianProductWithOneModelPerWorkloadSizeDeviceAndDtype) {
   EXPECT_EQ(plan[6].shape.seq, 32);
 }
 
+TEST(Plan, DataParallelPutsEachTrainingConfigurationOnNDevicesRightAfterItsOneDeviceRun) {
+  testing::FakeWorkload train("train"), infer("infer");
+  infer.fake_job = Job::infer;
+  SweepRequest r;
+  r.workloads = {&train, &infer};
+  r.sizes = {"tiny"};
+  r.devices = {device("cuda:0")};
+  r.precisions = {Precision::bf16};
+  r.shapes.batches = {1, 2};
+  r.data_parallel = 2;
+  const auto plan = expand(r);
+  ASSERT_EQ(plan.size(), 2u * 2 + 2) << "the inference workload runs on one device only";
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(plan[i].placement.is_data_parallel(), i % 2 == 1) << i;
+    EXPECT_EQ(plan[i].shape.batch, plan[i - i % 2].shape.batch) << "right after its one-device run";
+  }
+  EXPECT_EQ(plan[1].placement.world_size(), 2);
+  EXPECT_EQ(plan[1].placement.primary().id, "cuda:0");
+  EXPECT_EQ(plan[1].placement.label(), "cuda:0 ddp x2");
+  EXPECT_EQ(plan[0].placement.label(), "cuda:0");
+  EXPECT_NE(plan[0].placement, plan[1].placement);
+  // The ranks build their own models: a data-parallel configuration shares none here, and the
+  // one-device shapes around it still share theirs.
+  EXPECT_FALSE(same_model(plan[0], plan[1]));
+  EXPECT_FALSE(same_model(plan[1], plan[1]));
+  EXPECT_TRUE(same_model(plan[0], plan[2]));
+  EXPECT_FALSE(plan[4].placement.is_data_parallel());
+  EXPECT_FALSE(plan[5].placement.is_data_parallel());
+  EXPECT_THROW(Placement::data_parallel(device("cpu"), 0), std::invalid_argument);
+}
+
 TEST(Plan, UsesEachSizesDefaultsWhenNoListIsGiven) {
   testing::FakeWorkload w;
   SweepRequest r;

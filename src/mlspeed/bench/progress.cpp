@@ -54,7 +54,7 @@ double seconds_left(const SweepTime& s) {
 }
 
 std::string describe(const Configuration& c) {
-  std::string s = c.workload->name() + " " + c.size + " " + c.device.id + " " + std::string(name(c.numerics.precision)) +
+  std::string s = c.workload->name() + " " + c.size + " " + c.placement.label() + " " + std::string(name(c.numerics.precision)) +
                   (c.numerics.weights ? " " + std::string(name(*c.numerics.weights)) : "") +
                   " b=" + std::to_string(c.shape.batch);
   if (c.shape.seq > 0) s += " s=" + std::to_string(c.shape.seq);

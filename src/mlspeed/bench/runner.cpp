@@ -33,7 +33,7 @@ double seconds_since(Clock::time_point start) {
 // A file name for one configuration's profile: "bert-base-infer-full-cuda0-bf16-b4-s512".
 std::string profile_stem(const Configuration& c) {
   std::string device;
-  for (char ch : c.device.id)
+  for (char ch : c.placement.primary().id)
     if (ch != ':') device += ch;
   std::string stem = c.workload->name() + "-" + c.size + "-" + device + "-" + std::string(name(c.numerics.precision)) +
                      (c.numerics.weights ? "-" + std::string(name(*c.numerics.weights)) : "") + "-b" +
@@ -73,18 +73,21 @@ Runner::Runner(TimingPolicy policy, OpenOptions open, const RunContext& context,
     : policy_(policy), open_(std::move(open)), context_(context), progress_(progress), stop_(stop) {}
 
 Result Runner::blank_result(const Configuration& c) const {
+  const DeviceFacts& device = c.placement.primary();
   Result r;
   r.workload = c.workload->name();
   r.size = c.size;
   r.job = c.workload->job();
-  r.device = c.device.id;
+  r.device = device.id;
+  r.data_parallel = c.placement.is_data_parallel();
+  r.world_size = c.placement.world_size();
   r.precision = c.numerics.precision;
   r.weight_format = weight_format(c.numerics, r.job);
   // A prompt multiplies batch x seq rows at once, a decode step batch rows.
   r.kernels = policy_.kernels;
   if (quantized(c.numerics))
-    r.weight_kernels = quant::path_name(torch_device(c.device), c.shape.batch * (c.shape.seq > 0 ? c.shape.seq : 1),
-                                        policy_.kernels);
+    r.weight_kernels =
+        quant::path_name(torch_device(device), c.shape.batch * (c.shape.seq > 0 ? c.shape.seq : 1), policy_.kernels);
   r.batch = c.shape.batch;
   r.seq_len = c.shape.seq;
   r.new_tokens = c.shape.new_tokens;
@@ -103,10 +106,10 @@ Result Runner::blank_result(const Configuration& c) const {
   r.items_per_step = c.workload->items_per_step(c.shape);
   r.flops_per_item = c.workload->flops_per_item(c.size, c.shape);
   r.bytes_per_item = c.workload->bytes_per_item(c.size, c.shape, c.numerics);
-  auto peak = c.device.peak_flops.find(c.numerics.precision);
-  if (peak != c.device.peak_flops.end()) r.peak_tflops = peak->second / 1e12;
-  if (c.device.peak_bandwidth > 0) r.peak_gbps = c.device.peak_bandwidth / 1e9;
-  r.device_facts = c.device;
+  auto peak = device.peak_flops.find(c.numerics.precision);
+  if (peak != device.peak_flops.end()) r.peak_tflops = peak->second / 1e12;
+  if (device.peak_bandwidth > 0) r.peak_gbps = device.peak_bandwidth / 1e9;
+  r.device_facts = device;
   r.device_facts.peak_flops.clear();
   r.host = context_.host;
   return r;
@@ -115,17 +118,18 @@ Result Runner::blank_result(const Configuration& c) const {
 std::optional<std::string> Runner::too_large(const Configuration& c, bool model_open) const {
   const auto estimate = c.workload->memory_estimate(c.size, c.shape, c.numerics);
   if (!estimate) return std::nullopt;
-  const auto free = free_memory(torch_device(c.device));
+  const auto free = free_memory(torch_device(c.placement.primary()));
   if (!free) return std::nullopt;
   const int64_t needed = model_open ? estimate->per_step : estimate->total();
   if (needed <= *free) return std::nullopt;
   return "needs at least " + format_bytes(needed) + " (model " + format_bytes(estimate->model) + ", step " +
          format_bytes(estimate->per_step) + (model_open ? ", model already loaded" : "") + ") but " +
-         c.device.id + " has " + format_bytes(*free) + " free; try a smaller size, batch or dtype";
+         c.placement.primary().id + " has " + format_bytes(*free) + " free; try a smaller size, batch or dtype";
 }
 
 bool Runner::run(const std::vector<Configuration>& plan, const std::function<void(Result&)>& on_result) {
   OpenModel model;
+  std::optional<Result> one_device_row;  // the last row, when it ran on one device
   for (size_t i = 0; i < plan.size(); ++i) {
     if (stop_) return false;
     const Configuration& config = plan[i];
@@ -135,10 +139,14 @@ bool Runner::run(const std::vector<Configuration>& plan, const std::function<voi
     progress_.begin(config, static_cast<int>(i), static_cast<int>(plan.size()));
     Result result = blank_result(config);
 
-    if (auto reason = unsupported_reason(config.device, config.numerics.precision, config.workload->job())) {
+    const DeviceFacts& device = config.placement.primary();
+    if (auto reason = unsupported_reason(device, config.numerics.precision, config.workload->job())) {
       result.status = Status::unsupported;
       result.message = *reason;
       record_flags(config, result);
+    } else if (config.placement.is_data_parallel()) {
+      result = data_parallel_row(config, model, one_device_row ? &*one_device_row : nullptr);
+      if (stop_) return false;  // Ctrl-C stopped the ranks: an interruption, not a failed row
     } else {
       // TF32 is process-wide state: on for the tf32 rows only, so fp32 means full fp32, and
       // restored when the row is done. The row records the flags it was timed under.
@@ -153,12 +161,40 @@ bool Runner::run(const std::vector<Configuration>& plan, const std::function<voi
     finished_seconds_ += seconds_since(current_start_);
     ++finished_count_;
     on_result(result);
+    one_device_row.reset();
+    if (!config.placement.is_data_parallel()) one_device_row = result;
   }
   return true;
 }
 
+Result Runner::data_parallel_row(const Configuration& config, OpenModel& model, const Result* single) {
+  model = OpenModel{};
+  release_cached_memory(torch_device(config.placement.primary()));
+  Result row = blank_result(config);
+  const bool twin = single && single->workload == row.workload && single->size == row.size &&
+                    single->device == row.device && single->precision == row.precision &&
+                    single->weight_format == row.weight_format && single->batch == row.batch &&
+                    single->seq_len == row.seq_len && single->repetition == row.repetition;
+  if (!twin) {
+    row.status = Status::error;
+    row.message = "a data-parallel configuration follows the same configuration on one device in the plan";
+  } else if (single->status != Status::ok) {
+    row.status = single->status;
+    row.message = "not timed on " + config.placement.label() + ": its one-device row failed (" +
+                  std::string(name(single->status)) + ")";
+  } else if (!data_parallel_) {
+    row.status = Status::error;
+    row.message = "this program cannot start data-parallel ranks";
+  } else {
+    progress_.phase("training on " + std::to_string(config.placement.world_size()) + " ranks");
+    return data_parallel_(*single, config.placement.world_size());
+  }
+  record_flags(config, row);
+  return row;
+}
+
 bool Runner::build_and_measure(const Configuration& config, OpenModel& model, Result& result) {
-  const c10::Device device = torch_device(config.device);
+  const c10::Device device = torch_device(config.placement.primary());
   const bool reuse = model.config && same_model(*model.config, config);
   if (!reuse) {
     model = OpenModel{};  // free the previous model before building the next one
@@ -209,7 +245,7 @@ void Runner::record_flags(const Configuration& config, Result& result) const {
 }
 
 bool Runner::measure(const Configuration& config, Session& session, Result& result) {
-  const c10::Device device = torch_device(config.device);
+  const c10::Device device = torch_device(config.placement.primary());
   // A long context (--depth 4096 of a 7B model on a CPU) takes a while to fill: say so.
   if (config.shape.depth > 0) progress_.phase("filling " + std::to_string(config.shape.depth) + " positions of context");
   session.prepare(config.shape);
@@ -237,7 +273,7 @@ bool Runner::measure(const Configuration& config, Session& session, Result& resu
   result.graph_note = driver.note();
   auto timer = make_timer(device);
   // Started last, stopped first: the region it reads is the timed iterations.
-  const std::unique_ptr<EnergyMeter> meter = policy_.energy ? make_energy_meter(config.device) : nullptr;
+  const std::unique_ptr<EnergyMeter> meter = policy_.energy ? make_energy_meter(config.placement.primary()) : nullptr;
   if (meter) meter->start();
   const int planned = policy_.iterations.value_or(0);
   double measured_ms = 0;
@@ -276,7 +312,7 @@ bool Runner::measure(const Configuration& config, Session& session, Result& resu
 }
 
 void Runner::profile(const Configuration& config, StepDriver& driver, const Result& result) {
-  const c10::Device device = torch_device(config.device);
+  const c10::Device device = torch_device(config.placement.primary());
   const int steps = std::max(policy_.profile_steps, 1);
   progress_.phase(printf_string("profiling %d steps", steps));
   const auto report = [&](const std::string& text) {

@@ -50,6 +50,12 @@ class Runner {
   // Called with each session as soon as its model is built, before it is prepared (a data-parallel
   // rank attaches its gradient reducer); what it throws fails the configuration as a build would.
   void on_open(std::function<void(class Session&)> hook) { open_hook_ = std::move(hook); }
+  // Times a data-parallel configuration (Placement::is_data_parallel) from the row of the same
+  // configuration on one device, which the plan puts right before it: returns its row on
+  // `world_size` devices (bench/data_parallel.h's time_data_parallel, with the ranks to start).
+  // Without one, such configurations fail with the reason.
+  using DataParallelTimer = std::function<Result(const Result& single, int world_size)>;
+  void on_data_parallel(DataParallelTimer timer) { data_parallel_ = std::move(timer); }
 
  private:
   struct OpenModel;
@@ -60,6 +66,10 @@ class Runner {
   // Builds the configuration's model unless `model` already holds it, then times it; a refusal or
   // failure becomes the row's status. Returns false if stopped part-way.
   bool build_and_measure(const Configuration& config, OpenModel& model, Result& result);
+  // A data-parallel configuration's row: this process's model freed first (the ranks build
+  // their own on the same devices), then timed by the DataParallelTimer from `single`, the row
+  // before it when that is the same configuration on one device.
+  Result data_parallel_row(const Configuration& config, OpenModel& model, const Result* single);
   // The precision flags in force, into the row.
   void record_flags(const Configuration& config, Result& result) const;
   // Times one configuration; returns false if stopped part-way.
@@ -77,6 +87,7 @@ class Runner {
   const std::atomic<bool>& stop_;
   std::function<void(const std::string&)> profile_report_;
   std::function<void(class Session&)> open_hook_;
+  DataParallelTimer data_parallel_;
   int current_index_ = 0;
   int total_ = 0;
   std::chrono::steady_clock::time_point current_start_;

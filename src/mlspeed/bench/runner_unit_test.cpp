@@ -28,8 +28,9 @@ class RunnerTest : public ::testing::Test {
     return rows;
   }
 
-  std::vector<Configuration> plan(std::vector<int64_t> batches, Precision p = Precision::fp32) {
+  std::vector<Configuration> plan(std::vector<int64_t> batches, Precision p = Precision::fp32, int ddp = 0) {
     SweepRequest r;
+    r.data_parallel = ddp;
     r.workloads = {&fake};
     r.sizes = {"tiny"};
     r.devices = {cpu};
@@ -177,6 +178,63 @@ TEST_F(RunnerTest, OutOfMemoryIsARowAndTheSweepGoesOn) {
   EXPECT_FALSE(rows[0].items_per_s.has_value());
   EXPECT_EQ(rows[1].status, Status::ok);
   EXPECT_EQ(fake.opens, 1);
+}
+
+TEST_F(RunnerTest, ADataParallelConfigurationIsTimedFromItsOneDeviceRowAfterThisProcessFreesItsModel) {
+  TimingPolicy policy;
+  policy.iterations = 2;
+  std::vector<int64_t> batches_given;
+  std::vector<int> opens_then;
+  Runner runner(policy, OpenOptions{}, context, *progress, stop);
+  runner.on_data_parallel([&](const Result& single, int world_size) {
+    batches_given.push_back(single.batch);
+    opens_then.push_back(fake.opens);
+    Result row = single;
+    row.data_parallel = true;
+    row.world_size = world_size;
+    return row;
+  });
+  std::vector<Result> rows;
+  ASSERT_TRUE(runner.run(plan({1, 2}, Precision::fp32, 2), [&](Result& r) { rows.push_back(r); }));
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(batches_given, (std::vector<int64_t>{1, 2})) << "each from the one-device row before it";
+  EXPECT_EQ(rows[1].world_size, 2);
+  EXPECT_TRUE(rows[1].data_parallel);
+  EXPECT_FALSE(rows[0].data_parallel);
+  EXPECT_EQ(rows[2].world_size, 1);
+  // The model was freed for the ranks, and built again for the next one-device shape.
+  EXPECT_EQ(opens_then, (std::vector<int>{1, 2}));
+  EXPECT_EQ(fake.opens, 2);
+}
+
+TEST_F(RunnerTest, ADataParallelConfigurationWhoseOneDeviceRowFailedTakesItsStatusUntimed) {
+  fake.on_step = [](int64_t batch) {
+    if (batch == 2) TORCH_CHECK_WITH(OutOfMemoryError, false, "CUDA out of memory. Tried to allocate 20.00 GiB");
+  };
+  TimingPolicy policy;
+  policy.iterations = 1;
+  int timed = 0;
+  Runner runner(policy, OpenOptions{}, context, *progress, stop);
+  runner.on_data_parallel([&](const Result& single, int) {
+    ++timed;
+    return single;
+  });
+  std::vector<Result> rows;
+  ASSERT_TRUE(runner.run(plan({2}, Precision::fp32, 2), [&](Result& r) { rows.push_back(r); }));
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(timed, 0);
+  EXPECT_EQ(rows[1].status, Status::oom);
+  EXPECT_TRUE(rows[1].data_parallel);
+  EXPECT_NE(rows[1].message.find("not timed on cpu ddp x2: its one-device row failed (oom)"), std::string::npos)
+      << rows[1].message;
+
+  // A program that cannot start ranks says so in the row.
+  fake.on_step = nullptr;
+  const auto without = run(plan({1}, Precision::fp32, 2), policy);
+  ASSERT_EQ(without.size(), 2u);
+  EXPECT_EQ(without[0].status, Status::ok);
+  EXPECT_EQ(without[1].status, Status::error);
+  EXPECT_NE(without[1].message.find("cannot start data-parallel ranks"), std::string::npos) << without[1].message;
 }
 
 TEST_F(RunnerTest, CpuAllocationFailureFromARealTensorIsOom) {
