@@ -214,8 +214,6 @@ inline std::string row_text(const CheckResult& r) {
          (r.reproducible && !*r.reproducible ? " (not reproducible)" : "");
 }
 
-// Asserts that the fault is caught on `device` as the case says, and that the same checks pass
-// on the healthy device (so what was flagged is the fault's doing).
 // A healthy perturbation passes every check, and acted: a row differed between two runs, or
 // carries the case's words.
 inline void expect_no_false_alarm(const FaultCase& c, const DeviceFacts& device) {
@@ -231,6 +229,9 @@ inline void expect_no_false_alarm(const FaultCase& c, const DeviceFacts& device)
   EXPECT_TRUE(acted) << "the perturbation changed nothing the checks could see";
 }
 
+// Asserts that the fault is caught on `device` as the case says, and that the same checks pass
+// on the healthy device (so what was flagged is the fault's doing); a healthy perturbation, that
+// it raises no false alarm.
 inline void expect_caught(const FaultCase& c, const DeviceFacts& device) {
   SCOPED_TRACE("fault " + c.fault + " on " + device.id);
   if (c.healthy) return expect_no_false_alarm(c, device);
