@@ -378,7 +378,10 @@ std::string data_parallel_notes(const std::vector<Result>& rows) {
     out += "- " + r.workload + (r.size == "full" ? "" : " (" + r.size + ")") + " " + std::string(name(r.precision)) +
            " " + shape_label(r) + " on " + std::to_string(r.world_size) + (r.world_size == 1 ? " device" : " devices") +
            " from " + r.device + ": scaling " + percent(Value(*r.scaling_efficiency));
-    if (r.allreduce_busbw_gb_s)
+    // One rank's all-reduce moves nothing between devices (busbw's 2(N-1)/N is 0): say so, not "0.00".
+    if (r.world_size == 1)
+      out += ", no all-reduce bus bandwidth (one rank: nothing crosses a link)";
+    else if (r.allreduce_busbw_gb_s)
       out += ", all-reduce bus bandwidth " + significant(Value(*r.allreduce_busbw_gb_s)) + " GB/s";
     out += "\n";
   }

@@ -189,6 +189,14 @@ TEST(MarkdownFormat, ADataParallelRowSaysSoInItsLabelAndItsScalingUnderTheTable)
   const std::string wide = print_rows(Format::md, {ok_row(), two}, TableWidth::wide);
   EXPECT_TRUE(contains(wide, "| scaling |")) << wide;
   EXPECT_TRUE(contains(wide, " 93.1% |        182 |")) << wide;
+
+  Result one = two;  // one rank: its probe's busbw is 0 by definition
+  one.world_size = 1;
+  one.allreduce_busbw_gb_s = 0;
+  const std::string single = print_rows(Format::md, {ok_row(), one});
+  EXPECT_TRUE(contains(single, "on 1 device from cuda:1: scaling 93.1%, no all-reduce bus bandwidth (one rank: "
+                               "nothing crosses a link)\n"))
+      << single;
 }
 
 TEST(MarkdownFormat, PrintsContextTableAndFailures) {
