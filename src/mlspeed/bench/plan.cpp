@@ -148,4 +148,13 @@ bool same_model(const Configuration& a, const Configuration& b) {
          !a.placement.is_data_parallel() && a.numerics == b.numerics;
 }
 
+bool one_device_twin(const Configuration& single, const Configuration& parallel) {
+  const Shape &a = single.shape, &b = parallel.shape;
+  return !single.placement.is_data_parallel() && parallel.placement.is_data_parallel() &&
+         single.workload == parallel.workload && single.size == parallel.size &&
+         single.placement.primary().id == parallel.placement.primary().id && single.numerics == parallel.numerics &&
+         a.batch == b.batch && a.seq == b.seq && a.new_tokens == b.new_tokens && a.depth == b.depth &&
+         single.repetition == parallel.repetition;
+}
+
 }  // namespace mlspeed

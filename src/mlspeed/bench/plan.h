@@ -49,4 +49,8 @@ std::vector<Configuration> expand(const SweepRequest& request);
 // ranks build their own).
 bool same_model(const Configuration& a, const Configuration& b);
 
+// Whether `single` is the data-parallel configuration `parallel` on its primary device alone: the
+// configuration the plan puts right before it, whose row it is timed from.
+bool one_device_twin(const Configuration& single, const Configuration& parallel);
+
 }  // namespace mlspeed

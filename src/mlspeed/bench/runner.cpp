@@ -129,7 +129,7 @@ std::optional<std::string> Runner::too_large(const Configuration& c, bool model_
 
 bool Runner::run(const std::vector<Configuration>& plan, const std::function<void(Result&)>& on_result) {
   OpenModel model;
-  std::optional<Result> one_device_row;  // the last row, when it ran on one device
+  std::optional<Result> one_device_row;  // the last row, when it ran on one device (plan[i - 1]'s)
   for (size_t i = 0; i < plan.size(); ++i) {
     if (stop_) return false;
     const Configuration& config = plan[i];
@@ -145,7 +145,8 @@ bool Runner::run(const std::vector<Configuration>& plan, const std::function<voi
       result.message = *reason;
       record_flags(config, result);
     } else if (config.placement.is_data_parallel()) {
-      result = data_parallel_row(config, model, one_device_row ? &*one_device_row : nullptr);
+      const bool twin = i > 0 && one_device_row && one_device_twin(plan[i - 1], config);
+      result = data_parallel_row(config, model, twin ? &*one_device_row : nullptr);
       if (stop_) return false;  // Ctrl-C stopped the ranks: an interruption, not a failed row
     } else {
       // TF32 is process-wide state: on for the tf32 rows only, so fp32 means full fp32, and
@@ -171,11 +172,7 @@ Result Runner::data_parallel_row(const Configuration& config, OpenModel& model, 
   model = OpenModel{};
   release_cached_memory(torch_device(config.placement.primary()));
   Result row = blank_result(config);
-  const bool twin = single && single->workload == row.workload && single->size == row.size &&
-                    single->device == row.device && single->precision == row.precision &&
-                    single->weight_format == row.weight_format && single->batch == row.batch &&
-                    single->seq_len == row.seq_len && single->repetition == row.repetition;
-  if (!twin) {
+  if (!single) {
     row.status = Status::error;
     row.message = "a data-parallel configuration follows the same configuration on one device in the plan";
   } else if (single->status != Status::ok) {

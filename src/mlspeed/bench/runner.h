@@ -68,7 +68,7 @@ class Runner {
   bool build_and_measure(const Configuration& config, OpenModel& model, Result& result);
   // A data-parallel configuration's row: this process's model freed first (the ranks build
   // their own on the same devices), then timed by the DataParallelTimer from `single`, the row
-  // before it when that is the same configuration on one device.
+  // of its one-device twin (plan.h's one_device_twin) right before it; null when there is none.
   Result data_parallel_row(const Configuration& config, OpenModel& model, const Result* single);
   // The precision flags in force, into the row.
   void record_flags(const Configuration& config, Result& result) const;
