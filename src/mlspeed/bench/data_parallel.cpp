@@ -62,7 +62,10 @@ void RankRole::attach(Session& session) {
   reducer_.reset();
   reducer_ = std::make_unique<parallel::GradientReducer>(training->trained_parameters(), group_);
   reducer_->broadcast_parameters();
-  training->set_data_parallel(place_.rank, place_.world_size, [this] { reducer_->finish(); });
+  const at::TensorOptions on_device = training->trained_parameters().front().options();
+  training->set_data_parallel(
+      place_.rank, place_.world_size, [this] { reducer_->finish(); },
+      [this, on_device](bool recorded) { return parallel::every_rank_says(*group_, recorded, on_device); });
 }
 
 void RankRole::annotate(Result& row) const {

@@ -1,10 +1,14 @@
 // `run --ddp`'s training path on CUDA (testing/data_parallel_steps.h): ranks started by the rank
 // launcher, each shown its one GPU, joined over NCCL through RankRole, train gpt2-train tiny in
-// bf16 for 20 AdamW steps. One rank (the one-GPU machine) loses what one process loses; two ranks
+// bf16 for 20 AdamW steps, every step after the first a replay of a CUDA graph that holds the
+// gradient all-reduces. One rank (the one-GPU machine) loses what one process loses; two ranks
 // (a machine with two GPUs) lose, on average, what one GPU loses on the combined batch, within
 // bf16's tolerance.
 #include <gtest/gtest.h>
 #include <torch/cuda.h>
+
+#include <string>
+#include <vector>
 
 #include "mlspeed/parallel/process_groups.h"
 #include "testing/data_parallel_steps.h"
@@ -28,7 +32,9 @@ bool can_run(int gpus) {
 TEST(DataParallelStepsGpu, OneNcclRankLosesWhatOneProcessLoses) {
   if (testing::run_as_rank(first_gpu(), Precision::bf16)) return;
   if (!can_run(1)) GTEST_SKIP() << "needs a CUDA GPU and NCCL";
-  const auto ranks = testing::launch_training_ranks(1, {"0"});
+  std::vector<std::string> uses;
+  const auto ranks = testing::launch_training_ranks(1, {"0"}, &uses);
+  EXPECT_EQ(uses, std::vector<std::string>{"step"}) << "the rank's step, all-reduces and all, is one CUDA graph";
   const auto whole = testing::gpt2_losses(first_gpu(), Precision::bf16, testing::kStepsRankBatch);
   testing::expect_mean_loss_of_ranks(ranks, whole, 1e-3);
 }
@@ -36,7 +42,9 @@ TEST(DataParallelStepsGpu, OneNcclRankLosesWhatOneProcessLoses) {
 TEST(DataParallelStepsGpu, TwoNcclRanksLoseWhatOneGpuLosesOnTheCombinedBatch) {
   if (testing::run_as_rank(first_gpu(), Precision::bf16)) return;
   if (!can_run(2)) GTEST_SKIP() << "needs two CUDA GPUs (a multi-GPU machine) and NCCL";
-  const auto ranks = testing::launch_training_ranks(2, {"0", "1"});
+  std::vector<std::string> uses;
+  const auto ranks = testing::launch_training_ranks(2, {"0", "1"}, &uses);
+  EXPECT_EQ(uses, (std::vector<std::string>{"step", "step"}));
   const auto whole = testing::gpt2_losses(first_gpu(), Precision::bf16, 2 * testing::kStepsRankBatch);
   testing::expect_mean_loss_of_ranks(ranks, whole, 2e-2);
 }

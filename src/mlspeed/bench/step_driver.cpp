@@ -57,12 +57,21 @@ void StepDriver::record() {
       session_.record_graphs(*recorder_);
     }
   } catch (const std::exception& e) {
-    graph_.reset();
-    if (use_ == GraphUse::tokens) session_.drop_graphs();
-    use_ = GraphUse::eager;
+    drop();
     note_ = "recording the step as a CUDA graph failed: " + first_line_of(e);
   }
+  const bool recorded = use_ != GraphUse::eager;
+  if (!session_.every_rank_recorded(recorded) && recorded) {
+    drop();
+    note_ = "another data-parallel rank could not record its step as a CUDA graph: every rank steps eagerly";
+  }
   recorder_.reset();
+}
+
+void StepDriver::drop() {
+  graph_.reset();
+  if (use_ == GraphUse::tokens) session_.drop_graphs();
+  use_ = GraphUse::eager;
 }
 
 void StepDriver::step() {

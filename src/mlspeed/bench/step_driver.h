@@ -36,7 +36,8 @@ class StepDriver {
   void warm_up();
   // Records the graphs, if they are to be used. Recording runs nothing: the session's state is
   // as the warm-up left it, and the first step() is the first replay. A failed recording leaves
-  // eager steps, with the reason in note(). Records after at least one warm_up() (it runs one
+  // eager steps, with the reason in note(); so does a data-parallel rank whose peer failed to
+  // record (Session::every_rank_recorded). Records after at least one warm_up() (it runs one
   // itself otherwise): lazy state must not be recorded.
   void record();
   // One iteration; returns without waiting for the device.
@@ -47,6 +48,8 @@ class StepDriver {
   const std::string& note() const { return note_; }
 
  private:
+  void drop();  // back to eager steps: the graphs go
+
   Session& session_;
   c10::Device device_;
   GraphUse use_ = GraphUse::off;

@@ -12,6 +12,7 @@
 
 #include "mlspeed/bench/step_driver.h"
 #include "mlspeed/device/device.h"
+#include "mlspeed/workloads/training_session.h"
 #include "mlspeed/workloads/workload.h"
 
 namespace mlspeed {
@@ -99,6 +100,31 @@ INSTANTIATE_TEST_SUITE_P(
         if (c == '-') c = '_';
       return name;
     });
+
+// A data-parallel rank whose group says that another rank could not record its step drops its own
+// graph and steps eagerly: a captured all-reduce must be replayed by every rank or by none.
+TEST(StepGraphsOfARank, ARankWhosePeerCouldNotRecordStepsEagerly) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  const Workload& workload = *find_workload("gpt2-train");
+  std::unique_ptr<Session> session = workload.open("tiny", kGpu, Precision::bf16, OpenOptions{});
+  std::vector<bool> asked;
+  dynamic_cast<TrainingSessionBase&>(*session).set_data_parallel(0, 1, [] {}, [&](bool recorded) {
+    asked.push_back(recorded);
+    return false;
+  });
+  session->prepare(workload.shapes(*find_size(workload, "tiny"), ShapeRequest{}).front());
+  StepDriver driver(*session, kGpu, /*graphs_asked=*/true);
+  driver.warm_up();
+  driver.record();
+  EXPECT_EQ(asked, std::vector<bool>{true}) << "this rank recorded its step, and asked its group once";
+  EXPECT_EQ(driver.use(), GraphUse::eager);
+  EXPECT_NE(driver.note().find("another data-parallel rank"), std::string::npos) << driver.note();
+  // The steps go on, eagerly, and train.
+  const at::Tensor before = session->model().parameters().front().detach().clone();
+  driver.step();
+  synchronize(kGpu);
+  EXPECT_FALSE(at::equal(before, session->model().parameters().front().detach()));
+}
 
 }  // namespace
 }  // namespace mlspeed

@@ -3,6 +3,7 @@
 #include <torch/csrc/distributed/c10d/FileStore.hpp>
 
 #include <stdexcept>
+#include <vector>
 
 #include "mlspeed/compat/torch_compat.h"
 
@@ -63,6 +64,14 @@ c10::intrusive_ptr<c10d::ProcessGroup> join_group(const RankPlace& place, c10::D
   c10::intrusive_ptr<c10d::Store> store = c10::make_intrusive<c10d::FileStore>(place.rendezvous, place.world_size);
   store->setTimeout(timeout);
   return make_group(store, place.rank, place.world_size, device, timeout);
+}
+
+bool every_rank_says(c10d::ProcessGroup& group, bool yes, const at::TensorOptions& options) {
+  std::vector<at::Tensor> flag{at::full({1}, yes ? 1.0 : 0.0, options)};
+  c10d::AllreduceOptions min;
+  min.reduceOp = c10d::ReduceOp::MIN;
+  group.allreduce(flag, min)->wait();
+  return flag.front().item<double>() > 0.5;
 }
 
 }  // namespace mlspeed::parallel

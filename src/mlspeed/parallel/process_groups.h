@@ -4,6 +4,7 @@
 // needs Gloo's own headers: Debian's libgloo-dev).
 #pragma once
 
+#include <ATen/ATen.h>
 #include <c10/core/DeviceType.h>
 #include <c10/util/intrusive_ptr.h>
 #include <torch/csrc/distributed/c10d/ProcessGroup.hpp>
@@ -31,5 +32,9 @@ c10::intrusive_ptr<c10d::ProcessGroup> make_group(const c10::intrusive_ptr<c10d:
 // c10::Error instead of hanging. Throws std::runtime_error where group_unavailable says why.
 c10::intrusive_ptr<c10d::ProcessGroup> join_group(const RankPlace& place, c10::DeviceType device,
                                                    std::chrono::milliseconds timeout);
+
+// Whether every rank of `group` says yes (an all-reduce of the minimum, on a tensor of `options`:
+// the group's device). Every rank must call it at the same point, as any collective.
+bool every_rank_says(c10d::ProcessGroup& group, bool yes, const at::TensorOptions& options);
 
 }  // namespace mlspeed::parallel

@@ -74,14 +74,32 @@ TEST(DataParallelTraining, TwoRanksOnHalvesTrainAsOneProcessOnTheWholeBatch) {
 #endif
 }
 
-TEST(DataParallelTraining, ARankRefusesADataSetAndRunsEagerly) {
+// A rank's step is recorded (or not) as one process's is; whether it is replayed is the group's
+// answer, asked through `agree`.
+TEST(DataParallelTraining, ARankRecordsAsOneProcessDoesAndAsksItsGroupWhetherToReplay) {
+  const auto open = [] {
+    return testing::catalogue_workload("gpt2-train").open("tiny", c10::Device(c10::kCPU), Numerics(Precision::fp32),
+                                                          {7});
+  };
+  const std::unique_ptr<Session> alone = open(), session = open();
+  auto& training = dynamic_cast<TrainingSessionBase&>(*session);
+  std::vector<bool> asked;
+  training.set_data_parallel(0, 2, [] {}, [&](bool recorded) {
+    asked.push_back(recorded);
+    return false;  // a peer failed
+  });
+  EXPECT_EQ(training.graph_support().scope, alone->graph_support().scope);
+  EXPECT_EQ(training.graph_support().reason, alone->graph_support().reason);
+  EXPECT_FALSE(training.every_rank_recorded(true));
+  EXPECT_EQ(asked, std::vector<bool>{true});
+  EXPECT_TRUE(alone->every_rank_recorded(true));
+  EXPECT_FALSE(alone->every_rank_recorded(false));
+}
+
+TEST(DataParallelTraining, ARankRefusesAPlaceOutsideItsGroup) {
   const std::unique_ptr<Session> session =
       testing::catalogue_workload("gpt2-train").open("tiny", c10::Device(c10::kCPU), Numerics(Precision::fp32), {7});
   auto& training = dynamic_cast<TrainingSessionBase&>(*session);
-  training.set_data_parallel(0, 2, [] {});
-  const GraphSupport graphs = training.graph_support();
-  EXPECT_EQ(graphs.scope, GraphScope::none);
-  EXPECT_NE(graphs.reason.find("all-reduces are not captured"), std::string::npos) << graphs.reason;
   EXPECT_THROW(training.set_data_parallel(2, 2, [] {}), c10::Error);
 }
 

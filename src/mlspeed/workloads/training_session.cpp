@@ -25,13 +25,15 @@ void TrainingSessionBase::start_training(std::vector<at::Tensor> params, std::ve
   clip_norm_ = clip_norm;
 }
 
-void TrainingSessionBase::set_data_parallel(int rank, int world, std::function<void()> sync) {
+void TrainingSessionBase::set_data_parallel(int rank, int world, std::function<void()> sync,
+                                            std::function<bool(bool)> agree) {
   TORCH_CHECK(world >= 1 && rank >= 0 && rank < world, "[", workload_, "] rank ", rank, " of ", world);
   TORCH_CHECK(world == 1 || !reads_data(), "[", workload_,
               "] data-parallel training reads synthetic batches only: each rank would read the whole data set");
   rank_ = rank;
   world_ = world;
   sync_ = std::move(sync);
+  agree_ = std::move(agree);
 }
 
 void TrainingSessionBase::prepare(const Shape& shape) {
@@ -71,7 +73,6 @@ void TrainingSessionBase::step() {
 }
 
 GraphSupport TrainingSessionBase::graph_support() const {
-  if (sync_) return {GraphScope::none, "data-parallel steps run eagerly: their gradient all-reduces are not captured"};
   return train::graph_support(*optimizer_, reads_data());
 }
 

@@ -40,9 +40,12 @@ class TrainingSessionBase : public Session {
   // Data parallelism (parallel/): this session is rank `rank` of `world`. prepare() then makes the
   // combined batch of world x shape.batch rows from the seed, as one process would, and keeps this
   // rank's rows of it; `sync` runs after each backward pass, before clipping and the optimizer
-  // (the gradient reducer's finish()). No CUDA graph: the all-reduces are not captured. Refused
-  // (c10::Error) with a data set, which every rank would read whole.
-  void set_data_parallel(int rank, int world, std::function<void()> sync);
+  // (the gradient reducer's finish()). The step, all-reduces included, is recorded as a CUDA graph
+  // as one process's is (NCCL >= 2.9 captures its collectives); `agree` answers
+  // every_rank_recorded() for the group (none: this rank alone). Refused (c10::Error) with a data
+  // set, which every rank would read whole.
+  void set_data_parallel(int rank, int world, std::function<void()> sync, std::function<bool(bool)> agree = {});
+  bool every_rank_recorded(bool recorded) final { return agree_ ? agree_(recorded) : recorded; }
   // The trained parameters in the order the model registers them (the reducer's buckets).
   const std::vector<at::Tensor>& trained_parameters() const { return params_; }
 
@@ -86,6 +89,7 @@ class TrainingSessionBase : public Session {
   double clip_norm_ = 0;
   int rank_ = 0, world_ = 1;
   std::function<void()> sync_;
+  std::function<bool(bool)> agree_;
   bool prepared_ = false;
   at::Tensor last_loss_;
 };

@@ -105,6 +105,10 @@ class Session {
   // step() replays them until prepare() or drop_graphs().
   virtual void record_graphs(GraphRecorder& recorder) { (void)recorder; }
   virtual void drop_graphs() {}
+  // Asked once after recording, with whether this session's graphs were recorded: whether every
+  // process training with it did so. A data-parallel rank asks its group, for a captured
+  // all-reduce must be replayed by every rank or by none; one process answers for itself.
+  virtual bool every_rank_recorded(bool recorded) { return recorded; }
   // What the steps read: "synthetic", or the data set and how much of it was loaded.
   virtual std::string data_description() const { return "synthetic"; }
   // For a generation step: the time from the step's start to its first new token, measured in
