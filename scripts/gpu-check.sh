@@ -8,8 +8,11 @@
 #          off, then the PyTorch yardstick (scripts/pytorch_reference.py: the peers' own code, in
 #          eager mode, with torch.compile and with compile's CUDA graphs) in the same session, and
 #          merges both into speed.md and ratios.csv (scripts/speed_table.py). SPEED_STEPS picks
-#          the parts (default mlspeed,yardstick,table); YARDSTICK_MODES, YARDSTICK_WORKLOADS and
-#          MIN_TIME narrow the yardstick, which needs the peers in .peers/ (see the README).
+#          the parts (default mlspeed,yardstick,table); SPEED_WORKLOADS narrows both sides (a -w
+#          list; a record split over calls of 10 minutes), SPEED_GRAPHS the mlspeed runs (default
+#          "on off"; "on" leaves out the eager run); YARDSTICK_MODES, YARDSTICK_WORKLOADS (default
+#          SPEED_WORKLOADS) and MIN_TIME narrow the yardstick, which needs the peers in .peers/
+#          (see the README).
 #   gguf   the quantised-weight kernels' gpu tests (compute-sanitizer memcheck too, where installed),
 #          then Llama-2-7B-shaped GGUF files written by `mlspeed quantize random:full` (Q4_0, Q8_0,
 #          Q4_K_M) timed with `run --model` beside llama2-7b-generate in bf16 (pp512, tg128, each
@@ -47,7 +50,7 @@
 #          resnet50-food101 b128 and distilbert-imdb b32 (a run each, labelled ddp-N in one
 #          database), N = DDP_RANKS (default: every GPU the machine has), each beside its one-GPU
 #          row with the scaling efficiency and the all-reduce bus bandwidth; the rows come back as
-#          $OUT/ddp.jsonl.
+#          $OUT/ddp.jsonl. A run that crashes has its backtrace's frames named (name_frames).
 #   verify runs `mlspeed verify` on cuda:0: the full op suite (every size class, huge included) and
 #          every workload's model checks in fp32, tf32, fp16 and bf16; the products again with
 #          cuBLAS's reduced-precision reductions off; the op suite with deterministic algorithms;
@@ -73,6 +76,19 @@ failures=0
 check() {
   local status=$1; shift
   if [ "$status" -ne 0 ]; then echo "FAILED (exit status $status): $*"; failures=$((failures + 1)); fi
+}
+# After a crash, mlspeed's backtrace (cli/crash_report) with each frame's function: its lines read
+# "file(+0xOFFSET) [0xADDR]" (addr2line names the function) or "file(symbol+0xOFF) [0xADDR]".
+name_frames() {
+  grep -E '^\S+\((\S*)\+0x[0-9a-f]+\) \[0x' "$1" | while read -r line; do
+    local file=${line%%(*} inner=${line#*(}
+    inner=${inner%%)*}
+    if [ -z "${inner%%+*}" ]; then
+      echo "  $(basename "$file") ${inner#+}: $(addr2line -Cfpe "$file" "${inner#+}" 2>/dev/null | head -1)"
+    else
+      echo "  $(basename "$file"): $(echo "${inner%%+*}" | c++filt)"
+    fi
+  done
 }
 finish() {
   if [ "$failures" -gt 0 ]; then echo; echo "$failures step(s) failed"; exit 1; fi
@@ -282,12 +298,14 @@ if [ "$MODE" = ddp ]; then
     step "mlspeed run -w $workload -b $batch --ddp $ranks (cuda:0, bf16)"
     $BUILD/mlspeed run -d cuda:0 -t bf16 -w "$workload" -b "$batch" --ddp "$ranks" --min-time "${MIN_TIME:-2}" \
       --db "$OUT/ddp.db" --label "ddp-$ranks" --wide > "$OUT/ddp-$workload.md" 2> "$OUT/ddp-$workload.err"
-    check $? "mlspeed run -w $workload --ddp $ranks"
+    rc=$?
+    check $rc "mlspeed run -w $workload --ddp $ranks"
     sed -n '/^| workload/,$p' "$OUT/ddp-$workload.md"
     tail -3 "$OUT/ddp-$workload.err"
+    [ "$rc" -ge 128 ] && name_frames "$OUT/ddp-$workload.err"
+    # A label names every run, and `show label:` prints the last: each run's rows as it ends.
+    [ "$rc" -ge 128 ] || $BUILD/mlspeed show last --db "$OUT/ddp.db" -o jsonl >> "$OUT/ddp.jsonl"
   done
-  $BUILD/mlspeed show "label:ddp-$ranks" --db "$OUT/ddp.db" -o jsonl > "$OUT/ddp.jsonl"
-  check $? "mlspeed show label:ddp-$ranks"
   finish
 fi
 
@@ -296,12 +314,15 @@ if [ "$MODE" = speed ]; then
   $BUILD/mlspeed devices | tee -a "$OUT/env.txt"
   steps=${SPEED_STEPS:-mlspeed,yardstick,table}
   min_time=${MIN_TIME:-2}
+  workloads=()
+  [ -n "${SPEED_WORKLOADS:-}" ] && workloads=(-w "$SPEED_WORKLOADS")
+  YARDSTICK_WORKLOADS=${YARDSTICK_WORKLOADS:-${SPEED_WORKLOADS:-}}
   if [[ ",$steps," == *,mlspeed,* ]]; then
     DB="$OUT/speed.db"
-    for graphs in on off; do
-      step "mlspeed run: every workload's default shapes, cuda:0, bf16, --graphs $graphs"
+    for graphs in ${SPEED_GRAPHS:-on off}; do
+      step "mlspeed run: ${SPEED_WORKLOADS:-every workload}'s default shapes, cuda:0, bf16, --graphs $graphs"
       start=$(date +%s)
-      $BUILD/mlspeed run -d cuda:0 -t bf16 --graphs $graphs --min-time "$min_time" --db "$DB" \
+      $BUILD/mlspeed run "${workloads[@]}" -d cuda:0 -t bf16 --graphs $graphs --min-time "$min_time" --db "$DB" \
         > "$OUT/mlspeed-graphs-$graphs.md" 2> "$OUT/mlspeed-graphs-$graphs.err"
       check $? "mlspeed run --graphs $graphs"
       echo "$(( $(date +%s) - start )) s"
@@ -322,8 +343,10 @@ if [ "$MODE" = speed ]; then
   fi
   if [[ ",$steps," == *,table,* ]]; then
     step "mlspeed against PyTorch"
-    python3 scripts/speed_table.py --mlspeed-graphs "$OUT/mlspeed-graphs-on.jsonl" \
-      --mlspeed-eager "$OUT/mlspeed-graphs-off.jsonl" --pytorch "$OUT/pytorch/pytorch.jsonl" --out "$OUT"
+    eager=()
+    [ -f "$OUT/mlspeed-graphs-off.jsonl" ] && eager=(--mlspeed-eager "$OUT/mlspeed-graphs-off.jsonl")
+    python3 scripts/speed_table.py --mlspeed-graphs "$OUT/mlspeed-graphs-on.jsonl" "${eager[@]}" \
+      --pytorch "$OUT/pytorch/pytorch.jsonl" --out "$OUT"
     check $? "speed table"
   fi
   finish
