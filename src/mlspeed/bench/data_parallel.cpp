@@ -50,10 +50,10 @@ Result failed_row(const Result& single, int world_size, const std::string& why) 
 }  // namespace
 
 RankRole::RankRole(const parallel::RankPlace& place, const DeviceFacts& device, std::chrono::milliseconds timeout)
-    : place_(place) {
-  const c10::DeviceType type = torch_device(device).type();
+    : place_(place), on_device_(at::TensorOptions().device(torch_device(device))) {
+  const c10::DeviceType type = on_device_.device().type();
   group_ = parallel::join_group(place, type, timeout);
-  probe_ = parallel::probe_allreduce(*group_, probe_bytes(type), at::TensorOptions().device(torch_device(device)));
+  probe_ = parallel::probe_allreduce(*group_, probe_bytes(type), on_device_);
 }
 
 void RankRole::attach(Session& session) {
@@ -62,10 +62,9 @@ void RankRole::attach(Session& session) {
   reducer_.reset();
   reducer_ = std::make_unique<parallel::GradientReducer>(training->trained_parameters(), group_);
   reducer_->broadcast_parameters();
-  const at::TensorOptions on_device = training->trained_parameters().front().options();
   training->set_data_parallel(
       place_.rank, place_.world_size, [this] { reducer_->finish(); },
-      [this, on_device](bool recorded) { return parallel::every_rank_says(*group_, recorded, on_device); });
+      [this](bool recorded) { return parallel::every_rank_says(*group_, recorded, on_device_); });
 }
 
 void RankRole::annotate(Result& row) const {

@@ -44,6 +44,7 @@ class RankRole {
 
  private:
   parallel::RankPlace place_;
+  at::TensorOptions on_device_;  // the group's device: the probe's buffer, the ranks' yes-or-no flag
   c10::intrusive_ptr<c10d::ProcessGroup> group_;
   parallel::AllreduceBandwidth probe_;
   std::unique_ptr<parallel::GradientReducer> reducer_;
