@@ -54,6 +54,10 @@ enum class KernelFault {
   // its bias: facebookresearch/xformers#317). Read by the fused bias + GELU kernel and GPT-2's
   // LibTorch decode path.
   gelu_bias_doubled,
+  // AdamW's parameter update never reaches the parameters (the moments still move). Read by
+  // mlspeed's one-pass CPU update (train/adamw_cpu.h), set beside the dispatcher fault that drops
+  // LibTorch's _foreach_addcdiv_ and _fused_adamw_.
+  optimizer_update_dropped,
 };
 
 // Sets the fault for the calling thread (KernelFault::none clears it).

@@ -4,6 +4,9 @@
 #include <utility>
 
 #include "mlspeed/compat/torch_compat.h"
+#include "mlspeed/core/kernel_set.h"
+#include "mlspeed/fused/kernel_fault.h"
+#include "mlspeed/train/adamw_cpu.h"
 
 namespace mlspeed::train {
 
@@ -69,6 +72,8 @@ void AdamW::step(const std::optional<at::Tensor>& found_inf) {
     if (batch.params.empty()) continue;
     if (fused_)
       step_fused(batch, groups_[g].weight_decay, found_inf);
+    else if (cpu_pass_takes(batch))
+      step_cpu_pass(batch, groups_[g].weight_decay);
     else
       step_foreach(batch, groups_[g].weight_decay);
   }
@@ -107,6 +112,54 @@ void AdamW::step_foreach(Batch& batch, double weight_decay) {
   at::_foreach_div_(denom, bias_correction2_sqrts);
   at::_foreach_add_(denom, o.eps);
   at::_foreach_addcdiv_(batch.params, batch.exp_avgs, denom, neg_step_sizes);
+}
+
+namespace {
+
+// Whether two tensors of one shape lay their elements out alike: the same strides wherever a
+// dimension holds more than one element (a 1x1 convolution's weight is the same memory
+// channels-last or not, and its gradient may come back with either strides).
+bool same_layout(const at::Tensor& a, const at::Tensor& b) {
+  if (a.sizes() != b.sizes()) return false;
+  for (int64_t d = 0; d < a.dim(); ++d)
+    if (a.size(d) > 1 && a.stride(d) != b.stride(d)) return false;
+  return true;
+}
+
+}  // namespace
+
+bool AdamW::cpu_pass_takes(const Batch& batch) {
+  if (!own_kernels()) return false;  // --kernels libtorch: LibTorch's foreach kernels
+  // The pass walks each tensor's memory as one array: the four must be dense float32 in one layout
+  // (ResNet's channels-last weights, their gradients and moments included).
+  for (size_t i = 0; i < batch.params.size(); ++i) {
+    const at::Tensor& p = batch.params[i];
+    for (const at::Tensor* t : {&p, &batch.grads[i], &batch.exp_avgs[i], &batch.exp_avg_sqs[i]})
+      if (!t->device().is_cpu() || t->scalar_type() != at::kFloat || t->is_sparse() ||
+          !t->is_non_overlapping_and_dense() || !same_layout(*t, p))
+        return false;
+  }
+  return true;
+}
+
+void AdamW::step_cpu_pass(Batch& batch, double weight_decay) {
+  const auto& o = options_;
+  // The verifier's optimizer-update-dropped fault, which breaks LibTorch's _foreach_addcdiv_ beside it.
+  const bool update = fused::kernel_fault() != fused::KernelFault::optimizer_update_dropped;
+  for (size_t i = 0; i < batch.params.size(); ++i) {
+    const auto t = static_cast<double>(++batch.states[i]->steps);
+    const AdamWCpuStep step{static_cast<float>(1.0 - o.lr * weight_decay),
+                            static_cast<float>(o.beta1),
+                            static_cast<float>(o.beta2),
+                            static_cast<float>(o.lr / (1.0 - std::pow(o.beta1, t))),
+                            static_cast<float>(1.0 / std::sqrt(1.0 - std::pow(o.beta2, t))),
+                            static_cast<float>(o.eps),
+                            update};
+    adamw_cpu_pass(batch.params[i].data_ptr<float>(), batch.grads[i].data_ptr<float>(),
+                   batch.exp_avgs[i].data_ptr<float>(), batch.exp_avg_sqs[i].data_ptr<float>(),
+                   batch.params[i].numel(), step);
+    batch.params[i].unsafeGetTensorImpl()->bump_version();  // written in place, as an in-place op says
+  }
 }
 
 at::Tensor clip_grad_norm_(const std::vector<at::Tensor>& params, double max_norm) {

@@ -6,8 +6,10 @@
 //   m  <- b1 * m + (1 - b1) * g          v <- b2 * v + (1 - b2) * g^2
 //   p  <- p - lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
 // Where LibTorch has the single-kernel AdamW for the device (compat::fused_adamw_available) it
-// runs that, with per-parameter step counts as float32 0-d device tensors (PyTorch's layout);
-// otherwise the same arithmetic as a handful of _foreach_* kernels per group.
+// runs that, with per-parameter step counts as float32 0-d device tensors (PyTorch's layout); on a
+// CPU without it, with mlspeed's kernels in force (core/kernel_set.h) and dense float32 tensors,
+// mlspeed's one-pass update (train/adamw_cpu.h); otherwise the same arithmetic as a
+// handful of _foreach_* kernels per group.
 #pragma once
 
 #include <ATen/ATen.h>
@@ -66,6 +68,8 @@ class AdamW {
   Batch gather(size_t group);
   void step_fused(Batch& batch, double weight_decay, const std::optional<at::Tensor>& found_inf);
   void step_foreach(Batch& batch, double weight_decay);
+  static bool cpu_pass_takes(const Batch& batch);
+  void step_cpu_pass(Batch& batch, double weight_decay);
 
   std::vector<ParamGroup> groups_;
   std::vector<std::vector<State>> states_;  // states_[g][i] belongs to groups_[g].params[i]

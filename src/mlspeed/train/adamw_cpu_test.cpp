@@ -9,10 +9,15 @@
 #include <torch/utils.h>
 
 #include <algorithm>
+#include <cmath>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "mlspeed/compat/torch_compat.h"
+#include "mlspeed/core/kernel_set.h"
+#include "mlspeed/fused/kernel_fault.h"
+#include "mlspeed/train/adamw_cpu.h"
 
 namespace mlspeed::train {
 namespace {
@@ -128,6 +133,80 @@ TEST(AdamW, NonZeroFoundInfSkipsTheStep) {
   EXPECT_TRUE(a.detach().equal(at::ones({3})));
   opt.step(at::zeros({}));
   EXPECT_FALSE(a.detach().equal(at::ones({3})));
+}
+
+// mlspeed's one-pass CPU update (taken where LibTorch has no fused AdamW for the CPU) and
+// LibTorch's foreach kernels (--kernels libtorch) train the same model to the same weights.
+TEST(AdamW, TheCpuPassAndLibTorchsForeachKernelsAgree) {
+  Pair pair;  // `theirs` here is ours on LibTorch's kernels
+  AdamW on_libtorch(weight_decay_groups(pair.theirs->parameters(), 0.1), AdamWOptions{3e-2, 0.9, 0.99, 1e-8});
+  AdamW on_mlspeed(weight_decay_groups(pair.ours->parameters(), 0.1), AdamWOptions{3e-2, 0.9, 0.99, 1e-8});
+  for (int step = 0; step < 8; ++step) {
+    on_libtorch.zero_grad();
+    on_mlspeed.zero_grad();
+    backward_on(pair.theirs, step);
+    backward_on(pair.ours, step);
+    {
+      const KernelSetScope libtorch(KernelSet::libtorch);
+      on_libtorch.step();
+    }
+    on_mlspeed.step();
+  }
+  EXPECT_LT(max_difference(pair.ours->parameters(), pair.theirs->parameters()), 1e-6);
+  const std::string isa = adamw_cpu_pass_isa();
+  EXPECT_TRUE(isa == "avx512" || isa == "avx2" || isa == "portable") << isa;
+}
+
+// Every length's tail (the vector passes take 8 or 16 floats at a time) gets the update.
+TEST(AdamW, TheCpuPassUpdatesEveryElementOfOddLengths) {
+  for (int64_t n : {1, 7, 17, 33, 100003}) {
+    at::Tensor p = at::ones({n}), m = at::zeros({n}), v = at::zeros({n});
+    const at::Tensor g = at::full({n}, 0.5);
+    adamw_cpu_pass(p.data_ptr<float>(), g.data_ptr<float>(), m.data_ptr<float>(), v.data_ptr<float>(), n,
+                   AdamWCpuStep{1.0f, 0.9f, 0.999f, 0.1f, 1.0f, 1e-8f});
+    // m = 0.05, v = 0.00025, p = 1 - 0.1 * 0.05 / (sqrt(0.00025) + 1e-8), within float32's
+    // rounding of 1 - 0.999 (1.3e-5 of it)
+    const double want = 1.0 - 0.1 * 0.05 / (std::sqrt(0.00025) + 1e-8);
+    EXPECT_LT((p - want).abs().max().item<double>(), 1e-5) << n;
+    EXPECT_GT((p - 1.0).abs().min().item<double>(), 0.3) << n;  // every element moved
+    EXPECT_LT((m - 0.05).abs().max().item<double>(), 1e-7) << n;
+  }
+}
+
+// The verifier's optimizer-update-dropped fault reaches the CPU pass: the weights stay put.
+TEST(AdamW, TheOptimizerFaultStopsTheCpuPassUpdate) {
+  at::Tensor a = at::ones({40}).requires_grad_();
+  AdamW opt({ParamGroup{{a}, 0.0}}, AdamWOptions{});
+  if (opt.fused()) GTEST_SKIP() << "this LibTorch has a fused CPU AdamW: the dispatcher fault covers it";
+  a.mutable_grad() = at::full({40}, 2.0);
+  {
+    const fused::KernelFaultScope fault(fused::KernelFault::optimizer_update_dropped);
+    opt.step();
+  }
+  EXPECT_TRUE(a.detach().equal(at::ones({40})));
+  opt.step();
+  EXPECT_FALSE(a.detach().equal(at::ones({40})));
+}
+
+// Channels-last weights (ResNet's) and a 1x1 convolution's weight whose gradient comes back with
+// the other strides (the same memory) take the pass; a gradient laid out otherwise takes LibTorch's
+// foreach kernels. Seen through the fault, which only the pass reads here.
+TEST(AdamW, TheCpuPassTakesChannelsLastWeightsAndFallsBackForOtherLayouts) {
+  const auto last = at::MemoryFormat::ChannelsLast;
+  const auto moved_under_fault = [](const at::Tensor& weight, const at::Tensor& grad) {
+    at::Tensor p = weight.clone().requires_grad_();
+    AdamW opt({ParamGroup{{p}, 0.0}}, AdamWOptions{});
+    p.mutable_grad() = grad;
+    const fused::KernelFaultScope fault(fused::KernelFault::optimizer_update_dropped);
+    opt.step();
+    return !p.detach().equal(weight);
+  };
+  const at::Tensor conv = at::ones({8, 4, 3, 3}).contiguous(last), one_by_one = at::ones({8, 4, 1, 1});
+  if (AdamW({ParamGroup{{conv.clone().requires_grad_()}, 0.0}}, AdamWOptions{}).fused())
+    GTEST_SKIP() << "this LibTorch has a fused CPU AdamW";
+  EXPECT_FALSE(moved_under_fault(conv, at::full_like(conv, 0.5)));  // channels-last throughout: the pass
+  EXPECT_FALSE(moved_under_fault(one_by_one, at::full({8, 4, 1, 1}, 0.5).contiguous(last)));
+  EXPECT_TRUE(moved_under_fault(conv, at::full({8, 4, 3, 3}, 0.5)));  // a contiguous gradient: foreach
 }
 
 TEST(ClipGradNorm, ReturnsTheTotalNormAndScalesToMaxNorm) {
