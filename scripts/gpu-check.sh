@@ -184,8 +184,8 @@ if [ "$MODE" = fused ]; then
 fi
 if [ "$MODE" = fused ] && fused_step tests; then
   step "fused kernels against float64 references and the unfused ops; the graphs that capture them; decode faults"
-  fused_tests='FusedDecodeGpu.*:Gpt2FusedDecodeGpu.*:FusedCrossEntropyGpu.*:ResidualLayerNormGpu.*:GroupNormGpu.*:'
-  fused_tests+='BatchNormGpu.*:'
+  fused_tests='FusedDecodeGpu.*:Gpt2FusedDecodeGpu.*:DecodeProductGpu.*:FusedCrossEntropyGpu.*:ResidualLayerNormGpu.*:'
+  fused_tests+='GroupNormGpu.*:BatchNormGpu.*:'
   fused_tests+='Gpt2Loss.*:StepGraphs.*:'
   fused_tests+='GenerationGraphs.*:*FaultIsCaughtOnCuda*:EnergyGpu.*'
   $BUILD/mlspeed_gpu_tests --gtest_filter="$fused_tests" > "$OUT/fused-gpu-tests.log" 2>&1
@@ -195,8 +195,9 @@ fi
 if [ "$MODE" = fused ] && fused_step memcheck; then
   if command -v compute-sanitizer >/dev/null || [ -x /usr/local/cuda/bin/compute-sanitizer ]; then
     sanitizer=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
-    $sanitizer --tool memcheck --error-exitcode 1 $BUILD/mlspeed_gpu_tests \
-      --gtest_filter='FusedDecodeGpu.*:Gpt2FusedDecodeGpu.*:FusedCrossEntropyGpu.*:ResidualLayerNormGpu.*:GroupNormGpu.*:BatchNormGpu.*' \
+    kernel_tests='FusedDecodeGpu.*:Gpt2FusedDecodeGpu.*:DecodeProductGpu.*:FusedCrossEntropyGpu.*:'
+    kernel_tests+='ResidualLayerNormGpu.*:GroupNormGpu.*:BatchNormGpu.*'
+    $sanitizer --tool memcheck --error-exitcode 1 $BUILD/mlspeed_gpu_tests --gtest_filter="$kernel_tests" \
       > "$OUT/fused-memcheck.log" 2>&1
     check $? "compute-sanitizer memcheck"
     tail -3 "$OUT/fused-memcheck.log"

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <torch/cuda.h>
 
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
@@ -42,5 +43,22 @@ inline at::Tensor fused_random(at::IntArrayRef shape, uint64_t seed, at::ScalarT
 }
 
 inline at::Tensor fused_cpu64(const at::Tensor& t) { return t.to(at::kCPU, at::kDouble); }
+
+// The relative error of a few roundings to the dtype (8 significant bits for bfloat16, 11 for
+// float16) and of float32 sums.
+inline double fused_rows_unit(at::ScalarType dtype) {
+  if (dtype == at::kBFloat16) return 4 * std::ldexp(1.0, -8);
+  if (dtype == at::kHalf) return 4 * std::ldexp(1.0, -11);
+  return 1e-5;
+}
+
+// got holds want (float64) to within `unit` (fused_rows_unit when 0) of the largest |want| of its row.
+inline void expect_rows_close(const at::Tensor& got, const at::Tensor& want, at::ScalarType dtype, double unit = 0) {
+  ASSERT_EQ(got.scalar_type(), dtype);
+  ASSERT_EQ(got.sizes(), want.sizes());
+  const at::Tensor bound = want.abs().amax(-1, true) * (unit > 0 ? unit : fused_rows_unit(dtype)) + 1e-6;
+  const at::Tensor excess = (fused_cpu64(got) - want).abs() - bound;
+  EXPECT_LE(excess.max().item<double>(), 0.0) << "worst at flat index " << excess.argmax().item<int64_t>();
+}
 
 }  // namespace mlspeed::testing

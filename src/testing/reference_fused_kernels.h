@@ -50,14 +50,20 @@ inline at::Tensor reference_silu_mul(const at::Tensor& gate_up) {
   return at::silu(gate_up.narrow(1, 0, ffn)) * gate_up.narrow(1, ffn, ffn);
 }
 
-inline at::Tensor reference_add_layer_norm(at::Tensor& h, const at::Tensor& y, const at::Tensor& bias,
-                                           const at::Tensor& gamma, const at::Tensor& beta, double eps) {
-  h.add_(bias.defined() ? y + bias : y);
-  return at::layer_norm(h, {h.size(1)}, gamma, beta, eps);
-}
-
-inline at::Tensor reference_bias_gelu(const at::Tensor& x, const at::Tensor& bias) {
-  return at::gelu(x + bias, "tanh");
+// norm(x) W (+ bias) (then GELU), added into the residual when there is one.
+inline at::Tensor reference_product(const at::Tensor& x, const at::Tensor& weight, bool in_by_out,
+                                    const fused::ProductSteps& s) {
+  at::Tensor in = x;
+  if (s.norm == fused::ProductSteps::Norm::layer) {
+    in = at::layer_norm(x, {x.size(1)}, s.norm_weight, s.norm_bias, s.eps);
+  } else if (s.norm == fused::ProductSteps::Norm::rms) {
+    const at::Tensor f = x.to(at::kFloat);
+    in = (f * at::rsqrt(f.pow(2).mean(-1, true) + s.eps) * s.norm_weight).to(x.scalar_type());
+  }
+  at::Tensor y = at::mm(in, in_by_out ? weight : weight.t());
+  if (s.bias.defined()) y = y + s.bias;
+  if (s.gelu) y = at::gelu(y, "tanh");
+  return s.residual.defined() ? s.residual.add_(y) : y;
 }
 
 // The targets the kernels read, an ignored row's as 0; backward's under the verifier's fault
@@ -164,8 +170,8 @@ class ReferenceFusedKernels {
     fused::DecodeKernels k;
     k.decode_attention = &reference_decode_attention;
     k.silu_mul = &reference_silu_mul;
-    k.add_layer_norm = &reference_add_layer_norm;
-    k.bias_gelu = &reference_bias_gelu;
+    k.product = &reference_product;
+    k.product_supports = [](int64_t, int64_t, bool, bool) { return true; };
     k.supports_head_dim = [](int64_t head_dim) { return head_dim % 2 == 0; };
     k.device_type = c10::DeviceType::CPU;
     decode_before_ = fused::register_decode_kernels(k);

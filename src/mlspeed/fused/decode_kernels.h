@@ -5,17 +5,17 @@
 //   rms_norm_quantize -> qkv product -> rotary_attention_quantize -> o product + x
 //   -> rms_norm_quantize -> gate/up product -> silu_mul_quantize -> down product + h
 //
-// and, for a model of 16-bit (or float32) weights, with cuBLAS's products (eight kernels a layer, the
-// norms LibTorch's):
+// and, for a model of 16-bit (or float32) weights, with `product` (fused/cuda/decode_product.cu),
+// which takes the norm before a product and the bias, GELU and residual add after it: six kernels a
+// Llama layer,
 //
-//   rms_norm -> qkv product -> decode_attention -> o product into h -> rms_norm -> gate/up product
-//   -> silu_mul -> down product into h
+//   rms_norm + qkv product -> decode_attention -> o product + h -> rms_norm + gate/up product
+//   -> silu_mul -> down product + h
 //
-// and GPT-2's (models/gpt2_fused_decode.cpp), the biases added by the kernels after cuBLAS's
-// products, eight kernels a layer:
+// and five a GPT-2 layer (models/gpt2_fused_decode.cpp):
 //
-//   qkv product -> decode_attention (+ bias) -> proj product -> add_layer_norm (+ bias)
-//   -> fc product -> bias_gelu -> proj product -> add_layer_norm (+ bias, the next layer's norm)
+//   ln_1 + qkv product -> decode_attention (+ bias) -> proj product + bias + h
+//   -> ln_2 + fc product + bias + GELU -> proj product + bias + h
 //
 // Each computes what the unfused LibTorch ops compute, rounded where they round (to within the
 // order of a few float32 sums); the outputs that feed a quantised product come out as its
@@ -31,6 +31,17 @@
 #include "mlspeed/quant/quantized_matrix.h"
 
 namespace mlspeed::fused {
+
+// What a decode product (DecodeKernels::product) does before and after multiplying.
+struct ProductSteps {
+  enum class Norm { none, layer, rms };
+  Norm norm = Norm::none;  // over each row of x: LayerNorm (norm_weight, norm_bias, eps) or RMSNorm
+  at::Tensor norm_weight, norm_bias;  // (K); norm_bias may be undefined
+  double eps = 0.0;
+  at::Tensor bias;         // (N), may be undefined
+  bool gelu = false;       // tanh approximation (gelu_new), after the bias
+  at::Tensor residual;     // (B, N), may be undefined: y added into it in place, and it returned
+};
 
 struct DecodeKernels {
   // x (B, hidden) * rsqrt(mean(x^2) + eps) * weight (hidden), rounded to x's dtype (as
@@ -60,12 +71,15 @@ struct DecodeKernels {
                                  const at::Tensor& tickets) = nullptr;
   // silu_mul_quantize with its output as activations in gate_up's dtype, (B, ffn).
   at::Tensor (*silu_mul)(const at::Tensor& gate_up) = nullptr;
-  // GPT-2's residual add and the LayerNorm after it: h (B, C) += y + bias (bias may be undefined),
-  // in place; returns LayerNorm(h) with gamma, beta and eps. All of h's dtype.
-  at::Tensor (*add_layer_norm)(at::Tensor& h, const at::Tensor& y, const at::Tensor& bias, const at::Tensor& gamma,
-                               const at::Tensor& beta, double eps) = nullptr;
-  // gelu(x + bias), tanh approximation (Hugging Face's gelu_new): x (B, N), bias (N).
-  at::Tensor (*bias_gelu)(const at::Tensor& x, const at::Tensor& bias) = nullptr;
+  // y = gelu?(norm(x) W + bias) for x (B, K) and a 16-bit (or float32) weight: W = weight^T for
+  // weight (N, K) (nn.Linear's), weight itself (K, N) when in_by_out (GPT-2's Conv1D); with
+  // steps.residual, residual += y in place and returned. One kernel, rounded where LibTorch's ops
+  // (the norm, addmm, gelu, add) round. All of x's dtype, contiguous; K a multiple of 8, N too for
+  // in_by_out.
+  at::Tensor (*product)(const at::Tensor& x, const at::Tensor& weight, bool in_by_out,
+                        const ProductSteps& steps) = nullptr;
+  // Whether product takes a weight of these sizes (K, N), with or without a norm, in either layout.
+  bool (*product_supports)(int64_t k, int64_t n, bool norm, bool in_by_out) = nullptr;
   // Whether rotary_attention_quantize takes this head_dim.
   bool (*supports_head_dim)(int64_t head_dim) = nullptr;
   // The device the kernels run on: CUDA (the CPU for the LibTorch-op references the CPU tests

@@ -1,8 +1,8 @@
-// GPT-2's fused decode kernels (fused/decode_kernels.h) on a CUDA device (label gpu): the residual
-// add + LayerNorm and bias + GELU against float64 references, the attention with a bias and no
-// rotation against its reference, and GPT-2's fused decode step against LibTorch's ops over
-// several steps. float32, float16 and bfloat16; skipped without a CUDA device; without a CUDA
-// compiler the kernels are not built and the tests say so.
+// GPT-2's fused decode kernels (fused/decode_kernels.h) on a CUDA device (label gpu): the attention
+// with a bias and no rotation against its float64 reference, and GPT-2's fused decode step against
+// LibTorch's ops over several steps (the products: decode_product_gpu_test.cpp). float32, float16
+// and bfloat16; skipped without a CUDA device; without a CUDA compiler the kernels are not built and
+// the tests say so.
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
 #include <gtest/gtest.h>
@@ -24,57 +24,8 @@ class Gpt2FusedDecodeGpu : public testing::FusedKernelsGpu {};
 
 using testing::fused_cpu64;
 using testing::fused_random;
-
-
-// The relative error of a few roundings to the dtype (8 significant bits for bfloat16, 11 for
-// float16) and of float32 sums.
-double unit(at::ScalarType dtype) {
-  if (dtype == at::kBFloat16) return 4 * std::ldexp(1.0, -8);
-  if (dtype == at::kHalf) return 4 * std::ldexp(1.0, -11);
-  return 1e-5;
-}
-
-
-// got holds want (float64) to within `unit` of the largest |want| of its row.
-void expect_close(const at::Tensor& got, const at::Tensor& want, at::ScalarType dtype) {
-  ASSERT_EQ(got.scalar_type(), dtype);
-  ASSERT_EQ(got.sizes(), want.sizes());
-  const at::Tensor bound = want.abs().amax(-1, true) * unit(dtype) + 1e-6;
-  const at::Tensor excess = (fused_cpu64(got) - want).abs() - bound;
-  EXPECT_LE(excess.max().item<double>(), 0.0) << "worst at flat index " << excess.argmax().item<int64_t>();
-}
-
-TEST_F(Gpt2FusedDecodeGpu, AddLayerNormAddsIntoTheResidualAndNormalisesIt) {
-  for (at::ScalarType dtype : testing::fused_dtypes()) {
-    for (const auto& [rows, cols] : {std::pair<int64_t, int64_t>{1, 768}, {3, 1600}, {2, 8}, {1, 12288}}) {
-      SCOPED_TRACE(std::string(c10::toString(dtype)) + " " + std::to_string(rows) + "x" + std::to_string(cols));
-      at::Tensor h = fused_random({rows, cols}, 1, dtype, gpu) * 2 + 1;
-      const at::Tensor y = fused_random({rows, cols}, 2, dtype, gpu), bias = fused_random({cols}, 3, dtype, gpu);
-      const at::Tensor gamma = fused_random({cols}, 4, dtype, gpu), beta = fused_random({cols}, 5, dtype, gpu);
-      const at::Tensor sum = fused_cpu64(h) + fused_cpu64(y) + fused_cpu64(bias);
-      const at::Tensor mean = sum.mean(-1, true), var = (sum - mean).pow(2).mean(-1, true);
-      const at::Tensor want = (sum - mean) * at::rsqrt(var + 1e-5) * fused_cpu64(gamma) + fused_cpu64(beta);
-      const at::Tensor normed = kernels->add_layer_norm(h, y, bias, gamma, beta, 1e-5);
-      expect_close(h, sum, dtype);  // h holds the sum
-      expect_close(normed, want, dtype);
-      const at::Tensor no_bias = fused_cpu64(h) + fused_cpu64(y);
-      kernels->add_layer_norm(h, y, {}, gamma, beta, 1e-5);
-      expect_close(h, no_bias, dtype);
-    }
-  }
-}
-
-TEST_F(Gpt2FusedDecodeGpu, BiasGeluIsTheTanhGeluOfTheSum) {
-  for (at::ScalarType dtype : testing::fused_dtypes()) {
-    for (const auto& [rows, cols] : {std::pair<int64_t, int64_t>{1, 3072}, {3, 8}, {2, 6400}}) {
-      SCOPED_TRACE(std::string(c10::toString(dtype)) + " " + std::to_string(rows) + "x" + std::to_string(cols));
-      const at::Tensor x = fused_random({rows, cols}, 6, dtype, gpu) * 3, bias = fused_random({cols}, 7, dtype, gpu);
-      const at::Tensor u = fused_cpu64(x) + fused_cpu64(bias);
-      const at::Tensor want = 0.5 * u * (1 + at::tanh(std::sqrt(2 / M_PI) * (u + 0.044715 * u.pow(3))));
-      expect_close(kernels->bias_gelu(x, bias), want, dtype);
-    }
-  }
-}
+using testing::expect_rows_close;
+using testing::fused_rows_unit;
 
 // softmax(q k / sqrt(d)) v of qkv + bias over positions 0..position of the cache (the new k and v
 // at the position): no rotation, in float64, (B, heads * head_dim).
@@ -95,8 +46,8 @@ TEST_F(Gpt2FusedDecodeGpu, AttentionWithABiasAndNoRotation) {
     const at::Tensor where = at::full({1}, position, qkv.options().dtype(at::kLong));
     const at::Tensor tickets = at::zeros({batch * heads}, qkv.options().dtype(at::kInt));
     const at::Tensor got = kernels->decode_attention(qkv, bias, heads, heads, {}, {}, where, keys, values, tickets);
-    expect_close(got, want, dtype);
-    expect_close(keys.select(2, position), parts.select(1, 1), dtype);  // the biased k, unrotated
+    expect_rows_close(got, want, dtype);
+    expect_rows_close(keys.select(2, position), parts.select(1, 1), dtype);  // the biased k, unrotated
   }
 }
 
@@ -128,7 +79,7 @@ TEST_F(Gpt2FusedDecodeGpu, DecodeStepGivesLibTorchsLogits) {
       ASSERT_EQ(fused.sizes(), unfused.sizes());
       const double scale = fused_cpu64(unfused).abs().max().item<double>();
       const double worst = (fused_cpu64(fused) - fused_cpu64(unfused)).abs().max().item<double>();
-      EXPECT_LE(worst, 4 * unit(dtype) * scale) << "step " << step << ": logits up to " << scale;
+      EXPECT_LE(worst, 4 * fused_rows_unit(dtype) * scale) << "step " << step << ": logits up to " << scale;
     }
     const at::Tensor x = at::zeros({2, 1, 128}, at::TensorOptions(dtype).device(gpu));
     EXPECT_TRUE(model->fused_decode_step(x, fused_cache).has_value()) << "the fused step took the steps above";

@@ -2,9 +2,9 @@
 // the one place where a fault of a fused step's own code enters.
 // - A Llama decode step's faults: both paths of the step read them, so that the same bug is
 //   caught on every device: the fused attention, silu * up and RMSNorm kernels of CUDA
-//   (fused/cuda/decode_attention.cu, silu_mul.cu, rms_norm_quantize.cu) and LibTorch's ops
-//   elsewhere (models/llama.cpp); a GPT-2 decode step's likewise (fused/cuda/register.cu's add +
-//   LayerNorm, bias_gelu.cu; models/gpt2.cpp).
+//   (fused/cuda/decode_attention.cu, silu_mul.cu, rms_norm_quantize.cu, decode_product.cu) and
+//   LibTorch's ops elsewhere (models/llama.cpp); a GPT-2 decode step's likewise (the decode
+//   product's bias, GELU and residual add, fused/cuda/register.cu; models/gpt2.cpp).
 // - The fused residual add + LayerNorm's (fused/residual_layer_norm.h), GroupNorm + SiLU's
 //   (fused/group_norm.h), cross-entropy's (fused/cross_entropy.h) and BatchNorm's
 //   (fused/batch_norm.h): each set beside the dispatcher fault that breaks LibTorch's op the same
@@ -43,16 +43,18 @@ enum class KernelFault {
   // A Llama's RMSNorm multiplies by 1 + its gain, Gemma's convention (Gemma stores the gain less
   // one), where Llama means the gain itself: a norm kernel shared between model families taking the
   // other family's convention (linkedin/Liger-Kernel#74 shipped it the other way round). Read by
-  // the fused RMSNorm + quantise kernel and RMSNorm's LibTorch path (models/llama.cpp).
+  // the fused RMSNorm + quantise kernel, the fused decode product's RMSNorm and RMSNorm's LibTorch path
+  // (models/llama.cpp).
   norm_gain_offset,
   // A GPT-2 decode step adds each projection into the residual stream without its bias, the fused
   // add-bias-residual-LayerNorm mixing up the operands it adds (NVIDIA/FasterTransformer#466 fixed
-  // such a kernel, which added the wrong value). Read by the fused residual add + LayerNorm's entry
-  // (fused/cuda/register.cu) and GPT-2's LibTorch decode path (models/gpt2.cpp).
+  // such a kernel, which added the wrong value). Read by the fused decode product's entry
+  // (fused/cuda/register.cu), for a product added into the stream, and GPT-2's LibTorch decode path
+  // (models/gpt2.cpp).
   residual_bias_dropped,
   // A GPT-2 decode step's MLP adds its first bias twice, GELU(x + 2 b) (xformers' FusedMLP doubled
-  // its bias: facebookresearch/xformers#317). Read by the fused bias + GELU kernel and GPT-2's
-  // LibTorch decode path.
+  // its bias: facebookresearch/xformers#317). Read by the fused decode product (its bias before
+  // GELU, fused/cuda/decode_product.cu) and GPT-2's LibTorch decode path.
   gelu_bias_doubled,
   // AdamW's parameter update never reaches the parameters (the moments still move). Read by
   // mlspeed's one-pass CPU update (train/adamw_cpu.h), set beside the dispatcher fault that drops

@@ -79,16 +79,34 @@ int64_t decode_attention_workspace_floats(int64_t batch, int64_t heads, int64_t 
 cudaError_t decode_attention(const DecodeAttentionArgs& args, float* workspace, unsigned* tickets, FusedOut out,
                              cudaStream_t stream);
 
-// h (B, cols) += y + bias (bias (cols) may be null), then out (B, cols) = (h - mean) /
-// sqrt(var + eps) * gamma + beta over each row: a residual add and the LayerNorm after it. All in
-// `dtype`, 16-byte aligned; cols a multiple of 8, at most 32768.
-cudaError_t add_layer_norm(void* h, const void* y, const void* bias, const void* gamma, const void* beta,
-                           int64_t batch, int64_t cols, float eps, GpuDtype dtype, void* out, cudaStream_t stream);
-
-// out (B, cols) = gelu_tanh(x + bias) (bias (cols)), all in `dtype`, 16-byte aligned, cols a
-// multiple of 8. bias_doubled: the verifier's fault, gelu_tanh(x + 2 bias).
-cudaError_t bias_gelu(const void* x, const void* bias, int64_t batch, int64_t cols, GpuDtype dtype, void* out,
-                      cudaStream_t stream, bool bias_doubled = false);
+// A decode step's product with a 16-bit (or float32) weight and the steps on either side of it
+// (decode_product.cu): y = gelu?(norm(x) W + bias), W = weight^T for a weight (n, k) (nn.Linear's)
+// or weight itself (k, n) when in_by_out (GPT-2's Conv1D); y added into residual in place when it
+// is given, else written to out. norm over each row of x (B, k): none, LayerNorm (norm_weight,
+// norm_bias or null, eps) or RMSNorm (norm_weight, eps), rounded to the dtype. All in `dtype`,
+// contiguous, x and the weight 16-byte aligned; k a multiple of 8, and n too for (k, n).
+enum class DecodeNorm { none, layer, rms };
+struct DecodeProductArgs {
+  const void* x;
+  const void* weight;
+  bool in_by_out;
+  int64_t batch, k, n;
+  DecodeNorm norm;
+  const void* norm_weight;
+  const void* norm_bias;
+  float eps;
+  const void* bias;
+  bool gelu;
+  void* residual;
+  void* out;
+  GpuDtype dtype;
+  // The verifier's faults (fused/kernel_fault.h): 1 added to the RMSNorm's gain (norm_gain_offset);
+  // the bias taken twice before GELU (gelu_bias_doubled, bias_times 2).
+  float gain_offset = 0.0f, bias_times = 1.0f;
+};
+// Whether decode_product takes a product of these sizes (a norm needs k at most 8192).
+bool decode_product_supports(int64_t k, int64_t n, DecodeNorm norm, bool in_by_out);
+cudaError_t decode_product(const DecodeProductArgs& args, cudaStream_t stream);
 
 // Cross-entropy of targets (rows, int64) under logits (rows, vocab) in `dtype` (vocab a multiple of
 // 8, 16-byte aligned): forward writes each row's loss, logsumexp - logit[target] (0 where the

@@ -181,37 +181,66 @@ void fused_check_aligned(const at::Tensor& t, const at::Tensor& like, const char
   TORCH_CHECK(reinterpret_cast<uintptr_t>(t.data_ptr()) % 16 == 0, "[fused] ", what, " must be 16-byte aligned");
 }
 
-at::Tensor fused_add_layer_norm(at::Tensor& h, const at::Tensor& y, const at::Tensor& bias, const at::Tensor& gamma,
-                                const at::Tensor& beta, double eps) {
-  TORCH_CHECK(h.dim() == 2 && y.sizes() == h.sizes() && gamma.dim() == 1 && gamma.size(0) == h.size(1) &&
-                  beta.sizes() == gamma.sizes() && (!bias.defined() || bias.sizes() == gamma.sizes()) &&
-                  h.size(1) % 8 == 0,
-              "[fused] add_layer_norm of h ", h.sizes(), " and y ", y.sizes(), " with parameters of ", gamma.sizes(),
-              " (columns a multiple of 8)");
-  fused_check_aligned(h, h, "h");
-  fused_check_aligned(y, h, "y");
-  fused_check_aligned(gamma, h, "the norm's weight");
-  fused_check_aligned(beta, h, "the norm's bias");
-  if (bias.defined()) fused_check_aligned(bias, h, "the projection's bias");
-  const c10::cuda::CUDAGuard device(h.device());
-  at::Tensor out = at::empty_like(h);
-  // The verifier's fault: the projection added into the stream without its bias.
-  const bool adds_bias = bias.defined() && kernel_fault() != KernelFault::residual_bias_dropped;
-  C10_CUDA_CHECK(add_layer_norm(h.data_ptr(), y.data_ptr(), adds_bias ? bias.data_ptr() : nullptr,
-                                gamma.data_ptr(), beta.data_ptr(), h.size(0), h.size(1), static_cast<float>(eps),
-                                fused_gpu_dtype(h), out.data_ptr(), fused_stream(h)));
-  return out;
+DecodeNorm fused_decode_norm(ProductSteps::Norm norm) {
+  switch (norm) {
+    case ProductSteps::Norm::layer: return DecodeNorm::layer;
+    case ProductSteps::Norm::rms: return DecodeNorm::rms;
+    case ProductSteps::Norm::none: break;
+  }
+  return DecodeNorm::none;
 }
 
-at::Tensor fused_bias_gelu(const at::Tensor& x, const at::Tensor& bias) {
-  TORCH_CHECK(x.dim() == 2 && bias.dim() == 1 && bias.size(0) == x.size(1) && x.size(1) % 8 == 0,
-              "[fused] bias_gelu of ", x.sizes(), " with a bias of ", bias.sizes(), " (columns a multiple of 8)");
+bool fused_product_supports(int64_t k, int64_t n, bool norm, bool in_by_out) {
+  return decode_product_supports(k, n, norm ? DecodeNorm::rms : DecodeNorm::none, in_by_out);
+}
+
+void fused_check_product(const at::Tensor& x, const at::Tensor& weight, bool in_by_out, const ProductSteps& s) {
+  TORCH_CHECK(x.dim() == 2 && weight.dim() == 2, "[fused] a decode product of x ", x.sizes(), " and a weight ",
+              weight.sizes());
+  const int64_t k = x.size(1), n = in_by_out ? weight.size(1) : weight.size(0);
+  TORCH_CHECK((in_by_out ? weight.size(0) : weight.size(1)) == k &&
+                  decode_product_supports(k, n, fused_decode_norm(s.norm), in_by_out),
+              "[fused] a decode product of x ", x.sizes(), " and a weight ", weight.sizes(), in_by_out ? " (in, out)" :
+              " (out, in)", ": inputs (and the outputs of an (in, out) weight) a multiple of 8, at most 8192 "
+              "inputs under a norm");
   fused_check_aligned(x, x, "x");
-  fused_check_aligned(bias, x, "the bias");
+  fused_check_aligned(weight, x, "the weight");
+  if (s.norm != ProductSteps::Norm::none) {
+    TORCH_CHECK(s.norm_weight.numel() == k && (!s.norm_bias.defined() || s.norm_bias.numel() == k),
+                "[fused] the norm's parameters must hold ", k, " values");
+    fused_check_aligned(s.norm_weight, x, "the norm's weight");
+    if (s.norm_bias.defined()) fused_check_aligned(s.norm_bias, x, "the norm's bias");
+  }
+  if (s.bias.defined()) {
+    TORCH_CHECK(s.bias.numel() == n, "[fused] the product's bias must hold ", n, " values");
+    fused_check(s.bias, x, "the product's bias");
+  }
+  if (s.residual.defined()) {
+    TORCH_CHECK(s.residual.dim() == 2 && s.residual.size(0) == x.size(0) && s.residual.size(1) == n,
+                "[fused] the residual must be (", x.size(0), ", ", n, "), got ", s.residual.sizes());
+    fused_check(s.residual, x, "the residual");
+    TORCH_CHECK(!s.residual.is_same(x), "[fused] a product cannot add into its own input");
+  }
+}
+
+at::Tensor fused_decode_product(const at::Tensor& x, const at::Tensor& weight, bool in_by_out,
+                                const ProductSteps& s) {
+  fused_check_product(x, weight, in_by_out, s);
   const c10::cuda::CUDAGuard device(x.device());
-  at::Tensor out = at::empty_like(x);
-  C10_CUDA_CHECK(bias_gelu(x.data_ptr(), bias.data_ptr(), x.size(0), x.size(1), fused_gpu_dtype(x), out.data_ptr(),
-                           fused_stream(x), kernel_fault() == KernelFault::gelu_bias_doubled));
+  const int64_t n = in_by_out ? weight.size(1) : weight.size(0);
+  at::Tensor out = s.residual.defined() ? s.residual : at::empty({x.size(0), n}, x.options());
+  const auto pointer = [](const at::Tensor& t) -> const void* { return t.defined() ? t.data_ptr() : nullptr; };
+  // The verifier's faults: a projection added into the stream without its bias (GPT-2's), a bias
+  // taken twice before GELU, Gemma's 1 + gain on a Llama's RMSNorm.
+  const KernelFault fault = kernel_fault();
+  const bool drops_bias = s.residual.defined() && fault == KernelFault::residual_bias_dropped;
+  DecodeProductArgs a{x.data_ptr(), weight.data_ptr(), in_by_out, x.size(0), x.size(1), n,
+                      fused_decode_norm(s.norm), pointer(s.norm_weight), pointer(s.norm_bias),
+                      static_cast<float>(s.eps), drops_bias ? nullptr : pointer(s.bias), s.gelu,
+                      s.residual.defined() ? out.data_ptr() : nullptr, out.data_ptr(), fused_gpu_dtype(x)};
+  if (s.norm == ProductSteps::Norm::rms && fault == KernelFault::norm_gain_offset) a.gain_offset = 1.0f;
+  if (s.gelu && fault == KernelFault::gelu_bias_doubled) a.bias_times = 2.0f;
+  C10_CUDA_CHECK(decode_product(a, fused_stream(x)));
   return out;
 }
 
@@ -391,8 +420,8 @@ extern "C" void mlspeed_fused_cuda_register() {
   k.silu_mul_quantize = &gpu::fused_silu_mul_quantize;
   k.decode_attention = &gpu::fused_decode_attention;
   k.silu_mul = &gpu::fused_silu_mul;
-  k.add_layer_norm = &gpu::fused_add_layer_norm;
-  k.bias_gelu = &gpu::fused_bias_gelu;
+  k.product = &gpu::fused_decode_product;
+  k.product_supports = &gpu::fused_product_supports;
   k.supports_head_dim = &gpu::decode_attention_supports;
   register_decode_kernels(k);
   register_cross_entropy_kernels({&gpu::fused_cross_entropy_forward, &gpu::fused_cross_entropy_backward});

@@ -24,6 +24,7 @@
 
 #include <cuda_runtime.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <utility>
 
@@ -50,15 +51,17 @@ __device__ __forceinline__ void cuq_prefetch_l2(const void* p) {
 // off by MLSPEED_CUDA_PDL).
 bool cuq_overlapping_launches();
 
+// `shared`: the bytes of dynamic shared memory each block gets.
 template <class... Params, class... Args>
-void cuq_launch(void (*kernel)(Params...), dim3 grid, dim3 block, cudaStream_t stream, Args&&... args) {
+void cuq_launch_shared(void (*kernel)(Params...), dim3 grid, dim3 block, size_t shared, cudaStream_t stream,
+                       Args&&... args) {
   cudaLaunchAttribute overlap[1];
   overlap[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
   overlap[0].val.programmaticStreamSerializationAllowed = 1;
   cudaLaunchConfig_t config{};
   config.gridDim = grid;
   config.blockDim = block;
-  config.dynamicSmemBytes = 0;
+  config.dynamicSmemBytes = shared;
   config.stream = stream;
   if (cuq_overlapping_launches()) {
     config.attrs = overlap;
@@ -66,6 +69,11 @@ void cuq_launch(void (*kernel)(Params...), dim3 grid, dim3 block, cudaStream_t s
   }
   // An error stays the runtime's last error, which every launcher returns.
   (void)cudaLaunchKernelEx(&config, kernel, std::forward<Args>(args)...);
+}
+
+template <class... Params, class... Args>
+void cuq_launch(void (*kernel)(Params...), dim3 grid, dim3 block, cudaStream_t stream, Args&&... args) {
+  cuq_launch_shared(kernel, grid, block, 0, stream, std::forward<Args>(args)...);
 }
 
 }  // namespace mlspeed::quant::gpu
