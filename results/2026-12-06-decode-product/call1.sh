@@ -1,6 +1,6 @@
 #!/bin/bash
 # Device call 1: the fused decode product (fused/cuda/decode_product.cu) in the working tree (new)
-# against main before it (base: abe4879, from .device/base.tar.gz), built side by side on one
+# against main before it (base: 0274d95, from .device/base.tar.gz), built side by side on one
 # machine: the product's gpu tests and every fused kernel's, the decode faults on CUDA (gpu-check.sh
 # fused, FUSED_STEPS=tests), memcheck of the decode steps' kernels, verify --quick; then
 # gpt2-generate (base, new, alternating), Llama-2-7B bf16 tg128 on both builds, new's
@@ -41,7 +41,7 @@ ab_run() {
   timeout $((${LIMIT:-590} - SECONDS)) $B run "$@" -d cuda:0 -t bf16 > $OUT/ab.md 2>> $OUT/ab.err || { echo "$b $* failed"; status=1; }
   grep -E "^\| (gpt2|llama)" $OUT/ab.md | sed "s/^/$b /" | tee -a $OUT/ab-rows.md
 }
-echo "=== A/B gpt2-generate: base = main abe4879, new = working tree ($SECONDS s) ==="
+echo "=== A/B gpt2-generate: base = main 0274d95, new = working tree ($SECONDS s) ==="
 # The base build waited for while it runs (a machine short of time leaves its rows out).
 if time_for 120 "the base build"; then
   timeout $((${LIMIT:-590} - SECONDS - 100)) tail --pid=$base_pid -f /dev/null
