@@ -7,13 +7,7 @@
 set -uo pipefail
 export PATH=/usr/local/cuda/bin:$PATH
 status=0
-# A call brings back at most 8 files: on exit every log goes into logs.tar.gz, the summaries beside it.
-pack() {
-  (cd "$OUT" && tar -czf /tmp/logs.tar.gz . && find . -mindepth 1 \( -type f -o -type d \) \
-    ! -name env.txt ! -name ab-rows.md ! -name bn-rows.md ! -name verify-quick.md ! -name '*profile.md' -delete
-   mv /tmp/logs.tar.gz "$OUT/")
-}
-trap pack EXIT
+source "$(dirname "$0")/pack.sh"  # every log back in one archive
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee $OUT/env.txt
 [ -x build-gpu/mlspeed ] || { echo "no build-gpu here: this call needs call 1's machine"; exit 1; }
 cp build-gpu/mlspeed /tmp/mlspeed-tree
