@@ -5,14 +5,14 @@
 //   rms_norm_quantize -> qkv product -> rotary_attention_quantize -> o product + x
 //   -> rms_norm_quantize -> gate/up product -> silu_mul_quantize -> down product + h
 //
-// and, for a model of 16-bit (or float32) weights, with `product` (fused/cuda/decode_product.cu),
-// which takes the norm before a product and the bias, GELU and residual add after it: six kernels a
-// Llama layer,
+// and, for a Llama of 16-bit (or float32) weights, with cuBLAS's products (eight kernels a layer,
+// the norms LibTorch's):
 //
-//   rms_norm + qkv product -> decode_attention -> o product + h -> rms_norm + gate/up product
-//   -> silu_mul -> down product + h
+//   rms_norm -> qkv product -> decode_attention -> o product into h -> rms_norm -> gate/up product
+//   -> silu_mul -> down product into h
 //
-// and five a GPT-2 layer (models/gpt2_fused_decode.cpp):
+// GPT-2's step (models/gpt2_fused_decode.cpp) takes `product` (fused/cuda/decode_product.cu), which
+// takes the norm before a product and the bias, GELU and residual add after it: five kernels a layer,
 //
 //   ln_1 + qkv product -> decode_attention (+ bias) -> proj product + bias + h
 //   -> ln_2 + fc product + bias + GELU -> proj product + bias + h

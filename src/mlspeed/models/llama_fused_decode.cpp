@@ -15,9 +15,13 @@
 // 380 (results/2026-12-05-h100-decode-kernels/).
 //
 // A model of 16-bit (or float32) weights takes the same attention and activation kernels with
-// their outputs as activations, and fused/decode_kernels.h's products between them, each with the
-// RMSNorm before it (qkv, gate/up) or the residual add after it (o, down): six kernels a layer
-// where LibTorch's ops run about fourteen, and attention over the filled positions only.
+// their outputs as activations, cuBLAS's products between them, and the residual added by the
+// o and down products themselves (addmm_ into the residual stream): eight kernels a layer where
+// LibTorch's ops run about fourteen, and attention over the filled positions only. The decode
+// product that GPT-2's step takes (fused/decode_kernels.h's `product`, the RMSNorm inside it) made
+// this step slower on an H100: Llama-2-7B bf16 tg128 at 149 tokens/s against 174 with cuBLAS's
+// products, whose GEMVs stream these 4096-wide weights faster than its (N, K) kernel
+// (results/2026-12-06-h100-decode-product/).
 #include <ATen/ATen.h>
 
 #include <optional>
@@ -77,10 +81,7 @@ const fused::DecodeKernels* llama_fused_kernels(const LlamaForCausalLMImpl& mode
                 dense_in_dtype(layer->mlp->down_proj->weight);
   }
   all_quantised = all_quantised && k->rms_norm_quantize && k->rotary_attention_quantize && k->silu_mul_quantize;
-  // The products take (out, in) weights of any rows: what decides is the inputs, and the norm's.
-  all_dense = all_dense && k->decode_attention && k->silu_mul && k->product &&
-              k->product_supports(c.hidden_size, c.hidden_size, true, false) &&
-              k->product_supports(c.intermediate_size, c.hidden_size, false, false);
+  all_dense = all_dense && k->decode_attention && k->silu_mul;
   dense = !all_quantised && all_dense;
   return all_quantised || all_dense ? k : nullptr;
 }
@@ -108,38 +109,22 @@ at::Tensor llama_quantised_layers(LlamaForCausalLMImpl& model, const fused::Deco
   return h;
 }
 
-fused::ProductSteps llama_normed(const RMSNormImpl& norm) {
-  fused::ProductSteps steps;
-  steps.norm = fused::ProductSteps::Norm::rms;
-  steps.norm_weight = norm.weight;
-  steps.eps = norm.eps();
-  return steps;
-}
-
-fused::ProductSteps llama_into(const at::Tensor& residual) {
-  fused::ProductSteps steps;
-  steps.residual = residual;
-  return steps;
-}
-
 // The decode step of a dense model, as above: the residual stream `h` is one buffer, a copy of
-// the embeddings, that the o and down products add into; the norms are taken by the products after
-// them.
+// the embeddings, that the o and down products add into.
 at::Tensor llama_dense_layers(LlamaForCausalLMImpl& model, const fused::DecodeKernels& k, const at::Tensor& x,
                               const at::Tensor& cos, const at::Tensor& sin, KVCache& cache,
                               const at::Tensor& tickets) {
-  const at::Tensor h = x.clone();
+  at::Tensor h = x.clone();
   for (size_t i = 0; i < model.model->typed_layers.size(); ++i) {
     LlamaDecoderLayerImpl& layer = *model.model->typed_layers[i];
     LlamaAttentionImpl& attention = *layer.self_attn;
     const auto [keys, values] = cache.layer(static_cast<int64_t>(i));
-    const at::Tensor qkv = k.product(h, attention.qkv_weight(), false, llama_normed(*layer.input_layernorm));
+    const at::Tensor qkv = at::mm(layer.input_layernorm(h), attention.qkv_weight().t());
     const at::Tensor attended = k.decode_attention(qkv, {}, attention.heads(), attention.kv_heads(), cos, sin,
                                                    cache.position(), keys, values, tickets);
-    k.product(attended, attention.o_proj->weight, false, llama_into(h));
-    const at::Tensor gate_up =
-        k.product(h, layer.mlp->gate_up_weight(), false, llama_normed(*layer.post_attention_layernorm));
-    k.product(k.silu_mul(gate_up), layer.mlp->down_proj->weight, false, llama_into(h));
+    h.addmm_(attended, attention.o_proj->weight.t());
+    const at::Tensor gate_up = at::mm(layer.post_attention_layernorm(h), layer.mlp->gate_up_weight().t());
+    h.addmm_(k.silu_mul(gate_up), layer.mlp->down_proj->weight.t());
   }
   return h;
 }
@@ -164,9 +149,6 @@ std::optional<at::Tensor> LlamaForCausalLMImpl::fused_decode_step(const at::Tens
   at::Tensor logits;
   if (!dense && head.defined() && quant::takes_quantized_input(head, x.device(), rows)) {
     logits = quant::linear(k->rms_norm_quantize(h, model->norm->weight, model->norm->eps()), head, dtype);
-  } else if (dense && lm_head->weight.defined() && lm_head->weight.scalar_type() == dtype &&
-             k->product_supports(config_.hidden_size, config_.vocab_size, true, false)) {
-    logits = k->product(h, lm_head->weight, false, llama_normed(*model->norm));
   } else {
     logits = lm_head(model->norm(h));
   }

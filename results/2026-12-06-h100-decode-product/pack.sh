@@ -3,7 +3,7 @@
 # on exit every log goes into $OUT/logs.tar.gz and only the summaries stay beside it.
 pack() {
   (cd "$OUT" && tar -czf /tmp/logs.tar.gz . && find . -mindepth 1 \( -type f -o -type d \) \
-    ! -name env.txt ! -name ab-rows.md ! -name bn-rows.md ! -name verify-quick.md ! -name '*profile.md' -delete
+    ! -path ./env.txt ! -path ./ab-rows.md ! -path ./bn-rows.md ! -path ./verify-quick.md ! -path './*profile.md' -delete
    mv /tmp/logs.tar.gz "$OUT/")
 }
 trap pack EXIT
