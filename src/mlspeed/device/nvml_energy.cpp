@@ -95,6 +95,9 @@ const Nvml& nvml(const std::string& path) {
 // 10 ms.
 constexpr int kCounterPeriodMs = 2;
 constexpr int kReadsPerSample = 5;
+// A step whose two reads are further apart than two periods (the reading thread held back on a busy
+// machine) is too loosely placed to end the rate's span (device/stepped_counter.h).
+constexpr double kStepBracketSeconds = 2 * kCounterPeriodMs / 1e3;
 
 double seconds_into_region(std::chrono::steady_clock::time_point origin) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - origin).count();
@@ -212,7 +215,7 @@ class NvmlMeter : public EnergyMeter {
   std::mutex mutex_;
   bool counter_ = false;
   unsigned long long start_mj_ = 0;
-  SteppedCounter steps_;
+  SteppedCounter steps_{kStepBracketSeconds};
   long ticks_ = 0;  // the sampler thread's alone
   std::vector<double> clocks_, power_mw_;
   unsigned long long reasons_ = 0;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <vector>
 
 #include "mlspeed/device/stepped_counter.h"
 
@@ -44,6 +45,27 @@ TEST(SteppedCounter, ACounterThatChangesAtEveryReadIsItsOwnRate) {
   for (int i = 1; i <= 100; ++i) counter.read(i * 0.01, 30.0 * i * 0.01);
   ASSERT_TRUE(counter.rate(0.5).has_value());
   EXPECT_NEAR(*counter.rate(0.5), 30, 1e-9);
+}
+
+TEST(SteppedCounter, AReadThatCameLateDoesNotEndTheSpan) {
+  // A counter with a fresh value at every read, read every 2 ms, but the first read after the
+  // start came 20 ms late (the reading thread not yet running on a busy machine): placed halfway,
+  // its step is 10 ms early where every other is 1 ms early, and the span is 9 ms too long, 5% of
+  // this 0.18 s.
+  const auto region = [](SteppedCounter counter) {
+    counter.start(0, 0);
+    std::vector<double> times{0.020};
+    for (double t = 0.022; t < 0.199; t += 0.002) times.push_back(t);
+    for (const double t : times) counter.read(t, 30 * t);
+    return counter;
+  };
+  const SteppedCounter loose = region(SteppedCounter());
+  ASSERT_TRUE(loose.rate(0.1).has_value());
+  EXPECT_GT(std::abs(*loose.rate(0.1) - 30), 30 * 0.02) << "without the bracket, the late read skews the rate";
+  const SteppedCounter tight = region(SteppedCounter(0.004));
+  ASSERT_TRUE(tight.rate(0.1).has_value());
+  EXPECT_NEAR(*tight.rate(0.1), 30, 1e-9);
+  EXPECT_NEAR(*tight.step_seconds(), 0.002, 1e-9);
 }
 
 }  // namespace
