@@ -258,20 +258,14 @@ __global__ void __launch_bounds__(kThreads) product_columns_kernel(const DecodeP
   }
 }
 
-// The multiprocessors of the current device, asked once per device (not a stream operation: a
-// CUDA graph being recorded does not mind).
+// The current device's multiprocessors: a query of the device's attributes, not a stream operation,
+// so a CUDA graph being recorded does not mind it.
 int product_multiprocessors() {
-  constexpr int kDevices = 64;
-  static int count[kDevices] = {};
-  int device = 0;
-  if (cudaGetDevice(&device) != cudaSuccess || device < 0 || device >= kDevices) return 132;
-  if (count[device] == 0) {
-    int sms = 0;
-    count[device] = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device) == cudaSuccess && sms > 0
-                        ? sms
-                        : 132;
-  }
-  return count[device];
+  int device = 0, sms = 0;
+  if (cudaGetDevice(&device) != cudaSuccess ||
+      cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device) != cudaSuccess || sms <= 0)
+    return 132;  // an H100's or H200's
+  return sms;
 }
 
 template <GpuDtype D, int B>
